@@ -1,0 +1,41 @@
+#pragma once
+
+// racecontrol's error codes as a CAF error category, so failures travel
+// between actors (and nodes) as values with a message a person can act on.
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace racecontrol {
+
+enum class ec : std::uint8_t {
+  unspecified = 1,
+  /// MariaDB could not be reached or refused the login.
+  database_unavailable,
+  /// A unique or foreign key rejected a change.
+  database_constraint,
+  /// Any other failed database statement.
+  database_failure,
+  /// The schema is behind this build; run racecontrol-migrate up.
+  migrations_pending,
+};
+
+const char* to_string(ec code);
+
+/// The category atom CAF uses to render our errors.
+using ec_category = caf::atom_constant<caf::atom("racectl")>;
+
+inline caf::error make_error(ec code, std::string message) {
+  return caf::error{static_cast<std::uint8_t>(code), ec_category::value,
+                    caf::make_message(std::move(message))};
+}
+
+/// "database_unavailable: cannot connect to ..." for any of our errors, and
+/// CAF's own rendering for the rest.
+std::string describe(const caf::error& err);
+
+} // namespace racecontrol

@@ -1,0 +1,47 @@
+#include "actors/messages.hpp"
+
+#include "actors/error.hpp"
+
+namespace racecontrol {
+
+const char* to_string(ec code) {
+  switch (code) {
+    case ec::unspecified:
+      return "unspecified";
+    case ec::database_unavailable:
+      return "database_unavailable";
+    case ec::database_constraint:
+      return "database_constraint";
+    case ec::database_failure:
+      return "database_failure";
+    case ec::migrations_pending:
+      return "migrations_pending";
+  }
+  return "unknown";
+}
+
+std::string describe(const caf::error& err) {
+  if (err.category() != ec_category::value)
+    return caf::to_string(err);
+  std::string out = to_string(static_cast<ec>(err.code()));
+  const auto& ctx = err.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    out += ": " + ctx.get_as<std::string>(0);
+  return out;
+}
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<database_status>("racecontrol::database_status");
+  cfg.add_message_type<node_status>("racecontrol::node_status");
+  cfg.add_error_category(ec_category::value,
+                         [](std::uint8_t code, caf::atom_value,
+                            const caf::message& ctx) -> std::string {
+                           std::string out = to_string(static_cast<ec>(code));
+                           if (ctx.size() == 1
+                               && ctx.match_element<std::string>(0))
+                             out += ": " + ctx.get_as<std::string>(0);
+                           return out;
+                         });
+}
+
+} // namespace racecontrol

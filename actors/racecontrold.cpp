@@ -1,0 +1,179 @@
+// racecontrold: the racecontrol daemon. Reads its settings, checks the
+// database and its schema, starts the actor system under the node actor,
+// and stops it cleanly on SIGINT or SIGTERM.
+
+#include "actors/error.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/messages.hpp"
+#include "actors/node.hpp"
+
+#include "config/command_line.hpp"
+#include "config/settings.hpp"
+#include "persistence/database.hpp"
+#include "persistence/database_error.hpp"
+#include "persistence/migrator.hpp"
+#include "racecontrol/version.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <pthread.h>
+
+namespace {
+
+using namespace racecontrol;
+
+constexpr int exit_config = 2;
+
+const char* usage = R"(usage: racecontrold [--config FILE] [--migrate] [--SECTION.KEY=VALUE ...]
+
+racecontrol runs tournament race rooms on racetime.gg: it opens each match's
+room, invites the players, watches the race and records the results.
+
+options:
+  --config FILE   read settings from an INI file (see config/racecontrol.example.ini)
+  --migrate       apply pending database migrations before starting
+  --check-config  validate the settings and the database, then exit
+  --help          show this help
+  --version       print the version
+
+Every setting can also be given on the command line, overriding the file:
+)";
+
+/// Prints the one line an operator needs and returns the exit code.
+int fail_start(const config::settings* s, const std::string& message) {
+  auto line = config::scrub_secrets(message);
+  if (s != nullptr && !s->log.file.empty())
+    spdlog::critical("{}", line);
+  std::fprintf(stderr, "racecontrold: %s\n", line.c_str());
+  return exit_config;
+}
+
+/// Applies pending migrations when allowed, else refuses to start.
+std::optional<std::string>
+check_schema(odb::mysql::database& db, const persistence::migration_set& set,
+             const config::settings& s, bool migrate) {
+  persistence::migrator m{db, set};
+  m.check_applied_match_files();
+  auto pending = m.pending();
+  if (pending.empty())
+    return std::nullopt;
+  if (!migrate)
+    return "database " + s.database.database + " at " + s.database.location()
+           + " has " + std::to_string(pending.size())
+           + " pending migration(s), first " + pending.front()->up_file()
+           + ": run `racecontrol-migrate up --database "
+           + s.database.redacted()
+           + "` (password from RACECONTROL_DATABASE_PASSWORD) or start "
+             "racecontrold with --migrate";
+  m.up(std::nullopt, false, [](const persistence::migration& mig) {
+    spdlog::info("applying migration {}", mig.up_file());
+  });
+  return std::nullopt;
+}
+
+int run(const config::settings& s, bool migrate, bool check_only,
+        const sigset_t& signals) {
+  std::shared_ptr<odb::mysql::database> db;
+  auto migrations = persistence::migration_set::embedded();
+  try {
+    persistence::database_options opts;
+    opts.url = s.database;
+    opts.max_connections = s.database_pool_size;
+    opts.connect_timeout = s.database_connect_timeout;
+    db = persistence::open_database(opts);
+    if (auto problem = check_schema(*db, migrations, s, migrate))
+      return fail_start(&s, *problem);
+  } catch (const std::exception& e) {
+    return fail_start(&s, e.what());
+  }
+  if (check_only) {
+    std::puts("configuration and database OK");
+    return 0;
+  }
+  caf::actor_system_config cfg;
+  register_message_types(cfg);
+  if (s.worker_threads > 0)
+    cfg.set("scheduler.max-threads", s.worker_threads);
+  caf::actor_system sys{cfg};
+  node_options options{s.node_name, s.shutdown_timeout, db, &migrations};
+  auto root = sys.spawn(node, std::move(options));
+  {
+    caf::scoped_actor self{sys};
+    bool ready = false;
+    self->request(root, std::chrono::seconds{15}, atom::status::value)
+      .receive(
+        [&](const node_status& st) {
+          ready = true;
+          spdlog::info("ready: node {} with {} component(s); MariaDB {} at {}, "
+                       "database {} at schema {}",
+                       st.node_name, st.components.size(),
+                       st.database.server_version, st.database.location,
+                       st.database.database, st.database.schema_version);
+        },
+        [&](const caf::error& err) {
+          spdlog::critical("node did not become ready: {}", describe(err));
+        });
+    if (!ready) {
+      caf::anon_send_exit(root, caf::exit_reason::kill);
+      return 1;
+    }
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  caf::anon_send(root, atom::shutdown::value);
+  // The actor system's destructor waits for every actor to finish.
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  config::command_line cli;
+  config::settings s;
+  try {
+    cli = config::parse_command_line(
+      std::vector<std::string>(argv + 1, argv + argc),
+      {"help", "version", "migrate", "check-config"}, {"config"});
+    if (cli.has("help")) {
+      std::cout << usage << config::describe_settings();
+      return 0;
+    }
+    if (cli.has("version")) {
+      std::cout << "racecontrold " << racecontrol::version << "\n";
+      return 0;
+    }
+    if (!cli.positional.empty())
+      throw config::config_error("unexpected argument '" + cli.positional[0]
+                                 + "'; --help shows the usage");
+    config::settings_sources sources;
+    sources.config_file = cli.value("config");
+    sources.overrides = cli.overrides;
+    sources.getenv = [](const char* name) { return std::getenv(name); };
+    s = config::load_settings(sources);
+    config::setup_logging(s.log, "racecontrold");
+  } catch (const std::exception& e) {
+    return fail_start(nullptr, e.what());
+  }
+  spdlog::info("racecontrol {} starting: {}", racecontrol::version,
+               config::summarize(s));
+  int rc = run(s, cli.has("migrate"), cli.has("check-config"), signals);
+  spdlog::info("racecontrold exits with status {}", rc);
+  return rc;
+}

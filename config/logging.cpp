@@ -1,0 +1,129 @@
+#include "config/logging.hpp"
+
+#include "config/ini_document.hpp"
+#include "config/secret.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace racecontrol::config {
+
+namespace {
+
+std::string iso_time(spdlog::log_clock::time_point tp) {
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(tp.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+/// Formats a record as text or JSON, then removes secrets from the result.
+class scrubbing_formatter : public spdlog::formatter {
+public:
+  explicit scrubbing_formatter(log_format format) : format_(format) {
+  }
+
+  void format(const spdlog::details::log_msg& msg,
+              spdlog::memory_buf_t& dest) override {
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    std::string_view name(msg.logger_name.data(), msg.logger_name.size());
+    auto level = spdlog::level::to_string_view(msg.level);
+    std::string line;
+    if (format_ == log_format::json) {
+      line = "{\"ts\":\"" + iso_time(msg.time) + "\",\"level\":\""
+             + std::string(level.data(), level.size()) + "\",\"logger\":\""
+             + json_escape(name) + "\",\"msg\":\""
+             + json_escape(scrub_secrets(payload)) + "\"}\n";
+    } else {
+      line = iso_time(msg.time) + " " + std::string(level.data(), level.size())
+             + " [" + std::string{name} + "] " + scrub_secrets(payload) + "\n";
+    }
+    dest.append(line.data(), line.data() + line.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<scrubbing_formatter>(format_);
+  }
+
+private:
+  log_format format_;
+};
+
+} // namespace
+
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view s) {
+  static constexpr std::pair<std::string_view, spdlog::level::level_enum>
+    levels[] = {{"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
+                {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
+                {"error", spdlog::level::err},   {"critical", spdlog::level::critical},
+                {"off", spdlog::level::off}};
+  for (auto& [name, level] : levels)
+    if (name == s)
+      return level;
+  return std::nullopt;
+}
+
+std::string json_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out;
+}
+
+void setup_logging(const log_options& options, const std::string& program) {
+  spdlog::sink_ptr sink;
+  if (options.file.empty()) {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  } else {
+    try {
+      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file);
+    } catch (const spdlog::spdlog_ex& e) {
+      throw config_error("cannot open log file " + options.file + ": "
+                         + e.what());
+    }
+  }
+  sink->set_formatter(std::make_unique<scrubbing_formatter>(options.format));
+  auto logger = std::make_shared<spdlog::logger>(program, sink);
+  logger->set_level(options.level);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+} // namespace racecontrol::config

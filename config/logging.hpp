@@ -1,0 +1,33 @@
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace racecontrol::config {
+
+enum class log_format {
+  text, ///< "2026-11-22T19:03:00.123Z info [racecontrold] message"
+  json, ///< one JSON object per line, for log shippers
+};
+
+struct log_options {
+  spdlog::level::level_enum level = spdlog::level::info;
+  log_format format = log_format::text;
+  std::string file; ///< empty: standard error
+};
+
+/// Parses "trace", "debug", "info", "warn", "error", "critical", "off".
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view);
+
+/// Installs the process-wide default logger named `program`. Every line goes
+/// through the secret scrubber (config/secret.hpp) before it is written.
+/// Throws config_error when the log file cannot be opened.
+void setup_logging(const log_options& options, const std::string& program);
+
+/// Escapes text for a JSON string value (without the quotes).
+std::string json_escape(std::string_view text);
+
+} // namespace racecontrol::config

@@ -1,0 +1,315 @@
+#include "config/settings.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <sstream>
+
+namespace racecontrol::config {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// One configurable key: its default as text, what it means, and how a
+/// value is stored. `apply` throws config_error with the problem only; the
+/// loader adds where the value came from.
+struct key_spec {
+  const char* key;
+  const char* default_text;
+  const char* help;
+  void (*apply)(settings&, const std::string&);
+};
+
+[[noreturn]] void reject(const std::string& what) {
+  throw config_error(what);
+}
+
+std::size_t parse_count(const std::string& v, std::size_t min,
+                        std::size_t max) {
+  std::size_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || p != v.data() + v.size() || n < min || n > max)
+    reject("must be a whole number from " + std::to_string(min) + " to "
+           + std::to_string(max) + ", got '" + v + "'");
+  return n;
+}
+
+bool parse_bool(const std::string& v) {
+  if (v == "true" || v == "yes" || v == "on" || v == "1")
+    return true;
+  if (v == "false" || v == "no" || v == "off" || v == "0")
+    return false;
+  reject("must be true or false, got '" + v + "'");
+}
+
+std::chrono::milliseconds parse_duration_in(const std::string& v,
+                                            std::chrono::milliseconds min,
+                                            std::chrono::milliseconds max) {
+  auto d = parse_duration(v);
+  if (!d)
+    reject("must be a duration like 500ms, 5s, 10m or 1h, got '" + v + "'");
+  if (*d < min || *d > max)
+    reject("must be between " + std::to_string(min.count()) + "ms and "
+           + std::to_string(max.count()) + "ms, got '" + v + "'");
+  return *d;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0')
+    return "racecontrol";
+  return buf;
+}
+
+const key_spec keys[] = {
+  {"daemon.node_name", "<host name>",
+   "Name of this node in logs and in a multi-node cluster.",
+   [](settings& s, const std::string& v) {
+     if (v.empty())
+       reject("must not be empty");
+     s.node_name = v;
+   }},
+  {"daemon.worker_threads", "0",
+   "Actor scheduler threads; 0 means one per CPU core.",
+   [](settings& s, const std::string& v) {
+     s.worker_threads = parse_count(v, 0, 256);
+   }},
+  {"daemon.shutdown_timeout", "4s",
+   "How long a clean stop waits for actors before it gives up on them.",
+   [](settings& s, const std::string& v) {
+     s.shutdown_timeout = parse_duration_in(v, 100ms, 60s);
+   }},
+  {"database.url", "mysql://racecontrol@127.0.0.1:3306/racecontrol",
+   "MariaDB to use: mysql://user[:password]@host:port/db or "
+   "mysql://user@localhost/db?socket=/path. Prefer the password in "
+   "RACECONTROL_DATABASE_PASSWORD.",
+   [](settings& s, const std::string& v) {
+     std::string error;
+     auto url = parse_database_url(v, error);
+     if (!url)
+       reject(error);
+     // A password given earlier (environment) stays unless the URL has one.
+     if (url->password.empty())
+       url->password = s.database.password;
+     s.database = *url;
+   }},
+  {"database.pool_size", "8", "Most connections kept open to MariaDB.",
+   [](settings& s, const std::string& v) {
+     s.database_pool_size = parse_count(v, 1, 256);
+   }},
+  {"database.connect_timeout", "5s",
+   "How long to wait for MariaDB to accept a connection.",
+   [](settings& s, const std::string& v) {
+     s.database_connect_timeout = std::chrono::duration_cast<
+       std::chrono::seconds>(parse_duration_in(v, 1s, 300s));
+   }},
+  {"database.production", "false",
+   "Marks a production database: destructive tools (migrate fresh) refuse "
+   "to touch it.",
+   [](settings& s, const std::string& v) {
+     s.database_production = parse_bool(v);
+   }},
+  {"log.level", "info",
+   "trace, debug, info, warn, error, critical or off.",
+   [](settings& s, const std::string& v) {
+     auto level = parse_log_level(v);
+     if (!level)
+       reject("must be one of trace, debug, info, warn, error, critical, off; "
+              "got '"
+              + v + "'");
+     s.log.level = *level;
+   }},
+  {"log.format", "text", "text (one readable line) or json (JSON lines).",
+   [](settings& s, const std::string& v) {
+     if (v == "text")
+       s.log.format = log_format::text;
+     else if (v == "json")
+       s.log.format = log_format::json;
+     else
+       reject("must be text or json, got '" + v + "'");
+   }},
+  {"log.file", "", "Log file; empty writes to standard error.",
+   [](settings& s, const std::string& v) { s.log.file = v; }},
+  {"racetime.url", "http://127.0.0.1:8910",
+   "racetime.gg base URL: https://racetime.gg in production; the default is "
+   "the local racetime-sim.",
+   [](settings& s, const std::string& v) {
+     if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+       reject("must start with http:// or https://, got '" + v + "'");
+     auto url = v;
+     while (!url.empty() && url.back() == '/')
+       url.pop_back();
+     s.racetime_url = url;
+   }},
+  {"racetime.ca_file", "",
+   "Extra CA certificates (PEM) trusted for racetime.gg besides the system "
+   "store.",
+   [](settings& s, const std::string& v) { s.racetime_ca_file = v; }},
+};
+
+const key_spec* find_key(const std::string& key) {
+  for (const auto& spec : keys)
+    if (key == spec.key)
+      return &spec;
+  return nullptr;
+}
+
+bool valid_category(const std::string& c) {
+  return !c.empty() && std::all_of(c.begin(), c.end(), [](char ch) {
+    return std::islower(static_cast<unsigned char>(ch))
+           || std::isdigit(static_cast<unsigned char>(ch)) || ch == '-';
+  });
+}
+
+bot_settings& bot_for(settings& s, const std::string& category) {
+  for (auto& b : s.bots)
+    if (b.category == category)
+      return b;
+  s.bots.push_back(bot_settings{category, category, {}, {}});
+  return s.bots.back();
+}
+
+/// Stores `section.key = value`; `where` prefixes error messages.
+void apply(settings& s, const std::string& key, const std::string& value,
+           const std::string& where) {
+  try {
+    if (key.rfind("bot.", 0) == 0) {
+      auto dot = key.rfind('.');
+      auto category = key.substr(4, dot - 4);
+      auto field = key.substr(dot + 1);
+      if (dot <= 4 || !valid_category(category))
+        reject("bot sections are named [bot.<category>] with a racetime.gg "
+               "category slug (lower-case letters, digits, '-')");
+      auto& bot = bot_for(s, category);
+      if (field == "name")
+        bot.name = value;
+      else if (field == "client_id")
+        bot.client_id = value;
+      else if (field == "client_secret")
+        bot.client_secret = secret{value};
+      else
+        reject("unknown bot key '" + field
+               + "' (known: name, client_id, client_secret)");
+      return;
+    }
+    const key_spec* spec = find_key(key);
+    if (spec == nullptr)
+      reject("unknown setting; racecontrold --help lists every key");
+    spec->apply(s, value);
+  } catch (const config_error& e) {
+    throw config_error(where + key + ": " + e.what());
+  }
+}
+
+} // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view v) {
+  long long n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || n < 0)
+    return std::nullopt;
+  std::string_view unit(p, static_cast<size_t>(v.data() + v.size() - p));
+  if (unit == "ms")
+    return std::chrono::milliseconds{n};
+  if (unit == "s" || unit.empty())
+    return std::chrono::milliseconds{n * 1000};
+  if (unit == "m")
+    return std::chrono::milliseconds{n * 60'000};
+  if (unit == "h")
+    return std::chrono::milliseconds{n * 3'600'000};
+  return std::nullopt;
+}
+
+std::string bot_secret_variable(const std::string& category) {
+  std::string out = "RACECONTROL_BOT_";
+  for (char c : category)
+    out.push_back(c == '-' ? '_'
+                           : static_cast<char>(
+                             std::toupper(static_cast<unsigned char>(c))));
+  return out + "_CLIENT_SECRET";
+}
+
+settings load_settings(const settings_sources& sources) {
+  settings s;
+  s.node_name = host_name();
+  for (const auto& spec : keys)
+    if (std::string_view{spec.default_text}.find('<') == std::string_view::npos)
+      apply(s, spec.key, spec.default_text, "built-in default ");
+  auto env = [&](const char* name) -> const char* {
+    return sources.getenv ? sources.getenv(name) : nullptr;
+  };
+  if (const char* pw = env(database_password_variable)) {
+    s.database.password = pw;
+    register_secret(pw);
+  }
+  if (sources.config_file) {
+    auto doc = ini_document::load(*sources.config_file);
+    for (const auto& e : doc.entries) {
+      if (e.section.empty())
+        throw config_error(doc.source + ":" + std::to_string(e.line) + ": '"
+                           + e.key + "' must be inside a [section]");
+      apply(s, e.section + "." + e.key, e.value,
+            doc.source + ":" + std::to_string(e.line) + ": ");
+    }
+  }
+  for (const auto& [key, value] : sources.overrides)
+    apply(s, key, value, "--");
+  // The environment wins for secrets, so they need not be in the file.
+  if (const char* pw = env(database_password_variable)) {
+    s.database.password = pw;
+    register_secret(pw);
+  }
+  register_secret(s.database.password);
+  for (auto& bot : s.bots) {
+    auto variable = bot_secret_variable(bot.category);
+    if (const char* value = env(variable.c_str()))
+      bot.client_secret = secret{value};
+    if (bot.client_id.empty())
+      throw config_error("bot." + bot.category
+                         + ": client_id is missing (the OAuth2 client id of "
+                           "the bot on racetime.gg)");
+    if (bot.client_secret.empty())
+      throw config_error("bot." + bot.category
+                         + ": no client secret: set " + variable
+                         + " in the environment (or client_secret in the "
+                           "file)");
+  }
+  return s;
+}
+
+std::string describe_settings() {
+  std::ostringstream out;
+  for (const auto& spec : keys) {
+    out << "  --" << spec.key << "=VALUE";
+    if (*spec.default_text != '\0')
+      out << "   (default: " << spec.default_text << ")";
+    out << "\n      " << spec.help << "\n";
+  }
+  out << "  --bot.<category>.client_id=ID, --bot.<category>.name=NAME\n"
+         "      A racetime.gg category bot; its secret comes from "
+         "RACECONTROL_BOT_<CATEGORY>_CLIENT_SECRET.\n";
+  return out.str();
+}
+
+std::string summarize(const settings& s) {
+  std::ostringstream out;
+  out << "node=" << s.node_name << " database=" << s.database.redacted()
+      << " pool=" << s.database_pool_size
+      << (s.database_production ? " production" : "")
+      << " log=" << spdlog::level::to_string_view(s.log.level).data() << "/"
+      << (s.log.format == log_format::json ? "json" : "text")
+      << " racetime=" << s.racetime_url << " bots=[";
+  for (size_t i = 0; i < s.bots.size(); ++i) {
+    const auto& b = s.bots[i];
+    out << (i ? ", " : "") << b.category << " (name=" << b.name
+        << " client_id=" << b.client_id << " client_secret=" << b.client_secret
+        << ")";
+  }
+  out << "]";
+  return out.str();
+}
+
+} // namespace racecontrol::config

@@ -1,0 +1,83 @@
+#pragma once
+
+#include "config/database_url.hpp"
+#include "config/ini_document.hpp"
+#include "config/logging.hpp"
+#include "config/secret.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace racecontrol::config {
+
+/// Credentials of a racetime.gg category bot given in the configuration
+/// (section `[bot.<category>]`).
+struct bot_settings {
+  std::string category;
+  std::string name;
+  std::string client_id;
+  secret client_secret;
+};
+
+/// Everything racecontrold reads at start. Defaults are the "embedded
+/// defaults": a local MariaDB and the local racetime.gg simulator.
+struct settings {
+  // [daemon]
+  std::string node_name;
+  std::size_t worker_threads = 0; ///< 0: one per core
+  std::chrono::milliseconds shutdown_timeout{4000};
+
+  // [database]
+  database_url database;
+  std::size_t database_pool_size = 8;
+  std::chrono::seconds database_connect_timeout{5};
+  bool database_production = false;
+
+  // [log]
+  log_options log;
+
+  // [racetime]
+  std::string racetime_url;
+  std::string racetime_ca_file;
+
+  // [bot.<category>]
+  std::vector<bot_settings> bots;
+};
+
+/// Where settings come from, lowest priority first: built-in defaults, the
+/// INI file, environment variables (secrets only), command-line overrides.
+struct settings_sources {
+  std::optional<std::string> config_file;
+  /// ("database.url", "mysql://...") from `--database.url=...`.
+  std::vector<std::pair<std::string, std::string>> overrides;
+  /// Reads an environment variable; nullptr when unset.
+  std::function<const char*(const char*)> getenv;
+};
+
+/// Builds and validates the settings. Throws config_error with one line
+/// that says where the bad value is, what is wrong and what is accepted.
+settings load_settings(const settings_sources& sources);
+
+/// Every key with its default and meaning, for `--help`.
+std::string describe_settings();
+
+/// The settings on one line for the startup log; secrets shown as ***.
+std::string summarize(const settings& s);
+
+/// The environment variable that holds a bot's client secret:
+/// RACECONTROL_BOT_<CATEGORY>_CLIENT_SECRET, upper-cased, '-' as '_'.
+std::string bot_secret_variable(const std::string& category);
+
+/// The environment variable that holds the database password.
+inline constexpr const char* database_password_variable
+  = "RACECONTROL_DATABASE_PASSWORD";
+
+/// Parses "250ms", "5s", "10m", "2h" (a bare number means seconds).
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view);
+
+} // namespace racecontrol::config

@@ -1,0 +1,121 @@
+#include "persistence/database.hpp"
+
+#include "persistence/database_error.hpp"
+
+#include <odb/mysql/connection-factory.hxx>
+#include <odb/mysql/connection.hxx>
+
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+
+namespace racecontrol::persistence {
+
+database_error::kind classify_mysql_error(unsigned int error_number) {
+  switch (error_number) {
+    case ER_DUP_ENTRY:
+    case ER_DUP_KEY:
+    case ER_NO_REFERENCED_ROW:
+    case ER_NO_REFERENCED_ROW_2:
+    case ER_ROW_IS_REFERENCED:
+    case ER_ROW_IS_REFERENCED_2:
+    case ER_BAD_NULL_ERROR:
+      return database_error::kind::constraint;
+    case ER_LOCK_DEADLOCK:
+    case ER_LOCK_WAIT_TIMEOUT:
+      return database_error::kind::conflict;
+    case ER_ACCESS_DENIED_ERROR:
+    case ER_DBACCESS_DENIED_ERROR:
+    case ER_BAD_DB_ERROR:
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_UNKNOWN_HOST:
+      return database_error::kind::connection;
+    default:
+      return database_error::kind::statement;
+  }
+}
+
+namespace {
+
+/// ODB's pool, but each connection is opened by us so it gets timeouts,
+/// utf8mb4 and a UTC session time zone (DATETIME columns hold UTC).
+class configured_pool : public odb::mysql::connection_pool_factory {
+public:
+  explicit configured_pool(const database_options& options)
+    : connection_pool_factory(options.max_connections, 0, true),
+      options_(options) {
+  }
+
+  void database(database_type& db) override {
+    db_ = &db;
+    connection_pool_factory::database(db);
+  }
+
+protected:
+  pooled_connection_ptr create() override {
+    return pooled_connection_ptr(new pooled_connection(*db_, connect()));
+  }
+
+private:
+  MYSQL* connect() const {
+    const auto& url = options_.url;
+    MYSQL* handle = mysql_init(nullptr);
+    if (handle == nullptr)
+      throw database_error(database_error::kind::connection,
+                           "cannot allocate a MariaDB client handle");
+    unsigned int connect_timeout = static_cast<unsigned int>(
+      options_.connect_timeout.count());
+    unsigned int io_timeout = static_cast<unsigned int>(
+      options_.io_timeout.count());
+    mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+    if (io_timeout > 0) {
+      mysql_options(handle, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+      mysql_options(handle, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+    }
+    mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_options(handle, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    if (!url.socket.empty()) {
+      unsigned int protocol = MYSQL_PROTOCOL_SOCKET;
+      mysql_options(handle, MYSQL_OPT_PROTOCOL, &protocol);
+    }
+    // ODB relies on CLIENT_FOUND_ROWS: an UPDATE that changes nothing must
+    // still report the row as matched.
+    auto* ok = mysql_real_connect(
+      handle, url.socket.empty() ? url.host.c_str() : "localhost",
+      url.user.c_str(), url.password.c_str(), url.database.c_str(), url.port,
+      url.socket.empty() ? nullptr : url.socket.c_str(), CLIENT_FOUND_ROWS);
+    if (ok == nullptr) {
+      auto code = mysql_errno(handle);
+      std::string message = "cannot connect to MariaDB at " + url.location()
+                            + " as " + url.user + ": " + mysql_error(handle);
+      mysql_close(handle);
+      if (code == ER_BAD_DB_ERROR)
+        message += " (create it, or fix the database name in the URL)";
+      throw database_error(database_error::kind::connection, message);
+    }
+    return handle;
+  }
+
+  database_options options_;
+  database_type* db_ = nullptr;
+};
+
+} // namespace
+
+std::shared_ptr<odb::mysql::database>
+open_database(const database_options& options) {
+  const auto& url = options.url;
+  std::unique_ptr<odb::mysql::connection_factory> pool(
+    new configured_pool(options));
+  auto db = std::make_shared<odb::mysql::database>(
+    url.user, url.password, url.database, url.host, url.port, url.socket,
+    "utf8mb4", 0, std::move(pool));
+  // Fail now, with a clear message, rather than on the first query.
+  db->connection();
+  return db;
+}
+
+} // namespace racecontrol::persistence

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace racecontrol::persistence {
+
+/// A database failure, with a message a person can act on (which server,
+/// which table or migration, what to do next). ODB reports errors as
+/// exceptions; the persistence actor and the tools turn them into values.
+class database_error : public std::runtime_error {
+public:
+  enum class kind {
+    connection,  ///< cannot reach or log in to the server
+    constraint,  ///< a unique or foreign key rejected the change
+    conflict,    ///< deadlock or lock wait timeout: retrying may succeed
+    statement,   ///< any other failed statement
+  };
+
+  database_error(kind k, const std::string& message)
+    : std::runtime_error(message), kind_(k) {
+  }
+
+  kind what_kind() const noexcept {
+    return kind_;
+  }
+
+private:
+  kind kind_;
+};
+
+/// Classifies a MariaDB error number.
+database_error::kind classify_mysql_error(unsigned int error_number);
+
+} // namespace racecontrol::persistence

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "persistence/entities/racetime_bot.hxx"
+#include "persistence/entity_repository.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace racecontrol::persistence {
+
+/// racetime.gg category bots. One transaction per call.
+class racetime_bot_repository
+  : public entity_repository<entities::racetime_bot> {
+public:
+  explicit racetime_bot_repository(odb::mysql::database& db);
+
+  std::optional<entities::racetime_bot>
+  find_by_category(const std::string& category);
+
+  /// Every bot with is_active set, by id.
+  std::vector<entities::racetime_bot> active();
+
+  /// Records a connection state change; `connected_at` is set on success.
+  bool set_status(std::int32_t bot_id, entities::bot_status status,
+                  const std::optional<std::string>& message,
+                  const std::optional<timestamp>& connected_at = std::nullopt);
+};
+
+/// The enumerator name, as stored in the database ("auth_failed").
+const char* to_string(entities::bot_status status);
+
+} // namespace racecontrol::persistence

@@ -1,0 +1,138 @@
+#include "persistence/sql.hpp"
+
+#include "persistence/database_error.hpp"
+#include "persistence/entities/mysql_value_traits.hxx"
+
+#include <mysql.h>
+
+#include <cstdio>
+
+namespace racecontrol::persistence {
+
+namespace {
+
+[[noreturn]] void fail(MYSQL* handle, const std::string& statement) {
+  constexpr size_t max_shown = 300;
+  std::string shown = statement.size() > max_shown
+                        ? statement.substr(0, max_shown) + "…"
+                        : statement;
+  throw database_error(classify_mysql_error(mysql_errno(handle)),
+                       std::string{mysql_error(handle)} + " [in: " + shown
+                         + "]");
+}
+
+} // namespace
+
+std::string sql_quote(odb::mysql::connection& conn, std::string_view text) {
+  std::string out(text.size() * 2 + 3, '\0');
+  out[0] = '\'';
+  auto n = mysql_real_escape_string(conn.handle(), out.data() + 1, text.data(),
+                                    static_cast<unsigned long>(text.size()));
+  out.resize(n + 1);
+  out.push_back('\'');
+  return out;
+}
+
+std::string sql_quote(timestamp value) {
+  MYSQL_TIME t;
+  detail::to_mysql_time(t, value);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "'%04u-%02u-%02u %02u:%02u:%02u.%06lu'",
+                t.year, t.month, t.day, t.hour, t.minute, t.second,
+                t.second_part);
+  return buf;
+}
+
+std::string sql_render(odb::mysql::connection& conn, const sql_param& value) {
+  struct visitor {
+    odb::mysql::connection& conn;
+    std::string operator()(std::nullptr_t) const {
+      return "NULL";
+    }
+    std::string operator()(bool b) const {
+      return b ? "1" : "0";
+    }
+    std::string operator()(std::int64_t i) const {
+      return std::to_string(i);
+    }
+    std::string operator()(std::uint64_t u) const {
+      return std::to_string(u);
+    }
+    std::string operator()(const std::string& s) const {
+      return sql_quote(conn, s);
+    }
+    std::string operator()(timestamp t) const {
+      return sql_quote(t);
+    }
+  };
+  return std::visit(visitor{conn}, value);
+}
+
+std::string sql_identifier(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`')
+      out.push_back('`');
+    out.push_back(c);
+  }
+  out.push_back('`');
+  return out;
+}
+
+std::uint64_t sql_execute(odb::mysql::connection& conn,
+                          const std::string& statement) {
+  conn.clear();
+  MYSQL* handle = conn.handle();
+  if (mysql_real_query(handle, statement.data(),
+                       static_cast<unsigned long>(statement.size()))
+      != 0)
+    fail(handle, statement);
+  // A statement may still produce a result (e.g. SELECT in a script).
+  if (MYSQL_RES* res = mysql_store_result(handle))
+    mysql_free_result(res);
+  else if (mysql_field_count(handle) != 0)
+    fail(handle, statement);
+  return mysql_affected_rows(handle);
+}
+
+std::vector<sql_row> sql_query(odb::mysql::connection& conn,
+                               const std::string& query) {
+  conn.clear();
+  MYSQL* handle = conn.handle();
+  if (mysql_real_query(handle, query.data(),
+                       static_cast<unsigned long>(query.size()))
+      != 0)
+    fail(handle, query);
+  MYSQL_RES* res = mysql_store_result(handle);
+  if (res == nullptr) {
+    if (mysql_field_count(handle) == 0)
+      return {};
+    fail(handle, query);
+  }
+  std::vector<sql_row> rows;
+  auto columns = mysql_num_fields(res);
+  rows.reserve(mysql_num_rows(res));
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    auto* lengths = mysql_fetch_lengths(res);
+    sql_row out;
+    out.reserve(columns);
+    for (unsigned i = 0; i < columns; ++i) {
+      if (row[i] == nullptr)
+        out.emplace_back(std::nullopt);
+      else
+        out.emplace_back(std::string{row[i], lengths[i]});
+    }
+    rows.push_back(std::move(out));
+  }
+  mysql_free_result(res);
+  return rows;
+}
+
+sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query) {
+  auto rows = sql_query(conn, query);
+  if (rows.empty() || rows.front().empty())
+    return std::nullopt;
+  return rows.front().front();
+}
+
+} // namespace racecontrol::persistence

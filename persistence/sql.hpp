@@ -1,0 +1,66 @@
+#pragma once
+
+// Native SQL on an ODB connection, for what ODB 2.4 cannot express: updates
+// of a single column, information_schema queries, multi-row inserts.
+// Values go into statements only through the quoting functions here.
+
+#include "persistence/entities/timestamp.hxx"
+
+#include <odb/mysql/connection.hxx>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace racecontrol::persistence {
+
+using sql_value = std::optional<std::string>;
+using sql_row = std::vector<sql_value>;
+
+/// A string literal, escaped for the connection's character set.
+std::string sql_quote(odb::mysql::connection& conn, std::string_view text);
+
+/// A DATETIME(6) literal in UTC: '2026-11-22 19:00:00.000000'.
+std::string sql_quote(timestamp value);
+
+/// A value to put into a statement, rendered (escaped) only when a
+/// connection is at hand.
+using sql_param = std::variant<std::nullptr_t, bool, std::int64_t,
+                               std::uint64_t, std::string, timestamp>;
+
+/// The SQL literal for a parameter.
+std::string sql_render(odb::mysql::connection& conn, const sql_param& value);
+
+/// NULL for an empty optional, the value otherwise.
+template <class T>
+sql_param sql_nullable(const std::optional<T>& value) {
+  if (!value)
+    return nullptr;
+  if constexpr (std::is_integral_v<T> && std::is_signed_v<T>)
+    return static_cast<std::int64_t>(*value);
+  else if constexpr (std::is_integral_v<T>)
+    return static_cast<std::uint64_t>(*value);
+  else
+    return *value;
+}
+
+/// An identifier in backticks (table and column names).
+std::string sql_identifier(std::string_view name);
+
+/// Runs a statement that returns no rows; returns the affected row count.
+/// Throws database_error whose message includes the statement.
+std::uint64_t sql_execute(odb::mysql::connection& conn,
+                          const std::string& statement);
+
+/// Runs a query and returns every row, each value as text or NULL.
+std::vector<sql_row> sql_query(odb::mysql::connection& conn,
+                               const std::string& query);
+
+/// The first column of the first row, or nullopt for no row / NULL.
+sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query);
+
+} // namespace racecontrol::persistence

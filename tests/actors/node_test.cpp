@@ -1,0 +1,99 @@
+#define BOOST_TEST_MODULE actors_node
+#include <boost/test/unit_test.hpp>
+
+#include "actors/error.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/messages.hpp"
+#include "actors/node.hpp"
+#include "actors/persistence_actor.hpp"
+
+#include "persistence/migration_set.hpp"
+#include "tests/support/scratch_database.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+using namespace racecontrol;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct system_fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  persistence::migration_set migrations = persistence::migration_set::embedded();
+
+  system_fixture() {
+    register_message_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(node_actor_tests, system_fixture)
+
+BOOST_AUTO_TEST_CASE(node_reports_status_and_stops_in_order) {
+  test::scratch_database scratch;
+  node_options options{"test-node", 2000ms, scratch.shared(), &migrations};
+  auto root = sys->spawn(node, options);
+  caf::scoped_actor self{*sys};
+  self->request(root, 10s, atom::status::value)
+    .receive(
+      [&](const node_status& st) {
+        BOOST_TEST(st.node_name == "test-node");
+        BOOST_REQUIRE_EQUAL(st.components.size(), 1u);
+        BOOST_TEST(st.components[0] == "persistence");
+        BOOST_TEST(st.database.database == scratch.url().database);
+        BOOST_TEST(st.database.server_version.find("MariaDB")
+                   != std::string::npos);
+        BOOST_TEST(st.database.pending_migrations == 0u);
+        BOOST_TEST(st.database.schema_version
+                   == migrations.all().back().version);
+      },
+      [&](const caf::error& err) { BOOST_FAIL(describe(err)); });
+  self->monitor(root);
+  auto started = std::chrono::steady_clock::now();
+  self->send(root, atom::shutdown::value);
+  bool down = false;
+  self->receive([&](const caf::down_msg& msg) {
+    down = msg.source == root.address();
+  }, caf::after(5s) >> [] {});
+  BOOST_TEST(down);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 3s));
+}
+
+BOOST_AUTO_TEST_CASE(persistence_errors_are_values_and_the_actor_survives) {
+  auto scratch = std::make_unique<test::scratch_database>();
+  auto db = scratch->shared();
+  auto store = sys->spawn<caf::detached>(persistence_behavior, db, &migrations);
+  caf::scoped_actor self{*sys};
+  auto ask = [&] {
+    caf::expected<database_status> out{caf::error{}};
+    self->request(store, 10s, atom::status::value)
+      .receive([&](database_status& st) { out = std::move(st); },
+               [&](caf::error& err) { out = std::move(err); });
+    return out;
+  };
+  auto first = ask();
+  BOOST_REQUIRE(first);
+  BOOST_TEST(first->pending_migrations == 0u);
+  // Take the database away under the actor: it must answer with an error.
+  test::scratch_database::admin_execute("DROP DATABASE `"
+                                        + scratch->url().database + "`");
+  auto failed = ask();
+  BOOST_REQUIRE(!failed);
+  BOOST_TEST(failed.error().category() == ec_category::value);
+  BOOST_TEST(describe(failed.error()).find("database_") == 0u,
+             describe(failed.error()));
+  // Bring it back: the same actor serves again.
+  test::scratch_database::admin_execute("CREATE DATABASE `"
+                                        + scratch->url().database + "`");
+  auto again = ask();
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->pending_migrations == migrations.all().size());
+  self->send_exit(store, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

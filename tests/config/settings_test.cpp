@@ -1,0 +1,255 @@
+#define BOOST_TEST_MODULE config
+#include <boost/test/unit_test.hpp>
+
+#include "config/command_line.hpp"
+#include "config/secret.hpp"
+#include "config/settings.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <unistd.h>
+
+using namespace racecontrol::config;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A temporary INI file removed at the end of the test.
+struct ini_file {
+  explicit ini_file(const std::string& content) {
+    char tmpl[] = "/tmp/racecontrol-ini-XXXXXX";
+    int fd = mkstemp(tmpl);
+    BOOST_REQUIRE(fd >= 0);
+    close(fd);
+    path = tmpl;
+    std::ofstream(path) << content;
+  }
+  ~ini_file() {
+    std::remove(path.c_str());
+  }
+  std::string path;
+};
+
+settings_sources with_env(std::map<std::string, std::string> env) {
+  settings_sources s;
+  auto shared = std::make_shared<std::map<std::string, std::string>>(
+    std::move(env));
+  s.getenv = [shared](const char* name) -> const char* {
+    auto it = shared->find(name);
+    return it == shared->end() ? nullptr : it->second.c_str();
+  };
+  return s;
+}
+
+std::string error_of(const settings_sources& sources) {
+  try {
+    load_settings(sources);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(settings_loading)
+
+BOOST_AUTO_TEST_CASE(defaults_point_at_local_services) {
+  auto s = load_settings(with_env({}));
+  BOOST_TEST(s.database.host == "127.0.0.1");
+  BOOST_TEST(s.database.port == 3306);
+  BOOST_TEST(s.database.user == "racecontrol");
+  BOOST_TEST(s.database.database == "racecontrol");
+  BOOST_TEST(s.database_pool_size == 8u);
+  BOOST_TEST(s.log.level == spdlog::level::info);
+  BOOST_TEST(s.racetime_url == "http://127.0.0.1:8910");
+  BOOST_TEST(!s.node_name.empty());
+  BOOST_TEST(s.bots.empty());
+}
+
+BOOST_AUTO_TEST_CASE(file_then_command_line_then_environment) {
+  ini_file ini("[database]\nurl = mysql://app:filepw@db.example:3307/rc\n"
+               "pool_size = 3\n[log]\nlevel = debug ; chatty\nformat = json\n");
+  auto sources = with_env({{"RACECONTROL_DATABASE_PASSWORD", "env-pw-123"}});
+  sources.config_file = ini.path;
+  sources.overrides = {{"database.pool_size", "5"}};
+  auto s = load_settings(sources);
+  BOOST_TEST(s.database.host == "db.example");
+  BOOST_TEST(s.database.port == 3307);
+  BOOST_TEST(s.database.user == "app");
+  BOOST_TEST(s.database.password == "env-pw-123"); // environment wins
+  BOOST_TEST(s.database_pool_size == 5u);          // command line wins
+  BOOST_TEST(s.log.level == spdlog::level::debug);
+  BOOST_TEST((s.log.format == log_format::json));
+  // The password is now known to the log scrubber.
+  BOOST_TEST(scrub_secrets("pw=env-pw-123!") == "pw=***!");
+}
+
+BOOST_AUTO_TEST_CASE(bad_value_names_file_line_key_and_choices) {
+  ini_file ini("[daemon]\nworker_threads = 2\n[log]\nlevel = loud\n");
+  auto sources = with_env({});
+  sources.config_file = ini.path;
+  auto message = error_of(sources);
+  BOOST_TEST(message.find(ini.path + ":4: log.level: must be one of trace")
+             != std::string::npos,
+             message);
+  BOOST_TEST(message.find("got 'loud'") != std::string::npos, message);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_and_bad_overrides_are_rejected) {
+  ini_file ini("[database]\npassword_file = /x\n");
+  auto sources = with_env({});
+  sources.config_file = ini.path;
+  BOOST_TEST(error_of(sources).find(":2: database.password_file: unknown "
+                                    "setting")
+             != std::string::npos);
+  auto cli = with_env({});
+  cli.overrides = {{"database.pool_size", "0"}};
+  BOOST_TEST(error_of(cli).find("--database.pool_size: must be a whole number "
+                                "from 1 to 256, got '0'")
+             != std::string::npos,
+             error_of(cli));
+  cli.overrides = {{"daemon.shutdown_timeout", "soon"}};
+  BOOST_TEST(error_of(cli).find("must be a duration") != std::string::npos);
+  cli.overrides = {{"racetime.url", "racetime.gg"}};
+  BOOST_TEST(error_of(cli).find("must start with http:// or https://")
+             != std::string::npos);
+  cli.overrides = {{"database.url", "postgres://x@y/z"}};
+  BOOST_TEST(error_of(cli).find("scheme must be mysql://") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bot_secret_comes_from_the_environment) {
+  ini_file ini("[bot.alttpr]\nname = Saha\nclient_id = abc123\n"
+               "[bot.smz3-test]\nclient_id = def456\n");
+  auto sources = with_env(
+    {{"RACECONTROL_BOT_ALTTPR_CLIENT_SECRET", "s3cr3t-alttpr"},
+     {"RACECONTROL_BOT_SMZ3_TEST_CLIENT_SECRET", "s3cr3t-smz3"}});
+  sources.config_file = ini.path;
+  auto s = load_settings(sources);
+  BOOST_REQUIRE_EQUAL(s.bots.size(), 2u);
+  BOOST_TEST(s.bots[0].category == "alttpr");
+  BOOST_TEST(s.bots[0].name == "Saha");
+  BOOST_TEST(s.bots[0].client_id == "abc123");
+  BOOST_TEST(s.bots[0].client_secret.reveal() == "s3cr3t-alttpr");
+  BOOST_TEST(s.bots[1].client_secret.reveal() == "s3cr3t-smz3");
+  auto line = summarize(s);
+  BOOST_TEST(line.find("client_id=abc123") != std::string::npos);
+  BOOST_TEST(line.find("s3cr3t") == std::string::npos, line);
+  std::ostringstream printed;
+  printed << s.bots[0].client_secret;
+  BOOST_TEST(printed.str() == "***");
+}
+
+BOOST_AUTO_TEST_CASE(bot_without_secret_says_which_variable_to_set) {
+  ini_file ini("[bot.alttpr]\nclient_id = abc123\n");
+  auto sources = with_env({});
+  sources.config_file = ini.path;
+  auto message = error_of(sources);
+  BOOST_TEST(message.find("bot.alttpr: no client secret: set "
+                          "RACECONTROL_BOT_ALTTPR_CLIENT_SECRET")
+             != std::string::npos,
+             message);
+  ini_file bad("[bot.Alttpr]\nclient_id = x\n");
+  sources.config_file = bad.path;
+  BOOST_TEST(error_of(sources).find("category slug") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(missing_file_is_a_clear_error) {
+  auto sources = with_env({});
+  sources.config_file = "/nonexistent/racecontrol.ini";
+  BOOST_TEST(error_of(sources)
+             == "cannot read config file /nonexistent/racecontrol.ini: check "
+                "the path given with --config");
+}
+
+BOOST_AUTO_TEST_CASE(example_file_parses_and_documents_every_key) {
+  std::string path = RACECONTROL_SOURCE_DIR "/config/racecontrol.example.ini";
+  auto sources = with_env({});
+  sources.config_file = path;
+  auto s = load_settings(sources);
+  BOOST_TEST(s.database.database == "racecontrol");
+  // Every key --help describes appears in the example, commented or not.
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string text = content.str();
+  std::regex key_pattern(R"(--([a-z_]+)\.([a-z_]+)=VALUE)");
+  auto help = describe_settings();
+  int keys = 0;
+  for (std::sregex_iterator it(help.begin(), help.end(), key_pattern), end;
+       it != end; ++it, ++keys) {
+    auto section = "[" + (*it)[1].str() + "]";
+    auto key = (*it)[2].str();
+    auto section_at = text.find(section);
+    BOOST_TEST_REQUIRE(section_at != std::string::npos, section);
+    std::regex line("\\n;? ?" + key + " =");
+    BOOST_TEST(std::regex_search(text.substr(section_at), line),
+               key << " is not documented in " << section);
+  }
+  BOOST_TEST(keys >= 12);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(values)
+
+BOOST_AUTO_TEST_CASE(durations) {
+  BOOST_TEST(parse_duration("250ms").value().count() == 250);
+  BOOST_TEST(parse_duration("5s").value().count() == 5000);
+  BOOST_TEST(parse_duration("7").value().count() == 7000);
+  BOOST_TEST(parse_duration("10m").value().count() == 600000);
+  BOOST_TEST(parse_duration("2h").value().count() == 7200000);
+  BOOST_TEST(!parse_duration("5 s"));
+  BOOST_TEST(!parse_duration("-5s"));
+  BOOST_TEST(!parse_duration("5d"));
+  BOOST_TEST(!parse_duration(""));
+}
+
+BOOST_AUTO_TEST_CASE(ini_syntax) {
+  auto doc = ini_document::parse("; comment\n# other\n[a]\nk = v ; trailing\n"
+                                 "q = \"x ; y \\\" z\" ; c\nurl = a#b\n"
+                                 "empty =\n",
+                                 "t.ini");
+  BOOST_REQUIRE_EQUAL(doc.entries.size(), 4u);
+  BOOST_TEST(doc.entries[0].value == "v");
+  BOOST_TEST(doc.entries[1].value == "x ; y \" z");
+  BOOST_TEST(doc.entries[2].value == "a#b");
+  BOOST_TEST(doc.entries[3].value == "");
+  BOOST_TEST(doc.entries[3].line == 7u);
+  auto error = [](const char* text) {
+    try {
+      ini_document::parse(text, "t.ini");
+    } catch (const config_error& e) {
+      return std::string{e.what()};
+    }
+    return std::string{};
+  };
+  BOOST_TEST(error("[a]\nno equals sign\n").rfind("t.ini:2: expected", 0) == 0);
+  BOOST_TEST(error("[a\n").rfind("t.ini:1: section header", 0) == 0);
+  BOOST_TEST(error("[a]\nk = \"open\n").rfind("t.ini:2: unterminated", 0)
+             == 0);
+}
+
+BOOST_AUTO_TEST_CASE(command_line_forms) {
+  auto cli = parse_command_line({"--config", "a.ini", "--migrate",
+                                 "--log.level=debug", "--config=b.ini", "pos"},
+                                {"migrate", "help"}, {"config"});
+  BOOST_TEST(cli.has("migrate"));
+  BOOST_TEST(!cli.has("help"));
+  BOOST_TEST(cli.value("config").value() == "b.ini");
+  BOOST_REQUIRE_EQUAL(cli.overrides.size(), 1u);
+  BOOST_TEST(cli.overrides[0].first == "log.level");
+  BOOST_TEST(cli.overrides[0].second == "debug");
+  BOOST_REQUIRE_EQUAL(cli.positional.size(), 1u);
+  BOOST_CHECK_THROW(parse_command_line({"--bogus"}, {"migrate"}, {}),
+                    config_error);
+  BOOST_CHECK_THROW(parse_command_line({"--config"}, {}, {"config"}),
+                    config_error);
+  BOOST_CHECK_THROW(parse_command_line({"--migrate=yes"}, {"migrate"}, {}),
+                    config_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,132 @@
+#include <boost/test/unit_test.hpp>
+
+#include "persistence/migration_set.hpp"
+#include "persistence/migrator.hpp"
+#include "persistence/sql.hpp"
+#include "tests/support/scratch_database.hpp"
+
+using namespace racecontrol;
+using namespace racecontrol::persistence;
+
+namespace {
+
+std::vector<std::string> tables_of(odb::mysql::database& db) {
+  auto conn = db.connection();
+  std::vector<std::string> out;
+  for (auto& row : sql_query(*conn, "SELECT table_name FROM "
+                                    "information_schema.tables WHERE "
+                                    "table_schema = DATABASE() ORDER BY 1"))
+    out.push_back(*row[0]);
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(migrations)
+
+BOOST_AUTO_TEST_CASE(embedded_set_is_ordered_and_reversible) {
+  auto set = migration_set::embedded();
+  BOOST_REQUIRE(set.all().size() >= 7u);
+  for (size_t i = 1; i < set.all().size(); ++i)
+    BOOST_TEST(set.all()[i - 1].version < set.all()[i].version);
+  for (const auto& m : set.all()) {
+    BOOST_TEST(!m.down_sql.empty(), m.up_file());
+    BOOST_TEST(m.checksum.size() == 64u);
+  }
+  BOOST_TEST(set.all()[0].up_file()
+             == "20261122_000001_create_organizations.up.sql");
+}
+
+BOOST_AUTO_TEST_CASE(up_applies_everything_once_and_records_it) {
+  test::scratch_database scratch{false};
+  auto set = migration_set::embedded();
+  migrator m{scratch.db(), set};
+  BOOST_TEST(m.pending().size() == set.all().size());
+  std::vector<std::string> seen;
+  auto applied = m.up(std::nullopt, false, [&](const migration& mig) {
+    seen.push_back(mig.version);
+  });
+  BOOST_TEST(applied.size() == set.all().size());
+  BOOST_TEST(seen.size() == set.all().size());
+  BOOST_TEST(m.pending().empty());
+  auto rows = m.applied();
+  BOOST_REQUIRE_EQUAL(rows.size(), set.all().size());
+  BOOST_TEST(rows[0].version == "20261122_000001");
+  BOOST_TEST(rows[0].name == "create_organizations");
+  BOOST_TEST(rows[0].checksum == set.all()[0].checksum);
+  BOOST_TEST(rows[0].execution_ms >= 0);
+  auto tables = tables_of(scratch.db());
+  for (const char* t : {"organizations", "users", "racetime_bots",
+                        "tournaments", "matches", "match_players",
+                        "racetime_rooms", "schema_migrations"})
+    BOOST_TEST((std::find(tables.begin(), tables.end(), t) != tables.end()), t);
+  // Running again does nothing.
+  BOOST_TEST(m.up().empty());
+}
+
+BOOST_AUTO_TEST_CASE(failed_migration_is_not_recorded_and_can_be_rerun) {
+  test::scratch_database scratch{false};
+  auto broken = migration_set::from_files(
+    {{"20260101_000001_first.up.sql",
+      "CREATE TABLE IF NOT EXISTS t1 (id INT PRIMARY KEY);"},
+     {"20260101_000001_first.down.sql", "DROP TABLE IF EXISTS t1;"},
+     {"20260101_000002_second.up.sql",
+      "CREATE TABLE IF NOT EXISTS t2 (id INT PRIMARY KEY);\n"
+      "ALTER TABLE t2 ADD COLUMN oops NOT_A_TYPE;"},
+     {"20260101_000002_second.down.sql", "DROP TABLE IF EXISTS t2;"}});
+  migrator m{scratch.db(), broken};
+  try {
+    m.up();
+    BOOST_FAIL("the broken migration was applied");
+  } catch (const migration_failure& e) {
+    BOOST_TEST(e.file == "20260101_000002_second.up.sql");
+    BOOST_TEST(e.statement_index == 2u);
+    BOOST_TEST(e.statement.find("NOT_A_TYPE") != std::string::npos);
+    std::string what = e.what();
+    BOOST_TEST(what.find("migration 20260101_000002_second.up.sql failed at "
+                         "statement 2 (line 2)")
+                 != std::string::npos,
+               what);
+  }
+  auto rows = m.applied();
+  BOOST_REQUIRE_EQUAL(rows.size(), 1u); // only the first one
+  BOOST_TEST(rows[0].version == "20260101_000001");
+
+  auto fixed = migration_set::from_files(
+    {{"20260101_000001_first.up.sql",
+      "CREATE TABLE IF NOT EXISTS t1 (id INT PRIMARY KEY);"},
+     {"20260101_000001_first.down.sql", "DROP TABLE IF EXISTS t1;"},
+     {"20260101_000002_second.up.sql",
+      "CREATE TABLE IF NOT EXISTS t2 (id INT PRIMARY KEY);\n"
+      "ALTER TABLE t2 ADD COLUMN IF NOT EXISTS oops INT;"},
+     {"20260101_000002_second.down.sql", "DROP TABLE IF EXISTS t2;"}});
+  migrator again{scratch.db(), fixed};
+  BOOST_TEST(again.up().size() == 1u);
+  BOOST_TEST(again.applied().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_sets_are_rejected_with_the_file_name) {
+  auto error = [](std::vector<std::pair<std::string, std::string>> files) {
+    try {
+      migration_set::from_files(files);
+    } catch (const std::runtime_error& e) {
+      return std::string{e.what()};
+    }
+    return std::string{};
+  };
+  BOOST_TEST(error({{"create_x.up.sql", "x"}}).find("'create_x.up.sql' is not named")
+             != std::string::npos);
+  BOOST_TEST(error({{"20260101_000001_x.up.sql", "x"}}).find("has no .down.sql")
+             != std::string::npos);
+  BOOST_TEST(error({{"20260101_000001_x.up.sql", "x"},
+                    {"20260101_000001_x.down.sql", "y"},
+                    {"20260101_000001_y.up.sql", "z"}})
+               .find("share version")
+             != std::string::npos);
+  auto manual = migration_set::from_files(
+    {{"20260101_000001_drop.up.sql", "-- migrate: manual\nSELECT 1;"},
+     {"20260101_000001_drop.down.sql", "SELECT 1;"}});
+  BOOST_TEST(manual.all()[0].manual);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
