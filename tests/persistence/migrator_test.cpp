@@ -1,9 +1,12 @@
 #include <boost/test/unit_test.hpp>
 
+#include "persistence/database.hpp"
 #include "persistence/migration_set.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/sql.hpp"
 #include "tests/support/scratch_database.hpp"
+
+#include <cstdlib>
 
 using namespace racecontrol;
 using namespace racecontrol::persistence;
@@ -127,6 +130,49 @@ BOOST_AUTO_TEST_CASE(malformed_sets_are_rejected_with_the_file_name) {
     {{"20260101_000001_drop.up.sql", "-- migrate: manual\nSELECT 1;"},
      {"20260101_000001_drop.down.sql", "SELECT 1;"}});
   BOOST_TEST(manual.all()[0].manual);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(connections)
+
+// scripts/test also exports the server's socket URL; the socket form of
+// TEST_DATABASE_URL must work for developers who point tests at a local server.
+BOOST_AUTO_TEST_CASE(connects_over_the_unix_socket,
+                     *boost::unit_test::precondition([](auto) {
+                       return std::getenv("TEST_DATABASE_SOCKET_URL") != nullptr;
+                     })) {
+  std::string error;
+  auto url = config::parse_database_url(std::getenv("TEST_DATABASE_SOCKET_URL"),
+                                        error);
+  BOOST_REQUIRE_MESSAGE(url, error);
+  BOOST_REQUIRE(!url->socket.empty());
+  database_options options;
+  options.url = *url;
+  auto db = open_database(options);
+  auto conn = db->connection();
+  BOOST_TEST(sql_scalar(*conn, "SELECT @@session.time_zone").value() == "+00:00");
+  BOOST_TEST(sql_scalar(*conn, "SELECT @@character_set_client").value()
+             == "utf8mb4");
+}
+
+BOOST_AUTO_TEST_CASE(bad_database_name_says_what_to_do) {
+  auto url = test::test_server_url();
+  url.database = "no_such_database_here";
+  database_options options;
+  options.url = url;
+  try {
+    open_database(options);
+    BOOST_FAIL("connected to a database that does not exist");
+  } catch (const database_error& e) {
+    BOOST_TEST((e.what_kind() == database_error::kind::connection));
+    std::string what = e.what();
+    BOOST_TEST(what.find("cannot connect to MariaDB at " + url.location())
+               == 0u, what);
+    BOOST_TEST(what.find("Unknown database 'no_such_database_here'")
+               != std::string::npos, what);
+    BOOST_TEST(what.find("create it, or fix the database name") != std::string::npos);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
