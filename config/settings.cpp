@@ -271,7 +271,7 @@ settings load_settings(const settings_sources& sources) {
       throw config_error("bot." + bot.category
                          + ": client_id is missing (the OAuth2 client id of "
                            "the bot on racetime.gg)");
-    if (bot.client_secret.empty())
+    if (bot.client_secret.empty() && sources.require_bot_secrets)
       throw config_error("bot." + bot.category
                          + ": no client secret: set " + variable
                          + " in the environment (or client_secret in the "

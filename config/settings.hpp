@@ -57,6 +57,9 @@ struct settings_sources {
   std::vector<std::pair<std::string, std::string>> overrides;
   /// Reads an environment variable; nullptr when unset.
   std::function<const char*(const char*)> getenv;
+  /// Whether every configured bot must have its client secret. Tools that
+  /// never talk to racetime.gg (racecontrol-migrate) turn this off.
+  bool require_bot_secrets = true;
 };
 
 /// Builds and validates the settings. Throws config_error with one line

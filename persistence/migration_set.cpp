@@ -3,9 +3,9 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -37,16 +37,54 @@ std::string sha256_hex(std::string_view text) {
 
 namespace {
 
-bool marked_manual(const std::string& sql) {
-  // Only the leading comment block counts, so a statement that happens to
-  // contain the words does not change how the migration is applied.
-  std::istringstream in(sql);
+/// Reads the `-- migrate: ...` directives of the leading comment block
+/// (only that block counts, so a statement that happens to contain the
+/// words does not change how the migration is applied).
+void read_directives(migration& m) {
+  std::istringstream in(m.up_sql);
   std::string line;
+  const std::string retires = "migrate: retires-verify ";
   while (std::getline(in, line)) {
     if (line.rfind("--", 0) != 0)
       break;
     if (line.find("migrate: manual") != std::string::npos)
-      return true;
+      m.manual = true;
+    if (auto at = line.find(retires); at != std::string::npos) {
+      std::istringstream versions(line.substr(at + retires.size()));
+      for (std::string v; versions >> v;)
+        m.retires_verify.push_back(v);
+    }
+  }
+}
+
+/// The parts of "YYYYMMDD_NNNNNN_name.kind.sql"; false when it is not one.
+bool split_file_name(const std::string& file, std::string& version,
+                     std::string& name, std::string& kind) {
+  auto digits = [&](size_t from, size_t n) {
+    if (file.size() < from + n)
+      return false;
+    for (size_t i = from; i < from + n; ++i)
+      if (!std::isdigit(static_cast<unsigned char>(file[i])))
+        return false;
+    return true;
+  };
+  if (!digits(0, 8) || file.size() < 16 || file[8] != '_' || !digits(9, 6)
+      || file.size() < 17 || file[15] != '_')
+    return false;
+  version = file.substr(0, 15);
+  static constexpr const char* kinds[] = {".up.sql", ".down.sql",
+                                          ".verify.sql"};
+  for (const char* suffix : kinds) {
+    std::string s{suffix};
+    if (file.size() > 16 + s.size()
+        && file.compare(file.size() - s.size(), s.size(), s) == 0) {
+      name = file.substr(16, file.size() - 16 - s.size());
+      kind = s.substr(1, s.size() - 5);
+      return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c))
+               || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+      });
+    }
   }
   return false;
 }
@@ -55,23 +93,26 @@ bool marked_manual(const std::string& sql) {
 
 migration_set migration_set::from_files(
   const std::vector<std::pair<std::string, std::string>>& files) {
-  static const std::regex pattern(
-    R"(^(\d{8}_\d{6})_([a-z0-9_]+)\.(up|down)\.sql$)");
   std::map<std::string, migration> by_version;
   for (const auto& [file, content] : files) {
-    std::smatch m;
-    if (!std::regex_match(file, m, pattern))
+    std::string version, name, kind;
+    if (!split_file_name(file, version, name, kind))
       throw std::runtime_error(
         "migration file '" + file
         + "' is not named YYYYMMDD_NNNNNN_name.up.sql or .down.sql");
-    auto& mig = by_version[m[1]];
-    if (!mig.name.empty() && mig.name != m[2].str())
+    auto& mig = by_version[version];
+    if (!mig.name.empty() && mig.name != name)
       throw std::runtime_error("migrations " + mig.version + "_" + mig.name
                                + " and " + file + " share version "
-                               + m[1].str());
-    mig.version = m[1];
-    mig.name = m[2];
-    (m[3] == "up" ? mig.up_sql : mig.down_sql) = content;
+                               + version);
+    mig.version = version;
+    mig.name = name;
+    if (kind == "up")
+      mig.up_sql = content;
+    else if (kind == "down")
+      mig.down_sql = content;
+    else
+      mig.verify_sql = content;
   }
   migration_set set;
   for (auto& [version, mig] : by_version) {
@@ -83,7 +124,7 @@ migration_set migration_set::from_files(
                                + " has no .down.sql: every migration must be "
                                  "reversible");
     mig.checksum = sha256_hex(mig.up_sql);
-    mig.manual = marked_manual(mig.up_sql);
+    read_directives(mig);
     set.migrations_.push_back(std::move(mig));
   }
   return set;

@@ -8,19 +8,25 @@
 namespace racecontrol::persistence {
 
 /// One schema migration: `migrations/<version>_<name>.up.sql` and its
-/// `.down.sql`. The version is `YYYYMMDD_NNNNNN`: the date it was written
-/// and a sequence number that only grows, so versions sort in apply order.
+/// `.down.sql`, and optionally `.verify.sql`: queries that must each return
+/// 0 once the migration ran ("trust, but verify"). The version is
+/// `YYYYMMDD_NNNNNN`: the date it was written and a sequence number that
+/// only grows, so versions sort in apply order.
 struct migration {
   std::string version;
   std::string name;
   std::string up_sql;
   std::string down_sql;
+  std::string verify_sql;
   /// SHA-256 (hex) of the up script: what was applied. Editing an applied
   /// migration changes it, and the runner refuses to continue.
   std::string checksum;
   /// Marked `-- migrate: manual` in its first lines: `up` skips it unless an
   /// operator names it (`up --to VERSION --include-manual`).
   bool manual = false;
+  /// Versions whose .verify.sql this migration makes meaningless (e.g. it
+  /// drops the column they check): `-- migrate: retires-verify VERSION`.
+  std::vector<std::string> retires_verify;
 
   /// "<version>_<name>.up.sql", for messages.
   std::string up_file() const;

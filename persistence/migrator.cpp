@@ -1,15 +1,14 @@
 #include "persistence/migrator.hpp"
 
 #include "persistence/entities/mysql_value_traits.hxx"
+#include "persistence/schema_snapshot.hpp"
 #include "persistence/sql.hpp"
 #include "persistence/sql_script.hpp"
-
-#include <odb/mysql/connection.hxx>
-#include <odb/mysql/exceptions.hxx>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <set>
 
 namespace racecontrol::persistence {
@@ -35,7 +34,36 @@ timestamp parse_datetime(const std::string& text) {
   return detail::from_mysql_time(t);
 }
 
+std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::steady_clock::now() - since)
+    .count();
+}
+
+std::string shadow_name(const std::string& live) {
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "_verify_%06x", rd() & 0xffffff);
+  return live.substr(0, 64 - std::string{suffix}.size()) + suffix;
+}
+
 } // namespace
+
+const char* to_string(migration_state::state s) {
+  switch (s) {
+    case migration_state::state::applied:
+      return "applied";
+    case migration_state::state::pending:
+      return "pending";
+    case migration_state::state::manual:
+      return "manual";
+    case migration_state::state::edited:
+      return "EDITED";
+    case migration_state::state::unknown:
+      return "UNKNOWN";
+  }
+  return "?";
+}
 
 migrator::migrator(odb::mysql::database& db, const migration_set& set)
   : db_(db), set_(set) {
@@ -75,6 +103,34 @@ std::vector<const migration*> migrator::pending(bool include_manual) {
   return out;
 }
 
+std::vector<migration_state> migrator::states() {
+  std::vector<migration_state> out;
+  auto rows = applied();
+  for (const auto& m : set_.all()) {
+    migration_state st{m.version, m.name, migration_state::state::pending,
+                       m.checksum, std::nullopt};
+    auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& a) {
+      return a.version == m.version;
+    });
+    if (it != rows.end()) {
+      st.applied = *it;
+      st.what = it->checksum == m.checksum ? migration_state::state::applied
+                                           : migration_state::state::edited;
+    } else if (m.manual) {
+      st.what = migration_state::state::manual;
+    }
+    out.push_back(std::move(st));
+  }
+  for (const auto& a : rows)
+    if (set_.find(a.version) == nullptr)
+      out.push_back({a.version, a.name, migration_state::state::unknown,
+                     a.checksum, a});
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+    return x.version < y.version;
+  });
+  return out;
+}
+
 void migrator::check_applied_match_files() {
   for (auto& a : applied()) {
     const migration* m = set_.find(a.version);
@@ -95,13 +151,13 @@ void migrator::check_applied_match_files() {
   }
 }
 
-void migrator::run_script(const std::string& sql, const std::string& file) {
-  auto conn = db_.connection();
+void migrator::run_script(odb::mysql::connection& conn, const std::string& sql,
+                          const std::string& file) {
   auto statements = split_sql_script(sql);
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto& st = statements[i];
     try {
-      sql_execute(*conn, st.text);
+      sql_execute(conn, st.text);
     } catch (const database_error& e) {
       throw migration_failure(
         e.what_kind(),
@@ -110,6 +166,22 @@ void migrator::run_script(const std::string& sql, const std::string& file) {
         file, i + 1, st.text);
     }
   }
+}
+
+std::vector<std::string>
+migrator::run_verification(odb::mysql::connection& conn, const migration& m) {
+  std::vector<std::string> problems;
+  auto queries = split_sql_script(m.verify_sql);
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    auto value = sql_scalar(conn, queries[i].text);
+    if (!value || *value != "0")
+      problems.push_back("migration " + m.version + "_" + m.name
+                         + ".verify.sql query " + std::to_string(i + 1)
+                         + " (line " + std::to_string(queries[i].line)
+                         + ") returned " + value.value_or("NULL")
+                         + ", expected 0");
+  }
+  return problems;
 }
 
 void migrator::record(const migration& m, std::int64_t execution_ms) {
@@ -127,25 +199,125 @@ migrator::up(const std::optional<std::string>& to, bool include_manual,
              const progress_callback& before_each) {
   if (to && set_.find(*to) == nullptr)
     throw database_error(database_error::kind::statement,
-                         "no migration has version " + *to);
+                         "no migration has version " + *to
+                           + " (racecontrol-migrate status lists them)");
   check_applied_match_files();
   std::vector<const migration*> done;
-  for (const migration* m : pending(true)) {
+  for (const migration* m : pending(include_manual)) {
     if (to && m->version > *to)
       break;
-    // A manual migration runs only when asked for and named by --to.
-    if (m->manual && !(include_manual && to && m->version == *to))
-      continue;
     if (before_each)
       before_each(*m);
     auto start = std::chrono::steady_clock::now();
-    run_script(m->up_sql, m->up_file());
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
-    record(*m, elapsed.count());
+    auto conn = db_.connection();
+    run_script(*conn, m->up_sql, m->up_file());
+    auto problems = run_verification(*conn, *m);
+    if (!problems.empty())
+      throw migration_failure(database_error::kind::statement,
+                              problems.front()
+                                + "; the migration is not recorded as applied",
+                              m->version + "_" + m->name + ".verify.sql", 0,
+                              "");
+    record(*m, elapsed_ms(start));
     done.push_back(m);
   }
   return done;
+}
+
+std::vector<const migration*>
+migrator::down(int steps, const progress_callback& before_each) {
+  if (steps < 1)
+    throw database_error(database_error::kind::statement,
+                         "down needs at least one step");
+  check_applied_match_files();
+  auto rows = applied();
+  std::vector<const migration*> done;
+  for (auto it = rows.rbegin(); it != rows.rend() && steps > 0; ++it, --steps) {
+    const migration* m = set_.find(it->version);
+    if (before_each)
+      before_each(*m);
+    auto conn = db_.connection();
+    run_script(*conn, m->down_sql, m->down_file());
+    sql_execute(*conn, "DELETE FROM schema_migrations WHERE version = "
+                         + sql_quote(*conn, m->version));
+    done.push_back(m);
+  }
+  return done;
+}
+
+std::vector<const migration*>
+migrator::fresh(const progress_callback& before_each) {
+  {
+    auto conn = db_.connection();
+    auto objects = sql_query(*conn, "SELECT table_name, table_type FROM "
+                                    "information_schema.tables WHERE "
+                                    "table_schema = DATABASE()");
+    // Foreign keys would dictate an order; on this session they are off.
+    sql_execute(*conn, "SET FOREIGN_KEY_CHECKS = 0");
+    for (const auto& row : objects) {
+      bool view = row[1].value_or("") == "VIEW";
+      sql_execute(*conn, std::string{view ? "DROP VIEW IF EXISTS "
+                                          : "DROP TABLE IF EXISTS "}
+                           + sql_identifier(row[0].value_or("")));
+    }
+    sql_execute(*conn, "SET FOREIGN_KEY_CHECKS = 1");
+  }
+  return up(std::nullopt, false, before_each);
+}
+
+std::vector<std::string> migrator::verify() {
+  std::vector<std::string> problems;
+  auto states_now = states();
+  for (const auto& st : states_now) {
+    if (st.what == migration_state::state::edited)
+      problems.push_back("migration " + st.version + "_" + st.name
+                         + ".up.sql was edited after it was applied");
+    if (st.what == migration_state::state::unknown)
+      problems.push_back("migration " + st.version + "_" + st.name
+                         + " is applied but this build has no file for it");
+  }
+  std::string live = db_.db();
+  std::string shadow = shadow_name(live);
+  auto conn = db_.connection();
+  // The shadow connection switches databases; never give it back to the
+  // pool in that state.
+  conn->mark_failed();
+  auto charset = sql_query(*conn, "SELECT default_character_set_name, "
+                                  "default_collation_name FROM "
+                                  "information_schema.schemata WHERE "
+                                  "schema_name = DATABASE()");
+  sql_execute(*conn, "CREATE DATABASE " + sql_identifier(shadow)
+                       + " CHARACTER SET " + charset.at(0)[0].value_or("utf8mb4")
+                       + " COLLATE "
+                       + charset.at(0)[1].value_or("utf8mb4_unicode_ci"));
+  try {
+    sql_execute(*conn, "USE " + sql_identifier(shadow));
+    sql_execute(*conn, tracking_table_ddl);
+    for (const auto& st : states_now)
+      if (st.applied && st.what != migration_state::state::unknown) {
+        const migration* m = set_.find(st.version);
+        run_script(*conn, m->up_sql, m->up_file());
+      }
+    auto expected = inspect_schema(*conn, shadow);
+    auto actual = inspect_schema(*conn, live);
+    for (auto& line : diff_schemas(expected, actual))
+      problems.push_back(std::move(line));
+    sql_execute(*conn, "USE " + sql_identifier(live));
+    sql_execute(*conn, "DROP DATABASE " + sql_identifier(shadow));
+  } catch (...) {
+    sql_execute(*conn, "DROP DATABASE IF EXISTS " + sql_identifier(shadow));
+    throw;
+  }
+  std::set<std::string> retired;
+  for (const auto& st : states_now)
+    if (st.what == migration_state::state::applied)
+      for (const auto& v : set_.find(st.version)->retires_verify)
+        retired.insert(v);
+  for (const auto& st : states_now)
+    if (st.what == migration_state::state::applied && !retired.count(st.version))
+      for (auto& p : run_verification(*conn, *set_.find(st.version)))
+        problems.push_back(std::move(p));
+  return problems;
 }
 
 } // namespace racecontrol::persistence

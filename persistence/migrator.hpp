@@ -41,10 +41,31 @@ public:
   std::string statement;
 };
 
-/// Applies and tracks the migrations of a migration_set on one database.
+/// One line of `racecontrol-migrate status`.
+struct migration_state {
+  enum class state {
+    applied,
+    pending,
+    manual,  ///< not applied, and `up` leaves it alone
+    edited,  ///< applied, but the file's checksum changed since
+    unknown, ///< applied, but this build has no file for it
+  };
+  std::string version;
+  std::string name;
+  state what = state::pending;
+  std::string checksum; ///< of the file, or the recorded one when unknown
+  std::optional<applied_migration> applied;
+};
+
+const char* to_string(migration_state::state s);
+
+/// Applies, reverts, tracks and verifies the migrations of a set on one
+/// database. Callers that change the schema should hold a migration_lock.
 class migrator {
 public:
   migrator(odb::mysql::database& db, const migration_set& set);
+
+  using progress_callback = std::function<void(const migration&)>;
 
   /// Creates `schema_migrations` when it is missing.
   void ensure_tracking_table();
@@ -55,21 +76,32 @@ public:
   /// Migrations not yet applied, in order; manual ones only when asked.
   std::vector<const migration*> pending(bool include_manual = false);
 
+  /// Every migration of the set and every applied version, in order.
+  std::vector<migration_state> states();
+
   /// Throws database_error when an applied migration's file changed since
   /// (checksum mismatch) or is unknown to this build.
   void check_applied_match_files();
 
-  using progress_callback = std::function<void(const migration&)>;
-
   /// Applies pending migrations in order, each recorded only after all its
-  /// statements succeeded. With `to`, stops after that version (and may then
-  /// apply a manual migration named by it). Returns what was applied.
+  /// statements and verification queries succeeded. With `to`, stops after
+  /// that version. Manual migrations run only with `include_manual`.
   std::vector<const migration*>
   up(const std::optional<std::string>& to = std::nullopt,
      bool include_manual = false, const progress_callback& before_each = {});
 
-  /// Runs one script's statements; throws migration_failure.
-  void run_script(const std::string& sql, const std::string& file);
+  /// Reverts the newest `steps` applied migrations, newest first.
+  std::vector<const migration*> down(int steps = 1,
+                                     const progress_callback& before_each = {});
+
+  /// Drops every table and view of the database, then applies `up()`.
+  std::vector<const migration*> fresh(const progress_callback& before_each = {});
+
+  /// Checks that the live schema is what the applied migrations produce:
+  /// builds a shadow database from the same migrations and compares both
+  /// through information_schema; also re-runs every verification query and
+  /// checks checksums. Returns the problems found, empty when all is well.
+  std::vector<std::string> verify();
 
   odb::mysql::database& database() noexcept {
     return db_;
@@ -80,6 +112,11 @@ public:
   }
 
 private:
+  void run_script(odb::mysql::connection& conn, const std::string& sql,
+                  const std::string& file);
+  /// The problems the verification queries of `m` report (each must be 0).
+  std::vector<std::string> run_verification(odb::mysql::connection& conn,
+                                            const migration& m);
   void record(const migration& m, std::int64_t execution_ms);
 
   odb::mysql::database& db_;

@@ -28,9 +28,10 @@ struct match {
   odb::nullable<timestamp> started_at;
   odb::nullable<timestamp> finished_at;
 
-  /// Deprecated by `racetime_rooms` (seed 000); kept until the column drop.
-#pragma db type("VARCHAR(255)")
-  odb::nullable<std::string> racetime_room_slug;
+  // The table still has the deprecated `racetime_room_slug` (seed 000) until
+  // an operator applies the manual migration that drops it. racecontrol
+  // keeps rooms in `racetime_rooms` and deliberately does not map the
+  // column, so dropping it never breaks the daemon.
 
   /// Overrides the tournament's default goal for this match.
 #pragma db type("VARCHAR(255)")

@@ -27,6 +27,9 @@ struct user {
 #pragma db type("VARCHAR(255)")
   odb::nullable<std::string> display_name;
 
+#pragma db type("VARCHAR(200)")
+  odb::nullable<std::string> twitch_name;
+
   /// racetime.gg user hash id (16 characters), set by account linking.
 #pragma db type("VARCHAR(255)")
   odb::nullable<std::string> racetime_id;
@@ -43,6 +46,9 @@ struct user {
   odb::nullable<timestamp> racetime_token_expires_at;
 
   bool is_active = true;
+
+  /// A test account (SahasrahBot's test_user), kept apart from real players.
+  bool is_test_user = false;
 
   timestamp created_at;
   timestamp updated_at;

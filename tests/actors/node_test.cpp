@@ -49,8 +49,9 @@ BOOST_AUTO_TEST_CASE(node_reports_status_and_stops_in_order) {
         BOOST_TEST(st.database.server_version.find("MariaDB")
                    != std::string::npos);
         BOOST_TEST(st.database.pending_migrations == 0u);
+        // The newest regular migration; the manual column drop is last.
         BOOST_TEST(st.database.schema_version
-                   == migrations.all().back().version);
+                   == migrations.all()[migrations.all().size() - 2].version);
       },
       [&](const caf::error& err) { BOOST_FAIL(describe(err)); });
   self->monitor(root);
@@ -92,7 +93,7 @@ BOOST_AUTO_TEST_CASE(persistence_errors_are_values_and_the_actor_survives) {
                                         + scratch->url().database + "`");
   auto again = ask();
   BOOST_REQUIRE(again);
-  BOOST_TEST(again->pending_migrations == migrations.all().size());
+  BOOST_TEST(again->pending_migrations == migrations.all().size() - 1);
   self->send_exit(store, caf::exit_reason::user_shutdown);
 }
 

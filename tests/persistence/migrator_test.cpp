@@ -6,6 +6,7 @@
 #include "persistence/sql.hpp"
 #include "tests/support/scratch_database.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 using namespace racecontrol;
@@ -43,17 +44,23 @@ BOOST_AUTO_TEST_CASE(embedded_set_is_ordered_and_reversible) {
 BOOST_AUTO_TEST_CASE(up_applies_everything_once_and_records_it) {
   test::scratch_database scratch{false};
   auto set = migration_set::embedded();
+  auto regular = static_cast<size_t>(
+    std::count_if(set.all().begin(), set.all().end(),
+                  [](const migration& mig) { return !mig.manual; }));
+  BOOST_TEST(regular + 1 == set.all().size()); // the column drop is manual
   migrator m{scratch.db(), set};
-  BOOST_TEST(m.pending().size() == set.all().size());
+  BOOST_TEST(m.pending().size() == regular);
+  BOOST_TEST(m.pending(true).size() == set.all().size());
   std::vector<std::string> seen;
   auto applied = m.up(std::nullopt, false, [&](const migration& mig) {
     seen.push_back(mig.version);
   });
-  BOOST_TEST(applied.size() == set.all().size());
-  BOOST_TEST(seen.size() == set.all().size());
+  BOOST_TEST(applied.size() == regular);
+  BOOST_TEST(seen.size() == regular);
   BOOST_TEST(m.pending().empty());
+  BOOST_TEST(m.pending(true).size() == 1u);
   auto rows = m.applied();
-  BOOST_REQUIRE_EQUAL(rows.size(), set.all().size());
+  BOOST_REQUIRE_EQUAL(rows.size(), regular);
   BOOST_TEST(rows[0].version == "20261122_000001");
   BOOST_TEST(rows[0].name == "create_organizations");
   BOOST_TEST(rows[0].checksum == set.all()[0].checksum);
@@ -127,9 +134,16 @@ BOOST_AUTO_TEST_CASE(malformed_sets_are_rejected_with_the_file_name) {
                .find("share version")
              != std::string::npos);
   auto manual = migration_set::from_files(
-    {{"20260101_000001_drop.up.sql", "-- migrate: manual\nSELECT 1;"},
-     {"20260101_000001_drop.down.sql", "SELECT 1;"}});
+    {{"20260101_000001_drop.up.sql",
+      "-- migrate: manual\n-- migrate: retires-verify 20250101_000001 "
+      "20250101_000002\nSELECT 1; -- migrate: not a directive\n"},
+     {"20260101_000001_drop.down.sql", "SELECT 1;"},
+     {"20260101_000002_plain.up.sql", "SELECT 1;\n-- migrate: manual"},
+     {"20260101_000002_plain.down.sql", "SELECT 1;"}});
   BOOST_TEST(manual.all()[0].manual);
+  BOOST_TEST(manual.all()[0].retires_verify
+             == (std::vector<std::string>{"20250101_000001", "20250101_000002"}));
+  BOOST_TEST(!manual.all()[1].manual); // directives only in the leading block
 }
 
 BOOST_AUTO_TEST_SUITE_END()

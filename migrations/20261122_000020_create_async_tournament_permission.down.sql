@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS `async_tournament_permission`;

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS `race_review_notes`;

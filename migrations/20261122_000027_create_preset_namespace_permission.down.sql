@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS `preset_namespace_permission`;

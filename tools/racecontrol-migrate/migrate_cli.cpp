@@ -1,0 +1,436 @@
+#include "tools/racecontrol-migrate/migrate_cli.hpp"
+
+#include "config/command_line.hpp"
+#include "config/settings.hpp"
+#include "persistence/database.hpp"
+#include "persistence/database_error.hpp"
+#include "persistence/migration_lock.hpp"
+#include "persistence/migration_set.hpp"
+#include "persistence/migrator.hpp"
+#include "racecontrol/version.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <ostream>
+
+namespace racecontrol::tools {
+
+namespace {
+
+namespace fs = std::filesystem;
+using persistence::migration;
+using persistence::migration_set;
+using persistence::migrator;
+
+const char* overview = R"(usage: racecontrol-migrate [options] COMMAND [command options]
+
+Applies, reverts, checks and writes racecontrol's schema migrations
+(migrations/YYYYMMDD_NNNNNN_name.{up,down,verify}.sql, compiled into this
+program). Progress is tracked in the table schema_migrations; a GET_LOCK
+advisory lock keeps two runners from interleaving.
+
+commands:
+  up        apply pending migrations            (--to VERSION, --include-manual)
+  down      revert the newest migrations        (--steps N, default 1)
+  status    list applied and pending migrations
+  verify    compare the live schema with what the migrations produce
+  fresh     drop everything and re-apply        (needs two confirmations)
+  new NAME  write a new, empty migration pair into --migrations DIR
+  help [COMMAND]
+
+options:
+  --database URL       mysql://user[:password]@host:port/db or
+                       mysql://user@localhost/db?socket=PATH
+                       (default: $DATABASE_URL, else database.url of --config)
+  --config FILE        racecontrold's INI file: database.url and
+                       database.production are read from it
+  --migrations DIR     use the .sql files in DIR instead of the compiled-in set
+  --lock-timeout TIME  how long to wait for another runner (default 30s)
+  --help, --version
+
+The password can also come from RACECONTROL_DATABASE_PASSWORD.
+
+exit status: 0 done; 1 a migration failed, drift was found or the lock was
+held; 2 bad arguments, refused, or the database cannot be reached.
+)";
+
+const std::map<std::string, std::string> command_help = {
+  {"up", R"(usage: racecontrol-migrate up [--to VERSION] [--include-manual]
+
+Applies pending migrations in version order. Each is recorded in
+schema_migrations only after all its statements and its .verify.sql queries
+succeeded; a failure names the migration, the statement and its line, and
+leaves that migration unrecorded so a re-run (after fixing the cause) picks
+it up again. Applied migrations whose files changed are refused.
+
+  --to VERSION      stop after this version (e.g. 20261122_000010)
+  --include-manual  also apply migrations marked `-- migrate: manual`, such as
+                    the drop of matches.racetime_room_slug:
+                      racecontrol-migrate up --to 20261122_000029 --include-manual
+)"},
+  {"down", R"(usage: racecontrol-migrate down [--steps N]
+
+Reverts the newest N applied migrations (default 1), newest first, running
+each one's .down.sql and removing its row from schema_migrations.
+)"},
+  {"status", R"(usage: racecontrol-migrate status
+
+Lists every migration with its state (applied, pending, manual, EDITED when
+the file changed after it was applied, UNKNOWN when the database has a
+version this build does not know), when it was applied, how long it took
+and the first characters of its checksum.
+)"},
+  {"verify", R"(usage: racecontrol-migrate verify
+
+Trust, but verify: builds a shadow database from the applied migrations and
+compares the live schema with it through information_schema (tables,
+columns with type, nullability, default, extra, collation and comment,
+indexes, unique keys, foreign keys), re-runs every .verify.sql query of the
+applied migrations and checks the checksums. Prints each difference and
+exits 1 when there is any. Needs CREATE and DROP DATABASE for the shadow.
+)"},
+  {"fresh", R"(usage: racecontrol-migrate fresh --yes-destroy-all-data --confirm-database NAME
+
+DESTROYS ALL DATA: drops every table and view of the database, then applies
+every migration. Refuses unless both confirmations are given and NAME is the
+target database's name, and always refuses when --config marks the database
+as production (database.production = true).
+)"},
+  {"new", R"(usage: racecontrol-migrate new NAME [--migrations DIR]
+
+Writes DIR/YYYYMMDD_NNNNNN_NAME.up.sql and .down.sql (today's UTC date, the
+next sequence number) for you to fill in. NAME uses a-z, 0-9 and '_'.
+DIR defaults to ./migrations.
+)"},
+};
+
+/// What the command line asked for, and where to write.
+struct invocation {
+  config::command_line cli;
+  std::string command;
+  std::ostream& out;
+  std::ostream& err;
+  const env_reader& getenv;
+};
+
+/// The database to work on.
+struct target {
+  config::database_url url;
+  bool production = false;
+};
+
+target resolve_target(const invocation& inv) {
+  target t;
+  std::optional<config::settings> settings;
+  if (auto file = inv.cli.value("config")) {
+    config::settings_sources sources;
+    sources.config_file = *file;
+    sources.getenv = inv.getenv;
+    sources.require_bot_secrets = false;
+    settings = config::load_settings(sources);
+    t.production = settings->database_production;
+  }
+  std::optional<std::string> text = inv.cli.value("database");
+  if (!text)
+    if (const char* env = inv.getenv("DATABASE_URL"))
+      text = std::string{env};
+  if (text) {
+    std::string error;
+    auto url = config::parse_database_url(*text, error);
+    if (!url)
+      throw config::config_error("--database: " + error);
+    t.url = *url;
+  } else if (settings) {
+    t.url = settings->database;
+  } else {
+    throw config::config_error(
+      "no database given: use --database URL, DATABASE_URL, or --config FILE");
+  }
+  if (t.url.password.empty())
+    if (const char* pw = inv.getenv(config::database_password_variable))
+      t.url.password = pw;
+  return t;
+}
+
+migration_set load_set(const invocation& inv) {
+  if (auto dir = inv.cli.value("migrations")) {
+    try {
+      return migration_set::from_directory(*dir);
+    } catch (const std::runtime_error& e) {
+      throw config::config_error(e.what());
+    }
+  }
+  return migration_set::embedded();
+}
+
+std::chrono::seconds lock_timeout(const invocation& inv) {
+  auto text = inv.cli.value("lock-timeout").value_or("30s");
+  auto d = config::parse_duration(text);
+  if (!d)
+    throw config::config_error("--lock-timeout must be a duration like 30s, "
+                               "got '"
+                               + text + "'");
+  return std::chrono::duration_cast<std::chrono::seconds>(*d);
+}
+
+std::shared_ptr<odb::mysql::database> connect(const target& t) {
+  persistence::database_options options;
+  options.url = t.url;
+  options.max_connections = 4;
+  return persistence::open_database(options);
+}
+
+std::string format_time(racecontrol::timestamp t) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+              t.time_since_epoch())
+              .count();
+  std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%03d",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, static_cast<int>(us / 1000 % 1000));
+  return buf;
+}
+
+/// Prints "applying X ... " before each migration and "ok" after it.
+migrator::progress_callback announce(std::ostream& out, const char* verb) {
+  return [&out, verb](const migration& m) {
+    out << verb << " " << m.version << "_" << m.name << "\n" << std::flush;
+  };
+}
+
+int cmd_up(const invocation& inv, migrator& m) {
+  auto to = inv.cli.value("to");
+  auto applied = m.up(to, inv.cli.has("include-manual"),
+                      announce(inv.out, "applying"));
+  if (applied.empty())
+    inv.out << "nothing to apply: the schema is up to date\n";
+  else
+    inv.out << "applied " << applied.size() << " migration(s)\n";
+  auto manual = m.pending(true).size() - m.pending(false).size();
+  if (manual > 0 && !inv.cli.has("include-manual"))
+    inv.out << manual << " manual migration(s) not applied; `status` lists "
+               "them, `help up` says how to apply one\n";
+  return migrate_ok;
+}
+
+int cmd_down(const invocation& inv, migrator& m) {
+  int steps = 1;
+  if (auto text = inv.cli.value("steps")) {
+    char* end = nullptr;
+    long n = std::strtol(text->c_str(), &end, 10);
+    if (end == text->c_str() || *end != '\0' || n < 1 || n > 100000)
+      throw config::config_error("--steps must be a positive number, got '"
+                                 + *text + "'");
+    steps = static_cast<int>(n);
+  }
+  auto reverted = m.down(steps, announce(inv.out, "reverting"));
+  if (reverted.empty())
+    inv.out << "nothing to revert: no migration is applied\n";
+  else
+    inv.out << "reverted " << reverted.size() << " migration(s)\n";
+  return migrate_ok;
+}
+
+int cmd_status(const invocation& inv, migrator& m, const target& t) {
+  auto states = m.states();
+  std::map<persistence::migration_state::state, int> counts;
+  for (const auto& st : states)
+    ++counts[st.what];
+  using state = persistence::migration_state::state;
+  inv.out << "database " << t.url.database << " at " << t.url.location()
+          << ": " << counts[state::applied] << " applied, "
+          << counts[state::pending] << " pending, " << counts[state::manual]
+          << " manual";
+  if (counts[state::edited] + counts[state::unknown] > 0)
+    inv.out << ", " << counts[state::edited] << " EDITED, "
+            << counts[state::unknown] << " UNKNOWN";
+  inv.out << "\n\n";
+  size_t width = 4;
+  for (const auto& st : states)
+    width = std::max(width, st.name.size());
+  inv.out << std::left << std::setw(17) << "version" << std::setw(width + 2)
+          << "name" << std::setw(9) << "state" << std::setw(25)
+          << "applied at (UTC)" << std::right << std::setw(8) << "ms"
+          << "  checksum\n";
+  for (const auto& st : states) {
+    inv.out << std::left << std::setw(17) << st.version << std::setw(width + 2)
+            << st.name << std::setw(9) << to_string(st.what) << std::setw(25)
+            << (st.applied ? format_time(st.applied->applied_at) : "-")
+            << std::right << std::setw(8)
+            << (st.applied ? std::to_string(st.applied->execution_ms) : "-")
+            << "  " << st.checksum.substr(0, 12) << "\n";
+  }
+  return migrate_ok;
+}
+
+int cmd_verify(const invocation& inv, migrator& m, const target& t) {
+  auto problems = m.verify();
+  auto applied = m.applied().size();
+  if (problems.empty()) {
+    inv.out << "database " << t.url.database << " matches its " << applied
+            << " applied migration(s)\n";
+    return migrate_ok;
+  }
+  inv.out << "database " << t.url.database << " differs from what its "
+          << applied << " applied migration(s) produce (" << problems.size()
+          << " problem(s)):\n";
+  for (const auto& p : problems)
+    inv.out << "  - " << p << "\n";
+  return migrate_failed;
+}
+
+int cmd_fresh(const invocation& inv, migrator& m, const target& t) {
+  if (t.production)
+    throw config::config_error(
+      "refusing: the configuration marks database " + t.url.database
+      + " as production (database.production = true); fresh never runs there");
+  auto confirmed = inv.cli.value("confirm-database");
+  if (!inv.cli.has("yes-destroy-all-data") || !confirmed)
+    throw config::config_error(
+      "refusing: fresh destroys all data; give --yes-destroy-all-data and "
+      "--confirm-database "
+      + t.url.database);
+  if (*confirmed != t.url.database)
+    throw config::config_error("refusing: --confirm-database " + *confirmed
+                               + " does not name the target database "
+                               + t.url.database);
+  inv.out << "dropping every table of " << t.url.database << "\n";
+  auto applied = m.fresh(announce(inv.out, "applying"));
+  inv.out << "applied " << applied.size() << " migration(s)\n";
+  return migrate_ok;
+}
+
+int cmd_new(const invocation& inv) {
+  if (inv.cli.positional.size() != 2)
+    throw config::config_error("new needs a NAME: racecontrol-migrate new "
+                               "add_match_notes");
+  const auto& name = inv.cli.positional[1];
+  bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c))
+           || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+  });
+  if (!valid)
+    throw config::config_error("migration names use a-z, 0-9 and '_', not '"
+                               + name + "'");
+  fs::path dir = inv.cli.value("migrations").value_or("migrations");
+  if (!fs::is_directory(dir))
+    throw config::config_error("no migrations directory at " + dir.string()
+                               + ": run from the repository root or pass "
+                                 "--migrations DIR");
+  int last = 0;
+  auto existing = load_set(inv);
+  for (const auto& m : existing.all())
+    last = std::max(last, std::stoi(m.version.substr(9)));
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char version[48];
+  std::snprintf(version, sizeof version, "%04d%02d%02d_%06d", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, last + 1);
+  auto base = dir / (std::string{version} + "_" + name);
+  auto up = base.string() + ".up.sql";
+  auto down = base.string() + ".down.sql";
+  std::ofstream(up) << "-- " << name
+                    << ": what this migration changes and why.\n"
+                       "-- Write statements that can run twice (IF NOT "
+                       "EXISTS / IF EXISTS):\n"
+                       "-- MariaDB DDL is not transactional.\n";
+  std::ofstream(down) << "-- Reverts " << name << ".\n";
+  inv.out << "created " << up << "\ncreated " << down << "\n";
+  return migrate_ok;
+}
+
+int dispatch(const invocation& inv) {
+  if (inv.command == "new")
+    return cmd_new(inv);
+  auto t = resolve_target(inv);
+  auto set = load_set(inv);
+  auto db = connect(t);
+  migrator m{*db, set};
+  if (inv.command == "status")
+    return cmd_status(inv, m, t);
+  persistence::migration_lock lock{*db, lock_timeout(inv)};
+  if (inv.command == "up")
+    return cmd_up(inv, m);
+  if (inv.command == "down")
+    return cmd_down(inv, m);
+  if (inv.command == "verify")
+    return cmd_verify(inv, m, t);
+  if (inv.command == "fresh")
+    return cmd_fresh(inv, m, t);
+  throw config::config_error("unknown command '" + inv.command
+                             + "'; racecontrol-migrate --help lists them");
+}
+
+int print_help(std::ostream& out, const std::string& command) {
+  if (command.empty()) {
+    out << overview;
+    return migrate_ok;
+  }
+  auto it = command_help.find(command);
+  if (it == command_help.end()) {
+    out << "no help for '" << command << "'\n\n" << overview;
+    return migrate_usage;
+  }
+  out << it->second;
+  return migrate_ok;
+}
+
+} // namespace
+
+int run_migrate_cli(const std::vector<std::string>& args, std::ostream& out,
+                    std::ostream& err, const env_reader& getenv) {
+  try {
+    auto cli = config::parse_command_line(
+      args, {"help", "version", "include-manual", "yes-destroy-all-data"},
+      {"database", "config", "migrations", "lock-timeout", "to", "steps",
+       "confirm-database"});
+    if (!cli.overrides.empty())
+      throw config::config_error("unknown option '--" + cli.overrides[0].first
+                                 + "'; --help lists them");
+    std::string command = cli.positional.empty() ? "" : cli.positional[0];
+    if (cli.has("version")) {
+      out << "racecontrol-migrate " << racecontrol::version << "\n";
+      return migrate_ok;
+    }
+    if (command == "help")
+      return print_help(out, cli.positional.size() > 1 ? cli.positional[1]
+                                                       : "");
+    if (cli.has("help") || command.empty()) {
+      if (command.empty() && !cli.has("help")) {
+        err << "racecontrol-migrate: no command given\n\n" << overview;
+        return migrate_usage;
+      }
+      return print_help(out, command);
+    }
+    if (command != "new" && cli.positional.size() > 1)
+      throw config::config_error("unexpected argument '" + cli.positional[1]
+                                 + "'");
+    return dispatch({cli, command, out, err, getenv});
+  } catch (const config::config_error& e) {
+    err << "racecontrol-migrate: " << e.what() << "\n";
+    return migrate_usage;
+  } catch (const persistence::migration_failure& e) {
+    err << "racecontrol-migrate: " << e.what() << "\n";
+    if (!e.statement.empty())
+      err << "  statement: " << e.statement.substr(0, 500) << "\n";
+    return migrate_failed;
+  } catch (const persistence::database_error& e) {
+    err << "racecontrol-migrate: " << e.what() << "\n";
+    return e.what_kind() == persistence::database_error::kind::connection
+             ? migrate_usage
+             : migrate_failed;
+  }
+}
+
+} // namespace racecontrol::tools
