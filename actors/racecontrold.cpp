@@ -11,6 +11,7 @@
 #include "config/settings.hpp"
 #include "persistence/database.hpp"
 #include "persistence/database_error.hpp"
+#include "persistence/migration_lock.hpp"
 #include "persistence/migrator.hpp"
 #include "racecontrol/version.hpp"
 
@@ -74,6 +75,8 @@ check_schema(odb::mysql::database& db, const persistence::migration_set& set,
            + s.database.redacted()
            + "` (password from RACECONTROL_DATABASE_PASSWORD) or start "
              "racecontrold with --migrate";
+  // Two daemons started with --migrate must not interleave.
+  persistence::migration_lock lock{db, std::chrono::seconds{60}};
   m.up(std::nullopt, false, [](const persistence::migration& mig) {
     spdlog::info("applying migration {}", mig.up_file());
   });

@@ -1,0 +1,92 @@
+#pragma once
+
+// Reconnect and retry timing, as plain objects so they are testable without
+// sockets or clocks: exponential backoff with jitter that resets after a
+// stable period, and the liveness rule for a connection that may be
+// half-open.
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+
+namespace racecontrol::protocol {
+
+using steady_time = std::chrono::steady_clock::time_point;
+
+struct backoff_options {
+  std::chrono::milliseconds initial{1000};
+  std::chrono::milliseconds max{300000}; ///< 5 minutes
+  double multiplier = 2.0;
+  double jitter = 0.2; ///< each delay is scaled by a factor in [1-j, 1+j]
+  /// A connection up this long counts as healthy: the next failure starts
+  /// again from `initial`.
+  std::chrono::milliseconds stable_after{60000};
+};
+
+/// 1 s, 2 s, 4 s, ... up to 5 min, each with jitter, reset after a stable
+/// period.
+class backoff {
+public:
+  explicit backoff(backoff_options options = {},
+                   std::uint64_t seed = std::random_device{}());
+
+  /// The delay before the next attempt; each call grows the next one.
+  std::chrono::milliseconds next_delay();
+
+  /// The connection (or request) succeeded at `at`.
+  void succeeded(steady_time at);
+
+  /// The connection that succeeded earlier failed at `at`; resets the
+  /// sequence when it had been up for `stable_after`.
+  void failed(steady_time at);
+
+  void reset() {
+    attempt_ = 0;
+  }
+
+  int attempts() const noexcept {
+    return attempt_;
+  }
+
+  const backoff_options& options() const noexcept {
+    return options_;
+  }
+
+private:
+  backoff_options options_;
+  std::mt19937_64 rng_;
+  int attempt_ = 0;
+  steady_time up_since_{};
+  bool up_ = false;
+};
+
+/// When a silent connection gets an application ping and when it counts as
+/// dead: after one silent interval, ping; after a second, give up. So a
+/// half-open connection is noticed within two intervals.
+class liveness {
+public:
+  enum class verdict { fine, send_ping, dead };
+
+  explicit liveness(std::chrono::milliseconds interval) : interval_(interval) {
+  }
+
+  /// Anything arrived (a frame, a pong).
+  void heard(steady_time at) {
+    last_heard_ = at;
+    pinged_ = false;
+  }
+
+  /// What to do at `now`; `send_ping` is returned once per silent interval.
+  verdict check(steady_time now);
+
+  std::chrono::milliseconds interval() const noexcept {
+    return interval_;
+  }
+
+private:
+  std::chrono::milliseconds interval_;
+  steady_time last_heard_{};
+  bool pinged_ = false;
+};
+
+} // namespace racecontrol::protocol

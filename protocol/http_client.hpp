@@ -1,0 +1,124 @@
+#pragma once
+
+// An HTTP/1.1 client on Boost.Beast: plain HTTP for local use and HTTPS
+// with SNI, certificate and host-name verification. Connections are kept
+// alive and reused per host; every step (resolve, connect, handshake,
+// write, read) has a timeout; response bodies have a size limit. Results
+// arrive through completion callbacks, on the client's strand.
+
+#include "protocol/expected.hpp"
+#include "protocol/url.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace racecontrol::protocol {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct http_request {
+  boost::beast::http::verb method = boost::beast::http::verb::get;
+  url target;
+  header_list headers; ///< e.g. {"Authorization", "Bearer ..."}
+  std::string body;
+  std::string content_type; ///< set with a body
+};
+
+struct http_response {
+  unsigned status = 0;
+  header_list headers;
+  std::string body;
+
+  /// The first header with this name (case-insensitive), or nullptr.
+  const std::string* header(std::string_view name) const;
+};
+
+/// Why a request failed, in the terms a caller decides on.
+struct http_error {
+  enum class kind {
+    network,        ///< resolve/connect/reset: the server could not be reached
+    timeout,        ///< a step took longer than its limit
+    tls,            ///< handshake or certificate verification failed
+    too_large,      ///< the response exceeded the size limit
+    bad_response,   ///< not HTTP, or a body that cannot be read
+    unauthorized,   ///< 401 or 403
+    not_found,      ///< 404
+    unprocessable,  ///< 422 with field errors
+    rate_limited,   ///< 429
+    server_error,   ///< 5xx
+    unexpected_status,
+  };
+  kind what = kind::network;
+  unsigned status = 0;
+  std::string message;
+  /// 422: racetime.gg's `{"errors": {"field": ["message", ...]}}`.
+  std::vector<std::pair<std::string, std::vector<std::string>>> field_errors;
+  /// 429: the server's Retry-After, when given.
+  std::optional<std::chrono::seconds> retry_after;
+
+  /// Worth retrying later: network trouble, timeouts, 429 and 5xx.
+  bool transient() const;
+};
+
+const char* to_string(http_error::kind k);
+
+/// A transport-level success whose status is not 2xx, as an http_error
+/// (parsing racetime.gg's 422 field errors); nullopt for 2xx.
+std::optional<http_error> status_error(const http_response& response);
+
+/// A response (any status) or a transport failure.
+using http_outcome = expected<http_response, http_error>;
+
+struct http_client_options {
+  std::chrono::milliseconds resolve_timeout{10000};
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds handshake_timeout{10000};
+  /// Writing the request and reading the whole response.
+  std::chrono::milliseconds request_timeout{30000};
+  std::size_t max_response_bytes = 8 * 1024 * 1024;
+  std::size_t max_idle_per_host = 4;
+  std::chrono::milliseconds idle_lifetime{55000};
+  std::string user_agent = "racecontrol";
+};
+
+/// Makes the TLS context for clients: the system's trust store plus an
+/// optional extra CA file, peer verification on. Throws std::runtime_error
+/// naming the file when it cannot be loaded.
+std::shared_ptr<boost::asio::ssl::context>
+make_client_tls_context(const std::string& extra_ca_file = "");
+
+class http_client {
+public:
+  using callback = std::function<void(http_outcome)>;
+
+  http_client(boost::asio::io_context& io,
+              std::shared_ptr<boost::asio::ssl::context> tls,
+              http_client_options options = {});
+  ~http_client();
+
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+
+  /// Sends the request; `done` runs exactly once, on the client's strand.
+  void request(http_request req, callback done);
+
+  /// Closes idle connections; requests in flight finish.
+  void close_idle();
+
+  struct impl;
+
+private:
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace racecontrol::protocol

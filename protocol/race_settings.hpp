@@ -1,0 +1,59 @@
+#pragma once
+
+// The settings of a race room as `POST /o/{category}/startrace` and
+// `POST /o/{category}/{race}/edit` take them (racetime-protocol.md §2).
+// racetime.gg fills every omitted field with the model default (and edit
+// resets omitted fields), so every setting is always sent, as true/false.
+
+#include "protocol/form.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace racecontrol::protocol {
+
+struct race_settings {
+  /// A goal of the category (sent as `goal`) or free text (`custom_goal`).
+  std::string goal;
+  bool team_race = false;
+  bool invitational = false;
+  bool ranked = true;
+  bool unlisted = false;
+  /// racetime.gg has no `info` field: the room text goes in info_user (shown
+  /// as the race information) and/or info_bot.
+  std::string info_user;
+  std::string info_bot;
+  bool require_even_teams = false;
+  int start_delay = 15; ///< seconds, 10..60
+  int time_limit = 24;  ///< hours, 1..72
+  bool time_limit_auto_complete = false;
+  bool streaming_required = true;
+  bool auto_start = true;
+  bool allow_comments = true;
+  bool hide_comments = false;
+  bool allow_prerace_chat = true;
+  bool allow_midrace_chat = true;
+  bool allow_non_entrant_chat = true;
+  int chat_message_delay = 0; ///< seconds, 0..90
+  /// Only for categories that offer them; sent only when set.
+  std::optional<bool> partitionable;
+  std::optional<bool> hide_entrants;
+};
+
+/// What is out of range, one message per field ("start_delay: must be 10 to
+/// 60 seconds, got 5"), checked before anything is sent. Empty when valid.
+std::vector<std::string> validate(const race_settings& s);
+
+/// The startrace form. `goal` is sent as `goal` when it is one of
+/// `category_goals` (exact match), otherwise as `custom_goal`.
+form_fields startrace_form(const race_settings& s,
+                           const std::vector<std::string>& category_goals);
+
+/// The edit form: the full settings (edit resets what is left out), minus
+/// the fields edit does not take (team_race, invitational, partitionable,
+/// hide_entrants).
+form_fields edit_form(const race_settings& s,
+                      const std::vector<std::string>& category_goals);
+
+} // namespace racecontrol::protocol

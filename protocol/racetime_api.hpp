@@ -1,0 +1,142 @@
+#pragma once
+
+// racetime.gg's HTTP API as a bot and an OAuth2 client uses it: tokens
+// (client credentials, authorization code, refresh), /o/userinfo, category
+// and race data, startrace and edit. Each call is one request (race data
+// has a variant with retries); results arrive through callbacks on the HTTP
+// client's strand. Tokens never appear in logs or error messages.
+
+#include "protocol/backoff.hpp"
+#include "protocol/expected.hpp"
+#include "protocol/http_client.hpp"
+#include "protocol/oauth_messages.hpp"
+#include "protocol/race_data.hpp"
+#include "protocol/race_settings.hpp"
+#include "protocol/url.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace racecontrol::protocol {
+
+/// Why a racetime.gg call failed.
+struct racetime_error {
+  enum class kind {
+    invalid_request, ///< refused before sending (settings out of range)
+    http,            ///< transport or status failure: see `http`
+    oauth,           ///< /o/token answered with an OAuth error
+    bad_response,    ///< a response that does not say what it should
+  };
+  kind what = kind::http;
+  http_error http;
+  std::optional<oauth_error_body> oauth;
+  /// For a person: what was attempted, for which category/race, and why.
+  std::string message;
+
+  /// Worth retrying: a transient HTTP failure.
+  bool transient() const {
+    return what == kind::http && http.transient();
+  }
+
+  /// The credentials themselves are wrong (invalid_client, 401 on /o/token).
+  bool credentials_rejected() const;
+};
+
+template <class T>
+using racetime_result = expected<T, racetime_error>;
+
+template <class T>
+using racetime_callback = std::function<void(racetime_result<T>)>;
+
+struct client_credentials {
+  std::string client_id;
+  std::string client_secret; ///< a secret: never log
+};
+
+/// A race room created by startrace: "category/slug" from the Location
+/// header.
+struct created_race {
+  std::string name;
+};
+
+class racetime_api {
+public:
+  /// `base` is racetime.gg's origin, e.g. https://racetime.gg.
+  racetime_api(boost::asio::io_context& io, http_client& http, url base);
+
+  // --- OAuth2 ---------------------------------------------------------
+
+  /// POST /o/token, grant_type=client_credentials (form-encoded).
+  void client_credentials_token(const client_credentials& creds,
+                                racetime_callback<token_response> done);
+
+  /// The URL to send a user to for linking their account.
+  std::string authorize_url(const std::string& client_id,
+                            const std::string& redirect_uri,
+                            const std::string& scope,
+                            const std::string& state) const;
+
+  /// POST /o/token, grant_type=authorization_code.
+  void exchange_code(const client_credentials& creds, const std::string& code,
+                     const std::string& redirect_uri,
+                     racetime_callback<token_response> done);
+
+  /// POST /o/token, grant_type=refresh_token (the old pair dies at once).
+  void refresh_token(const client_credentials& creds,
+                     const std::string& refresh_token,
+                     racetime_callback<token_response> done);
+
+  /// GET /o/userinfo with a user's token.
+  void user_info(const std::string& user_token,
+                 racetime_callback<protocol::user_info> done);
+
+  // --- data -------------------------------------------------------------
+
+  /// GET /{category}/data, or /o/{category}/data (including unlisted
+  /// rooms) when a bot token is given.
+  void category_data(const std::string& category,
+                     const std::optional<std::string>& bot_token,
+                     racetime_callback<protocol::category_data> done);
+
+  /// GET /{category}/{slug}/data for race name "category/slug".
+  void race_data(const std::string& race_name,
+                 racetime_callback<protocol::race_data> done);
+
+  /// race_data with up to `attempts` tries and exponential backoff between
+  /// them (for joining a room that may not be visible yet).
+  void race_data_with_retries(const std::string& race_name, int attempts,
+                              backoff_options pacing,
+                              racetime_callback<protocol::race_data> done);
+
+  // --- rooms ------------------------------------------------------------
+
+  /// POST /o/{category}/startrace with every setting explicit. Checks the
+  /// settings first; resolves `goal` against `category_goals`.
+  void start_race(const std::string& category, const race_settings& settings,
+                  const std::vector<std::string>& category_goals,
+                  const std::string& bot_token,
+                  racetime_callback<created_race> done);
+
+  /// POST /o/{category}/{slug}/edit with the full settings.
+  void edit_race(const std::string& race_name, const race_settings& settings,
+                 const std::vector<std::string>& category_goals,
+                 const std::string& bot_token, racetime_callback<bool> done);
+
+  const url& base() const noexcept {
+    return base_;
+  }
+
+private:
+  void post_token(const form_fields& form, const std::string& what,
+                  racetime_callback<token_response> done);
+
+  boost::asio::io_context& io_;
+  http_client& http_;
+  url base_;
+};
+
+} // namespace racecontrol::protocol

@@ -1,0 +1,135 @@
+#include "protocol/token_keeper.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+namespace racecontrol::protocol {
+
+struct token_keeper::impl : std::enable_shared_from_this<impl> {
+  impl(boost::asio::io_context& io, racetime_api& api, client_credentials creds,
+       token_keeper_options options)
+    : api(api),
+      creds(std::move(creds)),
+      options(options),
+      strand(boost::asio::make_strand(io)),
+      timer(strand),
+      retry(options.retry) {
+  }
+
+  void fetch() {
+    if (stopped || in_flight)
+      return;
+    in_flight = true;
+    auto self = shared_from_this();
+    api.client_credentials_token(creds, [self](racetime_result<token_response> r) {
+      // The answer comes on the HTTP client's strand; state lives on ours.
+      boost::asio::post(self->strand, [self, r = std::move(r)] {
+        self->in_flight = false;
+        if (self->stopped)
+          return;
+        if (r)
+          self->obtained(*r);
+        else
+          self->failed(r.error());
+      });
+    });
+  }
+
+  void obtained(const token_response& t) {
+    auto now = std::chrono::steady_clock::now();
+    auto lifetime = std::chrono::seconds{t.expires_in};
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      token = bearer_token{t.access_token, now + lifetime};
+    }
+    retry.reset();
+    auto renew = std::chrono::duration_cast<std::chrono::milliseconds>(
+      lifetime * options.renew_at);
+    schedule(renew);
+    report({token_event::kind::obtained,
+            "token for " + creds.client_id + " valid for "
+              + std::to_string(t.expires_in) + " s",
+            std::chrono::milliseconds{0}});
+  }
+
+  void failed(const racetime_error& e) {
+    if (e.credentials_rejected()) {
+      stopped = true;
+      report({token_event::kind::credentials_rejected, e.message,
+              std::chrono::milliseconds{0}});
+      return;
+    }
+    auto delay = retry.next_delay();
+    schedule(delay);
+    report({token_event::kind::retrying, e.message, delay});
+  }
+
+  void schedule(std::chrono::milliseconds in) {
+    timer.expires_after(in);
+    auto self = shared_from_this();
+    timer.async_wait([self](boost::system::error_code ec) {
+      if (!ec)
+        self->fetch();
+    });
+  }
+
+  void report(const token_event& e) {
+    if (on_event)
+      on_event(e);
+  }
+
+  racetime_api& api;
+  client_credentials creds;
+  token_keeper_options options;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand;
+  boost::asio::steady_timer timer;
+  backoff retry;
+  std::function<void(const token_event&)> on_event;
+  bool stopped = false;
+  bool in_flight = false;
+  mutable std::mutex mtx;
+  std::optional<bearer_token> token;
+};
+
+token_keeper::token_keeper(boost::asio::io_context& io, racetime_api& api,
+                           client_credentials creds,
+                           token_keeper_options options)
+  : impl_(std::make_shared<impl>(io, api, std::move(creds), options)) {
+}
+
+token_keeper::~token_keeper() {
+  stop();
+}
+
+void token_keeper::start(std::function<void(const token_event&)> on_event) {
+  auto state = impl_;
+  boost::asio::post(state->strand,
+                    [state, on_event = std::move(on_event)]() mutable {
+                      state->on_event = std::move(on_event);
+                      state->fetch();
+                    });
+}
+
+void token_keeper::renew_now() {
+  auto state = impl_;
+  boost::asio::post(state->strand, [state] {
+    state->timer.cancel();
+    state->fetch();
+  });
+}
+
+void token_keeper::stop() {
+  auto state = impl_;
+  boost::asio::post(state->strand, [state] {
+    state->stopped = true;
+    state->timer.cancel();
+  });
+}
+
+std::optional<bearer_token> token_keeper::current() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->token;
+}
+
+} // namespace racecontrol::protocol

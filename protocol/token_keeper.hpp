@@ -1,0 +1,66 @@
+#pragma once
+
+// Keeps a category bot's client-credentials token fresh: fetched at start,
+// renewed at half its lifetime, retried with backoff on network trouble and
+// 5xx, held in memory only. A rejection of the credentials themselves stops
+// it (retrying would not help; an operator must fix them).
+
+#include "protocol/racetime_api.hpp"
+#include "protocol/websocket_session.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace racecontrol::protocol {
+
+struct token_event {
+  enum class kind {
+    obtained,            ///< a new token is current
+    retrying,            ///< a transient failure; trying again in `retry_in`
+    credentials_rejected ///< permanent: the keeper stopped
+  };
+  kind what = kind::obtained;
+  std::string message; ///< never contains the token
+  std::chrono::milliseconds retry_in{0};
+};
+
+struct token_keeper_options {
+  backoff_options retry{std::chrono::milliseconds{1000},
+                        std::chrono::milliseconds{300000}};
+  /// Renew after this fraction of the token's lifetime.
+  double renew_at = 0.5;
+};
+
+class token_keeper {
+public:
+  token_keeper(boost::asio::io_context& io, racetime_api& api,
+               client_credentials creds, token_keeper_options options = {});
+  ~token_keeper();
+
+  token_keeper(const token_keeper&) = delete;
+  token_keeper& operator=(const token_keeper&) = delete;
+
+  /// Fetches the first token; `on_event` reports every change (on the
+  /// HTTP client's strand or the keeper's timer).
+  void start(std::function<void(const token_event&)> on_event);
+
+  /// Asks for a new token now (e.g. racetime.gg said "Permission denied").
+  void renew_now();
+
+  void stop();
+
+  /// The newest token, if any; safe from any thread.
+  std::optional<bearer_token> current() const;
+
+  struct impl;
+
+private:
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace racecontrol::protocol
