@@ -1,0 +1,190 @@
+// racetime-sim: a local racetime.gg for tests and demos. Speaks racetime.gg's
+// HTTP and bot WebSocket protocol on one port and offers a control API on
+// another. See --help.
+
+#include "tools/racetime-sim/sim_server.hpp"
+
+#include "config/command_line.hpp"
+#include "config/logging.hpp"
+#include "config/settings.hpp"
+#include "racecontrol/version.hpp"
+
+#include <boost/asio/signal_set.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+namespace {
+
+using namespace racecontrol;
+
+const char* usage = R"(usage: racetime-sim [options]
+
+A local racetime.gg: OAuth2 (/o/token, /o/authorize, /o/userinfo), category
+and race data, POST /o/{category}/startrace and /o/{category}/{race}/edit,
+and the bot WebSocket /ws/o/bot/{slug} with every bot action, running the
+race state machine (open/invitational -> pending -> in_progress -> finished
+or cancelled) with racetime.gg's quirks: any token accepted at connect but
+checked on every action, 1011 close without `data`, guid rules and 300 s
+duplicate suppression, no acknowledgements, unknown slugs hang then drop,
+omitted startrace fields take model defaults, Django booleans, no `info`.
+
+options:
+  --address ADDR         listen address (default 127.0.0.1)
+  --port N               racetime.gg port (default 8910; 0 = any free port)
+  --control-port N       control API port (default 8911; 0 = any free port)
+  --tls-cert FILE        PEM certificate chain: serve HTTPS and WSS
+  --tls-key FILE         PEM private key for --tls-cert
+  --time-scale F         multiply race timings (countdowns) by F (default 1)
+  --token-lifetime S     access token lifetime in seconds (default 36000)
+  --unknown-race-hang MS handshake hang for unknown races (default 5000)
+  --bot-data-cache MS    /o/{category}/data cache lifetime (default 60000)
+  --category SLUG[:NAME] create a category (repeatable)
+  --goal SLUG:GOAL       add a goal to a category (repeatable)
+  --bot CAT:ID:SECRET[:NAME]  a category bot (repeatable)
+  --app ID:SECRET:REDIRECT    an OAuth app for account linking (repeatable)
+  --user ID:NAME[:TWITCH]     a user (repeatable)
+  --authorize-user ID    the user /o/authorize approves as
+  --log-level LEVEL      trace, debug, info, warn, error (default info)
+  --help, --version
+
+control API (JSON, on --control-port):
+  GET  /health
+  POST /categories {"slug","name","goals":[..],"allow_partitionable",...}
+  POST /categories/{slug}/goals {"name"}
+  POST /bots {"category","client_id","client_secret","name","active"}
+  POST /apps {"client_id","client_secret","name","redirect_uris":[..]}
+  POST /users {"id","name","discriminator","twitch_name","banned"}
+  POST /authorize-user {"user_id"}
+  POST /token-lifetime {"seconds"}
+  POST /tokens/expire {"client_id"?}          expire tokens (all, or one app's)
+  POST /faults {"path_prefix","status"?,"delay_ms"?,"count"}  5xx or delays
+  DELETE /faults
+  GET  /races                                  race names
+  GET  /races/{slug}                           race data and chat
+  POST /races/{slug}/users/{user}/{join|ready|unready|done|forfeit|undone|
+        leave|decline|stream_live|stream_offline}
+  POST /races/{slug}/drop-sockets              close every socket of a race
+  POST /races/{slug}/mute | /unmute            go silent without closing
+  GET  /log[?kind=startrace|race_opened|edit|race_edited|action|token]
+                                               everything bots did
+)";
+
+std::vector<std::string> split(const std::string& text, std::size_t max) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (out.size() + 1 < max) {
+    auto colon = text.find(':', start);
+    if (colon == std::string::npos)
+      break;
+    out.push_back(text.substr(start, colon - start));
+    start = colon + 1;
+  }
+  out.push_back(text.substr(start));
+  return out;
+}
+
+void seed(sim::world& w, const config::command_line& cli) {
+  for (const auto& [name, value] : cli.options) {
+    if (name == "category") {
+      auto p = split(value, 2);
+      w.add_category({p[0], p.size() > 1 ? p[1] : p[0], "", {}, false, false, false});
+    } else if (name == "goal") {
+      auto p = split(value, 2);
+      if (p.size() != 2 || !w.find_category(p[0]))
+        throw config::config_error("--goal needs CATEGORY:GOAL of a known category");
+      w.add_goal(p[0], p[1]);
+    } else if (name == "bot") {
+      auto p = split(value, 4);
+      if (p.size() < 3 || !w.find_category(p[0]))
+        throw config::config_error("--bot needs CATEGORY:CLIENT_ID:SECRET[:NAME]");
+      w.add_application({p[1], p[2], p.size() > 3 ? p[3] : p[1],
+                         sim::application::grant::client_credentials, p[0],
+                         true, {}});
+    } else if (name == "app") {
+      auto p = split(value, 3);
+      if (p.size() != 3)
+        throw config::config_error("--app needs CLIENT_ID:SECRET:REDIRECT_URI");
+      w.add_application({p[0], p[1], p[0],
+                         sim::application::grant::authorization_code, "", true,
+                         {p[2]}});
+    } else if (name == "user") {
+      auto p = split(value, 3);
+      if (p.size() < 2)
+        throw config::config_error("--user needs ID:NAME[:TWITCH]");
+      w.add_user({p[0], p[1], "0000",
+                  p.size() > 2 ? std::optional<std::string>{p[2]} : std::nullopt,
+                  false});
+    } else if (name == "authorize-user") {
+      w.set_authorize_user(value);
+    } else if (name == "token-lifetime") {
+      w.set_token_lifetime(std::chrono::seconds{std::stoll(value)});
+    }
+  }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  config::command_line cli;
+  sim::server_options options;
+  double time_scale = 1.0;
+  try {
+    cli = config::parse_command_line(
+      std::vector<std::string>(argv + 1, argv + argc), {"help", "version"},
+      {"address", "port", "control-port", "tls-cert", "tls-key", "time-scale",
+       "token-lifetime", "unknown-race-hang", "bot-data-cache", "category",
+       "goal", "bot", "app", "user", "authorize-user", "log-level"});
+    if (cli.has("help")) {
+      std::cout << usage;
+      return 0;
+    }
+    if (cli.has("version")) {
+      std::cout << "racetime-sim " << racecontrol::version << "\n";
+      return 0;
+    }
+    options.address = cli.value("address").value_or("127.0.0.1");
+    options.port = static_cast<std::uint16_t>(std::stoi(cli.value("port").value_or("8910")));
+    options.control_port = static_cast<std::uint16_t>(
+      std::stoi(cli.value("control-port").value_or("8911")));
+    options.tls_cert = cli.value("tls-cert").value_or("");
+    options.tls_key = cli.value("tls-key").value_or("");
+    options.unknown_race_hang = std::chrono::milliseconds{
+      std::stoll(cli.value("unknown-race-hang").value_or("5000"))};
+    options.bot_category_ttl = std::chrono::milliseconds{
+      std::stoll(cli.value("bot-data-cache").value_or("60000"))};
+    time_scale = std::stod(cli.value("time-scale").value_or("1"));
+    config::log_options log;
+    if (auto level = cli.value("log-level")) {
+      auto parsed = config::parse_log_level(*level);
+      if (!parsed)
+        throw config::config_error("--log-level: unknown level " + *level);
+      log.level = *parsed;
+    }
+    config::setup_logging(log, "racetime-sim");
+  } catch (const std::exception& e) {
+    std::cerr << "racetime-sim: " << e.what() << "\n";
+    return 2;
+  }
+  boost::asio::io_context io;
+  sim::server srv{io, time_scale, options};
+  try {
+    seed(srv.state(), cli);
+    srv.start();
+  } catch (const std::exception& e) {
+    std::cerr << "racetime-sim: " << e.what() << "\n";
+    return 2;
+  }
+  spdlog::info("racetime-sim {} listening on {}://{}:{} (control API on port {}), "
+               "time scale {}",
+               racecontrol::version, options.tls_cert.empty() ? "http" : "https",
+               options.address, srv.port(), srv.control_port(), time_scale);
+  boost::asio::signal_set signals{io, SIGINT, SIGTERM};
+  signals.async_wait([&](boost::system::error_code, int) {
+    spdlog::info("racetime-sim stopping");
+    io.stop();
+  });
+  io.run();
+  return 0;
+}

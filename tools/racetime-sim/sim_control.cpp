@@ -1,0 +1,259 @@
+// The control API of racetime-sim: outside racetime.gg's namespace (its own
+// port), JSON in and out. Tests arrange categories, bots, users and faults
+// with it, act as users in races, and read back what bots did.
+
+#include "tools/racetime-sim/sim_routes.hpp"
+
+#include "protocol/json.hpp"
+
+#include <boost/beast/http.hpp>
+
+namespace racecontrol::sim {
+
+namespace http = boost::beast::http;
+using protocol::json_object;
+using protocol::json_writer;
+
+namespace {
+
+response reply(const request& req, http::status status, std::string body) {
+  response res{status, req.version()};
+  res.set(http::field::server, "racetime-sim-control");
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+response ok(const request& req, std::string body = "{\"ok\":true}") {
+  return reply(req, http::status::ok, std::move(body));
+}
+
+response bad(const request& req, const std::string& message) {
+  rapidjson::StringBuffer buffer;
+  json_writer w(buffer);
+  w.StartObject();
+  protocol::write_string(w, "error", message);
+  w.EndObject();
+  return reply(req, http::status::bad_request, buffer.GetString());
+}
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    auto end = slash == std::string::npos ? path.size() : slash;
+    if (end > start)
+      out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string with_json(const std::function<void(json_writer&)>& write) {
+  rapidjson::StringBuffer buffer;
+  json_writer w(buffer);
+  write(w);
+  return buffer.GetString();
+}
+
+response add_category(route_context& ctx, const request& req,
+                      const json_object& o) {
+  category c;
+  c.slug = o.string("slug");
+  c.name = o.optional_string("name").value_or(c.slug);
+  c.short_name = o.optional_string("short_name").value_or("");
+  if (o.has("goals"))
+    c.goals = o.string_array("goals");
+  c.allow_partitionable = o.optional_boolean("allow_partitionable").value_or(false);
+  c.allow_hide_entrants = o.optional_boolean("allow_hide_entrants").value_or(false);
+  c.unlisted_by_default = o.optional_boolean("unlisted_by_default").value_or(false);
+  ctx.w.add_category(std::move(c));
+  return ok(req);
+}
+
+response add_app(route_context& ctx, const request& req, const json_object& o,
+                 bool bot) {
+  application a;
+  a.client_id = o.string("client_id");
+  a.client_secret = o.string("client_secret");
+  a.name = o.optional_string("name").value_or(a.client_id);
+  if (bot) {
+    a.kind = application::grant::client_credentials;
+    a.category = o.string("category");
+    if (ctx.w.find_category(a.category) == nullptr)
+      return bad(req, "no category " + a.category);
+  } else {
+    a.kind = application::grant::authorization_code;
+    if (o.has("redirect_uris"))
+      a.redirect_uris = o.string_array("redirect_uris");
+  }
+  a.active = o.optional_boolean("active").value_or(true);
+  ctx.w.add_application(std::move(a));
+  return ok(req);
+}
+
+response add_user(route_context& ctx, const request& req, const json_object& o) {
+  user u;
+  u.id = o.string("id");
+  u.name = o.string("name");
+  u.discriminator = o.optional_string("discriminator").value_or("0000");
+  u.twitch_name = o.optional_string("twitch_name");
+  u.banned = o.optional_boolean("banned").value_or(false);
+  auto summary = u.summary();
+  ctx.w.add_user(std::move(u));
+  return ok(req, with_json([&](json_writer& w) {
+              protocol::write_user_summary(w, summary);
+            }));
+}
+
+response race_state(route_context& ctx, const request& req, race& r) {
+  return ok(req, with_json([&](json_writer& w) {
+              w.StartObject();
+              w.Key("race");
+              protocol::write_race_data(w, ctx.w.race_data(r));
+              w.Key("chat");
+              w.StartArray();
+              for (const auto& m : r.chat)
+                protocol::write_chat_message(w, m);
+              w.EndArray();
+              w.EndObject();
+            }));
+}
+
+response records(route_context& ctx, const request& req,
+                 const std::string& kind) {
+  return ok(req, with_json([&](json_writer& w) {
+              w.StartArray();
+              for (const auto& r : ctx.w.records()) {
+                if (!kind.empty() && r.kind != kind)
+                  continue;
+                w.StartObject();
+                protocol::write_time(w, "at", r.at);
+                protocol::write_string(w, "kind", r.kind);
+                protocol::write_string(w, "client_id", r.client_id);
+                protocol::write_string(w, "race", r.race);
+                protocol::write_raw(w, "detail", r.detail);
+                w.EndObject();
+              }
+              w.EndArray();
+            }));
+}
+
+response add_fault(route_context& ctx, const request& req,
+                   const json_object& o) {
+  fault f;
+  f.path_prefix = o.string("path_prefix");
+  f.status = static_cast<unsigned>(o.optional_integer("status").value_or(0));
+  f.delay = std::chrono::milliseconds{o.optional_integer("delay_ms").value_or(0)};
+  f.count = static_cast<int>(o.optional_integer("count").value_or(1));
+  ctx.faults.push_back(f);
+  return ok(req);
+}
+
+response serve_races(route_context& ctx, const request& req,
+                     const std::vector<std::string>& parts) {
+  if (parts.size() == 1)
+    return ok(req, with_json([&](json_writer& w) {
+                w.StartArray();
+                for (const auto& slug : ctx.w.race_slugs()) {
+                  race* r = ctx.w.find_race(slug);
+                  w.String(r->name().c_str());
+                }
+                w.EndArray();
+              }));
+  race* r = ctx.w.find_race(parts[1]);
+  if (r == nullptr)
+    return bad(req, "no race " + parts[1]);
+  if (parts.size() == 2)
+    return race_state(ctx, req, *r);
+  if (parts.size() == 3 && parts[2] == "drop-sockets") {
+    ctx.drop_sockets(r->slug);
+    return ok(req);
+  }
+  if (parts.size() == 3 && (parts[2] == "mute" || parts[2] == "unmute")) {
+    ctx.mute(r->slug, parts[2] == "mute");
+    return ok(req);
+  }
+  if (parts.size() == 5 && parts[2] == "users") {
+    if (auto error = ctx.w.user_does(*r, parts[3], parts[4]))
+      return bad(req, error->message);
+    return ok(req);
+  }
+  return bad(req, "unknown race command");
+}
+
+response dispatch(route_context& ctx, const request& req,
+                  const std::vector<std::string>& parts) {
+  bool post = req.method() == http::verb::post;
+  if (parts.empty() || parts[0] == "health")
+    return ok(req);
+  if (parts[0] == "races")
+    return serve_races(ctx, req, parts);
+  if (parts[0] == "log")
+    return records(ctx, req, "");
+  if (parts[0] == "faults" && req.method() == http::verb::delete_) {
+    ctx.faults.clear();
+    return ok(req);
+  }
+  if (!post)
+    return bad(req, "unknown control path");
+  rapidjson::Document doc;
+  doc.SetObject();
+  if (!req.body().empty())
+    doc = protocol::parse_json(req.body(), 1024 * 1024);
+  json_object o{doc, ""};
+  if (parts[0] == "categories" && parts.size() == 1)
+    return add_category(ctx, req, o);
+  if (parts[0] == "categories" && parts.size() == 3 && parts[2] == "goals") {
+    if (ctx.w.find_category(parts[1]) == nullptr)
+      return bad(req, "no category " + parts[1]);
+    ctx.w.add_goal(parts[1], o.string("name"));
+    return ok(req);
+  }
+  if (parts[0] == "bots")
+    return add_app(ctx, req, o, true);
+  if (parts[0] == "apps")
+    return add_app(ctx, req, o, false);
+  if (parts[0] == "users")
+    return add_user(ctx, req, o);
+  if (parts[0] == "authorize-user") {
+    ctx.w.set_authorize_user(o.string("user_id"));
+    return ok(req);
+  }
+  if (parts[0] == "tokens" && parts.size() == 2 && parts[1] == "expire") {
+    ctx.w.expire_tokens(o.optional_string("client_id"));
+    return ok(req);
+  }
+  if (parts[0] == "token-lifetime") {
+    ctx.w.set_token_lifetime(std::chrono::seconds{o.integer("seconds")});
+    return ok(req);
+  }
+  if (parts[0] == "faults")
+    return add_fault(ctx, req, o);
+  return bad(req, "unknown control path");
+}
+
+} // namespace
+
+response serve_control(route_context& ctx, const request& req) {
+  std::string target{req.target()};
+  auto q = target.find('?');
+  auto parts = split(target.substr(0, q));
+  try {
+    if (!parts.empty() && parts[0] == "log" && q != std::string::npos) {
+      auto query = target.substr(q + 1);
+      if (query.rfind("kind=", 0) == 0)
+        return records(ctx, req, query.substr(5));
+    }
+    return dispatch(ctx, req, parts);
+  } catch (const protocol::json_error& e) {
+    return bad(req, e.what());
+  } catch (const std::out_of_range& e) {
+    return bad(req, std::string{"unknown reference: "} + e.what());
+  }
+}
+
+} // namespace racecontrol::sim

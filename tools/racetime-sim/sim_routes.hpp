@@ -1,0 +1,58 @@
+#pragma once
+
+// racetime-sim's HTTP answers, as functions from a request to a response:
+// racetime.gg's own paths (OAuth2, data, startrace, edit) and the control
+// API that tests use to arrange the world and read back what bots did.
+
+#include "tools/racetime-sim/sim_world.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace racecontrol::sim {
+
+using request = boost::beast::http::request<boost::beast::http::string_body>;
+using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// A fault the control API arranged for the racetime.gg port: the next
+/// `count` requests whose path starts with `path_prefix` are delayed and/or
+/// answered with `status` instead of being served.
+struct fault {
+  std::string path_prefix;
+  unsigned status = 0; ///< 0: serve normally after the delay
+  std::chrono::milliseconds delay{0};
+  int count = 1;
+};
+
+/// Server-wide state the routes need besides the world.
+struct route_context {
+  world& w;
+  std::vector<fault>& faults;
+  /// Cached bodies of /o/{category}/data: racetime.gg does not invalidate
+  /// this cache, so new unlisted rooms appear only after it expires.
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point,
+                                  std::string>>& bot_category_cache;
+  std::chrono::milliseconds bot_category_ttl;
+  /// Sockets to close for a race (control API).
+  std::function<void(const std::string& slug)> drop_sockets;
+  /// Races whose sockets stop talking without closing (half-open test).
+  std::function<void(const std::string& slug, bool muted)> mute;
+};
+
+/// Takes the first matching fault (decrementing it), if any.
+std::optional<fault> take_fault(std::vector<fault>& faults,
+                                const std::string& path);
+
+/// Serves racetime.gg's paths.
+response serve_racetime(route_context& ctx, const request& req);
+
+/// Serves the control API (`--control-port`).
+response serve_control(route_context& ctx, const request& req);
+
+} // namespace racecontrol::sim

@@ -1,0 +1,543 @@
+#include "tools/racetime-sim/sim_server.hpp"
+
+#include "protocol/json.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <map>
+#include <set>
+
+namespace racecontrol::sim {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr const char* bad_data_error
+  = "Unable to process that message (encountered invalid or possibly "
+    "corrupted data). Sorry about that.";
+constexpr const char* unknown_action_error
+  = "Action is missing or not recognised. Check your input and try again.";
+constexpr const char* permission_denied
+  = "Permission denied. Check your authorization token.";
+
+/// Actions whose handlers read `data`: without a data object, racetime.gg's
+/// consumer raises and the socket closes with 1011.
+const std::set<std::string> data_actions = {
+  "message",         "pin_message",   "unpin_message",  "setinfo",
+  "setmeta",         "invite",        "accept_request", "force_unready",
+  "remove_entrant",  "add_monitor",   "remove_monitor", "override_stream"};
+
+const std::set<std::string> known_actions = {
+  "message",       "pin_message",    "unpin_message",  "setinfo",
+  "setmeta",       "make_open",      "make_invitational", "begin",
+  "cancel",        "invite",         "accept_request", "force_unready",
+  "remove_entrant", "add_monitor",   "remove_monitor", "override_stream",
+  "ping",          "getrace",        "gethistory"};
+
+/// Anything with a socket that can receive broadcasts.
+struct race_socket {
+  virtual ~race_socket() = default;
+  virtual void send(std::string frame) = 0;
+  virtual void drop() = 0;
+};
+
+} // namespace
+
+struct server::impl : std::enable_shared_from_this<server::impl> {
+  impl(net::io_context& io, double time_scale, server_options options)
+    : io(io),
+      time_scale(time_scale),
+      options(std::move(options)),
+      acceptor(io),
+      control_acceptor(io),
+      w(world::hooks{}, time_scale),
+      ctx{w, faults, bot_cache, this->options.bot_category_ttl, {}, {}} {
+  }
+
+  void wire() {
+    auto self = shared_from_this();
+    std::weak_ptr<impl> weak = self;
+    w = world(world::hooks{
+                [weak](const std::string& slug, const std::string& frame) {
+                  if (auto s = weak.lock())
+                    s->broadcast(slug, frame);
+                },
+                [weak](std::chrono::milliseconds delay, std::function<void()> f) {
+                  auto s = weak.lock();
+                  if (!s)
+                    return;
+                  auto timer = std::make_shared<net::steady_timer>(s->io, delay);
+                  timer->async_wait([timer, f = std::move(f)](beast::error_code ec) {
+                    if (!ec)
+                      f();
+                  });
+                }},
+              time_scale);
+    ctx.drop_sockets = [weak](const std::string& slug) {
+      if (auto s = weak.lock())
+        s->drop(slug);
+    };
+    ctx.mute = [weak](const std::string& slug, bool muted) {
+      if (auto s = weak.lock()) {
+        if (muted)
+          s->muted.insert(slug);
+        else
+          s->muted.erase(slug);
+      }
+    };
+  }
+
+  void broadcast(const std::string& slug, const std::string& frame) {
+    if (muted.count(slug))
+      return;
+    auto it = sockets.find(slug);
+    if (it == sockets.end())
+      return;
+    for (auto s = it->second.begin(); s != it->second.end();) {
+      if (auto sock = s->lock()) {
+        sock->send(frame);
+        ++s;
+      } else {
+        s = it->second.erase(s);
+      }
+    }
+  }
+
+  void drop(const std::string& slug) {
+    auto it = sockets.find(slug);
+    if (it == sockets.end())
+      return;
+    for (auto& s : it->second)
+      if (auto sock = s.lock())
+        sock->drop();
+    sockets.erase(it);
+  }
+
+  void listen(tcp::acceptor& a, std::uint16_t port, const char* what) {
+    beast::error_code ec;
+    tcp::endpoint ep{net::ip::make_address(options.address, ec), port};
+    if (ec)
+      throw std::runtime_error(std::string{"bad address "} + options.address);
+    a.open(ep.protocol(), ec);
+    if (!ec)
+      a.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec)
+      a.bind(ep, ec);
+    if (!ec)
+      a.listen(net::socket_base::max_listen_connections, ec);
+    if (ec)
+      throw std::runtime_error(std::string{"cannot listen on "} + what + " "
+                               + options.address + ":" + std::to_string(port)
+                               + ": " + ec.message());
+  }
+
+  void accept(tcp::acceptor& a, bool control);
+
+  net::io_context& io;
+  double time_scale;
+  server_options options;
+  tcp::acceptor acceptor;
+  tcp::acceptor control_acceptor;
+  std::shared_ptr<ssl::context> tls;
+  world w;
+  std::vector<fault> faults;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point,
+                                  std::string>>
+    bot_cache;
+  route_context ctx;
+  std::map<std::string, std::vector<std::weak_ptr<race_socket>>> sockets;
+  std::set<std::string> muted;
+};
+
+namespace {
+
+using impl_ptr = std::shared_ptr<server::impl>;
+
+// --- the bot WebSocket -----------------------------------------------------
+
+template <class Stream>
+class ws_session : public race_socket,
+                   public std::enable_shared_from_this<ws_session<Stream>> {
+public:
+  ws_session(impl_ptr server, Stream&& stream, std::string slug,
+             std::string token)
+    : server_(std::move(server)),
+      ws_(std::move(stream)),
+      slug_(std::move(slug)),
+      token_(std::move(token)) {
+  }
+
+  void start(http::request<http::string_body> req) {
+    ws_.set_option(
+      websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(1024 * 1024);
+    auto self = this->shared_from_this();
+    ws_.async_accept(req, [self](beast::error_code ec) {
+      if (ec)
+        return;
+      self->server_->sockets[self->slug_].push_back(self);
+      race* r = self->server_->w.find_race(self->slug_);
+      if (r == nullptr)
+        return self->drop();
+      self->send(protocol::serialize(
+        protocol::race_data_message{self->server_->w.race_data(*r), r->version},
+        self->server_->w.now()));
+      self->send(protocol::serialize(
+        protocol::race_renders_message{"{}", r->version}, self->server_->w.now()));
+      self->read();
+    });
+  }
+
+  void send(std::string frame) override {
+    if (closed_)
+      return;
+    queue_.push_back(std::move(frame));
+    if (queue_.size() == 1)
+      write();
+  }
+
+  void drop() override {
+    closed_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both,
+                                                   ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+private:
+  void write() {
+    auto self = this->shared_from_this();
+    ws_.text(true);
+    ws_.async_write(net::buffer(queue_.front()),
+                    [self](beast::error_code ec, std::size_t) {
+                      if (ec)
+                        return self->drop();
+                      self->queue_.pop_front();
+                      if (!self->queue_.empty() && !self->closed_)
+                        self->write();
+                    });
+  }
+
+  void read() {
+    auto self = this->shared_from_this();
+    ws_.async_read(buffer_, [self](beast::error_code ec, std::size_t) {
+      if (ec)
+        return;
+      auto text = beast::buffers_to_string(self->buffer_.data());
+      self->buffer_.consume(self->buffer_.size());
+      if (!self->server_->muted.count(self->slug_))
+        self->handle(text);
+      if (!self->closed_)
+        self->read();
+    });
+  }
+
+  void error(const std::string& message) {
+    send(protocol::serialize(protocol::error_message{{message}},
+                             server_->w.now()));
+  }
+
+  void crash() {
+    // The consumer raised: the server closes with 1011.
+    closed_ = true;
+    auto self = this->shared_from_this();
+    ws_.async_close(websocket::close_code::internal_error,
+                    [self](beast::error_code) {});
+  }
+
+  void handle(const std::string& text) {
+    rapidjson::Document doc;
+    try {
+      doc = protocol::parse_json(text, 1024 * 1024);
+    } catch (const protocol::json_error&) {
+      return error(bad_data_error);
+    }
+    if (!doc.IsObject())
+      return crash();
+    auto action = doc.FindMember("action");
+    if (action == doc.MemberEnd() || !action->value.IsString()
+        || !known_actions.count(action->value.GetString()))
+      return error(unknown_action_error);
+    std::string name = action->value.GetString();
+    auto data = doc.FindMember("data");
+    bool has_data = data != doc.MemberEnd() && data->value.IsObject();
+    if (!has_data && data_actions.count(name))
+      return crash();
+    race* r = server_->w.find_race(slug_);
+    if (r == nullptr)
+      return drop();
+    static const application anyone{"", "", "", application::grant::client_credentials,
+                                    "", true, {}};
+    bool open_to_all = name == "ping" || name == "getrace" || name == "gethistory";
+    const application* bot = server_->w.bot_for(token_, r->category);
+    if (!open_to_all && bot == nullptr)
+      return error(permission_denied);
+    std::string frame = has_data ? text
+                                 : "{\"action\":\"" + name + "\",\"data\":{}}";
+    auto parsed = protocol::parse_bot_action(frame);
+    if (!parsed)
+      return error("Bad request: " + parsed.error().message);
+    if (bot != nullptr && !open_to_all)
+      server_->w.record({server_->w.now(), "action", bot->client_id, r->name(),
+                         frame});
+    std::vector<std::string> replies;
+    try {
+      auto refused = server_->w.bot_action(*r, bot ? *bot : anyone, *parsed,
+                                           replies);
+      if (refused)
+        error(refused->message);
+    } catch (const protocol::json_error& e) {
+      error(std::string{"Bad request: "} + e.what());
+    }
+    for (auto& reply : replies)
+      send(std::move(reply));
+  }
+
+  impl_ptr server_;
+  websocket::stream<Stream> ws_;
+  std::string slug_;
+  std::string token_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> queue_;
+  bool closed_ = false;
+};
+
+// --- HTTP ------------------------------------------------------------------
+
+std::string token_of(const http::request<http::string_body>& req) {
+  auto auth = req.find(http::field::authorization);
+  if (auth != req.end() && std::string{auth->value()}.rfind("Bearer ", 0) == 0)
+    return std::string{auth->value().substr(7)};
+  std::string target{req.target()};
+  auto q = target.find("token=");
+  if (q != std::string::npos) {
+    auto end = target.find('&', q);
+    return target.substr(q + 6, end == std::string::npos ? end : end - q - 6);
+  }
+  return "";
+}
+
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
+public:
+  http_session(impl_ptr server, Stream&& stream, bool control)
+    : server_(std::move(server)), stream_(std::move(stream)), control_(control) {
+  }
+
+  void start() {
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds{10});
+      auto self = this->shared_from_this();
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self](beast::error_code ec) {
+                                if (!ec)
+                                  self->read();
+                              });
+    } else {
+      read();
+    }
+  }
+
+private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(1024 * 1024);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds{120});
+    auto self = this->shared_from_this();
+    http::async_read(stream_, buffer_, *parser_,
+                     [self](beast::error_code ec, std::size_t) {
+                       if (ec)
+                         return self->close();
+                       self->started_ = std::chrono::steady_clock::now();
+                       self->route(self->parser_->release());
+                     });
+  }
+
+  void route(http::request<http::string_body> req) {
+    std::string target{req.target()};
+    std::string path = target.substr(0, target.find('?'));
+    if (!control_) {
+      if (auto f = take_fault(server_->faults, path)) {
+        auto self = this->shared_from_this();
+        auto timer = std::make_shared<net::steady_timer>(server_->io, f->delay);
+        timer->async_wait([self, timer, f = *f,
+                           req = std::move(req)](beast::error_code) mutable {
+          if (f.status != 0) {
+            response res{static_cast<http::status>(f.status), req.version()};
+            res.set(http::field::content_type, "text/html");
+            res.body() = "<h1>Server Error (" + std::to_string(f.status) + ")</h1>";
+            res.keep_alive(req.keep_alive());
+            res.prepare_payload();
+            self->respond(req, std::move(res));
+          } else {
+            self->serve(std::move(req));
+          }
+        });
+        return;
+      }
+    }
+    serve(std::move(req));
+  }
+
+  void serve(http::request<http::string_body> req) {
+    std::string target{req.target()};
+    std::string path = target.substr(0, target.find('?'));
+    if (!control_ && websocket::is_upgrade(req) && path.rfind("/ws/", 0) == 0)
+      return upgrade(std::move(req), path);
+    response res = control_ ? serve_control(server_->ctx, req)
+                            : serve_racetime(server_->ctx, req);
+    respond(req, std::move(res));
+  }
+
+  void upgrade(http::request<http::string_body> req, const std::string& path) {
+    std::vector<std::string> parts;
+    for (std::size_t start = 1; start < path.size();) {
+      auto slash = path.find('/', start);
+      auto end = slash == std::string::npos ? path.size() : slash;
+      if (end > start)
+        parts.push_back(path.substr(start, end - start));
+      start = end + 1;
+    }
+    if (parts.size() != 4 || parts[1] != "o" || parts[2] != "bot") {
+      // No route (e.g. /ws/o/bot/category/slug): daphne answers 500.
+      response res{http::status::internal_server_error, req.version()};
+      res.keep_alive(false);
+      res.prepare_payload();
+      return respond(req, std::move(res));
+    }
+    log(req, 101);
+    if (server_->w.find_race(parts[3]) == nullptr) {
+      // The consumer neither accepts nor closes; the connection drops when
+      // the handshake times out.
+      auto self = this->shared_from_this();
+      auto timer = std::make_shared<net::steady_timer>(
+        server_->io, server_->options.unknown_race_hang);
+      timer->async_wait([self, timer](beast::error_code) { self->close(); });
+      return;
+    }
+    beast::get_lowest_layer(stream_).expires_never();
+    auto ws = std::make_shared<ws_session<Stream>>(server_, std::move(stream_),
+                                                   parts[3], token_of(req));
+    ws->start(std::move(req));
+  }
+
+  void log(const http::request<http::string_body>& req, unsigned status) {
+    // Only the path: a query may carry ?token=.
+    std::string target{req.target()};
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started_)
+                .count();
+    spdlog::info("{}{} {} {} ({} ms)", control_ ? "control " : "",
+                 std::string{req.method_string()},
+                 target.substr(0, target.find('?')), status, ms);
+  }
+
+  void respond(const http::request<http::string_body>& req, response res) {
+    log(req, res.result_int());
+    auto self = this->shared_from_this();
+    auto msg = std::make_shared<response>(std::move(res));
+    http::async_write(stream_, *msg, [self, msg](beast::error_code ec, std::size_t) {
+      if (ec || !msg->keep_alive())
+        return self->close();
+      self->read();
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both,
+                                                       ignored);
+  }
+
+  impl_ptr server_;
+  Stream stream_;
+  bool control_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+} // namespace
+
+void server::impl::accept(tcp::acceptor& a, bool control) {
+  auto self = shared_from_this();
+  a.async_accept(net::make_strand(io), [self, &a, control](beast::error_code ec,
+                                                           tcp::socket socket) {
+    if (ec)
+      return;
+    socket.set_option(tcp::no_delay{true}, ec);
+    if (!control && self->tls) {
+      beast::ssl_stream<beast::tcp_stream> stream{beast::tcp_stream{std::move(socket)},
+                                                  *self->tls};
+      std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(
+        self, std::move(stream), false)
+        ->start();
+    } else {
+      std::make_shared<http_session<beast::tcp_stream>>(
+        self, beast::tcp_stream{std::move(socket)}, control)
+        ->start();
+    }
+    self->accept(a, control);
+  });
+}
+
+server::server(net::io_context& io, double time_scale, server_options options)
+  : impl_(std::make_shared<impl>(io, time_scale, std::move(options))) {
+  impl_->wire();
+}
+
+server::~server() {
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+  impl_->control_acceptor.close(ignored);
+}
+
+void server::start() {
+  auto& o = impl_->options;
+  if (!o.tls_cert.empty()) {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+    beast::error_code ec;
+    ctx->use_certificate_chain_file(o.tls_cert, ec);
+    if (!ec)
+      ctx->use_private_key_file(o.tls_key, ssl::context::pem, ec);
+    if (ec)
+      throw std::runtime_error("cannot load TLS certificate " + o.tls_cert
+                               + " / key " + o.tls_key + ": " + ec.message());
+    impl_->tls = ctx;
+  }
+  impl_->listen(impl_->acceptor, o.port, "the racetime.gg port");
+  impl_->listen(impl_->control_acceptor, o.control_port, "the control port");
+  impl_->accept(impl_->acceptor, false);
+  impl_->accept(impl_->control_acceptor, true);
+}
+
+std::uint16_t server::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+
+std::uint16_t server::control_port() const {
+  return impl_->control_acceptor.local_endpoint().port();
+}
+
+world& server::state() {
+  return impl_->w;
+}
+
+} // namespace racecontrol::sim

@@ -1,0 +1,50 @@
+#pragma once
+
+// racetime-sim's sockets: the racetime.gg port (HTTP, optionally TLS, and
+// the bot WebSocket /ws/o/bot/{slug}) and the control port. One io_context
+// thread runs everything, so the world needs no locks.
+
+#include "tools/racetime-sim/sim_routes.hpp"
+#include "tools/racetime-sim/sim_world.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace racecontrol::sim {
+
+struct server_options {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8910;         ///< 0 picks a free port
+  std::uint16_t control_port = 8911; ///< 0 picks a free port
+  std::string tls_cert;              ///< PEM; with tls_key enables HTTPS/WSS
+  std::string tls_key;
+  /// How long a WebSocket handshake for an unknown race hangs before the
+  /// connection drops (daphne's handshake timeout).
+  std::chrono::milliseconds unknown_race_hang{5000};
+  /// Lifetime of the /o/{category}/data cache.
+  std::chrono::milliseconds bot_category_ttl{60000};
+};
+
+class server {
+public:
+  server(boost::asio::io_context& io, double time_scale, server_options options);
+  ~server();
+
+  /// Binds both ports; throws std::runtime_error saying which one failed.
+  void start();
+
+  std::uint16_t port() const;
+  std::uint16_t control_port() const;
+  world& state();
+
+  struct impl;
+
+private:
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace racecontrol::sim
