@@ -255,9 +255,26 @@ private:
     parser_->header_limit(64 * 1024);
     auto self = shared_from_this();
     with_stream([&](auto& stream) {
+      http::async_read_header(stream, conn_->buffer, *parser_,
+                              [self](beast::error_code ec, std::size_t n) {
+                                self->on_header(ec, n);
+                              });
+    });
+  }
+
+  void on_header(beast::error_code ec, std::size_t bytes) {
+    if (ec)
+      return on_read(ec, bytes);
+    // Beast 1.74 does not apply body_limit to a Content-Length body (it
+    // does for chunked ones): refuse an announced oversized body here.
+    auto length = parser_->content_length();
+    if (length && *length > client_->options.max_response_bytes)
+      return on_read(http::error::body_limit, bytes);
+    auto self = shared_from_this();
+    with_stream([&](auto& stream) {
       http::async_read(stream, conn_->buffer, *parser_,
-                       [self](beast::error_code ec, std::size_t n) {
-                         self->on_read(ec, n);
+                       [self, bytes](beast::error_code ec, std::size_t n) {
+                         self->on_read(ec, bytes + n);
                        });
     });
   }

@@ -261,7 +261,10 @@ void write_duration(json_writer& w, const char* key,
 
 void write_raw(json_writer& w, const char* key, std::string_view json) {
   w.Key(key);
-  w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+  if (json.empty())
+    w.Null(); // never write an invalid document
+  else
+    w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
 }
 
 } // namespace racecontrol::protocol

@@ -72,7 +72,7 @@ struct status_text {
 
 struct entrant {
   user_summary user;
-  std::string team; ///< raw JSON ("null" for solo races)
+  std::string team = "null"; ///< raw JSON ("null" for solo races)
   status_text status_info;
   entrant_status status = entrant_status::unknown;
   std::optional<std::chrono::microseconds> finish_time;

@@ -75,7 +75,8 @@ struct token_keeper::impl : std::enable_shared_from_this<impl> {
   }
 
   void report(const token_event& e) {
-    if (on_event)
+    std::lock_guard<std::recursive_mutex> guard{callback_mtx};
+    if (on_event && callbacks_enabled)
       on_event(e);
   }
 
@@ -90,6 +91,8 @@ struct token_keeper::impl : std::enable_shared_from_this<impl> {
   bool in_flight = false;
   mutable std::mutex mtx;
   std::optional<bearer_token> token;
+  std::recursive_mutex callback_mtx;
+  bool callbacks_enabled = true;
 };
 
 token_keeper::token_keeper(boost::asio::io_context& io, racetime_api& api,
@@ -120,6 +123,10 @@ void token_keeper::renew_now() {
 }
 
 void token_keeper::stop() {
+  {
+    std::lock_guard<std::recursive_mutex> guard{impl_->callback_mtx};
+    impl_->callbacks_enabled = false;
+  }
   auto state = impl_;
   boost::asio::post(state->strand, [state] {
     state->stopped = true;

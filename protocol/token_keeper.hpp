@@ -52,6 +52,7 @@ public:
   /// Asks for a new token now (e.g. racetime.gg said "Permission denied").
   void renew_now();
 
+  /// Stops renewing. Once it returns, `on_event` is not called again.
   void stop();
 
   /// The newest token, if any; safe from any thread.

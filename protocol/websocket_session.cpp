@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <deque>
+#include <mutex>
 
 namespace racecontrol::protocol {
 
@@ -169,8 +170,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
       });
     arm_liveness();
     arm_token_rotation();
-    if (handlers.on_open)
-      handlers.on_open();
+    notify([&] {
+      if (handlers.on_open)
+        handlers.on_open();
+    });
     read(ws);
     write_next();
   }
@@ -189,8 +192,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
       self->alive.heard(clock::now());
       auto text = beast::buffers_to_string(self->buffer.data());
       self->buffer.consume(self->buffer.size());
-      if (self->handlers.on_message)
-        self->handlers.on_message(std::move(text));
+      self->notify([&] {
+        if (self->handlers.on_message)
+          self->handlers.on_message(std::move(text));
+      });
       if (gen == self->generation && self->current == state::open)
         self->read(ws);
     });
@@ -279,7 +284,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
         self->connect();
         return;
       }
-      self->token_timer.expires_after(std::chrono::seconds{30});
+      self->token_timer.expires_after(self->options.token_recheck);
       self->arm_token_rotation_retry(gen);
     });
   }
@@ -291,6 +296,23 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
         return;
       self->arm_token_rotation();
     });
+  }
+
+  // --- callbacks -----------------------------------------------------------
+
+  /// Runs a callback unless the owner stopped the session. The lock makes
+  /// stop() wait for a callback in progress; it is recursive so a callback
+  /// may call stop().
+  template <class F>
+  void notify(F&& f) {
+    std::lock_guard<std::recursive_mutex> guard{callback_mtx};
+    if (callbacks_enabled)
+      f();
+  }
+
+  void disable_callbacks() {
+    std::lock_guard<std::recursive_mutex> guard{callback_mtx};
+    callbacks_enabled = false;
   }
 
   // --- losing and closing ---------------------------------------------
@@ -320,8 +342,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     auto now = clock::now();
     retry.failed(now);
     auto delay = retry.next_delay();
-    if (handlers.on_disconnect)
-      handlers.on_disconnect(reason, delay);
+    notify([&] {
+      if (handlers.on_disconnect)
+        handlers.on_disconnect(reason, delay);
+    });
     retry_timer.expires_after(delay);
     auto self = shared_from_this();
     retry_timer.async_wait([self](beast::error_code ec) {
@@ -376,6 +400,8 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   beast::flat_buffer buffer;
   std::deque<std::string> queue;
   bool writing = false;
+  std::recursive_mutex callback_mtx;
+  bool callbacks_enabled = true;
 };
 
 websocket_session::websocket_session(net::io_context& io,
@@ -409,6 +435,7 @@ void websocket_session::send(std::string text) {
 }
 
 void websocket_session::stop() {
+  impl_->disable_callbacks();
   auto state = impl_;
   net::post(state->strand, [state] {
     if (state->current != impl::state::stopped)

@@ -40,6 +40,9 @@ struct websocket_options {
   std::size_t max_queue = 10000;
   /// Reconnect onto a fresh token this long before the current one expires.
   std::chrono::milliseconds token_margin{600000};
+  /// When no fresher token exists yet at rotation time, look again after
+  /// this long.
+  std::chrono::milliseconds token_recheck{30000};
   backoff_options reconnect;
   std::string user_agent = "racecontrol";
 };
@@ -77,7 +80,9 @@ public:
   /// Queues a text frame; sent in order once connected.
   void send(std::string text);
 
-  /// Closes for good (no reconnect); callbacks stop.
+  /// Closes for good (no reconnect). Once it returns, no callback runs
+  /// again (one in progress on another thread is waited for), so the owner
+  /// may go away. Safe to call from inside a callback.
   void stop();
 
   /// Drops the current connection and reconnects at once (e.g. the owner

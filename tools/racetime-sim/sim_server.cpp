@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -56,6 +57,12 @@ struct race_socket {
   virtual ~race_socket() = default;
   virtual void send(std::string frame) = 0;
   virtual void drop() = 0;
+};
+
+/// An HTTP connection, closed when the server stops.
+struct closable {
+  virtual ~closable() = default;
+  virtual void close() = 0;
 };
 
 } // namespace
@@ -163,7 +170,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     bot_cache;
   route_context ctx;
   std::map<std::string, std::vector<std::weak_ptr<race_socket>>> sockets;
+  std::vector<std::weak_ptr<closable>> connections;
   std::set<std::string> muted;
+  bool stopping = false;
 };
 
 namespace {
@@ -335,7 +344,8 @@ std::string token_of(const http::request<http::string_body>& req) {
 }
 
 template <class Stream>
-class http_session : public std::enable_shared_from_this<http_session<Stream>> {
+class http_session : public closable,
+                     public std::enable_shared_from_this<http_session<Stream>> {
 public:
   http_session(impl_ptr server, Stream&& stream, bool control)
     : server_(std::move(server)), stream_(std::move(stream)), control_(control) {
@@ -360,6 +370,20 @@ private:
     parser_.emplace();
     parser_->body_limit(1024 * 1024);
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds{120});
+    auto self = this->shared_from_this();
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self](beast::error_code ec, std::size_t) {
+                              if (ec)
+                                return self->close();
+                              self->read_body();
+                            });
+  }
+
+  void read_body() {
+    // Beast 1.74 ignores body_limit for Content-Length bodies.
+    auto length = parser_->content_length();
+    if (length && *length > 1024 * 1024)
+      return close();
     auto self = this->shared_from_this();
     http::async_read(stream_, buffer_, *parser_,
                      [self](beast::error_code ec, std::size_t) {
@@ -460,10 +484,11 @@ private:
     });
   }
 
-  void close() {
+  void close() override {
     beast::error_code ignored;
     beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both,
                                                        ignored);
+    beast::get_lowest_layer(stream_).close();
   }
 
   impl_ptr server_;
@@ -483,17 +508,27 @@ void server::impl::accept(tcp::acceptor& a, bool control) {
     if (ec)
       return;
     socket.set_option(tcp::no_delay{true}, ec);
+    if (self->stopping)
+      return;
+    std::shared_ptr<closable> session;
     if (!control && self->tls) {
       beast::ssl_stream<beast::tcp_stream> stream{beast::tcp_stream{std::move(socket)},
                                                   *self->tls};
-      std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(
-        self, std::move(stream), false)
-        ->start();
+      auto s = std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(
+        self, std::move(stream), false);
+      s->start();
+      session = s;
     } else {
-      std::make_shared<http_session<beast::tcp_stream>>(
-        self, beast::tcp_stream{std::move(socket)}, control)
-        ->start();
+      auto s = std::make_shared<http_session<beast::tcp_stream>>(
+        self, beast::tcp_stream{std::move(socket)}, control);
+      s->start();
+      session = s;
     }
+    auto& list = self->connections;
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [](const auto& w) { return w.expired(); }),
+               list.end());
+    list.push_back(session);
     self->accept(a, control);
   });
 }
@@ -526,6 +561,25 @@ void server::start() {
   impl_->listen(impl_->control_acceptor, o.control_port, "the control port");
   impl_->accept(impl_->acceptor, false);
   impl_->accept(impl_->control_acceptor, true);
+}
+
+void server::stop() {
+  auto state = impl_;
+  net::post(state->io, [state] {
+    state->stopping = true;
+    beast::error_code ignored;
+    state->acceptor.close(ignored);
+    state->control_acceptor.close(ignored);
+    for (auto& [slug, list] : state->sockets)
+      for (auto& s : list)
+        if (auto sock = s.lock())
+          sock->drop();
+    state->sockets.clear();
+    for (auto& c : state->connections)
+      if (auto conn = c.lock())
+        conn->close();
+    state->connections.clear();
+  });
 }
 
 std::uint16_t server::port() const {

@@ -37,6 +37,10 @@ public:
   /// Binds both ports; throws std::runtime_error saying which one failed.
   void start();
 
+  /// Stops accepting and closes every connection, so the io_context runs
+  /// out of work and returns (thread-safe).
+  void stop();
+
   std::uint16_t port() const;
   std::uint16_t control_port() const;
   world& state();
