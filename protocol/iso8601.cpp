@@ -59,6 +59,8 @@ bool fraction(std::string_view& s, std::int64_t& us) {
   return n > 0;
 }
 
+constexpr std::int64_t max_duration_us = 100LL * 366 * 86400 * 1'000'000;
+
 } // namespace
 
 std::optional<time_point> parse_iso8601_time(std::string_view s) {
@@ -70,8 +72,9 @@ std::optional<time_point> parse_iso8601_time(std::string_view s) {
       || !expect(s, ':') || !digits(s, 2, minute) || !expect(s, ':')
       || !digits(s, 2, second) || !fraction(s, us))
     return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23
-      || minute > 59 || second > 60)
+  // system_clock counts nanoseconds in 64 bits: it ends in 2262.
+  if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1
+      || day > 31 || hour > 23 || minute > 59 || second > 60)
     return std::nullopt;
   std::int64_t offset_minutes = 0;
   if (expect(s, 'Z')) {
@@ -141,7 +144,7 @@ parse_iso8601_duration(std::string_view s) {
     std::int64_t value = 0;
     size_t n = 0;
     while (!s.empty() && std::isdigit(static_cast<unsigned char>(s.front()))) {
-      if (++n > 12)
+      if (++n > 9)
         return std::nullopt;
       value = value * 10 + (s.front() - '0');
       s.remove_prefix(1);
@@ -168,7 +171,12 @@ parse_iso8601_duration(std::string_view s) {
       factor = 1;
     else
       return std::nullopt;
+    if (value > max_duration_us / (factor * 1'000'000))
+      return std::nullopt;
     total += value * factor * 1'000'000 + frac;
+    // A century is far beyond any race; it keeps the sum in range.
+    if (total > max_duration_us)
+      return std::nullopt;
     last_unit = unit;
     any = true;
   }
