@@ -594,6 +594,15 @@ BOOST_AUTO_TEST_CASE(http_faults_retries_timeouts_and_limits) {
   BOOST_TEST((missing.error().http.what == http_error::kind::not_found));
 }
 
+BOOST_AUTO_TEST_CASE(connections_are_kept_alive_and_reused) {
+  auto name = open_room();
+  auto before = control_json("/stats")["connections"].GetInt();
+  for (int i = 0; i < 5; ++i)
+    BOOST_TEST(fetch(name).name == name);
+  auto after = control_json("/stats")["connections"].GetInt();
+  BOOST_TEST(after - before <= 1, "new connections: " << after - before);
+}
+
 BOOST_AUTO_TEST_CASE(category_data_public_and_for_the_bot) {
   auto s = seed_001_settings();
   s.unlisted = true;

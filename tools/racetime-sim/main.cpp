@@ -51,6 +51,7 @@ options:
 
 control API (JSON, on --control-port):
   GET  /health
+  GET  /stats                                  {"connections": accepted so far}
   POST /categories {"slug","name","goals":[..],"allow_partitionable",...}
   POST /categories/{slug}/goals {"name"}
   POST /bots {"category","client_id","client_secret","name","active"}

@@ -194,6 +194,9 @@ response dispatch(route_context& ctx, const request& req,
     return serve_races(ctx, req, parts);
   if (parts[0] == "log")
     return records(ctx, req, "");
+  if (parts[0] == "stats")
+    return ok(req, "{\"connections\":" + std::to_string(ctx.connections_accepted)
+                     + "}");
   if (parts[0] == "faults" && req.method() == http::verb::delete_) {
     ctx.faults.clear();
     return ok(req);

@@ -43,6 +43,8 @@ struct route_context {
   std::function<void(const std::string& slug)> drop_sockets;
   /// Races whose sockets stop talking without closing (half-open test).
   std::function<void(const std::string& slug, bool muted)> mute;
+  /// Connections accepted on the racetime.gg port so far.
+  std::uint64_t connections_accepted = 0;
 };
 
 /// Takes the first matching fault (decrementing it), if any.

@@ -510,6 +510,8 @@ void server::impl::accept(tcp::acceptor& a, bool control) {
     socket.set_option(tcp::no_delay{true}, ec);
     if (self->stopping)
       return;
+    if (!control)
+      ++self->ctx.connections_accepted;
     std::shared_ptr<closable> session;
     if (!control && self->tls) {
       beast::ssl_stream<beast::tcp_stream> stream{beast::tcp_stream{std::move(socket)},
