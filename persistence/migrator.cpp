@@ -230,7 +230,13 @@ migrator::down(int steps, const progress_callback& before_each) {
     throw database_error(database_error::kind::statement,
                          "down needs at least one step");
   check_applied_match_files();
+  // Newest first by when they were applied: a manual migration applied
+  // later than a higher version is reverted first.
   auto rows = applied();
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    return a.applied_at < b.applied_at
+           || (a.applied_at == b.applied_at && a.version < b.version);
+  });
   std::vector<const migration*> done;
   for (auto it = rows.rbegin(); it != rows.rend() && steps > 0; ++it, --steps) {
     const migration* m = set_.find(it->version);

@@ -90,7 +90,7 @@ public:
   up(const std::optional<std::string>& to = std::nullopt,
      bool include_manual = false, const progress_callback& before_each = {});
 
-  /// Reverts the newest `steps` applied migrations, newest first.
+  /// Reverts the `steps` most recently applied migrations, newest first.
   std::vector<const migration*> down(int steps = 1,
                                      const progress_callback& before_each = {});
 
