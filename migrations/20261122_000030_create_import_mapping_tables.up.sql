@@ -64,9 +64,12 @@ CREATE TABLE IF NOT EXISTS `migration_adjusted` (
     PRIMARY KEY (`source_table`, `source_id`, `rule`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- The highest source id handled per source table (imported or skipped).
+-- Per source table: the highest source id handled (imported or skipped),
+-- and the id offset of the rows it created (new id = id_base + old id, so
+-- a resumed import gives exactly the ids of an uninterrupted one).
 CREATE TABLE IF NOT EXISTS `migration_progress` (
     `source_table` VARCHAR(64) NOT NULL PRIMARY KEY,
     `last_id` BIGINT NOT NULL,
+    `id_base` BIGINT NOT NULL,
     `updated_at` DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

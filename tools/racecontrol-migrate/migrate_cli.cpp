@@ -8,6 +8,9 @@
 #include "persistence/migration_set.hpp"
 #include "persistence/migrator.hpp"
 #include "racecontrol/version.hpp"
+#include "tools/racecontrol-migrate/import/sahasrahbot_import.hpp"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -17,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <map>
 #include <ostream>
 
@@ -43,6 +47,8 @@ commands:
   verify    compare the live schema with what the migrations produce
   fresh     drop everything and re-apply        (needs two confirmations)
   new NAME  write a new, empty migration pair into --migrations DIR
+  import-sahasrahbot --source URL [--target URL]
+            import a SahasrahBot database (seed 002); help import-sahasrahbot
   help [COMMAND]
 
 options:
@@ -103,6 +109,36 @@ every migration. Refuses unless both confirmations are given and NAME is the
 target database's name, and always refuses when --config marks the database
 as production (database.production = true).
 )"},
+  {"import-sahasrahbot", std::string{R"(usage: racecontrol-migrate import-sahasrahbot --source URL --target URL
+         [--phase users|orgs|tournaments|verification|presets|all] [--dry-run]
+         [--batch-size N] [--guild-names FILE] [--report FILE] [--sample-size N]
+
+Imports a SahasrahBot MySQL/MariaDB database (seed 002) into racecontrol's,
+phase by phase: users, orgs (one organization per Discord guild),
+tournaments (async tournaments with pools, permalinks, races, live races,
+permissions, whitelists, audit logs, review notes), verification (racer
+verification with one row per category, verified racers) and presets
+(namespaces, collaborators, presets).
+
+The source is only read, inside one consistent snapshot (a user with SELECT
+only is enough). Each batch commits with its mapping rows (migration_*_map),
+so a second run adds nothing and an interrupted run resumes where it stopped
+and ends with exactly the rows of an uninterrupted one. A row that cannot be
+imported is skipped and listed with its table, id and reason. After each
+phase: source vs target counts, every imported row present, no orphaned
+foreign keys, and random rows compared field by field; a failed validation
+exits 1.
+
+  --source URL       the SahasrahBot database
+  --target URL       racecontrol's (default: --database, DATABASE_URL, --config)
+  --phase P          one phase, a comma-separated list, or all (default)
+  --dry-run          do everything inside one transaction, then roll it back
+  --batch-size N     rows per batch (default 5000)
+  --guild-names FILE "guild_id,name" lines naming the organizations
+  --report FILE      also write the report as JSON
+  --sample-size N    rows per table compared field by field (default 25)
+
+)"} + import::import_rules_text() + "\n"},
   {"new", R"(usage: racecontrol-migrate new NAME [--migrations DIR]
 
 Writes DIR/YYYYMMDD_NNNNNN_NAME.up.sql and .down.sql (today's UTC date, the
@@ -350,9 +386,106 @@ int cmd_new(const invocation& inv) {
   return migrate_ok;
 }
 
+std::vector<std::string> phases_of(const std::string& text) {
+  const auto& all = import::all_phases();
+  if (text == "all")
+    return all;
+  std::vector<std::string> wanted;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    wanted.push_back(text.substr(start, comma == std::string::npos
+                                          ? std::string::npos
+                                          : comma - start));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  std::vector<std::string> out;
+  for (const auto& p : all)
+    if (std::find(wanted.begin(), wanted.end(), p) != wanted.end())
+      out.push_back(p);
+  for (const auto& w : wanted)
+    if (std::find(all.begin(), all.end(), w) == all.end())
+      throw config::config_error("unknown phase '" + w
+                                 + "' (users, orgs, tournaments, verification, "
+                                   "presets or all)");
+  return out;
+}
+
+int cmd_import(const invocation& inv) {
+  import::import_options o;
+  auto source = inv.cli.value("source");
+  if (!source)
+    throw config::config_error("import-sahasrahbot needs --source URL (the "
+                               "SahasrahBot database)");
+  std::string error;
+  auto source_url = config::parse_database_url(*source, error);
+  if (!source_url)
+    throw config::config_error("--source: " + error);
+  o.source = *source_url;
+  if (auto target = inv.cli.value("target")) {
+    auto target_url = config::parse_database_url(*target, error);
+    if (!target_url)
+      throw config::config_error("--target: " + error);
+    o.target = *target_url;
+    if (o.target.password.empty())
+      if (const char* pw = inv.getenv(config::database_password_variable))
+        o.target.password = pw;
+  } else {
+    o.target = resolve_target(inv).url;
+  }
+  o.phases = phases_of(inv.cli.value("phase").value_or("all"));
+  o.dry_run = inv.cli.has("dry-run");
+  try {
+    o.batch_size = std::stoul(inv.cli.value("batch-size").value_or("5000"));
+    o.sample_size = std::stoul(inv.cli.value("sample-size").value_or("25"));
+  } catch (const std::exception&) {
+    throw config::config_error("--batch-size and --sample-size take numbers");
+  }
+  if (o.batch_size == 0 || o.batch_size > 100000)
+    throw config::config_error("--batch-size must be 1 to 100000");
+  if (auto names = inv.cli.value("guild-names")) {
+    try {
+      o.guild_names = import::read_guild_names(*names);
+    } catch (const std::runtime_error& e) {
+      throw config::config_error(e.what());
+    }
+  }
+  o.progress = &inv.err;
+  o.progress_is_terminal = &inv.err == &std::cerr && isatty(2);
+  // Test hook for the resume tests of the CLI: die like kill -9 between a
+  // batch's writes and its commit.
+  if (const char* kill = inv.getenv("RACECONTROL_IMPORT_TEST_KILL_AFTER_BATCHES")) {
+    auto after = std::stoul(kill);
+    o.before_commit = [after](std::size_t batch) {
+      if (batch >= after)
+        std::_Exit(137);
+    };
+  }
+  import::import_report report;
+  try {
+    report = import::run_sahasrahbot_import(o);
+  } catch (const persistence::database_error&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    throw config::config_error(e.what());
+  }
+  inv.out << report.text();
+  if (auto file = inv.cli.value("report")) {
+    std::ofstream json(*file);
+    json << report.json() << "\n";
+    if (!json)
+      throw config::config_error("cannot write the report to " + *file);
+  }
+  return report.valid() ? migrate_ok : migrate_failed;
+}
+
 int dispatch(const invocation& inv) {
   if (inv.command == "new")
     return cmd_new(inv);
+  if (inv.command == "import-sahasrahbot")
+    return cmd_import(inv);
   auto t = resolve_target(inv);
   auto set = load_set(inv);
   auto db = connect(t);
@@ -392,9 +525,11 @@ int run_migrate_cli(const std::vector<std::string>& args, std::ostream& out,
                     std::ostream& err, const env_reader& getenv) {
   try {
     auto cli = config::parse_command_line(
-      args, {"help", "version", "include-manual", "yes-destroy-all-data"},
+      args,
+      {"help", "version", "include-manual", "yes-destroy-all-data", "dry-run"},
       {"database", "config", "migrations", "lock-timeout", "to", "steps",
-       "confirm-database"});
+       "confirm-database", "source", "target", "phase", "batch-size",
+       "guild-names", "report", "sample-size"});
     if (!cli.overrides.empty())
       throw config::config_error("unknown option '--" + cli.overrides[0].first
                                  + "'; --help lists them");

@@ -1,0 +1,259 @@
+#include "tools/racecontrol-migrate/import/import_engine.hpp"
+
+#include "persistence/sql.hpp"
+
+#include <chrono>
+#include <map>
+
+namespace racecontrol::tools::import {
+
+using persistence::sql_execute;
+using persistence::sql_identifier;
+using persistence::sql_query;
+using persistence::sql_quote;
+using persistence::sql_scalar;
+
+namespace {
+
+void append(std::string& out, odb::mysql::connection& conn, const value& v) {
+  if (!v.text)
+    out += "NULL";
+  else if (v.quoted)
+    out += sql_quote(conn, *v.text);
+  else
+    out += *v.text;
+}
+
+std::string from(const copy_plan& plan) {
+  return plan.source_from.empty() ? sql_identifier(plan.source_table)
+                                  : "(" + plan.source_from + ") AS src";
+}
+
+/// "INSERT INTO `t` (`a`, `b`) VALUES " — the rows follow.
+std::string insert_head(const std::string& table,
+                        const std::vector<std::string>& columns) {
+  std::string out = "INSERT INTO " + sql_identifier(table) + " (";
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    out += (i ? ", " : "") + sql_identifier(columns[i]);
+  return out + ") VALUES ";
+}
+
+} // namespace
+
+engine::engine(odb::mysql::connection& source, odb::mysql::connection& target,
+               engine_options options, import_report& report)
+  : source_(source), target_(target), options_(std::move(options)),
+    report_(report) {
+}
+
+void engine::in_target_transaction(const std::function<void()>& f) {
+  if (options_.dry_run) {
+    f(); // inside the dry run's one transaction
+    return;
+  }
+  sql_execute(target_, "START TRANSACTION");
+  try {
+    f();
+    sql_execute(target_, "COMMIT");
+  } catch (...) {
+    try {
+      sql_execute(target_, "ROLLBACK");
+    } catch (...) {
+      // The connection is gone; the server rolls back on its own.
+    }
+    throw;
+  }
+}
+
+id_map engine::load_map(const std::string& map_table) {
+  id_map out;
+  auto rows = sql_query(target_, "SELECT old_id, new_id FROM "
+                                   + sql_identifier(map_table));
+  out.reserve(rows.size());
+  for (const auto& r : rows)
+    out.emplace(std::stoll(*r[0]), std::stoll(*r[1]));
+  return out;
+}
+
+std::int64_t engine::id_base(const std::string& source_table,
+                             const std::string& target_table) {
+  return load_progress(source_table, target_table).id_base;
+}
+
+std::int64_t engine::derived_id_base(const std::string& name,
+                                     const std::string& target_table) {
+  auto p = load_progress(name, target_table);
+  in_target_transaction([&] {
+    sql_execute(target_, "INSERT IGNORE INTO migration_progress (source_table, "
+                         "last_id, id_base) VALUES ("
+                           + sql_quote(target_, name) + ", 0, "
+                           + std::to_string(p.id_base) + ")");
+  });
+  return p.id_base;
+}
+
+engine::progress_row engine::load_progress(const std::string& source_table,
+                                           const std::string& target_table) {
+  auto rows = sql_query(target_, "SELECT last_id, id_base FROM "
+                                 "migration_progress WHERE source_table = "
+                                   + sql_quote(target_, source_table));
+  if (!rows.empty())
+    return {std::stoll(*rows[0][0]), std::stoll(*rows[0][1])};
+  // First run for this table: new rows go above everything already there.
+  auto top = sql_scalar(target_, "SELECT COALESCE(MAX(id), 0) FROM "
+                                   + sql_identifier(target_table));
+  return {0, std::stoll(top.value_or("0"))};
+}
+
+void engine::copy(const copy_plan& plan) {
+  auto start = std::chrono::steady_clock::now();
+  auto& table = report_.table(plan.source_table);
+  table.target_table = plan.target_table;
+  auto progress = load_progress(plan.source_table, plan.target_table);
+  auto total = std::stoull(
+    sql_scalar(source_, "SELECT COUNT(*) FROM " + from(plan) + " WHERE id > "
+                          + std::to_string(progress.last_id))
+      .value_or("0"));
+  std::uint64_t handled = 0;
+  for (;;) {
+    auto rows = sql_query(
+      source_, "SELECT " + plan.source_columns + " FROM " + from(plan)
+                 + " WHERE id > "
+                 + std::to_string(progress.last_id) + " ORDER BY id LIMIT "
+                 + std::to_string(options_.batch_size));
+    if (rows.empty())
+      break;
+    std::vector<row_result> results;
+    results.reserve(rows.size());
+    for (const auto& row : rows) {
+      try {
+        results.push_back(plan.transform(row, false));
+      } catch (const std::exception& e) {
+        // A broken source row is listed, never fatal.
+        results.push_back(row_result::skip(std::string{"unreadable row: "}
+                                           + e.what()));
+      }
+    }
+    write_batch(plan, rows, results, progress);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      auto old_id = std::stoll(*rows[i][0]);
+      const auto& r = results[i];
+      if (r.what == row_result::kind::skip) {
+        ++table.skipped_this_run;
+        continue;
+      }
+      ++table.imported_this_run;
+      if (plan.on_mapped)
+        plan.on_mapped(old_id,
+                       r.what == row_result::kind::import
+                         ? progress.id_base + old_id
+                         : r.existing_id,
+                       rows[i]);
+    }
+    progress.last_id = std::stoll(*rows.back()[0]);
+    handled += rows.size();
+    if (options_.progress)
+      options_.progress(plan.source_table, handled, total);
+  }
+  table.seconds += std::chrono::duration<double>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+}
+
+void engine::write_batch(const copy_plan& plan,
+                         const std::vector<source_row>& rows,
+                         std::vector<row_result>& results,
+                         progress_row& progress) {
+  std::vector<std::string> columns{"id"};
+  columns.insert(columns.end(), plan.target_columns.begin(),
+                 plan.target_columns.end());
+  std::vector<std::string> map_columns{plan.map_old_column,
+                                       plan.map_new_column};
+  map_columns.insert(map_columns.end(), plan.map_extra_columns.begin(),
+                     plan.map_extra_columns.end());
+  std::string inserts, maps, skips, adjusted;
+  // Extra rows per table, in statements of at most 5000 rows.
+  std::map<std::string, std::pair<std::vector<std::string>,
+                                  std::vector<std::string>>>
+    extras;
+  inserts.reserve(rows.size() * 256);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& old_id = *rows[i][0];
+    auto& r = results[i];
+    if (r.what == row_result::kind::skip) {
+      skips += (skips.empty() ? "" : ",");
+      skips += "(" + sql_quote(target_, plan.source_table) + "," + old_id + ","
+               + sql_quote(target_, r.skip_reason.substr(0, 500)) + ")";
+      continue;
+    }
+    auto new_id = r.what == row_result::kind::import
+                    ? progress.id_base + std::stoll(old_id)
+                    : r.existing_id;
+    if (r.what == row_result::kind::import) {
+      inserts += (inserts.empty() ? "(" : ",(");
+      inserts += std::to_string(new_id);
+      for (const auto& v : r.values) {
+        inserts += ',';
+        append(inserts, target_, v);
+      }
+      inserts += ')';
+    }
+    maps += (maps.empty() ? "(" : ",(");
+    maps += (plan.map_old_value ? plan.map_old_value(rows[i]) : old_id) + ","
+            + std::to_string(new_id);
+    for (const auto& v : r.map_extra) {
+      maps += ',';
+      append(maps, target_, v);
+    }
+    maps += ')';
+    for (const auto& x : r.extras) {
+      auto& [cols, chunks] = extras[x.table];
+      cols = x.columns;
+      if (chunks.empty() || chunks.back().size() > 5000 * 64)
+        chunks.emplace_back();
+      auto& values = chunks.back();
+      values += (values.empty() ? "(" : ",(");
+      for (std::size_t k = 0; k < x.values.size(); ++k) {
+        if (k)
+          values += ',';
+        append(values, target_, x.values[k]);
+      }
+      values += ')';
+    }
+    for (const auto& [rule, detail] : r.adjustments) {
+      adjusted += (adjusted.empty() ? "" : ",");
+      adjusted += "(" + sql_quote(target_, plan.source_table) + "," + old_id
+                  + "," + sql_quote(target_, rule) + ","
+                  + sql_quote(target_, detail.substr(0, 500)) + ")";
+    }
+  }
+  auto last_id = *rows.back()[0];
+  in_target_transaction([&] {
+    if (!inserts.empty())
+      sql_execute(target_, insert_head(plan.target_table, columns) + inserts);
+    for (const auto& [table, part] : extras)
+      for (const auto& chunk : part.second)
+        sql_execute(target_, insert_head(table, part.first) + chunk);
+    if (!maps.empty())
+      sql_execute(target_, insert_head(plan.map_table, map_columns) + maps);
+    if (!skips.empty())
+      sql_execute(target_, "INSERT INTO migration_skipped (source_table, "
+                           "source_id, reason) VALUES "
+                             + skips);
+    if (!adjusted.empty())
+      sql_execute(target_, "INSERT INTO migration_adjusted (source_table, "
+                           "source_id, rule, detail) VALUES "
+                             + adjusted);
+    sql_execute(target_,
+                "INSERT INTO migration_progress (source_table, last_id, "
+                "id_base) VALUES ("
+                  + sql_quote(target_, plan.source_table) + "," + last_id + ","
+                  + std::to_string(progress.id_base)
+                  + ") ON DUPLICATE KEY UPDATE last_id = VALUES(last_id)");
+    ++batches_;
+    if (options_.before_commit)
+      options_.before_commit(batches_);
+  });
+}
+
+} // namespace racecontrol::tools::import

@@ -1,0 +1,167 @@
+#pragma once
+
+// The machinery of a table-by-table import: read a source table in key
+// order (keyset batches inside one consistent snapshot), turn each row into
+// target values or a skip reason, and write each batch with its mapping,
+// skip and progress rows in one target transaction (all of them in one
+// transaction that is rolled back, for a dry run). Row ids are
+// deterministic (id_base + old id), so a resumed import equals a clean one.
+
+#include "tools/racecontrol-migrate/import/import_report.hpp"
+
+#include <odb/mysql/connection.hxx>
+#include <odb/mysql/database.hxx>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace racecontrol::tools::import {
+
+/// A value for a target column: text as MariaDB prints it, or NULL; `quoted`
+/// values become string literals, others go in as they are (numbers).
+struct value {
+  std::optional<std::string> text;
+  bool quoted = true;
+
+  static value null() {
+    return {};
+  }
+  static value number(std::int64_t n) {
+    return {std::to_string(n), false};
+  }
+  static value raw_number(const std::optional<std::string>& text) {
+    return {text, false};
+  }
+  static value string(const std::optional<std::string>& text) {
+    return {text, true};
+  }
+};
+
+/// A row for another table, written in the same batch (e.g. the category
+/// rows of a racer verification). Its id, if any, is among `values`.
+struct extra_row {
+  std::string table;
+  std::vector<std::string> columns;
+  std::vector<value> values;
+};
+
+/// What to do with one source row.
+struct row_result {
+  enum class kind { import, skip, map_existing };
+  kind what = kind::import;
+  std::vector<value> values;            ///< in copy_plan::target_columns order
+  std::vector<value> map_extra;         ///< in copy_plan::map_extra_columns order
+  std::string skip_reason;
+  std::int64_t existing_id = 0;         ///< for map_existing
+  std::vector<std::pair<std::string, std::string>> adjustments; ///< rule, detail
+  std::vector<extra_row> extras;
+
+  static row_result skip(std::string reason) {
+    row_result r;
+    r.what = kind::skip;
+    r.skip_reason = std::move(reason);
+    return r;
+  }
+};
+
+using source_row = std::vector<std::optional<std::string>>;
+
+/// How one source table becomes one target table.
+struct copy_plan {
+  std::string source_table;
+  /// What to read FROM when it is not the table itself (a derived table
+  /// that has an `id`); empty reads `source_table`.
+  std::string source_from;
+  /// SELECT list; the first column must be the source's `id`.
+  std::string source_columns;
+  std::string target_table;
+  std::vector<std::string> target_columns; ///< without `id`
+  std::string map_table;
+  std::vector<std::string> map_extra_columns;
+  /// The map's key columns; the old key defaults to the row's id.
+  std::string map_old_column = "old_id";
+  std::string map_new_column = "new_id";
+  std::function<std::string(const source_row&)> map_old_value;
+  /// The target values of a row, or why it is skipped. With `checking`
+  /// set it is called again by validation to compare fields, and must not
+  /// refuse a row for having been imported already.
+  std::function<row_result(const source_row&, bool checking)> transform;
+  /// Called for every row imported or mapped, with its new id.
+  std::function<void(std::int64_t old_id, std::int64_t new_id,
+                     const source_row&)>
+    on_mapped;
+};
+
+/// Old id → new id, loaded from a map table and kept current.
+using id_map = std::unordered_map<std::int64_t, std::int64_t>;
+
+struct engine_options {
+  std::size_t batch_size = 5000;
+  bool dry_run = false;
+  /// Test hook: runs after a batch is written and before it commits.
+  std::function<void(std::size_t batch)> before_commit;
+  /// Progress: table, rows handled so far, rows in total.
+  std::function<void(const std::string&, std::uint64_t, std::uint64_t)>
+    progress;
+};
+
+class engine {
+public:
+  /// `source` must already be inside its consistent-snapshot transaction.
+  engine(odb::mysql::connection& source, odb::mysql::connection& target,
+         engine_options options, import_report& report);
+
+  /// Copies one table (resuming where an earlier run stopped).
+  void copy(const copy_plan& plan);
+
+  /// Loads a map table (old → new).
+  id_map load_map(const std::string& map_table);
+
+  /// The id offset of a source table's rows (recorded on first use).
+  std::int64_t id_base(const std::string& source_table,
+                       const std::string& target_table);
+
+  /// An id offset for rows derived from a source table into another table
+  /// (e.g. category rows), recorded under `name` so it stays the same
+  /// across resumed runs.
+  std::int64_t derived_id_base(const std::string& name,
+                               const std::string& target_table);
+
+  /// Runs `f` in a target transaction of its own (or inside the dry run's).
+  void in_target_transaction(const std::function<void()>& f);
+
+  odb::mysql::connection& source() {
+    return source_;
+  }
+  odb::mysql::connection& target() {
+    return target_;
+  }
+  const engine_options& options() const {
+    return options_;
+  }
+
+private:
+  struct progress_row {
+    std::int64_t last_id = 0;
+    std::int64_t id_base = 0;
+  };
+  progress_row load_progress(const std::string& source_table,
+                             const std::string& target_table);
+  void write_batch(const copy_plan& plan, const std::vector<source_row>& rows,
+                   std::vector<row_result>& results, progress_row& progress);
+
+  odb::mysql::connection& source_;
+  odb::mysql::connection& target_;
+  engine_options options_;
+  import_report& report_;
+  std::size_t batches_ = 0;
+};
+
+/// Thrown by a before_commit hook in tests to stop an import mid-phase.
+struct import_interrupted {};
+
+} // namespace racecontrol::tools::import

@@ -1,0 +1,155 @@
+#include "tools/racecontrol-migrate/import/import_report.hpp"
+
+#include "protocol/json.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+namespace racecontrol::tools::import {
+
+table_report& import_report::table(const std::string& source_table) {
+  for (auto& t : tables)
+    if (t.source_table == source_table)
+      return t;
+  tables.push_back({});
+  tables.back().source_table = source_table;
+  return tables.back();
+}
+
+bool import_report::valid() const {
+  for (const auto& v : validations)
+    if (!v.ok)
+      return false;
+  return true;
+}
+
+std::uint64_t import_report::rows_imported_this_run() const {
+  std::uint64_t n = 0;
+  for (const auto& t : tables)
+    n += t.imported_this_run;
+  return n;
+}
+
+std::string import_report::text() const {
+  std::ostringstream out;
+  out << "SahasrahBot import" << (dry_run ? " (DRY RUN: nothing was kept)" : "")
+      << ", phases:";
+  for (const auto& p : phases)
+    out << " " << p;
+  char line[256];
+  std::snprintf(line, sizeof line, "\n\n%-12s %-30s %-32s %10s %10s %10s %12s\n",
+                "phase", "source table", "target table", "source",
+                "imported", "skipped", "rows/s");
+  out << line;
+  for (const auto& t : tables) {
+    double rate = t.seconds > 0 ? (t.imported_this_run + t.skipped_this_run)
+                                    / t.seconds
+                                : 0;
+    std::snprintf(line, sizeof line, "%-12s %-30s %-32s %10llu %10llu %10llu %12.0f\n",
+                  t.phase.c_str(), t.source_table.c_str(),
+                  t.target_table.c_str(),
+                  static_cast<unsigned long long>(t.source_rows),
+                  static_cast<unsigned long long>(t.imported),
+                  static_cast<unsigned long long>(t.skipped), rate);
+    out << line;
+  }
+  if (!adjustments.empty()) {
+    out << "\nvalues changed by documented rules:\n";
+    for (const auto& a : adjustments)
+      out << "  " << a.source_table << ": " << a.rule << " (" << a.rows
+          << " rows)\n";
+  }
+  if (!skipped.empty()) {
+    out << "\nskipped rows (" << skipped.size() << "):\n";
+    std::size_t shown = 0;
+    for (const auto& s : skipped) {
+      if (++shown > 50) {
+        out << "  ... and " << skipped.size() - 50
+            << " more (all of them are in the JSON report and in the table "
+               "migration_skipped)\n";
+        break;
+      }
+      out << "  " << s.source_table << " id " << s.source_id << ": " << s.reason
+          << "\n";
+    }
+  }
+  out << "\nvalidation:\n";
+  for (const auto& v : validations)
+    out << "  [" << (v.ok ? "ok" : "FAILED") << "] " << v.phase << ": "
+        << v.check << (v.detail.empty() ? "" : " — " + v.detail) << "\n";
+  std::snprintf(line, sizeof line, "\n%llu rows imported in %.1f s; validation %s\n",
+                static_cast<unsigned long long>(rows_imported_this_run()),
+                seconds, valid() ? "passed" : "FAILED");
+  out << line;
+  return out.str();
+}
+
+std::string import_report::json() const {
+  using protocol::json_writer;
+  rapidjson::StringBuffer buffer;
+  json_writer w(buffer);
+  w.StartObject();
+  protocol::write_bool(w, "dry_run", dry_run);
+  protocol::write_bool(w, "valid", valid());
+  w.Key("seconds");
+  w.Double(seconds);
+  w.Key("phases");
+  w.StartArray();
+  for (const auto& p : phases)
+    w.String(p.c_str());
+  w.EndArray();
+  w.Key("tables");
+  w.StartArray();
+  for (const auto& t : tables) {
+    w.StartObject();
+    protocol::write_string(w, "phase", t.phase);
+    protocol::write_string(w, "source_table", t.source_table);
+    protocol::write_string(w, "target_table", t.target_table);
+    protocol::write_int(w, "source_rows", static_cast<std::int64_t>(t.source_rows));
+    protocol::write_int(w, "imported", static_cast<std::int64_t>(t.imported));
+    protocol::write_int(w, "skipped", static_cast<std::int64_t>(t.skipped));
+    protocol::write_int(w, "imported_this_run",
+                        static_cast<std::int64_t>(t.imported_this_run));
+    protocol::write_int(w, "skipped_this_run",
+                        static_cast<std::int64_t>(t.skipped_this_run));
+    w.Key("seconds");
+    w.Double(t.seconds);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("skipped");
+  w.StartArray();
+  for (const auto& s : skipped) {
+    w.StartObject();
+    protocol::write_string(w, "source_table", s.source_table);
+    protocol::write_int(w, "source_id", s.source_id);
+    protocol::write_string(w, "reason", s.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("adjustments");
+  w.StartArray();
+  for (const auto& a : adjustments) {
+    w.StartObject();
+    protocol::write_string(w, "source_table", a.source_table);
+    protocol::write_string(w, "rule", a.rule);
+    protocol::write_int(w, "rows", static_cast<std::int64_t>(a.rows));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("validations");
+  w.StartArray();
+  for (const auto& v : validations) {
+    w.StartObject();
+    protocol::write_string(w, "phase", v.phase);
+    protocol::write_string(w, "check", v.check);
+    protocol::write_bool(w, "ok", v.ok);
+    protocol::write_string(w, "detail", v.detail);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+} // namespace racecontrol::tools::import

@@ -1,0 +1,65 @@
+#pragma once
+
+// What an import did, for a person (text) and for tools (--report FILE,
+// JSON): per table the source rows, imported rows and skipped rows (totals
+// over every run, so a resumed import reports the same as a clean one), the
+// skipped rows with their reasons, the rules that changed values, and the
+// validation checks.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace racecontrol::tools::import {
+
+struct table_report {
+  std::string phase;
+  std::string source_table;
+  std::string target_table;
+  std::uint64_t source_rows = 0;
+  std::uint64_t imported = 0; ///< rows with a mapping (all runs)
+  std::uint64_t skipped = 0;  ///< rows refused (all runs)
+  std::uint64_t imported_this_run = 0;
+  std::uint64_t skipped_this_run = 0;
+  double seconds = 0; ///< time spent copying in this run
+};
+
+struct skipped_row {
+  std::string source_table;
+  std::int64_t source_id = 0;
+  std::string reason;
+};
+
+struct adjustment_count {
+  std::string source_table;
+  std::string rule;
+  std::uint64_t rows = 0;
+};
+
+struct validation_result {
+  std::string phase;
+  std::string check;
+  bool ok = true;
+  std::string detail;
+};
+
+struct import_report {
+  bool dry_run = false;
+  std::vector<std::string> phases;
+  std::vector<table_report> tables;
+  std::vector<skipped_row> skipped;
+  std::vector<adjustment_count> adjustments;
+  std::vector<validation_result> validations;
+  double seconds = 0;
+
+  table_report& table(const std::string& source_table);
+  bool valid() const;
+  std::uint64_t rows_imported_this_run() const;
+
+  /// The report for a person.
+  std::string text() const;
+  /// The same as a JSON document.
+  std::string json() const;
+};
+
+} // namespace racecontrol::tools::import

@@ -1,0 +1,433 @@
+#include "tools/racecontrol-migrate/import/sahasrahbot_import.hpp"
+
+#include "tools/racecontrol-migrate/import/sahasrahbot_context.hpp"
+
+#include "persistence/database.hpp"
+#include "persistence/migration_lock.hpp"
+#include "persistence/sql.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+
+namespace racecontrol::tools::import {
+
+using persistence::sql_execute;
+using persistence::sql_identifier;
+using persistence::sql_query;
+using persistence::sql_quote;
+using persistence::sql_scalar;
+using clock_type = std::chrono::steady_clock;
+
+const std::vector<std::string>& all_phases() {
+  static const std::vector<std::string> phases{"users", "orgs", "tournaments",
+                                               "verification", "presets"};
+  return phases;
+}
+
+const char* import_rules_text() {
+  return R"rules(Rules (every value the import fills, maps or refuses):
+  users      discord_user_id is the natural key: a user whose Discord id
+             already exists in racecontrol is mapped to that user, not copied.
+             rtgg_id/rtgg_access_token become racetime_id/access token (no
+             refresh token or expiry exists in SahasrahBot). A racetime id
+             already linked to another racecontrol user is dropped from the
+             imported user (listed as adjusted). test_user rows are imported
+             with is_test_user = 1. A non-positive Discord id is skipped.
+  orgs       one organization per distinct guild id in asynctournament,
+             racerverification and config, named from --guild-names or
+             "Guild <id>" (a taken name gets " (<id>)" appended), created at
+             the guild's earliest row. Members: everyone in the guild's async
+             races, whitelists, permissions and verified racers; 'admin'
+             permissions become admin, 'mod' moderator. Owner: the owner of
+             the guild's earliest async tournament if that Discord user is
+             known, else its first admin, else none (listed).
+  tournaments  a tournament whose guild has no organization is skipped, and
+             so are rows whose tournament/pool/permalink/user was not
+             imported. allowed_reattempts NULL -> 0; reattempted NULL -> 0;
+             review_status 'accepted' -> 'approved'; a permalink without url
+             keeps url NULL. Unknown race, review, live race or permission
+             values are skipped. A reviewer, author, live race or audit user
+             that was not imported is left empty (listed as adjusted). Audit
+             logs become audit_log rows (action "async_tournament.<action>",
+             details {"text", "source", "source_updated_at"}).
+  verification  racetime_categories is split at commas, trimmed, blanks and
+             repeats dropped, one row per category. A second verified racer
+             for the same verification and user is skipped (the first by id
+             is kept).
+  presets    a namespace without a name is named "user-<discord id>"; a taken
+             name gets "-<id>" appended; namespaces take their first preset's
+             time as created_at. Collaborators get create/update/delete.
+  Every skipped row is listed with its table, id and reason (and kept in
+  migration_skipped); every adjusted one in migration_adjusted.)rules";
+}
+
+std::map<std::uint64_t, std::string> read_guild_names(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::runtime_error("cannot read guild names file " + path);
+  std::map<std::uint64_t, std::string> out;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    auto sep = line.find_first_of(",\t");
+    std::uint64_t id = 0;
+    try {
+      id = std::stoull(line.substr(0, sep));
+    } catch (const std::exception&) {
+      sep = std::string::npos;
+    }
+    if (sep == std::string::npos || id == 0 || sep + 1 >= line.size())
+      throw std::runtime_error(path + ":" + std::to_string(number)
+                               + ": expected 'guild_id,name'");
+    out[id] = line.substr(sep + 1);
+  }
+  return out;
+}
+
+namespace {
+
+/// A bar on a terminal, a line every few seconds elsewhere.
+class progress_printer {
+public:
+  progress_printer(std::ostream* out, bool terminal)
+    : out_(out), terminal_(terminal) {
+  }
+
+  void update(const std::string& table, std::uint64_t done,
+              std::uint64_t total) {
+    if (out_ == nullptr)
+      return;
+    auto now = clock_type::now();
+    if (table != table_) {
+      table_ = table;
+      started_ = now;
+      last_ = {};
+    }
+    bool final = done >= total;
+    if (!final && now - last_ < (terminal_ ? std::chrono::milliseconds{100}
+                                           : std::chrono::milliseconds{5000}))
+      return;
+    last_ = now;
+    double secs = std::chrono::duration<double>(now - started_).count();
+    double rate = secs > 0 ? done / secs : 0;
+    double eta = rate > 0 ? (total - std::min(done, total)) / rate : 0;
+    char buf[200];
+    if (terminal_) {
+      int filled = total ? static_cast<int>(30.0 * done / total) : 30;
+      std::string bar(filled, '#');
+      bar.resize(30, '.');
+      std::snprintf(buf, sizeof buf, "\r%-30s [%s] %llu/%llu %.0f rows/s ETA %.0fs ",
+                    table.c_str(), bar.c_str(),
+                    static_cast<unsigned long long>(done),
+                    static_cast<unsigned long long>(total), rate, eta);
+      *out_ << buf << (final ? "\n" : "") << std::flush;
+    } else {
+      std::snprintf(buf, sizeof buf, "%s: %llu/%llu rows, %.0f rows/s, ETA %.0f s\n",
+                    table.c_str(), static_cast<unsigned long long>(done),
+                    static_cast<unsigned long long>(total), rate, eta);
+      *out_ << buf << std::flush;
+    }
+  }
+
+private:
+  std::ostream* out_;
+  bool terminal_;
+  std::string table_;
+  clock_type::time_point started_;
+  clock_type::time_point last_;
+};
+
+std::uint64_t count(odb::mysql::connection& conn, const std::string& sql) {
+  return std::stoull(sql_scalar(conn, sql).value_or("0"));
+}
+
+std::string from(const copy_plan& plan) {
+  return plan.source_from.empty() ? sql_identifier(plan.source_table)
+                                  : "(" + plan.source_from + ") AS src";
+}
+
+/// Whether every source row of `table` has been handled by an earlier run.
+bool finished(context& c, const std::string& source_table,
+              const std::string& source_from) {
+  auto top = count(c.e.source(), "SELECT COALESCE(MAX(id), 0) FROM "
+                                   + (source_from.empty()
+                                        ? sql_identifier(source_table)
+                                        : "(" + source_from + ") AS src"));
+  auto done = sql_scalar(c.e.target(),
+                         "SELECT last_id FROM migration_progress WHERE "
+                         "source_table = "
+                           + sql_quote(c.e.target(), source_table));
+  return top == 0 || (done && std::stoull(*done) >= top);
+}
+
+void require(const std::string& phase, bool ok, const std::string& earlier) {
+  if (!ok)
+    throw std::runtime_error("phase " + phase + " needs the " + earlier
+                             + " phase to have finished: run --phase "
+                             + earlier + " first (or --phase all)");
+}
+
+void load_orgs(context& c) {
+  c.org_by_guild.clear();
+  for (const auto& r : sql_query(c.e.target(), "SELECT guild_id, "
+                                               "organization_id FROM "
+                                               "migration_guild_org_map"))
+    c.org_by_guild[std::stoll(*r[0])] = std::stoll(*r[1]);
+}
+
+void load_tournaments(context& c) {
+  c.tournaments.clear();
+  c.org_of_tournament.clear();
+  for (const auto& r : sql_query(c.e.target(), "SELECT old_id, new_id, "
+                                               "new_organization_id FROM "
+                                               "migration_tournament_map")) {
+    c.tournaments[std::stoll(*r[0])] = std::stoll(*r[1]);
+    c.org_of_tournament[std::stoll(*r[1])] = std::stoll(*r[2]);
+  }
+  c.pools = c.e.load_map("migration_pool_map");
+  c.permalinks = c.e.load_map("migration_permalink_map");
+  c.live_races = c.e.load_map("migration_live_race_map");
+  c.races = c.e.load_map("migration_race_map");
+}
+
+std::vector<copy_plan> plans_of(context& c, const std::string& phase) {
+  if (phase == "users") {
+    load_user_lookups(c);
+    return {users_plan(c)};
+  }
+  load_user_lookups(c);
+  require(phase, finished(c, "users", ""), "users");
+  if (phase == "presets") {
+    c.namespaces = c.e.load_map("migration_namespace_map");
+    c.namespace_names.clear();
+    for (const auto& r : sql_query(c.e.target(), "SELECT name FROM "
+                                                 "preset_namespace"))
+      c.namespace_names.insert(*r[0]);
+    return preset_plans(c);
+  }
+  load_orgs(c);
+  if (phase == "orgs") {
+    c.org_names.clear();
+    for (const auto& r : sql_query(c.e.target(), "SELECT name FROM organizations"))
+      c.org_names.insert(*r[0]);
+    return {guilds_plan(c)};
+  }
+  require(phase, finished(c, "guilds", guilds_source_sql()), "orgs");
+  if (phase == "tournaments") {
+    load_tournaments(c);
+    return tournament_plans(c);
+  }
+  c.verifications = c.e.load_map("migration_verification_map");
+  c.verified_pairs.clear();
+  for (const auto& r : sql_query(c.e.target(), "SELECT racer_verification_id, "
+                                               "user_id FROM verified_racer"))
+    c.verified_pairs.insert({std::stoll(*r[0]), std::stoll(*r[1])});
+  return verification_plans(c);
+}
+
+// --- validation ------------------------------------------------------------
+
+void check(import_report& report, const std::string& phase,
+           const std::string& what, bool ok, std::string detail) {
+  report.validations.push_back({phase, what, ok, std::move(detail)});
+}
+
+void sample(context& c, const copy_plan& plan, const std::string& phase,
+            import_report& report) {
+  auto base = c.e.id_base(plan.source_table, plan.target_table);
+  auto picks = sql_query(c.e.target(),
+                         "SELECT old_id, new_id FROM "
+                           + sql_identifier(plan.map_table)
+                           + " ORDER BY RAND() LIMIT "
+                           + std::to_string(c.options.sample_size));
+  std::string columns;
+  for (const auto& col : plan.target_columns)
+    columns += (columns.empty() ? "" : ", ") + sql_identifier(col);
+  std::vector<std::string> problems;
+  std::size_t compared = 0;
+  for (const auto& pick : picks) {
+    auto old_id = std::stoll(*pick[0]);
+    auto new_id = std::stoll(*pick[1]);
+    if (new_id != base + old_id)
+      continue; // mapped onto a row racecontrol already had
+    auto src = sql_query(c.e.source(), "SELECT " + plan.source_columns
+                                         + " FROM " + from(plan)
+                                         + " WHERE id = " + *pick[0]);
+    auto dst = sql_query(c.e.target(), "SELECT " + columns + " FROM "
+                                         + sql_identifier(plan.target_table)
+                                         + " WHERE id = " + *pick[1]);
+    if (src.empty() || dst.empty()) {
+      problems.push_back(plan.source_table + " " + *pick[0]
+                         + (src.empty() ? ": gone from the source"
+                                        : ": gone from the target"));
+      continue;
+    }
+    auto expected = plan.transform(src[0], true);
+    ++compared;
+    for (std::size_t i = 0; i < expected.values.size(); ++i)
+      if (expected.values[i].text != dst[0][i])
+        problems.push_back(plan.source_table + " " + *pick[0] + " -> "
+                           + plan.target_table + " " + *pick[1] + "."
+                           + plan.target_columns[i] + ": expected '"
+                           + expected.values[i].text.value_or("NULL")
+                           + "', found '" + dst[0][i].value_or("NULL") + "'");
+  }
+  check(report, phase,
+        plan.target_table + ": " + std::to_string(compared)
+          + " random rows compared field by field with the source",
+        problems.empty(),
+        problems.empty() ? "" : problems.front()
+                                  + (problems.size() > 1
+                                       ? " (+" + std::to_string(problems.size() - 1)
+                                           + " more)"
+                                       : ""));
+}
+
+void validate(context& c, const std::string& phase,
+              const std::vector<copy_plan>& plans, import_report& report) {
+  for (const auto& plan : plans) {
+    auto source_rows = count(c.e.source(), "SELECT COUNT(*) FROM " + from(plan));
+    auto mapped = count(c.e.target(), "SELECT COUNT(*) FROM "
+                                        + sql_identifier(plan.map_table));
+    auto skipped = count(c.e.target(),
+                         "SELECT COUNT(*) FROM migration_skipped WHERE "
+                         "source_table = "
+                           + sql_quote(c.e.target(), plan.source_table));
+    check(report, phase,
+          plan.source_table + ": " + std::to_string(source_rows)
+            + " source rows = " + std::to_string(mapped) + " imported + "
+            + std::to_string(skipped) + " skipped",
+          source_rows == mapped + skipped, "");
+    auto missing = count(
+      c.e.target(), "SELECT COUNT(*) FROM " + sql_identifier(plan.map_table)
+                      + " m LEFT JOIN " + sql_identifier(plan.target_table)
+                      + " t ON t.id = m." + sql_identifier(plan.map_new_column)
+                      + " WHERE t.id IS NULL");
+    check(report, phase,
+          plan.target_table + ": every imported " + plan.source_table
+            + " row is present",
+          missing == 0,
+          missing ? std::to_string(missing) + " mapped rows are missing from "
+                      + plan.target_table
+                  : "");
+    if (!plan.map_old_value && c.options.sample_size > 0)
+      sample(c, plan, phase, report);
+  }
+  for (const auto& ref : phase_references(phase)) {
+    auto orphans = count(
+      c.e.target(), std::string{"SELECT COUNT(*) FROM "} + ref.table
+                      + " t LEFT JOIN " + ref.referenced + " r ON r.id = t."
+                      + ref.column + " WHERE t." + ref.column
+                      + " IS NOT NULL AND r.id IS NULL");
+    check(report, phase,
+          std::string{ref.table} + "." + ref.column + " -> " + ref.referenced
+            + ": no orphans",
+          orphans == 0,
+          orphans ? std::to_string(orphans) + " rows point nowhere" : "");
+  }
+}
+
+/// Totals over every run, read back from the bookkeeping tables.
+void finalize(context& c, const std::string& phase,
+              const std::vector<copy_plan>& plans, import_report& report) {
+  for (const auto& plan : plans) {
+    auto& t = report.table(plan.source_table);
+    t.phase = phase;
+    t.target_table = plan.target_table;
+    t.source_rows = count(c.e.source(), "SELECT COUNT(*) FROM " + from(plan));
+    t.imported = count(c.e.target(), "SELECT COUNT(*) FROM "
+                                       + sql_identifier(plan.map_table));
+    t.skipped = count(c.e.target(),
+                      "SELECT COUNT(*) FROM migration_skipped WHERE "
+                      "source_table = "
+                        + sql_quote(c.e.target(), plan.source_table));
+    for (const auto& r : sql_query(c.e.target(),
+                                   "SELECT source_id, reason FROM "
+                                   "migration_skipped WHERE source_table = "
+                                     + sql_quote(c.e.target(), plan.source_table)
+                                     + " ORDER BY source_id"))
+      report.skipped.push_back({plan.source_table, std::stoll(*r[0]), *r[1]});
+    for (const auto& r : sql_query(c.e.target(),
+                                   "SELECT rule, COUNT(*) FROM "
+                                   "migration_adjusted WHERE source_table = "
+                                     + sql_quote(c.e.target(), plan.source_table)
+                                     + " GROUP BY rule ORDER BY rule"))
+      report.adjustments.push_back(
+        {plan.source_table, *r[0], std::stoull(*r[1])});
+  }
+}
+
+void open_snapshot(odb::mysql::connection& source) {
+  // One consistent view for the whole import: a running SahasrahBot does
+  // not make counts drift. READ ONLY: the source is never written.
+  sql_execute(source, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+  sql_execute(source, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+}
+
+void check_target_schema(odb::mysql::connection& target) {
+  auto has = count(target, "SELECT COUNT(*) FROM information_schema.tables "
+                           "WHERE table_schema = DATABASE() AND table_name = "
+                           "'migration_progress'");
+  if (has == 0)
+    throw std::runtime_error("the target database has no import tables: run "
+                             "`racecontrol-migrate up` on it first");
+}
+
+} // namespace
+
+import_report run_sahasrahbot_import(const import_options& options) {
+  auto started = clock_type::now();
+  persistence::database_options so;
+  so.url = options.source;
+  so.max_connections = 2;
+  auto source_db = persistence::open_database(so);
+  persistence::database_options to;
+  to.url = options.target;
+  to.max_connections = 4;
+  auto target_db = persistence::open_database(to);
+  persistence::migration_lock lock{*target_db, std::chrono::seconds{30}};
+  auto source = source_db->connection();
+  auto target = target_db->connection();
+  check_target_schema(*target);
+  open_snapshot(*source);
+
+  import_report report;
+  report.dry_run = options.dry_run;
+  report.phases = options.phases;
+  progress_printer printer{options.progress, options.progress_is_terminal};
+  engine_options eo;
+  eo.batch_size = options.batch_size;
+  eo.dry_run = options.dry_run;
+  eo.before_commit = options.before_commit;
+  eo.progress = [&](const std::string& t, std::uint64_t done, std::uint64_t total) {
+    printer.update(t, done, total);
+  };
+  engine e{*source, *target, eo, report};
+  context c{e, options};
+  if (options.dry_run)
+    sql_execute(*target, "START TRANSACTION");
+  try {
+    for (const auto& phase : options.phases) {
+      auto plans = plans_of(c, phase);
+      for (const auto& plan : plans)
+        e.copy(plan);
+      validate(c, phase, plans, report);
+      finalize(c, phase, plans, report);
+    }
+  } catch (...) {
+    if (options.dry_run)
+      sql_execute(*target, "ROLLBACK");
+    throw;
+  }
+  if (options.dry_run)
+    sql_execute(*target, "ROLLBACK");
+  sql_execute(*source, "COMMIT");
+  report.seconds = std::chrono::duration<double>(clock_type::now() - started)
+                     .count();
+  return report;
+}
+
+} // namespace racecontrol::tools::import
