@@ -10,7 +10,9 @@ rapidjson::Document parse_json(std::string_view text, std::size_t limit) {
                      + " bytes exceeds the limit of " + std::to_string(limit)
                      + " bytes");
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  // Full precision: a number passed through (bot_meta) keeps its value.
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(
+    text.data(), text.size());
   if (doc.HasParseError())
     throw json_error(std::string{"malformed JSON at offset "}
                      + std::to_string(doc.GetErrorOffset()) + ": "
