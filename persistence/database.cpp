@@ -76,6 +76,8 @@ private:
       mysql_options(handle, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
     }
     mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    unsigned int local_infile = options_.local_infile ? 1 : 0;
+    mysql_options(handle, MYSQL_OPT_LOCAL_INFILE, &local_infile);
     mysql_options(handle, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
     if (!url.socket.empty()) {
       unsigned int protocol = MYSQL_PROTOCOL_SOCKET;

@@ -19,6 +19,10 @@ struct database_options {
   std::chrono::seconds connect_timeout{5};
   /// Socket read/write timeouts; zero waits forever (long imports need that).
   std::chrono::seconds io_timeout{0};
+  /// Let LOAD DATA LOCAL stream from this client. Only for connections
+  /// whose user installs an in-memory handler (sql_load_data): the default
+  /// handler would let a hostile server ask for local files.
+  bool local_infile = false;
 };
 
 /// Opens a database handle backed by a connection pool whose connections run

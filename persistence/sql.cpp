@@ -5,7 +5,9 @@
 
 #include <mysql.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace racecontrol::persistence {
 
@@ -126,6 +128,81 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
   }
   mysql_free_result(res);
   return rows;
+}
+
+namespace {
+
+/// The in-memory "file" LOAD DATA LOCAL reads; the file name the server
+/// asks for is ignored, so no local file can ever be read.
+struct infile_source {
+  const std::string* data;
+  std::size_t offset;
+};
+
+int infile_init(void** ptr, const char*, void* userdata) {
+  *ptr = userdata;
+  return 0;
+}
+
+int infile_read(void* ptr, char* buf, unsigned int len) {
+  auto* src = static_cast<infile_source*>(ptr);
+  auto n = std::min<std::size_t>(len, src->data->size() - src->offset);
+  std::memcpy(buf, src->data->data() + src->offset, n);
+  src->offset += n;
+  return static_cast<int>(n);
+}
+
+void infile_end(void*) {
+}
+
+int infile_error(void*, char* buf, unsigned int len) {
+  std::snprintf(buf, len, "in-memory LOAD DATA source failed");
+  return 1;
+}
+
+} // namespace
+
+void tsv_append(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\0':
+        out += "\\0";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+}
+
+std::uint64_t sql_load_data(odb::mysql::connection& conn,
+                            const std::string& table,
+                            const std::vector<std::string>& columns,
+                            const std::string& tsv) {
+  infile_source src{&tsv, 0};
+  conn.clear();
+  mysql_set_local_infile_handler(conn.handle(), infile_init, infile_read,
+                                 infile_end, infile_error, &src);
+  std::string statement = "LOAD DATA LOCAL INFILE 'racecontrol-batch' INTO "
+                          "TABLE "
+                          + sql_identifier(table)
+                          + " CHARACTER SET utf8mb4 FIELDS TERMINATED BY "
+                            "'\\t' ESCAPED BY '\\\\' LINES TERMINATED BY "
+                            "'\\n' (";
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    statement += (i ? ", " : "") + sql_identifier(columns[i]);
+  statement += ")";
+  auto n = sql_execute(conn, statement);
+  mysql_set_local_infile_default(conn.handle());
+  return n;
 }
 
 sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query) {

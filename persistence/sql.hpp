@@ -56,6 +56,19 @@ std::string sql_identifier(std::string_view name);
 std::uint64_t sql_execute(odb::mysql::connection& conn,
                           const std::string& statement);
 
+/// Loads tab-separated rows (NULL as \N; backslash, tab and newline
+/// escaped with a backslash) into `table`'s `columns` with LOAD DATA LOCAL
+/// INFILE, streamed from memory. The connection must have been opened with
+/// database_options::local_infile. Returns the rows loaded; throws
+/// database_error (e.g. when the server has local_infile off).
+std::uint64_t sql_load_data(odb::mysql::connection& conn,
+                            const std::string& table,
+                            const std::vector<std::string>& columns,
+                            const std::string& tsv);
+
+/// Appends `text` to a LOAD DATA buffer, escaped.
+void tsv_append(std::string& out, std::string_view text);
+
 /// Runs a query and returns every row, each value as text or NULL.
 std::vector<sql_row> sql_query(odb::mysql::connection& conn,
                                const std::string& query);

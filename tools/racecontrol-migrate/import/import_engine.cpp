@@ -1,9 +1,15 @@
 #include "tools/racecontrol-migrate/import/import_engine.hpp"
 
+#include "persistence/database_error.hpp"
 #include "persistence/sql.hpp"
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <map>
+#include <mutex>
+#include <thread>
 
 namespace racecontrol::tools::import {
 
@@ -14,6 +20,13 @@ using persistence::sql_quote;
 using persistence::sql_scalar;
 
 namespace {
+
+void append_tsv(std::string& out, const value& v) {
+  if (!v.text)
+    out += "\\N";
+  else
+    persistence::tsv_append(out, *v.text);
+}
 
 void append(std::string& out, odb::mysql::connection& conn, const value& v) {
   if (!v.text)
@@ -105,6 +118,57 @@ engine::progress_row engine::load_progress(const std::string& source_table,
   return {0, std::stoll(top.value_or("0"))};
 }
 
+namespace {
+
+/// A batch read and transformed, waiting to be written.
+struct prepared_batch {
+  std::vector<source_row> rows;
+  std::vector<row_result> results;
+  bool end = false;
+};
+
+/// Two batches in flight at most: one being written, one being prepared.
+class batch_queue {
+public:
+  void push(prepared_batch b) {
+    std::unique_lock<std::mutex> lock{mtx_};
+    not_full_.wait(lock, [&] { return items_.size() < 2 || cancelled_; });
+    if (cancelled_)
+      return;
+    items_.push_back(std::move(b));
+    not_empty_.notify_one();
+  }
+
+  prepared_batch pop() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    not_empty_.wait(lock, [&] { return !items_.empty(); });
+    auto b = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return b;
+  }
+
+  void cancel() {
+    std::lock_guard<std::mutex> lock{mtx_};
+    cancelled_ = true;
+    not_full_.notify_all();
+  }
+
+  bool cancelled() {
+    std::lock_guard<std::mutex> lock{mtx_};
+    return cancelled_;
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable not_full_;
+  std::condition_variable not_empty_;
+  std::deque<prepared_batch> items_;
+  bool cancelled_ = false;
+};
+
+} // namespace
+
 void engine::copy(const copy_plan& plan) {
   auto start = std::chrono::steady_clock::now();
   auto& table = report_.table(plan.source_table);
@@ -114,50 +178,100 @@ void engine::copy(const copy_plan& plan) {
     sql_scalar(source_, "SELECT COUNT(*) FROM " + from(plan) + " WHERE id > "
                           + std::to_string(progress.last_id))
       .value_or("0"));
+  // The reader thread owns the source connection and the lookups that
+  // transforms and on_mapped use; this thread only writes the target.
+  batch_queue queue;
+  std::exception_ptr reader_error;
+  double read_seconds = 0;
+  std::thread reader([&, last = progress.last_id, base = progress.id_base]() mutable {
+    try {
+      for (;;) {
+        auto read_start = std::chrono::steady_clock::now();
+        prepared_batch b;
+        b.rows = sql_query(source_, "SELECT " + plan.source_columns + " FROM "
+                                      + from(plan) + " WHERE id > "
+                                      + std::to_string(last)
+                                      + " ORDER BY id LIMIT "
+                                      + std::to_string(options_.batch_size));
+        read_seconds += std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - read_start)
+                          .count();
+        if (b.rows.empty() || queue.cancelled())
+          break;
+        b.results.reserve(b.rows.size());
+        for (const auto& row : b.rows) {
+          try {
+            b.results.push_back(plan.transform(row, false));
+          } catch (const std::exception& e) {
+            // A broken source row is listed, never fatal.
+            b.results.push_back(row_result::skip(
+              std::string{"unreadable row: "} + e.what()));
+          }
+          const auto& r = b.results.back();
+          if (r.what != row_result::kind::skip && plan.on_mapped)
+            plan.on_mapped(std::stoll(*row[0]),
+                           r.what == row_result::kind::import
+                             ? base + std::stoll(*row[0])
+                             : r.existing_id,
+                           row);
+        }
+        last = std::stoll(*b.rows.back()[0]);
+        queue.push(std::move(b));
+      }
+    } catch (...) {
+      reader_error = std::current_exception();
+    }
+    prepared_batch end;
+    end.end = true;
+    queue.push(std::move(end));
+  });
   std::uint64_t handled = 0;
-  for (;;) {
-    auto rows = sql_query(
-      source_, "SELECT " + plan.source_columns + " FROM " + from(plan)
-                 + " WHERE id > "
-                 + std::to_string(progress.last_id) + " ORDER BY id LIMIT "
-                 + std::to_string(options_.batch_size));
-    if (rows.empty())
-      break;
-    std::vector<row_result> results;
-    results.reserve(rows.size());
-    for (const auto& row : rows) {
-      try {
-        results.push_back(plan.transform(row, false));
-      } catch (const std::exception& e) {
-        // A broken source row is listed, never fatal.
-        results.push_back(row_result::skip(std::string{"unreadable row: "}
-                                           + e.what()));
-      }
+  try {
+    for (auto b = queue.pop(); !b.end; b = queue.pop()) {
+      auto write_start = std::chrono::steady_clock::now();
+      write_batch(plan, b.rows, b.results, progress);
+      table.write_seconds += std::chrono::duration<double>(
+                               std::chrono::steady_clock::now() - write_start)
+                               .count();
+      for (const auto& r : b.results)
+        ++(r.what == row_result::kind::skip ? table.skipped_this_run
+                                            : table.imported_this_run);
+      progress.last_id = std::stoll(*b.rows.back()[0]);
+      handled += b.rows.size();
+      if (options_.progress)
+        options_.progress(plan.source_table, handled, total);
     }
-    write_batch(plan, rows, results, progress);
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      auto old_id = std::stoll(*rows[i][0]);
-      const auto& r = results[i];
-      if (r.what == row_result::kind::skip) {
-        ++table.skipped_this_run;
-        continue;
-      }
-      ++table.imported_this_run;
-      if (plan.on_mapped)
-        plan.on_mapped(old_id,
-                       r.what == row_result::kind::import
-                         ? progress.id_base + old_id
-                         : r.existing_id,
-                       rows[i]);
-    }
-    progress.last_id = std::stoll(*rows.back()[0]);
-    handled += rows.size();
-    if (options_.progress)
-      options_.progress(plan.source_table, handled, total);
+  } catch (...) {
+    queue.cancel();
+    reader.join();
+    throw;
   }
+  reader.join();
+  if (reader_error)
+    std::rethrow_exception(reader_error);
+  table.read_seconds += read_seconds;
   table.seconds += std::chrono::duration<double>(
                      std::chrono::steady_clock::now() - start)
                      .count();
+}
+
+void engine::write_rows(const std::string& table,
+                        const std::vector<std::string>& columns,
+                        const std::string& tsv, const std::string& tuples) {
+  if (options_.load_data) {
+    try {
+      persistence::sql_load_data(target_, table, columns, tsv);
+      return;
+    } catch (const persistence::database_error& e) {
+      // The server (or its configuration) does not allow LOAD DATA LOCAL:
+      // multi-row INSERT from here on.
+      if (std::string{e.what()}.find("LOAD DATA LOCAL") == std::string::npos
+          && std::string{e.what()}.find("not allowed") == std::string::npos)
+        throw;
+      options_.load_data = false;
+    }
+  }
+  sql_execute(target_, insert_head(table, columns) + tuples);
 }
 
 void engine::write_batch(const copy_plan& plan,
@@ -172,6 +286,7 @@ void engine::write_batch(const copy_plan& plan,
   map_columns.insert(map_columns.end(), plan.map_extra_columns.begin(),
                      plan.map_extra_columns.end());
   std::string inserts, maps, skips, adjusted;
+  std::string insert_tsv, map_tsv;
   // Extra rows per table, in statements of at most 5000 rows.
   std::map<std::string, std::pair<std::vector<std::string>,
                                   std::vector<std::string>>>
@@ -190,6 +305,14 @@ void engine::write_batch(const copy_plan& plan,
                     ? progress.id_base + std::stoll(old_id)
                     : r.existing_id;
     if (r.what == row_result::kind::import) {
+      if (options_.load_data) {
+        insert_tsv += std::to_string(new_id);
+        for (const auto& v : r.values) {
+          insert_tsv += '\t';
+          append_tsv(insert_tsv, v);
+        }
+        insert_tsv += '\n';
+      }
       inserts += (inserts.empty() ? "(" : ",(");
       inserts += std::to_string(new_id);
       for (const auto& v : r.values) {
@@ -198,14 +321,22 @@ void engine::write_batch(const copy_plan& plan,
       }
       inserts += ')';
     }
+    auto key = plan.map_old_value ? plan.map_old_value(rows[i]) : old_id;
     maps += (maps.empty() ? "(" : ",(");
-    maps += (plan.map_old_value ? plan.map_old_value(rows[i]) : old_id) + ","
-            + std::to_string(new_id);
+    maps += key + "," + std::to_string(new_id);
+    if (options_.load_data)
+      map_tsv += key + "\t" + std::to_string(new_id);
     for (const auto& v : r.map_extra) {
       maps += ',';
       append(maps, target_, v);
+      if (options_.load_data) {
+        map_tsv += '\t';
+        append_tsv(map_tsv, v);
+      }
     }
     maps += ')';
+    if (options_.load_data)
+      map_tsv += '\n';
     for (const auto& x : r.extras) {
       auto& [cols, chunks] = extras[x.table];
       cols = x.columns;
@@ -230,12 +361,12 @@ void engine::write_batch(const copy_plan& plan,
   auto last_id = *rows.back()[0];
   in_target_transaction([&] {
     if (!inserts.empty())
-      sql_execute(target_, insert_head(plan.target_table, columns) + inserts);
+      write_rows(plan.target_table, columns, insert_tsv, inserts);
     for (const auto& [table, part] : extras)
       for (const auto& chunk : part.second)
         sql_execute(target_, insert_head(table, part.first) + chunk);
     if (!maps.empty())
-      sql_execute(target_, insert_head(plan.map_table, map_columns) + maps);
+      write_rows(plan.map_table, map_columns, map_tsv, maps);
     if (!skips.empty())
       sql_execute(target_, "INSERT INTO migration_skipped (source_table, "
                            "source_id, reason) VALUES "

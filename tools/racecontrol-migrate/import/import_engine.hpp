@@ -102,6 +102,9 @@ using id_map = std::unordered_map<std::int64_t, std::int64_t>;
 struct engine_options {
   std::size_t batch_size = 5000;
   bool dry_run = false;
+  /// Bulk rows go in with LOAD DATA LOCAL INFILE from memory (falls back to
+  /// multi-row INSERT when the server refuses it).
+  bool load_data = true;
   /// Test hook: runs after a batch is written and before it commits.
   std::function<void(std::size_t batch)> before_commit;
   /// Progress: table, rows handled so far, rows in total.
@@ -153,6 +156,12 @@ private:
                              const std::string& target_table);
   void write_batch(const copy_plan& plan, const std::vector<source_row>& rows,
                    std::vector<row_result>& results, progress_row& progress);
+
+  /// Writes rows (already rendered as TSV and as INSERT tuples) the fastest
+  /// way the server allows.
+  void write_rows(const std::string& table,
+                  const std::vector<std::string>& columns,
+                  const std::string& tsv, const std::string& tuples);
 
   odb::mysql::connection& source_;
   odb::mysql::connection& target_;

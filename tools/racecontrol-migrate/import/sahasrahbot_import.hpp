@@ -33,6 +33,9 @@ struct import_options {
   std::size_t sample_size = 25;
   /// Test hook: runs after each batch's writes, before its commit.
   std::function<void(std::size_t batch)> before_commit;
+  /// Test hook: runs after a phase's rows are copied, before it is
+  /// validated.
+  std::function<void(const std::string& phase)> before_validation;
   /// Where progress goes, and whether it is a terminal (bars) or not
   /// (periodic lines).
   std::ostream* progress = nullptr;
