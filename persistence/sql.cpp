@@ -163,30 +163,38 @@ int infile_error(void*, char* buf, unsigned int len) {
 } // namespace
 
 void tsv_append(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
+  // Runs of ordinary characters are copied whole; only the four that the
+  // LOAD DATA format gives a meaning are escaped.
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char* escaped = nullptr;
+    switch (text[i]) {
       case '\\':
-        out += "\\\\";
+        escaped = "\\\\";
         break;
       case '\t':
-        out += "\\t";
+        escaped = "\\t";
         break;
       case '\n':
-        out += "\\n";
+        escaped = "\\n";
         break;
       case '\0':
-        out += "\\0";
+        escaped = "\\0";
         break;
       default:
-        out.push_back(c);
+        continue;
     }
+    out.append(text.data() + start, i - start);
+    out += escaped;
+    start = i + 1;
   }
+  out.append(text.data() + start, text.size() - start);
 }
 
 std::uint64_t sql_load_data(odb::mysql::connection& conn,
                             const std::string& table,
                             const std::vector<std::string>& columns,
-                            const std::string& tsv) {
+                            const std::string& tsv, std::uint64_t rows) {
   infile_source src{&tsv, 0};
   conn.clear();
   mysql_set_local_infile_handler(conn.handle(), infile_init, infile_read,
@@ -200,9 +208,25 @@ std::uint64_t sql_load_data(odb::mysql::connection& conn,
   for (std::size_t i = 0; i < columns.size(); ++i)
     statement += (i ? ", " : "") + sql_identifier(columns[i]);
   statement += ")";
-  auto n = sql_execute(conn, statement);
+  std::uint64_t n = 0;
+  try {
+    n = sql_execute(conn, statement);
+  } catch (...) {
+    mysql_set_local_infile_default(conn.handle());
+    throw;
+  }
   mysql_set_local_infile_default(conn.handle());
-  return n;
+  // With LOCAL the server cannot stop the upload, so it turns duplicate keys
+  // and values that do not fit into warnings and carries on; any warning
+  // means a row was dropped or changed, which the caller must not commit.
+  if (mysql_warning_count(conn.handle()) == 0 && n == rows)
+    return n;
+  std::string detail;
+  for (const auto& w : sql_query(conn, "SHOW WARNINGS LIMIT 3"))
+    detail += "; " + w[2].value_or("");
+  throw database_error(database_error::kind::statement,
+                       "LOAD DATA into " + table + " stored " + std::to_string(n)
+                         + " of " + std::to_string(rows) + " rows" + detail);
 }
 
 sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query) {

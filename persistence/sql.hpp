@@ -59,12 +59,14 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
 /// Loads tab-separated rows (NULL as \N; backslash, tab and newline
 /// escaped with a backslash) into `table`'s `columns` with LOAD DATA LOCAL
 /// INFILE, streamed from memory. The connection must have been opened with
-/// database_options::local_infile. Returns the rows loaded; throws
-/// database_error (e.g. when the server has local_infile off).
+/// database_options::local_infile. `tsv` holds exactly `rows` lines.
+/// Returns the rows loaded; throws database_error when the server refuses
+/// LOCAL (local_infile off) or stores anything but every row unchanged
+/// (LOCAL turns duplicate keys and truncation into warnings).
 std::uint64_t sql_load_data(odb::mysql::connection& conn,
                             const std::string& table,
                             const std::vector<std::string>& columns,
-                            const std::string& tsv);
+                            const std::string& tsv, std::uint64_t rows);
 
 /// Appends `text` to a LOAD DATA buffer, escaped.
 void tsv_append(std::string& out, std::string_view text);

@@ -170,6 +170,42 @@ BOOST_AUTO_TEST_CASE(connects_over_the_unix_socket,
              == "utf8mb4");
 }
 
+// The import streams batches with LOAD DATA LOCAL; LOCAL turns duplicate
+// keys and truncation into warnings, which must surface as errors.
+BOOST_AUTO_TEST_CASE(load_data_stores_every_row_or_fails) {
+  test::scratch_database scratch{false};
+  database_options options;
+  options.url = scratch.url();
+  options.local_infile = true;
+  auto db = open_database(options);
+  auto conn = db->connection();
+  sql_execute(*conn, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(8))");
+  std::string tsv;
+  tsv_append(tsv, "1\tkept");
+  BOOST_TEST(tsv == "1\\tkept"); // a tab inside a value is escaped
+  tsv = "1\ta\\tb\n2\t\\N\n";
+  BOOST_TEST(sql_load_data(*conn, "t", {"id", "v"}, tsv, 2) == 2u);
+  BOOST_TEST(sql_scalar(*conn, "SELECT v FROM t WHERE id = 1").value() == "a\tb");
+  BOOST_TEST(!sql_scalar(*conn, "SELECT v FROM t WHERE id = 2"));
+  auto fails_with = [&](const std::string& rows, std::uint64_t n,
+                        const std::string& message) {
+    try {
+      sql_load_data(*conn, "t", {"id", "v"}, rows, n);
+      BOOST_FAIL("LOAD DATA of '" + rows + "' did not fail");
+    } catch (const database_error& e) {
+      BOOST_TEST(std::string{e.what()}.find(message) != std::string::npos,
+                 e.what());
+    }
+  };
+  fails_with("3\tx\n1\tdup\n", 2,
+             "LOAD DATA into t stored 1 of 2 rows; Duplicate entry '1'");
+  fails_with("4\tmuch too long\n", 1, "Data truncated for column 'v'");
+  // The connection stays usable. Outside a transaction the rows stored
+  // before the failure stay (3 and a truncated 4); the import loads inside
+  // the batch's transaction, which the failure rolls back.
+  BOOST_TEST(sql_scalar(*conn, "SELECT COUNT(*) FROM t").value() == "4");
+}
+
 BOOST_AUTO_TEST_CASE(bad_database_name_says_what_to_do) {
   auto url = test::test_server_url();
   url.database = "no_such_database_here";

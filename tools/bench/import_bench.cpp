@@ -242,13 +242,19 @@ int main(int argc, char** argv) {
               import_secs, import_rate,
               static_cast<unsigned long long>(report.rows_imported_this_run()),
               report.valid() ? "passed" : "FAILED");
-  for (const auto& t : report.tables)
-    if (t.source_table == "asynctournamentrace")
-      std::printf("  of which asynctournamentrace: %llu rows in %.1f s (reading "
-                  "%.1f s, writing %.1f s), %.0f rows/s\n",
-                  static_cast<unsigned long long>(t.imported_this_run + t.skipped_this_run),
-                  t.seconds, t.read_seconds, t.write_seconds,
-                  (t.imported_this_run + t.skipped_this_run) / t.seconds);
+  double copying = 0;
+  for (const auto& t : report.tables) {
+    auto moved = t.imported_this_run + t.skipped_this_run;
+    copying += t.seconds;
+    if (t.seconds >= 0.5)
+      std::printf("  %-30s %8llu rows in %5.1f s (reading %.1f s, writing "
+                  "%.1f s), %.0f rows/s\n",
+                  t.source_table.c_str(), static_cast<unsigned long long>(moved),
+                  t.seconds, t.read_seconds, t.write_seconds, moved / t.seconds);
+  }
+  std::printf("  copying %.1f s (%.0f rows/s), validation and bookkeeping "
+              "%.1f s\n",
+              copying, rows / copying, import_secs - copying);
   std::printf("ratio import / INSERT ... SELECT into racecontrol's tables: "
               "%.2f\n",
               import_rate / schema_rate);

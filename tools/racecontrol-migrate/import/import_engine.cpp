@@ -56,7 +56,7 @@ std::string insert_head(const std::string& table,
 engine::engine(odb::mysql::connection& source, odb::mysql::connection& target,
                engine_options options, import_report& report)
   : source_(source), target_(target), options_(std::move(options)),
-    report_(report) {
+    report_(report), load_data_(options_.load_data) {
 }
 
 void engine::in_target_transaction(const std::function<void()>& f) {
@@ -118,14 +118,16 @@ engine::progress_row engine::load_progress(const std::string& source_table,
   return {0, std::stoll(top.value_or("0"))};
 }
 
-namespace {
-
-/// A batch read and transformed, waiting to be written.
+/// A batch read, transformed and (for LOAD DATA) rendered, waiting to be
+/// written.
 struct prepared_batch {
   std::vector<source_row> rows;
   std::vector<row_result> results;
+  std::string insert_tsv, map_tsv; ///< empty unless rendered for LOAD DATA
   bool end = false;
 };
+
+namespace {
 
 /// Two batches in flight at most: one being written, one being prepared.
 class batch_queue {
@@ -167,7 +169,129 @@ private:
   bool cancelled_ = false;
 };
 
+std::int64_t new_id(const row_result& r, std::int64_t id_base,
+                    const std::string& old_id) {
+  return r.what == row_result::kind::import ? id_base + std::stoll(old_id)
+                                            : r.existing_id;
+}
+
+std::string map_key(const copy_plan& plan, const source_row& row) {
+  return plan.map_old_value ? plan.map_old_value(row) : *row[0];
+}
+
+/// The target and map rows of a batch as LOAD DATA text. Needs no
+/// connection, so the reader thread does it while the writer writes.
+void render_tsv(const copy_plan& plan, prepared_batch& b, std::int64_t id_base) {
+  b.insert_tsv.reserve(b.rows.size() * 256);
+  for (std::size_t i = 0; i < b.rows.size(); ++i) {
+    const auto& r = b.results[i];
+    if (r.what == row_result::kind::skip)
+      continue;
+    auto id = std::to_string(new_id(r, id_base, *b.rows[i][0]));
+    if (r.what == row_result::kind::import) {
+      b.insert_tsv += id;
+      for (const auto& v : r.values) {
+        b.insert_tsv += '\t';
+        append_tsv(b.insert_tsv, v);
+      }
+      b.insert_tsv += '\n';
+    }
+    b.map_tsv += map_key(plan, b.rows[i]);
+    b.map_tsv += '\t';
+    b.map_tsv += id;
+    for (const auto& v : r.map_extra) {
+      b.map_tsv += '\t';
+      append_tsv(b.map_tsv, v);
+    }
+    b.map_tsv += '\n';
+  }
+}
+
+/// The same rows as INSERT tuples: "(..),(..)".
+std::string render_tuples(odb::mysql::connection& conn, const copy_plan& plan,
+                          const prepared_batch& b, std::int64_t id_base,
+                          bool map_rows) {
+  std::string out;
+  for (std::size_t i = 0; i < b.rows.size(); ++i) {
+    const auto& r = b.results[i];
+    if (r.what == row_result::kind::skip
+        || (!map_rows && r.what != row_result::kind::import))
+      continue;
+    auto id = std::to_string(new_id(r, id_base, *b.rows[i][0]));
+    out += out.empty() ? "(" : ",(";
+    out += map_rows ? map_key(plan, b.rows[i]) + "," + id : id;
+    for (const auto& v : map_rows ? r.map_extra : r.values) {
+      out += ',';
+      append(out, conn, v);
+    }
+    out += ')';
+  }
+  return out;
+}
+
+std::size_t count_rows(const prepared_batch& b, bool map_rows) {
+  std::size_t n = 0;
+  for (const auto& r : b.results)
+    n += r.what == row_result::kind::import
+         || (map_rows && r.what == row_result::kind::map_existing);
+  return n;
+}
+
 } // namespace
+
+/// The rows a batch adds besides the target and map rows: skip reasons,
+/// adjustments, and rows for other tables, as INSERT statements.
+std::vector<std::string> engine::side_statements(const copy_plan& plan,
+                                                 const prepared_batch& b) {
+  std::string skips, adjusted;
+  // Extra rows per table, in statements of at most ~320 kB.
+  std::map<std::string, std::pair<std::vector<std::string>,
+                                  std::vector<std::string>>>
+    extras;
+  for (std::size_t i = 0; i < b.rows.size(); ++i) {
+    const auto& old_id = *b.rows[i][0];
+    const auto& r = b.results[i];
+    if (r.what == row_result::kind::skip) {
+      skips += (skips.empty() ? "" : ",");
+      skips += "(" + sql_quote(target_, plan.source_table) + "," + old_id + ","
+               + sql_quote(target_, r.skip_reason.substr(0, 500)) + ")";
+      continue;
+    }
+    for (const auto& x : r.extras) {
+      auto& [cols, chunks] = extras[x.table];
+      cols = x.columns;
+      if (chunks.empty() || chunks.back().size() > 5000 * 64)
+        chunks.emplace_back();
+      auto& values = chunks.back();
+      values += (values.empty() ? "(" : ",(");
+      for (std::size_t k = 0; k < x.values.size(); ++k) {
+        if (k)
+          values += ',';
+        append(values, target_, x.values[k]);
+      }
+      values += ')';
+    }
+    for (const auto& [rule, detail] : r.adjustments) {
+      adjusted += (adjusted.empty() ? "" : ",");
+      adjusted += "(" + sql_quote(target_, plan.source_table) + "," + old_id
+                  + "," + sql_quote(target_, rule) + ","
+                  + sql_quote(target_, detail.substr(0, 500)) + ")";
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& [table, part] : extras)
+    for (const auto& chunk : part.second)
+      out.push_back(insert_head(table, part.first) + chunk);
+  if (!skips.empty())
+    out.push_back("INSERT INTO migration_skipped (source_table, source_id, "
+                  "reason) VALUES "
+                  + skips);
+  if (!adjusted.empty())
+    out.push_back("INSERT INTO migration_adjusted (source_table, source_id, "
+                  "rule, detail) VALUES "
+                  + adjusted);
+  return out;
+}
 
 void engine::copy(const copy_plan& plan) {
   auto start = std::chrono::steady_clock::now();
@@ -198,23 +322,9 @@ void engine::copy(const copy_plan& plan) {
                           .count();
         if (b.rows.empty() || queue.cancelled())
           break;
-        b.results.reserve(b.rows.size());
-        for (const auto& row : b.rows) {
-          try {
-            b.results.push_back(plan.transform(row, false));
-          } catch (const std::exception& e) {
-            // A broken source row is listed, never fatal.
-            b.results.push_back(row_result::skip(
-              std::string{"unreadable row: "} + e.what()));
-          }
-          const auto& r = b.results.back();
-          if (r.what != row_result::kind::skip && plan.on_mapped)
-            plan.on_mapped(std::stoll(*row[0]),
-                           r.what == row_result::kind::import
-                             ? base + std::stoll(*row[0])
-                             : r.existing_id,
-                           row);
-        }
+        transform_batch(plan, b, base);
+        if (load_data_)
+          render_tsv(plan, b, base);
         last = std::stoll(*b.rows.back()[0]);
         queue.push(std::move(b));
       }
@@ -229,7 +339,7 @@ void engine::copy(const copy_plan& plan) {
   try {
     for (auto b = queue.pop(); !b.end; b = queue.pop()) {
       auto write_start = std::chrono::steady_clock::now();
-      write_batch(plan, b.rows, b.results, progress);
+      write_batch(plan, b, progress);
       table.write_seconds += std::chrono::duration<double>(
                                std::chrono::steady_clock::now() - write_start)
                                .count();
@@ -255,28 +365,47 @@ void engine::copy(const copy_plan& plan) {
                      .count();
 }
 
+void engine::transform_batch(const copy_plan& plan, prepared_batch& b,
+                             std::int64_t id_base) {
+  b.results.reserve(b.rows.size());
+  for (const auto& row : b.rows) {
+    try {
+      b.results.push_back(plan.transform(row, false));
+    } catch (const std::exception& e) {
+      // A broken source row is listed, never fatal.
+      b.results.push_back(
+        row_result::skip(std::string{"unreadable row: "} + e.what()));
+    }
+    const auto& r = b.results.back();
+    if (r.what != row_result::kind::skip && plan.on_mapped)
+      plan.on_mapped(std::stoll(*row[0]), new_id(r, id_base, *row[0]), row);
+  }
+}
+
 void engine::write_rows(const std::string& table,
                         const std::vector<std::string>& columns,
-                        const std::string& tsv, const std::string& tuples) {
-  if (options_.load_data) {
+                        const std::string& tsv, std::size_t rows,
+                        const std::function<std::string()>& tuples) {
+  if (rows == 0)
+    return;
+  if (load_data_ && !tsv.empty()) {
     try {
-      persistence::sql_load_data(target_, table, columns, tsv);
+      persistence::sql_load_data(target_, table, columns, tsv, rows);
       return;
     } catch (const persistence::database_error& e) {
       // The server (or its configuration) does not allow LOAD DATA LOCAL:
-      // multi-row INSERT from here on.
-      if (std::string{e.what()}.find("LOAD DATA LOCAL") == std::string::npos
-          && std::string{e.what()}.find("not allowed") == std::string::npos)
+      // multi-row INSERT from here on. Anything else is a real failure.
+      std::string what = e.what();
+      if (what.find("LOAD DATA LOCAL") == std::string::npos
+          && what.find("not allowed") == std::string::npos)
         throw;
-      options_.load_data = false;
+      load_data_ = false;
     }
   }
-  sql_execute(target_, insert_head(table, columns) + tuples);
+  sql_execute(target_, insert_head(table, columns) + tuples());
 }
 
-void engine::write_batch(const copy_plan& plan,
-                         const std::vector<source_row>& rows,
-                         std::vector<row_result>& results,
+void engine::write_batch(const copy_plan& plan, const prepared_batch& b,
                          progress_row& progress) {
   std::vector<std::string> columns{"id"};
   columns.insert(columns.end(), plan.target_columns.begin(),
@@ -285,101 +414,21 @@ void engine::write_batch(const copy_plan& plan,
                                        plan.map_new_column};
   map_columns.insert(map_columns.end(), plan.map_extra_columns.begin(),
                      plan.map_extra_columns.end());
-  std::string inserts, maps, skips, adjusted;
-  std::string insert_tsv, map_tsv;
-  // Extra rows per table, in statements of at most 5000 rows.
-  std::map<std::string, std::pair<std::vector<std::string>,
-                                  std::vector<std::string>>>
-    extras;
-  inserts.reserve(rows.size() * 256);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto& old_id = *rows[i][0];
-    auto& r = results[i];
-    if (r.what == row_result::kind::skip) {
-      skips += (skips.empty() ? "" : ",");
-      skips += "(" + sql_quote(target_, plan.source_table) + "," + old_id + ","
-               + sql_quote(target_, r.skip_reason.substr(0, 500)) + ")";
-      continue;
-    }
-    auto new_id = r.what == row_result::kind::import
-                    ? progress.id_base + std::stoll(old_id)
-                    : r.existing_id;
-    if (r.what == row_result::kind::import) {
-      if (options_.load_data) {
-        insert_tsv += std::to_string(new_id);
-        for (const auto& v : r.values) {
-          insert_tsv += '\t';
-          append_tsv(insert_tsv, v);
-        }
-        insert_tsv += '\n';
-      }
-      inserts += (inserts.empty() ? "(" : ",(");
-      inserts += std::to_string(new_id);
-      for (const auto& v : r.values) {
-        inserts += ',';
-        append(inserts, target_, v);
-      }
-      inserts += ')';
-    }
-    auto key = plan.map_old_value ? plan.map_old_value(rows[i]) : old_id;
-    maps += (maps.empty() ? "(" : ",(");
-    maps += key + "," + std::to_string(new_id);
-    if (options_.load_data)
-      map_tsv += key + "\t" + std::to_string(new_id);
-    for (const auto& v : r.map_extra) {
-      maps += ',';
-      append(maps, target_, v);
-      if (options_.load_data) {
-        map_tsv += '\t';
-        append_tsv(map_tsv, v);
-      }
-    }
-    maps += ')';
-    if (options_.load_data)
-      map_tsv += '\n';
-    for (const auto& x : r.extras) {
-      auto& [cols, chunks] = extras[x.table];
-      cols = x.columns;
-      if (chunks.empty() || chunks.back().size() > 5000 * 64)
-        chunks.emplace_back();
-      auto& values = chunks.back();
-      values += (values.empty() ? "(" : ",(");
-      for (std::size_t k = 0; k < x.values.size(); ++k) {
-        if (k)
-          values += ',';
-        append(values, target_, x.values[k]);
-      }
-      values += ')';
-    }
-    for (const auto& [rule, detail] : r.adjustments) {
-      adjusted += (adjusted.empty() ? "" : ",");
-      adjusted += "(" + sql_quote(target_, plan.source_table) + "," + old_id
-                  + "," + sql_quote(target_, rule) + ","
-                  + sql_quote(target_, detail.substr(0, 500)) + ")";
-    }
-  }
-  auto last_id = *rows.back()[0];
+  auto side = side_statements(plan, b);
+  auto last_id = *b.rows.back()[0];
+  auto base = progress.id_base;
   in_target_transaction([&] {
-    if (!inserts.empty())
-      write_rows(plan.target_table, columns, insert_tsv, inserts);
-    for (const auto& [table, part] : extras)
-      for (const auto& chunk : part.second)
-        sql_execute(target_, insert_head(table, part.first) + chunk);
-    if (!maps.empty())
-      write_rows(plan.map_table, map_columns, map_tsv, maps);
-    if (!skips.empty())
-      sql_execute(target_, "INSERT INTO migration_skipped (source_table, "
-                           "source_id, reason) VALUES "
-                             + skips);
-    if (!adjusted.empty())
-      sql_execute(target_, "INSERT INTO migration_adjusted (source_table, "
-                           "source_id, rule, detail) VALUES "
-                             + adjusted);
+    write_rows(plan.target_table, columns, b.insert_tsv, count_rows(b, false),
+               [&] { return render_tuples(target_, plan, b, base, false); });
+    write_rows(plan.map_table, map_columns, b.map_tsv, count_rows(b, true),
+               [&] { return render_tuples(target_, plan, b, base, true); });
+    for (const auto& statement : side)
+      sql_execute(target_, statement);
     sql_execute(target_,
                 "INSERT INTO migration_progress (source_table, last_id, "
                 "id_base) VALUES ("
                   + sql_quote(target_, plan.source_table) + "," + last_id + ","
-                  + std::to_string(progress.id_base)
+                  + std::to_string(base)
                   + ") ON DUPLICATE KEY UPDATE last_id = VALUES(last_id)");
     ++batches_;
     if (options_.before_commit)

@@ -12,6 +12,7 @@
 #include <odb/mysql/connection.hxx>
 #include <odb/mysql/database.hxx>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -112,6 +113,8 @@ struct engine_options {
     progress;
 };
 
+struct prepared_batch;
+
 class engine {
 public:
   /// `source` must already be inside its consistent-snapshot transaction.
@@ -154,20 +157,30 @@ private:
   };
   progress_row load_progress(const std::string& source_table,
                              const std::string& target_table);
-  void write_batch(const copy_plan& plan, const std::vector<source_row>& rows,
-                   std::vector<row_result>& results, progress_row& progress);
+  /// Reader thread: each row's target values (or skip reason).
+  void transform_batch(const copy_plan& plan, prepared_batch& b,
+                       std::int64_t id_base);
+  /// Writer thread: one batch and its bookkeeping in one transaction.
+  void write_batch(const copy_plan& plan, const prepared_batch& b,
+                   progress_row& progress);
+  std::vector<std::string> side_statements(const copy_plan& plan,
+                                           const prepared_batch& b);
 
-  /// Writes rows (already rendered as TSV and as INSERT tuples) the fastest
-  /// way the server allows.
+  /// Writes `rows` rows the fastest way the server allows: the LOAD DATA
+  /// text `tsv` if rendered, else the INSERT tuples `tuples` makes.
   void write_rows(const std::string& table,
                   const std::vector<std::string>& columns,
-                  const std::string& tsv, const std::string& tuples);
+                  const std::string& tsv, std::size_t rows,
+                  const std::function<std::string()>& tuples);
 
   odb::mysql::connection& source_;
   odb::mysql::connection& target_;
   engine_options options_;
   import_report& report_;
   std::size_t batches_ = 0;
+  /// Read by the reader thread, cleared by the writer when the server
+  /// refuses LOAD DATA LOCAL.
+  std::atomic<bool> load_data_;
 };
 
 /// Thrown by a before_commit hook in tests to stop an import mid-phase.
