@@ -203,13 +203,22 @@ int main(int argc, char** argv) {
   auto schema_conn = schema_db->connection();
   sql_execute(*schema_conn, "SET foreign_key_checks = 0");
   auto schema_start = clock_type::now();
+  double race_bound_secs = 0;
   for (std::string statement : schema_copy) {
     for (auto at = statement.find("{S}"); at != std::string::npos;
          at = statement.find("{S}"))
       statement.replace(at, 3, "`" + src + "`");
+    auto one = clock_type::now();
     sql_execute(*schema_conn, statement);
+    if (statement.find("INTO async_tournament_race ") != std::string::npos)
+      race_bound_secs = seconds_since(one);
   }
   double schema_secs = seconds_since(schema_start);
+  // The copies leave the buffer pool to the import, as a fresh run has it.
+  schema_conn.reset();
+  schema_db.reset();
+  for (const auto& db : {copy, schema})
+    sql_execute(*admin_conn, "DROP DATABASE `" + db + "`");
 
   // The import into a freshly migrated target.
   auto target = open(server, dst);
@@ -234,6 +243,7 @@ int main(int argc, char** argv) {
   std::printf("server-side INSERT ... SELECT into racecontrol's tables (the "
               "bound): %.1f s, %.0f rows/s\n",
               schema_secs, schema_rate);
+  std::printf("  of which async_tournament_race: %.1f s\n", race_bound_secs);
   std::printf("server-side INSERT ... SELECT into copies of the source tables: "
               "%.1f s, %.0f rows/s\n",
               copy_secs, copy_rate);

@@ -57,6 +57,8 @@ engine::engine(odb::mysql::connection& source, odb::mysql::connection& target,
                engine_options options, import_report& report)
   : source_(source), target_(target), options_(std::move(options)),
     report_(report), load_data_(options_.load_data) {
+  if (!options_.load_data)
+    report_.bulk_write = "multi-row INSERT";
 }
 
 void engine::in_target_transaction(const std::function<void()>& f) {
@@ -207,18 +209,31 @@ void render_tsv(const copy_plan& plan, prepared_batch& b, std::int64_t id_base) 
   }
 }
 
-/// The same rows as INSERT tuples: "(..),(..)".
-std::string render_tuples(odb::mysql::connection& conn, const copy_plan& plan,
-                          const prepared_batch& b, std::int64_t id_base,
-                          bool map_rows) {
-  std::string out;
+/// INSERT statements stay well below the server's max_allowed_packet.
+constexpr std::size_t max_statement_bytes = 4 << 20;
+
+/// Adds one "(..)" tuple to the last chunk, starting a new chunk when full.
+std::string& next_tuple(std::vector<std::string>& chunks) {
+  if (chunks.empty() || chunks.back().size() > max_statement_bytes)
+    chunks.emplace_back();
+  auto& out = chunks.back();
+  out += out.empty() ? "(" : ",(";
+  return out;
+}
+
+/// The same rows as INSERT tuples "(..),(..)", in chunks.
+std::vector<std::string> render_tuples(odb::mysql::connection& conn,
+                                       const copy_plan& plan,
+                                       const prepared_batch& b,
+                                       std::int64_t id_base, bool map_rows) {
+  std::vector<std::string> chunks;
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
     const auto& r = b.results[i];
     if (r.what == row_result::kind::skip
         || (!map_rows && r.what != row_result::kind::import))
       continue;
     auto id = std::to_string(new_id(r, id_base, *b.rows[i][0]));
-    out += out.empty() ? "(" : ",(";
+    auto& out = next_tuple(chunks);
     out += map_rows ? map_key(plan, b.rows[i]) + "," + id : id;
     for (const auto& v : map_rows ? r.map_extra : r.values) {
       out += ',';
@@ -226,7 +241,7 @@ std::string render_tuples(odb::mysql::connection& conn, const copy_plan& plan,
     }
     out += ')';
   }
-  return out;
+  return chunks;
 }
 
 std::size_t count_rows(const prepared_batch& b, bool map_rows) {
@@ -239,15 +254,37 @@ std::size_t count_rows(const prepared_batch& b, bool map_rows) {
 
 } // namespace
 
-/// The rows a batch adds besides the target and map rows: skip reasons,
-/// adjustments, and rows for other tables, as INSERT statements.
-std::vector<std::string> engine::side_statements(const copy_plan& plan,
-                                                 const prepared_batch& b) {
+/// Rows a batch adds to other tables (e.g. category rows), per table.
+struct extra_table {
+  std::vector<std::string> columns;
+  std::vector<const std::vector<value>*> rows;
+  std::string tsv;
+};
+
+std::map<std::string, extra_table> collect_extras(const prepared_batch& b,
+                                                  bool render) {
+  std::map<std::string, extra_table> out;
+  for (const auto& r : b.results)
+    for (const auto& x : r.extras) {
+      auto& t = out[x.table];
+      t.columns = x.columns;
+      t.rows.push_back(&x.values);
+      if (!render)
+        continue;
+      for (std::size_t k = 0; k < x.values.size(); ++k) {
+        if (k)
+          t.tsv += '\t';
+        append_tsv(t.tsv, x.values[k]);
+      }
+      t.tsv += '\n';
+    }
+  return out;
+}
+
+/// The skip and adjustment rows of a batch, as INSERT statements.
+std::vector<std::string> engine::bookkeeping_statements(const copy_plan& plan,
+                                                        const prepared_batch& b) {
   std::string skips, adjusted;
-  // Extra rows per table, in statements of at most ~320 kB.
-  std::map<std::string, std::pair<std::vector<std::string>,
-                                  std::vector<std::string>>>
-    extras;
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
     const auto& old_id = *b.rows[i][0];
     const auto& r = b.results[i];
@@ -255,21 +292,6 @@ std::vector<std::string> engine::side_statements(const copy_plan& plan,
       skips += (skips.empty() ? "" : ",");
       skips += "(" + sql_quote(target_, plan.source_table) + "," + old_id + ","
                + sql_quote(target_, r.skip_reason.substr(0, 500)) + ")";
-      continue;
-    }
-    for (const auto& x : r.extras) {
-      auto& [cols, chunks] = extras[x.table];
-      cols = x.columns;
-      if (chunks.empty() || chunks.back().size() > 5000 * 64)
-        chunks.emplace_back();
-      auto& values = chunks.back();
-      values += (values.empty() ? "(" : ",(");
-      for (std::size_t k = 0; k < x.values.size(); ++k) {
-        if (k)
-          values += ',';
-        append(values, target_, x.values[k]);
-      }
-      values += ')';
     }
     for (const auto& [rule, detail] : r.adjustments) {
       adjusted += (adjusted.empty() ? "" : ",");
@@ -279,9 +301,6 @@ std::vector<std::string> engine::side_statements(const copy_plan& plan,
     }
   }
   std::vector<std::string> out;
-  for (const auto& [table, part] : extras)
-    for (const auto& chunk : part.second)
-      out.push_back(insert_head(table, part.first) + chunk);
   if (!skips.empty())
     out.push_back("INSERT INTO migration_skipped (source_table, source_id, "
                   "reason) VALUES "
@@ -382,10 +401,10 @@ void engine::transform_batch(const copy_plan& plan, prepared_batch& b,
   }
 }
 
-void engine::write_rows(const std::string& table,
-                        const std::vector<std::string>& columns,
-                        const std::string& tsv, std::size_t rows,
-                        const std::function<std::string()>& tuples) {
+void engine::write_rows(
+  const std::string& table, const std::vector<std::string>& columns,
+  const std::string& tsv, std::size_t rows,
+  const std::function<std::vector<std::string>()>& tuples) {
   if (rows == 0)
     return;
   if (load_data_ && !tsv.empty()) {
@@ -400,9 +419,12 @@ void engine::write_rows(const std::string& table,
           && what.find("not allowed") == std::string::npos)
         throw;
       load_data_ = false;
+      report_.bulk_write = "multi-row INSERT (LOAD DATA LOCAL was refused: "
+                           + what + ")";
     }
   }
-  sql_execute(target_, insert_head(table, columns) + tuples());
+  for (const auto& chunk : tuples())
+    sql_execute(target_, insert_head(table, columns) + chunk);
 }
 
 void engine::write_batch(const copy_plan& plan, const prepared_batch& b,
@@ -414,7 +436,8 @@ void engine::write_batch(const copy_plan& plan, const prepared_batch& b,
                                        plan.map_new_column};
   map_columns.insert(map_columns.end(), plan.map_extra_columns.begin(),
                      plan.map_extra_columns.end());
-  auto side = side_statements(plan, b);
+  auto bookkeeping = bookkeeping_statements(plan, b);
+  auto extras = collect_extras(b, load_data_);
   auto last_id = *b.rows.back()[0];
   auto base = progress.id_base;
   in_target_transaction([&] {
@@ -422,7 +445,21 @@ void engine::write_batch(const copy_plan& plan, const prepared_batch& b,
                [&] { return render_tuples(target_, plan, b, base, false); });
     write_rows(plan.map_table, map_columns, b.map_tsv, count_rows(b, true),
                [&] { return render_tuples(target_, plan, b, base, true); });
-    for (const auto& statement : side)
+    for (const auto& [name, t] : extras)
+      write_rows(name, t.columns, t.tsv, t.rows.size(), [&, &t = t] {
+        std::vector<std::string> chunks;
+        for (const auto* values : t.rows) {
+          auto& out = next_tuple(chunks);
+          for (std::size_t k = 0; k < values->size(); ++k) {
+            if (k)
+              out += ',';
+            append(out, target_, (*values)[k]);
+          }
+          out += ')';
+        }
+        return chunks;
+      });
+    for (const auto& statement : bookkeeping)
       sql_execute(target_, statement);
     sql_execute(target_,
                 "INSERT INTO migration_progress (source_table, last_id, "

@@ -163,15 +163,16 @@ private:
   /// Writer thread: one batch and its bookkeeping in one transaction.
   void write_batch(const copy_plan& plan, const prepared_batch& b,
                    progress_row& progress);
-  std::vector<std::string> side_statements(const copy_plan& plan,
-                                           const prepared_batch& b);
+  std::vector<std::string> bookkeeping_statements(const copy_plan& plan,
+                                                  const prepared_batch& b);
 
   /// Writes `rows` rows the fastest way the server allows: the LOAD DATA
-  /// text `tsv` if rendered, else the INSERT tuples `tuples` makes.
+  /// text `tsv` if rendered, else the INSERT tuples `tuples` makes (in
+  /// chunks, one statement each).
   void write_rows(const std::string& table,
                   const std::vector<std::string>& columns,
                   const std::string& tsv, std::size_t rows,
-                  const std::function<std::string()>& tuples);
+                  const std::function<std::vector<std::string>()>& tuples);
 
   odb::mysql::connection& source_;
   odb::mysql::connection& target_;

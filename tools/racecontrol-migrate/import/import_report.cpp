@@ -73,6 +73,7 @@ std::string import_report::text() const {
           << "\n";
     }
   }
+  out << "\nrows written with " << bulk_write << "\n";
   out << "\nvalidation:\n";
   for (const auto& v : validations)
     out << "  [" << (v.ok ? "ok" : "FAILED") << "] " << v.phase << ": "
@@ -93,6 +94,7 @@ std::string import_report::json() const {
   protocol::write_bool(w, "valid", valid());
   w.Key("seconds");
   w.Double(seconds);
+  protocol::write_string(w, "bulk_write", bulk_write);
   w.Key("phases");
   w.StartArray();
   for (const auto& p : phases)

@@ -22,30 +22,43 @@ struct member {
   const char* role;
 };
 
+/// Everyone who took part in each guild's data, in one pass over the
+/// source: a query per guild would scan the races once per guild.
+void load_guild_people(context& c) {
+  c.guild_people.emplace();
+  auto rows = sql_query(c.e.source(),
+    "SELECT guild_id, user_id, MAX(rank_) FROM ("
+    " SELECT t.guild_id, m.user_id, m.rank_ FROM ("
+    "  SELECT DISTINCT tournament_id, user_id, 0 AS rank_ FROM asynctournamentrace"
+    "  UNION ALL SELECT tournament_id, user_id, 0 FROM asynctournamentwhitelist"
+    "  UNION ALL SELECT tournament_id, user_id, IF(role = 'admin', 2, 1)"
+    "   FROM asynctournamentpermissions"
+    "   WHERE user_id IS NOT NULL AND role IN ('admin', 'mod')"
+    " ) m JOIN asynctournament t ON t.id = m.tournament_id"
+    " UNION ALL SELECT rv.guild_id, v.user_id, 0 FROM verifiedracer v"
+    "  JOIN racerverification rv ON rv.id = v.racer_verification_id"
+    ") x WHERE user_id IS NOT NULL GROUP BY guild_id, user_id"
+    " ORDER BY guild_id, user_id");
+  for (auto& r : rows)
+    (*c.guild_people)[*r[0]].emplace_back(*r[1], std::stoi(r[2].value_or("0")));
+}
+
 /// Members of a guild's organization: everyone in its races, whitelists,
 /// permissions and verified racers; admins and mods from its async
 /// tournament permissions; the owner by the rule in import_rules_text().
 std::vector<member> members_of(context& c, const std::string& guild,
                                std::string& owner_note) {
-  auto rows = sql_query(c.e.source(),
-    "SELECT user_id, MAX(rank_) FROM ("
-    " SELECT r.user_id, 0 AS rank_ FROM asynctournamentrace r JOIN asynctournament t"
-    "  ON t.id = r.tournament_id WHERE t.guild_id = " + guild +
-    " UNION ALL SELECT w.user_id, 0 FROM asynctournamentwhitelist w JOIN asynctournament t"
-    "  ON t.id = w.tournament_id WHERE t.guild_id = " + guild +
-    " UNION ALL SELECT p.user_id, IF(p.role = 'admin', 2, 1) FROM asynctournamentpermissions p"
-    "  JOIN asynctournament t ON t.id = p.tournament_id WHERE t.guild_id = " + guild +
-    "  AND p.user_id IS NOT NULL AND p.role IN ('admin', 'mod')"
-    " UNION ALL SELECT v.user_id, 0 FROM verifiedracer v JOIN racerverification rv"
-    "  ON rv.id = v.racer_verification_id WHERE rv.guild_id = " + guild +
-    ") m GROUP BY user_id ORDER BY user_id");
+  if (!c.guild_people)
+    load_guild_people(c);
+  static const std::vector<std::pair<std::string, int>> nobody;
+  auto found = c.guild_people->find(guild);
+  const auto& people = found == c.guild_people->end() ? nobody : found->second;
   std::vector<member> out;
   std::optional<std::int64_t> first_admin;
-  for (const auto& r : rows) {
-    auto user = lookup(c.users, r[0]);
+  for (const auto& [source_user, rank] : people) {
+    auto user = lookup(c.users, source_user);
     if (!user)
       continue; // that user's rows were skipped, with their reasons
-    auto rank = std::stoi(r[1].value_or("0"));
     out.push_back({*user, rank == 2 ? "admin" : rank == 1 ? "moderator" : "member"});
     if (rank == 2 && !first_admin)
       first_admin = *user;

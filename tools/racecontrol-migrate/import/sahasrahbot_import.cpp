@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <fstream>
 #include <ostream>
+#include <random>
+#include <set>
 
 namespace racecontrol::tools::import {
 
@@ -235,14 +237,35 @@ void check(import_report& report, const std::string& phase,
   report.validations.push_back({phase, what, ok, std::move(detail)});
 }
 
+/// Up to sample_size random (old_id, new_id) rows of a map table, found by
+/// probing random keys: ORDER BY RAND() would sort the whole map.
+std::vector<persistence::sql_row> random_mappings(context& c,
+                                                  const std::string& map_table) {
+  auto bounds = sql_query(c.e.target(), "SELECT MIN(old_id), MAX(old_id) FROM "
+                                          + sql_identifier(map_table));
+  std::vector<persistence::sql_row> out;
+  if (bounds.empty() || !bounds[0][0])
+    return out;
+  auto low = std::stoll(*bounds[0][0]);
+  auto high = std::stoll(*bounds[0][1]);
+  static std::mt19937_64 random{std::random_device{}()};
+  std::uniform_int_distribution<std::int64_t> key(low, high);
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < c.options.sample_size; ++i) {
+    auto row = sql_query(c.e.target(),
+                         "SELECT old_id, new_id FROM " + sql_identifier(map_table)
+                           + " WHERE old_id >= " + std::to_string(key(random))
+                           + " ORDER BY old_id LIMIT 1");
+    if (!row.empty() && seen.insert(*row[0][0]).second)
+      out.push_back(std::move(row[0]));
+  }
+  return out;
+}
+
 void sample(context& c, const copy_plan& plan, const std::string& phase,
             import_report& report) {
   auto base = c.e.id_base(plan.source_table, plan.target_table);
-  auto picks = sql_query(c.e.target(),
-                         "SELECT old_id, new_id FROM "
-                           + sql_identifier(plan.map_table)
-                           + " ORDER BY RAND() LIMIT "
-                           + std::to_string(c.options.sample_size));
+  auto picks = random_mappings(c, plan.map_table);
   std::string columns;
   for (const auto& col : plan.target_columns)
     columns += (columns.empty() ? "" : ", ") + sql_identifier(col);
@@ -286,6 +309,36 @@ void sample(context& c, const copy_plan& plan, const std::string& phase,
                                        : ""));
 }
 
+/// Every foreign key the phase wrote points at a row; one pass per table
+/// checks all of that table's keys.
+void check_orphans(context& c, const std::string& phase, import_report& report) {
+  auto refs = phase_references(phase);
+  for (std::size_t first = 0; first < refs.size();) {
+    auto end = first;
+    std::string sums, joins;
+    for (; end < refs.size() && std::string{refs[end].table} == refs[first].table;
+         ++end) {
+      auto alias = "r" + std::to_string(end - first);
+      sums += std::string{sums.empty() ? "" : ", "} + "COALESCE(SUM(t."
+              + refs[end].column + " IS NOT NULL AND " + alias
+              + ".id IS NULL), 0)";
+      joins += std::string{" LEFT JOIN "} + refs[end].referenced + " " + alias
+               + " ON " + alias + ".id = t." + refs[end].column;
+    }
+    auto counts = sql_query(c.e.target(), "SELECT " + sums + " FROM "
+                                            + refs[first].table + " t" + joins);
+    for (auto i = first; i < end; ++i) {
+      auto orphans = std::stoull(counts.at(0).at(i - first).value_or("0"));
+      check(report, phase,
+            std::string{refs[i].table} + "." + refs[i].column + " -> "
+              + refs[i].referenced + ": no orphans",
+            orphans == 0,
+            orphans ? std::to_string(orphans) + " rows point nowhere" : "");
+    }
+    first = end;
+  }
+}
+
 void validate(context& c, const std::string& phase,
               const std::vector<copy_plan>& plans, import_report& report) {
   for (const auto& plan : plans) {
@@ -316,18 +369,7 @@ void validate(context& c, const std::string& phase,
     if (!plan.map_old_value && c.options.sample_size > 0)
       sample(c, plan, phase, report);
   }
-  for (const auto& ref : phase_references(phase)) {
-    auto orphans = count(
-      c.e.target(), std::string{"SELECT COUNT(*) FROM "} + ref.table
-                      + " t LEFT JOIN " + ref.referenced + " r ON r.id = t."
-                      + ref.column + " WHERE t." + ref.column
-                      + " IS NOT NULL AND r.id IS NULL");
-    check(report, phase,
-          std::string{ref.table} + "." + ref.column + " -> " + ref.referenced
-            + ": no orphans",
-          orphans == 0,
-          orphans ? std::to_string(orphans) + " rows point nowhere" : "");
-  }
+  check_orphans(c, phase, report);
 }
 
 /// Totals over every run, read back from the bookkeeping tables.
@@ -387,7 +429,9 @@ import_report run_sahasrahbot_import(const import_options& options) {
   persistence::database_options to;
   to.url = options.target;
   to.max_connections = 4;
-  to.local_infile = true; // only the engine's in-memory handler uses it
+  // Only the engine's in-memory handler uses it. Without it the client
+  // library refuses LOAD DATA LOCAL and the engine falls back to INSERT.
+  to.local_infile = options.allow_local_infile;
   auto target_db = persistence::open_database(to);
   persistence::migration_lock lock{*target_db, std::chrono::seconds{30}};
   auto source = source_db->connection();

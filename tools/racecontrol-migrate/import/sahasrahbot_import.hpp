@@ -29,6 +29,10 @@ struct import_options {
   std::size_t batch_size = 5000;
   /// Guild id → organization name (--guild-names).
   std::map<std::uint64_t, std::string> guild_names;
+  /// Bulk rows go in with LOAD DATA LOCAL INFILE streamed from memory;
+  /// false (or a server with local_infile off) makes them multi-row
+  /// INSERTs, which give the same rows more slowly.
+  bool allow_local_infile = true;
   /// Rows per table compared field by field after each phase.
   std::size_t sample_size = 25;
   /// Test hook: runs after each batch's writes, before its commit.
