@@ -53,6 +53,7 @@ struct import_report {
   std::vector<adjustment_count> adjustments;
   std::vector<validation_result> validations;
   double seconds = 0;
+  double validation_seconds = 0; ///< of `seconds`
   /// How bulk rows were written: "LOAD DATA LOCAL", or "multi-row INSERT
   /// (<why LOAD DATA LOCAL was refused>)".
   std::string bulk_write = "LOAD DATA LOCAL";

@@ -309,33 +309,22 @@ void sample(context& c, const copy_plan& plan, const std::string& phase,
                                        : ""));
 }
 
-/// Every foreign key the phase wrote points at a row; one pass per table
-/// checks all of that table's keys.
+/// Every foreign key the phase wrote points at a row. One query per key:
+/// each reads only the key's index, where one pass per table over all its
+/// keys would read whole rows (measured 0.3 s per key against 5 s for the
+/// five keys of a million races together).
 void check_orphans(context& c, const std::string& phase, import_report& report) {
-  auto refs = phase_references(phase);
-  for (std::size_t first = 0; first < refs.size();) {
-    auto end = first;
-    std::string sums, joins;
-    for (; end < refs.size() && std::string{refs[end].table} == refs[first].table;
-         ++end) {
-      auto alias = "r" + std::to_string(end - first);
-      sums += std::string{sums.empty() ? "" : ", "} + "COALESCE(SUM(t."
-              + refs[end].column + " IS NOT NULL AND " + alias
-              + ".id IS NULL), 0)";
-      joins += std::string{" LEFT JOIN "} + refs[end].referenced + " " + alias
-               + " ON " + alias + ".id = t." + refs[end].column;
-    }
-    auto counts = sql_query(c.e.target(), "SELECT " + sums + " FROM "
-                                            + refs[first].table + " t" + joins);
-    for (auto i = first; i < end; ++i) {
-      auto orphans = std::stoull(counts.at(0).at(i - first).value_or("0"));
-      check(report, phase,
-            std::string{refs[i].table} + "." + refs[i].column + " -> "
-              + refs[i].referenced + ": no orphans",
-            orphans == 0,
-            orphans ? std::to_string(orphans) + " rows point nowhere" : "");
-    }
-    first = end;
+  for (const auto& ref : phase_references(phase)) {
+    auto orphans = count(
+      c.e.target(), std::string{"SELECT COUNT(*) FROM "} + ref.table
+                      + " t LEFT JOIN " + ref.referenced + " r ON r.id = t."
+                      + ref.column + " WHERE t." + ref.column
+                      + " IS NOT NULL AND r.id IS NULL");
+    check(report, phase,
+          std::string{ref.table} + "." + ref.column + " -> " + ref.referenced
+            + ": no orphans",
+          orphans == 0,
+          orphans ? std::to_string(orphans) + " rows point nowhere" : "");
   }
 }
 
@@ -466,8 +455,12 @@ import_report run_sahasrahbot_import(const import_options& options) {
         e.copy(plan);
       if (options.before_validation)
         options.before_validation(phase);
+      auto validation_start = clock_type::now();
       validate(c, phase, plans, report);
       finalize(c, phase, plans, report);
+      report.validation_seconds += std::chrono::duration<double>(
+                                     clock_type::now() - validation_start)
+                                     .count();
     }
   } catch (...) {
     if (options.dry_run)
