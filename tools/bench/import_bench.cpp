@@ -235,6 +235,7 @@ void print_import(const tools::import::import_report& report,
 } // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0); // progress shows as it happens
   tools::source_scale scale;
   scale.users = 100000;
   scale.races = 1000000;

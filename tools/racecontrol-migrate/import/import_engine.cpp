@@ -122,10 +122,20 @@ engine::progress_row engine::load_progress(const std::string& source_table,
 
 /// A batch read, transformed and (for LOAD DATA) rendered, waiting to be
 /// written.
+/// Rows a batch adds to a table other than its target and map: skip
+/// reasons, adjustments, rows of other tables (e.g. category rows).
+struct side_rows {
+  std::string table;
+  std::vector<std::string> columns;
+  std::vector<std::vector<value>> rows;
+  std::string tsv; ///< empty unless rendered for LOAD DATA
+};
+
 struct prepared_batch {
   std::vector<source_row> rows;
   std::vector<row_result> results;
   std::string insert_tsv, map_tsv; ///< empty unless rendered for LOAD DATA
+  std::vector<side_rows> side;
   bool end = false;
 };
 
@@ -254,61 +264,48 @@ std::size_t count_rows(const prepared_batch& b, bool map_rows) {
 
 } // namespace
 
-/// Rows a batch adds to other tables (e.g. category rows), per table.
-struct extra_table {
-  std::vector<std::string> columns;
-  std::vector<const std::vector<value>*> rows;
-  std::string tsv;
-};
-
-std::map<std::string, extra_table> collect_extras(const prepared_batch& b,
-                                                  bool render) {
-  std::map<std::string, extra_table> out;
-  for (const auto& r : b.results)
-    for (const auto& x : r.extras) {
-      auto& t = out[x.table];
-      t.columns = x.columns;
-      t.rows.push_back(&x.values);
-      if (!render)
-        continue;
-      for (std::size_t k = 0; k < x.values.size(); ++k) {
-        if (k)
-          t.tsv += '\t';
-        append_tsv(t.tsv, x.values[k]);
-      }
-      t.tsv += '\n';
-    }
-  return out;
-}
-
-/// The skip and adjustment rows of a batch, as INSERT statements.
-std::vector<std::string> engine::bookkeeping_statements(const copy_plan& plan,
-                                                        const prepared_batch& b) {
-  std::string skips, adjusted;
+/// The side rows of a batch, per table, rendered for LOAD DATA if
+/// `render` (no connection needed: the reader thread does it).
+std::vector<side_rows> collect_side_rows(const copy_plan& plan,
+                                         const prepared_batch& b, bool render) {
+  side_rows skipped{"migration_skipped", {"source_table", "source_id", "reason"}, {}, {}};
+  side_rows adjusted{"migration_adjusted",
+                     {"source_table", "source_id", "rule", "detail"}, {}, {}};
+  std::map<std::string, side_rows> extras;
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
-    const auto& old_id = *b.rows[i][0];
+    const auto& old_id = b.rows[i][0];
     const auto& r = b.results[i];
-    if (r.what == row_result::kind::skip) {
-      skips += (skips.empty() ? "" : ",");
-      skips += "(" + sql_quote(target_, plan.source_table) + "," + old_id + ","
-               + sql_quote(target_, r.skip_reason.substr(0, 500)) + ")";
-    }
-    for (const auto& [rule, detail] : r.adjustments) {
-      adjusted += (adjusted.empty() ? "" : ",");
-      adjusted += "(" + sql_quote(target_, plan.source_table) + "," + old_id
-                  + "," + sql_quote(target_, rule) + ","
-                  + sql_quote(target_, detail.substr(0, 500)) + ")";
+    if (r.what == row_result::kind::skip)
+      skipped.rows.push_back({value::string(plan.source_table),
+                              value::raw_number(old_id),
+                              value::string(r.skip_reason.substr(0, 500))});
+    for (const auto& [rule, detail] : r.adjustments)
+      adjusted.rows.push_back({value::string(plan.source_table),
+                               value::raw_number(old_id), value::string(rule),
+                               value::string(detail.substr(0, 500))});
+    for (const auto& x : r.extras) {
+      auto& t = extras[x.table];
+      t.table = x.table;
+      t.columns = x.columns;
+      t.rows.push_back(x.values);
     }
   }
-  std::vector<std::string> out;
-  if (!skips.empty())
-    out.push_back("INSERT INTO migration_skipped (source_table, source_id, "
-                  "reason) VALUES "
-                  + skips);
-  if (!adjusted.empty())
-    out.push_back("INSERT INTO migration_adjusted (source_table, source_id, "
-                  "rule, detail) VALUES "
-                  + adjusted);
+  std::vector<side_rows> out;
+  for (auto& [name, t] : extras)
+    out.push_back(std::move(t));
+  for (auto* t : {&skipped, &adjusted})
+    if (!t->rows.empty())
+      out.push_back(std::move(*t));
+  if (render)
+    for (auto& t : out)
+      for (const auto& row : t.rows) {
+        for (std::size_t k = 0; k < row.size(); ++k) {
+          if (k)
+            t.tsv += '\t';
+          append_tsv(t.tsv, row[k]);
+        }
+        t.tsv += '\n';
+      }
   return out;
 }
 
@@ -342,8 +339,10 @@ void engine::copy(const copy_plan& plan) {
         if (b.rows.empty() || queue.cancelled())
           break;
         transform_batch(plan, b, base);
-        if (load_data_)
+        bool render = load_data_;
+        if (render)
           render_tsv(plan, b, base);
+        b.side = collect_side_rows(plan, b, render);
         last = std::stoll(*b.rows.back()[0]);
         queue.push(std::move(b));
       }
@@ -436,8 +435,6 @@ void engine::write_batch(const copy_plan& plan, const prepared_batch& b,
                                        plan.map_new_column};
   map_columns.insert(map_columns.end(), plan.map_extra_columns.begin(),
                      plan.map_extra_columns.end());
-  auto bookkeeping = bookkeeping_statements(plan, b);
-  auto extras = collect_extras(b, load_data_);
   auto last_id = *b.rows.back()[0];
   auto base = progress.id_base;
   in_target_transaction([&] {
@@ -445,22 +442,20 @@ void engine::write_batch(const copy_plan& plan, const prepared_batch& b,
                [&] { return render_tuples(target_, plan, b, base, false); });
     write_rows(plan.map_table, map_columns, b.map_tsv, count_rows(b, true),
                [&] { return render_tuples(target_, plan, b, base, true); });
-    for (const auto& [name, t] : extras)
-      write_rows(name, t.columns, t.tsv, t.rows.size(), [&, &t = t] {
+    for (const auto& t : b.side)
+      write_rows(t.table, t.columns, t.tsv, t.rows.size(), [&, &t = t] {
         std::vector<std::string> chunks;
-        for (const auto* values : t.rows) {
+        for (const auto& row : t.rows) {
           auto& out = next_tuple(chunks);
-          for (std::size_t k = 0; k < values->size(); ++k) {
+          for (std::size_t k = 0; k < row.size(); ++k) {
             if (k)
               out += ',';
-            append(out, target_, (*values)[k]);
+            append(out, target_, row[k]);
           }
           out += ')';
         }
         return chunks;
       });
-    for (const auto& statement : bookkeeping)
-      sql_execute(target_, statement);
     sql_execute(target_,
                 "INSERT INTO migration_progress (source_table, last_id, "
                 "id_base) VALUES ("

@@ -163,8 +163,6 @@ private:
   /// Writer thread: one batch and its bookkeeping in one transaction.
   void write_batch(const copy_plan& plan, const prepared_batch& b,
                    progress_row& progress);
-  std::vector<std::string> bookkeeping_statements(const copy_plan& plan,
-                                                  const prepared_batch& b);
 
   /// Writes `rows` rows the fastest way the server allows: the LOAD DATA
   /// text `tsv` if rendered, else the INSERT tuples `tuples` makes (in
