@@ -7,6 +7,8 @@
 #include "tools/racecontrol-migrate/import/import_engine.hpp"
 #include "tools/racecontrol-migrate/import/sahasrahbot_import.hpp"
 
+#include <odb/mysql/database.hxx>
+
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -23,6 +25,8 @@ struct context {
 
   engine& e;
   const import_options& options;
+  /// Connections for validation queries that run beside the import's own.
+  odb::mysql::database* target_pool = nullptr;
 
   id_map users;
   std::unordered_map<std::uint64_t, std::int64_t> user_by_discord;

@@ -6,12 +6,16 @@
 #include "persistence/migration_lock.hpp"
 #include "persistence/sql.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <exception>
+#include <functional>
 #include <cstdio>
 #include <fstream>
 #include <ostream>
 #include <random>
 #include <set>
+#include <thread>
 
 namespace racecontrol::tools::import {
 
@@ -309,45 +313,130 @@ void sample(context& c, const copy_plan& plan, const std::string& phase,
                                        : ""));
 }
 
-/// Every foreign key the phase wrote points at a row. One query per key:
+/// Answers COUNT(*) queries on the target. Each is one index scan on the
+/// server, so outside a dry run they are spread over two connections of
+/// their own (validation is mostly waiting for the server, and the server
+/// has a thread per connection). A dry run's rows exist only in the
+/// import's open transaction, so there they run on that connection.
+class target_counter {
+public:
+  explicit target_counter(context& c) : c_(c) {
+  }
+
+  /// Queues a query; its answer is at the returned index after run().
+  std::size_t add(std::string sql) {
+    queries_.push_back(std::move(sql));
+    return queries_.size() - 1;
+  }
+
+  /// Runs the queued queries; `meanwhile` runs in this thread (the source
+  /// counts, on the snapshot connection) while the workers wait on the
+  /// target.
+  void run(const std::function<void()>& meanwhile) {
+    answers_.assign(queries_.size(), 0);
+    if (c_.options.dry_run || !c_.target_pool) {
+      meanwhile();
+      for (std::size_t i = 0; i < queries_.size(); ++i)
+        answers_[i] = count(c_.e.target(), queries_[i]);
+      return;
+    }
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> failures(2);
+    std::vector<std::thread> workers;
+    for (std::size_t w = 0; w < failures.size(); ++w)
+      workers.emplace_back([&, w] {
+        try {
+          auto conn = c_.target_pool->connection();
+          for (auto i = next++; i < queries_.size(); i = next++)
+            answers_[i] = count(*conn, queries_[i]);
+        } catch (...) {
+          failures[w] = std::current_exception();
+          next = queries_.size();
+        }
+      });
+    std::exception_ptr mine;
+    try {
+      meanwhile();
+    } catch (...) {
+      mine = std::current_exception();
+    }
+    for (auto& w : workers)
+      w.join();
+    for (auto& f : failures)
+      if (f)
+        std::rethrow_exception(f);
+    if (mine)
+      std::rethrow_exception(mine);
+  }
+
+  std::uint64_t operator[](std::size_t i) const {
+    return answers_.at(i);
+  }
+
+private:
+  context& c_;
+  std::vector<std::string> queries_;
+  std::vector<std::uint64_t> answers_;
+};
+
+/// Per plan, the indexes of its counts in a target_counter.
+struct plan_counts {
+  std::uint64_t source_rows = 0;
+  std::size_t mapped = 0;
+  std::size_t skipped = 0;
+  std::size_t missing = 0;
+};
+
+/// Counts source vs target per table, checks every imported row is present
+/// and every foreign key the phase wrote points at a row, and compares a
+/// random sample field by field. The orphan checks are one query per key:
 /// each reads only the key's index, where one pass per table over all its
 /// keys would read whole rows (measured 0.3 s per key against 5 s for the
-/// five keys of a million races together).
-void check_orphans(context& c, const std::string& phase, import_report& report) {
-  for (const auto& ref : phase_references(phase)) {
-    auto orphans = count(
-      c.e.target(), std::string{"SELECT COUNT(*) FROM "} + ref.table
-                      + " t LEFT JOIN " + ref.referenced + " r ON r.id = t."
-                      + ref.column + " WHERE t." + ref.column
-                      + " IS NOT NULL AND r.id IS NULL");
-    check(report, phase,
-          std::string{ref.table} + "." + ref.column + " -> " + ref.referenced
-            + ": no orphans",
-          orphans == 0,
-          orphans ? std::to_string(orphans) + " rows point nowhere" : "");
-  }
-}
-
+/// five keys of a million races together). Fills the report's per-table
+/// totals (over every run) from the same counts.
 void validate(context& c, const std::string& phase,
               const std::vector<copy_plan>& plans, import_report& report) {
-  for (const auto& plan : plans) {
-    auto source_rows = count(c.e.source(), "SELECT COUNT(*) FROM " + from(plan));
-    auto mapped = count(c.e.target(), "SELECT COUNT(*) FROM "
-                                        + sql_identifier(plan.map_table));
-    auto skipped = count(c.e.target(),
-                         "SELECT COUNT(*) FROM migration_skipped WHERE "
-                         "source_table = "
-                           + sql_quote(c.e.target(), plan.source_table));
+  target_counter counter{c};
+  std::vector<plan_counts> per_plan(plans.size());
+  for (std::size_t p = 0; p < plans.size(); ++p) {
+    const auto& plan = plans[p];
+    per_plan[p].mapped = counter.add("SELECT COUNT(*) FROM "
+                                     + sql_identifier(plan.map_table));
+    per_plan[p].skipped = counter.add(
+      "SELECT COUNT(*) FROM migration_skipped WHERE source_table = "
+      + sql_quote(c.e.target(), plan.source_table));
+    per_plan[p].missing = counter.add(
+      "SELECT COUNT(*) FROM " + sql_identifier(plan.map_table)
+      + " m LEFT JOIN " + sql_identifier(plan.target_table) + " t ON t.id = m."
+      + sql_identifier(plan.map_new_column) + " WHERE t.id IS NULL");
+  }
+  auto references = phase_references(phase);
+  std::vector<std::size_t> orphan_counts;
+  for (const auto& ref : references)
+    orphan_counts.push_back(counter.add(
+      std::string{"SELECT COUNT(*) FROM "} + ref.table + " t LEFT JOIN "
+      + ref.referenced + " r ON r.id = t." + ref.column + " WHERE t."
+      + ref.column + " IS NOT NULL AND r.id IS NULL"));
+  counter.run([&] {
+    for (std::size_t p = 0; p < plans.size(); ++p)
+      per_plan[p].source_rows = count(c.e.source(),
+                                      "SELECT COUNT(*) FROM " + from(plans[p]));
+  });
+
+  for (std::size_t p = 0; p < plans.size(); ++p) {
+    const auto& plan = plans[p];
+    auto& t = report.table(plan.source_table);
+    t.phase = phase;
+    t.target_table = plan.target_table;
+    t.source_rows = per_plan[p].source_rows;
+    t.imported = counter[per_plan[p].mapped];
+    t.skipped = counter[per_plan[p].skipped];
     check(report, phase,
-          plan.source_table + ": " + std::to_string(source_rows)
-            + " source rows = " + std::to_string(mapped) + " imported + "
-            + std::to_string(skipped) + " skipped",
-          source_rows == mapped + skipped, "");
-    auto missing = count(
-      c.e.target(), "SELECT COUNT(*) FROM " + sql_identifier(plan.map_table)
-                      + " m LEFT JOIN " + sql_identifier(plan.target_table)
-                      + " t ON t.id = m." + sql_identifier(plan.map_new_column)
-                      + " WHERE t.id IS NULL");
+          plan.source_table + ": " + std::to_string(t.source_rows)
+            + " source rows = " + std::to_string(t.imported) + " imported + "
+            + std::to_string(t.skipped) + " skipped",
+          t.source_rows == t.imported + t.skipped, "");
+    auto missing = counter[per_plan[p].missing];
     check(report, phase,
           plan.target_table + ": every imported " + plan.source_table
             + " row is present",
@@ -358,23 +447,22 @@ void validate(context& c, const std::string& phase,
     if (!plan.map_old_value && c.options.sample_size > 0)
       sample(c, plan, phase, report);
   }
-  check_orphans(c, phase, report);
+  for (std::size_t r = 0; r < references.size(); ++r) {
+    const auto& ref = references[r];
+    auto orphans = counter[orphan_counts[r]];
+    check(report, phase,
+          std::string{ref.table} + "." + ref.column + " -> " + ref.referenced
+            + ": no orphans",
+          orphans == 0,
+          orphans ? std::to_string(orphans) + " rows point nowhere" : "");
+  }
 }
 
-/// Totals over every run, read back from the bookkeeping tables.
-void finalize(context& c, const std::string& phase,
-              const std::vector<copy_plan>& plans, import_report& report) {
+/// The skipped rows and value adjustments of every run, read back from the
+/// bookkeeping tables (the counts were filled in by validate).
+void finalize(context& c, const std::vector<copy_plan>& plans,
+              import_report& report) {
   for (const auto& plan : plans) {
-    auto& t = report.table(plan.source_table);
-    t.phase = phase;
-    t.target_table = plan.target_table;
-    t.source_rows = count(c.e.source(), "SELECT COUNT(*) FROM " + from(plan));
-    t.imported = count(c.e.target(), "SELECT COUNT(*) FROM "
-                                       + sql_identifier(plan.map_table));
-    t.skipped = count(c.e.target(),
-                      "SELECT COUNT(*) FROM migration_skipped WHERE "
-                      "source_table = "
-                        + sql_quote(c.e.target(), plan.source_table));
     for (const auto& r : sql_query(c.e.target(),
                                    "SELECT source_id, reason FROM "
                                    "migration_skipped WHERE source_table = "
@@ -446,6 +534,7 @@ import_report run_sahasrahbot_import(const import_options& options) {
   };
   engine e{*source, *target, eo, report};
   context c{e, options};
+  c.target_pool = target_db.get();
   if (options.dry_run)
     sql_execute(*target, "START TRANSACTION");
   try {
@@ -457,7 +546,7 @@ import_report run_sahasrahbot_import(const import_options& options) {
         options.before_validation(phase);
       auto validation_start = clock_type::now();
       validate(c, phase, plans, report);
-      finalize(c, phase, plans, report);
+      finalize(c, plans, report);
       report.validation_seconds += std::chrono::duration<double>(
                                      clock_type::now() - validation_start)
                                      .count();
