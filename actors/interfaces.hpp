@@ -16,16 +16,16 @@ namespace racecontrol {
 /// a thread of its own (detached), so blocking database calls never stall
 /// the scheduler; every reply is a value or a caf::error with a message.
 using persistence_actor = caf::typed_actor<
-  // Checks that the database answers; replies with its version and how far
-  // the schema is migrated.
-  caf::replies_to<atom::status>::with<database_status>>;
+    // Checks that the database answers; replies with its version and how far
+    // the schema is migrated.
+    caf::replies_to<atom::status>::with<database_status>>;
 
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.
 using node_actor = caf::typed_actor<
-  // Replies with the node's name and its live components.
-  caf::replies_to<atom::status>::with<node_status>,
-  // Stops every component (newest first), then the node itself.
-  caf::reacts_to<atom::shutdown>>;
+    // Replies with the node's name and its live components.
+    caf::replies_to<atom::status>::with<node_status>,
+    // Stops every component (newest first), then the node itself.
+    caf::reacts_to<atom::shutdown>>;
 
 } // namespace racecontrol

@@ -37,8 +37,8 @@ void register_message_types(caf::actor_system_config& cfg) {
                          [](std::uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {
                            std::string out = to_string(static_cast<ec>(code));
-                           if (ctx.size() == 1
-                               && ctx.match_element<std::string>(0))
+                           if (ctx.size() == 1 &&
+                               ctx.match_element<std::string>(0))
                              out += ": " + ctx.get_as<std::string>(0);
                            return out;
                          });

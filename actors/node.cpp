@@ -27,7 +27,7 @@ void add_component(node_pointer self, std::string name,
   auto handle = spawn();
   self->monitor(handle);
   self->state.components.push_back(
-    {std::move(name), std::move(handle), std::move(spawn), 0});
+      {std::move(name), std::move(handle), std::move(spawn), 0});
 }
 
 void finish_if_stopped(node_pointer self) {
@@ -50,8 +50,7 @@ void on_down(node_pointer self, const caf::down_msg& msg) {
     finish_if_stopped(self);
     return;
   }
-  spdlog::error("node: component {} died: {}", it->name,
-                describe(msg.reason));
+  spdlog::error("node: component {} died: {}", it->name, describe(msg.reason));
   if (++it->restarts > max_restarts) {
     spdlog::critical("node: {} failed {} times; stopping the node", it->name,
                      max_restarts);
@@ -92,36 +91,44 @@ void begin_shutdown(node_pointer self) {
 
 node_actor::behavior_type node(node_pointer self, node_options options) {
   self->state.options = std::move(options);
-  self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
+  self->set_down_handler([self](caf::down_msg& msg) {
+    on_down(self, msg);
+  });
   // An exit from outside (a supervisor on another node, or the system) is a
   // request to stop in order, not to vanish.
-  self->set_exit_handler([self](caf::exit_msg&) { begin_shutdown(self); });
+  self->set_exit_handler([self](caf::exit_msg&) {
+    begin_shutdown(self);
+  });
   auto db = self->state.options.db;
   auto migrations = self->state.options.migrations;
   add_component(self, "persistence", [self, db, migrations] {
     return caf::actor_cast<caf::actor>(
-      self->spawn<caf::detached>(persistence_behavior, db, migrations));
+        self->spawn<caf::detached>(persistence_behavior, db, migrations));
   });
-  self->state.persistence = caf::actor_cast<persistence_actor>(
-    self->state.components.back().handle);
+  self->state.persistence =
+      caf::actor_cast<persistence_actor>(self->state.components.back().handle);
   return {
-    [self](atom::status) -> caf::result<node_status> {
-      auto rp = self->make_response_promise<node_status>();
-      node_status st;
-      st.node_name = self->state.options.node_name;
-      for (const auto& c : self->state.components)
-        st.components.push_back(c.name);
-      self->request(self->state.persistence, std::chrono::seconds{10},
-                    atom::status::value)
-        .then(
-          [rp, st](database_status& db) mutable {
-            st.database = std::move(db);
-            rp.deliver(std::move(st));
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    },
-    [self](atom::shutdown) { begin_shutdown(self); },
+      [self](atom::status) -> caf::result<node_status> {
+        auto rp = self->make_response_promise<node_status>();
+        node_status st;
+        st.node_name = self->state.options.node_name;
+        for (const auto& c : self->state.components)
+          st.components.push_back(c.name);
+        self->request(self->state.persistence, std::chrono::seconds{10},
+                      atom::status::value)
+            .then(
+                [rp, st](database_status& db) mutable {
+                  st.database = std::move(db);
+                  rp.deliver(std::move(st));
+                },
+                [rp](caf::error& err) mutable {
+                  rp.deliver(std::move(err));
+                });
+        return rp;
+      },
+      [self](atom::shutdown) {
+        begin_shutdown(self);
+      },
   };
 }
 

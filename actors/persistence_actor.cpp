@@ -41,37 +41,37 @@ auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
 
 } // namespace
 
-persistence_actor::behavior_type
-persistence_behavior(persistence_actor::stateful_pointer<persistence_state> self,
-            std::shared_ptr<odb::mysql::database> db,
-            const persistence::migration_set* migrations) {
+persistence_actor::behavior_type persistence_behavior(
+    persistence_actor::stateful_pointer<persistence_state> self,
+    std::shared_ptr<odb::mysql::database> db,
+    const persistence::migration_set* migrations) {
   self->state.db = std::move(db);
   self->state.migrations = migrations;
   return {
-    [self](atom::status) -> caf::result<database_status> {
-      return guarded("status", [&] {
-        auto& db = *self->state.db;
-        database_status st;
-        {
-          auto conn = db.connection();
-          st.server_version = persistence::sql_scalar(*conn, "SELECT VERSION()")
-                                .value_or("");
-        }
-        st.database = db.db();
-        st.location = db.socket() != nullptr && *db.socket() != '\0'
-                        ? std::string{db.socket()}
-                        : std::string{db.host()} + ":"
-                            + std::to_string(db.port());
-        if (self->state.migrations != nullptr) {
-          persistence::migrator m{db, *self->state.migrations};
-          auto applied = m.applied();
-          st.schema_version = applied.empty() ? "" : applied.back().version;
-          st.pending_migrations = static_cast<std::uint32_t>(
-            m.pending().size());
-        }
-        return st;
-      });
-    },
+      [self](atom::status) -> caf::result<database_status> {
+        return guarded("status", [&] {
+          auto& db = *self->state.db;
+          database_status st;
+          {
+            auto conn = db.connection();
+            st.server_version =
+                persistence::sql_scalar(*conn, "SELECT VERSION()").value_or("");
+          }
+          st.database = db.db();
+          st.location =
+              db.socket() != nullptr && *db.socket() != '\0'
+                  ? std::string{db.socket()}
+                  : std::string{db.host()} + ":" + std::to_string(db.port());
+          if (self->state.migrations != nullptr) {
+            persistence::migrator m{db, *self->state.migrations};
+            auto applied = m.applied();
+            st.schema_version = applied.empty() ? "" : applied.back().version;
+            st.pending_migrations =
+                static_cast<std::uint32_t>(m.pending().size());
+          }
+          return st;
+        });
+      },
   };
 }
 

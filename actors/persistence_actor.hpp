@@ -21,9 +21,9 @@ struct persistence_state {
 /// suffix because `racecontrol::persistence` is the library's namespace.)
 /// @param db an open database (persistence::open_database)
 /// @param migrations the migrations this build expects, for status replies
-persistence_actor::behavior_type
-persistence_behavior(persistence_actor::stateful_pointer<persistence_state> self,
-            std::shared_ptr<odb::mysql::database> db,
-            const persistence::migration_set* migrations);
+persistence_actor::behavior_type persistence_behavior(
+    persistence_actor::stateful_pointer<persistence_state> self,
+    std::shared_ptr<odb::mysql::database> db,
+    const persistence::migration_set* migrations);
 
 } // namespace racecontrol

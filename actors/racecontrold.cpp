@@ -34,7 +34,8 @@ using namespace racecontrol;
 
 constexpr int exit_config = 2;
 
-const char* usage = R"(usage: racecontrold [--config FILE] [--migrate] [--SECTION.KEY=VALUE ...]
+const char* usage =
+    R"(usage: racecontrold [--config FILE] [--migrate] [--SECTION.KEY=VALUE ...]
 
 racecontrol runs tournament race rooms on racetime.gg: it opens each match's
 room, invites the players, watches the race and records the results.
@@ -59,22 +60,22 @@ int fail_start(const config::settings* s, const std::string& message) {
 }
 
 /// Applies pending migrations when allowed, else refuses to start.
-std::optional<std::string>
-check_schema(odb::mysql::database& db, const persistence::migration_set& set,
-             const config::settings& s, bool migrate) {
+std::optional<std::string> check_schema(odb::mysql::database& db,
+                                        const persistence::migration_set& set,
+                                        const config::settings& s,
+                                        bool migrate) {
   persistence::migrator m{db, set};
   m.check_applied_match_files();
   auto pending = m.pending();
   if (pending.empty())
     return std::nullopt;
   if (!migrate)
-    return "database " + s.database.database + " at " + s.database.location()
-           + " has " + std::to_string(pending.size())
-           + " pending migration(s), first " + pending.front()->up_file()
-           + ": run `racecontrol-migrate up --database "
-           + s.database.redacted()
-           + "` (password from RACECONTROL_DATABASE_PASSWORD) or start "
-             "racecontrold with --migrate";
+    return "database " + s.database.database + " at " + s.database.location() +
+           " has " + std::to_string(pending.size()) +
+           " pending migration(s), first " + pending.front()->up_file() +
+           ": run `racecontrol-migrate up --database " + s.database.redacted() +
+           "` (password from RACECONTROL_DATABASE_PASSWORD) or start "
+           "racecontrold with --migrate";
   // Two daemons started with --migrate must not interleave.
   persistence::migration_lock lock{db, std::chrono::seconds{60}};
   m.up(std::nullopt, false, [](const persistence::migration& mig) {
@@ -113,18 +114,19 @@ int run(const config::settings& s, bool migrate, bool check_only,
     caf::scoped_actor self{sys};
     bool ready = false;
     self->request(root, std::chrono::seconds{15}, atom::status::value)
-      .receive(
-        [&](const node_status& st) {
-          ready = true;
-          spdlog::info("ready: node {} with {} component(s); MariaDB {} at {}, "
-                       "database {} at schema {}",
-                       st.node_name, st.components.size(),
-                       st.database.server_version, st.database.location,
-                       st.database.database, st.database.schema_version);
-        },
-        [&](const caf::error& err) {
-          spdlog::critical("node did not become ready: {}", describe(err));
-        });
+        .receive(
+            [&](const node_status& st) {
+              ready = true;
+              spdlog::info(
+                  "ready: node {} with {} component(s); MariaDB {} at {}, "
+                  "database {} at schema {}",
+                  st.node_name, st.components.size(),
+                  st.database.server_version, st.database.location,
+                  st.database.database, st.database.schema_version);
+            },
+            [&](const caf::error& err) {
+              spdlog::critical("node did not become ready: {}", describe(err));
+            });
     if (!ready) {
       caf::anon_send_exit(root, caf::exit_reason::kill);
       return 1;
@@ -152,8 +154,8 @@ int main(int argc, char** argv) {
   config::settings s;
   try {
     cli = config::parse_command_line(
-      std::vector<std::string>(argv + 1, argv + argc),
-      {"help", "version", "migrate", "check-config"}, {"config"});
+        std::vector<std::string>(argv + 1, argv + argc),
+        {"help", "version", "migrate", "check-config"}, {"config"});
     if (cli.has("help")) {
       std::cout << usage << config::describe_settings();
       return 0;
@@ -163,12 +165,14 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!cli.positional.empty())
-      throw config::config_error("unexpected argument '" + cli.positional[0]
-                                 + "'; --help shows the usage");
+      throw config::config_error("unexpected argument '" + cli.positional[0] +
+                                 "'; --help shows the usage");
     config::settings_sources sources;
     sources.config_file = cli.value("config");
     sources.overrides = cli.overrides;
-    sources.getenv = [](const char* name) { return std::getenv(name); };
+    sources.getenv = [](const char* name) {
+      return std::getenv(name);
+    };
     s = config::load_settings(sources);
     config::setup_logging(s.log, "racecontrold");
   } catch (const std::exception& e) {

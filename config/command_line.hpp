@@ -20,9 +20,7 @@ struct command_line {
   std::vector<std::pair<std::string, std::string>> overrides;
   std::vector<std::string> positional;
 
-  bool has(const std::string& flag) const {
-    return flags.count(flag) > 0;
-  }
+  bool has(const std::string& flag) const { return flags.count(flag) > 0; }
 
   /// The last value given for an option.
   std::optional<std::string> value(const std::string& option) const;

@@ -14,11 +14,12 @@ bool percent_decode(std::string_view in, std::string& out) {
       out.push_back(in[i]);
       continue;
     }
-    if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1]))
-        || !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
+    if (i + 2 >= in.size() ||
+        !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
       return false;
-    out.push_back(static_cast<char>(std::stoi(std::string{in.substr(i + 1, 2)},
-                                              nullptr, 16)));
+    out.push_back(static_cast<char>(
+        std::stoi(std::string{in.substr(i + 1, 2)}, nullptr, 16)));
     i += 2;
   }
   return true;
@@ -78,8 +79,8 @@ std::optional<database_url> parse_database_url(std::string_view text,
   }
   auto scheme = text.substr(0, scheme_end);
   if (scheme != "mysql" && scheme != "mariadb") {
-    error = "database URL scheme must be mysql:// or mariadb://, not "
-            + std::string{scheme} + "://";
+    error = "database URL scheme must be mysql:// or mariadb://, not " +
+            std::string{scheme} + "://";
     return std::nullopt;
   }
   auto rest = text.substr(scheme_end + 3);
@@ -99,9 +100,9 @@ std::optional<database_url> parse_database_url(std::string_view text,
     auto credentials = rest.substr(0, at);
     rest = rest.substr(at + 1);
     auto colon = credentials.find(':');
-    if (!percent_decode(credentials.substr(0, colon), url.user)
-        || (colon != std::string_view::npos
-            && !percent_decode(credentials.substr(colon + 1), url.password))) {
+    if (!percent_decode(credentials.substr(0, colon), url.user) ||
+        (colon != std::string_view::npos &&
+         !percent_decode(credentials.substr(colon + 1), url.password))) {
       error = "database URL has a bad percent-encoding in user or password";
       return std::nullopt;
     }
@@ -116,13 +117,12 @@ std::optional<database_url> parse_database_url(std::string_view text,
       host = rest.substr(0, colon);
       auto port_text = rest.substr(colon + 1);
       unsigned port = 0;
-      auto [ptr, ec] = std::from_chars(port_text.data(),
-                                       port_text.data() + port_text.size(),
-                                       port);
-      if (ec != std::errc{} || ptr != port_text.data() + port_text.size()
-          || port == 0 || port > 65535) {
-        error = "database URL port must be a number from 1 to 65535, not '"
-                + std::string{port_text} + "'";
+      auto [ptr, ec] = std::from_chars(
+          port_text.data(), port_text.data() + port_text.size(), port);
+      if (ec != std::errc{} || ptr != port_text.data() + port_text.size() ||
+          port == 0 || port > 65535) {
+        error = "database URL port must be a number from 1 to 65535, not '" +
+                std::string{port_text} + "'";
         return std::nullopt;
       }
       url.port = static_cast<std::uint16_t>(port);
@@ -143,8 +143,8 @@ std::optional<database_url> parse_database_url(std::string_view text,
     if (key == "socket") {
       url.socket = value;
     } else {
-      error = "database URL has an unknown parameter '" + std::string{key}
-              + "' (known: socket)";
+      error = "database URL has an unknown parameter '" + std::string{key} +
+              "' (known: socket)";
       return std::nullopt;
     }
   }

@@ -20,8 +20,8 @@ bool valid_name(std::string_view s) {
   if (s.empty())
     return false;
   for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-'
-        && c != '.')
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' &&
+        c != '.')
       return false;
   return true;
 }
@@ -55,8 +55,8 @@ ini_document ini_document::parse(std::string_view text, std::string source) {
     }
     auto eq = line.find('=');
     if (eq == std::string_view::npos)
-      fail("expected 'key = value' or '[section]', got '" + std::string{line}
-           + "'");
+      fail("expected 'key = value' or '[section]', got '" + std::string{line} +
+           "'");
     auto key = trim(line.substr(0, eq));
     if (!valid_name(key))
       fail("bad key name '" + std::string{key} + "'");
@@ -73,14 +73,14 @@ ini_document ini_document::parse(std::string_view text, std::string source) {
         fail("unterminated quoted value for '" + std::string{key} + "'");
       auto after = trim(raw.substr(i + 1));
       if (!after.empty() && after.front() != ';' && after.front() != '#')
-        fail("unexpected text after the quoted value of '" + std::string{key}
-             + "'");
+        fail("unexpected text after the quoted value of '" + std::string{key} +
+             "'");
     } else {
       // An unquoted value ends at a comment that follows whitespace.
       auto cut = raw.size();
       for (std::size_t i = 1; i < raw.size(); ++i)
-        if ((raw[i] == ';' || raw[i] == '#')
-            && std::isspace(static_cast<unsigned char>(raw[i - 1]))) {
+        if ((raw[i] == ';' || raw[i] == '#') &&
+            std::isspace(static_cast<unsigned char>(raw[i - 1]))) {
           cut = i;
           break;
         }
@@ -94,8 +94,8 @@ ini_document ini_document::parse(std::string_view text, std::string source) {
 ini_document ini_document::load(const std::string& path) {
   std::ifstream in(path);
   if (!in)
-    throw config_error("cannot read config file " + path
-                       + ": check the path given with --config");
+    throw config_error("cannot read config file " + path +
+                       ": check the path given with --config");
   std::ostringstream text;
   text << in.rdbuf();
   return parse(text.str(), path);

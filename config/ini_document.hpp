@@ -11,7 +11,7 @@ namespace racecontrol::config {
 /// A configuration mistake, with a message that names where it is
 /// ("racecontrol.ini:12: ...") and what would be accepted.
 class config_error : public std::runtime_error {
-public:
+ public:
   using std::runtime_error::runtime_error;
 };
 

@@ -30,9 +30,8 @@ std::string iso_time(spdlog::log_clock::time_point tp) {
 
 /// Formats a record as text or JSON, then removes secrets from the result.
 class scrubbing_formatter : public spdlog::formatter {
-public:
-  explicit scrubbing_formatter(log_format format) : format_(format) {
-  }
+ public:
+  explicit scrubbing_formatter(log_format format) : format_(format) {}
 
   void format(const spdlog::details::log_msg& msg,
               spdlog::memory_buf_t& dest) override {
@@ -41,13 +40,14 @@ public:
     auto level = spdlog::level::to_string_view(msg.level);
     std::string line;
     if (format_ == log_format::json) {
-      line = "{\"ts\":\"" + iso_time(msg.time) + "\",\"level\":\""
-             + std::string(level.data(), level.size()) + "\",\"logger\":\""
-             + json_escape(name) + "\",\"msg\":\""
-             + json_escape(scrub_secrets(payload)) + "\"}\n";
+      line = "{\"ts\":\"" + iso_time(msg.time) + "\",\"level\":\"" +
+             std::string(level.data(), level.size()) + "\",\"logger\":\"" +
+             json_escape(name) + "\",\"msg\":\"" +
+             json_escape(scrub_secrets(payload)) + "\"}\n";
     } else {
-      line = iso_time(msg.time) + " " + std::string(level.data(), level.size())
-             + " [" + std::string{name} + "] " + scrub_secrets(payload) + "\n";
+      line = iso_time(msg.time) + " " +
+             std::string(level.data(), level.size()) + " [" +
+             std::string{name} + "] " + scrub_secrets(payload) + "\n";
     }
     dest.append(line.data(), line.data() + line.size());
   }
@@ -56,7 +56,7 @@ public:
     return std::make_unique<scrubbing_formatter>(format_);
   }
 
-private:
+ private:
   log_format format_;
 };
 
@@ -64,10 +64,13 @@ private:
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view s) {
   static constexpr std::pair<std::string_view, spdlog::level::level_enum>
-    levels[] = {{"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
-                {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
-                {"error", spdlog::level::err},   {"critical", spdlog::level::critical},
-                {"off", spdlog::level::off}};
+      levels[] = {{"trace", spdlog::level::trace},
+                  {"debug", spdlog::level::debug},
+                  {"info", spdlog::level::info},
+                  {"warn", spdlog::level::warn},
+                  {"error", spdlog::level::err},
+                  {"critical", spdlog::level::critical},
+                  {"off", spdlog::level::off}};
   for (auto& [name, level] : levels)
     if (name == s)
       return level;
@@ -115,8 +118,8 @@ void setup_logging(const log_options& options, const std::string& program) {
     try {
       sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file);
     } catch (const spdlog::spdlog_ex& e) {
-      throw config_error("cannot open log file " + options.file + ": "
-                         + e.what());
+      throw config_error("cannot open log file " + options.file + ": " +
+                         e.what());
     }
   }
   sink->set_formatter(std::make_unique<scrubbing_formatter>(options.format));

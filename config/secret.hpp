@@ -12,23 +12,19 @@ namespace racecontrol::config {
 /// registered with the log scrubber, which replaces it in any log line that
 /// might still contain it.
 class secret {
-public:
+ public:
   secret() = default;
   explicit secret(std::string value);
 
-  const std::string& reveal() const noexcept {
-    return value_;
-  }
+  const std::string& reveal() const noexcept { return value_; }
 
-  bool empty() const noexcept {
-    return value_.empty();
-  }
+  bool empty() const noexcept { return value_.empty(); }
 
   friend bool operator==(const secret& a, const secret& b) {
     return a.value_ == b.value_;
   }
 
-private:
+ private:
   std::string value_;
 };
 

@@ -32,8 +32,8 @@ std::size_t parse_count(const std::string& v, std::size_t min,
   std::size_t n = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc{} || p != v.data() + v.size() || n < min || n > max)
-    reject("must be a whole number from " + std::to_string(min) + " to "
-           + std::to_string(max) + ", got '" + v + "'");
+    reject("must be a whole number from " + std::to_string(min) + " to " +
+           std::to_string(max) + ", got '" + v + "'");
   return n;
 }
 
@@ -52,8 +52,8 @@ std::chrono::milliseconds parse_duration_in(const std::string& v,
   if (!d)
     reject("must be a duration like 500ms, 5s, 10m or 1h, got '" + v + "'");
   if (*d < min || *d > max)
-    reject("must be between " + std::to_string(min.count()) + "ms and "
-           + std::to_string(max.count()) + "ms, got '" + v + "'");
+    reject("must be between " + std::to_string(min.count()) + "ms and " +
+           std::to_string(max.count()) + "ms, got '" + v + "'");
   return *d;
 }
 
@@ -65,89 +65,94 @@ std::string host_name() {
 }
 
 const key_spec keys[] = {
-  {"daemon.node_name", "<host name>",
-   "Name of this node in logs and in a multi-node cluster.",
-   [](settings& s, const std::string& v) {
-     if (v.empty())
-       reject("must not be empty");
-     s.node_name = v;
-   }},
-  {"daemon.worker_threads", "0",
-   "Actor scheduler threads; 0 means one per CPU core.",
-   [](settings& s, const std::string& v) {
-     s.worker_threads = parse_count(v, 0, 256);
-   }},
-  {"daemon.shutdown_timeout", "4s",
-   "How long a clean stop waits for actors before it gives up on them.",
-   [](settings& s, const std::string& v) {
-     s.shutdown_timeout = parse_duration_in(v, 100ms, 60s);
-   }},
-  {"database.url", "mysql://racecontrol@127.0.0.1:3306/racecontrol",
-   "MariaDB to use: mysql://user[:password]@host:port/db or "
-   "mysql://user@localhost/db?socket=/path. Prefer the password in "
-   "RACECONTROL_DATABASE_PASSWORD.",
-   [](settings& s, const std::string& v) {
-     std::string error;
-     auto url = parse_database_url(v, error);
-     if (!url)
-       reject(error);
-     // A password given earlier (environment) stays unless the URL has one.
-     if (url->password.empty())
-       url->password = s.database.password;
-     s.database = *url;
-   }},
-  {"database.pool_size", "8", "Most connections kept open to MariaDB.",
-   [](settings& s, const std::string& v) {
-     s.database_pool_size = parse_count(v, 1, 256);
-   }},
-  {"database.connect_timeout", "5s",
-   "How long to wait for MariaDB to accept a connection.",
-   [](settings& s, const std::string& v) {
-     s.database_connect_timeout = std::chrono::duration_cast<
-       std::chrono::seconds>(parse_duration_in(v, 1s, 300s));
-   }},
-  {"database.production", "false",
-   "Marks a production database: destructive tools (migrate fresh) refuse "
-   "to touch it.",
-   [](settings& s, const std::string& v) {
-     s.database_production = parse_bool(v);
-   }},
-  {"log.level", "info",
-   "trace, debug, info, warn, error, critical or off.",
-   [](settings& s, const std::string& v) {
-     auto level = parse_log_level(v);
-     if (!level)
-       reject("must be one of trace, debug, info, warn, error, critical, off; "
-              "got '"
-              + v + "'");
-     s.log.level = *level;
-   }},
-  {"log.format", "text", "text (one readable line) or json (JSON lines).",
-   [](settings& s, const std::string& v) {
-     if (v == "text")
-       s.log.format = log_format::text;
-     else if (v == "json")
-       s.log.format = log_format::json;
-     else
-       reject("must be text or json, got '" + v + "'");
-   }},
-  {"log.file", "", "Log file; empty writes to standard error.",
-   [](settings& s, const std::string& v) { s.log.file = v; }},
-  {"racetime.url", "http://127.0.0.1:8910",
-   "racetime.gg base URL: https://racetime.gg in production; the default is "
-   "the local racetime-sim.",
-   [](settings& s, const std::string& v) {
-     if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
-       reject("must start with http:// or https://, got '" + v + "'");
-     auto url = v;
-     while (!url.empty() && url.back() == '/')
-       url.pop_back();
-     s.racetime_url = url;
-   }},
-  {"racetime.ca_file", "",
-   "Extra CA certificates (PEM) trusted for racetime.gg besides the system "
-   "store.",
-   [](settings& s, const std::string& v) { s.racetime_ca_file = v; }},
+    {"daemon.node_name", "<host name>",
+     "Name of this node in logs and in a multi-node cluster.",
+     [](settings& s, const std::string& v) {
+       if (v.empty())
+         reject("must not be empty");
+       s.node_name = v;
+     }},
+    {"daemon.worker_threads", "0",
+     "Actor scheduler threads; 0 means one per CPU core.",
+     [](settings& s, const std::string& v) {
+       s.worker_threads = parse_count(v, 0, 256);
+     }},
+    {"daemon.shutdown_timeout", "4s",
+     "How long a clean stop waits for actors before it gives up on them.",
+     [](settings& s, const std::string& v) {
+       s.shutdown_timeout = parse_duration_in(v, 100ms, 60s);
+     }},
+    {"database.url", "mysql://racecontrol@127.0.0.1:3306/racecontrol",
+     "MariaDB to use: mysql://user[:password]@host:port/db or "
+     "mysql://user@localhost/db?socket=/path. Prefer the password in "
+     "RACECONTROL_DATABASE_PASSWORD.",
+     [](settings& s, const std::string& v) {
+       std::string error;
+       auto url = parse_database_url(v, error);
+       if (!url)
+         reject(error);
+       // A password given earlier (environment) stays unless the URL has one.
+       if (url->password.empty())
+         url->password = s.database.password;
+       s.database = *url;
+     }},
+    {"database.pool_size", "8", "Most connections kept open to MariaDB.",
+     [](settings& s, const std::string& v) {
+       s.database_pool_size = parse_count(v, 1, 256);
+     }},
+    {"database.connect_timeout", "5s",
+     "How long to wait for MariaDB to accept a connection.",
+     [](settings& s, const std::string& v) {
+       s.database_connect_timeout =
+           std::chrono::duration_cast<std::chrono::seconds>(
+               parse_duration_in(v, 1s, 300s));
+     }},
+    {"database.production", "false",
+     "Marks a production database: destructive tools (migrate fresh) refuse "
+     "to touch it.",
+     [](settings& s, const std::string& v) {
+       s.database_production = parse_bool(v);
+     }},
+    {"log.level", "info", "trace, debug, info, warn, error, critical or off.",
+     [](settings& s, const std::string& v) {
+       auto level = parse_log_level(v);
+       if (!level)
+         reject(
+             "must be one of trace, debug, info, warn, error, critical, off; "
+             "got '" +
+             v + "'");
+       s.log.level = *level;
+     }},
+    {"log.format", "text", "text (one readable line) or json (JSON lines).",
+     [](settings& s, const std::string& v) {
+       if (v == "text")
+         s.log.format = log_format::text;
+       else if (v == "json")
+         s.log.format = log_format::json;
+       else
+         reject("must be text or json, got '" + v + "'");
+     }},
+    {"log.file", "", "Log file; empty writes to standard error.",
+     [](settings& s, const std::string& v) {
+       s.log.file = v;
+     }},
+    {"racetime.url", "http://127.0.0.1:8910",
+     "racetime.gg base URL: https://racetime.gg in production; the default is "
+     "the local racetime-sim.",
+     [](settings& s, const std::string& v) {
+       if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+         reject("must start with http:// or https://, got '" + v + "'");
+       auto url = v;
+       while (!url.empty() && url.back() == '/')
+         url.pop_back();
+       s.racetime_url = url;
+     }},
+    {"racetime.ca_file", "",
+     "Extra CA certificates (PEM) trusted for racetime.gg besides the system "
+     "store.",
+     [](settings& s, const std::string& v) {
+       s.racetime_ca_file = v;
+     }},
 };
 
 const key_spec* find_key(const std::string& key) {
@@ -159,8 +164,8 @@ const key_spec* find_key(const std::string& key) {
 
 bool valid_category(const std::string& c) {
   return !c.empty() && std::all_of(c.begin(), c.end(), [](char ch) {
-    return std::islower(static_cast<unsigned char>(ch))
-           || std::isdigit(static_cast<unsigned char>(ch)) || ch == '-';
+    return std::islower(static_cast<unsigned char>(ch)) ||
+           std::isdigit(static_cast<unsigned char>(ch)) || ch == '-';
   });
 }
 
@@ -191,8 +196,8 @@ void apply(settings& s, const std::string& key, const std::string& value,
       else if (field == "client_secret")
         bot.client_secret = secret{value};
       else
-        reject("unknown bot key '" + field
-               + "' (known: name, client_id, client_secret)");
+        reject("unknown bot key '" + field +
+               "' (known: name, client_id, client_secret)");
       return;
     }
     const key_spec* spec = find_key(key);
@@ -228,7 +233,7 @@ std::string bot_secret_variable(const std::string& category) {
   for (char c : category)
     out.push_back(c == '-' ? '_'
                            : static_cast<char>(
-                             std::toupper(static_cast<unsigned char>(c))));
+                                 std::toupper(static_cast<unsigned char>(c))));
   return out + "_CLIENT_SECRET";
 }
 
@@ -249,8 +254,8 @@ settings load_settings(const settings_sources& sources) {
     auto doc = ini_document::load(*sources.config_file);
     for (const auto& e : doc.entries) {
       if (e.section.empty())
-        throw config_error(doc.source + ":" + std::to_string(e.line) + ": '"
-                           + e.key + "' must be inside a [section]");
+        throw config_error(doc.source + ":" + std::to_string(e.line) + ": '" +
+                           e.key + "' must be inside a [section]");
       apply(s, e.section + "." + e.key, e.value,
             doc.source + ":" + std::to_string(e.line) + ": ");
     }
@@ -268,14 +273,14 @@ settings load_settings(const settings_sources& sources) {
     if (const char* value = env(variable.c_str()))
       bot.client_secret = secret{value};
     if (bot.client_id.empty())
-      throw config_error("bot." + bot.category
-                         + ": client_id is missing (the OAuth2 client id of "
-                           "the bot on racetime.gg)");
+      throw config_error("bot." + bot.category +
+                         ": client_id is missing (the OAuth2 client id of "
+                         "the bot on racetime.gg)");
     if (bot.client_secret.empty() && sources.require_bot_secrets)
-      throw config_error("bot." + bot.category
-                         + ": no client secret: set " + variable
-                         + " in the environment (or client_secret in the "
-                           "file)");
+      throw config_error("bot." + bot.category + ": no client secret: set " +
+                         variable +
+                         " in the environment (or client_secret in the "
+                         "file)");
   }
   return s;
 }

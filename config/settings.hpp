@@ -77,8 +77,8 @@ std::string summarize(const settings& s);
 std::string bot_secret_variable(const std::string& category);
 
 /// The environment variable that holds the database password.
-inline constexpr const char* database_password_variable
-  = "RACECONTROL_DATABASE_PASSWORD";
+inline constexpr const char* database_password_variable =
+    "RACECONTROL_DATABASE_PASSWORD";
 
 /// Parses "250ms", "5s", "10m", "2h" (a bare number means seconds).
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view);

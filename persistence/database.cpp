@@ -5,9 +5,9 @@
 #include <odb/mysql/connection-factory.hxx>
 #include <odb/mysql/connection.hxx>
 
+#include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
-#include <errmsg.h>
 
 namespace racecontrol::persistence {
 
@@ -43,33 +43,32 @@ namespace {
 /// ODB's pool, but each connection is opened by us so it gets timeouts,
 /// utf8mb4 and a UTC session time zone (DATETIME columns hold UTC).
 class configured_pool : public odb::mysql::connection_pool_factory {
-public:
+ public:
   explicit configured_pool(const database_options& options)
-    : connection_pool_factory(options.max_connections, 0, true),
-      options_(options) {
-  }
+      : connection_pool_factory(options.max_connections, 0, true),
+        options_(options) {}
 
   void database(database_type& db) override {
     db_ = &db;
     connection_pool_factory::database(db);
   }
 
-protected:
+ protected:
   pooled_connection_ptr create() override {
     return pooled_connection_ptr(new pooled_connection(*db_, connect()));
   }
 
-private:
+ private:
   MYSQL* connect() const {
     const auto& url = options_.url;
     MYSQL* handle = mysql_init(nullptr);
     if (handle == nullptr)
       throw database_error(database_error::kind::connection,
                            "cannot allocate a MariaDB client handle");
-    unsigned int connect_timeout = static_cast<unsigned int>(
-      options_.connect_timeout.count());
-    unsigned int io_timeout = static_cast<unsigned int>(
-      options_.io_timeout.count());
+    unsigned int connect_timeout =
+        static_cast<unsigned int>(options_.connect_timeout.count());
+    unsigned int io_timeout =
+        static_cast<unsigned int>(options_.io_timeout.count());
     mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
     if (io_timeout > 0) {
       mysql_options(handle, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
@@ -86,13 +85,13 @@ private:
     // ODB relies on CLIENT_FOUND_ROWS: an UPDATE that changes nothing must
     // still report the row as matched.
     auto* ok = mysql_real_connect(
-      handle, url.socket.empty() ? url.host.c_str() : "localhost",
-      url.user.c_str(), url.password.c_str(), url.database.c_str(), url.port,
-      url.socket.empty() ? nullptr : url.socket.c_str(), CLIENT_FOUND_ROWS);
+        handle, url.socket.empty() ? url.host.c_str() : "localhost",
+        url.user.c_str(), url.password.c_str(), url.database.c_str(), url.port,
+        url.socket.empty() ? nullptr : url.socket.c_str(), CLIENT_FOUND_ROWS);
     if (ok == nullptr) {
       auto code = mysql_errno(handle);
-      std::string message = "cannot connect to MariaDB at " + url.location()
-                            + " as " + url.user + ": " + mysql_error(handle);
+      std::string message = "cannot connect to MariaDB at " + url.location() +
+                            " as " + url.user + ": " + mysql_error(handle);
       mysql_close(handle);
       if (code == ER_BAD_DB_ERROR)
         message += " (create it, or fix the database name in the URL)";
@@ -111,10 +110,10 @@ std::shared_ptr<odb::mysql::database>
 open_database(const database_options& options) {
   const auto& url = options.url;
   std::unique_ptr<odb::mysql::connection_factory> pool(
-    new configured_pool(options));
+      new configured_pool(options));
   auto db = std::make_shared<odb::mysql::database>(
-    url.user, url.password, url.database, url.host, url.port, url.socket,
-    "utf8mb4", 0, std::move(pool));
+      url.user, url.password, url.database, url.host, url.port, url.socket,
+      "utf8mb4", 0, std::move(pool));
   // Fail now, with a clear message, rather than on the first query.
   db->connection();
   return db;

@@ -9,23 +9,20 @@ namespace racecontrol::persistence {
 /// which table or migration, what to do next). ODB reports errors as
 /// exceptions; the persistence actor and the tools turn them into values.
 class database_error : public std::runtime_error {
-public:
+ public:
   enum class kind {
-    connection,  ///< cannot reach or log in to the server
-    constraint,  ///< a unique or foreign key rejected the change
-    conflict,    ///< deadlock or lock wait timeout: retrying may succeed
-    statement,   ///< any other failed statement
+    connection, ///< cannot reach or log in to the server
+    constraint, ///< a unique or foreign key rejected the change
+    conflict,   ///< deadlock or lock wait timeout: retrying may succeed
+    statement,  ///< any other failed statement
   };
 
   database_error(kind k, const std::string& message)
-    : std::runtime_error(message), kind_(k) {
-  }
+      : std::runtime_error(message), kind_(k) {}
 
-  kind what_kind() const noexcept {
-    return kind_;
-  }
+  kind what_kind() const noexcept { return kind_; }
 
-private:
+ private:
   kind kind_;
 };
 

@@ -23,10 +23,9 @@ using column_assignment = std::pair<std::string, sql_param>;
 
 template <class Entity>
 class entity_repository {
-public:
+ public:
   entity_repository(odb::mysql::database& db, std::string table)
-    : db_(db), table_(std::move(table)) {
-  }
+      : db_(db), table_(std::move(table)) {}
 
   /// Inserts the entity, setting its id and both timestamps; returns the id.
   std::int32_t create(Entity& entity);
@@ -36,7 +35,7 @@ public:
   /// Deletes by id; false when there was no such row.
   bool remove(std::int32_t id);
 
-protected:
+ protected:
   /// UPDATE <table> SET ... WHERE id = <id>, in its own transaction.
   /// Returns false when no row has that id.
   bool update_columns(std::int32_t id,

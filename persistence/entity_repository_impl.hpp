@@ -35,20 +35,19 @@ std::optional<Entity> entity_repository<Entity>::find(std::int32_t id) {
 template <class Entity>
 bool entity_repository<Entity>::remove(std::int32_t id) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
-    return sql_execute(conn, "DELETE FROM " + sql_identifier(table_)
-                               + " WHERE id = " + std::to_string(id))
-           > 0;
+    return sql_execute(conn, "DELETE FROM " + sql_identifier(table_) +
+                                 " WHERE id = " + std::to_string(id)) > 0;
   });
 }
 
 template <class Entity>
 bool entity_repository<Entity>::update_columns(
-  std::int32_t id, const std::vector<column_assignment>& columns) {
+    std::int32_t id, const std::vector<column_assignment>& columns) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::string statement = "UPDATE " + sql_identifier(table_) + " SET ";
     for (const auto& [column, value] : columns)
-      statement += sql_identifier(column) + " = " + sql_render(conn, value)
-                   + ", ";
+      statement +=
+          sql_identifier(column) + " = " + sql_render(conn, value) + ", ";
     statement += "updated_at = " + sql_quote(now_us());
     statement += " WHERE id = " + std::to_string(id);
     return sql_execute(conn, statement) > 0;

@@ -10,8 +10,7 @@ namespace racecontrol::persistence {
 template class entity_repository<entities::match_player>;
 
 match_player_repository::match_player_repository(odb::mysql::database& db)
-  : entity_repository(db, "match_players") {
-}
+    : entity_repository(db, "match_players") {}
 
 std::vector<entities::match_player>
 match_player_repository::of_match(std::int32_t match_id) {
@@ -19,7 +18,7 @@ match_player_repository::of_match(std::int32_t match_id) {
   return in_transaction(db_, [&](odb::mysql::connection&) {
     std::vector<entities::match_player> out;
     for (auto& p : db_.query<entities::match_player>(
-           (query::match_id == match_id) + "ORDER BY" + query::id))
+             (query::match_id == match_id) + "ORDER BY" + query::id))
       out.push_back(p);
     return out;
   });
@@ -42,14 +41,13 @@ bool match_player_repository::record_result(std::int32_t match_id,
     }
     auto place = result.finish_place ? std::to_string(*result.finish_place)
                                      : std::string{"NULL"};
-    return sql_execute(conn, "UPDATE match_players SET entrant_status = "
-                               + sql_quote(conn, result.entrant_status)
-                               + ", finish_place = " + place
-                               + ", finish_time = " + time
-                               + ", updated_at = " + sql_quote(now_us())
-                               + " WHERE match_id = " + std::to_string(match_id)
-                               + " AND user_id = " + std::to_string(user_id))
-           > 0;
+    return sql_execute(conn,
+                       "UPDATE match_players SET entrant_status = " +
+                           sql_quote(conn, result.entrant_status) +
+                           ", finish_place = " + place + ", finish_time = " +
+                           time + ", updated_at = " + sql_quote(now_us()) +
+                           " WHERE match_id = " + std::to_string(match_id) +
+                           " AND user_id = " + std::to_string(user_id)) > 0;
   });
 }
 

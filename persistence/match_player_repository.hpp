@@ -18,8 +18,8 @@ struct player_result {
 
 /// Players of matches. One transaction per call.
 class match_player_repository
-  : public entity_repository<entities::match_player> {
-public:
+    : public entity_repository<entities::match_player> {
+ public:
   explicit match_player_repository(odb::mysql::database& db);
 
   std::vector<entities::match_player> of_match(std::int32_t match_id);

@@ -23,19 +23,18 @@ std::vector<entities::match> select(odb::mysql::database& db, const query& q) {
 } // namespace
 
 match_repository::match_repository(odb::mysql::database& db)
-  : entity_repository(db, "matches") {
-}
+    : entity_repository(db, "matches") {}
 
-std::vector<entities::match>
-match_repository::scheduled_between(timestamp from, timestamp to) {
-  return select(db_, (query::scheduled_at >= from && query::scheduled_at < to)
-                       + "ORDER BY" + query::scheduled_at + "," + query::id);
+std::vector<entities::match> match_repository::scheduled_between(timestamp from,
+                                                                 timestamp to) {
+  return select(db_, (query::scheduled_at >= from && query::scheduled_at < to) +
+                         "ORDER BY" + query::scheduled_at + "," + query::id);
 }
 
 std::vector<entities::match>
 match_repository::of_tournament(std::int32_t tournament_id) {
-  return select(db_, (query::tournament_id == tournament_id) + "ORDER BY"
-                       + query::scheduled_at + "," + query::id);
+  return select(db_, (query::tournament_id == tournament_id) + "ORDER BY" +
+                         query::scheduled_at + "," + query::id);
 }
 
 bool match_repository::set_checked_in(std::int32_t match_id, timestamp at) {

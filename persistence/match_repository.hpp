@@ -10,7 +10,7 @@ namespace racecontrol::persistence {
 /// Matches. One transaction per call. The lifecycle setters each write one
 /// column, so two steps never overwrite each other's work.
 class match_repository : public entity_repository<entities::match> {
-public:
+ public:
   explicit match_repository(odb::mysql::database& db);
 
   /// Matches with `from <= scheduled_at < to`, earliest first.

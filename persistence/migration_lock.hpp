@@ -12,14 +12,14 @@ namespace racecontrol::persistence {
 /// runners never interleave their statements. A second runner waits up to
 /// `wait` and then fails with a database_error naming who holds it.
 class migration_lock {
-public:
+ public:
   migration_lock(odb::mysql::database& db, std::chrono::seconds wait);
   ~migration_lock();
 
   migration_lock(const migration_lock&) = delete;
   migration_lock& operator=(const migration_lock&) = delete;
 
-private:
+ private:
   odb::mysql::connection_ptr conn_;
   std::string name_;
 };

@@ -68,21 +68,21 @@ bool split_file_name(const std::string& file, std::string& version,
         return false;
     return true;
   };
-  if (!digits(0, 8) || file.size() < 16 || file[8] != '_' || !digits(9, 6)
-      || file.size() < 17 || file[15] != '_')
+  if (!digits(0, 8) || file.size() < 16 || file[8] != '_' || !digits(9, 6) ||
+      file.size() < 17 || file[15] != '_')
     return false;
   version = file.substr(0, 15);
   static constexpr const char* kinds[] = {".up.sql", ".down.sql",
                                           ".verify.sql"};
   for (const char* suffix : kinds) {
     std::string s{suffix};
-    if (file.size() > 16 + s.size()
-        && file.compare(file.size() - s.size(), s.size(), s) == 0) {
+    if (file.size() > 16 + s.size() &&
+        file.compare(file.size() - s.size(), s.size(), s) == 0) {
       name = file.substr(16, file.size() - 16 - s.size());
       kind = s.substr(1, s.size() - 5);
       return std::all_of(name.begin(), name.end(), [](char c) {
-        return std::islower(static_cast<unsigned char>(c))
-               || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+        return std::islower(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '_';
       });
     }
   }
@@ -92,19 +92,18 @@ bool split_file_name(const std::string& file, std::string& version,
 } // namespace
 
 migration_set migration_set::from_files(
-  const std::vector<std::pair<std::string, std::string>>& files) {
+    const std::vector<std::pair<std::string, std::string>>& files) {
   std::map<std::string, migration> by_version;
   for (const auto& [file, content] : files) {
     std::string version, name, kind;
     if (!split_file_name(file, version, name, kind))
       throw std::runtime_error(
-        "migration file '" + file
-        + "' is not named YYYYMMDD_NNNNNN_name.up.sql or .down.sql");
+          "migration file '" + file +
+          "' is not named YYYYMMDD_NNNNNN_name.up.sql or .down.sql");
     auto& mig = by_version[version];
     if (!mig.name.empty() && mig.name != name)
-      throw std::runtime_error("migrations " + mig.version + "_" + mig.name
-                               + " and " + file + " share version "
-                               + version);
+      throw std::runtime_error("migrations " + mig.version + "_" + mig.name +
+                               " and " + file + " share version " + version);
     mig.version = version;
     mig.name = name;
     if (kind == "up")
@@ -117,12 +116,12 @@ migration_set migration_set::from_files(
   migration_set set;
   for (auto& [version, mig] : by_version) {
     if (mig.up_sql.empty())
-      throw std::runtime_error("migration " + version + "_" + mig.name
-                               + " has no .up.sql");
+      throw std::runtime_error("migration " + version + "_" + mig.name +
+                               " has no .up.sql");
     if (mig.down_sql.empty())
-      throw std::runtime_error("migration " + mig.up_file()
-                               + " has no .down.sql: every migration must be "
-                                 "reversible");
+      throw std::runtime_error("migration " + mig.up_file() +
+                               " has no .down.sql: every migration must be "
+                               "reversible");
     mig.checksum = sha256_hex(mig.up_sql);
     read_directives(mig);
     set.migrations_.push_back(std::move(mig));
@@ -134,14 +133,13 @@ migration_set migration_set::embedded() {
   return from_files(embedded_migration_files());
 }
 
-migration_set
-migration_set::from_directory(const std::filesystem::path& dir) {
+migration_set migration_set::from_directory(const std::filesystem::path& dir) {
   std::vector<std::pair<std::string, std::string>> files;
   std::error_code ec;
   std::filesystem::directory_iterator it(dir, ec);
   if (ec)
-    throw std::runtime_error("cannot read migrations directory "
-                             + dir.string() + ": " + ec.message());
+    throw std::runtime_error("cannot read migrations directory " +
+                             dir.string() + ": " + ec.message());
   for (const auto& entry : it) {
     auto name = entry.path().filename().string();
     if (!entry.is_regular_file() || entry.path().extension() != ".sql")

@@ -35,7 +35,7 @@ struct migration {
 
 /// The ordered migrations of the project.
 class migration_set {
-public:
+ public:
   /// The migrations compiled into this binary from migrations/.
   static migration_set embedded();
 
@@ -47,13 +47,11 @@ public:
   static migration_set
   from_files(const std::vector<std::pair<std::string, std::string>>& files);
 
-  const std::vector<migration>& all() const noexcept {
-    return migrations_;
-  }
+  const std::vector<migration>& all() const noexcept { return migrations_; }
 
   const migration* find(std::string_view version) const;
 
-private:
+ private:
   std::vector<migration> migrations_;
 };
 

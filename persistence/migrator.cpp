@@ -36,8 +36,8 @@ timestamp parse_datetime(const std::string& text) {
 
 std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::steady_clock::now() - since)
-    .count();
+             std::chrono::steady_clock::now() - since)
+      .count();
 }
 
 std::string shadow_name(const std::string& live) {
@@ -66,8 +66,7 @@ const char* to_string(migration_state::state s) {
 }
 
 migrator::migrator(odb::mysql::database& db, const migration_set& set)
-  : db_(db), set_(set) {
-}
+    : db_(db), set_(set) {}
 
 void migrator::ensure_tracking_table() {
   auto conn = db_.connection();
@@ -123,8 +122,8 @@ std::vector<migration_state> migrator::states() {
   }
   for (const auto& a : rows)
     if (set_.find(a.version) == nullptr)
-      out.push_back({a.version, a.name, migration_state::state::unknown,
-                     a.checksum, a});
+      out.push_back(
+          {a.version, a.name, migration_state::state::unknown, a.checksum, a});
   std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
     return x.version < y.version;
   });
@@ -136,18 +135,18 @@ void migrator::check_applied_match_files() {
     const migration* m = set_.find(a.version);
     if (m == nullptr)
       throw database_error(
-        database_error::kind::statement,
-        "the database has migration " + a.version + "_" + a.name
-          + " applied, which this build does not know: it was written by a "
-            "newer racecontrol, or its file was removed");
+          database_error::kind::statement,
+          "the database has migration " + a.version + "_" + a.name +
+              " applied, which this build does not know: it was written by a "
+              "newer racecontrol, or its file was removed");
     if (m->checksum != a.checksum)
       throw database_error(
-        database_error::kind::statement,
-        "migration " + m->up_file()
-          + " was edited after it was applied (recorded checksum "
-          + a.checksum.substr(0, 12) + "…, file now "
-          + m->checksum.substr(0, 12)
-          + "…): restore the file and put the change in a new migration");
+          database_error::kind::statement,
+          "migration " + m->up_file() +
+              " was edited after it was applied (recorded checksum " +
+              a.checksum.substr(0, 12) + "…, file now " +
+              m->checksum.substr(0, 12) +
+              "…): restore the file and put the change in a new migration");
   }
 }
 
@@ -159,11 +158,11 @@ void migrator::run_script(odb::mysql::connection& conn, const std::string& sql,
     try {
       sql_execute(conn, st.text);
     } catch (const database_error& e) {
-      throw migration_failure(
-        e.what_kind(),
-        "migration " + file + " failed at statement " + std::to_string(i + 1)
-          + " (line " + std::to_string(st.line) + "): " + e.what(),
-        file, i + 1, st.text);
+      throw migration_failure(e.what_kind(),
+                              "migration " + file + " failed at statement " +
+                                  std::to_string(i + 1) + " (line " +
+                                  std::to_string(st.line) + "): " + e.what(),
+                              file, i + 1, st.text);
     }
   }
 }
@@ -175,23 +174,22 @@ migrator::run_verification(odb::mysql::connection& conn, const migration& m) {
   for (std::size_t i = 0; i < queries.size(); ++i) {
     auto value = sql_scalar(conn, queries[i].text);
     if (!value || *value != "0")
-      problems.push_back("migration " + m.version + "_" + m.name
-                         + ".verify.sql query " + std::to_string(i + 1)
-                         + " (line " + std::to_string(queries[i].line)
-                         + ") returned " + value.value_or("NULL")
-                         + ", expected 0");
+      problems.push_back(
+          "migration " + m.version + "_" + m.name + ".verify.sql query " +
+          std::to_string(i + 1) + " (line " + std::to_string(queries[i].line) +
+          ") returned " + value.value_or("NULL") + ", expected 0");
   }
   return problems;
 }
 
 void migrator::record(const migration& m, std::int64_t execution_ms) {
   auto conn = db_.connection();
-  sql_execute(*conn,
-              "INSERT INTO schema_migrations (version, name, checksum, "
-              "execution_ms) VALUES ("
-                + sql_quote(*conn, m.version) + ", " + sql_quote(*conn, m.name)
-                + ", " + sql_quote(*conn, m.checksum) + ", "
-                + std::to_string(execution_ms) + ")");
+  sql_execute(*conn, "INSERT INTO schema_migrations (version, name, checksum, "
+                     "execution_ms) VALUES (" +
+                         sql_quote(*conn, m.version) + ", " +
+                         sql_quote(*conn, m.name) + ", " +
+                         sql_quote(*conn, m.checksum) + ", " +
+                         std::to_string(execution_ms) + ")");
 }
 
 std::vector<const migration*>
@@ -199,8 +197,8 @@ migrator::up(const std::optional<std::string>& to, bool include_manual,
              const progress_callback& before_each) {
   if (to && set_.find(*to) == nullptr)
     throw database_error(database_error::kind::statement,
-                         "no migration has version " + *to
-                           + " (racecontrol-migrate status lists them)");
+                         "no migration has version " + *to +
+                             " (racecontrol-migrate status lists them)");
   check_applied_match_files();
   std::vector<const migration*> done;
   for (const migration* m : pending(include_manual)) {
@@ -213,11 +211,10 @@ migrator::up(const std::optional<std::string>& to, bool include_manual,
     run_script(*conn, m->up_sql, m->up_file());
     auto problems = run_verification(*conn, *m);
     if (!problems.empty())
-      throw migration_failure(database_error::kind::statement,
-                              problems.front()
-                                + "; the migration is not recorded as applied",
-                              m->version + "_" + m->name + ".verify.sql", 0,
-                              "");
+      throw migration_failure(
+          database_error::kind::statement,
+          problems.front() + "; the migration is not recorded as applied",
+          m->version + "_" + m->name + ".verify.sql", 0, "");
     record(*m, elapsed_ms(start));
     done.push_back(m);
   }
@@ -234,8 +231,8 @@ migrator::down(int steps, const progress_callback& before_each) {
   // later than a higher version is reverted first.
   auto rows = applied();
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-    return a.applied_at < b.applied_at
-           || (a.applied_at == b.applied_at && a.version < b.version);
+    return a.applied_at < b.applied_at ||
+           (a.applied_at == b.applied_at && a.version < b.version);
   });
   std::vector<const migration*> done;
   for (auto it = rows.rbegin(); it != rows.rend() && steps > 0; ++it, --steps) {
@@ -244,8 +241,8 @@ migrator::down(int steps, const progress_callback& before_each) {
       before_each(*m);
     auto conn = db_.connection();
     run_script(*conn, m->down_sql, m->down_file());
-    sql_execute(*conn, "DELETE FROM schema_migrations WHERE version = "
-                         + sql_quote(*conn, m->version));
+    sql_execute(*conn, "DELETE FROM schema_migrations WHERE version = " +
+                           sql_quote(*conn, m->version));
     done.push_back(m);
   }
   return done;
@@ -263,8 +260,8 @@ migrator::fresh(const progress_callback& before_each) {
     for (const auto& row : objects) {
       bool view = row[1].value_or("") == "VIEW";
       sql_execute(*conn, std::string{view ? "DROP VIEW IF EXISTS "
-                                          : "DROP TABLE IF EXISTS "}
-                           + sql_identifier(row[0].value_or("")));
+                                          : "DROP TABLE IF EXISTS "} +
+                             sql_identifier(row[0].value_or("")));
     }
     sql_execute(*conn, "SET FOREIGN_KEY_CHECKS = 1");
   }
@@ -276,11 +273,11 @@ std::vector<std::string> migrator::verify() {
   auto states_now = states();
   for (const auto& st : states_now) {
     if (st.what == migration_state::state::edited)
-      problems.push_back("migration " + st.version + "_" + st.name
-                         + ".up.sql was edited after it was applied");
+      problems.push_back("migration " + st.version + "_" + st.name +
+                         ".up.sql was edited after it was applied");
     if (st.what == migration_state::state::unknown)
-      problems.push_back("migration " + st.version + "_" + st.name
-                         + " is applied but this build has no file for it");
+      problems.push_back("migration " + st.version + "_" + st.name +
+                         " is applied but this build has no file for it");
   }
   std::string live = db_.db();
   std::string shadow = shadow_name(live);
@@ -292,10 +289,10 @@ std::vector<std::string> migrator::verify() {
                                   "default_collation_name FROM "
                                   "information_schema.schemata WHERE "
                                   "schema_name = DATABASE()");
-  sql_execute(*conn, "CREATE DATABASE " + sql_identifier(shadow)
-                       + " CHARACTER SET " + charset.at(0)[0].value_or("utf8mb4")
-                       + " COLLATE "
-                       + charset.at(0)[1].value_or("utf8mb4_unicode_ci"));
+  sql_execute(*conn, "CREATE DATABASE " + sql_identifier(shadow) +
+                         " CHARACTER SET " +
+                         charset.at(0)[0].value_or("utf8mb4") + " COLLATE " +
+                         charset.at(0)[1].value_or("utf8mb4_unicode_ci"));
   try {
     sql_execute(*conn, "USE " + sql_identifier(shadow));
     sql_execute(*conn, tracking_table_ddl);
@@ -320,7 +317,8 @@ std::vector<std::string> migrator::verify() {
       for (const auto& v : set_.find(st.version)->retires_verify)
         retired.insert(v);
   for (const auto& st : states_now)
-    if (st.what == migration_state::state::applied && !retired.count(st.version))
+    if (st.what == migration_state::state::applied &&
+        !retired.count(st.version))
       for (auto& p : run_verification(*conn, *set_.find(st.version)))
         problems.push_back(std::move(p));
   return problems;

@@ -27,14 +27,11 @@ struct applied_migration {
 /// statements before `statement_index` took effect; the migration is not
 /// recorded as applied, and migrations are written to be re-run.
 class migration_failure : public database_error {
-public:
+ public:
   migration_failure(kind k, const std::string& message, std::string file,
                     std::size_t statement_index, std::string statement)
-    : database_error(k, message),
-      file(std::move(file)),
-      statement_index(statement_index),
-      statement(std::move(statement)) {
-  }
+      : database_error(k, message), file(std::move(file)),
+        statement_index(statement_index), statement(std::move(statement)) {}
 
   std::string file;
   std::size_t statement_index; ///< 1-based
@@ -62,7 +59,7 @@ const char* to_string(migration_state::state s);
 /// Applies, reverts, tracks and verifies the migrations of a set on one
 /// database. Callers that change the schema should hold a migration_lock.
 class migrator {
-public:
+ public:
   migrator(odb::mysql::database& db, const migration_set& set);
 
   using progress_callback = std::function<void(const migration&)>;
@@ -95,7 +92,8 @@ public:
                                      const progress_callback& before_each = {});
 
   /// Drops every table and view of the database, then applies `up()`.
-  std::vector<const migration*> fresh(const progress_callback& before_each = {});
+  std::vector<const migration*>
+  fresh(const progress_callback& before_each = {});
 
   /// Checks that the live schema is what the applied migrations produce:
   /// builds a shadow database from the same migrations and compares both
@@ -103,15 +101,11 @@ public:
   /// checks checksums. Returns the problems found, empty when all is well.
   std::vector<std::string> verify();
 
-  odb::mysql::database& database() noexcept {
-    return db_;
-  }
+  odb::mysql::database& database() noexcept { return db_; }
 
-  const migration_set& migrations() const noexcept {
-    return set_;
-  }
+  const migration_set& migrations() const noexcept { return set_; }
 
-private:
+ private:
   void run_script(odb::mysql::connection& conn, const std::string& sql,
                   const std::string& file);
   /// The problems the verification queries of `m` report (each must be 0).

@@ -8,8 +8,7 @@ namespace racecontrol::persistence {
 template class entity_repository<entities::organization>;
 
 organization_repository::organization_repository(odb::mysql::database& db)
-  : entity_repository(db, "organizations") {
-}
+    : entity_repository(db, "organizations") {}
 
 std::optional<entities::organization>
 organization_repository::find_by_name(const std::string& name) {

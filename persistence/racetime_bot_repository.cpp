@@ -24,8 +24,7 @@ const char* to_string(entities::bot_status status) {
 }
 
 racetime_bot_repository::racetime_bot_repository(odb::mysql::database& db)
-  : entity_repository(db, "racetime_bots") {
-}
+    : entity_repository(db, "racetime_bots") {}
 
 std::optional<entities::racetime_bot>
 racetime_bot_repository::find_by_category(const std::string& category) {
@@ -44,19 +43,19 @@ std::vector<entities::racetime_bot> racetime_bot_repository::active() {
   return in_transaction(db_, [&](odb::mysql::connection&) {
     std::vector<entities::racetime_bot> out;
     for (auto& bot : db_.query<entities::racetime_bot>(
-           (query::is_active == true) + "ORDER BY" + query::id))
+             (query::is_active == true) + "ORDER BY" + query::id))
       out.push_back(bot);
     return out;
   });
 }
 
 bool racetime_bot_repository::set_status(
-  std::int32_t bot_id, entities::bot_status status,
-  const std::optional<std::string>& message,
-  const std::optional<timestamp>& connected_at) {
+    std::int32_t bot_id, entities::bot_status status,
+    const std::optional<std::string>& message,
+    const std::optional<timestamp>& connected_at) {
   std::vector<column_assignment> columns{
-    {"status", std::string{to_string(status)}},
-    {"status_message", sql_nullable(message)}};
+      {"status", std::string{to_string(status)}},
+      {"status_message", sql_nullable(message)}};
   if (connected_at)
     columns.emplace_back("last_connected_at", *connected_at);
   return update_columns(bot_id, columns);

@@ -11,8 +11,8 @@ namespace racecontrol::persistence {
 
 /// racetime.gg category bots. One transaction per call.
 class racetime_bot_repository
-  : public entity_repository<entities::racetime_bot> {
-public:
+    : public entity_repository<entities::racetime_bot> {
+ public:
   explicit racetime_bot_repository(odb::mysql::database& db);
 
   std::optional<entities::racetime_bot>

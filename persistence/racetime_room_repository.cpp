@@ -25,8 +25,7 @@ std::optional<entities::racetime_room> select_one(odb::mysql::database& db,
 } // namespace
 
 racetime_room_repository::racetime_room_repository(odb::mysql::database& db)
-  : entity_repository(db, "racetime_rooms") {
-}
+    : entity_repository(db, "racetime_rooms") {}
 
 std::optional<entities::racetime_room>
 racetime_room_repository::find_by_slug(const std::string& slug) {
@@ -41,9 +40,9 @@ racetime_room_repository::find_by_match(std::int32_t match_id) {
 std::vector<entities::racetime_room> racetime_room_repository::unfinished() {
   return in_transaction(db_, [&](odb::mysql::connection&) {
     std::vector<entities::racetime_room> out;
-    auto q = (query::status.is_null()
-              || (query::status != "finished" && query::status != "cancelled"))
-             + "ORDER BY" + query::id;
+    auto q = (query::status.is_null() ||
+              (query::status != "finished" && query::status != "cancelled")) +
+             "ORDER BY" + query::id;
     for (auto& room : db_.query<entities::racetime_room>(q))
       out.push_back(room);
     return out;

@@ -13,8 +13,8 @@ namespace racecontrol::persistence {
 /// The database allows one room per match: creating a second one throws
 /// database_error of kind constraint.
 class racetime_room_repository
-  : public entity_repository<entities::racetime_room> {
-public:
+    : public entity_repository<entities::racetime_room> {
+ public:
   explicit racetime_room_repository(odb::mysql::database& db);
 
   std::optional<entities::racetime_room> find_by_slug(const std::string& slug);

@@ -22,9 +22,9 @@ void read_tables(odb::mysql::connection& conn, const std::string& schema,
   for (auto& row : sql_query(conn, "SELECT table_name, engine, "
                                    "table_collation FROM "
                                    "information_schema.tables WHERE "
-                                   "table_schema = "
-                                     + sql_quote(conn, schema)
-                                     + " AND table_type = 'BASE TABLE'")) {
+                                   "table_schema = " +
+                                       sql_quote(conn, schema) +
+                                       " AND table_type = 'BASE TABLE'")) {
     auto& t = out.tables[text(row[0])];
     t.engine = text(row[1]);
     t.collation = text(row[2]);
@@ -34,11 +34,11 @@ void read_tables(odb::mysql::connection& conn, const std::string& schema,
 void read_columns(odb::mysql::connection& conn, const std::string& schema,
                   schema_snapshot& out) {
   for (auto& row : sql_query(
-         conn, "SELECT table_name, column_name, column_type, is_nullable, "
-               "column_default, extra, collation_name, column_comment FROM "
-               "information_schema.columns WHERE table_schema = "
-                 + sql_quote(conn, schema)
-                 + " ORDER BY table_name, ordinal_position")) {
+           conn, "SELECT table_name, column_name, column_type, is_nullable, "
+                 "column_default, extra, collation_name, column_comment FROM "
+                 "information_schema.columns WHERE table_schema = " +
+                     sql_quote(conn, schema) +
+                     " ORDER BY table_name, ordinal_position")) {
     auto it = out.tables.find(text(row[0]));
     if (it == out.tables.end())
       continue; // a view
@@ -60,9 +60,9 @@ void read_indexes(odb::mysql::connection& conn, const std::string& schema,
   for (auto& row : sql_query(conn, "SELECT table_name, index_name, "
                                    "non_unique, column_name FROM "
                                    "information_schema.statistics WHERE "
-                                   "table_schema = "
-                                     + sql_quote(conn, schema)
-                                     + " ORDER BY table_name, index_name, "
+                                   "table_schema = " +
+                                       sql_quote(conn, schema) +
+                                       " ORDER BY table_name, index_name, "
                                        "seq_in_index")) {
     auto it = out.tables.find(text(row[0]));
     if (it == out.tables.end())
@@ -76,17 +76,17 @@ void read_indexes(odb::mysql::connection& conn, const std::string& schema,
 void read_foreign_keys(odb::mysql::connection& conn, const std::string& schema,
                        schema_snapshot& out) {
   for (auto& row : sql_query(
-         conn, "SELECT k.table_name, k.constraint_name, k.column_name, "
-               "k.referenced_table_name, k.referenced_column_name, "
-               "r.update_rule, r.delete_rule FROM "
-               "information_schema.key_column_usage k JOIN "
-               "information_schema.referential_constraints r ON "
-               "r.constraint_schema = k.constraint_schema AND "
-               "r.constraint_name = k.constraint_name AND r.table_name = "
-               "k.table_name WHERE k.table_schema = "
-                 + sql_quote(conn, schema)
-                 + " AND k.referenced_table_name IS NOT NULL ORDER BY "
-                   "k.table_name, k.constraint_name, k.ordinal_position")) {
+           conn, "SELECT k.table_name, k.constraint_name, k.column_name, "
+                 "k.referenced_table_name, k.referenced_column_name, "
+                 "r.update_rule, r.delete_rule FROM "
+                 "information_schema.key_column_usage k JOIN "
+                 "information_schema.referential_constraints r ON "
+                 "r.constraint_schema = k.constraint_schema AND "
+                 "r.constraint_name = k.constraint_name AND r.table_name = "
+                 "k.table_name WHERE k.table_schema = " +
+                     sql_quote(conn, schema) +
+                     " AND k.referenced_table_name IS NOT NULL ORDER BY "
+                     "k.table_name, k.constraint_name, k.ordinal_position")) {
     auto it = out.tables.find(text(row[0]));
     if (it == out.tables.end())
       continue;
@@ -100,14 +100,14 @@ void read_foreign_keys(odb::mysql::connection& conn, const std::string& schema,
 }
 
 std::string describe(const foreign_key_shape& fk) {
-  return "(" + join(fk.columns) + ") -> " + fk.referenced_table + "("
-         + join(fk.referenced_columns) + ") ON DELETE " + fk.on_delete
-         + " ON UPDATE " + fk.on_update;
+  return "(" + join(fk.columns) + ") -> " + fk.referenced_table + "(" +
+         join(fk.referenced_columns) + ") ON DELETE " + fk.on_delete +
+         " ON UPDATE " + fk.on_update;
 }
 
 std::string describe(const index_shape& index) {
-  return std::string{index.unique ? "unique " : ""} + "(" + join(index.columns)
-         + ")";
+  return std::string{index.unique ? "unique " : ""} + "(" +
+         join(index.columns) + ")";
 }
 
 void diff_columns(const std::string& table, const table_shape& want,
@@ -115,8 +115,8 @@ void diff_columns(const std::string& table, const table_shape& want,
   for (const auto& name : want.column_order) {
     auto it = have.columns.find(name);
     if (it == have.columns.end()) {
-      out.push_back(table + "." + name + ": column is missing (expected "
-                    + want.columns.at(name).type + ")");
+      out.push_back(table + "." + name + ": column is missing (expected " +
+                    want.columns.at(name).type + ")");
       continue;
     }
     const auto& w = want.columns.at(name);
@@ -124,8 +124,8 @@ void diff_columns(const std::string& table, const table_shape& want,
     auto field = [&](const char* what, const std::string& hv,
                      const std::string& wv) {
       if (hv != wv)
-        out.push_back(table + "." + name + ": " + what + " is '" + hv
-                      + "', expected '" + wv + "'");
+        out.push_back(table + "." + name + ": " + what + " is '" + hv +
+                      "', expected '" + wv + "'");
     };
     field("type", h.type, w.type);
     field("nullability", h.nullable ? "NULL" : "NOT NULL",
@@ -137,8 +137,8 @@ void diff_columns(const std::string& table, const table_shape& want,
   }
   for (const auto& name : have.column_order)
     if (want.columns.count(name) == 0)
-      out.push_back(table + "." + name + ": column is not in the migrations ("
-                    + have.columns.at(name).type + ")");
+      out.push_back(table + "." + name + ": column is not in the migrations (" +
+                    have.columns.at(name).type + ")");
 }
 
 template <class Shape>
@@ -149,16 +149,16 @@ void diff_named(const std::string& table, const char* kind,
   for (const auto& [name, w] : want) {
     auto it = have.find(name);
     if (it == have.end())
-      out.push_back(table + ": " + kind + " " + name + " " + describe(w)
-                    + " is missing");
+      out.push_back(table + ": " + kind + " " + name + " " + describe(w) +
+                    " is missing");
     else if (describe(it->second) != describe(w))
-      out.push_back(table + ": " + kind + " " + name + " is "
-                    + describe(it->second) + ", expected " + describe(w));
+      out.push_back(table + ": " + kind + " " + name + " is " +
+                    describe(it->second) + ", expected " + describe(w));
   }
   for (const auto& [name, h] : have)
     if (want.count(name) == 0)
-      out.push_back(table + ": " + kind + " " + name + " " + describe(h)
-                    + " is not in the migrations");
+      out.push_back(table + ": " + kind + " " + name + " " + describe(h) +
+                    " is not in the migrations");
 }
 
 } // namespace
@@ -184,11 +184,11 @@ std::vector<std::string> diff_schemas(const schema_snapshot& expected,
     }
     const auto& have = it->second;
     if (have.engine != want.engine)
-      out.push_back(name + ": engine is " + have.engine + ", expected "
-                    + want.engine);
+      out.push_back(name + ": engine is " + have.engine + ", expected " +
+                    want.engine);
     if (have.collation != want.collation)
-      out.push_back(name + ": collation is " + have.collation + ", expected "
-                    + want.collation);
+      out.push_back(name + ": collation is " + have.collation + ", expected " +
+                    want.collation);
     diff_columns(name, want, have, out);
     diff_named(name, "index", want.indexes, have.indexes, out);
     diff_named(name, "foreign key", want.foreign_keys, have.foreign_keys, out);

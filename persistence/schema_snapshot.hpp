@@ -13,10 +13,10 @@
 namespace racecontrol::persistence {
 
 struct column_shape {
-  std::string type;     ///< "varchar(255)", "datetime(6)", "enum('a','b')"
+  std::string type; ///< "varchar(255)", "datetime(6)", "enum('a','b')"
   bool nullable = false;
   std::string default_value; ///< as information_schema prints it; "" = none
-  std::string extra;    ///< "auto_increment", "on update current_timestamp(6)"
+  std::string extra; ///< "auto_increment", "on update current_timestamp(6)"
   std::string collation;
   std::string comment;
 };

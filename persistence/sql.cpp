@@ -16,11 +16,11 @@ namespace {
 [[noreturn]] void fail(MYSQL* handle, const std::string& statement) {
   constexpr size_t max_shown = 300;
   std::string shown = statement.size() > max_shown
-                        ? statement.substr(0, max_shown) + "…"
-                        : statement;
+                          ? statement.substr(0, max_shown) + "…"
+                          : statement;
   throw database_error(classify_mysql_error(mysql_errno(handle)),
-                       std::string{mysql_error(handle)} + " [in: " + shown
-                         + "]");
+                       std::string{mysql_error(handle)} + " [in: " + shown +
+                           "]");
 }
 
 } // namespace
@@ -48,24 +48,14 @@ std::string sql_quote(timestamp value) {
 std::string sql_render(odb::mysql::connection& conn, const sql_param& value) {
   struct visitor {
     odb::mysql::connection& conn;
-    std::string operator()(std::nullptr_t) const {
-      return "NULL";
-    }
-    std::string operator()(bool b) const {
-      return b ? "1" : "0";
-    }
-    std::string operator()(std::int64_t i) const {
-      return std::to_string(i);
-    }
-    std::string operator()(std::uint64_t u) const {
-      return std::to_string(u);
-    }
+    std::string operator()(std::nullptr_t) const { return "NULL"; }
+    std::string operator()(bool b) const { return b ? "1" : "0"; }
+    std::string operator()(std::int64_t i) const { return std::to_string(i); }
+    std::string operator()(std::uint64_t u) const { return std::to_string(u); }
     std::string operator()(const std::string& s) const {
       return sql_quote(conn, s);
     }
-    std::string operator()(timestamp t) const {
-      return sql_quote(t);
-    }
+    std::string operator()(timestamp t) const { return sql_quote(t); }
   };
   return std::visit(visitor{conn}, value);
 }
@@ -86,8 +76,7 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
   conn.clear();
   MYSQL* handle = conn.handle();
   if (mysql_real_query(handle, statement.data(),
-                       static_cast<unsigned long>(statement.size()))
-      != 0)
+                       static_cast<unsigned long>(statement.size())) != 0)
     fail(handle, statement);
   // A statement may still produce a result (e.g. SELECT in a script).
   if (MYSQL_RES* res = mysql_store_result(handle))
@@ -102,8 +91,7 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
   conn.clear();
   MYSQL* handle = conn.handle();
   if (mysql_real_query(handle, query.data(),
-                       static_cast<unsigned long>(query.size()))
-      != 0)
+                       static_cast<unsigned long>(query.size())) != 0)
     fail(handle, query);
   MYSQL_RES* res = mysql_store_result(handle);
   if (res == nullptr) {
@@ -152,8 +140,7 @@ int infile_read(void* ptr, char* buf, unsigned int len) {
   return static_cast<int>(n);
 }
 
-void infile_end(void*) {
-}
+void infile_end(void*) {}
 
 int infile_error(void*, char* buf, unsigned int len) {
   std::snprintf(buf, len, "in-memory LOAD DATA source failed");
@@ -200,11 +187,11 @@ std::uint64_t sql_load_data(odb::mysql::connection& conn,
   mysql_set_local_infile_handler(conn.handle(), infile_init, infile_read,
                                  infile_end, infile_error, &src);
   std::string statement = "LOAD DATA LOCAL INFILE 'racecontrol-batch' INTO "
-                          "TABLE "
-                          + sql_identifier(table)
-                          + " CHARACTER SET utf8mb4 FIELDS TERMINATED BY "
-                            "'\\t' ESCAPED BY '\\\\' LINES TERMINATED BY "
-                            "'\\n' (";
+                          "TABLE " +
+                          sql_identifier(table) +
+                          " CHARACTER SET utf8mb4 FIELDS TERMINATED BY "
+                          "'\\t' ESCAPED BY '\\\\' LINES TERMINATED BY "
+                          "'\\n' (";
   for (std::size_t i = 0; i < columns.size(); ++i)
     statement += (i ? ", " : "") + sql_identifier(columns[i]);
   statement += ")";
@@ -225,8 +212,9 @@ std::uint64_t sql_load_data(odb::mysql::connection& conn,
   for (const auto& w : sql_query(conn, "SHOW WARNINGS LIMIT 3"))
     detail += "; " + w[2].value_or("");
   throw database_error(database_error::kind::statement,
-                       "LOAD DATA into " + table + " stored " + std::to_string(n)
-                         + " of " + std::to_string(rows) + " rows" + detail);
+                       "LOAD DATA into " + table + " stored " +
+                           std::to_string(n) + " of " + std::to_string(rows) +
+                           " rows" + detail);
 }
 
 sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query) {

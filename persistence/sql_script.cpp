@@ -76,13 +76,13 @@ std::vector<sql_statement> split_sql_script(std::string_view script) {
             break;
         }
       }
-    } else if (c == '#' || (c == '-' && i + 1 < script.size()
-                            && script[i + 1] == '-')) {
+    } else if (c == '#' ||
+               (c == '-' && i + 1 < script.size() && script[i + 1] == '-')) {
       while (i + 1 < script.size() && script[i + 1] != '\n')
         ++i;
     } else if (c == '/' && i + 1 < script.size() && script[i + 1] == '*') {
-      for (i += 2; i + 1 < script.size()
-                   && !(script[i] == '*' && script[i + 1] == '/');
+      for (i += 2;
+           i + 1 < script.size() && !(script[i] == '*' && script[i + 1] == '/');
            ++i)
         if (script[i] == '\n')
           ++line;

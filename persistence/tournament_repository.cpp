@@ -24,13 +24,12 @@ std::vector<entities::tournament> select(odb::mysql::database& db,
 } // namespace
 
 tournament_repository::tournament_repository(odb::mysql::database& db)
-  : entity_repository(db, "tournaments") {
-}
+    : entity_repository(db, "tournaments") {}
 
 std::vector<entities::tournament>
 tournament_repository::with_auto_create_rooms() {
-  return select(db_, query::is_active == true
-                       && query::racetime_auto_create_rooms == true);
+  return select(db_, query::is_active == true &&
+                         query::racetime_auto_create_rooms == true);
 }
 
 std::vector<entities::tournament>

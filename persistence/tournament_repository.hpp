@@ -9,7 +9,7 @@ namespace racecontrol::persistence {
 
 /// Tournaments. One transaction per call.
 class tournament_repository : public entity_repository<entities::tournament> {
-public:
+ public:
   explicit tournament_repository(odb::mysql::database& db);
 
   /// Active tournaments with automatic room creation on, by id.

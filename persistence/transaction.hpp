@@ -23,7 +23,7 @@ namespace racecontrol::persistence {
 /// have effects outside the database.
 template <class F>
 auto in_transaction(odb::mysql::database& db, F&& f)
-  -> decltype(f(std::declval<odb::mysql::connection&>())) {
+    -> decltype(f(std::declval<odb::mysql::connection&>())) {
   using result_type = decltype(f(std::declval<odb::mysql::connection&>()));
   constexpr int max_attempts = 3;
   for (int attempt = 1;; ++attempt) {
@@ -42,9 +42,9 @@ auto in_transaction(odb::mysql::database& db, F&& f)
     } catch (const odb::recoverable& e) {
       if (attempt == max_attempts)
         throw database_error(database_error::kind::conflict,
-                             std::string{"database busy after "}
-                               + std::to_string(max_attempts)
-                               + " attempts: " + e.what());
+                             std::string{"database busy after "} +
+                                 std::to_string(max_attempts) +
+                                 " attempts: " + e.what());
     } catch (const odb::mysql::database_exception& e) {
       throw database_error(classify_mysql_error(e.error()), e.message());
     } catch (const odb::exception& e) {

@@ -24,8 +24,7 @@ std::optional<entities::user> query_one(odb::mysql::database& db,
 } // namespace
 
 user_repository::user_repository(odb::mysql::database& db)
-  : entity_repository(db, "users") {
-}
+    : entity_repository(db, "users") {}
 
 std::optional<entities::user>
 user_repository::find_by_discord_id(std::uint64_t discord_id) {
@@ -42,11 +41,11 @@ user_repository::find_by_racetime_id(const std::string& id) {
 bool user_repository::link_racetime(std::int32_t user_id,
                                     const racetime_link& link) {
   return update_columns(
-    user_id, {{"racetime_id", link.racetime_id},
-              {"racetime_name", link.racetime_name},
-              {"racetime_access_token", link.access_token},
-              {"racetime_refresh_token", sql_nullable(link.refresh_token)},
-              {"racetime_token_expires_at", sql_nullable(link.expires_at)}});
+      user_id, {{"racetime_id", link.racetime_id},
+                {"racetime_name", link.racetime_name},
+                {"racetime_access_token", link.access_token},
+                {"racetime_refresh_token", sql_nullable(link.refresh_token)},
+                {"racetime_token_expires_at", sql_nullable(link.expires_at)}});
 }
 
 bool user_repository::unlink_racetime(std::int32_t user_id) {

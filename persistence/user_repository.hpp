@@ -20,7 +20,7 @@ struct racetime_link {
 
 /// Users. One transaction per call.
 class user_repository : public entity_repository<entities::user> {
-public:
+ public:
   explicit user_repository(odb::mysql::database& db);
 
   std::optional<entities::user> find_by_discord_id(std::uint64_t discord_id);

@@ -6,17 +6,16 @@
 namespace racecontrol::protocol {
 
 backoff::backoff(backoff_options options, std::uint64_t seed)
-  : options_(options), rng_(seed) {
-}
+    : options_(options), rng_(seed) {}
 
 std::chrono::milliseconds backoff::next_delay() {
-  double base = static_cast<double>(options_.initial.count())
-                * std::pow(options_.multiplier, attempt_);
+  double base = static_cast<double>(options_.initial.count()) *
+                std::pow(options_.multiplier, attempt_);
   base = std::min(base, static_cast<double>(options_.max.count()));
   std::uniform_real_distribution<double> spread(1.0 - options_.jitter,
                                                 1.0 + options_.jitter);
-  double delay = std::min(base * spread(rng_),
-                          static_cast<double>(options_.max.count()));
+  double delay =
+      std::min(base * spread(rng_), static_cast<double>(options_.max.count()));
   if (base < static_cast<double>(options_.max.count()))
     ++attempt_;
   return std::chrono::milliseconds{static_cast<std::int64_t>(delay)};

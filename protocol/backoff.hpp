@@ -26,7 +26,7 @@ struct backoff_options {
 /// 1 s, 2 s, 4 s, ... up to 5 min, each with jitter, reset after a stable
 /// period.
 class backoff {
-public:
+ public:
   explicit backoff(backoff_options options = {},
                    std::uint64_t seed = std::random_device{}());
 
@@ -40,19 +40,13 @@ public:
   /// sequence when it had been up for `stable_after`.
   void failed(steady_time at);
 
-  void reset() {
-    attempt_ = 0;
-  }
+  void reset() { attempt_ = 0; }
 
-  int attempts() const noexcept {
-    return attempt_;
-  }
+  int attempts() const noexcept { return attempt_; }
 
-  const backoff_options& options() const noexcept {
-    return options_;
-  }
+  const backoff_options& options() const noexcept { return options_; }
 
-private:
+ private:
   backoff_options options_;
   std::mt19937_64 rng_;
   int attempt_ = 0;
@@ -64,11 +58,10 @@ private:
 /// dead: after one silent interval, ping; after a second, give up. So a
 /// half-open connection is noticed within two intervals.
 class liveness {
-public:
+ public:
   enum class verdict { fine, send_ping, dead };
 
-  explicit liveness(std::chrono::milliseconds interval) : interval_(interval) {
-  }
+  explicit liveness(std::chrono::milliseconds interval) : interval_(interval) {}
 
   /// Anything arrived (a frame, a pong).
   void heard(steady_time at) {
@@ -79,11 +72,9 @@ public:
   /// What to do at `now`; `send_ping` is returned once per silent interval.
   verdict check(steady_time now);
 
-  std::chrono::milliseconds interval() const noexcept {
-    return interval_;
-  }
+  std::chrono::milliseconds interval() const noexcept { return interval_; }
 
-private:
+ private:
   std::chrono::milliseconds interval_;
   steady_time last_heard_{};
   bool pinged_ = false;

@@ -12,25 +12,25 @@ namespace racecontrol::protocol {
 namespace {
 
 constexpr std::array<std::pair<std::string_view, user_action::kind>, 7>
-  user_actions{{
-    {"invite", user_action::kind::invite},
-    {"accept_request", user_action::kind::accept_request},
-    {"force_unready", user_action::kind::force_unready},
-    {"remove_entrant", user_action::kind::remove_entrant},
-    {"add_monitor", user_action::kind::add_monitor},
-    {"remove_monitor", user_action::kind::remove_monitor},
-    {"override_stream", user_action::kind::override_stream},
-  }};
+    user_actions{{
+        {"invite", user_action::kind::invite},
+        {"accept_request", user_action::kind::accept_request},
+        {"force_unready", user_action::kind::force_unready},
+        {"remove_entrant", user_action::kind::remove_entrant},
+        {"add_monitor", user_action::kind::add_monitor},
+        {"remove_monitor", user_action::kind::remove_monitor},
+        {"override_stream", user_action::kind::override_stream},
+    }};
 
 constexpr std::array<std::pair<std::string_view, simple_action::kind>, 6>
-  simple_actions{{
-    {"make_open", simple_action::kind::make_open},
-    {"make_invitational", simple_action::kind::make_invitational},
-    {"begin", simple_action::kind::begin},
-    {"cancel", simple_action::kind::cancel},
-    {"ping", simple_action::kind::ping},
-    {"getrace", simple_action::kind::getrace},
-  }};
+    simple_actions{{
+        {"make_open", simple_action::kind::make_open},
+        {"make_invitational", simple_action::kind::make_invitational},
+        {"begin", simple_action::kind::begin},
+        {"cancel", simple_action::kind::cancel},
+        {"ping", simple_action::kind::ping},
+        {"getrace", simple_action::kind::getrace},
+    }};
 
 std::string lower(std::string s) {
   for (auto& c : s)
@@ -39,18 +39,12 @@ std::string lower(std::string s) {
 }
 
 struct name_of {
-  std::string_view operator()(const message_action&) const {
-    return "message";
-  }
+  std::string_view operator()(const message_action&) const { return "message"; }
   std::string_view operator()(const pin_action& a) const {
     return a.pin ? "pin_message" : "unpin_message";
   }
-  std::string_view operator()(const setinfo_action&) const {
-    return "setinfo";
-  }
-  std::string_view operator()(const setmeta_action&) const {
-    return "setmeta";
-  }
+  std::string_view operator()(const setinfo_action&) const { return "setinfo"; }
+  std::string_view operator()(const setmeta_action&) const { return "setmeta"; }
   std::string_view operator()(const user_action& a) const {
     for (const auto& [name, kind] : user_actions)
       if (kind == a.what)
@@ -101,8 +95,7 @@ struct data_writer {
   void operator()(const user_action& a) const {
     write_string(w, "user", a.user);
   }
-  void operator()(const simple_action&) const {
-  }
+  void operator()(const simple_action&) const {}
   void operator()(const gethistory_action& a) const {
     if (a.last_message)
       write_string(w, "last_message", *a.last_message);
@@ -189,8 +182,8 @@ bool valid_guid(std::string_view guid) {
   if (guid.empty())
     return false;
   for (char c : guid)
-    if (!(std::islower(static_cast<unsigned char>(c))
-          || std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
       return false;
   return true;
 }

@@ -20,7 +20,7 @@ struct message_action {
   std::string message; ///< 1..1000 characters
   std::string guid;
   std::optional<std::string> direct_to; ///< user id: a DM
-  std::string actions = "null"; ///< raw JSON object of up to 4 buttons
+  std::string actions = "null";         ///< raw JSON object of up to 4 buttons
   std::optional<bool> pinned;
 };
 
@@ -75,9 +75,9 @@ struct gethistory_action {
   std::optional<std::string> last_message;
 };
 
-using bot_action = std::variant<message_action, pin_action, setinfo_action,
-                                setmeta_action, user_action, simple_action,
-                                gethistory_action>;
+using bot_action =
+    std::variant<message_action, pin_action, setinfo_action, setmeta_action,
+                 user_action, simple_action, gethistory_action>;
 
 /// The action's name on the wire ("invite", "pin_message", ...).
 std::string_view action_name(const bot_action& a);

@@ -19,38 +19,24 @@ struct protocol_error {
 /// A value or an error of type E.
 template <class T, class E = protocol_error>
 class expected {
-public:
-  expected(T value) : data_(std::in_place_index<0>, std::move(value)) {
-  }
+ public:
+  expected(T value) : data_(std::in_place_index<0>, std::move(value)) {}
 
-  expected(E error) : data_(std::in_place_index<1>, std::move(error)) {
-  }
+  expected(E error) : data_(std::in_place_index<1>, std::move(error)) {}
 
-  explicit operator bool() const noexcept {
-    return data_.index() == 0;
-  }
+  explicit operator bool() const noexcept { return data_.index() == 0; }
 
-  T& operator*() {
-    return std::get<0>(data_);
-  }
+  T& operator*() { return std::get<0>(data_); }
 
-  const T& operator*() const {
-    return std::get<0>(data_);
-  }
+  const T& operator*() const { return std::get<0>(data_); }
 
-  T* operator->() {
-    return &std::get<0>(data_);
-  }
+  T* operator->() { return &std::get<0>(data_); }
 
-  const T* operator->() const {
-    return &std::get<0>(data_);
-  }
+  const T* operator->() const { return &std::get<0>(data_); }
 
-  const E& error() const {
-    return std::get<1>(data_);
-  }
+  const E& error() const { return std::get<1>(data_); }
 
-private:
+ private:
   std::variant<T, E> data_;
 };
 

@@ -31,11 +31,11 @@ using plain_stream = beast::tcp_stream;
 using secure_stream = beast::ssl_stream<beast::tcp_stream>;
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size()
-         && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-              return std::tolower(static_cast<unsigned char>(x))
-                     == std::tolower(static_cast<unsigned char>(y));
-            });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 /// One kept-alive connection: plain or TLS, with its read buffer.
@@ -68,10 +68,8 @@ http_error make_error(http_error::kind k, std::string message) {
 struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
   impl(net::io_context& io, std::shared_ptr<ssl::context> tls,
        http_client_options options)
-    : strand(net::make_strand(io)),
-      tls(std::move(tls)),
-      options(std::move(options)) {
-  }
+      : strand(net::make_strand(io)), tls(std::move(tls)),
+        options(std::move(options)) {}
 
   std::unique_ptr<connection> take_idle(const std::string& key) {
     auto it = idle.find(key);
@@ -110,16 +108,12 @@ namespace {
 
 /// One request's life: pick or open a connection, write, read, hand back.
 class operation : public std::enable_shared_from_this<operation> {
-public:
+ public:
   operation(std::shared_ptr<http_client::impl> client, http_request req,
             http_client::callback done)
-    : client_(std::move(client)),
-      req_(std::move(req)),
-      done_(std::move(done)),
-      key_(req_.target.origin()),
-      resolver_(client_->strand),
-      resolve_timer_(client_->strand) {
-  }
+      : client_(std::move(client)), req_(std::move(req)),
+        done_(std::move(done)), key_(req_.target.origin()),
+        resolver_(client_->strand), resolve_timer_(client_->strand) {}
 
   void start() {
     message_.method(req_.method);
@@ -146,7 +140,7 @@ public:
     }
   }
 
-private:
+ private:
   template <class F>
   void with_stream(F&& f) {
     if (conn_->plain)
@@ -164,12 +158,11 @@ private:
         self->resolver_.cancel();
       }
     });
-    resolver_.async_resolve(req_.target.host,
-                            std::to_string(req_.target.port),
-                            [self](beast::error_code ec,
-                                   tcp::resolver::results_type results) {
-                              self->on_resolve(ec, std::move(results));
-                            });
+    resolver_.async_resolve(
+        req_.target.host, std::to_string(req_.target.port),
+        [self](beast::error_code ec, tcp::resolver::results_type results) {
+          self->on_resolve(ec, std::move(results));
+        });
   }
 
   void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
@@ -184,23 +177,23 @@ private:
     if (req_.target.secure()) {
       if (!client_->tls)
         return fail(http_error::kind::tls, "no TLS context for https");
-      conn_->secure = std::make_unique<secure_stream>(client_->strand,
-                                                      *client_->tls);
+      conn_->secure =
+          std::make_unique<secure_stream>(client_->strand, *client_->tls);
       // SNI, and the certificate must name the host.
       SSL_set_tlsext_host_name(conn_->secure->native_handle(),
                                req_.target.host.c_str());
       conn_->secure->set_verify_mode(ssl::verify_peer);
       conn_->secure->set_verify_callback(
-        ssl::host_name_verification(req_.target.host));
+          ssl::host_name_verification(req_.target.host));
     } else {
       conn_->plain = std::make_unique<plain_stream>(client_->strand);
     }
     conn_->tcp().expires_after(client_->options.connect_timeout);
     auto self = shared_from_this();
     conn_->tcp().async_connect(
-      results, [self](beast::error_code ec, const tcp::endpoint&) {
-        self->on_connect(ec);
-      });
+        results, [self](beast::error_code ec, const tcp::endpoint&) {
+          self->on_connect(ec);
+        });
   }
 
   void on_connect(beast::error_code ec) {
@@ -221,16 +214,17 @@ private:
     if (!ec)
       return send();
     if (ec == beast::error::timeout)
-      return fail(http_error::kind::timeout,
-                  "TLS handshake with " + req_.target.authority()
-                    + " timed out");
+      return fail(http_error::kind::timeout, "TLS handshake with " +
+                                                 req_.target.authority() +
+                                                 " timed out");
     std::string detail = ec.message();
     long verify = SSL_get_verify_result(conn_->secure->native_handle());
     if (verify != X509_V_OK)
-      detail = std::string{"certificate rejected: "}
-               + X509_verify_cert_error_string(verify);
-    fail(http_error::kind::tls,
-         "TLS handshake with " + req_.target.authority() + " failed: " + detail);
+      detail = std::string{"certificate rejected: "} +
+               X509_verify_cert_error_string(verify);
+    fail(http_error::kind::tls, "TLS handshake with " +
+                                    req_.target.authority() +
+                                    " failed: " + detail);
   }
 
   void send() {
@@ -282,9 +276,9 @@ private:
   void on_read(beast::error_code ec, std::size_t bytes) {
     if (ec == http::error::body_limit)
       return fail(http_error::kind::too_large,
-                  "response from " + req_.target.authority() + " exceeds "
-                    + std::to_string(client_->options.max_response_bytes)
-                    + " bytes");
+                  "response from " + req_.target.authority() + " exceeds " +
+                      std::to_string(client_->options.max_response_bytes) +
+                      " bytes");
     if (ec) {
       // A kept-alive connection the server closed meanwhile: try once more
       // on a new one (the request never reached the application).
@@ -318,8 +312,8 @@ private:
   void fail_io(beast::error_code ec, const std::string& what) {
     if (ec == beast::error::timeout)
       return fail(http_error::kind::timeout, what + ": timed out");
-    if (ec.category() == net::error::get_ssl_category()
-        || ec.category() == net::ssl::error::get_stream_category())
+    if (ec.category() == net::error::get_ssl_category() ||
+        ec.category() == net::ssl::error::get_stream_category())
       return fail(http_error::kind::tls, what + ": " + ec.message());
     if (ec.category() == make_error_code(http::error::end_of_stream).category())
       return fail(http_error::kind::bad_response, what + ": " + ec.message());
@@ -429,8 +423,8 @@ std::optional<http_error> status_error(const http_response& r) {
             if (m.IsString())
               messages.emplace_back(m.GetString(), m.GetStringLength());
         e.field_errors.emplace_back(
-          std::string{it->name.GetString(), it->name.GetStringLength()},
-          std::move(messages));
+            std::string{it->name.GetString(), it->name.GetStringLength()},
+            std::move(messages));
       }
     } catch (const json_error& ex) {
       e.message += " (unreadable error body: " + std::string{ex.what()} + ")";
@@ -457,16 +451,16 @@ std::optional<http_error> status_error(const http_response& r) {
 std::shared_ptr<ssl::context>
 make_client_tls_context(const std::string& extra_ca_file) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2
-                   | ssl::context::no_sslv3 | ssl::context::no_tlsv1
-                   | ssl::context::no_tlsv1_1);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                   ssl::context::no_tlsv1_1);
   ctx->set_default_verify_paths();
   if (!extra_ca_file.empty()) {
     beast::error_code ec;
     ctx->load_verify_file(extra_ca_file, ec);
     if (ec)
-      throw std::runtime_error("cannot load CA file " + extra_ca_file + ": "
-                               + ec.message());
+      throw std::runtime_error("cannot load CA file " + extra_ca_file + ": " +
+                               ec.message());
   }
   ctx->set_verify_mode(ssl::verify_peer);
   return ctx;
@@ -474,8 +468,7 @@ make_client_tls_context(const std::string& extra_ca_file) {
 
 http_client::http_client(net::io_context& io, std::shared_ptr<ssl::context> tls,
                          http_client_options options)
-  : impl_(std::make_shared<impl>(io, std::move(tls), std::move(options))) {
-}
+    : impl_(std::make_shared<impl>(io, std::move(tls), std::move(options))) {}
 
 http_client::~http_client() {
   auto state = impl_;
@@ -490,7 +483,9 @@ http_client::~http_client() {
 
 void http_client::request(http_request req, callback done) {
   auto op = std::make_shared<operation>(impl_, std::move(req), std::move(done));
-  net::post(impl_->strand, [op] { op->start(); });
+  net::post(impl_->strand, [op] {
+    op->start();
+  });
 }
 
 void http_client::close_idle() {

@@ -46,16 +46,16 @@ struct http_response {
 /// Why a request failed, in the terms a caller decides on.
 struct http_error {
   enum class kind {
-    network,        ///< resolve/connect/reset: the server could not be reached
-    timeout,        ///< a step took longer than its limit
-    tls,            ///< handshake or certificate verification failed
-    too_large,      ///< the response exceeded the size limit
-    bad_response,   ///< not HTTP, or a body that cannot be read
-    unauthorized,   ///< 401 or 403
-    not_found,      ///< 404
-    unprocessable,  ///< 422 with field errors
-    rate_limited,   ///< 429
-    server_error,   ///< 5xx
+    network,       ///< resolve/connect/reset: the server could not be reached
+    timeout,       ///< a step took longer than its limit
+    tls,           ///< handshake or certificate verification failed
+    too_large,     ///< the response exceeded the size limit
+    bad_response,  ///< not HTTP, or a body that cannot be read
+    unauthorized,  ///< 401 or 403
+    not_found,     ///< 404
+    unprocessable, ///< 422 with field errors
+    rate_limited,  ///< 429
+    server_error,  ///< 5xx
     unexpected_status,
   };
   kind what = kind::network;
@@ -98,7 +98,7 @@ std::shared_ptr<boost::asio::ssl::context>
 make_client_tls_context(const std::string& extra_ca_file = "");
 
 class http_client {
-public:
+ public:
   using callback = std::function<void(http_outcome)>;
 
   http_client(boost::asio::io_context& io,
@@ -117,7 +117,7 @@ public:
 
   struct impl;
 
-private:
+ private:
   std::shared_ptr<impl> impl_;
 };
 

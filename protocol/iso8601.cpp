@@ -8,8 +8,7 @@ namespace racecontrol::protocol {
 
 namespace {
 
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m,
-                                       unsigned d) {
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
   const auto yoe = static_cast<unsigned>(y - era * 400);
@@ -66,15 +65,15 @@ constexpr std::int64_t max_duration_us = 100LL * 366 * 86400 * 1'000'000;
 std::optional<time_point> parse_iso8601_time(std::string_view s) {
   int year, month, day, hour, minute, second;
   std::int64_t us = 0;
-  if (!digits(s, 4, year) || !expect(s, '-') || !digits(s, 2, month)
-      || !expect(s, '-') || !digits(s, 2, day)
-      || !(expect(s, 'T') || expect(s, ' ')) || !digits(s, 2, hour)
-      || !expect(s, ':') || !digits(s, 2, minute) || !expect(s, ':')
-      || !digits(s, 2, second) || !fraction(s, us))
+  if (!digits(s, 4, year) || !expect(s, '-') || !digits(s, 2, month) ||
+      !expect(s, '-') || !digits(s, 2, day) ||
+      !(expect(s, 'T') || expect(s, ' ')) || !digits(s, 2, hour) ||
+      !expect(s, ':') || !digits(s, 2, minute) || !expect(s, ':') ||
+      !digits(s, 2, second) || !fraction(s, us))
     return std::nullopt;
   // system_clock counts nanoseconds in 64 bits: it ends in 2262.
-  if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1
-      || day > 31 || hour > 23 || minute > 59 || second > 60)
+  if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1 ||
+      day > 31 || hour > 23 || minute > 59 || second > 60)
     return std::nullopt;
   std::int64_t offset_minutes = 0;
   if (expect(s, 'Z')) {
@@ -91,10 +90,9 @@ std::optional<time_point> parse_iso8601_time(std::string_view s) {
   if (!s.empty())
     return std::nullopt;
   std::int64_t secs = days_from_civil(year, static_cast<unsigned>(month),
-                                      static_cast<unsigned>(day))
-                        * 86400
-                      + hour * 3600 + minute * 60 + second
-                      - offset_minutes * 60;
+                                      static_cast<unsigned>(day)) *
+                          86400 +
+                      hour * 3600 + minute * 60 + second - offset_minutes * 60;
   return time_point{std::chrono::microseconds{secs * 1'000'000 + us}};
 }
 
@@ -116,11 +114,10 @@ std::string format_iso8601_time(time_point t) {
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
   char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d,
-                        static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60),
-                        static_cast<long long>(rem % 60));
+  int n = std::snprintf(
+      buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+      static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+      static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
   if (frac != 0)
     std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ".%03lld",
                   static_cast<long long>(frac / 1000));

@@ -6,18 +6,18 @@ namespace racecontrol::protocol {
 
 rapidjson::Document parse_json(std::string_view text, std::size_t limit) {
   if (text.size() > limit)
-    throw json_error("document of " + std::to_string(text.size())
-                     + " bytes exceeds the limit of " + std::to_string(limit)
-                     + " bytes");
+    throw json_error("document of " + std::to_string(text.size()) +
+                     " bytes exceeds the limit of " + std::to_string(limit) +
+                     " bytes");
   rapidjson::Document doc;
   // Not kParseFullPrecisionFlag: RapidJSON 1.1.0's full-precision path has
   // undefined behaviour (clz of zero, negative shifts) that the fuzzer hit.
   // Numbers beyond a double's 15-16 digits may lose their last digits.
   doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (doc.HasParseError())
-    throw json_error(std::string{"malformed JSON at offset "}
-                     + std::to_string(doc.GetErrorOffset()) + ": "
-                     + rapidjson::GetParseError_En(doc.GetParseError()));
+    throw json_error(std::string{"malformed JSON at offset "} +
+                     std::to_string(doc.GetErrorOffset()) + ": " +
+                     rapidjson::GetParseError_En(doc.GetParseError()));
   return doc;
 }
 
@@ -48,10 +48,10 @@ std::string to_json(const rapidjson::Value& v) {
 }
 
 json_object::json_object(const rapidjson::Value& value, std::string path)
-  : value_(&value), path_(std::move(path)) {
+    : value_(&value), path_(std::move(path)) {
   if (!value.IsObject())
-    throw json_error((path_.empty() ? std::string{"document"} : path_)
-                     + ": expected an object, got " + json_type_name(value));
+    throw json_error((path_.empty() ? std::string{"document"} : path_) +
+                     ": expected an object, got " + json_type_name(value));
 }
 
 std::string json_object::path_of(const char* key) const {
@@ -74,8 +74,8 @@ const rapidjson::Value& json_object::member(const char* key) const {
 }
 
 void json_object::wrong_type(const char* key, const char* wanted) const {
-  throw json_error(path_of(key) + ": expected " + wanted + ", got "
-                   + json_type_name(member(key)));
+  throw json_error(path_of(key) + ": expected " + wanted + ", got " +
+                   json_type_name(member(key)));
 }
 
 std::string json_object::string(const char* key) const {
@@ -162,9 +162,8 @@ std::vector<std::string> json_object::string_array(const char* key) const {
   out.reserve(arr.Size());
   for (rapidjson::SizeType i = 0; i < arr.Size(); ++i) {
     if (!arr[i].IsString())
-      throw json_error(path_of(key) + "[" + std::to_string(i)
-                       + "]: expected a string, got "
-                       + json_type_name(arr[i]));
+      throw json_error(path_of(key) + "[" + std::to_string(i) +
+                       "]: expected a string, got " + json_type_name(arr[i]));
     out.emplace_back(arr[i].GetString(), arr[i].GetStringLength());
   }
   return out;
@@ -174,8 +173,8 @@ time_point json_object::time(const char* key) const {
   auto text = string(key);
   auto t = parse_iso8601_time(text);
   if (!t)
-    throw json_error(path_of(key) + ": '" + text.substr(0, 64)
-                     + "' is not an ISO-8601 date-time");
+    throw json_error(path_of(key) + ": '" + text.substr(0, 64) +
+                     "' is not an ISO-8601 date-time");
   return *t;
 }
 
@@ -190,8 +189,8 @@ std::chrono::microseconds json_object::duration(const char* key) const {
   auto text = string(key);
   auto d = parse_iso8601_duration(text);
   if (!d)
-    throw json_error(path_of(key) + ": '" + text.substr(0, 64)
-                     + "' is not an ISO-8601 duration");
+    throw json_error(path_of(key) + ": '" + text.substr(0, 64) +
+                     "' is not an ISO-8601 duration");
   return *d;
 }
 

@@ -29,7 +29,7 @@ inline constexpr std::size_t default_json_limit = 4 * 1024 * 1024;
 
 /// A malformed or unexpected document; what() names the field.
 class json_error : public std::runtime_error {
-public:
+ public:
   using std::runtime_error::runtime_error;
 };
 
@@ -41,15 +41,13 @@ rapidjson::Document parse_json(std::string_view text,
 /// missing optional member and an explicit null both read as nullopt; a
 /// member of the wrong type is always an error.
 class json_object {
-public:
+ public:
   /// Throws json_error unless `value` is an object.
   json_object(const rapidjson::Value& value, std::string path);
 
   bool has(const char* key) const;
   std::string path_of(const char* key) const;
-  const std::string& path() const noexcept {
-    return path_;
-  }
+  const std::string& path() const noexcept { return path_; }
 
   std::string string(const char* key) const;
   std::optional<std::string> optional_string(const char* key) const;
@@ -72,11 +70,9 @@ public:
   /// The member re-serialized as JSON text ("null" when missing).
   std::string raw(const char* key) const;
 
-  const rapidjson::Value& value() const noexcept {
-    return *value_;
-  }
+  const rapidjson::Value& value() const noexcept { return *value_; }
 
-private:
+ private:
   const rapidjson::Value& member(const char* key) const;
   const rapidjson::Value* find(const char* key) const;
   [[noreturn]] void wrong_type(const char* key, const char* wanted) const;

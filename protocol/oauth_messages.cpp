@@ -37,8 +37,8 @@ expected<token_response> parse_token_response(std::string_view json) {
     if (t.access_token.empty())
       throw json_error("access_token: empty");
     if (t.expires_in <= 0)
-      throw json_error("expires_in: must be positive, got "
-                       + std::to_string(t.expires_in));
+      throw json_error("expires_in: must be positive, got " +
+                       std::to_string(t.expires_in));
     return t;
   });
 }

@@ -16,9 +16,9 @@ namespace racecontrol::protocol {
 /// POST /o/token, 200. Tokens are secrets: never log this struct.
 struct token_response {
   std::string access_token;
-  std::int64_t expires_in = 0; ///< seconds
-  std::string token_type;      ///< "Bearer"
-  std::string scope;           ///< space-separated
+  std::int64_t expires_in = 0;              ///< seconds
+  std::string token_type;                   ///< "Bearer"
+  std::string scope;                        ///< space-separated
   std::optional<std::string> refresh_token; ///< authorization_code grants
 };
 

@@ -8,28 +8,28 @@ namespace racecontrol::protocol {
 namespace {
 
 constexpr std::array<std::pair<std::string_view, race_status>, 7> race_names{{
-  {"open", race_status::open},
-  {"invitational", race_status::invitational},
-  {"pending", race_status::pending},
-  {"in_progress", race_status::in_progress},
-  {"finished", race_status::finished},
-  {"cancelled", race_status::cancelled},
-  {"partitioned", race_status::partitioned},
+    {"open", race_status::open},
+    {"invitational", race_status::invitational},
+    {"pending", race_status::pending},
+    {"in_progress", race_status::in_progress},
+    {"finished", race_status::finished},
+    {"cancelled", race_status::cancelled},
+    {"partitioned", race_status::partitioned},
 }};
 
 constexpr std::array<std::pair<std::string_view, entrant_status>, 10>
-  entrant_names{{
-    {"requested", entrant_status::requested},
-    {"invited", entrant_status::invited},
-    {"declined", entrant_status::declined},
-    {"partitioned", entrant_status::partitioned},
-    {"dnf", entrant_status::dnf},
-    {"dq", entrant_status::dq},
-    {"done", entrant_status::done},
-    {"in_progress", entrant_status::in_progress},
-    {"ready", entrant_status::ready},
-    {"not_ready", entrant_status::not_ready},
-  }};
+    entrant_names{{
+        {"requested", entrant_status::requested},
+        {"invited", entrant_status::invited},
+        {"declined", entrant_status::declined},
+        {"partitioned", entrant_status::partitioned},
+        {"dnf", entrant_status::dnf},
+        {"dq", entrant_status::dq},
+        {"done", entrant_status::done},
+        {"in_progress", entrant_status::in_progress},
+        {"ready", entrant_status::ready},
+        {"not_ready", entrant_status::not_ready},
+    }};
 
 status_text read_status(const json_object& o) {
   return {o.string("value"), o.string("verbose_value"), o.string("help_text")};
@@ -62,7 +62,7 @@ std::vector<user_summary> read_users(const json_object& o, const char* key) {
   out.reserve(arr.Size());
   for (rapidjson::SizeType i = 0; i < arr.Size(); ++i)
     out.push_back(read_user_summary(
-      json_object{arr[i], o.path_of(key) + "[" + std::to_string(i) + "]"}));
+        json_object{arr[i], o.path_of(key) + "[" + std::to_string(i) + "]"}));
   return out;
 }
 
@@ -129,9 +129,8 @@ void write_entrant(json_writer& w, const entrant& e) {
 }
 
 category_summary read_category_summary(const json_object& o) {
-  return {o.string("name"),     o.string("short_name"),
-          o.string("slug"),     o.string("url"),
-          o.string("data_url"), o.optional_string("image")};
+  return {o.string("name"), o.string("short_name"), o.string("slug"),
+          o.string("url"),  o.string("data_url"),   o.optional_string("image")};
 }
 
 template <class T, class Reader>
@@ -232,8 +231,8 @@ race_data read_race_data(const json_object& o) {
   const auto& arr = o.array("entrants");
   r.entrants.reserve(arr.Size());
   for (rapidjson::SizeType i = 0; i < arr.Size(); ++i)
-    r.entrants.push_back(read_entrant(
-      json_object{arr[i], o.path_of("entrants") + "[" + std::to_string(i) + "]"}));
+    r.entrants.push_back(read_entrant(json_object{
+        arr[i], o.path_of("entrants") + "[" + std::to_string(i) + "]"}));
   r.opened_at = o.optional_time("opened_at");
   r.start_delay = o.duration("start_delay");
   r.started_at = o.optional_time("started_at");
@@ -399,8 +398,8 @@ expected<category_data> parse_category_data(std::string_view json) {
     c.goals = o.string_array("goals");
     const auto& races = o.array("current_races");
     for (rapidjson::SizeType i = 0; i < races.Size(); ++i)
-      c.current_races.push_back(read_race_summary(json_object{
-        races[i], "current_races[" + std::to_string(i) + "]"}));
+      c.current_races.push_back(read_race_summary(
+          json_object{races[i], "current_races[" + std::to_string(i) + "]"}));
     if (auto emotes = o.optional_object("emotes"))
       c.emotes = to_json(emotes->value());
     return c;

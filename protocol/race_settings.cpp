@@ -13,9 +13,9 @@ const char* flag(bool b) {
 void check_range(std::vector<std::string>& out, const char* field, int value,
                  int min, int max, const char* unit) {
   if (value < min || value > max)
-    out.push_back(std::string{field} + ": must be " + std::to_string(min)
-                  + " to " + std::to_string(max) + " " + unit + ", got "
-                  + std::to_string(value));
+    out.push_back(std::string{field} + ": must be " + std::to_string(min) +
+                  " to " + std::to_string(max) + " " + unit + ", got " +
+                  std::to_string(value));
 }
 
 void add_goal(form_fields& f, const race_settings& s,
@@ -50,18 +50,18 @@ std::vector<std::string> validate(const race_settings& s) {
   if (s.goal.empty())
     out.push_back("goal: must not be empty");
   else if (s.goal.size() > 255)
-    out.push_back("goal: at most 255 characters, got "
-                  + std::to_string(s.goal.size()));
+    out.push_back("goal: at most 255 characters, got " +
+                  std::to_string(s.goal.size()));
   check_range(out, "start_delay", s.start_delay, 10, 60, "seconds");
   check_range(out, "time_limit", s.time_limit, 1, 72, "hours");
   check_range(out, "chat_message_delay", s.chat_message_delay, 0, 90,
               "seconds");
   if (s.info_user.size() > 1000)
-    out.push_back("info_user: at most 1000 characters, got "
-                  + std::to_string(s.info_user.size()));
+    out.push_back("info_user: at most 1000 characters, got " +
+                  std::to_string(s.info_user.size()));
   if (s.info_bot.size() > 1000)
-    out.push_back("info_bot: at most 1000 characters, got "
-                  + std::to_string(s.info_bot.size()));
+    out.push_back("info_bot: at most 1000 characters, got " +
+                  std::to_string(s.info_bot.size()));
   return out;
 }
 

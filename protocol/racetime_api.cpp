@@ -30,7 +30,7 @@ racetime_error bad_response(const std::string& what, const std::string& why) {
 /// Turns an outcome into a parsed document or an error, by status.
 template <class T, class Parse>
 racetime_result<T> read_document(const http_outcome& outcome,
-                                  const std::string& what, Parse parse) {
+                                 const std::string& what, Parse parse) {
   if (!outcome)
     return from_http(outcome.error(), what);
   if (auto e = status_error(*outcome))
@@ -49,15 +49,14 @@ std::string bearer(const std::string& token) {
 
 bool racetime_error::credentials_rejected() const {
   if (what == kind::oauth && oauth)
-    return oauth->error == "invalid_client"
-           || oauth->error == "unauthorized_client";
+    return oauth->error == "invalid_client" ||
+           oauth->error == "unauthorized_client";
   return what == kind::http && http.what == http_error::kind::unauthorized;
 }
 
 racetime_api::racetime_api(boost::asio::io_context& io, http_client& http,
                            url base)
-  : io_(io), http_(http), base_(std::move(base)) {
-}
+    : io_(io), http_(http), base_(std::move(base)) {}
 
 void racetime_api::post_token(const form_fields& form, const std::string& what,
                               racetime_callback<token_response> done) {
@@ -66,35 +65,35 @@ void racetime_api::post_token(const form_fields& form, const std::string& what,
   req.target = with_path(base_, "/o/token");
   req.body = encode_form(form);
   req.content_type = form_type;
-  http_.request(std::move(req), [what, done = std::move(done)](
-                                  http_outcome outcome) {
-    if (outcome && outcome->status >= 400 && outcome->status < 500) {
-      // django-oauth-toolkit answers {"error": ...} with 400/401.
-      if (auto body = parse_oauth_error(outcome->body)) {
-        racetime_error e = from_http(*status_error(*outcome), what);
-        e.what = racetime_error::kind::oauth;
-        e.oauth = *body;
-        e.message = what + " failed: HTTP " + std::to_string(outcome->status)
-                    + " " + body->error
-                    + (body->error == "invalid_client"
-                         ? " (check the client id and secret)"
-                         : "");
-        return done(e);
-      }
-    }
-    auto result = read_document<token_response>(outcome, what,
-                                                parse_token_response);
-    if (result) {
-      config::register_secret(result->access_token);
-      if (result->refresh_token)
-        config::register_secret(*result->refresh_token);
-    }
-    done(std::move(result));
-  });
+  http_.request(
+      std::move(req), [what, done = std::move(done)](http_outcome outcome) {
+        if (outcome && outcome->status >= 400 && outcome->status < 500) {
+          // django-oauth-toolkit answers {"error": ...} with 400/401.
+          if (auto body = parse_oauth_error(outcome->body)) {
+            racetime_error e = from_http(*status_error(*outcome), what);
+            e.what = racetime_error::kind::oauth;
+            e.oauth = *body;
+            e.message = what + " failed: HTTP " +
+                        std::to_string(outcome->status) + " " + body->error +
+                        (body->error == "invalid_client"
+                             ? " (check the client id and secret)"
+                             : "");
+            return done(e);
+          }
+        }
+        auto result =
+            read_document<token_response>(outcome, what, parse_token_response);
+        if (result) {
+          config::register_secret(result->access_token);
+          if (result->refresh_token)
+            config::register_secret(*result->refresh_token);
+        }
+        done(std::move(result));
+      });
 }
 
 void racetime_api::client_credentials_token(
-  const client_credentials& creds, racetime_callback<token_response> done) {
+    const client_credentials& creds, racetime_callback<token_response> done) {
   post_token({{"grant_type", "client_credentials"},
               {"client_id", creds.client_id},
               {"client_secret", creds.client_secret}},
@@ -105,12 +104,12 @@ std::string racetime_api::authorize_url(const std::string& client_id,
                                         const std::string& redirect_uri,
                                         const std::string& scope,
                                         const std::string& state) const {
-  return base_.origin() + "/o/authorize?"
-         + encode_form({{"client_id", client_id},
-                        {"response_type", "code"},
-                        {"redirect_uri", redirect_uri},
-                        {"scope", scope},
-                        {"state", state}});
+  return base_.origin() + "/o/authorize?" +
+         encode_form({{"client_id", client_id},
+                      {"response_type", "code"},
+                      {"redirect_uri", redirect_uri},
+                      {"scope", scope},
+                      {"state", state}});
 }
 
 void racetime_api::exchange_code(const client_credentials& creds,
@@ -147,8 +146,8 @@ void racetime_api::user_info(const std::string& user_token,
 }
 
 void racetime_api::category_data(
-  const std::string& category, const std::optional<std::string>& bot_token,
-  racetime_callback<protocol::category_data> done) {
+    const std::string& category, const std::optional<std::string>& bot_token,
+    racetime_callback<protocol::category_data> done) {
   http_request req;
   req.target = with_path(base_, (bot_token ? "/o/" : "/") + category + "/data");
   if (bot_token)
@@ -170,8 +169,8 @@ void racetime_api::race_data(const std::string& race_name,
 }
 
 void racetime_api::race_data_with_retries(
-  const std::string& race_name, int attempts, backoff_options pacing,
-  racetime_callback<protocol::race_data> done) {
+    const std::string& race_name, int attempts, backoff_options pacing,
+    racetime_callback<protocol::race_data> done) {
   struct state {
     racetime_api* api;
     std::string name;
@@ -181,16 +180,16 @@ void racetime_api::race_data_with_retries(
     racetime_callback<protocol::race_data> done;
   };
   auto st = std::make_shared<state>(
-    state{this, race_name, attempts, backoff{pacing}, boost::asio::steady_timer{io_},
-          std::move(done)});
+      state{this, race_name, attempts, backoff{pacing},
+            boost::asio::steady_timer{io_}, std::move(done)});
   auto attempt = std::make_shared<std::function<void()>>();
   *attempt = [st, attempt] {
-    st->api->race_data(st->name, [st, attempt](racetime_result<protocol::race_data> r) {
+    st->api->race_data(st->name, [st, attempt](
+                                     racetime_result<protocol::race_data> r) {
       // A room not found yet, or a transient failure: try again.
-      bool again = !r
-                   && (r.error().transient()
-                       || (r.error().what == racetime_error::kind::http
-                           && r.error().http.what == http_error::kind::not_found));
+      bool again = !r && (r.error().transient() ||
+                          (r.error().what == racetime_error::kind::http &&
+                           r.error().http.what == http_error::kind::not_found));
       if (--st->left <= 0 || !again) {
         auto done = std::move(st->done);
         *attempt = nullptr; // break the cycle
@@ -228,21 +227,21 @@ void racetime_api::start_race(const std::string& category,
   req.headers.emplace_back("Authorization", bearer(bot_token));
   req.body = encode_form(startrace_form(settings, category_goals));
   req.content_type = form_type;
-  http_.request(std::move(req), [what, category, done = std::move(done)](
-                                  http_outcome o) {
+  http_.request(std::move(req), [what, category,
+                                 done = std::move(done)](http_outcome o) {
     if (!o)
       return done(from_http(o.error(), what));
     if (auto e = status_error(*o))
       return done(from_http(*e, what));
     const std::string* location = o->header("Location");
-    if (o->status != 201 || location == nullptr || location->size() < 2
-        || (*location)[0] != '/')
-      return done(bad_response(what, "HTTP " + std::to_string(o->status)
-                                        + " without a Location header"));
+    if (o->status != 201 || location == nullptr || location->size() < 2 ||
+        (*location)[0] != '/')
+      return done(bad_response(what, "HTTP " + std::to_string(o->status) +
+                                         " without a Location header"));
     auto name = location->substr(1);
     if (name.rfind(category + "/", 0) != 0)
-      return done(bad_response(what, "Location " + *location
-                                        + " is not in category " + category));
+      return done(bad_response(what, "Location " + *location +
+                                         " is not in category " + category));
     done(created_race{name});
   });
 }

@@ -38,9 +38,7 @@ struct racetime_error {
   std::string message;
 
   /// Worth retrying: a transient HTTP failure.
-  bool transient() const {
-    return what == kind::http && http.transient();
-  }
+  bool transient() const { return what == kind::http && http.transient(); }
 
   /// The credentials themselves are wrong (invalid_client, 401 on /o/token).
   bool credentials_rejected() const;
@@ -64,7 +62,7 @@ struct created_race {
 };
 
 class racetime_api {
-public:
+ public:
   /// `base` is racetime.gg's origin, e.g. https://racetime.gg.
   racetime_api(boost::asio::io_context& io, http_client& http, url base);
 
@@ -126,11 +124,9 @@ public:
                  const std::vector<std::string>& category_goals,
                  const std::string& bot_token, racetime_callback<bool> done);
 
-  const url& base() const noexcept {
-    return base_;
-  }
+  const url& base() const noexcept { return base_; }
 
-private:
+ private:
   void post_token(const form_fields& form, const std::string& what,
                   racetime_callback<token_response> done);
 

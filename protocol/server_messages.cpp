@@ -45,7 +45,8 @@ server_message_body read_body(const std::string& type, const json_object& o) {
     return race_data_message{read_race_data(o.object("race")),
                              o.optional_integer("version")};
   if (type == "race.renders")
-    return race_renders_message{o.raw("renders"), o.optional_integer("version")};
+    return race_renders_message{o.raw("renders"),
+                                o.optional_integer("version")};
   if (type == "chat.message")
     return chat_message_message{read_chat_message(o.object("message"))};
   if (type == "chat.history") {
@@ -54,7 +55,7 @@ server_message_body read_body(const std::string& type, const json_object& o) {
     h.messages.reserve(arr.Size());
     for (rapidjson::SizeType i = 0; i < arr.Size(); ++i)
       h.messages.push_back(read_chat_message(
-        json_object{arr[i], "messages[" + std::to_string(i) + "]"}));
+          json_object{arr[i], "messages[" + std::to_string(i) + "]"}));
     return h;
   }
   if (type == "chat.dm") {
@@ -173,9 +174,7 @@ struct body_writer {
     w.EndArray();
     return "error";
   }
-  const char* operator()(const pong_message&) const {
-    return "pong";
-  }
+  const char* operator()(const pong_message&) const { return "pong"; }
   const char* operator()(const authenticated_message& m) const {
     w.Key("user");
     write_user_summary(w, m.user);
@@ -189,11 +188,10 @@ struct body_writer {
 /// Python's isoformat(): "2026-11-22T01:44:16.149828+00:00".
 std::string python_isoformat(time_point t) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-              t.time_since_epoch())
-              .count();
-  auto text = format_iso8601_time(
-    time_point{std::chrono::seconds{us >= 0 ? us / 1000000
-                                            : (us - 999999) / 1000000}});
+                t.time_since_epoch())
+                .count();
+  auto text = format_iso8601_time(time_point{
+      std::chrono::seconds{us >= 0 ? us / 1000000 : (us - 999999) / 1000000}});
   text.pop_back(); // 'Z'
   char frac[16];
   std::snprintf(frac, sizeof frac, ".%06lld",

@@ -18,8 +18,8 @@ namespace racecontrol::protocol {
 /// A chat message (`models/chat.py`).
 struct chat_message {
   std::string id;
-  std::optional<user_summary> user;  ///< null for bot and system messages
-  std::optional<std::string> bot;    ///< bot name for bot messages
+  std::optional<user_summary> user; ///< null for bot and system messages
+  std::optional<std::string> bot;   ///< bot name for bot messages
   std::optional<user_summary> direct_to;
   time_point posted_at;
   std::string message;
@@ -109,8 +109,8 @@ struct unknown_message {
   std::string type;
 };
 
-using server_message_body
-  = std::variant<race_data_message, race_renders_message, chat_message_message,
+using server_message_body =
+    std::variant<race_data_message, race_renders_message, chat_message_message,
                  chat_history_message, chat_dm_message, chat_pin_message,
                  chat_delete_message, chat_purge_message, race_split_message,
                  error_message, pong_message, authenticated_message,
@@ -123,9 +123,9 @@ struct server_message {
 };
 
 /// Parses one WebSocket text frame; errors name the field.
-expected<server_message> parse_server_message(std::string_view json,
-                                              std::size_t limit
-                                              = default_json_limit);
+expected<server_message>
+parse_server_message(std::string_view json,
+                     std::size_t limit = default_json_limit);
 
 /// The frame racetime.gg would send (used by racetime-sim). `type` is
 /// derived from the body.

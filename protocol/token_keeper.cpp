@@ -9,31 +9,28 @@ namespace racecontrol::protocol {
 struct token_keeper::impl : std::enable_shared_from_this<impl> {
   impl(boost::asio::io_context& io, racetime_api& api, client_credentials creds,
        token_keeper_options options)
-    : api(api),
-      creds(std::move(creds)),
-      options(options),
-      strand(boost::asio::make_strand(io)),
-      timer(strand),
-      retry(options.retry) {
-  }
+      : api(api), creds(std::move(creds)), options(options),
+        strand(boost::asio::make_strand(io)), timer(strand),
+        retry(options.retry) {}
 
   void fetch() {
     if (stopped || in_flight)
       return;
     in_flight = true;
     auto self = shared_from_this();
-    api.client_credentials_token(creds, [self](racetime_result<token_response> r) {
-      // The answer comes on the HTTP client's strand; state lives on ours.
-      boost::asio::post(self->strand, [self, r = std::move(r)] {
-        self->in_flight = false;
-        if (self->stopped)
-          return;
-        if (r)
-          self->obtained(*r);
-        else
-          self->failed(r.error());
-      });
-    });
+    api.client_credentials_token(
+        creds, [self](racetime_result<token_response> r) {
+          // The answer comes on the HTTP client's strand; state lives on ours.
+          boost::asio::post(self->strand, [self, r = std::move(r)] {
+            self->in_flight = false;
+            if (self->stopped)
+              return;
+            if (r)
+              self->obtained(*r);
+            else
+              self->failed(r.error());
+          });
+        });
   }
 
   void obtained(const token_response& t) {
@@ -45,11 +42,11 @@ struct token_keeper::impl : std::enable_shared_from_this<impl> {
     }
     retry.reset();
     auto renew = std::chrono::duration_cast<std::chrono::milliseconds>(
-      lifetime * options.renew_at);
+        lifetime * options.renew_at);
     schedule(renew);
     report({token_event::kind::obtained,
-            "token for " + creds.client_id + " valid for "
-              + std::to_string(t.expires_in) + " s",
+            "token for " + creds.client_id + " valid for " +
+                std::to_string(t.expires_in) + " s",
             std::chrono::milliseconds{0}});
   }
 
@@ -98,8 +95,7 @@ struct token_keeper::impl : std::enable_shared_from_this<impl> {
 token_keeper::token_keeper(boost::asio::io_context& io, racetime_api& api,
                            client_credentials creds,
                            token_keeper_options options)
-  : impl_(std::make_shared<impl>(io, api, std::move(creds), options)) {
-}
+    : impl_(std::make_shared<impl>(io, api, std::move(creds), options)) {}
 
 token_keeper::~token_keeper() {
   stop();

@@ -37,7 +37,7 @@ struct token_keeper_options {
 };
 
 class token_keeper {
-public:
+ public:
   token_keeper(boost::asio::io_context& io, racetime_api& api,
                client_credentials creds, token_keeper_options options = {});
   ~token_keeper();
@@ -60,7 +60,7 @@ public:
 
   struct impl;
 
-private:
+ private:
   std::shared_ptr<impl> impl_;
 };
 

@@ -16,9 +16,7 @@ struct url {
   std::uint16_t port = 0;
   std::string target = "/"; ///< path and query
 
-  bool secure() const {
-    return scheme == "https" || scheme == "wss";
-  }
+  bool secure() const { return scheme == "https" || scheme == "wss"; }
 
   /// "host" or "host:port" when the port is not the scheme's default, as
   /// the Host header wants it.

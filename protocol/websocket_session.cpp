@@ -36,19 +36,11 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   impl(net::io_context& io, std::shared_ptr<ssl::context> tls, url target,
        token_provider tokens, websocket_handlers handlers,
        websocket_options options)
-    : strand(net::make_strand(io)),
-      tls(std::move(tls)),
-      target(std::move(target)),
-      tokens(std::move(tokens)),
-      handlers(std::move(handlers)),
-      options(options),
-      resolver(strand),
-      retry_timer(strand),
-      liveness_timer(strand),
-      token_timer(strand),
-      retry(options.reconnect),
-      alive(options.ping_interval) {
-  }
+      : strand(net::make_strand(io)), tls(std::move(tls)),
+        target(std::move(target)), tokens(std::move(tokens)),
+        handlers(std::move(handlers)), options(options), resolver(strand),
+        retry_timer(strand), liveness_timer(strand), token_timer(strand),
+        retry(options.reconnect), alive(options.ping_interval) {}
 
   // --- connecting -------------------------------------------------------
 
@@ -64,19 +56,20 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     auto self = shared_from_this();
     auto gen = generation;
     resolver.async_resolve(
-      target.host, std::to_string(target.port),
-      [self, gen](beast::error_code ec, tcp::resolver::results_type results) {
-        if (gen != self->generation)
-          return;
-        if (ec)
-          return self->lost("cannot resolve " + self->target.host + ": "
-                            + ec.message());
-        if (self->target.secure())
-          self->open_stream(std::make_shared<ws_tls>(self->strand, *self->tls),
-                            results);
-        else
-          self->open_stream(std::make_shared<ws_plain>(self->strand), results);
-      });
+        target.host, std::to_string(target.port),
+        [self, gen](beast::error_code ec, tcp::resolver::results_type results) {
+          if (gen != self->generation)
+            return;
+          if (ec)
+            return self->lost("cannot resolve " + self->target.host + ": " +
+                              ec.message());
+          if (self->target.secure())
+            self->open_stream(
+                std::make_shared<ws_tls>(self->strand, *self->tls), results);
+          else
+            self->open_stream(std::make_shared<ws_plain>(self->strand),
+                              results);
+        });
   }
 
   template <class Stream>
@@ -86,17 +79,16 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     tcp_layer.expires_after(options.connect_timeout);
     auto self = shared_from_this();
     auto gen = generation;
-    tcp_layer.async_connect(
-      results, [self, gen, ws](beast::error_code ec, const tcp::endpoint&) {
-        if (gen != self->generation)
-          return;
-        if (ec)
-          return self->lost("cannot connect to " + self->target.authority()
-                            + ": " + ec.message());
-        beast::get_lowest_layer(*ws).socket().set_option(tcp::no_delay{true},
-                                                         ec);
-        self->secure_layer(ws);
-      });
+    tcp_layer.async_connect(results, [self, gen, ws](beast::error_code ec,
+                                                     const tcp::endpoint&) {
+      if (gen != self->generation)
+        return;
+      if (ec)
+        return self->lost("cannot connect to " + self->target.authority() +
+                          ": " + ec.message());
+      beast::get_lowest_layer(*ws).socket().set_option(tcp::no_delay{true}, ec);
+      self->secure_layer(ws);
+    });
   }
 
   template <class Stream>
@@ -109,15 +101,14 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
       beast::get_lowest_layer(*ws).expires_after(options.handshake_timeout);
       auto self = shared_from_this();
       auto gen = generation;
-      tls_stream.async_handshake(ssl::stream_base::client,
-                                 [self, gen, ws](beast::error_code ec) {
-                                   if (gen != self->generation)
-                                     return;
-                                   if (ec)
-                                     return self->lost("TLS handshake failed: "
-                                                       + ec.message());
-                                   self->upgrade(ws);
-                                 });
+      tls_stream.async_handshake(
+          ssl::stream_base::client, [self, gen, ws](beast::error_code ec) {
+            if (gen != self->generation)
+              return;
+            if (ec)
+              return self->lost("TLS handshake failed: " + ec.message());
+            self->upgrade(ws);
+          });
     } else {
       upgrade(ws);
     }
@@ -136,10 +127,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     auto bearer = "Bearer " + token_in_use.value;
     auto agent = options.user_agent;
     ws->set_option(websocket::stream_base::decorator(
-      [bearer, agent](websocket::request_type& req) {
-        req.set(beast::http::field::authorization, bearer);
-        req.set(beast::http::field::user_agent, agent);
-      }));
+        [bearer, agent](websocket::request_type& req) {
+          req.set(beast::http::field::authorization, bearer);
+          req.set(beast::http::field::user_agent, agent);
+        }));
     auto self = shared_from_this();
     auto gen = generation;
     ws->async_handshake(target.authority(), target.target,
@@ -147,9 +138,9 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
                           if (gen != self->generation)
                             return;
                           if (ec)
-                            return self->lost("WebSocket handshake with "
-                                              + self->target.authority()
-                                              + " failed: " + ec.message());
+                            return self->lost("WebSocket handshake with " +
+                                              self->target.authority() +
+                                              " failed: " + ec.message());
                           self->opened(ws);
                         });
   }
@@ -165,9 +156,9 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     retry.succeeded(now);
     alive.heard(now);
     ws->control_callback(
-      [self = shared_from_this()](websocket::frame_type, beast::string_view) {
-        self->alive.heard(clock::now());
-      });
+        [self = shared_from_this()](websocket::frame_type, beast::string_view) {
+          self->alive.heard(clock::now());
+        });
     arm_liveness();
     arm_token_rotation();
     notify([&] {
@@ -205,9 +196,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   std::string close_reason(Stream& ws, beast::error_code ec) {
     if (ec == websocket::error::closed) {
       auto reason = ws.reason();
-      return "closed by the server with code "
-             + std::to_string(static_cast<int>(reason.code))
-             + (reason.reason.empty() ? "" : " (" + std::string{reason.reason} + ")");
+      return "closed by the server with code " +
+             std::to_string(static_cast<int>(reason.code)) +
+             (reason.reason.empty() ? ""
+                                    : " (" + std::string{reason.reason} + ")");
     }
     return "connection lost: " + ec.message();
   }
@@ -366,10 +358,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     auto self = shared_from_this();
     // A polite close when open; the transport goes either way.
     if (ws_plain_ptr && ws_plain_ptr->is_open())
-      ws_plain_ptr->async_close(websocket::close_code::normal,
-                                [ws_plain_ptr](beast::error_code) {
-                                  beast::get_lowest_layer(*ws_plain_ptr).close();
-                                });
+      ws_plain_ptr->async_close(
+          websocket::close_code::normal, [ws_plain_ptr](beast::error_code) {
+            beast::get_lowest_layer(*ws_plain_ptr).close();
+          });
     else if (ws_tls_ptr && ws_tls_ptr->is_open())
       ws_tls_ptr->async_close(websocket::close_code::normal,
                               [ws_tls_ptr](beast::error_code) {
@@ -409,10 +401,9 @@ websocket_session::websocket_session(net::io_context& io,
                                      url target, token_provider tokens,
                                      websocket_handlers handlers,
                                      websocket_options options)
-  : impl_(std::make_shared<impl>(io, std::move(tls), std::move(target),
-                                 std::move(tokens), std::move(handlers),
-                                 options)) {
-}
+    : impl_(std::make_shared<impl>(io, std::move(tls), std::move(target),
+                                   std::move(tokens), std::move(handlers),
+                                   options)) {}
 
 websocket_session::~websocket_session() {
   stop();

@@ -56,19 +56,18 @@ struct websocket_handlers {
   /// stopped.
   std::function<void(const std::string& reason,
                      std::chrono::milliseconds retry_in)>
-    on_disconnect;
+      on_disconnect;
 };
 
 class websocket_session {
-public:
+ public:
   /// Returns the token to connect with (the newest one), or nullopt when
   /// none is available yet (the session then retries later).
   using token_provider = std::function<std::optional<bearer_token>()>;
 
   websocket_session(boost::asio::io_context& io,
-                    std::shared_ptr<boost::asio::ssl::context> tls,
-                    url target, token_provider tokens,
-                    websocket_handlers handlers,
+                    std::shared_ptr<boost::asio::ssl::context> tls, url target,
+                    token_provider tokens, websocket_handlers handlers,
                     websocket_options options = {});
   ~websocket_session();
 
@@ -91,7 +90,7 @@ public:
 
   struct impl;
 
-private:
+ private:
   std::shared_ptr<impl> impl_;
 };
 

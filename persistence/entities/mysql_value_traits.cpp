@@ -10,8 +10,7 @@ namespace racecontrol::detail {
 
 namespace {
 
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m,
-                                       unsigned d) {
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
   const auto yoe = static_cast<unsigned>(y - era * 400);
@@ -68,11 +67,11 @@ void to_mysql_time(MYSQL_TIME& out, timestamp value) {
 
 timestamp from_mysql_time(const MYSQL_TIME& in) {
   auto days = days_from_civil(in.year, in.month, in.day);
-  std::int64_t us = days * us_per_day
-                    + (static_cast<std::int64_t>(in.hour) * 3600
-                       + in.minute * 60 + in.second)
-                        * us_per_second
-                    + static_cast<std::int64_t>(in.second_part);
+  std::int64_t us =
+      days * us_per_day +
+      (static_cast<std::int64_t>(in.hour) * 3600 + in.minute * 60 + in.second) *
+          us_per_second +
+      static_cast<std::int64_t>(in.second_part);
   return timestamp{std::chrono::microseconds{us}};
 }
 
@@ -92,11 +91,11 @@ void to_mysql_time(MYSQL_TIME& out, race_duration value) {
 
 race_duration duration_from_mysql_time(const MYSQL_TIME& in) {
   // TIME values over 24 h come back with hour > 23 (and day = 0).
-  std::int64_t seconds = static_cast<std::int64_t>(in.day) * 86400
-                         + static_cast<std::int64_t>(in.hour) * 3600
-                         + in.minute * 60 + in.second;
-  std::int64_t us = seconds * us_per_second
-                    + static_cast<std::int64_t>(in.second_part);
+  std::int64_t seconds = static_cast<std::int64_t>(in.day) * 86400 +
+                         static_cast<std::int64_t>(in.hour) * 3600 +
+                         in.minute * 60 + in.second;
+  std::int64_t us =
+      seconds * us_per_second + static_cast<std::int64_t>(in.second_part);
   return race_duration{in.neg ? -us : us};
 }
 

@@ -20,7 +20,7 @@ namespace odb::mysql {
 
 template <>
 class value_traits<racecontrol::timestamp, id_datetime> {
-public:
+ public:
   using value_type = racecontrol::timestamp;
   using query_type = racecontrol::timestamp;
   using image_type = MYSQL_TIME;
@@ -37,7 +37,7 @@ public:
 
 template <>
 class value_traits<racecontrol::race_duration, id_time> {
-public:
+ public:
   using value_type = racecontrol::race_duration;
   using query_type = racecontrol::race_duration;
   using image_type = MYSQL_TIME;

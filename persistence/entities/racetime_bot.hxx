@@ -43,7 +43,8 @@ struct racetime_bot {
 
   bool is_active = true;
 
-#pragma db type("ENUM('unknown','connected','auth_failed','connection_error','disconnected')")
+#pragma db type(                                                               \
+    "ENUM('unknown','connected','auth_failed','connection_error','disconnected')")
   bot_status status = bot_status::unknown;
 
 #pragma db type("TEXT")

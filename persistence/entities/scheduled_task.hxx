@@ -42,7 +42,8 @@ struct scheduled_task {
 #pragma db type("TEXT")
   odb::nullable<std::string> description;
 
-#pragma db type("ENUM('RACETIME_OPEN_ROOM','RACETIME_POLL_OPEN_ROOMS','CUSTOM')")
+#pragma db type(                                                               \
+    "ENUM('RACETIME_OPEN_ROOM','RACETIME_POLL_OPEN_ROOMS','CUSTOM')")
   entities::task_type task_type = entities::task_type::RACETIME_OPEN_ROOM;
 
 #pragma db type("ENUM('INTERVAL','CRON','ONE_TIME')")

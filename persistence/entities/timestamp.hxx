@@ -18,7 +18,7 @@ using race_duration = std::chrono::microseconds;
 inline timestamp now_us() {
   using namespace std::chrono;
   return timestamp{
-    duration_cast<microseconds>(system_clock::now().time_since_epoch())};
+      duration_cast<microseconds>(system_clock::now().time_since_epoch())};
 }
 
 } // namespace racecontrol

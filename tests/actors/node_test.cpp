@@ -22,7 +22,8 @@ namespace {
 struct system_fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
-  persistence::migration_set migrations = persistence::migration_set::embedded();
+  persistence::migration_set migrations =
+      persistence::migration_set::embedded();
 
   system_fixture() {
     register_message_types(cfg);
@@ -40,30 +41,34 @@ BOOST_AUTO_TEST_CASE(node_reports_status_and_stops_in_order) {
   auto root = sys->spawn(node, options);
   caf::scoped_actor self{*sys};
   self->request(root, 10s, atom::status::value)
-    .receive(
-      [&](const node_status& st) {
-        BOOST_TEST(st.node_name == "test-node");
-        BOOST_REQUIRE_EQUAL(st.components.size(), 1u);
-        BOOST_TEST(st.components[0] == "persistence");
-        BOOST_TEST(st.database.database == scratch.url().database);
-        BOOST_TEST(st.database.server_version.find("MariaDB")
-                   != std::string::npos);
-        BOOST_TEST(st.database.pending_migrations == 0u);
-        // The newest regular migration (manual ones are not applied).
-        std::string newest;
-        for (const auto& m : migrations.all())
-          if (!m.manual)
-            newest = m.version;
-        BOOST_TEST(st.database.schema_version == newest);
-      },
-      [&](const caf::error& err) { BOOST_FAIL(describe(err)); });
+      .receive(
+          [&](const node_status& st) {
+            BOOST_TEST(st.node_name == "test-node");
+            BOOST_REQUIRE_EQUAL(st.components.size(), 1u);
+            BOOST_TEST(st.components[0] == "persistence");
+            BOOST_TEST(st.database.database == scratch.url().database);
+            BOOST_TEST(st.database.server_version.find("MariaDB") !=
+                       std::string::npos);
+            BOOST_TEST(st.database.pending_migrations == 0u);
+            // The newest regular migration (manual ones are not applied).
+            std::string newest;
+            for (const auto& m : migrations.all())
+              if (!m.manual)
+                newest = m.version;
+            BOOST_TEST(st.database.schema_version == newest);
+          },
+          [&](const caf::error& err) {
+            BOOST_FAIL(describe(err));
+          });
   self->monitor(root);
   auto started = std::chrono::steady_clock::now();
   self->send(root, atom::shutdown::value);
   bool down = false;
-  self->receive([&](const caf::down_msg& msg) {
-    down = msg.source == root.address();
-  }, caf::after(5s) >> [] {});
+  self->receive(
+      [&](const caf::down_msg& msg) {
+        down = msg.source == root.address();
+      },
+      caf::after(5s) >> [] {});
   BOOST_TEST(down);
   BOOST_TEST((std::chrono::steady_clock::now() - started < 3s));
 }
@@ -76,24 +81,29 @@ BOOST_AUTO_TEST_CASE(persistence_errors_are_values_and_the_actor_survives) {
   auto ask = [&] {
     caf::expected<database_status> out{caf::error{}};
     self->request(store, 10s, atom::status::value)
-      .receive([&](database_status& st) { out = std::move(st); },
-               [&](caf::error& err) { out = std::move(err); });
+        .receive(
+            [&](database_status& st) {
+              out = std::move(st);
+            },
+            [&](caf::error& err) {
+              out = std::move(err);
+            });
     return out;
   };
   auto first = ask();
   BOOST_REQUIRE(first);
   BOOST_TEST(first->pending_migrations == 0u);
   // Take the database away under the actor: it must answer with an error.
-  test::scratch_database::admin_execute("DROP DATABASE `"
-                                        + scratch->url().database + "`");
+  test::scratch_database::admin_execute("DROP DATABASE `" +
+                                        scratch->url().database + "`");
   auto failed = ask();
   BOOST_REQUIRE(!failed);
   BOOST_TEST(failed.error().category() == ec_category::value);
   BOOST_TEST(describe(failed.error()).find("database_") == 0u,
              describe(failed.error()));
   // Bring it back: the same actor serves again.
-  test::scratch_database::admin_execute("CREATE DATABASE `"
-                                        + scratch->url().database + "`");
+  test::scratch_database::admin_execute("CREATE DATABASE `" +
+                                        scratch->url().database + "`");
   auto again = ask();
   BOOST_REQUIRE(again);
   BOOST_TEST(again->pending_migrations == migrations.all().size() - 1);

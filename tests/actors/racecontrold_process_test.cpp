@@ -32,7 +32,7 @@ std::string read_file(const std::string& path) {
 
 /// racecontrold running as a child process, its output captured in files.
 class daemon_process {
-public:
+ public:
   daemon_process(std::vector<std::string> args,
                  std::map<std::string, std::string> env) {
     char dir[] = "/tmp/racecontrold-test-XXXXXX";
@@ -82,9 +82,7 @@ public:
     return read_file(out_path_) + read_file(err_path_);
   }
 
-  std::string error_output() const {
-    return read_file(err_path_);
-  }
+  std::string error_output() const { return read_file(err_path_); }
 
   /// Waits until the output contains `text` or the process ends.
   bool wait_for_output(const std::string& text, std::chrono::seconds limit) {
@@ -108,8 +106,8 @@ public:
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = 0;
-        exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
-                                      : 128 + WTERMSIG(status);
+        exit_code =
+            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         return true;
       }
       std::this_thread::sleep_for(20ms);
@@ -117,13 +115,11 @@ public:
     return false;
   }
 
-  void signal(int sig) {
-    kill(pid_, sig);
-  }
+  void signal(int sig) { kill(pid_, sig); }
 
   int exit_code = -1;
 
-private:
+ private:
   pid_t pid_ = 0;
   std::string dir_;
   std::string out_path_;
@@ -151,8 +147,8 @@ BOOST_FIXTURE_TEST_SUITE(racecontrold, daemon_fixture)
 
 BOOST_AUTO_TEST_CASE(starts_reports_ready_and_stops_cleanly_on_sigterm) {
   const std::string bot_secret = "bot-secret-7f3a9c1e5d";
-  daemon_process d({"--config", RACECONTROL_SOURCE_DIR
-                    "/config/racecontrol.example.ini",
+  daemon_process d({"--config",
+                    RACECONTROL_SOURCE_DIR "/config/racecontrol.example.ini",
                     "--database.url=" + url_without_password,
                     "--log.level=trace", "--bot.testcat.client_id=cid-visible"},
                    {{"RACECONTROL_DATABASE_PASSWORD", password},
@@ -196,9 +192,9 @@ BOOST_AUTO_TEST_CASE(wrong_password_exits_2_with_one_clear_line) {
   BOOST_TEST(d.exit_code == 2);
   auto err = d.error_output();
   auto url = scratch.url();
-  std::string expected = "racecontrold: cannot connect to MariaDB at "
-                         + url.location() + " as " + url.user
-                         + ": Access denied for user";
+  std::string expected = "racecontrold: cannot connect to MariaDB at " +
+                         url.location() + " as " + url.user +
+                         ": Access denied for user";
   BOOST_TEST(err.find(expected) != std::string::npos, err);
   // Exactly one line says so (the info line before it is the start banner).
   auto first = err.find("racecontrold: ");
@@ -213,22 +209,21 @@ BOOST_AUTO_TEST_CASE(unreachable_server_and_bad_values_exit_2) {
   BOOST_REQUIRE(d.exited(15000ms));
   BOOST_TEST(d.exit_code == 2);
   BOOST_TEST(d.error_output().find("racecontrold: cannot connect to MariaDB at "
-                                   "127.0.0.1:1 as rc:")
-               != std::string::npos,
+                                   "127.0.0.1:1 as rc:") != std::string::npos,
              d.error_output());
 
   daemon_process bad({"--log.level=loud"}, {});
   BOOST_REQUIRE(bad.exited(5000ms));
   BOOST_TEST(bad.exit_code == 2);
-  BOOST_TEST(bad.error_output()
-             == "racecontrold: --log.level: must be one of trace, debug, info, "
-                "warn, error, critical, off; got 'loud'\n");
+  BOOST_TEST(bad.error_output() ==
+             "racecontrold: --log.level: must be one of trace, debug, info, "
+             "warn, error, critical, off; got 'loud'\n");
 
   daemon_process unknown({"--frobnicate"}, {});
   BOOST_REQUIRE(unknown.exited(5000ms));
   BOOST_TEST(unknown.exit_code == 2);
-  BOOST_TEST(unknown.error_output().find("unknown option '--frobnicate'")
-             != std::string::npos);
+  BOOST_TEST(unknown.error_output().find("unknown option '--frobnicate'") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(refuses_to_start_with_pending_migrations) {
@@ -243,8 +238,7 @@ BOOST_AUTO_TEST_CASE(refuses_to_start_with_pending_migrations) {
   auto err = d.error_output();
   BOOST_TEST(err.find("pending migration(s), first "
                       "20261122_000001_create_organizations.up.sql: run "
-                      "`racecontrol-migrate up")
-               != std::string::npos,
+                      "`racecontrol-migrate up") != std::string::npos,
              err);
   BOOST_TEST(err.find("--migrate") != std::string::npos);
   // With --migrate it brings the schema up to date and starts.
@@ -252,8 +246,8 @@ BOOST_AUTO_TEST_CASE(refuses_to_start_with_pending_migrations) {
                    {{"RACECONTROL_DATABASE_PASSWORD", pw}});
   BOOST_REQUIRE_MESSAGE(m.wait_for_output("ready: node", 30s), m.output());
   BOOST_TEST(m.output().find("applying migration "
-                             "20261122_000001_create_organizations.up.sql")
-             != std::string::npos);
+                             "20261122_000001_create_organizations.up.sql") !=
+             std::string::npos);
   m.signal(SIGTERM);
   BOOST_REQUIRE(m.exited(5000ms));
   BOOST_TEST(m.exit_code == 0);
@@ -266,8 +260,8 @@ BOOST_AUTO_TEST_CASE(help_and_version) {
   auto text = help.output();
   BOOST_TEST(text.find("usage: racecontrold") != std::string::npos);
   BOOST_TEST(text.find("--database.url=VALUE") != std::string::npos);
-  BOOST_TEST(text.find("RACECONTROL_BOT_<CATEGORY>_CLIENT_SECRET")
-             != std::string::npos);
+  BOOST_TEST(text.find("RACECONTROL_BOT_<CATEGORY>_CLIENT_SECRET") !=
+             std::string::npos);
   daemon_process version({"--version"}, {});
   BOOST_REQUIRE(version.exited(5000ms));
   BOOST_TEST(version.exit_code == 0);

@@ -34,7 +34,8 @@ BOOST_AUTO_TEST_CASE(tcp_form) {
   BOOST_TEST(u.socket.empty());
   BOOST_TEST(u.location() == "db.local:3307");
   BOOST_TEST(u.redacted() == "mysql://rc:***@db.local:3307/racecontrol");
-  BOOST_TEST(u.to_string() == "mysql://rc:p%40ss%3Aword@db.local:3307/racecontrol");
+  BOOST_TEST(u.to_string() ==
+             "mysql://rc:p%40ss%3Aword@db.local:3307/racecontrol");
   auto again = parse_ok(u.to_string());
   BOOST_TEST(again.password == "p@ss:word");
 }
@@ -50,16 +51,21 @@ BOOST_AUTO_TEST_CASE(socket_form_and_defaults) {
 }
 
 BOOST_AUTO_TEST_CASE(errors_say_what_is_wrong) {
-  BOOST_TEST(parse_error("rc@host/db").find("must look like") != std::string::npos);
+  BOOST_TEST(parse_error("rc@host/db").find("must look like") !=
+             std::string::npos);
   BOOST_TEST(parse_error("http://rc@h/db").find("scheme") != std::string::npos);
-  BOOST_TEST(parse_error("mysql://rc@h:99999/db").find("port must be")
-             != std::string::npos);
-  BOOST_TEST(parse_error("mysql://rc@h:12ab/db").find("'12ab'") != std::string::npos);
-  BOOST_TEST(parse_error("mysql://rc@h/").find("no database name") != std::string::npos);
+  BOOST_TEST(parse_error("mysql://rc@h:99999/db").find("port must be") !=
+             std::string::npos);
+  BOOST_TEST(parse_error("mysql://rc@h:12ab/db").find("'12ab'") !=
+             std::string::npos);
+  BOOST_TEST(parse_error("mysql://rc@h/").find("no database name") !=
+             std::string::npos);
   BOOST_TEST(parse_error("mysql://h/db").find("no user") != std::string::npos);
-  BOOST_TEST(parse_error("mysql://rc@h/db?ssl=1").find("unknown parameter 'ssl'")
-             != std::string::npos);
-  BOOST_TEST(parse_error("mysql://rc:%zz@h/db").find("percent") != std::string::npos);
+  BOOST_TEST(
+      parse_error("mysql://rc@h/db?ssl=1").find("unknown parameter 'ssl'") !=
+      std::string::npos);
+  BOOST_TEST(parse_error("mysql://rc:%zz@h/db").find("percent") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

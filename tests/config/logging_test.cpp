@@ -43,13 +43,14 @@ BOOST_AUTO_TEST_CASE(json_lines_are_valid_and_scrubbed) {
   BOOST_REQUIRE_EQUAL(lines.size(), 2u);
   const auto& first = lines[0];
   BOOST_TEST(first.rfind("{\"ts\":\"", 0) == 0, first);
-  BOOST_TEST(first.find("\"level\":\"info\",\"logger\":\"unit\"")
-               != std::string::npos,
+  BOOST_TEST(first.find("\"level\":\"info\",\"logger\":\"unit\"") !=
+                 std::string::npos,
              first);
-  BOOST_TEST(first.find(
-               "\"msg\":\"bot got token *** and said \\\"hi\\\"\\n\\tbye\"}")
-               != std::string::npos,
-             first);
+  BOOST_TEST(
+      first.find(
+          "\"msg\":\"bot got token *** and said \\\"hi\\\"\\n\\tbye\"}") !=
+          std::string::npos,
+      first);
   BOOST_TEST(first.find("tok-9f8e7d6c5b4a") == std::string::npos);
   BOOST_TEST(lines[1].find("\"level\":\"debug\"") != std::string::npos);
 }
@@ -66,8 +67,8 @@ BOOST_AUTO_TEST_CASE(text_lines_are_scrubbed) {
   BOOST_TEST(lines[0].size() > 24u);
   BOOST_TEST(lines[0][10] == 'T');
   BOOST_TEST(lines[0][23] == 'Z');
-  BOOST_TEST(lines[0].find(" warning [unit] Authorization: Bearer ***")
-               != std::string::npos,
+  BOOST_TEST(lines[0].find(" warning [unit] Authorization: Bearer ***") !=
+                 std::string::npos,
              lines[0]);
 }
 
@@ -76,16 +77,16 @@ BOOST_AUTO_TEST_CASE(scrubbing_rules) {
   BOOST_TEST(scrub_secrets("abc") == "abc");
   register_secret("overlap-secret");
   register_secret("overlap-secret-longer");
-  BOOST_TEST(scrub_secrets("x overlap-secret-longer y overlap-secret")
-             == "x *** y ***");
+  BOOST_TEST(scrub_secrets("x overlap-secret-longer y overlap-secret") ==
+             "x *** y ***");
   BOOST_TEST(json_escape(std::string("a\x01z", 3)) == "a\\u0001z");
 }
 
 BOOST_AUTO_TEST_CASE(unwritable_log_file_is_a_config_error) {
-  BOOST_CHECK_THROW(setup_logging({spdlog::level::info, log_format::text,
-                                   "/dev/null/x/y.log"},
-                                  "unit"),
-                    std::runtime_error);
+  BOOST_CHECK_THROW(
+      setup_logging(
+          {spdlog::level::info, log_format::text, "/dev/null/x/y.log"}, "unit"),
+      std::runtime_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -27,16 +27,14 @@ struct ini_file {
     path = tmpl;
     std::ofstream(path) << content;
   }
-  ~ini_file() {
-    std::remove(path.c_str());
-  }
+  ~ini_file() { std::remove(path.c_str()); }
   std::string path;
 };
 
 settings_sources with_env(std::map<std::string, std::string> env) {
   settings_sources s;
-  auto shared = std::make_shared<std::map<std::string, std::string>>(
-    std::move(env));
+  auto shared =
+      std::make_shared<std::map<std::string, std::string>>(std::move(env));
   s.getenv = [shared](const char* name) -> const char* {
     auto it = shared->find(name);
     return it == shared->end() ? nullptr : it->second.c_str();
@@ -93,8 +91,8 @@ BOOST_AUTO_TEST_CASE(bad_value_names_file_line_key_and_choices) {
   auto sources = with_env({});
   sources.config_file = ini.path;
   auto message = error_of(sources);
-  BOOST_TEST(message.find(ini.path + ":4: log.level: must be one of trace")
-             != std::string::npos,
+  BOOST_TEST(message.find(ini.path + ":4: log.level: must be one of trace") !=
+                 std::string::npos,
              message);
   BOOST_TEST(message.find("got 'loud'") != std::string::npos, message);
 }
@@ -104,29 +102,28 @@ BOOST_AUTO_TEST_CASE(unknown_keys_and_bad_overrides_are_rejected) {
   auto sources = with_env({});
   sources.config_file = ini.path;
   BOOST_TEST(error_of(sources).find(":2: database.password_file: unknown "
-                                    "setting")
-             != std::string::npos);
+                                    "setting") != std::string::npos);
   auto cli = with_env({});
   cli.overrides = {{"database.pool_size", "0"}};
   BOOST_TEST(error_of(cli).find("--database.pool_size: must be a whole number "
-                                "from 1 to 256, got '0'")
-             != std::string::npos,
+                                "from 1 to 256, got '0'") != std::string::npos,
              error_of(cli));
   cli.overrides = {{"daemon.shutdown_timeout", "soon"}};
   BOOST_TEST(error_of(cli).find("must be a duration") != std::string::npos);
   cli.overrides = {{"racetime.url", "racetime.gg"}};
-  BOOST_TEST(error_of(cli).find("must start with http:// or https://")
-             != std::string::npos);
+  BOOST_TEST(error_of(cli).find("must start with http:// or https://") !=
+             std::string::npos);
   cli.overrides = {{"database.url", "postgres://x@y/z"}};
-  BOOST_TEST(error_of(cli).find("scheme must be mysql://") != std::string::npos);
+  BOOST_TEST(error_of(cli).find("scheme must be mysql://") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(bot_secret_comes_from_the_environment) {
   ini_file ini("[bot.alttpr]\nname = Saha\nclient_id = abc123\n"
                "[bot.smz3-test]\nclient_id = def456\n");
-  auto sources = with_env(
-    {{"RACECONTROL_BOT_ALTTPR_CLIENT_SECRET", "s3cr3t-alttpr"},
-     {"RACECONTROL_BOT_SMZ3_TEST_CLIENT_SECRET", "s3cr3t-smz3"}});
+  auto sources =
+      with_env({{"RACECONTROL_BOT_ALTTPR_CLIENT_SECRET", "s3cr3t-alttpr"},
+                {"RACECONTROL_BOT_SMZ3_TEST_CLIENT_SECRET", "s3cr3t-smz3"}});
   sources.config_file = ini.path;
   auto s = load_settings(sources);
   BOOST_REQUIRE_EQUAL(s.bots.size(), 2u);
@@ -149,8 +146,8 @@ BOOST_AUTO_TEST_CASE(bot_without_secret_says_which_variable_to_set) {
   sources.config_file = ini.path;
   auto message = error_of(sources);
   BOOST_TEST(message.find("bot.alttpr: no client secret: set "
-                          "RACECONTROL_BOT_ALTTPR_CLIENT_SECRET")
-             != std::string::npos,
+                          "RACECONTROL_BOT_ALTTPR_CLIENT_SECRET") !=
+                 std::string::npos,
              message);
   ini_file bad("[bot.Alttpr]\nclient_id = x\n");
   sources.config_file = bad.path;
@@ -160,9 +157,9 @@ BOOST_AUTO_TEST_CASE(bot_without_secret_says_which_variable_to_set) {
 BOOST_AUTO_TEST_CASE(missing_file_is_a_clear_error) {
   auto sources = with_env({});
   sources.config_file = "/nonexistent/racecontrol.ini";
-  BOOST_TEST(error_of(sources)
-             == "cannot read config file /nonexistent/racecontrol.ini: check "
-                "the path given with --config");
+  BOOST_TEST(error_of(sources) ==
+             "cannot read config file /nonexistent/racecontrol.ini: check "
+             "the path given with --config");
 }
 
 BOOST_AUTO_TEST_CASE(example_file_parses_and_documents_every_key) {
@@ -229,8 +226,7 @@ BOOST_AUTO_TEST_CASE(ini_syntax) {
   };
   BOOST_TEST(error("[a]\nno equals sign\n").rfind("t.ini:2: expected", 0) == 0);
   BOOST_TEST(error("[a\n").rfind("t.ini:1: section header", 0) == 0);
-  BOOST_TEST(error("[a]\nk = \"open\n").rfind("t.ini:2: unterminated", 0)
-             == 0);
+  BOOST_TEST(error("[a]\nk = \"open\n").rfind("t.ini:2: unterminated", 0) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(command_line_forms) {

@@ -33,7 +33,8 @@ bool exact_numbers(std::string_view s) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
   std::string_view input{reinterpret_cast<const char*>(data), size};
   using namespace racecontrol::protocol;
   const bool exact = exact_numbers(input);

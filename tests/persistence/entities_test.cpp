@@ -87,8 +87,8 @@ struct fixture {
 
 /// A fixed time with microseconds, to check DATETIME(6) round trips.
 timestamp at(int minutes_after) {
-  return timestamp{std::chrono::seconds{1795311600}} + 123456us
-         + std::chrono::minutes{minutes_after};
+  return timestamp{std::chrono::seconds{1795311600}} + 123456us +
+         std::chrono::minutes{minutes_after};
 }
 
 } // namespace
@@ -104,8 +104,9 @@ BOOST_AUTO_TEST_CASE(organization_persist_load_delete) {
   BOOST_TEST(orgs.find_by_name("ALTTPR League")->id == org_id);
   entities::organization dup;
   dup.name = "ALTTPR League";
-  BOOST_TEST((error_kind_of([&] { orgs.create(dup); })
-              == database_error::kind::constraint));
+  BOOST_TEST((error_kind_of([&] {
+                orgs.create(dup);
+              }) == database_error::kind::constraint));
   entities::organization other;
   other.name = "Other";
   auto other_id = orgs.create(other);
@@ -168,10 +169,9 @@ BOOST_AUTO_TEST_CASE(bot_status_enum_round_trip) {
   BOOST_TEST((ok->last_connected_at.get() == at(0)));
   // The database stores the enumerator's name, readable in SQL.
   auto conn = scratch.db().connection();
-  BOOST_TEST(sql_scalar(*conn, "SELECT status FROM racetime_bots WHERE id = "
-                                 + std::to_string(bot_id))
-               .value()
-             == "connected");
+  BOOST_TEST(sql_scalar(*conn, "SELECT status FROM racetime_bots WHERE id = " +
+                                   std::to_string(bot_id))
+                 .value() == "connected");
 
   entities::racetime_bot inactive;
   inactive.category = "smz3";
@@ -185,8 +185,9 @@ BOOST_AUTO_TEST_CASE(bot_status_enum_round_trip) {
   BOOST_TEST(active[0].category == "alttpr");
   entities::racetime_bot same_category = inactive;
   same_category.is_active = true;
-  BOOST_TEST((error_kind_of([&] { bots.create(same_category); })
-              == database_error::kind::constraint));
+  BOOST_TEST((error_kind_of([&] {
+                bots.create(same_category);
+              }) == database_error::kind::constraint));
 }
 
 BOOST_AUTO_TEST_CASE(tournament_settings_and_bot_deletion) {
@@ -208,8 +209,9 @@ BOOST_AUTO_TEST_CASE(tournament_settings_and_bot_deletion) {
   entities::tournament orphan;
   orphan.organization_id = org_id + 999;
   orphan.name = "No such organization";
-  BOOST_TEST((error_kind_of([&] { tournaments.create(orphan); })
-              == database_error::kind::constraint));
+  BOOST_TEST((error_kind_of([&] {
+                tournaments.create(orphan);
+              }) == database_error::kind::constraint));
 }
 
 BOOST_AUTO_TEST_CASE(matches_in_a_time_window) {
@@ -263,9 +265,10 @@ BOOST_AUTO_TEST_CASE(match_players_and_results) {
   players.create(pa);
   players.create(pb);
   BOOST_TEST(players.record_result(
-    match_id, a_id, {"done", 1, std::chrono::hours{1} + 32min + 5s + 123456us}));
-  BOOST_TEST(players.record_result(match_id, b_id, {"dnf", std::nullopt,
-                                                    std::nullopt}));
+      match_id, a_id,
+      {"done", 1, std::chrono::hours{1} + 32min + 5s + 123456us}));
+  BOOST_TEST(players.record_result(match_id, b_id,
+                                   {"dnf", std::nullopt, std::nullopt}));
   auto list = players.of_match(match_id);
   BOOST_REQUIRE_EQUAL(list.size(), 2u);
   BOOST_TEST(list[0].entrant_status.get() == "done");
@@ -277,11 +280,12 @@ BOOST_AUTO_TEST_CASE(match_players_and_results) {
   // A long race (over 24 h fits TIME(6)) survives too.
   BOOST_TEST(players.record_result(match_id, a_id,
                                    {"done", 1, std::chrono::hours{30} + 1s}));
-  BOOST_TEST(players.of_match(match_id)[0].finish_time.get().count()
-             == (std::chrono::hours{30} + 1s).count() * 1000000);
+  BOOST_TEST(players.of_match(match_id)[0].finish_time.get().count() ==
+             (std::chrono::hours{30} + 1s).count() * 1000000);
   entities::match_player again = pa;
-  BOOST_TEST((error_kind_of([&] { players.create(again); })
-              == database_error::kind::constraint));
+  BOOST_TEST((error_kind_of([&] {
+                players.create(again);
+              }) == database_error::kind::constraint));
   BOOST_TEST(matches.remove(match_id));
   BOOST_TEST(players.of_match(match_id).empty()); // ON DELETE CASCADE
 }
@@ -299,12 +303,14 @@ BOOST_AUTO_TEST_CASE(one_room_per_match_and_set_null_on_delete) {
 
   // The database itself refuses a second room for the same match...
   auto second = room_for(match_id, "other-room-5678");
-  BOOST_TEST((error_kind_of([&] { rooms.create(second); })
-              == database_error::kind::constraint));
+  BOOST_TEST((error_kind_of([&] {
+                rooms.create(second);
+              }) == database_error::kind::constraint));
   // ...and a second row with the same slug.
   auto same_slug = room_for(std::nullopt, "cool-doge-1234");
-  BOOST_TEST((error_kind_of([&] { rooms.create(same_slug); })
-              == database_error::kind::constraint));
+  BOOST_TEST((error_kind_of([&] {
+                rooms.create(same_slug);
+              }) == database_error::kind::constraint));
 
   BOOST_TEST(rooms.set_status(room_id, "in_progress"));
   BOOST_TEST(rooms.find(room_id)->status.get() == "in_progress");

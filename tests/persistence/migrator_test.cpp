@@ -37,16 +37,17 @@ BOOST_AUTO_TEST_CASE(embedded_set_is_ordered_and_reversible) {
     BOOST_TEST(!m.down_sql.empty(), m.up_file());
     BOOST_TEST(m.checksum.size() == 64u);
   }
-  BOOST_TEST(set.all()[0].up_file()
-             == "20261122_000001_create_organizations.up.sql");
+  BOOST_TEST(set.all()[0].up_file() ==
+             "20261122_000001_create_organizations.up.sql");
 }
 
 BOOST_AUTO_TEST_CASE(up_applies_everything_once_and_records_it) {
   test::scratch_database scratch{false};
   auto set = migration_set::embedded();
-  auto regular = static_cast<size_t>(
-    std::count_if(set.all().begin(), set.all().end(),
-                  [](const migration& mig) { return !mig.manual; }));
+  auto regular = static_cast<size_t>(std::count_if(
+      set.all().begin(), set.all().end(), [](const migration& mig) {
+        return !mig.manual;
+      }));
   BOOST_TEST(regular + 1 == set.all().size()); // the column drop is manual
   migrator m{scratch.db(), set};
   BOOST_TEST(m.pending().size() == regular);
@@ -66,9 +67,9 @@ BOOST_AUTO_TEST_CASE(up_applies_everything_once_and_records_it) {
   BOOST_TEST(rows[0].checksum == set.all()[0].checksum);
   BOOST_TEST(rows[0].execution_ms >= 0);
   auto tables = tables_of(scratch.db());
-  for (const char* t : {"organizations", "users", "racetime_bots",
-                        "tournaments", "matches", "match_players",
-                        "racetime_rooms", "schema_migrations"})
+  for (const char* t :
+       {"organizations", "users", "racetime_bots", "tournaments", "matches",
+        "match_players", "racetime_rooms", "schema_migrations"})
     BOOST_TEST((std::find(tables.begin(), tables.end(), t) != tables.end()), t);
   // Running again does nothing.
   BOOST_TEST(m.up().empty());
@@ -77,13 +78,13 @@ BOOST_AUTO_TEST_CASE(up_applies_everything_once_and_records_it) {
 BOOST_AUTO_TEST_CASE(failed_migration_is_not_recorded_and_can_be_rerun) {
   test::scratch_database scratch{false};
   auto broken = migration_set::from_files(
-    {{"20260101_000001_first.up.sql",
-      "CREATE TABLE IF NOT EXISTS t1 (id INT PRIMARY KEY);"},
-     {"20260101_000001_first.down.sql", "DROP TABLE IF EXISTS t1;"},
-     {"20260101_000002_second.up.sql",
-      "CREATE TABLE IF NOT EXISTS t2 (id INT PRIMARY KEY);\n"
-      "ALTER TABLE t2 ADD COLUMN oops NOT_A_TYPE;"},
-     {"20260101_000002_second.down.sql", "DROP TABLE IF EXISTS t2;"}});
+      {{"20260101_000001_first.up.sql",
+        "CREATE TABLE IF NOT EXISTS t1 (id INT PRIMARY KEY);"},
+       {"20260101_000001_first.down.sql", "DROP TABLE IF EXISTS t1;"},
+       {"20260101_000002_second.up.sql",
+        "CREATE TABLE IF NOT EXISTS t2 (id INT PRIMARY KEY);\n"
+        "ALTER TABLE t2 ADD COLUMN oops NOT_A_TYPE;"},
+       {"20260101_000002_second.down.sql", "DROP TABLE IF EXISTS t2;"}});
   migrator m{scratch.db(), broken};
   try {
     m.up();
@@ -94,8 +95,7 @@ BOOST_AUTO_TEST_CASE(failed_migration_is_not_recorded_and_can_be_rerun) {
     BOOST_TEST(e.statement.find("NOT_A_TYPE") != std::string::npos);
     std::string what = e.what();
     BOOST_TEST(what.find("migration 20260101_000002_second.up.sql failed at "
-                         "statement 2 (line 2)")
-                 != std::string::npos,
+                         "statement 2 (line 2)") != std::string::npos,
                what);
   }
   auto rows = m.applied();
@@ -103,13 +103,13 @@ BOOST_AUTO_TEST_CASE(failed_migration_is_not_recorded_and_can_be_rerun) {
   BOOST_TEST(rows[0].version == "20260101_000001");
 
   auto fixed = migration_set::from_files(
-    {{"20260101_000001_first.up.sql",
-      "CREATE TABLE IF NOT EXISTS t1 (id INT PRIMARY KEY);"},
-     {"20260101_000001_first.down.sql", "DROP TABLE IF EXISTS t1;"},
-     {"20260101_000002_second.up.sql",
-      "CREATE TABLE IF NOT EXISTS t2 (id INT PRIMARY KEY);\n"
-      "ALTER TABLE t2 ADD COLUMN IF NOT EXISTS oops INT;"},
-     {"20260101_000002_second.down.sql", "DROP TABLE IF EXISTS t2;"}});
+      {{"20260101_000001_first.up.sql",
+        "CREATE TABLE IF NOT EXISTS t1 (id INT PRIMARY KEY);"},
+       {"20260101_000001_first.down.sql", "DROP TABLE IF EXISTS t1;"},
+       {"20260101_000002_second.up.sql",
+        "CREATE TABLE IF NOT EXISTS t2 (id INT PRIMARY KEY);\n"
+        "ALTER TABLE t2 ADD COLUMN IF NOT EXISTS oops INT;"},
+       {"20260101_000002_second.down.sql", "DROP TABLE IF EXISTS t2;"}});
   migrator again{scratch.db(), fixed};
   BOOST_TEST(again.up().size() == 1u);
   BOOST_TEST(again.applied().size() == 2u);
@@ -124,25 +124,25 @@ BOOST_AUTO_TEST_CASE(malformed_sets_are_rejected_with_the_file_name) {
     }
     return std::string{};
   };
-  BOOST_TEST(error({{"create_x.up.sql", "x"}}).find("'create_x.up.sql' is not named")
-             != std::string::npos);
-  BOOST_TEST(error({{"20260101_000001_x.up.sql", "x"}}).find("has no .down.sql")
-             != std::string::npos);
+  BOOST_TEST(error({{"create_x.up.sql", "x"}})
+                 .find("'create_x.up.sql' is not named") != std::string::npos);
+  BOOST_TEST(
+      error({{"20260101_000001_x.up.sql", "x"}}).find("has no .down.sql") !=
+      std::string::npos);
   BOOST_TEST(error({{"20260101_000001_x.up.sql", "x"},
                     {"20260101_000001_x.down.sql", "y"},
                     {"20260101_000001_y.up.sql", "z"}})
-               .find("share version")
-             != std::string::npos);
+                 .find("share version") != std::string::npos);
   auto manual = migration_set::from_files(
-    {{"20260101_000001_drop.up.sql",
-      "-- migrate: manual\n-- migrate: retires-verify 20250101_000001 "
-      "20250101_000002\nSELECT 1; -- migrate: not a directive\n"},
-     {"20260101_000001_drop.down.sql", "SELECT 1;"},
-     {"20260101_000002_plain.up.sql", "SELECT 1;\n-- migrate: manual"},
-     {"20260101_000002_plain.down.sql", "SELECT 1;"}});
+      {{"20260101_000001_drop.up.sql",
+        "-- migrate: manual\n-- migrate: retires-verify 20250101_000001 "
+        "20250101_000002\nSELECT 1; -- migrate: not a directive\n"},
+       {"20260101_000001_drop.down.sql", "SELECT 1;"},
+       {"20260101_000002_plain.up.sql", "SELECT 1;\n-- migrate: manual"},
+       {"20260101_000002_plain.down.sql", "SELECT 1;"}});
   BOOST_TEST(manual.all()[0].manual);
-  BOOST_TEST(manual.all()[0].retires_verify
-             == (std::vector<std::string>{"20250101_000001", "20250101_000002"}));
+  BOOST_TEST(manual.all()[0].retires_verify ==
+             (std::vector<std::string>{"20250101_000001", "20250101_000002"}));
   BOOST_TEST(!manual.all()[1].manual); // directives only in the leading block
 }
 
@@ -154,7 +154,8 @@ BOOST_AUTO_TEST_SUITE(connections)
 // TEST_DATABASE_URL must work for developers who point tests at a local server.
 BOOST_AUTO_TEST_CASE(connects_over_the_unix_socket,
                      *boost::unit_test::precondition([](auto) {
-                       return std::getenv("TEST_DATABASE_SOCKET_URL") != nullptr;
+                       return std::getenv("TEST_DATABASE_SOCKET_URL") !=
+                              nullptr;
                      })) {
   std::string error;
   auto url = config::parse_database_url(std::getenv("TEST_DATABASE_SOCKET_URL"),
@@ -165,9 +166,10 @@ BOOST_AUTO_TEST_CASE(connects_over_the_unix_socket,
   options.url = *url;
   auto db = open_database(options);
   auto conn = db->connection();
-  BOOST_TEST(sql_scalar(*conn, "SELECT @@session.time_zone").value() == "+00:00");
-  BOOST_TEST(sql_scalar(*conn, "SELECT @@character_set_client").value()
-             == "utf8mb4");
+  BOOST_TEST(sql_scalar(*conn, "SELECT @@session.time_zone").value() ==
+             "+00:00");
+  BOOST_TEST(sql_scalar(*conn, "SELECT @@character_set_client").value() ==
+             "utf8mb4");
 }
 
 // The import streams batches with LOAD DATA LOCAL; LOCAL turns duplicate
@@ -185,7 +187,8 @@ BOOST_AUTO_TEST_CASE(load_data_stores_every_row_or_fails) {
   BOOST_TEST(tsv == "1\\tkept"); // a tab inside a value is escaped
   tsv = "1\ta\\tb\n2\t\\N\n";
   BOOST_TEST(sql_load_data(*conn, "t", {"id", "v"}, tsv, 2) == 2u);
-  BOOST_TEST(sql_scalar(*conn, "SELECT v FROM t WHERE id = 1").value() == "a\tb");
+  BOOST_TEST(sql_scalar(*conn, "SELECT v FROM t WHERE id = 1").value() ==
+             "a\tb");
   BOOST_TEST(!sql_scalar(*conn, "SELECT v FROM t WHERE id = 2"));
   auto fails_with = [&](const std::string& rows, std::uint64_t n,
                         const std::string& message) {
@@ -217,11 +220,14 @@ BOOST_AUTO_TEST_CASE(bad_database_name_says_what_to_do) {
   } catch (const database_error& e) {
     BOOST_TEST((e.what_kind() == database_error::kind::connection));
     std::string what = e.what();
-    BOOST_TEST(what.find("cannot connect to MariaDB at " + url.location())
-               == 0u, what);
-    BOOST_TEST(what.find("Unknown database 'no_such_database_here'")
-               != std::string::npos, what);
-    BOOST_TEST(what.find("create it, or fix the database name") != std::string::npos);
+    BOOST_TEST(what.find("cannot connect to MariaDB at " + url.location()) ==
+                   0u,
+               what);
+    BOOST_TEST(what.find("Unknown database 'no_such_database_here'") !=
+                   std::string::npos,
+               what);
+    BOOST_TEST(what.find("create it, or fix the database name") !=
+               std::string::npos);
   }
 }
 

@@ -58,7 +58,8 @@ BOOST_AUTO_TEST_CASE(odb_columns_match_the_migrated_schema) {
       BOOST_TEST_REQUIRE((have != it->second.columns.end()),
                          table << "." << column << " is mapped but missing");
       BOOST_TEST(have->second.type == want.type, table << "." << column);
-      BOOST_TEST(have->second.nullable == want.nullable, table << "." << column);
+      BOOST_TEST(have->second.nullable == want.nullable,
+                 table << "." << column);
     }
   }
 }
@@ -116,8 +117,8 @@ BOOST_AUTO_TEST_CASE(daemon_entities_round_trip) {
 
     auto m = db.load<entities::organization_member>(member.id);
     BOOST_TEST((m->role == entities::member_role::moderator));
-    BOOST_TEST(db.load<entities::discord_guild>(guild.id)->guild_id
-               == 18446744073709551000ULL);
+    BOOST_TEST(db.load<entities::discord_guild>(guild.id)->guild_id ==
+               18446744073709551000ULL);
     auto t = db.load<entities::scheduled_task>(task.id);
     BOOST_TEST((t->task_type == entities::task_type::RACETIME_OPEN_ROOM));
     BOOST_TEST(t->config == "{}");
@@ -125,8 +126,8 @@ BOOST_AUTO_TEST_CASE(daemon_entities_round_trip) {
     BOOST_TEST((t->next_run_at.get() == now));
     auto e = db.load<entities::audit_log_entry>(entry.id);
     BOOST_TEST(e->details.get() == R"({"slug":"alttpr/cool-doge-1234"})");
-    BOOST_TEST(db.load<entities::api_token>(token.id)->scopes
-               == R"(["rooms:write"])");
+    BOOST_TEST(db.load<entities::api_token>(token.id)->scopes ==
+               R"(["rooms:write"])");
     BOOST_TEST(db.load<entities::user>(u.id)->is_test_user);
   });
   // The JSON columns really are JSON: the server rejects malformed text.

@@ -8,12 +8,12 @@ using namespace racecontrol::persistence;
 BOOST_AUTO_TEST_SUITE(sql_scripts)
 
 BOOST_AUTO_TEST_CASE(splits_at_statement_ends_only) {
-  auto parts = split_sql_script(
-    "-- leading comment; not a statement\n"
-    "CREATE TABLE a (x INT); # trailing; comment\n"
-    "INSERT INTO a VALUES ('semi;colon', \"dq;\", 'it''s; fine', 'back\\';slash');\n"
-    "/* block; comment */\n"
-    "SELECT `weird;name` FROM a\n");
+  auto parts = split_sql_script("-- leading comment; not a statement\n"
+                                "CREATE TABLE a (x INT); # trailing; comment\n"
+                                "INSERT INTO a VALUES ('semi;colon', \"dq;\", "
+                                "'it''s; fine', 'back\\';slash');\n"
+                                "/* block; comment */\n"
+                                "SELECT `weird;name` FROM a\n");
   BOOST_REQUIRE_EQUAL(parts.size(), 3u);
   BOOST_TEST(parts[0].text == "-- leading comment; not a statement\n"
                               "CREATE TABLE a (x INT)");
@@ -22,7 +22,8 @@ BOOST_AUTO_TEST_CASE(splits_at_statement_ends_only) {
              parts[1].text);
   BOOST_TEST(parts[1].text.find("'back\\';slash')") != std::string::npos);
   BOOST_TEST(parts[1].line == 2u);
-  BOOST_TEST(parts[2].text.find("SELECT `weird;name` FROM a") != std::string::npos);
+  BOOST_TEST(parts[2].text.find("SELECT `weird;name` FROM a") !=
+             std::string::npos);
   BOOST_TEST(parts[2].line == 4u);
 }
 

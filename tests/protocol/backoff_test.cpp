@@ -74,7 +74,8 @@ BOOST_AUTO_TEST_CASE(urls) {
   BOOST_REQUIRE(u);
   BOOST_TEST(u->port == 443);
   BOOST_TEST(u->authority() == "racetime.gg");
-  BOOST_TEST(with_path(*u, "/ws/o/bot/x", true).origin() == "wss://racetime.gg");
+  BOOST_TEST(with_path(*u, "/ws/o/bot/x", true).origin() ==
+             "wss://racetime.gg");
   auto local = parse_url("http://127.0.0.1:8910/base");
   BOOST_REQUIRE(local);
   BOOST_TEST(local->port == 8910);

@@ -23,7 +23,7 @@ namespace {
 
 /// A bot socket to one race, recording what arrives.
 class bot_socket {
-public:
+ public:
   bot_socket(test::sim_harness& sim, const std::string& websocket_bot_url,
              std::function<std::optional<bearer_token>()> tokens,
              websocket_options options = fast_options()) {
@@ -38,15 +38,15 @@ public:
       frames_.push_back(std::move(text));
       cv_.notify_all();
     };
-    h.on_disconnect = [this](const std::string& reason, std::chrono::milliseconds) {
+    h.on_disconnect = [this](const std::string& reason,
+                             std::chrono::milliseconds) {
       std::lock_guard<std::mutex> g{mtx_};
       disconnects_.push_back(reason);
       cv_.notify_all();
     };
     auto target = with_path(sim.base(), websocket_bot_url, true);
-    session_ = std::make_unique<websocket_session>(sim.client_io(), sim.tls(),
-                                                   target, std::move(tokens), h,
-                                                   options);
+    session_ = std::make_unique<websocket_session>(
+        sim.client_io(), sim.tls(), target, std::move(tokens), h, options);
     session_->start();
   }
 
@@ -58,17 +58,14 @@ public:
     return o;
   }
 
-  ~bot_socket() {
-    session_->stop();
-  }
+  ~bot_socket() { session_->stop(); }
 
-  websocket_session& session() {
-    return *session_;
-  }
+  websocket_session& session() { return *session_; }
 
   /// Waits until a frame satisfies `pred`; returns it parsed.
-  server_message wait_for(const std::function<bool(const server_message&)>& pred,
-                          std::chrono::milliseconds limit = 5000ms) {
+  server_message
+  wait_for(const std::function<bool(const server_message&)>& pred,
+           std::chrono::milliseconds limit = 5000ms) {
     std::unique_lock<std::mutex> lock{mtx_};
     auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
@@ -80,8 +77,8 @@ public:
           return *msg;
         }
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout
-          && seen_ == frames_.size())
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+          seen_ == frames_.size())
         BOOST_FAIL("no matching frame within the time limit");
     }
   }
@@ -89,38 +86,42 @@ public:
   race_data wait_for_race(const std::function<bool(const race_data&)>& pred,
                           std::chrono::milliseconds limit = 5000ms) {
     auto msg = wait_for(
-      [&](const server_message& m) {
-        auto* d = std::get_if<race_data_message>(&m.body);
-        return d != nullptr && pred(d->race);
-      },
-      limit);
+        [&](const server_message& m) {
+          auto* d = std::get_if<race_data_message>(&m.body);
+          return d != nullptr && pred(d->race);
+        },
+        limit);
     return std::get<race_data_message>(msg.body).race;
   }
 
   std::string wait_for_error(std::chrono::milliseconds limit = 5000ms) {
     auto msg = wait_for(
-      [](const server_message& m) {
-        return std::holds_alternative<error_message>(m.body);
-      },
-      limit);
+        [](const server_message& m) {
+          return std::holds_alternative<error_message>(m.body);
+        },
+        limit);
     return std::get<error_message>(msg.body).errors.at(0);
   }
 
   bool wait_opens(int n, std::chrono::milliseconds limit = 5000ms) {
     std::unique_lock<std::mutex> lock{mtx_};
-    return cv_.wait_for(lock, limit, [&] { return opens_ >= n; });
+    return cv_.wait_for(lock, limit, [&] {
+      return opens_ >= n;
+    });
   }
 
   std::string wait_disconnect(std::chrono::milliseconds limit = 5000ms) {
     std::unique_lock<std::mutex> lock{mtx_};
-    if (!cv_.wait_for(lock, limit, [&] { return !disconnects_.empty(); }))
+    if (!cv_.wait_for(lock, limit, [&] {
+          return !disconnects_.empty();
+        }))
       BOOST_FAIL("no disconnect within the time limit");
     auto reason = disconnects_.front();
     disconnects_.erase(disconnects_.begin());
     return reason;
   }
 
-private:
+ private:
   std::unique_ptr<websocket_session> session_;
   std::mutex mtx_;
   std::condition_variable cv_;
@@ -162,19 +163,21 @@ struct fixture {
   }
 
   std::string open_room(const race_settings& s = seed_001_settings()) {
-    auto created = test::sim_harness::await<racetime_result<created_race>>(
-      [&](auto done) {
-        sim.api().start_race("alttpr", s, {"Beat the game", "Any% NMG"}, token,
-                             std::move(done));
-      });
+    auto created =
+        test::sim_harness::await<racetime_result<created_race>>([&](auto done) {
+          sim.api().start_race("alttpr", s, {"Beat the game", "Any% NMG"},
+                               token, std::move(done));
+        });
     BOOST_REQUIRE_MESSAGE(static_cast<bool>(created),
                           (created ? "" : created.error().message));
     return created->name;
   }
 
   race_data fetch(const std::string& name) {
-    auto r = test::sim_harness::await<racetime_result<race_data>>(
-      [&](auto done) { sim.api().race_data(name, std::move(done)); });
+    auto r =
+        test::sim_harness::await<racetime_result<race_data>>([&](auto done) {
+          sim.api().race_data(name, std::move(done));
+        });
     BOOST_REQUIRE_MESSAGE(static_cast<bool>(r), (r ? "" : r.error().message));
     return *r;
   }
@@ -189,7 +192,8 @@ struct fixture {
   void user(const std::string& slug, const std::string& id,
             const std::string& what) {
     auto res = sim.control_post("/races/" + slug + "/users/" + id + "/" + what);
-    BOOST_REQUIRE_MESSAGE(res.status == 200, id << " " << what << ": " << res.body);
+    BOOST_REQUIRE_MESSAGE(res.status == 200,
+                          id << " " << what << ": " << res.body);
   }
 
   rapidjson::Document control_json(const std::string& path) {
@@ -209,17 +213,18 @@ BOOST_FIXTURE_TEST_SUITE(racetime_over_sockets, fixture)
 
 BOOST_AUTO_TEST_CASE(client_credentials_token_and_rejected_credentials) {
   BOOST_TEST(token.size() == 30u);
-  auto bad = test::sim_harness::await<racetime_result<token_response>>(
-    [&](auto done) {
-      sim.api().client_credentials_token({"bot-client", "wrong"}, std::move(done));
-    });
+  auto bad =
+      test::sim_harness::await<racetime_result<token_response>>([&](auto done) {
+        sim.api().client_credentials_token({"bot-client", "wrong"},
+                                           std::move(done));
+      });
   BOOST_REQUIRE(!bad);
   BOOST_TEST(bad.error().credentials_rejected());
   BOOST_TEST(bad.error().oauth->error == "invalid_client");
   BOOST_TEST(bad.error().http.status == 401u);
   BOOST_TEST(bad.error().message.find("wrong") == std::string::npos);
-  BOOST_TEST(bad.error().message.find("check the client id and secret")
-             != std::string::npos);
+  BOOST_TEST(bad.error().message.find("check the client id and secret") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(startrace_sends_every_seed_001_setting) {
@@ -231,8 +236,8 @@ BOOST_AUTO_TEST_CASE(startrace_sends_every_seed_001_setting) {
   BOOST_TEST(fields.string("custom_goal") == "Beat the game - Finals");
   BOOST_TEST(!fields.has("goal"));
   BOOST_TEST(!fields.has("info"));
-  BOOST_TEST(fields.string("info_user")
-             == "Spring Cup - Final - Scheduled: 2024-11-05 20:00 UTC");
+  BOOST_TEST(fields.string("info_user") ==
+             "Spring Cup - Final - Scheduled: 2024-11-05 20:00 UTC");
   BOOST_TEST(fields.string("invitational") == "true");
   BOOST_TEST(fields.string("unlisted") == "false");
   BOOST_TEST(fields.string("streaming_required") == "true");
@@ -252,7 +257,8 @@ BOOST_AUTO_TEST_CASE(startrace_sends_every_seed_001_setting) {
   BOOST_TEST((race.status == race_status::invitational));
   BOOST_TEST(race.goal.name == "Beat the game - Finals");
   BOOST_TEST(race.goal.custom);
-  BOOST_TEST(race.info_user == "Spring Cup - Final - Scheduled: 2024-11-05 20:00 UTC");
+  BOOST_TEST(race.info_user ==
+             "Spring Cup - Final - Scheduled: 2024-11-05 20:00 UTC");
   BOOST_TEST(race.info_bot == "");
   BOOST_TEST(!race.unlisted);
   BOOST_TEST(race.streaming_required);
@@ -296,27 +302,29 @@ BOOST_AUTO_TEST_CASE(unprocessable_settings_come_back_with_field_names) {
   BOOST_REQUIRE_EQUAL(error->field_errors.size(), 3u);
   BOOST_TEST(error->field_errors[0].first == "chat_message_delay");
   BOOST_TEST(error->field_errors[1].first == "start_delay");
-  BOOST_TEST(error->field_errors[1].second.at(0)
-             == "Ensure this value is greater than or equal to 0:00:10.");
+  BOOST_TEST(error->field_errors[1].second.at(0) ==
+             "Ensure this value is greater than or equal to 0:00:10.");
   BOOST_TEST(error->field_errors[2].first == "time_limit");
-  BOOST_TEST(error->message.find("time_limit: Ensure this value is less than or "
-                                 "equal to 3 days, 0:00:00.")
-             != std::string::npos);
+  BOOST_TEST(
+      error->message.find("time_limit: Ensure this value is less than or "
+                          "equal to 3 days, 0:00:00.") != std::string::npos);
   // The client refuses the same settings before sending anything.
-  auto refused = test::sim_harness::await<racetime_result<created_race>>(
-    [&](auto done) { sim.api().start_race("alttpr", s, {}, token, std::move(done)); });
+  auto refused =
+      test::sim_harness::await<racetime_result<created_race>>([&](auto done) {
+        sim.api().start_race("alttpr", s, {}, token, std::move(done));
+      });
   BOOST_REQUIRE(!refused);
   BOOST_TEST((refused.error().what == racetime_error::kind::invalid_request));
   BOOST_TEST(refused.error().message.find("start_delay: must be 10 to 60 "
-                                          "seconds, got 5")
-             != std::string::npos);
+                                          "seconds, got 5") !=
+             std::string::npos);
   // A bot of another category gets 403.
   auto other = sim.bot_token("other-client", "other-secret");
-  auto forbidden = test::sim_harness::await<racetime_result<created_race>>(
-    [&](auto done) {
-      sim.api().start_race("alttpr", seed_001_settings(), {}, other,
-                           std::move(done));
-    });
+  auto forbidden =
+      test::sim_harness::await<racetime_result<created_race>>([&](auto done) {
+        sim.api().start_race("alttpr", seed_001_settings(), {}, other,
+                             std::move(done));
+      });
   BOOST_REQUIRE(!forbidden);
   BOOST_TEST((forbidden.error().http.what == http_error::kind::unauthorized));
   BOOST_TEST(forbidden.error().http.status == 403u);
@@ -356,15 +364,19 @@ BOOST_AUTO_TEST_CASE(invites_and_messages_reach_the_simulator) {
   auto race = fetch(name);
   bot_socket ws(sim, race.websocket_bot_url, fixed_token());
   // On connect: race.data, then race.renders.
-  auto first = ws.wait_for([](const server_message&) { return true; });
+  auto first = ws.wait_for([](const server_message&) {
+    return true;
+  });
   BOOST_TEST(first.type == "race.data");
-  auto second = ws.wait_for([](const server_message&) { return true; });
+  auto second = ws.wait_for([](const server_message&) {
+    return true;
+  });
   BOOST_TEST(second.type == "race.renders");
   ws.session().send(serialize(user_action{user_action::kind::invite, "u1"}));
   ws.session().send(serialize(user_action{user_action::kind::invite, "u2"}));
   auto guid = make_guid();
-  ws.session().send(serialize(message_action{"Welcome to the Final!", guid,
-                                             std::nullopt, "null", std::nullopt}));
+  ws.session().send(serialize(message_action{
+      "Welcome to the Final!", guid, std::nullopt, "null", std::nullopt}));
   auto invited = ws.wait_for_race([](const race_data& r) {
     return r.entrants.size() == 2;
   });
@@ -373,13 +385,13 @@ BOOST_AUTO_TEST_CASE(invites_and_messages_reach_the_simulator) {
     auto* c = std::get_if<chat_message_message>(&m.body);
     return c != nullptr && c->message.is_bot;
   });
-  BOOST_TEST(std::get<chat_message_message>(chat.body).message.message
-             == "Welcome to the Final!");
-  BOOST_TEST(std::get<chat_message_message>(chat.body).message.bot.value()
-             == "TestBot");
+  BOOST_TEST(std::get<chat_message_message>(chat.body).message.message ==
+             "Welcome to the Final!");
+  BOOST_TEST(std::get<chat_message_message>(chat.body).message.bot.value() ==
+             "TestBot");
   // The same guid again is dropped silently (no error, no second message).
-  ws.session().send(serialize(message_action{"Welcome to the Final!", guid,
-                                             std::nullopt, "null", std::nullopt}));
+  ws.session().send(serialize(message_action{
+      "Welcome to the Final!", guid, std::nullopt, "null", std::nullopt}));
   ws.session().send(serialize(simple_action{simple_action::kind::ping}));
   ws.wait_for([](const server_message& m) {
     return std::holds_alternative<pong_message>(m.body);
@@ -391,12 +403,15 @@ BOOST_AUTO_TEST_CASE(invites_and_messages_reach_the_simulator) {
   BOOST_TEST(bot_messages == 1);
   auto actions = control_json("/log?kind=action");
   BOOST_REQUIRE(actions.Size() >= 3u);
-  BOOST_TEST(std::string{actions[0]["detail"]["action"].GetString()} == "invite");
-  BOOST_TEST(std::string{actions[0]["detail"]["data"]["user"].GetString()} == "u1");
+  BOOST_TEST(std::string{actions[0]["detail"]["action"].GetString()} ==
+             "invite");
+  BOOST_TEST(std::string{actions[0]["detail"]["data"]["user"].GetString()} ==
+             "u1");
   // racetime.gg's refusals arrive as error messages; the socket stays.
   ws.session().send(serialize(user_action{user_action::kind::invite, "u1"}));
   BOOST_TEST(ws.wait_for_error() == "Racer1 is already an entrant.");
-  ws.session().send(serialize(user_action{user_action::kind::invite, "nobody"}));
+  ws.session().send(
+      serialize(user_action{user_action::kind::invite, "nobody"}));
   BOOST_TEST(ws.wait_for_error() == "No user found matching the given ID.");
 }
 
@@ -406,7 +421,9 @@ BOOST_AUTO_TEST_CASE(full_race_lifecycle_through_race_data) {
   auto name = open_room(s);
   auto slug = slug_of(name);
   bot_socket ws(sim, fetch(name).websocket_bot_url, fixed_token());
-  ws.wait_for_race([](const race_data& r) { return r.status == race_status::open; });
+  ws.wait_for_race([](const race_data& r) {
+    return r.status == race_status::open;
+  });
   user(slug, "u1", "join");
   user(slug, "u2", "join");
   user(slug, "u1", "ready");
@@ -441,15 +458,21 @@ BOOST_AUTO_TEST_CASE(reconnects_after_the_simulator_drops_the_socket) {
   auto name = open_room();
   bot_socket ws(sim, fetch(name).websocket_bot_url, fixed_token());
   BOOST_REQUIRE(ws.wait_opens(1));
-  ws.wait_for_race([](const race_data&) { return true; });
+  ws.wait_for_race([](const race_data&) {
+    return true;
+  });
   sim.control_post("/races/" + slug_of(name) + "/drop-sockets");
   auto reason = ws.wait_disconnect();
   BOOST_TEST(!reason.empty());
   BOOST_REQUIRE(ws.wait_opens(2));
   // A fresh connection gets the race again, and actions work.
-  ws.wait_for_race([](const race_data&) { return true; });
+  ws.wait_for_race([](const race_data&) {
+    return true;
+  });
   ws.session().send(serialize(user_action{user_action::kind::invite, "u3"}));
-  ws.wait_for_race([](const race_data& r) { return r.entrants.size() == 1; });
+  ws.wait_for_race([](const race_data& r) {
+    return r.entrants.size() == 1;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(expired_token_is_replaced_without_losing_the_room) {
@@ -465,39 +488,52 @@ BOOST_AUTO_TEST_CASE(expired_token_is_replaced_without_losing_the_room) {
   });
   {
     std::unique_lock<std::mutex> lock{mtx};
-    BOOST_REQUIRE(cv.wait_for(lock, 5s, [&] { return obtained >= 1; }));
+    BOOST_REQUIRE(cv.wait_for(lock, 5s, [&] {
+      return obtained >= 1;
+    }));
   }
   auto first = keeper.current()->value;
   auto name = open_room();
   auto options = bot_socket::fast_options();
-  options.token_margin = 2000ms; // rotate at 1 s, after the keeper renews at 1.5 s
+  options.token_margin =
+      2000ms; // rotate at 1 s, after the keeper renews at 1.5 s
   options.token_recheck = 100ms;
-  bot_socket ws(sim, fetch(name).websocket_bot_url,
-                [&keeper] { return keeper.current(); }, options);
+  bot_socket ws(
+      sim, fetch(name).websocket_bot_url,
+      [&keeper] {
+        return keeper.current();
+      },
+      options);
   BOOST_REQUIRE(ws.wait_opens(1));
   // The socket moves to the renewed token before the first one expires.
   BOOST_REQUIRE(ws.wait_opens(2, 4000ms));
   std::this_thread::sleep_for(3500ms); // the first token is dead by now
   BOOST_TEST(keeper.current()->value != first);
   ws.session().send(serialize(user_action{user_action::kind::invite, "u1"}));
-  ws.wait_for_race([](const race_data& r) { return r.entrants.size() == 1; });
+  ws.wait_for_race([](const race_data& r) {
+    return r.entrants.size() == 1;
+  });
 
   // Tokens expired by the server: actions fail, the owner renews and
   // reconnects, and the same room carries on.
   sim.control_post("/token-lifetime", R"({"seconds": 36000})");
   sim.control_post("/tokens/expire", R"({"client_id": "bot-client"})");
   ws.session().send(serialize(user_action{user_action::kind::invite, "u2"}));
-  BOOST_TEST(ws.wait_for_error()
-             == "Permission denied. Check your authorization token.");
+  BOOST_TEST(ws.wait_for_error() ==
+             "Permission denied. Check your authorization token.");
   int before = obtained;
   keeper.renew_now();
   {
     std::unique_lock<std::mutex> lock{mtx};
-    BOOST_REQUIRE(cv.wait_for(lock, 5s, [&] { return obtained > before; }));
+    BOOST_REQUIRE(cv.wait_for(lock, 5s, [&] {
+      return obtained > before;
+    }));
   }
   ws.session().reconnect_now();
   ws.session().send(serialize(user_action{user_action::kind::invite, "u2"}));
-  auto race = ws.wait_for_race([](const race_data& r) { return r.entrants.size() == 2; });
+  auto race = ws.wait_for_race([](const race_data& r) {
+    return r.entrants.size() == 2;
+  });
   BOOST_TEST(race.name == name);
   keeper.stop();
 }
@@ -508,14 +544,17 @@ BOOST_AUTO_TEST_CASE(a_silent_connection_is_dropped_within_two_intervals) {
   options.ping_interval = 400ms;
   bot_socket ws(sim, fetch(name).websocket_bot_url, fixed_token(), options);
   BOOST_REQUIRE(ws.wait_opens(1));
-  ws.wait_for_race([](const race_data&) { return true; });
+  ws.wait_for_race([](const race_data&) {
+    return true;
+  });
   auto muted_at = std::chrono::steady_clock::now();
   sim.control_post("/races/" + slug_of(name) + "/mute");
   auto reason = ws.wait_disconnect(3000ms);
   auto took = std::chrono::steady_clock::now() - muted_at;
   BOOST_TEST(reason == "no data from the server for two ping intervals");
-  BOOST_TEST((took <= 2 * 400ms + 300ms),
-             std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+  BOOST_TEST(
+      (took <= 2 * 400ms + 300ms),
+      std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
   sim.control_post("/races/" + slug_of(name) + "/unmute");
   BOOST_REQUIRE(ws.wait_opens(2));
 }
@@ -528,23 +567,25 @@ BOOST_AUTO_TEST_CASE(websocket_quirks_of_racetime) {
     return bearer_token{"not-a-token", std::chrono::steady_clock::now() + 1h};
   });
   BOOST_REQUIRE(stranger.wait_opens(1));
-  stranger.session().send(serialize(user_action{user_action::kind::invite, "u1"}));
-  BOOST_TEST(stranger.wait_for_error()
-             == "Permission denied. Check your authorization token.");
+  stranger.session().send(
+      serialize(user_action{user_action::kind::invite, "u1"}));
+  BOOST_TEST(stranger.wait_for_error() ==
+             "Permission denied. Check your authorization token.");
   stranger.session().send(serialize(simple_action{simple_action::kind::ping}));
   stranger.wait_for([](const server_message& m) {
     return std::holds_alternative<pong_message>(m.body);
   });
   stranger.session().send("this is not json");
-  BOOST_TEST(stranger.wait_for_error().find("Unable to process that message")
-             == 0u);
+  BOOST_TEST(stranger.wait_for_error().find("Unable to process that message") ==
+             0u);
   stranger.session().send(R"({"action": "dance", "data": {}})");
-  BOOST_TEST(stranger.wait_for_error()
-             == "Action is missing or not recognised. Check your input and try "
-                "again.");
+  BOOST_TEST(stranger.wait_for_error() ==
+             "Action is missing or not recognised. Check your input and try "
+             "again.");
   // An action without `data` makes racetime.gg close with 1011.
   stranger.session().send(R"({"action": "message"})");
-  BOOST_TEST(stranger.wait_disconnect() == "closed by the server with code 1011");
+  BOOST_TEST(stranger.wait_disconnect() ==
+             "closed by the server with code 1011");
   // An unknown race: the handshake hangs, then the connection drops.
   bot_socket lost(sim, "/ws/o/bot/no-such-race-0000", fixed_token());
   auto reason = lost.wait_disconnect(3000ms);
@@ -562,10 +603,12 @@ BOOST_AUTO_TEST_CASE(http_faults_retries_timeouts_and_limits) {
   });
   BOOST_REQUIRE_MESSAGE(static_cast<bool>(r), (r ? "" : r.error().message));
   BOOST_TEST(r->name == name);
-  sim.control_post("/faults",
-                   R"({"path_prefix": "/alttpr/", "status": 502, "count": 10})");
-  auto gave_up = test::sim_harness::await<racetime_result<race_data>>(
-    [&](auto done) { sim.api().race_data_with_retries(name, 5, fast, std::move(done)); });
+  sim.control_post(
+      "/faults", R"({"path_prefix": "/alttpr/", "status": 502, "count": 10})");
+  auto gave_up =
+      test::sim_harness::await<racetime_result<race_data>>([&](auto done) {
+        sim.api().race_data_with_retries(name, 5, fast, std::move(done));
+      });
   BOOST_REQUIRE(!gave_up);
   BOOST_TEST((gave_up.error().http.what == http_error::kind::server_error));
   BOOST_TEST(sim.control_delete("/faults").status == 200u);
@@ -573,24 +616,30 @@ BOOST_AUTO_TEST_CASE(http_faults_retries_timeouts_and_limits) {
   http_client_options tight;
   tight.request_timeout = 200ms;
   http_client slow_client(io, sim.tls(), tight);
-  sim.control_post("/faults",
-                   R"({"path_prefix": "/alttpr/data", "delay_ms": 1000, "count": 1})");
+  sim.control_post(
+      "/faults",
+      R"({"path_prefix": "/alttpr/data", "delay_ms": 1000, "count": 1})");
   http_request req;
   req.target = with_path(sim.base(), "/alttpr/data");
-  auto timed_out = test::sim_harness::await<http_outcome>(
-    [&](auto done) { slow_client.request(req, std::move(done)); });
+  auto timed_out = test::sim_harness::await<http_outcome>([&](auto done) {
+    slow_client.request(req, std::move(done));
+  });
   BOOST_REQUIRE(!timed_out);
   BOOST_TEST((timed_out.error().what == http_error::kind::timeout));
   http_client_options small;
   small.max_response_bytes = 100;
   http_client small_client(io, sim.tls(), small);
-  auto too_big = test::sim_harness::await<http_outcome>(
-    [&](auto done) { small_client.request(req, std::move(done)); });
+  auto too_big = test::sim_harness::await<http_outcome>([&](auto done) {
+    small_client.request(req, std::move(done));
+  });
   BOOST_REQUIRE_MESSAGE(!too_big, "status " << (too_big ? too_big->status : 0)
-                                            << " body " << (too_big ? too_big->body : ""));
+                                            << " body "
+                                            << (too_big ? too_big->body : ""));
   BOOST_TEST((too_big.error().what == http_error::kind::too_large));
-  auto missing = test::sim_harness::await<racetime_result<race_data>>(
-    [&](auto done) { sim.api().race_data("alttpr/no-such-race", std::move(done)); });
+  auto missing =
+      test::sim_harness::await<racetime_result<race_data>>([&](auto done) {
+        sim.api().race_data("alttpr/no-such-race", std::move(done));
+      });
   BOOST_TEST((missing.error().http.what == http_error::kind::not_found));
 }
 
@@ -610,7 +659,9 @@ BOOST_AUTO_TEST_CASE(category_data_public_and_for_the_bot) {
   auto shown = open_room();
   auto fetch_category = [&](std::optional<std::string> bot) {
     auto c = test::sim_harness::await<racetime_result<category_data>>(
-      [&](auto done) { sim.api().category_data("alttpr", bot, std::move(done)); });
+        [&](auto done) {
+          sim.api().category_data("alttpr", bot, std::move(done));
+        });
     BOOST_REQUIRE(c);
     std::vector<std::string> names;
     for (const auto& r : c->current_races)
@@ -622,8 +673,10 @@ BOOST_AUTO_TEST_CASE(category_data_public_and_for_the_bot) {
   auto bot_races = fetch_category(token);
   BOOST_TEST(bot_races.size() == 2u);
   auto other = sim.bot_token("other-client", "other-secret");
-  auto refused = test::sim_harness::await<racetime_result<category_data>>(
-    [&](auto done) { sim.api().category_data("alttpr", other, std::move(done)); });
+  auto refused =
+      test::sim_harness::await<racetime_result<category_data>>([&](auto done) {
+        sim.api().category_data("alttpr", other, std::move(done));
+      });
   BOOST_TEST((refused.error().http.what == http_error::kind::unauthorized));
   (void)hidden;
 }
@@ -641,38 +694,43 @@ BOOST_AUTO_TEST_CASE(account_linking_with_the_authorization_code_flow) {
   BOOST_TEST(location.find("&state=st4te") != std::string::npos);
   auto code = location.substr(location.find("code=") + 5, 30);
   client_credentials app{"link-app", "link-secret"};
-  auto tokens = test::sim_harness::await<racetime_result<token_response>>(
-    [&](auto done) {
-      sim.api().exchange_code(app, code, "http://localhost/callback", std::move(done));
-    });
+  auto tokens =
+      test::sim_harness::await<racetime_result<token_response>>([&](auto done) {
+        sim.api().exchange_code(app, code, "http://localhost/callback",
+                                std::move(done));
+      });
   BOOST_REQUIRE(tokens);
   BOOST_REQUIRE(tokens->refresh_token);
-  auto me = test::sim_harness::await<racetime_result<user_info>>([&](auto done) {
-    sim.api().user_info(tokens->access_token, std::move(done));
-  });
+  auto me =
+      test::sim_harness::await<racetime_result<user_info>>([&](auto done) {
+        sim.api().user_info(tokens->access_token, std::move(done));
+      });
   BOOST_REQUIRE(me);
   BOOST_TEST(me->user.id == "u1");
   BOOST_TEST(me->user.name == "Racer1");
-  auto renewed = test::sim_harness::await<racetime_result<token_response>>(
-    [&](auto done) {
-      sim.api().refresh_token(app, *tokens->refresh_token, std::move(done));
-    });
+  auto renewed =
+      test::sim_harness::await<racetime_result<token_response>>([&](auto done) {
+        sim.api().refresh_token(app, *tokens->refresh_token, std::move(done));
+      });
   BOOST_REQUIRE(renewed);
   BOOST_TEST(renewed->access_token != tokens->access_token);
   // Rotation: the old pair is dead.
-  auto stale = test::sim_harness::await<racetime_result<token_response>>(
-    [&](auto done) {
-      sim.api().refresh_token(app, *tokens->refresh_token, std::move(done));
-    });
+  auto stale =
+      test::sim_harness::await<racetime_result<token_response>>([&](auto done) {
+        sim.api().refresh_token(app, *tokens->refresh_token, std::move(done));
+      });
   BOOST_REQUIRE(!stale);
   BOOST_TEST(stale.error().oauth->error == "invalid_grant");
-  auto old = test::sim_harness::await<racetime_result<user_info>>([&](auto done) {
-    sim.api().user_info(tokens->access_token, std::move(done));
-  });
+  auto old =
+      test::sim_harness::await<racetime_result<user_info>>([&](auto done) {
+        sim.api().user_info(tokens->access_token, std::move(done));
+      });
   BOOST_TEST(old.error().http.status == 403u);
   // A bot token is no user.
-  auto as_bot = test::sim_harness::await<racetime_result<user_info>>(
-    [&](auto done) { sim.api().user_info(token, std::move(done)); });
+  auto as_bot =
+      test::sim_harness::await<racetime_result<user_info>>([&](auto done) {
+        sim.api().user_info(token, std::move(done));
+      });
   BOOST_TEST(as_bot.error().http.status == 403u);
 }
 
@@ -688,26 +746,26 @@ struct test_pki {
   std::filesystem::path dir;
 
   test_pki() {
-    dir = std::filesystem::temp_directory_path()
-          / ("racecontrol-pki-" + std::to_string(getpid()));
+    dir = std::filesystem::temp_directory_path() /
+          ("racecontrol-pki-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     auto d = dir.string();
     std::string script =
-      "cd " + d + " && "
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem "
-      "-days 1 -subj '/CN=racecontrol test CA' 2>/dev/null && "
-      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-      "-subj '/CN=localhost' 2>/dev/null && "
-      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-      "-CAcreateserial -out server.pem -days 1 -extfile ext.cnf 2>/dev/null";
+        "cd " + d +
+        " && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem "
+        "-days 1 -subj '/CN=racecontrol test CA' 2>/dev/null && "
+        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out "
+        "server.csr "
+        "-subj '/CN=localhost' 2>/dev/null && "
+        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out server.pem -days 1 -extfile ext.cnf 2>/dev/null";
     BOOST_REQUIRE_MESSAGE(std::system(script.c_str()) == 0,
                           "openssl could not make the test certificates");
   }
 
-  ~test_pki() {
-    std::filesystem::remove_all(dir);
-  }
+  ~test_pki() { std::filesystem::remove_all(dir); }
 };
 
 } // namespace
@@ -728,28 +786,33 @@ BOOST_AUTO_TEST_CASE(verified_with_the_test_ca_and_refused_without) {
     BOOST_TEST(!token.empty());
     // The bot socket over WSS.
     race_settings s = seed_001_settings();
-    auto created = test::sim_harness::await<racetime_result<created_race>>(
-      [&](auto done) { sim.api().start_race("alttpr", s, {}, token, std::move(done)); });
+    auto created =
+        test::sim_harness::await<racetime_result<created_race>>([&](auto done) {
+          sim.api().start_race("alttpr", s, {}, token, std::move(done));
+        });
     BOOST_REQUIRE(created);
     bot_socket ws(sim, "/ws/o/bot/" + slug_of(created->name), [token] {
       return bearer_token{token, std::chrono::steady_clock::now() + 1h};
     });
     BOOST_TEST(ws.wait_opens(1));
-    ws.wait_for_race([](const race_data&) { return true; });
+    ws.wait_for_race([](const race_data&) {
+      return true;
+    });
   }
   test::sim_harness_options untrusted = trusted;
   untrusted.extra_ca_file.clear();
   test::sim_harness sim{untrusted};
   sim.seed_defaults();
   sim.start();
-  auto refused = test::sim_harness::await<racetime_result<token_response>>(
-    [&](auto done) {
-      sim.api().client_credentials_token({"bot-client", "bot-secret"}, std::move(done));
-    });
+  auto refused =
+      test::sim_harness::await<racetime_result<token_response>>([&](auto done) {
+        sim.api().client_credentials_token({"bot-client", "bot-secret"},
+                                           std::move(done));
+      });
   BOOST_REQUIRE(!refused);
   BOOST_TEST((refused.error().http.what == http_error::kind::tls));
-  BOOST_TEST(refused.error().message.find("certificate rejected")
-               != std::string::npos,
+  BOOST_TEST(refused.error().message.find("certificate rejected") !=
+                 std::string::npos,
              refused.error().message);
 }
 

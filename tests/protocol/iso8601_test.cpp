@@ -12,13 +12,14 @@ BOOST_AUTO_TEST_CASE(django_datetimes) {
   // 2026-11-22T01:40:54.396Z = 1795311654.396 s since the epoch.
   auto t = parse_iso8601_time("2026-11-22T01:40:54.396Z");
   BOOST_REQUIRE(t);
-  BOOST_TEST(duration_cast<milliseconds>(t->time_since_epoch()).count()
-             == 1795311654396LL);
+  BOOST_TEST(duration_cast<milliseconds>(t->time_since_epoch()).count() ==
+             1795311654396LL);
   BOOST_TEST(format_iso8601_time(*t) == "2026-11-22T01:40:54.396Z");
   auto exact = parse_iso8601_time("2026-11-22T01:44:16.149828+00:00");
   BOOST_REQUIRE(exact);
-  BOOST_TEST(duration_cast<microseconds>(exact->time_since_epoch()).count()
-             % 1000000 == 149828);
+  BOOST_TEST(duration_cast<microseconds>(exact->time_since_epoch()).count() %
+                 1000000 ==
+             149828);
   auto whole = parse_iso8601_time("2026-11-22T01:40:54Z");
   BOOST_REQUIRE(whole);
   BOOST_TEST(format_iso8601_time(*whole) == "2026-11-22T01:40:54Z");
@@ -32,36 +33,36 @@ BOOST_AUTO_TEST_CASE(django_datetimes) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_datetimes) {
-  for (const char* bad : {"", "2026-11-22", "2026-11-22T01:40:54",
-                          "2026-13-01T00:00:00Z", "2026-11-22T24:00:00Z",
-                          "2026-11-22T01:40:54.Z", "2026-11-22T01:40:54ZZ",
-                          "2026-11-22T01:40:54.1234567890Z", "x026-11-22T01:40:54Z",
-                          "2026-11-22T01:40:54+0200", "9999-12-31T23:59:59Z",
-                          "1066-10-14T09:00:00Z"})
+  for (const char* bad :
+       {"", "2026-11-22", "2026-11-22T01:40:54", "2026-13-01T00:00:00Z",
+        "2026-11-22T24:00:00Z", "2026-11-22T01:40:54.Z",
+        "2026-11-22T01:40:54ZZ", "2026-11-22T01:40:54.1234567890Z",
+        "x026-11-22T01:40:54Z", "2026-11-22T01:40:54+0200",
+        "9999-12-31T23:59:59Z", "1066-10-14T09:00:00Z"})
     BOOST_TEST(!parse_iso8601_time(bad), bad);
 }
 
 BOOST_AUTO_TEST_CASE(django_durations) {
   BOOST_TEST((parse_iso8601_duration("P0DT00H00M15S").value() == seconds{15}));
-  BOOST_TEST((parse_iso8601_duration("P0DT00H00M06.298342S").value()
-             == microseconds{6298342}));
+  BOOST_TEST((parse_iso8601_duration("P0DT00H00M06.298342S").value() ==
+              microseconds{6298342}));
   BOOST_TEST((parse_iso8601_duration("P1DT00H00M00S").value() == hours{24}));
   BOOST_TEST((parse_iso8601_duration("PT1H30M").value() == minutes{90}));
-  BOOST_TEST((parse_iso8601_duration("-P0DT00H00M01.5S").value()
-             == milliseconds{-1500}));
+  BOOST_TEST((parse_iso8601_duration("-P0DT00H00M01.5S").value() ==
+              milliseconds{-1500}));
   BOOST_TEST(format_iso8601_duration(seconds{15}) == "P0DT00H00M15S");
-  BOOST_TEST(format_iso8601_duration(microseconds{6298342})
-             == "P0DT00H00M06.298342S");
+  BOOST_TEST(format_iso8601_duration(microseconds{6298342}) ==
+             "P0DT00H00M06.298342S");
   BOOST_TEST(format_iso8601_duration(hours{72}) == "P3DT00H00M00S");
-  BOOST_TEST(format_iso8601_duration(microseconds{-1500000})
-             == "-P0DT00H00M01.500000S");
+  BOOST_TEST(format_iso8601_duration(microseconds{-1500000}) ==
+             "-P0DT00H00M01.500000S");
 }
 
 BOOST_AUTO_TEST_CASE(malformed_durations) {
-  for (const char* bad : {"", "P", "PT", "15S", "P1H", "PT1D", "PT1.5M",
-                          "PT1S2M", "P0DT00H00M15", "PT9999999999999S",
-                          "P999999999DT00H00M00S", "PT999999999H999999999M",
-                          "P0DT00H00M06.S"})
+  for (const char* bad :
+       {"", "P", "PT", "15S", "P1H", "PT1D", "PT1.5M", "PT1S2M", "P0DT00H00M15",
+        "PT9999999999999S", "P999999999DT00H00M00S", "PT999999999H999999999M",
+        "P0DT00H00M06.S"})
     BOOST_TEST(!parse_iso8601_duration(bad), bad);
 }
 

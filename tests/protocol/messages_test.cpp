@@ -15,7 +15,8 @@ using namespace std::chrono_literals;
 namespace {
 
 // Real shapes, from racetime-protocol.md (checked against the server).
-const std::string race_json = R"({"version": 1, "name": "testcat/crafty-vivi-7962", "slug": "crafty-vivi-7962",
+const std::string race_json =
+    R"({"version": 1, "name": "testcat/crafty-vivi-7962", "slug": "crafty-vivi-7962",
  "status": {"value": "open", "verbose_value": "Open", "help_text": "Anyone may join this race"},
  "url": "/testcat/crafty-vivi-7962", "data_url": "/testcat/crafty-vivi-7962/data",
  "websocket_url": "/ws/race/crafty-vivi-7962", "websocket_bot_url": "/ws/o/bot/crafty-vivi-7962",
@@ -88,34 +89,38 @@ BOOST_AUTO_TEST_CASE(serialize_then_parse_keeps_every_field) {
   r->status_info.value = "in_progress";
   r->started_at = r->opened_at;
   auto again = parse_race_data(serialize(*r));
-  BOOST_REQUIRE_MESSAGE(static_cast<bool>(again), (again ? "" : again.error().message));
+  BOOST_REQUIRE_MESSAGE(static_cast<bool>(again),
+                        (again ? "" : again.error().message));
   BOOST_TEST(serialize(*again) == serialize(*r));
   BOOST_TEST((again->status == race_status::in_progress));
   BOOST_TEST((again->started_at == r->opened_at));
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_field) {
-  BOOST_TEST(error_of(replace(race_json, R"("version": 1)", R"("version": "1")"))
-             == "version: expected a whole number, got a string");
-  BOOST_TEST(error_of(replace(race_json, R"("id": "4BlRneEk9jxN6Qka", )", ""))
-             == "entrants[0].user.id: missing");
-  BOOST_TEST(error_of(replace(race_json, R"("place": 1,)", R"("place": "first",)"))
-             == "entrants[0].place: expected a whole number, got a string");
+  BOOST_TEST(
+      error_of(replace(race_json, R"("version": 1)", R"("version": "1")")) ==
+      "version: expected a whole number, got a string");
+  BOOST_TEST(error_of(replace(race_json, R"("id": "4BlRneEk9jxN6Qka", )",
+                              "")) == "entrants[0].user.id: missing");
+  BOOST_TEST(
+      error_of(replace(race_json, R"("place": 1,)", R"("place": "first",)")) ==
+      "entrants[0].place: expected a whole number, got a string");
   BOOST_TEST(error_of(replace(race_json, R"("start_delay": "P0DT00H00M15S")",
-                              R"("start_delay": "fifteen")"))
-             == "start_delay: 'fifteen' is not an ISO-8601 duration");
-  BOOST_TEST(error_of(replace(race_json, R"("opened_at": "2026-11-22T01:40:54.396Z")",
-                              R"("opened_at": 1234)"))
-             == "opened_at: expected a string, got a number");
-  BOOST_TEST(error_of(replace(race_json, R"("entrants": [)", R"("entrants": {"x": [)"))
-               .rfind("malformed JSON", 0)
-             == 0u);
+                              R"("start_delay": "fifteen")")) ==
+             "start_delay: 'fifteen' is not an ISO-8601 duration");
+  BOOST_TEST(
+      error_of(replace(race_json, R"("opened_at": "2026-11-22T01:40:54.396Z")",
+                       R"("opened_at": 1234)")) ==
+      "opened_at: expected a string, got a number");
+  BOOST_TEST(
+      error_of(replace(race_json, R"("entrants": [)", R"("entrants": {"x": [)"))
+          .rfind("malformed JSON", 0) == 0u);
   BOOST_TEST(error_of("[]") == "document: expected an object, got an array");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_status_values_are_kept_not_fatal) {
-  auto r = parse_race_data(replace(race_json, R"("value": "open")",
-                                   R"("value": "on_hold")"));
+  auto r = parse_race_data(
+      replace(race_json, R"("value": "open")", R"("value": "on_hold")"));
   BOOST_REQUIRE(r);
   BOOST_TEST((r->status == race_status::unknown));
   BOOST_TEST(r->status_info.value == "on_hold");
@@ -128,24 +133,26 @@ BOOST_AUTO_TEST_CASE(malformed_input_never_crashes) {
   // Deep nesting: the parser is iterative.
   std::string deep(200000, '[');
   BOOST_TEST(!parse_race_data(deep));
-  std::string deep_object = "{\"bot_meta\":" + std::string(100000, '[')
-                            + std::string(100000, ']') + "}";
+  std::string deep_object = "{\"bot_meta\":" + std::string(100000, '[') +
+                            std::string(100000, ']') + "}";
   BOOST_TEST(!parse_race_data(deep_object));
   // Over the size limit: refused before parsing.
   std::string huge = "{\"name\":\"" + std::string(5 * 1024 * 1024, 'x') + "\"}";
   auto big = parse_race_data(huge);
   BOOST_REQUIRE(!big);
-  BOOST_TEST(big.error().message.find("exceeds the limit") != std::string::npos);
+  BOOST_TEST(big.error().message.find("exceeds the limit") !=
+             std::string::npos);
   // Strings that are not UTF-8, NUL bytes, numbers out of range.
   BOOST_TEST(!parse_race_data(std::string("{\"version\": 1\0}", 15)));
   BOOST_TEST(error_of(replace(race_json, R"("version": 1)",
-                              R"("version": 99999999999999999999999)"))
-             == "version: expected a whole number, got a number");
+                              R"("version": 99999999999999999999999)")) ==
+             "version: expected a whole number, got a number");
   BOOST_TEST(!parse_race_data("{\"version\": NaN}"));
 }
 
 BOOST_AUTO_TEST_CASE(category_data_with_and_without_races) {
-  std::string json = R"({"name": "ALttPR", "short_name": "ALTTPR", "slug": "alttpr", "url": "/alttpr",
+  std::string json =
+      R"({"name": "ALttPR", "short_name": "ALTTPR", "slug": "alttpr", "url": "/alttpr",
     "data_url": "/alttpr/data", "image": null, "info": null, "streaming_required": true, "owners": [],
     "moderators": [], "goals": ["Beat the game", "Any% NMG"], "current_races": [
     {"name": "alttpr/cool-doge-1234", "status": {"value": "pending", "verbose_value": "Starting", "help_text": ""},
@@ -162,10 +169,12 @@ BOOST_AUTO_TEST_CASE(category_data_with_and_without_races) {
   auto again = parse_category_data(serialize(*c));
   BOOST_REQUIRE(again);
   BOOST_TEST(serialize(*again) == serialize(*c));
-  auto bad = parse_category_data(replace(json, R"("goals": ["Beat the game", "Any% NMG"])",
-                                         R"("goals": ["Beat the game", 7])"));
+  auto bad = parse_category_data(
+      replace(json, R"("goals": ["Beat the game", "Any% NMG"])",
+              R"("goals": ["Beat the game", 7])"));
   BOOST_REQUIRE(!bad);
-  BOOST_TEST(bad.error().message == "goals[1]: expected a string, got a number");
+  BOOST_TEST(bad.error().message ==
+             "goals[1]: expected a string, got a number");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -174,20 +183,23 @@ BOOST_AUTO_TEST_SUITE(oauth_documents)
 
 BOOST_AUTO_TEST_CASE(token_response_and_errors) {
   auto t = parse_token_response(
-    R"({"access_token": "dVnfPdpCdHRII6OZlwNcWxPxAK3Imn", "expires_in": 36000, "token_type": "Bearer",
+      R"({"access_token": "dVnfPdpCdHRII6OZlwNcWxPxAK3Imn", "expires_in": 36000, "token_type": "Bearer",
         "scope": "read chat_message race_action create_race"})");
   BOOST_REQUIRE(t);
   BOOST_TEST(t->expires_in == 36000);
   BOOST_TEST(!t->refresh_token);
   auto user = parse_token_response(
-    R"({"access_token": "a", "expires_in": 36000, "token_type": "Bearer", "scope": "read", "refresh_token": "r"})");
+      R"({"access_token": "a", "expires_in": 36000, "token_type": "Bearer", "scope": "read", "refresh_token": "r"})");
   BOOST_TEST(user->refresh_token.value() == "r");
-  BOOST_TEST(parse_token_response(R"({"access_token": "a", "expires_in": 0, "token_type": "Bearer"})")
-               .error()
-               .message
-             == "expires_in: must be positive, got 0");
-  BOOST_TEST(parse_token_response(R"({"expires_in": 1, "token_type": "Bearer"})").error().message
-             == "access_token: missing");
+  BOOST_TEST(
+      parse_token_response(
+          R"({"access_token": "a", "expires_in": 0, "token_type": "Bearer"})")
+          .error()
+          .message == "expires_in: must be positive, got 0");
+  BOOST_TEST(
+      parse_token_response(R"({"expires_in": 1, "token_type": "Bearer"})")
+          .error()
+          .message == "access_token: missing");
   auto e = parse_oauth_error(R"({"error": "invalid_client"})");
   BOOST_REQUIRE(e);
   BOOST_TEST(e->error == "invalid_client");
@@ -195,7 +207,8 @@ BOOST_AUTO_TEST_CASE(token_response_and_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(userinfo) {
-  auto u = parse_user_info(R"({"id": "4BlRneEk9jxN6Qka", "full_name": "RacerOne#4755", "name": "RacerOne",
+  auto u = parse_user_info(
+      R"({"id": "4BlRneEk9jxN6Qka", "full_name": "RacerOne#4755", "name": "RacerOne",
     "discriminator": "4755", "url": "/user/4BlRneEk9jxN6Qka/racerone", "avatar": null, "pronouns": null, "flair": "",
     "twitch_name": null, "twitch_display_name": null, "twitch_channel": null, "can_moderate": false,
     "active_race": "alttpr/cool-doge-1234"})");
@@ -203,7 +216,8 @@ BOOST_AUTO_TEST_CASE(userinfo) {
   BOOST_TEST(u->user.name == "RacerOne");
   BOOST_TEST(u->active_race.value() == "alttpr/cool-doge-1234");
   auto again = parse_user_info(serialize(*u));
-  BOOST_REQUIRE_MESSAGE(static_cast<bool>(again), (again ? "" : again.error().message));
+  BOOST_REQUIRE_MESSAGE(static_cast<bool>(again),
+                        (again ? "" : again.error().message));
   BOOST_TEST(again->active_race.value() == "alttpr/cool-doge-1234");
   BOOST_TEST(again->user.full_name == "RacerOne#4755");
 }
@@ -226,98 +240,113 @@ BOOST_AUTO_TEST_CASE(every_server_message_type_round_trips) {
   chat.actions = R"({"Roll":{"message":"!roll"}})";
   dm_user to{"4BlRneEk9jxN6Qka", "RacerOne#4755", "RacerOne", "4755"};
   std::vector<server_message_body> bodies{
-    race_data_message{*race, 3},
-    race_renders_message{R"({"entrants":"<div></div>"})", 3},
-    chat_message_message{chat},
-    chat_history_message{{chat, chat}},
-    chat_dm_message{"abc", std::nullopt, "TestBot", to},
-    chat_pin_message{chat, true},
-    chat_pin_message{chat, false},
-    chat_delete_message{"Yx1qA", std::nullopt, "TestBot", true, std::nullopt},
-    chat_purge_message{race->entrants[0].user, std::nullopt},
-    race_split_message{"Split 1", R"("P0DT00H01M00S")", false, false, "4BlRneEk9jxN6Qka"},
-    error_message{{"Permission denied. Check your authorization token."}},
-    pong_message{},
-    authenticated_message{race->entrants[0].user},
+      race_data_message{*race, 3},
+      race_renders_message{R"({"entrants":"<div></div>"})", 3},
+      chat_message_message{chat},
+      chat_history_message{{chat, chat}},
+      chat_dm_message{"abc", std::nullopt, "TestBot", to},
+      chat_pin_message{chat, true},
+      chat_pin_message{chat, false},
+      chat_delete_message{"Yx1qA", std::nullopt, "TestBot", true, std::nullopt},
+      chat_purge_message{race->entrants[0].user, std::nullopt},
+      race_split_message{"Split 1", R"("P0DT00H01M00S")", false, false,
+                         "4BlRneEk9jxN6Qka"},
+      error_message{{"Permission denied. Check your authorization token."}},
+      pong_message{},
+      authenticated_message{race->entrants[0].user},
   };
-  const char* types[] = {"race.data", "race.renders", "chat.message",
-                         "chat.history", "chat.dm", "chat.pin", "chat.unpin",
-                         "chat.delete", "chat.purge", "race.split", "error",
-                         "pong", "authenticated"};
+  const char* types[] = {
+      "race.data", "race.renders", "chat.message", "chat.history", "chat.dm",
+      "chat.pin",  "chat.unpin",   "chat.delete",  "chat.purge",   "race.split",
+      "error",     "pong",         "authenticated"};
   auto date = *parse_iso8601_time("2026-11-22T01:44:16.149828+00:00");
   for (std::size_t i = 0; i < bodies.size(); ++i) {
     auto frame = serialize(bodies[i], date);
     auto parsed = parse_server_message(frame);
-    BOOST_REQUIRE_MESSAGE(static_cast<bool>(parsed), types[i] << ": "
-                                           << (parsed ? "" : parsed.error().message));
+    BOOST_REQUIRE_MESSAGE(static_cast<bool>(parsed),
+                          types[i] << ": "
+                                   << (parsed ? "" : parsed.error().message));
     BOOST_TEST(parsed->type == types[i]);
     BOOST_TEST(parsed->body.index() == bodies[i].index(), types[i]);
     BOOST_TEST((parsed->date == date));
     BOOST_TEST(serialize(parsed->body, date) == frame, types[i]);
   }
   auto history = parse_server_message(serialize(bodies[3], date));
-  BOOST_TEST(std::get<chat_history_message>(history->body).messages.size() == 2u);
+  BOOST_TEST(std::get<chat_history_message>(history->body).messages.size() ==
+             2u);
 }
 
 BOOST_AUTO_TEST_CASE(frames_as_racetime_sends_them) {
-  auto pong = parse_server_message(R"({"type": "pong", "date": "2026-11-22T01:44:16.149828+00:00"})");
+  auto pong = parse_server_message(
+      R"({"type": "pong", "date": "2026-11-22T01:44:16.149828+00:00"})");
   BOOST_REQUIRE(pong);
   BOOST_TEST(std::holds_alternative<pong_message>(pong->body));
   auto error = parse_server_message(
-    R"({"type": "error", "errors": ["Permission denied. Check your authorization token."], "date": "2026-11-22T01:44:16.149828+00:00"})");
+      R"({"type": "error", "errors": ["Permission denied. Check your authorization token."], "date": "2026-11-22T01:44:16.149828+00:00"})");
   BOOST_REQUIRE(error);
-  BOOST_TEST(std::get<error_message>(error->body).errors.at(0).find("Permission denied") == 0u);
+  BOOST_TEST(std::get<error_message>(error->body)
+                 .errors.at(0)
+                 .find("Permission denied") == 0u);
   auto dm = parse_server_message(
-    R"({"type": "chat.dm", "message": "xyz", "from_user": null, "from_bot": "TestBot",
+      R"({"type": "chat.dm", "message": "xyz", "from_user": null, "from_bot": "TestBot",
         "to": {"id": "u1", "full_name": "A", "name": "A", "discriminator": null}, "date": "2026-11-22T01:44:16+00:00"})");
   BOOST_REQUIRE_MESSAGE(static_cast<bool>(dm), (dm ? "" : dm.error().message));
   BOOST_TEST(std::get<chat_dm_message>(dm->body).from_bot.value() == "TestBot");
   auto future = parse_server_message(R"({"type": "race.hologram", "x": 1})");
   BOOST_REQUIRE(future);
   BOOST_TEST(std::get<unknown_message>(future->body).type == "race.hologram");
-  auto missing = parse_server_message(R"({"type": "chat.message", "message": {"id": "1"}})");
+  auto missing = parse_server_message(
+      R"({"type": "chat.message", "message": {"id": "1"}})");
   BOOST_REQUIRE(!missing);
   BOOST_TEST(missing.error().message == "message.posted_at: missing");
-  BOOST_TEST(parse_server_message(R"({"date": "x"})").error().message == "type: missing");
+  BOOST_TEST(parse_server_message(R"({"date": "x"})").error().message ==
+             "type: missing");
   BOOST_TEST(!parse_server_message("not json at all"));
 }
 
 BOOST_AUTO_TEST_CASE(every_bot_action_has_a_data_object) {
   std::vector<bot_action> actions{
-    message_action{"Good luck!", "6F1B-ABCD", std::nullopt, "null", std::nullopt},
-    message_action{"psst", "dm-1", std::string{"4BlRneEk9jxN6Qka"}, "null", std::nullopt},
-    message_action{"Roll?", "act-1", std::nullopt, R"({"Roll":{"message":"!roll"}})", true},
-    pin_action{"Yx1qA", true},
-    pin_action{"Yx1qA", false},
-    setinfo_action{std::string{"bot info"}, std::nullopt},
-    setmeta_action{R"({"seed":"abc","n":2})"},
-    user_action{user_action::kind::invite, "u1"},
-    user_action{user_action::kind::accept_request, "u1"},
-    user_action{user_action::kind::force_unready, "u1"},
-    user_action{user_action::kind::remove_entrant, "u1"},
-    user_action{user_action::kind::add_monitor, "u1"},
-    user_action{user_action::kind::remove_monitor, "u1"},
-    user_action{user_action::kind::override_stream, "u1"},
-    simple_action{simple_action::kind::make_open},
-    simple_action{simple_action::kind::make_invitational},
-    simple_action{simple_action::kind::begin},
-    simple_action{simple_action::kind::cancel},
-    simple_action{simple_action::kind::ping},
-    simple_action{simple_action::kind::getrace},
-    gethistory_action{std::nullopt},
-    gethistory_action{std::string{"Yx1qA"}},
+      message_action{"Good luck!", "6F1B-ABCD", std::nullopt, "null",
+                     std::nullopt},
+      message_action{"psst", "dm-1", std::string{"4BlRneEk9jxN6Qka"}, "null",
+                     std::nullopt},
+      message_action{"Roll?", "act-1", std::nullopt,
+                     R"({"Roll":{"message":"!roll"}})", true},
+      pin_action{"Yx1qA", true},
+      pin_action{"Yx1qA", false},
+      setinfo_action{std::string{"bot info"}, std::nullopt},
+      setmeta_action{R"({"seed":"abc","n":2})"},
+      user_action{user_action::kind::invite, "u1"},
+      user_action{user_action::kind::accept_request, "u1"},
+      user_action{user_action::kind::force_unready, "u1"},
+      user_action{user_action::kind::remove_entrant, "u1"},
+      user_action{user_action::kind::add_monitor, "u1"},
+      user_action{user_action::kind::remove_monitor, "u1"},
+      user_action{user_action::kind::override_stream, "u1"},
+      simple_action{simple_action::kind::make_open},
+      simple_action{simple_action::kind::make_invitational},
+      simple_action{simple_action::kind::begin},
+      simple_action{simple_action::kind::cancel},
+      simple_action{simple_action::kind::ping},
+      simple_action{simple_action::kind::getrace},
+      gethistory_action{std::nullopt},
+      gethistory_action{std::string{"Yx1qA"}},
   };
-  const char* names[] = {"message", "message", "message", "pin_message",
-                         "unpin_message", "setinfo", "setmeta", "invite",
-                         "accept_request", "force_unready", "remove_entrant",
-                         "add_monitor", "remove_monitor", "override_stream",
-                         "make_open", "make_invitational", "begin", "cancel",
-                         "ping", "getrace", "gethistory", "gethistory"};
+  const char* names[] = {"message",        "message",
+                         "message",        "pin_message",
+                         "unpin_message",  "setinfo",
+                         "setmeta",        "invite",
+                         "accept_request", "force_unready",
+                         "remove_entrant", "add_monitor",
+                         "remove_monitor", "override_stream",
+                         "make_open",      "make_invitational",
+                         "begin",          "cancel",
+                         "ping",           "getrace",
+                         "gethistory",     "gethistory"};
   for (std::size_t i = 0; i < actions.size(); ++i) {
     auto frame = serialize(actions[i]);
-    BOOST_TEST(frame.find(std::string{"{\"action\":\""} + names[i]
-                          + "\",\"data\":{")
-                 == 0u,
+    BOOST_TEST(frame.find(std::string{"{\"action\":\""} + names[i] +
+                          "\",\"data\":{") == 0u,
                frame);
     auto back = parse_bot_action(frame);
     BOOST_REQUIRE_MESSAGE(static_cast<bool>(back), frame);
@@ -325,9 +354,12 @@ BOOST_AUTO_TEST_CASE(every_bot_action_has_a_data_object) {
     BOOST_TEST(serialize(*back) == frame);
   }
   // Guids go out lower-case, as racetime.gg demands.
-  BOOST_TEST(serialize(actions[0]).find("\"guid\":\"6f1b-abcd\"") != std::string::npos);
-  BOOST_TEST(serialize(actions[6]) == R"({"action":"setmeta","data":{"seed":"abc","n":2}})");
-  BOOST_TEST(serialize(actions[7]) == R"({"action":"invite","data":{"user":"u1"}})");
+  BOOST_TEST(serialize(actions[0]).find("\"guid\":\"6f1b-abcd\"") !=
+             std::string::npos);
+  BOOST_TEST(serialize(actions[6]) ==
+             R"({"action":"setmeta","data":{"seed":"abc","n":2}})");
+  BOOST_TEST(serialize(actions[7]) ==
+             R"({"action":"invite","data":{"user":"u1"}})");
   BOOST_TEST(serialize(actions[18]) == R"({"action":"ping","data":{}})");
 }
 
@@ -373,9 +405,9 @@ BOOST_AUTO_TEST_CASE(every_setting_is_sent_explicitly) {
   BOOST_TEST(get("time_limit") == "24");
   BOOST_TEST(get("chat_message_delay") == "0");
   for (const auto& [key, value] : form)
-    if (key != "goal" && key != "info_user" && key != "info_bot"
-        && key != "start_delay" && key != "time_limit"
-        && key != "chat_message_delay")
+    if (key != "goal" && key != "info_user" && key != "info_bot" &&
+        key != "start_delay" && key != "time_limit" &&
+        key != "chat_message_delay")
       BOOST_TEST((value == "true" || value == "false"), key << "=" << value);
   BOOST_TEST(form.size() == 19u);
   // A goal the category does not have is sent as a custom goal.
@@ -403,7 +435,8 @@ BOOST_AUTO_TEST_CASE(ranges_are_checked_before_sending) {
   BOOST_REQUIRE_EQUAL(problems.size(), 4u);
   BOOST_TEST(problems[0] == "start_delay: must be 10 to 60 seconds, got 9");
   BOOST_TEST(problems[1] == "time_limit: must be 1 to 72 hours, got 73");
-  BOOST_TEST(problems[2] == "chat_message_delay: must be 0 to 90 seconds, got 91");
+  BOOST_TEST(problems[2] ==
+             "chat_message_delay: must be 0 to 90 seconds, got 91");
   BOOST_TEST(problems[3] == "info_user: at most 1000 characters, got 1001");
   s = race_settings{};
   BOOST_TEST(validate(s).at(0) == "goal: must not be empty");
@@ -415,9 +448,11 @@ BOOST_AUTO_TEST_CASE(ranges_are_checked_before_sending) {
 }
 
 BOOST_AUTO_TEST_CASE(form_encoding) {
-  BOOST_TEST(encode_form({{"goal", "Beat the game"}, {"info_user", "a&b=c+d/é"}})
-             == "goal=Beat+the+game&info_user=a%26b%3Dc%2Bd%2F%C3%A9");
-  auto fields = decode_form("goal=Beat+the+game&info_user=a%26b%3Dc%2Bd%2F%C3%A9&x&bad=%zz");
+  BOOST_TEST(
+      encode_form({{"goal", "Beat the game"}, {"info_user", "a&b=c+d/é"}}) ==
+      "goal=Beat+the+game&info_user=a%26b%3Dc%2Bd%2F%C3%A9");
+  auto fields = decode_form(
+      "goal=Beat+the+game&info_user=a%26b%3Dc%2Bd%2F%C3%A9&x&bad=%zz");
   BOOST_REQUIRE_EQUAL(fields.size(), 4u);
   BOOST_TEST(fields[1].second == "a&b=c+d/é");
   BOOST_TEST(fields[2].first == "x");

@@ -39,12 +39,13 @@ void scratch_database::admin_execute(const std::string& statement) {
 scratch_database::scratch_database(bool migrated) {
   static std::atomic<int> counter{0};
   url_ = test_server_url();
-  url_.database += "_" + std::to_string(getpid()) + "_"
-                   + std::to_string(counter++);
-  admin_execute("DROP DATABASE IF EXISTS " + persistence::sql_identifier(
-                  url_.database));
-  admin_execute("CREATE DATABASE " + persistence::sql_identifier(url_.database)
-                + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+  url_.database +=
+      "_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  admin_execute("DROP DATABASE IF EXISTS " +
+                persistence::sql_identifier(url_.database));
+  admin_execute("CREATE DATABASE " +
+                persistence::sql_identifier(url_.database) +
+                " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
   persistence::database_options options;
   options.url = url_;
   options.max_connections = 4;
@@ -59,8 +60,8 @@ scratch_database::scratch_database(bool migrated) {
 scratch_database::~scratch_database() {
   db_.reset();
   try {
-    admin_execute("DROP DATABASE IF EXISTS "
-                  + persistence::sql_identifier(url_.database));
+    admin_execute("DROP DATABASE IF EXISTS " +
+                  persistence::sql_identifier(url_.database));
   } catch (...) {
     // Leaving a scratch database behind must not fail the test run.
   }

@@ -5,7 +5,7 @@
 namespace racecontrol::test {
 
 sim_harness::sim_harness(sim_harness_options options)
-  : client_work_(boost::asio::make_work_guard(client_io_)) {
+    : client_work_(boost::asio::make_work_guard(client_io_)) {
   sim::server_options so;
   so.port = 0;
   so.control_port = 0;
@@ -21,7 +21,9 @@ sim_harness::sim_harness(sim_harness_options options)
   ho.request_timeout = std::chrono::milliseconds{5000};
   http_ = std::make_unique<protocol::http_client>(client_io_, tls_, ho);
   api_ = std::make_unique<protocol::racetime_api>(client_io_, *http_, base());
-  client_thread_ = std::thread([this] { client_io_.run(); });
+  client_thread_ = std::thread([this] {
+    client_io_.run();
+  });
 }
 
 namespace {
@@ -52,7 +54,9 @@ sim_harness::~sim_harness() {
 void sim_harness::start() {
   if (!started_) {
     started_ = true;
-    sim_thread_ = std::thread([this] { sim_io_.run(); });
+    sim_thread_ = std::thread([this] {
+      sim_io_.run();
+    });
   }
 }
 
@@ -62,8 +66,9 @@ sim::world& sim_harness::world() {
 }
 
 protocol::url sim_harness::base() const {
-  auto u = protocol::parse_url((secure_ ? "https://localhost:" : "http://127.0.0.1:")
-                               + std::to_string(server_->port()));
+  auto u = protocol::parse_url(
+      (secure_ ? "https://localhost:" : "http://127.0.0.1:") +
+      std::to_string(server_->port()));
   return *u;
 }
 
@@ -74,17 +79,17 @@ std::uint16_t sim_harness::control_port() const {
 protocol::http_outcome sim_harness::send(protocol::http_request req) {
   start();
   return await<protocol::http_outcome>(
-    [&](std::function<void(protocol::http_outcome)> done) {
-      http_->request(std::move(req), std::move(done));
-    });
+      [&](std::function<void(protocol::http_outcome)> done) {
+        http_->request(std::move(req), std::move(done));
+      });
 }
 
 protocol::http_response sim_harness::control_post(const std::string& path,
                                                   const std::string& json) {
   protocol::http_request req;
   req.method = boost::beast::http::verb::post;
-  req.target = *protocol::parse_url("http://127.0.0.1:"
-                                    + std::to_string(control_port()) + path);
+  req.target = *protocol::parse_url(
+      "http://127.0.0.1:" + std::to_string(control_port()) + path);
   req.body = json;
   req.content_type = "application/json";
   auto outcome = send(std::move(req));
@@ -97,8 +102,8 @@ protocol::http_response sim_harness::control_post(const std::string& path,
 protocol::http_response sim_harness::control_delete(const std::string& path) {
   protocol::http_request req;
   req.method = boost::beast::http::verb::delete_;
-  req.target = *protocol::parse_url("http://127.0.0.1:"
-                                    + std::to_string(control_port()) + path);
+  req.target = *protocol::parse_url(
+      "http://127.0.0.1:" + std::to_string(control_port()) + path);
   auto outcome = send(std::move(req));
   BOOST_REQUIRE_MESSAGE(static_cast<bool>(outcome), "control " << path);
   return *outcome;
@@ -106,8 +111,8 @@ protocol::http_response sim_harness::control_delete(const std::string& path) {
 
 protocol::http_response sim_harness::control_get(const std::string& path) {
   protocol::http_request req;
-  req.target = *protocol::parse_url("http://127.0.0.1:"
-                                    + std::to_string(control_port()) + path);
+  req.target = *protocol::parse_url(
+      "http://127.0.0.1:" + std::to_string(control_port()) + path);
   auto outcome = send(std::move(req));
   BOOST_REQUIRE_MESSAGE(static_cast<bool>(outcome), "control " << path);
   return *outcome;
@@ -117,9 +122,9 @@ std::string sim_harness::bot_token(const std::string& client_id,
                                    const std::string& secret) {
   start();
   auto result = await<protocol::racetime_result<protocol::token_response>>(
-    [&](auto done) {
-      api_->client_credentials_token({client_id, secret}, std::move(done));
-    });
+      [&](auto done) {
+        api_->client_credentials_token({client_id, secret}, std::move(done));
+      });
   BOOST_REQUIRE_MESSAGE(static_cast<bool>(result),
                         (result ? "" : result.error().message));
   return result->access_token;
@@ -127,18 +132,35 @@ std::string sim_harness::bot_token(const std::string& client_id,
 
 void sim_harness::seed_defaults() {
   auto& w = world();
-  w.add_category({"alttpr", "A Link to the Past Randomizer", "ALTTPR",
-                  {"Beat the game", "Any% NMG"}, false, false, false});
-  w.add_category({"smz3", "SMZ3", "SMZ3", {"Beat the games"}, false, false,
+  w.add_category({"alttpr",
+                  "A Link to the Past Randomizer",
+                  "ALTTPR",
+                  {"Beat the game", "Any% NMG"},
+                  false,
+                  false,
                   false});
-  w.add_application({"bot-client", "bot-secret", "TestBot",
-                     sim::application::grant::client_credentials, "alttpr",
-                     true, {}});
-  w.add_application({"other-client", "other-secret", "OtherBot",
-                     sim::application::grant::client_credentials, "smz3", true,
+  w.add_category(
+      {"smz3", "SMZ3", "SMZ3", {"Beat the games"}, false, false, false});
+  w.add_application({"bot-client",
+                     "bot-secret",
+                     "TestBot",
+                     sim::application::grant::client_credentials,
+                     "alttpr",
+                     true,
                      {}});
-  w.add_application({"link-app", "link-secret", "racecontrol",
-                     sim::application::grant::authorization_code, "", true,
+  w.add_application({"other-client",
+                     "other-secret",
+                     "OtherBot",
+                     sim::application::grant::client_credentials,
+                     "smz3",
+                     true,
+                     {}});
+  w.add_application({"link-app",
+                     "link-secret",
+                     "racecontrol",
+                     sim::application::grant::authorization_code,
+                     "",
+                     true,
                      {"http://localhost/callback"}});
   for (int i = 1; i <= 4; ++i)
     w.add_user({"u" + std::to_string(i), "Racer" + std::to_string(i), "0000",

@@ -30,7 +30,7 @@ struct sim_harness_options {
 };
 
 class sim_harness {
-public:
+ public:
   explicit sim_harness(sim_harness_options options = {});
   ~sim_harness();
 
@@ -42,18 +42,10 @@ public:
   protocol::url base() const;
   std::uint16_t control_port() const;
 
-  protocol::http_client& http() {
-    return *http_;
-  }
-  protocol::racetime_api& api() {
-    return *api_;
-  }
-  boost::asio::io_context& client_io() {
-    return client_io_;
-  }
-  std::shared_ptr<boost::asio::ssl::context> tls() {
-    return tls_;
-  }
+  protocol::http_client& http() { return *http_; }
+  protocol::racetime_api& api() { return *api_; }
+  boost::asio::io_context& client_io() { return client_io_; }
+  std::shared_ptr<boost::asio::ssl::context> tls() { return tls_; }
 
   /// Control API calls; fail the test on a transport error.
   protocol::http_response control_post(const std::string& path,
@@ -72,7 +64,9 @@ public:
     auto future = promise->get_future();
     auto once = std::make_shared<std::once_flag>();
     start([promise, once](T value) {
-      std::call_once(*once, [&] { promise->set_value(std::move(value)); });
+      std::call_once(*once, [&] {
+        promise->set_value(std::move(value));
+      });
     });
     if (future.wait_for(limit) != std::future_status::ready)
       throw std::runtime_error("timed out waiting for a callback");
@@ -89,13 +83,13 @@ public:
   /// ("link-app", "link-secret", http://localhost/callback).
   void seed_defaults();
 
-private:
+ private:
   boost::asio::io_context sim_io_;
   std::unique_ptr<sim::server> server_;
   std::thread sim_thread_;
   boost::asio::io_context client_io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type>
-    client_work_;
+      client_work_;
   std::thread client_thread_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<protocol::http_client> http_;
@@ -103,7 +97,7 @@ private:
   bool secure_ = false;
   bool started_ = false;
 
-public:
+ public:
   /// Starts the simulator's thread (the helpers above do it on first use).
   void start();
 };

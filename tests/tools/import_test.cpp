@@ -37,42 +37,44 @@ struct fixture {
     generate_sahasrahbot_source(source.db(), scale);
   }
 
-  import::import_options options(std::vector<std::string> phases = import::all_phases()) {
-    import::import_options o;
-    o.source = source.url();
-    o.target = target.url();
-    o.phases = std::move(phases);
-    o.batch_size = 500;
-    o.sample_size = 50;
-    return o;
-  }
+  import::import_options
+  options(std::vector<std::string> phases = import::all_phases()){
+      import::import_options o;
+  o.source = source.url();
+  o.target = target.url();
+  o.phases = std::move(phases);
+  o.batch_size = 500;
+  o.sample_size = 50;
+  return o;
+}
 
-  std::string src(const std::string& sql) {
-    auto conn = source.db().connection();
-    return sql_scalar(*conn, sql).value_or("NULL");
-  }
+std::string
+src(const std::string& sql) {
+  auto conn = source.db().connection();
+  return sql_scalar(*conn, sql).value_or("NULL");
+}
 
-  std::string dst(const std::string& sql) {
-    auto conn = target.db().connection();
-    return sql_scalar(*conn, sql).value_or("NULL");
-  }
+std::string dst(const std::string& sql) {
+  auto conn = target.db().connection();
+  return sql_scalar(*conn, sql).value_or("NULL");
+}
 
-  void dst_execute(const std::string& sql) {
-    auto conn = target.db().connection();
-    sql_execute(*conn, sql);
-  }
+void dst_execute(const std::string& sql) {
+  auto conn = target.db().connection();
+  sql_execute(*conn, sql);
+}
 
-  std::vector<std::string> skipped_reasons(const std::string& table) {
-    auto conn = target.db().connection();
-    std::vector<std::string> out;
-    for (const auto& r : sql_query(*conn, "SELECT CONCAT(source_id, ': ', "
-                                          "reason) FROM migration_skipped "
-                                          "WHERE source_table = '"
-                                            + table + "' ORDER BY source_id"))
-      out.push_back(*r[0]);
-    return out;
-  }
-};
+std::vector<std::string> skipped_reasons(const std::string& table) {
+  auto conn = target.db().connection();
+  std::vector<std::string> out;
+  for (const auto& r : sql_query(*conn, "SELECT CONCAT(source_id, ': ', "
+                                        "reason) FROM migration_skipped "
+                                        "WHERE source_table = '" +
+                                            table + "' ORDER BY source_id"))
+    out.push_back(*r[0]);
+  return out;
+}
+}; // namespace
 
 /// Every table the import writes, as sorted text rows (ids included;
 /// bookkeeping times excluded), to compare two targets row for row.
@@ -86,21 +88,22 @@ dump(test::scratch_database& db) {
                                  "'schema_migrations'");
   for (const auto& t : tables) {
     std::string columns;
-    for (const auto& c : sql_query(*conn, "SELECT column_name FROM "
-                                          "information_schema.columns WHERE "
-                                          "table_schema = DATABASE() AND "
-                                          "table_name = '"
-                                            + *t[0]
-                                            + "' ORDER BY ordinal_position")) {
-      bool bookkeeping_time = c[0] == std::string{"migrated_at"}
-                              || (*t[0] == "migration_progress"
-                                  && c[0] == std::string{"updated_at"});
+    for (const auto& c :
+         sql_query(*conn, "SELECT column_name FROM "
+                          "information_schema.columns WHERE "
+                          "table_schema = DATABASE() AND "
+                          "table_name = '" +
+                              *t[0] + "' ORDER BY ordinal_position")) {
+      bool bookkeeping_time =
+          c[0] == std::string{"migrated_at"} ||
+          (*t[0] == "migration_progress" && c[0] == std::string{"updated_at"});
       if (!bookkeeping_time)
-        columns += (columns.empty() ? "" : ", ") + std::string{"`"} + *c[0] + "`";
+        columns +=
+            (columns.empty() ? "" : ", ") + std::string{"`"} + *c[0] + "`";
     }
     auto& rows = out[*t[0]];
-    for (const auto& r : sql_query(*conn, "SELECT " + columns + " FROM `"
-                                            + *t[0] + "`")) {
+    for (const auto& r :
+         sql_query(*conn, "SELECT " + columns + " FROM `" + *t[0] + "`")) {
       std::string line;
       for (const auto& v : r)
         line += v.value_or("\\N") + "|";
@@ -128,44 +131,47 @@ BOOST_FIXTURE_TEST_SUITE(import_phases, fixture)
 BOOST_AUTO_TEST_CASE(users_phase) {
   auto report = import::run_sahasrahbot_import(options({"users"}));
   BOOST_TEST(report.valid(), report.text());
-  BOOST_TEST(dst("SELECT COUNT(*) FROM users") == src("SELECT COUNT(*) FROM users"));
-  BOOST_TEST(dst("SELECT COUNT(*) FROM migration_user_map") == std::to_string(users));
+  BOOST_TEST(dst("SELECT COUNT(*) FROM users") ==
+             src("SELECT COUNT(*) FROM users"));
+  BOOST_TEST(dst("SELECT COUNT(*) FROM migration_user_map") ==
+             std::to_string(users));
   // test_user rows are kept, flagged.
-  BOOST_TEST(dst("SELECT COUNT(*) FROM users WHERE is_test_user = 1")
-             == src("SELECT COUNT(*) FROM users WHERE test_user = 1"));
+  BOOST_TEST(dst("SELECT COUNT(*) FROM users WHERE is_test_user = 1") ==
+             src("SELECT COUNT(*) FROM users WHERE test_user = 1"));
   BOOST_TEST(dst("SELECT COUNT(*) FROM users WHERE is_test_user = 1") != "0");
   // A user without a Discord id is imported without one.
-  BOOST_TEST(dst("SELECT COUNT(*) FROM users WHERE discord_id IS NULL")
-             == src("SELECT COUNT(*) FROM users WHERE discord_user_id IS NULL"));
+  BOOST_TEST(dst("SELECT COUNT(*) FROM users WHERE discord_id IS NULL") ==
+             src("SELECT COUNT(*) FROM users WHERE discord_user_id IS NULL"));
   // The RaceTime link and token travel; display names need not be unique.
-  BOOST_TEST(dst("SELECT racetime_access_token FROM users u JOIN "
-                 "migration_user_map m ON m.new_id = u.id WHERE m.old_id = 1")
-             == src("SELECT rtgg_access_token FROM users WHERE id = 1"));
-  BOOST_TEST(dst("SELECT COUNT(*) - COUNT(DISTINCT display_name) FROM users") != "0");
-  BOOST_TEST(dst("SELECT discord_user_id FROM migration_user_map WHERE old_id = 2")
-             == src("SELECT discord_user_id FROM users WHERE id = 2"));
+  BOOST_TEST(
+      dst("SELECT racetime_access_token FROM users u JOIN "
+          "migration_user_map m ON m.new_id = u.id WHERE m.old_id = 1") ==
+      src("SELECT rtgg_access_token FROM users WHERE id = 1"));
+  BOOST_TEST(dst("SELECT COUNT(*) - COUNT(DISTINCT display_name) FROM users") !=
+             "0");
+  BOOST_TEST(
+      dst("SELECT discord_user_id FROM migration_user_map WHERE old_id = 2") ==
+      src("SELECT discord_user_id FROM users WHERE id = 2"));
 }
 
 BOOST_AUTO_TEST_CASE(existing_users_are_matched_by_discord_id) {
   auto discord = src("SELECT discord_user_id FROM users WHERE id = 5");
-  dst_execute("INSERT INTO users (discord_id, display_name) VALUES (" + discord
-              + ", 'Already here')");
+  dst_execute("INSERT INTO users (discord_id, display_name) VALUES (" +
+              discord + ", 'Already here')");
   auto before = dst("SELECT COUNT(*) FROM users");
   auto report = import::run_sahasrahbot_import(options({"users"}));
   BOOST_TEST(report.valid(), report.text());
-  BOOST_TEST(std::stoi(dst("SELECT COUNT(*) FROM users"))
-             == std::stoi(before) + users - 1);
+  BOOST_TEST(std::stoi(dst("SELECT COUNT(*) FROM users")) ==
+             std::stoi(before) + users - 1);
   BOOST_TEST(dst("SELECT u.display_name FROM migration_user_map m JOIN users u "
-                 "ON u.id = m.new_id WHERE m.old_id = 5")
-             == "Already here");
+                 "ON u.id = m.new_id WHERE m.old_id = 5") == "Already here");
   BOOST_TEST(dst("SELECT COUNT(*) FROM migration_adjusted WHERE source_table = "
-                 "'users' AND rule LIKE 'matched an existing user%'")
-             == "1");
+                 "'users' AND rule LIKE 'matched an existing user%'") == "1");
 }
 
 BOOST_AUTO_TEST_CASE(orgs_phase_with_guild_names_and_owner_rule) {
-  auto names = std::filesystem::temp_directory_path()
-               / ("guilds-" + std::to_string(getpid()) + ".txt");
+  auto names = std::filesystem::temp_directory_path() /
+               ("guilds-" + std::to_string(getpid()) + ".txt");
   std::ofstream(names) << "# guild id, name\n300000000000000001,ALTTPR League\n"
                           "300000000000000002\tSMZ3 Cup\n";
   auto o = options({"users", "orgs"});
@@ -177,83 +183,94 @@ BOOST_AUTO_TEST_CASE(orgs_phase_with_guild_names_and_owner_rule) {
   // racerverification and config (guild 6 is only in config).
   BOOST_TEST(dst("SELECT COUNT(*) FROM organizations") == "6");
   BOOST_TEST(dst("SELECT COUNT(*) FROM discord_guilds") == "6");
-  BOOST_TEST(dst("SELECT o.name FROM migration_guild_org_map m JOIN organizations o "
-                 "ON o.id = m.organization_id WHERE m.guild_id = 300000000000000001")
-             == "ALTTPR League");
-  BOOST_TEST(dst("SELECT name FROM organizations o JOIN discord_guilds g ON "
-                 "g.organization_id = o.id WHERE g.guild_id = 300000000000000003")
-             == "Guild 300000000000000003");
+  BOOST_TEST(
+      dst("SELECT o.name FROM migration_guild_org_map m JOIN organizations o "
+          "ON o.id = m.organization_id WHERE m.guild_id = "
+          "300000000000000001") == "ALTTPR League");
+  BOOST_TEST(
+      dst("SELECT name FROM organizations o JOIN discord_guilds g ON "
+          "g.organization_id = o.id WHERE g.guild_id = 300000000000000003") ==
+      "Guild 300000000000000003");
   // Owner: the owner of the guild's earliest async tournament.
-  auto owner_discord = src("SELECT owner_id FROM asynctournament WHERE guild_id = "
-                           "300000000000000001 ORDER BY created, id LIMIT 1");
-  BOOST_TEST(dst("SELECT u.discord_id FROM organization_members om JOIN users u ON "
-                 "u.id = om.user_id JOIN discord_guilds g ON g.organization_id = "
-                 "om.organization_id WHERE g.guild_id = 300000000000000001 AND "
-                 "om.role = 'owner'")
-             == owner_discord);
+  auto owner_discord =
+      src("SELECT owner_id FROM asynctournament WHERE guild_id = "
+          "300000000000000001 ORDER BY created, id LIMIT 1");
+  BOOST_TEST(
+      dst("SELECT u.discord_id FROM organization_members om JOIN users u ON "
+          "u.id = om.user_id JOIN discord_guilds g ON g.organization_id = "
+          "om.organization_id WHERE g.guild_id = 300000000000000001 AND "
+          "om.role = 'owner'") == owner_discord);
   // Everyone who raced in the guild is a member.
   BOOST_TEST(std::stoi(dst("SELECT COUNT(*) FROM organization_members om JOIN "
                            "discord_guilds g ON g.organization_id = "
                            "om.organization_id WHERE g.guild_id = "
-                           "300000000000000001"))
-             >= std::stoi(src("SELECT COUNT(DISTINCT r.user_id) FROM "
-                              "asynctournamentrace r JOIN asynctournament t ON "
-                              "t.id = r.tournament_id JOIN users u ON u.id = "
-                              "r.user_id WHERE t.guild_id = 300000000000000001")));
-  BOOST_TEST(dst("SELECT COUNT(*) FROM organization_members WHERE role = 'admin'") != "0");
+                           "300000000000000001")) >=
+             std::stoi(src("SELECT COUNT(DISTINCT r.user_id) FROM "
+                           "asynctournamentrace r JOIN asynctournament t ON "
+                           "t.id = r.tournament_id JOIN users u ON u.id = "
+                           "r.user_id WHERE t.guild_id = 300000000000000001")));
+  BOOST_TEST(
+      dst("SELECT COUNT(*) FROM organization_members WHERE role = 'admin'") !=
+      "0");
 }
 
 BOOST_AUTO_TEST_CASE(tournaments_phase_with_every_drift_case) {
-  auto report = import::run_sahasrahbot_import(
-    options({"users", "orgs", "tournaments"}));
+  auto report =
+      import::run_sahasrahbot_import(options({"users", "orgs", "tournaments"}));
   BOOST_TEST(report.valid(), report.text());
   // Unknown status values and orphans (rows left by disabled foreign key
   // checks) are skipped with their reasons.
-  BOOST_TEST(skipped_reasons("asynctournamentrace")
-             == (std::vector<std::string>{
-               "17: unknown race status 'abandoned'",
-               "50: user 999999999 does not exist or was not imported",
-               "60: permalink 999999999 does not exist or was not imported"}));
-  BOOST_TEST(skipped_reasons("asynctournamentliverace")
-             == std::vector<std::string>{"2: unknown live race status 'postponed'"});
-  BOOST_TEST(skipped_reasons("asynctournamentreviewnotes").at(0)
-             == "3: race " + std::to_string(races + 5)
-                  + " does not exist or was not imported");
+  BOOST_TEST(
+      skipped_reasons("asynctournamentrace") ==
+      (std::vector<std::string>{
+          "17: unknown race status 'abandoned'",
+          "50: user 999999999 does not exist or was not imported",
+          "60: permalink 999999999 does not exist or was not imported"}));
+  BOOST_TEST(
+      skipped_reasons("asynctournamentliverace") ==
+      std::vector<std::string>{"2: unknown live race status 'postponed'"});
+  BOOST_TEST(skipped_reasons("asynctournamentreviewnotes").at(0) ==
+             "3: race " + std::to_string(races + 5) +
+                 " does not exist or was not imported");
   // Counts: every source row imported or skipped.
-  BOOST_TEST(std::stoi(dst("SELECT COUNT(*) FROM async_tournament_race"))
-             == races - 3);
+  BOOST_TEST(std::stoi(dst("SELECT COUNT(*) FROM async_tournament_race")) ==
+             races - 3);
   // NULL allowed_reattempts -> 0; 'accepted' -> 'approved'; NULL
   // reattempted -> 0.
   BOOST_TEST(dst("SELECT COUNT(*) FROM async_tournament WHERE "
                  "allowed_reattempts IS NULL") == "0");
   BOOST_TEST(dst("SELECT COUNT(*) FROM async_tournament_race WHERE "
-                 "review_status = 'approved'")
-             == src("SELECT COUNT(*) FROM asynctournamentrace WHERE review_status "
-                    "IN ('approved', 'accepted') AND id NOT IN (17, 50, 60)"));
-  BOOST_TEST(dst("SELECT COUNT(*) FROM migration_adjusted WHERE rule = "
-                 "'reattempted NULL imported as 0'")
-             == src("SELECT COUNT(*) FROM asynctournamentrace WHERE reattempted IS "
-                    "NULL AND id NOT IN (17, 50, 60)"));
+                 "review_status = 'approved'") ==
+             src("SELECT COUNT(*) FROM asynctournamentrace WHERE review_status "
+                 "IN ('approved', 'accepted') AND id NOT IN (17, 50, 60)"));
+  BOOST_TEST(
+      dst("SELECT COUNT(*) FROM migration_adjusted WHERE rule = "
+          "'reattempted NULL imported as 0'") ==
+      src("SELECT COUNT(*) FROM asynctournamentrace WHERE reattempted IS "
+          "NULL AND id NOT IN (17, 50, 60)"));
   // Permalinks without url keep their races.
   BOOST_TEST(dst("SELECT COUNT(*) FROM async_tournament_permalink WHERE url IS "
                  "NULL") == src("SELECT COUNT(*) FROM asynctournamentpermalink "
                                 "WHERE url IS NULL"));
   // Every column of the race mapping: one race end to end.
-  BOOST_TEST(dst("SELECT CONCAT_WS('|', r.thread_id, r.thread_opened_at, "
-                 "r.started_at, r.finished_at, r.status, r.vod_url, "
-                 "r.collection_rate, r.igt_time, r.score, r.runner_notes) FROM "
-                 "async_tournament_race r JOIN migration_race_map m ON m.new_id "
-                 "= r.id WHERE m.old_id = 8")
-             == src("SELECT CONCAT_WS('|', thread_id, thread_open_time, "
-                    "start_time, end_time, status, runner_vod_url, "
-                    "run_collection_rate, run_igt, score, runner_notes) FROM "
-                    "asynctournamentrace WHERE id = 8"));
+  BOOST_TEST(
+      dst("SELECT CONCAT_WS('|', r.thread_id, r.thread_opened_at, "
+          "r.started_at, r.finished_at, r.status, r.vod_url, "
+          "r.collection_rate, r.igt_time, r.score, r.runner_notes) FROM "
+          "async_tournament_race r JOIN migration_race_map m ON m.new_id "
+          "= r.id WHERE m.old_id = 8") ==
+      src("SELECT CONCAT_WS('|', thread_id, thread_open_time, "
+          "start_time, end_time, status, runner_vod_url, "
+          "run_collection_rate, run_igt, score, runner_notes) FROM "
+          "asynctournamentrace WHERE id = 8"));
   // Audit logs carry their details and origin as JSON.
-  BOOST_TEST(dst("SELECT JSON_VALUE(details, '$.source') FROM audit_log LIMIT 1")
-             == "sahasrahbot");
+  BOOST_TEST(
+      dst("SELECT JSON_VALUE(details, '$.source') FROM audit_log LIMIT 1") ==
+      "sahasrahbot");
   // FK integrity with the server's own checks back on.
-  BOOST_TEST(dst("SELECT COUNT(*) FROM async_tournament_race r LEFT JOIN users u "
-                 "ON u.id = r.user_id WHERE u.id IS NULL") == "0");
+  BOOST_TEST(
+      dst("SELECT COUNT(*) FROM async_tournament_race r LEFT JOIN users u "
+          "ON u.id = r.user_id WHERE u.id IS NULL") == "0");
 }
 
 BOOST_AUTO_TEST_CASE(verification_and_presets_phases) {
@@ -275,21 +292,24 @@ BOOST_AUTO_TEST_CASE(verification_and_presets_phases) {
   auto racers = skipped_reasons("verifiedracer");
   BOOST_REQUIRE(racers.size() >= 2u);
   BOOST_TEST(racers[0].find("7: verification") == 0u, racers[0]);
-  BOOST_TEST(racers[1].find("duplicate: the same user is already verified")
-             != std::string::npos);
+  BOOST_TEST(racers[1].find("duplicate: the same user is already verified") !=
+             std::string::npos);
   // Presets: a namespace without a name gets one; contents are kept.
-  BOOST_TEST(dst("SELECT COUNT(*) FROM preset_namespace WHERE name LIKE 'user-%'")
-             == src("SELECT COUNT(*) FROM presetnamespaces WHERE name IS NULL"));
-  BOOST_TEST(dst("SELECT content FROM randomizer_preset p JOIN "
-                 "migration_preset_map m ON m.new_id = p.id WHERE m.old_id = 4")
-             == src("SELECT content FROM presets WHERE id = 4"));
-  BOOST_TEST(dst("SELECT COUNT(*) FROM preset_namespace_permission")
-             == src("SELECT COUNT(*) FROM presetnamespacecollaborators"));
+  BOOST_TEST(
+      dst("SELECT COUNT(*) FROM preset_namespace WHERE name LIKE 'user-%'") ==
+      src("SELECT COUNT(*) FROM presetnamespaces WHERE name IS NULL"));
+  BOOST_TEST(
+      dst("SELECT content FROM randomizer_preset p JOIN "
+          "migration_preset_map m ON m.new_id = p.id WHERE m.old_id = 4") ==
+      src("SELECT content FROM presets WHERE id = 4"));
+  BOOST_TEST(dst("SELECT COUNT(*) FROM preset_namespace_permission") ==
+             src("SELECT COUNT(*) FROM presetnamespacecollaborators"));
   // The report lists every skipped row with table, id and reason.
-  BOOST_TEST(report.skipped.size()
-             == std::stoul(dst("SELECT COUNT(*) FROM migration_skipped")));
-  BOOST_TEST(report.json().find("\"reason\":\"unknown race status 'abandoned'\"")
-             != std::string::npos);
+  BOOST_TEST(report.skipped.size() ==
+             std::stoul(dst("SELECT COUNT(*) FROM migration_skipped")));
+  BOOST_TEST(
+      report.json().find("\"reason\":\"unknown race status 'abandoned'\"") !=
+      std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_second_run_adds_nothing) {
@@ -352,8 +372,8 @@ BOOST_AUTO_TEST_CASE(multi_row_inserts_give_the_same_rows_as_load_data) {
   plain.batch_size = 97; // many statements, odd batch edges
   auto report = import::run_sahasrahbot_import(plain);
   BOOST_TEST(report.valid(), report.text());
-  BOOST_TEST(report.bulk_write.find("multi-row INSERT (LOAD DATA LOCAL was refused")
-               == 0u,
+  BOOST_TEST(report.bulk_write.find(
+                 "multi-row INSERT (LOAD DATA LOCAL was refused") == 0u,
              report.bulk_write);
   auto a = dump(bulk);
   auto b = dump(target);
@@ -393,7 +413,8 @@ BOOST_AUTO_TEST_CASE(validation_catches_a_row_deleted_from_the_target) {
   BOOST_TEST(!report.valid());
   bool named = false;
   for (const auto& v : report.validations)
-    if (!v.ok && v.detail == "1 mapped rows are missing from async_tournament_race")
+    if (!v.ok &&
+        v.detail == "1 mapped rows are missing from async_tournament_race")
       named = true;
   BOOST_TEST(named, report.text());
   BOOST_TEST(report.text().find("validation FAILED") != std::string::npos);
@@ -416,18 +437,20 @@ BOOST_AUTO_TEST_CASE(validation_catches_an_orphaned_reference) {
     if (!v.ok && v.check.find("orphans") != std::string::npos)
       failed.push_back(v.check + ": " + v.detail);
   // (The random field comparison may also catch them, if it samples them.)
-  BOOST_TEST(failed
-             == std::vector<std::string>{
-               "async_tournament_race.user_id -> users: no orphans: 2 rows point nowhere"},
-             report.text());
+  BOOST_TEST(
+      failed ==
+          std::vector<std::string>{"async_tournament_race.user_id -> users: no "
+                                   "orphans: 2 rows point nowhere"},
+      report.text());
 }
 
 BOOST_AUTO_TEST_CASE(the_source_is_only_read) {
   auto user = "ro_" + std::to_string(getpid());
-  test::scratch_database::admin_execute("CREATE USER IF NOT EXISTS '" + user
-                                        + "'@'%' IDENTIFIED BY 'readonly-pw'");
-  test::scratch_database::admin_execute("GRANT SELECT ON `" + source.url().database
-                                        + "`.* TO '" + user + "'@'%'");
+  test::scratch_database::admin_execute("CREATE USER IF NOT EXISTS '" + user +
+                                        "'@'%' IDENTIFIED BY 'readonly-pw'");
+  test::scratch_database::admin_execute("GRANT SELECT ON `" +
+                                        source.url().database + "`.* TO '" +
+                                        user + "'@'%'");
   auto o = options({"users", "orgs"});
   o.source.user = user;
   o.source.password = "readonly-pw";
@@ -439,12 +462,13 @@ BOOST_AUTO_TEST_CASE(the_source_is_only_read) {
 
 BOOST_AUTO_TEST_CASE(the_command_line) {
   std::string out, err;
-  auto report_file = std::filesystem::temp_directory_path()
-                     / ("import-report-" + std::to_string(getpid()) + ".json");
-  int status = cli({"import-sahasrahbot", "--source", source.url().to_string(),
-                    "--target", target.url().to_string(), "--phase", "users,orgs",
-                    "--batch-size", "100", "--report", report_file.string()},
-                   out, err);
+  auto report_file = std::filesystem::temp_directory_path() /
+                     ("import-report-" + std::to_string(getpid()) + ".json");
+  int status =
+      cli({"import-sahasrahbot", "--source", source.url().to_string(),
+           "--target", target.url().to_string(), "--phase", "users,orgs",
+           "--batch-size", "100", "--report", report_file.string()},
+          out, err);
   BOOST_TEST(status == 0, err);
   BOOST_TEST(out.find("users        users") != std::string::npos, out);
   BOOST_TEST(err.find("users: ") != std::string::npos); // progress lines
@@ -454,25 +478,26 @@ BOOST_AUTO_TEST_CASE(the_command_line) {
   std::filesystem::remove(report_file);
   BOOST_TEST(text.str().find("\"valid\":true") != std::string::npos);
   BOOST_TEST(cli({"import-sahasrahbot", "--source", source.url().to_string(),
-                  "--target", target.url().to_string(), "--phase", "tournaments,bogus"},
-                 out, err)
-             == 2);
+                  "--target", target.url().to_string(), "--phase",
+                  "tournaments,bogus"},
+                 out, err) == 2);
   BOOST_TEST(err.find("unknown phase 'bogus'") != std::string::npos);
-  BOOST_TEST(cli({"import-sahasrahbot", "--target", target.url().to_string()}, out,
-                 err)
-             == 2);
+  BOOST_TEST(cli({"import-sahasrahbot", "--target", target.url().to_string()},
+                 out, err) == 2);
   BOOST_TEST(err.find("needs --source") != std::string::npos);
   // A later phase without its earlier one says what to run.
   test::scratch_database fresh;
-  BOOST_TEST(cli({"import-sahasrahbot", "--source", source.url().to_string(),
-                  "--target", fresh.url().to_string(), "--phase", "tournaments"},
-                 out, err)
-             == 2);
-  BOOST_TEST(err.find("phase tournaments needs the users phase to have finished")
-               != std::string::npos,
-             err);
+  BOOST_TEST(
+      cli({"import-sahasrahbot", "--source", source.url().to_string(),
+           "--target", fresh.url().to_string(), "--phase", "tournaments"},
+          out, err) == 2);
+  BOOST_TEST(
+      err.find("phase tournaments needs the users phase to have finished") !=
+          std::string::npos,
+      err);
   BOOST_TEST(cli({"help", "import-sahasrahbot"}, out, err) == 0);
-  BOOST_TEST(out.find("Rules (every value the import fills") != std::string::npos);
+  BOOST_TEST(out.find("Rules (every value the import fills") !=
+             std::string::npos);
   BOOST_TEST(out.find("with is_test_user = 1") != std::string::npos);
 }
 

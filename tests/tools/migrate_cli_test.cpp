@@ -34,10 +34,10 @@ result migrate(std::vector<std::string> args,
                std::map<std::string, std::string> env = {}) {
   std::ostringstream out, err;
   int status = tools::run_migrate_cli(
-    args, out, err, [env = std::move(env)](const char* name) -> const char* {
-      auto it = env.find(name);
-      return it == env.end() ? nullptr : it->second.c_str();
-    });
+      args, out, err, [env = std::move(env)](const char* name) -> const char* {
+        auto it = env.find(name);
+        return it == env.end() ? nullptr : it->second.c_str();
+      });
   return {status, out.str(), err.str()};
 }
 
@@ -48,18 +48,16 @@ struct fixture {
   fs::path dir;
 
   fixture() {
-    dir = fs::temp_directory_path()
-          / ("racecontrol-migrations-" + std::to_string(getpid()) + "-"
-             + std::to_string(std::rand()));
+    dir = fs::temp_directory_path() /
+          ("racecontrol-migrations-" + std::to_string(getpid()) + "-" +
+           std::to_string(std::rand()));
     fs::create_directories(dir);
     for (const auto& entry :
          fs::directory_iterator(RACECONTROL_SOURCE_DIR "/migrations"))
       fs::copy_file(entry.path(), dir / entry.path().filename());
   }
 
-  ~fixture() {
-    fs::remove_all(dir);
-  }
+  ~fixture() { fs::remove_all(dir); }
 
   void write(const std::string& file, const std::string& content) {
     std::ofstream(dir / file) << content;
@@ -101,12 +99,14 @@ BOOST_FIXTURE_TEST_SUITE(migrate_cli, fixture)
 
 BOOST_AUTO_TEST_CASE(up_all_down_all_up_again_gives_the_same_schema) {
   auto set = migration_set::embedded();
-  auto regular = std::count_if(set.all().begin(), set.all().end(),
-                               [](const auto& m) { return !m.manual; });
+  auto regular =
+      std::count_if(set.all().begin(), set.all().end(), [](const auto& m) {
+        return !m.manual;
+      });
   auto up = migrate({"up", "--database", url});
   BOOST_TEST_REQUIRE(up.status == 0, up.err);
-  BOOST_TEST(contains(up.out, "applied " + std::to_string(regular)
-                                + " migration(s)"));
+  BOOST_TEST(
+      contains(up.out, "applied " + std::to_string(regular) + " migration(s)"));
   auto first = snapshot();
   BOOST_TEST(first.tables.size() >= 28u);
   auto verify = migrate({"verify", "--database", url});
@@ -122,31 +122,32 @@ BOOST_AUTO_TEST_CASE(up_all_down_all_up_again_gives_the_same_schema) {
   BOOST_TEST_REQUIRE(migrate({"up", "--database", url}).status == 0);
   auto again = snapshot();
   auto differences = diff_schemas(first, again);
-  BOOST_TEST(differences.empty(), differences.size() << " differences, first: "
-                                                     << (differences.empty()
-                                                           ? ""
-                                                           : differences[0]));
+  BOOST_TEST(differences.empty(),
+             differences.size() << " differences, first: "
+                                << (differences.empty() ? "" : differences[0]));
   BOOST_TEST(again.tables.size() == first.tables.size());
 }
 
 BOOST_AUTO_TEST_CASE(seed_000_copies_rooms_of_unfinished_matches) {
   BOOST_TEST_REQUIRE(
-    migrate({"up", "--to", "20261122_000010", "--database", url}).status == 0);
+      migrate({"up", "--to", "20261122_000010", "--database", url}).status ==
+      0);
   execute("INSERT INTO organizations (id, name) VALUES (1, 'Org')");
   execute("INSERT INTO tournaments (id, organization_id, name) VALUES (1, 1, "
           "'Cup')");
   // One match per derived status, a finished one, and one without a room.
   execute(
-    "INSERT INTO matches (id, tournament_id, racetime_room_slug, "
-    "checked_in_at, started_at, finished_at, created_at) VALUES "
-    "(1, 1, 'alttpr/open-room-0001', NULL, NULL, NULL, '2026-01-01 10:00:00'),"
-    "(2, 1, 'alttpr/pending-room-0002', '2026-01-02 10:00:00', NULL, NULL, "
-    "'2026-01-01 11:00:00'),"
-    "(3, 1, 'smz3/running-room-0003', '2026-01-02 10:00:00', '2026-01-02 "
-    "10:05:00', NULL, '2026-01-01 12:00:00'),"
-    "(4, 1, 'alttpr/finished-room-0004', '2026-01-02 10:00:00', '2026-01-02 "
-    "10:05:00', '2026-01-02 11:00:00', '2026-01-01 13:00:00'),"
-    "(5, 1, NULL, NULL, NULL, NULL, '2026-01-01 14:00:00')");
+      "INSERT INTO matches (id, tournament_id, racetime_room_slug, "
+      "checked_in_at, started_at, finished_at, created_at) VALUES "
+      "(1, 1, 'alttpr/open-room-0001', NULL, NULL, NULL, '2026-01-01 "
+      "10:00:00'),"
+      "(2, 1, 'alttpr/pending-room-0002', '2026-01-02 10:00:00', NULL, NULL, "
+      "'2026-01-01 11:00:00'),"
+      "(3, 1, 'smz3/running-room-0003', '2026-01-02 10:00:00', '2026-01-02 "
+      "10:05:00', NULL, '2026-01-01 12:00:00'),"
+      "(4, 1, 'alttpr/finished-room-0004', '2026-01-02 10:00:00', '2026-01-02 "
+      "10:05:00', '2026-01-02 11:00:00', '2026-01-01 13:00:00'),"
+      "(5, 1, NULL, NULL, NULL, NULL, '2026-01-01 14:00:00')");
   auto up = migrate({"up", "--to", "20261122_000011", "--database", url});
   BOOST_TEST_REQUIRE(up.status == 0, up.err);
   auto conn = scratch.db().connection();
@@ -170,25 +171,24 @@ BOOST_AUTO_TEST_CASE(seed_000_copies_rooms_of_unfinished_matches) {
   BOOST_TEST(scalar("SELECT COUNT(*) FROM matches m WHERE "
                     "m.racetime_room_slug IS NOT NULL AND m.finished_at IS "
                     "NULL AND NOT EXISTS (SELECT 1 FROM racetime_rooms r "
-                    "WHERE r.match_id = m.id)")
-             == "0");
+                    "WHERE r.match_id = m.id)") == "0");
   // Down (the copy, then the table) removes racetime_rooms and leaves the
   // deprecated column as it was.
-  BOOST_TEST_REQUIRE(migrate({"down", "--steps", "2", "--database", url}).status
-                     == 0);
+  BOOST_TEST_REQUIRE(
+      migrate({"down", "--steps", "2", "--database", url}).status == 0);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM information_schema.tables WHERE "
                     "table_schema = DATABASE() AND table_name = "
-                    "'racetime_rooms'")
-             == "0");
+                    "'racetime_rooms'") == "0");
   BOOST_TEST(scalar("SELECT GROUP_CONCAT(racetime_room_slug ORDER BY id) FROM "
-                    "matches")
-             == "alttpr/open-room-0001,alttpr/pending-room-0002,smz3/"
-                "running-room-0003,alttpr/finished-room-0004");
+                    "matches") ==
+             "alttpr/open-room-0001,alttpr/pending-room-0002,smz3/"
+             "running-room-0003,alttpr/finished-room-0004");
 }
 
 BOOST_AUTO_TEST_CASE(copy_verification_failure_blocks_recording) {
   BOOST_TEST_REQUIRE(
-    migrate({"up", "--to", "20261122_000010", "--database", url}).status == 0);
+      migrate({"up", "--to", "20261122_000010", "--database", url}).status ==
+      0);
   execute("INSERT INTO organizations (id, name) VALUES (1, 'Org')");
   execute("INSERT INTO tournaments (id, organization_id, name) VALUES (1, 1, "
           "'Cup')");
@@ -204,15 +204,13 @@ BOOST_AUTO_TEST_CASE(copy_verification_failure_blocks_recording) {
                               "expected 0"),
              up.err);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = "
-                    "'20261122_000011'")
-             == "0");
+                    "'20261122_000011'") == "0");
 }
 
 BOOST_AUTO_TEST_CASE(editing_an_applied_migration_is_refused) {
   BOOST_TEST_REQUIRE(migrate({"up", "--to", "20261122_000003", "--migrations",
                               dir.string(), "--database", url})
-                       .status
-                     == 0);
+                         .status == 0);
   write("20261122_000002_create_users.up.sql",
         "CREATE TABLE IF NOT EXISTS users (id INT PRIMARY KEY);");
   auto up = migrate({"up", "--migrations", dir.string(), "--database", url});
@@ -221,13 +219,13 @@ BOOST_AUTO_TEST_CASE(editing_an_applied_migration_is_refused) {
                               "was edited after it was applied"),
              up.err);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM schema_migrations") == "3");
-  auto status = migrate({"status", "--migrations", dir.string(), "--database",
-                         url});
+  auto status =
+      migrate({"status", "--migrations", dir.string(), "--database", url});
   BOOST_TEST(status.status == 0);
   BOOST_TEST(contains(status.out, "1 EDITED"), status.out);
   BOOST_TEST(contains(status.out, "create_users"), status.out);
-  auto verify = migrate({"verify", "--migrations", dir.string(), "--database",
-                         url});
+  auto verify =
+      migrate({"verify", "--migrations", dir.string(), "--database", url});
   BOOST_TEST(verify.status == 1);
   BOOST_TEST(contains(verify.out, "create_users.up.sql was edited"));
 }
@@ -243,16 +241,15 @@ BOOST_AUTO_TEST_CASE(two_runners_do_not_interleave) {
   });
   // Wait until the first runner holds the lock.
   std::string lock = "racecontrol_migrate:" + scratch.url().database;
-  for (int i = 0; i < 100 && scalar("SELECT IS_USED_LOCK('" + lock + "')")
-                               == "NULL";
-       ++i)
+  for (int i = 0;
+       i < 100 && scalar("SELECT IS_USED_LOCK('" + lock + "')") == "NULL"; ++i)
     std::this_thread::sleep_for(50ms);
   auto impatient = migrate({"up", "--lock-timeout", "1s", "--migrations",
                             dir.string(), "--database", url});
   BOOST_TEST(impatient.status == 1);
   BOOST_TEST(contains(impatient.err, "another racecontrol-migrate is changing "
-                                     "database "
-                                       + scratch.url().database),
+                                     "database " +
+                                         scratch.url().database),
              impatient.err);
   BOOST_TEST(contains(impatient.err, "holds the migration lock"));
   // A patient runner waits for the first and then finds nothing to do.
@@ -264,18 +261,18 @@ BOOST_AUTO_TEST_CASE(two_runners_do_not_interleave) {
   BOOST_TEST(patient.status == 0, patient.err);
   BOOST_TEST(contains(patient.out, "nothing to apply"), patient.out);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = "
-                    "'20261122_000090'")
-             == "1");
+                    "'20261122_000090'") == "1");
 }
 
-BOOST_AUTO_TEST_CASE(fresh_needs_both_confirmations_and_never_runs_on_production) {
+BOOST_AUTO_TEST_CASE(
+    fresh_needs_both_confirmations_and_never_runs_on_production) {
   BOOST_TEST_REQUIRE(migrate({"up", "--database", url}).status == 0);
   execute("INSERT INTO organizations (name) VALUES ('keep me')");
   auto bare = migrate({"fresh", "--database", url});
   BOOST_TEST(bare.status == 2);
   BOOST_TEST(contains(bare.err, "give --yes-destroy-all-data and "
-                                "--confirm-database "
-                                  + scratch.url().database),
+                                "--confirm-database " +
+                                    scratch.url().database),
              bare.err);
   auto one = migrate({"fresh", "--yes-destroy-all-data", "--database", url});
   BOOST_TEST(one.status == 2);
@@ -285,11 +282,10 @@ BOOST_AUTO_TEST_CASE(fresh_needs_both_confirmations_and_never_runs_on_production
   BOOST_TEST(contains(wrong.err, "does not name the target database"));
   BOOST_TEST(scalar("SELECT COUNT(*) FROM organizations") == "1");
 
-  write("production.ini",
-        "[database]\nurl = " + url + "\nproduction = true\n");
-  auto production = migrate({"fresh", "--config", (dir / "production.ini").string(),
-                             "--yes-destroy-all-data", "--confirm-database",
-                             scratch.url().database});
+  write("production.ini", "[database]\nurl = " + url + "\nproduction = true\n");
+  auto production = migrate(
+      {"fresh", "--config", (dir / "production.ini").string(),
+       "--yes-destroy-all-data", "--confirm-database", scratch.url().database});
   BOOST_TEST(production.status == 2);
   BOOST_TEST(contains(production.err, "as production"), production.err);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM organizations") == "1");
@@ -322,11 +318,11 @@ BOOST_AUTO_TEST_CASE(verify_names_an_altered_column_and_a_dropped_index) {
   // Seed 003's lesson: a migration marked applied whose change is absent.
   execute("DROP TABLE api_tokens");
   auto missing = migrate({"verify", "--database", url});
-  BOOST_TEST(contains(missing.out, "api_tokens: table is missing"), missing.out);
+  BOOST_TEST(contains(missing.out, "api_tokens: table is missing"),
+             missing.out);
   // The shadow database is gone again.
   BOOST_TEST(scalar("SELECT COUNT(*) FROM information_schema.schemata WHERE "
-                    "schema_name LIKE '%\\_verify\\_%'")
-             == "0");
+                    "schema_name LIKE '%\\_verify\\_%'") == "0");
 }
 
 BOOST_AUTO_TEST_CASE(failed_migration_names_statement_and_reruns_after_fix) {
@@ -334,7 +330,8 @@ BOOST_AUTO_TEST_CASE(failed_migration_names_statement_and_reruns_after_fix) {
         "-- adds a column\nCREATE TABLE IF NOT EXISTS extra (id INT);\n"
         "ALTER TABLE extra ADD COLUMN IF NOT EXISTS x NOT_A_TYPE;\n");
   write("20261122_000090_broken.down.sql", "DROP TABLE IF EXISTS extra;");
-  auto failed = migrate({"up", "--migrations", dir.string(), "--database", url});
+  auto failed =
+      migrate({"up", "--migrations", dir.string(), "--database", url});
   BOOST_TEST(failed.status == 1);
   BOOST_TEST(contains(failed.err, "migration 20261122_000090_broken.up.sql "
                                   "failed at statement 2 (line 3)"),
@@ -342,8 +339,7 @@ BOOST_AUTO_TEST_CASE(failed_migration_names_statement_and_reruns_after_fix) {
   BOOST_TEST(contains(failed.err, "statement: ALTER TABLE extra ADD COLUMN IF "
                                   "NOT EXISTS x NOT_A_TYPE"));
   BOOST_TEST(scalar("SELECT COUNT(*) FROM schema_migrations WHERE version = "
-                    "'20261122_000090'")
-             == "0");
+                    "'20261122_000090'") == "0");
   write("20261122_000090_broken.up.sql",
         "-- adds a column\nCREATE TABLE IF NOT EXISTS extra (id INT);\n"
         "ALTER TABLE extra ADD COLUMN IF NOT EXISTS x INT;\n");
@@ -352,8 +348,7 @@ BOOST_AUTO_TEST_CASE(failed_migration_names_statement_and_reruns_after_fix) {
   BOOST_TEST(contains(fixed.out, "applied 1 migration(s)"), fixed.out);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM information_schema.columns WHERE "
                     "table_schema = DATABASE() AND table_name = 'extra' AND "
-                    "column_name = 'x'")
-             == "1");
+                    "column_name = 'x'") == "1");
 }
 
 BOOST_AUTO_TEST_CASE(manual_column_drop_is_applied_only_when_asked) {
@@ -367,8 +362,8 @@ BOOST_AUTO_TEST_CASE(manual_column_drop_is_applied_only_when_asked) {
   auto status = migrate({"status", "--database", url});
   BOOST_TEST(contains(status.out, "drop_match_room_slug"));
   BOOST_TEST(contains(status.out, "manual"));
-  auto drop = migrate({"up", "--to", "20261122_000029", "--include-manual",
-                       "--database", url});
+  auto drop = migrate(
+      {"up", "--to", "20261122_000029", "--include-manual", "--database", url});
   BOOST_TEST_REQUIRE(drop.status == 0, drop.err);
   BOOST_TEST(has_slug() == "0");
   BOOST_TEST(migrate({"verify", "--database", url}).status == 0);
@@ -376,7 +371,8 @@ BOOST_AUTO_TEST_CASE(manual_column_drop_is_applied_only_when_asked) {
   execute("INSERT INTO organizations (id, name) VALUES (1, 'Org')");
   execute("INSERT INTO tournaments (id, organization_id, name) VALUES (1, 1, "
           "'Cup')");
-  execute("INSERT INTO matches (tournament_id, title) VALUES (1, 'After drop')");
+  execute(
+      "INSERT INTO matches (tournament_id, title) VALUES (1, 'After drop')");
   match_repository matches{scratch.db()};
   BOOST_TEST(matches.of_tournament(1).at(0).title.get() == "After drop");
   BOOST_TEST_REQUIRE(migrate({"down", "--database", url}).status == 0);
@@ -401,25 +397,26 @@ BOOST_AUTO_TEST_CASE(new_scaffolds_the_next_version) {
     highest = std::max(highest, std::stoi(m.version.substr(9)));
   BOOST_TEST(std::stoi(newest.version.substr(9)) == highest + 1);
   BOOST_TEST(contains(made.out, newest.up_file()));
-  BOOST_TEST(migrate({"new", "Bad-Name", "--migrations", dir.string()}).status
-             == 2);
+  BOOST_TEST(
+      migrate({"new", "Bad-Name", "--migrations", dir.string()}).status == 2);
   BOOST_TEST(migrate({"new", "--migrations", dir.string()}).status == 2);
 }
 
 BOOST_AUTO_TEST_CASE(help_is_complete_and_errors_are_clear) {
   auto help = migrate({"--help"});
   BOOST_TEST(help.status == 0);
-  for (const char* word : {"up", "down", "status", "verify", "fresh", "new",
-                           "--database", "--config", "--migrations",
-                           "--lock-timeout", "DATABASE_URL",
-                           "RACECONTROL_DATABASE_PASSWORD", "exit status"})
+  for (const char* word :
+       {"up", "down", "status", "verify", "fresh", "new", "--database",
+        "--config", "--migrations", "--lock-timeout", "DATABASE_URL",
+        "RACECONTROL_DATABASE_PASSWORD", "exit status"})
     BOOST_TEST(contains(help.out, word), word);
-  for (const char* command : {"up", "down", "status", "verify", "fresh", "new"}) {
+  for (const char* command :
+       {"up", "down", "status", "verify", "fresh", "new"}) {
     auto sub = migrate({command, "--help"});
     BOOST_TEST(sub.status == 0, command);
-    BOOST_TEST(contains(sub.out, std::string{"usage: racecontrol-migrate "}
-                                   + command),
-               command);
+    BOOST_TEST(
+        contains(sub.out, std::string{"usage: racecontrol-migrate "} + command),
+        command);
     BOOST_TEST(migrate({"help", command}).out == sub.out);
   }
   BOOST_TEST(contains(migrate({"up", "--help"}).out, "--include-manual"));

@@ -29,95 +29,117 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 /// Every source table the import reads.
-const char* source_tables[] = {
-  "users", "asynctournament", "asynctournamentpermalinkpool",
-  "asynctournamentpermalink", "asynctournamentliverace", "asynctournamentrace",
-  "asynctournamentpermissions", "asynctournamentwhitelist",
-  "asynctournamentauditlog", "asynctournamentreviewnotes", "racerverification",
-  "verifiedracer", "presetnamespaces", "presetnamespacecollaborators", "presets"};
+const char* source_tables[] = {"users",
+                               "asynctournament",
+                               "asynctournamentpermalinkpool",
+                               "asynctournamentpermalink",
+                               "asynctournamentliverace",
+                               "asynctournamentrace",
+                               "asynctournamentpermissions",
+                               "asynctournamentwhitelist",
+                               "asynctournamentauditlog",
+                               "asynctournamentreviewnotes",
+                               "racerverification",
+                               "verifiedracer",
+                               "presetnamespaces",
+                               "presetnamespacecollaborators",
+                               "presets"};
 
 /// The same rows copied server-side into racecontrol's tables, with the
 /// import's value rules as SQL expressions and the source ids kept: what an
 /// import into this schema cannot beat. {S} is the source database.
 const char* schema_copy[] = {
-  "INSERT INTO users (id, discord_id, display_name, twitch_name, racetime_id, "
-  "racetime_access_token, is_active, is_test_user, created_at, updated_at) "
-  "SELECT id, discord_user_id, display_name, twitch_name, rtgg_id, "
-  "rtgg_access_token, 1, test_user, created, updated FROM {S}.users",
-  "INSERT INTO organizations (id, name, description, created_at, updated_at) "
-  "SELECT ROW_NUMBER() OVER (ORDER BY guild_id), CONCAT('Guild ', guild_id), "
-  "'Migrated from SahasrahBot', NOW(6), NOW(6) FROM (SELECT guild_id FROM "
-  "{S}.asynctournament UNION SELECT guild_id FROM {S}.racerverification UNION "
-  "SELECT guild_id FROM {S}.config) g",
-  "INSERT INTO async_tournament (id, organization_id, name, discord_channel_id, "
-  "report_channel_id, owner_discord_id, is_active, allowed_reattempts, "
-  "runs_per_pool, customization, created_at, updated_at) SELECT id, 1, name, "
-  "channel_id, report_channel_id, owner_id, active, "
-  "COALESCE(allowed_reattempts, 0), runs_per_pool, customization, created, "
-  "updated FROM {S}.asynctournament",
-  "INSERT INTO async_tournament_permalink_pool (id, tournament_id, name, "
-  "preset, created_at, updated_at) SELECT id, tournament_id, name, preset, "
-  "created, updated FROM {S}.asynctournamentpermalinkpool",
-  "INSERT INTO async_tournament_permalink (id, pool_id, url, notes, live_race, "
-  "par_time, par_updated_at, created_at, updated_at) SELECT id, pool_id, url, "
-  "notes, live_race, par_time, par_updated_at, created, updated FROM "
-  "{S}.asynctournamentpermalink",
-  "INSERT INTO async_tournament_live_race (id, tournament_id, pool_id, "
-  "permalink_id, racetime_slug, episode_id, match_title, status, created_at, "
-  "updated_at) SELECT id, tournament_id, pool_id, permalink_id, racetime_slug, "
-  "episode_id, match_title, status, created, updated FROM "
-  "{S}.asynctournamentliverace WHERE status IN ('scheduled', 'pending', "
-  "'in_progress', 'finished', 'cancelled')",
-  "INSERT INTO async_tournament_race (id, tournament_id, permalink_id, user_id, "
-  "live_race_id, thread_id, thread_opened_at, thread_timeout_at, started_at, "
-  "finished_at, status, review_status, reviewed_by_id, reviewed_at, "
-  "reviewer_notes, runner_notes, vod_url, collection_rate, igt_time, "
-  "reattempted, reattempt_reason, score, score_updated_at, created_at, "
-  "updated_at) SELECT id, tournament_id, permalink_id, user_id, live_race_id, "
-  "thread_id, thread_open_time, thread_timeout_time, start_time, end_time, "
-  "status, IF(review_status = 'accepted', 'approved', review_status), "
-  "reviewed_by_id, reviewed_at, reviewer_notes, runner_notes, runner_vod_url, "
-  "run_collection_rate, run_igt, COALESCE(reattempted, 0), reattempt_reason, "
-  "score, score_updated_at, created, updated FROM {S}.asynctournamentrace "
-  "WHERE status IN ('pending', 'in_progress', 'finished', 'forfeit', "
-  "'disqualified')",
-  "INSERT INTO async_tournament_permission (id, tournament_id, user_id, "
-  "discord_role_id, role, created_at, updated_at) SELECT id, tournament_id, "
-  "user_id, discord_role_id, role, created, updated FROM "
-  "{S}.asynctournamentpermissions WHERE role IN ('admin', 'mod')",
-  "INSERT INTO async_tournament_whitelist (id, tournament_id, user_id, "
-  "discord_user_id, created_at, updated_at) SELECT id, tournament_id, user_id, "
-  "discord_user_id, created, updated FROM {S}.asynctournamentwhitelist",
-  "INSERT INTO audit_log (id, organization_id, user_id, action, entity_type, "
-  "entity_id, details, created_at) SELECT id, 1, user_id, CONCAT("
-  "'async_tournament.', action), 'async_tournament', tournament_id, "
-  "JSON_OBJECT('text', details, 'source', 'sahasrahbot', 'source_updated_at', "
-  "updated), created FROM {S}.asynctournamentauditlog",
-  "INSERT INTO race_review_notes (id, race_id, author_id, note, created_at) "
-  "SELECT id, race_id, author_id, note, created FROM "
-  "{S}.asynctournamentreviewnotes",
-  "INSERT INTO racer_verification (id, organization_id, guild_id, role_id, "
-  "message_id, channel_id, audit_channel_id, use_alttpr_ladder, "
-  "minimum_races, time_period_days, reverify_period_days, revoke_ineligible, "
-  "created_at, updated_at) SELECT id, 1, guild_id, role_id, message_id, "
-  "channel_id, audit_channel_id, use_alttpr_ladder, minimum_races, "
-  "time_period_days, reverify_period_days, revoke_ineligible, created, "
-  "updated FROM {S}.racerverification",
-  "INSERT IGNORE INTO verified_racer (id, racer_verification_id, user_id, "
-  "race_count, created_at, last_verified_at) SELECT id, "
-  "racer_verification_id, user_id, estimated_count, created, last_verified "
-  "FROM {S}.verifiedracer",
-  "INSERT IGNORE INTO preset_namespace (id, name, owner_discord_id, is_public, "
-  "created_at, updated_at) SELECT id, COALESCE(name, CONCAT('user-', "
-  "discord_user_id)), discord_user_id, 1, NOW(6), NOW(6) FROM "
-  "{S}.presetnamespaces",
-  "INSERT INTO preset_namespace_permission (id, namespace_id, "
-  "discord_user_id, created_at) SELECT id, namespace_id, discord_user_id, "
-  "NOW(6) FROM {S}.presetnamespacecollaborators",
-  "INSERT INTO randomizer_preset (id, namespace_id, randomizer, name, "
-  "content, generated_count, created_at, updated_at) SELECT id, namespace_id, "
-  "randomizer, preset_name, content, generated_count, modified, modified "
-  "FROM {S}.presets",
+    "INSERT INTO users (id, discord_id, display_name, twitch_name, "
+    "racetime_id, "
+    "racetime_access_token, is_active, is_test_user, created_at, updated_at) "
+    "SELECT id, discord_user_id, display_name, twitch_name, rtgg_id, "
+    "rtgg_access_token, 1, test_user, created, updated FROM {S}.users",
+    "INSERT INTO organizations (id, name, description, created_at, updated_at) "
+    "SELECT ROW_NUMBER() OVER (ORDER BY guild_id), CONCAT('Guild ', guild_id), "
+    "'Migrated from SahasrahBot', NOW(6), NOW(6) FROM (SELECT guild_id FROM "
+    "{S}.asynctournament UNION SELECT guild_id FROM {S}.racerverification "
+    "UNION "
+    "SELECT guild_id FROM {S}.config) g",
+    "INSERT INTO async_tournament (id, organization_id, name, "
+    "discord_channel_id, "
+    "report_channel_id, owner_discord_id, is_active, allowed_reattempts, "
+    "runs_per_pool, customization, created_at, updated_at) SELECT id, 1, name, "
+    "channel_id, report_channel_id, owner_id, active, "
+    "COALESCE(allowed_reattempts, 0), runs_per_pool, customization, created, "
+    "updated FROM {S}.asynctournament",
+    "INSERT INTO async_tournament_permalink_pool (id, tournament_id, name, "
+    "preset, created_at, updated_at) SELECT id, tournament_id, name, preset, "
+    "created, updated FROM {S}.asynctournamentpermalinkpool",
+    "INSERT INTO async_tournament_permalink (id, pool_id, url, notes, "
+    "live_race, "
+    "par_time, par_updated_at, created_at, updated_at) SELECT id, pool_id, "
+    "url, "
+    "notes, live_race, par_time, par_updated_at, created, updated FROM "
+    "{S}.asynctournamentpermalink",
+    "INSERT INTO async_tournament_live_race (id, tournament_id, pool_id, "
+    "permalink_id, racetime_slug, episode_id, match_title, status, created_at, "
+    "updated_at) SELECT id, tournament_id, pool_id, permalink_id, "
+    "racetime_slug, "
+    "episode_id, match_title, status, created, updated FROM "
+    "{S}.asynctournamentliverace WHERE status IN ('scheduled', 'pending', "
+    "'in_progress', 'finished', 'cancelled')",
+    "INSERT INTO async_tournament_race (id, tournament_id, permalink_id, "
+    "user_id, "
+    "live_race_id, thread_id, thread_opened_at, thread_timeout_at, started_at, "
+    "finished_at, status, review_status, reviewed_by_id, reviewed_at, "
+    "reviewer_notes, runner_notes, vod_url, collection_rate, igt_time, "
+    "reattempted, reattempt_reason, score, score_updated_at, created_at, "
+    "updated_at) SELECT id, tournament_id, permalink_id, user_id, "
+    "live_race_id, "
+    "thread_id, thread_open_time, thread_timeout_time, start_time, end_time, "
+    "status, IF(review_status = 'accepted', 'approved', review_status), "
+    "reviewed_by_id, reviewed_at, reviewer_notes, runner_notes, "
+    "runner_vod_url, "
+    "run_collection_rate, run_igt, COALESCE(reattempted, 0), reattempt_reason, "
+    "score, score_updated_at, created, updated FROM {S}.asynctournamentrace "
+    "WHERE status IN ('pending', 'in_progress', 'finished', 'forfeit', "
+    "'disqualified')",
+    "INSERT INTO async_tournament_permission (id, tournament_id, user_id, "
+    "discord_role_id, role, created_at, updated_at) SELECT id, tournament_id, "
+    "user_id, discord_role_id, role, created, updated FROM "
+    "{S}.asynctournamentpermissions WHERE role IN ('admin', 'mod')",
+    "INSERT INTO async_tournament_whitelist (id, tournament_id, user_id, "
+    "discord_user_id, created_at, updated_at) SELECT id, tournament_id, "
+    "user_id, "
+    "discord_user_id, created, updated FROM {S}.asynctournamentwhitelist",
+    "INSERT INTO audit_log (id, organization_id, user_id, action, entity_type, "
+    "entity_id, details, created_at) SELECT id, 1, user_id, CONCAT("
+    "'async_tournament.', action), 'async_tournament', tournament_id, "
+    "JSON_OBJECT('text', details, 'source', 'sahasrahbot', "
+    "'source_updated_at', "
+    "updated), created FROM {S}.asynctournamentauditlog",
+    "INSERT INTO race_review_notes (id, race_id, author_id, note, created_at) "
+    "SELECT id, race_id, author_id, note, created FROM "
+    "{S}.asynctournamentreviewnotes",
+    "INSERT INTO racer_verification (id, organization_id, guild_id, role_id, "
+    "message_id, channel_id, audit_channel_id, use_alttpr_ladder, "
+    "minimum_races, time_period_days, reverify_period_days, revoke_ineligible, "
+    "created_at, updated_at) SELECT id, 1, guild_id, role_id, message_id, "
+    "channel_id, audit_channel_id, use_alttpr_ladder, minimum_races, "
+    "time_period_days, reverify_period_days, revoke_ineligible, created, "
+    "updated FROM {S}.racerverification",
+    "INSERT IGNORE INTO verified_racer (id, racer_verification_id, user_id, "
+    "race_count, created_at, last_verified_at) SELECT id, "
+    "racer_verification_id, user_id, estimated_count, created, last_verified "
+    "FROM {S}.verifiedracer",
+    "INSERT IGNORE INTO preset_namespace (id, name, owner_discord_id, "
+    "is_public, "
+    "created_at, updated_at) SELECT id, COALESCE(name, CONCAT('user-', "
+    "discord_user_id)), discord_user_id, 1, NOW(6), NOW(6) FROM "
+    "{S}.presetnamespaces",
+    "INSERT INTO preset_namespace_permission (id, namespace_id, "
+    "discord_user_id, created_at) SELECT id, namespace_id, discord_user_id, "
+    "NOW(6) FROM {S}.presetnamespacecollaborators",
+    "INSERT INTO randomizer_preset (id, namespace_id, randomizer, name, "
+    "content, generated_count, created_at, updated_at) SELECT id, "
+    "namespace_id, "
+    "randomizer, preset_name, content, generated_count, modified, modified "
+    "FROM {S}.presets",
 };
 
 std::shared_ptr<odb::mysql::database> open(config::database_url url,
@@ -134,8 +156,8 @@ double seconds_since(clock_type::time_point t) {
 
 void recreate(odb::mysql::connection& admin, const std::string& db) {
   sql_execute(admin, "DROP DATABASE IF EXISTS `" + db + "`");
-  sql_execute(admin, "CREATE DATABASE `" + db
-                       + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+  sql_execute(admin, "CREATE DATABASE `" + db +
+                         "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
 }
 
 struct bound_run {
@@ -145,15 +167,16 @@ struct bound_run {
 
 /// INSERT ... SELECT of every source table into copies of itself.
 double copy_into_source_tables(odb::mysql::connection& admin,
-                               const std::string& src, const std::string& copy) {
+                               const std::string& src,
+                               const std::string& copy) {
   recreate(admin, copy);
   auto start = clock_type::now();
   sql_execute(admin, "SET foreign_key_checks = 0");
   for (const char* t : source_tables) {
-    sql_execute(admin, "CREATE TABLE `" + copy + "`.`" + t + "` LIKE `" + src
-                         + "`.`" + t + "`");
-    sql_execute(admin, "INSERT INTO `" + copy + "`.`" + t + "` SELECT * FROM `"
-                         + src + "`.`" + t + "`");
+    sql_execute(admin, "CREATE TABLE `" + copy + "`.`" + t + "` LIKE `" + src +
+                           "`.`" + t + "`");
+    sql_execute(admin, "INSERT INTO `" + copy + "`.`" + t +
+                           "` SELECT * FROM `" + src + "`.`" + t + "`");
   }
   sql_execute(admin, "SET foreign_key_checks = 1");
   double secs = seconds_since(start);
@@ -223,8 +246,9 @@ void print_import(const tools::import::import_report& report,
     if (t.seconds >= 0.5)
       std::printf("  %-30s %8llu rows in %5.1f s (reading %.1f s, writing "
                   "%.1f s), %.0f rows/s\n",
-                  t.source_table.c_str(), static_cast<unsigned long long>(moved),
-                  t.seconds, t.read_seconds, t.write_seconds, moved / t.seconds);
+                  t.source_table.c_str(),
+                  static_cast<unsigned long long>(moved), t.seconds,
+                  t.read_seconds, t.write_seconds, moved / t.seconds);
   }
   std::printf("  copying %.1f s (%.0f rows/s), validation %.1f s, the rest "
               "(connecting, loading maps, planning) %.1f s\n",
@@ -243,8 +267,8 @@ int main(int argc, char** argv) {
   config::database_url server;
   try {
     auto cli = config::parse_command_line(
-      std::vector<std::string>(argv + 1, argv + argc), {"help"},
-      {"database", "users", "races", "batch-size"});
+        std::vector<std::string>(argv + 1, argv + argc), {"help"},
+        {"database", "users", "races", "batch-size"});
     if (cli.has("help") || !cli.value("database")) {
       std::cout << "usage: import_bench --database URL [--users N] [--races N] "
                    "[--batch-size N]\n";
@@ -277,9 +301,9 @@ int main(int argc, char** argv) {
               scale.users, scale.races, seconds_since(t0));
   std::uint64_t rows = 0;
   for (const char* t : source_tables)
-    rows += std::stoull(sql_scalar(*admin_conn, "SELECT COUNT(*) FROM `" + src
-                                                  + "`.`" + t + "`")
-                          .value_or("0"));
+    rows += std::stoull(sql_scalar(*admin_conn, "SELECT COUNT(*) FROM `" + src +
+                                                    "`.`" + t + "`")
+                            .value_or("0"));
   std::printf("source rows in the imported tables: %llu\n",
               static_cast<unsigned long long>(rows));
 

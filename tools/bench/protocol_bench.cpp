@@ -46,8 +46,12 @@ std::string race_frame() {
   r.websocket_url = "/ws/race/crafty-vivi-7962";
   r.websocket_bot_url = "/ws/o/bot/crafty-vivi-7962";
   r.websocket_oauth_url = "/ws/o/race/crafty-vivi-7962";
-  r.category = {"A Link to the Past Randomizer", "ALTTPR", "alttpr", "/alttpr",
-                "/alttpr/data", std::nullopt};
+  r.category = {"A Link to the Past Randomizer",
+                "ALTTPR",
+                "alttpr",
+                "/alttpr",
+                "/alttpr/data",
+                std::nullopt};
   r.goal = {"Beat the game - Spring Cup Final", true};
   r.info_user = "Spring Cup - Final - Scheduled: 2026-11-22 20:00 UTC";
   r.info = r.info_user;
@@ -86,8 +90,7 @@ struct dispatcher {
       entrants += 1000;
   }
   template <class T>
-  void operator()(const T&) const {
-  }
+  void operator()(const T&) const {}
 };
 
 void bench_parse(std::size_t messages) {
@@ -103,7 +106,8 @@ void bench_parse(std::size_t messages) {
       std::abort();
     std::visit(d, msg->body);
   }
-  double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  double secs =
+      std::chrono::duration<double>(clock_type::now() - start).count();
   std::printf("race.data parse+dispatch: %zu messages of %zu bytes in %.3f s: "
               "%.0f messages/s, %.1f MB/s\n",
               messages, frame.size(), secs, messages / secs,
@@ -119,17 +123,25 @@ void bench_round_trip(std::size_t trips) {
   so.control_port = 0;
   sim::server srv{sim_io, 1.0, so};
   auto& w = srv.state();
-  w.add_category({"alttpr", "ALttPR", "ALTTPR", {"Beat the game"}, false,
-                  false, false});
-  w.add_application({"bench", "bench-secret", "BenchBot",
-                     sim::application::grant::client_credentials, "alttpr",
-                     true, {}});
+  w.add_category(
+      {"alttpr", "ALttPR", "ALTTPR", {"Beat the game"}, false, false, false});
+  w.add_application({"bench",
+                     "bench-secret",
+                     "BenchBot",
+                     sim::application::grant::client_credentials,
+                     "alttpr",
+                     true,
+                     {}});
   srv.start();
-  std::thread sim_thread{[&] { sim_io.run(); }};
+  std::thread sim_thread{[&] {
+    sim_io.run();
+  }};
 
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
-  std::thread client_thread{[&] { io.run(); }};
+  std::thread client_thread{[&] {
+    io.run();
+  }};
   auto tls = make_client_tls_context();
   http_client http{io, tls};
   auto base = *parse_url("http://127.0.0.1:" + std::to_string(srv.port()));
@@ -164,16 +176,19 @@ void bench_round_trip(std::size_t trips) {
       cv.notify_all();
     }
   };
-  websocket_session ws{io, tls,
-                       with_path(base, "/ws/o/bot/" + room.substr(room.find('/') + 1), true),
-                       [&] {
-                         return bearer_token{token, clock_type::now() + std::chrono::hours{1}};
-                       },
-                       h};
+  websocket_session ws{
+      io, tls,
+      with_path(base, "/ws/o/bot/" + room.substr(room.find('/') + 1), true),
+      [&] {
+        return bearer_token{token, clock_type::now() + std::chrono::hours{1}};
+      },
+      h};
   ws.start();
   {
     std::unique_lock<std::mutex> lock{mtx};
-    cv.wait(lock, [&] { return open; });
+    cv.wait(lock, [&] {
+      return open;
+    });
   }
   auto ping = serialize(simple_action{simple_action::kind::ping});
   std::vector<double> micros;
@@ -182,21 +197,25 @@ void bench_round_trip(std::size_t trips) {
     auto start = clock_type::now();
     ws.send(ping);
     std::unique_lock<std::mutex> lock{mtx};
-    cv.wait(lock, [&] { return pongs > i; });
+    cv.wait(lock, [&] {
+      return pongs > i;
+    });
     micros.push_back(
-      std::chrono::duration<double, std::micro>(clock_type::now() - start).count());
+        std::chrono::duration<double, std::micro>(clock_type::now() - start)
+            .count());
   }
   ws.stop();
   std::sort(micros.begin(), micros.end());
   double total = 0;
   for (double m : micros)
     total += m;
-  std::printf("WebSocket ping->pong round trip through racetime-sim (loopback): "
-              "%zu trips, mean %.0f us, median %.0f us, p99 %.0f us, max %.0f "
-              "us, %.0f round trips/s\n",
-              trips, total / trips, micros[trips / 2],
-              micros[std::min(trips - 1, trips * 99 / 100)], micros.back(),
-              trips / (total / 1e6));
+  std::printf(
+      "WebSocket ping->pong round trip through racetime-sim (loopback): "
+      "%zu trips, mean %.0f us, median %.0f us, p99 %.0f us, max %.0f "
+      "us, %.0f round trips/s\n",
+      trips, total / trips, micros[trips / 2],
+      micros[std::min(trips - 1, trips * 99 / 100)], micros.back(),
+      trips / (total / 1e6));
   work.reset();
   io.stop();
   client_thread.join();
@@ -212,8 +231,8 @@ int main(int argc, char** argv) {
   std::size_t trips = 2000;
   try {
     auto cli = config::parse_command_line(
-      std::vector<std::string>(argv + 1, argv + argc), {"help"},
-      {"messages", "round-trips"});
+        std::vector<std::string>(argv + 1, argv + argc), {"help"},
+        {"messages", "round-trips"});
     if (cli.has("help")) {
       std::cout << "usage: protocol_bench [--messages N] [--round-trips N]\n";
       return 0;

@@ -8,6 +8,8 @@
 
 int main(int argc, char** argv) {
   return racecontrol::tools::run_migrate_cli(
-    std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr,
-    [](const char* name) { return std::getenv(name); });
+      std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr,
+      [](const char* name) {
+        return std::getenv(name);
+      });
 }

@@ -33,7 +33,8 @@ using persistence::migration;
 using persistence::migration_set;
 using persistence::migrator;
 
-const char* overview = R"(usage: racecontrol-migrate [options] COMMAND [command options]
+const char* overview =
+    R"(usage: racecontrol-migrate [options] COMMAND [command options]
 
 Applies, reverts, checks and writes racecontrol's schema migrations
 (migrations/YYYYMMDD_NNNNNN_name.{up,down,verify}.sql, compiled into this
@@ -68,7 +69,7 @@ held; 2 bad arguments, refused, or the database cannot be reached.
 )";
 
 const std::map<std::string, std::string> command_help = {
-  {"up", R"(usage: racecontrol-migrate up [--to VERSION] [--include-manual]
+    {"up", R"(usage: racecontrol-migrate up [--to VERSION] [--include-manual]
 
 Applies pending migrations in version order. Each is recorded in
 schema_migrations only after all its statements and its .verify.sql queries
@@ -81,19 +82,19 @@ it up again. Applied migrations whose files changed are refused.
                     the drop of matches.racetime_room_slug:
                       racecontrol-migrate up --to 20261122_000029 --include-manual
 )"},
-  {"down", R"(usage: racecontrol-migrate down [--steps N]
+    {"down", R"(usage: racecontrol-migrate down [--steps N]
 
 Reverts the newest N applied migrations (default 1), newest first, running
 each one's .down.sql and removing its row from schema_migrations.
 )"},
-  {"status", R"(usage: racecontrol-migrate status
+    {"status", R"(usage: racecontrol-migrate status
 
 Lists every migration with its state (applied, pending, manual, EDITED when
 the file changed after it was applied, UNKNOWN when the database has a
 version this build does not know), when it was applied, how long it took
 and the first characters of its checksum.
 )"},
-  {"verify", R"(usage: racecontrol-migrate verify
+    {"verify", R"(usage: racecontrol-migrate verify
 
 Trust, but verify: builds a shadow database from the applied migrations and
 compares the live schema with it through information_schema (tables,
@@ -102,14 +103,17 @@ indexes, unique keys, foreign keys), re-runs every .verify.sql query of the
 applied migrations and checks the checksums. Prints each difference and
 exits 1 when there is any. Needs CREATE and DROP DATABASE for the shadow.
 )"},
-  {"fresh", R"(usage: racecontrol-migrate fresh --yes-destroy-all-data --confirm-database NAME
+    {"fresh",
+     R"(usage: racecontrol-migrate fresh --yes-destroy-all-data --confirm-database NAME
 
 DESTROYS ALL DATA: drops every table and view of the database, then applies
 every migration. Refuses unless both confirmations are given and NAME is the
 target database's name, and always refuses when --config marks the database
 as production (database.production = true).
 )"},
-  {"import-sahasrahbot", std::string{R"(usage: racecontrol-migrate import-sahasrahbot --source URL --target URL
+    {"import-sahasrahbot",
+     std::string{
+         R"(usage: racecontrol-migrate import-sahasrahbot --source URL --target URL
          [--phase users|orgs|tournaments|verification|presets|all] [--dry-run]
          [--batch-size N] [--guild-names FILE] [--report FILE] [--sample-size N]
 
@@ -138,8 +142,9 @@ exits 1.
   --report FILE      also write the report as JSON
   --sample-size N    rows per table compared field by field (default 25)
 
-)"} + import::import_rules_text() + "\n"},
-  {"new", R"(usage: racecontrol-migrate new NAME [--migrations DIR]
+)"} + import::import_rules_text() +
+         "\n"},
+    {"new", R"(usage: racecontrol-migrate new NAME [--migrations DIR]
 
 Writes DIR/YYYYMMDD_NNNNNN_NAME.up.sql and .down.sql (today's UTC date, the
 next sequence number) for you to fill in. NAME uses a-z, 0-9 and '_'.
@@ -186,8 +191,8 @@ target resolve_target(const invocation& inv) {
   } else if (settings) {
     t.url = settings->database;
   } else {
-    throw config::config_error(
-      "no database given: use --database URL, DATABASE_URL, or --config FILE");
+    throw config::config_error("no database given: use --database URL, "
+                               "DATABASE_URL, or --config FILE");
   }
   if (t.url.password.empty())
     if (const char* pw = inv.getenv(config::database_password_variable))
@@ -211,8 +216,8 @@ std::chrono::seconds lock_timeout(const invocation& inv) {
   auto d = config::parse_duration(text);
   if (!d)
     throw config::config_error("--lock-timeout must be a duration like 30s, "
-                               "got '"
-                               + text + "'");
+                               "got '" +
+                               text + "'");
   return std::chrono::duration_cast<std::chrono::seconds>(*d);
 }
 
@@ -225,8 +230,8 @@ std::shared_ptr<odb::mysql::database> connect(const target& t) {
 
 std::string format_time(racecontrol::timestamp t) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-              t.time_since_epoch())
-              .count();
+                t.time_since_epoch())
+                .count();
   std::time_t secs = static_cast<std::time_t>(us / 1000000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -246,15 +251,16 @@ migrator::progress_callback announce(std::ostream& out, const char* verb) {
 
 int cmd_up(const invocation& inv, migrator& m) {
   auto to = inv.cli.value("to");
-  auto applied = m.up(to, inv.cli.has("include-manual"),
-                      announce(inv.out, "applying"));
+  auto applied =
+      m.up(to, inv.cli.has("include-manual"), announce(inv.out, "applying"));
   if (applied.empty())
     inv.out << "nothing to apply: the schema is up to date\n";
   else
     inv.out << "applied " << applied.size() << " migration(s)\n";
   auto manual = m.pending(true).size() - m.pending(false).size();
   if (manual > 0 && !inv.cli.has("include-manual"))
-    inv.out << manual << " manual migration(s) not applied; `status` lists "
+    inv.out << manual
+            << " manual migration(s) not applied; `status` lists "
                "them, `help up` says how to apply one\n";
   return migrate_ok;
 }
@@ -265,8 +271,8 @@ int cmd_down(const invocation& inv, migrator& m) {
     char* end = nullptr;
     long n = std::strtol(text->c_str(), &end, 10);
     if (end == text->c_str() || *end != '\0' || n < 1 || n > 100000)
-      throw config::config_error("--steps must be a positive number, got '"
-                                 + *text + "'");
+      throw config::config_error("--steps must be a positive number, got '" +
+                                 *text + "'");
     steps = static_cast<int>(n);
   }
   auto reverted = m.down(steps, announce(inv.out, "reverting"));
@@ -283,10 +289,9 @@ int cmd_status(const invocation& inv, migrator& m, const target& t) {
   for (const auto& st : states)
     ++counts[st.what];
   using state = persistence::migration_state::state;
-  inv.out << "database " << t.url.database << " at " << t.url.location()
-          << ": " << counts[state::applied] << " applied, "
-          << counts[state::pending] << " pending, " << counts[state::manual]
-          << " manual";
+  inv.out << "database " << t.url.database << " at " << t.url.location() << ": "
+          << counts[state::applied] << " applied, " << counts[state::pending]
+          << " pending, " << counts[state::manual] << " manual";
   if (counts[state::edited] + counts[state::unknown] > 0)
     inv.out << ", " << counts[state::edited] << " EDITED, "
             << counts[state::unknown] << " UNKNOWN";
@@ -328,18 +333,18 @@ int cmd_verify(const invocation& inv, migrator& m, const target& t) {
 int cmd_fresh(const invocation& inv, migrator& m, const target& t) {
   if (t.production)
     throw config::config_error(
-      "refusing: the configuration marks database " + t.url.database
-      + " as production (database.production = true); fresh never runs there");
+        "refusing: the configuration marks database " + t.url.database +
+        " as production (database.production = true); fresh never runs there");
   auto confirmed = inv.cli.value("confirm-database");
   if (!inv.cli.has("yes-destroy-all-data") || !confirmed)
     throw config::config_error(
-      "refusing: fresh destroys all data; give --yes-destroy-all-data and "
-      "--confirm-database "
-      + t.url.database);
+        "refusing: fresh destroys all data; give --yes-destroy-all-data and "
+        "--confirm-database " +
+        t.url.database);
   if (*confirmed != t.url.database)
-    throw config::config_error("refusing: --confirm-database " + *confirmed
-                               + " does not name the target database "
-                               + t.url.database);
+    throw config::config_error("refusing: --confirm-database " + *confirmed +
+                               " does not name the target database " +
+                               t.url.database);
   inv.out << "dropping every table of " << t.url.database << "\n";
   auto applied = m.fresh(announce(inv.out, "applying"));
   inv.out << "applied " << applied.size() << " migration(s)\n";
@@ -351,18 +356,19 @@ int cmd_new(const invocation& inv) {
     throw config::config_error("new needs a NAME: racecontrol-migrate new "
                                "add_match_notes");
   const auto& name = inv.cli.positional[1];
-  bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::islower(static_cast<unsigned char>(c))
-           || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
-  });
+  bool valid =
+      !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+      });
   if (!valid)
-    throw config::config_error("migration names use a-z, 0-9 and '_', not '"
-                               + name + "'");
+    throw config::config_error("migration names use a-z, 0-9 and '_', not '" +
+                               name + "'");
   fs::path dir = inv.cli.value("migrations").value_or("migrations");
   if (!fs::is_directory(dir))
-    throw config::config_error("no migrations directory at " + dir.string()
-                               + ": run from the repository root or pass "
-                                 "--migrations DIR");
+    throw config::config_error("no migrations directory at " + dir.string() +
+                               ": run from the repository root or pass "
+                               "--migrations DIR");
   int last = 0;
   auto existing = load_set(inv);
   for (const auto& m : existing.all())
@@ -394,9 +400,8 @@ std::vector<std::string> phases_of(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     auto comma = text.find(',', start);
-    wanted.push_back(text.substr(start, comma == std::string::npos
-                                          ? std::string::npos
-                                          : comma - start));
+    wanted.push_back(text.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos)
       break;
     start = comma + 1;
@@ -407,9 +412,9 @@ std::vector<std::string> phases_of(const std::string& text) {
       out.push_back(p);
   for (const auto& w : wanted)
     if (std::find(all.begin(), all.end(), w) == all.end())
-      throw config::config_error("unknown phase '" + w
-                                 + "' (users, orgs, tournaments, verification, "
-                                   "presets or all)");
+      throw config::config_error("unknown phase '" + w +
+                                 "' (users, orgs, tournaments, verification, "
+                                 "presets or all)");
   return out;
 }
 
@@ -456,7 +461,8 @@ int cmd_import(const invocation& inv) {
   o.progress_is_terminal = &inv.err == &std::cerr && isatty(2);
   // Test hook for the resume tests of the CLI: die like kill -9 between a
   // batch's writes and its commit.
-  if (const char* kill = inv.getenv("RACECONTROL_IMPORT_TEST_KILL_AFTER_BATCHES")) {
+  if (const char* kill =
+          inv.getenv("RACECONTROL_IMPORT_TEST_KILL_AFTER_BATCHES")) {
     auto after = std::stoul(kill);
     o.before_commit = [after](std::size_t batch) {
       if (batch >= after)
@@ -501,8 +507,8 @@ int dispatch(const invocation& inv) {
     return cmd_verify(inv, m, t);
   if (inv.command == "fresh")
     return cmd_fresh(inv, m, t);
-  throw config::config_error("unknown command '" + inv.command
-                             + "'; racecontrol-migrate --help lists them");
+  throw config::config_error("unknown command '" + inv.command +
+                             "'; racecontrol-migrate --help lists them");
 }
 
 int print_help(std::ostream& out, const std::string& command) {
@@ -525,22 +531,23 @@ int run_migrate_cli(const std::vector<std::string>& args, std::ostream& out,
                     std::ostream& err, const env_reader& getenv) {
   try {
     auto cli = config::parse_command_line(
-      args,
-      {"help", "version", "include-manual", "yes-destroy-all-data", "dry-run"},
-      {"database", "config", "migrations", "lock-timeout", "to", "steps",
-       "confirm-database", "source", "target", "phase", "batch-size",
-       "guild-names", "report", "sample-size"});
+        args,
+        {"help", "version", "include-manual", "yes-destroy-all-data",
+         "dry-run"},
+        {"database", "config", "migrations", "lock-timeout", "to", "steps",
+         "confirm-database", "source", "target", "phase", "batch-size",
+         "guild-names", "report", "sample-size"});
     if (!cli.overrides.empty())
-      throw config::config_error("unknown option '--" + cli.overrides[0].first
-                                 + "'; --help lists them");
+      throw config::config_error("unknown option '--" + cli.overrides[0].first +
+                                 "'; --help lists them");
     std::string command = cli.positional.empty() ? "" : cli.positional[0];
     if (cli.has("version")) {
       out << "racecontrol-migrate " << racecontrol::version << "\n";
       return migrate_ok;
     }
     if (command == "help")
-      return print_help(out, cli.positional.size() > 1 ? cli.positional[1]
-                                                       : "");
+      return print_help(out,
+                        cli.positional.size() > 1 ? cli.positional[1] : "");
     if (cli.has("help") || command.empty()) {
       if (command.empty() && !cli.has("help")) {
         err << "racecontrol-migrate: no command given\n\n" << overview;
@@ -549,8 +556,8 @@ int run_migrate_cli(const std::vector<std::string>& args, std::ostream& out,
       return print_help(out, command);
     }
     if (command != "new" && cli.positional.size() > 1)
-      throw config::config_error("unexpected argument '" + cli.positional[1]
-                                 + "'");
+      throw config::config_error("unexpected argument '" + cli.positional[1] +
+                                 "'");
     return dispatch({cli, command, out, err, getenv});
   } catch (const config::config_error& e) {
     err << "racecontrol-migrate: " << e.what() << "\n";
@@ -563,8 +570,8 @@ int run_migrate_cli(const std::vector<std::string>& args, std::ostream& out,
   } catch (const persistence::database_error& e) {
     err << "racecontrol-migrate: " << e.what() << "\n";
     return e.what_kind() == persistence::database_error::kind::connection
-             ? migrate_usage
-             : migrate_failed;
+               ? migrate_usage
+               : migrate_failed;
   }
 }
 

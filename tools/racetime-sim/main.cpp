@@ -90,33 +90,45 @@ void seed(sim::world& w, const config::command_line& cli) {
   for (const auto& [name, value] : cli.options) {
     if (name == "category") {
       auto p = split(value, 2);
-      w.add_category({p[0], p.size() > 1 ? p[1] : p[0], "", {}, false, false, false});
+      w.add_category(
+          {p[0], p.size() > 1 ? p[1] : p[0], "", {}, false, false, false});
     } else if (name == "goal") {
       auto p = split(value, 2);
       if (p.size() != 2 || !w.find_category(p[0]))
-        throw config::config_error("--goal needs CATEGORY:GOAL of a known category");
+        throw config::config_error(
+            "--goal needs CATEGORY:GOAL of a known category");
       w.add_goal(p[0], p[1]);
     } else if (name == "bot") {
       auto p = split(value, 4);
       if (p.size() < 3 || !w.find_category(p[0]))
-        throw config::config_error("--bot needs CATEGORY:CLIENT_ID:SECRET[:NAME]");
-      w.add_application({p[1], p[2], p.size() > 3 ? p[3] : p[1],
-                         sim::application::grant::client_credentials, p[0],
-                         true, {}});
+        throw config::config_error(
+            "--bot needs CATEGORY:CLIENT_ID:SECRET[:NAME]");
+      w.add_application({p[1],
+                         p[2],
+                         p.size() > 3 ? p[3] : p[1],
+                         sim::application::grant::client_credentials,
+                         p[0],
+                         true,
+                         {}});
     } else if (name == "app") {
       auto p = split(value, 3);
       if (p.size() != 3)
         throw config::config_error("--app needs CLIENT_ID:SECRET:REDIRECT_URI");
-      w.add_application({p[0], p[1], p[0],
-                         sim::application::grant::authorization_code, "", true,
+      w.add_application({p[0],
+                         p[1],
+                         p[0],
+                         sim::application::grant::authorization_code,
+                         "",
+                         true,
                          {p[2]}});
     } else if (name == "user") {
       auto p = split(value, 3);
       if (p.size() < 2)
         throw config::config_error("--user needs ID:NAME[:TWITCH]");
-      w.add_user({p[0], p[1], "0000",
-                  p.size() > 2 ? std::optional<std::string>{p[2]} : std::nullopt,
-                  false});
+      w.add_user(
+          {p[0], p[1], "0000",
+           p.size() > 2 ? std::optional<std::string>{p[2]} : std::nullopt,
+           false});
     } else if (name == "authorize-user") {
       w.set_authorize_user(value);
     } else if (name == "token-lifetime") {
@@ -133,10 +145,10 @@ int main(int argc, char** argv) {
   double time_scale = 1.0;
   try {
     cli = config::parse_command_line(
-      std::vector<std::string>(argv + 1, argv + argc), {"help", "version"},
-      {"address", "port", "control-port", "tls-cert", "tls-key", "time-scale",
-       "token-lifetime", "unknown-race-hang", "bot-data-cache", "category",
-       "goal", "bot", "app", "user", "authorize-user", "log-level"});
+        std::vector<std::string>(argv + 1, argv + argc), {"help", "version"},
+        {"address", "port", "control-port", "tls-cert", "tls-key", "time-scale",
+         "token-lifetime", "unknown-race-hang", "bot-data-cache", "category",
+         "goal", "bot", "app", "user", "authorize-user", "log-level"});
     if (cli.has("help")) {
       std::cout << usage;
       return 0;
@@ -146,15 +158,16 @@ int main(int argc, char** argv) {
       return 0;
     }
     options.address = cli.value("address").value_or("127.0.0.1");
-    options.port = static_cast<std::uint16_t>(std::stoi(cli.value("port").value_or("8910")));
+    options.port = static_cast<std::uint16_t>(
+        std::stoi(cli.value("port").value_or("8910")));
     options.control_port = static_cast<std::uint16_t>(
-      std::stoi(cli.value("control-port").value_or("8911")));
+        std::stoi(cli.value("control-port").value_or("8911")));
     options.tls_cert = cli.value("tls-cert").value_or("");
     options.tls_key = cli.value("tls-key").value_or("");
     options.unknown_race_hang = std::chrono::milliseconds{
-      std::stoll(cli.value("unknown-race-hang").value_or("5000"))};
+        std::stoll(cli.value("unknown-race-hang").value_or("5000"))};
     options.bot_category_ttl = std::chrono::milliseconds{
-      std::stoll(cli.value("bot-data-cache").value_or("60000"))};
+        std::stoll(cli.value("bot-data-cache").value_or("60000"))};
     time_scale = std::stod(cli.value("time-scale").value_or("1"));
     config::log_options log;
     if (auto level = cli.value("log-level")) {
@@ -177,10 +190,11 @@ int main(int argc, char** argv) {
     std::cerr << "racetime-sim: " << e.what() << "\n";
     return 2;
   }
-  spdlog::info("racetime-sim {} listening on {}://{}:{} (control API on port {}), "
-               "time scale {}",
-               racecontrol::version, options.tls_cert.empty() ? "http" : "https",
-               options.address, srv.port(), srv.control_port(), time_scale);
+  spdlog::info(
+      "racetime-sim {} listening on {}://{}:{} (control API on port {}), "
+      "time scale {}",
+      racecontrol::version, options.tls_cert.empty() ? "http" : "https",
+      options.address, srv.port(), srv.control_port(), time_scale);
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};
   signals.async_wait([&](boost::system::error_code, int) {
     spdlog::info("racetime-sim stopping");

@@ -67,9 +67,12 @@ response add_category(route_context& ctx, const request& req,
   c.short_name = o.optional_string("short_name").value_or("");
   if (o.has("goals"))
     c.goals = o.string_array("goals");
-  c.allow_partitionable = o.optional_boolean("allow_partitionable").value_or(false);
-  c.allow_hide_entrants = o.optional_boolean("allow_hide_entrants").value_or(false);
-  c.unlisted_by_default = o.optional_boolean("unlisted_by_default").value_or(false);
+  c.allow_partitionable =
+      o.optional_boolean("allow_partitionable").value_or(false);
+  c.allow_hide_entrants =
+      o.optional_boolean("allow_hide_entrants").value_or(false);
+  c.unlisted_by_default =
+      o.optional_boolean("unlisted_by_default").value_or(false);
   ctx.w.add_category(std::move(c));
   return ok(req);
 }
@@ -95,7 +98,8 @@ response add_app(route_context& ctx, const request& req, const json_object& o,
   return ok(req);
 }
 
-response add_user(route_context& ctx, const request& req, const json_object& o) {
+response add_user(route_context& ctx, const request& req,
+                  const json_object& o) {
   user u;
   u.id = o.string("id");
   u.name = o.string("name");
@@ -147,7 +151,8 @@ response add_fault(route_context& ctx, const request& req,
   fault f;
   f.path_prefix = o.string("path_prefix");
   f.status = static_cast<unsigned>(o.optional_integer("status").value_or(0));
-  f.delay = std::chrono::milliseconds{o.optional_integer("delay_ms").value_or(0)};
+  f.delay =
+      std::chrono::milliseconds{o.optional_integer("delay_ms").value_or(0)};
   f.count = static_cast<int>(o.optional_integer("count").value_or(1));
   ctx.faults.push_back(f);
   return ok(req);
@@ -195,8 +200,8 @@ response dispatch(route_context& ctx, const request& req,
   if (parts[0] == "log")
     return records(ctx, req, "");
   if (parts[0] == "stats")
-    return ok(req, "{\"connections\":" + std::to_string(ctx.connections_accepted)
-                     + "}");
+    return ok(req, "{\"connections\":" +
+                       std::to_string(ctx.connections_accepted) + "}");
   if (parts[0] == "faults" && req.method() == http::verb::delete_) {
     ctx.faults.clear();
     return ok(req);

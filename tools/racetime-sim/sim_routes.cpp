@@ -23,8 +23,8 @@ response make_response(const request& req, http::status status,
                        const char* type = "application/json") {
   response res{status, req.version()};
   res.set(http::field::server, "racetime-sim");
-  res.set("X-Date-Exact", protocol::format_iso8601_time(
-                            std::chrono::system_clock::now()));
+  res.set("X-Date-Exact",
+          protocol::format_iso8601_time(std::chrono::system_clock::now()));
   if (!body.empty())
     res.set(http::field::content_type, type);
   res.keep_alive(req.keep_alive());
@@ -69,9 +69,9 @@ std::optional<std::string> bearer_of(const request& req) {
 
 form_fields form_of(const request& req) {
   auto it = req.find(http::field::content_type);
-  if (it == req.end()
-      || std::string{it->value()}.find("application/x-www-form-urlencoded")
-           == std::string::npos)
+  if (it == req.end() ||
+      std::string{it->value()}.find("application/x-www-form-urlencoded") ==
+          std::string::npos)
     return {}; // racetime.gg parses nothing else
   return protocol::decode_form(req.body());
 }
@@ -107,12 +107,12 @@ std::int64_t integer_field(const form_fields& f, const char* key,
   }
   if (n < min)
     errors[key].push_back(std::string{"Ensure this value is greater than or "
-                                      "equal to "}
-                          + min_text + ".");
+                                      "equal to "} +
+                          min_text + ".");
   else if (n > max)
     errors[key].push_back(std::string{"Ensure this value is less than or "
-                                      "equal to "}
-                          + max_text + ".");
+                                      "equal to "} +
+                          max_text + ".");
   return n;
 }
 
@@ -122,9 +122,9 @@ std::string text_field(const form_fields& f, const char* key, std::size_t max,
   if (v == nullptr)
     return "";
   if (v->size() > max)
-    errors[key].push_back("Ensure this value has at most " + std::to_string(max)
-                          + " characters (it has " + std::to_string(v->size())
-                          + ").");
+    errors[key].push_back("Ensure this value has at most " +
+                          std::to_string(max) + " characters (it has " +
+                          std::to_string(v->size()) + ").");
   return *v;
 }
 
@@ -136,9 +136,9 @@ race_settings parse_settings(const form_fields& f, const category& cat,
     return django_bool(protocol::form_value(f, key), fallback);
   };
   const std::string* goal = protocol::form_value(f, "goal");
-  bool known_goal = goal != nullptr
-                    && std::find(cat.goals.begin(), cat.goals.end(), *goal)
-                         != cat.goals.end();
+  bool known_goal =
+      goal != nullptr &&
+      std::find(cat.goals.begin(), cat.goals.end(), *goal) != cat.goals.end();
   std::string custom = text_field(f, "custom_goal", 255, errors);
   if (!known_goal && custom.empty())
     errors["__all__"].push_back("You need to set a goal for this race.");
@@ -159,8 +159,8 @@ race_settings parse_settings(const form_fields& f, const category& cat,
   s.info_user = text_field(f, "info_user", 1000, errors);
   s.info_bot = text_field(f, "info_bot", 1000, errors);
   s.require_even_teams = flag("require_even_teams", false);
-  s.start_delay = integer_field(f, "start_delay", 15, 10, 60, "0:00:10",
-                                "0:01:00", errors);
+  s.start_delay =
+      integer_field(f, "start_delay", 15, 10, 60, "0:00:10", "0:01:00", errors);
   s.time_limit = integer_field(f, "time_limit", 24, 1, 72, "1:00:00",
                                "3 days, 0:00:00", errors);
   s.time_limit_auto_complete = flag("time_limit_auto_complete", false);
@@ -212,7 +212,8 @@ std::string settings_json(const race_settings& s) {
   protocol::write_bool(w, "require_even_teams", s.require_even_teams);
   protocol::write_int(w, "start_delay", s.start_delay);
   protocol::write_int(w, "time_limit", s.time_limit);
-  protocol::write_bool(w, "time_limit_auto_complete", s.time_limit_auto_complete);
+  protocol::write_bool(w, "time_limit_auto_complete",
+                       s.time_limit_auto_complete);
   protocol::write_bool(w, "streaming_required", s.streaming_required);
   protocol::write_bool(w, "auto_start", s.auto_start);
   protocol::write_bool(w, "allow_comments", s.allow_comments);
@@ -234,11 +235,10 @@ response token_endpoint(route_context& ctx, const request& req) {
   auto auth = req.find(http::field::authorization);
   if (auth != req.end() && std::string{auth->value()}.rfind("Basic ", 0) == 0) {
     std::string encoded{auth->value().substr(6)};
-    std::string decoded(boost::beast::detail::base64::decoded_size(encoded.size()),
-                        '\0');
-    auto n = boost::beast::detail::base64::decode(decoded.data(),
-                                                  encoded.data(),
-                                                  encoded.size());
+    std::string decoded(
+        boost::beast::detail::base64::decoded_size(encoded.size()), '\0');
+    auto n = boost::beast::detail::base64::decode(
+        decoded.data(), encoded.data(), encoded.size());
     decoded.resize(n.first);
     auto colon = decoded.find(':');
     if (colon != std::string::npos) {
@@ -248,9 +248,9 @@ response token_endpoint(route_context& ctx, const request& req) {
   }
   auto result = ctx.w.grant(form);
   if (!result.access_token) {
-    auto res = make_response(req, static_cast<http::status>(result.status),
-                             protocol::serialize(
-                               protocol::oauth_error_body{result.error, {}}));
+    auto res = make_response(
+        req, static_cast<http::status>(result.status),
+        protocol::serialize(protocol::oauth_error_body{result.error, {}}));
     if (result.status == 401)
       res.set(http::field::www_authenticate,
               "Bearer error=\"" + result.error + "\"");
@@ -292,8 +292,9 @@ response userinfo(route_context& ctx, const request& req) {
   if (t == nullptr || !t->user_id || t->scopes.count("read") == 0)
     return forbidden(req);
   const user& u = ctx.w.users().at(*t->user_id);
-  return make_response(req, http::status::ok,
-                       protocol::serialize(protocol::user_info{u.summary(), {}}));
+  return make_response(
+      req, http::status::ok,
+      protocol::serialize(protocol::user_info{u.summary(), {}}));
 }
 
 response start_race(route_context& ctx, const request& req,
@@ -310,8 +311,8 @@ response start_race(route_context& ctx, const request& req,
   field_errors errors;
   auto settings = parse_settings(form, *c, false, errors);
   ctx.w.record({ctx.w.now(), "startrace", bot->client_id, "",
-                "{\"fields\":" + fields_json(form) + ",\"status\":"
-                  + (errors.empty() ? "201" : "422") + "}"});
+                "{\"fields\":" + fields_json(form) +
+                    ",\"status\":" + (errors.empty() ? "201" : "422") + "}"});
   if (!errors.empty())
     return unprocessable(req, errors);
   auto name = ctx.w.open_race(*bot, settings);
@@ -330,9 +331,9 @@ response edit_race(route_context& ctx, const request& req,
   auto value = bearer_of(req);
   const token* t = value ? ctx.w.find_token(*value) : nullptr;
   const application* bot = value ? ctx.w.bot_for(*value, cat) : nullptr;
-  if (bot == nullptr || t->scopes.count("create_race") == 0
-      || r->status == protocol::race_status::finished
-      || r->status == protocol::race_status::cancelled)
+  if (bot == nullptr || t->scopes.count("create_race") == 0 ||
+      r->status == protocol::race_status::finished ||
+      r->status == protocol::race_status::cancelled)
     return forbidden(req);
   auto form = form_of(req);
   field_errors errors;

@@ -36,8 +36,9 @@ struct route_context {
   std::vector<fault>& faults;
   /// Cached bodies of /o/{category}/data: racetime.gg does not invalidate
   /// this cache, so new unlisted rooms appear only after it expires.
-  std::map<std::string, std::pair<std::chrono::steady_clock::time_point,
-                                  std::string>>& bot_category_cache;
+  std::map<std::string,
+           std::pair<std::chrono::steady_clock::time_point, std::string>>&
+      bot_category_cache;
   std::chrono::milliseconds bot_category_ttl;
   /// Sockets to close for a race (control API).
   std::function<void(const std::string& slug)> drop_sockets;

@@ -30,27 +30,27 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-constexpr const char* bad_data_error
-  = "Unable to process that message (encountered invalid or possibly "
+constexpr const char* bad_data_error =
+    "Unable to process that message (encountered invalid or possibly "
     "corrupted data). Sorry about that.";
-constexpr const char* unknown_action_error
-  = "Action is missing or not recognised. Check your input and try again.";
-constexpr const char* permission_denied
-  = "Permission denied. Check your authorization token.";
+constexpr const char* unknown_action_error =
+    "Action is missing or not recognised. Check your input and try again.";
+constexpr const char* permission_denied =
+    "Permission denied. Check your authorization token.";
 
 /// Actions whose handlers read `data`: without a data object, racetime.gg's
 /// consumer raises and the socket closes with 1011.
 const std::set<std::string> data_actions = {
-  "message",         "pin_message",   "unpin_message",  "setinfo",
-  "setmeta",         "invite",        "accept_request", "force_unready",
-  "remove_entrant",  "add_monitor",   "remove_monitor", "override_stream"};
+    "message",        "pin_message", "unpin_message",  "setinfo",
+    "setmeta",        "invite",      "accept_request", "force_unready",
+    "remove_entrant", "add_monitor", "remove_monitor", "override_stream"};
 
 const std::set<std::string> known_actions = {
-  "message",       "pin_message",    "unpin_message",  "setinfo",
-  "setmeta",       "make_open",      "make_invitational", "begin",
-  "cancel",        "invite",         "accept_request", "force_unready",
-  "remove_entrant", "add_monitor",   "remove_monitor", "override_stream",
-  "ping",          "getrace",        "gethistory"};
+    "message",        "pin_message", "unpin_message",     "setinfo",
+    "setmeta",        "make_open",   "make_invitational", "begin",
+    "cancel",         "invite",      "accept_request",    "force_unready",
+    "remove_entrant", "add_monitor", "remove_monitor",    "override_stream",
+    "ping",           "getrace",     "gethistory"};
 
 /// Anything with a socket that can receive broadcasts.
 struct race_socket {
@@ -69,34 +69,31 @@ struct closable {
 
 struct server::impl : std::enable_shared_from_this<server::impl> {
   impl(net::io_context& io, double time_scale, server_options options)
-    : io(io),
-      time_scale(time_scale),
-      options(std::move(options)),
-      acceptor(io),
-      control_acceptor(io),
-      w(world::hooks{}, time_scale),
-      ctx{w, faults, bot_cache, this->options.bot_category_ttl, {}, {}} {
-  }
+      : io(io), time_scale(time_scale), options(std::move(options)),
+        acceptor(io), control_acceptor(io), w(world::hooks{}, time_scale),
+        ctx{w, faults, bot_cache, this->options.bot_category_ttl, {}, {}} {}
 
   void wire() {
     auto self = shared_from_this();
     std::weak_ptr<impl> weak = self;
-    w = world(world::hooks{
-                [weak](const std::string& slug, const std::string& frame) {
-                  if (auto s = weak.lock())
-                    s->broadcast(slug, frame);
-                },
-                [weak](std::chrono::milliseconds delay, std::function<void()> f) {
-                  auto s = weak.lock();
-                  if (!s)
-                    return;
-                  auto timer = std::make_shared<net::steady_timer>(s->io, delay);
-                  timer->async_wait([timer, f = std::move(f)](beast::error_code ec) {
+    w = world(
+        world::hooks{
+            [weak](const std::string& slug, const std::string& frame) {
+              if (auto s = weak.lock())
+                s->broadcast(slug, frame);
+            },
+            [weak](std::chrono::milliseconds delay, std::function<void()> f) {
+              auto s = weak.lock();
+              if (!s)
+                return;
+              auto timer = std::make_shared<net::steady_timer>(s->io, delay);
+              timer->async_wait(
+                  [timer, f = std::move(f)](beast::error_code ec) {
                     if (!ec)
                       f();
                   });
-                }},
-              time_scale);
+            }},
+        time_scale);
     ctx.drop_sockets = [weak](const std::string& slug) {
       if (auto s = weak.lock())
         s->drop(slug);
@@ -150,9 +147,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     if (!ec)
       a.listen(net::socket_base::max_listen_connections, ec);
     if (ec)
-      throw std::runtime_error(std::string{"cannot listen on "} + what + " "
-                               + options.address + ":" + std::to_string(port)
-                               + ": " + ec.message());
+      throw std::runtime_error(std::string{"cannot listen on "} + what + " " +
+                               options.address + ":" + std::to_string(port) +
+                               ": " + ec.message());
   }
 
   void accept(tcp::acceptor& a, bool control);
@@ -165,9 +162,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::shared_ptr<ssl::context> tls;
   world w;
   std::vector<fault> faults;
-  std::map<std::string, std::pair<std::chrono::steady_clock::time_point,
-                                  std::string>>
-    bot_cache;
+  std::map<std::string,
+           std::pair<std::chrono::steady_clock::time_point, std::string>>
+      bot_cache;
   route_context ctx;
   std::map<std::string, std::vector<std::weak_ptr<race_socket>>> sockets;
   std::vector<std::weak_ptr<closable>> connections;
@@ -184,18 +181,15 @@ using impl_ptr = std::shared_ptr<server::impl>;
 template <class Stream>
 class ws_session : public race_socket,
                    public std::enable_shared_from_this<ws_session<Stream>> {
-public:
+ public:
   ws_session(impl_ptr server, Stream&& stream, std::string slug,
              std::string token)
-    : server_(std::move(server)),
-      ws_(std::move(stream)),
-      slug_(std::move(slug)),
-      token_(std::move(token)) {
-  }
+      : server_(std::move(server)), ws_(std::move(stream)),
+        slug_(std::move(slug)), token_(std::move(token)) {}
 
   void start(http::request<http::string_body> req) {
     ws_.set_option(
-      websocket::stream_base::timeout::suggested(beast::role_type::server));
+        websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(1024 * 1024);
     auto self = this->shared_from_this();
     ws_.async_accept(req, [self](beast::error_code ec) {
@@ -206,10 +200,12 @@ public:
       if (r == nullptr)
         return self->drop();
       self->send(protocol::serialize(
-        protocol::race_data_message{self->server_->w.race_data(*r), r->version},
-        self->server_->w.now()));
-      self->send(protocol::serialize(
-        protocol::race_renders_message{"{}", r->version}, self->server_->w.now()));
+          protocol::race_data_message{self->server_->w.race_data(*r),
+                                      r->version},
+          self->server_->w.now()));
+      self->send(
+          protocol::serialize(protocol::race_renders_message{"{}", r->version},
+                              self->server_->w.now()));
       self->read();
     });
   }
@@ -230,7 +226,7 @@ public:
     beast::get_lowest_layer(ws_).close();
   }
 
-private:
+ private:
   void write() {
     auto self = this->shared_from_this();
     ws_.text(true);
@@ -281,8 +277,8 @@ private:
     if (!doc.IsObject())
       return crash();
     auto action = doc.FindMember("action");
-    if (action == doc.MemberEnd() || !action->value.IsString()
-        || !known_actions.count(action->value.GetString()))
+    if (action == doc.MemberEnd() || !action->value.IsString() ||
+        !known_actions.count(action->value.GetString()))
       return error(unknown_action_error);
     std::string name = action->value.GetString();
     auto data = doc.FindMember("data");
@@ -292,24 +288,25 @@ private:
     race* r = server_->w.find_race(slug_);
     if (r == nullptr)
       return drop();
-    static const application anyone{"", "", "", application::grant::client_credentials,
-                                    "", true, {}};
-    bool open_to_all = name == "ping" || name == "getrace" || name == "gethistory";
+    static const application anyone{
+        "", "", "", application::grant::client_credentials, "", true, {}};
+    bool open_to_all =
+        name == "ping" || name == "getrace" || name == "gethistory";
     const application* bot = server_->w.bot_for(token_, r->category);
     if (!open_to_all && bot == nullptr)
       return error(permission_denied);
-    std::string frame = has_data ? text
-                                 : "{\"action\":\"" + name + "\",\"data\":{}}";
+    std::string frame =
+        has_data ? text : "{\"action\":\"" + name + "\",\"data\":{}}";
     auto parsed = protocol::parse_bot_action(frame);
     if (!parsed)
       return error("Bad request: " + parsed.error().message);
     if (bot != nullptr && !open_to_all)
-      server_->w.record({server_->w.now(), "action", bot->client_id, r->name(),
-                         frame});
+      server_->w.record(
+          {server_->w.now(), "action", bot->client_id, r->name(), frame});
     std::vector<std::string> replies;
     try {
-      auto refused = server_->w.bot_action(*r, bot ? *bot : anyone, *parsed,
-                                           replies);
+      auto refused =
+          server_->w.bot_action(*r, bot ? *bot : anyone, *parsed, replies);
       if (refused)
         error(refused->message);
     } catch (const protocol::json_error& e) {
@@ -346,13 +343,14 @@ std::string token_of(const http::request<http::string_body>& req) {
 template <class Stream>
 class http_session : public closable,
                      public std::enable_shared_from_this<http_session<Stream>> {
-public:
+ public:
   http_session(impl_ptr server, Stream&& stream, bool control)
-    : server_(std::move(server)), stream_(std::move(stream)), control_(control) {
-  }
+      : server_(std::move(server)), stream_(std::move(stream)),
+        control_(control) {}
 
   void start() {
-    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+    if constexpr (std::is_same_v<Stream,
+                                 beast::ssl_stream<beast::tcp_stream>>) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds{10});
       auto self = this->shared_from_this();
       stream_.async_handshake(ssl::stream_base::server,
@@ -365,7 +363,7 @@ public:
     }
   }
 
-private:
+ private:
   void read() {
     parser_.emplace();
     parser_->body_limit(1024 * 1024);
@@ -406,7 +404,8 @@ private:
           if (f.status != 0) {
             response res{static_cast<http::status>(f.status), req.version()};
             res.set(http::field::content_type, "text/html");
-            res.body() = "<h1>Server Error (" + std::to_string(f.status) + ")</h1>";
+            res.body() =
+                "<h1>Server Error (" + std::to_string(f.status) + ")</h1>";
             res.keep_alive(req.keep_alive());
             res.prepare_payload();
             self->respond(req, std::move(res));
@@ -452,8 +451,10 @@ private:
       // the handshake times out.
       auto self = this->shared_from_this();
       auto timer = std::make_shared<net::steady_timer>(
-        server_->io, server_->options.unknown_race_hang);
-      timer->async_wait([self, timer](beast::error_code) { self->close(); });
+          server_->io, server_->options.unknown_race_hang);
+      timer->async_wait([self, timer](beast::error_code) {
+        self->close();
+      });
       return;
     }
     beast::get_lowest_layer(stream_).expires_never();
@@ -466,8 +467,8 @@ private:
     // Only the path: a query may carry ?token=.
     std::string target{req.target()};
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started_)
-                .count();
+                  std::chrono::steady_clock::now() - started_)
+                  .count();
     spdlog::info("{}{} {} {} ({} ms)", control_ ? "control " : "",
                  std::string{req.method_string()},
                  target.substr(0, target.find('?')), status, ms);
@@ -477,17 +478,18 @@ private:
     log(req, res.result_int());
     auto self = this->shared_from_this();
     auto msg = std::make_shared<response>(std::move(res));
-    http::async_write(stream_, *msg, [self, msg](beast::error_code ec, std::size_t) {
-      if (ec || !msg->keep_alive())
-        return self->close();
-      self->read();
-    });
+    http::async_write(stream_, *msg,
+                      [self, msg](beast::error_code ec, std::size_t) {
+                        if (ec || !msg->keep_alive())
+                          return self->close();
+                        self->read();
+                      });
   }
 
   void close() override {
     beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both,
-                                                       ignored);
+    beast::get_lowest_layer(stream_).socket().shutdown(
+        tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(stream_).close();
   }
 
@@ -514,21 +516,24 @@ void server::impl::accept(tcp::acceptor& a, bool control) {
       ++self->ctx.connections_accepted;
     std::shared_ptr<closable> session;
     if (!control && self->tls) {
-      beast::ssl_stream<beast::tcp_stream> stream{beast::tcp_stream{std::move(socket)},
-                                                  *self->tls};
-      auto s = std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(
-        self, std::move(stream), false);
+      beast::ssl_stream<beast::tcp_stream> stream{
+          beast::tcp_stream{std::move(socket)}, *self->tls};
+      auto s =
+          std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(
+              self, std::move(stream), false);
       s->start();
       session = s;
     } else {
       auto s = std::make_shared<http_session<beast::tcp_stream>>(
-        self, beast::tcp_stream{std::move(socket)}, control);
+          self, beast::tcp_stream{std::move(socket)}, control);
       s->start();
       session = s;
     }
     auto& list = self->connections;
     list.erase(std::remove_if(list.begin(), list.end(),
-                              [](const auto& w) { return w.expired(); }),
+                              [](const auto& w) {
+                                return w.expired();
+                              }),
                list.end());
     list.push_back(session);
     self->accept(a, control);
@@ -536,7 +541,7 @@ void server::impl::accept(tcp::acceptor& a, bool control) {
 }
 
 server::server(net::io_context& io, double time_scale, server_options options)
-  : impl_(std::make_shared<impl>(io, time_scale, std::move(options))) {
+    : impl_(std::make_shared<impl>(io, time_scale, std::move(options))) {
   impl_->wire();
 }
 
@@ -555,8 +560,8 @@ void server::start() {
     if (!ec)
       ctx->use_private_key_file(o.tls_key, ssl::context::pem, ec);
     if (ec)
-      throw std::runtime_error("cannot load TLS certificate " + o.tls_cert
-                               + " / key " + o.tls_key + ": " + ec.message());
+      throw std::runtime_error("cannot load TLS certificate " + o.tls_cert +
+                               " / key " + o.tls_key + ": " + ec.message());
     impl_->tls = ctx;
   }
   impl_->listen(impl_->acceptor, o.port, "the racetime.gg port");

@@ -30,8 +30,9 @@ struct server_options {
 };
 
 class server {
-public:
-  server(boost::asio::io_context& io, double time_scale, server_options options);
+ public:
+  server(boost::asio::io_context& io, double time_scale,
+         server_options options);
   ~server();
 
   /// Binds both ports; throws std::runtime_error saying which one failed.
@@ -47,7 +48,7 @@ public:
 
   struct impl;
 
-private:
+ private:
   std::shared_ptr<impl> impl_;
 };
 

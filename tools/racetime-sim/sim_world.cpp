@@ -14,11 +14,11 @@ using protocol::race_status;
 using namespace std::chrono_literals;
 
 constexpr std::size_t max_monitors = 5;
-constexpr const char* permission_denied
-  = "Permission denied. Check your authorization token.";
-constexpr const char* adjectives[] = {"crafty", "cool",  "lazy",  "swift",
+constexpr const char* permission_denied =
+    "Permission denied. Check your authorization token.";
+constexpr const char* adjectives[] = {"crafty", "cool",   "lazy",  "swift",
                                       "brave",  "clever", "shiny", "quiet"};
-constexpr const char* nouns[] = {"vivi", "doge",  "link", "zelda",
+constexpr const char* nouns[] = {"vivi",  "doge",  "link",  "zelda",
                                  "kirby", "samus", "mario", "yoshi"};
 
 protocol::status_text race_status_text(race_status s) {
@@ -89,14 +89,14 @@ int display_order(entrant_status s) {
 }
 
 bool joined(entrant_status s) {
-  return s == entrant_status::not_ready || s == entrant_status::ready
-         || s == entrant_status::in_progress || s == entrant_status::done
-         || s == entrant_status::dnf || s == entrant_status::dq;
+  return s == entrant_status::not_ready || s == entrant_status::ready ||
+         s == entrant_status::in_progress || s == entrant_status::done ||
+         s == entrant_status::dnf || s == entrant_status::dq;
 }
 
 bool race_over(race_status s) {
-  return s == race_status::finished || s == race_status::cancelled
-         || s == race_status::partitioned;
+  return s == race_status::finished || s == race_status::cancelled ||
+         s == race_status::partitioned;
 }
 
 std::string ordinal(std::int64_t n) {
@@ -116,10 +116,9 @@ std::string ordinal(std::int64_t n) {
 std::string clock_text(std::chrono::microseconds d) {
   auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld",
-                static_cast<long long>(s / 3600),
-                static_cast<long long>(s / 60 % 60),
-                static_cast<long long>(s % 60));
+  std::snprintf(
+      buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+      static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
   return buf;
 }
 
@@ -130,8 +129,8 @@ std::string plain_text(const std::string& text) {
     if (text.compare(i, 2, "##") == 0) {
       auto tag_end = text.find("##", i + 2);
       auto text_end = tag_end == std::string::npos
-                        ? std::string::npos
-                        : text.find("##", tag_end + 2);
+                          ? std::string::npos
+                          : text.find("##", tag_end + 2);
       if (text_end != std::string::npos) {
         out += text.substr(tag_end + 2, text_end - tag_end - 2);
         i = text_end + 2;
@@ -154,7 +153,8 @@ protocol::user_summary user::summary() const {
   u.full_name = u.discriminator ? name + "#" + discriminator : name;
   std::string lower;
   for (char c : name)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    lower.push_back(
+        static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   u.url = "/user/" + id + "/" + lower;
   u.twitch_name = twitch_name;
   u.twitch_display_name = twitch_name;
@@ -168,13 +168,13 @@ bool django_bool(const std::string* value, bool model_default) {
     return model_default;
   std::string lower;
   for (char c : *value)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    lower.push_back(
+        static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   return !(lower == "false" || lower.empty());
 }
 
 world::world(hooks h, double time_scale, std::uint64_t seed)
-  : hooks_(std::move(h)), time_scale_(time_scale), rng_(seed) {
-}
+    : hooks_(std::move(h)), time_scale_(time_scale), rng_(seed) {}
 
 // --- setup ---------------------------------------------------------------
 
@@ -217,17 +217,17 @@ void world::set_guid_window(std::chrono::seconds s) {
 
 std::chrono::milliseconds world::scaled(std::chrono::milliseconds d) const {
   return std::chrono::milliseconds{
-    static_cast<std::int64_t>(static_cast<double>(d.count()) * time_scale_)};
+      static_cast<std::int64_t>(static_cast<double>(d.count()) * time_scale_)};
 }
 
 time_point world::now() const {
   return std::chrono::time_point_cast<std::chrono::microseconds>(
-    system_clock::now());
+      system_clock::now());
 }
 
 std::string world::random_string(std::size_t n) {
-  static constexpr char alphabet[]
-    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::uniform_int_distribution<std::size_t> pick(0, sizeof alphabet - 2);
   std::string out;
   for (std::size_t i = 0; i < n; ++i)
@@ -256,15 +256,15 @@ world::grant_result world::grant(const std::map<std::string, std::string>& f) {
   grant_result out;
   auto type = get("grant_type");
   // django-oauth-toolkit checks the grant type before the client.
-  if (type != "client_credentials" && type != "authorization_code"
-      && type != "refresh_token") {
+  if (type != "client_credentials" && type != "authorization_code" &&
+      type != "refresh_token") {
     out.error = "unsupported_grant_type";
     out.status = 400;
     return out;
   }
   auto app = apps_.find(get("client_id"));
-  if (app == apps_.end() || !app->second.active
-      || app->second.client_secret != get("client_secret")) {
+  if (app == apps_.end() || !app->second.active ||
+      app->second.client_secret != get("client_secret")) {
     out.error = "invalid_client";
     out.status = 401;
     return out;
@@ -307,8 +307,8 @@ world::grant_result world::grant(const std::map<std::string, std::string>& f) {
     } else {
       auto refresh = refresh_tokens_.find(get("refresh_token"));
       auto old = refresh == refresh_tokens_.end()
-                   ? tokens_.end()
-                   : tokens_.find(refresh->second);
+                     ? tokens_.end()
+                     : tokens_.find(refresh->second);
       if (old == tokens_.end() || old->second.client_id != a.client_id) {
         out.error = "invalid_grant";
         out.status = 400;
@@ -333,7 +333,8 @@ world::grant_result world::grant(const std::map<std::string, std::string>& f) {
     if (t.scopes.count(s))
       out.scope += (out.scope.empty() ? "" : " ") + std::string{s};
   tokens_[value] = std::move(t);
-  record({now(), "token", a.client_id, "", "{\"grant_type\":\"" + type + "\"}"});
+  record(
+      {now(), "token", a.client_id, "", "{\"grant_type\":\"" + type + "\"}"});
   return out;
 }
 
@@ -341,14 +342,14 @@ std::optional<std::string> world::authorize(const std::string& client_id,
                                             const std::string& redirect_uri,
                                             std::string& error) {
   auto app = apps_.find(client_id);
-  if (app == apps_.end()
-      || app->second.kind != application::grant::authorization_code) {
+  if (app == apps_.end() ||
+      app->second.kind != application::grant::authorization_code) {
     error = "invalid_client";
     return std::nullopt;
   }
   const auto& uris = app->second.redirect_uris;
-  if (!uris.empty()
-      && std::find(uris.begin(), uris.end(), redirect_uri) == uris.end()) {
+  if (!uris.empty() &&
+      std::find(uris.begin(), uris.end(), redirect_uri) == uris.end()) {
     error = "invalid_request: mismatching redirect URI";
     return std::nullopt;
   }
@@ -369,14 +370,14 @@ const token* world::find_token(const std::string& value) const {
 }
 
 const application* world::bot_for(const std::string& token_value,
-                                   const std::string& cat) const {
+                                  const std::string& cat) const {
   const token* t = find_token(token_value);
   if (t == nullptr || t->user_id)
     return nullptr;
   auto app = apps_.find(t->client_id);
-  if (app == apps_.end() || !app->second.active
-      || app->second.kind != application::grant::client_credentials
-      || app->second.category != cat)
+  if (app == apps_.end() || !app->second.active ||
+      app->second.kind != application::grant::client_credentials ||
+      app->second.category != cat)
     return nullptr;
   return &app->second;
 }
@@ -417,8 +418,8 @@ std::string world::open_race(const application& bot, race_settings settings) {
   r.category = bot.category;
   r.slug = new_slug();
   r.settings = std::move(settings);
-  r.status = r.settings.invitational ? race_status::invitational
-                                     : race_status::open;
+  r.status =
+      r.settings.invitational ? race_status::invitational : race_status::open;
   r.opened_at = now();
   r.opened_by_bot = bot.name;
   auto slug = r.slug;
@@ -430,9 +431,10 @@ std::string world::open_race(const application& bot, race_settings settings) {
 void world::touch(race& r) {
   ++r.version;
   if (hooks_.broadcast)
-    hooks_.broadcast(r.slug, protocol::serialize(
-                               protocol::race_data_message{race_data(r), r.version},
-                               now()));
+    hooks_.broadcast(
+        r.slug,
+        protocol::serialize(
+            protocol::race_data_message{race_data(r), r.version}, now()));
 }
 
 protocol::race_data world::race_data(const race& r) const {
@@ -448,14 +450,14 @@ protocol::race_data world::race_data(const race& r) const {
   d.websocket_url = "/ws/race/" + r.slug;
   d.websocket_bot_url = "/ws/o/bot/" + r.slug;
   d.websocket_oauth_url = "/ws/o/race/" + r.slug;
-  d.category = {cat.name, cat.short_name, cat.slug, "/" + cat.slug,
-                "/" + cat.slug + "/data", std::nullopt};
+  d.category = {cat.name,       cat.short_name,           cat.slug,
+                "/" + cat.slug, "/" + cat.slug + "/data", std::nullopt};
   d.goal = {r.settings.goal, r.settings.custom_goal};
   d.info_user = r.settings.info_user;
   d.info_bot = r.settings.info_bot;
   d.info = r.settings.info_user.empty() || r.settings.info_bot.empty()
-             ? r.settings.info_user + r.settings.info_bot
-             : r.settings.info_user + "\n" + r.settings.info_bot;
+               ? r.settings.info_user + r.settings.info_bot
+               : r.settings.info_user + "\n" + r.settings.info_bot;
   d.team_race = r.settings.team_race;
   std::vector<const entrant*> sorted;
   for (const auto& e : r.entrants)
@@ -523,8 +525,8 @@ protocol::category_data world::category_data(const std::string& slug,
   d.data_url = d.url + "/data";
   d.goals = c.goals;
   for (const auto& [s, r] : races_) {
-    if (r.category != slug || race_over(r.status)
-        || (r.settings.unlisted && !include_unlisted))
+    if (r.category != slug || race_over(r.status) ||
+        (r.settings.unlisted && !include_unlisted))
       continue;
     auto full = race_data(r);
     protocol::race_summary sum;
@@ -558,8 +560,8 @@ void world::system_message(race& r, const std::string& text) {
   m.is_system = true;
   r.chat.push_back(m);
   if (hooks_.broadcast)
-    hooks_.broadcast(r.slug, protocol::serialize(
-                               protocol::chat_message_message{m}, now()));
+    hooks_.broadcast(
+        r.slug, protocol::serialize(protocol::chat_message_message{m}, now()));
 }
 
 void world::bot_message(race& r, const application& bot,
@@ -586,18 +588,18 @@ void world::bot_message(race& r, const application& bot,
     const auto& to = users_.at(*a.direct_to);
     protocol::dm_user recipient{to.id, to.summary().full_name, to.name,
                                 to.summary().discriminator};
-    hooks_.broadcast(r.slug,
-                     protocol::serialize(protocol::chat_dm_message{
-                                           m.id, std::nullopt, bot.name,
-                                           recipient},
-                                         now()));
-  } else {
     hooks_.broadcast(r.slug, protocol::serialize(
-                               protocol::chat_message_message{m}, now()));
+                                 protocol::chat_dm_message{m.id, std::nullopt,
+                                                           bot.name, recipient},
+                                 now()));
+  } else {
+    hooks_.broadcast(
+        r.slug, protocol::serialize(protocol::chat_message_message{m}, now()));
   }
 }
 
-// --- race life -----------------------------------------------------------------
+// --- race life
+// -----------------------------------------------------------------
 
 entrant* world::find_entrant(race& r, const std::string& user_id) {
   for (auto& e : r.entrants)
@@ -611,18 +613,17 @@ bool world::user_in_active_race(const std::string& user_id) const {
     if (race_over(r.status))
       continue;
     for (const auto& e : r.entrants)
-      if (e.user_id == user_id
-          && (e.status == entrant_status::not_ready
-              || e.status == entrant_status::ready
-              || e.status == entrant_status::in_progress))
+      if (e.user_id == user_id && (e.status == entrant_status::not_ready ||
+                                   e.status == entrant_status::ready ||
+                                   e.status == entrant_status::in_progress))
         return true;
   }
   return false;
 }
 
 void world::check_auto_start(race& r) {
-  if (!r.settings.auto_start
-      || (r.status != race_status::open && r.status != race_status::invitational))
+  if (!r.settings.auto_start ||
+      (r.status != race_status::open && r.status != race_status::invitational))
     return;
   std::size_t count = 0;
   for (const auto& e : r.entrants) {
@@ -639,22 +640,24 @@ void world::start_countdown(race& r) {
   // Whoever is not ready when the countdown starts is removed.
   r.entrants.erase(std::remove_if(r.entrants.begin(), r.entrants.end(),
                                   [](const entrant& e) {
-                                    return e.status == entrant_status::not_ready;
+                                    return e.status ==
+                                           entrant_status::not_ready;
                                   }),
                    r.entrants.end());
   auto delay = scaled(std::chrono::seconds{r.settings.start_delay});
   r.status = race_status::pending;
-  r.started_at = now() + std::chrono::duration_cast<std::chrono::microseconds>(delay);
+  r.started_at =
+      now() + std::chrono::duration_cast<std::chrono::microseconds>(delay);
   auto id = ++r.countdown;
-  system_message(r, "Everyone is ready. The race will begin in "
-                      + std::to_string(r.settings.start_delay) + " seconds!");
+  system_message(r, "Everyone is ready. The race will begin in " +
+                        std::to_string(r.settings.start_delay) + " seconds!");
   touch(r);
   auto slug = r.slug;
   if (hooks_.schedule)
     hooks_.schedule(delay, [this, slug, id] {
       race* rr = find_race(slug);
-      if (rr == nullptr || rr->status != race_status::pending
-          || rr->countdown != id)
+      if (rr == nullptr || rr->status != race_status::pending ||
+          rr->countdown != id)
         return;
       rr->status = race_status::in_progress;
       for (auto& e : rr->entrants)
@@ -673,9 +676,10 @@ void world::check_finished(race& r) {
       return;
   r.status = race_status::finished;
   r.ended_at = now();
-  system_message(r, "Race finished in "
-                      + clock_text(std::chrono::duration_cast<std::chrono::microseconds>(
-                        *r.ended_at - *r.started_at)));
+  system_message(
+      r, "Race finished in " +
+             clock_text(std::chrono::duration_cast<std::chrono::microseconds>(
+                 *r.ended_at - *r.started_at)));
 }
 
 std::optional<action_error> world::user_does(race& r, const std::string& uid,
@@ -685,8 +689,8 @@ std::optional<action_error> world::user_does(race& r, const std::string& uid,
     return action_error{"No user found matching the given ID."};
   const std::string& name = u->second.name;
   entrant* e = find_entrant(r, uid);
-  bool before_start = r.status == race_status::open
-                      || r.status == race_status::invitational;
+  bool before_start =
+      r.status == race_status::open || r.status == race_status::invitational;
   if (what == "join") {
     if (!before_start)
       return action_error{"You cannot join this race at this time."};
@@ -698,21 +702,21 @@ std::optional<action_error> world::user_does(race& r, const std::string& uid,
       return action_error{name + " is not allowed to join this race."};
     } else {
       r.entrants.push_back({uid, r.status == race_status::invitational
-                                   ? entrant_status::requested
-                                   : entrant_status::not_ready});
+                                     ? entrant_status::requested
+                                     : entrant_status::not_ready});
     }
     system_message(r, "##user##" + name + "## joins the race.");
   } else if (what == "decline" && e && e->status == entrant_status::invited) {
     e->status = entrant_status::declined;
-  } else if (what == "ready" && e && e->status == entrant_status::not_ready
-             && before_start) {
+  } else if (what == "ready" && e && e->status == entrant_status::not_ready &&
+             before_start) {
     e->status = entrant_status::ready;
     system_message(r, "##user##" + name + "## is ready!");
     touch(r);
     check_auto_start(r);
     return std::nullopt;
-  } else if (what == "unready" && e && e->status == entrant_status::ready
-             && before_start) {
+  } else if (what == "unready" && e && e->status == entrant_status::ready &&
+             before_start) {
     e->status = entrant_status::not_ready;
   } else if (what == "leave" && e && before_start) {
     r.entrants.erase(r.entrants.begin() + (e - r.entrants.data()));
@@ -726,18 +730,20 @@ std::optional<action_error> world::user_does(race& r, const std::string& uid,
         ++place;
     e->status = entrant_status::done;
     e->finished_at = now();
-    e->finish_time = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
+    e->finish_time =
+        std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
     e->place = place;
-    system_message(r, "##user##" + name + "## has ##good##finished## in "
-                        + ordinal(place) + " place with a time of "
-                        + clock_text(*e->finish_time) + "!");
+    system_message(r, "##user##" + name + "## has ##good##finished## in " +
+                          ordinal(place) + " place with a time of " +
+                          clock_text(*e->finish_time) + "!");
     check_finished(r);
-  } else if (what == "forfeit" && e
-             && (e->status == entrant_status::in_progress
-                 || e->status == entrant_status::ready)) {
+  } else if (what == "forfeit" && e &&
+             (e->status == entrant_status::in_progress ||
+              e->status == entrant_status::ready)) {
     e->status = entrant_status::dnf;
-    system_message(r, "##user##" + name + "## has ##bad##forfeited## from the "
-                                          "race.");
+    system_message(r, "##user##" + name +
+                          "## has ##bad##forfeited## from the "
+                          "race.");
     check_finished(r);
   } else if (what == "undone" && e && e->status == entrant_status::done) {
     e->status = entrant_status::in_progress;
@@ -754,14 +760,16 @@ std::optional<action_error> world::user_does(race& r, const std::string& uid,
   } else if (what == "stream_live" && e) {
     e->stream_live = true;
   } else {
-    return action_error{"You cannot " + what + " at this time. Refresh to "
-                                               "continue."};
+    return action_error{"You cannot " + what +
+                        " at this time. Refresh to "
+                        "continue."};
   }
   touch(r);
   return std::nullopt;
 }
 
-// --- bot actions ---------------------------------------------------------------
+// --- bot actions
+// ---------------------------------------------------------------
 
 std::optional<action_error> world::user_action(race& r,
                                                const protocol::user_action& a) {
@@ -771,20 +779,20 @@ std::optional<action_error> world::user_action(race& r,
     return action_error{"No user found matching the given ID."};
   const std::string& name = u->second.name;
   entrant* e = find_entrant(r, a.user);
-  bool before_start = r.status == race_status::open
-                      || r.status == race_status::invitational;
+  bool before_start =
+      r.status == race_status::open || r.status == race_status::invitational;
   if (a.what == kind::invite) {
     if (e != nullptr)
       return action_error{name + " is already an entrant."};
-    if (u->second.banned || user_in_active_race(a.user)
-        || (r.settings.streaming_required && !u->second.twitch_name))
+    if (u->second.banned || user_in_active_race(a.user) ||
+        (r.settings.streaming_required && !u->second.twitch_name))
       return action_error{name + " is not allowed to join this race."};
     if (!before_start)
       return action_error{"You cannot invite users at this time. Refresh to "
                           "continue."};
     r.entrants.push_back({a.user, entrant_status::invited});
-    system_message(r, "##bot##" + r.opened_by_bot + "## invites ##user##" + name
-                        + "## to join the race.");
+    system_message(r, "##bot##" + r.opened_by_bot + "## invites ##user##" +
+                          name + "## to join the race.");
   } else if (e == nullptr) {
     return action_error{"Specified user is not a race entrant."};
   } else if (a.what == kind::accept_request) {
@@ -803,8 +811,8 @@ std::optional<action_error> world::user_action(race& r,
                           "started."};
     r.entrants.erase(r.entrants.begin() + (e - r.entrants.data()));
   } else if (a.what == kind::add_monitor) {
-    if (std::find(r.monitors.begin(), r.monitors.end(), a.user)
-        == r.monitors.end()) {
+    if (std::find(r.monitors.begin(), r.monitors.end(), a.user) ==
+        r.monitors.end()) {
       if (r.monitors.size() > max_monitors)
         return action_error{"This race already has the maximum number of "
                             "monitors."};
@@ -834,9 +842,9 @@ world::simple_action(race& r, const application& bot,
       return std::nullopt;
     case kind::getrace:
       replies.push_back(protocol::serialize(
-        protocol::race_data_message{race_data(r), r.version}, now()));
+          protocol::race_data_message{race_data(r), r.version}, now()));
       replies.push_back(protocol::serialize(
-        protocol::race_renders_message{"{}", r.version}, now()));
+          protocol::race_renders_message{"{}", r.version}, now()));
       return std::nullopt;
     case kind::make_open:
       if (r.status != race_status::invitational)
@@ -852,25 +860,25 @@ world::simple_action(race& r, const application& bot,
       std::size_t ready = 0;
       for (const auto& e : r.entrants)
         ready += e.status == entrant_status::ready;
-      if (ready < 2 || (r.status != race_status::open
-                        && r.status != race_status::invitational))
+      if (ready < 2 || (r.status != race_status::open &&
+                        r.status != race_status::invitational))
         return action_error{"Race cannot be started yet."};
       start_countdown(r);
       return std::nullopt;
     }
     case kind::cancel:
       if (race_over(r.status))
-        return action_error{"Cannot cancel a race that is in "
-                            + std::string{protocol::to_string(r.status)}
-                            + " state."};
+        return action_error{"Cannot cancel a race that is in " +
+                            std::string{protocol::to_string(r.status)} +
+                            " state."};
       r.status = race_status::cancelled;
       r.cancelled_at = now();
       ++r.countdown;
       for (auto& e : r.entrants)
         if (e.status == entrant_status::in_progress)
           e.status = entrant_status::dnf;
-      system_message(r, "This race has been cancelled by ##bot##" + bot.name
-                          + "##.");
+      system_message(r, "This race has been cancelled by ##bot##" + bot.name +
+                            "##.");
       break;
   }
   touch(r);
@@ -909,9 +917,9 @@ world::bot_action(race& r, const application& bot,
       if (msg.id == p->message_id) {
         msg.is_pinned = p->pin;
         if (hooks_.broadcast)
-          hooks_.broadcast(r.slug, protocol::serialize(
-                                     protocol::chat_pin_message{msg, p->pin},
-                                     now()));
+          hooks_.broadcast(r.slug,
+                           protocol::serialize(
+                               protocol::chat_pin_message{msg, p->pin}, now()));
         return std::nullopt;
       }
     return action_error{"Could not find a message with that ID."};
@@ -921,7 +929,8 @@ world::bot_action(race& r, const application& bot,
       r.settings.info_bot = *s->info_bot;
     if (s->info_user)
       r.settings.info_user = *s->info_user;
-    system_message(r, "##bot##" + bot.name + "## updated the race information.");
+    system_message(r,
+                   "##bot##" + bot.name + "## updated the race information.");
     touch(r);
     return std::nullopt;
   }

@@ -68,8 +68,7 @@ struct token {
 struct entrant {
   entrant() = default;
   entrant(std::string user, protocol::entrant_status s)
-    : user_id(std::move(user)), status(s) {
-  }
+      : user_id(std::move(user)), status(s) {}
 
   std::string user_id;
   protocol::entrant_status status = protocol::entrant_status::not_ready;
@@ -124,18 +123,16 @@ struct race {
   std::vector<protocol::chat_message> chat;
   std::uint64_t countdown = 0; ///< increments to cancel a stale countdown
 
-  std::string name() const {
-    return category + "/" + slug;
-  }
+  std::string name() const { return category + "/" + slug; }
 };
 
 /// One thing a bot did, as the control API reports it.
 struct bot_record {
   time_point at;
-  std::string kind;     ///< "startrace", "edit", "action", "token", ...
+  std::string kind; ///< "startrace", "edit", "action", "token", ...
   std::string client_id;
-  std::string race;     ///< "category/slug" when it concerns one
-  std::string detail;   ///< JSON: the fields or action as received
+  std::string race;   ///< "category/slug" when it concerns one
+  std::string detail; ///< JSON: the fields or action as received
 };
 
 /// Why an action was refused: racetime.gg's error text for the client.
@@ -144,14 +141,15 @@ struct action_error {
 };
 
 class world {
-public:
+ public:
   struct hooks {
     /// A frame for every socket of a race.
     std::function<void(const std::string& slug, const std::string& frame)>
-      broadcast;
+        broadcast;
     /// Runs `f` after `delay` (already scaled) of real time.
-    std::function<void(std::chrono::milliseconds delay, std::function<void()> f)>
-      schedule;
+    std::function<void(std::chrono::milliseconds delay,
+                       std::function<void()> f)>
+        schedule;
   };
 
   world(hooks h, double time_scale, std::uint64_t seed = 1);
@@ -209,17 +207,13 @@ public:
 
   // --- records -----------------------------------------------------------
   void record(bot_record r);
-  const std::deque<bot_record>& records() const {
-    return records_;
-  }
-  const std::map<std::string, user>& users() const {
-    return users_;
-  }
+  const std::deque<bot_record>& records() const { return records_; }
+  const std::map<std::string, user>& users() const { return users_; }
 
   std::chrono::milliseconds scaled(std::chrono::milliseconds d) const;
   time_point now() const;
 
-private:
+ private:
   entrant* find_entrant(race& r, const std::string& user_id);
   void system_message(race& r, const std::string& text);
   void bot_message(race& r, const application& bot,

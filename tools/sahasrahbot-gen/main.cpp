@@ -14,8 +14,8 @@ int main(int argc, char** argv) {
   using namespace racecontrol;
   try {
     auto cli = config::parse_command_line(
-      std::vector<std::string>(argv + 1, argv + argc), {"help", "no-drift"},
-      {"database", "users", "races"});
+        std::vector<std::string>(argv + 1, argv + argc), {"help", "no-drift"},
+        {"database", "users", "races"});
     if (cli.has("help")) {
       std::cout << "usage: sahasrahbot-gen --database URL [--users N] "
                    "[--races N] [--no-drift]\n\n"
@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
     });
     std::cout << "done in "
               << std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - start)
-                   .count()
+                     std::chrono::steady_clock::now() - start)
+                     .count()
               << " ms\n";
     return 0;
   } catch (const std::exception& e) {

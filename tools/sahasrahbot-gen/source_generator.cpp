@@ -39,7 +39,7 @@ struct step {
 // tournaments, {D} drift (1 or 0). Ids are dense from 1 so formulas can
 // point at rows that exist (or, for drift, at rows that do not).
 const step steps[] = {
-  {"users", R"(
+    {"users", R"(
 INSERT INTO users (id, discord_user_id, twitch_name, display_name, created, updated, rtgg_id, rtgg_access_token, test_user)
 SELECT seq,
   IF({D} = 1 AND seq % 1000 = 999, NULL, 184000000000000000 + seq),
@@ -51,7 +51,7 @@ SELECT seq,
   IF(seq % 5 < 3, CONCAT('tok', LPAD(HEX(seq * 7919), 20, '0')), NULL),
   IF({D} = 1 AND seq % 500 = 0, 1, 0)
 FROM seq_1_to_{U})"},
-  {"async tournaments", R"(
+    {"async tournaments", R"(
 INSERT INTO asynctournament (id, name, guild_id, channel_id, report_channel_id, created, updated, active, owner_id, allowed_reattempts, customization, runs_per_pool)
 SELECT seq, CONCAT('Async Qualifier ', seq), 300000000000000000 + ((seq - 1) % 4) + 1,
   400000000000000000 + seq, IF(seq % 2 = 1, NULL, 410000000000000000 + seq),
@@ -59,26 +59,26 @@ SELECT seq, CONCAT('Async Qualifier ', seq), 300000000000000000 + ((seq - 1) % 4
   seq % 4 <> 0, 184000000000000000 + ((seq * 37) % {U}) + 1,
   IF({D} = 1 AND seq % 3 = 0, NULL, seq % 3), IF(seq % 5 = 0, 'gmpmt2023', 'default'), 1 + seq % 2
 FROM seq_1_to_{T})"},
-  {"pools", R"(
+    {"pools", R"(
 INSERT INTO asynctournamentpermalinkpool (id, name, created, updated, tournament_id, preset)
 SELECT seq, CONCAT('Pool ', (seq - 1) % 4 + 1), TIMESTAMP('2021-06-02') + INTERVAL seq HOUR,
   TIMESTAMP('2021-06-02') + INTERVAL seq HOUR, (seq - 1) DIV 4 + 1, IF(seq % 4 = 1, NULL, 'open')
 FROM seq_1_to_{P})"},
-  {"permalinks", R"(
+    {"permalinks", R"(
 INSERT INTO asynctournamentpermalink (id, url, created, updated, pool_id, live_race, notes, par_updated_at, par_time)
 SELECT seq, IF({D} = 1 AND seq % 50 = 0, NULL, CONCAT('https://alttpr.com/h/', LPAD(HEX(seq * 104729), 10, '0'))),
   TIMESTAMP('2021-06-03') + INTERVAL seq MINUTE, TIMESTAMP('2021-06-03') + INTERVAL seq MINUTE,
   (seq - 1) DIV 25 + 1, seq % 10 = 0, IF(seq % 4 = 0, CONCAT('Seed ', seq), NULL),
   IF(seq % 3 = 0, NULL, TIMESTAMP('2021-07-01') + INTERVAL seq MINUTE), IF(seq % 3 = 0, NULL, 5400 + seq % 600 + 0.25)
 FROM seq_1_to_{L})"},
-  {"live races", R"(
+    {"live races", R"(
 INSERT INTO asynctournamentliverace (id, racetime_slug, episode_id, match_title, status, created, updated, permalink_id, pool_id, tournament_id)
 SELECT seq, CONCAT('alttpr/live-race-', LPAD(seq, 4, '0')), 9000 + seq, CONCAT('Live race ', seq),
   IF({D} = 1 AND seq = 2, 'postponed', ELT(seq % 4 + 1, 'scheduled', 'pending', 'in_progress', 'finished')),
   TIMESTAMP('2021-08-01') + INTERVAL seq DAY, TIMESTAMP('2021-08-01') + INTERVAL seq DAY,
   IF(seq % 2 = 0, NULL, ((seq - 1) DIV 2) * 100 + 1), ((seq - 1) DIV 2) * 4 + 1, (seq - 1) DIV 2 + 1
 FROM seq_1_to_{LR})"},
-  {"races", R"(
+    {"races", R"(
 INSERT INTO asynctournamentrace (id, thread_id, start_time, end_time, created, updated, permalink_id, tournament_id,
   thread_open_time, status, thread_timeout_time, review_status, reviewer_notes, runner_notes, runner_vod_url,
   reattempted, reviewed_at, user_id, reviewed_by_id, live_race_id, score, score_updated_at, run_collection_rate,
@@ -110,7 +110,7 @@ SELECT seq,
   IF(seq % 2 = 0, CONCAT('1:', LPAD(seq % 60, 2, '0'), ':', LPAD(seq % 59, 2, '0')), NULL),
   IF(seq % 11 = 0, 'Crash on the first floor', NULL)
 FROM seq_1_to_{R})"},
-  {"permissions", R"(
+    {"permissions", R"(
 INSERT INTO asynctournamentpermissions (id, role, created, updated, tournament_id, user_id, discord_role_id)
 SELECT seq,
   IF({D} = 1 AND seq % 21 = 0, 'owner', IF(seq % 3 = 1, 'admin', 'mod')),
@@ -119,13 +119,13 @@ SELECT seq,
   IF(seq % 3 = 0, NULL, ((seq * 101) % {U}) + 1),
   IF(seq % 3 = 0, 600000000000000000 + seq, NULL)
 FROM seq_1_to_{PM})"},
-  {"whitelist", R"(
+    {"whitelist", R"(
 INSERT INTO asynctournamentwhitelist (id, discord_user_id, created, updated, tournament_id, user_id)
 SELECT seq, IF(seq % 2 = 0, NULL, 184000000000000000 + ((seq * 211) % {U}) + 1),
   TIMESTAMP('2021-06-06') + INTERVAL seq HOUR, TIMESTAMP('2021-06-06') + INTERVAL seq HOUR,
   (seq - 1) DIV 3 + 1, ((seq * 211) % {U}) + 1
 FROM seq_1_to_{W})"},
-  {"audit logs", R"(
+    {"audit logs", R"(
 INSERT INTO asynctournamentauditlog (id, action, created, updated, details, tournament_id, user_id)
 SELECT seq, ELT(seq % 10 + 1, 'create', 'create_thread', 'race_ready', 'race_countdown', 'race_started',
     'runner_forfeit', 'timeout_forfeit', 'extend_timeout', 'race_finish', 'reattempt'),
@@ -133,12 +133,12 @@ SELECT seq, ELT(seq % 10 + 1, 'create', 'create_thread', 'race_ready', 'race_cou
   IF(seq % 4 = 0, NULL, CONCAT('Race ', seq * 10, ' event "', seq, '"')),
   (seq - 1) % {T} + 1, IF(seq % 5 = 0, NULL, ((seq * 7) % {U}) + 1)
 FROM seq_1_to_{A})"},
-  {"review notes", R"(
+    {"review notes", R"(
 INSERT INTO asynctournamentreviewnotes (id, created, note, author_id, race_id)
 SELECT seq, TIMESTAMP('2022-02-01') + INTERVAL seq MINUTE, CONCAT('Checked VOD of race ', seq * 100),
   ((seq * 13) % {U}) + 1, IF({D} = 1 AND seq = 3, {R} + 5, LEAST(seq * 100, {R}))
 FROM seq_1_to_{N})"},
-  {"racer verifications", R"(
+    {"racer verifications", R"(
 INSERT INTO racerverification (id, message_id, guild_id, role_id, racetime_categories, use_alttpr_ladder, minimum_races,
   time_period_days, created, reverify_period_days, channel_id, audit_channel_id, revoke_ineligible, updated)
 SELECT seq, IF(seq % 2 = 0, NULL, 700000000000000000 + seq), 300000000000000000 + seq, 800000000000000000 + seq,
@@ -149,29 +149,29 @@ SELECT seq, IF(seq % 2 = 0, NULL, 700000000000000000 + seq), 300000000000000000 
   710000000000000000 + seq, IF(seq % 3 = 0, NULL, 720000000000000000 + seq), seq % 2,
   TIMESTAMP('2021-09-01') + INTERVAL seq DAY
 FROM seq_1_to_5)"},
-  {"verified racers", R"(
+    {"verified racers", R"(
 INSERT INTO verifiedracer (id, estimated_count, created, last_verified, racer_verification_id, user_id)
 SELECT seq, IF(seq % 6 = 0, NULL, 5 + seq % 40), TIMESTAMP('2021-10-01') + INTERVAL seq MINUTE,
   IF(seq % 5 = 0, NULL, TIMESTAMP('2022-10-01') + INTERVAL seq MINUTE),
   (seq - 1) % 5 + 1,
   IF({D} = 1 AND seq = 7, 999999999, IF({D} = 1 AND seq % 97 = 0, ((seq - 5) * 13) % {U} + 1, (seq * 13) % {U} + 1))
 FROM seq_1_to_{V})"},
-  {"preset namespaces", R"(
+    {"preset namespaces", R"(
 INSERT INTO presetnamespaces (id, name, discord_user_id)
 SELECT seq, IF({D} = 1 AND seq % 10 = 0, NULL, CONCAT('ns', seq)), 184000000000000000 + seq * 100
 FROM seq_1_to_{NS})"},
-  {"namespace collaborators", R"(
+    {"namespace collaborators", R"(
 INSERT INTO presetnamespacecollaborators (id, discord_user_id, namespace_id)
 SELECT seq, 184000000000000000 + ((seq * 17) % {U}) + 1 + (seq % 2) * 3, (seq - 1) DIV 2 + 1
 FROM seq_1_to_{NC})"},
-  {"presets", R"(
+    {"presets", R"(
 INSERT INTO presets (id, preset_name, content, namespace_id, randomizer, generated_count, modified)
 SELECT seq, CONCAT('preset', (seq - 1) % 3 + 1),
   CONCAT('goal_name: Beat the game\nsettings:\n  mode: open\n  swords: randomized\n  seed: ', seq, '\n'),
   (seq - 1) DIV 3 + 1, ELT((seq - 1) % 3 + 1, 'alttpr', 'smz3', 'sm'), seq % 17,
   TIMESTAMP('2022-05-01') + INTERVAL seq HOUR
 FROM seq_1_to_{PR})"},
-  {"guild config", R"(
+    {"guild config", R"(
 INSERT INTO config (guild_id, parameter, value)
 SELECT 300000000000000000 + (seq - 1) % 6 + 1, ELT((seq - 1) DIV 6 + 1, 'AsyncTournamentRole', 'DailyAnnouncerChannel', 'AsyncTournamentRole'),
   CONCAT('value-', seq)
@@ -181,8 +181,8 @@ FROM seq_1_to_{CF})"},
 } // namespace
 
 void generate_sahasrahbot_source(
-  odb::mysql::database& db, const source_scale& scale,
-  const std::function<void(const std::string&)>& progress) {
+    odb::mysql::database& db, const source_scale& scale,
+    const std::function<void(const std::string&)>& progress) {
   auto say = [&](const std::string& line) {
     if (progress)
       progress(line);
@@ -191,32 +191,34 @@ void generate_sahasrahbot_source(
   long long races = std::max(scale.races, 100);
   long long tournaments = std::max(4LL, races / 25000);
   std::map<std::string, long long> sizes{
-    {"U", users},
-    {"R", races},
-    {"T", tournaments},
-    {"D", scale.drift ? 1 : 0},
-    {"P", tournaments * 4},
-    {"L", tournaments * 100},
-    {"LR", tournaments * 2},
-    {"PM", tournaments * 3},
-    {"W", tournaments * 3},
-    {"A", std::max(10LL, races / 10)},
-    {"N", std::max(5LL, races / 100)},
-    {"V", std::max(10LL, users / 10)},
-    {"NS", std::max(5LL, users / 100)},
-    {"NC", std::max(5LL, users / 100) * 2},
-    {"PR", std::max(5LL, users / 100) * 3},
-    {"CF", scale.drift ? 18 : 12},
+      {"U", users},
+      {"R", races},
+      {"T", tournaments},
+      {"D", scale.drift ? 1 : 0},
+      {"P", tournaments * 4},
+      {"L", tournaments * 100},
+      {"LR", tournaments * 2},
+      {"PM", tournaments * 3},
+      {"W", tournaments * 3},
+      {"A", std::max(10LL, races / 10)},
+      {"N", std::max(5LL, races / 100)},
+      {"V", std::max(10LL, users / 10)},
+      {"NS", std::max(5LL, users / 100)},
+      {"NC", std::max(5LL, users / 100) * 2},
+      {"PR", std::max(5LL, users / 100) * 3},
+      {"CF", scale.drift ? 18 : 12},
   };
   auto conn = db.connection();
   sql_execute(*conn, "SET FOREIGN_KEY_CHECKS = 0");
   say("creating SahasrahBot's schema");
-  for (const auto& st : persistence::split_sql_script(sahasrahbot_schema_sql())) {
+  for (const auto& st :
+       persistence::split_sql_script(sahasrahbot_schema_sql())) {
     // Start from empty tables every time.
     auto at = st.text.find("CREATE TABLE IF NOT EXISTS `");
     if (at != std::string::npos) {
       auto name_start = at + 28;
-      auto name = st.text.substr(name_start, st.text.find('`', name_start) - name_start);
+      auto name = st.text.substr(name_start,
+                                 st.text.find('`', name_start) - name_start);
       sql_execute(*conn, "DROP TABLE IF EXISTS `" + name + "`");
     }
     sql_execute(*conn, st.text);
@@ -229,9 +231,9 @@ void generate_sahasrahbot_source(
     sql_execute(*conn, fill(s.sql, sizes));
   }
   sql_execute(*conn, "SET FOREIGN_KEY_CHECKS = 1");
-  say("generated " + std::to_string(users) + " users, "
-      + std::to_string(tournaments) + " async tournaments, "
-      + std::to_string(races) + " async races");
+  say("generated " + std::to_string(users) + " users, " +
+      std::to_string(tournaments) + " async tournaments, " +
+      std::to_string(races) + " async races");
 }
 
 } // namespace racecontrol::tools

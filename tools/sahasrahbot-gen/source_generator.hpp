@@ -27,8 +27,8 @@ struct source_scale {
 /// Creates the schema (dropping SahasrahBot's tables first) and the rows.
 /// `progress` receives one line per step.
 void generate_sahasrahbot_source(
-  odb::mysql::database& db, const source_scale& scale,
-  const std::function<void(const std::string&)>& progress = {});
+    odb::mysql::database& db, const source_scale& scale,
+    const std::function<void(const std::string&)>& progress = {});
 
 /// SahasrahBot's schema as SQL statements.
 const std::string& sahasrahbot_schema_sql();

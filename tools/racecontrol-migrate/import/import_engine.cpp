@@ -55,8 +55,8 @@ std::string insert_head(const std::string& table,
 
 engine::engine(odb::mysql::connection& source, odb::mysql::connection& target,
                engine_options options, import_report& report)
-  : source_(source), target_(target), options_(std::move(options)),
-    report_(report), load_data_(options_.load_data) {
+    : source_(source), target_(target), options_(std::move(options)),
+      report_(report), load_data_(options_.load_data) {
   if (!options_.load_data)
     report_.bulk_write = "multi-row INSERT";
 }
@@ -82,8 +82,8 @@ void engine::in_target_transaction(const std::function<void()>& f) {
 
 id_map engine::load_map(const std::string& map_table) {
   id_map out;
-  auto rows = sql_query(target_, "SELECT old_id, new_id FROM "
-                                   + sql_identifier(map_table));
+  auto rows = sql_query(target_, "SELECT old_id, new_id FROM " +
+                                     sql_identifier(map_table));
   out.reserve(rows.size());
   for (const auto& r : rows)
     out.emplace(std::stoll(*r[0]), std::stoll(*r[1]));
@@ -100,9 +100,9 @@ std::int64_t engine::derived_id_base(const std::string& name,
   auto p = load_progress(name, target_table);
   in_target_transaction([&] {
     sql_execute(target_, "INSERT IGNORE INTO migration_progress (source_table, "
-                         "last_id, id_base) VALUES ("
-                           + sql_quote(target_, name) + ", 0, "
-                           + std::to_string(p.id_base) + ")");
+                         "last_id, id_base) VALUES (" +
+                             sql_quote(target_, name) + ", 0, " +
+                             std::to_string(p.id_base) + ")");
   });
   return p.id_base;
 }
@@ -110,13 +110,13 @@ std::int64_t engine::derived_id_base(const std::string& name,
 engine::progress_row engine::load_progress(const std::string& source_table,
                                            const std::string& target_table) {
   auto rows = sql_query(target_, "SELECT last_id, id_base FROM "
-                                 "migration_progress WHERE source_table = "
-                                   + sql_quote(target_, source_table));
+                                 "migration_progress WHERE source_table = " +
+                                     sql_quote(target_, source_table));
   if (!rows.empty())
     return {std::stoll(*rows[0][0]), std::stoll(*rows[0][1])};
   // First run for this table: new rows go above everything already there.
-  auto top = sql_scalar(target_, "SELECT COALESCE(MAX(id), 0) FROM "
-                                   + sql_identifier(target_table));
+  auto top = sql_scalar(target_, "SELECT COALESCE(MAX(id), 0) FROM " +
+                                     sql_identifier(target_table));
   return {0, std::stoll(top.value_or("0"))};
 }
 
@@ -143,10 +143,12 @@ namespace {
 
 /// Two batches in flight at most: one being written, one being prepared.
 class batch_queue {
-public:
+ public:
   void push(prepared_batch b) {
     std::unique_lock<std::mutex> lock{mtx_};
-    not_full_.wait(lock, [&] { return items_.size() < 2 || cancelled_; });
+    not_full_.wait(lock, [&] {
+      return items_.size() < 2 || cancelled_;
+    });
     if (cancelled_)
       return;
     items_.push_back(std::move(b));
@@ -155,7 +157,9 @@ public:
 
   prepared_batch pop() {
     std::unique_lock<std::mutex> lock{mtx_};
-    not_empty_.wait(lock, [&] { return !items_.empty(); });
+    not_empty_.wait(lock, [&] {
+      return !items_.empty();
+    });
     auto b = std::move(items_.front());
     items_.pop_front();
     not_full_.notify_one();
@@ -173,7 +177,7 @@ public:
     return cancelled_;
   }
 
-private:
+ private:
   std::mutex mtx_;
   std::condition_variable not_full_;
   std::condition_variable not_empty_;
@@ -193,7 +197,8 @@ std::string map_key(const copy_plan& plan, const source_row& row) {
 
 /// The target and map rows of a batch as LOAD DATA text. Needs no
 /// connection, so the reader thread does it while the writer writes.
-void render_tsv(const copy_plan& plan, prepared_batch& b, std::int64_t id_base) {
+void render_tsv(const copy_plan& plan, prepared_batch& b,
+                std::int64_t id_base) {
   b.insert_tsv.reserve(b.rows.size() * 256);
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
     const auto& r = b.results[i];
@@ -239,8 +244,8 @@ std::vector<std::string> render_tuples(odb::mysql::connection& conn,
   std::vector<std::string> chunks;
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
     const auto& r = b.results[i];
-    if (r.what == row_result::kind::skip
-        || (!map_rows && r.what != row_result::kind::import))
+    if (r.what == row_result::kind::skip ||
+        (!map_rows && r.what != row_result::kind::import))
       continue;
     auto id = std::to_string(new_id(r, id_base, *b.rows[i][0]));
     auto& out = next_tuple(chunks);
@@ -257,8 +262,8 @@ std::vector<std::string> render_tuples(odb::mysql::connection& conn,
 std::size_t count_rows(const prepared_batch& b, bool map_rows) {
   std::size_t n = 0;
   for (const auto& r : b.results)
-    n += r.what == row_result::kind::import
-         || (map_rows && r.what == row_result::kind::map_existing);
+    n += r.what == row_result::kind::import ||
+         (map_rows && r.what == row_result::kind::map_existing);
   return n;
 }
 
@@ -268,9 +273,12 @@ std::size_t count_rows(const prepared_batch& b, bool map_rows) {
 /// `render` (no connection needed: the reader thread does it).
 std::vector<side_rows> collect_side_rows(const copy_plan& plan,
                                          const prepared_batch& b, bool render) {
-  side_rows skipped{"migration_skipped", {"source_table", "source_id", "reason"}, {}, {}};
+  side_rows skipped{
+      "migration_skipped", {"source_table", "source_id", "reason"}, {}, {}};
   side_rows adjusted{"migration_adjusted",
-                     {"source_table", "source_id", "rule", "detail"}, {}, {}};
+                     {"source_table", "source_id", "rule", "detail"},
+                     {},
+                     {}};
   std::map<std::string, side_rows> extras;
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
     const auto& old_id = b.rows[i][0];
@@ -315,27 +323,28 @@ void engine::copy(const copy_plan& plan) {
   table.target_table = plan.target_table;
   auto progress = load_progress(plan.source_table, plan.target_table);
   auto total = std::stoull(
-    sql_scalar(source_, "SELECT COUNT(*) FROM " + from(plan) + " WHERE id > "
-                          + std::to_string(progress.last_id))
-      .value_or("0"));
+      sql_scalar(source_, "SELECT COUNT(*) FROM " + from(plan) +
+                              " WHERE id > " + std::to_string(progress.last_id))
+          .value_or("0"));
   // The reader thread owns the source connection and the lookups that
   // transforms and on_mapped use; this thread only writes the target.
   batch_queue queue;
   std::exception_ptr reader_error;
   double read_seconds = 0;
-  std::thread reader([&, last = progress.last_id, base = progress.id_base]() mutable {
+  std::thread reader([&, last = progress.last_id,
+                      base = progress.id_base]() mutable {
     try {
       for (;;) {
         auto read_start = std::chrono::steady_clock::now();
         prepared_batch b;
-        b.rows = sql_query(source_, "SELECT " + plan.source_columns + " FROM "
-                                      + from(plan) + " WHERE id > "
-                                      + std::to_string(last)
-                                      + " ORDER BY id LIMIT "
-                                      + std::to_string(options_.batch_size));
+        b.rows = sql_query(source_, "SELECT " + plan.source_columns + " FROM " +
+                                        from(plan) + " WHERE id > " +
+                                        std::to_string(last) +
+                                        " ORDER BY id LIMIT " +
+                                        std::to_string(options_.batch_size));
         read_seconds += std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - read_start)
-                          .count();
+                            std::chrono::steady_clock::now() - read_start)
+                            .count();
         if (b.rows.empty() || queue.cancelled())
           break;
         transform_batch(plan, b, base);
@@ -359,8 +368,8 @@ void engine::copy(const copy_plan& plan) {
       auto write_start = std::chrono::steady_clock::now();
       write_batch(plan, b, progress);
       table.write_seconds += std::chrono::duration<double>(
-                               std::chrono::steady_clock::now() - write_start)
-                               .count();
+                                 std::chrono::steady_clock::now() - write_start)
+                                 .count();
       for (const auto& r : b.results)
         ++(r.what == row_result::kind::skip ? table.skipped_this_run
                                             : table.imported_this_run);
@@ -378,9 +387,9 @@ void engine::copy(const copy_plan& plan) {
   if (reader_error)
     std::rethrow_exception(reader_error);
   table.read_seconds += read_seconds;
-  table.seconds += std::chrono::duration<double>(
-                     std::chrono::steady_clock::now() - start)
-                     .count();
+  table.seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
 }
 
 void engine::transform_batch(const copy_plan& plan, prepared_batch& b,
@@ -392,7 +401,7 @@ void engine::transform_batch(const copy_plan& plan, prepared_batch& b,
     } catch (const std::exception& e) {
       // A broken source row is listed, never fatal.
       b.results.push_back(
-        row_result::skip(std::string{"unreadable row: "} + e.what()));
+          row_result::skip(std::string{"unreadable row: "} + e.what()));
     }
     const auto& r = b.results.back();
     if (r.what != row_result::kind::skip && plan.on_mapped)
@@ -401,9 +410,9 @@ void engine::transform_batch(const copy_plan& plan, prepared_batch& b,
 }
 
 void engine::write_rows(
-  const std::string& table, const std::vector<std::string>& columns,
-  const std::string& tsv, std::size_t rows,
-  const std::function<std::vector<std::string>()>& tuples) {
+    const std::string& table, const std::vector<std::string>& columns,
+    const std::string& tsv, std::size_t rows,
+    const std::function<std::vector<std::string>()>& tuples) {
   if (rows == 0)
     return;
   if (load_data_ && !tsv.empty()) {
@@ -414,12 +423,12 @@ void engine::write_rows(
       // The server (or its configuration) does not allow LOAD DATA LOCAL:
       // multi-row INSERT from here on. Anything else is a real failure.
       std::string what = e.what();
-      if (what.find("LOAD DATA LOCAL") == std::string::npos
-          && what.find("not allowed") == std::string::npos)
+      if (what.find("LOAD DATA LOCAL") == std::string::npos &&
+          what.find("not allowed") == std::string::npos)
         throw;
       load_data_ = false;
-      report_.bulk_write = "multi-row INSERT (LOAD DATA LOCAL was refused: "
-                           + what + ")";
+      report_.bulk_write =
+          "multi-row INSERT (LOAD DATA LOCAL was refused: " + what + ")";
     }
   }
   for (const auto& chunk : tuples())
@@ -439,9 +448,13 @@ void engine::write_batch(const copy_plan& plan, const prepared_batch& b,
   auto base = progress.id_base;
   in_target_transaction([&] {
     write_rows(plan.target_table, columns, b.insert_tsv, count_rows(b, false),
-               [&] { return render_tuples(target_, plan, b, base, false); });
+               [&] {
+                 return render_tuples(target_, plan, b, base, false);
+               });
     write_rows(plan.map_table, map_columns, b.map_tsv, count_rows(b, true),
-               [&] { return render_tuples(target_, plan, b, base, true); });
+               [&] {
+                 return render_tuples(target_, plan, b, base, true);
+               });
     for (const auto& t : b.side)
       write_rows(t.table, t.columns, t.tsv, t.rows.size(), [&, &t = t] {
         std::vector<std::string> chunks;
@@ -458,10 +471,10 @@ void engine::write_batch(const copy_plan& plan, const prepared_batch& b,
       });
     sql_execute(target_,
                 "INSERT INTO migration_progress (source_table, last_id, "
-                "id_base) VALUES ("
-                  + sql_quote(target_, plan.source_table) + "," + last_id + ","
-                  + std::to_string(base)
-                  + ") ON DUPLICATE KEY UPDATE last_id = VALUES(last_id)");
+                "id_base) VALUES (" +
+                    sql_quote(target_, plan.source_table) + "," + last_id +
+                    "," + std::to_string(base) +
+                    ") ON DUPLICATE KEY UPDATE last_id = VALUES(last_id)");
     ++batches_;
     if (options_.before_commit)
       options_.before_commit(batches_);

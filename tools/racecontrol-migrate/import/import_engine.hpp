@@ -28,12 +28,8 @@ struct value {
   std::optional<std::string> text;
   bool quoted = true;
 
-  static value null() {
-    return {};
-  }
-  static value number(std::int64_t n) {
-    return {std::to_string(n), false};
-  }
+  static value null() { return {}; }
+  static value number(std::int64_t n) { return {std::to_string(n), false}; }
   static value raw_number(const std::optional<std::string>& text) {
     return {text, false};
   }
@@ -54,11 +50,12 @@ struct extra_row {
 struct row_result {
   enum class kind { import, skip, map_existing };
   kind what = kind::import;
-  std::vector<value> values;            ///< in copy_plan::target_columns order
-  std::vector<value> map_extra;         ///< in copy_plan::map_extra_columns order
+  std::vector<value> values;    ///< in copy_plan::target_columns order
+  std::vector<value> map_extra; ///< in copy_plan::map_extra_columns order
   std::string skip_reason;
-  std::int64_t existing_id = 0;         ///< for map_existing
-  std::vector<std::pair<std::string, std::string>> adjustments; ///< rule, detail
+  std::int64_t existing_id = 0; ///< for map_existing
+  std::vector<std::pair<std::string, std::string>>
+      adjustments; ///< rule, detail
   std::vector<extra_row> extras;
 
   static row_result skip(std::string reason) {
@@ -94,7 +91,7 @@ struct copy_plan {
   /// Called for every row imported or mapped, with its new id.
   std::function<void(std::int64_t old_id, std::int64_t new_id,
                      const source_row&)>
-    on_mapped;
+      on_mapped;
 };
 
 /// Old id → new id, loaded from a map table and kept current.
@@ -110,13 +107,13 @@ struct engine_options {
   std::function<void(std::size_t batch)> before_commit;
   /// Progress: table, rows handled so far, rows in total.
   std::function<void(const std::string&, std::uint64_t, std::uint64_t)>
-    progress;
+      progress;
 };
 
 struct prepared_batch;
 
 class engine {
-public:
+ public:
   /// `source` must already be inside its consistent-snapshot transaction.
   engine(odb::mysql::connection& source, odb::mysql::connection& target,
          engine_options options, import_report& report);
@@ -140,17 +137,11 @@ public:
   /// Runs `f` in a target transaction of its own (or inside the dry run's).
   void in_target_transaction(const std::function<void()>& f);
 
-  odb::mysql::connection& source() {
-    return source_;
-  }
-  odb::mysql::connection& target() {
-    return target_;
-  }
-  const engine_options& options() const {
-    return options_;
-  }
+  odb::mysql::connection& source() { return source_; }
+  odb::mysql::connection& target() { return target_; }
+  const engine_options& options() const { return options_; }
 
-private:
+ private:
   struct progress_row {
     std::int64_t last_id = 0;
     std::int64_t id_base = 0;

@@ -37,20 +37,21 @@ std::string import_report::text() const {
   for (const auto& p : phases)
     out << " " << p;
   char line[256];
-  std::snprintf(line, sizeof line, "\n\n%-12s %-30s %-32s %10s %10s %10s %12s\n",
-                "phase", "source table", "target table", "source",
-                "imported", "skipped", "rows/s");
+  std::snprintf(line, sizeof line,
+                "\n\n%-12s %-30s %-32s %10s %10s %10s %12s\n", "phase",
+                "source table", "target table", "source", "imported", "skipped",
+                "rows/s");
   out << line;
   for (const auto& t : tables) {
-    double rate = t.seconds > 0 ? (t.imported_this_run + t.skipped_this_run)
-                                    / t.seconds
-                                : 0;
-    std::snprintf(line, sizeof line, "%-12s %-30s %-32s %10llu %10llu %10llu %12.0f\n",
-                  t.phase.c_str(), t.source_table.c_str(),
-                  t.target_table.c_str(),
-                  static_cast<unsigned long long>(t.source_rows),
-                  static_cast<unsigned long long>(t.imported),
-                  static_cast<unsigned long long>(t.skipped), rate);
+    double rate = t.seconds > 0
+                      ? (t.imported_this_run + t.skipped_this_run) / t.seconds
+                      : 0;
+    std::snprintf(
+        line, sizeof line, "%-12s %-30s %-32s %10llu %10llu %10llu %12.0f\n",
+        t.phase.c_str(), t.source_table.c_str(), t.target_table.c_str(),
+        static_cast<unsigned long long>(t.source_rows),
+        static_cast<unsigned long long>(t.imported),
+        static_cast<unsigned long long>(t.skipped), rate);
     out << line;
   }
   if (!adjustments.empty()) {
@@ -111,7 +112,8 @@ std::string import_report::json() const {
     protocol::write_string(w, "phase", t.phase);
     protocol::write_string(w, "source_table", t.source_table);
     protocol::write_string(w, "target_table", t.target_table);
-    protocol::write_int(w, "source_rows", static_cast<std::int64_t>(t.source_rows));
+    protocol::write_int(w, "source_rows",
+                        static_cast<std::int64_t>(t.source_rows));
     protocol::write_int(w, "imported", static_cast<std::int64_t>(t.imported));
     protocol::write_int(w, "skipped", static_cast<std::int64_t>(t.skipped));
     protocol::write_int(w, "imported_this_run",

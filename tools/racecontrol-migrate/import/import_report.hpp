@@ -21,7 +21,7 @@ struct table_report {
   std::uint64_t skipped = 0;  ///< rows refused (all runs)
   std::uint64_t imported_this_run = 0;
   std::uint64_t skipped_this_run = 0;
-  double seconds = 0; ///< time spent copying in this run
+  double seconds = 0;       ///< time spent copying in this run
   double read_seconds = 0;  ///< of which reading the source
   double write_seconds = 0; ///< of which writing the target (and commits)
 };

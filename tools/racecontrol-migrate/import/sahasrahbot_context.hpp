@@ -20,8 +20,7 @@
 namespace racecontrol::tools::import {
 
 struct context {
-  context(engine& e, const import_options& options) : e(e), options(options) {
-  }
+  context(engine& e, const import_options& options) : e(e), options(options) {}
 
   engine& e;
   const import_options& options;
@@ -35,9 +34,9 @@ struct context {
   std::unordered_set<std::string> org_names;
   /// Per guild id: SahasrahBot user id and rank (0 member, 1 mod, 2 admin)
   /// of everyone who took part in the guild's data, read in one pass.
-  std::optional<std::unordered_map<std::string,
-                                   std::vector<std::pair<std::string, int>>>>
-    guild_people;
+  std::optional<
+      std::unordered_map<std::string, std::vector<std::pair<std::string, int>>>>
+      guild_people;
   id_map tournaments;
   std::unordered_map<std::int64_t, std::int64_t> org_of_tournament;
   id_map pools;

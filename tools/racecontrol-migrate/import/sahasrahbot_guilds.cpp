@@ -26,19 +26,22 @@ struct member {
 /// source: a query per guild would scan the races once per guild.
 void load_guild_people(context& c) {
   c.guild_people.emplace();
-  auto rows = sql_query(c.e.source(),
-    "SELECT guild_id, user_id, MAX(rank_) FROM ("
-    " SELECT t.guild_id, m.user_id, m.rank_ FROM ("
-    "  SELECT DISTINCT tournament_id, user_id, 0 AS rank_ FROM asynctournamentrace"
-    "  UNION ALL SELECT tournament_id, user_id, 0 FROM asynctournamentwhitelist"
-    "  UNION ALL SELECT tournament_id, user_id, IF(role = 'admin', 2, 1)"
-    "   FROM asynctournamentpermissions"
-    "   WHERE user_id IS NOT NULL AND role IN ('admin', 'mod')"
-    " ) m JOIN asynctournament t ON t.id = m.tournament_id"
-    " UNION ALL SELECT rv.guild_id, v.user_id, 0 FROM verifiedracer v"
-    "  JOIN racerverification rv ON rv.id = v.racer_verification_id"
-    ") x WHERE user_id IS NOT NULL GROUP BY guild_id, user_id"
-    " ORDER BY guild_id, user_id");
+  auto rows = sql_query(
+      c.e.source(),
+      "SELECT guild_id, user_id, MAX(rank_) FROM ("
+      " SELECT t.guild_id, m.user_id, m.rank_ FROM ("
+      "  SELECT DISTINCT tournament_id, user_id, 0 AS rank_ FROM "
+      "asynctournamentrace"
+      "  UNION ALL SELECT tournament_id, user_id, 0 FROM "
+      "asynctournamentwhitelist"
+      "  UNION ALL SELECT tournament_id, user_id, IF(role = 'admin', 2, 1)"
+      "   FROM asynctournamentpermissions"
+      "   WHERE user_id IS NOT NULL AND role IN ('admin', 'mod')"
+      " ) m JOIN asynctournament t ON t.id = m.tournament_id"
+      " UNION ALL SELECT rv.guild_id, v.user_id, 0 FROM verifiedracer v"
+      "  JOIN racerverification rv ON rv.id = v.racer_verification_id"
+      ") x WHERE user_id IS NOT NULL GROUP BY guild_id, user_id"
+      " ORDER BY guild_id, user_id");
   for (auto& r : rows)
     (*c.guild_people)[*r[0]].emplace_back(*r[1], std::stoi(r[2].value_or("0")));
 }
@@ -59,16 +62,19 @@ std::vector<member> members_of(context& c, const std::string& guild,
     auto user = lookup(c.users, source_user);
     if (!user)
       continue; // that user's rows were skipped, with their reasons
-    out.push_back({*user, rank == 2 ? "admin" : rank == 1 ? "moderator" : "member"});
+    out.push_back({*user, rank == 2   ? "admin"
+                          : rank == 1 ? "moderator"
+                                      : "member"});
     if (rank == 2 && !first_admin)
       first_admin = *user;
   }
   // Owner: the owner of the guild's earliest async tournament, else its
   // first admin (lowest SahasrahBot user id), else nobody.
   std::optional<std::int64_t> owner;
-  auto first = sql_scalar(c.e.source(), "SELECT owner_id FROM asynctournament "
-                                        "WHERE guild_id = " + guild
-                                          + " ORDER BY created, id LIMIT 1");
+  auto first =
+      sql_scalar(c.e.source(), "SELECT owner_id FROM asynctournament "
+                               "WHERE guild_id = " +
+                                   guild + " ORDER BY created, id LIMIT 1");
   bool ok = true;
   if (auto discord = as_snowflake(first, ok)) {
     auto it = c.user_by_discord.find(*discord);
@@ -82,8 +88,9 @@ std::vector<member> members_of(context& c, const std::string& guild,
                  "a known user";
     return out;
   }
-  auto it = std::find_if(out.begin(), out.end(),
-                         [&](const member& m) { return m.user_id == *owner; });
+  auto it = std::find_if(out.begin(), out.end(), [&](const member& m) {
+    return m.user_id == *owner;
+  });
   if (it == out.end())
     out.push_back({*owner, "owner"});
   else
@@ -102,13 +109,13 @@ const char* guilds_source_sql() {
 }
 
 copy_plan guilds_plan(context& c) {
-  auto discord_guild_base = c.e.derived_id_base("guilds_discord_guilds",
-                                                "discord_guilds");
-  auto member_base = c.e.derived_id_base("guilds_members",
-                                         "organization_members");
+  auto discord_guild_base =
+      c.e.derived_id_base("guilds_discord_guilds", "discord_guilds");
+  auto member_base =
+      c.e.derived_id_base("guilds_members", "organization_members");
   auto stride = std::stoll(sql_scalar(c.e.target(), "SELECT COALESCE(MAX(id), "
                                                     "0) + 1 FROM users")
-                             .value_or("1"));
+                               .value_or("1"));
   copy_plan p;
   p.source_table = "guilds";
   p.source_from = guilds_source_sql();
@@ -119,21 +126,22 @@ copy_plan guilds_plan(context& c) {
   p.map_table = "migration_guild_org_map";
   p.map_old_column = "guild_id";
   p.map_new_column = "organization_id";
-  p.map_old_value = [](const source_row& row) { return *row[1]; };
+  p.map_old_value = [](const source_row& row) {
+    return *row[1];
+  };
   p.map_extra_columns = {"guild_name"};
   p.transform = [&c, discord_guild_base, member_base,
                  stride](const source_row& row, bool checking) {
     bool ok = true;
     as_snowflake(row[1], ok);
     if (!ok || !row[1])
-      return row_result::skip("guild id '" + row[1].value_or("NULL")
-                              + "' is not a Discord snowflake");
+      return row_result::skip("guild id '" + row[1].value_or("NULL") +
+                              "' is not a Discord snowflake");
     const std::string& guild = *row[1];
     row_result r;
     auto named = c.options.guild_names.find(std::stoull(guild));
-    std::string name = named != c.options.guild_names.end()
-                         ? named->second
-                         : "Guild " + guild;
+    std::string name =
+        named != c.options.guild_names.end() ? named->second : "Guild " + guild;
     if (!checking && c.org_names.count(name)) {
       name += " (" + guild + ")";
       r.adjustments.emplace_back("organization name taken: guild id appended",
@@ -154,23 +162,23 @@ copy_plan guilds_plan(context& c) {
       return r;
     auto rank = std::stoll(*row[0]);
     auto org_id = c.e.id_base("guilds", "organizations") + rank;
-    r.extras.push_back({"discord_guilds",
-                        {"id", "organization_id", "guild_id", "guild_name",
-                         "created_at", "updated_at"},
-                        {value::number(discord_guild_base + rank),
-                         value::number(org_id), value::raw_number(guild),
-                         value::string(name), value::string(created),
-                         value::string(created)}});
+    r.extras.push_back(
+        {"discord_guilds",
+         {"id", "organization_id", "guild_id", "guild_name", "created_at",
+          "updated_at"},
+         {value::number(discord_guild_base + rank), value::number(org_id),
+          value::raw_number(guild), value::string(name), value::string(created),
+          value::string(created)}});
     std::string owner_note;
     for (const auto& m : members_of(c, guild, owner_note))
-      r.extras.push_back({"organization_members",
-                          {"id", "organization_id", "user_id", "role",
-                           "created_at", "updated_at"},
-                          {value::number(member_base + (rank - 1) * stride
-                                         + m.user_id),
-                           value::number(org_id), value::number(m.user_id),
-                           value::string(std::string{m.role}),
-                           value::string(created), value::string(created)}});
+      r.extras.push_back(
+          {"organization_members",
+           {"id", "organization_id", "user_id", "role", "created_at",
+            "updated_at"},
+           {value::number(member_base + (rank - 1) * stride + m.user_id),
+            value::number(org_id), value::number(m.user_id),
+            value::string(std::string{m.role}), value::string(created),
+            value::string(created)}});
     if (!owner_note.empty())
       r.adjustments.emplace_back("organization without an owner", owner_note);
     return r;

@@ -8,10 +8,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <exception>
-#include <functional>
 #include <cstdio>
+#include <exception>
 #include <fstream>
+#include <functional>
 #include <ostream>
 #include <random>
 #include <set>
@@ -86,8 +86,8 @@ std::map<std::uint64_t, std::string> read_guild_names(const std::string& path) {
       sep = std::string::npos;
     }
     if (sep == std::string::npos || id == 0 || sep + 1 >= line.size())
-      throw std::runtime_error(path + ":" + std::to_string(number)
-                               + ": expected 'guild_id,name'");
+      throw std::runtime_error(path + ":" + std::to_string(number) +
+                               ": expected 'guild_id,name'");
     out[id] = line.substr(sep + 1);
   }
   return out;
@@ -97,10 +97,9 @@ namespace {
 
 /// A bar on a terminal, a line every few seconds elsewhere.
 class progress_printer {
-public:
+ public:
   progress_printer(std::ostream* out, bool terminal)
-    : out_(out), terminal_(terminal) {
-  }
+      : out_(out), terminal_(terminal) {}
 
   void update(const std::string& table, std::uint64_t done,
               std::uint64_t total) {
@@ -125,20 +124,21 @@ public:
       int filled = total ? static_cast<int>(30.0 * done / total) : 30;
       std::string bar(filled, '#');
       bar.resize(30, '.');
-      std::snprintf(buf, sizeof buf, "\r%-30s [%s] %llu/%llu %.0f rows/s ETA %.0fs ",
-                    table.c_str(), bar.c_str(),
-                    static_cast<unsigned long long>(done),
-                    static_cast<unsigned long long>(total), rate, eta);
+      std::snprintf(
+          buf, sizeof buf, "\r%-30s [%s] %llu/%llu %.0f rows/s ETA %.0fs ",
+          table.c_str(), bar.c_str(), static_cast<unsigned long long>(done),
+          static_cast<unsigned long long>(total), rate, eta);
       *out_ << buf << (final ? "\n" : "") << std::flush;
     } else {
-      std::snprintf(buf, sizeof buf, "%s: %llu/%llu rows, %.0f rows/s, ETA %.0f s\n",
+      std::snprintf(buf, sizeof buf,
+                    "%s: %llu/%llu rows, %.0f rows/s, ETA %.0f s\n",
                     table.c_str(), static_cast<unsigned long long>(done),
                     static_cast<unsigned long long>(total), rate, eta);
       *out_ << buf << std::flush;
     }
   }
 
-private:
+ private:
   std::ostream* out_;
   bool terminal_;
   std::string table_;
@@ -158,22 +158,22 @@ std::string from(const copy_plan& plan) {
 /// Whether every source row of `table` has been handled by an earlier run.
 bool finished(context& c, const std::string& source_table,
               const std::string& source_from) {
-  auto top = count(c.e.source(), "SELECT COALESCE(MAX(id), 0) FROM "
-                                   + (source_from.empty()
-                                        ? sql_identifier(source_table)
-                                        : "(" + source_from + ") AS src"));
-  auto done = sql_scalar(c.e.target(),
-                         "SELECT last_id FROM migration_progress WHERE "
-                         "source_table = "
-                           + sql_quote(c.e.target(), source_table));
+  auto top = count(c.e.source(),
+                   "SELECT COALESCE(MAX(id), 0) FROM " +
+                       (source_from.empty() ? sql_identifier(source_table)
+                                            : "(" + source_from + ") AS src"));
+  auto done =
+      sql_scalar(c.e.target(), "SELECT last_id FROM migration_progress WHERE "
+                               "source_table = " +
+                                   sql_quote(c.e.target(), source_table));
   return top == 0 || (done && std::stoull(*done) >= top);
 }
 
 void require(const std::string& phase, bool ok, const std::string& earlier) {
   if (!ok)
-    throw std::runtime_error("phase " + phase + " needs the " + earlier
-                             + " phase to have finished: run --phase "
-                             + earlier + " first (or --phase all)");
+    throw std::runtime_error("phase " + phase + " needs the " + earlier +
+                             " phase to have finished: run --phase " + earlier +
+                             " first (or --phase all)");
 }
 
 void load_orgs(context& c) {
@@ -217,7 +217,8 @@ std::vector<copy_plan> plans_of(context& c, const std::string& phase) {
   load_orgs(c);
   if (phase == "orgs") {
     c.org_names.clear();
-    for (const auto& r : sql_query(c.e.target(), "SELECT name FROM organizations"))
+    for (const auto& r :
+         sql_query(c.e.target(), "SELECT name FROM organizations"))
       c.org_names.insert(*r[0]);
     return {guilds_plan(c)};
   }
@@ -243,10 +244,11 @@ void check(import_report& report, const std::string& phase,
 
 /// Up to sample_size random (old_id, new_id) rows of a map table, found by
 /// probing random keys: ORDER BY RAND() would sort the whole map.
-std::vector<persistence::sql_row> random_mappings(context& c,
-                                                  const std::string& map_table) {
-  auto bounds = sql_query(c.e.target(), "SELECT MIN(old_id), MAX(old_id) FROM "
-                                          + sql_identifier(map_table));
+std::vector<persistence::sql_row>
+random_mappings(context& c, const std::string& map_table) {
+  auto bounds =
+      sql_query(c.e.target(), "SELECT MIN(old_id), MAX(old_id) FROM " +
+                                  sql_identifier(map_table));
   std::vector<persistence::sql_row> out;
   if (bounds.empty() || !bounds[0][0])
     return out;
@@ -256,10 +258,11 @@ std::vector<persistence::sql_row> random_mappings(context& c,
   std::uniform_int_distribution<std::int64_t> key(low, high);
   std::set<std::string> seen;
   for (std::size_t i = 0; i < c.options.sample_size; ++i) {
-    auto row = sql_query(c.e.target(),
-                         "SELECT old_id, new_id FROM " + sql_identifier(map_table)
-                           + " WHERE old_id >= " + std::to_string(key(random))
-                           + " ORDER BY old_id LIMIT 1");
+    auto row =
+        sql_query(c.e.target(),
+                  "SELECT old_id, new_id FROM " + sql_identifier(map_table) +
+                      " WHERE old_id >= " + std::to_string(key(random)) +
+                      " ORDER BY old_id LIMIT 1");
     if (!row.empty() && seen.insert(*row[0][0]).second)
       out.push_back(std::move(row[0]));
   }
@@ -280,37 +283,38 @@ void sample(context& c, const copy_plan& plan, const std::string& phase,
     auto new_id = std::stoll(*pick[1]);
     if (new_id != base + old_id)
       continue; // mapped onto a row racecontrol already had
-    auto src = sql_query(c.e.source(), "SELECT " + plan.source_columns
-                                         + " FROM " + from(plan)
-                                         + " WHERE id = " + *pick[0]);
-    auto dst = sql_query(c.e.target(), "SELECT " + columns + " FROM "
-                                         + sql_identifier(plan.target_table)
-                                         + " WHERE id = " + *pick[1]);
+    auto src =
+        sql_query(c.e.source(), "SELECT " + plan.source_columns + " FROM " +
+                                    from(plan) + " WHERE id = " + *pick[0]);
+    auto dst = sql_query(c.e.target(), "SELECT " + columns + " FROM " +
+                                           sql_identifier(plan.target_table) +
+                                           " WHERE id = " + *pick[1]);
     if (src.empty() || dst.empty()) {
-      problems.push_back(plan.source_table + " " + *pick[0]
-                         + (src.empty() ? ": gone from the source"
-                                        : ": gone from the target"));
+      problems.push_back(
+          plan.source_table + " " + *pick[0] +
+          (src.empty() ? ": gone from the source" : ": gone from the target"));
       continue;
     }
     auto expected = plan.transform(src[0], true);
     ++compared;
     for (std::size_t i = 0; i < expected.values.size(); ++i)
       if (expected.values[i].text != dst[0][i])
-        problems.push_back(plan.source_table + " " + *pick[0] + " -> "
-                           + plan.target_table + " " + *pick[1] + "."
-                           + plan.target_columns[i] + ": expected '"
-                           + expected.values[i].text.value_or("NULL")
-                           + "', found '" + dst[0][i].value_or("NULL") + "'");
+        problems.push_back(plan.source_table + " " + *pick[0] + " -> " +
+                           plan.target_table + " " + *pick[1] + "." +
+                           plan.target_columns[i] + ": expected '" +
+                           expected.values[i].text.value_or("NULL") +
+                           "', found '" + dst[0][i].value_or("NULL") + "'");
   }
   check(report, phase,
-        plan.target_table + ": " + std::to_string(compared)
-          + " random rows compared field by field with the source",
+        plan.target_table + ": " + std::to_string(compared) +
+            " random rows compared field by field with the source",
         problems.empty(),
-        problems.empty() ? "" : problems.front()
-                                  + (problems.size() > 1
-                                       ? " (+" + std::to_string(problems.size() - 1)
-                                           + " more)"
-                                       : ""));
+        problems.empty()
+            ? ""
+            : problems.front() +
+                  (problems.size() > 1
+                       ? " (+" + std::to_string(problems.size() - 1) + " more)"
+                       : ""));
 }
 
 /// Answers COUNT(*) queries on the target. Each is one index scan on the
@@ -319,9 +323,8 @@ void sample(context& c, const copy_plan& plan, const std::string& phase,
 /// has a thread per connection). A dry run's rows exist only in the
 /// import's open transaction, so there they run on that connection.
 class target_counter {
-public:
-  explicit target_counter(context& c) : c_(c) {
-  }
+ public:
+  explicit target_counter(context& c) : c_(c) {}
 
   /// Queues a query; its answer is at the returned index after run().
   std::size_t add(std::string sql) {
@@ -369,11 +372,9 @@ public:
       std::rethrow_exception(mine);
   }
 
-  std::uint64_t operator[](std::size_t i) const {
-    return answers_.at(i);
-  }
+  std::uint64_t operator[](std::size_t i) const { return answers_.at(i); }
 
-private:
+ private:
   context& c_;
   std::vector<std::string> queries_;
   std::vector<std::uint64_t> answers_;
@@ -400,27 +401,28 @@ void validate(context& c, const std::string& phase,
   std::vector<plan_counts> per_plan(plans.size());
   for (std::size_t p = 0; p < plans.size(); ++p) {
     const auto& plan = plans[p];
-    per_plan[p].mapped = counter.add("SELECT COUNT(*) FROM "
-                                     + sql_identifier(plan.map_table));
+    per_plan[p].mapped =
+        counter.add("SELECT COUNT(*) FROM " + sql_identifier(plan.map_table));
     per_plan[p].skipped = counter.add(
-      "SELECT COUNT(*) FROM migration_skipped WHERE source_table = "
-      + sql_quote(c.e.target(), plan.source_table));
-    per_plan[p].missing = counter.add(
-      "SELECT COUNT(*) FROM " + sql_identifier(plan.map_table)
-      + " m LEFT JOIN " + sql_identifier(plan.target_table) + " t ON t.id = m."
-      + sql_identifier(plan.map_new_column) + " WHERE t.id IS NULL");
+        "SELECT COUNT(*) FROM migration_skipped WHERE source_table = " +
+        sql_quote(c.e.target(), plan.source_table));
+    per_plan[p].missing =
+        counter.add("SELECT COUNT(*) FROM " + sql_identifier(plan.map_table) +
+                    " m LEFT JOIN " + sql_identifier(plan.target_table) +
+                    " t ON t.id = m." + sql_identifier(plan.map_new_column) +
+                    " WHERE t.id IS NULL");
   }
   auto references = phase_references(phase);
   std::vector<std::size_t> orphan_counts;
   for (const auto& ref : references)
     orphan_counts.push_back(counter.add(
-      std::string{"SELECT COUNT(*) FROM "} + ref.table + " t LEFT JOIN "
-      + ref.referenced + " r ON r.id = t." + ref.column + " WHERE t."
-      + ref.column + " IS NOT NULL AND r.id IS NULL"));
+        std::string{"SELECT COUNT(*) FROM "} + ref.table + " t LEFT JOIN " +
+        ref.referenced + " r ON r.id = t." + ref.column + " WHERE t." +
+        ref.column + " IS NOT NULL AND r.id IS NULL"));
   counter.run([&] {
     for (std::size_t p = 0; p < plans.size(); ++p)
-      per_plan[p].source_rows = count(c.e.source(),
-                                      "SELECT COUNT(*) FROM " + from(plans[p]));
+      per_plan[p].source_rows =
+          count(c.e.source(), "SELECT COUNT(*) FROM " + from(plans[p]));
   });
 
   for (std::size_t p = 0; p < plans.size(); ++p) {
@@ -432,17 +434,17 @@ void validate(context& c, const std::string& phase,
     t.imported = counter[per_plan[p].mapped];
     t.skipped = counter[per_plan[p].skipped];
     check(report, phase,
-          plan.source_table + ": " + std::to_string(t.source_rows)
-            + " source rows = " + std::to_string(t.imported) + " imported + "
-            + std::to_string(t.skipped) + " skipped",
+          plan.source_table + ": " + std::to_string(t.source_rows) +
+              " source rows = " + std::to_string(t.imported) + " imported + " +
+              std::to_string(t.skipped) + " skipped",
           t.source_rows == t.imported + t.skipped, "");
     auto missing = counter[per_plan[p].missing];
     check(report, phase,
-          plan.target_table + ": every imported " + plan.source_table
-            + " row is present",
+          plan.target_table + ": every imported " + plan.source_table +
+              " row is present",
           missing == 0,
-          missing ? std::to_string(missing) + " mapped rows are missing from "
-                      + plan.target_table
+          missing ? std::to_string(missing) + " mapped rows are missing from " +
+                        plan.target_table
                   : "");
     if (!plan.map_old_value && c.options.sample_size > 0)
       sample(c, plan, phase, report);
@@ -451,8 +453,8 @@ void validate(context& c, const std::string& phase,
     const auto& ref = references[r];
     auto orphans = counter[orphan_counts[r]];
     check(report, phase,
-          std::string{ref.table} + "." + ref.column + " -> " + ref.referenced
-            + ": no orphans",
+          std::string{ref.table} + "." + ref.column + " -> " + ref.referenced +
+              ": no orphans",
           orphans == 0,
           orphans ? std::to_string(orphans) + " rows point nowhere" : "");
   }
@@ -463,26 +465,27 @@ void validate(context& c, const std::string& phase,
 void finalize(context& c, const std::vector<copy_plan>& plans,
               import_report& report) {
   for (const auto& plan : plans) {
-    for (const auto& r : sql_query(c.e.target(),
-                                   "SELECT source_id, reason FROM "
-                                   "migration_skipped WHERE source_table = "
-                                     + sql_quote(c.e.target(), plan.source_table)
-                                     + " ORDER BY source_id"))
+    for (const auto& r : sql_query(
+             c.e.target(), "SELECT source_id, reason FROM "
+                           "migration_skipped WHERE source_table = " +
+                               sql_quote(c.e.target(), plan.source_table) +
+                               " ORDER BY source_id"))
       report.skipped.push_back({plan.source_table, std::stoll(*r[0]), *r[1]});
-    for (const auto& r : sql_query(c.e.target(),
-                                   "SELECT rule, COUNT(*) FROM "
-                                   "migration_adjusted WHERE source_table = "
-                                     + sql_quote(c.e.target(), plan.source_table)
-                                     + " GROUP BY rule ORDER BY rule"))
+    for (const auto& r : sql_query(
+             c.e.target(), "SELECT rule, COUNT(*) FROM "
+                           "migration_adjusted WHERE source_table = " +
+                               sql_quote(c.e.target(), plan.source_table) +
+                               " GROUP BY rule ORDER BY rule"))
       report.adjustments.push_back(
-        {plan.source_table, *r[0], std::stoull(*r[1])});
+          {plan.source_table, *r[0], std::stoull(*r[1])});
   }
 }
 
 void open_snapshot(odb::mysql::connection& source) {
   // One consistent view for the whole import: a running SahasrahBot does
   // not make counts drift. READ ONLY: the source is never written.
-  sql_execute(source, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+  sql_execute(source,
+              "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
   sql_execute(source, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
 }
 
@@ -529,7 +532,8 @@ import_report run_sahasrahbot_import(const import_options& options) {
   eo.batch_size = options.batch_size;
   eo.dry_run = options.dry_run;
   eo.before_commit = options.before_commit;
-  eo.progress = [&](const std::string& t, std::uint64_t done, std::uint64_t total) {
+  eo.progress = [&](const std::string& t, std::uint64_t done,
+                    std::uint64_t total) {
     printer.update(t, done, total);
   };
   engine e{*source, *target, eo, report};
@@ -547,9 +551,9 @@ import_report run_sahasrahbot_import(const import_options& options) {
       auto validation_start = clock_type::now();
       validate(c, phase, plans, report);
       finalize(c, plans, report);
-      report.validation_seconds += std::chrono::duration<double>(
-                                     clock_type::now() - validation_start)
-                                     .count();
+      report.validation_seconds +=
+          std::chrono::duration<double>(clock_type::now() - validation_start)
+              .count();
     }
   } catch (...) {
     if (options.dry_run)
@@ -560,8 +564,8 @@ import_report run_sahasrahbot_import(const import_options& options) {
     sql_execute(*target, "ROLLBACK");
   sql_execute(*target, "SET SESSION foreign_key_checks = 1");
   sql_execute(*source, "COMMIT");
-  report.seconds = std::chrono::duration<double>(clock_type::now() - started)
-                     .count();
+  report.seconds =
+      std::chrono::duration<double>(clock_type::now() - started).count();
   return report;
 }
 

@@ -66,13 +66,13 @@ value number(const std::optional<std::string>& v) {
 }
 
 /// A snowflake column, or a skip when it is malformed.
-std::optional<row_result> snowflake_problem(const source_row& row, std::size_t i,
-                                            const char* column) {
+std::optional<row_result> snowflake_problem(const source_row& row,
+                                            std::size_t i, const char* column) {
   bool ok = true;
   as_snowflake(row[i], ok);
   if (!ok)
-    return row_result::skip(std::string{column} + " '" + row[i].value_or("")
-                            + "' is not a Discord snowflake");
+    return row_result::skip(std::string{column} + " '" + row[i].value_or("") +
+                            "' is not a Discord snowflake");
   return std::nullopt;
 }
 
@@ -84,8 +84,9 @@ value flag(const std::optional<std::string>& v, bool fallback) {
 
 bool one_of(const std::optional<std::string>& v,
             std::initializer_list<const char*> allowed) {
-  return v && std::any_of(allowed.begin(), allowed.end(),
-                          [&](const char* a) { return *v == a; });
+  return v && std::any_of(allowed.begin(), allowed.end(), [&](const char* a) {
+           return *v == a;
+         });
 }
 
 void load_map(context& c, id_map& into, const char* table) {
@@ -101,13 +102,12 @@ void load_user_lookups(context& c) {
   c.user_by_discord.clear();
   c.racetime_ids.clear();
   for (const auto& r : sql_query(c.e.target(), "SELECT id, discord_id, "
-                                               "racetime_id FROM users"))
-    {
-      if (r[1])
-        c.user_by_discord[std::stoull(*r[1])] = std::stoll(*r[0]);
-      if (r[2])
-        c.racetime_ids.insert(*r[2]);
-    }
+                                               "racetime_id FROM users")) {
+    if (r[1])
+      c.user_by_discord[std::stoull(*r[1])] = std::stoll(*r[0]);
+    if (r[2])
+      c.racetime_ids.insert(*r[2]);
+  }
 }
 
 copy_plan users_plan(context& c) {
@@ -116,11 +116,19 @@ copy_plan users_plan(context& c) {
   p.source_columns = "id, discord_user_id, twitch_name, display_name, created, "
                      "updated, rtgg_id, rtgg_access_token, test_user";
   p.target_table = "users";
-  p.target_columns = {"discord_id", "discord_username", "display_name",
-                      "twitch_name", "racetime_id", "racetime_name",
-                      "racetime_access_token", "racetime_refresh_token",
-                      "racetime_token_expires_at", "is_active", "is_test_user",
-                      "created_at", "updated_at"};
+  p.target_columns = {"discord_id",
+                      "discord_username",
+                      "display_name",
+                      "twitch_name",
+                      "racetime_id",
+                      "racetime_name",
+                      "racetime_access_token",
+                      "racetime_refresh_token",
+                      "racetime_token_expires_at",
+                      "is_active",
+                      "is_test_user",
+                      "created_at",
+                      "updated_at"};
   p.map_table = "migration_user_map";
   p.map_extra_columns = {"discord_user_id"};
   p.transform = [&c](const source_row& row, bool checking) {
@@ -151,11 +159,12 @@ copy_plan users_plan(context& c) {
       token.reset();
     }
     if (row[8] && *row[8] != "0")
-      r.adjustments.emplace_back("test_user imported with is_test_user = 1", "");
-    r.values = {number(row[1]),    value::null(),     text(row[3]),
-                text(row[2]),      text(racetime_id), value::null(),
-                text(token),       value::null(),     value::null(),
-                value::number(1),  flag(row[8], false), text(row[4]),
+      r.adjustments.emplace_back("test_user imported with is_test_user = 1",
+                                 "");
+    r.values = {number(row[1]),   value::null(),       text(row[3]),
+                text(row[2]),     text(racetime_id),   value::null(),
+                text(token),      value::null(),       value::null(),
+                value::number(1), flag(row[8], false), text(row[4]),
                 text(row[5])};
     r.map_extra = {number(row[1])};
     if (!checking && racetime_id)
@@ -183,10 +192,12 @@ copy_plan async_tournament_plan(context& c) {
                      "created, updated, active, owner_id, allowed_reattempts, "
                      "customization, runs_per_pool";
   p.target_table = "async_tournament";
-  p.target_columns = {"organization_id", "name", "discord_channel_id",
-                      "report_channel_id", "owner_discord_id", "owner_user_id",
-                      "is_active", "allowed_reattempts", "runs_per_pool",
-                      "customization", "created_at", "updated_at"};
+  p.target_columns = {"organization_id",    "name",
+                      "discord_channel_id", "report_channel_id",
+                      "owner_discord_id",   "owner_user_id",
+                      "is_active",          "allowed_reattempts",
+                      "runs_per_pool",      "customization",
+                      "created_at",         "updated_at"};
   p.map_table = "migration_tournament_map";
   p.map_extra_columns = {"old_guild_id", "new_organization_id"};
   p.transform = [&c](const source_row& row, bool) {
@@ -199,8 +210,8 @@ copy_plan async_tournament_plan(context& c) {
     auto guild = as_int(row[2]);
     auto org = guild ? c.org_by_guild.find(*guild) : c.org_by_guild.end();
     if (org == c.org_by_guild.end())
-      return row_result::skip("guild " + row[2].value_or("NULL")
-                              + " has no organization (orgs phase skipped it)");
+      return row_result::skip("guild " + row[2].value_or("NULL") +
+                              " has no organization (orgs phase skipped it)");
     row_result r;
     bool ok = true;
     std::optional<std::int64_t> owner;
@@ -248,8 +259,8 @@ copy_plan pool_plan(context& c) {
   p.transform = [&c](const source_row& row, bool) {
     auto t = lookup(c.tournaments, row[1]);
     if (!t)
-      return row_result::skip("tournament " + row[1].value_or("NULL")
-                              + " was not imported");
+      return row_result::skip("tournament " + row[1].value_or("NULL") +
+                              " was not imported");
     row_result r;
     r.values = {value::number(*t), text(row[2]), text(row[3]), text(row[4]),
                 text(row[5])};
@@ -267,22 +278,23 @@ copy_plan permalink_plan(context& c) {
   p.source_columns = "id, pool_id, url, notes, live_race, par_time, "
                      "par_updated_at, created, updated";
   p.target_table = "async_tournament_permalink";
-  p.target_columns = {"pool_id", "url", "notes", "live_race", "par_time",
-                      "par_updated_at", "created_at", "updated_at"};
+  p.target_columns = {"pool_id",    "url",       "notes",
+                      "live_race",  "par_time",  "par_updated_at",
+                      "created_at", "updated_at"};
   p.map_table = "migration_permalink_map";
   p.transform = [&c](const source_row& row, bool) {
     auto pool = lookup(c.pools, row[1]);
     if (!pool)
-      return row_result::skip("pool " + row[1].value_or("NULL")
-                              + " was not imported");
+      return row_result::skip("pool " + row[1].value_or("NULL") +
+                              " was not imported");
     row_result r;
     if (!row[2])
       r.adjustments.emplace_back("permalink url missing in the source: kept "
                                  "NULL",
                                  "");
-    r.values = {value::number(*pool), text(row[2]), text(row[3]),
-                flag(row[4], false), number(row[5]), text(row[6]),
-                text(row[7]), text(row[8])};
+    r.values = {value::number(*pool), text(row[2]),   text(row[3]),
+                flag(row[4], false),  number(row[5]), text(row[6]),
+                text(row[7]),         text(row[8])};
     return r;
   };
   p.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row&) {
@@ -297,31 +309,31 @@ copy_plan live_race_plan(context& c) {
   p.source_columns = "id, tournament_id, pool_id, permalink_id, racetime_slug, "
                      "episode_id, match_title, status, created, updated";
   p.target_table = "async_tournament_live_race";
-  p.target_columns = {"tournament_id", "pool_id", "permalink_id",
-                      "racetime_slug", "episode_id", "match_title", "status",
-                      "created_at", "updated_at"};
+  p.target_columns = {"tournament_id", "pool_id",    "permalink_id",
+                      "racetime_slug", "episode_id", "match_title",
+                      "status",        "created_at", "updated_at"};
   p.map_table = "migration_live_race_map";
   p.transform = [&c](const source_row& row, bool) {
     auto t = lookup(c.tournaments, row[1]);
     auto pool = lookup(c.pools, row[2]);
     if (!t || !pool)
-      return row_result::skip("tournament " + row[1].value_or("NULL") + " or pool "
-                              + row[2].value_or("NULL") + " was not imported");
+      return row_result::skip("tournament " + row[1].value_or("NULL") +
+                              " or pool " + row[2].value_or("NULL") +
+                              " was not imported");
     if (!one_of(row[7], {"scheduled", "pending", "in_progress", "finished",
                          "cancelled"}))
-      return row_result::skip("unknown live race status '"
-                              + row[7].value_or("NULL") + "'");
+      return row_result::skip("unknown live race status '" +
+                              row[7].value_or("NULL") + "'");
     row_result r;
     auto permalink = lookup(c.permalinks, row[3]);
     if (row[3] && !permalink)
       r.adjustments.emplace_back("permalink not imported: live race kept "
                                  "without it",
                                  *row[3]);
-    r.values = {value::number(*t),       value::number(*pool),
-                new_id_value(permalink), text(row[4]),
-                number(row[5]),          text(row[6]),
-                text(row[7]),            text(row[8]),
-                text(row[9])};
+    r.values = {
+        value::number(*t), value::number(*pool), new_id_value(permalink),
+        text(row[4]),      number(row[5]),       text(row[6]),
+        text(row[7]),      text(row[8]),         text(row[9])};
     return r;
   };
   p.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row&) {
@@ -334,37 +346,55 @@ copy_plan race_plan(context& c) {
   copy_plan p;
   p.source_table = "asynctournamentrace";
   p.source_columns =
-    "id, tournament_id, permalink_id, user_id, live_race_id, thread_id, "
-    "thread_open_time, thread_timeout_time, start_time, end_time, status, "
-    "review_status, reviewed_by_id, reviewed_at, reviewer_notes, "
-    "runner_notes, runner_vod_url, run_collection_rate, run_igt, reattempted, "
-    "reattempt_reason, score, score_updated_at, created, updated";
+      "id, tournament_id, permalink_id, user_id, live_race_id, thread_id, "
+      "thread_open_time, thread_timeout_time, start_time, end_time, status, "
+      "review_status, reviewed_by_id, reviewed_at, reviewer_notes, "
+      "runner_notes, runner_vod_url, run_collection_rate, run_igt, "
+      "reattempted, "
+      "reattempt_reason, score, score_updated_at, created, updated";
   p.target_table = "async_tournament_race";
-  p.target_columns = {
-    "tournament_id",   "permalink_id",     "user_id",          "live_race_id",
-    "thread_id",       "thread_opened_at", "thread_timeout_at", "started_at",
-    "finished_at",     "status",           "review_status",    "reviewed_by_id",
-    "reviewed_at",     "reviewer_notes",   "runner_notes",     "vod_url",
-    "collection_rate", "igt_time",         "reattempted",      "reattempt_reason",
-    "score",           "score_updated_at", "created_at",       "updated_at"};
+  p.target_columns = {"tournament_id",
+                      "permalink_id",
+                      "user_id",
+                      "live_race_id",
+                      "thread_id",
+                      "thread_opened_at",
+                      "thread_timeout_at",
+                      "started_at",
+                      "finished_at",
+                      "status",
+                      "review_status",
+                      "reviewed_by_id",
+                      "reviewed_at",
+                      "reviewer_notes",
+                      "runner_notes",
+                      "vod_url",
+                      "collection_rate",
+                      "igt_time",
+                      "reattempted",
+                      "reattempt_reason",
+                      "score",
+                      "score_updated_at",
+                      "created_at",
+                      "updated_at"};
   p.map_table = "migration_race_map";
   p.transform = [&c](const source_row& row, bool) {
     auto t = lookup(c.tournaments, row[1]);
     if (!t)
-      return row_result::skip("tournament " + row[1].value_or("NULL")
-                              + " was not imported");
+      return row_result::skip("tournament " + row[1].value_or("NULL") +
+                              " was not imported");
     auto permalink = lookup(c.permalinks, row[2]);
     if (!permalink)
-      return row_result::skip("permalink " + row[2].value_or("NULL")
-                              + " does not exist or was not imported");
+      return row_result::skip("permalink " + row[2].value_or("NULL") +
+                              " does not exist or was not imported");
     auto user = lookup(c.users, row[3]);
     if (!user)
-      return row_result::skip("user " + row[3].value_or("NULL")
-                              + " does not exist or was not imported");
+      return row_result::skip("user " + row[3].value_or("NULL") +
+                              " does not exist or was not imported");
     if (!one_of(row[10], {"pending", "in_progress", "finished", "forfeit",
                           "disqualified"}))
-      return row_result::skip("unknown race status '" + row[10].value_or("NULL")
-                              + "'");
+      return row_result::skip("unknown race status '" +
+                              row[10].value_or("NULL") + "'");
     if (auto bad = snowflake_problem(row, 5, "thread_id"))
       return *bad;
     row_result r;
@@ -376,8 +406,8 @@ copy_plan race_plan(context& c) {
                                  "");
     }
     if (!one_of(review, {"pending", "approved", "rejected"}))
-      return row_result::skip("unknown review status '"
-                              + row[11].value_or("NULL") + "'");
+      return row_result::skip("unknown review status '" +
+                              row[11].value_or("NULL") + "'");
     auto reviewer = lookup(c.users, row[12]);
     if (row[12] && !reviewer)
       r.adjustments.emplace_back("reviewer not imported: reviewed_by kept "
@@ -391,13 +421,18 @@ copy_plan race_plan(context& c) {
     value reattempted = flag(row[19], false);
     if (!row[19])
       r.adjustments.emplace_back("reattempted NULL imported as 0", "");
-    r.values = {value::number(*t), value::number(*permalink),
-                value::number(*user), new_id_value(live), number(row[5]),
-                text(row[6]), text(row[7]), text(row[8]), text(row[9]),
-                text(row[10]), text(review), new_id_value(reviewer),
-                text(row[13]), text(row[14]), text(row[15]), text(row[16]),
-                text(row[17]), text(row[18]), reattempted, text(row[20]),
-                number(row[21]), text(row[22]), text(row[23]), text(row[24])};
+    r.values = {value::number(*t),    value::number(*permalink),
+                value::number(*user), new_id_value(live),
+                number(row[5]),       text(row[6]),
+                text(row[7]),         text(row[8]),
+                text(row[9]),         text(row[10]),
+                text(review),         new_id_value(reviewer),
+                text(row[13]),        text(row[14]),
+                text(row[15]),        text(row[16]),
+                text(row[17]),        text(row[18]),
+                reattempted,          text(row[20]),
+                number(row[21]),      text(row[22]),
+                text(row[23]),        text(row[24])};
     return r;
   };
   p.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row&) {
@@ -412,28 +447,28 @@ copy_plan permission_plan(context& c) {
   p.source_columns = "id, tournament_id, user_id, discord_role_id, role, "
                      "created, updated";
   p.target_table = "async_tournament_permission";
-  p.target_columns = {"tournament_id", "user_id", "discord_role_id", "role",
-                      "created_at", "updated_at"};
+  p.target_columns = {"tournament_id", "user_id",    "discord_role_id",
+                      "role",          "created_at", "updated_at"};
   p.map_table = "migration_permission_map";
   p.transform = [&c](const source_row& row, bool) {
     auto t = lookup(c.tournaments, row[1]);
     if (!t)
-      return row_result::skip("tournament " + row[1].value_or("NULL")
-                              + " was not imported");
+      return row_result::skip("tournament " + row[1].value_or("NULL") +
+                              " was not imported");
     auto user = lookup(c.users, row[2]);
     if (row[2] && !user)
-      return row_result::skip("user " + *row[2]
-                              + " does not exist or was not imported");
+      return row_result::skip("user " + *row[2] +
+                              " does not exist or was not imported");
     if (!row[2] && !row[3])
       return row_result::skip("neither a user nor a Discord role");
     if (auto bad = snowflake_problem(row, 3, "discord_role_id"))
       return *bad;
     if (!one_of(row[4], {"admin", "mod"}))
-      return row_result::skip("unknown permission role '"
-                              + row[4].value_or("NULL") + "'");
+      return row_result::skip("unknown permission role '" +
+                              row[4].value_or("NULL") + "'");
     row_result r;
     r.values = {value::number(*t), new_id_value(user), number(row[3]),
-                text(row[4]), text(row[5]), text(row[6])};
+                text(row[4]),      text(row[5]),       text(row[6])};
     return r;
   };
   return p;
@@ -452,9 +487,9 @@ copy_plan whitelist_plan(context& c) {
     auto t = lookup(c.tournaments, row[1]);
     auto user = lookup(c.users, row[2]);
     if (!t || !user)
-      return row_result::skip("tournament " + row[1].value_or("NULL")
-                              + " or user " + row[2].value_or("NULL")
-                              + " was not imported");
+      return row_result::skip("tournament " + row[1].value_or("NULL") +
+                              " or user " + row[2].value_or("NULL") +
+                              " was not imported");
     if (auto bad = snowflake_problem(row, 3, "discord_user_id"))
       return *bad;
     row_result r;
@@ -471,14 +506,14 @@ copy_plan audit_plan(context& c) {
   p.source_columns = "id, tournament_id, user_id, action, details, created, "
                      "updated";
   p.target_table = "audit_log";
-  p.target_columns = {"organization_id", "user_id", "action", "entity_type",
-                      "entity_id", "details", "created_at"};
+  p.target_columns = {"organization_id", "user_id", "action",    "entity_type",
+                      "entity_id",       "details", "created_at"};
   p.map_table = "migration_audit_log_map";
   p.transform = [&c](const source_row& row, bool) {
     auto t = lookup(c.tournaments, row[1]);
     if (!t)
-      return row_result::skip("tournament " + row[1].value_or("NULL")
-                              + " was not imported");
+      return row_result::skip("tournament " + row[1].value_or("NULL") +
+                              " was not imported");
     row_result r;
     auto user = lookup(c.users, row[2]);
     if (row[2] && !user)
@@ -515,8 +550,8 @@ copy_plan review_note_plan(context& c) {
   p.transform = [&c](const source_row& row, bool) {
     auto race = lookup(c.races, row[1]);
     if (!race)
-      return row_result::skip("race " + row[1].value_or("NULL")
-                              + " does not exist or was not imported");
+      return row_result::skip("race " + row[1].value_or("NULL") +
+                              " does not exist or was not imported");
     row_result r;
     auto author = lookup(c.users, row[2]);
     if (row[2] && !author)
@@ -532,9 +567,9 @@ copy_plan review_note_plan(context& c) {
 } // namespace
 
 std::vector<copy_plan> tournament_plans(context& c) {
-  return {async_tournament_plan(c), pool_plan(c),       permalink_plan(c),
-          live_race_plan(c),        race_plan(c),       permission_plan(c),
-          whitelist_plan(c),        audit_plan(c),      review_note_plan(c)};
+  return {async_tournament_plan(c), pool_plan(c),  permalink_plan(c),
+          live_race_plan(c),        race_plan(c),  permission_plan(c),
+          whitelist_plan(c),        audit_plan(c), review_note_plan(c)};
 }
 
 // --- racer verification ---------------------------------------------------
@@ -542,19 +577,22 @@ std::vector<copy_plan> tournament_plans(context& c) {
 std::vector<copy_plan> verification_plans(context& c) {
   auto category_base = c.e.derived_id_base("racerverification_categories",
                                            "racer_verification_category");
-  auto verification_base = c.e.id_base("racerverification",
-                                        "racer_verification");
+  auto verification_base =
+      c.e.id_base("racerverification", "racer_verification");
   copy_plan v;
   v.source_table = "racerverification";
-  v.source_columns = "id, guild_id, role_id, message_id, channel_id, "
-                     "audit_channel_id, racetime_categories, "
-                     "use_alttpr_ladder, minimum_races, time_period_days, "
-                     "reverify_period_days, revoke_ineligible, created, updated";
+  v.source_columns =
+      "id, guild_id, role_id, message_id, channel_id, "
+      "audit_channel_id, racetime_categories, "
+      "use_alttpr_ladder, minimum_races, time_period_days, "
+      "reverify_period_days, revoke_ineligible, created, updated";
   v.target_table = "racer_verification";
-  v.target_columns = {"organization_id",  "guild_id",        "role_id",
-                      "message_id",       "channel_id",      "audit_channel_id",
-                      "use_alttpr_ladder", "minimum_races",  "time_period_days",
-                      "reverify_period_days", "revoke_ineligible", "created_at",
+  v.target_columns = {"organization_id",   "guild_id",
+                      "role_id",           "message_id",
+                      "channel_id",        "audit_channel_id",
+                      "use_alttpr_ladder", "minimum_races",
+                      "time_period_days",  "reverify_period_days",
+                      "revoke_ineligible", "created_at",
                       "updated_at"};
   v.map_table = "migration_verification_map";
   v.transform = [&c, category_base, verification_base](const source_row& row,
@@ -570,10 +608,18 @@ std::vector<copy_plan> verification_plans(context& c) {
     if (org == c.org_by_guild.end())
       return row_result::skip("guild " + *row[1] + " has no organization");
     row_result r;
-    r.values = {value::number(org->second), number(row[1]), number(row[2]),
-                number(row[3]), number(row[4]), number(row[5]),
-                flag(row[7], false), number(row[8]), number(row[9]),
-                number(row[10]), flag(row[11], false), text(row[12]),
+    r.values = {value::number(org->second),
+                number(row[1]),
+                number(row[2]),
+                number(row[3]),
+                number(row[4]),
+                number(row[5]),
+                flag(row[7], false),
+                number(row[8]),
+                number(row[9]),
+                number(row[10]),
+                flag(row[11], false),
+                text(row[12]),
                 text(row[13])};
     // racetime_categories "alttpr, smz3,alttpr, " → rows alttpr, smz3.
     std::vector<std::string> categories;
@@ -581,15 +627,15 @@ std::vector<copy_plan> verification_plans(context& c) {
     std::size_t start = 0;
     while (start <= list.size()) {
       auto comma = list.find(',', start);
-      auto piece = list.substr(start, comma == std::string::npos
-                                        ? std::string::npos
-                                        : comma - start);
+      auto piece =
+          list.substr(start, comma == std::string::npos ? std::string::npos
+                                                        : comma - start);
       auto b = piece.find_first_not_of(" \t");
       auto e = piece.find_last_not_of(" \t");
       if (b != std::string::npos) {
         auto name = piece.substr(b, e - b + 1);
-        if (std::find(categories.begin(), categories.end(), name)
-            == categories.end())
+        if (std::find(categories.begin(), categories.end(), name) ==
+            categories.end())
           categories.push_back(name);
       }
       if (comma == std::string::npos)
@@ -600,12 +646,12 @@ std::vector<copy_plan> verification_plans(context& c) {
       r.adjustments.emplace_back("racetime_categories NULL: no categories", "");
     auto old_id = *as_int(row[0]);
     for (std::size_t k = 0; k < categories.size() && k < 999; ++k)
-      r.extras.push_back(
-        {"racer_verification_category",
-         {"id", "racer_verification_id", "category"},
-         {value::number(category_base + old_id * 1000 + static_cast<std::int64_t>(k) + 1),
-          value::number(verification_base + old_id),
-          value::string(categories[k].substr(0, 50))}});
+      r.extras.push_back({"racer_verification_category",
+                          {"id", "racer_verification_id", "category"},
+                          {value::number(category_base + old_id * 1000 +
+                                         static_cast<std::int64_t>(k) + 1),
+                           value::number(verification_base + old_id),
+                           value::string(categories[k].substr(0, 50))}});
     return r;
   };
   v.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row&) {
@@ -624,9 +670,9 @@ std::vector<copy_plan> verification_plans(context& c) {
     auto verification = lookup(c.verifications, row[1]);
     auto user = lookup(c.users, row[2]);
     if (!verification || !user)
-      return row_result::skip("verification " + row[1].value_or("NULL")
-                              + " or user " + row[2].value_or("NULL")
-                              + " does not exist or was not imported");
+      return row_result::skip("verification " + row[1].value_or("NULL") +
+                              " or user " + row[2].value_or("NULL") +
+                              " does not exist or was not imported");
     if (!checking && !c.verified_pairs.insert({*verification, *user}).second)
       return row_result::skip("duplicate: the same user is already verified "
                               "by this verification (the first row by id is "
@@ -639,7 +685,8 @@ std::vector<copy_plan> verification_plans(context& c) {
   return {v, racer};
 }
 
-// --- presets ------------------------------------------------------------------
+// --- presets
+// ------------------------------------------------------------------
 
 namespace {
 /// For rows whose source table has no timestamps and no preset to borrow one.
@@ -655,8 +702,8 @@ std::vector<copy_plan> preset_plans(context& c) {
                    "n.id) AS first_preset FROM presetnamespaces n";
   ns.source_columns = "id, name, discord_user_id, first_preset";
   ns.target_table = "preset_namespace";
-  ns.target_columns = {"name",       "owner_discord_id", "user_id",
-                       "is_public",  "created_at",       "updated_at"};
+  ns.target_columns = {"name",      "owner_discord_id", "user_id",
+                       "is_public", "created_at",       "updated_at"};
   ns.map_table = "migration_namespace_map";
   ns.transform = [&c](const source_row& row, bool checking) {
     if (auto bad = snowflake_problem(row, 2, "discord_user_id"))
@@ -682,9 +729,9 @@ std::vector<copy_plan> preset_plans(context& c) {
         owner = it->second;
     }
     std::string created = row[3].value_or(no_timestamp);
-    r.values = {value::string(name), number(row[2]), new_id_value(owner),
-                value::number(1), value::string(created),
-                value::string(created)};
+    r.values = {value::string(name),    number(row[2]),
+                new_id_value(owner),    value::number(1),
+                value::string(created), value::string(created)};
     return r;
   };
   ns.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row& row) {
@@ -698,17 +745,18 @@ std::vector<copy_plan> preset_plans(context& c) {
                              "(SELECT MIN(p.modified) FROM presets p WHERE "
                              "p.namespace_id = c.namespace_id) AS first_preset "
                              "FROM presetnamespacecollaborators c";
-  collaborator.source_columns = "id, namespace_id, discord_user_id, first_preset";
+  collaborator.source_columns =
+      "id, namespace_id, discord_user_id, first_preset";
   collaborator.target_table = "preset_namespace_permission";
-  collaborator.target_columns = {"namespace_id", "discord_user_id", "user_id",
-                                 "can_create",   "can_update",      "can_delete",
-                                 "created_at"};
+  collaborator.target_columns = {
+      "namespace_id", "discord_user_id", "user_id",   "can_create",
+      "can_update",   "can_delete",      "created_at"};
   collaborator.map_table = "migration_collaborator_map";
   collaborator.transform = [&c](const source_row& row, bool) {
     auto namespace_id = lookup(c.namespaces, row[1]);
     if (!namespace_id)
-      return row_result::skip("namespace " + row[1].value_or("NULL")
-                              + " was not imported");
+      return row_result::skip("namespace " + row[1].value_or("NULL") +
+                              " was not imported");
     if (auto bad = snowflake_problem(row, 2, "discord_user_id"))
       return *bad;
     bool ok = true;
@@ -719,8 +767,11 @@ std::vector<copy_plan> preset_plans(context& c) {
         user = it->second;
     }
     row_result r;
-    r.values = {value::number(*namespace_id), number(row[2]),
-                new_id_value(user), value::number(1), value::number(1),
+    r.values = {value::number(*namespace_id),
+                number(row[2]),
+                new_id_value(user),
+                value::number(1),
+                value::number(1),
                 value::number(1),
                 value::string(row[3].value_or(no_timestamp))};
     return r;
@@ -731,17 +782,23 @@ std::vector<copy_plan> preset_plans(context& c) {
   preset.source_columns = "id, namespace_id, randomizer, preset_name, content, "
                           "generated_count, modified";
   preset.target_table = "randomizer_preset";
-  preset.target_columns = {"namespace_id",    "randomizer", "name", "content",
-                           "generated_count", "created_at", "updated_at"};
+  preset.target_columns = {"namespace_id", "randomizer",      "name",
+                           "content",      "generated_count", "created_at",
+                           "updated_at"};
   preset.map_table = "migration_preset_map";
   preset.transform = [&c](const source_row& row, bool) {
     auto namespace_id = lookup(c.namespaces, row[1]);
     if (!namespace_id)
-      return row_result::skip("namespace " + row[1].value_or("NULL")
-                              + " was not imported");
+      return row_result::skip("namespace " + row[1].value_or("NULL") +
+                              " was not imported");
     row_result r;
-    r.values = {value::number(*namespace_id), text(row[2]), text(row[3]),
-                text(row[4]), number(row[5]), text(row[6]), text(row[6])};
+    r.values = {value::number(*namespace_id),
+                text(row[2]),
+                text(row[3]),
+                text(row[4]),
+                number(row[5]),
+                text(row[6]),
+                text(row[6])};
     return r;
   };
   return {ns, collaborator, preset};
@@ -755,29 +812,35 @@ std::vector<reference> phase_references(const std::string& phase) {
             {"organization_members", "organization_id", "organizations"},
             {"organization_members", "user_id", "users"}};
   if (phase == "tournaments")
-    return {{"async_tournament", "organization_id", "organizations"},
-            {"async_tournament", "owner_user_id", "users"},
-            {"async_tournament_permalink_pool", "tournament_id", "async_tournament"},
-            {"async_tournament_permalink", "pool_id", "async_tournament_permalink_pool"},
-            {"async_tournament_live_race", "tournament_id", "async_tournament"},
-            {"async_tournament_live_race", "pool_id", "async_tournament_permalink_pool"},
-            {"async_tournament_live_race", "permalink_id", "async_tournament_permalink"},
-            {"async_tournament_race", "tournament_id", "async_tournament"},
-            {"async_tournament_race", "permalink_id", "async_tournament_permalink"},
-            {"async_tournament_race", "user_id", "users"},
-            {"async_tournament_race", "live_race_id", "async_tournament_live_race"},
-            {"async_tournament_race", "reviewed_by_id", "users"},
-            {"async_tournament_permission", "tournament_id", "async_tournament"},
-            {"async_tournament_permission", "user_id", "users"},
-            {"async_tournament_whitelist", "tournament_id", "async_tournament"},
-            {"async_tournament_whitelist", "user_id", "users"},
-            {"audit_log", "organization_id", "organizations"},
-            {"audit_log", "user_id", "users"},
-            {"race_review_notes", "race_id", "async_tournament_race"},
-            {"race_review_notes", "author_id", "users"}};
+    return {
+        {"async_tournament", "organization_id", "organizations"},
+        {"async_tournament", "owner_user_id", "users"},
+        {"async_tournament_permalink_pool", "tournament_id",
+         "async_tournament"},
+        {"async_tournament_permalink", "pool_id",
+         "async_tournament_permalink_pool"},
+        {"async_tournament_live_race", "tournament_id", "async_tournament"},
+        {"async_tournament_live_race", "pool_id",
+         "async_tournament_permalink_pool"},
+        {"async_tournament_live_race", "permalink_id",
+         "async_tournament_permalink"},
+        {"async_tournament_race", "tournament_id", "async_tournament"},
+        {"async_tournament_race", "permalink_id", "async_tournament_permalink"},
+        {"async_tournament_race", "user_id", "users"},
+        {"async_tournament_race", "live_race_id", "async_tournament_live_race"},
+        {"async_tournament_race", "reviewed_by_id", "users"},
+        {"async_tournament_permission", "tournament_id", "async_tournament"},
+        {"async_tournament_permission", "user_id", "users"},
+        {"async_tournament_whitelist", "tournament_id", "async_tournament"},
+        {"async_tournament_whitelist", "user_id", "users"},
+        {"audit_log", "organization_id", "organizations"},
+        {"audit_log", "user_id", "users"},
+        {"race_review_notes", "race_id", "async_tournament_race"},
+        {"race_review_notes", "author_id", "users"}};
   if (phase == "verification")
     return {{"racer_verification", "organization_id", "organizations"},
-            {"racer_verification_category", "racer_verification_id", "racer_verification"},
+            {"racer_verification_category", "racer_verification_id",
+             "racer_verification"},
             {"verified_racer", "racer_verification_id", "racer_verification"},
             {"verified_racer", "user_id", "users"}};
   if (phase == "presets")
