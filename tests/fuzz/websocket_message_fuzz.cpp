@@ -6,40 +6,17 @@
 #include "protocol/json.hpp"
 #include "protocol/server_messages.hpp"
 
+#include "tests/fuzz/exact_numbers.hpp"
+
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
-
-namespace {
-
-/// Whether every number in the input is one a double holds exactly (at
-/// most 15 digits, no fraction or exponent). RapidJSON's default number
-/// parsing is not correctly rounded, so other numbers may not survive an
-/// exact serialize -> parse -> serialize round trip; the target then only
-/// checks that nothing crashes.
-bool exact_numbers(std::string_view s) {
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= '0' && c <= '9') {
-      if (++run > 15)
-        return false;
-    } else {
-      if ((c == '.' || c == 'e' || c == 'E') && run > 0)
-        return false;
-      run = 0;
-    }
-  }
-  return true;
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   std::string_view input{reinterpret_cast<const char*>(data), size};
   using namespace racecontrol::protocol;
-  const bool exact = exact_numbers(input);
+  const bool exact = racecontrol::fuzz::exact_numbers(input);
   if (auto msg = parse_server_message(input)) {
     if (!std::holds_alternative<unknown_message>(msg->body)) {
       auto date = msg->date.value_or(time_point{});
