@@ -75,15 +75,6 @@ void write_users(json_writer& w, const char* key,
   w.EndArray();
 }
 
-void write_optional_user(json_writer& w, const char* key,
-                         const std::optional<user_summary>& u) {
-  w.Key(key);
-  if (u)
-    write_user_summary(w, *u);
-  else
-    w.Null();
-}
-
 entrant read_entrant(const json_object& o) {
   entrant e;
   e.user = read_user_summary(o.object("user"));
@@ -205,6 +196,15 @@ void write_user_summary(json_writer& w, const user_summary& u) {
   write_optional_string(w, "twitch_channel", u.twitch_channel);
   write_bool(w, "can_moderate", u.can_moderate);
   w.EndObject();
+}
+
+void write_optional_user(json_writer& w, const char* key,
+                         const std::optional<user_summary>& u) {
+  w.Key(key);
+  if (u)
+    write_user_summary(w, *u);
+  else
+    w.Null();
 }
 
 race_data read_race_data(const json_object& o) {

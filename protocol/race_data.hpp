@@ -205,6 +205,9 @@ expected<category_data> parse_category_data(std::string_view json);
 
 // Serializers (racetime-sim speaks with these).
 void write_user_summary(json_writer& w, const user_summary& u);
+/// `key`: the user, or null when there is none.
+void write_optional_user(json_writer& w, const char* key,
+                         const std::optional<user_summary>& u);
 void write_race_data(json_writer& w, const race_data& r);
 void write_race_summary(json_writer& w, const race_summary& r);
 std::string serialize(const race_data& r);

@@ -11,15 +11,6 @@ std::optional<user_summary> optional_user(const json_object& o,
   return std::nullopt;
 }
 
-void write_optional_user(json_writer& w, const char* key,
-                         const std::optional<user_summary>& u) {
-  w.Key(key);
-  if (u)
-    write_user_summary(w, *u);
-  else
-    w.Null();
-}
-
 dm_user read_dm_user(const json_object& o) {
   return {o.string("id"), o.string("full_name"), o.string("name"),
           o.optional_string("discriminator")};

@@ -39,19 +39,6 @@ response bad(const request& req, const std::string& message) {
   return reply(req, http::status::bad_request, buffer.GetString());
 }
 
-std::vector<std::string> split(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t start = 1;
-  while (start <= path.size()) {
-    auto slash = path.find('/', start);
-    auto end = slash == std::string::npos ? path.size() : slash;
-    if (end > start)
-      out.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 std::string with_json(const std::function<void(json_writer&)>& write) {
   rapidjson::StringBuffer buffer;
   json_writer w(buffer);
@@ -249,7 +236,7 @@ response dispatch(route_context& ctx, const request& req,
 response serve_control(route_context& ctx, const request& req) {
   std::string target{req.target()};
   auto q = target.find('?');
-  auto parts = split(target.substr(0, q));
+  auto parts = split_path(target.substr(0, q));
   try {
     if (!parts.empty() && parts[0] == "log" && q != std::string::npos) {
       auto query = target.substr(q + 1);

@@ -44,19 +44,6 @@ response forbidden(const request& req) {
   return make_response(req, http::status::forbidden);
 }
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t start = 1;
-  while (start <= path.size()) {
-    auto slash = path.find('/', start);
-    auto end = slash == std::string::npos ? path.size() : slash;
-    if (end > start)
-      out.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 std::optional<std::string> bearer_of(const request& req) {
   auto it = req.find(http::field::authorization);
   if (it == req.end())
@@ -389,6 +376,19 @@ response race_data(route_context& ctx, const request& req,
 }
 
 } // namespace
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    auto end = slash == std::string::npos ? path.size() : slash;
+    if (end > start)
+      out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
 
 std::optional<fault> take_fault(std::vector<fault>& faults,
                                 const std::string& path) {

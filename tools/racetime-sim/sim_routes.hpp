@@ -52,6 +52,9 @@ struct route_context {
 std::optional<fault> take_fault(std::vector<fault>& faults,
                                 const std::string& path);
 
+/// The non-empty segments of a URL path ("/o/cat/data" -> o, cat, data).
+std::vector<std::string> split_path(const std::string& path);
+
 /// Serves racetime.gg's paths.
 response serve_racetime(route_context& ctx, const request& req);
 
