@@ -79,7 +79,10 @@ struct entrant {
   bool stream_override = false;
 };
 
-/// Everything startrace/edit set, with racetime.gg's model defaults.
+/// Everything startrace/edit set, with racetime.gg's model defaults. Kept
+/// apart from protocol::race_settings on purpose: the simulator models the
+/// server's side (its fields and defaults), so a mistake in the client's
+/// model shows up in the end-to-end tests instead of being shared.
 struct race_settings {
   std::string goal;
   bool custom_goal = false;
