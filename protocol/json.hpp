@@ -89,6 +89,15 @@ std::string to_json(const rapidjson::Value& v);
 
 using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+/// The JSON text that `write` puts into a fresh writer.
+template <class Write>
+std::string json_text(Write&& write) {
+  rapidjson::StringBuffer buffer;
+  json_writer w(buffer);
+  write(w);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
 /// Small helpers so serializers read like the documents they write.
 void write_string(json_writer& w, const char* key, std::string_view value);
 void write_optional_string(json_writer& w, const char* key,

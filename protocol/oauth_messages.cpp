@@ -16,12 +16,11 @@ expected<T> parse_object(std::string_view json, Reader read) {
 
 template <class Write>
 std::string write_object(Write write) {
-  rapidjson::StringBuffer buffer;
-  json_writer w(buffer);
-  w.StartObject();
-  write(w);
-  w.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
+  return json_text([&](json_writer& w) {
+    w.StartObject();
+    write(w);
+    w.EndObject();
+  });
 }
 
 } // namespace

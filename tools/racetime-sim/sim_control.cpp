@@ -31,19 +31,12 @@ response ok(const request& req, std::string body = "{\"ok\":true}") {
 }
 
 response bad(const request& req, const std::string& message) {
-  rapidjson::StringBuffer buffer;
-  json_writer w(buffer);
-  w.StartObject();
-  protocol::write_string(w, "error", message);
-  w.EndObject();
-  return reply(req, http::status::bad_request, buffer.GetString());
-}
-
-std::string with_json(const std::function<void(json_writer&)>& write) {
-  rapidjson::StringBuffer buffer;
-  json_writer w(buffer);
-  write(w);
-  return buffer.GetString();
+  return reply(req, http::status::bad_request,
+               protocol::json_text([&](json_writer& w) {
+                 w.StartObject();
+                 protocol::write_string(w, "error", message);
+                 w.EndObject();
+               }));
 }
 
 response add_category(route_context& ctx, const request& req,
@@ -95,13 +88,13 @@ response add_user(route_context& ctx, const request& req,
   u.banned = o.optional_boolean("banned").value_or(false);
   auto summary = u.summary();
   ctx.w.add_user(std::move(u));
-  return ok(req, with_json([&](json_writer& w) {
+  return ok(req, protocol::json_text([&](json_writer& w) {
               protocol::write_user_summary(w, summary);
             }));
 }
 
 response race_state(route_context& ctx, const request& req, race& r) {
-  return ok(req, with_json([&](json_writer& w) {
+  return ok(req, protocol::json_text([&](json_writer& w) {
               w.StartObject();
               w.Key("race");
               protocol::write_race_data(w, ctx.w.race_data(r));
@@ -116,7 +109,7 @@ response race_state(route_context& ctx, const request& req, race& r) {
 
 response records(route_context& ctx, const request& req,
                  const std::string& kind) {
-  return ok(req, with_json([&](json_writer& w) {
+  return ok(req, protocol::json_text([&](json_writer& w) {
               w.StartArray();
               for (const auto& r : ctx.w.records()) {
                 if (!kind.empty() && r.kind != kind)
@@ -148,7 +141,7 @@ response add_fault(route_context& ctx, const request& req,
 response serve_races(route_context& ctx, const request& req,
                      const std::vector<std::string>& parts) {
   if (parts.size() == 1)
-    return ok(req, with_json([&](json_writer& w) {
+    return ok(req, protocol::json_text([&](json_writer& w) {
                 w.StartArray();
                 for (const auto& slug : ctx.w.race_slugs()) {
                   race* r = ctx.w.find_race(slug);

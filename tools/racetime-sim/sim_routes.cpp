@@ -64,13 +64,12 @@ form_fields form_of(const request& req) {
 }
 
 std::string fields_json(const form_fields& fields) {
-  rapidjson::StringBuffer buffer;
-  protocol::json_writer w(buffer);
-  w.StartObject();
-  for (const auto& [k, v] : fields)
-    protocol::write_string(w, k.c_str(), v);
-  w.EndObject();
-  return buffer.GetString();
+  return protocol::json_text([&](protocol::json_writer& w) {
+    w.StartObject();
+    for (const auto& [k, v] : fields)
+      protocol::write_string(w, k.c_str(), v);
+    w.EndObject();
+  });
 }
 
 // --- race settings from a form (OAuthRaceCreationForm) -------------------
