@@ -12,6 +12,18 @@
 
 namespace racecontrol::tools::import {
 
+namespace {
+
+/// An on_mapped that records each old -> new id in `map`, so later plans
+/// resolve references to the rows just imported.
+auto remember_in(id_map& map) {
+  return [&map](std::int64_t old_id, std::int64_t new_id, const source_row&) {
+    map[old_id] = new_id;
+  };
+}
+
+} // namespace
+
 using persistence::sql_query;
 using persistence::sql_quote;
 
@@ -266,9 +278,7 @@ copy_plan pool_plan(context& c) {
                 text(row[5])};
     return r;
   };
-  p.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row&) {
-    c.pools[o] = n;
-  };
+  p.on_mapped = remember_in(c.pools);
   return p;
 }
 
@@ -297,9 +307,7 @@ copy_plan permalink_plan(context& c) {
                 text(row[7]),         text(row[8])};
     return r;
   };
-  p.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row&) {
-    c.permalinks[o] = n;
-  };
+  p.on_mapped = remember_in(c.permalinks);
   return p;
 }
 
@@ -336,9 +344,7 @@ copy_plan live_race_plan(context& c) {
         text(row[7]),      text(row[8]),         text(row[9])};
     return r;
   };
-  p.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row&) {
-    c.live_races[o] = n;
-  };
+  p.on_mapped = remember_in(c.live_races);
   return p;
 }
 
@@ -435,9 +441,7 @@ copy_plan race_plan(context& c) {
                 text(row[23]),        text(row[24])};
     return r;
   };
-  p.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row&) {
-    c.races[o] = n;
-  };
+  p.on_mapped = remember_in(c.races);
   return p;
 }
 
@@ -654,9 +658,7 @@ std::vector<copy_plan> verification_plans(context& c) {
                            value::string(categories[k].substr(0, 50))}});
     return r;
   };
-  v.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row&) {
-    c.verifications[o] = n;
-  };
+  v.on_mapped = remember_in(c.verifications);
 
   copy_plan racer;
   racer.source_table = "verifiedracer";
