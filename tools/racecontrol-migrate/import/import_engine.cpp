@@ -37,11 +37,6 @@ void append(std::string& out, odb::mysql::connection& conn, const value& v) {
     out += *v.text;
 }
 
-std::string from(const copy_plan& plan) {
-  return plan.source_from.empty() ? sql_identifier(plan.source_table)
-                                  : "(" + plan.source_from + ") AS src";
-}
-
 /// "INSERT INTO `t` (`a`, `b`) VALUES " — the rows follow.
 std::string insert_head(const std::string& table,
                         const std::vector<std::string>& columns) {
@@ -52,6 +47,11 @@ std::string insert_head(const std::string& table,
 }
 
 } // namespace
+
+std::string source_from_clause(const copy_plan& plan) {
+  return plan.source_from.empty() ? sql_identifier(plan.source_table)
+                                  : "(" + plan.source_from + ") AS src";
+}
 
 engine::engine(odb::mysql::connection& source, odb::mysql::connection& target,
                engine_options options, import_report& report)
@@ -120,8 +120,6 @@ engine::progress_row engine::load_progress(const std::string& source_table,
   return {0, std::stoll(top.value_or("0"))};
 }
 
-/// A batch read, transformed and (for LOAD DATA) rendered, waiting to be
-/// written.
 /// Rows a batch adds to a table other than its target and map: skip
 /// reasons, adjustments, rows of other tables (e.g. category rows).
 struct side_rows {
@@ -131,6 +129,8 @@ struct side_rows {
   std::string tsv; ///< empty unless rendered for LOAD DATA
 };
 
+/// A batch read, transformed and (for LOAD DATA) rendered, waiting to be
+/// written.
 struct prepared_batch {
   std::vector<source_row> rows;
   std::vector<row_result> results;
@@ -323,7 +323,7 @@ void engine::copy(const copy_plan& plan) {
   table.target_table = plan.target_table;
   auto progress = load_progress(plan.source_table, plan.target_table);
   auto total = std::stoull(
-      sql_scalar(source_, "SELECT COUNT(*) FROM " + from(plan) +
+      sql_scalar(source_, "SELECT COUNT(*) FROM " + source_from_clause(plan) +
                               " WHERE id > " + std::to_string(progress.last_id))
           .value_or("0"));
   // The reader thread owns the source connection and the lookups that
@@ -338,8 +338,8 @@ void engine::copy(const copy_plan& plan) {
         auto read_start = std::chrono::steady_clock::now();
         prepared_batch b;
         b.rows = sql_query(source_, "SELECT " + plan.source_columns + " FROM " +
-                                        from(plan) + " WHERE id > " +
-                                        std::to_string(last) +
+                                        source_from_clause(plan) +
+                                        " WHERE id > " + std::to_string(last) +
                                         " ORDER BY id LIMIT " +
                                         std::to_string(options_.batch_size));
         read_seconds += std::chrono::duration<double>(

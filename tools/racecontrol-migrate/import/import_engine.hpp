@@ -94,6 +94,9 @@ struct copy_plan {
       on_mapped;
 };
 
+/// The plan's FROM clause: its table, or its derived table as `src`.
+std::string source_from_clause(const copy_plan& plan);
+
 /// Old id → new id, loaded from a map table and kept current.
 using id_map = std::unordered_map<std::int64_t, std::int64_t>;
 

@@ -150,11 +150,6 @@ std::uint64_t count(odb::mysql::connection& conn, const std::string& sql) {
   return std::stoull(sql_scalar(conn, sql).value_or("0"));
 }
 
-std::string from(const copy_plan& plan) {
-  return plan.source_from.empty() ? sql_identifier(plan.source_table)
-                                  : "(" + plan.source_from + ") AS src";
-}
-
 /// Whether every source row of `table` has been handled by an earlier run.
 bool finished(context& c, const std::string& source_table,
               const std::string& source_from) {
@@ -283,9 +278,9 @@ void sample(context& c, const copy_plan& plan, const std::string& phase,
     auto new_id = std::stoll(*pick[1]);
     if (new_id != base + old_id)
       continue; // mapped onto a row racecontrol already had
-    auto src =
-        sql_query(c.e.source(), "SELECT " + plan.source_columns + " FROM " +
-                                    from(plan) + " WHERE id = " + *pick[0]);
+    auto src = sql_query(c.e.source(), "SELECT " + plan.source_columns +
+                                           " FROM " + source_from_clause(plan) +
+                                           " WHERE id = " + *pick[0]);
     auto dst = sql_query(c.e.target(), "SELECT " + columns + " FROM " +
                                            sql_identifier(plan.target_table) +
                                            " WHERE id = " + *pick[1]);
@@ -421,8 +416,8 @@ void validate(context& c, const std::string& phase,
         ref.column + " IS NOT NULL AND r.id IS NULL"));
   counter.run([&] {
     for (std::size_t p = 0; p < plans.size(); ++p)
-      per_plan[p].source_rows =
-          count(c.e.source(), "SELECT COUNT(*) FROM " + from(plans[p]));
+      per_plan[p].source_rows = count(
+          c.e.source(), "SELECT COUNT(*) FROM " + source_from_clause(plans[p]));
   });
 
   for (std::size_t p = 0; p < plans.size(); ++p) {
