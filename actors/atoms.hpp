@@ -13,4 +13,13 @@ using status = caf::atom_constant<caf::atom("status")>;
 /// Asks a component to stop in an orderly way.
 using shutdown = caf::atom_constant<caf::atom("shutdown")>;
 
+/// A supervisor's timer: start the named child again after its backoff.
+using restart = caf::atom_constant<caf::atom("restart")>;
+
+/// The daemon's signal thread reports SIGINT or SIGTERM to its main thread.
+using signal = caf::atom_constant<caf::atom("signal")>;
+
+/// Periodic work an actor schedules for itself.
+using tick = caf::atom_constant<caf::atom("tick")>;
+
 } // namespace racecontrol::atom

@@ -22,6 +22,8 @@ enum class ec : std::uint8_t {
   database_failure,
   /// The schema is behind this build; run racecontrol-migrate up.
   migrations_pending,
+  /// A component kept failing beyond its restart budget.
+  component_failed,
 };
 
 const char* to_string(ec code);

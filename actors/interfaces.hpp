@@ -18,7 +18,9 @@ namespace racecontrol {
 using persistence_actor = caf::typed_actor<
     // Checks that the database answers; replies with its version and how far
     // the schema is migrated.
-    caf::replies_to<atom::status>::with<database_status>>;
+    caf::replies_to<atom::status>::with<database_status>,
+    // (Self-sent) checks that the database still answers.
+    caf::reacts_to<atom::tick>>;
 
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.
@@ -26,6 +28,8 @@ using node_actor = caf::typed_actor<
     // Replies with the node's name and its live components.
     caf::replies_to<atom::status>::with<node_status>,
     // Stops every component (newest first), then the node itself.
-    caf::reacts_to<atom::shutdown>>;
+    caf::reacts_to<atom::shutdown>,
+    // (Self-sent) starts the named component again after its backoff.
+    caf::reacts_to<atom::restart, std::string>>;
 
 } // namespace racecontrol

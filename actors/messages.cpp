@@ -16,6 +16,8 @@ const char* to_string(ec code) {
       return "database_failure";
     case ec::migrations_pending:
       return "migrations_pending";
+    case ec::component_failed:
+      return "component_failed";
   }
   return "unknown";
 }

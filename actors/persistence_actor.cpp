@@ -44,10 +44,29 @@ auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
 persistence_actor::behavior_type persistence_behavior(
     persistence_actor::stateful_pointer<persistence_state> self,
     std::shared_ptr<odb::mysql::database> db,
-    const persistence::migration_set* migrations) {
+    const persistence::migration_set* migrations,
+    std::chrono::milliseconds health_interval) {
   self->state.db = std::move(db);
   self->state.migrations = migrations;
+  self->state.health_interval = health_interval;
+  self->send(self, atom::tick::value);
   return {
+      [self](atom::tick) {
+        bool answering = true;
+        try {
+          auto conn = self->state.db->connection();
+          persistence::sql_scalar(*conn, "SELECT 1");
+        } catch (const std::exception& e) {
+          answering = false;
+          if (self->state.answering)
+            spdlog::warn("persistence: MariaDB does not answer: {}", e.what());
+        }
+        if (answering && !self->state.answering)
+          spdlog::info("persistence: MariaDB answers again");
+        self->state.answering = answering;
+        self->delayed_send(self, self->state.health_interval,
+                           atom::tick::value);
+      },
       [self](atom::status) -> caf::result<database_status> {
         return guarded("status", [&] {
           auto& db = *self->state.db;

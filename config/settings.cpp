@@ -107,6 +107,27 @@ const key_spec keys[] = {
            std::chrono::duration_cast<std::chrono::seconds>(
                parse_duration_in(v, 1s, 300s));
      }},
+    {"database.read_timeout", "30s",
+     "Longest wait for MariaDB to answer a statement; a frozen server then "
+     "counts as unreachable instead of stalling the caller forever.",
+     [](settings& s, const std::string& v) {
+       s.database_read_timeout =
+           std::chrono::duration_cast<std::chrono::seconds>(
+               parse_duration_in(v, 1s, 3600s));
+     }},
+    {"database.write_timeout", "30s",
+     "Longest wait for MariaDB to take a statement.",
+     [](settings& s, const std::string& v) {
+       s.database_write_timeout =
+           std::chrono::duration_cast<std::chrono::seconds>(
+               parse_duration_in(v, 1s, 3600s));
+     }},
+    {"database.health_interval", "10s",
+     "How often the daemon checks that MariaDB answers (its status and "
+     "metrics show the result).",
+     [](settings& s, const std::string& v) {
+       s.database_health_interval = parse_duration_in(v, 100ms, 3600s);
+     }},
     {"database.production", "false",
      "Marks a production database: destructive tools (migrate fresh) refuse "
      "to touch it.",
@@ -246,10 +267,8 @@ settings load_settings(const settings_sources& sources) {
   auto env = [&](const char* name) -> const char* {
     return sources.getenv ? sources.getenv(name) : nullptr;
   };
-  if (const char* pw = env(database_password_variable)) {
-    s.database.password = pw;
-    register_secret(pw);
-  }
+  if (const char* pw = env(database_password_variable))
+    s.database.password = secret{pw};
   if (sources.config_file) {
     auto doc = ini_document::load(*sources.config_file);
     for (const auto& e : doc.entries) {
@@ -263,11 +282,8 @@ settings load_settings(const settings_sources& sources) {
   for (const auto& [key, value] : sources.overrides)
     apply(s, key, value, "--");
   // The environment wins for secrets, so they need not be in the file.
-  if (const char* pw = env(database_password_variable)) {
-    s.database.password = pw;
-    register_secret(pw);
-  }
-  register_secret(s.database.password);
+  if (const char* pw = env(database_password_variable))
+    s.database.password = secret{pw};
   for (auto& bot : s.bots) {
     auto variable = bot_secret_variable(bot.category);
     if (const char* value = env(variable.c_str()))

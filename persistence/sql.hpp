@@ -51,8 +51,14 @@ sql_param sql_nullable(const std::optional<T>& value) {
 /// An identifier in backticks (table and column names).
 std::string sql_identifier(std::string_view name);
 
+/// The statement as error messages show it: every quoted literal replaced
+/// by `?` (values may be tokens or personal data; identifiers, keywords and
+/// numbers stay), cut after 200 characters.
+std::string sql_shape(std::string_view statement);
+
 /// Runs a statement that returns no rows; returns the affected row count.
-/// Throws database_error whose message includes the statement.
+/// Throws database_error whose message includes the statement's shape
+/// (sql_shape), never its values.
 std::uint64_t sql_execute(odb::mysql::connection& conn,
                           const std::string& statement);
 

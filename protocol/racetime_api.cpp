@@ -84,9 +84,16 @@ void racetime_api::post_token(const form_fields& form, const std::string& what,
         auto result =
             read_document<token_response>(outcome, what, parse_token_response);
         if (result) {
-          config::register_secret(result->access_token);
+          // An expired token is harmless, so the scrubber may forget it an
+          // hour later; a refresh token is normally used (and rotated)
+          // around then.
+          auto forget_after = std::chrono::system_clock::now() +
+                              std::chrono::seconds{result->expires_in} +
+                              std::chrono::hours{1};
+          config::register_secret(result->access_token, forget_after);
           if (result->refresh_token)
-            config::register_secret(*result->refresh_token);
+            config::register_secret(*result->refresh_token,
+                                    forget_after + std::chrono::hours{23});
         }
         done(std::move(result));
       });

@@ -37,7 +37,16 @@ BOOST_FIXTURE_TEST_SUITE(node_actor_tests, system_fixture)
 
 BOOST_AUTO_TEST_CASE(node_reports_status_and_stops_in_order) {
   test::scratch_database scratch;
-  node_options options{"test-node", 2000ms, scratch.shared(), &migrations};
+  node_options options;
+  options.node_name = "test-node";
+  options.shutdown_timeout = 2000ms;
+  auto db = scratch.shared();
+  auto* set = &migrations;
+  options.components.push_back(
+      {"persistence", [db, set](caf::actor_system& s) {
+         return caf::actor_cast<caf::actor>(
+             s.spawn<caf::detached>(persistence_behavior, db, set, 10000ms));
+       }});
   auto root = sys->spawn(node, options);
   caf::scoped_actor self{*sys};
   self->request(root, 10s, atom::status::value)
@@ -76,7 +85,8 @@ BOOST_AUTO_TEST_CASE(node_reports_status_and_stops_in_order) {
 BOOST_AUTO_TEST_CASE(persistence_errors_are_values_and_the_actor_survives) {
   auto scratch = std::make_unique<test::scratch_database>();
   auto db = scratch->shared();
-  auto store = sys->spawn<caf::detached>(persistence_behavior, db, &migrations);
+  auto store =
+      sys->spawn<caf::detached>(persistence_behavior, db, &migrations, 10000ms);
   caf::scoped_actor self{*sys};
   auto ask = [&] {
     caf::expected<database_status> out{caf::error{}};

@@ -432,7 +432,7 @@ BOOST_AUTO_TEST_CASE(help_is_complete_and_errors_are_clear) {
   auto env_db = migrate({"status"}, {{"DATABASE_URL", url}});
   BOOST_TEST(env_db.status == 0, env_db.err);
   auto bad_pw = scratch.url();
-  bad_pw.password = "wrong-password";
+  bad_pw.password = config::secret{"wrong-password"};
   auto denied = migrate({"status", "--database", bad_pw.to_string()});
   BOOST_TEST(denied.status == 2);
   BOOST_TEST(contains(denied.err, "cannot connect to MariaDB at"));
