@@ -22,4 +22,22 @@ using signal = caf::atom_constant<caf::atom("signal")>;
 /// Periodic work an actor schedules for itself.
 using tick = caf::atom_constant<caf::atom("tick")>;
 
+/// Reads from the database ("get bots", "get room 7").
+using get = caf::atom_constant<caf::atom("get")>;
+
+/// Writes to the database.
+using put = caf::atom_constant<caf::atom("put")>;
+
+/// A done write that has nothing else to say.
+using ok = caf::atom_constant<caf::atom("ok")>;
+
+/// Selects bots in a request.
+using bots = caf::atom_constant<caf::atom("bots")>;
+
+/// Selects rooms in a request.
+using rooms = caf::atom_constant<caf::atom("rooms")>;
+
+/// Selects one room in a request.
+using room = caf::atom_constant<caf::atom("room")>;
+
 } // namespace racecontrol::atom

@@ -24,6 +24,8 @@ enum class ec : std::uint8_t {
   migrations_pending,
   /// A component kept failing beyond its restart budget.
   component_failed,
+  /// The room, match or bot asked for does not exist.
+  not_found,
 };
 
 const char* to_string(ec code);

@@ -204,12 +204,13 @@ std::vector<component_spec>
 daemon_components(const config::settings& s,
                   std::shared_ptr<odb::mysql::database> db,
                   const persistence::migration_set* migrations) {
-  auto health = s.database_health_interval;
+  persistence_options db_options{db, migrations, s.database_workers,
+                                 s.database_health_interval};
   return {
       {"persistence",
-       [db, migrations, health](caf::actor_system& sys) {
-         return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(
-             persistence_behavior, db, migrations, health));
+       [db_options](caf::actor_system& sys) {
+         return caf::actor_cast<caf::actor>(
+             sys.spawn(persistence_behavior, db_options));
        }},
   };
 }

@@ -100,6 +100,12 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.database_pool_size = parse_count(v, 1, 256);
      }},
+    {"database.workers", "4",
+     "Threads that run database calls for the daemon's actors, each with a "
+     "connection of its own while it works (at most database.pool_size).",
+     [](settings& s, const std::string& v) {
+       s.database_workers = parse_count(v, 1, 64);
+     }},
     {"database.connect_timeout", "5s",
      "How long to wait for MariaDB to accept a connection.",
      [](settings& s, const std::string& v) {
@@ -281,6 +287,12 @@ settings load_settings(const settings_sources& sources) {
   }
   for (const auto& [key, value] : sources.overrides)
     apply(s, key, value, "--");
+  if (s.database_workers > s.database_pool_size)
+    throw config_error("database.workers (" +
+                       std::to_string(s.database_workers) +
+                       ") must not exceed database.pool_size (" +
+                       std::to_string(s.database_pool_size) +
+                       "): each worker needs a connection");
   // The environment wins for secrets, so they need not be in the file.
   if (const char* pw = env(database_password_variable))
     s.database.password = secret{pw};

@@ -81,6 +81,40 @@ std::string sql_quote(timestamp value) {
   return buf;
 }
 
+std::string sql_quote(race_duration value) {
+  auto us = value.count();
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "'%lld:%02lld:%02lld.%06lld'",
+                static_cast<long long>(us / 3'600'000'000LL),
+                static_cast<long long>(us / 60'000'000LL % 60),
+                static_cast<long long>(us / 1'000'000LL % 60),
+                static_cast<long long>(us % 1'000'000LL));
+  return buf;
+}
+
+std::string sql_epoch_us(const std::string& column) {
+  return "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', " + column + ")";
+}
+
+std::optional<timestamp> sql_timestamp(const sql_value& epoch_us) {
+  if (!epoch_us)
+    return std::nullopt;
+  return timestamp{std::chrono::microseconds{std::stoll(*epoch_us)}};
+}
+
+std::string sql_time_us(const std::string& column) {
+  // TIME_TO_SEC keeps the fraction in MariaDB, so only its whole seconds
+  // count.
+  return "CAST(FLOOR(TIME_TO_SEC(" + column + ")) * 1000000 + MICROSECOND(" +
+         column + ") AS SIGNED)";
+}
+
+std::optional<race_duration> sql_duration(const sql_value& us) {
+  if (!us)
+    return std::nullopt;
+  return race_duration{std::stoll(*us)};
+}
+
 std::string sql_render(odb::mysql::connection& conn, const sql_param& value) {
   struct visitor {
     odb::mysql::connection& conn;

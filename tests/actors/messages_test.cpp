@@ -38,6 +38,90 @@ node_status sample<node_status>() {
   return {"node-1", {"persistence", "bots"}, sample<database_status>()};
 }
 
+const timestamp t0{std::chrono::microseconds{1796135522600412}};
+
+template <>
+bot_record sample<bot_record>() {
+  return {7,
+          "alttpr",
+          "racecontrol",
+          "client-id",
+          config::secret{"client-secret-value"},
+          false};
+}
+
+template <>
+std::vector<bot_record> sample<std::vector<bot_record>>() {
+  return {sample<bot_record>(), sample<bot_record>()};
+}
+
+template <>
+bot_state_change sample<bot_state_change>() {
+  return {7, "auth_failed", "invalid_client", true};
+}
+
+template <>
+room_record sample<room_record>() {
+  return {3,
+          "alttpr/cool-doge-1234",
+          "alttpr",
+          "cool-doge-1234",
+          "in_progress",
+          17,
+          7,
+          true};
+}
+
+template <>
+std::vector<room_record> sample<std::vector<room_record>>() {
+  return {sample<room_record>()};
+}
+
+template <>
+room_context sample<room_context>() {
+  persistence::match_summary m{
+      17,          2, 1, "League", "Final", t0, t0 + std::chrono::hours{1},
+      std::nullopt};
+  persistence::match_player_info p{
+      5,      "Racer", std::string{"4BlRneEk9jxN6Qka"}, std::string{"RacerOne"},
+      "done", 1,       race_duration{4512345678}};
+  return {sample<room_record>(), m, {p, p}};
+}
+
+entrant_state sample_entrant() {
+  return {"4BlRneEk9jxN6Qka", "done", 2, race_duration{12216595}};
+}
+
+template <>
+room_progress sample<room_progress>() {
+  return {3, 17, std::string{"in_progress"}, {sample_entrant()}, t0};
+}
+
+template <>
+room_result sample<room_result>() {
+  return {3,
+          17,
+          {sample_entrant(), {"x", "dnf", std::nullopt, std::nullopt}},
+          t0,
+          t0 + std::chrono::minutes{90}};
+}
+
+template <>
+result_outcome sample<result_outcome>() {
+  return result_outcome::already_recorded;
+}
+
+template <>
+room_closure sample<room_closure>() {
+  return {3, "gone", "racetime.gg answered 404", true};
+}
+
+template <>
+audit_record sample<audit_record>() {
+  return {1, "racetime_room.invited", "racetime_room", 3,
+          R"({"user":"4BlRneEk9jxN6Qka"})"};
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -85,6 +169,17 @@ BOOST_FIXTURE_TEST_SUITE(message_serialization, fixture)
 
 BOOST_AUTO_TEST_CASE(every_message_type_round_trips) {
   check_all(message_types{});
+}
+
+BOOST_AUTO_TEST_CASE(secrets_cross_but_never_print) {
+  auto bot = sample<bot_record>();
+  BOOST_TEST(caf::deep_to_string(bot).find("client-secret-value") ==
+                 std::string::npos,
+             caf::deep_to_string(bot));
+  BOOST_TEST(caf::deep_to_string(bot).find("***") != std::string::npos);
+  auto back = round_trip(caf::make_message(bot));
+  BOOST_TEST(back.get_as<bot_record>(0).client_secret.reveal() ==
+             "client-secret-value");
 }
 
 BOOST_AUTO_TEST_CASE(errors_keep_code_and_message) {
