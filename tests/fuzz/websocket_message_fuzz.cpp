@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     try {
       text = serialize(*action);
     } catch (const json_error&) {
-      return 0; // a setmeta whose data is not an object cannot be sent
+      return 0; // not sendable (setmeta data not an object, setinfo "")
     }
     auto again = parse_bot_action(text);
     if (!again || (exact && serialize(*again) != text))

@@ -3,6 +3,7 @@
 // What the client refuses or checks because racetime.gg would otherwise do
 // something else than asked without saying so (racetime-protocol.md §7).
 
+#include "protocol/bot_actions.hpp"
 #include "protocol/race_settings.hpp"
 #include "tests/support/real_frames.hpp"
 
@@ -137,6 +138,28 @@ BOOST_AUTO_TEST_CASE(hidden_entrants_and_solo_races_keep_some_fields) {
                                                  "require_even_teams"}));
   r.team_race = true;
   BOOST_TEST(fields_edit_cannot_change({"require_even_teams"}, r).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(setinfo_rules)
+
+BOOST_AUTO_TEST_CASE(an_empty_string_is_refused_not_sent) {
+  // racetime.gg treats "" as not given: it would not clear the field.
+  try {
+    serialize(setinfo_action{std::string{}, std::nullopt});
+    BOOST_FAIL("setinfo with info_bot \"\" was serialized");
+  } catch (const json_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("cannot clear") != std::string::npos, what);
+    BOOST_TEST(what.find("edit") != std::string::npos, what);
+  }
+  BOOST_CHECK_THROW(serialize(setinfo_action{std::nullopt, std::string{}}),
+                    json_error);
+  BOOST_TEST(serialize(setinfo_action{std::string{"x"}, std::nullopt}) ==
+             R"({"action":"setinfo","data":{"info_bot":"x"}})");
+  BOOST_TEST(serialize(setinfo_action{std::nullopt, std::nullopt}) ==
+             R"({"action":"setinfo","data":{}})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
