@@ -92,8 +92,9 @@ std::string_view action_name(const bot_action& a);
 /// sets a field to "" (which racetime.gg would ignore).
 std::string serialize(const bot_action& a);
 
-/// Reads a frame as racetime.gg would (racetime-sim uses this). The caller
-/// has checked that it is a JSON object with a `data` object.
+/// Reads a frame this client wrote back into its model (round-trip tests
+/// and fuzzing). The caller has checked that it is a JSON object with a
+/// `data` object.
 expected<bot_action> parse_bot_action(std::string_view json);
 
 /// A fresh random guid for a message: lower-case UUID v4.
