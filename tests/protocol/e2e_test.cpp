@@ -335,11 +335,13 @@ BOOST_AUTO_TEST_CASE(edit_sends_full_settings_and_omitted_fields_reset) {
   auto name = open_room();
   auto s = seed_001_settings();
   s.info_user = "Rescheduled: 21:00 UTC";
-  auto edited = test::sim_harness::await<racetime_result<bool>>([&](auto done) {
-    sim.api().edit_race(name, s, {}, token, std::move(done));
-  });
+  auto edited =
+      test::sim_harness::await<racetime_result<edit_result>>([&](auto done) {
+        sim.api().edit_race(name, s, {}, token, std::move(done));
+      });
   BOOST_REQUIRE_MESSAGE(static_cast<bool>(edited),
                         (edited ? "" : edited.error().message));
+  BOOST_TEST(edited->sent);
   auto race = fetch(name);
   BOOST_TEST(race.info_user == "Rescheduled: 21:00 UTC");
   BOOST_TEST(race.hide_comments); // kept, because it was sent

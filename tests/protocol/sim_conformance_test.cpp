@@ -5,7 +5,7 @@
 // point: message shapes, race.renders after every race.data, out-of-order
 // race.data, started-race edits, chat on edits, the system chat, streaming
 // and 5-second rules, form rules, message limits, unknown slugs. And what
-// the client makes of it: the version gate. (OAuth2 is in
+// the client makes of it: edit_race, the version gate. (OAuth2 is in
 // sim_oauth_conformance_test.cpp.)
 
 #include "protocol/race_version_gate.hpp"
@@ -140,6 +140,10 @@ struct fixture {
 std::string bot_message(const std::string& text, const std::string& guid) {
   return R"({"action":"message","data":{"message":")" + text + R"(","guid":")" +
          guid + R"("}})";
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 } // namespace
@@ -447,6 +451,144 @@ BOOST_AUTO_TEST_CASE(unknown_race_slugs_are_reset_or_hang) {
   auto reason = hanging.wait_disconnect(3000ms);
   BOOST_TEST(reason.find("WebSocket handshake with") == 0u, reason);
   BOOST_TEST((std::chrono::steady_clock::now() - started >= 550ms));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// --- edits ---------------------------------------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(edits, fixture)
+
+BOOST_AUTO_TEST_CASE(every_edit_posts_chat_so_the_client_skips_empty_ones) {
+  auto name = open_room();
+  auto edit = [&](const race_settings& s) {
+    return test::sim_harness::await<racetime_result<edit_result>>(
+        [&](auto done) {
+          sim.api().edit_race(name, s, {"Beat the game"}, token,
+                              std::move(done));
+        });
+  };
+  // The same settings: nothing sent (racetime.gg would post chat anyway).
+  auto same = edit(settings());
+  BOOST_REQUIRE_MESSAGE(static_cast<bool>(same),
+                        (same ? "" : same.error().message));
+  BOOST_TEST(!same->sent);
+  BOOST_TEST(parse(sim.control_get("/log?kind=edit").body).Size() == 0u);
+  // An unchanged edit sent anyway still says the goal is new.
+  auto raw = post_form("/o/" + name + "/edit",
+                       edit_form(settings(), {"Beat the game"}), token);
+  BOOST_TEST(raw.status == 200u);
+  BOOST_TEST(contains(chat(name), "TestBot set a new goal: Beat the game"));
+  auto s = settings();
+  s.streaming_required = false;
+  s.chat_message_delay = 30;
+  s.info_user = "Spring Cup - Final";
+  auto changed = edit(s);
+  BOOST_REQUIRE_MESSAGE(static_cast<bool>(changed),
+                        (changed ? "" : changed.error().message));
+  BOOST_TEST(changed->sent);
+  auto said = chat(name);
+  BOOST_TEST(contains(said, "TestBot updated the race information."));
+  BOOST_TEST(contains(said, "Streaming is now NOT required for this race."));
+  BOOST_TEST(contains(said, "Chat delay is now 30 seconds."));
+  s.chat_message_delay = 0;
+  BOOST_REQUIRE(edit(s));
+  BOOST_TEST(contains(chat(name), "Chat delay has been removed."));
+}
+
+BOOST_AUTO_TEST_CASE(a_started_race_drops_most_fields_with_a_200) {
+  auto name = open_room();
+  frame_socket ws(sim, url(name), token);
+  ws.wait_for_type("race.renders"); // in the room's group now
+  run_race(name, ws);               // finished: no edit at all
+  auto running = open_room();
+  user(running, "u3", "join");
+  user(running, "u4", "join");
+  user(running, "u3", "ready");
+  user(running, "u4", "ready");
+  auto s = settings();
+  s.goal = "Any% NMG";
+  s.start_delay = 30;
+  s.info_user = "Now with commentary";
+  s.info_bot = "Seed 42";
+  s.hide_comments = true;
+  auto res = post_form("/o/" + running + "/edit",
+                       edit_form(s, {"Beat the game", "Any% NMG"}), token);
+  BOOST_TEST(res.status == 200u);
+  auto d = race_doc(running);
+  BOOST_TEST((d["status"]["value"] != "open"));
+  BOOST_TEST((d["goal"]["name"] == "Beat the game")); // dropped
+  BOOST_TEST((d["start_delay"] == "P0DT00H00M10S"));  // dropped
+  BOOST_TEST((d["info_bot"] == ""));                  // dropped
+  BOOST_TEST((d["info_user"] == "Now with commentary"));
+  BOOST_TEST(d["hide_comments"].GetBool());
+  BOOST_TEST(!contains(chat(running), "TestBot set a new goal: Any% NMG"));
+  // The client does not report such an edit as done: it refuses it before
+  // sending, naming what cannot change.
+  auto edits_before = parse(sim.control_get("/log?kind=edit").body).Size();
+  s.info_user = "Commentary by Racer1";
+  auto refused =
+      test::sim_harness::await<racetime_result<edit_result>>([&](auto done) {
+        sim.api().edit_race(running, s, {"Beat the game", "Any% NMG"}, token,
+                            std::move(done));
+      });
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST((refused.error().what == racetime_error::kind::invalid_request));
+  BOOST_TEST((refused.error().fields ==
+              std::vector<std::string>{"goal", "info_bot", "start_delay"}));
+  BOOST_TEST(refused.error().message.find("once a race has started") !=
+             std::string::npos);
+  BOOST_TEST(parse(sim.control_get("/log?kind=edit").body).Size() ==
+             edits_before);
+  // Only what a started race takes: done.
+  s.goal = "Beat the game";
+  s.start_delay = 10;
+  s.info_bot = "";
+  auto allowed =
+      test::sim_harness::await<racetime_result<edit_result>>([&](auto done) {
+        sim.api().edit_race(running, s, {"Beat the game", "Any% NMG"}, token,
+                            std::move(done));
+      });
+  BOOST_REQUIRE_MESSAGE(static_cast<bool>(allowed),
+                        (allowed ? "" : allowed.error().message));
+  BOOST_TEST(allowed->sent);
+  BOOST_TEST((race_doc(running)["info_user"] == "Commentary by Racer1"));
+  // And a finished race takes nothing.
+  auto over =
+      test::sim_harness::await<racetime_result<edit_result>>([&](auto done) {
+        sim.api().edit_race(name, s, {"Beat the game"}, token, std::move(done));
+      });
+  BOOST_REQUIRE(!over);
+  BOOST_TEST(over.error().message.find("finished") != std::string::npos,
+             over.error().message);
+}
+
+BOOST_AUTO_TEST_CASE(a_race_that_starts_during_the_edit_is_not_reported_done) {
+  auto name = open_room();
+  // The edit reaches racetime.gg 1.5 s after the client read the room; the
+  // race begins in between.
+  sim.control_post("/faults", R"({"path_prefix": "/o/)" + name +
+                                  R"(/edit", "delay_ms": 1500})");
+  auto s = settings();
+  s.goal = "Any% NMG";
+  std::promise<racetime_result<edit_result>> result;
+  sim.api().edit_race(name, s, {"Beat the game", "Any% NMG"}, token,
+                      [&](racetime_result<edit_result> r) {
+                        result.set_value(std::move(r));
+                      });
+  std::this_thread::sleep_for(500ms); // the room has been read by now
+  user(name, "u1", "join");
+  user(name, "u2", "join");
+  user(name, "u1", "ready");
+  user(name, "u2", "ready"); // everyone ready: the countdown runs
+  auto future = result.get_future();
+  BOOST_REQUIRE(future.wait_for(10s) == std::future_status::ready);
+  auto r = future.get();
+  BOOST_REQUIRE_MESSAGE(!r, "an edit racetime.gg dropped was reported done");
+  BOOST_TEST((r.error().what == racetime_error::kind::not_applied));
+  BOOST_TEST((r.error().fields == std::vector<std::string>{"goal"}));
+  BOOST_TEST(r.error().message.find("answered 200 but kept") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
