@@ -1,6 +1,7 @@
 // libFuzzer target: WebSocket frames both ways, server messages as the bot
-// reads them and bot actions as racetime-sim reads them. Same properties as
-// race_data_fuzz: no crash, and stable round trips.
+// reads them and bot actions as the client reads its own frames back (the
+// simulator has its own reader now). Same properties as race_data_fuzz: no
+// crash, and stable round trips.
 
 #include "protocol/bot_actions.hpp"
 #include "protocol/json.hpp"

@@ -59,7 +59,7 @@ control API (JSON, on --control-port):
   POST /categories/{slug}/goals {"name"}
   POST /bots {"category","client_id","client_secret","name","active"}
   POST /apps {"client_id","client_secret","name","redirect_uris":[..]}
-  POST /users {"id","name","discriminator","twitch_name","banned"}
+  POST /users {"id","name","discriminator","twitch_name","banned","live"}
   POST /authorize-user {"user_id", "consent"?}  /o/authorize's session
                                               ("" or null: not logged in)
   POST /token-lifetime {"seconds"}

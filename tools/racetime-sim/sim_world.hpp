@@ -178,9 +178,23 @@ class world {
   void finish_if_none_remaining(race& r);
   void finish(race& r);
   void recalculate_places(race& r);
-  std::optional<action_error> entrant_does(race& r, entrant& e,
-                                           const std::string& what);
+  std::optional<action_error> invite(race& r, const std::string& by,
+                                     const user& u);
+  std::optional<action_error> monitor(race& r, const std::string& by,
+                                      const entrant& e, bool add);
+  std::optional<action_error> join(race& r, const user& u, bool request);
+  std::optional<action_error> set_ready(race& r, entrant& e, bool ready);
+  /// leave, accept_invite, decline_invite, cancel_invite.
+  std::optional<action_error> answer(race& r, entrant& e,
+                                     const std::string& what);
+  std::optional<action_error> end_run(race& r, entrant& e, bool forfeit);
   std::optional<action_error> undo_result(race& r, entrant& e, bool finish);
+  std::optional<std::string> command_for(const std::string& word,
+                                         const race& r) const;
+  std::optional<action_error> run_command(race& r, const std::string& uid,
+                                          const std::string& word,
+                                          const std::string& command);
+  std::optional<action_error> chat_refusal(race& r, const std::string& uid);
   std::string random_string(std::size_t n);
   std::string new_slug();
 

@@ -266,24 +266,12 @@ std::optional<action_error> world::entrant_action(race& r,
   if (u == nullptr)
     return action_error{"No user found matching the given ID."};
   entrant* e = find_entrant(r, user_id);
-  if (action == "invite") {
-    if (e != nullptr)
-      return action_error{u->display_name() + " is already an entrant."};
-    if (!can_join(r, *u))
-      return action_error{u->display_name() +
-                          " is not allowed to join this race."};
-    if (!is_preparing(r.state))
-      return action_error{"User is not eligible to join this race."};
-    entrant invited;
-    invited.user_id = user_id;
-    invited.state = entrant_state::invited;
-    r.entrants.push_back(invited);
-    ++r.version;
-    add_message(r, by + " invites " + u->display_name() + " to join the race.");
-    return std::nullopt;
-  }
+  if (action == "invite")
+    return invite(r, by, *u);
   if (e == nullptr)
     return action_error{"Specified user is not a race entrant."};
+  if (action == "add_monitor" || action == "remove_monitor")
+    return monitor(r, by, *e, action == "add_monitor");
   auto name = display(*e);
   bool joined = e->state == entrant_state::joined;
   if (action == "accept_request") {
@@ -308,22 +296,6 @@ std::optional<action_error> world::entrant_action(race& r,
     ++r.version;
     add_message(r, by + " removes " + name + " from the race.");
     check_readiness(r);
-  } else if (action == "add_monitor") {
-    if (r.monitors.size() > max_monitors)
-      return action_error{"Races cannot have more than 5 monitors."};
-    if (!is_done(r.state) && !can_monitor(r, user_id)) {
-      r.monitors.push_back(user_id);
-      ++r.version;
-      add_message(r, by + " promoted " + name + " to race monitor.");
-    }
-  } else if (action == "remove_monitor") {
-    if (!is_done(r.state) && can_monitor(r, user_id)) {
-      r.monitors.erase(
-          std::remove(r.monitors.begin(), r.monitors.end(), user_id),
-          r.monitors.end());
-      ++r.version;
-      add_message(r, by + " demoted " + name + " from race monitor.");
-    }
   } else if (action == "override_stream") {
     if (!joined || !is_preparing(r.state) || !r.settings.streaming_required ||
         r.settings.partitionable || e->stream_live || e->stream_override)
@@ -339,146 +311,187 @@ std::optional<action_error> world::entrant_action(race& r,
   return std::nullopt;
 }
 
-// --- what users do
-// ---------------------------------------------------------------
+std::optional<action_error> world::invite(race& r, const std::string& by,
+                                          const user& u) {
+  if (find_entrant(r, u.id) != nullptr)
+    return action_error{u.display_name() + " is already an entrant."};
+  if (!can_join(r, u))
+    return action_error{u.display_name() +
+                        " is not allowed to join this race."};
+  if (!is_preparing(r.state))
+    return action_error{"User is not eligible to join this race."};
+  entrant invited;
+  invited.user_id = u.id;
+  invited.state = entrant_state::invited;
+  r.entrants.push_back(invited);
+  ++r.version;
+  add_message(r, by + " invites " + u.display_name() + " to join the race.");
+  return std::nullopt;
+}
+
+std::optional<action_error> world::monitor(race& r, const std::string& by,
+                                           const entrant& e, bool add) {
+  // Race.add_monitor counts before adding: `count() > MAX_MONITORS`.
+  if (add && r.monitors.size() > max_monitors)
+    return action_error{"Races cannot have more than 5 monitors."};
+  // Anything else that does not apply is ignored without an error.
+  if (is_done(r.state) || can_monitor(r, e.user_id) == add)
+    return std::nullopt;
+  if (add)
+    r.monitors.push_back(e.user_id);
+  else
+    r.monitors.erase(
+        std::remove(r.monitors.begin(), r.monitors.end(), e.user_id),
+        r.monitors.end());
+  ++r.version;
+  add_message(r, by + (add ? " promoted " : " demoted ") + display(e) +
+                     (add ? " to race monitor." : " from race monitor."));
+  return std::nullopt;
+}
+
+// --- what users do -----------------------------------------------------------
 
 std::optional<action_error> world::user_does(race& r, const std::string& uid,
                                              const std::string& what) {
   const user* u = find_user(uid);
   if (u == nullptr)
     return action_error{"No user found matching the given ID."};
+  if (what == "join" || what == "request_invite")
+    return join(r, *u, what == "request_invite" && !can_monitor(r, uid));
   entrant* e = find_entrant(r, uid);
-  if (what == "join" || what == "request_invite") {
-    bool open = r.state == race_state::open ||
-                (r.state == race_state::invitational && can_monitor(r, uid));
-    bool request = what == "request_invite" && !can_monitor(r, uid);
-    if (!can_join(r, *u) ||
-        (request ? r.state != race_state::invitational : !open))
-      return action_error{"You are not eligible to join this race."};
-    entrant joined;
-    joined.user_id = uid;
-    joined.state = request ? entrant_state::requested : entrant_state::joined;
-    joined.stream_live = u->live && u->twitch_name.has_value();
-    r.entrants.push_back(joined);
-    ++r.version;
-    add_message(r, u->display_name() + (request ? " requests to join the race."
-                                                : " joins the race."));
-    return std::nullopt;
-  }
   if (e == nullptr)
     return action_error{sync_error};
-  return entrant_does(r, *e, what);
+  if (what == "ready" || what == "unready")
+    return set_ready(r, *e, what == "ready");
+  if (what == "leave" || what == "accept_invite" || what == "decline_invite" ||
+      what == "cancel_invite")
+    return answer(r, *e, what);
+  if (what == "done" || what == "forfeit")
+    return end_run(r, *e, what == "forfeit");
+  if (what == "undone" || what == "unforfeit")
+    return undo_result(r, *e, what == "undone");
+  if (what == "stream_live" || what == "stream_offline") {
+    // racebot's Twitch poll: no chat, only a new race.data.
+    e->stream_live = what == "stream_live";
+    users_.at(e->user_id).live = e->stream_live;
+    touch(r);
+    return std::nullopt;
+  }
+  return action_error{sync_error};
 }
 
-std::optional<action_error> world::entrant_does(race& r, entrant& e,
-                                                const std::string& what) {
-  auto name = display(e);
-  bool joined = e.state == entrant_state::joined;
-  bool racing = joined && r.state == race_state::in_progress && e.ready &&
-                !e.dnf && !e.dq;
-  auto elapsed = r.started_at ? now() - *r.started_at : microseconds{0};
-  auto early = elapsed < scaled(std::chrono::milliseconds{5s});
-  auto remove = [&] {
-    r.entrants.erase(r.entrants.begin() + (&e - r.entrants.data()));
-  };
-  if (what == "ready") {
-    bool streaming_ok =
-        !r.settings.streaming_required || e.stream_live || e.stream_override;
-    if (!joined || !is_preparing(r.state) || r.settings.partitionable ||
-        e.ready || !streaming_ok)
-      return action_error{"You cannot ready up at this time. Refresh to "
-                          "continue."};
-    if (r.settings.team_race)
-      return action_error{"You must join a team before readying up."};
-    e.ready = true;
-    ++r.version;
-    auto unready =
-        std::count_if(r.entrants.begin(), r.entrants.end(), [](auto& x) {
-          return x.state == entrant_state::joined && !x.ready;
-        });
-    add_message(r, name + " is ready! (" + std::to_string(unready) +
-                       " remaining)");
+std::optional<action_error> world::join(race& r, const user& u, bool request) {
+  bool may_enter =
+      r.state == race_state::open ||
+      (r.state == race_state::invitational && can_monitor(r, u.id));
+  if (!can_join(r, u) ||
+      (request ? r.state != race_state::invitational : !may_enter))
+    return action_error{"You are not eligible to join this race."};
+  entrant e;
+  e.user_id = u.id;
+  e.state = request ? entrant_state::requested : entrant_state::joined;
+  e.stream_live = u.live && u.twitch_name.has_value();
+  r.entrants.push_back(e);
+  ++r.version;
+  add_message(r, u.display_name() + (request ? " requests to join the race."
+                                             : " joins the race."));
+  return std::nullopt;
+}
+
+std::optional<action_error> world::set_ready(race& r, entrant& e, bool ready) {
+  bool joined = e.state == entrant_state::joined && is_preparing(r.state);
+  bool streaming_ok =
+      !r.settings.streaming_required || e.stream_live || e.stream_override;
+  if (ready &&
+      (!joined || r.settings.partitionable || e.ready || !streaming_ok))
+    return action_error{"You cannot ready up at this time. Refresh to "
+                        "continue."};
+  if (ready && r.settings.team_race) // the sim has no teams to join
+    return action_error{"You must join a team before readying up."};
+  if (!ready && (!joined || !e.ready))
+    return action_error{"You cannot unready at this time. Refresh to "
+                        "continue."};
+  e.ready = ready;
+  ++r.version;
+  auto unready =
+      std::count_if(r.entrants.begin(), r.entrants.end(), [](auto& x) {
+        return x.state == entrant_state::joined && !x.ready;
+      });
+  add_message(r, display(e) + (ready ? " is ready! (" : " is not ready. (") +
+                     std::to_string(unready) + " remaining)");
+  if (ready)
     check_readiness(r);
-  } else if (what == "unready") {
-    if (!joined || !is_preparing(r.state) || !e.ready)
-      return action_error{"You cannot unready at this time. Refresh to "
-                          "continue."};
-    e.ready = false;
-    ++r.version;
-    auto unready =
-        std::count_if(r.entrants.begin(), r.entrants.end(), [](auto& x) {
-          return x.state == entrant_state::joined && !x.ready;
-        });
-    add_message(r, name + " is not ready. (" + std::to_string(unready) +
-                       " remaining)");
-  } else if (what == "leave") {
-    if (!joined)
+  return std::nullopt;
+}
+
+std::optional<action_error> world::answer(race& r, entrant& e,
+                                          const std::string& what) {
+  auto name = display(e);
+  if (what == "leave") {
+    if (e.state != entrant_state::joined)
       return action_error{"You cannot leave this race because you are not an "
                           "entrant anyway. Refresh to continue."};
     if (!is_preparing(r.state))
       return action_error{"You cannot leave this race because the race has "
                           "already started. Refresh to continue."};
-    remove();
-    ++r.version;
-    add_message(r, name + " quits the race.");
+  } else if (what == "cancel_invite") {
+    if (e.state != entrant_state::requested)
+      return action_error{"You do not have a join request to cancel. Refresh "
+                          "to continue."};
+  } else if (e.state != entrant_state::invited) {
+    return action_error{"You have not been invited to join this race. "
+                        "Refresh to continue."};
+  }
+  if (what == "accept_invite") {
+    e.state = entrant_state::joined;
+    const user* u = find_user(e.user_id);
+    e.stream_live = u && u->live && u->twitch_name.has_value();
+  } else {
+    r.entrants.erase(r.entrants.begin() + (&e - r.entrants.data()));
+  }
+  ++r.version;
+  add_message(r, name + (what == "leave"           ? " quits the race."
+                         : what == "accept_invite" ? " accepts an invitation "
+                                                     "to join."
+                         : what == "cancel_invite" ? " withdraws a request to "
+                                                     "join."
+                                                   : " declines an invitation "
+                                                     "to join."));
+  if (what == "leave")
     check_readiness(r);
-  } else if (what == "accept_invite" || what == "decline_invite" ||
-             what == "cancel_invite") {
-    bool cancel = what == "cancel_invite";
-    if (e.state != (cancel ? entrant_state::requested : entrant_state::invited))
-      return action_error{cancel ? "You do not have a join request to cancel. "
-                                   "Refresh to continue."
-                                 : "You have not been invited to join this "
-                                   "race. Refresh to continue."};
-    if (what == "accept_invite") {
-      e.state = entrant_state::joined;
-      auto* u = find_user(e.user_id);
-      e.stream_live = u && u->live && u->twitch_name.has_value();
-    } else {
-      remove();
-    }
+  return std::nullopt;
+}
+
+std::optional<action_error> world::end_run(race& r, entrant& e, bool forfeit) {
+  bool racing = e.state == entrant_state::joined &&
+                r.state == race_state::in_progress && e.ready && !e.dnf &&
+                !e.dq && !e.finish_time;
+  if (!racing)
+    return action_error{forfeit ? "You cannot forfeit at this time. Refresh "
+                                  "to continue."
+                                : "You cannot finish at this time. Refresh to "
+                                  "continue."};
+  auto elapsed = now() - *r.started_at;
+  if (elapsed < scaled(std::chrono::milliseconds{5s})) // on the sim's clock
+    return action_error{forfeit
+                            ? "You cannot forfeit this early. If you are using "
+                              "an auto-splitter, you should configure it to "
+                              "not auto-reset the timer when starting a run."
+                            : "You cannot finish this early. Did you hit .done "
+                              "by accident?"};
+  if (forfeit) {
+    e.dnf = true;
     ++r.version;
-    add_message(r, name + (what == "accept_invite"
-                               ? " accepts an invitation to join."
-                           : cancel ? " withdraws a request to join."
-                                    : " declines an invitation to join."));
-  } else if (what == "done") {
-    if (!racing || e.finish_time)
-      return action_error{"You cannot finish at this time. Refresh to "
-                          "continue."};
-    if (early) // the 5 s rule, on the simulator's scaled clock
-      return action_error{"You cannot finish this early. Did you hit .done by "
-                          "accident?"};
+    add_message(r, display(e) + " has ##bad##forfeited## from the race.");
+  } else {
     e.finish_time = std::chrono::duration_cast<microseconds>(elapsed);
     recalculate_places(r);
     ++r.version;
-    add_message(r, name + " has ##good##finished## in " + ordinal(*e.place) +
-                       " place with a time of " +
+    add_message(r, display(e) + " has ##good##finished## in " +
+                       ordinal(*e.place) + " place with a time of " +
                        timer_text(*e.finish_time, false) + "!");
-    finish_if_none_remaining(r);
-  } else if (what == "forfeit") {
-    if (!racing || e.finish_time)
-      return action_error{"You cannot forfeit at this time. Refresh to "
-                          "continue."};
-    if (early)
-      return action_error{"You cannot forfeit this early. If you are using an "
-                          "auto-splitter, you should configure it to not "
-                          "auto-reset the timer when starting a run."};
-    e.dnf = true;
-    ++r.version;
-    add_message(r, name + " has ##bad##forfeited## from the race.");
-    finish_if_none_remaining(r);
-  } else if (what == "undone" || what == "unforfeit") {
-    return undo_result(r, e, what == "undone");
-  } else if (what == "stream_live" || what == "stream_offline") {
-    // racebot's Twitch poll: no chat, only a new race.data.
-    e.stream_live = what == "stream_live";
-    if (auto it = users_.find(e.user_id); it != users_.end())
-      it->second.live = e.stream_live;
-    touch(r);
-  } else {
-    return action_error{sync_error};
   }
+  finish_if_none_remaining(r);
   return std::nullopt;
 }
 
@@ -520,10 +533,11 @@ std::optional<action_error> world::undo_result(race& r, entrant& e,
   return std::nullopt;
 }
 
+// --- users' chat -------------------------------------------------------------
+
 std::optional<action_error> world::user_says(race& r, const std::string& uid,
                                              const std::string& text) {
-  const user* u = find_user(uid);
-  if (u == nullptr)
+  if (find_user(uid) == nullptr)
     return action_error{"No user found matching the given ID."};
   auto message = strip(text);
   if (message.empty())
@@ -531,45 +545,68 @@ std::optional<action_error> world::user_says(race& r, const std::string& uid,
   if (character_count(message) > 1000)
     return action_error{too_long("message", message)};
   if (message[0] == '.') {
-    // race_actions.commands: a command is run, not posted.
     auto word = message.substr(1, message.find(' ') - 1);
     std::transform(word.begin(), word.end(), word.begin(), [](char c) {
       return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     });
-    static const std::map<std::string, std::string> commands = {
-        {"join", "join"},
-        {"enter", "join"},
-        {"leave", "leave"},
-        {"unenter", "leave"},
-        {"ready", "ready"},
-        {"unready", "unready"},
-        {"done", "done"},
-        {"undone", "undone"},
-        {"forfeit", "forfeit"},
-        {"unforfeit", "unforfeit"},
-        {"requestinvite", "request_invite"},
-        {"cancelinvite", "cancel_invite"},
-        {"acceptinvite", "accept_invite"},
-        {"declineinvite", "decline_invite"}};
-    auto command =
-        word == "quit"
-            ? std::optional<std::string>{is_preparing(r.state) ? "leave"
-                                                               : "forfeit"}
-            : std::nullopt;
-    if (auto it = commands.find(word); it != commands.end())
-      command = it->second;
-    if (command) {
-      auto refused = user_does(r, uid, *command);
-      if (refused && refused->message() == sync_error)
-        return action_error{
-            word == "ready" && r.settings.streaming_required
-                ? "You cannot ." + word +
-                      " at this time (is your stream live yet?)."
-                : "You cannot ." + word +
-                      " at this time (try reloading if you get stuck)."};
-      return refused;
-    }
+    if (auto command = command_for(word, r))
+      return run_command(r, uid, word, *command);
   }
+  if (auto refused = chat_refusal(r, uid))
+    return refused;
+  chat_message m;
+  m.id = random_string(16);
+  m.user_id = uid;
+  m.posted_at = now();
+  m.message = message;
+  r.chat.push_back(m);
+  broadcast_chat(r, r.chat.back());
+  return std::nullopt;
+}
+
+std::optional<std::string> world::command_for(const std::string& word,
+                                              const race& r) const {
+  // race_actions.commands (entrant commands only).
+  static const std::map<std::string, std::string> commands = {
+      {"join", "join"},
+      {"enter", "join"},
+      {"leave", "leave"},
+      {"unenter", "leave"},
+      {"ready", "ready"},
+      {"unready", "unready"},
+      {"done", "done"},
+      {"undone", "undone"},
+      {"forfeit", "forfeit"},
+      {"unforfeit", "unforfeit"},
+      {"requestinvite", "request_invite"},
+      {"cancelinvite", "cancel_invite"},
+      {"acceptinvite", "accept_invite"},
+      {"declineinvite", "decline_invite"}};
+  if (word == "quit" || word == "brexit")
+    return std::string{is_preparing(r.state) ? "leave" : "forfeit"};
+  auto it = commands.find(word);
+  if (it == commands.end())
+    return std::nullopt;
+  return it->second;
+}
+
+std::optional<action_error> world::run_command(race& r, const std::string& uid,
+                                               const std::string& word,
+                                               const std::string& command) {
+  auto refused = user_does(r, uid, command);
+  // Message.action rewords the "sync error" of a command.
+  if (!refused || refused->message() != sync_error)
+    return refused;
+  if (word == "ready" && r.settings.streaming_required)
+    return action_error{"You cannot ." + word +
+                        " at this time (is your stream live yet?)."};
+  return action_error{"You cannot ." + word +
+                      " at this time (try reloading if you get stuck)."};
+}
+
+std::optional<action_error> world::chat_refusal(race& r,
+                                                const std::string& uid) {
+  // Message.assert_can_chat for a user who is not a moderator.
   bool monitor = can_monitor(r, uid);
   bool racing_time =
       r.state == race_state::pending || r.state == race_state::in_progress;
@@ -581,19 +618,18 @@ std::optional<action_error> world::user_says(race& r, const std::string& uid,
        (!r.settings.allow_non_entrant_chat && !find_entrant(r, uid))))
     return action_error{"You do not have permission to chat during the "
                         "race."};
+  auto closed_at = r.ended_at ? r.ended_at : r.cancelled_at;
+  if (is_done(r.state) &&
+      (r.recorded || (!r.settings.recordable && closed_at &&
+                      *closed_at <= now() - std::chrono::hours{1})))
+    return action_error{
+        "This race chat is now closed. No new messages may be added."};
   auto recent = std::count_if(r.chat.begin(), r.chat.end(), [&](auto& m) {
     return m.user_id == uid && m.posted_at >= now() - 5s;
   });
   if (recent > 10)
     return action_error{"You are chatting too much. Please wait a few "
                         "seconds."};
-  chat_message m;
-  m.id = random_string(16);
-  m.user_id = uid;
-  m.posted_at = now();
-  m.message = message;
-  r.chat.push_back(m);
-  broadcast_chat(r, r.chat.back());
   return std::nullopt;
 }
 
