@@ -437,6 +437,23 @@ BOOST_AUTO_TEST_CASE(out_of_order_race_data_as_a_fault) {
   BOOST_TEST((applied == race_status::finished));
 }
 
+BOOST_AUTO_TEST_CASE(an_expired_token_still_connects_but_cannot_act) {
+  auto name = open_room();
+  sim.control_post("/tokens/expire", R"({"client_id": "bot-client"})");
+  frame_socket ws(sim, url(name), token); // accepted all the same
+  ws.wait_for_type("race.renders");
+  ws.send(R"({"action":"invite","data":{"user":"u1"}})");
+  auto refused = parse(ws.wait_for_type("error"));
+  BOOST_TEST(
+      (keys(refused) == std::vector<std::string>{"type", "date", "errors"}));
+  BOOST_TEST(
+      (refused["errors"][0] == parse(real::permission_denied)["errors"][0]));
+  ws.send(R"({"action":"ping","data":{}})"); // pings still work
+  ws.wait_for_type("pong");
+  user(name, "u2", "join"); // and broadcasts still arrive
+  ws.wait_for_chat("Racer2 joins the race.");
+}
+
 BOOST_AUTO_TEST_CASE(unknown_race_slugs_are_reset_or_hang) {
   auto started = std::chrono::steady_clock::now();
   {
