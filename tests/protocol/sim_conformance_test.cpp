@@ -14,7 +14,10 @@
 #include "tests/support/real_frames.hpp"
 #include "tests/support/sim_harness.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <algorithm>
 #include <thread>
@@ -452,6 +455,40 @@ BOOST_AUTO_TEST_CASE(an_expired_token_still_connects_but_cannot_act) {
   ws.wait_for_type("pong");
   user(name, "u2", "join"); // and broadcasts still arrive
   ws.wait_for_chat("Racer2 joins the race.");
+}
+
+BOOST_AUTO_TEST_CASE(a_1011_close_can_end_in_a_reset_as_on_racetime) {
+  // Seen with Boost.Beast itself, below the client: §7's observation.
+  auto name = open_room();
+  auto crash = [&] {
+    namespace net = boost::asio;
+    namespace websocket = boost::beast::websocket;
+    net::io_context io;
+    websocket::stream<net::ip::tcp::socket> ws{io};
+    ws.next_layer().connect(
+        {net::ip::make_address("127.0.0.1"), sim.base().port});
+    ws.set_option(
+        websocket::stream_base::decorator([&](websocket::request_type& req) {
+          req.set(boost::beast::http::field::authorization, "Bearer " + token);
+        }));
+    ws.handshake("127.0.0.1", url(name));
+    boost::beast::flat_buffer buffer;
+    ws.read(buffer); // race.data
+    ws.read(buffer); // race.renders
+    ws.write(net::buffer(std::string{R"({"action":"message"})"}));
+    boost::beast::error_code ec;
+    while (!ec)
+      ws.read(buffer, ec);
+    return std::make_pair(ec, static_cast<int>(ws.reason().code));
+  };
+  auto [clean, clean_code] = crash();
+  BOOST_TEST((clean == boost::beast::websocket::error::closed));
+  BOOST_TEST(clean_code == 1011);
+  sim.control_post("/crash-close", R"({"reset": true})");
+  auto [reset, reset_code] = crash();
+  BOOST_TEST((reset != boost::beast::websocket::error::closed),
+             reset.message());
+  BOOST_TEST(reset_code == 1011);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_race_slugs_are_reset_or_hang) {

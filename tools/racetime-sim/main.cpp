@@ -67,6 +67,9 @@ control API (JSON, on --control-port):
   POST /codes/expire                           age authorization codes past 600 s
   POST /unknown-race {"hang_ms"}               bot sockets for unknown races:
                                                0 reset at once, else hang first
+  POST /crash-close {"reset"}                  after a 1011 close frame, reset
+                                               the connection as racetime.gg
+                                               did (plain sockets only)
   POST /faults {"path_prefix","status"?,"delay_ms"?,"count"}  5xx or delays
   DELETE /faults
   GET  /races                                  race names

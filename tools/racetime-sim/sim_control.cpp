@@ -239,6 +239,10 @@ response dispatch(route_context& ctx, const request& req,
         std::chrono::seconds{o.integer("seconds")});
     return ok(req);
   }
+  if (parts[0] == "crash-close") {
+    ctx.set_crash_reset(o.optional_boolean("reset").value_or(true));
+    return ok(req);
+  }
   if (parts[0] == "unknown-race") {
     ctx.set_unknown_race_hang(
         std::chrono::milliseconds{o.optional_integer("hang_ms").value_or(0)});

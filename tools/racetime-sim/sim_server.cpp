@@ -52,8 +52,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   impl(net::io_context& io, double time_scale, server_options options)
       : io(io), time_scale(time_scale), options(std::move(options)),
         acceptor(io), control_acceptor(io), w(world::hooks{}, time_scale),
-        ctx{w,  faults, bot_cache, this->options.bot_category_ttl,
-            {}, {},     0,         {}} {}
+        ctx{w, faults, bot_cache, this->options.bot_category_ttl, {}, {},
+            0, {},     {}} {}
 
   void wire() {
     auto self = shared_from_this();
@@ -92,6 +92,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     ctx.set_unknown_race_hang = [weak](std::chrono::milliseconds hang) {
       if (auto s = weak.lock())
         s->options.unknown_race_hang = hang;
+    };
+    ctx.set_crash_reset = [weak](bool reset) {
+      if (auto s = weak.lock())
+        s->options.crash_reset = reset;
     };
     ctx.mute = [weak](const std::string& slug, bool muted) {
       if (auto s = weak.lock()) {
@@ -258,13 +262,43 @@ class ws_session : public race_socket,
     auto reply = consumer_.receive(text);
     for (auto& f : reply.frames)
       send(std::move(f));
-    if (reply.crash) {
-      // The consumer raised: the server closes with 1011.
-      closed_ = true;
-      auto self = this->shared_from_this();
-      ws_.async_close(websocket::close_code::internal_error,
-                      [self](beast::error_code) {});
+    if (reply.crash)
+      crash();
+  }
+
+  /// The consumer raised: the server closes with 1011.
+  void crash() {
+    closed_ = true;
+    auto self = this->shared_from_this();
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      if (server_->options.crash_reset)
+        return close_then_reset();
     }
+    ws_.async_close(websocket::close_code::internal_error,
+                    [self](beast::error_code) {});
+  }
+
+  /// What the client saw from racetime.gg (§7): the 1011 close frame, then
+  /// a reset instead of the end of the close handshake, which Beast
+  /// reports as "connection reset" with reason().code 1011. The frame is
+  /// written on the TCP socket directly (server frames are unmasked:
+  /// FIN+close, length 2, code 1011) so no handshake follows it.
+  void close_then_reset() {
+    static const unsigned char frame[] = {0x88, 0x02, 0x03, 0xF3};
+    auto self = this->shared_from_this();
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    net::async_write(
+        socket, net::buffer(frame), [self](beast::error_code, std::size_t) {
+          // Give the peer a moment to read the frame before the reset.
+          auto timer = std::make_shared<net::steady_timer>(
+              self->server_->io, std::chrono::milliseconds{50});
+          timer->async_wait([self, timer](beast::error_code) {
+            beast::error_code ignored;
+            auto& tcp = beast::get_lowest_layer(self->ws_).socket();
+            tcp.set_option(net::socket_base::linger(true, 0), ignored);
+            tcp.close(ignored);
+          });
+        });
   }
 
   impl_ptr server_;

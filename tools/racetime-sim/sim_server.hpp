@@ -26,6 +26,10 @@ struct server_options {
   /// the last check against the real server) or hangs this long first (as
   /// an earlier run saw: daphne's 5 s handshake timeout).
   std::chrono::milliseconds unknown_race_hang{0};
+  /// How the 1011 close after a bad action ends on a plain (not TLS)
+  /// socket: false completes the close handshake; true resets the TCP
+  /// connection after the close frame, as racetime.gg's daphne did (§7).
+  bool crash_reset = false;
   /// Lifetime of the /o/{category}/data cache.
   std::chrono::milliseconds bot_category_ttl{60000};
 };
