@@ -40,4 +40,13 @@ using rooms = caf::atom_constant<caf::atom("rooms")>;
 /// Selects one room in a request.
 using room = caf::atom_constant<caf::atom("room")>;
 
+/// Start watching a room.
+using watch = caf::atom_constant<caf::atom("watch")>;
+
+/// Re-sync with the database (find what lacks a watcher).
+using poll = caf::atom_constant<caf::atom("poll")>;
+
+/// Re-read configuration rows (bots, tasks) without a restart.
+using reload = caf::atom_constant<caf::atom("reload")>;
+
 } // namespace racecontrol::atom

@@ -49,6 +49,21 @@ using persistence_actor = persistence_worker_actor::extend<
     // (Self-sent) checks that the database still answers and logs changes.
     caf::reacts_to<atom::tick>>;
 
+/// The ROOM SUPERVISOR actor: one room actor per racetime_rooms row whose
+/// race has not ended; restarts a failed one with backoff and parks it (its
+/// reason stored, an audit entry written) when it keeps failing.
+using room_supervisor_actor = caf::typed_actor<
+    // Watch this room (just created, or found by a poll); ok when it is
+    // watched already.
+    caf::replies_to<atom::watch, room_record>::with<atom::ok>,
+    // Re-sync with the database: a watcher for every room to be watched
+    // that lacks one (parked rooms wait for an operator).
+    caf::replies_to<atom::poll>::with<poll_summary>,
+    // Every watcher and its state, for operators.
+    caf::replies_to<atom::status>::with<std::vector<room_watch_info>>,
+    // (Self-sent) starts a failed room's watcher again after its backoff.
+    caf::reacts_to<atom::restart, std::int32_t>>;
+
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.
 using node_actor = caf::typed_actor<

@@ -50,6 +50,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<result_outcome>("racecontrol::result_outcome");
   cfg.add_message_type<room_closure>("racecontrol::room_closure");
   cfg.add_message_type<audit_record>("racecontrol::audit_record");
+  cfg.add_message_type<poll_summary>("racecontrol::poll_summary");
+  cfg.add_message_type<room_watch_info>("racecontrol::room_watch_info");
+  cfg.add_message_type<std::vector<room_watch_info>>(
+      "std::vector<racecontrol::room_watch_info>");
   cfg.add_error_category(ec_category::value,
                          [](std::uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {

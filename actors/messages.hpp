@@ -200,6 +200,47 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
            x.database);
 }
 
+/// What a poll of the room supervisor found and did.
+struct poll_summary {
+  std::uint32_t rooms = 0;   ///< rooms the database says are to be watched
+  std::uint32_t watched = 0; ///< of those, already watched
+  std::uint32_t started = 0; ///< watchers started now
+  std::uint32_t failed = 0;  ///< could not be started (see the log)
+};
+
+inline bool operator==(const poll_summary& a, const poll_summary& b) {
+  return a.rooms == b.rooms && a.watched == b.watched &&
+         a.started == b.started && a.failed == b.failed;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, poll_summary& x) {
+  return f(caf::meta::type_name("poll_summary"), x.rooms, x.watched, x.started,
+           x.failed);
+}
+
+/// One room watcher as operators see it.
+struct room_watch_info {
+  std::int32_t room_id = 0;
+  std::string slug;
+  std::string status;  ///< racetime.gg's status as last seen
+  std::string watcher; ///< attaching, watching, recording, restarting, parked
+  std::uint32_t restarts = 0;
+  std::string last_error;
+};
+
+inline bool operator==(const room_watch_info& a, const room_watch_info& b) {
+  return a.room_id == b.room_id && a.slug == b.slug && a.status == b.status &&
+         a.watcher == b.watcher && a.restarts == b.restarts &&
+         a.last_error == b.last_error;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_watch_info& x) {
+  return f(caf::meta::type_name("room_watch_info"), x.room_id, x.slug, x.status,
+           x.watcher, x.restarts, x.last_error);
+}
+
 /// Every type that travels in messages. register_message_types announces
 /// each; the serialization test round-trips a sample of each, so a type
 /// added here without registration or without a sample fails the build or
@@ -207,7 +248,8 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
 using message_types = caf::detail::type_list<
     database_status, node_status, bot_record, std::vector<bot_record>,
     bot_state_change, room_record, std::vector<room_record>, room_context,
-    room_progress, room_result, result_outcome, room_closure, audit_record>;
+    room_progress, room_result, result_outcome, room_closure, audit_record,
+    poll_summary, room_watch_info, std::vector<room_watch_info>>;
 
 /// Announces every message type and the error category to CAF. Call once on
 /// the config before creating the actor system.

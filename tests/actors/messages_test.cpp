@@ -88,6 +88,22 @@ room_context sample<room_context>() {
   return {sample<room_record>(), m, {p, p}};
 }
 
+template <>
+poll_summary sample<poll_summary>() {
+  return {12, 9, 2, 1};
+}
+
+template <>
+room_watch_info sample<room_watch_info>() {
+  return {3, "alttpr/cool-doge-1234",   "in_progress", "restarting",
+          2, "racetime.gg answered 503"};
+}
+
+template <>
+std::vector<room_watch_info> sample<std::vector<room_watch_info>>() {
+  return {sample<room_watch_info>()};
+}
+
 entrant_state sample_entrant() {
   return {"4BlRneEk9jxN6Qka", "done", 2, race_duration{12216595}};
 }
