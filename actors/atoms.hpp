@@ -49,4 +49,37 @@ using poll = caf::atom_constant<caf::atom("poll")>;
 /// Re-read configuration rows (bots, tasks) without a restart.
 using reload = caf::atom_constant<caf::atom("reload")>;
 
+/// A room's race, fetched over HTTP (or why not).
+using fetched = caf::atom_constant<caf::atom("fetched")>;
+
+/// (Self-sent) fetch the race over HTTP now.
+using fetch = caf::atom_constant<caf::atom("fetch")>;
+
+/// A text frame from a bot socket.
+using frame = caf::atom_constant<caf::atom("frame")>;
+
+/// A change of a bot socket's state.
+using socket = caf::atom_constant<caf::atom("socket")>;
+
+/// (Self-sent) load what the database knows about a room.
+using load = caf::atom_constant<caf::atom("load")>;
+
+/// (Self-sent) retry the writes waiting for the database.
+using flush = caf::atom_constant<caf::atom("flush")>;
+
+/// A category bot's token.
+using token = caf::atom_constant<caf::atom("token")>;
+
+/// Ask to be sent something whenever it changes.
+using subscribe = caf::atom_constant<caf::atom("subscribe")>;
+
+/// racetime.gg refused a token ("Permission denied").
+using refused = caf::atom_constant<caf::atom("refused")>;
+
+/// News from a bot's token keeper.
+using keeper = caf::atom_constant<caf::atom("keeper")>;
+
+/// A bot's state changed.
+using state = caf::atom_constant<caf::atom("state")>;
+
 } // namespace racecontrol::atom

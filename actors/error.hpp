@@ -38,6 +38,12 @@ inline caf::error make_error(ec code, std::string message) {
                     caf::make_message(std::move(message))};
 }
 
+/// Whether `err` is our error `code`.
+inline bool is(const caf::error& err, ec code) {
+  return err.category() == ec_category::value &&
+         err.code() == static_cast<std::uint8_t>(code);
+}
+
 /// "database_unavailable: cannot connect to ..." for any of our errors, and
 /// CAF's own rendering for the rest.
 std::string describe(const caf::error& err);

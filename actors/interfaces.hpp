@@ -8,7 +8,9 @@
 #include "actors/messages.hpp"
 
 #include <caf/replies_to.hpp>
+#include <caf/stateful_actor.hpp>
 #include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 namespace racecontrol {
 
@@ -49,10 +51,83 @@ using persistence_actor = persistence_worker_actor::extend<
     // (Self-sent) checks that the database still answers and logs changes.
     caf::reacts_to<atom::tick>>;
 
+/// Whoever wants a category bot's tokens (room supervisors, one per node).
+using token_subscriber_actor =
+    caf::typed_actor<caf::reacts_to<atom::token, token_grant>>;
+
+/// A BOT actor: one racetime.gg category bot (a racetime_bots row). Keeps
+/// its token fresh (protocol::token_keeper), loads and refreshes the
+/// category's goals, and keeps racetime_bots.status true.
+using bot_actor = caf::typed_actor<
+    // News from the token keeper (sent by its adapter).
+    caf::reacts_to<atom::keeper, token_news>,
+    // The category's goals, fetched (sent by the adapter).
+    caf::reacts_to<atom::fetched, category_goals>,
+    // Why the category data could not be fetched (sent by the adapter).
+    caf::reacts_to<atom::fetched, fetch_failure>,
+    // (Self-sent) fetches the category's data.
+    caf::reacts_to<atom::fetch>,
+    // A room socket's token was refused: renew it, once for all rooms.
+    caf::reacts_to<atom::refused, config::secret>,
+    // (Self-sent) retries writing the bot's state to the database.
+    caf::reacts_to<atom::flush>,
+    // How the bot is doing.
+    caf::replies_to<atom::status>::with<bot_info>>;
+
+/// The BOT SUPERVISOR actor: one bot actor per active racetime_bots row;
+/// restarts one that dies with backoff (1 s doubling to 5 min, forever:
+/// racetime.gg may be down for hours); hands the bots' tokens to the room
+/// supervisors that subscribed.
+using bot_supervisor_actor = caf::typed_actor<
+    // Re-reads the racetime_bots rows: starts added bots, restarts changed
+    // ones, stops deactivated ones.
+    caf::replies_to<atom::reload>::with<atom::ok>,
+    // Every bot and how it is doing.
+    caf::replies_to<atom::status>::with<std::vector<bot_info>>,
+    // Send this subscriber every new token of every bot (and the current
+    // ones now).
+    caf::reacts_to<atom::subscribe, token_subscriber_actor>,
+    // A room socket's token of this category was refused.
+    caf::reacts_to<atom::refused, std::string, config::secret>,
+    // From a bot actor: its newest token.
+    caf::reacts_to<atom::token, token_grant>,
+    // From a bot actor: its state changed.
+    caf::reacts_to<atom::state, bot_info>,
+    // (Self-sent) starts a failed bot again after its backoff.
+    caf::reacts_to<atom::restart, std::int32_t>>;
+
+/// The RACE ROOM actor: one racetime.gg room, from attach to result. It
+/// loads its match, fetches the race over HTTP (it may have moved on while
+/// nobody watched), then holds the bot socket: applies each newer race.data,
+/// writes what changed, invites and accepts match players, answers chat
+/// commands, records the result exactly once and stops.
+using race_room_actor = caf::typed_actor<
+    // The race fetched over HTTP (sent by the room's link).
+    caf::reacts_to<atom::fetched, race_snapshot>,
+    // Why a fetch gave no race (sent by the room's link).
+    caf::reacts_to<atom::fetched, fetch_failure>,
+    // A text frame from the room's bot socket (sent by the room's link).
+    caf::reacts_to<atom::frame, std::string>,
+    // The socket opened, was lost, or gave up a frame (the room's link).
+    caf::reacts_to<atom::socket, socket_event>,
+    // (Self-sent) loads the room's match and players (again).
+    caf::reacts_to<atom::load>,
+    // (Self-sent) fetches the race over HTTP.
+    caf::reacts_to<atom::fetch>,
+    // (Self-sent) retries the writes waiting for the database.
+    caf::reacts_to<atom::flush>,
+    // (Self-sent) the periodic pass: players who linked since, and a fetch
+    // while the socket is down.
+    caf::reacts_to<atom::tick>,
+    // How the watcher is doing, for operators.
+    caf::replies_to<atom::status>::with<room_watch_info>>;
+
 /// The ROOM SUPERVISOR actor: one room actor per racetime_rooms row whose
-/// race has not ended; restarts a failed one with backoff and parks it (its
-/// reason stored, an audit entry written) when it keeps failing.
-using room_supervisor_actor = caf::typed_actor<
+/// race has not ended, all of them re-attached at start; restarts a failed
+/// one with backoff and parks it (its reason stored, an audit entry
+/// written) when it keeps failing. It relays the category bots' tokens to
+/// this node's room sockets.
+using room_supervisor_actor = token_subscriber_actor::extend<
     // Watch this room (just created, or found by a poll); ok when it is
     // watched already.
     caf::replies_to<atom::watch, room_record>::with<atom::ok>,
@@ -61,6 +136,8 @@ using room_supervisor_actor = caf::typed_actor<
     caf::replies_to<atom::poll>::with<poll_summary>,
     // Every watcher and its state, for operators.
     caf::replies_to<atom::status>::with<std::vector<room_watch_info>>,
+    // (Self-sent) loads the rooms to watch at start, until it succeeds.
+    caf::reacts_to<atom::load>,
     // (Self-sent) starts a failed room's watcher again after its backoff.
     caf::reacts_to<atom::restart, std::int32_t>>;
 

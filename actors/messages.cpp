@@ -54,6 +54,16 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<room_watch_info>("racecontrol::room_watch_info");
   cfg.add_message_type<std::vector<room_watch_info>>(
       "std::vector<racecontrol::room_watch_info>");
+  cfg.add_message_type<race_snapshot>("racecontrol::race_snapshot");
+  cfg.add_message_type<fetch_failure>("racecontrol::fetch_failure");
+  cfg.add_message_type<socket_event>("racecontrol::socket_event");
+  cfg.add_message_type<token_grant>("racecontrol::token_grant");
+  cfg.add_message_type<token_news>("racecontrol::token_news");
+  cfg.add_message_type<category_goals>("racecontrol::category_goals");
+  cfg.add_message_type<bot_info>("racecontrol::bot_info");
+  cfg.add_message_type<std::vector<bot_info>>(
+      "std::vector<racecontrol::bot_info>");
+  cfg.add_message_type<config::secret>("racecontrol::secret");
   cfg.add_error_category(ec_category::value,
                          [](std::uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {

@@ -8,6 +8,7 @@
 
 #include "config/secret.hpp"
 #include "persistence/runtime_records.hpp"
+#include "protocol/race_snapshot.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/detail/stringification_inspector.hpp>
@@ -146,6 +147,23 @@ typename Inspector::result_type inspect(Inspector& f, audit_record& x) {
 
 } // namespace racecontrol::persistence
 
+namespace racecontrol::protocol {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, entrant_snapshot& x) {
+  return f(caf::meta::type_name("entrant_snapshot"), x.user_id, x.user_name,
+           x.status, opt(x.place), opt(x.finish_time));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, race_snapshot& x) {
+  return f(caf::meta::type_name("race_snapshot"), x.name, x.version, x.status,
+           opt(x.opened_at), opt(x.started_at), opt(x.ended_at),
+           opt(x.cancelled_at), x.goal, x.info_bot, x.entrants);
+}
+
+} // namespace racecontrol::protocol
+
 namespace racecontrol {
 
 using persistence::audit_record;
@@ -241,6 +259,124 @@ typename Inspector::result_type inspect(Inspector& f, room_watch_info& x) {
            x.watcher, x.restarts, x.last_error);
 }
 
+using protocol::race_snapshot;
+
+/// A race fetch over HTTP that did not give a race.
+struct fetch_failure {
+  bool gone = false;   ///< racetime.gg has no such race (404)
+  std::string message; ///< for the log: what failed and why
+};
+
+inline bool operator==(const fetch_failure& a, const fetch_failure& b) {
+  return a.gone == b.gone && a.message == b.message;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fetch_failure& x) {
+  return f(caf::meta::type_name("fetch_failure"), x.gone, x.message);
+}
+
+/// What happened to a room's bot socket.
+struct socket_event {
+  enum class kind : std::uint8_t {
+    opened,  ///< open (first time, after a reconnect or a token move)
+    lost,    ///< lost; the session reconnects by itself
+    dropped, ///< a frame was given up on (detail says which and why)
+  };
+  kind what = kind::opened;
+  std::string detail;
+};
+
+inline bool operator==(const socket_event& a, const socket_event& b) {
+  return a.what == b.what && a.detail == b.detail;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, socket_event& x) {
+  return f(caf::meta::type_name("socket_event"), x.what, x.detail);
+}
+
+/// A category bot's token for the rooms of that category. Crosses nodes
+/// (a worker's rooms need it) but never prints.
+struct token_grant {
+  std::string category;
+  config::secret value;
+  std::chrono::system_clock::time_point expires_at{};
+};
+
+inline bool operator==(const token_grant& a, const token_grant& b) {
+  return a.category == b.category && a.value == b.value &&
+         a.expires_at == b.expires_at;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_grant& x) {
+  return f(caf::meta::type_name("token_grant"), x.category, x.value,
+           x.expires_at);
+}
+
+/// What a bot's token keeper reported (sent by its adapter).
+struct token_news {
+  enum class kind : std::uint8_t {
+    obtained, ///< a new token is current
+    retrying, ///< a failure; the keeper tries again in retry_in_ms
+    rejected, ///< racetime.gg rejected the credentials; the keeper stopped
+  };
+  kind what = kind::obtained;
+  std::string message; ///< never contains the token
+  std::int64_t retry_in_ms = 0;
+};
+
+inline bool operator==(const token_news& a, const token_news& b) {
+  return a.what == b.what && a.message == b.message &&
+         a.retry_in_ms == b.retry_in_ms;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_news& x) {
+  return f(caf::meta::type_name("token_news"), x.what, x.message,
+           x.retry_in_ms);
+}
+
+/// A category's goals as racetime.gg lists them (sent by a bot's adapter).
+struct category_goals {
+  std::vector<std::string> goals;
+};
+
+inline bool operator==(const category_goals& a, const category_goals& b) {
+  return a.goals == b.goals;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, category_goals& x) {
+  return f(caf::meta::type_name("category_goals"), x.goals);
+}
+
+/// A bot as operators (and the room opener's checks) see it.
+struct bot_info {
+  std::int32_t bot_id = 0;
+  std::string category;
+  std::string name;
+  /// connected, auth_failed, connection_error, disconnected, or starting
+  /// before the first answer.
+  std::string status;
+  std::string message; ///< the server's reason, for auth_failed and errors
+  bool has_token = false;
+  std::vector<std::string> goals;
+};
+
+inline bool operator==(const bot_info& a, const bot_info& b) {
+  return a.bot_id == b.bot_id && a.category == b.category && a.name == b.name &&
+         a.status == b.status && a.message == b.message &&
+         a.has_token == b.has_token && a.goals == b.goals;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bot_info& x) {
+  return f(caf::meta::type_name("bot_info"), x.bot_id, x.category, x.name,
+           x.status, x.message, x.has_token, x.goals);
+}
+
 /// Every type that travels in messages. register_message_types announces
 /// each; the serialization test round-trips a sample of each, so a type
 /// added here without registration or without a sample fails the build or
@@ -249,7 +385,9 @@ using message_types = caf::detail::type_list<
     database_status, node_status, bot_record, std::vector<bot_record>,
     bot_state_change, room_record, std::vector<room_record>, room_context,
     room_progress, room_result, result_outcome, room_closure, audit_record,
-    poll_summary, room_watch_info, std::vector<room_watch_info>>;
+    poll_summary, room_watch_info, std::vector<room_watch_info>, race_snapshot,
+    fetch_failure, socket_event, token_grant, token_news, category_goals,
+    bot_info, std::vector<bot_info>>;
 
 /// Announces every message type and the error category to CAF. Call once on
 /// the config before creating the actor system.

@@ -37,8 +37,19 @@ void erase(node_pointer self, const node_component* c) {
   }));
 }
 
+component_handles handles_before(node_pointer self, const node_component& c) {
+  component_handles out;
+  for (const auto& x : self->state.components) {
+    if (&x == &c)
+      break;
+    out[x.spec.name] = x.handle;
+  }
+  return out;
+}
+
 void start(node_pointer self, node_component& c) {
-  c.handle = c.spec.spawn(self->system());
+  c.follows = false;
+  c.handle = c.spec.spawn(self->system(), handles_before(self, c));
   self->monitor(c.handle);
   self->state.live->push_back(c.handle);
   c.restarts.started(self->clock().now());
@@ -100,6 +111,17 @@ void on_failure(node_pointer self, node_component& c,
                 c.restarts.recent_restarts(), opts.max_restarts,
                 opts.window.count() / 1000);
   c.handle = nullptr;
+  // Those started after it may hold its old handle: they start again with
+  // it.
+  bool after = false;
+  for (auto& x : self->state.components) {
+    if (&x == &c) {
+      after = true;
+    } else if (after && x.handle) {
+      x.follows = true;
+      self->send_exit(x.handle, caf::exit_reason::user_shutdown);
+    }
+  }
   self->delayed_send(self, *delay, atom::restart::value, c.spec.name);
 }
 
@@ -117,6 +139,10 @@ void on_down(node_pointer self, const caf::down_msg& msg) {
     spdlog::debug("node: {} stopped", c->spec.name);
     erase(self, c);
     finish_if_stopped(self);
+    return;
+  }
+  if (c->follows) {
+    c->handle = nullptr; // starts again after the component it follows
     return;
   }
   if (!msg.reason) {
@@ -194,6 +220,19 @@ node_actor::behavior_type node(node_pointer self, node_options options) {
           return;
         start(self, *c);
         spdlog::warn("node: restarted {}", name);
+        bool after = false;
+        for (auto& x : self->state.components) {
+          if (&x == c) {
+            after = true;
+            continue;
+          }
+          if (!after || !x.follows)
+            continue;
+          if (x.handle) // still stopping: it must not outlive its start
+            self->send_exit(x.handle, caf::exit_reason::kill);
+          start(self, x);
+          spdlog::warn("node: restarted {} after {}", x.spec.name, name);
+        }
       },
   };
 }

@@ -9,16 +9,21 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace racecontrol {
 
+/// The handles of the components started before one, by name: what a
+/// component may depend on.
+using component_handles = std::map<std::string, caf::actor>;
+
 /// How to start one component of the node (again, after it failed).
 struct component_spec {
   std::string name;
-  std::function<caf::actor(caf::actor_system&)> spawn;
+  std::function<caf::actor(caf::actor_system&, const component_handles&)> spawn;
 };
 
 /// What the node needs to start its components.
@@ -37,6 +42,9 @@ struct node_component {
   component_spec spec;
   caf::actor handle; ///< invalid while it waits for a restart
   restart_budget restarts;
+  /// Asked to stop because a component it depends on failed; it starts
+  /// again right after that one (its down is no failure of its own).
+  bool follows = false;
 };
 
 struct node_state {
@@ -55,10 +63,12 @@ struct node_state {
       std::make_shared<std::vector<caf::actor>>();
 };
 
-/// The node actor's behavior: starts its components in order, monitors
-/// them, restarts one that fails (with backoff, within a budget
-/// per time window; a normal exit is not a failure), gives up with an error
-/// when the budget is spent, and stops the components newest-first on
+/// The node actor's behavior: starts its components in order (each may use
+/// the handles of those before it), monitors them, restarts one that fails
+/// (with backoff, within a budget per time window; a normal exit is not a
+/// failure) together with every component started after it, since those
+/// may hold its old handle; gives up with an error when the budget is
+/// spent, and stops the components newest-first on
 /// shutdown, killing those that outlast the grace period. Components die
 /// with the node, so none is left orphaned.
 node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,

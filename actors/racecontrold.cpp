@@ -2,11 +2,13 @@
 // database and its schema, starts the actor system under the node actor,
 // and stops it cleanly on SIGINT or SIGTERM.
 
+#include "actors/bot_supervisor.hpp"
 #include "actors/error.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/messages.hpp"
 #include "actors/node.hpp"
 #include "actors/persistence_actor.hpp"
+#include "actors/room_supervisor.hpp"
 
 #include "config/command_line.hpp"
 #include "config/logging.hpp"
@@ -15,6 +17,7 @@
 #include "persistence/database_error.hpp"
 #include "persistence/migration_lock.hpp"
 #include "persistence/migrator.hpp"
+#include "protocol/io_runtime.hpp"
 #include "racecontrol/version.hpp"
 
 #include <caf/actor_system.hpp>
@@ -200,19 +203,55 @@ int supervise(caf::actor_system& sys, caf::scoped_actor& self,
   return status;
 }
 
-std::vector<component_spec>
-daemon_components(const config::settings& s,
-                  std::shared_ptr<odb::mysql::database> db,
-                  const persistence::migration_set* migrations) {
+std::vector<component_spec> daemon_components(
+    const config::settings& s, std::shared_ptr<odb::mysql::database> db,
+    const persistence::migration_set* migrations, protocol::io_runtime& io) {
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
+  bot_supervisor_options bot_options;
+  for (const auto& b : s.bots)
+    bot_options.configured.push_back(
+        bot_record{0, b.category, b.name, b.client_id, b.client_secret, true});
+  room_supervisor_options room_options;
+  room_options.room.tick_interval = s.room_refresh_interval;
+  auto* net = &io;
+  // Started in this order, stopped in reverse: rooms stop (and write what
+  // they hold) before the bots, the bots before the database.
   return {
       {"persistence",
-       [db_options](caf::actor_system& sys) {
+       [db_options](caf::actor_system& sys, const component_handles&) {
          return caf::actor_cast<caf::actor>(
              sys.spawn(persistence_behavior, db_options));
        }},
+      {"bots",
+       [bot_options, net](caf::actor_system& sys, const component_handles& h) {
+         return caf::actor_cast<caf::actor>(
+             sys.spawn(bot_supervisor,
+                       caf::actor_cast<persistence_actor>(h.at("persistence")),
+                       net, bot_options));
+       }},
+      {"rooms",
+       [room_options, net](caf::actor_system& sys, const component_handles& h) {
+         return caf::actor_cast<caf::actor>(
+             sys.spawn(room_supervisor,
+                       caf::actor_cast<persistence_actor>(h.at("persistence")),
+                       caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
+                       racetime_links(*net), room_options));
+       }},
   };
+}
+
+/// The network side of the daemon; exits the process with a clear line
+/// when the racetime.gg settings are unusable.
+std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
+  auto base = protocol::parse_url(s.racetime_url);
+  if (!base)
+    throw config::config_error("racetime.url: " + base.error());
+  protocol::io_runtime_options o;
+  o.racetime = *base;
+  o.extra_ca_file = s.racetime_ca_file;
+  o.threads = s.io_threads;
+  return std::make_unique<protocol::io_runtime>(o);
 }
 
 int run(const config::settings& s, bool migrate, bool check_only,
@@ -236,6 +275,14 @@ int run(const config::settings& s, bool migrate, bool check_only,
     std::puts("configuration and database OK");
     return 0;
   }
+  // Made before the actor system and destroyed after it, so no protocol
+  // callback runs into a stopped client.
+  std::unique_ptr<protocol::io_runtime> io;
+  try {
+    io = make_io(s);
+  } catch (const std::exception& e) {
+    return fail_start(&s, e.what());
+  }
   caf::actor_system_config cfg;
   register_message_types(cfg);
   if (s.worker_threads > 0)
@@ -248,7 +295,7 @@ int run(const config::settings& s, bool migrate, bool check_only,
   node_options options;
   options.node_name = s.node_name;
   options.shutdown_timeout = s.shutdown_timeout;
-  options.components = daemon_components(s, db, &migrations);
+  options.components = daemon_components(s, db, &migrations, *io);
   auto root = sys.spawn(node, std::move(options));
   return supervise(sys, self, baseline, root, s, signals);
 }

@@ -174,6 +174,18 @@ const key_spec keys[] = {
          url.pop_back();
        s.racetime_url = url;
      }},
+    {"racetime.io_threads", "1",
+     "Threads for every HTTP and WebSocket connection to racetime.gg (one "
+     "handles thousands of rooms; more help only with TLS at scale).",
+     [](settings& s, const std::string& v) {
+       s.io_threads = parse_count(v, 1, 64);
+     }},
+    {"rooms.refresh_interval", "60s",
+     "How often a watched room looks for players who linked their account "
+     "since (and fetches its race while its socket is down).",
+     [](settings& s, const std::string& v) {
+       s.room_refresh_interval = parse_duration_in(v, 100ms, 3600s);
+     }},
     {"racetime.ca_file", "",
      "Extra CA certificates (PEM) trusted for racetime.gg besides the system "
      "store.",

@@ -48,6 +48,10 @@ struct settings {
   // [racetime]
   std::string racetime_url;
   std::string racetime_ca_file;
+  std::size_t io_threads = 1;
+
+  // [rooms]
+  std::chrono::milliseconds room_refresh_interval{60000};
 
   // [bot.<category>]
   std::vector<bot_settings> bots;

@@ -42,7 +42,8 @@ BOOST_AUTO_TEST_CASE(node_reports_status_and_stops_in_order) {
   options.shutdown_timeout = 2000ms;
   persistence_options db_options{scratch.shared(), &migrations, 2, 10000ms};
   options.components.push_back(
-      {"persistence", [db_options](caf::actor_system& s) {
+      {"persistence", [db_options](caf::actor_system& s,
+                                   const component_handles&) {
          return caf::actor_cast<caf::actor>(
              s.spawn(persistence_behavior, db_options));
        }});

@@ -2,130 +2,21 @@
 #include <boost/test/unit_test.hpp>
 
 #include "config/database_url.hpp"
+#include "tests/support/daemon_process.hpp"
 #include "tests/support/private_mariadb.hpp"
 #include "tests/support/scratch_database.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <thread>
-
-extern char** environ;
 
 using namespace racecontrol;
 using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/// racecontrold running as a child process, its output captured in files.
-class daemon_process {
- public:
-  daemon_process(std::vector<std::string> args,
-                 std::map<std::string, std::string> env) {
-    char dir[] = "/tmp/racecontrold-test-XXXXXX";
-    dir_ = mkdtemp(dir);
-    out_path_ = dir_ + "/stdout";
-    err_path_ = dir_ + "/stderr";
-    args.insert(args.begin(), RACECONTROLD_PATH);
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string entry = *e;
-      if (entry.rfind("RACECONTROL_", 0) != 0)
-        env_strings.push_back(entry);
-    }
-    for (auto& [k, v] : env)
-      env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& e : env_strings)
-      envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(),
-                         envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " << argv[0]);
-  }
-
-  ~daemon_process() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    std::remove(out_path_.c_str());
-    std::remove(err_path_.c_str());
-    rmdir(dir_.c_str());
-  }
-
-  std::string output() const {
-    return read_file(out_path_) + read_file(err_path_);
-  }
-
-  std::string error_output() const { return read_file(err_path_); }
-
-  /// Waits until the output contains `text` or the process ends.
-  bool wait_for_output(const std::string& text, std::chrono::seconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (output().find(text) != std::string::npos)
-        return true;
-      if (exited(0ms))
-        return output().find(text) != std::string::npos;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  /// True once the process has exited; its status is then in exit_code.
-  bool exited(std::chrono::milliseconds limit) {
-    if (pid_ <= 0)
-      return true;
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    do {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = 0;
-        exit_code =
-            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return true;
-      }
-      std::this_thread::sleep_for(20ms);
-    } while (std::chrono::steady_clock::now() < deadline);
-    return false;
-  }
-
-  void signal(int sig) { kill(pid_, sig); }
-
-  int exit_code = -1;
-
- private:
-  pid_t pid_ = 0;
-  std::string dir_;
-  std::string out_path_;
-  std::string err_path_;
-};
+using test::daemon_process;
 
 /// The scratch database's URL without its password, which then travels in
 /// the environment as an operator would pass it.

@@ -113,7 +113,8 @@ struct fixture {
 
   component_spec spec(const std::string& name, bool stubborn = false) {
     auto jj = j;
-    return {name, [name, jj, stubborn](caf::actor_system& s) {
+    return {name, [name, jj, stubborn](caf::actor_system& s,
+                                       const component_handles&) {
               auto h = s.spawn(test_component, name, jj, stubborn);
               jj->current[name] = h;
               jj->starts[name]++;
@@ -176,6 +177,25 @@ BOOST_AUTO_TEST_CASE(a_failed_component_restarts_after_its_backoff) {
   BOOST_TEST(j->starts["b"] == 3);
   BOOST_TEST(j->starts["a"] == 1); // the others are untouched
   BOOST_TEST(j->count_prefix("down node") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(those_started_after_a_failed_component_restart_with_it) {
+  // c may hold b's handle (as rooms hold the bot supervisor's), so it
+  // stops when b fails and starts again right after b; a is untouched.
+  start_node({"a", "b", "c"});
+  fail("b");
+  BOOST_TEST(j->count("stop c") == 1);
+  BOOST_TEST(j->starts["c"] == 1);
+  advance(1s);
+  BOOST_TEST(j->starts["b"] == 2);
+  BOOST_TEST(j->starts["c"] == 2);
+  BOOST_TEST(j->starts["a"] == 1);
+  // c's stop was no failure of its own: its budget is untouched, and the
+  // node still runs.
+  BOOST_TEST(j->count_prefix("down node") == 0);
+  fail("c");
+  advance(1s); // c's first own failure: the first backoff step
+  BOOST_TEST(j->starts["c"] == 3);
 }
 
 BOOST_AUTO_TEST_CASE(a_spent_budget_stops_the_node_with_an_error) {

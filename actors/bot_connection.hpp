@@ -1,0 +1,58 @@
+#pragma once
+
+#include "actors/interfaces.hpp"
+
+#include "protocol/backoff.hpp"
+#include "protocol/io_runtime.hpp"
+#include "protocol/token_keeper.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace racecontrol {
+
+struct bot_connection_options {
+  /// How often the category's data (its goals) is fetched again.
+  std::chrono::milliseconds category_refresh{std::chrono::minutes{10}};
+  protocol::token_keeper_options keeper;
+  /// Retries of the category fetch and of state writes.
+  protocol::backoff_options retry{std::chrono::milliseconds{1000},
+                                  std::chrono::milliseconds{300000}};
+};
+
+struct bot_connection_state {
+  static constexpr const char* name = "bot";
+
+  bot_record bot;
+  std::string who; ///< "bot alttpr (id 3)"
+  bot_connection_options options;
+  persistence_actor db;
+  bot_supervisor_actor supervisor;
+  protocol::io_runtime* io = nullptr;
+  std::unique_ptr<protocol::token_keeper> keeper;
+
+  bot_info info;
+  /// The state the database should show, and whether it does.
+  std::optional<bot_state_change> unwritten;
+  bool writing = false;
+  bool fetching = false;
+  protocol::backoff fetch_backoff;
+  protocol::backoff write_backoff;
+};
+
+/// A racetime.gg category bot's actor: keeps its token fresh and its
+/// category's goals loaded, reports tokens and state to the supervisor and
+/// racetime_bots.status to the database (connected once a token works for
+/// the category's data; auth_failed, with racetime.gg's reason, when the
+/// credentials are rejected — then it stops retrying).
+/// @param bot the racetime_bots row
+/// @param io the daemon's network side
+bot_actor::behavior_type
+bot_connection(bot_actor::stateful_pointer<bot_connection_state> self,
+               bot_record bot, persistence_actor db,
+               bot_supervisor_actor supervisor, protocol::io_runtime* io,
+               bot_connection_options options);
+
+} // namespace racecontrol

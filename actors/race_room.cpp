@@ -1,0 +1,446 @@
+// One racetime.gg room, from attach to result, top to bottom:
+//
+//   load   the room's match and players from the database
+//   fetch  the race over HTTP (it may have moved on, or ended, unwatched)
+//   watch  hold the bot socket; apply each race.data newer than the last;
+//          write what changed; invite and accept match players; answer
+//          chat commands; a periodic pass for players who linked since
+//   record the result (or the cancellation) exactly once, then stop
+//
+// Every step that waits on the database or racetime.gg retries with
+// backoff; a write is kept until MariaDB confirms it.
+
+#include "actors/race_room.hpp"
+
+#include "actors/error.hpp"
+
+#include "protocol/bot_actions.hpp"
+#include "protocol/server_messages.hpp"
+
+#include <caf/actor_cast.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace racecontrol {
+
+namespace {
+
+using room_pointer = race_room_actor::stateful_pointer<race_room_state>;
+using phase = race_room_state::phase;
+
+std::string describe_room(const room_record& r) {
+  std::string out = "room " + r.slug + " (id " + std::to_string(r.id);
+  if (r.match_id)
+    out += ", match " + std::to_string(*r.match_id);
+  return out + ")";
+}
+
+const char* phase_name(phase p) {
+  switch (p) {
+    case phase::loading:
+      return "attaching";
+    case phase::fetching:
+      return "attaching";
+    case phase::watching:
+      return "watching";
+    case phase::ending:
+      return "recording";
+  }
+  return "?";
+}
+
+std::string slug_of(const std::string& race_name) {
+  auto slash = race_name.find('/');
+  return slash == std::string::npos ? race_name : race_name.substr(slash + 1);
+}
+
+// --- writes ---------------------------------------------------------------
+
+void flush(room_pointer self);
+void finish_if_done(room_pointer self);
+
+void write_done(room_pointer self) {
+  self->state.writes.pop_front();
+  self->state.writing = false;
+  self->state.write_backoff.reset();
+  flush(self);
+  finish_if_done(self);
+}
+
+void write_failed(room_pointer self, const caf::error& err) {
+  auto& st = self->state;
+  st.writing = false;
+  st.last_error = describe(err);
+  auto delay = st.write_backoff.next_delay();
+  spdlog::warn("{}: database write failed ({}); {} write(s) kept, retrying "
+               "in {} ms",
+               st.who, st.last_error, st.writes.size(), delay.count());
+  self->delayed_send(self, delay, atom::flush::value);
+}
+
+void flush(room_pointer self) {
+  auto& st = self->state;
+  if (st.writing || st.writes.empty())
+    return;
+  st.writing = true;
+  auto timeout = std::chrono::seconds{120};
+  const auto& next = st.writes.front();
+  if (const auto* result = std::get_if<persistence::room_result>(&next)) {
+    self->request(st.db, timeout, atom::put::value, *result)
+        .then(
+            [self](result_outcome outcome) {
+              spdlog::info("{}: result {}", self->state.who,
+                           outcome == result_outcome::recorded
+                               ? "recorded"
+                               : "was recorded before; nothing written");
+              write_done(self);
+            },
+            [self](caf::error& err) {
+              write_failed(self, err);
+            });
+    return;
+  }
+  auto on_ok = [self](atom::ok) {
+    write_done(self);
+  };
+  auto on_err = [self](caf::error& err) {
+    write_failed(self, err);
+  };
+  std::visit(
+      [&](const auto& item) {
+        using item_type = std::decay_t<decltype(item)>;
+        if constexpr (!std::is_same_v<item_type, persistence::room_result>)
+          self->request(st.db, timeout, atom::put::value, item)
+              .then(on_ok, on_err);
+      },
+      next);
+}
+
+void enqueue(room_pointer self, room_write w) {
+  self->state.writes.push_back(std::move(w));
+  flush(self);
+}
+
+void audit(room_pointer self, const std::string& action,
+           const std::string& details_json) {
+  const auto& st = self->state;
+  audit_record a;
+  if (st.ctx && st.ctx->match)
+    a.organization_id = st.ctx->match->organization_id;
+  a.action = action;
+  a.entity_type = "racetime_room";
+  a.entity_id = st.room.id;
+  a.details_json = details_json;
+  enqueue(self, std::move(a));
+}
+
+/// Ends the actor once the race is over (or it is asked to stop) and every
+/// write is confirmed.
+void finish_if_done(room_pointer self) {
+  auto& st = self->state;
+  bool over = st.step == phase::ending || st.stopping;
+  if (!over || !st.writes.empty())
+    return;
+  if (st.link)
+    st.link->close();
+  if (st.step == phase::ending)
+    spdlog::info("{}: done; no longer watched", st.who);
+  self->quit(st.stop_reason);
+}
+
+// --- acting on the race
+// -------------------------------------------------------
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out.push_back('\\');
+    if (static_cast<unsigned char>(c) >= 0x20)
+      out.push_back(c);
+  }
+  return out + "\"";
+}
+
+void send_action(room_pointer self, const protocol::bot_action& action) {
+  if (self->state.link)
+    self->state.link->send(protocol::serialize(action));
+}
+
+void invite_and_accept(room_pointer self, const room_plan& plan) {
+  auto& st = self->state;
+  for (const auto& user : plan.invite) {
+    st.memory.invited.insert(user);
+    send_action(
+        self, protocol::user_action{protocol::user_action::kind::invite, user});
+    spdlog::info("{}: invited racetime.gg user {}", st.who, user);
+    audit(self, "racetime_room.invited",
+          "{\"racetime_id\": " + json_string(user) + "}");
+  }
+  for (const auto& user : plan.accept) {
+    st.memory.accepted.insert(user);
+    send_action(self, protocol::user_action{
+                          protocol::user_action::kind::accept_request, user});
+    spdlog::info("{}: accepted the join request of {}", st.who, user);
+    audit(self, "racetime_room.accepted",
+          "{\"racetime_id\": " + json_string(user) + "}");
+  }
+}
+
+void apply(room_pointer self, race_snapshot next) {
+  auto& st = self->state;
+  if (!st.ctx || st.step == phase::ending)
+    return;
+  // racetime.gg can send version N after N+1 (two processes broadcast).
+  if (st.last && next.version <= st.last->version)
+    return;
+  auto plan = plan_room(*st.ctx, st.last ? &*st.last : nullptr, next, st.memory,
+                        std::chrono::system_clock::now());
+  if (!st.last || st.last->status != next.status)
+    spdlog::info("{}: race is {} (version {})", st.who, next.status,
+                 next.version);
+  invite_and_accept(self, plan);
+  if (plan.progress)
+    enqueue(self, std::move(*plan.progress));
+  st.last = std::move(next);
+  if (plan.end == race_end::finished) {
+    st.step = phase::ending;
+    enqueue(self, std::move(*plan.result));
+  } else if (plan.end == race_end::cancelled) {
+    st.step = phase::ending;
+    enqueue(self, persistence::room_closure{
+                      st.room.id, "cancelled",
+                      "the race was cancelled on racetime.gg", false});
+  } else if (st.step != phase::watching) {
+    st.step = phase::watching;
+    st.link->connect(slug_of(st.room.slug));
+  }
+  finish_if_done(self);
+}
+
+void answer_chat(room_pointer self, const std::string& frame) {
+  auto& st = self->state;
+  auto msg = protocol::parse_server_message(frame);
+  if (!msg || !st.ctx)
+    return;
+  const auto* chat = std::get_if<protocol::chat_message_message>(&msg->body);
+  if (chat == nullptr || chat->message.is_bot || chat->message.is_system)
+    return;
+  auto command = chat_command(chat->message.message_plain);
+  if (command.empty())
+    return;
+  auto answer = answer_command(command, *st.ctx, st.last ? &*st.last : nullptr,
+                               std::chrono::system_clock::now());
+  if (answer.empty() ||
+      !st.limiter.allow(command, std::chrono::steady_clock::now()))
+    return;
+  protocol::message_action m;
+  m.message = answer;
+  m.guid = protocol::make_guid();
+  send_action(self, m);
+}
+
+void on_frame(room_pointer self, const std::string& frame) {
+  auto kind = protocol::classify_frame(frame);
+  if (!kind) {
+    spdlog::warn("{}: ignored a frame that is not a racetime.gg message: {}",
+                 self->state.who, kind.error().what());
+    return;
+  }
+  switch (*kind) {
+    case protocol::frame_kind::race_data: {
+      auto race = protocol::decode_race_frame(frame);
+      if (race)
+        apply(self, std::move(*race));
+      else
+        spdlog::warn("{}: ignored a race.data frame: {}", self->state.who,
+                     race.error().what());
+      break;
+    }
+    case protocol::frame_kind::chat_message:
+      answer_chat(self, frame);
+      break;
+    case protocol::frame_kind::error:
+      spdlog::warn("{}: racetime.gg reported an error: {}", self->state.who,
+                   frame.substr(0, 500));
+      break;
+    default:
+      break;
+  }
+}
+
+// --- attaching
+// ----------------------------------------------------------------
+
+void load(room_pointer self) {
+  self->request(self->state.db, std::chrono::seconds{120}, atom::get::value,
+                atom::room::value, self->state.room.id)
+      .then(
+          [self](room_context& ctx) {
+            auto& st = self->state;
+            st.load_backoff.reset();
+            bool first = !st.ctx;
+            st.ctx = std::move(ctx);
+            if (first) {
+              st.step = phase::fetching;
+              st.link->fetch(st.room.slug);
+            } else if (st.last && st.step == phase::watching) {
+              invite_and_accept(self,
+                                plan_invitations(*st.ctx, *st.last, st.memory));
+            }
+          },
+          [self](caf::error& err) {
+            auto& st = self->state;
+            if (is(err, ec::not_found)) {
+              spdlog::warn("{}: its racetime_rooms row is gone; not watched",
+                           st.who);
+              self->quit();
+              return;
+            }
+            st.last_error = describe(err);
+            auto delay = st.load_backoff.next_delay();
+            spdlog::warn("{}: cannot load the room ({}); retrying in {} ms",
+                         st.who, st.last_error, delay.count());
+            self->delayed_send(self, delay, atom::load::value);
+          });
+}
+
+void on_fetch_failure(room_pointer self, const fetch_failure& f) {
+  auto& st = self->state;
+  if (f.gone) {
+    spdlog::warn("{}: {}; closing it", st.who, f.message);
+    st.step = phase::ending;
+    enqueue(self,
+            persistence::room_closure{st.room.id, "gone", f.message, false});
+    return;
+  }
+  st.last_error = f.message;
+  auto delay = st.fetch_backoff.next_delay();
+  spdlog::warn("{}: {}; retrying in {} ms", st.who, f.message, delay.count());
+  self->delayed_send(self, delay, atom::fetch::value);
+}
+
+void on_socket(room_pointer self, const socket_event& e) {
+  auto& st = self->state;
+  switch (e.what) {
+    case socket_event::kind::opened:
+      st.socket_open = true;
+      spdlog::info("{}: bot socket open", st.who);
+      break;
+    case socket_event::kind::lost:
+      st.socket_open = false;
+      spdlog::warn("{}: bot socket lost: {}", st.who, e.detail);
+      break;
+    case socket_event::kind::dropped:
+      // An invitation that never went out is sent again by the next pass.
+      st.memory.invited.clear();
+      st.memory.accepted.clear();
+      spdlog::warn("{}: an action was given up: {}", st.who, e.detail);
+      break;
+  }
+}
+
+void on_tick(room_pointer self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.options.tick_interval, atom::tick::value);
+  if (st.step != phase::watching)
+    return;
+  load(self); // players who linked since are invited when it answers
+  if (!st.socket_open)
+    st.link->fetch(st.room.slug); // the socket may have missed the end
+}
+
+void begin_stop(room_pointer self, const caf::exit_msg& msg) {
+  auto& st = self->state;
+  if (st.stopping) {
+    self->quit(msg.reason);
+    return;
+  }
+  st.stopping = true;
+  st.stop_reason = msg.reason;
+  if (st.link)
+    st.link->close();
+  if (!st.writes.empty()) {
+    spdlog::info("{}: stopping after {} pending write(s)", st.who,
+                 st.writes.size());
+    st.stop_deadline =
+        std::chrono::steady_clock::now() + st.options.flush_on_stop;
+    self->delayed_send(self, st.options.flush_on_stop, atom::flush::value);
+  }
+  finish_if_done(self);
+}
+
+} // namespace
+
+race_room_actor::behavior_type
+race_room(room_pointer self, room_record room, persistence_actor db,
+          room_link_factory links,
+          std::shared_ptr<protocol::token_source> tokens,
+          race_room_options options) {
+  auto& st = self->state;
+  st.room = std::move(room);
+  st.who = describe_room(st.room);
+  st.options = options;
+  st.db = std::move(db);
+  st.load_backoff = protocol::backoff{options.retry};
+  st.fetch_backoff = protocol::backoff{options.retry};
+  st.write_backoff = protocol::backoff{options.retry};
+  st.link = links(self->address(), st.room, std::move(tokens));
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    begin_stop(self, msg);
+  });
+  self->attach_functor([self](const caf::error&) {
+    if (self->state.link)
+      self->state.link->close();
+  });
+  load(self);
+  self->delayed_send(self, options.tick_interval, atom::tick::value);
+  return {
+      [self](atom::fetched, race_snapshot& race) {
+        self->state.fetch_backoff.reset();
+        apply(self, std::move(race));
+      },
+      [self](atom::fetched, const fetch_failure& f) {
+        on_fetch_failure(self, f);
+      },
+      [self](atom::frame, const std::string& frame) {
+        on_frame(self, frame);
+      },
+      [self](atom::socket, const socket_event& e) {
+        on_socket(self, e);
+      },
+      [self](atom::load) {
+        load(self);
+      },
+      [self](atom::fetch) {
+        if (self->state.step != phase::ending)
+          self->state.link->fetch(self->state.room.slug);
+      },
+      [self](atom::flush) {
+        if (self->state.stopping &&
+            std::chrono::steady_clock::now() >= self->state.stop_deadline) {
+          // The grace period for the last writes is over.
+          spdlog::warn("{}: stopping with {} write(s) unconfirmed; the next "
+                       "start re-reads the race",
+                       self->state.who, self->state.writes.size());
+          self->quit(self->state.stop_reason);
+          return;
+        }
+        flush(self);
+      },
+      [self](atom::tick) {
+        on_tick(self);
+      },
+      [self](atom::status) {
+        const auto& st = self->state;
+        return room_watch_info{st.room.id,
+                               st.room.slug,
+                               st.last ? st.last->status : st.room.status,
+                               phase_name(st.step),
+                               0,
+                               st.last_error};
+      },
+  };
+}
+
+} // namespace racecontrol

@@ -1,0 +1,77 @@
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "actors/room_link.hpp"
+#include "actors/room_plan.hpp"
+
+#include "protocol/backoff.hpp"
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace racecontrol {
+
+struct race_room_options {
+  /// The periodic pass: players who linked since, a fetch while the socket
+  /// is down.
+  std::chrono::milliseconds tick_interval{60000};
+  /// Retries of database writes and HTTP fetches.
+  protocol::backoff_options retry{std::chrono::milliseconds{1000},
+                                  std::chrono::milliseconds{60000}};
+  /// How long a stopping room waits for its last writes.
+  std::chrono::milliseconds flush_on_stop{3000};
+};
+
+/// A write waiting for the database, in the order the race produced it.
+using room_write =
+    std::variant<persistence::room_progress, persistence::room_result,
+                 persistence::room_closure, audit_record>;
+
+struct race_room_state {
+  static constexpr const char* name = "race-room";
+
+  room_record room;
+  std::string who; ///< "room alttpr/cool-doge-1234 (id 5, match 10)"
+  race_room_options options;
+  persistence_actor db;
+  std::unique_ptr<room_link> link;
+
+  enum class phase { loading, fetching, watching, ending };
+  phase step = phase::loading;
+
+  std::optional<persistence::room_context> ctx;
+  /// The newest race.data applied; older versions are ignored.
+  std::optional<race_snapshot> last;
+  room_memory memory;
+  answer_limiter limiter;
+
+  std::deque<room_write> writes;
+  bool writing = false;
+  bool socket_open = false;
+  bool stopping = false;
+  std::chrono::steady_clock::time_point stop_deadline{};
+  caf::error stop_reason;
+  std::string last_error;
+
+  protocol::backoff load_backoff{options.retry};
+  protocol::backoff fetch_backoff{options.retry};
+  protocol::backoff write_backoff{options.retry};
+};
+
+/// The race room actor's behavior.
+/// @param room the racetime_rooms row to watch
+/// @param db the persistence actor
+/// @param links makes this room's link to racetime.gg
+/// @param tokens the category bot's token, for the socket
+/// @param options timers and retries
+race_room_actor::behavior_type
+race_room(race_room_actor::stateful_pointer<race_room_state> self,
+          room_record room, persistence_actor db, room_link_factory links,
+          std::shared_ptr<protocol::token_source> tokens,
+          race_room_options options);
+
+} // namespace racecontrol

@@ -1,0 +1,248 @@
+#include "actors/room_supervisor.hpp"
+
+#include "actors/error.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace racecontrol {
+
+namespace {
+
+using sup_pointer =
+    room_supervisor_actor::stateful_pointer<room_supervisor_state>;
+
+void spawn_watcher(sup_pointer self, watched_room& w) {
+  auto& st = self->state;
+  w.handle = self->spawn(race_room, w.room, st.db, st.links,
+                         st.relays->of(w.room.category), st.options.room);
+  self->monitor(w.handle);
+  st.by_address[w.handle.address()] = w.room.id;
+  w.restarts.started(self->clock().now());
+}
+
+/// Watches `room` unless it is watched already; true when it started now.
+bool watch(sup_pointer self, const room_record& room) {
+  auto& st = self->state;
+  auto it = st.rooms.find(room.id);
+  if (it != st.rooms.end()) {
+    auto& w = it->second;
+    if (!w.parked)
+      return false;
+    // Asked for explicitly (an operator, a new claim): try it again.
+    spdlog::info("room {}: watching it again after it was parked", room.slug);
+    w.parked = false;
+    w.restarts = restart_budget{st.options.restarts};
+    w.room = room;
+    spawn_watcher(self, w);
+    return true;
+  }
+  auto& w =
+      st.rooms
+          .emplace(room.id, watched_room{room, race_room_actor{},
+                                         restart_budget{st.options.restarts},
+                                         "", false, false})
+          .first->second;
+  spawn_watcher(self, w);
+  return true;
+}
+
+void write_park(sup_pointer self, std::int32_t id) {
+  auto& w = self->state.rooms.at(id);
+  room_closure c{id, "", "the watcher failed too often: " + w.last_error, true};
+  self->request(self->state.db, std::chrono::seconds{120}, atom::put::value, c)
+      .then(
+          [self, id](atom::ok) {
+            auto it = self->state.rooms.find(id);
+            if (it != self->state.rooms.end())
+              it->second.park_written = true;
+          },
+          [self, id](caf::error& err) {
+            spdlog::warn("room {}: cannot record that it is parked ({}); "
+                         "retrying in 10 s",
+                         id, describe(err));
+            self->delayed_send(self, std::chrono::seconds{10},
+                               atom::restart::value, id);
+          });
+}
+
+void on_room_failed(sup_pointer self, watched_room& w,
+                    const caf::error& reason) {
+  w.last_error = describe(reason);
+  auto delay = w.restarts.failed(self->clock().now());
+  if (!delay) {
+    w.parked = true;
+    spdlog::error("room {}: the watcher failed {} times within {} s (last: "
+                  "{}); parked until an operator asks to watch it again",
+                  w.room.slug, w.restarts.options().max_restarts + 1,
+                  w.restarts.options().window.count() / 1000, w.last_error);
+    write_park(self, w.room.id);
+    return;
+  }
+  spdlog::error("room {}: the watcher failed ({}); restarting it in {} ms",
+                w.room.slug, w.last_error, delay->count());
+  self->delayed_send(self, *delay, atom::restart::value, w.room.id);
+}
+
+void on_down(sup_pointer self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  auto a = st.by_address.find(msg.source);
+  if (a == st.by_address.end())
+    return;
+  auto id = a->second;
+  st.by_address.erase(a);
+  auto it = st.rooms.find(id);
+  if (it == st.rooms.end())
+    return;
+  it->second.handle = race_room_actor{};
+  if (st.stopping || !msg.reason) {
+    // Stopped, or done: the race ended (or the row went away).
+    st.rooms.erase(it);
+    if (st.stopping && st.by_address.empty())
+      self->quit();
+    return;
+  }
+  on_room_failed(self, it->second, msg.reason);
+}
+
+void load_rooms(sup_pointer self) {
+  self->request(self->state.db, std::chrono::seconds{120}, atom::get::value,
+                atom::rooms::value, true)
+      .then(
+          [self](std::vector<room_record>& rooms) {
+            std::size_t started = 0;
+            for (const auto& r : rooms)
+              started += watch(self, r) ? 1 : 0;
+            spdlog::info("room supervisor: watching {} room(s) whose race "
+                         "has not ended",
+                         started);
+          },
+          [self](caf::error& err) {
+            auto delay = self->state.load_backoff.next_delay();
+            spdlog::warn("room supervisor: cannot load the rooms to watch "
+                         "({}); retrying in {} ms",
+                         describe(err), delay.count());
+            self->delayed_send(self, delay, atom::load::value);
+          });
+}
+
+caf::result<poll_summary> poll(sup_pointer self) {
+  auto rp = self->make_response_promise<poll_summary>();
+  self->request(self->state.db, std::chrono::seconds{120}, atom::get::value,
+                atom::rooms::value, false)
+      .then(
+          [self, rp](std::vector<room_record>& rooms) mutable {
+            poll_summary s;
+            s.rooms = static_cast<std::uint32_t>(rooms.size());
+            for (const auto& r : rooms) {
+              if (watch(self, r))
+                ++s.started;
+              else
+                ++s.watched;
+            }
+            if (s.started > 0)
+              spdlog::info("room supervisor: poll started {} watcher(s)",
+                           s.started);
+            rp.deliver(s);
+          },
+          [rp](caf::error& err) mutable {
+            rp.deliver(std::move(err));
+          });
+  return rp;
+}
+
+std::vector<room_watch_info> status(sup_pointer self) {
+  std::vector<room_watch_info> out;
+  for (const auto& [id, w] : self->state.rooms) {
+    room_watch_info i;
+    i.room_id = id;
+    i.slug = w.room.slug;
+    i.status = w.room.status;
+    i.watcher = w.parked ? "parked" : w.handle ? "watching" : "restarting";
+    i.restarts = static_cast<std::uint32_t>(w.restarts.recent_restarts());
+    i.last_error = w.last_error;
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+void begin_stop(sup_pointer self, const caf::exit_msg& msg) {
+  auto& st = self->state;
+  if (st.stopping) {
+    self->quit(msg.reason);
+    return;
+  }
+  st.stopping = true;
+  for (auto& [id, w] : st.rooms)
+    if (w.handle)
+      self->send_exit(w.handle, caf::exit_reason::user_shutdown);
+  if (st.by_address.empty())
+    self->quit();
+}
+
+} // namespace
+
+room_supervisor_actor::behavior_type
+room_supervisor(sup_pointer self, persistence_actor db,
+                bot_supervisor_actor bots, room_link_factory links,
+                room_supervisor_options options) {
+  auto& st = self->state;
+  st.db = std::move(db);
+  st.bots = bots;
+  st.links = std::move(links);
+  st.options = options;
+  st.load_backoff = protocol::backoff{options.room.retry};
+  // A socket that saw its token refused tells the category's bot, which
+  // renews it once for every room.
+  st.relays = std::make_shared<token_relays>(
+      [bots](const std::string& category, std::string value) {
+        if (bots)
+          caf::anon_send(bots, atom::refused::value, category,
+                         config::secret{std::move(value)});
+      });
+  self->set_down_handler([self](caf::down_msg& msg) {
+    on_down(self, msg);
+  });
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    begin_stop(self, msg);
+  });
+  if (bots)
+    self->send(bots, atom::subscribe::value,
+               caf::actor_cast<token_subscriber_actor>(self));
+  load_rooms(self);
+  return {
+      [self](atom::token, const token_grant& t) {
+        self->state.relays->of(t.category)->set(t.value.reveal(), t.expires_at);
+      },
+      [self](atom::watch, const room_record& room) {
+        watch(self, room);
+        return atom::ok::value;
+      },
+      [self](atom::poll) {
+        return poll(self);
+      },
+      [self](atom::status) {
+        return status(self);
+      },
+      [self](atom::load) {
+        load_rooms(self);
+      },
+      [self](atom::restart, std::int32_t id) {
+        auto it = self->state.rooms.find(id);
+        if (it == self->state.rooms.end() || self->state.stopping)
+          return;
+        auto& w = it->second;
+        if (w.parked) {
+          if (!w.park_written)
+            write_park(self, id);
+          return;
+        }
+        if (!w.handle)
+          spawn_watcher(self, w);
+      },
+  };
+}
+
+} // namespace racecontrol

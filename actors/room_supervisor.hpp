@@ -1,0 +1,63 @@
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "actors/race_room.hpp"
+#include "actors/restart_budget.hpp"
+#include "actors/room_link.hpp"
+#include "actors/token_relay.hpp"
+
+#include <caf/actor_addr.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace racecontrol {
+
+struct room_supervisor_options {
+  race_room_options room;
+  /// A room watcher that fails is restarted after a backoff; one more
+  /// failure than the budget allows within the window parks the room.
+  restart_options restarts{
+      {std::chrono::milliseconds{1000}, std::chrono::milliseconds{60000}},
+      5,
+      std::chrono::minutes{10}};
+};
+
+/// One watched room and its restart record.
+struct watched_room {
+  room_record room;
+  race_room_actor handle; ///< invalid while restarting or parked
+  restart_budget restarts;
+  std::string last_error;
+  bool parked = false;
+  bool park_written = false;
+};
+
+struct room_supervisor_state {
+  static constexpr const char* name = "room-supervisor";
+
+  room_supervisor_options options;
+  persistence_actor db;
+  bot_supervisor_actor bots;
+  room_link_factory links;
+  std::shared_ptr<token_relays> relays;
+  std::map<std::int32_t, watched_room> rooms;
+  std::map<caf::actor_addr, std::int32_t> by_address;
+  bool stopping = false;
+  protocol::backoff load_backoff;
+};
+
+/// The room supervisor's behavior: at start, a watcher for every room whose
+/// race has not ended (parked ones too: a start tries them again); more
+/// through `watch` and `poll`.
+/// @param db the persistence actor
+/// @param bots the bot supervisor, for tokens (may be invalid in tests)
+/// @param links makes each room's link to racetime.gg
+room_supervisor_actor::behavior_type room_supervisor(
+    room_supervisor_actor::stateful_pointer<room_supervisor_state> self,
+    persistence_actor db, bot_supervisor_actor bots, room_link_factory links,
+    room_supervisor_options options);
+
+} // namespace racecontrol

@@ -1,0 +1,449 @@
+// The race room actor driven message by message with CAF's test
+// coordinator: no sockets, no database. A scripted link records what the
+// room asks of racetime.gg, a stand-in persistence actor records what it
+// writes (and can refuse), and the test plays racetime.gg by sending the
+// frames and fetch results the link would deliver.
+
+#define BOOST_TEST_MODULE actors_race_room
+#include <boost/test/unit_test.hpp>
+
+#include "actors/error.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/messages.hpp"
+#include "actors/race_room.hpp"
+#include "actors/room_plan.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/send.hpp>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace racecontrol;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// What the room asked of its link and wrote to its database.
+struct journal {
+  std::vector<std::string> fetches;
+  std::vector<std::string> connects;
+  std::vector<std::string> sent; ///< bot action frames
+  bool closed = false;
+  std::vector<room_progress> progress;
+  std::vector<room_result> results;
+  std::vector<room_closure> closures;
+  std::vector<audit_record> audits;
+  /// Writes to refuse before accepting again (database down).
+  int refuse_writes = 0;
+  room_context ctx;
+
+  int sent_containing(const std::string& text) const {
+    int n = 0;
+    for (const auto& s : sent)
+      n += s.find(text) != std::string::npos;
+    return n;
+  }
+};
+
+class scripted_link : public room_link {
+ public:
+  explicit scripted_link(std::shared_ptr<journal> j) : j_(std::move(j)) {}
+  void fetch(const std::string& race) override { j_->fetches.push_back(race); }
+  void connect(const std::string& slug) override {
+    j_->connects.push_back(slug);
+  }
+  void send(std::string frame) override {
+    j_->sent.push_back(std::move(frame));
+  }
+  void close() override { j_->closed = true; }
+
+ private:
+  std::shared_ptr<journal> j_;
+};
+
+caf::error refused_write() {
+  return make_error(ec::database_unavailable, "MariaDB is down (test)");
+}
+
+/// A persistence actor that answers from the journal. Any request the room
+/// should not make fails the test.
+persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
+  auto unexpected = [](const char* what) {
+    BOOST_ERROR("unexpected persistence request: " << what);
+  };
+  auto write = [j]() -> bool {
+    if (j->refuse_writes > 0) {
+      --j->refuse_writes;
+      return false;
+    }
+    return true;
+  };
+  return {
+      [=](atom::tick) {},
+      [=](atom::status) -> caf::result<database_status> {
+        unexpected("status");
+        return database_status{};
+      },
+      [=](atom::get, atom::bots) -> caf::result<std::vector<bot_record>> {
+        unexpected("get bots");
+        return std::vector<bot_record>{};
+      },
+      [=](atom::put, const bot_record&) -> caf::result<std::int32_t> {
+        unexpected("put bot");
+        return 0;
+      },
+      [=](atom::put, const bot_state_change&) -> caf::result<atom::ok> {
+        unexpected("bot state");
+        return atom::ok::value;
+      },
+      [=](atom::get, atom::rooms,
+          bool) -> caf::result<std::vector<room_record>> {
+        unexpected("get rooms");
+        return std::vector<room_record>{};
+      },
+      [=](atom::get, atom::room, std::int32_t) -> caf::result<room_context> {
+        return j->ctx;
+      },
+      [=](atom::put, const room_progress& p) -> caf::result<atom::ok> {
+        if (!write())
+          return refused_write();
+        j->progress.push_back(p);
+        return atom::ok::value;
+      },
+      [=](atom::put, const room_result& r) -> caf::result<result_outcome> {
+        if (!write())
+          return refused_write();
+        j->results.push_back(r);
+        return j->results.size() == 1 ? result_outcome::recorded
+                                      : result_outcome::already_recorded;
+      },
+      [=](atom::put, const room_closure& c) -> caf::result<atom::ok> {
+        if (!write())
+          return refused_write();
+        j->closures.push_back(c);
+        return atom::ok::value;
+      },
+      [=](atom::put, const audit_record& a) -> caf::result<atom::ok> {
+        if (!write())
+          return refused_write();
+        j->audits.push_back(a);
+        return atom::ok::value;
+      },
+  };
+}
+
+protocol::entrant_snapshot entrant(const std::string& id,
+                                   const std::string& status,
+                                   std::optional<std::int32_t> place = {},
+                                   std::optional<std::int64_t> time_us = {}) {
+  protocol::entrant_snapshot e;
+  e.user_id = id;
+  e.user_name = id + "#0001";
+  e.status = status;
+  e.place = place;
+  if (time_us)
+    e.finish_time = std::chrono::microseconds{*time_us};
+  return e;
+}
+
+race_snapshot race(std::uint32_t version, const std::string& status,
+                   std::vector<protocol::entrant_snapshot> entrants = {}) {
+  race_snapshot r;
+  r.name = "alttpr/cool-doge-1234";
+  r.version = version;
+  r.status = status;
+  r.opened_at = 1796140000000000;
+  if (status == "in_progress" || status == "finished")
+    r.started_at = 1796150000000000;
+  if (status == "finished")
+    r.ended_at = 1796153723000000;
+  r.entrants = std::move(entrants);
+  return r;
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  std::shared_ptr<journal> j = std::make_shared<journal>();
+  persistence_actor db;
+  race_room_actor room;
+  caf::actor watcher;
+  std::vector<std::string> downs;
+
+  fixture() {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    register_message_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    db = sys->spawn(fake_persistence, j);
+    j->ctx.room = {5,        "alttpr/cool-doge-1234",
+                   "alttpr", "cool-doge-1234",
+                   "open",   10,
+                   1,        false};
+    persistence::match_summary m;
+    m.id = 10;
+    m.tournament_id = 1;
+    m.organization_id = 1;
+    m.tournament_name = "Spring Cup";
+    m.title = "Final";
+    m.scheduled_at = timestamp{std::chrono::seconds{1796150000}};
+    j->ctx.match = m;
+    j->ctx.players = {
+        {1,
+         "Alice",
+         std::string{"rt-alice"},
+         std::string{"AliceRT"},
+         "",
+         {},
+         {}},
+        {2, "Bob", std::string{"rt-bob"}, std::string{"BobRT"}, "", {}, {}},
+        {3, "Carol", std::nullopt, std::nullopt, "", {}, {}}};
+  }
+
+  ~fixture() {
+    if (room)
+      caf::anon_send_exit(room, caf::exit_reason::kill);
+    caf::anon_send_exit(db, caf::exit_reason::kill);
+    sched->run();
+  }
+
+  void start() {
+    auto jj = j;
+    room_link_factory links = [jj](caf::actor_addr, const room_record&,
+                                   std::shared_ptr<protocol::token_source>) {
+      return std::make_unique<scripted_link>(jj);
+    };
+    race_room_options o;
+    o.tick_interval = 60s;
+    o.retry = {1000ms, 60000ms, 2.0, 0.0, 60000ms};
+    room = sys->spawn(race_room, j->ctx.room, db, links, nullptr, o);
+    sched->run();
+  }
+
+  void fetched(race_snapshot r) {
+    caf::anon_send(room, atom::fetched::value, std::move(r));
+    sched->run();
+  }
+
+  bool room_alive() {
+    sched->run();
+    return !room->getf(caf::abstract_actor::is_terminated_flag);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(race_room_actor_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(
+    attaching_fetches_then_connects_and_invites_linked_players) {
+  start();
+  BOOST_REQUIRE_EQUAL(j->fetches.size(), 1u);
+  BOOST_TEST(j->fetches[0] == "alttpr/cool-doge-1234");
+  BOOST_TEST(j->connects.empty()); // the race first, then the socket
+  fetched(race(1, "open"));
+  BOOST_REQUIRE_EQUAL(j->connects.size(), 1u);
+  BOOST_TEST(j->connects[0] == "cool-doge-1234");
+  // The two linked players, each once; Carol is not linked.
+  BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+  BOOST_TEST(j->sent_containing("rt-alice") == 1);
+  BOOST_TEST(j->sent_containing("rt-bob") == 1);
+  BOOST_TEST(j->audits.size() == 2u);
+  BOOST_TEST(j->audits[0].action == "racetime_room.invited");
+  // Nothing changed in the race, so nothing else is written.
+  BOOST_TEST(j->progress.empty());
+  // A newer race.data with the invitations shown invites nobody again.
+  fetched(race(2, "open",
+               {entrant("rt-alice", "invited"), entrant("rt-bob", "invited")}));
+  BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(after_a_reattach_nobody_is_invited_twice) {
+  start();
+  // racetime.gg shows both as entrants already (invited in an earlier life).
+  fetched(race(7, "open",
+               {entrant("rt-alice", "invited"), entrant("rt-bob", "ready")}));
+  BOOST_TEST(j->sent_containing(R"("action":"invite")") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(join_requests_of_match_players_only_are_accepted) {
+  start();
+  fetched(race(
+      1, "open",
+      {entrant("rt-alice", "requested"), entrant("stranger", "requested")}));
+  BOOST_TEST(j->sent_containing(R"("action":"accept_request")") == 1);
+  BOOST_TEST(j->sent_containing(R"("user":"rt-alice")") == 1);
+  BOOST_TEST(j->sent_containing("stranger") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(older_race_data_is_ignored) {
+  start();
+  fetched(race(1, "open"));
+  fetched(race(3, "in_progress", {entrant("rt-alice", "in_progress")}));
+  auto writes = j->progress.size();
+  fetched(race(2, "open", {entrant("rt-alice", "ready")})); // late v2
+  BOOST_TEST(j->progress.size() == writes);
+  BOOST_REQUIRE(!j->progress.empty());
+  BOOST_TEST(j->progress.back().status.value_or("") == "in_progress");
+  BOOST_TEST(j->progress.back().started_at.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_finished_race_is_recorded_once_and_the_room_stops) {
+  start();
+  fetched(race(1, "open"));
+  fetched(
+      race(5, "finished",
+           {entrant("rt-alice", "done", 1, 3723456789),
+            entrant("rt-bob", "dnf"), entrant("stranger", "done", 2, 4e9)}));
+  BOOST_REQUIRE_EQUAL(j->results.size(), 1u);
+  const auto& r = j->results[0];
+  BOOST_TEST(r.room_id == 5);
+  BOOST_TEST(r.match_id.value_or(0) == 10);
+  BOOST_REQUIRE_EQUAL(r.entrants.size(), 2u); // match players only
+  BOOST_TEST(r.entrants[0].racetime_id == "rt-alice");
+  BOOST_TEST(r.entrants[0].place.value_or(0) == 1);
+  BOOST_TEST(r.entrants[1].status == "dnf");
+  BOOST_TEST(!r.entrants[1].place.has_value());
+  BOOST_TEST(
+      (r.ended_at == timestamp{std::chrono::microseconds{1796153723000000}}));
+  BOOST_TEST(j->closed);
+  BOOST_TEST(!room_alive());
+}
+
+BOOST_AUTO_TEST_CASE(a_result_is_kept_until_the_database_takes_it) {
+  start();
+  fetched(race(1, "open"));
+  j->refuse_writes = 3;
+  fetched(race(5, "finished", {entrant("rt-alice", "done", 1, 1000000)}));
+  BOOST_TEST(j->results.empty());
+  BOOST_TEST(room_alive());
+  // Retries after 1 s, 2 s, 4 s: the third retry succeeds.
+  sched->advance_time(1s);
+  sched->run();
+  sched->advance_time(2s);
+  sched->run();
+  BOOST_TEST(j->results.empty());
+  sched->advance_time(4s);
+  sched->run();
+  BOOST_TEST(j->results.size() == 1u);
+  BOOST_TEST(!room_alive());
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_race_is_closed_with_its_reason) {
+  start();
+  fetched(race(1, "open"));
+  fetched(race(2, "cancelled"));
+  BOOST_REQUIRE_EQUAL(j->closures.size(), 1u);
+  BOOST_TEST(j->closures[0].status == "cancelled");
+  BOOST_TEST(j->results.empty());
+  BOOST_TEST(!room_alive());
+}
+
+BOOST_AUTO_TEST_CASE(a_vanished_race_closes_the_room) {
+  start();
+  caf::anon_send(room, atom::fetched::value,
+                 fetch_failure{true, "racetime.gg has no race "
+                                     "alttpr/cool-doge-1234 (404)"});
+  sched->run();
+  BOOST_REQUIRE_EQUAL(j->closures.size(), 1u);
+  BOOST_TEST(j->closures[0].status == "gone");
+  BOOST_TEST(j->connects.empty());
+  BOOST_TEST(!room_alive());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_fetch_is_retried_with_backoff) {
+  start();
+  caf::anon_send(room, atom::fetched::value, fetch_failure{false, "HTTP 503"});
+  sched->run();
+  BOOST_TEST(j->fetches.size() == 1u);
+  sched->advance_time(1s);
+  sched->run();
+  BOOST_TEST(j->fetches.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_player_who_links_later_is_invited_on_the_next_pass) {
+  start();
+  fetched(race(1, "open",
+               {entrant("rt-alice", "invited"), entrant("rt-bob", "invited")}));
+  BOOST_TEST(j->sent_containing("rt-carol") == 0);
+  j->ctx.players[2].racetime_id = "rt-carol";
+  j->ctx.players[2].racetime_name = "CarolRT";
+  sched->advance_time(60s);
+  sched->run();
+  BOOST_TEST(j->sent_containing(R"("user":"rt-carol")") == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// --- the plain decisions, without any actor -----------------------------
+
+BOOST_AUTO_TEST_SUITE(room_plans)
+
+BOOST_AUTO_TEST_CASE(chat_commands_and_their_answers) {
+  BOOST_TEST(chat_command("!match") == "match");
+  BOOST_TEST(chat_command("  !Players please") == "players");
+  BOOST_TEST(chat_command("hello !match") == "");
+  BOOST_TEST(chat_command(".ready") == "");
+  room_context ctx;
+  ctx.room.id = 5;
+  persistence::match_summary m;
+  m.tournament_name = "Spring Cup";
+  m.title = "Final";
+  m.scheduled_at = timestamp{std::chrono::seconds{1796150000}};
+  ctx.match = m;
+  ctx.players = {
+      {1, "Alice", std::string{"rt-alice"}, std::string{"AliceRT"}, "", {}, {}},
+      {3, "Carol", std::nullopt, std::nullopt, "", {}, {}}};
+  auto now = timestamp{std::chrono::seconds{1796150000 - 3900}};
+  BOOST_TEST(answer_command("match", ctx, nullptr, now) ==
+             "Spring Cup - Final: Alice vs Carol - scheduled 2026-12-01 "
+             "18:33 UTC.");
+  BOOST_TEST(answer_command("time", ctx, nullptr, now) ==
+             "Scheduled for 2026-12-01 18:33 UTC, in 1:05:00.");
+  auto r = race(3, "open", {entrant("rt-alice", "ready")});
+  BOOST_TEST(answer_command("players", ctx, &r, now) ==
+             "Alice: linked (AliceRT), ready; Carol: not linked to "
+             "racetime.gg");
+  BOOST_TEST(answer_command("frobnicate", ctx, &r, now) == "");
+  auto running = race(4, "in_progress");
+  BOOST_TEST(answer_command("time", ctx, &running,
+                            timestamp{std::chrono::seconds{1796150754}}) ==
+             "The race has been running for 0:12:34.");
+}
+
+BOOST_AUTO_TEST_CASE(answers_are_rate_limited) {
+  answer_limiter limit{3, 5000ms};
+  answer_limiter::time_point t{};
+  BOOST_TEST(limit.allow("match", t));
+  BOOST_TEST(!limit.allow("match", t + 1s)); // same command too soon
+  BOOST_TEST(limit.allow("time", t + 1s));
+  BOOST_TEST(limit.allow("players", t + 1s));
+  BOOST_TEST(!limit.allow("help", t + 1s)); // the burst is used up
+  BOOST_TEST(limit.allow("help", t + 6s));
+}
+
+BOOST_AUTO_TEST_CASE(progress_is_written_only_for_what_changed) {
+  room_context ctx;
+  ctx.room = {5, "a/b", "a", "b", "open", 10, 1, false};
+  ctx.players = {
+      {1, "Alice", std::string{"rt-alice"}, std::string{"A"}, "ready", {}, {}}};
+  room_memory memory;
+  auto first = race(4, "open", {entrant("rt-alice", "ready")});
+  auto p = plan_room(ctx, nullptr, first, memory, {});
+  BOOST_TEST(!p.progress.has_value()); // the database knows all of it
+  auto next = race(5, "open", {entrant("rt-alice", "not_ready")});
+  p = plan_room(ctx, &first, next, memory, {});
+  BOOST_REQUIRE(p.progress.has_value());
+  BOOST_TEST(!p.progress->status.has_value());
+  BOOST_REQUIRE_EQUAL(p.progress->entrants.size(), 1u);
+  BOOST_TEST(p.progress->entrants[0].status == "not_ready");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,87 @@
+#pragma once
+
+// Everything a test of the whole daemon needs: racetime-sim in-process on
+// free ports (seeded with category alttpr, its bot and users u1..u4), a
+// scratch database with a tournament match of three players and the
+// match's room, racecontrold as a real process pointed at both, and helpers
+// to act as racetime.gg users and to read what racecontrol recorded.
+
+#include "config/database_url.hpp"
+#include "protocol/race_data.hpp"
+#include "protocol/server_messages.hpp"
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/scratch_database.hpp"
+#include "tests/support/sim_harness.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace racecontrol::test {
+
+struct race_world_options {
+  double time_scale = 0.02;
+  bool invitational = true;
+};
+
+class race_world {
+ public:
+  explicit race_world(race_world_options options = {});
+  ~race_world();
+
+  // --- the daemon -------------------------------------------------------
+
+  /// Starts racecontrold with the world's database and simulator (and
+  /// `extra` arguments); waits for its "ready" line.
+  void start_daemon(std::vector<std::string> extra = {});
+  daemon_process& daemon() { return *daemon_; }
+  /// SIGKILL, as a crash would.
+  void kill_daemon();
+  /// SIGTERM and wait; returns the exit status.
+  int stop_daemon();
+
+  // --- the database -----------------------------------------------------
+
+  /// Connects to the database as the daemon does: same server, same user
+  /// (the URL without its password, which travels in the environment).
+  const config::database_url& url() const { return url_; }
+  std::string scalar(const std::string& sql);
+  void execute(const std::string& sql);
+  int count(const std::string& sql) { return std::stoi(scalar(sql)); }
+
+  /// The match, its room and its players (ids in the database).
+  static constexpr int match_id = 10;
+  static constexpr int room_id = 5;
+
+  // --- racetime.gg ------------------------------------------------------
+
+  sim_harness& sim() { return sim_; }
+  const std::string& race_name() const { return race_name_; }
+  std::string slug() const;
+  /// A user's action in the race (join, request_invite, accept_invite,
+  /// ready, done, forfeit, ...).
+  void user(const std::string& user_id, const std::string& action);
+  void say(const std::string& user_id, const std::string& text);
+  protocol::race_data race();
+  std::vector<protocol::chat_message> chat();
+  /// Bot actions the simulator received for the race, as JSON frames.
+  std::vector<std::string> bot_actions();
+  int bot_actions_containing(const std::string& a, const std::string& b = "");
+
+  /// Polls `ready` every 50 ms up to `limit`.
+  static bool wait_until(const std::function<bool()>& ready,
+                         std::chrono::seconds limit);
+
+ private:
+  race_world_options options_;
+  sim_harness sim_;
+  scratch_database scratch_;
+  config::database_url url_;
+  std::string password_;
+  std::string race_name_;
+  std::unique_ptr<daemon_process> daemon_;
+};
+
+} // namespace racecontrol::test
