@@ -7,6 +7,7 @@
 // without bound.
 
 #include "protocol/iso8601.hpp"
+#include "protocol/json_error.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -16,22 +17,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace racecontrol::protocol {
-
-/// Largest JSON document accepted by default (race data with many entrants
-/// stays far below this).
-inline constexpr std::size_t default_json_limit = 4 * 1024 * 1024;
-
-/// A malformed or unexpected document; what() names the field.
-class json_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// Parses `text`; throws json_error for malformed or oversized input.
 rapidjson::Document parse_json(std::string_view text,

@@ -6,7 +6,7 @@
 // race_data.hpp stays for tools and tests; a room keeps only this.
 
 #include "protocol/expected.hpp"
-#include "protocol/json.hpp"
+#include "protocol/json_error.hpp"
 
 #include <chrono>
 #include <cstdint>
