@@ -195,12 +195,6 @@ bot_actor::behavior_type bot_connection(bot_pointer self, bot_record bot,
   st.write_backoff = protocol::backoff{options.retry};
   st.info = {st.bot.id, st.bot.category, st.bot.name, "starting",
              "",        false,           {}};
-  // The keeper's callbacks only message this actor; stopping it here waits
-  // for one in progress, so none runs after the actor is gone.
-  self->attach_functor([self](const caf::error&) {
-    if (self->state.keeper)
-      self->state.keeper->stop();
-  });
   start_keeper(self);
   return {
       [self](atom::keeper, const token_news& news) {

@@ -31,6 +31,8 @@ struct bot_connection_state {
   persistence_actor db;
   bot_supervisor_actor supervisor;
   protocol::io_runtime* io = nullptr;
+  /// Stopped when the state goes, however the actor ends; its callbacks
+  /// only message this actor through a weak handle.
   std::unique_ptr<protocol::token_keeper> keeper;
 
   bot_info info;

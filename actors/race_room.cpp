@@ -389,10 +389,6 @@ race_room(room_pointer self, room_record room, persistence_actor db,
   self->set_exit_handler([self](caf::exit_msg& msg) {
     begin_stop(self, msg);
   });
-  self->attach_functor([self](const caf::error&) {
-    if (self->state.link)
-      self->state.link->close();
-  });
   load(self);
   self->delayed_send(self, options.tick_interval, atom::tick::value);
   return {

@@ -38,6 +38,8 @@ struct race_room_state {
   std::string who; ///< "room alttpr/cool-doge-1234 (id 5, match 10)"
   race_room_options options;
   persistence_actor db;
+  /// Closed when the state goes (its destructor waits for a callback in
+  /// progress), however the actor ends.
   std::unique_ptr<room_link> link;
 
   enum class phase { loading, fetching, watching, ending };

@@ -32,6 +32,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <thread>
 
 namespace {
@@ -55,6 +56,23 @@ options:
 
 Every setting can also be given on the command line, overriding the file:
 )";
+
+/// Every watched room holds a socket: raise the soft limit on open files to
+/// the hard one, and say what it is.
+void raise_open_files_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return;
+  auto before = lim.rlim_cur;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+      lim.rlim_cur = before;
+  }
+  spdlog::info("open files limit {} (was {}; each watched room uses one)",
+               static_cast<unsigned long long>(lim.rlim_cur),
+               static_cast<unsigned long long>(before));
+}
 
 /// Prints the one line an operator needs and returns the exit code.
 int fail_start(const config::settings* s, const std::string& message) {
@@ -340,6 +358,7 @@ int main(int argc, char** argv) {
   }
   spdlog::info("racecontrol {} starting: {}", racecontrol::version,
                config::summarize(s));
+  raise_open_files_limit();
   int rc = run(s, cli.has("migrate"), cli.has("check-config"), signals);
   spdlog::info("racecontrold exits with status {}", rc);
   config::shutdown_logging();

@@ -15,6 +15,8 @@
 
 #include <iostream>
 
+#include <sys/resource.h>
+
 namespace {
 
 using namespace racecontrol;
@@ -156,6 +158,12 @@ void seed(sim::world& w, const config::command_line& cli) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // Benchmarks hold thousands of bot sockets open here.
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
   config::command_line cli;
   sim::server_options options;
   double time_scale = 1.0;
