@@ -28,6 +28,11 @@ struct fault {
   unsigned status = 0; ///< 0: serve normally after the delay
   std::chrono::milliseconds delay{0};
   int count = 1;
+  /// With `status`: a Retry-After header of this many seconds.
+  std::optional<std::int64_t> retry_after;
+  /// Serve the request (its effects happen), then close the connection
+  /// without an answer: a server that died before it could reply.
+  bool drop_connection = false;
 };
 
 /// Server-wide state the routes need besides the world.
@@ -44,8 +49,13 @@ struct route_context {
   std::function<void(const std::string& slug)> drop_sockets;
   /// Races whose sockets stop talking without closing (half-open test).
   std::function<void(const std::string& slug, bool muted)> mute;
+  /// The race's current sockets stop reading (a stalled peer: the client's
+  /// writes back up), or read again; sockets opened later read normally.
+  std::function<void(const std::string& slug, bool stalled)> stall_reads{};
   /// Connections accepted on the racetime.gg port so far.
   std::uint64_t connections_accepted = 0;
+  /// Bot sockets the client ended with a close frame (not a bare TCP close).
+  std::uint64_t client_close_frames = 0;
 };
 
 /// Takes the first matching fault (decrementing it), if any.
