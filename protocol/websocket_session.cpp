@@ -192,15 +192,19 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     });
   }
 
+  /// Beast may report a reset (the server drops TCP right after its close
+  /// frame) while the close frame it read holds the code: look at that
+  /// first, whatever the error.
   template <class Stream>
   std::string close_reason(Stream& ws, beast::error_code ec) {
-    if (ec == websocket::error::closed) {
-      auto reason = ws.reason();
+    auto reason = ws.reason();
+    if (reason.code != websocket::close_code::none)
       return "closed by the server with code " +
              std::to_string(static_cast<int>(reason.code)) +
              (reason.reason.empty() ? ""
                                     : " (" + std::string{reason.reason} + ")");
-    }
+    if (ec == websocket::error::closed)
+      return "closed by the server without a code";
     return "connection lost: " + ec.message();
   }
 

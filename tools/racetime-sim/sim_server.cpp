@@ -296,11 +296,19 @@ class ws_session : public race_socket,
   }
 
   void crash() {
-    // The consumer raised: the server closes with 1011.
+    // The consumer raised: the server sends a 1011 close frame and daphne
+    // drops the TCP connection right after it (racetime-protocol.md §7), so
+    // the client's close reply meets a reset.
     closed_ = true;
     auto self = this->shared_from_this();
     ws_.async_close(websocket::close_code::internal_error,
                     [self](beast::error_code) {});
+    net::post(ws_.get_executor(), [self] {
+      beast::error_code ignored;
+      auto& socket = beast::get_lowest_layer(self->ws_).socket();
+      socket.set_option(net::socket_base::linger(true, 0), ignored);
+      socket.close(ignored);
+    });
   }
 
   void handle(const std::string& text) {
