@@ -59,12 +59,14 @@ racetime_api::racetime_api(boost::asio::io_context& io, http_client& http,
     : io_(io), http_(http), base_(std::move(base)) {}
 
 void racetime_api::post_token(const form_fields& form, const std::string& what,
+                              bool idempotent,
                               racetime_callback<token_response> done) {
   http_request req;
   req.method = http::verb::post;
   req.target = with_path(base_, "/o/token");
   req.body = encode_form(form);
   req.content_type = form_type;
+  req.idempotent = idempotent;
   http_.request(
       std::move(req), [what, done = std::move(done)](http_outcome outcome) {
         if (outcome && outcome->status >= 400 && outcome->status < 500) {
@@ -97,7 +99,8 @@ void racetime_api::client_credentials_token(
   post_token({{"grant_type", "client_credentials"},
               {"client_id", creds.client_id},
               {"client_secret", creds.client_secret}},
-             "token request for client " + creds.client_id, std::move(done));
+             "token request for client " + creds.client_id,
+             /*idempotent=*/true, std::move(done));
 }
 
 std::string racetime_api::authorize_url(const std::string& client_id,
@@ -121,7 +124,7 @@ void racetime_api::exchange_code(const client_credentials& creds,
               {"redirect_uri", redirect_uri},
               {"client_id", creds.client_id},
               {"client_secret", creds.client_secret}},
-             "authorization code exchange", std::move(done));
+             "authorization code exchange", false, std::move(done));
 }
 
 void racetime_api::refresh_token(const client_credentials& creds,
@@ -131,7 +134,7 @@ void racetime_api::refresh_token(const client_credentials& creds,
               {"refresh_token", refresh_token},
               {"client_id", creds.client_id},
               {"client_secret", creds.client_secret}},
-             "token refresh", std::move(done));
+             "token refresh", false, std::move(done));
 }
 
 void racetime_api::user_info(const std::string& user_token,

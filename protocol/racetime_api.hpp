@@ -68,7 +68,9 @@ class racetime_api {
 
   // --- OAuth2 ---------------------------------------------------------
 
-  /// POST /o/token, grant_type=client_credentials (form-encoded).
+  /// POST /o/token, grant_type=client_credentials (form-encoded). Marked
+  /// idempotent (a second token does not revoke the first), so it may be
+  /// sent again on a new connection; the other grants are not.
   void client_credentials_token(const client_credentials& creds,
                                 racetime_callback<token_response> done);
 
@@ -113,7 +115,10 @@ class racetime_api {
   // --- rooms ------------------------------------------------------------
 
   /// POST /o/{category}/startrace with every setting explicit. Checks the
-  /// settings first; resolves `goal` against `category_goals`.
+  /// settings first; resolves `goal` against `category_goals`. Never sent
+  /// twice: an error of kind http_error::kind::outcome_unknown means the
+  /// room may exist (look in category_data with the bot token before
+  /// opening another).
   void start_race(const std::string& category, const race_settings& settings,
                   const std::vector<std::string>& category_goals,
                   const std::string& bot_token,
@@ -128,7 +133,7 @@ class racetime_api {
 
  private:
   void post_token(const form_fields& form, const std::string& what,
-                  racetime_callback<token_response> done);
+                  bool idempotent, racetime_callback<token_response> done);
 
   boost::asio::io_context& io_;
   http_client& http_;
