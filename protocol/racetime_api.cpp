@@ -17,6 +17,11 @@ racetime_error from_http(const http_error& e, const std::string& what) {
   out.what = racetime_error::kind::http;
   out.http = e;
   out.message = what + " failed: " + e.message;
+  if (e.what == http_error::kind::unauthorized)
+    // Outside /o/token a 401/403 is about the token, not the client secret.
+    out.message += " (the token was refused: renew it, or relink the user's "
+                   "account; if a fresh token is refused too, it lacks the "
+                   "right to do this)";
   return out;
 }
 
@@ -48,10 +53,12 @@ std::string bearer(const std::string& token) {
 } // namespace
 
 bool racetime_error::credentials_rejected() const {
-  if (what == kind::oauth && oauth)
-    return oauth->error == "invalid_client" ||
-           oauth->error == "unauthorized_client";
-  return what == kind::http && http.what == http_error::kind::unauthorized;
+  // Only /o/token's own verdict on the client: a 401/403 anywhere else is
+  // about a token (renew or relink), and one from /o/token without an OAuth
+  // body comes from something in between (a proxy's block page).
+  return what == kind::oauth && oauth &&
+         (oauth->error == "invalid_client" ||
+          oauth->error == "unauthorized_client");
 }
 
 racetime_api::racetime_api(boost::asio::io_context& io, http_client& http,
@@ -67,31 +74,38 @@ void racetime_api::post_token(const form_fields& form, const std::string& what,
   req.body = encode_form(form);
   req.content_type = form_type;
   req.idempotent = idempotent;
-  http_.request(
-      std::move(req), [what, done = std::move(done)](http_outcome outcome) {
-        if (outcome && outcome->status >= 400 && outcome->status < 500) {
-          // django-oauth-toolkit answers {"error": ...} with 400/401.
-          if (auto body = parse_oauth_error(outcome->body)) {
-            racetime_error e = from_http(*status_error(*outcome), what);
-            e.what = racetime_error::kind::oauth;
-            e.oauth = *body;
-            e.message = what + " failed: HTTP " +
-                        std::to_string(outcome->status) + " " + body->error +
-                        (body->error == "invalid_client"
-                             ? " (check the client id and secret)"
-                             : "");
-            return done(e);
-          }
-        }
-        auto result =
-            read_document<token_response>(outcome, what, parse_token_response);
-        if (result) {
-          config::register_secret(result->access_token);
-          if (result->refresh_token)
-            config::register_secret(*result->refresh_token);
-        }
-        done(std::move(result));
-      });
+  http_.request(std::move(req), [what,
+                                 done = std::move(done)](http_outcome outcome) {
+    if (outcome && outcome->status >= 400 && outcome->status < 500) {
+      // django-oauth-toolkit answers {"error": ...} with 400/401.
+      if (auto body = parse_oauth_error(outcome->body)) {
+        racetime_error e = from_http(*status_error(*outcome), what);
+        e.what = racetime_error::kind::oauth;
+        e.oauth = *body;
+        e.message = what + " failed: HTTP " + std::to_string(outcome->status) +
+                    " " + body->error +
+                    (body->error == "invalid_client"
+                         ? " (check the client id and secret)"
+                         : "");
+        return done(e);
+      }
+      if (outcome->status == 401 || outcome->status == 403) {
+        racetime_error e = from_http(*status_error(*outcome), what);
+        e.message = what + " failed: HTTP " + std::to_string(outcome->status) +
+                    " without an OAuth error body (not racetime.gg's "
+                    "answer: a proxy or firewall in between?)";
+        return done(e);
+      }
+    }
+    auto result =
+        read_document<token_response>(outcome, what, parse_token_response);
+    if (result) {
+      config::register_secret(result->access_token);
+      if (result->refresh_token)
+        config::register_secret(*result->refresh_token);
+    }
+    done(std::move(result));
+  });
 }
 
 void racetime_api::client_credentials_token(

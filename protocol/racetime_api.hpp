@@ -40,7 +40,11 @@ struct racetime_error {
   /// Worth retrying: a transient HTTP failure.
   bool transient() const { return what == kind::http && http.transient(); }
 
-  /// The credentials themselves are wrong (invalid_client, 401 on /o/token).
+  /// /o/token rejected the client itself (OAuth error invalid_client or
+  /// unauthorized_client): an operator must fix the client id or secret.
+  /// False for every other 401/403: outside /o/token they mean the token
+  /// expired or was revoked (renew it, or relink the user), and a 401/403
+  /// from /o/token without an OAuth body did not come from racetime.gg.
   bool credentials_rejected() const;
 };
 

@@ -4,6 +4,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <algorithm>
+
 namespace racecontrol::protocol {
 
 struct token_keeper::impl : std::enable_shared_from_this<impl> {
@@ -58,6 +60,11 @@ struct token_keeper::impl : std::enable_shared_from_this<impl> {
       return;
     }
     auto delay = retry.next_delay();
+    if (e.what == racetime_error::kind::http && e.http.retry_after) {
+      auto asked = std::min<std::chrono::milliseconds>(*e.http.retry_after,
+                                                       options.max_retry_after);
+      delay = std::max(delay, asked);
+    }
     schedule(delay);
     report({token_event::kind::retrying, e.message, delay});
   }

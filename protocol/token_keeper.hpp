@@ -1,9 +1,12 @@
 #pragma once
 
 // Keeps a category bot's client-credentials token fresh: fetched at start,
-// renewed at half its lifetime, retried with backoff on network trouble and
-// 5xx, held in memory only. A rejection of the credentials themselves stops
-// it (retrying would not help; an operator must fix them).
+// renewed at half its lifetime, held in memory only. Failures are retried
+// with backoff, waiting at least as long as a 429's Retry-After asks. Only
+// /o/token rejecting the client itself (invalid_client,
+// unauthorized_client) stops it: retrying would not help, an operator must
+// fix the credentials. Anything else, a 401/403 from a proxy included, is
+// retried.
 
 #include "protocol/racetime_api.hpp"
 #include "protocol/websocket_session.hpp"
@@ -21,7 +24,7 @@ namespace racecontrol::protocol {
 struct token_event {
   enum class kind {
     obtained,            ///< a new token is current
-    retrying,            ///< a transient failure; trying again in `retry_in`
+    retrying,            ///< a failure; trying again in `retry_in`
     credentials_rejected ///< permanent: the keeper stopped
   };
   kind what = kind::obtained;
@@ -34,6 +37,8 @@ struct token_keeper_options {
                         std::chrono::milliseconds{300000}};
   /// Renew after this fraction of the token's lifetime.
   double renew_at = 0.5;
+  /// The longest Retry-After honoured (a bigger one is taken as this).
+  std::chrono::milliseconds max_retry_after{3600000};
 };
 
 class token_keeper {
