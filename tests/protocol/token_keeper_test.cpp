@@ -3,7 +3,7 @@
 
 // token_keeper and racetime_error::credentials_rejected against racetime-sim
 // over real sockets: backoff, rejected credentials, a proxy's 403, 429
-// Retry-After.
+// Retry-After, and tokens pushed to sessions.
 
 #include "protocol/token_keeper.hpp"
 #include "tests/support/sim_harness.hpp"
@@ -106,6 +106,10 @@ BOOST_AUTO_TEST_CASE(rejected_credentials_stop_the_keeper) {
   std::this_thread::sleep_for(500ms);
   BOOST_TEST(k.count() == 1u);
   BOOST_TEST(!k.keeper().current().has_value());
+  // A refusal reported by a socket does not restart it either.
+  k.keeper().source()->refused("anything");
+  std::this_thread::sleep_for(200ms);
+  BOOST_TEST(k.count() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_403_without_an_oauth_body_is_retried) {
@@ -167,6 +171,51 @@ BOOST_AUTO_TEST_CASE(credentials_are_rejected_only_at_the_token_endpoint) {
   });
   BOOST_REQUIRE(!proxied);
   BOOST_TEST(!proxied.error().credentials_rejected());
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_token_is_renewed_once_and_pushed) {
+  recorded_keeper k{sim, {"bot-client", "bot-secret"}, exact_backoff()};
+  k.wait_events(1);
+  auto source = k.keeper().source();
+  std::mutex mtx;
+  std::condition_variable cv;
+  int pushed = 0;
+  auto subscription = source->subscribe([&] {
+    std::lock_guard<std::mutex> g{mtx};
+    ++pushed;
+    cv.notify_all();
+  });
+  auto old = source->current()->value;
+  // Many rooms' sessions report the same token at once.
+  std::vector<std::thread> rooms;
+  for (int i = 0; i < 8; ++i)
+    rooms.emplace_back([&] {
+      source->refused(old);
+    });
+  for (auto& t : rooms)
+    t.join();
+  {
+    std::unique_lock<std::mutex> lock{mtx};
+    BOOST_REQUIRE(cv.wait_for(lock, 5s, [&] {
+      return pushed >= 1;
+    }));
+  }
+  BOOST_TEST(source->current()->value != old);
+  // A late report of the old token changes nothing.
+  source->refused(old);
+  std::this_thread::sleep_for(300ms);
+  BOOST_TEST(k.count() == 2u); // the first token and one renewal
+  {
+    std::lock_guard<std::mutex> g{mtx};
+    BOOST_TEST(pushed == 1);
+  }
+  // Dropping the handle unsubscribes.
+  subscription.reset();
+  source->refused(source->current()->value);
+  k.wait_events(3);
+  std::this_thread::sleep_for(100ms);
+  std::lock_guard<std::mutex> g{mtx};
+  BOOST_TEST(pushed == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
