@@ -100,9 +100,16 @@ void racetime_api::post_token(const form_fields& form, const std::string& what,
     auto result =
         read_document<token_response>(outcome, what, parse_token_response);
     if (result) {
-      config::register_secret(result->access_token);
+      // An expired token is harmless, so the scrubber may forget it an
+      // hour later; a refresh token is normally used (and rotated) around
+      // then.
+      auto forget_after = std::chrono::system_clock::now() +
+                          std::chrono::seconds{result->expires_in} +
+                          std::chrono::hours{1};
+      config::register_secret(result->access_token, forget_after);
       if (result->refresh_token)
-        config::register_secret(*result->refresh_token);
+        config::register_secret(*result->refresh_token,
+                                forget_after + std::chrono::hours{23});
     }
     done(std::move(result));
   });
@@ -267,27 +274,99 @@ void racetime_api::edit_race(const std::string& race_name,
                              const race_settings& settings,
                              const std::vector<std::string>& category_goals,
                              const std::string& bot_token,
-                             racetime_callback<bool> done) {
+                             racetime_callback<edit_result> done) {
   std::string what = "edit of " + race_name;
   auto problems = validate(settings);
   if (!problems.empty()) {
     racetime_error e;
     e.what = racetime_error::kind::invalid_request;
-    e.message = what + " refused before sending: " + problems.front();
+    e.message = what + " refused before sending:";
+    for (const auto& p : problems)
+      e.message += " " + p + ";";
+    e.message.pop_back();
     return done(e);
   }
+  race_data(race_name, [this, what, race_name, settings, category_goals,
+                        bot_token, done = std::move(done)](
+                           racetime_result<protocol::race_data> before) {
+    if (!before) {
+      racetime_error e = before.error();
+      e.message = what + ": reading the room first: " + e.message;
+      return done(e);
+    }
+    auto changed = settings_differences(settings, *before);
+    if (changed.empty())
+      return done(edit_result{false});
+    auto blocked = fields_edit_cannot_change(changed, *before);
+    if (!blocked.empty())
+      return done(edit_refused(what, blocked, *before));
+    post_edit(race_name, settings, category_goals, bot_token, what,
+              std::move(done));
+  });
+}
+
+racetime_error racetime_api::edit_refused(const std::string& what,
+                                          const std::vector<std::string>& f,
+                                          const protocol::race_data& room) {
+  racetime_error e;
+  e.what = racetime_error::kind::invalid_request;
+  e.fields = f;
+  e.message = what + " refused before sending: racetime.gg would not change";
+  for (const auto& field : f)
+    e.message += " " + field + ",";
+  e.message.pop_back();
+  e.message += " (the race is " + std::string{to_string(room.status)} + ")";
+  bool preparing = room.status == race_status::open ||
+                   room.status == race_status::invitational;
+  if (!preparing)
+    e.message += "; once a race has started an edit changes only unlisted, "
+                 "info_user, allow_comments, hide_comments, "
+                 "allow_midrace_chat, allow_non_entrant_chat and "
+                 "chat_message_delay, and none after it ended";
+  return e;
+}
+
+void racetime_api::post_edit(const std::string& race_name,
+                             const race_settings& settings,
+                             const std::vector<std::string>& category_goals,
+                             const std::string& bot_token,
+                             const std::string& what,
+                             racetime_callback<edit_result> done) {
   http_request req;
   req.method = http::verb::post;
   req.target = with_path(base_, "/o/" + race_name + "/edit");
   req.headers.emplace_back("Authorization", bearer(bot_token));
   req.body = encode_form(edit_form(settings, category_goals));
   req.content_type = form_type;
-  http_.request(std::move(req), [what, done = std::move(done)](http_outcome o) {
+  http_.request(std::move(req), [this, race_name, settings, what,
+                                 done = std::move(done)](http_outcome o) {
     if (!o)
       return done(from_http(o.error(), what));
     if (auto e = status_error(*o))
       return done(from_http(*e, what));
-    done(true);
+    // 200 says nothing about which fields were applied: look.
+    race_data(race_name, [what, settings,
+                          done](racetime_result<protocol::race_data> after) {
+      if (!after) {
+        racetime_error e = after.error();
+        e.message =
+            what + " was answered 200 but could not be checked: " + e.message;
+        return done(e);
+      }
+      auto kept = settings_differences(settings, *after);
+      if (kept.empty())
+        return done(edit_result{true});
+      racetime_error e;
+      e.what = racetime_error::kind::not_applied;
+      e.fields = kept;
+      e.message = what + ": racetime.gg answered 200 but kept the old value of";
+      for (const auto& field : kept)
+        e.message += " " + field + ",";
+      e.message.pop_back();
+      e.message +=
+          " (the race is now " + std::string{to_string(after->status)} + ")";
+      done(e);
+    });
   });
 }
 

@@ -313,12 +313,13 @@ BOOST_AUTO_TEST_CASE(unprocessable_settings_come_back_with_field_names) {
   auto error = status_error(*outcome);
   BOOST_REQUIRE(error);
   BOOST_TEST((error->what == http_error::kind::unprocessable));
+  // In the form's field order, as racetime.gg lists them (§2).
   BOOST_REQUIRE_EQUAL(error->field_errors.size(), 3u);
-  BOOST_TEST(error->field_errors[0].first == "chat_message_delay");
-  BOOST_TEST(error->field_errors[1].first == "start_delay");
-  BOOST_TEST(error->field_errors[1].second.at(0) ==
+  BOOST_TEST(error->field_errors[0].first == "start_delay");
+  BOOST_TEST(error->field_errors[0].second.at(0) ==
              "Ensure this value is greater than or equal to 0:00:10.");
-  BOOST_TEST(error->field_errors[2].first == "time_limit");
+  BOOST_TEST(error->field_errors[1].first == "time_limit");
+  BOOST_TEST(error->field_errors[2].first == "chat_message_delay");
   BOOST_TEST(
       error->message.find("time_limit: Ensure this value is less than or "
                           "equal to 3 days, 0:00:00.") != std::string::npos);
@@ -348,11 +349,13 @@ BOOST_AUTO_TEST_CASE(edit_sends_full_settings_and_omitted_fields_reset) {
   auto name = open_room();
   auto s = seed_001_settings();
   s.info_user = "Rescheduled: 21:00 UTC";
-  auto edited = test::sim_harness::await<racetime_result<bool>>([&](auto done) {
-    sim.api().edit_race(name, s, {}, token, std::move(done));
-  });
+  auto edited =
+      test::sim_harness::await<racetime_result<edit_result>>([&](auto done) {
+        sim.api().edit_race(name, s, {}, token, std::move(done));
+      });
   BOOST_REQUIRE_MESSAGE(static_cast<bool>(edited),
                         (edited ? "" : edited.error().message));
+  BOOST_TEST(edited->sent);
   auto race = fetch(name);
   BOOST_TEST(race.info_user == "Rescheduled: 21:00 UTC");
   BOOST_TEST(race.hide_comments); // kept, because it was sent
@@ -581,11 +584,16 @@ BOOST_AUTO_TEST_CASE(websocket_quirks_of_racetime) {
   BOOST_TEST(stranger.wait_for_error() ==
              "Action is missing or not recognised. Check your input and try "
              "again.");
-  // An action without `data` makes racetime.gg close with 1011.
+  // Without a valid token even an action without `data` is only refused.
   stranger.session().send(R"({"action": "message"})");
-  BOOST_TEST(stranger.wait_disconnect() ==
-             "closed by the server with code 1011");
-  // An unknown race: the handshake hangs, then the connection drops.
+  BOOST_TEST(stranger.wait_for_error() ==
+             "Permission denied. Check your authorization token.");
+  // The bot's action without `data` makes racetime.gg close with 1011.
+  bot_socket bot(sim, url, fixed_token());
+  BOOST_REQUIRE(bot.wait_opens(1));
+  bot.session().send(R"({"action": "message"})");
+  BOOST_TEST(bot.wait_disconnect() == "closed by the server with code 1011");
+  // An unknown race: the connection is reset at once.
   bot_socket lost(sim, "/ws/o/bot/no-such-race-0000", fixed_token());
   auto reason = lost.wait_disconnect(3000ms);
   BOOST_TEST(reason.find("WebSocket handshake with") == 0u, reason);

@@ -125,13 +125,13 @@ void bench_round_trip(std::size_t trips) {
   auto& w = srv.state();
   w.add_category(
       {"alttpr", "ALttPR", "ALTTPR", {"Beat the game"}, false, false, false});
-  w.add_application({"bench",
-                     "bench-secret",
-                     "BenchBot",
-                     sim::application::grant::client_credentials,
-                     "alttpr",
-                     true,
-                     {}});
+  w.oauth().add_application({"bench",
+                             "bench-secret",
+                             "BenchBot",
+                             sim::application::grant::client_credentials,
+                             "alttpr",
+                             true,
+                             {}});
   srv.start();
   std::thread sim_thread{[&] {
     sim_io.run();

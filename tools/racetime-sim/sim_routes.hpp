@@ -10,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,6 +57,11 @@ struct route_context {
   std::uint64_t connections_accepted = 0;
   /// Bot sockets the client ended with a close frame (not a bare TCP close).
   std::uint64_t client_close_frames = 0;
+  /// How a bot socket for an unknown race ends: 0 resets it at once,
+  /// otherwise the handshake hangs this long first (control API).
+  std::function<void(std::chrono::milliseconds hang)> set_unknown_race_hang;
+  /// Whether a 1011 close is followed by a reset (control API).
+  std::function<void(bool reset)> set_crash_reset;
 };
 
 /// Takes the first matching fault (decrementing it), if any.
@@ -67,6 +73,12 @@ std::vector<std::string> split_path(const std::string& path);
 
 /// Serves racetime.gg's paths.
 response serve_racetime(route_context& ctx, const request& req);
+
+/// Serves racetime.gg's OAuth2 paths (/o/token, /o/authorize,
+/// /o/userinfo); nullopt for any other path (sim_oauth_routes.cpp).
+std::optional<response> serve_oauth(route_context& ctx, const request& req,
+                                    const std::string& path,
+                                    const std::string& query);
 
 /// Serves the control API (`--control-port`).
 response serve_control(route_context& ctx, const request& req);
