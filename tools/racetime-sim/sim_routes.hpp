@@ -59,9 +59,9 @@ struct route_context {
   std::uint64_t client_close_frames = 0;
   /// How a bot socket for an unknown race ends: 0 resets it at once,
   /// otherwise the handshake hangs this long first (control API).
-  std::function<void(std::chrono::milliseconds hang)> set_unknown_race_hang;
+  std::function<void(std::chrono::milliseconds hang)> set_unknown_race_hang{};
   /// Whether a 1011 close is followed by a reset (control API).
-  std::function<void(bool reset)> set_crash_reset;
+  std::function<void(bool reset)> set_crash_reset{};
 };
 
 /// Takes the first matching fault (decrementing it), if any.
