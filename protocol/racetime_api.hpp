@@ -44,7 +44,11 @@ struct racetime_error {
   /// Worth retrying: a transient HTTP failure.
   bool transient() const { return what == kind::http && http.transient(); }
 
-  /// The credentials themselves are wrong (invalid_client, 401 on /o/token).
+  /// /o/token rejected the client itself (OAuth error invalid_client or
+  /// unauthorized_client): an operator must fix the client id or secret.
+  /// False for every other 401/403: outside /o/token they mean the token
+  /// expired or was revoked (renew it, or relink the user), and a 401/403
+  /// from /o/token without an OAuth body did not come from racetime.gg.
   bool credentials_rejected() const;
 };
 
@@ -79,7 +83,9 @@ class racetime_api {
 
   // --- OAuth2 ---------------------------------------------------------
 
-  /// POST /o/token, grant_type=client_credentials (form-encoded).
+  /// POST /o/token, grant_type=client_credentials (form-encoded). Marked
+  /// idempotent (a second token does not revoke the first), so it may be
+  /// sent again on a new connection; the other grants are not.
   void client_credentials_token(const client_credentials& creds,
                                 racetime_callback<token_response> done);
 
@@ -124,7 +130,10 @@ class racetime_api {
   // --- rooms ------------------------------------------------------------
 
   /// POST /o/{category}/startrace with every setting explicit. Checks the
-  /// settings first; resolves `goal` against `category_goals`.
+  /// settings first; resolves `goal` against `category_goals`. Never sent
+  /// twice: an error of kind http_error::kind::outcome_unknown means the
+  /// room may exist (look in category_data with the bot token before
+  /// opening another).
   void start_race(const std::string& category, const race_settings& settings,
                   const std::vector<std::string>& category_goals,
                   const std::string& bot_token,
@@ -147,7 +156,7 @@ class racetime_api {
 
  private:
   void post_token(const form_fields& form, const std::string& what,
-                  racetime_callback<token_response> done);
+                  bool idempotent, racetime_callback<token_response> done);
   void post_edit(const std::string& race_name, const race_settings& settings,
                  const std::vector<std::string>& category_goals,
                  const std::string& bot_token, const std::string& what,

@@ -179,10 +179,7 @@ void bench_round_trip(std::size_t trips) {
   websocket_session ws{
       io, tls,
       with_path(base, "/ws/o/bot/" + room.substr(room.find('/') + 1), true),
-      [&] {
-        return bearer_token{token, clock_type::now() + std::chrono::hours{1}};
-      },
-      h};
+      fixed_token(token, clock_type::now() + std::chrono::hours{1}), h};
   ws.start();
   {
     std::unique_lock<std::mutex> lock{mtx};

@@ -56,7 +56,10 @@ options:
 
 control API (JSON, on --control-port):
   GET  /health
-  GET  /stats                                  {"connections": accepted so far}
+  GET  /stats                                  {"connections": accepted so far,
+                                               "client_close_frames": bot
+                                               sockets the client ended with a
+                                               close frame}
   POST /categories {"slug","name","goals":[..],"allow_partitionable",...}
   POST /categories/{slug}/goals {"name"}
   POST /bots {"category","client_id","client_secret","name","active"}
@@ -72,7 +75,12 @@ control API (JSON, on --control-port):
   POST /crash-close {"reset"}                  after a 1011 close frame, reset
                                                the connection as racetime.gg
                                                did (plain sockets only)
-  POST /faults {"path_prefix","status"?,"delay_ms"?,"count"}  5xx or delays
+  POST /faults {"path_prefix","status"?,"delay_ms"?,"count",
+                "retry_after"?,"drop_connection"?}
+                                               a status (HTML body, with
+                                               Retry-After seconds) or a delay;
+                                               drop_connection serves the
+                                               request, then closes unanswered
   DELETE /faults
   GET  /races                                  race names
   GET  /races/{slug}                           race data and chat
@@ -86,6 +94,9 @@ control API (JSON, on --control-port):
                                                arrive late (out of order)
   POST /races/{slug}/drop-sockets              close every socket of a race
   POST /races/{slug}/mute | /unmute            go silent without closing
+  POST /races/{slug}/stall-reads | /resume-reads
+                                               current sockets stop reading,
+                                               or read again
   GET  /log[?kind=startrace|race_opened|edit|race_edited|action|token]
                                                everything bots did
 )";

@@ -129,6 +129,8 @@ response add_fault(route_context& ctx, const request& req,
   f.delay =
       std::chrono::milliseconds{o.optional_integer("delay_ms").value_or(0)};
   f.count = static_cast<int>(o.optional_integer("count").value_or(1));
+  f.retry_after = o.optional_integer("retry_after");
+  f.drop_connection = o.optional_boolean("drop_connection").value_or(false);
   ctx.faults.push_back(f);
   return ok(req);
 }
@@ -151,6 +153,11 @@ response serve_races(route_context& ctx, const request& req,
     return race_state(ctx, req, *r);
   if (parts.size() == 3 && parts[2] == "drop-sockets") {
     ctx.drop_sockets(r->slug);
+    return ok(req);
+  }
+  if (parts.size() == 3 &&
+      (parts[2] == "stall-reads" || parts[2] == "resume-reads")) {
+    ctx.stall_reads(r->slug, parts[2] == "stall-reads");
     return ok(req);
   }
   if (parts.size() == 3 && (parts[2] == "mute" || parts[2] == "unmute")) {
@@ -192,8 +199,10 @@ response dispatch(route_context& ctx, const request& req,
   if (parts[0] == "log")
     return records(ctx, req, "");
   if (parts[0] == "stats")
-    return ok(req, "{\"connections\":" +
-                       std::to_string(ctx.connections_accepted) + "}");
+    return ok(req,
+              "{\"connections\":" + std::to_string(ctx.connections_accepted) +
+                  ",\"client_close_frames\":" +
+                  std::to_string(ctx.client_close_frames) + "}");
   if (parts[0] == "faults" && req.method() == http::verb::delete_) {
     ctx.faults.clear();
     return ok(req);

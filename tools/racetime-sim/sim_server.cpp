@@ -38,6 +38,8 @@ struct race_socket {
   /// A race.update: race.data and race.renders.
   virtual void update(const race_update& u) = 0;
   virtual void drop() = 0;
+  /// Stops reading (control API `stall-reads`), or reads again.
+  virtual void stall_reads(bool stalled) = 0;
 };
 
 /// An HTTP connection, closed when the server stops.
@@ -88,6 +90,14 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     ctx.drop_sockets = [weak](const std::string& slug) {
       if (auto s = weak.lock())
         s->drop(slug);
+    };
+    ctx.stall_reads = [weak](const std::string& slug, bool stalled) {
+      auto s = weak.lock();
+      if (!s || s->sockets.count(slug) == 0)
+        return;
+      for (auto& socket : s->sockets[slug])
+        if (auto sock = socket.lock())
+          sock->stall_reads(stalled);
     };
     ctx.set_unknown_race_hang = [weak](std::chrono::milliseconds hang) {
       if (auto s = weak.lock())
@@ -216,10 +226,31 @@ class ws_session : public race_socket,
 
   void drop() override {
     closed_ = true;
+    stall_hold_.reset();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both,
                                                    ignored);
     beast::get_lowest_layer(ws_).close();
+  }
+
+  void stall_reads(bool stalled) override {
+    stalled_ = stalled;
+    beast::error_code ignored;
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    if (!stalled) {
+      // A window below one segment would leave the client's TCP probing
+      // with growing pauses: give the buffer back.
+      socket.set_option(net::socket_base::receive_buffer_size(1 << 20),
+                        ignored);
+      stall_hold_.reset();
+      if (!reading_ && !closed_)
+        read();
+      return;
+    }
+    // No read pending keeps it alive now: hold on until it is dropped.
+    stall_hold_ = this->shared_from_this();
+    // A small receive buffer, so the client's writes back up quickly.
+    socket.set_option(net::socket_base::receive_buffer_size(4096), ignored);
   }
 
  private:
@@ -246,14 +277,19 @@ class ws_session : public race_socket,
 
   void read() {
     auto self = this->shared_from_this();
+    reading_ = true;
     ws_.async_read(buffer_, [self](beast::error_code ec, std::size_t) {
+      self->reading_ = false;
+      if (ec == websocket::error::closed)
+        ++self->server_->ctx.client_close_frames;
       if (ec)
         return;
       auto text = beast::buffers_to_string(self->buffer_.data());
       self->buffer_.consume(self->buffer_.size());
       if (!self->server_->muted.count(self->consumer_.slug()))
         self->handle(text);
-      if (!self->closed_)
+      // A stalled socket reads no more: the client's writes back up.
+      if (!self->closed_ && !self->stalled_)
         self->read();
     });
   }
@@ -307,6 +343,9 @@ class ws_session : public race_socket,
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
   bool closed_ = false;
+  bool stalled_ = false;
+  bool reading_ = false;
+  std::shared_ptr<ws_session> stall_hold_;
 };
 
 // --- HTTP ------------------------------------------------------------------
@@ -385,11 +424,18 @@ class http_session : public closable,
         auto timer = std::make_shared<net::steady_timer>(server_->io, f->delay);
         timer->async_wait([self, timer, f = *f,
                            req = std::move(req)](beast::error_code) mutable {
+          if (f.drop_connection) {
+            (void)serve_racetime(self->server_->ctx, req);
+            self->log(req, 0);
+            return self->close();
+          }
           if (f.status != 0) {
             response res{static_cast<http::status>(f.status), req.version()};
             res.set(http::field::content_type, "text/html");
             res.body() =
                 "<h1>Server Error (" + std::to_string(f.status) + ")</h1>";
+            if (f.retry_after)
+              res.set(http::field::retry_after, std::to_string(*f.retry_after));
             res.keep_alive(req.keep_alive());
             res.prepare_payload();
             self->respond(req, std::move(res));
