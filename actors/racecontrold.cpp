@@ -264,7 +264,7 @@ std::vector<component_spec> daemon_components(
 std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
   auto base = protocol::parse_url(s.racetime_url);
   if (!base)
-    throw config::config_error("racetime.url: " + base.error());
+    throw config::config_error("racetime.url: " + base.error().message);
   protocol::io_runtime_options o;
   o.racetime = *base;
   o.extra_ca_file = s.racetime_ca_file;

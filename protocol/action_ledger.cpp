@@ -16,30 +16,30 @@ constexpr std::array<std::string_view, 15> token_actions{
     "invite",      "accept_request",    "force_unready",  "remove_entrant",
     "add_monitor", "remove_monitor",    "override_stream"};
 
-bool needs_token(frame_kind k) {
-  return k == frame_kind::message || k == frame_kind::action;
+bool needs_token(action_kind k) {
+  return k == action_kind::message || k == action_kind::action;
 }
 
 } // namespace
 
-frame_kind classify_frame(std::string_view text) {
+action_kind classify_action(std::string_view text) {
   rapidjson::Document doc;
   try {
     doc = parse_json(text, 1024 * 1024);
   } catch (const json_error&) {
-    return frame_kind::unknown;
+    return action_kind::unknown;
   }
   if (!doc.IsObject())
-    return frame_kind::unknown;
+    return action_kind::unknown;
   auto action = doc.FindMember("action");
   if (action == doc.MemberEnd() || !action->value.IsString())
-    return frame_kind::unknown;
+    return action_kind::unknown;
   std::string_view name{action->value.GetString(),
                         action->value.GetStringLength()};
   if (name == "ping")
-    return frame_kind::ping;
+    return action_kind::ping;
   if (name == "getrace" || name == "gethistory")
-    return frame_kind::read_only;
+    return action_kind::read_only;
   if (name == "message") {
     // Only a valid guid makes a repeat harmless.
     auto data = doc.FindMember("data");
@@ -47,14 +47,14 @@ frame_kind classify_frame(std::string_view text) {
       auto guid = data->value.FindMember("guid");
       if (guid != data->value.MemberEnd() && guid->value.IsString() &&
           valid_guid({guid->value.GetString(), guid->value.GetStringLength()}))
-        return frame_kind::message;
+        return action_kind::message;
     }
-    return frame_kind::action;
+    return action_kind::action;
   }
   if (std::find(token_actions.begin(), token_actions.end(), name) !=
       token_actions.end())
-    return frame_kind::action;
-  return frame_kind::unknown;
+    return action_kind::action;
+  return action_kind::unknown;
 }
 
 const char* to_string(drop_reason r) {
@@ -70,12 +70,12 @@ const char* to_string(drop_reason r) {
 }
 
 void action_ledger::written(outgoing_frame f) {
-  if (f.own && f.kind != frame_kind::ping)
+  if (f.own && f.kind != action_kind::ping)
     return; // a resync request: nothing to settle or send again
   if (windows_.empty() || windows_.back().closed)
     windows_.emplace_back();
   auto& w = windows_.back();
-  if (f.kind == frame_kind::ping) {
+  if (f.kind == action_kind::ping) {
     w.closed = true;
     w.own_ping = f.own;
   }
@@ -146,9 +146,9 @@ void action_ledger::release(window& w, verdict& v, const steady_time* ended) {
     if (ended == nullptr)
       continue; // settled by the pong
     bool again = false;
-    if (f.kind == frame_kind::message)
+    if (f.kind == action_kind::message)
       again = *ended - f.first_written < guid_window;
-    else if (f.kind == frame_kind::read_only || f.kind == frame_kind::ping)
+    else if (f.kind == action_kind::read_only || f.kind == action_kind::ping)
       again = !f.repeated;
     if (again) {
       f.repeated = true;

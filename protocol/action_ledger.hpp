@@ -41,8 +41,8 @@
 
 namespace racecontrol::protocol {
 
-/// What a frame is, as far as the re-send rule cares.
-enum class frame_kind {
+/// What an outgoing frame is, as far as the re-send rule cares.
+enum class action_kind {
   ping,      ///< `ping`: answered by `pong`, so a settle point
   read_only, ///< `getrace`, `gethistory`: no token needed, harmless twice
   message,   ///< `message` with a guid: a repeat within 300 s is dropped
@@ -51,11 +51,11 @@ enum class frame_kind {
 };
 
 /// Reads the action name (and for `message` the guid) of a frame.
-frame_kind classify_frame(std::string_view text);
+action_kind classify_action(std::string_view text);
 
 struct outgoing_frame {
   std::string text;
-  frame_kind kind = frame_kind::unknown;
+  action_kind kind = action_kind::unknown;
   bool own = false;      ///< the session's own ping or resync request
   bool repeated = false; ///< sent again once already
   bool refused = false;  ///< racetime.gg refused it once

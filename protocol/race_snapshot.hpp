@@ -41,6 +41,20 @@ struct race_snapshot {
   std::vector<entrant_snapshot> entrants; ///< in the server's order
 };
 
+inline bool operator==(const entrant_snapshot& a, const entrant_snapshot& b) {
+  return a.user_id == b.user_id && a.user_name == b.user_name &&
+         a.status == b.status && a.place == b.place &&
+         a.finish_time == b.finish_time;
+}
+
+inline bool operator==(const race_snapshot& a, const race_snapshot& b) {
+  return a.name == b.name && a.version == b.version && a.status == b.status &&
+         a.opened_at == b.opened_at && a.started_at == b.started_at &&
+         a.ended_at == b.ended_at && a.cancelled_at == b.cancelled_at &&
+         a.goal == b.goal && a.info_bot == b.info_bot &&
+         a.entrants == b.entrants;
+}
+
 /// The kind of a server frame on a bot socket, read from its "type".
 enum class frame_kind {
   race_data,

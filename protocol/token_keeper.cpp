@@ -88,11 +88,12 @@ struct token_keeper::impl : token_source,
     auto renew = std::chrono::duration_cast<std::chrono::milliseconds>(
         lifetime * options.renew_at);
     schedule(renew);
+    // Sockets first: whoever reacts to the event finds them told already.
+    tell_listeners();
     report({token_event::kind::obtained,
             "token for " + creds.client_id + " valid for " +
                 std::to_string(t.expires_in) + " s",
             std::chrono::milliseconds{0}});
-    tell_listeners();
   }
 
   void failed(const racetime_error& e) {

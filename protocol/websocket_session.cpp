@@ -40,7 +40,7 @@ std::string ms(milliseconds d) {
   return std::to_string(d.count()) + " ms";
 }
 
-outgoing_frame own_frame(std::string text, frame_kind kind) {
+outgoing_frame own_frame(std::string text, action_kind kind) {
   outgoing_frame f;
   f.text = std::move(text);
   f.kind = kind;
@@ -293,7 +293,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   /// racetime.gg does not replay what it broadcast while we were away.
   void resync() {
     own.push_back(
-        own_frame(R"({"action":"getrace","data":{}})", frame_kind::read_only));
+        own_frame(R"({"action":"getrace","data":{}})", action_kind::read_only));
     own.push_back(own_frame(json_text([&](json_writer& w) {
                               w.StartObject();
                               write_string(w, "action", "gethistory");
@@ -304,7 +304,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
                               w.EndObject();
                               w.EndObject();
                             }),
-                            frame_kind::read_only));
+                            action_kind::read_only));
   }
 
   // --- reading ------------------------------------------------------------
@@ -400,7 +400,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
       }
     }
     if (!next && ledger.needs_ping())
-      next = own_frame(R"({"action":"ping","data":{}})", frame_kind::ping);
+      next = own_frame(R"({"action":"ping","data":{}})", action_kind::ping);
     if (next)
       write(std::move(*next));
   }
@@ -469,7 +469,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
                          std::to_string(options.max_queue) +
                          " frames): this frame was not queued"});
     outgoing_frame f;
-    f.kind = classify_frame(text);
+    f.kind = classify_action(text);
     f.text = std::move(text);
     queue.push_back(std::move(f));
     pump();
@@ -631,7 +631,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
                             "intervals");
         case liveness::verdict::send_ping:
           self->own.push_back(
-              own_frame(R"({"action":"ping","data":{}})", frame_kind::ping));
+              own_frame(R"({"action":"ping","data":{}})", action_kind::ping));
           self->pump();
           break;
         case liveness::verdict::fine:

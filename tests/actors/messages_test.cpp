@@ -138,6 +138,61 @@ audit_record sample<audit_record>() {
           R"({"user":"4BlRneEk9jxN6Qka"})"};
 }
 
+template <>
+protocol::race_snapshot sample<protocol::race_snapshot>() {
+  protocol::race_snapshot r;
+  r.name = "alttpr/cool-doge-1234";
+  r.version = 12;
+  r.status = "in_progress";
+  r.opened_at = 1796135522600412;
+  r.started_at = 1796135622600412;
+  r.goal = "Beat the game";
+  r.info_bot = "League - Final";
+  r.entrants = {{"4BlRneEk9jxN6Qka", "Racer#1234", "done", 1,
+                 std::chrono::microseconds{4512345678}},
+                {"x", "Other#0001", "in_progress", std::nullopt, std::nullopt}};
+  return r;
+}
+
+template <>
+fetch_failure sample<fetch_failure>() {
+  return {true, "GET /alttpr/cool-doge-1234/data: HTTP 404"};
+}
+
+template <>
+socket_event sample<socket_event>() {
+  return {socket_event::kind::dropped, "queue full: invite"};
+}
+
+template <>
+token_grant sample<token_grant>() {
+  return {
+      "alttpr", config::secret{"token-value"},
+      std::chrono::system_clock::time_point{std::chrono::seconds{1796135522}}};
+}
+
+template <>
+token_news sample<token_news>() {
+  return {token_news::kind::retrying, "POST /o/token: HTTP 503", 4000};
+}
+
+template <>
+category_goals sample<category_goals>() {
+  return {{"Beat the game", "Any% NMG"}};
+}
+
+template <>
+bot_info sample<bot_info>() {
+  return {
+      7,    "alttpr",         "racecontrol", "auth_failed", "invalid_client",
+      true, {"Beat the game"}};
+}
+
+template <>
+std::vector<bot_info> sample<std::vector<bot_info>>() {
+  return {sample<bot_info>(), sample<bot_info>()};
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;

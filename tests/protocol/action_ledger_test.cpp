@@ -18,7 +18,7 @@ const steady_time t0 = steady_time{} + 1000h;
 outgoing_frame frame(const bot_action& a, steady_time at = t0) {
   outgoing_frame f;
   f.text = serialize(a);
-  f.kind = classify_frame(f.text);
+  f.kind = classify_action(f.text);
   f.first_written = at;
   return f;
 }
@@ -52,28 +52,29 @@ BOOST_AUTO_TEST_SUITE(action_ledger_rule)
 
 BOOST_AUTO_TEST_CASE(frames_are_classified_by_action_and_guid) {
   auto kind = [](const bot_action& a) {
-    return classify_frame(serialize(a));
+    return classify_action(serialize(a));
   };
   BOOST_TEST(
-      (kind(simple_action{simple_action::kind::ping}) == frame_kind::ping));
+      (kind(simple_action{simple_action::kind::ping}) == action_kind::ping));
   BOOST_TEST((kind(simple_action{simple_action::kind::getrace}) ==
-              frame_kind::read_only));
-  BOOST_TEST((kind(gethistory_action{"abc"}) == frame_kind::read_only));
-  BOOST_TEST((chat("hello").kind == frame_kind::message));
-  BOOST_TEST((invite("u1").kind == frame_kind::action));
-  BOOST_TEST((kind(setinfo_action{"x", std::nullopt}) == frame_kind::action));
+              action_kind::read_only));
+  BOOST_TEST((kind(gethistory_action{"abc"}) == action_kind::read_only));
+  BOOST_TEST((chat("hello").kind == action_kind::message));
+  BOOST_TEST((invite("u1").kind == action_kind::action));
+  BOOST_TEST((kind(setinfo_action{"x", std::nullopt}) == action_kind::action));
   BOOST_TEST(
-      (kind(simple_action{simple_action::kind::begin}) == frame_kind::action));
+      (kind(simple_action{simple_action::kind::begin}) == action_kind::action));
   // A guid racetime.gg would not accept protects nothing.
   BOOST_TEST(
-      (classify_frame(
+      (classify_action(
            R"({"action":"message","data":{"message":"x","guid":"AB"}})") ==
-       frame_kind::action));
-  BOOST_TEST((classify_frame(R"({"action":"message"})") == frame_kind::action));
-  BOOST_TEST((classify_frame(R"({"action":"dance","data":{}})") ==
-              frame_kind::unknown));
-  BOOST_TEST((classify_frame("this is not json") == frame_kind::unknown));
-  BOOST_TEST((classify_frame("[1,2]") == frame_kind::unknown));
+       action_kind::action));
+  BOOST_TEST(
+      (classify_action(R"({"action":"message"})") == action_kind::action));
+  BOOST_TEST((classify_action(R"({"action":"dance","data":{}})") ==
+              action_kind::unknown));
+  BOOST_TEST((classify_action("this is not json") == action_kind::unknown));
+  BOOST_TEST((classify_action("[1,2]") == action_kind::unknown));
 }
 
 BOOST_AUTO_TEST_CASE(a_ping_after_actions_settles_them) {
@@ -178,7 +179,7 @@ BOOST_AUTO_TEST_CASE(in_doubt_only_what_is_harmless_twice_goes_again) {
   auto ping = frame(simple_action{simple_action::kind::ping});
   auto garbage = outgoing_frame{};
   garbage.text = R"({"action":"dance","data":{}})";
-  garbage.kind = classify_frame(garbage.text);
+  garbage.kind = classify_action(garbage.text);
   for (const auto& f : {fresh, act, stale, get, garbage, ping})
     ledger.written(f);
   // The session's own frames are never sent again nor reported.

@@ -25,8 +25,16 @@ protocol::race_settings room_settings(bool invitational) {
 
 } // namespace
 
+namespace {
+sim_harness_options sim_options(double time_scale) {
+  sim_harness_options o;
+  o.time_scale = time_scale;
+  return o;
+}
+} // namespace
+
 race_world::race_world(race_world_options options)
-    : options_(options), sim_(sim_harness_options{options.time_scale}) {
+    : options_(options), sim_(sim_options(options.time_scale)) {
   sim_.seed_defaults();
   sim_.start();
   auto token = sim_.bot_token("bot-client", "bot-secret");
