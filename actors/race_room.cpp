@@ -199,6 +199,12 @@ void apply(room_pointer self, race_snapshot next) {
   if (!st.last || st.last->status != next.status)
     spdlog::info("{}: race is {} (version {})", st.who, next.status,
                  next.version);
+  // The socket first: actions sent before it exists would have nowhere to
+  // go (the session keeps them queued until it is open).
+  if (plan.end == race_end::none && st.step != phase::watching) {
+    st.step = phase::watching;
+    st.link->connect(slug_of(st.room.slug));
+  }
   invite_and_accept(self, plan);
   if (plan.progress)
     enqueue(self, std::move(*plan.progress));
@@ -211,9 +217,6 @@ void apply(room_pointer self, race_snapshot next) {
     enqueue(self, persistence::room_closure{
                       st.room.id, "cancelled",
                       "the race was cancelled on racetime.gg", false});
-  } else if (st.step != phase::watching) {
-    st.step = phase::watching;
-    st.link->connect(slug_of(st.room.slug));
   }
   finish_if_done(self);
 }

@@ -91,7 +91,13 @@ class racetime_room_link : public room_link {
 
   void send(std::string frame) override {
     if (session_)
-      session_->send(std::move(frame));
+      return session_->send(std::move(frame));
+    // Never silently: the room logs what could not be sent.
+    if (auto room = caf::actor_cast<race_room_actor>(owner_))
+      caf::anon_send(
+          room, atom::socket::value,
+          socket_event{socket_event::kind::dropped,
+                       "no bot socket yet: " + frame.substr(0, 200)});
   }
 
   void close() override {

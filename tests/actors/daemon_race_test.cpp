@@ -100,7 +100,8 @@ BOOST_AUTO_TEST_CASE(a_race_is_watched_from_open_to_result) {
                                          protocol::entrant_status::invited);
                             },
                             30s),
-                        w.daemon().output());
+                        w.daemon().output() << "\nsim log:\n"
+                                            << w.sim_log());
   // The bot is connected and says so in its row.
   BOOST_TEST(w.scalar("SELECT status FROM racetime_bots WHERE id = 1") ==
              "connected");

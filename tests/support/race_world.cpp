@@ -164,6 +164,10 @@ std::vector<std::string> race_world::bot_actions() {
   return out;
 }
 
+std::string race_world::sim_log() {
+  return sim_.control_get("/log").body;
+}
+
 int race_world::bot_actions_containing(const std::string& a,
                                        const std::string& b) {
   int n = 0;

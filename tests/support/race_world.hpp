@@ -68,6 +68,8 @@ class race_world {
   std::vector<protocol::chat_message> chat();
   /// Bot actions the simulator received for the race, as JSON frames.
   std::vector<std::string> bot_actions();
+  /// Everything the simulator recorded, as JSON (for failure messages).
+  std::string sim_log();
   int bot_actions_containing(const std::string& a, const std::string& b = "");
 
   /// Polls `ready` every 50 ms up to `limit`.
