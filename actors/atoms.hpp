@@ -49,4 +49,12 @@ using poll = caf::atom_constant<caf::atom("poll")>;
 /// Re-read configuration rows (bots, tasks) without a restart.
 using reload = caf::atom_constant<caf::atom("reload")>;
 
+// --- the scheduler's ---------------------------------------------------------
+
+/// Selects scheduled tasks in a request.
+using tasks = caf::atom_constant<caf::atom("tasks")>;
+
+/// Run a scheduled task now, outside its schedule.
+using run = caf::atom_constant<caf::atom("run")>;
+
 } // namespace racecontrol::atom
