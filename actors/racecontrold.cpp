@@ -7,6 +7,7 @@
 #include "actors/messages.hpp"
 #include "actors/node.hpp"
 #include "actors/persistence_actor.hpp"
+#include "actors/scheduler.hpp"
 
 #include "config/command_line.hpp"
 #include "config/logging.hpp"
@@ -206,11 +207,27 @@ daemon_components(const config::settings& s,
                   const persistence::migration_set* migrations) {
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
+  scheduler_options scheduler_opts;
+  scheduler_opts.node_name = s.node_name;
+  scheduler_opts.reload_interval = s.scheduler_reload_interval;
+  scheduler_opts.run_timeout = s.scheduler_run_timeout;
+  scheduler_opts.stale_after =
+      s.scheduler_run_timeout + std::chrono::minutes{1};
+  // The scheduler talks to the persistence actor started before it.
+  auto store = std::make_shared<persistence_actor>();
   return {
       {"persistence",
-       [db_options](caf::actor_system& sys) {
+       [db_options, store](caf::actor_system& sys) {
+         *store = sys.spawn(persistence_behavior, db_options);
+         return caf::actor_cast<caf::actor>(*store);
+       }},
+      // No room supervisor runs on this node yet: RACETIME_POLL_OPEN_ROOMS
+      // runs are recorded as failed with that reason.
+      {"scheduler",
+       [scheduler_opts, store](caf::actor_system& sys) {
          return caf::actor_cast<caf::actor>(
-             sys.spawn(persistence_behavior, db_options));
+             sys.spawn(scheduler, task_store_actor{*store}, room_poller_actor{},
+                       scheduler_opts));
        }},
   };
 }
