@@ -81,5 +81,12 @@ using keeper = caf::atom_constant<caf::atom("keeper")>;
 
 /// A bot's state changed.
 using state = caf::atom_constant<caf::atom("state")>;
+// --- the scheduler's ---------------------------------------------------------
+
+/// Selects scheduled tasks in a request.
+using tasks = caf::atom_constant<caf::atom("tasks")>;
+
+/// Run a scheduled task now, outside its schedule.
+using run = caf::atom_constant<caf::atom("run")>;
 
 } // namespace racecontrol::atom

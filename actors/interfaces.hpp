@@ -41,7 +41,18 @@ using persistence_worker_actor = caf::typed_actor<
     // A room no longer watched: cancelled, gone or parked, with the reason.
     caf::replies_to<atom::put, room_closure>::with<atom::ok>,
     // An audit entry written by racecontrol itself.
-    caf::replies_to<atom::put, audit_record>::with<atom::ok>>;
+    caf::replies_to<atom::put, audit_record>::with<atom::ok>,
+    // --- the scheduler's (task_store_actor below lists the same) ---
+    // Active tasks, and those with a run marker set.
+    caf::replies_to<atom::get, atom::tasks>::with<std::vector<task_record>>,
+    // Schedules a task never scheduled; false when its row changed.
+    caf::replies_to<atom::put, task_schedule>::with<bool>,
+    // Claims a run before it starts (next_run_at advanced, marker set).
+    caf::replies_to<atom::put, task_claim>::with<claim_outcome>,
+    // A run's result; false when its marker was no longer this run's.
+    caf::replies_to<atom::put, task_finish>::with<bool>,
+    // A task whose schedule cannot be used, with the reason.
+    caf::replies_to<atom::put, task_invalid>::with<atom::ok>>;
 
 /// The PERSISTENCE actor: the one door from actors to MariaDB. It accepts
 /// every request of a worker and hands each to an idle worker of its pool,
@@ -140,6 +151,41 @@ using room_supervisor_actor = token_subscriber_actor::extend<
     caf::reacts_to<atom::load>,
     // (Self-sent) starts a failed room's watcher again after its backoff.
     caf::reacts_to<atom::restart, std::int32_t>>;
+
+/// What the SCHEDULER needs of the persistence actor: the scheduled_tasks
+/// requests (a persistence_actor handle converts to it; the scheduler's
+/// tests serve it with the real repository on the test's thread).
+using task_store_actor = caf::typed_actor<
+    caf::replies_to<atom::get, atom::tasks>::with<std::vector<task_record>>,
+    caf::replies_to<atom::put, task_schedule>::with<bool>,
+    caf::replies_to<atom::put, task_claim>::with<claim_outcome>,
+    caf::replies_to<atom::put, task_finish>::with<bool>,
+    caf::replies_to<atom::put, task_invalid>::with<atom::ok>>;
+
+/// What the SCHEDULER needs of the room supervisor: its poll (a
+/// room_supervisor_actor handle converts to it).
+using room_poller_actor =
+    caf::typed_actor<caf::replies_to<atom::poll>::with<poll_summary>>;
+
+/// The SCHEDULER actor: runs the scheduled_tasks rows (INTERVAL, CRON,
+/// ONE_TIME) on timers. Each run is claimed in the database before it
+/// starts (next_run_at advanced, a run marker set), so a failed or crashed
+/// run is never repeated at once and runs missed while the daemon was down
+/// coalesce into one; each run is a request to the actor that does the
+/// work, so a slow run delays no other task.
+using scheduler_actor = caf::typed_actor<
+    // Re-reads the task rows now (also done every scheduler.reload_interval)
+    // so added, changed and deactivated tasks take effect.
+    caf::reacts_to<atom::reload>,
+    // Runs the task now, outside its schedule (next_run_at stays; a
+    // ONE_TIME task is then done). ok once the run is claimed and started;
+    // an error when there is no such active task or it is running.
+    caf::replies_to<atom::run, std::int32_t>::with<atom::ok>,
+    // (Self-sent) runs the tasks that are due; the number tells the current
+    // timer from one armed before it.
+    caf::reacts_to<atom::tick, std::uint64_t>,
+    // (Self-sent) the periodic reload, re-armed each time.
+    caf::reacts_to<atom::reload, atom::tick>>;
 
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.

@@ -64,6 +64,15 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<bot_info>>(
       "std::vector<racecontrol::bot_info>");
   cfg.add_message_type<config::secret>("racecontrol::secret");
+  // the scheduler's
+  cfg.add_message_type<task_record>("racecontrol::task_record");
+  cfg.add_message_type<std::vector<task_record>>(
+      "std::vector<racecontrol::task_record>");
+  cfg.add_message_type<task_schedule>("racecontrol::task_schedule");
+  cfg.add_message_type<task_claim>("racecontrol::task_claim");
+  cfg.add_message_type<claim_outcome>("racecontrol::claim_outcome");
+  cfg.add_message_type<task_finish>("racecontrol::task_finish");
+  cfg.add_message_type<task_invalid>("racecontrol::task_invalid");
   cfg.add_error_category(ec_category::value,
                          [](std::uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {

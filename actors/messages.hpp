@@ -377,6 +377,56 @@ typename Inspector::result_type inspect(Inspector& f, bot_info& x) {
            x.status, x.message, x.has_token, x.goals);
 }
 
+} // namespace racecontrol
+
+// --- the scheduler's messages ------------------------------------------------
+
+namespace racecontrol::persistence {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_record& x) {
+  return f(caf::meta::type_name("task_record"), x.id, opt(x.organization_id),
+           x.name, x.task_type, x.schedule_type, opt(x.interval_seconds),
+           opt(x.cron_expression), opt(x.run_at), x.config_json, x.is_active,
+           opt(x.next_run_at), opt(x.last_run_at), x.last_run_status,
+           x.last_run_error, opt(x.run_started_at), x.run_owner);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_schedule& x) {
+  return f(caf::meta::type_name("task_schedule"), x.task_id,
+           opt(x.expected_next_run_at), x.next_run_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_claim& x) {
+  return f(caf::meta::type_name("task_claim"), x.task_id,
+           opt(x.expected_next_run_at), opt(x.next_run_at), x.owner,
+           x.started_at, x.deactivate);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_finish& x) {
+  return f(caf::meta::type_name("task_finish"), x.task_id, x.owner,
+           x.started_at, x.status, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_invalid& x) {
+  return f(caf::meta::type_name("task_invalid"), x.task_id, x.reason);
+}
+
+} // namespace racecontrol::persistence
+
+namespace racecontrol {
+
+using persistence::claim_outcome;
+using persistence::task_claim;
+using persistence::task_finish;
+using persistence::task_invalid;
+using persistence::task_record;
+using persistence::task_schedule;
+
 /// Every type that travels in messages. register_message_types announces
 /// each; the serialization test round-trips a sample of each, so a type
 /// added here without registration or without a sample fails the build or
@@ -387,7 +437,10 @@ using message_types = caf::detail::type_list<
     room_progress, room_result, result_outcome, room_closure, audit_record,
     poll_summary, room_watch_info, std::vector<room_watch_info>, race_snapshot,
     fetch_failure, socket_event, token_grant, token_news, category_goals,
-    bot_info, std::vector<bot_info>>;
+    bot_info, std::vector<bot_info>,
+    // the scheduler's
+    task_record, std::vector<task_record>, task_schedule, task_claim,
+    claim_outcome, task_finish, task_invalid>;
 
 /// Announces every message type and the error category to CAF. Call once on
 /// the config before creating the actor system.

@@ -159,6 +159,23 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       [self](atom::put, const audit_record& x) {
         return dispatch<atom::ok>(self, atom::put::value, x);
       },
+      // --- the scheduler's ---
+      [self](atom::get, atom::tasks) {
+        return dispatch<std::vector<task_record>>(self, atom::get::value,
+                                                  atom::tasks::value);
+      },
+      [self](atom::put, const task_schedule& x) {
+        return dispatch<bool>(self, atom::put::value, x);
+      },
+      [self](atom::put, const task_claim& x) {
+        return dispatch<claim_outcome>(self, atom::put::value, x);
+      },
+      [self](atom::put, const task_finish& x) {
+        return dispatch<bool>(self, atom::put::value, x);
+      },
+      [self](atom::put, const task_invalid& x) {
+        return dispatch<atom::ok>(self, atom::put::value, x);
+      },
   };
 }
 

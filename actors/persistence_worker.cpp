@@ -7,6 +7,7 @@
 #include "persistence/migrator.hpp"
 #include "persistence/racetime_bot_repository.hpp"
 #include "persistence/room_watch_repository.hpp"
+#include "persistence/scheduled_task_repository.hpp"
 #include "persistence/sql.hpp"
 
 #include <spdlog/spdlog.h>
@@ -190,6 +191,38 @@ persistence_worker(worker_pointer self,
       [self](atom::put, const audit_record& a) -> caf::result<atom::ok> {
         return guarded("writing an audit entry", [&] {
           persistence::audit_repository{*self->state.db}.append(a);
+          return atom::ok::value;
+        });
+      },
+      // --- the scheduler's ---
+      [self](atom::get, atom::tasks) -> caf::result<std::vector<task_record>> {
+        return guarded("loading scheduled tasks", [&] {
+          return persistence::scheduled_task_repository{*self->state.db}
+              .tasks_to_schedule();
+        });
+      },
+      [self](atom::put, const task_schedule& s) -> caf::result<bool> {
+        return guarded("scheduling a task", [&] {
+          return persistence::scheduled_task_repository{*self->state.db}
+              .schedule(s);
+        });
+      },
+      [self](atom::put, const task_claim& c) -> caf::result<claim_outcome> {
+        return guarded("claiming a task's run", [&] {
+          return persistence::scheduled_task_repository{*self->state.db}.claim(
+              c);
+        });
+      },
+      [self](atom::put, const task_finish& f) -> caf::result<bool> {
+        return guarded("recording a task's run", [&] {
+          return persistence::scheduled_task_repository{*self->state.db}.finish(
+              f);
+        });
+      },
+      [self](atom::put, const task_invalid& x) -> caf::result<atom::ok> {
+        return guarded("recording a task's invalid schedule", [&] {
+          persistence::scheduled_task_repository{*self->state.db}
+              .record_invalid(x);
           return atom::ok::value;
         });
       },

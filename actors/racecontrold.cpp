@@ -9,6 +9,7 @@
 #include "actors/node.hpp"
 #include "actors/persistence_actor.hpp"
 #include "actors/room_supervisor.hpp"
+#include "actors/scheduler.hpp"
 
 #include "config/command_line.hpp"
 #include "config/logging.hpp"
@@ -232,9 +233,16 @@ std::vector<component_spec> daemon_components(
         bot_record{0, b.category, b.name, b.client_id, b.client_secret, true});
   room_supervisor_options room_options;
   room_options.room.tick_interval = s.room_refresh_interval;
+  scheduler_options scheduler_opts;
+  scheduler_opts.node_name = s.node_name;
+  scheduler_opts.reload_interval = s.scheduler_reload_interval;
+  scheduler_opts.run_timeout = s.scheduler_run_timeout;
+  scheduler_opts.stale_after =
+      s.scheduler_run_timeout + std::chrono::minutes{1};
   auto* net = &io;
-  // Started in this order, stopped in reverse: rooms stop (and write what
-  // they hold) before the bots, the bots before the database.
+  // Started in this order, stopped in reverse: the scheduler stops first,
+  // rooms stop (and write what they hold) before the bots, the bots before
+  // the database.
   return {
       {"persistence",
        [db_options](caf::actor_system& sys, const component_handles&) {
@@ -255,6 +263,13 @@ std::vector<component_spec> daemon_components(
                        caf::actor_cast<persistence_actor>(h.at("persistence")),
                        caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
                        racetime_links(*net), room_options));
+       }},
+      {"scheduler",
+       [scheduler_opts](caf::actor_system& sys, const component_handles& h) {
+         return caf::actor_cast<caf::actor>(sys.spawn(
+             scheduler, caf::actor_cast<task_store_actor>(h.at("persistence")),
+             caf::actor_cast<room_poller_actor>(h.at("rooms")),
+             scheduler_opts));
        }},
   };
 }

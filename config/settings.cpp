@@ -192,6 +192,18 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.racetime_ca_file = v;
      }},
+    {"scheduler.reload_interval", "60s",
+     "How often the scheduler reads the scheduled_tasks rows again, so that "
+     "tasks added, changed or deactivated in the database take effect.",
+     [](settings& s, const std::string& v) {
+       s.scheduler_reload_interval = parse_duration_in(v, 1s, 3600s);
+     }},
+    {"scheduler.run_timeout", "5m",
+     "A scheduled task's run that has not finished within this time is "
+     "recorded as failed (its next run stays as planned).",
+     [](settings& s, const std::string& v) {
+       s.scheduler_run_timeout = parse_duration_in(v, 1s, 3600s);
+     }},
 };
 
 const key_spec* find_key(const std::string& key) {

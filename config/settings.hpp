@@ -55,6 +55,10 @@ struct settings {
 
   // [bot.<category>]
   std::vector<bot_settings> bots;
+
+  // [scheduler]
+  std::chrono::milliseconds scheduler_reload_interval{60000};
+  std::chrono::milliseconds scheduler_run_timeout{300000};
 };
 
 /// Where settings come from, lowest priority first: built-in defaults, the

@@ -203,4 +203,110 @@ inline bool operator==(const audit_record& a, const audit_record& b) {
          a.details_json == b.details_json;
 }
 
+// --- the scheduler's records (table scheduled_tasks) ------------------------
+
+/// A scheduled_tasks row as the scheduler needs it. Enumerations stay the
+/// database's text (RACETIME_POLL_OPEN_ROOMS, CRON, ...), so a value this
+/// build does not know is reported, not misread.
+struct task_record {
+  std::int32_t id = 0;
+  std::optional<std::int32_t> organization_id;
+  std::string name;
+  std::string task_type;     ///< RACETIME_OPEN_ROOM, ..., CUSTOM
+  std::string schedule_type; ///< INTERVAL, CRON or ONE_TIME
+  std::optional<std::int32_t> interval_seconds;
+  std::optional<std::string> cron_expression;
+  std::optional<timestamp> run_at; ///< ONE_TIME
+  std::string config_json;         ///< a JSON object, "{}" when empty
+  bool is_active = true;
+  std::optional<timestamp> next_run_at;
+  std::optional<timestamp> last_run_at;
+  std::string last_run_status; ///< succeeded, failed, skipped; "" never run
+  std::string last_run_error;  ///< why it failed or was skipped
+  /// The run in flight (the run marker): when it started, on which node.
+  std::optional<timestamp> run_started_at;
+  std::string run_owner;
+};
+
+/// Sets a task's next_run_at if it is still `expected` (a task never
+/// scheduled has NULL there).
+struct task_schedule {
+  std::int32_t task_id = 0;
+  std::optional<timestamp> expected_next_run_at;
+  timestamp next_run_at;
+};
+
+/// Claims a run before it starts: next_run_at moves from `expected` to
+/// `next` and the run marker is set, in one conditional write, so no other
+/// scheduler (and no restart of this one) runs the same occurrence.
+struct task_claim {
+  std::int32_t task_id = 0;
+  std::optional<timestamp> expected_next_run_at;
+  std::optional<timestamp> next_run_at; ///< nullopt: no further run
+  std::string owner;                    ///< run_owner: the node's name
+  timestamp started_at;
+  bool deactivate = false; ///< a ONE_TIME task: its only run
+};
+
+/// How a claim went.
+enum class claim_outcome : std::uint8_t {
+  claimed, ///< the run is ours
+  changed, ///< the row's next_run_at or is_active differ (reload it)
+  busy,    ///< another run of the task is in flight (a marker is set)
+};
+
+/// A run's result: last_run_at (= started_at), last_run_status and
+/// last_run_error, and the run marker cleared, only while the marker is
+/// still this run's (owner and started_at).
+struct task_finish {
+  std::int32_t task_id = 0;
+  std::string owner;
+  timestamp started_at;
+  std::string status;  ///< succeeded, failed or skipped
+  std::string message; ///< why it failed or was skipped; "" for success
+};
+
+/// A task whose schedule cannot be used: recorded as failed with the
+/// reason, next_run_at cleared (it is scheduled again once fixed).
+struct task_invalid {
+  std::int32_t task_id = 0;
+  std::string reason;
+};
+
+inline bool operator==(const task_record& a, const task_record& b) {
+  return a.id == b.id && a.organization_id == b.organization_id &&
+         a.name == b.name && a.task_type == b.task_type &&
+         a.schedule_type == b.schedule_type &&
+         a.interval_seconds == b.interval_seconds &&
+         a.cron_expression == b.cron_expression && a.run_at == b.run_at &&
+         a.config_json == b.config_json && a.is_active == b.is_active &&
+         a.next_run_at == b.next_run_at && a.last_run_at == b.last_run_at &&
+         a.last_run_status == b.last_run_status &&
+         a.last_run_error == b.last_run_error &&
+         a.run_started_at == b.run_started_at && a.run_owner == b.run_owner;
+}
+
+inline bool operator==(const task_schedule& a, const task_schedule& b) {
+  return a.task_id == b.task_id &&
+         a.expected_next_run_at == b.expected_next_run_at &&
+         a.next_run_at == b.next_run_at;
+}
+
+inline bool operator==(const task_claim& a, const task_claim& b) {
+  return a.task_id == b.task_id &&
+         a.expected_next_run_at == b.expected_next_run_at &&
+         a.next_run_at == b.next_run_at && a.owner == b.owner &&
+         a.started_at == b.started_at && a.deactivate == b.deactivate;
+}
+
+inline bool operator==(const task_finish& a, const task_finish& b) {
+  return a.task_id == b.task_id && a.owner == b.owner &&
+         a.started_at == b.started_at && a.status == b.status &&
+         a.message == b.message;
+}
+
+inline bool operator==(const task_invalid& a, const task_invalid& b) {
+  return a.task_id == b.task_id && a.reason == b.reason;
+}
+
 } // namespace racecontrol::persistence

@@ -70,6 +70,13 @@ struct scheduled_task {
 #pragma db type("TEXT")
   odb::nullable<std::string> last_run_error;
 
+  /// The run in flight (set with next_run_at before it starts, cleared
+  /// with its result): when it started and on which node.
+  odb::nullable<timestamp> run_started_at;
+
+#pragma db type("VARCHAR(255)")
+  odb::nullable<std::string> run_owner;
+
   odb::nullable<std::int32_t> created_by_id;
 
   timestamp created_at;

@@ -193,6 +193,61 @@ std::vector<bot_info> sample<std::vector<bot_info>>() {
   return {sample<bot_info>(), sample<bot_info>()};
 }
 
+// --- the scheduler's ---
+
+template <>
+task_record sample<task_record>() {
+  task_record t;
+  t.id = 9;
+  t.organization_id = 2;
+  t.name = "poll open rooms";
+  t.task_type = "RACETIME_POLL_OPEN_ROOMS";
+  t.schedule_type = "CRON";
+  t.interval_seconds = 60;
+  t.cron_expression = std::string{"*/5 * * * *"};
+  t.run_at = t0;
+  t.config_json = R"({"category":"alttpr"})";
+  t.is_active = false;
+  t.next_run_at = t0 + std::chrono::minutes{5};
+  t.last_run_at = t0 - std::chrono::minutes{5};
+  t.last_run_status = "failed";
+  t.last_run_error = "no room supervisor on this node";
+  t.run_started_at = t0;
+  t.run_owner = "node-1";
+  return t;
+}
+
+template <>
+std::vector<task_record> sample<std::vector<task_record>>() {
+  return {sample<task_record>(), sample<task_record>()};
+}
+
+template <>
+task_schedule sample<task_schedule>() {
+  return {9, t0, t0 + std::chrono::minutes{5}};
+}
+
+template <>
+task_claim sample<task_claim>() {
+  return {9, t0, t0 + std::chrono::minutes{5}, "node-1", t0, true};
+}
+
+template <>
+claim_outcome sample<claim_outcome>() {
+  return claim_outcome::busy;
+}
+
+template <>
+task_finish sample<task_finish>() {
+  return {9, "node-1", t0, "failed", "the room supervisor failed"};
+}
+
+template <>
+task_invalid sample<task_invalid>() {
+  return {9, "invalid schedule: cron '61 * * * *': minute 61 is out of range "
+             "0-59"};
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;

@@ -135,6 +135,26 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         j->audits.push_back(a);
         return atom::ok::value;
       },
+      [=](atom::get, atom::tasks) -> caf::result<std::vector<task_record>> {
+        unexpected("get tasks");
+        return std::vector<task_record>{};
+      },
+      [=](atom::put, const task_schedule&) -> caf::result<bool> {
+        unexpected("task schedule");
+        return false;
+      },
+      [=](atom::put, const task_claim&) -> caf::result<claim_outcome> {
+        unexpected("task claim");
+        return claim_outcome{};
+      },
+      [=](atom::put, const task_finish&) -> caf::result<bool> {
+        unexpected("task finish");
+        return false;
+      },
+      [=](atom::put, const task_invalid&) -> caf::result<atom::ok> {
+        unexpected("task invalid");
+        return atom::ok::value;
+      },
   };
 }
 

@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(file_then_command_line_then_environment) {
   BOOST_TEST(s.database.port == 3307);
   BOOST_TEST(s.database.user == "app");
   BOOST_TEST(s.database.password.reveal() == "env-pw-123"); // environment wins
-  BOOST_TEST(s.database_pool_size == 5u);          // command line wins
+  BOOST_TEST(s.database_pool_size == 5u);                   // command line wins
   BOOST_TEST(s.log.level == spdlog::level::debug);
   BOOST_TEST((s.log.format == log_format::json));
   // The password is now known to the log scrubber.
@@ -160,6 +160,22 @@ BOOST_AUTO_TEST_CASE(missing_file_is_a_clear_error) {
   BOOST_TEST(error_of(sources) ==
              "cannot read config file /nonexistent/racecontrol.ini: check "
              "the path given with --config");
+}
+
+BOOST_AUTO_TEST_CASE(scheduler_timings) {
+  auto s = load_settings(with_env({}));
+  BOOST_TEST(s.scheduler_reload_interval.count() == 60000);
+  BOOST_TEST(s.scheduler_run_timeout.count() == 300000);
+  auto sources = with_env({});
+  sources.overrides = {{"scheduler.reload_interval", "15s"},
+                       {"scheduler.run_timeout", "2m"}};
+  s = load_settings(sources);
+  BOOST_TEST(s.scheduler_reload_interval.count() == 15000);
+  BOOST_TEST(s.scheduler_run_timeout.count() == 120000);
+  sources.overrides = {{"scheduler.run_timeout", "0s"}};
+  BOOST_TEST(error_of(sources) ==
+             "--scheduler.run_timeout: must be between 1000ms and 3600000ms, "
+             "got '0s'");
 }
 
 BOOST_AUTO_TEST_CASE(example_file_parses_and_documents_every_key) {
