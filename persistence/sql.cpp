@@ -20,7 +20,8 @@ namespace {
                           : statement;
   throw database_error(classify_mysql_error(mysql_errno(handle)),
                        std::string{mysql_error(handle)} + " [in: " + shown +
-                           "]");
+                           "]",
+                       mysql_errno(handle));
 }
 
 } // namespace
@@ -209,12 +210,17 @@ std::uint64_t sql_load_data(odb::mysql::connection& conn,
   if (mysql_warning_count(conn.handle()) == 0 && n == rows)
     return n;
   std::string detail;
-  for (const auto& w : sql_query(conn, "SHOW WARNINGS LIMIT 3"))
+  unsigned int first = 0;
+  for (const auto& w : sql_query(conn, "SHOW WARNINGS LIMIT 3")) {
+    if (first == 0 && w[1])
+      first = static_cast<unsigned int>(std::stoul(*w[1]));
     detail += "; " + w[2].value_or("");
+  }
   throw database_error(database_error::kind::statement,
                        "LOAD DATA into " + table + " stored " +
                            std::to_string(n) + " of " + std::to_string(rows) +
-                           " rows" + detail);
+                           " rows" + detail,
+                       first);
 }
 
 sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query) {
