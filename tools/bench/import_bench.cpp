@@ -244,11 +244,13 @@ void print_import(const tools::import::import_report& report,
     auto moved = t.imported_this_run + t.skipped_this_run;
     copying += t.seconds;
     if (t.seconds >= 0.5)
-      std::printf("  %-30s %8llu rows in %5.1f s (reading %.1f s, writing "
-                  "%.1f s), %.0f rows/s\n",
-                  t.source_table.c_str(),
-                  static_cast<unsigned long long>(moved), t.seconds,
-                  t.read_seconds, t.write_seconds, moved / t.seconds);
+      std::printf(
+          "  %-30s %8llu rows in %5.1f s, %.0f rows/s (reader: "
+          "reading %.1f s, preparing %.1f s, waiting for writers "
+          "%.1f s; writers: writing %.1f s, waiting %.1f s)\n",
+          t.source_table.c_str(), static_cast<unsigned long long>(moved),
+          t.seconds, moved / t.seconds, t.read_seconds, t.prepare_seconds,
+          t.reader_waited_seconds, t.write_seconds, t.writers_waited_seconds);
   }
   std::printf("  copying %.1f s (%.0f rows/s), validation %.1f s, the rest "
               "(connecting, loading maps, planning) %.1f s\n",

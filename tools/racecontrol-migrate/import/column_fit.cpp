@@ -79,6 +79,7 @@ target_columns target_columns::load(odb::mysql::connection& target) {
     if (r[7] && r[7]->find("auto_increment") != std::string::npos)
       out.auto_increment_.insert(*r[0]);
     column_limits l;
+    l.where = *r[0] + "." + *r[1];
     l.nullable = r[2].value_or("YES") == "YES";
     auto type = r[3].value_or("");
     auto column_type = r[6].value_or("");
@@ -121,14 +122,22 @@ const column_limits* target_columns::find(const std::string& table,
   return it == columns_.end() ? nullptr : &it->second;
 }
 
+std::vector<const column_limits*>
+target_columns::find_all(const std::string& table,
+                         const std::vector<std::string>& columns) const {
+  std::vector<const column_limits*> out;
+  out.reserve(columns.size());
+  for (const auto& c : columns)
+    out.push_back(find(table, c));
+  return out;
+}
+
 std::optional<std::string> target_columns::fit(
-    const std::string& table, const std::string& column,
-    std::optional<std::string>& text,
-    std::vector<std::pair<std::string, std::string>>& adjustments) const {
-  const auto* l = find(table, column);
+    const column_limits* l, std::optional<std::string>& text,
+    std::vector<std::pair<std::string, std::string>>& adjustments) {
   if (l == nullptr)
     return std::nullopt; // the server will say, if it minds
-  auto where = table + "." + column;
+  const auto& where = l->where;
   if (!text) {
     if (l->nullable)
       return std::nullopt;

@@ -20,6 +20,7 @@ namespace racecontrol::tools::import {
 
 struct column_limits {
   enum class kind { text, integer, enumeration, other };
+  std::string where; ///< "table.column", for messages
   kind what = kind::other;
   bool nullable = true;
   /// text: the size in characters (VARCHAR/CHAR) or bytes (the TEXT types).
@@ -43,13 +44,27 @@ class target_columns {
   const column_limits* find(const std::string& table,
                             const std::string& column) const;
 
-  /// Fits `text` (NULL when empty) into `table`.`column`: returns the skip
-  /// reason when it cannot; cuts text that is too long (appending the
-  /// adjustment to `adjustments`).
+  /// The limits of each of `columns` (looked up once per copy: fitting a
+  /// value is then a pointer away).
+  std::vector<const column_limits*>
+  find_all(const std::string& table,
+           const std::vector<std::string>& columns) const;
+
+  /// Fits `text` (NULL when empty) into the column `limits` describes
+  /// (nullptr: a column the import knows nothing about, left to the
+  /// server): returns the skip reason when it cannot; cuts text that is too
+  /// long (appending the adjustment to `adjustments`).
+  static std::optional<std::string>
+  fit(const column_limits* limits, std::optional<std::string>& text,
+      std::vector<std::pair<std::string, std::string>>& adjustments);
+
+  /// The same for `table`.`column`.
   std::optional<std::string>
   fit(const std::string& table, const std::string& column,
       std::optional<std::string>& text,
-      std::vector<std::pair<std::string, std::string>>& adjustments) const;
+      std::vector<std::pair<std::string, std::string>>& adjustments) const {
+    return fit(find(table, column), text, adjustments);
+  }
 
   /// Whether `table` has a unique key besides its primary key (rows of two
   /// open transactions could then wait on each other's values).

@@ -153,11 +153,24 @@ struct table_rows {
     owner.push_back(from);
   }
 
+  /// Bytes the rows take as text, to size the buffers once: growing them
+  /// by doubling makes the allocator consolidate its small chunks on every
+  /// large free, which cost more than the rendering itself.
+  std::size_t text_bytes() const {
+    std::size_t n = 0;
+    for (const auto& row : rows)
+      for (const auto& v : row)
+        n += (v.text ? v.text->size() : 2) + 4;
+    return n;
+  }
+
   void render(bool load_data) {
     use_load_data = load_data;
     tsv.clear();
     inserts.clear();
+    auto bytes = text_bytes();
     if (load_data) {
+      tsv.reserve(bytes + bytes / 16);
       for (const auto& row : rows) {
         for (std::size_t k = 0; k < row.size(); ++k) {
           if (k)
@@ -170,8 +183,11 @@ struct table_rows {
     }
     auto head = insert_head(table, columns);
     for (const auto& row : rows) {
-      if (inserts.empty() || inserts.back().size() > max_statement_bytes)
+      if (inserts.empty() || inserts.back().size() > max_statement_bytes) {
         inserts.push_back(head);
+        inserts.back().reserve(
+            std::min(bytes + bytes / 16, max_statement_bytes + (64 << 10)));
+      }
       auto& out = inserts.back();
       out += out.size() == head.size() ? "(" : ",(";
       for (std::size_t k = 0; k < row.size(); ++k) {
@@ -272,12 +288,16 @@ engine::progress_row engine::load_progress(const std::string& source_table,
 }
 
 void engine::fit(const copy_plan& plan, row_result& r) const {
+  fit(columns_.find_all(plan.target_table, plan.target_columns), r);
+}
+
+void engine::fit(const std::vector<const column_limits*>& limits,
+                 row_result& r) const {
   if (r.what != row_result::kind::import)
     return;
   std::vector<std::pair<std::string, std::string>> cuts;
-  for (std::size_t i = 0; i < r.values.size(); ++i) {
-    auto problem = columns_.fit(plan.target_table, plan.target_columns[i],
-                                r.values[i].text, cuts);
+  for (std::size_t i = 0; i < r.values.size() && i < limits.size(); ++i) {
+    auto problem = target_columns::fit(limits[i], r.values[i].text, cuts);
     if (problem) {
       r = row_result::skip(*problem);
       return;
@@ -429,13 +449,14 @@ odb::mysql::connection_ptr writer_connection(odb::mysql::database& pool) {
 
 } // namespace
 
-void engine::prepare_batch(const copy_plan& plan, prepared_batch& b,
-                           std::int64_t id_base) {
+void engine::prepare_batch(const copy_plan& plan,
+                           const std::vector<const column_limits*>& limits,
+                           prepared_batch& b, std::int64_t id_base) {
   b.results.reserve(b.rows.size());
   for (const auto& row : b.rows) {
     try {
       b.results.push_back(plan.transform(row, false));
-      fit(plan, b.results.back());
+      fit(limits, b.results.back());
     } catch (const std::exception& e) {
       // A broken source row is listed, never fatal.
       b.results.push_back(
@@ -641,11 +662,23 @@ void engine::copy(const copy_plan& plan) {
     order.fail();
     queue.cancel();
   };
-  double read_seconds = 0;
+  double read_seconds = 0, prepare_seconds = 0, reader_waited = 0;
+  // Written batches go back to the reading thread to be freed there: the
+  // allocator then gets its memory back in the thread that took it.
+  std::mutex done_mutex;
+  std::vector<prepared_batch> done;
+  auto limits = columns_.find_all(plan.target_table, plan.target_columns);
   std::thread reader([&, last = progress.last_id,
                       base = progress.id_base]() mutable {
     try {
       for (std::size_t seq = 0;; ++seq) {
+        {
+          std::vector<prepared_batch> written;
+          {
+            std::lock_guard<std::mutex> lock{done_mutex};
+            written.swap(done);
+          }
+        }
         auto read_start = std::chrono::steady_clock::now();
         prepared_batch b;
         b.seq = seq;
@@ -660,10 +693,17 @@ void engine::copy(const copy_plan& plan) {
                             .count();
         if (b.rows.empty() || queue.cancelled())
           break;
-        prepare_batch(plan, b, base);
+        auto prepare_start = std::chrono::steady_clock::now();
+        prepare_batch(plan, limits, b, base);
         last = std::stoll(*b.rows.back()[0]);
+        auto push_start = std::chrono::steady_clock::now();
+        prepare_seconds +=
+            std::chrono::duration<double>(push_start - prepare_start).count();
         if (!queue.push(std::move(b)))
           break;
+        reader_waited += std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - push_start)
+                             .count();
       }
     } catch (...) {
       failed(std::current_exception());
@@ -680,8 +720,17 @@ void engine::copy(const copy_plan& plan) {
     if (!options_.dry_run)
       own = writer_connection(target_pool_);
     auto& conn = options_.dry_run ? target_ : *own;
-    while (auto b = queue.pop()) {
+    for (;;) {
+      auto pop_start = std::chrono::steady_clock::now();
+      auto b = queue.pop();
       auto write_start = std::chrono::steady_clock::now();
+      {
+        std::lock_guard<std::mutex> lock{report_mutex_};
+        report_.table(plan.source_table).writers_waited_seconds +=
+            std::chrono::duration<double>(write_start - pop_start).count();
+      }
+      if (!b)
+        break;
       bool open = false;
       try {
         if (!options_.dry_run) {
@@ -728,6 +777,8 @@ void engine::copy(const copy_plan& plan) {
         if (options_.progress)
           options_.progress(plan.source_table, handled, total);
         order.committed(b->seq);
+        std::lock_guard<std::mutex> lock{done_mutex};
+        done.push_back(std::move(*b));
       } catch (...) {
         if (open) {
           try {
@@ -783,6 +834,8 @@ void engine::copy(const copy_plan& plan) {
   std::lock_guard<std::mutex> lock{report_mutex_};
   auto& table = report_.table(plan.source_table);
   table.read_seconds += read_seconds;
+  table.prepare_seconds += prepare_seconds;
+  table.reader_waited_seconds += reader_waited;
   table.seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();

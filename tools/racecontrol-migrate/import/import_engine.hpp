@@ -149,6 +149,9 @@ class engine {
   /// text that is too long is cut (listed as an adjustment); a value no
   /// column can hold makes the row a skip with the reason.
   void fit(const copy_plan& plan, row_result& r) const;
+  /// The same with the plan's target column limits at hand.
+  void fit(const std::vector<const column_limits*>& limits,
+           row_result& r) const;
 
   /// Loads a map table (old → new).
   id_map load_map(const std::string& map_table);
@@ -180,8 +183,9 @@ class engine {
                              const std::string& target_table);
   /// Reader thread: each row's target values (or skip reason), and the
   /// rows of every table the batch writes.
-  void prepare_batch(const copy_plan& plan, prepared_batch& b,
-                     std::int64_t id_base);
+  void prepare_batch(const copy_plan& plan,
+                     const std::vector<const column_limits*>& limits,
+                     prepared_batch& b, std::int64_t id_base);
   /// Writer threads: one batch and its bookkeeping in one transaction on
   /// `conn`; the source ids of rows the target refused go to `refused`.
   void write_batch(odb::mysql::connection& conn, const copy_plan& plan,

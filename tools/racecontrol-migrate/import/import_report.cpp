@@ -141,6 +141,16 @@ std::string import_report::json() const {
                         static_cast<std::int64_t>(t.skipped_this_run));
     w.Key("seconds");
     w.Double(t.seconds);
+    w.Key("read_seconds");
+    w.Double(t.read_seconds);
+    w.Key("write_seconds");
+    w.Double(t.write_seconds);
+    w.Key("prepare_seconds");
+    w.Double(t.prepare_seconds);
+    w.Key("reader_waited_seconds");
+    w.Double(t.reader_waited_seconds);
+    w.Key("writers_waited_seconds");
+    w.Double(t.writers_waited_seconds);
     w.EndObject();
   }
   w.EndArray();

@@ -23,6 +23,12 @@ struct table_report {
   std::uint64_t skipped_this_run = 0;
   double seconds = 0;      ///< time spent copying in this run
   double read_seconds = 0; ///< of which reading the source
+  /// The reading thread's time transforming and rendering, and waiting for
+  /// a writer to take a batch.
+  double prepare_seconds = 0;
+  double reader_waited_seconds = 0;
+  /// Time writers waited for the reading thread, summed over writers.
+  double writers_waited_seconds = 0;
   /// Time the writers spent writing and committing, summed over writers
   /// (several write at once, so it can exceed `seconds`).
   double write_seconds = 0;
