@@ -299,6 +299,45 @@ BOOST_AUTO_TEST_CASE(members_come_only_from_imported_rows) {
                  "om.organization_id) AND om.role <> 'owner'") == "0");
 }
 
+BOOST_AUTO_TEST_CASE(members_ignore_races_the_import_did_not_write) {
+  // Stopped in the middle of the races...
+  auto broken = options({"users", "orgs", "tournaments"});
+  broken.writers = 1;
+  broken.before_commit = [](std::size_t batch) {
+    if (batch == 10)
+      throw import::import_interrupted{};
+  };
+  BOOST_CHECK_THROW(import::run_sahasrahbot_import(broken),
+                    import::import_interrupted);
+  BOOST_REQUIRE(dst("SELECT COUNT(*) FROM migration_race_map") != "0");
+  // ... racecontrol itself records a race of someone who never was in
+  // SahasrahBot, in an imported tournament; its id is one the import wants.
+  dst_execute("INSERT INTO users (discord_id, display_name) VALUES "
+              "(999000000000000001, 'racecontrol only')");
+  dst_execute("INSERT INTO async_tournament_race (tournament_id, "
+              "permalink_id, user_id) SELECT (SELECT MIN(id) FROM "
+              "async_tournament), (SELECT MIN(p.id) FROM "
+              "async_tournament_permalink p JOIN "
+              "async_tournament_permalink_pool pl ON pl.id = p.pool_id WHERE "
+              "pl.tournament_id = (SELECT MIN(id) FROM async_tournament)), id "
+              "FROM users WHERE discord_id = 999000000000000001");
+  auto report =
+      import::run_sahasrahbot_import(options({"users", "orgs", "tournaments"}));
+  BOOST_TEST(report.valid(), report.text());
+  // The source race whose id was taken is skipped with the server's reason.
+  auto refused = dst_column("SELECT reason FROM migration_skipped WHERE "
+                            "source_table = 'asynctournamentrace' AND reason "
+                            "LIKE 'the target refused the row:%'");
+  BOOST_REQUIRE_EQUAL(refused.size(), 1u);
+  BOOST_TEST(refused[0].find("Duplicate entry") != std::string::npos,
+             refused[0]);
+  // Only imported races make members.
+  BOOST_TEST(dst("SELECT COUNT(*) FROM organization_members om JOIN users u "
+                 "ON u.id = om.user_id WHERE u.discord_id = "
+                 "999000000000000001") == "0");
+  BOOST_TEST(dst("SELECT COUNT(*) FROM organization_members") != "0");
+}
+
 BOOST_AUTO_TEST_CASE(an_organization_is_created_at_its_earliest_tournament) {
   auto report = import::run_sahasrahbot_import(options({"users", "orgs"}));
   BOOST_TEST(report.valid(), report.text());

@@ -451,7 +451,8 @@ odb::mysql::connection_ptr writer_connection(odb::mysql::database& pool) {
 
 void engine::prepare_batch(const copy_plan& plan,
                            const std::vector<const column_limits*>& limits,
-                           prepared_batch& b, std::int64_t id_base) {
+                           std::size_t writers, prepared_batch& b,
+                           std::int64_t id_base) {
   b.results.reserve(b.rows.size());
   for (const auto& row : b.rows) {
     try {
@@ -540,7 +541,7 @@ void engine::prepare_batch(const copy_plan& plan,
     // lock for the statement: with several writers, plain INSERTs (which
     // do not) let them load the same table at once.
     t.render(load_data &&
-             !(options_.writers > 1 && columns_.has_auto_increment(t.table)));
+             !(writers > 1 && columns_.has_auto_increment(t.table)));
 }
 
 void engine::write_rows(odb::mysql::connection& conn, table_rows& t) {
@@ -694,7 +695,7 @@ void engine::copy(const copy_plan& plan) {
         if (b.rows.empty() || queue.cancelled())
           break;
         auto prepare_start = std::chrono::steady_clock::now();
-        prepare_batch(plan, limits, b, base);
+        prepare_batch(plan, limits, writers, b, base);
         last = std::stoll(*b.rows.back()[0]);
         auto push_start = std::chrono::steady_clock::now();
         prepare_seconds +=

@@ -182,10 +182,12 @@ class engine {
   progress_row load_progress(const std::string& source_table,
                              const std::string& target_table);
   /// Reader thread: each row's target values (or skip reason), and the
-  /// rows of every table the batch writes.
+  /// rows of every table the batch writes, rendered for LOAD DATA unless
+  /// several `writers` load a table with an AUTO_INCREMENT column.
   void prepare_batch(const copy_plan& plan,
                      const std::vector<const column_limits*>& limits,
-                     prepared_batch& b, std::int64_t id_base);
+                     std::size_t writers, prepared_batch& b,
+                     std::int64_t id_base);
   /// Writer threads: one batch and its bookkeeping in one transaction on
   /// `conn`; the source ids of rows the target refused go to `refused`.
   void write_batch(odb::mysql::connection& conn, const copy_plan& plan,

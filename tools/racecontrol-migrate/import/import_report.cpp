@@ -118,6 +118,13 @@ std::string import_report::json() const {
   w.Double(seconds);
   w.Key("validation_seconds");
   w.Double(validation_seconds);
+  w.Key("steps");
+  w.StartObject();
+  for (const auto& [name, secs] : steps) {
+    w.Key(name.c_str());
+    w.Double(secs);
+  }
+  w.EndObject();
   protocol::write_string(w, "bulk_write", bulk_write);
   w.Key("phases");
   w.StartArray();

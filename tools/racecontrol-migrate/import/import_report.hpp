@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace racecontrol::tools::import {
@@ -76,6 +77,8 @@ struct import_report {
   std::string error;
   double seconds = 0;
   double validation_seconds = 0; ///< of `seconds`
+  /// Other named steps and their time (of `seconds`).
+  std::vector<std::pair<std::string, double>> steps;
   /// How bulk rows were written: "LOAD DATA LOCAL", or "multi-row INSERT
   /// (<why LOAD DATA LOCAL was refused>)".
   std::string bulk_write = "LOAD DATA LOCAL";

@@ -596,9 +596,13 @@ void run_phases(const import_options& options, import_report& report) {
   check_target_schema(*target_db);
   auto source = source_db->connection();
   auto target = target_db->connection();
+  auto checks_start = clock_type::now();
   open_snapshot(*source);
   check_source_schema(*source, options.phases);
   report.not_imported = not_imported_tables(*source);
+  report.steps.emplace_back(
+      "checking both schemas",
+      std::chrono::duration<double>(clock_type::now() - checks_start).count());
   // Every reference is resolved from the maps before a row is written, and
   // each phase ends with orphan checks over every foreign key; with the
   // server's per-row checks off for this session, batches load at bulk
@@ -621,12 +625,24 @@ void run_phases(const import_options& options, import_report& report) {
     sql_execute(*target, "START TRANSACTION");
   std::vector<std::string> tables;
   try {
+    auto step = [&](const std::string& name, auto&& f) {
+      auto start = clock_type::now();
+      f();
+      report.steps.emplace_back(
+          name,
+          std::chrono::duration<double>(clock_type::now() - start).count());
+    };
     for (const auto& phase : options.phases) {
-      auto plans = plans_of(c, phase);
-      check_plan_reads(phase, plans);
+      std::vector<copy_plan> plans;
+      step(phase + ": loading maps and lookups", [&] {
+        plans = plans_of(c, phase);
+        check_plan_reads(phase, plans);
+      });
       for (const auto& plan : plans)
         e.copy(plan);
-      derive_members(c, phase);
+      step(phase + ": deriving members", [&] {
+        derive_members(c, phase);
+      });
       if (options.before_validation)
         options.before_validation(phase);
       auto validation_start = clock_type::now();
@@ -638,7 +654,9 @@ void run_phases(const import_options& options, import_report& report) {
         if (std::find(tables.begin(), tables.end(), t) == tables.end())
           tables.push_back(std::move(t));
     }
-    finalize(c, tables, report);
+    step("reading skipped and adjusted rows back", [&] {
+      finalize(c, tables, report);
+    });
   } catch (...) {
     if (options.dry_run) {
       try {
