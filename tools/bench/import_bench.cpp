@@ -4,6 +4,7 @@
 // same source rows.
 //
 //   import_bench --database URL [--users N] [--races N] [--batch-size N]
+//                [--writers N]
 //
 // URL names any database on the server; the benchmark creates and drops
 // <name>_bench_src, <name>_bench_dst and <name>_bench_copy next to it.
@@ -215,10 +216,9 @@ bound_run copy_into_racecontrol_tables(odb::mysql::connection& admin,
   return out;
 }
 
-tools::import::import_report import_into(const config::database_url& server,
-                                         const std::string& src,
-                                         const std::string& dst,
-                                         std::size_t batch) {
+tools::import::import_report
+import_into(const config::database_url& server, const std::string& src,
+            const std::string& dst, std::size_t batch, std::size_t writers) {
   auto target = open(server, dst);
   auto set = persistence::migration_set::embedded();
   persistence::migrator{*target, set}.up();
@@ -229,6 +229,7 @@ tools::import::import_report import_into(const config::database_url& server,
   o.target.database = dst;
   o.phases = tools::import::all_phases();
   o.batch_size = batch;
+  o.writers = writers;
   o.sample_size = 25;
   return tools::import::run_sahasrahbot_import(o);
 }
@@ -248,10 +249,12 @@ void print_import(const tools::import::import_report& report,
       std::printf(
           "  %-30s %8llu rows in %5.1f s, %.0f rows/s (reader: "
           "reading %.1f s, preparing %.1f s, waiting for writers "
-          "%.1f s; writers: writing %.1f s, waiting %.1f s)\n",
+          "%.1f s; writers: writing %.1f s, waiting for the reader %.1f s, "
+          "for their turn to commit %.1f s)\n",
           t.source_table.c_str(), static_cast<unsigned long long>(moved),
           t.seconds, moved / t.seconds, t.read_seconds, t.prepare_seconds,
-          t.reader_waited_seconds, t.write_seconds, t.writers_waited_seconds);
+          t.reader_waited_seconds, t.write_seconds, t.writers_waited_seconds,
+          t.turn_waited_seconds);
   }
   double steps = 0;
   for (const auto& [name, secs] : report.steps) {
@@ -268,7 +271,7 @@ void print_import(const tools::import::import_report& report,
 /// Generates the source, measures the bounds and the import; 0 when the
 /// import's validation passed.
 int run(const config::database_url& server, const tools::source_scale& scale,
-        std::size_t batch) {
+        std::size_t batch, std::size_t writers) {
   std::string src = server.database + "_bench_src";
   std::string dst = server.database + "_bench_dst";
   std::string copy = server.database + "_bench_copy";
@@ -302,7 +305,7 @@ int run(const config::database_url& server, const tools::source_scale& scale,
               "bound), before the import: %.1f s, %.0f rows/s "
               "(async_tournament_race %.1f s)\n",
               before.seconds, rows / before.seconds, before.race_seconds);
-  auto report = import_into(server, src, dst, batch);
+  auto report = import_into(server, src, dst, batch, writers);
   print_import(report, rows);
   auto after = copy_into_racecontrol_tables(*admin_conn, server, src, schema);
   std::printf("server-side INSERT ... SELECT into racecontrol's tables (the "
@@ -334,14 +337,15 @@ int main(int argc, char** argv) {
   scale.users = 100000;
   scale.races = 1000000;
   std::size_t batch = 5000;
+  std::size_t writers = 2;
   config::database_url server;
   try {
     auto cli = config::parse_command_line(
         std::vector<std::string>(argv + 1, argv + argc), {"help"},
-        {"database", "users", "races", "batch-size"});
+        {"database", "users", "races", "batch-size", "writers"});
     if (cli.has("help") || !cli.value("database")) {
       std::cout << "usage: import_bench --database URL [--users N] [--races N] "
-                   "[--batch-size N]\n";
+                   "[--batch-size N] [--writers N]\n";
       return cli.has("help") ? 0 : 2;
     }
     std::string error;
@@ -352,12 +356,13 @@ int main(int argc, char** argv) {
     scale.users = std::stoi(cli.value("users").value_or("100000"));
     scale.races = std::stoi(cli.value("races").value_or("1000000"));
     batch = std::stoul(cli.value("batch-size").value_or("5000"));
+    writers = std::stoul(cli.value("writers").value_or("2"));
   } catch (const std::exception& e) {
     std::cerr << "import_bench: " << e.what() << "\n";
     return 2;
   }
   try {
-    return run(server, scale, batch);
+    return run(server, scale, batch, writers);
   } catch (const std::exception& e) {
     std::cerr << "import_bench: " << e.what() << "\n";
     return 1;

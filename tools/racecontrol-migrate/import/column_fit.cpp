@@ -133,29 +133,29 @@ target_columns::find_all(const std::string& table,
 }
 
 std::optional<std::string> target_columns::fit(
-    const column_limits* l, std::optional<std::string>& text,
+    const column_limits* l, bool is_null, std::string& text,
     std::vector<std::pair<std::string, std::string>>& adjustments) {
   if (l == nullptr)
     return std::nullopt; // the server will say, if it minds
   const auto& where = l->where;
-  if (!text) {
+  if (is_null) {
     if (l->nullable)
       return std::nullopt;
     return where + " needs a value and the source has none";
   }
   switch (l->what) {
     case column_limits::kind::text: {
-      if (l->max_chars > 0 && text->size() > l->max_chars) {
-        auto chars = utf8_length(*text);
+      if (l->max_chars > 0 && text.size() > l->max_chars) {
+        auto chars = utf8_length(text);
         if (chars > l->max_chars) {
-          *text = std::string{utf8_prefix(*text, l->max_chars)};
+          text = std::string{utf8_prefix(text, l->max_chars)};
           adjustments.emplace_back(
               where + " cut to " + std::to_string(l->max_chars) + " characters",
               "was " + std::to_string(chars) + " characters");
         }
-      } else if (l->max_bytes > 0 && text->size() > l->max_bytes) {
-        auto bytes = text->size();
-        *text = std::string{utf8_prefix_bytes(*text, l->max_bytes)};
+      } else if (l->max_bytes > 0 && text.size() > l->max_bytes) {
+        auto bytes = text.size();
+        text = std::string{utf8_prefix_bytes(text, l->max_bytes)};
         adjustments.emplace_back(where + " cut to " +
                                      std::to_string(l->max_bytes) + " bytes",
                                  "was " + std::to_string(bytes) + " bytes");
@@ -163,15 +163,15 @@ std::optional<std::string> target_columns::fit(
       return std::nullopt;
     }
     case column_limits::kind::integer:
-      if (in_range(*l, *text))
+      if (in_range(*l, text))
         return std::nullopt;
-      return where + " cannot hold '" + std::string{utf8_prefix(*text, 40)} +
+      return where + " cannot hold '" + std::string{utf8_prefix(text, 40)} +
              "'";
     case column_limits::kind::enumeration:
       for (const auto& a : l->allowed)
-        if (a == *text)
+        if (a == text)
           return std::nullopt;
-      return where + " has no value '" + std::string{utf8_prefix(*text, 40)} +
+      return where + " has no value '" + std::string{utf8_prefix(text, 40)} +
              "'";
     case column_limits::kind::other:
       return std::nullopt;

@@ -50,20 +50,20 @@ class target_columns {
   find_all(const std::string& table,
            const std::vector<std::string>& columns) const;
 
-  /// Fits `text` (NULL when empty) into the column `limits` describes
-  /// (nullptr: a column the import knows nothing about, left to the
-  /// server): returns the skip reason when it cannot; cuts text that is too
-  /// long (appending the adjustment to `adjustments`).
+  /// Fits `text` (or NULL) into the column `limits` describes (nullptr: a
+  /// column the import knows nothing about, left to the server): returns
+  /// the skip reason when it cannot; cuts text that is too long (appending
+  /// the adjustment to `adjustments`).
   static std::optional<std::string>
-  fit(const column_limits* limits, std::optional<std::string>& text,
+  fit(const column_limits* limits, bool is_null, std::string& text,
       std::vector<std::pair<std::string, std::string>>& adjustments);
 
   /// The same for `table`.`column`.
   std::optional<std::string>
-  fit(const std::string& table, const std::string& column,
-      std::optional<std::string>& text,
+  fit(const std::string& table, const std::string& column, bool is_null,
+      std::string& text,
       std::vector<std::pair<std::string, std::string>>& adjustments) const {
-    return fit(find(table, column), text, adjustments);
+    return fit(find(table, column), is_null, text, adjustments);
   }
 
   /// Whether `table` has a unique key besides its primary key (rows of two

@@ -27,10 +27,10 @@ using persistence::sql_scalar;
 namespace {
 
 void append_tsv(std::string& out, const value& v) {
-  if (!v.text)
+  if (v.is_null)
     out += "\\N";
   else
-    persistence::tsv_append(out, *v.text);
+    persistence::tsv_append(out, v.text);
 }
 
 /// A string literal for a utf8mb4 connection without NO_BACKSLASH_ESCAPES
@@ -75,12 +75,12 @@ void append_literal(std::string& out, std::string_view text) {
 }
 
 void append_sql(std::string& out, const value& v) {
-  if (!v.text)
+  if (v.is_null)
     out += "NULL";
   else if (v.quoted)
-    append_literal(out, *v.text);
+    append_literal(out, v.text);
   else
-    out += *v.text;
+    out += v.text;
 }
 
 /// "INSERT INTO `t` (`a`, `b`) VALUES " — the rows follow.
@@ -90,6 +90,15 @@ std::string insert_head(const std::string& table,
   for (std::size_t i = 0; i < columns.size(); ++i)
     out += (i ? ", " : "") + sql_identifier(columns[i]);
   return out + ") VALUES ";
+}
+
+/// The values of one row, comma-separated.
+void append_tuple(std::string& out, const value* row, std::size_t width) {
+  for (std::size_t k = 0; k < width; ++k) {
+    if (k)
+      out += ',';
+    append_sql(out, row[k]);
+  }
 }
 
 /// INSERT statements stay well below the server's max_allowed_packet.
@@ -138,18 +147,27 @@ value bounded(const std::string& text, std::size_t max) {
 } // namespace
 
 /// One table's rows of a batch, each with the index of the source row it
-/// came from, rendered for LOAD DATA (`tsv`) or as INSERT statements.
+/// came from, rendered for LOAD DATA (`tsv`) or as INSERT statements. The
+/// cells of all rows lie in one vector (a row is columns.size() cells): a
+/// vector per row would be a thousand allocations more per batch.
 struct table_rows {
   std::string table;
   std::vector<std::string> columns;
-  std::vector<std::vector<value>> rows;
+  std::vector<value> cells;
   std::vector<std::size_t> owner;
   bool use_load_data = false;
   std::string tsv;
   std::vector<std::string> inserts;
 
+  std::size_t size() const { return owner.size(); }
+  bool empty() const { return owner.empty(); }
+  const value* row(std::size_t i) const {
+    return cells.data() + i * columns.size();
+  }
+
   void add(std::size_t from, std::vector<value> row) {
-    rows.push_back(std::move(row));
+    for (auto& v : row)
+      cells.push_back(std::move(v));
     owner.push_back(from);
   }
 
@@ -158,9 +176,8 @@ struct table_rows {
   /// large free, which cost more than the rendering itself.
   std::size_t text_bytes() const {
     std::size_t n = 0;
-    for (const auto& row : rows)
-      for (const auto& v : row)
-        n += (v.text ? v.text->size() : 2) + 4;
+    for (const auto& v : cells)
+      n += v.text.size() + 4;
     return n;
   }
 
@@ -169,20 +186,22 @@ struct table_rows {
     tsv.clear();
     inserts.clear();
     auto bytes = text_bytes();
+    auto width = columns.size();
     if (load_data) {
       tsv.reserve(bytes + bytes / 16);
-      for (const auto& row : rows) {
-        for (std::size_t k = 0; k < row.size(); ++k) {
+      for (std::size_t i = 0; i < size(); ++i) {
+        const auto* r = row(i);
+        for (std::size_t k = 0; k < width; ++k) {
           if (k)
             tsv += '\t';
-          append_tsv(tsv, row[k]);
+          append_tsv(tsv, r[k]);
         }
         tsv += '\n';
       }
       return;
     }
     auto head = insert_head(table, columns);
-    for (const auto& row : rows) {
+    for (std::size_t i = 0; i < size(); ++i) {
       if (inserts.empty() || inserts.back().size() > max_statement_bytes) {
         inserts.push_back(head);
         inserts.back().reserve(
@@ -190,11 +209,7 @@ struct table_rows {
       }
       auto& out = inserts.back();
       out += out.size() == head.size() ? "(" : ",(";
-      for (std::size_t k = 0; k < row.size(); ++k) {
-        if (k)
-          out += ',';
-        append_sql(out, row[k]);
-      }
+      append_tuple(out, row(i), width);
       out += ')';
     }
   }
@@ -297,7 +312,8 @@ void engine::fit(const std::vector<const column_limits*>& limits,
     return;
   std::vector<std::pair<std::string, std::string>> cuts;
   for (std::size_t i = 0; i < r.values.size() && i < limits.size(); ++i) {
-    auto problem = target_columns::fit(limits[i], r.values[i].text, cuts);
+    auto& v = r.values[i];
+    auto problem = target_columns::fit(limits[i], v.is_null, v.text, cuts);
     if (problem) {
       r = row_result::skip(*problem);
       return;
@@ -305,8 +321,8 @@ void engine::fit(const std::vector<const column_limits*>& limits,
   }
   for (auto& x : r.extras)
     for (std::size_t i = 0; i < x.values.size(); ++i) {
-      auto problem =
-          columns_.fit(x.table, x.columns[i], x.values[i].text, cuts);
+      auto problem = columns_.fit(x.table, x.columns[i], x.values[i].is_null,
+                                  x.values[i].text, cuts);
       if (problem) {
         r = row_result::skip(*problem);
         return;
@@ -491,8 +507,10 @@ void engine::prepare_batch(const copy_plan& plan,
                       {},
                       {}};
   std::map<std::string, table_rows> extras;
-  target.rows.reserve(b.rows.size());
-  map.rows.reserve(b.rows.size());
+  target.cells.reserve(b.rows.size() * target.columns.size());
+  target.owner.reserve(b.rows.size());
+  map.cells.reserve(b.rows.size() * map.columns.size());
+  map.owner.reserve(b.rows.size());
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
     const auto& old_id = b.rows[i][0];
     auto& r = b.results[i];
@@ -503,12 +521,10 @@ void engine::prepare_batch(const copy_plan& plan,
     }
     auto id = value::number(new_id(r, id_base, *old_id));
     if (r.what == row_result::kind::import) {
-      std::vector<value> row;
-      row.reserve(r.values.size() + 1);
-      row.push_back(id);
+      target.cells.push_back(id);
       for (auto& v : r.values)
-        row.push_back(std::move(v));
-      target.add(i, std::move(row));
+        target.cells.push_back(std::move(v));
+      target.owner.push_back(i);
     }
     std::vector<value> m{value::raw_number(map_key(plan, b.rows[i])), id};
     for (auto& v : r.map_extra)
@@ -545,12 +561,11 @@ void engine::prepare_batch(const copy_plan& plan,
 }
 
 void engine::write_rows(odb::mysql::connection& conn, table_rows& t) {
-  if (t.rows.empty())
+  if (t.empty())
     return;
   if (t.use_load_data && load_data_) {
     try {
-      persistence::sql_load_data(conn, t.table, t.columns, t.tsv,
-                                 t.rows.size());
+      persistence::sql_load_data(conn, t.table, t.columns, t.tsv, t.size());
       return;
     } catch (const persistence::database_error& e) {
       // The server (or its configuration) does not allow LOAD DATA LOCAL:
@@ -599,13 +614,9 @@ void engine::write_row_by_row(odb::mysql::connection& conn,
     try {
       for (std::size_t k = 0; k + 1 < b.tables.size(); ++k) {
         auto& t = b.tables[k];
-        for (auto& c = cursor[k]; c < t.rows.size() && t.owner[c] == i; ++c) {
+        for (auto& c = cursor[k]; c < t.size() && t.owner[c] == i; ++c) {
           auto statement = insert_head(t.table, t.columns) + "(";
-          for (std::size_t v = 0; v < t.rows[c].size(); ++v) {
-            if (v)
-              statement += ',';
-            append_sql(statement, t.rows[c][v]);
-          }
+          append_tuple(statement, t.row(c), t.columns.size());
           sql_execute(conn, statement + ")");
         }
       }
@@ -615,7 +626,7 @@ void engine::write_row_by_row(odb::mysql::connection& conn,
       sql_execute(conn, "ROLLBACK TO SAVEPOINT import_row");
       for (std::size_t k = 0; k + 1 < b.tables.size(); ++k) {
         auto& t = b.tables[k];
-        while (cursor[k] < t.rows.size() && t.owner[cursor[k]] == i)
+        while (cursor[k] < t.size() && t.owner[cursor[k]] == i)
           ++cursor[k];
       }
       refused.push_back(i);
@@ -740,8 +751,12 @@ void engine::copy(const copy_plan& plan) {
         }
         std::vector<std::size_t> refused;
         write_batch(conn, plan, *b, refused);
+        auto turn_start = std::chrono::steady_clock::now();
         if (!order.wait_turn(b->seq))
           throw import_interrupted{}; // another writer failed: not ours
+        auto turn_waited = std::chrono::duration<double>(
+                               std::chrono::steady_clock::now() - turn_start)
+                               .count();
         const auto& last_id = *b->rows.back()[0];
         sql_execute(conn, "INSERT INTO migration_progress (source_table, "
                           "last_id, id_base) VALUES (" +
@@ -761,7 +776,9 @@ void engine::copy(const copy_plan& plan) {
           table.write_seconds +=
               std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                             write_start)
-                  .count();
+                  .count() -
+              turn_waited;
+          table.turn_waited_seconds += turn_waited;
           std::size_t skips = refused.size();
           for (const auto& r : b->results)
             skips += r.what == row_result::kind::skip;

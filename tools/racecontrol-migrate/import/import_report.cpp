@@ -158,6 +158,8 @@ std::string import_report::json() const {
     w.Double(t.reader_waited_seconds);
     w.Key("writers_waited_seconds");
     w.Double(t.writers_waited_seconds);
+    w.Key("turn_waited_seconds");
+    w.Double(t.turn_waited_seconds);
     w.EndObject();
   }
   w.EndArray();

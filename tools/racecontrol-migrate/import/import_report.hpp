@@ -28,10 +28,12 @@ struct table_report {
   /// a writer to take a batch.
   double prepare_seconds = 0;
   double reader_waited_seconds = 0;
-  /// Time writers waited for the reading thread, summed over writers.
+  /// Time writers waited for the reading thread, and for the batches
+  /// before theirs to commit, summed over writers.
   double writers_waited_seconds = 0;
-  /// Time the writers spent writing and committing, summed over writers
-  /// (several write at once, so it can exceed `seconds`).
+  double turn_waited_seconds = 0;
+  /// Time the writers spent writing and committing (not waiting), summed
+  /// over writers (several write at once, so it can exceed `seconds`).
   double write_seconds = 0;
 };
 

@@ -38,8 +38,8 @@ const std::vector<std::string>& all_phases() {
 const std::vector<std::string>& import_choices() {
   static const std::vector<std::string> choices{
       "users without a Discord id: imported without one (discord_id NULL), "
-      "with every row that refers to them; racecontrol's Discord login cannot "
-      "reach such a user until an administrator links one",
+      "with every row that refers to them; nothing in racecontrol finds them "
+      "by Discord id until one is set",
       "preset namespace collaborators whose Discord id matches no user: "
       "imported with user_id NULL, keeping their discord_user_id, so the "
       "grant stays attached to that Discord id"};
@@ -354,11 +354,11 @@ void sample(context& c, const copy_plan& plan, const std::string& phase,
       if (std::find(expected.not_comparable.begin(),
                     expected.not_comparable.end(),
                     i) == expected.not_comparable.end() &&
-          expected.values[i].text != dst[0][i])
+          expected.values[i].optional() != dst[0][i])
         problems.push_back(plan.source_table + " " + *pick[0] + " -> " +
                            plan.target_table + " " + *pick[1] + "." +
                            plan.target_columns[i] + ": expected '" +
-                           expected.values[i].text.value_or("NULL") +
+                           expected.values[i].optional().value_or("NULL") +
                            "', found '" + dst[0][i].value_or("NULL") + "'");
   }
   check(report, phase,
