@@ -470,7 +470,7 @@ void engine::prepare_batch(const copy_plan& plan,
                            std::size_t writers, prepared_batch& b,
                            std::int64_t id_base) {
   b.results.reserve(b.rows.size());
-  for (const auto& row : b.rows) {
+  for (auto& row : b.rows) {
     try {
       b.results.push_back(plan.transform(row, false));
       fit(limits, b.results.back());

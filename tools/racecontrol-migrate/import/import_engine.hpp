@@ -47,10 +47,23 @@ struct value {
   static value string(const std::optional<std::string>& text) {
     return text ? value{*text, false, true} : value{};
   }
+  /// The same, taking the text over (no copy).
+  static value string(std::optional<std::string>&& text) {
+    return text ? value{std::move(*text), false, true} : value{};
+  }
   std::optional<std::string> optional() const {
     return is_null ? std::nullopt : std::optional<std::string>{text};
   }
 };
+
+/// A row's values, moved in (a braced list would copy each one).
+template <class... V>
+std::vector<value> values_of(V&&... v) {
+  std::vector<value> out;
+  out.reserve(sizeof...(v));
+  (out.push_back(std::forward<V>(v)), ...);
+  return out;
+}
 
 /// A row for another table, written in the same batch (e.g. the category
 /// rows of a racer verification). Its id, if any, is among `values`.
@@ -105,8 +118,10 @@ struct copy_plan {
   std::vector<std::string> extra_tables;
   /// The target values of a row, or why it is skipped. With `checking`
   /// set it is called again by validation to compare fields, and must not
-  /// refuse a row for having been imported already.
-  std::function<row_result(const source_row&, bool checking)> transform;
+  /// refuse a row for having been imported already. It may take over (move
+  /// out) a column's text that nothing reads after it: afterwards the
+  /// engine reads only the id, and on_mapped / map_old_value what they name.
+  std::function<row_result(source_row&, bool checking)> transform;
   /// Called (on the reading thread, in id order) for every row imported or
   /// mapped, with its new id.
   std::function<void(std::int64_t old_id, std::int64_t new_id,

@@ -220,10 +220,10 @@ copy_plan guilds_plan(context& c) {
     if (!row[2] && !row[3])
       r.adjustments.emplace_back("guild seen only in config: no creation time",
                                  guild);
-    r.values = {value::string(name),
-                value::string(std::string{"Migrated from SahasrahBot"}),
-                value::number(1), value::string(created),
-                value::string(created)};
+    r.values = values_of(
+        value::string(name),
+        value::string(std::string{"Migrated from SahasrahBot"}),
+        value::number(1), value::string(created), value::string(created));
     r.map_extra = {value::string(name)};
     if (checking)
       return r;

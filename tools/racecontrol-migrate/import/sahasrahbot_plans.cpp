@@ -78,6 +78,12 @@ value text(const std::optional<std::string>& v) {
   return value::string(v);
 }
 
+/// A column's text taken over from the source row (a hot plan's columns
+/// that nothing reads after its transform).
+value take(std::optional<std::string>& v) {
+  return value::string(std::move(v));
+}
+
 value number(const std::optional<std::string>& v) {
   return value::raw_number(v);
 }
@@ -195,11 +201,11 @@ copy_plan users_plan(context& c) {
     if (row[8] && *row[8] != "0")
       r.adjustments.emplace_back("test_user imported with is_test_user = 1",
                                  "");
-    r.values = {number(row[1]),   value::null(),       text(row[3]),
-                text(row[2]),     text(racetime_id),   value::null(),
-                text(token),      value::null(),       value::null(),
-                value::number(1), flag(row[8], false), text(row[4]),
-                text(row[5])};
+    r.values =
+        values_of(number(row[1]), value::null(), text(row[3]), text(row[2]),
+                  text(racetime_id), value::null(), text(token), value::null(),
+                  value::null(), value::number(1), flag(row[8], false),
+                  text(row[4]), text(row[5]));
     r.map_extra = {number(row[1])};
     if (!checking && racetime_id)
       c.racetime_ids.insert(racetime_key);
@@ -265,18 +271,12 @@ copy_plan async_tournament_plan(context& c) {
       reattempts = value::number(0);
       r.adjustments.emplace_back("allowed_reattempts NULL imported as 0", "");
     }
-    r.values = {value::number(org->second),
-                text(row[1]),
-                number(row[3]),
-                number(row[4]),
-                number(row[8]),
-                new_id_value(owner),
-                flag(row[7], true),
-                reattempts,
-                row[11] ? number(row[11]) : value::number(1),
-                text(row[10] ? row[10] : std::optional<std::string>{"default"}),
-                text(row[5]),
-                text(row[6])};
+    r.values = values_of(
+        value::number(org->second), text(row[1]), number(row[3]),
+        number(row[4]), number(row[8]), new_id_value(owner), flag(row[7], true),
+        reattempts, row[11] ? number(row[11]) : value::number(1),
+        text(row[10] ? row[10] : std::optional<std::string>{"default"}),
+        text(row[5]), text(row[6]));
     r.map_extra = {number(row[2]), value::number(org->second)};
     return r;
   };
@@ -305,8 +305,8 @@ copy_plan pool_plan(context& c) {
       return row_result::skip("tournament " + row[1].value_or("NULL") +
                               " was not imported");
     row_result r;
-    r.values = {value::number(*t), text(row[2]), text(row[3]), text(row[4]),
-                text(row[5])};
+    r.values = values_of(value::number(*t), text(row[2]), text(row[3]),
+                         text(row[4]), text(row[5]));
     return r;
   };
   remember_in(p, c.pools);
@@ -333,9 +333,9 @@ copy_plan permalink_plan(context& c) {
       r.adjustments.emplace_back("permalink url missing in the source: kept "
                                  "NULL",
                                  "");
-    r.values = {value::number(*pool), text(row[2]),   text(row[3]),
-                flag(row[4], false),  number(row[5]), text(row[6]),
-                text(row[7]),         text(row[8])};
+    r.values = values_of(value::number(*pool), text(row[2]), text(row[3]),
+                         flag(row[4], false), number(row[5]), text(row[6]),
+                         text(row[7]), text(row[8]));
     return r;
   };
   remember_in(p, c.permalinks);
@@ -369,10 +369,10 @@ copy_plan live_race_plan(context& c) {
       r.adjustments.emplace_back("permalink not imported: live race kept "
                                  "without it",
                                  *row[3]);
-    r.values = {
-        value::number(*t), value::number(*pool), new_id_value(permalink),
-        text(row[4]),      number(row[5]),       text(row[6]),
-        text(status),      text(row[8]),         text(row[9])};
+    r.values =
+        values_of(value::number(*t), value::number(*pool),
+                  new_id_value(permalink), text(row[4]), number(row[5]),
+                  text(row[6]), text(status), text(row[8]), text(row[9]));
     return r;
   };
   remember_in(p, c.live_races);
@@ -415,7 +415,7 @@ copy_plan race_plan(context& c) {
                       "created_at",
                       "updated_at"};
   p.map_table = "migration_race_map";
-  p.transform = [&c](const source_row& row, bool) {
+  p.transform = [&c](source_row& row, bool) {
     auto t = lookup(c.tournaments, row[1]);
     if (!t)
       return row_result::skip("tournament " + row[1].value_or("NULL") +
@@ -457,18 +457,13 @@ copy_plan race_plan(context& c) {
     value reattempted = flag(row[19], false);
     if (!row[19])
       r.adjustments.emplace_back("reattempted NULL imported as 0", "");
-    r.values = {value::number(*t),    value::number(*permalink),
-                value::number(*user), new_id_value(live),
-                number(row[5]),       text(row[6]),
-                text(row[7]),         text(row[8]),
-                text(row[9]),         text(status),
-                text(review),         new_id_value(reviewer),
-                text(row[13]),        text(row[14]),
-                text(row[15]),        text(row[16]),
-                text(row[17]),        text(row[18]),
-                reattempted,          text(row[20]),
-                number(row[21]),      text(row[22]),
-                text(row[23]),        text(row[24])};
+    r.values = values_of(
+        value::number(*t), value::number(*permalink), value::number(*user),
+        new_id_value(live), number(row[5]), take(row[6]), take(row[7]),
+        take(row[8]), take(row[9]), text(status), text(review),
+        new_id_value(reviewer), take(row[13]), take(row[14]), take(row[15]),
+        take(row[16]), take(row[17]), take(row[18]), reattempted, take(row[20]),
+        number(row[21]), take(row[22]), take(row[23]), take(row[24]));
     return r;
   };
   remember_in(p, c.races);
@@ -507,8 +502,8 @@ copy_plan permission_plan(context& c) {
       r.adjustments.emplace_back("user not imported: role grant kept without "
                                  "the user",
                                  *row[2]);
-    r.values = {value::number(*t), new_id_value(user), number(row[3]),
-                text(row[4]),      text(row[5]),       text(row[6])};
+    r.values = values_of(value::number(*t), new_id_value(user), number(row[3]),
+                         text(row[4]), text(row[5]), text(row[6]));
     return r;
   };
   return p;
@@ -533,8 +528,8 @@ copy_plan whitelist_plan(context& c) {
     if (auto bad = snowflake_problem(row, 3, "discord_user_id"))
       return *bad;
     row_result r;
-    r.values = {value::number(*t), value::number(*user), number(row[3]),
-                text(row[4]), text(row[5])};
+    r.values = values_of(value::number(*t), value::number(*user),
+                         number(row[3]), text(row[4]), text(row[5]));
     return r;
   };
   return p;
@@ -568,13 +563,11 @@ copy_plan audit_plan(context& c) {
     protocol::write_string(w, "source", "sahasrahbot");
     protocol::write_optional_string(w, "source_updated_at", row[6]);
     w.EndObject();
-    r.values = {value::number(c.org_of_tournament.at(*t)),
-                new_id_value(user),
-                value::string("async_tournament." + row[3].value_or("")),
-                value::string(std::string{"async_tournament"}),
-                value::number(*t),
-                value::string(std::string{buffer.GetString()}),
-                text(row[5])};
+    r.values = values_of(
+        value::number(c.org_of_tournament.at(*t)), new_id_value(user),
+        value::string("async_tournament." + row[3].value_or("")),
+        value::string(std::string{"async_tournament"}), value::number(*t),
+        value::string(std::string{buffer.GetString()}), text(row[5]));
     return r;
   };
   return p;
@@ -597,8 +590,8 @@ copy_plan review_note_plan(context& c) {
     if (row[2] && !author)
       r.adjustments.emplace_back("author not imported: note kept without it",
                                  *row[2]);
-    r.values = {value::number(*race), new_id_value(author), text(row[3]),
-                text(row[4])};
+    r.values = values_of(value::number(*race), new_id_value(author),
+                         text(row[3]), text(row[4]));
     return r;
   };
   return p;
@@ -712,19 +705,11 @@ std::vector<copy_plan> verification_plans(context& c) {
     if (org == c.org_by_guild.end())
       return row_result::skip("guild " + *row[1] + " has no organization");
     row_result r;
-    r.values = {value::number(org->second),
-                number(row[1]),
-                number(row[2]),
-                number(row[3]),
-                number(row[4]),
-                number(row[5]),
-                flag(row[7], false),
-                number(row[8]),
-                number(row[9]),
-                number(row[10]),
-                flag(row[11], false),
-                text(row[12]),
-                text(row[13])};
+    r.values = values_of(value::number(org->second), number(row[1]),
+                         number(row[2]), number(row[3]), number(row[4]),
+                         number(row[5]), flag(row[7], false), number(row[8]),
+                         number(row[9]), number(row[10]), flag(row[11], false),
+                         text(row[12]), text(row[13]));
     if (!row[6])
       r.adjustments.emplace_back("racetime_categories NULL: no categories", "");
     auto categories = split_categories(c, row[6].value_or(""), r);
@@ -760,8 +745,8 @@ std::vector<copy_plan> verification_plans(context& c) {
                               "by this verification (the first row by id is "
                               "kept)");
     row_result r;
-    r.values = {value::number(*verification), value::number(*user),
-                number(row[3]), text(row[4]), text(row[5])};
+    r.values = values_of(value::number(*verification), value::number(*user),
+                         number(row[3]), text(row[4]), text(row[5]));
     return r;
   };
   return {v, racer};
@@ -814,9 +799,9 @@ std::vector<copy_plan> preset_plans(context& c) {
         owner = it->second;
     }
     std::string created = row[3].value_or(no_timestamp);
-    r.values = {value::string(name),    number(row[2]),
-                new_id_value(owner),    value::number(1),
-                value::string(created), value::string(created)};
+    r.values = values_of(value::string(name), number(row[2]),
+                         new_id_value(owner), value::number(1),
+                         value::string(created), value::string(created));
     return r;
   };
   ns.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row& row) {
@@ -855,13 +840,10 @@ std::vector<copy_plan> preset_plans(context& c) {
         user = it->second;
     }
     row_result r;
-    r.values = {value::number(*namespace_id),
-                number(row[2]),
-                new_id_value(user),
-                value::number(1),
-                value::number(1),
-                value::number(1),
-                value::string(row[3].value_or(no_timestamp))};
+    r.values = values_of(value::number(*namespace_id), number(row[2]),
+                         new_id_value(user), value::number(1), value::number(1),
+                         value::number(1),
+                         value::string(row[3].value_or(no_timestamp)));
     return r;
   };
 
@@ -880,13 +862,9 @@ std::vector<copy_plan> preset_plans(context& c) {
       return row_result::skip("namespace " + row[1].value_or("NULL") +
                               " was not imported");
     row_result r;
-    r.values = {value::number(*namespace_id),
-                text(row[2]),
-                text(row[3]),
-                text(row[4]),
-                number(row[5]),
-                text(row[6]),
-                text(row[6])};
+    r.values =
+        values_of(value::number(*namespace_id), text(row[2]), text(row[3]),
+                  text(row[4]), number(row[5]), text(row[6]), text(row[6]));
     return r;
   };
   return {ns, collaborator, preset};
