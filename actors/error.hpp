@@ -22,6 +22,10 @@ enum class ec : std::uint8_t {
   database_failure,
   /// The schema is behind this build; run racecontrol-migrate up.
   migrations_pending,
+  /// A component kept failing beyond its restart budget.
+  component_failed,
+  /// The room, match or bot asked for does not exist.
+  not_found,
 };
 
 const char* to_string(ec code);

@@ -16,6 +16,10 @@ const char* to_string(ec code) {
       return "database_failure";
     case ec::migrations_pending:
       return "migrations_pending";
+    case ec::component_failed:
+      return "component_failed";
+    case ec::not_found:
+      return "not_found";
   }
   return "unknown";
 }
@@ -33,6 +37,23 @@ std::string describe(const caf::error& err) {
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<database_status>("racecontrol::database_status");
   cfg.add_message_type<node_status>("racecontrol::node_status");
+  cfg.add_message_type<bot_record>("racecontrol::bot_record");
+  cfg.add_message_type<std::vector<bot_record>>(
+      "std::vector<racecontrol::bot_record>");
+  cfg.add_message_type<bot_state_change>("racecontrol::bot_state_change");
+  cfg.add_message_type<room_record>("racecontrol::room_record");
+  cfg.add_message_type<std::vector<room_record>>(
+      "std::vector<racecontrol::room_record>");
+  cfg.add_message_type<room_context>("racecontrol::room_context");
+  cfg.add_message_type<room_progress>("racecontrol::room_progress");
+  cfg.add_message_type<room_result>("racecontrol::room_result");
+  cfg.add_message_type<result_outcome>("racecontrol::result_outcome");
+  cfg.add_message_type<room_closure>("racecontrol::room_closure");
+  cfg.add_message_type<audit_record>("racecontrol::audit_record");
+  cfg.add_message_type<poll_summary>("racecontrol::poll_summary");
+  cfg.add_message_type<room_watch_info>("racecontrol::room_watch_info");
+  cfg.add_message_type<std::vector<room_watch_info>>(
+      "std::vector<racecontrol::room_watch_info>");
   cfg.add_error_category(ec_category::value,
                          [](std::uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {

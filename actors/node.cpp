@@ -1,12 +1,10 @@
 #include "actors/node.hpp"
 
 #include "actors/error.hpp"
-#include "actors/persistence_actor.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
-#include <caf/spawn_options.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -18,73 +16,139 @@ namespace {
 
 using node_pointer = node_actor::stateful_pointer<node_state>;
 
-/// A component that keeps failing is not restarted forever: the node stops
-/// instead, so an operator sees the problem rather than a restart loop.
-constexpr int max_restarts = 5;
+node_component* find_by_address(node_pointer self, const caf::actor_addr& a) {
+  for (auto& c : self->state.components)
+    if (c.handle && c.handle.address() == a)
+      return &c;
+  return nullptr;
+}
 
-void add_component(node_pointer self, std::string name,
-                   std::function<caf::actor()> spawn) {
-  auto handle = spawn();
-  self->monitor(handle);
-  self->state.components.push_back(
-      {std::move(name), std::move(handle), std::move(spawn), 0});
+node_component* find_by_name(node_pointer self, const std::string& name) {
+  for (auto& c : self->state.components)
+    if (c.spec.name == name)
+      return &c;
+  return nullptr;
+}
+
+void erase(node_pointer self, const node_component* c) {
+  auto& comps = self->state.components;
+  comps.erase(std::find_if(comps.begin(), comps.end(), [&](const auto& x) {
+    return &x == c;
+  }));
+}
+
+void start(node_pointer self, node_component& c) {
+  c.handle = c.spec.spawn(self->system());
+  self->monitor(c.handle);
+  self->state.live->push_back(c.handle);
+  c.restarts.started(self->clock().now());
 }
 
 void finish_if_stopped(node_pointer self) {
-  if (self->state.stopping && self->state.components.empty()) {
-    spdlog::info("node: every component stopped");
-    self->quit();
-  }
-}
-
-void on_down(node_pointer self, const caf::down_msg& msg) {
-  auto& comps = self->state.components;
-  auto it = std::find_if(comps.begin(), comps.end(), [&](const auto& c) {
-    return c.handle.address() == msg.source;
-  });
-  if (it == comps.end())
+  if (!self->state.stopping || !self->state.components.empty())
     return;
-  if (self->state.stopping) {
-    spdlog::debug("node: {} stopped", it->name);
-    comps.erase(it);
-    finish_if_stopped(self);
-    return;
-  }
-  spdlog::error("node: component {} died: {}", it->name, describe(msg.reason));
-  if (++it->restarts > max_restarts) {
-    spdlog::critical("node: {} failed {} times; stopping the node", it->name,
-                     max_restarts);
-    comps.erase(it);
-    caf::anon_send(caf::actor_cast<caf::actor>(self), atom::shutdown::value);
-    return;
-  }
-  it->handle = it->spawn();
-  self->monitor(it->handle);
-  if (it->name == "persistence")
-    self->state.persistence = caf::actor_cast<persistence_actor>(it->handle);
-  spdlog::warn("node: restarted {} (restart {} of {})", it->name, it->restarts,
-               max_restarts);
+  spdlog::info("node: every component stopped");
+  self->quit(self->state.failure);
 }
 
 void begin_shutdown(node_pointer self) {
+  auto& comps = self->state.components;
   if (self->state.stopping) {
     // Second call: the grace period ran out.
-    for (auto& c : self->state.components) {
-      spdlog::warn("node: {} did not stop in time; killing it", c.name);
+    for (auto& c : comps) {
+      spdlog::warn("node: {} did not stop within {} ms; killing it",
+                   c.spec.name, self->state.options.shutdown_timeout.count());
       self->send_exit(c.handle, caf::exit_reason::kill);
     }
-    self->state.components.clear();
-    self->quit();
+    comps.clear();
+    self->quit(self->state.failure);
     return;
   }
-  spdlog::info("node: stopping {} components", self->state.components.size());
   self->state.stopping = true;
-  auto& comps = self->state.components;
+  // Components waiting for a restart have nothing to stop.
+  comps.erase(std::remove_if(comps.begin(), comps.end(),
+                             [](const auto& c) {
+                               return !c.handle;
+                             }),
+              comps.end());
+  spdlog::info("node: stopping {} component(s)", comps.size());
   for (auto it = comps.rbegin(); it != comps.rend(); ++it)
     self->send_exit(it->handle, caf::exit_reason::user_shutdown);
   self->delayed_send(self, self->state.options.shutdown_timeout,
                      atom::shutdown::value);
   finish_if_stopped(self);
+}
+
+void on_failure(node_pointer self, node_component& c,
+                const caf::error& reason) {
+  auto delay = c.restarts.failed(self->clock().now());
+  const auto& opts = c.restarts.options();
+  if (!delay) {
+    auto message = c.spec.name + " failed " +
+                   std::to_string(opts.max_restarts + 1) + " times within " +
+                   std::to_string(opts.window.count() / 1000) +
+                   " s; last error: " + describe(reason);
+    spdlog::critical("node: {}; stopping the node", message);
+    self->state.failure = make_error(ec::component_failed, message);
+    erase(self, &c);
+    begin_shutdown(self);
+    return;
+  }
+  spdlog::error("node: {} died: {}; restarting it in {} ms (restart {} of "
+                "{} within {} s)",
+                c.spec.name, describe(reason), delay->count(),
+                c.restarts.recent_restarts(), opts.max_restarts,
+                opts.window.count() / 1000);
+  c.handle = nullptr;
+  self->delayed_send(self, *delay, atom::restart::value, c.spec.name);
+}
+
+void on_down(node_pointer self, const caf::down_msg& msg) {
+  auto& live = *self->state.live;
+  live.erase(std::remove_if(live.begin(), live.end(),
+                            [&](const auto& h) {
+                              return h.address() == msg.source;
+                            }),
+             live.end());
+  auto* c = find_by_address(self, msg.source);
+  if (c == nullptr)
+    return;
+  if (self->state.stopping) {
+    spdlog::debug("node: {} stopped", c->spec.name);
+    erase(self, c);
+    finish_if_stopped(self);
+    return;
+  }
+  if (!msg.reason) {
+    // Finished its work: nothing to restart and nothing to count.
+    spdlog::info("node: {} finished", c->spec.name);
+    erase(self, c);
+    return;
+  }
+  on_failure(self, *c, msg.reason);
+}
+
+void ask_status(node_pointer self, caf::response_promise rp, node_status st) {
+  auto* db = find_by_name(self, "persistence");
+  if (db == nullptr) {
+    rp.deliver(std::move(st));
+    return;
+  }
+  if (!db->handle) {
+    rp.deliver(make_error(ec::database_unavailable,
+                          "the persistence component is restarting"));
+    return;
+  }
+  self->request(caf::actor_cast<persistence_actor>(db->handle),
+                std::chrono::seconds{10}, atom::status::value)
+      .then(
+          [rp, st](database_status& db) mutable {
+            st.database = std::move(db);
+            rp.deliver(std::move(st));
+          },
+          [rp](caf::error& err) mutable {
+            rp.deliver(std::move(err));
+          });
 }
 
 } // namespace
@@ -94,40 +158,42 @@ node_actor::behavior_type node(node_pointer self, node_options options) {
   self->set_down_handler([self](caf::down_msg& msg) {
     on_down(self, msg);
   });
-  // An exit from outside (a supervisor on another node, or the system) is a
+  // An exit from outside (the daemon, or a supervisor on another node) is a
   // request to stop in order, not to vanish.
   self->set_exit_handler([self](caf::exit_msg&) {
     begin_shutdown(self);
   });
-  auto db = self->state.options.db;
-  auto migrations = self->state.options.migrations;
-  add_component(self, "persistence", [self, db, migrations] {
-    return caf::actor_cast<caf::actor>(
-        self->spawn<caf::detached>(persistence_behavior, db, migrations));
+  // However the node ends (killed, or a bug), its components end with it:
+  // an orphaned component would keep the process alive and unsupervised.
+  self->attach_functor([live = self->state.live](const caf::error&) {
+    for (auto& handle : *live)
+      caf::anon_send_exit(handle, caf::exit_reason::kill);
   });
-  self->state.persistence =
-      caf::actor_cast<persistence_actor>(self->state.components.back().handle);
+  for (auto& spec : self->state.options.components) {
+    self->state.components.push_back(
+        {spec, nullptr, restart_budget{self->state.options.restarts}});
+    start(self, self->state.components.back());
+  }
   return {
       [self](atom::status) -> caf::result<node_status> {
         auto rp = self->make_response_promise<node_status>();
         node_status st;
         st.node_name = self->state.options.node_name;
         for (const auto& c : self->state.components)
-          st.components.push_back(c.name);
-        self->request(self->state.persistence, std::chrono::seconds{10},
-                      atom::status::value)
-            .then(
-                [rp, st](database_status& db) mutable {
-                  st.database = std::move(db);
-                  rp.deliver(std::move(st));
-                },
-                [rp](caf::error& err) mutable {
-                  rp.deliver(std::move(err));
-                });
+          if (c.handle)
+            st.components.push_back(c.spec.name);
+        ask_status(self, rp, std::move(st));
         return rp;
       },
       [self](atom::shutdown) {
         begin_shutdown(self);
+      },
+      [self](atom::restart, const std::string& name) {
+        auto* c = find_by_name(self, name);
+        if (c == nullptr || c->handle || self->state.stopping)
+          return;
+        start(self, *c);
+        spdlog::warn("node: restarted {}", name);
       },
   };
 }

@@ -1,12 +1,10 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
-
-#include "persistence/migration_set.hpp"
-
-#include <odb/mysql/database.hxx>
+#include "actors/restart_budget.hpp"
 
 #include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include <chrono>
@@ -17,36 +15,52 @@
 
 namespace racecontrol {
 
+/// How to start one component of the node (again, after it failed).
+struct component_spec {
+  std::string name;
+  std::function<caf::actor(caf::actor_system&)> spawn;
+};
+
 /// What the node needs to start its components.
 struct node_options {
   std::string node_name;
   /// Grace period between asking components to stop and killing them.
   std::chrono::milliseconds shutdown_timeout{4000};
-  std::shared_ptr<odb::mysql::database> db;
-  const persistence::migration_set* migrations = nullptr;
+  /// Started in this order, stopped in the reverse order. A component named
+  /// "persistence" answers the database part of the node's status.
+  std::vector<component_spec> components;
+  restart_options restarts;
 };
 
-/// A supervised component: how to spawn it again after it failed.
+/// A supervised component and its restart record.
 struct node_component {
-  std::string name;
-  caf::actor handle;
-  std::function<caf::actor()> spawn;
-  int restarts = 0;
+  component_spec spec;
+  caf::actor handle; ///< invalid while it waits for a restart
+  restart_budget restarts;
 };
 
 struct node_state {
   static constexpr const char* name = "node";
 
   node_options options;
-  persistence_actor persistence;
   /// In start order; stopped in reverse.
   std::vector<node_component> components;
   bool stopping = false;
+  /// Why the node gave up, when a component spent its restart budget; the
+  /// node then exits with this error (racecontrold exits with status 1).
+  caf::error failure;
+  /// Every component handle spawned so far that may still run; shared with
+  /// the functor that kills them when the node ends.
+  std::shared_ptr<std::vector<caf::actor>> live =
+      std::make_shared<std::vector<caf::actor>>();
 };
 
-/// The node actor's behavior: starts the persistence actor (more components
-/// join in later issues), restarts a component that dies abnormally, and
-/// stops them newest-first on shutdown.
+/// The node actor's behavior: starts its components in order, monitors
+/// them, restarts one that fails (with backoff, within a budget
+/// per time window; a normal exit is not a failure), gives up with an error
+/// when the budget is spent, and stops the components newest-first on
+/// shutdown, killing those that outlast the grace period. Components die
+/// with the node, so none is left orphaned.
 node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
                                node_options options);
 

@@ -1,76 +1,163 @@
 #include "actors/persistence_actor.hpp"
 
 #include "actors/error.hpp"
+#include "actors/persistence_worker.hpp"
 
-#include "persistence/database_error.hpp"
-#include "persistence/migrator.hpp"
-#include "persistence/sql.hpp"
+#include <caf/actor_cast.hpp>
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace racecontrol {
 
 namespace {
 
-caf::error to_error(const persistence::database_error& e) {
-  using kind = persistence::database_error::kind;
-  switch (e.what_kind()) {
-    case kind::connection:
-      return make_error(ec::database_unavailable, e.what());
-    case kind::constraint:
-      return make_error(ec::database_constraint, e.what());
-    default:
-      return make_error(ec::database_failure, e.what());
+using pool_pointer = persistence_actor::stateful_pointer<persistence_state>;
+
+void spawn_worker(pool_pointer self) {
+  auto w =
+      self->spawn<caf::detached>(persistence_worker, self->state.options.db,
+                                 self->state.options.migrations);
+  self->monitor(w);
+  self->state.workers.push_back(w);
+  *self->state.live = self->state.workers;
+  self->state.idle.push_back(w);
+}
+
+/// Hands waiting requests to idle workers.
+void pump(pool_pointer self) {
+  auto& st = self->state;
+  while (!st.waiting.empty() && !st.idle.empty()) {
+    auto worker = st.idle.back();
+    st.idle.pop_back();
+    auto job = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    job(worker);
   }
 }
 
-/// Runs a database call and turns its exceptions into caf::error, so one bad
-/// request never takes the actor down.
-template <class F>
-auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
-  try {
-    return f();
-  } catch (const persistence::database_error& e) {
-    spdlog::warn("persistence: {} failed: {}", what, e.what());
-    return to_error(e);
-  } catch (const std::exception& e) {
-    spdlog::error("persistence: {} failed unexpectedly: {}", what, e.what());
-    return make_error(ec::database_failure, e.what());
-  }
+void release(pool_pointer self, const persistence_worker_actor& w) {
+  auto& st = self->state;
+  // A worker that died meanwhile was replaced; do not reuse its handle.
+  if (std::find(st.workers.begin(), st.workers.end(), w) == st.workers.end())
+    return;
+  st.idle.push_back(w);
+  pump(self);
+}
+
+/// Queues a request for the next idle worker; the reply (or error) goes
+/// back to whoever asked.
+template <class Result, class... Ts>
+caf::result<Result> dispatch(pool_pointer self, Ts... xs) {
+  auto rp = self->make_response_promise<Result>();
+  self->state.waiting.emplace_back(
+      [self, rp, xs...](persistence_worker_actor w) mutable {
+        self->request(w, caf::infinite, xs...)
+            .then(
+                [self, rp, w](Result& r) mutable {
+                  rp.deliver(std::move(r));
+                  release(self, w);
+                },
+                [self, rp, w](caf::error& err) mutable {
+                  rp.deliver(std::move(err));
+                  release(self, w);
+                });
+      });
+  pump(self);
+  return rp;
+}
+
+void on_worker_down(pool_pointer self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  auto is_source = [&](const persistence_worker_actor& w) {
+    return w.address() == msg.source;
+  };
+  st.workers.erase(
+      std::remove_if(st.workers.begin(), st.workers.end(), is_source),
+      st.workers.end());
+  st.idle.erase(std::remove_if(st.idle.begin(), st.idle.end(), is_source),
+                st.idle.end());
+  *st.live = st.workers;
+  spdlog::error("persistence: a worker died ({}); starting another",
+                describe(msg.reason));
+  spawn_worker(self);
+  pump(self);
+}
+
+void check_health(pool_pointer self) {
+  self->request(caf::actor_cast<persistence_actor>(self), caf::infinite,
+                atom::status::value)
+      .then(
+          [self](database_status&) {
+            if (!self->state.answering)
+              spdlog::info("persistence: MariaDB answers again");
+            self->state.answering = true;
+          },
+          [self](caf::error& err) {
+            if (self->state.answering)
+              spdlog::warn("persistence: MariaDB does not answer: {}",
+                           describe(err));
+            self->state.answering = false;
+          });
+  self->delayed_send(self, self->state.options.health_interval,
+                     atom::tick::value);
 }
 
 } // namespace
 
-persistence_actor::behavior_type persistence_behavior(
-    persistence_actor::stateful_pointer<persistence_state> self,
-    std::shared_ptr<odb::mysql::database> db,
-    const persistence::migration_set* migrations) {
-  self->state.db = std::move(db);
-  self->state.migrations = migrations;
+persistence_actor::behavior_type
+persistence_behavior(pool_pointer self, persistence_options options) {
+  self->state.options = std::move(options);
+  for (std::size_t i = 0;
+       i < std::max<std::size_t>(1, self->state.options.workers); ++i)
+    spawn_worker(self);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    on_worker_down(self, msg);
+  });
+  // Workers are stopped with the pool (and killed if the pool is killed),
+  // so none keeps the process alive.
+  self->attach_functor([live = self->state.live](const caf::error&) {
+    for (const auto& w : *live)
+      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  });
+  self->send(self, atom::tick::value);
   return {
-      [self](atom::status) -> caf::result<database_status> {
-        return guarded("status", [&] {
-          auto& db = *self->state.db;
-          database_status st;
-          {
-            auto conn = db.connection();
-            st.server_version =
-                persistence::sql_scalar(*conn, "SELECT VERSION()").value_or("");
-          }
-          st.database = db.db();
-          st.location =
-              db.socket() != nullptr && *db.socket() != '\0'
-                  ? std::string{db.socket()}
-                  : std::string{db.host()} + ":" + std::to_string(db.port());
-          if (self->state.migrations != nullptr) {
-            persistence::migrator m{db, *self->state.migrations};
-            auto applied = m.applied();
-            st.schema_version = applied.empty() ? "" : applied.back().version;
-            st.pending_migrations =
-                static_cast<std::uint32_t>(m.pending().size());
-          }
-          return st;
-        });
+      [self](atom::tick) {
+        check_health(self);
+      },
+      [self](atom::status) {
+        return dispatch<database_status>(self, atom::status::value);
+      },
+      [self](atom::get, atom::bots) {
+        return dispatch<std::vector<bot_record>>(self, atom::get::value,
+                                                 atom::bots::value);
+      },
+      [self](atom::put, const bot_record& x) {
+        return dispatch<std::int32_t>(self, atom::put::value, x);
+      },
+      [self](atom::put, const bot_state_change& x) {
+        return dispatch<atom::ok>(self, atom::put::value, x);
+      },
+      [self](atom::get, atom::rooms, bool include_parked) {
+        return dispatch<std::vector<room_record>>(
+            self, atom::get::value, atom::rooms::value, include_parked);
+      },
+      [self](atom::get, atom::room, std::int32_t id) {
+        return dispatch<room_context>(self, atom::get::value, atom::room::value,
+                                      id);
+      },
+      [self](atom::put, const room_progress& x) {
+        return dispatch<atom::ok>(self, atom::put::value, x);
+      },
+      [self](atom::put, const room_result& x) {
+        return dispatch<result_outcome>(self, atom::put::value, x);
+      },
+      [self](atom::put, const room_closure& x) {
+        return dispatch<atom::ok>(self, atom::put::value, x);
+      },
+      [self](atom::put, const audit_record& x) {
+        return dispatch<atom::ok>(self, atom::put::value, x);
       },
   };
 }

@@ -6,24 +6,46 @@
 
 #include <odb/mysql/database.hxx>
 
+#include <chrono>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <vector>
 
 namespace racecontrol {
+
+struct persistence_options {
+  std::shared_ptr<odb::mysql::database> db;
+  const persistence::migration_set* migrations = nullptr;
+  /// Workers, each a thread with its own connection at a time.
+  std::size_t workers = 4;
+  /// How often to check that MariaDB answers.
+  std::chrono::milliseconds health_interval{10000};
+};
 
 struct persistence_state {
   static constexpr const char* name = "persistence";
 
-  std::shared_ptr<odb::mysql::database> db;
-  const persistence::migration_set* migrations = nullptr;
+  persistence_options options;
+  std::vector<persistence_worker_actor> workers;
+  /// The same handles, shared with the functor that stops them when the
+  /// pool ends.
+  std::shared_ptr<std::vector<persistence_worker_actor>> live =
+      std::make_shared<std::vector<persistence_worker_actor>>();
+  std::vector<persistence_worker_actor> idle;
+  /// Requests waiting for a worker, oldest first; each hands its request
+  /// to the worker it is given.
+  std::deque<std::function<void(persistence_worker_actor)>> waiting;
+  /// Whether the last health check got an answer (changes are logged once).
+  bool answering = true;
 };
 
-/// The persistence actor's behavior. Spawn it detached. (Named with a
-/// suffix because `racecontrol::persistence` is the library's namespace.)
-/// @param db an open database (persistence::open_database)
-/// @param migrations the migrations this build expects, for status replies
+/// The persistence actor's behavior: spawns `options.workers` detached
+/// workers (persistence_worker) and hands each request to an idle one,
+/// replacing a worker that dies. (Named with a suffix because
+/// `racecontrol::persistence` is the library's namespace.)
 persistence_actor::behavior_type persistence_behavior(
     persistence_actor::stateful_pointer<persistence_state> self,
-    std::shared_ptr<odb::mysql::database> db,
-    const persistence::migration_set* migrations);
+    persistence_options options);
 
 } // namespace racecontrol

@@ -6,8 +6,10 @@
 #include "actors/interfaces.hpp"
 #include "actors/messages.hpp"
 #include "actors/node.hpp"
+#include "actors/persistence_actor.hpp"
 
 #include "config/command_line.hpp"
+#include "config/logging.hpp"
 #include "config/settings.hpp"
 #include "persistence/database.hpp"
 #include "persistence/database_error.hpp"
@@ -27,6 +29,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <pthread.h>
+#include <thread>
 
 namespace {
 
@@ -84,6 +87,134 @@ std::optional<std::string> check_schema(odb::mysql::database& db,
   return std::nullopt;
 }
 
+/// Turns SIGINT/SIGTERM into a message to the main thread's actor; a second
+/// signal ends the process at once (an operator who insists).
+void start_signal_thread(caf::actor main_actor, const sigset_t& signals) {
+  std::thread([main_actor, signals] {
+    int count = 0;
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0)
+        continue;
+      if (++count == 1) {
+        caf::anon_send(main_actor, atom::signal::value, sig);
+        continue;
+      }
+      spdlog::critical("second {}: exiting at once",
+                       sig == SIGINT ? "SIGINT" : "SIGTERM");
+      config::shutdown_logging();
+      std::_Exit(1);
+    }
+  }).detach();
+}
+
+/// Waits until every actor has finished, at most until `deadline`. A
+/// detached actor stuck in a blocking call (a database that froze) cannot
+/// see its exit message; the process then ends without it rather than
+/// hanging, and says so.
+bool await_all_actors(caf::actor_system& sys, std::size_t baseline,
+                      std::chrono::steady_clock::time_point deadline) {
+  while (sys.registry().running() > baseline) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  return true;
+}
+
+/// Asks the node for its status; true when it answered.
+bool node_ready(caf::scoped_actor& self, const node_actor& root) {
+  bool ready = false;
+  self->request(root, std::chrono::seconds{15}, atom::status::value)
+      .receive(
+          [&](const node_status& st) {
+            ready = true;
+            spdlog::info("ready: node {} with {} component(s); MariaDB {} at "
+                         "{}, database {} at schema {}",
+                         st.node_name, st.components.size(),
+                         st.database.server_version, st.database.location,
+                         st.database.database, st.database.schema_version);
+          },
+          [&](const caf::error& err) {
+            spdlog::critical("node did not become ready: {}", describe(err));
+          });
+  return ready;
+}
+
+/// Runs the node until a signal or its own end; returns the exit status.
+int supervise(caf::actor_system& sys, caf::scoped_actor& self,
+              std::size_t baseline, const node_actor& root,
+              const config::settings& s, const sigset_t& signals) {
+  self->monitor(root);
+  // The grace period the node gives its components, plus a moment for the
+  // node itself to report.
+  auto stop_limit = s.shutdown_timeout + std::chrono::milliseconds{500};
+  int status = 0;
+  bool stopped_by_signal = false;
+  if (!node_ready(self, root)) {
+    caf::anon_send_exit(root, caf::exit_reason::kill);
+    status = 1;
+  } else {
+    start_signal_thread(caf::actor_cast<caf::actor>(self), signals);
+    self->receive(
+        [&](atom::signal, int sig) {
+          stopped_by_signal = true;
+          spdlog::info("received {}; stopping",
+                       sig == SIGINT ? "SIGINT" : "SIGTERM");
+          caf::anon_send(root, atom::shutdown::value);
+        },
+        [&](const caf::down_msg& msg) {
+          // The node ended on its own: it gave up on a component.
+          std::fprintf(stderr, "racecontrold: stopping: %s\n",
+                       describe(msg.reason).c_str());
+          spdlog::critical("stopping: {}", describe(msg.reason));
+          status = 1;
+        });
+  }
+  auto deadline = std::chrono::steady_clock::now() + stop_limit;
+  if (stopped_by_signal) {
+    self->receive(
+        [&](const caf::down_msg& msg) {
+          if (msg.reason) {
+            spdlog::error("node stopped with an error: {}",
+                          describe(msg.reason));
+            status = 1;
+          }
+        },
+        caf::after(stop_limit) >>
+            [&] {
+              spdlog::error("the node did not stop within {} ms",
+                            stop_limit.count());
+              status = 1;
+            });
+  }
+  if (!await_all_actors(sys, baseline, deadline)) {
+    spdlog::critical("{} actor(s) still busy {} ms after the stop began (a "
+                     "database call that does not return?); exiting without "
+                     "them",
+                     sys.registry().running() - baseline, stop_limit.count());
+    spdlog::info("racecontrold exits with status 1");
+    config::shutdown_logging();
+    std::_Exit(1);
+  }
+  return status;
+}
+
+std::vector<component_spec>
+daemon_components(const config::settings& s,
+                  std::shared_ptr<odb::mysql::database> db,
+                  const persistence::migration_set* migrations) {
+  persistence_options db_options{db, migrations, s.database_workers,
+                                 s.database_health_interval};
+  return {
+      {"persistence",
+       [db_options](caf::actor_system& sys) {
+         return caf::actor_cast<caf::actor>(
+             sys.spawn(persistence_behavior, db_options));
+       }},
+  };
+}
+
 int run(const config::settings& s, bool migrate, bool check_only,
         const sigset_t& signals) {
   std::shared_ptr<odb::mysql::database> db;
@@ -93,6 +224,8 @@ int run(const config::settings& s, bool migrate, bool check_only,
     opts.url = s.database;
     opts.max_connections = s.database_pool_size;
     opts.connect_timeout = s.database_connect_timeout;
+    opts.read_timeout = s.database_read_timeout;
+    opts.write_timeout = s.database_write_timeout;
     db = persistence::open_database(opts);
     if (auto problem = check_schema(*db, migrations, s, migrate))
       return fail_start(&s, *problem);
@@ -108,36 +241,16 @@ int run(const config::settings& s, bool migrate, bool check_only,
   if (s.worker_threads > 0)
     cfg.set("scheduler.max-threads", s.worker_threads);
   caf::actor_system sys{cfg};
-  node_options options{s.node_name, s.shutdown_timeout, db, &migrations};
+  caf::scoped_actor self{sys};
+  // What runs before the node starts (this thread's actor, CAF's own) does
+  // not count among the actors that must finish.
+  auto baseline = sys.registry().running();
+  node_options options;
+  options.node_name = s.node_name;
+  options.shutdown_timeout = s.shutdown_timeout;
+  options.components = daemon_components(s, db, &migrations);
   auto root = sys.spawn(node, std::move(options));
-  {
-    caf::scoped_actor self{sys};
-    bool ready = false;
-    self->request(root, std::chrono::seconds{15}, atom::status::value)
-        .receive(
-            [&](const node_status& st) {
-              ready = true;
-              spdlog::info(
-                  "ready: node {} with {} component(s); MariaDB {} at {}, "
-                  "database {} at schema {}",
-                  st.node_name, st.components.size(),
-                  st.database.server_version, st.database.location,
-                  st.database.database, st.database.schema_version);
-            },
-            [&](const caf::error& err) {
-              spdlog::critical("node did not become ready: {}", describe(err));
-            });
-    if (!ready) {
-      caf::anon_send_exit(root, caf::exit_reason::kill);
-      return 1;
-    }
-  }
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("received {}; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  caf::anon_send(root, atom::shutdown::value);
-  // The actor system's destructor waits for every actor to finish.
-  return 0;
+  return supervise(sys, self, baseline, root, s, signals);
 }
 
 } // namespace
@@ -182,5 +295,6 @@ int main(int argc, char** argv) {
                config::summarize(s));
   int rc = run(s, cli.has("migrate"), cli.has("check-config"), signals);
   spdlog::info("racecontrold exits with status {}", rc);
+  config::shutdown_logging();
   return rc;
 }

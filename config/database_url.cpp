@@ -43,7 +43,7 @@ std::string percent_encode(std::string_view in) {
 std::string format(const database_url& u, bool with_password) {
   std::string out = "mysql://" + percent_encode(u.user);
   if (!u.password.empty())
-    out += with_password ? ":" + percent_encode(u.password) : ":***";
+    out += with_password ? ":" + percent_encode(u.password.reveal()) : ":***";
   out += "@";
   if (u.socket.empty())
     out += u.host + ":" + std::to_string(u.port);
@@ -100,12 +100,15 @@ std::optional<database_url> parse_database_url(std::string_view text,
     auto credentials = rest.substr(0, at);
     rest = rest.substr(at + 1);
     auto colon = credentials.find(':');
+    std::string password;
     if (!percent_decode(credentials.substr(0, colon), url.user) ||
         (colon != std::string_view::npos &&
-         !percent_decode(credentials.substr(colon + 1), url.password))) {
+         !percent_decode(credentials.substr(colon + 1), password))) {
       error = "database URL has a bad percent-encoding in user or password";
       return std::nullopt;
     }
+    if (!password.empty())
+      url.password = secret{std::move(password)};
   }
   if (url.user.empty()) {
     error = "database URL has no user (mysql://USER@host/db)";

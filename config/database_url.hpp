@@ -1,5 +1,7 @@
 #pragma once
 
+#include "config/secret.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,7 +15,7 @@ namespace racecontrol::config {
 /// (`mariadb://` is accepted too; user and password may be percent-encoded).
 struct database_url {
   std::string user;
-  std::string password;
+  secret password; ///< prints as ***; reveal() only to log in
   std::string host = "127.0.0.1";
   std::uint16_t port = 3306;
   std::string socket; ///< when set, host and port are not used

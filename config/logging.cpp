@@ -3,6 +3,7 @@
 #include "config/ini_document.hpp"
 #include "config/secret.hpp"
 
+#include <spdlog/async.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -123,10 +124,26 @@ void setup_logging(const log_options& options, const std::string& program) {
     }
   }
   sink->set_formatter(std::make_unique<scrubbing_formatter>(options.format));
-  auto logger = std::make_shared<spdlog::logger>(program, sink);
+  // A line is formatted, scrubbed and written on the pool's thread, so actor
+  // and I/O threads only enqueue. When the queue is full, callers wait
+  // rather than lines being dropped: a log that loses lines under load is
+  // worse than a burst that slows down.
+  spdlog::drop_all();
+  if (!spdlog::thread_pool())
+    spdlog::init_thread_pool(options.queue_size, 1);
+  auto logger = std::make_shared<spdlog::async_logger>(
+      program, std::move(sink), spdlog::thread_pool(),
+      spdlog::async_overflow_policy::block);
   logger->set_level(options.level);
-  logger->flush_on(spdlog::level::trace);
+  logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
+  spdlog::flush_every(options.flush_interval);
+}
+
+void shutdown_logging() {
+  // Stops the flusher, drops the loggers and joins the writer thread after
+  // it has written everything queued before.
+  spdlog::shutdown();
 }
 
 } // namespace racecontrol::config

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,15 +19,25 @@ struct log_options {
   spdlog::level::level_enum level = spdlog::level::info;
   log_format format = log_format::text;
   std::string file; ///< empty: standard error
+  /// Lines waiting for the writer thread; a full queue makes loggers wait.
+  std::size_t queue_size = 8192;
+  /// Lines below warning reach the file at least this often.
+  std::chrono::seconds flush_interval{1};
 };
 
 /// Parses "trace", "debug", "info", "warn", "error", "critical", "off".
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view);
 
-/// Installs the process-wide default logger named `program`. Every line goes
-/// through the secret scrubber (config/secret.hpp) before it is written.
-/// Throws config_error when the log file cannot be opened.
+/// Installs the process-wide default logger named `program`: asynchronous
+/// (one writer thread, a bounded queue), flushed at once on warnings and
+/// errors and every `flush_interval` otherwise. Every line goes through the
+/// secret scrubber (config/secret.hpp) on the writer thread. Throws
+/// config_error when the log file cannot be opened.
 void setup_logging(const log_options& options, const std::string& program);
+
+/// Writes out every line logged so far and stops logging (joins the writer
+/// thread); call before the process exits. setup_logging may follow.
+void shutdown_logging();
 
 /// Escapes text for a JSON string value (without the quotes).
 std::string json_escape(std::string_view text);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -24,18 +25,30 @@ class secret {
     return a.value_ == b.value_;
   }
 
+  friend bool operator!=(const secret& a, const secret& b) { return !(a == b); }
+
  private:
   std::string value_;
 };
 
 std::ostream& operator<<(std::ostream& out, const secret&);
 
-/// Registers a secret value that did not come through `secret` (a token
-/// received at run time). Values shorter than 4 characters are ignored: they
-/// would scrub ordinary text.
+/// Registers a secret value for the life of the process (configured
+/// credentials). Values shorter than 4 characters are ignored: they would
+/// scrub ordinary text.
 void register_secret(std::string_view value);
 
-/// Replaces every registered secret value in `text` with "***".
+/// Registers a value that stops mattering at `forget_after` (a token that
+/// expires): the scrubber forgets it then, so the registry does not grow
+/// with every renewal. Registering a known value again extends its time.
+void register_secret(std::string_view value,
+                     std::chrono::system_clock::time_point forget_after);
+
+/// Replaces every registered secret value in `text` with "***". Lock-free
+/// for readers: it scans an immutable snapshot of the registry.
 std::string scrub_secrets(std::string_view text);
+
+/// How many values the scrubber currently knows (for tests and metrics).
+std::size_t registered_secret_count();
 
 } // namespace racecontrol::config

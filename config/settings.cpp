@@ -100,12 +100,39 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.database_pool_size = parse_count(v, 1, 256);
      }},
+    {"database.workers", "4",
+     "Threads that run database calls for the daemon's actors, each with a "
+     "connection of its own while it works (at most database.pool_size).",
+     [](settings& s, const std::string& v) {
+       s.database_workers = parse_count(v, 1, 64);
+     }},
     {"database.connect_timeout", "5s",
      "How long to wait for MariaDB to accept a connection.",
      [](settings& s, const std::string& v) {
        s.database_connect_timeout =
            std::chrono::duration_cast<std::chrono::seconds>(
                parse_duration_in(v, 1s, 300s));
+     }},
+    {"database.read_timeout", "30s",
+     "Longest wait for MariaDB to answer a statement; a frozen server then "
+     "counts as unreachable instead of stalling the caller forever.",
+     [](settings& s, const std::string& v) {
+       s.database_read_timeout =
+           std::chrono::duration_cast<std::chrono::seconds>(
+               parse_duration_in(v, 1s, 3600s));
+     }},
+    {"database.write_timeout", "30s",
+     "Longest wait for MariaDB to take a statement.",
+     [](settings& s, const std::string& v) {
+       s.database_write_timeout =
+           std::chrono::duration_cast<std::chrono::seconds>(
+               parse_duration_in(v, 1s, 3600s));
+     }},
+    {"database.health_interval", "10s",
+     "How often the daemon checks that MariaDB answers (its status and "
+     "metrics show the result).",
+     [](settings& s, const std::string& v) {
+       s.database_health_interval = parse_duration_in(v, 100ms, 3600s);
      }},
     {"database.production", "false",
      "Marks a production database: destructive tools (migrate fresh) refuse "
@@ -246,10 +273,8 @@ settings load_settings(const settings_sources& sources) {
   auto env = [&](const char* name) -> const char* {
     return sources.getenv ? sources.getenv(name) : nullptr;
   };
-  if (const char* pw = env(database_password_variable)) {
-    s.database.password = pw;
-    register_secret(pw);
-  }
+  if (const char* pw = env(database_password_variable))
+    s.database.password = secret{pw};
   if (sources.config_file) {
     auto doc = ini_document::load(*sources.config_file);
     for (const auto& e : doc.entries) {
@@ -262,12 +287,15 @@ settings load_settings(const settings_sources& sources) {
   }
   for (const auto& [key, value] : sources.overrides)
     apply(s, key, value, "--");
+  if (s.database_workers > s.database_pool_size)
+    throw config_error("database.workers (" +
+                       std::to_string(s.database_workers) +
+                       ") must not exceed database.pool_size (" +
+                       std::to_string(s.database_pool_size) +
+                       "): each worker needs a connection");
   // The environment wins for secrets, so they need not be in the file.
-  if (const char* pw = env(database_password_variable)) {
-    s.database.password = pw;
-    register_secret(pw);
-  }
-  register_secret(s.database.password);
+  if (const char* pw = env(database_password_variable))
+    s.database.password = secret{pw};
   for (auto& bot : s.bots) {
     auto variable = bot_secret_variable(bot.category);
     if (const char* value = env(variable.c_str()))

@@ -35,7 +35,11 @@ struct settings {
   // [database]
   database_url database;
   std::size_t database_pool_size = 8;
+  std::size_t database_workers = 4;
   std::chrono::seconds database_connect_timeout{5};
+  std::chrono::seconds database_read_timeout{30};
+  std::chrono::seconds database_write_timeout{30};
+  std::chrono::milliseconds database_health_interval{10000};
   bool database_production = false;
 
   // [log]

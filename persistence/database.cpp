@@ -67,13 +67,15 @@ class configured_pool : public odb::mysql::connection_pool_factory {
                            "cannot allocate a MariaDB client handle");
     unsigned int connect_timeout =
         static_cast<unsigned int>(options_.connect_timeout.count());
-    unsigned int io_timeout =
-        static_cast<unsigned int>(options_.io_timeout.count());
+    unsigned int read_timeout =
+        static_cast<unsigned int>(options_.read_timeout.count());
+    unsigned int write_timeout =
+        static_cast<unsigned int>(options_.write_timeout.count());
     mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-    if (io_timeout > 0) {
-      mysql_options(handle, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
-      mysql_options(handle, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
-    }
+    if (read_timeout > 0)
+      mysql_options(handle, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+    if (write_timeout > 0)
+      mysql_options(handle, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
     mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     unsigned int local_infile = options_.local_infile ? 1 : 0;
     mysql_options(handle, MYSQL_OPT_LOCAL_INFILE, &local_infile);
@@ -86,8 +88,9 @@ class configured_pool : public odb::mysql::connection_pool_factory {
     // still report the row as matched.
     auto* ok = mysql_real_connect(
         handle, url.socket.empty() ? url.host.c_str() : "localhost",
-        url.user.c_str(), url.password.c_str(), url.database.c_str(), url.port,
-        url.socket.empty() ? nullptr : url.socket.c_str(), CLIENT_FOUND_ROWS);
+        url.user.c_str(), url.password.reveal().c_str(), url.database.c_str(),
+        url.port, url.socket.empty() ? nullptr : url.socket.c_str(),
+        CLIENT_FOUND_ROWS);
     if (ok == nullptr) {
       auto code = mysql_errno(handle);
       std::string message = "cannot connect to MariaDB at " + url.location() +
@@ -112,8 +115,8 @@ open_database(const database_options& options) {
   std::unique_ptr<odb::mysql::connection_factory> pool(
       new configured_pool(options));
   auto db = std::make_shared<odb::mysql::database>(
-      url.user, url.password, url.database, url.host, url.port, url.socket,
-      "utf8mb4", 0, std::move(pool));
+      url.user, url.password.reveal(), url.database, url.host, url.port,
+      url.socket, "utf8mb4", 0, std::move(pool));
   // Fail now, with a clear message, rather than on the first query.
   db->connection();
   return db;

@@ -17,8 +17,10 @@ struct database_options {
   /// the tools share one pool).
   std::size_t max_connections = 8;
   std::chrono::seconds connect_timeout{5};
-  /// Socket read/write timeouts; zero waits forever (long imports need that).
-  std::chrono::seconds io_timeout{0};
+  /// Socket read and write timeouts; zero waits forever (long imports need
+  /// that; the daemon never does).
+  std::chrono::seconds read_timeout{0};
+  std::chrono::seconds write_timeout{0};
   /// Let LOAD DATA LOCAL stream from this client. Only for connections
   /// whose user installs an in-memory handler (sql_load_data): the default
   /// handler would let a hostile server ask for local files.

@@ -3,8 +3,6 @@
 #include "persistence/entities/match_player-odb.hxx"
 #include "persistence/entity_repository_impl.hpp"
 
-#include <cstdio>
-
 namespace racecontrol::persistence {
 
 template class entity_repository<entities::match_player>;
@@ -28,17 +26,8 @@ bool match_player_repository::record_result(std::int32_t match_id,
                                             std::int32_t user_id,
                                             const player_result& result) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
-    std::string time = "NULL";
-    if (result.finish_time) {
-      auto us = result.finish_time->count();
-      char buf[48];
-      std::snprintf(buf, sizeof buf, "'%lld:%02lld:%02lld.%06lld'",
-                    static_cast<long long>(us / 3'600'000'000LL),
-                    static_cast<long long>(us / 60'000'000LL % 60),
-                    static_cast<long long>(us / 1'000'000LL % 60),
-                    static_cast<long long>(us % 1'000'000LL));
-      time = buf;
-    }
+    std::string time =
+        result.finish_time ? sql_quote(*result.finish_time) : "NULL";
     auto place = result.finish_place ? std::to_string(*result.finish_place)
                                      : std::string{"NULL"};
     return sql_execute(conn,

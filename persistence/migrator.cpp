@@ -74,9 +74,14 @@ void migrator::ensure_tracking_table() {
 }
 
 std::vector<applied_migration> migrator::applied() {
-  ensure_tracking_table();
+  // Only reads: status queries (the daemon asks every few seconds) must not
+  // run DDL. A database without the tracking table has applied nothing.
   auto conn = db_.connection();
   std::vector<applied_migration> out;
+  if (sql_scalar(*conn, "SELECT COUNT(*) FROM information_schema.tables "
+                        "WHERE table_schema = DATABASE() AND table_name = "
+                        "'schema_migrations'") == "0")
+    return out;
   for (auto& row : sql_query(*conn, "SELECT version, name, checksum, "
                                     "applied_at, execution_ms FROM "
                                     "schema_migrations ORDER BY version")) {
@@ -199,6 +204,7 @@ migrator::up(const std::optional<std::string>& to, bool include_manual,
     throw database_error(database_error::kind::statement,
                          "no migration has version " + *to +
                              " (racecontrol-migrate status lists them)");
+  ensure_tracking_table();
   check_applied_match_files();
   std::vector<const migration*> done;
   for (const migration* m : pending(include_manual)) {

@@ -67,7 +67,8 @@ class migrator {
   /// Creates `schema_migrations` when it is missing.
   void ensure_tracking_table();
 
-  /// What the tracking table says, in version order.
+  /// What the tracking table says, in version order; empty when the table
+  /// does not exist yet. Never changes the database.
   std::vector<applied_migration> applied();
 
   /// Migrations not yet applied, in order; manual ones only when asked.

@@ -49,6 +49,38 @@ std::vector<entities::racetime_bot> racetime_bot_repository::active() {
   });
 }
 
+std::vector<entities::racetime_bot> racetime_bot_repository::all() {
+  using query = odb::query<entities::racetime_bot>;
+  return in_transaction(db_, [&](odb::mysql::connection&) {
+    std::vector<entities::racetime_bot> out;
+    for (auto& bot : db_.query<entities::racetime_bot>("ORDER BY" + query::id))
+      out.push_back(bot);
+    return out;
+  });
+}
+
+std::int32_t racetime_bot_repository::save_configured(
+    const std::string& category, const std::string& name,
+    const std::string& client_id, const std::string& client_secret) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    auto at = sql_quote(now_us());
+    sql_execute(conn,
+                "INSERT INTO racetime_bots (category, name, client_id, "
+                "client_secret, is_active, created_at, updated_at) VALUES (" +
+                    sql_quote(conn, category) + ", " + sql_quote(conn, name) +
+                    ", " + sql_quote(conn, client_id) + ", " +
+                    sql_quote(conn, client_secret) + ", 1, " + at + ", " + at +
+                    ") ON DUPLICATE KEY UPDATE name = VALUES(name), "
+                    "client_id = VALUES(client_id), client_secret = "
+                    "VALUES(client_secret), updated_at = " +
+                    at);
+    return static_cast<std::int32_t>(std::stol(
+        sql_scalar(conn, "SELECT id FROM racetime_bots WHERE category = " +
+                             sql_quote(conn, category))
+            .value_or("0")));
+  });
+}
+
 bool racetime_bot_repository::set_status(
     std::int32_t bot_id, entities::bot_status status,
     const std::optional<std::string>& message,

@@ -21,6 +21,18 @@ class racetime_bot_repository
   /// Every bot with is_active set, by id.
   std::vector<entities::racetime_bot> active();
 
+  /// Every bot, active or not, by id.
+  std::vector<entities::racetime_bot> all();
+
+  /// Creates the bot of `category` (active) or updates its name and
+  /// credentials, keeping is_active as it is: the configuration file may
+  /// supply credentials, but deactivating a bot is the database's call.
+  /// Returns the bot's id.
+  std::int32_t save_configured(const std::string& category,
+                               const std::string& name,
+                               const std::string& client_id,
+                               const std::string& client_secret);
+
   /// Records a connection state change; `connected_at` is set on success.
   bool set_status(std::int32_t bot_id, entities::bot_status status,
                   const std::optional<std::string>& message,

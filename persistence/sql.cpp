@@ -13,18 +13,56 @@ namespace racecontrol::persistence {
 
 namespace {
 
-[[noreturn]] void fail(MYSQL* handle, const std::string& statement) {
-  constexpr size_t max_shown = 300;
-  std::string shown = statement.size() > max_shown
-                          ? statement.substr(0, max_shown) + "…"
-                          : statement;
-  throw database_error(classify_mysql_error(mysql_errno(handle)),
-                       std::string{mysql_error(handle)} + " [in: " + shown +
-                           "]",
-                       mysql_errno(handle));
+[[noreturn]] void fail(odb::mysql::connection& conn,
+                       const std::string& statement) {
+  MYSQL* handle = conn.handle();
+  unsigned int number = mysql_errno(handle);
+  auto kind = classify_mysql_error(number);
+  // A broken connection must not go back to the pool for the next caller
+  // (or the retry) to fail on.
+  if (kind == database_error::kind::connection)
+    conn.mark_failed();
+  throw database_error(kind,
+                       std::string{mysql_error(handle)} +
+                           " [in: " + sql_shape(statement) + "]",
+                       number);
 }
 
 } // namespace
+
+std::string sql_shape(std::string_view statement) {
+  constexpr std::size_t max_shown = 200;
+  std::string out;
+  out.reserve(std::min(statement.size(), max_shown) + 8);
+  for (std::size_t i = 0; i < statement.size() && out.size() < max_shown;) {
+    char c = statement[i];
+    if (c != '\'' && c != '"') {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    // A literal: skip to its closing quote (backslash escapes and doubled
+    // quotes stay inside), and show only that a value was there.
+    std::size_t j = i + 1;
+    while (j < statement.size()) {
+      if (statement[j] == '\\') {
+        j += 2;
+      } else if (statement[j] == c) {
+        if (j + 1 < statement.size() && statement[j + 1] == c)
+          j += 2;
+        else
+          break;
+      } else {
+        ++j;
+      }
+    }
+    out += "?";
+    i = j + 1;
+  }
+  if (out.size() >= max_shown)
+    out += "…";
+  return out;
+}
 
 std::string sql_quote(odb::mysql::connection& conn, std::string_view text) {
   std::string out(text.size() * 2 + 3, '\0');
@@ -44,6 +82,40 @@ std::string sql_quote(timestamp value) {
                 t.year, t.month, t.day, t.hour, t.minute, t.second,
                 t.second_part);
   return buf;
+}
+
+std::string sql_quote(race_duration value) {
+  auto us = value.count();
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "'%lld:%02lld:%02lld.%06lld'",
+                static_cast<long long>(us / 3'600'000'000LL),
+                static_cast<long long>(us / 60'000'000LL % 60),
+                static_cast<long long>(us / 1'000'000LL % 60),
+                static_cast<long long>(us % 1'000'000LL));
+  return buf;
+}
+
+std::string sql_epoch_us(const std::string& column) {
+  return "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', " + column + ")";
+}
+
+std::optional<timestamp> sql_timestamp(const sql_value& epoch_us) {
+  if (!epoch_us)
+    return std::nullopt;
+  return timestamp{std::chrono::microseconds{std::stoll(*epoch_us)}};
+}
+
+std::string sql_time_us(const std::string& column) {
+  // TIME_TO_SEC keeps the fraction in MariaDB, so only its whole seconds
+  // count.
+  return "CAST(FLOOR(TIME_TO_SEC(" + column + ")) * 1000000 + MICROSECOND(" +
+         column + ") AS SIGNED)";
+}
+
+std::optional<race_duration> sql_duration(const sql_value& us) {
+  if (!us)
+    return std::nullopt;
+  return race_duration{std::stoll(*us)};
 }
 
 std::string sql_render(odb::mysql::connection& conn, const sql_param& value) {
@@ -78,12 +150,12 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
   MYSQL* handle = conn.handle();
   if (mysql_real_query(handle, statement.data(),
                        static_cast<unsigned long>(statement.size())) != 0)
-    fail(handle, statement);
+    fail(conn, statement);
   // A statement may still produce a result (e.g. SELECT in a script).
   if (MYSQL_RES* res = mysql_store_result(handle))
     mysql_free_result(res);
   else if (mysql_field_count(handle) != 0)
-    fail(handle, statement);
+    fail(conn, statement);
   return mysql_affected_rows(handle);
 }
 
@@ -93,12 +165,12 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
   MYSQL* handle = conn.handle();
   if (mysql_real_query(handle, query.data(),
                        static_cast<unsigned long>(query.size())) != 0)
-    fail(handle, query);
+    fail(conn, query);
   MYSQL_RES* res = mysql_store_result(handle);
   if (res == nullptr) {
     if (mysql_field_count(handle) == 0)
       return {};
-    fail(handle, query);
+    fail(conn, query);
   }
   std::vector<sql_row> rows;
   auto columns = mysql_num_fields(res);

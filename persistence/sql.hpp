@@ -27,6 +27,22 @@ std::string sql_quote(odb::mysql::connection& conn, std::string_view text);
 /// A DATETIME(6) literal in UTC: '2026-11-22 19:00:00.000000'.
 std::string sql_quote(timestamp value);
 
+/// A TIME(6) literal for a race time: '1:02:03.456789'.
+std::string sql_quote(race_duration value);
+
+/// SQL that reads a DATETIME(6) column as microseconds since the epoch
+/// (the session runs in UTC), so rows come back as plain integers.
+std::string sql_epoch_us(const std::string& column);
+
+/// The timestamp for sql_epoch_us's text, or nullopt for NULL.
+std::optional<timestamp> sql_timestamp(const sql_value& epoch_us);
+
+/// SQL that reads a TIME(6) column as microseconds.
+std::string sql_time_us(const std::string& column);
+
+/// The race time for sql_time_us's text, or nullopt for NULL.
+std::optional<race_duration> sql_duration(const sql_value& us);
+
 /// A value to put into a statement, rendered (escaped) only when a
 /// connection is at hand.
 using sql_param = std::variant<std::nullptr_t, bool, std::int64_t,
@@ -51,8 +67,14 @@ sql_param sql_nullable(const std::optional<T>& value) {
 /// An identifier in backticks (table and column names).
 std::string sql_identifier(std::string_view name);
 
+/// The statement as error messages show it: every quoted literal replaced
+/// by `?` (values may be tokens or personal data; identifiers, keywords and
+/// numbers stay), cut after 200 characters.
+std::string sql_shape(std::string_view statement);
+
 /// Runs a statement that returns no rows; returns the affected row count.
-/// Throws database_error whose message includes the statement.
+/// Throws database_error whose message includes the statement's shape
+/// (sql_shape), never its values.
 std::uint64_t sql_execute(odb::mysql::connection& conn,
                           const std::string& statement);
 

@@ -1,8 +1,8 @@
 #pragma once
 
 // One database transaction per repository call, with ODB's exceptions turned
-// into database_error and transient failures (deadlock, lost connection)
-// retried a few times.
+// into database_error and transient failures (deadlock, lock wait timeout,
+// a connection lost before the commit) retried a few times.
 
 #include "persistence/database_error.hpp"
 
@@ -18,38 +18,79 @@
 
 namespace racecontrol::persistence {
 
+namespace detail {
+
+/// Whether a failed attempt may run again: the server rolled the whole
+/// transaction back (deadlock, lock wait timeout), or the connection broke
+/// before the commit was sent — tried once more, on a fresh connection,
+/// because a pooled connection the server has since closed is the usual
+/// cause; a server that is really gone fails the second time too. A
+/// connection lost while committing leaves the outcome unknown, and running
+/// `f` again could apply it twice.
+inline bool worth_retrying(database_error::kind k, bool committing,
+                           int attempt) {
+  using kind = database_error::kind;
+  return k == kind::conflict ||
+         (k == kind::connection && !committing && attempt == 1);
+}
+
+} // namespace detail
+
 /// Runs `f(connection&)` inside a transaction and commits. `f` may run more
-/// than once when the server reports a recoverable failure, so it must not
-/// have effects outside the database.
+/// than once when the server reports a deadlock, a lock wait timeout or a
+/// connection lost before the commit, so it must not have effects outside
+/// the database. Whatever `f` throws (ODB's exceptions or database_error
+/// from sql_execute) ends as database_error.
 template <class F>
 auto in_transaction(odb::mysql::database& db, F&& f)
     -> decltype(f(std::declval<odb::mysql::connection&>())) {
   using result_type = decltype(f(std::declval<odb::mysql::connection&>()));
-  constexpr int max_attempts = 3;
+  constexpr int max_attempts = 4;
   for (int attempt = 1;; ++attempt) {
+    bool committing = false;
+    database_error::kind failure;
+    std::string message;
     try {
       odb::transaction tx(db.begin());
       auto& conn = static_cast<odb::mysql::connection&>(tx.connection());
       if constexpr (std::is_void_v<result_type>) {
         f(conn);
+        committing = true;
         tx.commit();
         return;
       } else {
         result_type result = f(conn);
+        committing = true;
         tx.commit();
         return result;
       }
+    } catch (const database_error& e) {
+      failure = e.what_kind();
+      message = e.what();
+    } catch (const odb::connection_lost& e) {
+      failure = database_error::kind::connection;
+      message = e.what();
     } catch (const odb::recoverable& e) {
-      if (attempt == max_attempts)
-        throw database_error(database_error::kind::conflict,
-                             std::string{"database busy after "} +
-                                 std::to_string(max_attempts) +
-                                 " attempts: " + e.what());
+      failure = database_error::kind::conflict;
+      message = e.what();
     } catch (const odb::mysql::database_exception& e) {
-      throw database_error(classify_mysql_error(e.error()), e.message());
+      failure = classify_mysql_error(e.error());
+      message = e.message();
     } catch (const odb::exception& e) {
-      throw database_error(database_error::kind::statement, e.what());
+      failure = database_error::kind::statement;
+      message = e.what();
     }
+    if (failure == database_error::kind::connection && committing)
+      throw database_error(failure,
+                           "the connection broke while committing, so "
+                           "whether the change was saved is unknown: " +
+                               message);
+    if (!detail::worth_retrying(failure, committing, attempt))
+      throw database_error(failure, message);
+    if (attempt == max_attempts)
+      throw database_error(failure, "gave up after " +
+                                        std::to_string(max_attempts) +
+                                        " attempts: " + message);
   }
 }
 

@@ -79,6 +79,12 @@ struct data_writer {
     write_string(w, "message", a.message_id);
   }
   void operator()(const setinfo_action& a) const {
+    if ((a.info_bot && a.info_bot->empty()) ||
+        (a.info_user && a.info_user->empty()))
+      throw json_error(
+          "setinfo: racetime.gg ignores an empty info_bot or info_user, so "
+          "setinfo cannot clear it; clear info_user with an edit (any time) "
+          "and info_bot with an edit before the race starts");
     if (a.info_bot)
       write_string(w, "info_bot", *a.info_bot);
     if (a.info_user)

@@ -30,7 +30,12 @@ struct pin_action {
   bool pin = true;
 };
 
-/// `setinfo`: only the keys present change.
+/// `setinfo`: only the keys present change. racetime.gg treats an empty
+/// string as "not given" (§7), so setinfo cannot clear a field: serialize()
+/// refuses "" rather than send something that looks like it worked. To
+/// clear info_user send an edit (racetime_api::edit_race) with it empty, at
+/// any time; info_bot the same way, but only before the race starts (after
+/// that edits drop it).
 struct setinfo_action {
   std::optional<std::string> info_bot;
   std::optional<std::string> info_user;
@@ -83,11 +88,13 @@ using bot_action =
 std::string_view action_name(const bot_action& a);
 
 /// The frame to send. Guids are written lower-case. Throws json_error when
-/// a setmeta_action's meta is not a JSON object.
+/// a setmeta_action's meta is not a JSON object, and when a setinfo_action
+/// sets a field to "" (which racetime.gg would ignore).
 std::string serialize(const bot_action& a);
 
-/// Reads a frame as racetime.gg would (racetime-sim uses this). The caller
-/// has checked that it is a JSON object with a `data` object.
+/// Reads a frame this client wrote back into its model (round-trip tests
+/// and fuzzing). The caller has checked that it is a JSON object with a
+/// `data` object.
 expected<bot_action> parse_bot_action(std::string_view json);
 
 /// A fresh random guid for a message: lower-case UUID v4.

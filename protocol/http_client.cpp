@@ -113,6 +113,8 @@ class operation : public std::enable_shared_from_this<operation> {
             http_client::callback done)
       : client_(std::move(client)), req_(std::move(req)),
         done_(std::move(done)), key_(req_.target.origin()),
+        repeatable_(req_.idempotent || req_.method == http::verb::get ||
+                    req_.method == http::verb::head),
         resolver_(client_->strand), resolve_timer_(client_->strand) {}
 
   void start() {
@@ -131,7 +133,10 @@ class operation : public std::enable_shared_from_this<operation> {
       message_.prepare_payload();
     }
     message_.keep_alive(true);
-    if (auto conn = client_->take_idle(key_)) {
+    // A kept-alive connection may be closed by the server just as the
+    // request goes out, and only a repeatable request can then be sent
+    // again: the others always get a connection of their own.
+    if (auto conn = repeatable_ ? client_->take_idle(key_) : nullptr) {
       conn_ = std::move(conn);
       reused_ = true;
       send();
@@ -281,9 +286,12 @@ class operation : public std::enable_shared_from_this<operation> {
                       " bytes");
     if (ec) {
       // A kept-alive connection the server closed meanwhile: try once more
-      // on a new one (the request never reached the application).
+      // on a new one. The request may have reached the application, so
+      // only a repeatable one.
       if (bytes == 0 && retry_fresh())
         return;
+      if (!repeatable_)
+        return fail_unknown(ec);
       return fail_io(ec, "reading from " + req_.target.authority());
     }
     auto msg = parser_->release();
@@ -301,7 +309,7 @@ class operation : public std::enable_shared_from_this<operation> {
   }
 
   bool retry_fresh() {
-    if (!reused_)
+    if (!reused_ || !repeatable_)
       return false;
     reused_ = false;
     conn_.reset();
@@ -318,6 +326,18 @@ class operation : public std::enable_shared_from_this<operation> {
     if (ec.category() == make_error_code(http::error::end_of_stream).category())
       return fail(http_error::kind::bad_response, what + ": " + ec.message());
     fail(http_error::kind::network, what + ": " + ec.message());
+  }
+
+  void fail_unknown(beast::error_code ec) {
+    // The path only: a query could carry a secret.
+    auto path = req_.target.target.substr(0, req_.target.target.find('?'));
+    fail(http_error::kind::outcome_unknown,
+         std::string{http::to_string(req_.method)} + " " + path +
+             " was sent to " + req_.target.authority() +
+             ", then reading the answer failed (" +
+             (ec == beast::error::timeout ? std::string{"timed out"}
+                                          : ec.message()) +
+             "): it may or may not have taken effect");
   }
 
   void fail(http_error::kind k, std::string message) {
@@ -340,6 +360,7 @@ class operation : public std::enable_shared_from_this<operation> {
   http_request req_;
   http_client::callback done_;
   std::string key_;
+  bool repeatable_;
   tcp::resolver resolver_;
   net::steady_timer resolve_timer_;
   bool resolve_timed_out_ = false;
@@ -395,6 +416,8 @@ const char* to_string(http_error::kind k) {
       return "server_error";
     case http_error::kind::unexpected_status:
       return "unexpected_status";
+    case http_error::kind::outcome_unknown:
+      return "outcome_unknown";
   }
   return "unknown";
 }

@@ -5,6 +5,13 @@
 // alive and reused per host; every step (resolve, connect, handshake,
 // write, read) has a timeout; response bodies have a size limit. Results
 // arrive through completion callbacks, on the client's strand.
+//
+// A request is never sent twice unless repeating it is harmless: GET, HEAD
+// and a request marked `idempotent` are tried once more on a new connection
+// when a kept-alive one turns out to be closed. Any other request (startrace
+// creates a room each time it arrives) goes out on a new connection, and if
+// that fails after the request was sent, the caller gets `outcome_unknown`:
+// it may or may not have taken effect, so look before trying again.
 
 #include "protocol/expected.hpp"
 #include "protocol/url.hpp"
@@ -32,6 +39,9 @@ struct http_request {
   header_list headers; ///< e.g. {"Authorization", "Bearer ..."}
   std::string body;
   std::string content_type; ///< set with a body
+  /// Sending it twice does no harm (e.g. a client_credentials token
+  /// request); GET and HEAD always count as such.
+  bool idempotent = false;
 };
 
 struct http_response {
@@ -57,6 +67,10 @@ struct http_error {
     rate_limited,  ///< 429
     server_error,  ///< 5xx
     unexpected_status,
+    /// A request that is not idempotent was sent, then the connection
+    /// failed before a whole response came back: it may or may not have
+    /// taken effect.
+    outcome_unknown,
   };
   kind what = kind::network;
   unsigned status = 0;
@@ -66,7 +80,8 @@ struct http_error {
   /// 429: the server's Retry-After, when given.
   std::optional<std::chrono::seconds> retry_after;
 
-  /// Worth retrying later: network trouble, timeouts, 429 and 5xx.
+  /// Worth retrying later: network trouble, timeouts, 429 and 5xx (not
+  /// outcome_unknown: a blind retry may do the thing twice).
   bool transient() const;
 };
 

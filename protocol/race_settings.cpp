@@ -1,6 +1,8 @@
 #include "protocol/race_settings.hpp"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 namespace racecontrol::protocol {
 
@@ -43,6 +45,17 @@ void add_common(form_fields& f, const race_settings& s) {
   f.emplace_back("chat_message_delay", std::to_string(s.chat_message_delay));
 }
 
+/// StartedRaceEditForm's fields: all an edit changes once a race started.
+constexpr std::array<std::string_view, 7> started_edit_fields{
+    "unlisted",          "info_user",          "allow_comments",
+    "hide_comments",     "allow_midrace_chat", "allow_non_entrant_chat",
+    "chat_message_delay"};
+
+bool contains(std::string_view field,
+              std::initializer_list<std::string_view> list) {
+  return std::find(list.begin(), list.end(), field) != list.end();
+}
+
 } // namespace
 
 std::vector<std::string> validate(const race_settings& s) {
@@ -62,6 +75,83 @@ std::vector<std::string> validate(const race_settings& s) {
   if (s.info_bot.size() > 1000)
     out.push_back("info_bot: at most 1000 characters, got " +
                   std::to_string(s.info_bot.size()));
+  bool hidden = s.hide_entrants.value_or(false);
+  if (s.team_race && hidden)
+    out.push_back("hide_entrants: racetime.gg refuses hidden entrants in a "
+                  "team race (\"Team races are not compatible with hidden "
+                  "entrants.\")");
+  if (s.team_race && s.partitionable.value_or(false))
+    out.push_back("partitionable: racetime.gg refuses a 1v1 ladder team race "
+                  "(\"Team races are not compatible with 1v1 ladder "
+                  "races.\")");
+  if (s.require_even_teams && !s.team_race)
+    out.push_back("require_even_teams: only for team races (racetime.gg "
+                  "stores false on a solo race)");
+  if (hidden && (s.allow_prerace_chat || s.allow_midrace_chat ||
+                 s.allow_non_entrant_chat))
+    out.push_back("hide_entrants: set allow_prerace_chat, allow_midrace_chat "
+                  "and allow_non_entrant_chat to false (racetime.gg turns "
+                  "chat off in a race with hidden entrants)");
+  return out;
+}
+
+std::vector<std::string> settings_differences(const race_settings& wanted,
+                                              const race_data& current) {
+  using std::chrono::hours;
+  using std::chrono::seconds;
+  std::vector<std::string> out;
+  auto differs = [&](const char* field, bool different) {
+    if (different)
+      out.emplace_back(field);
+  };
+  differs("goal", wanted.goal != current.goal.name);
+  differs("ranked", wanted.ranked != current.ranked);
+  differs("unlisted", wanted.unlisted != current.unlisted);
+  differs("info_user", wanted.info_user != current.info_user);
+  differs("info_bot", wanted.info_bot != current.info_bot);
+  differs("require_even_teams",
+          wanted.require_even_teams != current.require_even_teams);
+  differs("start_delay", seconds{wanted.start_delay} != current.start_delay);
+  differs("time_limit", hours{wanted.time_limit} != current.time_limit);
+  differs("time_limit_auto_complete",
+          wanted.time_limit_auto_complete != current.time_limit_auto_complete);
+  differs("streaming_required",
+          wanted.streaming_required != current.streaming_required);
+  differs("auto_start", wanted.auto_start != current.auto_start);
+  differs("allow_comments", wanted.allow_comments != current.allow_comments);
+  differs("hide_comments", wanted.hide_comments != current.hide_comments);
+  differs("allow_prerace_chat",
+          wanted.allow_prerace_chat != current.allow_prerace_chat);
+  differs("allow_midrace_chat",
+          wanted.allow_midrace_chat != current.allow_midrace_chat);
+  differs("allow_non_entrant_chat",
+          wanted.allow_non_entrant_chat != current.allow_non_entrant_chat);
+  differs("chat_message_delay",
+          seconds{wanted.chat_message_delay} != current.chat_message_delay);
+  return out;
+}
+
+std::vector<std::string>
+fields_edit_cannot_change(const std::vector<std::string>& fields,
+                          const race_data& current) {
+  bool preparing = current.status == race_status::open ||
+                   current.status == race_status::invitational;
+  bool over = current.status == race_status::finished ||
+              current.status == race_status::cancelled ||
+              current.status == race_status::partitioned;
+  std::vector<std::string> out;
+  for (const auto& field : fields) {
+    bool started_form =
+        std::find(started_edit_fields.begin(), started_edit_fields.end(),
+                  field) != started_edit_fields.end();
+    bool dropped = over || (!preparing && !started_form) ||
+                   (current.hide_entrants &&
+                    contains(field, {"allow_prerace_chat", "allow_midrace_chat",
+                                     "allow_non_entrant_chat"})) ||
+                   (!current.team_race && field == "require_even_teams");
+    if (dropped)
+      out.push_back(field);
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 // resets omitted fields), so every setting is always sent, as true/false.
 
 #include "protocol/form.hpp"
+#include "protocol/race_data.hpp"
 
 #include <optional>
 #include <string>
@@ -41,9 +42,32 @@ struct race_settings {
   std::optional<bool> hide_entrants;
 };
 
-/// What is out of range, one message per field ("start_delay: must be 10 to
-/// 60 seconds, got 5"), checked before anything is sent. Empty when valid.
+/// What is out of range or would not be stored as asked, one message per
+/// problem ("start_delay: must be 10 to 60 seconds, got 5"), checked before
+/// anything is sent. Besides the ranges this refuses what racetime.gg
+/// refuses (team_race with hide_entrants or partitionable: 422) and what it
+/// would silently change (require_even_teams on a solo race is stored as
+/// false; hide_entrants turns the three chat settings off). Empty when valid.
 std::vector<std::string> validate(const race_settings& s);
+
+/// The form fields whose wanted value differs from the room's, in form
+/// order ("goal", "info_user", "start_delay", ...). Compares what an edit
+/// sends and race data reports: not team_race, invitational, partitionable
+/// or hide_entrants, which edit does not take.
+std::vector<std::string> settings_differences(const race_settings& wanted,
+                                              const race_data& current);
+
+/// Of `fields` (as settings_differences names them), those an edit of the
+/// room `current` cannot change: every field once the race is over; once it
+/// has left open/invitational, all but the ones racetime.gg's
+/// StartedRaceEditForm takes (unlisted, info_user, allow_comments,
+/// hide_comments, allow_midrace_chat, allow_non_entrant_chat,
+/// chat_message_delay); the chat settings while entrants are hidden; and
+/// require_even_teams on a solo race. racetime.gg drops such changes and
+/// still answers 200.
+std::vector<std::string>
+fields_edit_cannot_change(const std::vector<std::string>& fields,
+                          const race_data& current);
 
 /// The startrace form. `goal` is sent as `goal` when it is one of
 /// `category_goals` (exact match), otherwise as `custom_goal`.

@@ -17,6 +17,11 @@ racetime_error from_http(const http_error& e, const std::string& what) {
   out.what = racetime_error::kind::http;
   out.http = e;
   out.message = what + " failed: " + e.message;
+  if (e.what == http_error::kind::unauthorized)
+    // Outside /o/token a 401/403 is about the token, not the client secret.
+    out.message += " (the token was refused: renew it, or relink the user's "
+                   "account; if a fresh token is refused too, it lacks the "
+                   "right to do this)";
   return out;
 }
 
@@ -48,10 +53,12 @@ std::string bearer(const std::string& token) {
 } // namespace
 
 bool racetime_error::credentials_rejected() const {
-  if (what == kind::oauth && oauth)
-    return oauth->error == "invalid_client" ||
-           oauth->error == "unauthorized_client";
-  return what == kind::http && http.what == http_error::kind::unauthorized;
+  // Only /o/token's own verdict on the client: a 401/403 anywhere else is
+  // about a token (renew or relink), and one from /o/token without an OAuth
+  // body comes from something in between (a proxy's block page).
+  return what == kind::oauth && oauth &&
+         (oauth->error == "invalid_client" ||
+          oauth->error == "unauthorized_client");
 }
 
 racetime_api::racetime_api(boost::asio::io_context& io, http_client& http,
@@ -59,37 +66,53 @@ racetime_api::racetime_api(boost::asio::io_context& io, http_client& http,
     : io_(io), http_(http), base_(std::move(base)) {}
 
 void racetime_api::post_token(const form_fields& form, const std::string& what,
+                              bool idempotent,
                               racetime_callback<token_response> done) {
   http_request req;
   req.method = http::verb::post;
   req.target = with_path(base_, "/o/token");
   req.body = encode_form(form);
   req.content_type = form_type;
-  http_.request(
-      std::move(req), [what, done = std::move(done)](http_outcome outcome) {
-        if (outcome && outcome->status >= 400 && outcome->status < 500) {
-          // django-oauth-toolkit answers {"error": ...} with 400/401.
-          if (auto body = parse_oauth_error(outcome->body)) {
-            racetime_error e = from_http(*status_error(*outcome), what);
-            e.what = racetime_error::kind::oauth;
-            e.oauth = *body;
-            e.message = what + " failed: HTTP " +
-                        std::to_string(outcome->status) + " " + body->error +
-                        (body->error == "invalid_client"
-                             ? " (check the client id and secret)"
-                             : "");
-            return done(e);
-          }
-        }
-        auto result =
-            read_document<token_response>(outcome, what, parse_token_response);
-        if (result) {
-          config::register_secret(result->access_token);
-          if (result->refresh_token)
-            config::register_secret(*result->refresh_token);
-        }
-        done(std::move(result));
-      });
+  req.idempotent = idempotent;
+  http_.request(std::move(req), [what,
+                                 done = std::move(done)](http_outcome outcome) {
+    if (outcome && outcome->status >= 400 && outcome->status < 500) {
+      // django-oauth-toolkit answers {"error": ...} with 400/401.
+      if (auto body = parse_oauth_error(outcome->body)) {
+        racetime_error e = from_http(*status_error(*outcome), what);
+        e.what = racetime_error::kind::oauth;
+        e.oauth = *body;
+        e.message = what + " failed: HTTP " + std::to_string(outcome->status) +
+                    " " + body->error +
+                    (body->error == "invalid_client"
+                         ? " (check the client id and secret)"
+                         : "");
+        return done(e);
+      }
+      if (outcome->status == 401 || outcome->status == 403) {
+        racetime_error e = from_http(*status_error(*outcome), what);
+        e.message = what + " failed: HTTP " + std::to_string(outcome->status) +
+                    " without an OAuth error body (not racetime.gg's "
+                    "answer: a proxy or firewall in between?)";
+        return done(e);
+      }
+    }
+    auto result =
+        read_document<token_response>(outcome, what, parse_token_response);
+    if (result) {
+      // An expired token is harmless, so the scrubber may forget it an
+      // hour later; a refresh token is normally used (and rotated) around
+      // then.
+      auto forget_after = std::chrono::system_clock::now() +
+                          std::chrono::seconds{result->expires_in} +
+                          std::chrono::hours{1};
+      config::register_secret(result->access_token, forget_after);
+      if (result->refresh_token)
+        config::register_secret(*result->refresh_token,
+                                forget_after + std::chrono::hours{23});
+    }
+    done(std::move(result));
+  });
 }
 
 void racetime_api::client_credentials_token(
@@ -97,7 +120,8 @@ void racetime_api::client_credentials_token(
   post_token({{"grant_type", "client_credentials"},
               {"client_id", creds.client_id},
               {"client_secret", creds.client_secret}},
-             "token request for client " + creds.client_id, std::move(done));
+             "token request for client " + creds.client_id,
+             /*idempotent=*/true, std::move(done));
 }
 
 std::string racetime_api::authorize_url(const std::string& client_id,
@@ -121,7 +145,7 @@ void racetime_api::exchange_code(const client_credentials& creds,
               {"redirect_uri", redirect_uri},
               {"client_id", creds.client_id},
               {"client_secret", creds.client_secret}},
-             "authorization code exchange", std::move(done));
+             "authorization code exchange", false, std::move(done));
 }
 
 void racetime_api::refresh_token(const client_credentials& creds,
@@ -131,7 +155,7 @@ void racetime_api::refresh_token(const client_credentials& creds,
               {"refresh_token", refresh_token},
               {"client_id", creds.client_id},
               {"client_secret", creds.client_secret}},
-             "token refresh", std::move(done));
+             "token refresh", false, std::move(done));
 }
 
 void racetime_api::user_info(const std::string& user_token,
@@ -250,27 +274,99 @@ void racetime_api::edit_race(const std::string& race_name,
                              const race_settings& settings,
                              const std::vector<std::string>& category_goals,
                              const std::string& bot_token,
-                             racetime_callback<bool> done) {
+                             racetime_callback<edit_result> done) {
   std::string what = "edit of " + race_name;
   auto problems = validate(settings);
   if (!problems.empty()) {
     racetime_error e;
     e.what = racetime_error::kind::invalid_request;
-    e.message = what + " refused before sending: " + problems.front();
+    e.message = what + " refused before sending:";
+    for (const auto& p : problems)
+      e.message += " " + p + ";";
+    e.message.pop_back();
     return done(e);
   }
+  race_data(race_name, [this, what, race_name, settings, category_goals,
+                        bot_token, done = std::move(done)](
+                           racetime_result<protocol::race_data> before) {
+    if (!before) {
+      racetime_error e = before.error();
+      e.message = what + ": reading the room first: " + e.message;
+      return done(e);
+    }
+    auto changed = settings_differences(settings, *before);
+    if (changed.empty())
+      return done(edit_result{false});
+    auto blocked = fields_edit_cannot_change(changed, *before);
+    if (!blocked.empty())
+      return done(edit_refused(what, blocked, *before));
+    post_edit(race_name, settings, category_goals, bot_token, what,
+              std::move(done));
+  });
+}
+
+racetime_error racetime_api::edit_refused(const std::string& what,
+                                          const std::vector<std::string>& f,
+                                          const protocol::race_data& room) {
+  racetime_error e;
+  e.what = racetime_error::kind::invalid_request;
+  e.fields = f;
+  e.message = what + " refused before sending: racetime.gg would not change";
+  for (const auto& field : f)
+    e.message += " " + field + ",";
+  e.message.pop_back();
+  e.message += " (the race is " + std::string{to_string(room.status)} + ")";
+  bool preparing = room.status == race_status::open ||
+                   room.status == race_status::invitational;
+  if (!preparing)
+    e.message += "; once a race has started an edit changes only unlisted, "
+                 "info_user, allow_comments, hide_comments, "
+                 "allow_midrace_chat, allow_non_entrant_chat and "
+                 "chat_message_delay, and none after it ended";
+  return e;
+}
+
+void racetime_api::post_edit(const std::string& race_name,
+                             const race_settings& settings,
+                             const std::vector<std::string>& category_goals,
+                             const std::string& bot_token,
+                             const std::string& what,
+                             racetime_callback<edit_result> done) {
   http_request req;
   req.method = http::verb::post;
   req.target = with_path(base_, "/o/" + race_name + "/edit");
   req.headers.emplace_back("Authorization", bearer(bot_token));
   req.body = encode_form(edit_form(settings, category_goals));
   req.content_type = form_type;
-  http_.request(std::move(req), [what, done = std::move(done)](http_outcome o) {
+  http_.request(std::move(req), [this, race_name, settings, what,
+                                 done = std::move(done)](http_outcome o) {
     if (!o)
       return done(from_http(o.error(), what));
     if (auto e = status_error(*o))
       return done(from_http(*e, what));
-    done(true);
+    // 200 says nothing about which fields were applied: look.
+    race_data(race_name, [what, settings,
+                          done](racetime_result<protocol::race_data> after) {
+      if (!after) {
+        racetime_error e = after.error();
+        e.message =
+            what + " was answered 200 but could not be checked: " + e.message;
+        return done(e);
+      }
+      auto kept = settings_differences(settings, *after);
+      if (kept.empty())
+        return done(edit_result{true});
+      racetime_error e;
+      e.what = racetime_error::kind::not_applied;
+      e.fields = kept;
+      e.message = what + ": racetime.gg answered 200 but kept the old value of";
+      for (const auto& field : kept)
+        e.message += " " + field + ",";
+      e.message.pop_back();
+      e.message +=
+          " (the race is now " + std::string{to_string(after->status)} + ")";
+      done(e);
+    });
   });
 }
 

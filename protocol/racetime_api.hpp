@@ -30,17 +30,25 @@ struct racetime_error {
     http,            ///< transport or status failure: see `http`
     oauth,           ///< /o/token answered with an OAuth error
     bad_response,    ///< a response that does not say what it should
+    not_applied,     ///< racetime.gg said 200 but kept old values (`fields`)
   };
   kind what = kind::http;
   http_error http;
   std::optional<oauth_error_body> oauth;
+  /// Settings racetime.gg would not or did not apply (an edit of a started
+  /// race, ...): with invalid_request before sending, not_applied after.
+  std::vector<std::string> fields;
   /// For a person: what was attempted, for which category/race, and why.
   std::string message;
 
   /// Worth retrying: a transient HTTP failure.
   bool transient() const { return what == kind::http && http.transient(); }
 
-  /// The credentials themselves are wrong (invalid_client, 401 on /o/token).
+  /// /o/token rejected the client itself (OAuth error invalid_client or
+  /// unauthorized_client): an operator must fix the client id or secret.
+  /// False for every other 401/403: outside /o/token they mean the token
+  /// expired or was revoked (renew it, or relink the user), and a 401/403
+  /// from /o/token without an OAuth body did not come from racetime.gg.
   bool credentials_rejected() const;
 };
 
@@ -61,6 +69,13 @@ struct created_race {
   std::string name;
 };
 
+/// What an edit did.
+struct edit_result {
+  /// False when the room already had every setting: nothing was sent (each
+  /// edit posts chat in the room, so no edit goes out without a change).
+  bool sent = false;
+};
+
 class racetime_api {
  public:
   /// `base` is racetime.gg's origin, e.g. https://racetime.gg.
@@ -68,7 +83,9 @@ class racetime_api {
 
   // --- OAuth2 ---------------------------------------------------------
 
-  /// POST /o/token, grant_type=client_credentials (form-encoded).
+  /// POST /o/token, grant_type=client_credentials (form-encoded). Marked
+  /// idempotent (a second token does not revoke the first), so it may be
+  /// sent again on a new connection; the other grants are not.
   void client_credentials_token(const client_credentials& creds,
                                 racetime_callback<token_response> done);
 
@@ -113,22 +130,40 @@ class racetime_api {
   // --- rooms ------------------------------------------------------------
 
   /// POST /o/{category}/startrace with every setting explicit. Checks the
-  /// settings first; resolves `goal` against `category_goals`.
+  /// settings first; resolves `goal` against `category_goals`. Never sent
+  /// twice: an error of kind http_error::kind::outcome_unknown means the
+  /// room may exist (look in category_data with the bot token before
+  /// opening another).
   void start_race(const std::string& category, const race_settings& settings,
                   const std::vector<std::string>& category_goals,
                   const std::string& bot_token,
                   racetime_callback<created_race> done);
 
-  /// POST /o/{category}/{slug}/edit with the full settings.
+  /// POST /o/{category}/{slug}/edit with the full settings, reporting
+  /// success only when the room has them afterwards. racetime.gg answers 200
+  /// to edits it partly drops (once a race has started only a few fields
+  /// change), so the room is read first: nothing is sent when nothing
+  /// differs, an edit with changes the room cannot take is refused before
+  /// sending (invalid_request, the fields named), and after the 200 the
+  /// room is read again (not_applied when a field kept its old value, e.g.
+  /// the race started in between). Three requests per edit.
   void edit_race(const std::string& race_name, const race_settings& settings,
                  const std::vector<std::string>& category_goals,
-                 const std::string& bot_token, racetime_callback<bool> done);
+                 const std::string& bot_token,
+                 racetime_callback<edit_result> done);
 
   const url& base() const noexcept { return base_; }
 
  private:
   void post_token(const form_fields& form, const std::string& what,
-                  racetime_callback<token_response> done);
+                  bool idempotent, racetime_callback<token_response> done);
+  void post_edit(const std::string& race_name, const race_settings& settings,
+                 const std::vector<std::string>& category_goals,
+                 const std::string& bot_token, const std::string& what,
+                 racetime_callback<edit_result> done);
+  static racetime_error edit_refused(const std::string& what,
+                                     const std::vector<std::string>& fields,
+                                     const protocol::race_data& room);
 
   boost::asio::io_context& io_;
   http_client& http_;

@@ -207,8 +207,10 @@ chat_message read_chat_message(const json_object& o) {
   m.is_monitor = o.optional_boolean("is_monitor");
   m.is_system = o.boolean("is_system");
   m.is_pinned = o.boolean("is_pinned");
-  m.delay = o.optional_duration("delay").value_or(std::chrono::microseconds{0});
-  m.actions = o.raw("actions");
+  m.delay = std::chrono::seconds{o.integer("delay")};
+  // {} when there are none; a null from an older server reads the same.
+  auto actions = o.optional_object("actions");
+  m.actions = actions ? to_json(actions->value()) : "{}";
   return m;
 }
 
@@ -231,7 +233,7 @@ void write_chat_message(json_writer& w, const chat_message& m) {
     w.Null();
   write_bool(w, "is_system", m.is_system);
   write_bool(w, "is_pinned", m.is_pinned);
-  write_duration(w, "delay", m.delay);
+  write_int(w, "delay", m.delay.count());
   write_raw(w, "actions", m.actions);
   w.EndObject();
 }

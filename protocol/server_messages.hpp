@@ -27,11 +27,13 @@ struct chat_message {
   bool highlight = false;
   bool is_dm = false;
   bool is_bot = false;
-  std::optional<bool> is_monitor; ///< null for system messages
+  std::optional<bool> is_monitor; ///< null for bot and system messages
   bool is_system = false;
   bool is_pinned = false;
-  std::chrono::microseconds delay{0};
-  std::string actions = "null"; ///< raw JSON
+  /// Whole seconds (racetime.gg sends a number, not an ISO-8601 duration):
+  /// the race's chat delay for users' messages, 0 for bots and the system.
+  std::chrono::seconds delay{0};
+  std::string actions = "{}"; ///< raw JSON object of buttons, {} for none
 };
 
 /// A user as chat.dm names sender and recipient.

@@ -4,14 +4,58 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
 namespace racecontrol::protocol {
 
-struct token_keeper::impl : std::enable_shared_from_this<impl> {
+struct token_keeper::impl : token_source,
+                            std::enable_shared_from_this<token_keeper::impl> {
+  using listener = std::function<void()>;
+
   impl(boost::asio::io_context& io, racetime_api& api, client_credentials creds,
        token_keeper_options options)
       : api(api), creds(std::move(creds)), options(options),
         strand(boost::asio::make_strand(io)), timer(strand),
         retry(options.retry) {}
+
+  // --- token_source (any thread) -----------------------------------------
+
+  std::optional<bearer_token> current() const override {
+    std::lock_guard<std::mutex> guard{mtx};
+    return token;
+  }
+
+  void refused(const std::string& value) override {
+    auto self = shared_from_this();
+    boost::asio::post(strand, [self, value] {
+      // Once per token, and not while failing: the sessions of every room
+      // report the same token, and a keeper in backoff keeps its pace.
+      if (self->stopped || self->in_flight || self->renewing_for == value ||
+          self->retry.attempts() > 0)
+        return;
+      if (auto now = self->current(); !now || now->value != value)
+        return; // a newer token is current already
+      self->renewing_for = value;
+      self->timer.cancel();
+      self->fetch();
+    });
+  }
+
+  std::shared_ptr<void> subscribe(listener on_new) override {
+    auto handle = std::make_shared<listener>(std::move(on_new));
+    std::lock_guard<std::mutex> guard{mtx};
+    listeners.erase(std::remove_if(listeners.begin(), listeners.end(),
+                                   [](const auto& l) {
+                                     return l.expired();
+                                   }),
+                    listeners.end());
+    listeners.push_back(handle);
+    return handle;
+  }
+
+  // --- renewing (on the strand) -----------------------------------------
 
   void fetch() {
     if (stopped || in_flight)
@@ -48,6 +92,7 @@ struct token_keeper::impl : std::enable_shared_from_this<impl> {
             "token for " + creds.client_id + " valid for " +
                 std::to_string(t.expires_in) + " s",
             std::chrono::milliseconds{0}});
+    tell_listeners();
   }
 
   void failed(const racetime_error& e) {
@@ -58,6 +103,11 @@ struct token_keeper::impl : std::enable_shared_from_this<impl> {
       return;
     }
     auto delay = retry.next_delay();
+    if (e.what == racetime_error::kind::http && e.http.retry_after) {
+      auto asked = std::min<std::chrono::milliseconds>(*e.http.retry_after,
+                                                       options.max_retry_after);
+      delay = std::max(delay, asked);
+    }
     schedule(delay);
     report({token_event::kind::retrying, e.message, delay});
   }
@@ -77,6 +127,18 @@ struct token_keeper::impl : std::enable_shared_from_this<impl> {
       on_event(e);
   }
 
+  void tell_listeners() {
+    std::vector<std::shared_ptr<listener>> live;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      for (const auto& l : listeners)
+        if (auto fn = l.lock())
+          live.push_back(std::move(fn));
+    }
+    for (const auto& fn : live)
+      (*fn)();
+  }
+
   racetime_api& api;
   client_credentials creds;
   token_keeper_options options;
@@ -86,8 +148,10 @@ struct token_keeper::impl : std::enable_shared_from_this<impl> {
   std::function<void(const token_event&)> on_event;
   bool stopped = false;
   bool in_flight = false;
-  mutable std::mutex mtx;
+  std::string renewing_for; ///< the refused token a renewal was asked for
+  mutable std::mutex mtx;   ///< token and listeners
   std::optional<bearer_token> token;
+  std::vector<std::weak_ptr<listener>> listeners;
   std::recursive_mutex callback_mtx;
   bool callbacks_enabled = true;
 };
@@ -110,14 +174,6 @@ void token_keeper::start(std::function<void(const token_event&)> on_event) {
                     });
 }
 
-void token_keeper::renew_now() {
-  auto state = impl_;
-  boost::asio::post(state->strand, [state] {
-    state->timer.cancel();
-    state->fetch();
-  });
-}
-
 void token_keeper::stop() {
   {
     std::lock_guard<std::recursive_mutex> guard{impl_->callback_mtx};
@@ -131,8 +187,11 @@ void token_keeper::stop() {
 }
 
 std::optional<bearer_token> token_keeper::current() const {
-  std::lock_guard<std::mutex> guard{impl_->mtx};
-  return impl_->token;
+  return impl_->current();
+}
+
+std::shared_ptr<token_source> token_keeper::source() const {
+  return impl_;
 }
 
 } // namespace racecontrol::protocol

@@ -1,18 +1,22 @@
 #pragma once
 
 // Keeps a category bot's client-credentials token fresh: fetched at start,
-// renewed at half its lifetime, retried with backoff on network trouble and
-// 5xx, held in memory only. A rejection of the credentials themselves stops
-// it (retrying would not help; an operator must fix them).
+// renewed at half its lifetime, held in memory only, and handed to the
+// bot's sockets through source() (pushed to them the moment it changes, so
+// tokens living less than a minute work). Failures are retried with
+// backoff, waiting at least as long as a 429's Retry-After asks. Only
+// /o/token rejecting the client itself (invalid_client,
+// unauthorized_client) stops it: retrying would not help, an operator must
+// fix the credentials. Anything else, a 401/403 from a proxy included, is
+// retried.
 
 #include "protocol/racetime_api.hpp"
-#include "protocol/websocket_session.hpp"
+#include "protocol/token_source.hpp"
 
 #include <boost/asio/io_context.hpp>
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -21,7 +25,7 @@ namespace racecontrol::protocol {
 struct token_event {
   enum class kind {
     obtained,            ///< a new token is current
-    retrying,            ///< a transient failure; trying again in `retry_in`
+    retrying,            ///< a failure; trying again in `retry_in`
     credentials_rejected ///< permanent: the keeper stopped
   };
   kind what = kind::obtained;
@@ -34,6 +38,8 @@ struct token_keeper_options {
                         std::chrono::milliseconds{300000}};
   /// Renew after this fraction of the token's lifetime.
   double renew_at = 0.5;
+  /// The longest Retry-After honoured (a bigger one is taken as this).
+  std::chrono::milliseconds max_retry_after{3600000};
 };
 
 class token_keeper {
@@ -46,17 +52,19 @@ class token_keeper {
   token_keeper& operator=(const token_keeper&) = delete;
 
   /// Fetches the first token; `on_event` reports every change (on the
-  /// HTTP client's strand or the keeper's timer).
+  /// keeper's strand).
   void start(std::function<void(const token_event&)> on_event);
 
-  /// Asks for a new token now (e.g. racetime.gg said "Permission denied").
-  void renew_now();
-
   /// Stops renewing. Once it returns, `on_event` is not called again.
+  /// Sources handed out keep answering with the last token.
   void stop();
 
   /// The newest token, if any; safe from any thread.
   std::optional<bearer_token> current() const;
+
+  /// The token for this bot's sockets (websocket_session). It stays valid
+  /// after the keeper is gone; `refused` then does nothing.
+  std::shared_ptr<token_source> source() const;
 
   struct impl;
 

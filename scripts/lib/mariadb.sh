@@ -3,7 +3,8 @@
 # scripts/test and scripts/run.
 #
 #   mariadb_start DIR     start (initializing DIR when empty); sets
-#                         MARIADB_PORT, MARIADB_SOCKET, MARIADB_DIR
+#                         MARIADB_PORT (MARIADB_WANT_PORT, if set, else a
+#                         free one), MARIADB_SOCKET, MARIADB_DIR, MARIADB_PID
 #   mariadb_sql SQL       run SQL as the server's root (over the socket)
 #   mariadb_stop          stop the server started by mariadb_start
 
@@ -24,7 +25,8 @@ mariadb_start() {
   MARIADB_DIR=$1
   mkdir -p "$MARIADB_DIR"
   MARIADB_SOCKET=$MARIADB_DIR/mysqld.sock
-  MARIADB_PORT=$(mariadb_free_port)
+  # A restart of the same server keeps its port when the caller asks.
+  MARIADB_PORT=${MARIADB_WANT_PORT:-$(mariadb_free_port)}
   local user
   user=$(id -un)
   if [ ! -d "$MARIADB_DIR/data/mysql" ]; then

@@ -37,7 +37,15 @@ BOOST_FIXTURE_TEST_SUITE(node_actor_tests, system_fixture)
 
 BOOST_AUTO_TEST_CASE(node_reports_status_and_stops_in_order) {
   test::scratch_database scratch;
-  node_options options{"test-node", 2000ms, scratch.shared(), &migrations};
+  node_options options;
+  options.node_name = "test-node";
+  options.shutdown_timeout = 2000ms;
+  persistence_options db_options{scratch.shared(), &migrations, 2, 10000ms};
+  options.components.push_back(
+      {"persistence", [db_options](caf::actor_system& s) {
+         return caf::actor_cast<caf::actor>(
+             s.spawn(persistence_behavior, db_options));
+       }});
   auto root = sys->spawn(node, options);
   caf::scoped_actor self{*sys};
   self->request(root, 10s, atom::status::value)
@@ -76,7 +84,12 @@ BOOST_AUTO_TEST_CASE(node_reports_status_and_stops_in_order) {
 BOOST_AUTO_TEST_CASE(persistence_errors_are_values_and_the_actor_survives) {
   auto scratch = std::make_unique<test::scratch_database>();
   auto db = scratch->shared();
-  auto store = sys->spawn<caf::detached>(persistence_behavior, db, &migrations);
+  auto store = sys->spawn(persistence_behavior,
+                          persistence_options{db, &migrations, 2, 10000ms});
+  // Stopped however the test ends, or the actor system would wait for it.
+  std::shared_ptr<void> stop_store(nullptr, [store](void*) {
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  });
   caf::scoped_actor self{*sys};
   auto ask = [&] {
     caf::expected<database_status> out{caf::error{}};
@@ -107,7 +120,6 @@ BOOST_AUTO_TEST_CASE(persistence_errors_are_values_and_the_actor_survives) {
   auto again = ask();
   BOOST_REQUIRE(again);
   BOOST_TEST(again->pending_migrations == migrations.all().size() - 1);
-  self->send_exit(store, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

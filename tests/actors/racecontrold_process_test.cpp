@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "config/database_url.hpp"
+#include "tests/support/private_mariadb.hpp"
 #include "tests/support/scratch_database.hpp"
 
 #include <fcntl.h>
@@ -135,8 +136,8 @@ struct daemon_fixture {
 
   daemon_fixture() {
     auto url = scratch.url();
-    password = url.password;
-    url.password.clear();
+    password = url.password.reveal();
+    url.password = {};
     url_without_password = url.to_string();
   }
 };
@@ -229,8 +230,8 @@ BOOST_AUTO_TEST_CASE(unreachable_server_and_bad_values_exit_2) {
 BOOST_AUTO_TEST_CASE(refuses_to_start_with_pending_migrations) {
   test::scratch_database empty{false};
   auto url = empty.url();
-  auto pw = url.password;
-  url.password.clear();
+  auto pw = url.password.reveal();
+  url.password = {};
   daemon_process d({"--database.url=" + url.to_string()},
                    {{"RACECONTROL_DATABASE_PASSWORD", pw}});
   BOOST_REQUIRE(d.exited(15000ms));
@@ -251,6 +252,37 @@ BOOST_AUTO_TEST_CASE(refuses_to_start_with_pending_migrations) {
   m.signal(SIGTERM);
   BOOST_REQUIRE(m.exited(5000ms));
   BOOST_TEST(m.exit_code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(exits_within_5s_of_sigterm_while_mariadb_is_frozen) {
+  // A server of the test's own: freezing the shared one would stall every
+  // other test program.
+  test::private_mariadb server;
+  auto url = server.url();
+  auto pw = url.password.reveal();
+  url.password = {};
+  daemon_process d({"--database.url=" + url.to_string(), "--migrate",
+                    "--database.health_interval=200ms"},
+                   {{"RACECONTROL_DATABASE_PASSWORD", pw}});
+  BOOST_REQUIRE_MESSAGE(d.wait_for_output("ready: node", 60s), d.output());
+  server.freeze();
+  // The health check is now waiting for an answer that does not come.
+  std::this_thread::sleep_for(1s);
+  auto stop_at = std::chrono::steady_clock::now();
+  d.signal(SIGTERM);
+  bool exited = d.exited(5000ms);
+  auto took = std::chrono::steady_clock::now() - stop_at;
+  server.thaw();
+  BOOST_REQUIRE_MESSAGE(exited, "no exit within 5 s of SIGTERM with MariaDB "
+                                "frozen:\n"
+                                    << d.output());
+  BOOST_TEST_MESSAGE(
+      "exit after "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+      << " ms, status " << d.exit_code);
+  // It says why it did not stop cleanly.
+  BOOST_TEST(d.exit_code == 1, d.output());
+  BOOST_TEST(d.output().find("still busy") != std::string::npos, d.output());
 }
 
 BOOST_AUTO_TEST_CASE(help_and_version) {

@@ -8,6 +8,12 @@
 #include <sstream>
 #include <unistd.h>
 
+#include <spdlog/async_logger.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
 using namespace racecontrol::config;
 
 namespace {
@@ -38,6 +44,7 @@ BOOST_AUTO_TEST_CASE(json_lines_are_valid_and_scrubbed) {
   spdlog::info("bot got token {} and said \"hi\"\n\tbye", token.reveal());
   spdlog::debug("plain");
   spdlog::trace("hidden below the level");
+  shutdown_logging();
   auto lines = lines_of(path);
   std::remove(path.c_str());
   BOOST_REQUIRE_EQUAL(lines.size(), 2u);
@@ -60,6 +67,7 @@ BOOST_AUTO_TEST_CASE(text_lines_are_scrubbed) {
   register_secret("runtime-access-token-42");
   setup_logging({spdlog::level::info, log_format::text, path}, "unit");
   spdlog::warn("Authorization: Bearer runtime-access-token-42");
+  shutdown_logging();
   auto lines = lines_of(path);
   std::remove(path.c_str());
   BOOST_REQUIRE_EQUAL(lines.size(), 1u);
@@ -80,6 +88,88 @@ BOOST_AUTO_TEST_CASE(scrubbing_rules) {
   BOOST_TEST(scrub_secrets("x overlap-secret-longer y overlap-secret") ==
              "x *** y ***");
   BOOST_TEST(json_escape(std::string("a\x01z", 3)) == "a\\u0001z");
+}
+
+BOOST_AUTO_TEST_CASE(logging_is_asynchronous_and_loses_nothing) {
+  auto path = temp_path();
+  setup_logging({spdlog::level::info, log_format::text, path}, "unit");
+  // Callers only enqueue; one writer thread formats, scrubs and writes.
+  BOOST_TEST(dynamic_cast<spdlog::async_logger*>(
+                 spdlog::default_logger_raw()) != nullptr);
+  // A warning reaches the file at once, without a shutdown.
+  spdlog::warn("first warning");
+  auto appears = [&](const std::string& text, std::chrono::milliseconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      for (const auto& l : lines_of(path))
+        if (l.find(text) != std::string::npos)
+          return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    return false;
+  };
+  BOOST_TEST(appears("first warning", std::chrono::milliseconds{2000}));
+  // An info line follows with the periodic flush (every second).
+  spdlog::info("an info line");
+  BOOST_TEST(appears("an info line", std::chrono::milliseconds{3000}));
+  // Many threads at once: after shutdown every line is there, in order per
+  // thread.
+  constexpr int threads = 4, per_thread = 5000;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([t] {
+      for (int i = 0; i < per_thread; ++i)
+        spdlog::info("thread {} line {}", t, i);
+    });
+  for (auto& th : pool)
+    th.join();
+  shutdown_logging();
+  std::vector<int> next(threads, 0);
+  int total = 0;
+  bool ordered = true;
+  for (const auto& l : lines_of(path)) {
+    int t = 0, i = 0;
+    auto at = l.find("] thread ");
+    if (at == std::string::npos ||
+        std::sscanf(l.c_str() + at, "] thread %d line %d", &t, &i) != 2)
+      continue;
+    ordered = ordered && i == next[t];
+    next[t] = i + 1;
+    ++total;
+  }
+  std::remove(path.c_str());
+  BOOST_TEST(total == threads * per_thread);
+  BOOST_TEST(ordered);
+}
+
+BOOST_AUTO_TEST_CASE(expired_secrets_are_forgotten) {
+  auto before = registered_secret_count();
+  register_secret("short-lived-token-0001", std::chrono::system_clock::now() +
+                                                std::chrono::milliseconds{100});
+  BOOST_TEST(scrub_secrets("t=short-lived-token-0001") == "t=***");
+  BOOST_TEST(registered_secret_count() == before + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds{150});
+  BOOST_TEST(scrub_secrets("t=short-lived-token-0001") ==
+             "t=short-lived-token-0001");
+  BOOST_TEST(registered_secret_count() == before);
+}
+
+BOOST_AUTO_TEST_CASE(the_secret_registry_is_bounded) {
+  // A token renewed every few minutes for months must not grow the
+  // registry (and with it the cost of every log line) without bound.
+  auto later = std::chrono::system_clock::now() + std::chrono::hours{1};
+  for (int i = 0; i < 10000; ++i)
+    register_secret("renewed-token-" + std::to_string(i),
+                    later + std::chrono::seconds{i});
+  BOOST_TEST(registered_secret_count() <= 4096u + 16u);
+  // The newest are kept (the oldest expire first and go first).
+  BOOST_TEST(scrub_secrets("renewed-token-9999") == "***");
+  // A configured secret is never evicted by tokens.
+  register_secret("configured-secret-xyz");
+  for (int i = 0; i < 5000; ++i)
+    register_secret("more-token-" + std::to_string(i),
+                    later + std::chrono::hours{2} + std::chrono::seconds{i});
+  BOOST_TEST(scrub_secrets("configured-secret-xyz") == "***");
 }
 
 BOOST_AUTO_TEST_CASE(unwritable_log_file_is_a_config_error) {

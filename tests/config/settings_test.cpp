@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(file_then_command_line_then_environment) {
   BOOST_TEST(s.database.host == "db.example");
   BOOST_TEST(s.database.port == 3307);
   BOOST_TEST(s.database.user == "app");
-  BOOST_TEST(s.database.password == "env-pw-123"); // environment wins
+  BOOST_TEST(s.database.password.reveal() == "env-pw-123"); // environment wins
   BOOST_TEST(s.database_pool_size == 5u);          // command line wins
   BOOST_TEST(s.log.level == spdlog::level::debug);
   BOOST_TEST((s.log.format == log_format::json));

@@ -1,6 +1,7 @@
 // libFuzzer target: WebSocket frames both ways, server messages as the bot
-// reads them and bot actions as racetime-sim reads them. Same properties as
-// race_data_fuzz: no crash, and stable round trips.
+// reads them and bot actions as the client reads its own frames back (the
+// simulator has its own reader now). Same properties as race_data_fuzz: no
+// crash, and stable round trips.
 
 #include "protocol/bot_actions.hpp"
 #include "protocol/json.hpp"
@@ -31,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     try {
       text = serialize(*action);
     } catch (const json_error&) {
-      return 0; // a setmeta whose data is not an object cannot be sent
+      return 0; // not sendable (setmeta data not an object, setinfo "")
     }
     auto again = parse_bot_action(text);
     if (!again || (exact && serialize(*again) != text))

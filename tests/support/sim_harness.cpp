@@ -141,31 +141,31 @@ void sim_harness::seed_defaults() {
                   false});
   w.add_category(
       {"smz3", "SMZ3", "SMZ3", {"Beat the games"}, false, false, false});
-  w.add_application({"bot-client",
-                     "bot-secret",
-                     "TestBot",
-                     sim::application::grant::client_credentials,
-                     "alttpr",
-                     true,
-                     {}});
-  w.add_application({"other-client",
-                     "other-secret",
-                     "OtherBot",
-                     sim::application::grant::client_credentials,
-                     "smz3",
-                     true,
-                     {}});
-  w.add_application({"link-app",
-                     "link-secret",
-                     "racecontrol",
-                     sim::application::grant::authorization_code,
-                     "",
-                     true,
-                     {"http://localhost/callback"}});
+  w.oauth().add_application({"bot-client",
+                             "bot-secret",
+                             "TestBot",
+                             sim::application::grant::client_credentials,
+                             "alttpr",
+                             true,
+                             {}});
+  w.oauth().add_application({"other-client",
+                             "other-secret",
+                             "OtherBot",
+                             sim::application::grant::client_credentials,
+                             "smz3",
+                             true,
+                             {}});
+  w.oauth().add_application({"link-app",
+                             "link-secret",
+                             "racecontrol",
+                             sim::application::grant::authorization_code,
+                             "",
+                             true,
+                             {"http://localhost/callback"}});
   for (int i = 1; i <= 4; ++i)
     w.add_user({"u" + std::to_string(i), "Racer" + std::to_string(i), "0000",
                 std::string{"racer"} + std::to_string(i), false});
-  w.set_authorize_user("u1");
+  w.oauth().set_session("u1");
 }
 
 } // namespace racecontrol::test

@@ -24,7 +24,7 @@ struct sim_harness_options {
   double time_scale = 0.02;
   std::string tls_cert;
   std::string tls_key;
-  std::chrono::milliseconds unknown_race_hang{300};
+  std::chrono::milliseconds unknown_race_hang{0}; ///< 0: reset at once
   std::chrono::milliseconds bot_category_ttl{0};
   std::string extra_ca_file; ///< for the client's TLS context
 };

@@ -907,7 +907,7 @@ BOOST_AUTO_TEST_CASE(the_source_is_only_read) {
                                         user + "'@'%'");
   auto o = options({"users", "orgs"});
   o.source.user = user;
-  o.source.password = "readonly-pw";
+  o.source.password = config::secret{"readonly-pw"};
   auto report = import::run_sahasrahbot_import(o);
   test::scratch_database::admin_execute("DROP USER '" + user + "'@'%'");
   BOOST_TEST(report.valid(), report.text());

@@ -125,13 +125,13 @@ void bench_round_trip(std::size_t trips) {
   auto& w = srv.state();
   w.add_category(
       {"alttpr", "ALttPR", "ALTTPR", {"Beat the game"}, false, false, false});
-  w.add_application({"bench",
-                     "bench-secret",
-                     "BenchBot",
-                     sim::application::grant::client_credentials,
-                     "alttpr",
-                     true,
-                     {}});
+  w.oauth().add_application({"bench",
+                             "bench-secret",
+                             "BenchBot",
+                             sim::application::grant::client_credentials,
+                             "alttpr",
+                             true,
+                             {}});
   srv.start();
   std::thread sim_thread{[&] {
     sim_io.run();
@@ -179,10 +179,7 @@ void bench_round_trip(std::size_t trips) {
   websocket_session ws{
       io, tls,
       with_path(base, "/ws/o/bot/" + room.substr(room.find('/') + 1), true),
-      [&] {
-        return bearer_token{token, clock_type::now() + std::chrono::hours{1}};
-      },
-      h};
+      fixed_token(token, clock_type::now() + std::chrono::hours{1}), h};
   ws.start();
   {
     std::unique_lock<std::mutex> lock{mtx};

@@ -227,7 +227,7 @@ target resolve_target(const invocation& inv) {
   }
   if (t.url.password.empty())
     if (const char* pw = inv.getenv(config::database_password_variable))
-      t.url.password = pw;
+      t.url.password = config::secret{pw};
   return t;
 }
 
@@ -467,7 +467,7 @@ int cmd_import(const invocation& inv) {
     o.target = *target_url;
     if (o.target.password.empty())
       if (const char* pw = inv.getenv(config::database_password_variable))
-        o.target.password = pw;
+        o.target.password = config::secret{pw};
   } else {
     o.target = resolve_target(inv).url;
   }

@@ -27,8 +27,10 @@ and the bot WebSocket /ws/o/bot/{slug} with every bot action, running the
 race state machine (open/invitational -> pending -> in_progress -> finished
 or cancelled) with racetime.gg's quirks: any token accepted at connect but
 checked on every action, 1011 close without `data`, guid rules and 300 s
-duplicate suppression, no acknowledgements, unknown slugs hang then drop,
-omitted startrace fields take model defaults, Django booleans, no `info`.
+duplicate suppression, no acknowledgements, unknown slugs reset (or hang),
+omitted startrace fields take model defaults, Django booleans, no `info`,
+edits of a started race dropped with a 200, the system chat racetime.gg
+posts. Its JSON is written from its own model (see README, "racetime-sim").
 
 options:
   --address ADDR         listen address (default 127.0.0.1)
@@ -38,7 +40,8 @@ options:
   --tls-key FILE         PEM private key for --tls-cert
   --time-scale F         multiply race timings (countdowns) by F (default 1)
   --token-lifetime S     access token lifetime in seconds (default 36000)
-  --unknown-race-hang MS handshake hang for unknown races (default 5000)
+  --unknown-race-hang MS a bot socket for an unknown race hangs this long
+                         before it drops (default 0: reset at once)
   --bot-data-cache MS    /o/{category}/data cache lifetime (default 60000)
   --category SLUG[:NAME] create a category (repeatable)
   --goal SLUG:GOAL       add a goal to a category (repeatable)
@@ -51,23 +54,47 @@ options:
 
 control API (JSON, on --control-port):
   GET  /health
-  GET  /stats                                  {"connections": accepted so far}
+  GET  /stats                                  {"connections": accepted so far,
+                                               "client_close_frames": bot
+                                               sockets the client ended with a
+                                               close frame}
   POST /categories {"slug","name","goals":[..],"allow_partitionable",...}
   POST /categories/{slug}/goals {"name"}
   POST /bots {"category","client_id","client_secret","name","active"}
   POST /apps {"client_id","client_secret","name","redirect_uris":[..]}
-  POST /users {"id","name","discriminator","twitch_name","banned"}
-  POST /authorize-user {"user_id"}
+  POST /users {"id","name","discriminator","twitch_name","banned","live"}
+  POST /authorize-user {"user_id", "consent"?}  /o/authorize's session
+                                              ("" or null: not logged in)
   POST /token-lifetime {"seconds"}
   POST /tokens/expire {"client_id"?}          expire tokens (all, or one app's)
-  POST /faults {"path_prefix","status"?,"delay_ms"?,"count"}  5xx or delays
+  POST /codes/expire                           age authorization codes past 600 s
+  POST /unknown-race {"hang_ms"}               bot sockets for unknown races:
+                                               0 reset at once, else hang first
+  POST /crash-close {"reset"}                  after a 1011 close frame, reset
+                                               the connection as racetime.gg
+                                               did (plain sockets only)
+  POST /faults {"path_prefix","status"?,"delay_ms"?,"count",
+                "retry_after"?,"drop_connection"?}
+                                               a status (HTML body, with
+                                               Retry-After seconds) or a delay;
+                                               drop_connection serves the
+                                               request, then closes unanswered
   DELETE /faults
   GET  /races                                  race names
   GET  /races/{slug}                           race data and chat
-  POST /races/{slug}/users/{user}/{join|ready|unready|done|forfeit|undone|
-        leave|decline|stream_live|stream_offline}
+  POST /races/{slug}/users/{user}/{join|request_invite|accept_invite|
+        decline_invite|cancel_invite|ready|unready|done|undone|forfeit|
+        unforfeit|leave|stream_live|stream_offline}
+  POST /races/{slug}/users/{user}/message {"message"}   chat as the user
+        (".ready" and other commands are run, as racetime.gg does)
+  POST /races/{slug}/hold-race-data {"delay_ms"?, "count"?}
+                                               the next race.data broadcasts
+                                               arrive late (out of order)
   POST /races/{slug}/drop-sockets              close every socket of a race
   POST /races/{slug}/mute | /unmute            go silent without closing
+  POST /races/{slug}/stall-reads | /resume-reads
+                                               current sockets stop reading,
+                                               or read again
   GET  /log[?kind=startrace|race_opened|edit|race_edited|action|token]
                                                everything bots did
 )";
@@ -103,24 +130,24 @@ void seed(sim::world& w, const config::command_line& cli) {
       if (p.size() < 3 || !w.find_category(p[0]))
         throw config::config_error(
             "--bot needs CATEGORY:CLIENT_ID:SECRET[:NAME]");
-      w.add_application({p[1],
-                         p[2],
-                         p.size() > 3 ? p[3] : p[1],
-                         sim::application::grant::client_credentials,
-                         p[0],
-                         true,
-                         {}});
+      w.oauth().add_application({p[1],
+                                 p[2],
+                                 p.size() > 3 ? p[3] : p[1],
+                                 sim::application::grant::client_credentials,
+                                 p[0],
+                                 true,
+                                 {}});
     } else if (name == "app") {
       auto p = split(value, 3);
       if (p.size() != 3)
         throw config::config_error("--app needs CLIENT_ID:SECRET:REDIRECT_URI");
-      w.add_application({p[0],
-                         p[1],
-                         p[0],
-                         sim::application::grant::authorization_code,
-                         "",
-                         true,
-                         {p[2]}});
+      w.oauth().add_application({p[0],
+                                 p[1],
+                                 p[0],
+                                 sim::application::grant::authorization_code,
+                                 "",
+                                 true,
+                                 {p[2]}});
     } else if (name == "user") {
       auto p = split(value, 3);
       if (p.size() < 2)
@@ -130,9 +157,9 @@ void seed(sim::world& w, const config::command_line& cli) {
            p.size() > 2 ? std::optional<std::string>{p[2]} : std::nullopt,
            false});
     } else if (name == "authorize-user") {
-      w.set_authorize_user(value);
+      w.oauth().set_session(value);
     } else if (name == "token-lifetime") {
-      w.set_token_lifetime(std::chrono::seconds{std::stoll(value)});
+      w.oauth().set_token_lifetime(std::chrono::seconds{std::stoll(value)});
     }
   }
 }
@@ -165,7 +192,7 @@ int main(int argc, char** argv) {
     options.tls_cert = cli.value("tls-cert").value_or("");
     options.tls_key = cli.value("tls-key").value_or("");
     options.unknown_race_hang = std::chrono::milliseconds{
-        std::stoll(cli.value("unknown-race-hang").value_or("5000"))};
+        std::stoll(cli.value("unknown-race-hang").value_or("0"))};
     options.bot_category_ttl = std::chrono::milliseconds{
         std::stoll(cli.value("bot-data-cache").value_or("60000"))};
     time_scale = std::stod(cli.value("time-scale").value_or("1"));

@@ -5,6 +5,7 @@
 #include "tools/racetime-sim/sim_routes.hpp"
 
 #include "protocol/json.hpp"
+#include "tools/racetime-sim/sim_documents.hpp"
 
 #include <boost/beast/http.hpp>
 
@@ -12,7 +13,6 @@ namespace racecontrol::sim {
 
 namespace http = boost::beast::http;
 using protocol::json_object;
-using protocol::json_writer;
 
 namespace {
 
@@ -32,7 +32,7 @@ response ok(const request& req, std::string body = "{\"ok\":true}") {
 
 response bad(const request& req, const std::string& message) {
   return reply(req, http::status::bad_request,
-               protocol::json_text([&](json_writer& w) {
+               protocol::json_text([&](protocol::json_writer& w) {
                  w.StartObject();
                  protocol::write_string(w, "error", message);
                  w.EndObject();
@@ -53,6 +53,8 @@ response add_category(route_context& ctx, const request& req,
       o.optional_boolean("allow_hide_entrants").value_or(false);
   c.unlisted_by_default =
       o.optional_boolean("unlisted_by_default").value_or(false);
+  c.streaming_required =
+      o.optional_boolean("streaming_required").value_or(true);
   ctx.w.add_category(std::move(c));
   return ok(req);
 }
@@ -74,7 +76,7 @@ response add_app(route_context& ctx, const request& req, const json_object& o,
       a.redirect_uris = o.string_array("redirect_uris");
   }
   a.active = o.optional_boolean("active").value_or(true);
-  ctx.w.add_application(std::move(a));
+  ctx.w.oauth().add_application(std::move(a));
   return ok(req);
 }
 
@@ -86,30 +88,23 @@ response add_user(route_context& ctx, const request& req,
   u.discriminator = o.optional_string("discriminator").value_or("0000");
   u.twitch_name = o.optional_string("twitch_name");
   u.banned = o.optional_boolean("banned").value_or(false);
-  auto summary = u.summary();
+  u.live = o.optional_boolean("live").value_or(true);
+  auto summary = user_summary_json(u);
   ctx.w.add_user(std::move(u));
-  return ok(req, protocol::json_text([&](json_writer& w) {
-              protocol::write_user_summary(w, summary);
-            }));
+  return ok(req, summary);
 }
 
 response race_state(route_context& ctx, const request& req, race& r) {
-  return ok(req, protocol::json_text([&](json_writer& w) {
-              w.StartObject();
-              w.Key("race");
-              protocol::write_race_data(w, ctx.w.race_data(r));
-              w.Key("chat");
-              w.StartArray();
-              for (const auto& m : r.chat)
-                protocol::write_chat_message(w, m);
-              w.EndArray();
-              w.EndObject();
-            }));
+  // DMs included: racetime.gg keeps them, only the sockets never show them.
+  std::string chat = "[";
+  for (const auto& m : r.chat)
+    chat += (chat.size() > 1 ? "," : "") + ctx.w.chat_json(r, m);
+  return ok(req, payload({{"race", ctx.w.race_json(r)}, {"chat", chat + "]"}}));
 }
 
 response records(route_context& ctx, const request& req,
                  const std::string& kind) {
-  return ok(req, protocol::json_text([&](json_writer& w) {
+  return ok(req, protocol::json_text([&](protocol::json_writer& w) {
               w.StartArray();
               for (const auto& r : ctx.w.records()) {
                 if (!kind.empty() && r.kind != kind)
@@ -134,6 +129,8 @@ response add_fault(route_context& ctx, const request& req,
   f.delay =
       std::chrono::milliseconds{o.optional_integer("delay_ms").value_or(0)};
   f.count = static_cast<int>(o.optional_integer("count").value_or(1));
+  f.retry_after = o.optional_integer("retry_after");
+  f.drop_connection = o.optional_boolean("drop_connection").value_or(false);
   ctx.faults.push_back(f);
   return ok(req);
 }
@@ -141,7 +138,7 @@ response add_fault(route_context& ctx, const request& req,
 response serve_races(route_context& ctx, const request& req,
                      const std::vector<std::string>& parts) {
   if (parts.size() == 1)
-    return ok(req, protocol::json_text([&](json_writer& w) {
+    return ok(req, protocol::json_text([&](protocol::json_writer& w) {
                 w.StartArray();
                 for (const auto& slug : ctx.w.race_slugs()) {
                   race* r = ctx.w.find_race(slug);
@@ -158,13 +155,35 @@ response serve_races(route_context& ctx, const request& req,
     ctx.drop_sockets(r->slug);
     return ok(req);
   }
+  if (parts.size() == 3 &&
+      (parts[2] == "stall-reads" || parts[2] == "resume-reads")) {
+    ctx.stall_reads(r->slug, parts[2] == "stall-reads");
+    return ok(req);
+  }
   if (parts.size() == 3 && (parts[2] == "mute" || parts[2] == "unmute")) {
     ctx.mute(r->slug, parts[2] == "mute");
     return ok(req);
   }
+  rapidjson::Document doc;
+  doc.SetObject();
+  if (!req.body().empty())
+    doc = protocol::parse_json(req.body(), 1024 * 1024);
+  json_object o{doc, ""};
+  if (parts.size() == 3 && parts[2] == "hold-race-data") {
+    ctx.w.hold_race_updates(
+        *r,
+        std::chrono::milliseconds{o.optional_integer("delay_ms").value_or(200)},
+        static_cast<int>(o.optional_integer("count").value_or(1)));
+    return ok(req);
+  }
+  if (parts.size() == 5 && parts[2] == "users" && parts[4] == "message") {
+    if (auto error = ctx.w.user_says(*r, parts[3], o.string("message")))
+      return bad(req, error->message());
+    return ok(req);
+  }
   if (parts.size() == 5 && parts[2] == "users") {
     if (auto error = ctx.w.user_does(*r, parts[3], parts[4]))
-      return bad(req, error->message);
+      return bad(req, error->message());
     return ok(req);
   }
   return bad(req, "unknown race command");
@@ -180,8 +199,10 @@ response dispatch(route_context& ctx, const request& req,
   if (parts[0] == "log")
     return records(ctx, req, "");
   if (parts[0] == "stats")
-    return ok(req, "{\"connections\":" +
-                       std::to_string(ctx.connections_accepted) + "}");
+    return ok(req,
+              "{\"connections\":" + std::to_string(ctx.connections_accepted) +
+                  ",\"client_close_frames\":" +
+                  std::to_string(ctx.client_close_frames) + "}");
   if (parts[0] == "faults" && req.method() == http::verb::delete_) {
     ctx.faults.clear();
     return ok(req);
@@ -208,15 +229,32 @@ response dispatch(route_context& ctx, const request& req,
   if (parts[0] == "users")
     return add_user(ctx, req, o);
   if (parts[0] == "authorize-user") {
-    ctx.w.set_authorize_user(o.string("user_id"));
+    auto id = o.optional_string("user_id");
+    if (id && id->empty())
+      id.reset();
+    ctx.w.oauth().set_session(id, o.optional_boolean("consent").value_or(true));
     return ok(req);
   }
   if (parts[0] == "tokens" && parts.size() == 2 && parts[1] == "expire") {
-    ctx.w.expire_tokens(o.optional_string("client_id"));
+    ctx.w.oauth().expire_tokens(o.optional_string("client_id"));
+    return ok(req);
+  }
+  if (parts[0] == "codes" && parts.size() == 2 && parts[1] == "expire") {
+    ctx.w.oauth().expire_codes();
     return ok(req);
   }
   if (parts[0] == "token-lifetime") {
-    ctx.w.set_token_lifetime(std::chrono::seconds{o.integer("seconds")});
+    ctx.w.oauth().set_token_lifetime(
+        std::chrono::seconds{o.integer("seconds")});
+    return ok(req);
+  }
+  if (parts[0] == "crash-close") {
+    ctx.set_crash_reset(o.optional_boolean("reset").value_or(true));
+    return ok(req);
+  }
+  if (parts[0] == "unknown-race") {
+    ctx.set_unknown_race_hang(
+        std::chrono::milliseconds{o.optional_integer("hang_ms").value_or(0)});
     return ok(req);
   }
   if (parts[0] == "faults")

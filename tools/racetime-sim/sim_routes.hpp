@@ -10,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,11 @@ struct fault {
   unsigned status = 0; ///< 0: serve normally after the delay
   std::chrono::milliseconds delay{0};
   int count = 1;
+  /// With `status`: a Retry-After header of this many seconds.
+  std::optional<std::int64_t> retry_after;
+  /// Serve the request (its effects happen), then close the connection
+  /// without an answer: a server that died before it could reply.
+  bool drop_connection = false;
 };
 
 /// Server-wide state the routes need besides the world.
@@ -44,8 +50,18 @@ struct route_context {
   std::function<void(const std::string& slug)> drop_sockets;
   /// Races whose sockets stop talking without closing (half-open test).
   std::function<void(const std::string& slug, bool muted)> mute;
+  /// The race's current sockets stop reading (a stalled peer: the client's
+  /// writes back up), or read again; sockets opened later read normally.
+  std::function<void(const std::string& slug, bool stalled)> stall_reads{};
   /// Connections accepted on the racetime.gg port so far.
   std::uint64_t connections_accepted = 0;
+  /// Bot sockets the client ended with a close frame (not a bare TCP close).
+  std::uint64_t client_close_frames = 0;
+  /// How a bot socket for an unknown race ends: 0 resets it at once,
+  /// otherwise the handshake hangs this long first (control API).
+  std::function<void(std::chrono::milliseconds hang)> set_unknown_race_hang{};
+  /// Whether a 1011 close is followed by a reset (control API).
+  std::function<void(bool reset)> set_crash_reset{};
 };
 
 /// Takes the first matching fault (decrementing it), if any.
@@ -57,6 +73,12 @@ std::vector<std::string> split_path(const std::string& path);
 
 /// Serves racetime.gg's paths.
 response serve_racetime(route_context& ctx, const request& req);
+
+/// Serves racetime.gg's OAuth2 paths (/o/token, /o/authorize,
+/// /o/userinfo); nullopt for any other path (sim_oauth_routes.cpp).
+std::optional<response> serve_oauth(route_context& ctx, const request& req,
+                                    const std::string& path,
+                                    const std::string& query);
 
 /// Serves the control API (`--control-port`).
 response serve_control(route_context& ctx, const request& req);

@@ -1,6 +1,6 @@
 #include "tools/racetime-sim/sim_server.hpp"
 
-#include "protocol/json.hpp"
+#include "tools/racetime-sim/sim_consumer.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -30,33 +30,16 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-constexpr const char* bad_data_error =
-    "Unable to process that message (encountered invalid or possibly "
-    "corrupted data). Sorry about that.";
-constexpr const char* unknown_action_error =
-    "Action is missing or not recognised. Check your input and try again.";
-constexpr const char* permission_denied =
-    "Permission denied. Check your authorization token.";
-
-/// Actions whose handlers read `data`: without a data object, racetime.gg's
-/// consumer raises and the socket closes with 1011.
-const std::set<std::string> data_actions = {
-    "message",        "pin_message", "unpin_message",  "setinfo",
-    "setmeta",        "invite",      "accept_request", "force_unready",
-    "remove_entrant", "add_monitor", "remove_monitor", "override_stream"};
-
-const std::set<std::string> known_actions = {
-    "message",        "pin_message", "unpin_message",     "setinfo",
-    "setmeta",        "make_open",   "make_invitational", "begin",
-    "cancel",         "invite",      "accept_request",    "force_unready",
-    "remove_entrant", "add_monitor", "remove_monitor",    "override_stream",
-    "ping",           "getrace",     "gethistory"};
-
-/// Anything with a socket that can receive broadcasts.
+/// A race's bot socket, as broadcasts reach it.
 struct race_socket {
   virtual ~race_socket() = default;
-  virtual void send(std::string frame) = 0;
+  /// An event for the race's group (chat.message, chat.dm, ...).
+  virtual void event(const std::string& type, const std::string& payload) = 0;
+  /// A race.update: race.data and race.renders.
+  virtual void update(const race_update& u) = 0;
   virtual void drop() = 0;
+  /// Stops reading (control API `stall-reads`), or reads again.
+  virtual void stall_reads(bool stalled) = 0;
 };
 
 /// An HTTP connection, closed when the server stops.
@@ -71,16 +54,26 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   impl(net::io_context& io, double time_scale, server_options options)
       : io(io), time_scale(time_scale), options(std::move(options)),
         acceptor(io), control_acceptor(io), w(world::hooks{}, time_scale),
-        ctx{w, faults, bot_cache, this->options.bot_category_ttl, {}, {}} {}
+        ctx{w, faults, bot_cache, this->options.bot_category_ttl, {}, {},
+            0, {},     {}} {}
 
   void wire() {
     auto self = shared_from_this();
     std::weak_ptr<impl> weak = self;
     w = world(
         world::hooks{
-            [weak](const std::string& slug, const std::string& frame) {
+            [weak](const std::string& slug, const std::string& type,
+                   const std::string& payload) {
               if (auto s = weak.lock())
-                s->broadcast(slug, frame);
+                s->each_socket(slug, [&](race_socket& sock) {
+                  sock.event(type, payload);
+                });
+            },
+            [weak](const std::string& slug, const race_update& u) {
+              if (auto s = weak.lock())
+                s->each_socket(slug, [&](race_socket& sock) {
+                  sock.update(u);
+                });
             },
             [weak](std::chrono::milliseconds delay, std::function<void()> f) {
               auto s = weak.lock();
@@ -98,6 +91,22 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       if (auto s = weak.lock())
         s->drop(slug);
     };
+    ctx.stall_reads = [weak](const std::string& slug, bool stalled) {
+      auto s = weak.lock();
+      if (!s || s->sockets.count(slug) == 0)
+        return;
+      for (auto& socket : s->sockets[slug])
+        if (auto sock = socket.lock())
+          sock->stall_reads(stalled);
+    };
+    ctx.set_unknown_race_hang = [weak](std::chrono::milliseconds hang) {
+      if (auto s = weak.lock())
+        s->options.unknown_race_hang = hang;
+    };
+    ctx.set_crash_reset = [weak](bool reset) {
+      if (auto s = weak.lock())
+        s->options.crash_reset = reset;
+    };
     ctx.mute = [weak](const std::string& slug, bool muted) {
       if (auto s = weak.lock()) {
         if (muted)
@@ -108,7 +117,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     };
   }
 
-  void broadcast(const std::string& slug, const std::string& frame) {
+  template <class F>
+  void each_socket(const std::string& slug, F&& f) {
     if (muted.count(slug))
       return;
     auto it = sockets.find(slug);
@@ -116,7 +126,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       return;
     for (auto s = it->second.begin(); s != it->second.end();) {
       if (auto sock = s->lock()) {
-        sock->send(frame);
+        f(*sock);
         ++s;
       } else {
         s = it->second.erase(s);
@@ -185,7 +195,7 @@ class ws_session : public race_socket,
   ws_session(impl_ptr server, Stream&& stream, std::string slug,
              std::string token)
       : server_(std::move(server)), ws_(std::move(stream)),
-        slug_(std::move(slug)), token_(std::move(token)) {}
+        consumer_(server_->w, std::move(slug), std::move(token)) {}
 
   void start(http::request<http::string_body> req) {
     ws_.set_option(
@@ -195,22 +205,56 @@ class ws_session : public race_socket,
     ws_.async_accept(req, [self](beast::error_code ec) {
       if (ec)
         return;
-      self->server_->sockets[self->slug_].push_back(self);
-      race* r = self->server_->w.find_race(self->slug_);
-      if (r == nullptr)
+      auto frames = self->consumer_.connect();
+      if (frames.empty())
         return self->drop();
-      self->send(protocol::serialize(
-          protocol::race_data_message{self->server_->w.race_data(*r),
-                                      r->version},
-          self->server_->w.now()));
-      self->send(
-          protocol::serialize(protocol::race_renders_message{"{}", r->version},
-                              self->server_->w.now()));
+      self->server_->sockets[self->consumer_.slug()].push_back(self);
+      for (auto& f : frames)
+        self->send(std::move(f));
       self->read();
     });
   }
 
-  void send(std::string frame) override {
+  void event(const std::string& type, const std::string& payload) override {
+    send(consumer_.event(type, payload));
+  }
+
+  void update(const race_update& u) override {
+    for (auto& f : consumer_.update(u))
+      send(std::move(f));
+  }
+
+  void drop() override {
+    closed_ = true;
+    stall_hold_.reset();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both,
+                                                   ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+  void stall_reads(bool stalled) override {
+    stalled_ = stalled;
+    beast::error_code ignored;
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    if (!stalled) {
+      // A window below one segment would leave the client's TCP probing
+      // with growing pauses: give the buffer back.
+      socket.set_option(net::socket_base::receive_buffer_size(1 << 20),
+                        ignored);
+      stall_hold_.reset();
+      if (!reading_ && !closed_)
+        read();
+      return;
+    }
+    // No read pending keeps it alive now: hold on until it is dropped.
+    stall_hold_ = this->shared_from_this();
+    // A small receive buffer, so the client's writes back up quickly.
+    socket.set_option(net::socket_base::receive_buffer_size(4096), ignored);
+  }
+
+ private:
+  void send(std::string frame) {
     if (closed_)
       return;
     queue_.push_back(std::move(frame));
@@ -218,15 +262,6 @@ class ws_session : public race_socket,
       write();
   }
 
-  void drop() override {
-    closed_ = true;
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both,
-                                                   ignored);
-    beast::get_lowest_layer(ws_).close();
-  }
-
- private:
   void write() {
     auto self = this->shared_from_this();
     ws_.text(true);
@@ -242,87 +277,75 @@ class ws_session : public race_socket,
 
   void read() {
     auto self = this->shared_from_this();
+    reading_ = true;
     ws_.async_read(buffer_, [self](beast::error_code ec, std::size_t) {
+      self->reading_ = false;
+      if (ec == websocket::error::closed)
+        ++self->server_->ctx.client_close_frames;
       if (ec)
         return;
       auto text = beast::buffers_to_string(self->buffer_.data());
       self->buffer_.consume(self->buffer_.size());
-      if (!self->server_->muted.count(self->slug_))
+      if (!self->server_->muted.count(self->consumer_.slug()))
         self->handle(text);
-      if (!self->closed_)
+      // A stalled socket reads no more: the client's writes back up.
+      if (!self->closed_ && !self->stalled_)
         self->read();
     });
   }
 
-  void error(const std::string& message) {
-    send(protocol::serialize(protocol::error_message{{message}},
-                             server_->w.now()));
+  void handle(const std::string& text) {
+    auto reply = consumer_.receive(text);
+    for (auto& f : reply.frames)
+      send(std::move(f));
+    if (reply.crash)
+      crash();
   }
 
+  /// The consumer raised: the server closes with 1011.
   void crash() {
-    // The consumer raised: the server closes with 1011.
     closed_ = true;
     auto self = this->shared_from_this();
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      if (server_->options.crash_reset)
+        return close_then_reset();
+    }
     ws_.async_close(websocket::close_code::internal_error,
                     [self](beast::error_code) {});
   }
 
-  void handle(const std::string& text) {
-    rapidjson::Document doc;
-    try {
-      doc = protocol::parse_json(text, 1024 * 1024);
-    } catch (const protocol::json_error&) {
-      return error(bad_data_error);
-    }
-    if (!doc.IsObject())
-      return crash();
-    auto action = doc.FindMember("action");
-    if (action == doc.MemberEnd() || !action->value.IsString() ||
-        !known_actions.count(action->value.GetString()))
-      return error(unknown_action_error);
-    std::string name = action->value.GetString();
-    auto data = doc.FindMember("data");
-    bool has_data = data != doc.MemberEnd() && data->value.IsObject();
-    if (!has_data && data_actions.count(name))
-      return crash();
-    race* r = server_->w.find_race(slug_);
-    if (r == nullptr)
-      return drop();
-    static const application anyone{
-        "", "", "", application::grant::client_credentials, "", true, {}};
-    bool open_to_all =
-        name == "ping" || name == "getrace" || name == "gethistory";
-    const application* bot = server_->w.bot_for(token_, r->category);
-    if (!open_to_all && bot == nullptr)
-      return error(permission_denied);
-    std::string frame =
-        has_data ? text : "{\"action\":\"" + name + "\",\"data\":{}}";
-    auto parsed = protocol::parse_bot_action(frame);
-    if (!parsed)
-      return error("Bad request: " + parsed.error().message);
-    if (bot != nullptr && !open_to_all)
-      server_->w.record(
-          {server_->w.now(), "action", bot->client_id, r->name(), frame});
-    std::vector<std::string> replies;
-    try {
-      auto refused =
-          server_->w.bot_action(*r, bot ? *bot : anyone, *parsed, replies);
-      if (refused)
-        error(refused->message);
-    } catch (const protocol::json_error& e) {
-      error(std::string{"Bad request: "} + e.what());
-    }
-    for (auto& reply : replies)
-      send(std::move(reply));
+  /// What the client saw from racetime.gg (§7): the 1011 close frame, then
+  /// a reset instead of the end of the close handshake, which Beast
+  /// reports as "connection reset" with reason().code 1011. The frame is
+  /// written on the TCP socket directly (server frames are unmasked:
+  /// FIN+close, length 2, code 1011) so no handshake follows it.
+  void close_then_reset() {
+    static const unsigned char frame[] = {0x88, 0x02, 0x03, 0xF3};
+    auto self = this->shared_from_this();
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    net::async_write(
+        socket, net::buffer(frame), [self](beast::error_code, std::size_t) {
+          // Give the peer a moment to read the frame before the reset.
+          auto timer = std::make_shared<net::steady_timer>(
+              self->server_->io, std::chrono::milliseconds{50});
+          timer->async_wait([self, timer](beast::error_code) {
+            beast::error_code ignored;
+            auto& tcp = beast::get_lowest_layer(self->ws_).socket();
+            tcp.set_option(net::socket_base::linger(true, 0), ignored);
+            tcp.close(ignored);
+          });
+        });
   }
 
   impl_ptr server_;
   websocket::stream<Stream> ws_;
-  std::string slug_;
-  std::string token_;
+  bot_consumer consumer_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
   bool closed_ = false;
+  bool stalled_ = false;
+  bool reading_ = false;
+  std::shared_ptr<ws_session> stall_hold_;
 };
 
 // --- HTTP ------------------------------------------------------------------
@@ -401,11 +424,18 @@ class http_session : public closable,
         auto timer = std::make_shared<net::steady_timer>(server_->io, f->delay);
         timer->async_wait([self, timer, f = *f,
                            req = std::move(req)](beast::error_code) mutable {
+          if (f.drop_connection) {
+            (void)serve_racetime(self->server_->ctx, req);
+            self->log(req, 0);
+            return self->close();
+          }
           if (f.status != 0) {
             response res{static_cast<http::status>(f.status), req.version()};
             res.set(http::field::content_type, "text/html");
             res.body() =
                 "<h1>Server Error (" + std::to_string(f.status) + ")</h1>";
+            if (f.retry_after)
+              res.set(http::field::retry_after, std::to_string(*f.retry_after));
             res.keep_alive(req.keep_alive());
             res.prepare_payload();
             self->respond(req, std::move(res));
@@ -446,21 +476,31 @@ class http_session : public closable,
       return respond(req, std::move(res));
     }
     log(req, 101);
-    if (server_->w.find_race(parts[3]) == nullptr) {
-      // The consumer neither accepts nor closes; the connection drops when
-      // the handshake times out.
-      auto self = this->shared_from_this();
-      auto timer = std::make_shared<net::steady_timer>(
-          server_->io, server_->options.unknown_race_hang);
-      timer->async_wait([self, timer](beast::error_code) {
-        self->close();
-      });
-      return;
-    }
+    if (server_->w.find_race(parts[3]) == nullptr)
+      return refuse_unknown_race();
     beast::get_lowest_layer(stream_).expires_never();
     auto ws = std::make_shared<ws_session<Stream>>(server_, std::move(stream_),
                                                    parts[3], token_of(req));
     ws->start(std::move(req));
+  }
+
+  /// The consumer neither accepts nor closes. Daphne reset the connection
+  /// at once on the last check against the real server; an earlier run saw
+  /// it hang for the 5 s handshake timeout first (the fault mode).
+  void refuse_unknown_race() {
+    auto hang = server_->options.unknown_race_hang;
+    if (hang.count() <= 0) {
+      beast::error_code ignored;
+      auto& socket = beast::get_lowest_layer(stream_).socket();
+      socket.set_option(net::socket_base::linger(true, 0), ignored);
+      socket.close(ignored); // linger 0: a reset, not a FIN
+      return;
+    }
+    auto self = this->shared_from_this();
+    auto timer = std::make_shared<net::steady_timer>(server_->io, hang);
+    timer->async_wait([self, timer](beast::error_code) {
+      self->close();
+    });
   }
 
   void log(const http::request<http::string_body>& req, unsigned status) {

@@ -22,9 +22,14 @@ struct server_options {
   std::uint16_t control_port = 8911; ///< 0 picks a free port
   std::string tls_cert;              ///< PEM; with tls_key enables HTTPS/WSS
   std::string tls_key;
-  /// How long a WebSocket handshake for an unknown race hangs before the
-  /// connection drops (daphne's handshake timeout).
-  std::chrono::milliseconds unknown_race_hang{5000};
+  /// A bot socket for an unknown race is reset at once (0, as daphne did on
+  /// the last check against the real server) or hangs this long first (as
+  /// an earlier run saw: daphne's 5 s handshake timeout).
+  std::chrono::milliseconds unknown_race_hang{0};
+  /// How the 1011 close after a bad action ends on a plain (not TLS)
+  /// socket: false completes the close handshake; true resets the TCP
+  /// connection after the close frame, as racetime.gg's daphne did (§7).
+  bool crash_reset = false;
   /// Lifetime of the /o/{category}/data cache.
   std::chrono::milliseconds bot_category_ttl{60000};
 };

@@ -1,0 +1,199 @@
+#include "actors/persistence_worker.hpp"
+
+#include "actors/error.hpp"
+
+#include "persistence/audit_repository.hpp"
+#include "persistence/database_error.hpp"
+#include "persistence/migrator.hpp"
+#include "persistence/racetime_bot_repository.hpp"
+#include "persistence/room_watch_repository.hpp"
+#include "persistence/sql.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace racecontrol {
+
+namespace {
+
+using worker_pointer =
+    persistence_worker_actor::stateful_pointer<persistence_worker_state>;
+
+caf::error to_error(const persistence::database_error& e) {
+  using kind = persistence::database_error::kind;
+  switch (e.what_kind()) {
+    case kind::connection:
+      return make_error(ec::database_unavailable, e.what());
+    case kind::constraint:
+      return make_error(ec::database_constraint, e.what());
+    default:
+      return make_error(ec::database_failure, e.what());
+  }
+}
+
+/// Runs a database call and turns its exceptions into caf::error, so one
+/// bad request never takes the worker down. The caller logs the failure
+/// with its own context (which room, which bot); here it is only debug.
+template <class F>
+auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
+  try {
+    return f();
+  } catch (const persistence::database_error& e) {
+    spdlog::debug("persistence: {} failed: {}", what, e.what());
+    return to_error(e);
+  } catch (const std::exception& e) {
+    spdlog::error("persistence: {} failed unexpectedly: {}", what, e.what());
+    return make_error(ec::database_failure,
+                      std::string{what} + " failed: " + e.what());
+  }
+}
+
+database_status read_status(worker_pointer self) {
+  auto& db = *self->state.db;
+  database_status st;
+  {
+    auto conn = db.connection();
+    st.server_version =
+        persistence::sql_scalar(*conn, "SELECT VERSION()").value_or("");
+    // A connection outlives a dropped database; say so instead of
+    // reporting an empty schema.
+    if (persistence::sql_scalar(
+            *conn, "SELECT COUNT(*) FROM information_schema.schemata WHERE "
+                   "schema_name = " +
+                       persistence::sql_quote(*conn, db.db())) != "1")
+      throw persistence::database_error(
+          persistence::database_error::kind::connection,
+          "database " + std::string{db.db()} + " does not exist on the server");
+  }
+  st.database = db.db();
+  st.location = db.socket() != nullptr && *db.socket() != '\0'
+                    ? std::string{db.socket()}
+                    : std::string{db.host()} + ":" + std::to_string(db.port());
+  if (self->state.migrations != nullptr) {
+    persistence::migrator m{db, *self->state.migrations};
+    auto applied = m.applied();
+    st.schema_version = applied.empty() ? "" : applied.back().version;
+    st.pending_migrations = static_cast<std::uint32_t>(m.pending().size());
+  }
+  return st;
+}
+
+bot_record to_record(const entities::racetime_bot& b) {
+  return {b.id,
+          b.category,
+          b.name,
+          b.client_id,
+          config::secret{b.client_secret},
+          b.is_active};
+}
+
+std::optional<entities::bot_status> parse_bot_status(const std::string& s) {
+  for (auto st :
+       {entities::bot_status::unknown, entities::bot_status::connected,
+        entities::bot_status::auth_failed,
+        entities::bot_status::connection_error,
+        entities::bot_status::disconnected})
+    if (s == persistence::to_string(st))
+      return st;
+  return std::nullopt;
+}
+
+} // namespace
+
+persistence_worker_actor::behavior_type
+persistence_worker(worker_pointer self,
+                   std::shared_ptr<odb::mysql::database> db,
+                   const persistence::migration_set* migrations) {
+  self->state.db = std::move(db);
+  self->state.migrations = migrations;
+  return {
+      [self](atom::status) -> caf::result<database_status> {
+        return guarded("status", [&] {
+          return read_status(self);
+        });
+      },
+      [self](atom::get, atom::bots) -> caf::result<std::vector<bot_record>> {
+        return guarded("loading bots", [&] {
+          persistence::racetime_bot_repository repo{*self->state.db};
+          std::vector<bot_record> out;
+          for (const auto& b : repo.all())
+            out.push_back(to_record(b));
+          return out;
+        });
+      },
+      [self](atom::put, const bot_record& bot) -> caf::result<std::int32_t> {
+        return guarded("saving a configured bot", [&] {
+          persistence::racetime_bot_repository repo{*self->state.db};
+          return repo.save_configured(bot.category, bot.name, bot.client_id,
+                                      bot.client_secret.reveal());
+        });
+      },
+      [self](atom::put,
+             const bot_state_change& change) -> caf::result<atom::ok> {
+        auto status = parse_bot_status(change.status);
+        if (!status)
+          return make_error(ec::database_failure,
+                            "unknown bot status '" + change.status + "'");
+        return guarded("recording a bot's state", [&] {
+          persistence::racetime_bot_repository repo{*self->state.db};
+          std::optional<std::string> message;
+          if (!change.message.empty())
+            message = change.message;
+          std::optional<timestamp> connected;
+          if (change.connected_now)
+            connected = now_us();
+          repo.set_status(change.bot_id, *status, message, connected);
+          return atom::ok::value;
+        });
+      },
+      [self](atom::get, atom::rooms,
+             bool include_parked) -> caf::result<std::vector<room_record>> {
+        return guarded("loading rooms to watch", [&] {
+          persistence::room_watch_repository repo{*self->state.db};
+          return repo.rooms_to_watch(include_parked);
+        });
+      },
+      [self](atom::get, atom::room,
+             std::int32_t room_id) -> caf::result<room_context> {
+        persistence::room_watch_repository repo{*self->state.db};
+        std::optional<room_context> ctx;
+        auto failed = guarded("loading a room", [&] {
+          ctx = repo.context(room_id);
+          return atom::ok::value;
+        });
+        if (!ctx) {
+          if (failed.err)
+            return std::move(failed.err);
+          return make_error(ec::not_found, "no racetime_rooms row has id " +
+                                               std::to_string(room_id));
+        }
+        return std::move(*ctx);
+      },
+      [self](atom::put, const room_progress& p) -> caf::result<atom::ok> {
+        return guarded("recording room progress", [&] {
+          persistence::room_watch_repository{*self->state.db}.record_progress(
+              p);
+          return atom::ok::value;
+        });
+      },
+      [self](atom::put, const room_result& r) -> caf::result<result_outcome> {
+        return guarded("recording a race result", [&] {
+          return persistence::room_watch_repository{*self->state.db}
+              .record_result(r);
+        });
+      },
+      [self](atom::put, const room_closure& c) -> caf::result<atom::ok> {
+        return guarded("closing a room", [&] {
+          persistence::room_watch_repository{*self->state.db}.close(c);
+          return atom::ok::value;
+        });
+      },
+      [self](atom::put, const audit_record& a) -> caf::result<atom::ok> {
+        return guarded("writing an audit entry", [&] {
+          persistence::audit_repository{*self->state.db}.append(a);
+          return atom::ok::value;
+        });
+      },
+  };
+}
+
+} // namespace racecontrol

@@ -1,0 +1,30 @@
+#pragma once
+
+// The audit trail racecontrol writes about its own steps (user_id NULL).
+
+#include "persistence/runtime_records.hpp"
+
+#include <odb/mysql/connection.hxx>
+#include <odb/mysql/database.hxx>
+
+namespace racecontrol::persistence {
+
+class audit_repository {
+ public:
+  explicit audit_repository(odb::mysql::database& db) : db_(db) {}
+
+  /// Appends one entry in its own transaction.
+  void append(const audit_record& entry);
+
+  /// Appends inside the caller's transaction, so the entry commits (or
+  /// not) with the change it describes. `details_sql` is an SQL expression
+  /// yielding the JSON document (e.g. JSON_OBJECT(...)); values in it must
+  /// have been quoted with sql_quote.
+  static void append_in(odb::mysql::connection& conn, const audit_record& entry,
+                        const std::string& details_sql);
+
+ private:
+  odb::mysql::database& db_;
+};
+
+} // namespace racecontrol::persistence

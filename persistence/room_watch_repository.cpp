@@ -1,0 +1,292 @@
+#include "persistence/room_watch_repository.hpp"
+
+#include "persistence/audit_repository.hpp"
+#include "persistence/sql.hpp"
+#include "persistence/transaction.hpp"
+
+namespace racecontrol::persistence {
+
+namespace {
+
+const char* room_columns =
+    "r.id, r.slug, r.category, r.room_name, r.status, r.match_id, r.bot_id, "
+    "r.parked_at IS NOT NULL";
+
+room_record read_room(const sql_row& row) {
+  room_record r;
+  r.id = std::stoi(row[0].value_or("0"));
+  r.slug = row[1].value_or("");
+  r.category = row[2].value_or("");
+  r.room_name = row[3].value_or("");
+  r.status = row[4].value_or("");
+  if (row[5])
+    r.match_id = std::stoi(*row[5]);
+  if (row[6])
+    r.bot_id = std::stoi(*row[6]);
+  r.parked = row[7].value_or("0") == "1";
+  return r;
+}
+
+std::optional<std::int32_t> read_int(const sql_value& v) {
+  if (!v)
+    return std::nullopt;
+  return std::stoi(*v);
+}
+
+std::optional<match_summary> load_match(odb::mysql::connection& conn,
+                                        std::int32_t match_id) {
+  auto rows = sql_query(
+      conn, "SELECT m.id, m.tournament_id, t.organization_id, t.name, "
+            "COALESCE(m.title, ''), " +
+                sql_epoch_us("m.scheduled_at") + ", " +
+                sql_epoch_us("m.started_at") + ", " +
+                sql_epoch_us("m.finished_at") +
+                " FROM matches m JOIN tournaments t ON t.id = m.tournament_id "
+                "WHERE m.id = " +
+                std::to_string(match_id));
+  if (rows.empty())
+    return std::nullopt;
+  const auto& row = rows.front();
+  match_summary m;
+  m.id = std::stoi(row[0].value_or("0"));
+  m.tournament_id = std::stoi(row[1].value_or("0"));
+  m.organization_id = std::stoi(row[2].value_or("0"));
+  m.tournament_name = row[3].value_or("");
+  m.title = row[4].value_or("");
+  m.scheduled_at = sql_timestamp(row[5]);
+  m.started_at = sql_timestamp(row[6]);
+  m.finished_at = sql_timestamp(row[7]);
+  return m;
+}
+
+std::vector<match_player_info> load_players(odb::mysql::connection& conn,
+                                            std::int32_t match_id) {
+  std::vector<match_player_info> out;
+  for (auto& row : sql_query(
+           conn,
+           "SELECT p.user_id, COALESCE(u.display_name, u.discord_username, "
+           "CONCAT('user ', u.id)), u.racetime_id, u.racetime_name, "
+           "COALESCE(p.entrant_status, ''), p.finish_place, " +
+               sql_time_us("p.finish_time") +
+               " FROM match_players p JOIN users u ON u.id = p.user_id "
+               "WHERE p.match_id = " +
+               std::to_string(match_id) + " ORDER BY p.id")) {
+    match_player_info p;
+    p.user_id = std::stoi(row[0].value_or("0"));
+    p.display_name = row[1].value_or("");
+    p.racetime_id = row[2];
+    p.racetime_name = row[3];
+    p.entrant_status = row[4].value_or("");
+    p.finish_place = read_int(row[5]);
+    p.finish_time = sql_duration(row[6]);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+/// The organization an audit entry about this room belongs to, if any.
+std::optional<std::int32_t> room_organization(odb::mysql::connection& conn,
+                                              std::int32_t room_id) {
+  return read_int(sql_scalar(
+      conn, "SELECT t.organization_id FROM racetime_rooms r JOIN matches m "
+            "ON m.id = r.match_id JOIN tournaments t ON t.id = "
+            "m.tournament_id WHERE r.id = " +
+                std::to_string(room_id)));
+}
+
+void audit_room(odb::mysql::connection& conn, std::int32_t room_id,
+                const std::string& action, const std::string& details_sql) {
+  audit_record entry;
+  entry.organization_id = room_organization(conn, room_id);
+  entry.action = action;
+  entry.entity_type = "racetime_room";
+  entry.entity_id = room_id;
+  audit_repository::append_in(conn, entry, details_sql);
+}
+
+/// Writes one entrant's state onto the match player with that racetime id.
+void write_entrant(odb::mysql::connection& conn, std::int32_t match_id,
+                   const entrant_state& e) {
+  sql_execute(
+      conn,
+      "UPDATE match_players p JOIN users u ON u.id = p.user_id SET "
+      "p.entrant_status = " +
+          sql_quote(conn, e.status) + ", p.finish_place = " +
+          (e.place ? std::to_string(*e.place) : std::string{"NULL"}) +
+          ", p.finish_time = " +
+          (e.finish_time ? sql_quote(*e.finish_time) : std::string{"NULL"}) +
+          ", p.updated_at = " + sql_quote(now_us()) +
+          " WHERE p.match_id = " + std::to_string(match_id) +
+          " AND u.racetime_id = " + sql_quote(conn, e.racetime_id));
+}
+
+/// JSON_ARRAY of the entrants' final states, for the result's audit entry.
+std::string entrants_json(odb::mysql::connection& conn,
+                          const std::vector<entrant_state>& entrants) {
+  std::string out = "JSON_ARRAY(";
+  for (std::size_t i = 0; i < entrants.size(); ++i) {
+    const auto& e = entrants[i];
+    out += (i ? ", " : "") + std::string{"JSON_OBJECT('racetime_id', "} +
+           sql_quote(conn, e.racetime_id) + ", 'status', " +
+           sql_quote(conn, e.status) + ", 'place', " +
+           (e.place ? std::to_string(*e.place) : std::string{"NULL"}) +
+           ", 'finish_time_us', " +
+           (e.finish_time ? std::to_string(e.finish_time->count())
+                          : std::string{"NULL"}) +
+           ")";
+  }
+  return out + ")";
+}
+
+} // namespace
+
+std::vector<room_record>
+room_watch_repository::rooms_to_watch(bool include_parked) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    std::vector<room_record> out;
+    for (auto& row : sql_query(
+             conn, std::string{"SELECT "} + room_columns +
+                       " FROM racetime_rooms r WHERE (r.status IS NULL OR "
+                       "r.status NOT IN ('finished', 'cancelled', 'gone'))" +
+                       (include_parked ? "" : " AND r.parked_at IS NULL") +
+                       " ORDER BY r.id"))
+      out.push_back(read_room(row));
+    return out;
+  });
+}
+
+std::optional<room_record> room_watch_repository::room(std::int32_t room_id) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    std::optional<room_record> out;
+    auto rows = sql_query(conn, std::string{"SELECT "} + room_columns +
+                                    " FROM racetime_rooms r WHERE r.id = " +
+                                    std::to_string(room_id));
+    if (!rows.empty())
+      out = read_room(rows.front());
+    return out;
+  });
+}
+
+std::optional<room_context>
+room_watch_repository::context(std::int32_t room_id) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    std::optional<room_context> out;
+    auto rows = sql_query(conn, std::string{"SELECT "} + room_columns +
+                                    " FROM racetime_rooms r WHERE r.id = " +
+                                    std::to_string(room_id));
+    if (rows.empty())
+      return out;
+    room_context ctx;
+    ctx.room = read_room(rows.front());
+    if (ctx.room.match_id) {
+      ctx.match = load_match(conn, *ctx.room.match_id);
+      if (ctx.match)
+        ctx.players = load_players(conn, *ctx.room.match_id);
+    }
+    out = std::move(ctx);
+    return out;
+  });
+}
+
+void room_watch_repository::record_progress(const room_progress& p) {
+  in_transaction(db_, [&](odb::mysql::connection& conn) {
+    auto id = std::to_string(p.room_id);
+    if (p.status) {
+      auto before = sql_scalar(conn, "SELECT status FROM racetime_rooms "
+                                     "WHERE id = " +
+                                         id + " FOR UPDATE");
+      sql_execute(conn, "UPDATE racetime_rooms SET status = " +
+                            sql_quote(conn, *p.status) +
+                            ", status_message = NULL, parked_at = NULL, "
+                            "updated_at = " +
+                            sql_quote(now_us()) + " WHERE id = " + id);
+      if (before != sql_value{*p.status})
+        audit_room(conn, p.room_id, "racetime_room.status",
+                   "JSON_OBJECT('from', " +
+                       (before ? sql_quote(conn, *before) : "NULL") +
+                       ", 'to', " + sql_quote(conn, *p.status) + ")");
+    }
+    if (p.match_id) {
+      for (const auto& e : p.entrants)
+        write_entrant(conn, *p.match_id, e);
+      if (p.started_at)
+        sql_execute(conn, "UPDATE matches SET started_at = " +
+                              sql_quote(*p.started_at) +
+                              ", updated_at = " + sql_quote(now_us()) +
+                              " WHERE id = " + std::to_string(*p.match_id) +
+                              " AND started_at IS NULL");
+    }
+  });
+}
+
+result_outcome room_watch_repository::record_result(const room_result& r) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    auto id = std::to_string(r.room_id);
+    // The row locks make two writers of the same result take turns; the
+    // second then sees the first one's finish and writes nothing.
+    auto room_status =
+        sql_scalar(conn, "SELECT status FROM racetime_rooms WHERE id = " + id +
+                             " FOR UPDATE");
+    bool done = room_status == sql_value{"finished"};
+    if (r.match_id) {
+      auto finished = sql_scalar(
+          conn, "SELECT finished_at IS NOT NULL FROM matches WHERE id = " +
+                    std::to_string(*r.match_id) + " FOR UPDATE");
+      done = done || finished == sql_value{"1"};
+    }
+    if (done) {
+      // The room may have missed its status write; the match is the truth.
+      sql_execute(conn, "UPDATE racetime_rooms SET status = 'finished' "
+                        "WHERE id = " +
+                            id +
+                            " AND (status IS NULL OR status <> "
+                            "'finished')");
+      return result_outcome::already_recorded;
+    }
+    if (r.match_id) {
+      for (const auto& e : r.entrants)
+        write_entrant(conn, *r.match_id, e);
+      auto mid = std::to_string(*r.match_id);
+      if (r.started_at)
+        sql_execute(conn, "UPDATE matches SET started_at = " +
+                              sql_quote(*r.started_at) + " WHERE id = " + mid +
+                              " AND started_at IS NULL");
+      sql_execute(conn,
+                  "UPDATE matches SET finished_at = " + sql_quote(r.ended_at) +
+                      ", updated_at = " + sql_quote(now_us()) +
+                      " WHERE id = " + mid);
+    }
+    sql_execute(conn, "UPDATE racetime_rooms SET status = 'finished', "
+                      "status_message = NULL, parked_at = NULL, updated_at "
+                      "= " +
+                          sql_quote(now_us()) + " WHERE id = " + id);
+    audit_room(conn, r.room_id, "racetime_room.result",
+               "JSON_OBJECT('match_id', " +
+                   (r.match_id ? std::to_string(*r.match_id) : "NULL") +
+                   ", 'ended_at', " + sql_quote(r.ended_at) + ", 'entrants', " +
+                   entrants_json(conn, r.entrants) + ")");
+    return result_outcome::recorded;
+  });
+}
+
+void room_watch_repository::close(const room_closure& c) {
+  in_transaction(db_, [&](odb::mysql::connection& conn) {
+    auto id = std::to_string(c.room_id);
+    std::string set = "status_message = " + sql_quote(conn, c.reason);
+    if (!c.status.empty())
+      set += ", status = " + sql_quote(conn, c.status);
+    set += c.park ? ", parked_at = " + sql_quote(now_us()) : "";
+    if (sql_execute(conn, "UPDATE racetime_rooms SET " + set +
+                              ", updated_at = " + sql_quote(now_us()) +
+                              " WHERE id = " + id) == 0)
+      return;
+    audit_room(conn, c.room_id,
+               c.park ? "racetime_room.parked" : "racetime_room.closed",
+               "JSON_OBJECT('status', " +
+                   (c.status.empty() ? std::string{"NULL"}
+                                     : sql_quote(conn, c.status)) +
+                   ", 'reason', " + sql_quote(conn, c.reason) + ")");
+  });
+}
+
+} // namespace racecontrol::persistence

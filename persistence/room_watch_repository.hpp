@@ -1,0 +1,54 @@
+#pragma once
+
+// What watching a racetime.gg room writes and reads: the rooms to watch,
+// a room's match and players, progress as the race goes, the result exactly
+// once, and why a room stopped being watched. One transaction per call;
+// each call writes only the columns its step owns.
+
+#include "persistence/runtime_records.hpp"
+
+#include <odb/mysql/database.hxx>
+
+#include <optional>
+#include <vector>
+
+namespace racecontrol::persistence {
+
+class room_watch_repository {
+ public:
+  explicit room_watch_repository(odb::mysql::database& db) : db_(db) {}
+
+  /// Rooms whose race has not ended (status not finished or cancelled, and
+  /// not closed by racecontrol), oldest first. Parked rooms only when
+  /// asked (a daemon start tries them again; the periodic poll does not).
+  std::vector<room_record> rooms_to_watch(bool include_parked);
+
+  /// One room by id, whatever its state.
+  std::optional<room_record> room(std::int32_t room_id);
+
+  /// The room with its match (when it has one) and the match's players.
+  /// nullopt when no such room exists.
+  std::optional<room_context> context(std::int32_t room_id);
+
+  /// Writes what changed: the room's status (clearing a parked state and
+  /// its message), the players whose entrant state changed, the match's
+  /// started_at when not yet set, and an audit entry for a status change.
+  void record_progress(const room_progress& progress);
+
+  /// Writes the final result in one transaction: every match player's
+  /// entrant status, place and time (players racetime.gg does not list keep
+  /// theirs), the match's started_at/finished_at, the room's status
+  /// `finished` and one audit entry. Exactly once: when the match (or, for
+  /// a room without a match, the room) is already finished, nothing is
+  /// written and `already_recorded` is returned.
+  result_outcome record_result(const room_result& result);
+
+  /// Stops watching a room for a reason other than a result (status,
+  /// message, parked_at) and writes an audit entry.
+  void close(const room_closure& closure);
+
+ private:
+  odb::mysql::database& db_;
+};
+
+} // namespace racecontrol::persistence

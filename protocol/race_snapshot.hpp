@@ -1,0 +1,71 @@
+#pragma once
+
+// What a room watcher needs of a race, and nothing more: decoded straight
+// from a `race.data` frame (or a `/{category}/{race}/data` document) with a
+// streaming parser, without building a document tree. The full model in
+// race_data.hpp stays for tools and tests; a room keeps only this.
+
+#include "protocol/expected.hpp"
+#include "protocol/json.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace racecontrol::protocol {
+
+/// One entrant as a watcher sees it.
+struct entrant_snapshot {
+  std::string user_id;   ///< racetime.gg hash id
+  std::string user_name; ///< `full_name`, for chat answers
+  std::string status;    ///< entrant status value: requested, ..., done
+  std::optional<std::int32_t> place;
+  std::optional<std::chrono::microseconds> finish_time;
+};
+
+/// A race as a watcher sees it.
+struct race_snapshot {
+  std::string name;   ///< "category/slug"
+  std::uint32_t version = 0;
+  std::string status; ///< race status value: open, ..., finished, cancelled
+  /// Times as microseconds since the epoch (UTC), when set.
+  std::optional<std::int64_t> opened_at;
+  std::optional<std::int64_t> started_at;
+  std::optional<std::int64_t> ended_at;
+  std::optional<std::int64_t> cancelled_at;
+  std::string goal;      ///< goal.name
+  std::string info_bot;
+  std::vector<entrant_snapshot> entrants; ///< in the server's order
+};
+
+/// The kind of a server frame on a bot socket, read from its "type".
+enum class frame_kind {
+  race_data,
+  race_renders,
+  chat_message,
+  chat_history,
+  chat_dm,
+  chat_pin,
+  chat_unpin,
+  error,
+  pong,
+  other, ///< any other or unknown type; safe to ignore
+};
+
+/// The frame's kind, looking at no more of it than needed. A frame that is
+/// not a JSON object with a string "type" is an error.
+expected<frame_kind, json_error> classify_frame(std::string_view frame);
+
+/// Decodes a `race.data` frame (`{"type": "race.data", "race": {...},
+/// ...}`). Unknown fields are skipped; a missing or mistyped field the
+/// snapshot needs is an error naming it (`race.entrants[2].status.value`).
+expected<race_snapshot, json_error> decode_race_frame(std::string_view frame);
+
+/// Decodes a race document as `/{category}/{race}/data` returns it.
+expected<race_snapshot, json_error>
+decode_race_document(std::string_view document);
+
+} // namespace racecontrol::protocol

@@ -1,0 +1,210 @@
+// Every message type survives CAF's serialization (as it must before any
+// actor moves to another node), and racecontrol's errors keep their code
+// and message.
+
+#define BOOST_TEST_MODULE actors_messages
+#include <boost/test/unit_test.hpp>
+
+#include "actors/error.hpp"
+#include "actors/messages.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/deep_to_string.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+
+#include <typeinfo>
+
+using namespace racecontrol;
+
+namespace {
+
+// One sample per message type, every field set to something that is not
+// its default, so a field that inspect() forgets cannot come back equal.
+template <class T>
+T sample();
+
+template <>
+database_status sample<database_status>() {
+  return {"10.11.6-MariaDB", "127.0.0.1:3306", "racecontrol", "20261122_000030",
+          3};
+}
+
+template <>
+node_status sample<node_status>() {
+  return {"node-1", {"persistence", "bots"}, sample<database_status>()};
+}
+
+const timestamp t0{std::chrono::microseconds{1796135522600412}};
+
+template <>
+bot_record sample<bot_record>() {
+  return {7,
+          "alttpr",
+          "racecontrol",
+          "client-id",
+          config::secret{"client-secret-value"},
+          false};
+}
+
+template <>
+std::vector<bot_record> sample<std::vector<bot_record>>() {
+  return {sample<bot_record>(), sample<bot_record>()};
+}
+
+template <>
+bot_state_change sample<bot_state_change>() {
+  return {7, "auth_failed", "invalid_client", true};
+}
+
+template <>
+room_record sample<room_record>() {
+  return {3,
+          "alttpr/cool-doge-1234",
+          "alttpr",
+          "cool-doge-1234",
+          "in_progress",
+          17,
+          7,
+          true};
+}
+
+template <>
+std::vector<room_record> sample<std::vector<room_record>>() {
+  return {sample<room_record>()};
+}
+
+template <>
+room_context sample<room_context>() {
+  persistence::match_summary m{
+      17,          2, 1, "League", "Final", t0, t0 + std::chrono::hours{1},
+      std::nullopt};
+  persistence::match_player_info p{
+      5,      "Racer", std::string{"4BlRneEk9jxN6Qka"}, std::string{"RacerOne"},
+      "done", 1,       race_duration{4512345678}};
+  return {sample<room_record>(), m, {p, p}};
+}
+
+template <>
+poll_summary sample<poll_summary>() {
+  return {12, 9, 2, 1};
+}
+
+template <>
+room_watch_info sample<room_watch_info>() {
+  return {3, "alttpr/cool-doge-1234",   "in_progress", "restarting",
+          2, "racetime.gg answered 503"};
+}
+
+template <>
+std::vector<room_watch_info> sample<std::vector<room_watch_info>>() {
+  return {sample<room_watch_info>()};
+}
+
+entrant_state sample_entrant() {
+  return {"4BlRneEk9jxN6Qka", "done", 2, race_duration{12216595}};
+}
+
+template <>
+room_progress sample<room_progress>() {
+  return {3, 17, std::string{"in_progress"}, {sample_entrant()}, t0};
+}
+
+template <>
+room_result sample<room_result>() {
+  return {3,
+          17,
+          {sample_entrant(), {"x", "dnf", std::nullopt, std::nullopt}},
+          t0,
+          t0 + std::chrono::minutes{90}};
+}
+
+template <>
+result_outcome sample<result_outcome>() {
+  return result_outcome::already_recorded;
+}
+
+template <>
+room_closure sample<room_closure>() {
+  return {3, "gone", "racetime.gg answered 404", true};
+}
+
+template <>
+audit_record sample<audit_record>() {
+  return {1, "racetime_room.invited", "racetime_room", 3,
+          R"({"user":"4BlRneEk9jxN6Qka"})"};
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+
+  fixture() {
+    register_message_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+
+  caf::message round_trip(const caf::message& in) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{*sys, buf};
+    auto err = sink(const_cast<caf::message&>(in));
+    BOOST_REQUIRE_MESSAGE(!err, "serialize: " << sys->render(err));
+    caf::message out;
+    caf::binary_deserializer source{*sys, buf};
+    err = source(out);
+    BOOST_REQUIRE_MESSAGE(!err, "deserialize: " << sys->render(err));
+    return out;
+  }
+
+  template <class T>
+  void check_type() {
+    BOOST_TEST_CONTEXT(typeid(T).name()) {
+      BOOST_TEST(cfg.type_names_by_rtti.count(std::type_index{typeid(T)}) == 1u,
+                 "not registered in register_message_types");
+      T value = sample<T>();
+      auto back = round_trip(caf::make_message(value));
+      BOOST_REQUIRE(back.template match_element<T>(0));
+      BOOST_TEST((back.template get_as<T>(0) == value),
+                 caf::deep_to_string(back.template get_as<T>(0)));
+      BOOST_TEST(!(T{} == value), "the sample must differ from a default");
+    }
+  }
+
+  template <class... Ts>
+  void check_all(caf::detail::type_list<Ts...>) {
+    (check_type<Ts>(), ...);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(message_serialization, fixture)
+
+BOOST_AUTO_TEST_CASE(every_message_type_round_trips) {
+  check_all(message_types{});
+}
+
+BOOST_AUTO_TEST_CASE(secrets_cross_but_never_print) {
+  auto bot = sample<bot_record>();
+  BOOST_TEST(caf::deep_to_string(bot).find("client-secret-value") ==
+                 std::string::npos,
+             caf::deep_to_string(bot));
+  BOOST_TEST(caf::deep_to_string(bot).find("***") != std::string::npos);
+  auto back = round_trip(caf::make_message(bot));
+  BOOST_TEST(back.get_as<bot_record>(0).client_secret.reveal() ==
+             "client-secret-value");
+}
+
+BOOST_AUTO_TEST_CASE(errors_keep_code_and_message) {
+  auto err = make_error(ec::component_failed, "bots failed 6 times");
+  auto back = round_trip(caf::make_message(err));
+  BOOST_REQUIRE(back.match_element<caf::error>(0));
+  const auto& e = back.get_as<caf::error>(0);
+  BOOST_TEST(e.code() == static_cast<std::uint8_t>(ec::component_failed));
+  BOOST_TEST(describe(e) == "component_failed: bots failed 6 times");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

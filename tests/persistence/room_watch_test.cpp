@@ -1,0 +1,184 @@
+// What watching a room writes: progress only where it changed, the result
+// exactly once (also when two writers race), closures with their reason,
+// and which rooms are still to be watched.
+
+#include <boost/test/unit_test.hpp>
+
+#include "persistence/room_watch_repository.hpp"
+#include "persistence/sql.hpp"
+#include "tests/support/scratch_database.hpp"
+
+#include <future>
+
+using namespace racecontrol;
+using namespace racecontrol::persistence;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A tournament match with three players (two linked to racetime.gg) and
+/// its room.
+struct room_fixture {
+  test::scratch_database scratch;
+  room_watch_repository repo{scratch.db()};
+  std::int32_t room_id = 0;
+  std::int32_t match_id = 0;
+
+  void exec(const std::string& sql) {
+    auto conn = scratch.db().connection();
+    sql_execute(*conn, sql);
+  }
+
+  std::string scalar(const std::string& sql) {
+    auto conn = scratch.db().connection();
+    return sql_scalar(*conn, sql).value_or("NULL");
+  }
+
+  room_fixture() {
+    exec("INSERT INTO organizations (id, name) VALUES (1, 'League')");
+    exec("INSERT INTO racetime_bots (id, category, name, client_id, "
+         "client_secret) VALUES (1, 'alttpr', 'bot', 'cid', 'secret')");
+    exec("INSERT INTO tournaments (id, organization_id, name, "
+         "racetime_bot_id) VALUES (1, 1, 'Spring Cup', 1)");
+    exec("INSERT INTO matches (id, tournament_id, title, scheduled_at) "
+         "VALUES (10, 1, 'Final', '2026-12-01 20:00:00')");
+    exec("INSERT INTO users (id, discord_id, display_name, racetime_id, "
+         "racetime_name) VALUES (1, 11, 'Alice', 'rt-alice', 'AliceRT'), "
+         "(2, 22, 'Bob', 'rt-bob', 'BobRT'), (3, 33, 'Carol', NULL, NULL)");
+    exec("INSERT INTO match_players (match_id, user_id) VALUES (10, 1), "
+         "(10, 2), (10, 3)");
+    exec("INSERT INTO racetime_rooms (id, slug, category, room_name, "
+         "status, match_id, bot_id) VALUES (5, 'alttpr/cool-doge-1234', "
+         "'alttpr', 'cool-doge-1234', 'open', 10, 1)");
+    room_id = 5;
+    match_id = 10;
+  }
+
+  room_result result() {
+    room_result r;
+    r.room_id = room_id;
+    r.match_id = match_id;
+    r.entrants = {{"rt-alice", "done", 1, race_duration{3723456789}},
+                  {"rt-bob", "dnf", std::nullopt, std::nullopt}};
+    r.started_at = timestamp{std::chrono::seconds{1796150000}};
+    r.ended_at = timestamp{std::chrono::seconds{1796153723}};
+    return r;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(room_watch, room_fixture)
+
+BOOST_AUTO_TEST_CASE(context_has_match_and_players) {
+  auto ctx = repo.context(room_id);
+  BOOST_REQUIRE(ctx);
+  BOOST_TEST(ctx->room.slug == "alttpr/cool-doge-1234");
+  BOOST_TEST(ctx->room.status == "open");
+  BOOST_REQUIRE(ctx->match);
+  BOOST_TEST(ctx->match->tournament_name == "Spring Cup");
+  BOOST_TEST(ctx->match->title == "Final");
+  BOOST_TEST(ctx->match->organization_id == 1);
+  BOOST_TEST(ctx->match->scheduled_at.has_value());
+  BOOST_TEST(!ctx->match->started_at.has_value());
+  BOOST_REQUIRE_EQUAL(ctx->players.size(), 3u);
+  BOOST_TEST(ctx->players[0].racetime_id.value_or("") == "rt-alice");
+  BOOST_TEST(!ctx->players[2].racetime_id.has_value());
+  BOOST_TEST(ctx->players[2].display_name == "Carol");
+  BOOST_TEST(!repo.context(999).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(progress_writes_status_entrants_start_and_audit) {
+  room_progress p;
+  p.room_id = room_id;
+  p.match_id = match_id;
+  p.status = "in_progress";
+  p.entrants = {{"rt-alice", "in_progress", std::nullopt, std::nullopt}};
+  p.started_at = timestamp{std::chrono::seconds{1796150000}};
+  repo.record_progress(p);
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "in_progress");
+  BOOST_TEST(scalar("SELECT entrant_status FROM match_players WHERE "
+                    "user_id = 1") == "in_progress");
+  BOOST_TEST(scalar("SELECT entrant_status FROM match_players WHERE "
+                    "user_id = 2") == "NULL");
+  BOOST_TEST(scalar("SELECT started_at FROM matches WHERE id = 10") ==
+             "2026-12-01 18:33:20.000000");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'racetime_room.status' AND entity_id = 5 AND "
+                    "organization_id = 1 AND JSON_VALUE(details, '$.to') = "
+                    "'in_progress'") == "1");
+  // The same status again writes no second audit entry.
+  repo.record_progress(p);
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'racetime_room.status'") == "1");
+}
+
+BOOST_AUTO_TEST_CASE(the_result_is_written_exactly_once) {
+  BOOST_TEST((repo.record_result(result()) == result_outcome::recorded));
+  BOOST_TEST(scalar("SELECT CONCAT(entrant_status, ' ', finish_place, ' ', "
+                    "finish_time) FROM match_players WHERE user_id = 1") ==
+             "done 1 01:02:03.456789");
+  BOOST_TEST(scalar("SELECT CONCAT(entrant_status, ' ', "
+                    "COALESCE(finish_place, '-'), ' ', "
+                    "COALESCE(finish_time, '-')) FROM match_players WHERE "
+                    "user_id = 2") == "dnf - -");
+  BOOST_TEST(scalar("SELECT finished_at FROM matches WHERE id = 10") ==
+             "2026-12-01 19:35:23.000000");
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "finished");
+  BOOST_TEST(
+      (repo.record_result(result()) == result_outcome::already_recorded));
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'racetime_room.result'") == "1");
+  BOOST_TEST(repo.rooms_to_watch(true).empty());
+}
+
+BOOST_AUTO_TEST_CASE(two_writers_of_one_result_record_it_once) {
+  auto a = std::async(std::launch::async, [&] {
+    room_watch_repository r{scratch.db()};
+    return r.record_result(result());
+  });
+  auto b = std::async(std::launch::async, [&] {
+    room_watch_repository r{scratch.db()};
+    return r.record_result(result());
+  });
+  int recorded = (a.get() == result_outcome::recorded) +
+                 (b.get() == result_outcome::recorded);
+  BOOST_TEST(recorded == 1);
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'racetime_room.result'") == "1");
+}
+
+BOOST_AUTO_TEST_CASE(parked_rooms_wait_for_an_operator) {
+  BOOST_TEST(repo.rooms_to_watch(false).size() == 1u);
+  repo.close({room_id, "", "watcher failed 5 times: boom", true});
+  BOOST_TEST(repo.rooms_to_watch(false).empty());
+  auto all = repo.rooms_to_watch(true);
+  BOOST_REQUIRE_EQUAL(all.size(), 1u);
+  BOOST_TEST(all[0].parked);
+  BOOST_TEST(scalar("SELECT status_message FROM racetime_rooms WHERE id = "
+                    "5") == "watcher failed 5 times: boom");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'racetime_room.parked'") == "1");
+  // Progress after a restart clears the parked state and its message.
+  room_progress p;
+  p.room_id = room_id;
+  p.status = "in_progress";
+  repo.record_progress(p);
+  BOOST_TEST(repo.rooms_to_watch(false).size() == 1u);
+  BOOST_TEST(scalar("SELECT status_message FROM racetime_rooms WHERE id = "
+                    "5") == "NULL");
+}
+
+BOOST_AUTO_TEST_CASE(a_vanished_race_closes_its_room) {
+  repo.close({room_id, "gone",
+              "racetime.gg has no race "
+              "alttpr/cool-doge-1234 (404)",
+              false});
+  BOOST_TEST(repo.rooms_to_watch(true).empty());
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "gone");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,117 @@
+// What a repository call does when the server says no: deadlocks are
+// retried (also when native SQL raised them), and error messages never
+// carry the values of a statement.
+
+#include <boost/test/unit_test.hpp>
+
+#include "persistence/database_error.hpp"
+#include "persistence/sql.hpp"
+#include "persistence/transaction.hpp"
+#include "persistence/user_repository.hpp"
+#include "tests/support/scratch_database.hpp"
+
+#include <future>
+#include <thread>
+
+using namespace racecontrol;
+using namespace racecontrol::persistence;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_SUITE(transactions)
+
+BOOST_AUTO_TEST_CASE(a_deadlock_in_native_sql_is_retried) {
+  test::scratch_database scratch{false};
+  auto& db = scratch.db();
+  {
+    auto conn = db.connection();
+    sql_execute(*conn, "CREATE TABLE probe (id INT PRIMARY KEY, v INT NOT "
+                       "NULL) ENGINE=InnoDB");
+    std::string rows;
+    for (int i = 1; i <= 102; ++i)
+      rows += (i > 1 ? "," : "") + std::string{"("} + std::to_string(i) + ",0)";
+    sql_execute(*conn, "INSERT INTO probe VALUES " + rows);
+  }
+  // The other transaction changes 100 rows, so InnoDB picks ours (one row)
+  // as the deadlock victim.
+  std::promise<void> holding_rows_3_up, holding_row_1;
+  auto other = std::async(std::launch::async, [&] {
+    auto conn = db.connection();
+    sql_execute(*conn, "BEGIN");
+    sql_execute(*conn, "UPDATE probe SET v = v + 1 WHERE id >= 3");
+    holding_rows_3_up.set_value();
+    holding_row_1.get_future().wait();
+    std::this_thread::sleep_for(300ms); // ours now waits for row 3
+    sql_execute(*conn, "UPDATE probe SET v = v + 1 WHERE id = 1");
+    std::this_thread::sleep_for(200ms);
+    sql_execute(*conn, "COMMIT");
+  });
+  holding_rows_3_up.get_future().wait();
+  int attempts = 0;
+  in_transaction(db, [&](odb::mysql::connection& conn) {
+    ++attempts;
+    sql_execute(conn, "UPDATE probe SET v = v + 1 WHERE id = 1");
+    if (attempts == 1)
+      holding_row_1.set_value();
+    sql_execute(conn, "UPDATE probe SET v = v + 1 WHERE id = 3");
+  });
+  other.get();
+  BOOST_TEST(attempts == 2);
+  auto conn = db.connection();
+  // Both transactions took effect exactly once.
+  BOOST_TEST(
+      sql_scalar(*conn, "SELECT v FROM probe WHERE id = 1").value_or("") ==
+      "2");
+  BOOST_TEST(
+      sql_scalar(*conn, "SELECT v FROM probe WHERE id = 3").value_or("") ==
+      "2");
+  BOOST_TEST(
+      sql_scalar(*conn, "SELECT v FROM probe WHERE id = 4").value_or("") ==
+      "1");
+}
+
+BOOST_AUTO_TEST_CASE(other_failures_are_not_retried) {
+  test::scratch_database scratch{false};
+  int attempts = 0;
+  BOOST_CHECK_THROW(in_transaction(scratch.db(),
+                                   [&](odb::mysql::connection& conn) {
+                                     ++attempts;
+                                     sql_execute(conn, "SELECT * FROM nowhere");
+                                   }),
+                    database_error);
+  BOOST_TEST(attempts == 1);
+}
+
+BOOST_AUTO_TEST_CASE(errors_show_the_statement_without_its_values) {
+  BOOST_TEST(sql_shape("UPDATE `users` SET `racetime_access_token` = "
+                       "'tok\\'en''s', x = \"dq\" WHERE id = 7") ==
+             "UPDATE `users` SET `racetime_access_token` = ?, x = ? WHERE "
+             "id = 7");
+  BOOST_TEST(sql_shape("SELECT 'unterminated") == "SELECT ?");
+  test::scratch_database scratch;
+  user_repository users{scratch.db()};
+  entities::user u;
+  u.discord_id = 4242ULL;
+  u.display_name = std::string{"Racer"};
+  auto id = users.create(u);
+  // Break the table under the repository so the UPDATE that carries the
+  // tokens fails.
+  {
+    auto conn = scratch.db().connection();
+    sql_execute(*conn,
+                "ALTER TABLE users DROP COLUMN racetime_token_expires_at");
+  }
+  racetime_link link{"rt-id", "RacerName", "access-token-Zq81VmX0pL",
+                     std::string{"refresh-token-Ks72JdQ9"}, now_us()};
+  try {
+    users.link_racetime(id, link);
+    BOOST_FAIL("the update should fail");
+  } catch (const database_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("Unknown column") != std::string::npos, what);
+    BOOST_TEST(what.find("UPDATE `users` SET") != std::string::npos, what);
+    BOOST_TEST(what.find("access-token-Zq81VmX0pL") == std::string::npos, what);
+    BOOST_TEST(what.find("refresh-token-Ks72JdQ9") == std::string::npos, what);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
