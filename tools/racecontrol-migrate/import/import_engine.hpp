@@ -120,7 +120,9 @@ struct copy_plan {
   /// set it is called again by validation to compare fields, and must not
   /// refuse a row for having been imported already. It may take over (move
   /// out) a column's text that nothing reads after it: afterwards the
-  /// engine reads only the id, and on_mapped / map_old_value what they name.
+  /// engine reads only the id, and on_mapped, on_refused and map_old_value
+  /// the columns they name (the race plan takes its text columns instead of
+  /// copying them).
   std::function<row_result(source_row&, bool checking)> transform;
   /// Called (on the reading thread, in id order) for every row imported or
   /// mapped, with its new id.
