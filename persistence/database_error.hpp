@@ -17,13 +17,18 @@ class database_error : public std::runtime_error {
     statement,  ///< any other failed statement
   };
 
-  database_error(kind k, const std::string& message)
-      : std::runtime_error(message), kind_(k) {}
+  database_error(kind k, const std::string& message,
+                 unsigned int error_number = 0)
+      : std::runtime_error(message), kind_(k), error_number_(error_number) {}
 
   kind what_kind() const noexcept { return kind_; }
 
+  /// The server's error (or first warning) number; 0 when not from one.
+  unsigned int error_number() const noexcept { return error_number_; }
+
  private:
   kind kind_;
+  unsigned int error_number_;
 };
 
 /// Classifies a MariaDB error number.

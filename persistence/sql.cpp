@@ -16,13 +16,16 @@ namespace {
 [[noreturn]] void fail(odb::mysql::connection& conn,
                        const std::string& statement) {
   MYSQL* handle = conn.handle();
-  auto kind = classify_mysql_error(mysql_errno(handle));
+  unsigned int number = mysql_errno(handle);
+  auto kind = classify_mysql_error(number);
   // A broken connection must not go back to the pool for the next caller
   // (or the retry) to fail on.
   if (kind == database_error::kind::connection)
     conn.mark_failed();
-  throw database_error(kind, std::string{mysql_error(handle)} +
-                                 " [in: " + sql_shape(statement) + "]");
+  throw database_error(kind,
+                       std::string{mysql_error(handle)} +
+                           " [in: " + sql_shape(statement) + "]",
+                       number);
 }
 
 } // namespace
@@ -279,12 +282,17 @@ std::uint64_t sql_load_data(odb::mysql::connection& conn,
   if (mysql_warning_count(conn.handle()) == 0 && n == rows)
     return n;
   std::string detail;
-  for (const auto& w : sql_query(conn, "SHOW WARNINGS LIMIT 3"))
+  unsigned int first = 0;
+  for (const auto& w : sql_query(conn, "SHOW WARNINGS LIMIT 3")) {
+    if (first == 0 && w[1])
+      first = static_cast<unsigned int>(std::stoul(*w[1]));
     detail += "; " + w[2].value_or("");
+  }
   throw database_error(database_error::kind::statement,
                        "LOAD DATA into " + table + " stored " +
                            std::to_string(n) + " of " + std::to_string(rows) +
-                           " rows" + detail);
+                           " rows" + detail,
+                       first);
 }
 
 sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query) {

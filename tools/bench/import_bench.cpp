@@ -4,6 +4,7 @@
 // same source rows.
 //
 //   import_bench --database URL [--users N] [--races N] [--batch-size N]
+//                [--writers N]
 //
 // URL names any database on the server; the benchmark creates and drops
 // <name>_bench_src, <name>_bench_dst and <name>_bench_copy next to it.
@@ -80,9 +81,9 @@ const char* schema_copy[] = {
     "permalink_id, racetime_slug, episode_id, match_title, status, created_at, "
     "updated_at) SELECT id, tournament_id, pool_id, permalink_id, "
     "racetime_slug, "
-    "episode_id, match_title, status, created, updated FROM "
-    "{S}.asynctournamentliverace WHERE status IN ('scheduled', 'pending', "
-    "'in_progress', 'finished', 'cancelled')",
+    "episode_id, match_title, IF(status IN ('scheduled', 'pending', "
+    "'in_progress', 'finished', 'cancelled'), status, 'unknown'), created, "
+    "updated FROM {S}.asynctournamentliverace",
     "INSERT INTO async_tournament_race (id, tournament_id, permalink_id, "
     "user_id, "
     "live_race_id, thread_id, thread_opened_at, thread_timeout_at, started_at, "
@@ -92,13 +93,14 @@ const char* schema_copy[] = {
     "updated_at) SELECT id, tournament_id, permalink_id, user_id, "
     "live_race_id, "
     "thread_id, thread_open_time, thread_timeout_time, start_time, end_time, "
-    "status, IF(review_status = 'accepted', 'approved', review_status), "
+    "IF(status IN ('pending', 'in_progress', 'finished', 'forfeit', "
+    "'disqualified'), status, 'unknown'), CASE WHEN review_status = "
+    "'accepted' THEN 'approved' WHEN review_status IN ('pending', "
+    "'approved', 'rejected') THEN review_status ELSE 'unknown' END, "
     "reviewed_by_id, reviewed_at, reviewer_notes, runner_notes, "
     "runner_vod_url, "
     "run_collection_rate, run_igt, COALESCE(reattempted, 0), reattempt_reason, "
-    "score, score_updated_at, created, updated FROM {S}.asynctournamentrace "
-    "WHERE status IN ('pending', 'in_progress', 'finished', 'forfeit', "
-    "'disqualified')",
+    "score, score_updated_at, created, updated FROM {S}.asynctournamentrace",
     "INSERT INTO async_tournament_permission (id, tournament_id, user_id, "
     "discord_role_id, role, created_at, updated_at) SELECT id, tournament_id, "
     "user_id, discord_role_id, role, created, updated FROM "
@@ -214,10 +216,9 @@ bound_run copy_into_racecontrol_tables(odb::mysql::connection& admin,
   return out;
 }
 
-tools::import::import_report import_into(const config::database_url& server,
-                                         const std::string& src,
-                                         const std::string& dst,
-                                         std::size_t batch) {
+tools::import::import_report
+import_into(const config::database_url& server, const std::string& src,
+            const std::string& dst, std::size_t batch, std::size_t writers) {
   auto target = open(server, dst);
   auto set = persistence::migration_set::embedded();
   persistence::migrator{*target, set}.up();
@@ -228,6 +229,7 @@ tools::import::import_report import_into(const config::database_url& server,
   o.target.database = dst;
   o.phases = tools::import::all_phases();
   o.batch_size = batch;
+  o.writers = writers;
   o.sample_size = 25;
   return tools::import::run_sahasrahbot_import(o);
 }
@@ -244,48 +246,32 @@ void print_import(const tools::import::import_report& report,
     auto moved = t.imported_this_run + t.skipped_this_run;
     copying += t.seconds;
     if (t.seconds >= 0.5)
-      std::printf("  %-30s %8llu rows in %5.1f s (reading %.1f s, writing "
-                  "%.1f s), %.0f rows/s\n",
-                  t.source_table.c_str(),
-                  static_cast<unsigned long long>(moved), t.seconds,
-                  t.read_seconds, t.write_seconds, moved / t.seconds);
+      std::printf(
+          "  %-30s %8llu rows in %5.1f s, %.0f rows/s (reader: "
+          "reading %.1f s, preparing %.1f s, waiting for writers "
+          "%.1f s; writers: writing %.1f s, waiting for the reader %.1f s, "
+          "for their turn to commit %.1f s)\n",
+          t.source_table.c_str(), static_cast<unsigned long long>(moved),
+          t.seconds, moved / t.seconds, t.read_seconds, t.prepare_seconds,
+          t.reader_waited_seconds, t.write_seconds, t.writers_waited_seconds,
+          t.turn_waited_seconds);
   }
-  std::printf("  copying %.1f s (%.0f rows/s), validation %.1f s, the rest "
-              "(connecting, loading maps, planning) %.1f s\n",
-              copying, rows / copying, report.validation_seconds,
-              report.seconds - copying - report.validation_seconds);
+  double steps = 0;
+  for (const auto& [name, secs] : report.steps) {
+    steps += secs;
+    if (secs >= 0.5)
+      std::printf("  %-42s %5.1f s\n", name.c_str(), secs);
+  }
+  std::printf("  copying %.1f s (%.0f rows/s), validation %.1f s, the steps "
+              "above %.1f s, the rest (connecting, ...) %.1f s\n",
+              copying, rows / copying, report.validation_seconds, steps,
+              report.seconds - copying - report.validation_seconds - steps);
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-  std::setvbuf(stdout, nullptr, _IOLBF, 0); // progress shows as it happens
-  tools::source_scale scale;
-  scale.users = 100000;
-  scale.races = 1000000;
-  std::size_t batch = 5000;
-  config::database_url server;
-  try {
-    auto cli = config::parse_command_line(
-        std::vector<std::string>(argv + 1, argv + argc), {"help"},
-        {"database", "users", "races", "batch-size"});
-    if (cli.has("help") || !cli.value("database")) {
-      std::cout << "usage: import_bench --database URL [--users N] [--races N] "
-                   "[--batch-size N]\n";
-      return cli.has("help") ? 0 : 2;
-    }
-    std::string error;
-    auto url = config::parse_database_url(*cli.value("database"), error);
-    if (!url)
-      throw std::runtime_error(error);
-    server = *url;
-    scale.users = std::stoi(cli.value("users").value_or("100000"));
-    scale.races = std::stoi(cli.value("races").value_or("1000000"));
-    batch = std::stoul(cli.value("batch-size").value_or("5000"));
-  } catch (const std::exception& e) {
-    std::cerr << "import_bench: " << e.what() << "\n";
-    return 2;
-  }
+/// Generates the source, measures the bounds and the import; 0 when the
+/// import's validation passed.
+int run(const config::database_url& server, const tools::source_scale& scale,
+        std::size_t batch, std::size_t writers) {
   std::string src = server.database + "_bench_src";
   std::string dst = server.database + "_bench_dst";
   std::string copy = server.database + "_bench_copy";
@@ -319,7 +305,7 @@ int main(int argc, char** argv) {
               "bound), before the import: %.1f s, %.0f rows/s "
               "(async_tournament_race %.1f s)\n",
               before.seconds, rows / before.seconds, before.race_seconds);
-  auto report = import_into(server, src, dst, batch);
+  auto report = import_into(server, src, dst, batch, writers);
   print_import(report, rows);
   auto after = copy_into_racecontrol_tables(*admin_conn, server, src, schema);
   std::printf("server-side INSERT ... SELECT into racecontrol's tables (the "
@@ -341,4 +327,44 @@ int main(int argc, char** argv) {
   for (const auto& db : {src, dst})
     sql_execute(*admin_conn, "DROP DATABASE IF EXISTS `" + db + "`");
   return report.valid() ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0); // progress shows as it happens
+  tools::source_scale scale;
+  scale.users = 100000;
+  scale.races = 1000000;
+  std::size_t batch = 5000;
+  std::size_t writers = 2;
+  config::database_url server;
+  try {
+    auto cli = config::parse_command_line(
+        std::vector<std::string>(argv + 1, argv + argc), {"help"},
+        {"database", "users", "races", "batch-size", "writers"});
+    if (cli.has("help") || !cli.value("database")) {
+      std::cout << "usage: import_bench --database URL [--users N] [--races N] "
+                   "[--batch-size N] [--writers N]\n";
+      return cli.has("help") ? 0 : 2;
+    }
+    std::string error;
+    auto url = config::parse_database_url(*cli.value("database"), error);
+    if (!url)
+      throw std::runtime_error(error);
+    server = *url;
+    scale.users = std::stoi(cli.value("users").value_or("100000"));
+    scale.races = std::stoi(cli.value("races").value_or("1000000"));
+    batch = std::stoul(cli.value("batch-size").value_or("5000"));
+    writers = std::stoul(cli.value("writers").value_or("2"));
+  } catch (const std::exception& e) {
+    std::cerr << "import_bench: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    return run(server, scale, batch, writers);
+  } catch (const std::exception& e) {
+    std::cerr << "import_bench: " << e.what() << "\n";
+    return 1;
+  }
 }

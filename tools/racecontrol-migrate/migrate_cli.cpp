@@ -68,6 +68,28 @@ exit status: 0 done; 1 a migration failed, drift was found or the lock was
 held; 2 bad arguments, refused, or the database cannot be reached.
 )";
 
+/// The choices seed 002 leaves open, as import-sahasrahbot makes them.
+std::string import_choices_text() {
+  std::string out = "Choices seed 002 leaves open (also in every report):\n";
+  for (const auto& choice : import::import_choices()) {
+    std::string line = "  -";
+    std::size_t start = 0;
+    while (start < choice.size()) {
+      auto end = choice.find(' ', start);
+      auto word = choice.substr(
+          start, end == std::string::npos ? std::string::npos : end - start);
+      if (line.size() + 1 + word.size() > 78) {
+        out += line + "\n";
+        line = "   ";
+      }
+      line += " " + word;
+      start = end == std::string::npos ? choice.size() : end + 1;
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
 const std::map<std::string, std::string> command_help = {
     {"up", R"(usage: racecontrol-migrate up [--to VERSION] [--include-manual]
 
@@ -116,6 +138,7 @@ as production (database.production = true).
          R"(usage: racecontrol-migrate import-sahasrahbot --source URL --target URL
          [--phase users|orgs|tournaments|verification|presets|all] [--dry-run]
          [--batch-size N] [--guild-names FILE] [--report FILE] [--sample-size N]
+         [--writers N]
 
 Imports a SahasrahBot MySQL/MariaDB database (seed 002) into racecontrol's,
 phase by phase: users, orgs (one organization per Discord guild),
@@ -141,9 +164,17 @@ exits 1.
   --guild-names FILE "guild_id,name" lines naming the organizations
   --report FILE      also write the report as JSON
   --sample-size N    rows per table compared field by field (default 25)
+  --writers N        connections writing batches at once (default 2; batches
+                     still commit in order, so a stopped import resumes)
+
+exit status: 0 imported and validated; 1 a validation check failed or a
+database error stopped a phase; 2 bad arguments, refused before a phase ran
+(an earlier phase missing, a source that is not SahasrahBot's, a target not
+migrated), or a database that cannot be reached. --report FILE is written in
+every case, with the reason when the import stopped.
 
 )"} + import::import_rules_text() +
-         "\n"},
+         "\n\n" + import_choices_text()},
     {"new", R"(usage: racecontrol-migrate new NAME [--migrations DIR]
 
 Writes DIR/YYYYMMDD_NNNNNN_NAME.up.sql and .down.sql (today's UTC date, the
@@ -445,9 +476,13 @@ int cmd_import(const invocation& inv) {
   try {
     o.batch_size = std::stoul(inv.cli.value("batch-size").value_or("5000"));
     o.sample_size = std::stoul(inv.cli.value("sample-size").value_or("25"));
+    o.writers = std::stoul(inv.cli.value("writers").value_or("2"));
   } catch (const std::exception&) {
-    throw config::config_error("--batch-size and --sample-size take numbers");
+    throw config::config_error(
+        "--batch-size, --sample-size and --writers take numbers");
   }
+  if (o.writers == 0 || o.writers > 16)
+    throw config::config_error("--writers must be 1 to 16");
   if (o.batch_size == 0 || o.batch_size > 100000)
     throw config::config_error("--batch-size must be 1 to 100000");
   if (auto names = inv.cli.value("guild-names")) {
@@ -469,22 +504,38 @@ int cmd_import(const invocation& inv) {
         std::_Exit(137);
     };
   }
+  // The report is written whatever happens: when the import stops or its
+  // validation fails, it is what the operator needs most.
   import::import_report report;
+  int status = migrate_ok;
+  std::string stopped;
   try {
-    report = import::run_sahasrahbot_import(o);
-  } catch (const persistence::database_error&) {
-    throw;
+    import::run_sahasrahbot_import(o, report);
+    status = report.valid() ? migrate_ok : migrate_failed;
+  } catch (const persistence::database_error& e) {
+    stopped = e.what();
+    status = e.what_kind() == persistence::database_error::kind::connection
+                 ? migrate_usage
+                 : migrate_failed;
   } catch (const std::runtime_error& e) {
-    throw config::config_error(e.what());
+    // Refused before or between phases: nothing half-done, say what to do.
+    stopped = e.what();
+    status = migrate_usage;
   }
-  inv.out << report.text();
+  if (!report.tables.empty())
+    inv.out << report.text();
+  if (!stopped.empty())
+    inv.err << "racecontrol-migrate: " << stopped << "\n";
   if (auto file = inv.cli.value("report")) {
     std::ofstream json(*file);
     json << report.json() << "\n";
-    if (!json)
-      throw config::config_error("cannot write the report to " + *file);
+    if (!json) {
+      inv.err << "racecontrol-migrate: cannot write the report to " << *file
+              << "\n";
+      return migrate_usage;
+    }
   }
-  return report.valid() ? migrate_ok : migrate_failed;
+  return status;
 }
 
 int dispatch(const invocation& inv) {
@@ -536,7 +587,7 @@ int run_migrate_cli(const std::vector<std::string>& args, std::ostream& out,
          "dry-run"},
         {"database", "config", "migrations", "lock-timeout", "to", "steps",
          "confirm-database", "source", "target", "phase", "batch-size",
-         "guild-names", "report", "sample-size"});
+         "guild-names", "report", "sample-size", "writers"});
     if (!cli.overrides.empty())
       throw config::config_error("unknown option '--" + cli.overrides[0].first +
                                  "'; --help lists them");

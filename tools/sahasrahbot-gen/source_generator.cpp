@@ -51,6 +51,11 @@ SELECT seq,
   IF(seq % 5 < 3, CONCAT('tok', LPAD(HEX(seq * 7919), 20, '0')), NULL),
   IF({D} = 1 AND seq % 500 = 0, 1, 0)
 FROM seq_1_to_{U})"},
+    // A user whose only row (race 60) is skipped: not a member of anything.
+    {"a user seen only in a skipped race", R"(
+INSERT INTO users (id, discord_user_id, twitch_name, display_name, created, updated, rtgg_id, rtgg_access_token, test_user)
+SELECT {U} + 1, 184000000000000000 + {U} + 1, 'lurker_tv', 'Ünïcödé Lürker', TIMESTAMP('2021-03-01'), TIMESTAMP('2021-03-01'), NULL, NULL, 0
+FROM seq_1_to_1 WHERE {D} = 1)"},
     {"async tournaments", R"(
 INSERT INTO asynctournament (id, name, guild_id, channel_id, report_channel_id, created, updated, active, owner_id, allowed_reattempts, customization, runs_per_pool)
 SELECT seq, CONCAT('Async Qualifier ', seq), 300000000000000000 + ((seq - 1) % 4) + 1,
@@ -95,13 +100,14 @@ SELECT seq,
   IF({D} = 1 AND seq % 5000 = 17, 'abandoned',
      ELT(LEAST(seq % 20, 4) + 1, 'forfeit', 'disqualified', 'in_progress', 'pending', 'finished')),
   IF(seq % 10 < 7, TIMESTAMP('2022-01-01') + INTERVAL seq MINUTE + INTERVAL 1 DAY, NULL),
-  CASE seq % 10 WHEN 0 THEN 'approved' WHEN 1 THEN 'rejected' WHEN 2 THEN IF({D} = 1, 'accepted', 'approved') ELSE 'pending' END,
+  IF({D} = 1 AND seq % 5000 = 23, 'escalated',
+     CASE seq % 10 WHEN 0 THEN 'approved' WHEN 1 THEN 'rejected' WHEN 2 THEN IF({D} = 1, 'accepted', 'approved') ELSE 'pending' END),
   IF(seq % 10 < 3, CONCAT('Reviewed run ', seq), NULL),
   IF(seq % 4 = 0, CONCAT('GG, notes for run ', seq, ' with ''quotes'' and \\backslash'), NULL),
   IF(seq % 3 = 0, CONCAT('https://www.twitch.tv/videos/', 1000000000 + seq), NULL),
   IF({D} = 1 AND seq % 7 = 0, NULL, seq % 11 = 0),
   IF(seq % 10 < 3, TIMESTAMP('2022-01-02') + INTERVAL seq MINUTE, NULL),
-  IF({D} = 1 AND seq % 100000 = 50, 999999999, ((seq * 7919) % {U}) + 1),
+  IF({D} = 1 AND seq % 100000 = 50, 999999999, IF({D} = 1 AND seq = 60, {U} + 1, ((seq * 7919) % {U}) + 1)),
   IF(seq % 10 < 3, ((seq * 31) % {U}) + 1, NULL),
   IF(seq % 1000 = 0, ((seq - 1) % {T}) * 2 + 1, NULL),
   IF(seq % 20 >= 4, 100 - seq % 50 + 0.5, NULL),
@@ -116,8 +122,8 @@ SELECT seq,
   IF({D} = 1 AND seq % 21 = 0, 'owner', IF(seq % 3 = 1, 'admin', 'mod')),
   TIMESTAMP('2021-06-05') + INTERVAL seq HOUR, TIMESTAMP('2021-06-05') + INTERVAL seq HOUR,
   (seq - 1) DIV 3 + 1,
-  IF(seq % 3 = 0, NULL, ((seq * 101) % {U}) + 1),
-  IF(seq % 3 = 0, 600000000000000000 + seq, NULL)
+  IF({D} = 1 AND seq IN (4, 5), 999999999, IF(seq % 3 = 0, NULL, ((seq * 101) % {U}) + 1)),
+  IF(seq % 3 = 0 OR ({D} = 1 AND seq = 4), 600000000000000000 + seq, NULL)
 FROM seq_1_to_{PM})"},
     {"whitelist", R"(
 INSERT INTO asynctournamentwhitelist (id, discord_user_id, created, updated, tournament_id, user_id)
@@ -144,8 +150,13 @@ INSERT INTO racerverification (id, message_id, guild_id, role_id, racetime_categ
 SELECT seq, IF(seq % 2 = 0, NULL, 700000000000000000 + seq), 300000000000000000 + seq, 800000000000000000 + seq,
   CASE WHEN {D} = 1 AND seq = 1 THEN 'alttpr, smz3,alttpr, ,z1r,'
        WHEN {D} = 1 AND seq = 2 THEN NULL
+       WHEN {D} = 1 AND seq = 3 THEN 'ALTTPR,alttpr,\tsmz3\t,,'
+       WHEN {D} = 1 AND seq = 4 THEN CONCAT('\r\nz1r\r\n,', REPEAT('é', 30), ',', REPEAT('ü', 60),
+                                           ', SMZ3 ,smz3,É', REPEAT('é', 29))
        ELSE 'alttpr,smz3' END,
-  seq % 2, 5 + seq, 365, TIMESTAMP('2021-09-01') + INTERVAL seq DAY, IF(seq % 2 = 0, 30, NULL),
+  seq % 2, 5 + seq, 365,
+  IF({D} = 1 AND seq = 1, TIMESTAMP('2020-01-01'), TIMESTAMP('2021-09-01') + INTERVAL seq DAY),
+  IF(seq % 2 = 0, 30, NULL),
   710000000000000000 + seq, IF(seq % 3 = 0, NULL, 720000000000000000 + seq), seq % 2,
   TIMESTAMP('2021-09-01') + INTERVAL seq DAY
 FROM seq_1_to_5)"},
@@ -158,11 +169,14 @@ SELECT seq, IF(seq % 6 = 0, NULL, 5 + seq % 40), TIMESTAMP('2021-10-01') + INTER
 FROM seq_1_to_{V})"},
     {"preset namespaces", R"(
 INSERT INTO presetnamespaces (id, name, discord_user_id)
-SELECT seq, IF({D} = 1 AND seq % 10 = 0, NULL, CONCAT('ns', seq)), 184000000000000000 + seq * 100
+SELECT seq, IF({D} = 1 AND seq % 10 = 0, NULL,
+    IF({D} = 1 AND seq = 3, 'straße', IF({D} = 1 AND seq = 4, 'strasse', CONCAT('ns', seq)))),
+  184000000000000000 + seq * 100
 FROM seq_1_to_{NS})"},
     {"namespace collaborators", R"(
 INSERT INTO presetnamespacecollaborators (id, discord_user_id, namespace_id)
-SELECT seq, 184000000000000000 + ((seq * 17) % {U}) + 1 + (seq % 2) * 3, (seq - 1) DIV 2 + 1
+SELECT seq, IF({D} = 1 AND seq = 2, 999999999999, 184000000000000000 + ((seq * 17) % {U}) + 1 + (seq % 2) * 3),
+  (seq - 1) DIV 2 + 1
 FROM seq_1_to_{NC})"},
     {"presets", R"(
 INSERT INTO presets (id, preset_name, content, namespace_id, randomizer, generated_count, modified)

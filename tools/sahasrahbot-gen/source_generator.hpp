@@ -5,8 +5,11 @@
 // scale, including the ways live data differs from what the models promise:
 // NULLs in "NOT NULL" columns, non-unique display names, 'accepted' review
 // statuses, unknown status values, comma-separated category lists with
-// blanks and repeats, duplicate verified racers, config rows without a
-// unique key, test users, and orphans left by disabled foreign key checks.
+// blanks, repeats in two letter cases, CR/LF and tabs and multi-byte text,
+// duplicate verified racers, role grants whose user is gone, names equal
+// only under racecontrol's collation ('straße'/'strasse'), a user seen only
+// in a skipped row, config rows without a unique key, test users, and
+// orphans left by disabled foreign key checks.
 // Values come from deterministic formulas, so a scale always gives the same
 // data. Rows are made server-side from MariaDB's sequence tables (fast).
 

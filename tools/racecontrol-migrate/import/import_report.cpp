@@ -17,6 +17,8 @@ table_report& import_report::table(const std::string& source_table) {
 }
 
 bool import_report::valid() const {
+  if (!error.empty())
+    return false;
   for (const auto& v : validations)
     if (!v.ok)
       return false;
@@ -56,9 +58,12 @@ std::string import_report::text() const {
   }
   if (!adjustments.empty()) {
     out << "\nvalues changed by documented rules:\n";
-    for (const auto& a : adjustments)
+    for (const auto& a : adjustments) {
       out << "  " << a.source_table << ": " << a.rule << " (" << a.rows
           << " rows)\n";
+      for (const auto& e : a.examples)
+        out << "      e.g. " << e << "\n";
+    }
   }
   if (!skipped.empty()) {
     out << "\nskipped rows (" << skipped.size() << "):\n";
@@ -74,11 +79,24 @@ std::string import_report::text() const {
           << "\n";
     }
   }
+  if (!not_imported.empty()) {
+    out << "\nnot imported, deliberately:\n";
+    for (const auto& n : not_imported)
+      out << "  " << n.source_table << " (" << n.rows << " rows): " << n.reason
+          << "\n";
+  }
+  if (!choices.empty()) {
+    out << "\nchoices seed 002 leaves open, as this import makes them:\n";
+    for (const auto& ch : choices)
+      out << "  " << ch << "\n";
+  }
   out << "\nrows written with " << bulk_write << "\n";
   out << "\nvalidation:\n";
   for (const auto& v : validations)
     out << "  [" << (v.ok ? "ok" : "FAILED") << "] " << v.phase << ": "
         << v.check << (v.detail.empty() ? "" : " — " + v.detail) << "\n";
+  if (!error.empty())
+    out << "\nSTOPPED before it finished: " << error << "\n";
   std::snprintf(line, sizeof line,
                 "\n%llu rows imported in %.1f s (validation %.1f s); "
                 "validation %s\n",
@@ -95,10 +113,18 @@ std::string import_report::json() const {
   w.StartObject();
   protocol::write_bool(w, "dry_run", dry_run);
   protocol::write_bool(w, "valid", valid());
+  protocol::write_string(w, "error", error);
   w.Key("seconds");
   w.Double(seconds);
   w.Key("validation_seconds");
   w.Double(validation_seconds);
+  w.Key("steps");
+  w.StartObject();
+  for (const auto& [name, secs] : steps) {
+    w.Key(name.c_str());
+    w.Double(secs);
+  }
+  w.EndObject();
   protocol::write_string(w, "bulk_write", bulk_write);
   w.Key("phases");
   w.StartArray();
@@ -122,6 +148,18 @@ std::string import_report::json() const {
                         static_cast<std::int64_t>(t.skipped_this_run));
     w.Key("seconds");
     w.Double(t.seconds);
+    w.Key("read_seconds");
+    w.Double(t.read_seconds);
+    w.Key("write_seconds");
+    w.Double(t.write_seconds);
+    w.Key("prepare_seconds");
+    w.Double(t.prepare_seconds);
+    w.Key("reader_waited_seconds");
+    w.Double(t.reader_waited_seconds);
+    w.Key("writers_waited_seconds");
+    w.Double(t.writers_waited_seconds);
+    w.Key("turn_waited_seconds");
+    w.Double(t.turn_waited_seconds);
     w.EndObject();
   }
   w.EndArray();
@@ -142,8 +180,28 @@ std::string import_report::json() const {
     protocol::write_string(w, "source_table", a.source_table);
     protocol::write_string(w, "rule", a.rule);
     protocol::write_int(w, "rows", static_cast<std::int64_t>(a.rows));
+    w.Key("examples");
+    w.StartArray();
+    for (const auto& e : a.examples)
+      w.String(e.c_str());
+    w.EndArray();
     w.EndObject();
   }
+  w.EndArray();
+  w.Key("not_imported");
+  w.StartArray();
+  for (const auto& n : not_imported) {
+    w.StartObject();
+    protocol::write_string(w, "source_table", n.source_table);
+    protocol::write_int(w, "rows", static_cast<std::int64_t>(n.rows));
+    protocol::write_string(w, "reason", n.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("choices");
+  w.StartArray();
+  for (const auto& ch : choices)
+    w.String(ch.c_str());
   w.EndArray();
   w.Key("validations");
   w.StartArray();

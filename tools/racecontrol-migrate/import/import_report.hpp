@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace racecontrol::tools::import {
@@ -21,9 +22,19 @@ struct table_report {
   std::uint64_t skipped = 0;  ///< rows refused (all runs)
   std::uint64_t imported_this_run = 0;
   std::uint64_t skipped_this_run = 0;
-  double seconds = 0;       ///< time spent copying in this run
-  double read_seconds = 0;  ///< of which reading the source
-  double write_seconds = 0; ///< of which writing the target (and commits)
+  double seconds = 0;      ///< time spent copying in this run
+  double read_seconds = 0; ///< of which reading the source
+  /// The reading thread's time transforming and rendering, and waiting for
+  /// a writer to take a batch.
+  double prepare_seconds = 0;
+  double reader_waited_seconds = 0;
+  /// Time writers waited for the reading thread, and for the batches
+  /// before theirs to commit, summed over writers.
+  double writers_waited_seconds = 0;
+  double turn_waited_seconds = 0;
+  /// Time the writers spent writing and committing (not waiting), summed
+  /// over writers (several write at once, so it can exceed `seconds`).
+  double write_seconds = 0;
 };
 
 struct skipped_row {
@@ -36,6 +47,15 @@ struct adjustment_count {
   std::string source_table;
   std::string rule;
   std::uint64_t rows = 0;
+  /// Up to three "id N: detail" of the rows (all are in migration_adjusted).
+  std::vector<std::string> examples;
+};
+
+/// A source table the import leaves alone, and why.
+struct not_imported_table {
+  std::string source_table;
+  std::uint64_t rows = 0;
+  std::string reason;
 };
 
 struct validation_result {
@@ -52,13 +72,21 @@ struct import_report {
   std::vector<skipped_row> skipped;
   std::vector<adjustment_count> adjustments;
   std::vector<validation_result> validations;
+  std::vector<not_imported_table> not_imported;
+  /// Where seed 002 leaves a choice, the one this import made.
+  std::vector<std::string> choices;
+  /// What stopped the import before it finished (empty if it finished).
+  std::string error;
   double seconds = 0;
   double validation_seconds = 0; ///< of `seconds`
+  /// Other named steps and their time (of `seconds`).
+  std::vector<std::pair<std::string, double>> steps;
   /// How bulk rows were written: "LOAD DATA LOCAL", or "multi-row INSERT
   /// (<why LOAD DATA LOCAL was refused>)".
   std::string bulk_write = "LOAD DATA LOCAL";
 
   table_report& table(const std::string& source_table);
+  /// Finished, and every validation check passed.
   bool valid() const;
   std::uint64_t rows_imported_this_run() const;
 

@@ -6,6 +6,7 @@
 
 #include "tools/racecontrol-migrate/import/import_engine.hpp"
 #include "tools/racecontrol-migrate/import/sahasrahbot_import.hpp"
+#include "tools/racecontrol-migrate/import/text_fit.hpp"
 
 #include <odb/mysql/database.hxx>
 
@@ -20,23 +21,25 @@
 namespace racecontrol::tools::import {
 
 struct context {
-  context(engine& e, const import_options& options) : e(e), options(options) {}
+  context(engine& e, const import_options& options,
+          odb::mysql::database& target_pool)
+      : e(e), options(options), target_pool(&target_pool), keys(target_pool) {}
 
   engine& e;
   const import_options& options;
   /// Connections for validation queries that run beside the import's own.
   odb::mysql::database* target_pool = nullptr;
+  /// Equality under the target's collation, for names its unique keys
+  /// compare (used on the reading thread only).
+  collation_keys keys;
 
   id_map users;
   std::unordered_map<std::uint64_t, std::int64_t> user_by_discord;
+  /// Collation keys of the racetime ids already linked to a user.
   std::unordered_set<std::string> racetime_ids;
   std::unordered_map<std::int64_t, std::int64_t> org_by_guild;
+  /// Collation keys of the organization names taken.
   std::unordered_set<std::string> org_names;
-  /// Per guild id: SahasrahBot user id and rank (0 member, 1 mod, 2 admin)
-  /// of everyone who took part in the guild's data, read in one pass.
-  std::optional<
-      std::unordered_map<std::string, std::vector<std::pair<std::string, int>>>>
-      guild_people;
   id_map tournaments;
   std::unordered_map<std::int64_t, std::int64_t> org_of_tournament;
   id_map pools;
@@ -47,6 +50,7 @@ struct context {
   std::set<std::pair<std::int64_t, std::int64_t>> verified_pairs;
   id_map namespaces;
   std::unordered_map<std::int64_t, std::string> namespace_created;
+  /// Collation keys of the namespace names taken.
   std::unordered_set<std::string> namespace_names;
 };
 
@@ -67,9 +71,25 @@ copy_plan users_plan(context& c);
 copy_plan guilds_plan(context& c);
 /// The derived source table of the orgs phase: one row per guild.
 const char* guilds_source_sql();
+/// Organization members from the rows a phase imported (tournaments:
+/// races, whitelists, permissions, and each organization's owner;
+/// verification: verified racers), so a skipped row makes nobody a member.
+void derive_members(context& c, const std::string& phase);
 std::vector<copy_plan> tournament_plans(context& c);
 std::vector<copy_plan> verification_plans(context& c);
 std::vector<copy_plan> preset_plans(context& c);
+
+/// Refuses (std::runtime_error naming each missing table and column) a
+/// source that lacks anything the given phases read.
+void check_source_schema(odb::mysql::connection& source,
+                         const std::vector<std::string>& phases);
+/// Throws std::logic_error if a phase's plans read a column that
+/// check_source_schema does not check (a programming error).
+void check_plan_reads(const std::string& phase,
+                      const std::vector<copy_plan>& plans);
+/// The source tables with rows that the import does not import, and why.
+std::vector<not_imported_table>
+not_imported_tables(odb::mysql::connection& source);
 
 /// Foreign keys to check for orphans after a phase: table, column,
 /// referenced table.

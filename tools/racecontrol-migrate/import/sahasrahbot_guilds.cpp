@@ -1,125 +1,196 @@
 // The orgs phase: one organization per Discord guild found in SahasrahBot's
-// data, its discord_guilds row, and memberships for the people who took
-// part in that guild's data, with an owner chosen by a documented rule.
+// data and its discord_guilds row; and the memberships, which the later
+// phases derive from the rows they imported, with an owner chosen by a
+// documented rule.
 
 #include "tools/racecontrol-migrate/import/sahasrahbot_context.hpp"
 
 #include "persistence/sql.hpp"
 
-#include <algorithm>
+#include <map>
 
 namespace racecontrol::tools::import {
 
+using persistence::sql_execute;
 using persistence::sql_query;
+using persistence::sql_quote;
 using persistence::sql_scalar;
 
 namespace {
 
 constexpr const char* no_timestamp = "2000-01-01 00:00:00.000000";
 
-struct member {
-  std::int64_t user_id;
-  const char* role;
-};
+/// organizations.name and discord_guilds.guild_name hold 255 characters.
+constexpr std::size_t max_name = 255;
 
-/// Everyone who took part in each guild's data, in one pass over the
-/// source: a query per guild would scan the races once per guild.
-void load_guild_people(context& c) {
-  c.guild_people.emplace();
-  auto rows = sql_query(
-      c.e.source(),
-      "SELECT guild_id, user_id, MAX(rank_) FROM ("
-      " SELECT t.guild_id, m.user_id, m.rank_ FROM ("
-      "  SELECT DISTINCT tournament_id, user_id, 0 AS rank_ FROM "
-      "asynctournamentrace"
-      "  UNION ALL SELECT tournament_id, user_id, 0 FROM "
-      "asynctournamentwhitelist"
-      "  UNION ALL SELECT tournament_id, user_id, IF(role = 'admin', 2, 1)"
-      "   FROM asynctournamentpermissions"
-      "   WHERE user_id IS NOT NULL AND role IN ('admin', 'mod')"
-      " ) m JOIN asynctournament t ON t.id = m.tournament_id"
-      " UNION ALL SELECT rv.guild_id, v.user_id, 0 FROM verifiedracer v"
-      "  JOIN racerverification rv ON rv.id = v.racer_verification_id"
-      ") x WHERE user_id IS NOT NULL GROUP BY guild_id, user_id"
-      " ORDER BY guild_id, user_id");
-  for (auto& r : rows)
-    (*c.guild_people)[*r[0]].emplace_back(*r[1], std::stoi(r[2].value_or("0")));
+/// The organization name for a guild: from --guild-names or "Guild <id>",
+/// cut to fit, and made unique under the column's collation.
+std::string organization_name(context& c, const std::string& guild,
+                              bool checking, row_result& r) {
+  auto named = c.options.guild_names.find(std::stoull(guild));
+  std::string name =
+      named != c.options.guild_names.end() ? named->second : "Guild " + guild;
+  if (utf8_length(name) > max_name) {
+    name = std::string{utf8_prefix(name, max_name)};
+    r.adjustments.emplace_back("organization name cut to 255 characters", name);
+  }
+  if (checking)
+    return name;
+  if (c.org_names.count(c.keys.key(name))) {
+    std::string suffix = " (" + guild + ")";
+    name = std::string{utf8_prefix(name, max_name - suffix.size())} + suffix;
+    r.adjustments.emplace_back("organization name taken: guild id appended",
+                               name);
+  }
+  c.org_names.insert(c.keys.key(name));
+  return name;
 }
 
-/// Members of a guild's organization: everyone in its races, whitelists,
-/// permissions and verified racers; admins and mods from its async
-/// tournament permissions; the owner by the rule in import_rules_text().
-std::vector<member> members_of(context& c, const std::string& guild,
-                               std::string& owner_note) {
-  if (!c.guild_people)
-    load_guild_people(c);
-  static const std::vector<std::pair<std::string, int>> nobody;
-  auto found = c.guild_people->find(guild);
-  const auto& people = found == c.guild_people->end() ? nobody : found->second;
-  std::vector<member> out;
-  std::optional<std::int64_t> first_admin;
-  for (const auto& [source_user, rank] : people) {
-    auto user = lookup(c.users, source_user);
-    if (!user)
-      continue; // that user's rows were skipped, with their reasons
-    out.push_back({*user, rank == 2   ? "admin"
-                          : rank == 1 ? "moderator"
-                                      : "member"});
-    if (rank == 2 && !first_admin)
-      first_admin = *user;
+/// The member id of (organization, user): deterministic, so a resumed
+/// import writes the same rows.
+struct member_ids {
+  std::int64_t base;   ///< organization_members' id offset
+  std::int64_t org;    ///< organizations' id offset of the guild rows
+  std::int64_t stride; ///< above every user id
+
+  std::string sql(const std::string& org_column,
+                  const std::string& user_column) const {
+    return std::to_string(base) + " + (" + org_column + " - " +
+           std::to_string(org) + " - 1) * " + std::to_string(stride) + " + " +
+           user_column;
   }
-  // Owner: the owner of the guild's earliest async tournament, else its
-  // first admin (lowest SahasrahBot user id), else nobody.
-  std::optional<std::int64_t> owner;
-  auto first =
-      sql_scalar(c.e.source(), "SELECT owner_id FROM asynctournament "
-                               "WHERE guild_id = " +
-                                   guild + " ORDER BY created, id LIMIT 1");
-  bool ok = true;
-  if (auto discord = as_snowflake(first, ok)) {
-    auto it = c.user_by_discord.find(*discord);
-    if (it != c.user_by_discord.end())
-      owner = it->second;
+};
+
+member_ids load_member_ids(context& c) {
+  return {c.e.derived_id_base("guilds_members", "organization_members"),
+          c.e.id_base("guilds", "organizations"),
+          c.e.derived_id_base("guilds_member_stride", "users") + 1};
+}
+
+/// Adds (organization, user, rank) rows from `people` (a SELECT of org,
+/// user_id, rank_ where 1 = owner ... 4 = member); an existing membership
+/// keeps the higher role.
+void add_members(context& c, const member_ids& ids, const std::string& people) {
+  sql_execute(
+      c.e.target(),
+      "INSERT INTO organization_members (id, organization_id, user_id, role, "
+      "created_at, updated_at) SELECT " +
+          ids.sql("x.org", "x.user_id") +
+          ", x.org, x.user_id, ELT(MIN(x.rank_), 'owner', 'admin', "
+          "'moderator', 'member'), o.created_at, o.created_at FROM (" +
+          people +
+          ") x JOIN organizations o ON o.id = x.org GROUP BY x.org, x.user_id "
+          // updated_at named, or ON UPDATE would stamp the time of this run.
+          "ON DUPLICATE KEY UPDATE role = IF(VALUES(role) + 0 < role + 0, "
+          "VALUES(role), role), updated_at = VALUES(updated_at)");
+}
+
+/// Each organization's owner: the owner of its earliest imported async
+/// tournament if that Discord user is known, else its first imported admin
+/// (lowest SahasrahBot user id), else none (listed as adjusted).
+void add_owners(context& c, const member_ids& ids) {
+  std::map<std::int64_t, std::optional<std::int64_t>> owner;
+  for (const auto& r : sql_query(
+           c.e.target(), "SELECT t.organization_id, t.owner_user_id "
+                         "FROM migration_tournament_map m "
+                         "STRAIGHT_JOIN async_tournament t ON t.id = m.new_id "
+                         "ORDER BY t.organization_id, t.created_at, m.old_id"))
+    owner.emplace(std::stoll(*r[0]),
+                  r[1] ? std::optional<std::int64_t>{std::stoll(*r[1])}
+                       : std::nullopt);
+  std::map<std::int64_t, std::int64_t> first_admin;
+  for (const auto& r : sql_query(
+           c.e.target(),
+           "SELECT t.organization_id, p.user_id "
+           "FROM migration_permission_map pm "
+           "STRAIGHT_JOIN async_tournament_permission p ON p.id = pm.new_id "
+           "STRAIGHT_JOIN async_tournament t ON t.id = p.tournament_id "
+           "STRAIGHT_JOIN migration_user_map um ON um.new_id = p.user_id "
+           "WHERE p.role = 'admin' ORDER BY t.organization_id, um.old_id"))
+    first_admin.emplace(std::stoll(*r[0]), std::stoll(*r[1]));
+  std::string rows;
+  for (const auto& r :
+       sql_query(c.e.target(), "SELECT organization_id FROM "
+                               "migration_guild_org_map ORDER BY guild_id")) {
+    auto org = std::stoll(*r[0]);
+    std::optional<std::int64_t> user;
+    if (auto o = owner.find(org); o != owner.end())
+      user = o->second;
+    if (auto a = first_admin.find(org); !user && a != first_admin.end())
+      user = a->second;
+    if (user) {
+      rows += (rows.empty() ? "" : " UNION ALL ") + std::string{"SELECT "} +
+              std::to_string(org) + " AS org, " + std::to_string(*user) +
+              " AS user_id, 1 AS rank_";
+      continue;
+    }
+    sql_execute(c.e.target(),
+                "INSERT IGNORE INTO migration_adjusted (source_table, "
+                "source_id, rule, detail) VALUES ('guilds', " +
+                    std::to_string(org - ids.org) +
+                    ", 'organization without an owner', 'neither the owner "
+                    "of its earliest async tournament nor an admin is a "
+                    "known user')");
   }
-  if (!owner)
-    owner = first_admin;
-  if (!owner) {
-    owner_note = "no owner found: neither a tournament owner nor an admin is "
-                 "a known user";
-    return out;
-  }
-  auto it = std::find_if(out.begin(), out.end(), [&](const member& m) {
-    return m.user_id == *owner;
-  });
-  if (it == out.end())
-    out.push_back({*owner, "owner"});
-  else
-    it->role = "owner";
-  return out;
+  if (!rows.empty())
+    add_members(c, ids, rows);
+}
+
+std::uint64_t count(odb::mysql::connection& conn, const std::string& sql) {
+  return std::stoull(sql_scalar(conn, sql).value_or("0"));
+}
+
+/// Each (tournament, user) of the imported races. They are the races with a
+/// map row; when the target's races with ids in the import's range are as
+/// many as the map rows, they are exactly those (every map row points into
+/// the range), and the (tournament_id, user_id) index alone answers (a
+/// second instead of a join of a million map rows).
+std::string imported_race_people(context& c) {
+  auto base = c.e.id_base("asynctournamentrace", "async_tournament_race");
+  auto top = std::stoll(
+      sql_scalar(c.e.source(),
+                 "SELECT COALESCE(MAX(id), 0) FROM asynctournamentrace")
+          .value_or("0"));
+  auto range = "r.id > " + std::to_string(base) +
+               " AND r.id <= " + std::to_string(base + top);
+  auto in_range =
+      count(c.e.target(),
+            "SELECT COUNT(*) FROM async_tournament_race r WHERE " + range);
+  auto mapped = count(c.e.target(), "SELECT COUNT(*) FROM migration_race_map");
+  if (in_range == mapped)
+    return "SELECT DISTINCT r.tournament_id, r.user_id FROM "
+           "async_tournament_race r FORCE INDEX "
+           "(idx_async_tournament_race_tournament_user) WHERE " +
+           range;
+  return "SELECT DISTINCT r.tournament_id, r.user_id "
+         "FROM migration_race_map m "
+         "STRAIGHT_JOIN async_tournament_race r ON r.id = m.new_id";
 }
 
 } // namespace
 
 const char* guilds_source_sql() {
   return "SELECT ROW_NUMBER() OVER (ORDER BY guild_id) AS id, guild_id, "
-         "first_seen FROM (SELECT guild_id, MIN(created) AS first_seen FROM ("
-         " SELECT guild_id, created FROM asynctournament"
-         " UNION ALL SELECT guild_id, created FROM racerverification"
-         " UNION ALL SELECT guild_id, NULL FROM config) g GROUP BY guild_id) x";
+         "first_tournament, first_verification FROM (SELECT guild_id, "
+         "MIN(tournament) AS first_tournament, MIN(verification) AS "
+         "first_verification FROM ("
+         " SELECT guild_id, created AS tournament, NULL AS verification FROM "
+         "asynctournament"
+         " UNION ALL SELECT guild_id, NULL, created FROM racerverification"
+         " UNION ALL SELECT guild_id, NULL, NULL FROM config) g GROUP BY "
+         "guild_id) x";
 }
 
 copy_plan guilds_plan(context& c) {
   auto discord_guild_base =
       c.e.derived_id_base("guilds_discord_guilds", "discord_guilds");
-  auto member_base =
-      c.e.derived_id_base("guilds_members", "organization_members");
-  auto stride = std::stoll(sql_scalar(c.e.target(), "SELECT COALESCE(MAX(id), "
-                                                    "0) + 1 FROM users")
-                               .value_or("1"));
+  // Recorded now, after the users phase, for the members later phases add.
+  c.e.derived_id_base("guilds_members", "organization_members");
+  c.e.derived_id_base("guilds_member_stride", "users");
   copy_plan p;
   p.source_table = "guilds";
   p.source_from = guilds_source_sql();
-  p.source_columns = "id, guild_id, first_seen";
+  p.source_columns = "id, guild_id, first_tournament, first_verification";
   p.target_table = "organizations";
   p.target_columns = {"name", "description", "is_active", "created_at",
                       "updated_at"};
@@ -130,8 +201,8 @@ copy_plan guilds_plan(context& c) {
     return *row[1];
   };
   p.map_extra_columns = {"guild_name"};
-  p.transform = [&c, discord_guild_base, member_base,
-                 stride](const source_row& row, bool checking) {
+  p.extra_tables = {"discord_guilds"};
+  p.transform = [&c, discord_guild_base](const source_row& row, bool checking) {
     bool ok = true;
     as_snowflake(row[1], ok);
     if (!ok || !row[1])
@@ -139,24 +210,20 @@ copy_plan guilds_plan(context& c) {
                               "' is not a Discord snowflake");
     const std::string& guild = *row[1];
     row_result r;
-    auto named = c.options.guild_names.find(std::stoull(guild));
-    std::string name =
-        named != c.options.guild_names.end() ? named->second : "Guild " + guild;
-    if (!checking && c.org_names.count(name)) {
-      name += " (" + guild + ")";
-      r.adjustments.emplace_back("organization name taken: guild id appended",
-                                 name);
-    }
-    if (!checking)
-      c.org_names.insert(name);
-    std::string created = row[2].value_or(no_timestamp);
-    if (!row[2])
+    auto name = organization_name(c, guild, checking, r);
+    // Seed 002: created at the guild's earliest tournament.
+    std::string created = row[2].value_or(row[3].value_or(no_timestamp));
+    if (!row[2] && row[3])
+      r.adjustments.emplace_back("guild without async tournaments: created at "
+                                 "its earliest racer verification",
+                                 guild);
+    if (!row[2] && !row[3])
       r.adjustments.emplace_back("guild seen only in config: no creation time",
                                  guild);
-    r.values = {value::string(name),
-                value::string(std::string{"Migrated from SahasrahBot"}),
-                value::number(1), value::string(created),
-                value::string(created)};
+    r.values = values_of(
+        value::string(name),
+        value::string(std::string{"Migrated from SahasrahBot"}),
+        value::number(1), value::string(created), value::string(created));
     r.map_extra = {value::string(name)};
     if (checking)
       return r;
@@ -169,24 +236,55 @@ copy_plan guilds_plan(context& c) {
          {value::number(discord_guild_base + rank), value::number(org_id),
           value::raw_number(guild), value::string(name), value::string(created),
           value::string(created)}});
-    std::string owner_note;
-    for (const auto& m : members_of(c, guild, owner_note))
-      r.extras.push_back(
-          {"organization_members",
-           {"id", "organization_id", "user_id", "role", "created_at",
-            "updated_at"},
-           {value::number(member_base + (rank - 1) * stride + m.user_id),
-            value::number(org_id), value::number(m.user_id),
-            value::string(std::string{m.role}), value::string(created),
-            value::string(created)}});
-    if (!owner_note.empty())
-      r.adjustments.emplace_back("organization without an owner", owner_note);
     return r;
   };
   p.on_mapped = [&c](std::int64_t, std::int64_t new_id, const source_row& row) {
     c.org_by_guild[std::stoll(*row[1])] = new_id;
   };
+  p.on_refused = [&c](std::int64_t, const source_row& row) {
+    c.org_by_guild.erase(std::stoll(*row[1]));
+  };
   return p;
+}
+
+// The map tables drive the joins below (STRAIGHT_JOIN): just loaded, the
+// target's statistics can make the optimizer scan a map once per row of
+// the other side (10 s for 10 000 verified racers).
+void derive_members(context& c, const std::string& phase) {
+  auto ids = load_member_ids(c);
+  c.e.in_target_transaction([&] {
+    if (phase == "tournaments") {
+      add_members(c, ids,
+                  "SELECT t.organization_id AS org, r.user_id, 4 AS rank_ "
+                  "FROM (" +
+                      imported_race_people(c) +
+                      ") r JOIN async_tournament t ON t.id = r.tournament_id "
+                      "UNION ALL "
+                      "SELECT t.organization_id, w.user_id, 4 "
+                      "FROM migration_whitelist_map m "
+                      "STRAIGHT_JOIN async_tournament_whitelist w "
+                      "ON w.id = m.new_id "
+                      "STRAIGHT_JOIN async_tournament t "
+                      "ON t.id = w.tournament_id "
+                      "UNION ALL "
+                      "SELECT t.organization_id, p.user_id, "
+                      "IF(p.role = 'admin', 2, 3) "
+                      "FROM migration_permission_map m "
+                      "STRAIGHT_JOIN async_tournament_permission p "
+                      "ON p.id = m.new_id "
+                      "STRAIGHT_JOIN async_tournament t "
+                      "ON t.id = p.tournament_id "
+                      "WHERE p.user_id IS NOT NULL");
+      add_owners(c, ids);
+    } else if (phase == "verification") {
+      add_members(c, ids,
+                  "SELECT rv.organization_id AS org, v.user_id, 4 AS rank_ "
+                  "FROM migration_verified_racer_map m "
+                  "STRAIGHT_JOIN verified_racer v ON v.id = m.new_id "
+                  "STRAIGHT_JOIN racer_verification rv "
+                  "ON rv.id = v.racer_verification_id");
+    }
+  });
 }
 
 } // namespace racecontrol::tools::import

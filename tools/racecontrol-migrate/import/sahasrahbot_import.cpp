@@ -4,8 +4,11 @@
 
 #include "persistence/database.hpp"
 #include "persistence/migration_lock.hpp"
+#include "persistence/migration_set.hpp"
+#include "persistence/migrator.hpp"
 #include "persistence/sql.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -32,39 +35,79 @@ const std::vector<std::string>& all_phases() {
   return phases;
 }
 
+const std::vector<std::string>& import_choices() {
+  static const std::vector<std::string> choices{
+      "users without a Discord id: imported without one (discord_id NULL), "
+      "with every row that refers to them; nothing in racecontrol finds them "
+      "by Discord id until one is set",
+      "preset namespace collaborators whose Discord id matches no user: "
+      "imported with user_id NULL, keeping their discord_user_id, so the "
+      "grant stays attached to that Discord id"};
+  return choices;
+}
+
 const char* import_rules_text() {
   return R"rules(Rules (every value the import fills, maps or refuses):
   users      discord_user_id is the natural key: a user whose Discord id
              already exists in racecontrol is mapped to that user, not copied.
+             A user without a Discord id is imported without one.
              rtgg_id/rtgg_access_token become racetime_id/access token (no
              refresh token or expiry exists in SahasrahBot). A racetime id
-             already linked to another racecontrol user is dropped from the
-             imported user (listed as adjusted). test_user rows are imported
-             with is_test_user = 1. A non-positive Discord id is skipped.
+             already linked to another racecontrol user (compared as
+             racecontrol's unique key compares: without case or accents) is
+             dropped from the imported user (listed as adjusted). test_user
+             rows are imported with is_test_user = 1. A non-positive Discord
+             id is skipped.
   orgs       one organization per distinct guild id in asynctournament,
              racerverification and config, named from --guild-names or
-             "Guild <id>" (a taken name gets " (<id>)" appended), created at
-             the guild's earliest row. Members: everyone in the guild's async
-             races, whitelists, permissions and verified racers; 'admin'
-             permissions become admin, 'mod' moderator. Owner: the owner of
-             the guild's earliest async tournament if that Discord user is
-             known, else its first admin, else none (listed).
+             "Guild <id>" (cut to 255 characters; a name taken, without case
+             or accents, gets " (<id>)" appended), created at the guild's
+             earliest async tournament (a guild without one: its earliest
+             racer verification; only in config: 2000-01-01, listed).
+  members    derived only from rows that were imported, by the phase that
+             imports them: the tournaments phase makes everyone in a guild's
+             imported async races, whitelists and permissions a member
+             ('admin' permissions admin, 'mod' moderator) and picks the
+             owner: the owner of the guild's earliest imported async
+             tournament if that Discord user is known, else its first
+             imported admin (lowest SahasrahBot user id), else none
+             (listed); the verification phase adds verified racers.
   tournaments  a tournament whose guild has no organization is skipped, and
              so are rows whose tournament/pool/permalink/user was not
              imported. allowed_reattempts NULL -> 0; reattempted NULL -> 0;
              review_status 'accepted' -> 'approved'; a permalink without url
-             keeps url NULL. Unknown race, review, live race or permission
-             values are skipped. A reviewer, author, live race or audit user
-             that was not imported is left empty (listed as adjusted). Audit
-             logs become audit_log rows (action "async_tournament.<action>",
-             details {"text", "source", "source_updated_at"}).
-  verification  racetime_categories is split at commas, trimmed, blanks and
-             repeats dropped, one row per category. A second verified racer
-             for the same verification and user is skipped (the first by id
-             is kept).
+             keeps url NULL. A race or live race status, or a review status,
+             outside the known set is imported as 'unknown' (the original
+             value listed as adjusted). A permission whose user was not
+             imported but which names a Discord role is a role grant: kept
+             with user NULL (listed); one with neither is skipped, and so is
+             a role other than admin/mod. A reviewer, author, live race or
+             audit user that was not imported is left empty (listed as
+             adjusted). Audit logs become audit_log rows (action
+             "async_tournament.<action>", details {"text", "source",
+             "source_updated_at"}).
+  verification  racetime_categories is split at commas, whitespace of any
+             kind (also CR/LF) trimmed and blanks dropped; racetime.gg slugs
+             are lower case, so ASCII letters are lower-cased; each is cut to
+             50 characters (counted in characters, never splitting one); a
+             category equal to an earlier one under racecontrol's collation
+             is dropped. Lower-casing, cutting and dropping are listed. A
+             second verified racer for the same verification and user is
+             skipped (the first by id is kept).
   presets    a namespace without a name is named "user-<discord id>"; a taken
-             name gets "-<id>" appended; namespaces take their first preset's
-             time as created_at. Collaborators get create/update/delete.
+             name (without case or accents) gets "-<id>" appended;
+             namespaces take their first preset's time as created_at.
+             Collaborators get create/update/delete; one whose Discord id
+             matches no user is kept with user_id NULL.
+  any table  text longer than its racecontrol column is cut to the column's
+             size in characters (listed); a value a column cannot hold (NULL
+             where one is required, a number out of range, an unknown enum
+             value) skips its row with the reason. A row the server still
+             refuses (e.g. a key racecontrol already has) is skipped with
+             the server's reason; the rest of its batch is imported.
+  config     read to find guilds; the guild settings are not imported (seed
+             002 defers them), and the report lists them, with every other
+             source table that is not imported, as deliberately left out.
   Every skipped row is listed with its table, id and reason (and kept in
   migration_skipped); every adjusted one in migration_adjusted.)rules";
 }
@@ -206,7 +249,7 @@ std::vector<copy_plan> plans_of(context& c, const std::string& phase) {
     c.namespace_names.clear();
     for (const auto& r : sql_query(c.e.target(), "SELECT name FROM "
                                                  "preset_namespace"))
-      c.namespace_names.insert(*r[0]);
+      c.namespace_names.insert(c.keys.key(*r[0]));
     return preset_plans(c);
   }
   load_orgs(c);
@@ -214,7 +257,7 @@ std::vector<copy_plan> plans_of(context& c, const std::string& phase) {
     c.org_names.clear();
     for (const auto& r :
          sql_query(c.e.target(), "SELECT name FROM organizations"))
-      c.org_names.insert(*r[0]);
+      c.org_names.insert(c.keys.key(*r[0]));
     return {guilds_plan(c)};
   }
   require(phase, finished(c, "guilds", guilds_source_sql()), "orgs");
@@ -290,14 +333,32 @@ void sample(context& c, const copy_plan& plan, const std::string& phase,
           (src.empty() ? ": gone from the source" : ": gone from the target"));
       continue;
     }
-    auto expected = plan.transform(src[0], true);
+    row_result expected;
+    try {
+      expected = plan.transform(src[0], true);
+      c.e.fit(plan, expected);
+    } catch (const std::exception& e) {
+      problems.push_back(plan.source_table + " " + *pick[0] +
+                         ": cannot be read again: " + e.what());
+      continue;
+    }
+    if (expected.what != row_result::kind::import) {
+      problems.push_back(
+          plan.source_table + " " + *pick[0] +
+          " was imported, but its rules now say: " +
+          (expected.skip_reason.empty() ? "map it" : expected.skip_reason));
+      continue;
+    }
     ++compared;
     for (std::size_t i = 0; i < expected.values.size(); ++i)
-      if (expected.values[i].text != dst[0][i])
+      if (std::find(expected.not_comparable.begin(),
+                    expected.not_comparable.end(),
+                    i) == expected.not_comparable.end() &&
+          expected.values[i].optional() != dst[0][i])
         problems.push_back(plan.source_table + " " + *pick[0] + " -> " +
                            plan.target_table + " " + *pick[1] + "." +
                            plan.target_columns[i] + ": expected '" +
-                           expected.values[i].text.value_or("NULL") +
+                           expected.values[i].optional().value_or("NULL") +
                            "', found '" + dst[0][i].value_or("NULL") + "'");
   }
   check(report, phase,
@@ -455,24 +516,32 @@ void validate(context& c, const std::string& phase,
   }
 }
 
-/// The skipped rows and value adjustments of every run, read back from the
-/// bookkeeping tables (the counts were filled in by validate).
-void finalize(context& c, const std::vector<copy_plan>& plans,
+/// The skipped rows and value adjustments of every run of the given source
+/// tables, read back from the bookkeeping tables (the counts were filled in
+/// by validate).
+void finalize(context& c, const std::vector<std::string>& tables,
               import_report& report) {
-  for (const auto& plan : plans) {
-    for (const auto& r : sql_query(
-             c.e.target(), "SELECT source_id, reason FROM "
-                           "migration_skipped WHERE source_table = " +
-                               sql_quote(c.e.target(), plan.source_table) +
-                               " ORDER BY source_id"))
-      report.skipped.push_back({plan.source_table, std::stoll(*r[0]), *r[1]});
-    for (const auto& r : sql_query(
-             c.e.target(), "SELECT rule, COUNT(*) FROM "
-                           "migration_adjusted WHERE source_table = " +
-                               sql_quote(c.e.target(), plan.source_table) +
-                               " GROUP BY rule ORDER BY rule"))
-      report.adjustments.push_back(
-          {plan.source_table, *r[0], std::stoull(*r[1])});
+  for (const auto& table : tables) {
+    auto quoted = sql_quote(c.e.target(), table);
+    for (const auto& r :
+         sql_query(c.e.target(), "SELECT source_id, reason FROM "
+                                 "migration_skipped WHERE source_table = " +
+                                     quoted + " ORDER BY source_id"))
+      report.skipped.push_back({table, std::stoll(*r[0]), *r[1]});
+    for (const auto& r :
+         sql_query(c.e.target(), "SELECT rule, COUNT(*) FROM "
+                                 "migration_adjusted WHERE source_table = " +
+                                     quoted + " GROUP BY rule ORDER BY rule")) {
+      adjustment_count a{table, *r[0], std::stoull(*r[1]), {}};
+      for (const auto& e : sql_query(
+               c.e.target(),
+               "SELECT source_id, detail FROM migration_adjusted WHERE "
+               "source_table = " +
+                   quoted + " AND rule = " + sql_quote(c.e.target(), a.rule) +
+                   " AND detail <> '' ORDER BY source_id LIMIT 3"))
+        a.examples.push_back("id " + *e[0] + ": " + e[1].value_or(""));
+      report.adjustments.push_back(std::move(a));
+    }
   }
 }
 
@@ -484,83 +553,149 @@ void open_snapshot(odb::mysql::connection& source) {
   sql_execute(source, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
 }
 
-void check_target_schema(odb::mysql::connection& target) {
-  auto has = count(target, "SELECT COUNT(*) FROM information_schema.tables "
-                           "WHERE table_schema = DATABASE() AND table_name = "
-                           "'migration_progress'");
-  if (has == 0)
-    throw std::runtime_error("the target database has no import tables: run "
-                             "`racecontrol-migrate up` on it first");
+void check_target_schema(odb::mysql::database& target) {
+  auto set = persistence::migration_set::embedded();
+  persistence::migrator m{target, set};
+  m.ensure_tracking_table();
+  auto pending = m.pending();
+  if (!pending.empty())
+    throw std::runtime_error(
+        "the target database is not migrated to this build's schema (" +
+        std::to_string(pending.size()) + " pending, the first " +
+        pending.front()->version +
+        "): run `racecontrol-migrate up` on it "
+        "first");
 }
 
-} // namespace
+/// The source tables whose skipped and adjusted rows a phase reports.
+std::vector<std::string> reported_tables(const std::string& phase,
+                                         const std::vector<copy_plan>& plans) {
+  std::vector<std::string> out;
+  for (const auto& p : plans)
+    out.push_back(p.source_table);
+  if (phase == "tournaments")
+    out.push_back("guilds"); // organizations left without an owner
+  return out;
+}
 
-import_report run_sahasrahbot_import(const import_options& options) {
-  auto started = clock_type::now();
+void run_phases(const import_options& options, import_report& report) {
   persistence::database_options so;
   so.url = options.source;
   so.max_connections = 2;
   auto source_db = persistence::open_database(so);
   persistence::database_options to;
   to.url = options.target;
-  to.max_connections = 4;
+  // The import's own, the migration lock's, a writer each, one for
+  // collation keys and two for validation counts.
+  to.max_connections = 5 + std::max<std::size_t>(options.writers, 1);
   // Only the engine's in-memory handler uses it. Without it the client
   // library refuses LOAD DATA LOCAL and the engine falls back to INSERT.
   to.local_infile = options.allow_local_infile;
   auto target_db = persistence::open_database(to);
   persistence::migration_lock lock{*target_db, std::chrono::seconds{30}};
+  check_target_schema(*target_db);
   auto source = source_db->connection();
   auto target = target_db->connection();
-  check_target_schema(*target);
+  auto checks_start = clock_type::now();
   open_snapshot(*source);
+  check_source_schema(*source, options.phases);
+  report.not_imported = not_imported_tables(*source);
+  report.steps.emplace_back(
+      "checking both schemas",
+      std::chrono::duration<double>(clock_type::now() - checks_start).count());
   // Every reference is resolved from the maps before a row is written, and
   // each phase ends with orphan checks over every foreign key; with the
   // server's per-row checks off for this session, batches load at bulk
   // speed (as a mysqldump restore does).
   sql_execute(*target, "SET SESSION foreign_key_checks = 0");
 
-  import_report report;
-  report.dry_run = options.dry_run;
-  report.phases = options.phases;
   progress_printer printer{options.progress, options.progress_is_terminal};
   engine_options eo;
   eo.batch_size = options.batch_size;
   eo.dry_run = options.dry_run;
+  eo.writers = options.writers;
   eo.before_commit = options.before_commit;
   eo.progress = [&](const std::string& t, std::uint64_t done,
                     std::uint64_t total) {
     printer.update(t, done, total);
   };
-  engine e{*source, *target, eo, report};
-  context c{e, options};
-  c.target_pool = target_db.get();
+  engine e{*source, *target, *target_db, eo, report};
+  context c{e, options, *target_db};
   if (options.dry_run)
     sql_execute(*target, "START TRANSACTION");
+  std::vector<std::string> tables;
   try {
+    auto step = [&](const std::string& name, auto&& f) {
+      auto start = clock_type::now();
+      f();
+      report.steps.emplace_back(
+          name,
+          std::chrono::duration<double>(clock_type::now() - start).count());
+    };
     for (const auto& phase : options.phases) {
-      auto plans = plans_of(c, phase);
+      std::vector<copy_plan> plans;
+      step(phase + ": loading maps and lookups", [&] {
+        plans = plans_of(c, phase);
+        check_plan_reads(phase, plans);
+      });
       for (const auto& plan : plans)
         e.copy(plan);
+      step(phase + ": deriving members", [&] {
+        derive_members(c, phase);
+      });
       if (options.before_validation)
         options.before_validation(phase);
       auto validation_start = clock_type::now();
       validate(c, phase, plans, report);
-      finalize(c, plans, report);
       report.validation_seconds +=
           std::chrono::duration<double>(clock_type::now() - validation_start)
               .count();
+      for (auto& t : reported_tables(phase, plans))
+        if (std::find(tables.begin(), tables.end(), t) == tables.end())
+          tables.push_back(std::move(t));
     }
+    step("reading skipped and adjusted rows back", [&] {
+      finalize(c, tables, report);
+    });
   } catch (...) {
-    if (options.dry_run)
-      sql_execute(*target, "ROLLBACK");
+    if (options.dry_run) {
+      try {
+        sql_execute(*target, "ROLLBACK");
+      } catch (...) {
+        // The connection is gone; the server rolls back on its own.
+      }
+    }
     throw;
   }
   if (options.dry_run)
     sql_execute(*target, "ROLLBACK");
   sql_execute(*target, "SET SESSION foreign_key_checks = 1");
   sql_execute(*source, "COMMIT");
+}
+
+} // namespace
+
+void run_sahasrahbot_import(const import_options& options,
+                            import_report& report) {
+  auto started = clock_type::now();
+  report.dry_run = options.dry_run;
+  report.phases = options.phases;
+  report.choices = import_choices();
+  try {
+    run_phases(options, report);
+  } catch (const std::exception& e) {
+    report.error = e.what();
+    report.seconds =
+        std::chrono::duration<double>(clock_type::now() - started).count();
+    throw;
+  }
   report.seconds =
       std::chrono::duration<double>(clock_type::now() - started).count();
+}
+
+import_report run_sahasrahbot_import(const import_options& options) {
+  import_report report;
+  run_sahasrahbot_import(options, report);
   return report;
 }
 

@@ -35,6 +35,8 @@ struct import_options {
   bool allow_local_infile = true;
   /// Rows per table compared field by field after each phase.
   std::size_t sample_size = 25;
+  /// Connections writing batches at the same time (one in a dry run).
+  std::size_t writers = 2;
   /// Test hook: runs after each batch's writes, before its commit.
   std::function<void(std::size_t batch)> before_commit;
   /// Test hook: runs after a phase's rows are copied, before it is
@@ -46,9 +48,15 @@ struct import_options {
   bool progress_is_terminal = false;
 };
 
-/// Runs the import. Throws std::runtime_error for what stops it before or
-/// between phases (a missing earlier phase, an unreachable database); row
-/// problems end up in the report instead.
+/// Runs the import, filling `report` as it goes. Throws std::runtime_error
+/// for what stops it before or between phases (a missing earlier phase, a
+/// source that is not SahasrahBot's), persistence::database_error for a
+/// database that fails; either way `report` keeps what was done, with the
+/// reason in report.error. Row problems end up in the report instead.
+void run_sahasrahbot_import(const import_options& options,
+                            import_report& report);
+
+/// The same, returning the report (throws as above).
 import_report run_sahasrahbot_import(const import_options& options);
 
 /// Reads a --guild-names file: one `guild_id,name` (or tab-separated) per
@@ -58,5 +66,9 @@ std::map<std::uint64_t, std::string> read_guild_names(const std::string& path);
 /// Every rule that fills, maps or refuses a value, for --help and the
 /// README.
 const char* import_rules_text();
+
+/// Where seed 002 leaves a choice, the one this import makes (in --help
+/// and in every report).
+const std::vector<std::string>& import_choices();
 
 } // namespace racecontrol::tools::import

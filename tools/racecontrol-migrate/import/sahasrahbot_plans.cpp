@@ -14,11 +14,16 @@ namespace racecontrol::tools::import {
 
 namespace {
 
-/// An on_mapped that records each old -> new id in `map`, so later plans
-/// resolve references to the rows just imported.
-auto remember_in(id_map& map) {
-  return [&map](std::int64_t old_id, std::int64_t new_id, const source_row&) {
+/// Records each old -> new id of the plan's rows in `map`, so later plans
+/// resolve references to the rows just imported (and forgets a row the
+/// target refused).
+void remember_in(copy_plan& p, id_map& map) {
+  p.on_mapped = [&map](std::int64_t old_id, std::int64_t new_id,
+                       const source_row&) {
     map[old_id] = new_id;
+  };
+  p.on_refused = [&map](std::int64_t old_id, const source_row&) {
+    map.erase(old_id);
   };
 }
 
@@ -73,6 +78,12 @@ value text(const std::optional<std::string>& v) {
   return value::string(v);
 }
 
+/// A column's text taken over from the source row (a hot plan's columns
+/// that nothing reads after its transform).
+value take(std::optional<std::string>& v) {
+  return value::string(std::move(v));
+}
+
 value number(const std::optional<std::string>& v) {
   return value::raw_number(v);
 }
@@ -101,6 +112,19 @@ bool one_of(const std::optional<std::string>& v,
          });
 }
 
+/// `v` if it is one of `known`; otherwise 'unknown' (the row is kept), with
+/// the original value listed as adjusted.
+std::optional<std::string>
+known_or_unknown(const std::optional<std::string>& v,
+                 std::initializer_list<const char*> known,
+                 const std::string& what, row_result& r) {
+  if (one_of(v, known))
+    return v;
+  r.adjustments.emplace_back("unknown " + what + " imported as 'unknown'",
+                             "was " + (v ? "'" + *v + "'" : "NULL"));
+  return std::string{"unknown"};
+}
+
 void load_map(context& c, id_map& into, const char* table) {
   into = c.e.load_map(table);
 }
@@ -118,7 +142,7 @@ void load_user_lookups(context& c) {
     if (r[1])
       c.user_by_discord[std::stoull(*r[1])] = std::stoll(*r[0]);
     if (r[2])
-      c.racetime_ids.insert(*r[2]);
+      c.racetime_ids.insert(c.keys.key(*r[2]));
   }
 }
 
@@ -163,24 +187,28 @@ copy_plan users_plan(context& c) {
     }
     auto racetime_id = row[6];
     auto token = row[7];
-    if (racetime_id && !checking && c.racetime_ids.count(*racetime_id)) {
+    // Unique in racecontrol under its collation (not only byte for byte).
+    std::string racetime_key = racetime_id ? c.keys.key(*racetime_id) : "";
+    if (racetime_id && !checking && c.racetime_ids.count(racetime_key)) {
       r.adjustments.emplace_back("racetime account linked to another user: "
                                  "imported without the link",
                                  *racetime_id);
       racetime_id.reset();
       token.reset();
     }
+    if (checking)
+      r.not_comparable = {4, 6}; // racetime_id, its token
     if (row[8] && *row[8] != "0")
       r.adjustments.emplace_back("test_user imported with is_test_user = 1",
                                  "");
-    r.values = {number(row[1]),   value::null(),       text(row[3]),
-                text(row[2]),     text(racetime_id),   value::null(),
-                text(token),      value::null(),       value::null(),
-                value::number(1), flag(row[8], false), text(row[4]),
-                text(row[5])};
+    r.values =
+        values_of(number(row[1]), value::null(), text(row[3]), text(row[2]),
+                  text(racetime_id), value::null(), text(token), value::null(),
+                  value::null(), value::number(1), flag(row[8], false),
+                  text(row[4]), text(row[5]));
     r.map_extra = {number(row[1])};
     if (!checking && racetime_id)
-      c.racetime_ids.insert(*racetime_id);
+      c.racetime_ids.insert(racetime_key);
     return r;
   };
   p.on_mapped = [&c](std::int64_t old_id, std::int64_t new_id,
@@ -189,6 +217,12 @@ copy_plan users_plan(context& c) {
     bool ok = true;
     if (auto discord = as_snowflake(row[1], ok))
       c.user_by_discord[*discord] = new_id;
+  };
+  p.on_refused = [&c](std::int64_t old_id, const source_row& row) {
+    c.users.erase(old_id);
+    bool ok = true;
+    if (auto discord = as_snowflake(row[1], ok))
+      c.user_by_discord.erase(*discord);
   };
   return p;
 }
@@ -237,18 +271,12 @@ copy_plan async_tournament_plan(context& c) {
       reattempts = value::number(0);
       r.adjustments.emplace_back("allowed_reattempts NULL imported as 0", "");
     }
-    r.values = {value::number(org->second),
-                text(row[1]),
-                number(row[3]),
-                number(row[4]),
-                number(row[8]),
-                new_id_value(owner),
-                flag(row[7], true),
-                reattempts,
-                row[11] ? number(row[11]) : value::number(1),
-                text(row[10] ? row[10] : std::optional<std::string>{"default"}),
-                text(row[5]),
-                text(row[6])};
+    r.values = values_of(
+        value::number(org->second), text(row[1]), number(row[3]),
+        number(row[4]), number(row[8]), new_id_value(owner), flag(row[7], true),
+        reattempts, row[11] ? number(row[11]) : value::number(1),
+        text(row[10] ? row[10] : std::optional<std::string>{"default"}),
+        text(row[5]), text(row[6]));
     r.map_extra = {number(row[2]), value::number(org->second)};
     return r;
   };
@@ -256,6 +284,9 @@ copy_plan async_tournament_plan(context& c) {
                      const source_row& row) {
     c.tournaments[old_id] = new_id;
     c.org_of_tournament[new_id] = c.org_by_guild.at(*as_int(row[2]));
+  };
+  p.on_refused = [&c](std::int64_t old_id, const source_row&) {
+    c.tournaments.erase(old_id);
   };
   return p;
 }
@@ -274,11 +305,11 @@ copy_plan pool_plan(context& c) {
       return row_result::skip("tournament " + row[1].value_or("NULL") +
                               " was not imported");
     row_result r;
-    r.values = {value::number(*t), text(row[2]), text(row[3]), text(row[4]),
-                text(row[5])};
+    r.values = values_of(value::number(*t), text(row[2]), text(row[3]),
+                         text(row[4]), text(row[5]));
     return r;
   };
-  p.on_mapped = remember_in(c.pools);
+  remember_in(p, c.pools);
   return p;
 }
 
@@ -302,12 +333,12 @@ copy_plan permalink_plan(context& c) {
       r.adjustments.emplace_back("permalink url missing in the source: kept "
                                  "NULL",
                                  "");
-    r.values = {value::number(*pool), text(row[2]),   text(row[3]),
-                flag(row[4], false),  number(row[5]), text(row[6]),
-                text(row[7]),         text(row[8])};
+    r.values = values_of(value::number(*pool), text(row[2]), text(row[3]),
+                         flag(row[4], false), number(row[5]), text(row[6]),
+                         text(row[7]), text(row[8]));
     return r;
   };
-  p.on_mapped = remember_in(c.permalinks);
+  remember_in(p, c.permalinks);
   return p;
 }
 
@@ -328,23 +359,23 @@ copy_plan live_race_plan(context& c) {
       return row_result::skip("tournament " + row[1].value_or("NULL") +
                               " or pool " + row[2].value_or("NULL") +
                               " was not imported");
-    if (!one_of(row[7], {"scheduled", "pending", "in_progress", "finished",
-                         "cancelled"}))
-      return row_result::skip("unknown live race status '" +
-                              row[7].value_or("NULL") + "'");
     row_result r;
+    auto status = known_or_unknown(
+        row[7],
+        {"scheduled", "pending", "in_progress", "finished", "cancelled"},
+        "live race status", r);
     auto permalink = lookup(c.permalinks, row[3]);
     if (row[3] && !permalink)
       r.adjustments.emplace_back("permalink not imported: live race kept "
                                  "without it",
                                  *row[3]);
-    r.values = {
-        value::number(*t), value::number(*pool), new_id_value(permalink),
-        text(row[4]),      number(row[5]),       text(row[6]),
-        text(row[7]),      text(row[8]),         text(row[9])};
+    r.values =
+        values_of(value::number(*t), value::number(*pool),
+                  new_id_value(permalink), text(row[4]), number(row[5]),
+                  text(row[6]), text(status), text(row[8]), text(row[9]));
     return r;
   };
-  p.on_mapped = remember_in(c.live_races);
+  remember_in(p, c.live_races);
   return p;
 }
 
@@ -384,7 +415,7 @@ copy_plan race_plan(context& c) {
                       "created_at",
                       "updated_at"};
   p.map_table = "migration_race_map";
-  p.transform = [&c](const source_row& row, bool) {
+  p.transform = [&c](source_row& row, bool) {
     auto t = lookup(c.tournaments, row[1]);
     if (!t)
       return row_result::skip("tournament " + row[1].value_or("NULL") +
@@ -397,13 +428,13 @@ copy_plan race_plan(context& c) {
     if (!user)
       return row_result::skip("user " + row[3].value_or("NULL") +
                               " does not exist or was not imported");
-    if (!one_of(row[10], {"pending", "in_progress", "finished", "forfeit",
-                          "disqualified"}))
-      return row_result::skip("unknown race status '" +
-                              row[10].value_or("NULL") + "'");
     if (auto bad = snowflake_problem(row, 5, "thread_id"))
       return *bad;
     row_result r;
+    auto status = known_or_unknown(
+        row[10],
+        {"pending", "in_progress", "finished", "forfeit", "disqualified"},
+        "race status", r);
     auto review = row[11];
     if (review && *review == "accepted") {
       review = "approved";
@@ -411,9 +442,8 @@ copy_plan race_plan(context& c) {
                                  "'approved'",
                                  "");
     }
-    if (!one_of(review, {"pending", "approved", "rejected"}))
-      return row_result::skip("unknown review status '" +
-                              row[11].value_or("NULL") + "'");
+    review = known_or_unknown(review, {"pending", "approved", "rejected"},
+                              "review status", r);
     auto reviewer = lookup(c.users, row[12]);
     if (row[12] && !reviewer)
       r.adjustments.emplace_back("reviewer not imported: reviewed_by kept "
@@ -427,21 +457,16 @@ copy_plan race_plan(context& c) {
     value reattempted = flag(row[19], false);
     if (!row[19])
       r.adjustments.emplace_back("reattempted NULL imported as 0", "");
-    r.values = {value::number(*t),    value::number(*permalink),
-                value::number(*user), new_id_value(live),
-                number(row[5]),       text(row[6]),
-                text(row[7]),         text(row[8]),
-                text(row[9]),         text(row[10]),
-                text(review),         new_id_value(reviewer),
-                text(row[13]),        text(row[14]),
-                text(row[15]),        text(row[16]),
-                text(row[17]),        text(row[18]),
-                reattempted,          text(row[20]),
-                number(row[21]),      text(row[22]),
-                text(row[23]),        text(row[24])};
+    r.values = values_of(
+        value::number(*t), value::number(*permalink), value::number(*user),
+        new_id_value(live), number(row[5]), take(row[6]), take(row[7]),
+        take(row[8]), take(row[9]), text(status), text(review),
+        new_id_value(reviewer), take(row[13]), take(row[14]), take(row[15]),
+        take(row[16]), take(row[17]), take(row[18]), reattempted, take(row[20]),
+        number(row[21]), take(row[22]), take(row[23]), take(row[24]));
     return r;
   };
-  p.on_mapped = remember_in(c.races);
+  remember_in(p, c.races);
   return p;
 }
 
@@ -460,9 +485,10 @@ copy_plan permission_plan(context& c) {
       return row_result::skip("tournament " + row[1].value_or("NULL") +
                               " was not imported");
     auto user = lookup(c.users, row[2]);
-    if (row[2] && !user)
+    if (row[2] && !user && !row[3])
       return row_result::skip("user " + *row[2] +
-                              " does not exist or was not imported");
+                              " does not exist or was not imported, and the "
+                              "row names no Discord role");
     if (!row[2] && !row[3])
       return row_result::skip("neither a user nor a Discord role");
     if (auto bad = snowflake_problem(row, 3, "discord_role_id"))
@@ -471,8 +497,13 @@ copy_plan permission_plan(context& c) {
       return row_result::skip("unknown permission role '" +
                               row[4].value_or("NULL") + "'");
     row_result r;
-    r.values = {value::number(*t), new_id_value(user), number(row[3]),
-                text(row[4]),      text(row[5]),       text(row[6])};
+    // A grant to a Discord role stays one when its user is gone.
+    if (row[2] && !user)
+      r.adjustments.emplace_back("user not imported: role grant kept without "
+                                 "the user",
+                                 *row[2]);
+    r.values = values_of(value::number(*t), new_id_value(user), number(row[3]),
+                         text(row[4]), text(row[5]), text(row[6]));
     return r;
   };
   return p;
@@ -497,8 +528,8 @@ copy_plan whitelist_plan(context& c) {
     if (auto bad = snowflake_problem(row, 3, "discord_user_id"))
       return *bad;
     row_result r;
-    r.values = {value::number(*t), value::number(*user), number(row[3]),
-                text(row[4]), text(row[5])};
+    r.values = values_of(value::number(*t), value::number(*user),
+                         number(row[3]), text(row[4]), text(row[5]));
     return r;
   };
   return p;
@@ -532,13 +563,11 @@ copy_plan audit_plan(context& c) {
     protocol::write_string(w, "source", "sahasrahbot");
     protocol::write_optional_string(w, "source_updated_at", row[6]);
     w.EndObject();
-    r.values = {value::number(c.org_of_tournament.at(*t)),
-                new_id_value(user),
-                value::string("async_tournament." + row[3].value_or("")),
-                value::string(std::string{"async_tournament"}),
-                value::number(*t),
-                value::string(std::string{buffer.GetString()}),
-                text(row[5])};
+    r.values = values_of(
+        value::number(c.org_of_tournament.at(*t)), new_id_value(user),
+        value::string("async_tournament." + row[3].value_or("")),
+        value::string(std::string{"async_tournament"}), value::number(*t),
+        value::string(std::string{buffer.GetString()}), text(row[5]));
     return r;
   };
   return p;
@@ -561,8 +590,8 @@ copy_plan review_note_plan(context& c) {
     if (row[2] && !author)
       r.adjustments.emplace_back("author not imported: note kept without it",
                                  *row[2]);
-    r.values = {value::number(*race), new_id_value(author), text(row[3]),
-                text(row[4])};
+    r.values = values_of(value::number(*race), new_id_value(author),
+                         text(row[3]), text(row[4]));
     return r;
   };
   return p;
@@ -577,6 +606,69 @@ std::vector<copy_plan> tournament_plans(context& c) {
 }
 
 // --- racer verification ---------------------------------------------------
+
+namespace {
+
+/// racer_verification_category.category holds 50 characters.
+constexpr std::size_t max_category = 50;
+/// Category ids are verification_base + old id * 1000 + 1..999.
+constexpr std::size_t max_categories = 999;
+
+/// "ALTTPR,alttpr,\tsmz3\t,,\r\n" -> alttpr, smz3. racetime.gg category
+/// slugs are lower case: ASCII letters are lower-cased, whitespace of any
+/// kind trimmed, blanks dropped, each cut to 50 characters, and one equal
+/// to an earlier one under the column's collation dropped. Every change but
+/// trimming is listed as adjusted.
+std::vector<std::string> split_categories(context& c, const std::string& list,
+                                          row_result& r) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  std::string lowered, cut, repeated, dropped;
+  auto note = [](std::string& into, const std::string& what) {
+    into += (into.empty() ? "" : ", ") + what;
+  };
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    auto comma = list.find(',', start);
+    auto piece = trim_whitespace(std::string_view{list}.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start));
+    start = comma == std::string::npos ? list.size() + 1 : comma + 1;
+    if (piece.empty())
+      continue;
+    auto name = ascii_lower(piece);
+    if (name != piece)
+      note(lowered, "'" + std::string{piece} + "'");
+    if (utf8_length(name) > max_category) {
+      name = std::string{trim_whitespace(utf8_prefix(name, max_category))};
+      note(cut, "'" + name + "'");
+    }
+    if (!seen.insert(c.keys.key(name)).second) {
+      note(repeated, "'" + std::string{piece} + "'");
+      continue;
+    }
+    if (out.size() == max_categories) {
+      note(dropped, "'" + name + "'");
+      continue;
+    }
+    out.push_back(std::move(name));
+  }
+  if (!lowered.empty())
+    r.adjustments.emplace_back("racetime category lower-cased", lowered);
+  if (!cut.empty())
+    r.adjustments.emplace_back("racetime category cut to 50 characters", cut);
+  if (!repeated.empty())
+    r.adjustments.emplace_back(
+        "racetime category repeated (equal under the target's collation): "
+        "dropped",
+        repeated);
+  if (!dropped.empty())
+    r.adjustments.emplace_back("more than 999 racetime categories: the rest "
+                               "dropped",
+                               dropped);
+  return out;
+}
+
+} // namespace
 
 std::vector<copy_plan> verification_plans(context& c) {
   auto category_base = c.e.derived_id_base("racerverification_categories",
@@ -599,6 +691,7 @@ std::vector<copy_plan> verification_plans(context& c) {
                       "revoke_ineligible", "created_at",
                       "updated_at"};
   v.map_table = "migration_verification_map";
+  v.extra_tables = {"racer_verification_category"};
   v.transform = [&c, category_base, verification_base](const source_row& row,
                                                        bool) {
     for (auto [i, name] : {std::pair<std::size_t, const char*>{1, "guild_id"},
@@ -612,53 +705,25 @@ std::vector<copy_plan> verification_plans(context& c) {
     if (org == c.org_by_guild.end())
       return row_result::skip("guild " + *row[1] + " has no organization");
     row_result r;
-    r.values = {value::number(org->second),
-                number(row[1]),
-                number(row[2]),
-                number(row[3]),
-                number(row[4]),
-                number(row[5]),
-                flag(row[7], false),
-                number(row[8]),
-                number(row[9]),
-                number(row[10]),
-                flag(row[11], false),
-                text(row[12]),
-                text(row[13])};
-    // racetime_categories "alttpr, smz3,alttpr, " → rows alttpr, smz3.
-    std::vector<std::string> categories;
-    std::string list = row[6].value_or("");
-    std::size_t start = 0;
-    while (start <= list.size()) {
-      auto comma = list.find(',', start);
-      auto piece =
-          list.substr(start, comma == std::string::npos ? std::string::npos
-                                                        : comma - start);
-      auto b = piece.find_first_not_of(" \t");
-      auto e = piece.find_last_not_of(" \t");
-      if (b != std::string::npos) {
-        auto name = piece.substr(b, e - b + 1);
-        if (std::find(categories.begin(), categories.end(), name) ==
-            categories.end())
-          categories.push_back(name);
-      }
-      if (comma == std::string::npos)
-        break;
-      start = comma + 1;
-    }
+    r.values = values_of(value::number(org->second), number(row[1]),
+                         number(row[2]), number(row[3]), number(row[4]),
+                         number(row[5]), flag(row[7], false), number(row[8]),
+                         number(row[9]), number(row[10]), flag(row[11], false),
+                         text(row[12]), text(row[13]));
     if (!row[6])
       r.adjustments.emplace_back("racetime_categories NULL: no categories", "");
+    auto categories = split_categories(c, row[6].value_or(""), r);
     auto old_id = *as_int(row[0]);
-    for (std::size_t k = 0; k < categories.size() && k < 999; ++k)
+    for (std::size_t k = 0; k < categories.size(); ++k)
       r.extras.push_back({"racer_verification_category",
                           {"id", "racer_verification_id", "category"},
                           {value::number(category_base + old_id * 1000 +
                                          static_cast<std::int64_t>(k) + 1),
                            value::number(verification_base + old_id),
-                           value::string(categories[k].substr(0, 50))}});
+                           value::string(categories[k])}});
     return r;
   };
-  v.on_mapped = remember_in(c.verifications);
+  remember_in(v, c.verifications);
 
   copy_plan racer;
   racer.source_table = "verifiedracer";
@@ -680,8 +745,8 @@ std::vector<copy_plan> verification_plans(context& c) {
                               "by this verification (the first row by id is "
                               "kept)");
     row_result r;
-    r.values = {value::number(*verification), value::number(*user),
-                number(row[3]), text(row[4]), text(row[5])};
+    r.values = values_of(value::number(*verification), value::number(*user),
+                         number(row[3]), text(row[4]), text(row[5]));
     return r;
   };
   return {v, racer};
@@ -717,12 +782,15 @@ std::vector<copy_plan> preset_plans(context& c) {
       r.adjustments.emplace_back("namespace name NULL: named user-<discord id>",
                                  name);
     }
-    if (!checking && c.namespace_names.count(name)) {
+    // Unique in racecontrol under its collation ('NS1' is 'ns1' there).
+    if (!checking && c.namespace_names.count(c.keys.key(name))) {
       name += "-" + *row[0];
       r.adjustments.emplace_back("namespace name taken: id appended", name);
     }
     if (!checking)
-      c.namespace_names.insert(name);
+      c.namespace_names.insert(c.keys.key(name));
+    else
+      r.not_comparable = {0}; // the name, made unique at import
     bool ok = true;
     std::optional<std::int64_t> owner;
     if (auto discord = as_snowflake(row[2], ok)) {
@@ -731,14 +799,17 @@ std::vector<copy_plan> preset_plans(context& c) {
         owner = it->second;
     }
     std::string created = row[3].value_or(no_timestamp);
-    r.values = {value::string(name),    number(row[2]),
-                new_id_value(owner),    value::number(1),
-                value::string(created), value::string(created)};
+    r.values = values_of(value::string(name), number(row[2]),
+                         new_id_value(owner), value::number(1),
+                         value::string(created), value::string(created));
     return r;
   };
   ns.on_mapped = [&c](std::int64_t o, std::int64_t n, const source_row& row) {
     c.namespaces[o] = n;
     c.namespace_created[o] = row[3].value_or(no_timestamp);
+  };
+  ns.on_refused = [&c](std::int64_t o, const source_row&) {
+    c.namespaces.erase(o);
   };
 
   copy_plan collaborator;
@@ -769,13 +840,10 @@ std::vector<copy_plan> preset_plans(context& c) {
         user = it->second;
     }
     row_result r;
-    r.values = {value::number(*namespace_id),
-                number(row[2]),
-                new_id_value(user),
-                value::number(1),
-                value::number(1),
-                value::number(1),
-                value::string(row[3].value_or(no_timestamp))};
+    r.values = values_of(value::number(*namespace_id), number(row[2]),
+                         new_id_value(user), value::number(1), value::number(1),
+                         value::number(1),
+                         value::string(row[3].value_or(no_timestamp)));
     return r;
   };
 
@@ -794,13 +862,9 @@ std::vector<copy_plan> preset_plans(context& c) {
       return row_result::skip("namespace " + row[1].value_or("NULL") +
                               " was not imported");
     row_result r;
-    r.values = {value::number(*namespace_id),
-                text(row[2]),
-                text(row[3]),
-                text(row[4]),
-                number(row[5]),
-                text(row[6]),
-                text(row[6])};
+    r.values =
+        values_of(value::number(*namespace_id), text(row[2]), text(row[3]),
+                  text(row[4]), number(row[5]), text(row[6]), text(row[6]));
     return r;
   };
   return {ns, collaborator, preset};
@@ -810,11 +874,11 @@ std::vector<copy_plan> preset_plans(context& c) {
 
 std::vector<reference> phase_references(const std::string& phase) {
   if (phase == "orgs")
-    return {{"discord_guilds", "organization_id", "organizations"},
-            {"organization_members", "organization_id", "organizations"},
-            {"organization_members", "user_id", "users"}};
+    return {{"discord_guilds", "organization_id", "organizations"}};
   if (phase == "tournaments")
     return {
+        {"organization_members", "organization_id", "organizations"},
+        {"organization_members", "user_id", "users"},
         {"async_tournament", "organization_id", "organizations"},
         {"async_tournament", "owner_user_id", "users"},
         {"async_tournament_permalink_pool", "tournament_id",
@@ -840,7 +904,9 @@ std::vector<reference> phase_references(const std::string& phase) {
         {"race_review_notes", "race_id", "async_tournament_race"},
         {"race_review_notes", "author_id", "users"}};
   if (phase == "verification")
-    return {{"racer_verification", "organization_id", "organizations"},
+    return {{"organization_members", "organization_id", "organizations"},
+            {"organization_members", "user_id", "users"},
+            {"racer_verification", "organization_id", "organizations"},
             {"racer_verification_category", "racer_verification_id",
              "racer_verification"},
             {"verified_racer", "racer_verification_id", "racer_verification"},
