@@ -2,11 +2,15 @@
 
 #include "protocol/iso8601.hpp"
 
-// RapidJSON's SIMD scanners (strings, whitespace) make this reader about
-// twice as fast; SSE2 is part of x86-64. They are compiled in a namespace
-// of this file's own, so the rest of the program keeps RapidJSON as it was
-// built there (no two different definitions of one RapidJSON class), and
-// this file must not include any other header that includes RapidJSON.
+// RapidJSON's SSE2 scanners (strings, whitespace; SSE2 is part of x86-64)
+// take an eighth off this reader's instructions (callgrind on
+// room_path_bench). They are compiled in a namespace of this file's own, so
+// the rest of the program keeps RapidJSON as it is built there (no two
+// different definitions of one RapidJSON class); so no header included
+// above may include RapidJSON.
+#ifdef RAPIDJSON_RAPIDJSON_H_
+#  error "race_snapshot.cpp must include RapidJSON only here (see above)"
+#endif
 #if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
 #  define RAPIDJSON_SSE2
 #endif
@@ -16,10 +20,6 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
-
-#ifdef RAPIDJSON_DOCUMENT_H_
-#  error "race_snapshot.cpp must include RapidJSON only here (see above)"
-#endif
 
 #include <array>
 #include <cstring>
@@ -34,7 +34,7 @@ namespace rapidjson = ::racecontrol_snapshot_rapidjson;
 // --- what the decoder keeps -------------------------------------------------
 
 /// Where the reader is: the objects and the one array whose members the
-/// snapshot keeps. Everything else is skipped without looking inside.
+/// snapshot keeps. Everything else is read past and not kept.
 enum class context : std::uint8_t {
   frame,          ///< {"type": ..., "race": {...}}
   race,           ///< Race.as_dict
@@ -177,7 +177,7 @@ const char* wanted(slot s) {
 
 /// Receives RapidJSON's events and keeps what the snapshot needs. It knows
 /// where it is from a small stack of contexts (the snapshot nests at most
-/// six deep); a value it does not keep is skipped by counting brackets,
+/// five deep); a value it does not keep is skipped by counting brackets,
 /// however deep it goes. A duplicate member is skipped too: the first one
 /// counts, as with RapidJSON's FindMember in the full parser. On the first
 /// error it records a message naming the member and stops the reader.
@@ -379,8 +379,8 @@ class snapshot_handler {
   }
 
   bool enter(context c) {
-    // Known contexts nest at most six deep (frame, race, entrants,
-    // entrant, user); nothing else is entered.
+    // Known contexts nest at most five deep (frame, race, entrants,
+    // entrant, user or status); nothing else is entered.
     levels_[depth_++] = {c, 0};
     return true;
   }
@@ -632,6 +632,11 @@ json_error malformed(const rapidjson::ParseResult& r) {
 /// SIMD scanners read whole aligned 16-byte blocks.
 char* terminated_copy(std::string_view text) {
   thread_local std::vector<char> buffer;
+  // A rare large frame (up to the 4 MiB limit) does not stay with the
+  // thread for good.
+  constexpr std::size_t kept = 256 * 1024;
+  if (buffer.capacity() > kept && text.size() + 16 <= kept)
+    std::vector<char>{}.swap(buffer);
   buffer.resize(text.size() + 16);
   std::memcpy(buffer.data(), text.data(), text.size());
   std::memset(buffer.data() + text.size(), 0, 16);
@@ -647,6 +652,8 @@ expected<race_snapshot, json_error> decode(std::string_view text,
   // Entrants go to a scratch vector first so the snapshot's own vector is
   // allocated once, at its final size: a room keeps it for its whole life.
   thread_local std::vector<entrant_snapshot> entrants;
+  if (entrants.capacity() > 1000)
+    std::vector<entrant_snapshot>{}.swap(entrants); // a huge one before
   entrants.clear();
   snapshot_handler handler{root, out, entrants};
   // In situ: strings are read where they are, without a copy into the
