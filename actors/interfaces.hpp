@@ -194,6 +194,8 @@ using node_actor = caf::typed_actor<
     caf::replies_to<atom::status>::with<node_status>,
     // Stops every component (newest first), then the node itself.
     caf::reacts_to<atom::shutdown>,
+    // Passes `reload` on to the components that re-read their rows (SIGHUP).
+    caf::reacts_to<atom::reload>,
     // (Self-sent) starts the named component again after its backoff.
     caf::reacts_to<atom::restart, std::string>>;
 

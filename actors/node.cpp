@@ -214,6 +214,11 @@ node_actor::behavior_type node(node_pointer self, node_options options) {
       [self](atom::shutdown) {
         begin_shutdown(self);
       },
+      [self](atom::reload) {
+        for (auto& c : self->state.components)
+          if (c.spec.reloads && c.handle)
+            caf::anon_send(c.handle, atom::reload::value);
+      },
       [self](atom::restart, const std::string& name) {
         auto* c = find_by_name(self, name);
         if (c == nullptr || c->handle || self->state.stopping)

@@ -24,6 +24,9 @@ using component_handles = std::map<std::string, caf::actor>;
 struct component_spec {
   std::string name;
   std::function<caf::actor(caf::actor_system&, const component_handles&)> spawn;
+  /// Whether the node's `reload` is passed on to it (it must handle
+  /// `reload`).
+  bool reloads = false;
 };
 
 /// What the node needs to start its components.

@@ -1,6 +1,7 @@
 // racecontrold: the racecontrol daemon. Reads its settings, checks the
 // database and its schema, starts the actor system under the node actor,
-// and stops it cleanly on SIGINT or SIGTERM.
+// and stops it cleanly on SIGINT or SIGTERM; SIGHUP re-reads the bot and
+// scheduled task rows.
 
 #include "actors/bot_supervisor.hpp"
 #include "actors/error.hpp"
@@ -118,6 +119,10 @@ void start_signal_thread(caf::actor main_actor, const sigset_t& signals) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0)
         continue;
+      if (sig == SIGHUP) { // reload, not stop
+        caf::anon_send(main_actor, atom::signal::value, sig);
+        continue;
+      }
       if (++count == 1) {
         caf::anon_send(main_actor, atom::signal::value, sig);
         continue;
@@ -178,8 +183,16 @@ int supervise(caf::actor_system& sys, caf::scoped_actor& self,
     status = 1;
   } else {
     start_signal_thread(caf::actor_cast<caf::actor>(self), signals);
-    self->receive(
+    bool running = true;
+    self->receive_while(running)(
         [&](atom::signal, int sig) {
+          if (sig == SIGHUP) {
+            spdlog::info("received SIGHUP; reloading bots and scheduled "
+                         "tasks from the database");
+            caf::anon_send(root, atom::reload::value);
+            return;
+          }
+          running = false;
           stopped_by_signal = true;
           spdlog::info("received {}; stopping",
                        sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -187,6 +200,7 @@ int supervise(caf::actor_system& sys, caf::scoped_actor& self,
         },
         [&](const caf::down_msg& msg) {
           // The node ended on its own: it gave up on a component.
+          running = false;
           std::fprintf(stderr, "racecontrold: stopping: %s\n",
                        describe(msg.reason).c_str());
           spdlog::critical("stopping: {}", describe(msg.reason));
@@ -255,7 +269,8 @@ std::vector<component_spec> daemon_components(
              sys.spawn(bot_supervisor,
                        caf::actor_cast<persistence_actor>(h.at("persistence")),
                        net, bot_options));
-       }},
+       },
+       /* reloads on SIGHUP */ true},
       {"rooms",
        [room_options, net](caf::actor_system& sys, const component_handles& h) {
          return caf::actor_cast<caf::actor>(
@@ -270,7 +285,8 @@ std::vector<component_spec> daemon_components(
              scheduler, caf::actor_cast<task_store_actor>(h.at("persistence")),
              caf::actor_cast<room_poller_actor>(h.at("rooms")),
              scheduler_opts));
-       }},
+       },
+       /* reloads on SIGHUP */ true},
   };
 }
 
@@ -341,6 +357,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   config::command_line cli;
