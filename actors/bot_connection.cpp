@@ -193,6 +193,8 @@ bot_actor::behavior_type bot_connection(bot_pointer self, bot_record bot,
   st.io = io;
   st.fetch_backoff = protocol::backoff{options.retry};
   st.write_backoff = protocol::backoff{options.retry};
+  // A throwing handler ends this actor with the exception's message.
+  self->set_exception_handler(exception_error);
   st.info = {st.bot.id, st.bot.category, st.bot.name, "starting",
              "",        false,           {}};
   start_keeper(self);

@@ -230,6 +230,8 @@ bot_supervisor(sup_pointer self, persistence_actor db, protocol::io_runtime* io,
   st.io = io;
   st.options = std::move(options);
   st.load_backoff = protocol::backoff{st.options.bot.retry};
+  // A throwing handler ends this actor with the exception's message.
+  self->set_exception_handler(exception_error);
   self->set_down_handler([self](caf::down_msg& msg) {
     on_down(self, msg);
   });

@@ -8,6 +8,7 @@
 #include <caf/make_message.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <string>
 
 namespace racecontrol {
@@ -26,6 +27,8 @@ enum class ec : std::uint8_t {
   component_failed,
   /// The room, match or bot asked for does not exist.
   not_found,
+  /// An actor's handler threw: a defect, reported with its message.
+  unexpected_exception,
 };
 
 const char* to_string(ec code);
@@ -47,5 +50,10 @@ inline bool is(const caf::error& err, ec code) {
 /// "database_unavailable: cannot connect to ..." for any of our errors, and
 /// CAF's own rendering for the rest.
 std::string describe(const caf::error& err);
+
+/// An exception handler for actors: the actor ends with an
+/// unexpected_exception error that carries the exception's message (CAF's
+/// default keeps only its type), so supervisors can log and record it.
+caf::error exception_error(std::exception_ptr& eptr);
 
 } // namespace racecontrol

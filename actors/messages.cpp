@@ -20,6 +20,8 @@ const char* to_string(ec code) {
       return "component_failed";
     case ec::not_found:
       return "not_found";
+    case ec::unexpected_exception:
+      return "unexpected_exception";
   }
   return "unknown";
 }
@@ -32,6 +34,17 @@ std::string describe(const caf::error& err) {
   if (ctx.size() == 1 && ctx.match_element<std::string>(0))
     out += ": " + ctx.get_as<std::string>(0);
   return out;
+}
+
+caf::error exception_error(std::exception_ptr& eptr) {
+  try {
+    std::rethrow_exception(eptr);
+  } catch (const std::exception& e) {
+    return make_error(ec::unexpected_exception, e.what());
+  } catch (...) {
+    return make_error(ec::unexpected_exception,
+                      "an exception that is not a std::exception");
+  }
 }
 
 void register_message_types(caf::actor_system_config& cfg) {

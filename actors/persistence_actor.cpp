@@ -112,6 +112,8 @@ persistence_behavior(pool_pointer self, persistence_options options) {
   for (std::size_t i = 0;
        i < std::max<std::size_t>(1, self->state.options.workers); ++i)
     spawn_worker(self);
+  // A throwing handler ends this actor with the exception's message.
+  self->set_exception_handler(exception_error);
   self->set_down_handler([self](caf::down_msg& msg) {
     on_worker_down(self, msg);
   });

@@ -389,6 +389,8 @@ race_room(room_pointer self, room_record room, persistence_actor db,
   st.fetch_backoff = protocol::backoff{options.retry};
   st.write_backoff = protocol::backoff{options.retry};
   st.link = links(self->address(), st.room, std::move(tokens));
+  // A throwing handler ends this actor with the exception's message.
+  self->set_exception_handler(exception_error);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     begin_stop(self, msg);
   });

@@ -202,6 +202,8 @@ room_supervisor(sup_pointer self, persistence_actor db,
           caf::anon_send(bots, atom::refused::value, category,
                          config::secret{std::move(value)});
       });
+  // A throwing handler ends this actor with the exception's message.
+  self->set_exception_handler(exception_error);
   self->set_down_handler([self](caf::down_msg& msg) {
     on_down(self, msg);
   });

@@ -492,6 +492,8 @@ scheduler_actor::behavior_type scheduler(scheduler_pointer self,
                st.options.node_name, seconds(st.options.reload_interval),
                seconds(st.options.run_timeout),
                st.rooms ? "" : "; no room supervisor on this node");
+  // A throwing handler ends this actor with the exception's message.
+  self->set_exception_handler(exception_error);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     record_stop(self);
     self->quit(msg.reason);
