@@ -16,6 +16,7 @@
 // Pin it to one core and note the load, e.g.
 //   uptime; taskset -c 1 room_path_bench [--messages N] [--repeat R]
 
+#include "actors/room_plan.hpp"
 #include "config/command_line.hpp"
 #include "protocol/json.hpp"
 #include "protocol/race_snapshot.hpp"
@@ -242,12 +243,59 @@ std::optional<measurement> bench_classify_decode(const frame& f) {
   });
 }
 
+/// The room actor's whole path without the database: the kind of frame
+/// (dispatch), the snapshot, the version gate, and the plan that compares
+/// it with the last applied snapshot (the diff: which writes, invitations,
+/// acceptances, whether the race ended). The room's match players are the
+/// frame's entrants, and the last snapshot differs from the frame in the
+/// version and in one entrant's status, so every frame makes a change.
+std::optional<measurement> bench_room_path(const frame& f) {
+  auto first = decode_race_frame(f.text);
+  if (!first)
+    die(first.error().what());
+  persistence::room_context ctx;
+  ctx.room = {5,      first->name, "alttpr", first->name.substr(7),
+              "open", 10,          1,        false};
+  for (const auto& e : first->entrants)
+    ctx.players.push_back({static_cast<std::int32_t>(ctx.players.size() + 1),
+                           e.user_name,
+                           e.user_id,
+                           e.user_name,
+                           e.status,
+                           e.place,
+                           {}});
+  race_snapshot last = *first;
+  last.version -= 1;
+  if (!last.entrants.empty())
+    last.entrants[0].status = "ready";
+  room_memory memory;
+  auto now = std::chrono::system_clock::now();
+  return measure("new: room path (+ gate, diff, plan)", f,
+                 [&](std::string_view t) {
+                   auto kind = classify_frame(t);
+                   if (!kind)
+                     die("classify_frame failed");
+                   switch (*kind) {
+                     case frame_kind::race_data: {
+                       auto snap = decode_race_frame(t);
+                       if (!snap)
+                         die(snap.error().what());
+                       if (snap->version <= last.version)
+                         return std::size_t{0};
+                       auto plan = plan_room(ctx, &last, *snap, memory, now);
+                       return std::size_t{plan.progress ? 1u : 0u} +
+                              plan.invite.size() + plan.accept.size();
+                     }
+                     default:
+                       return std::size_t{0};
+                   }
+                 });
+}
+
 using bench_path = std::optional<measurement> (*)(const frame&);
 const std::vector<bench_path> paths = {
-    bench_dom_parse,
-    bench_full_parse_dispatch,
-    bench_classify,
-    bench_classify_decode,
+    bench_dom_parse,       bench_full_parse_dispatch, bench_classify,
+    bench_classify_decode, bench_room_path,
 };
 
 // --- what a snapshot keeps --------------------------------------------------
