@@ -247,6 +247,8 @@ std::vector<component_spec> daemon_components(
         bot_record{0, b.category, b.name, b.client_id, b.client_secret, true});
   room_supervisor_options room_options;
   room_options.room.tick_interval = s.room_refresh_interval;
+  protocol::websocket_options socket_options;
+  socket_options.ping_interval = s.racetime_ping_interval;
   scheduler_options scheduler_opts;
   scheduler_opts.node_name = s.node_name;
   scheduler_opts.reload_interval = s.scheduler_reload_interval;
@@ -272,12 +274,13 @@ std::vector<component_spec> daemon_components(
        },
        /* reloads on SIGHUP */ true},
       {"rooms",
-       [room_options, net](caf::actor_system& sys, const component_handles& h) {
+       [room_options, socket_options, net](caf::actor_system& sys,
+                                           const component_handles& h) {
          return caf::actor_cast<caf::actor>(
              sys.spawn(room_supervisor,
                        caf::actor_cast<persistence_actor>(h.at("persistence")),
                        caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
-                       racetime_links(*net), room_options));
+                       racetime_links(*net, socket_options), room_options));
        }},
       {"scheduler",
        [scheduler_opts](caf::actor_system& sys, const component_handles& h) {

@@ -15,9 +15,10 @@ namespace {
 class racetime_room_link : public room_link {
  public:
   racetime_room_link(protocol::io_runtime& io, caf::actor_addr owner,
-                     std::shared_ptr<protocol::token_source> tokens)
+                     std::shared_ptr<protocol::token_source> tokens,
+                     protocol::websocket_options socket)
       : io_(io), owner_(caf::actor_cast<caf::weak_actor_ptr>(owner)),
-        tokens_(std::move(tokens)) {}
+        tokens_(std::move(tokens)), socket_(std::move(socket)) {}
 
   ~racetime_room_link() override { close(); }
 
@@ -85,7 +86,8 @@ class racetime_room_link : public room_link {
                         d.message + ": " + d.text.substr(0, 200)});
     };
     session_ = std::make_unique<protocol::websocket_session>(
-        io_.io(), io_.tls(), io_.bot_socket(slug), tokens_, std::move(h));
+        io_.io(), io_.tls(), io_.bot_socket(slug), tokens_, std::move(h),
+        socket_);
     session_->start();
   }
 
@@ -111,16 +113,18 @@ class racetime_room_link : public room_link {
   protocol::io_runtime& io_;
   caf::weak_actor_ptr owner_;
   std::shared_ptr<protocol::token_source> tokens_;
+  protocol::websocket_options socket_;
   std::unique_ptr<protocol::websocket_session> session_;
 };
 
 } // namespace
 
-room_link_factory racetime_links(protocol::io_runtime& io) {
-  return [&io](caf::actor_addr owner, const room_record&,
-               std::shared_ptr<protocol::token_source> tokens) {
+room_link_factory racetime_links(protocol::io_runtime& io,
+                                 protocol::websocket_options socket) {
+  return [&io, socket](caf::actor_addr owner, const room_record&,
+                       std::shared_ptr<protocol::token_source> tokens) {
     return std::make_unique<racetime_room_link>(io, std::move(owner),
-                                                std::move(tokens));
+                                                std::move(tokens), socket);
   };
 }
 

@@ -10,6 +10,7 @@
 
 #include "protocol/io_runtime.hpp"
 #include "protocol/token_source.hpp"
+#include "protocol/websocket_session.hpp"
 
 #include <caf/actor_addr.hpp>
 
@@ -45,7 +46,9 @@ using room_link_factory = std::function<std::unique_ptr<room_link>(
     caf::actor_addr owner, const room_record& room,
     std::shared_ptr<protocol::token_source> tokens)>;
 
-/// The links of the daemon: HTTP and WebSocket on `io`.
-room_link_factory racetime_links(protocol::io_runtime& io);
+/// The links of the daemon: HTTP and WebSocket on `io`, each socket with
+/// `socket` (ping interval and the other timeouts).
+room_link_factory racetime_links(protocol::io_runtime& io,
+                                 protocol::websocket_options socket = {});
 
 } // namespace racecontrol

@@ -180,6 +180,12 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.io_threads = parse_count(v, 1, 64);
      }},
+    {"racetime.ping_interval", "20s",
+     "Silence on a room's bot socket after which racecontrol pings; after "
+     "twice this the socket counts as lost (half-open) and is reopened.",
+     [](settings& s, const std::string& v) {
+       s.racetime_ping_interval = parse_duration_in(v, 100ms, 600s);
+     }},
     {"rooms.refresh_interval", "60s",
      "How often a watched room looks for players who linked their account "
      "since (and fetches its race while its socket is down).",

@@ -1,8 +1,9 @@
 // racecontrold as a real process watching a real (simulated) race from
 // open to result: invitations, join requests, chat commands, every status
 // change, the places and times as racetime-sim reports them, and the audit
-// trail. Then the same race with racecontrold killed, kept down, and with
-// MariaDB gone for a while.
+// trail. Then the same race with racecontrold killed and kept down.
+// (racetime.gg's faults, revoked credentials, MariaDB gone for a while and
+// SIGTERM are in daemon_fault_test.cpp.)
 
 #define BOOST_TEST_MODULE racecontrold_race
 #include <boost/test/unit_test.hpp>
@@ -17,14 +18,6 @@ using test::race_world;
 
 namespace {
 
-bool has_entrant(const protocol::race_data& r, const std::string& id,
-                 protocol::entrant_status status) {
-  for (const auto& e : r.entrants)
-    if (e.user.id == id && e.status == status)
-      return true;
-  return false;
-}
-
 bool bot_said(race_world& w, const std::string& text) {
   for (const auto& m : w.chat())
     if (m.is_bot && m.message.find(text) != std::string::npos)
@@ -32,53 +25,9 @@ bool bot_said(race_world& w, const std::string& text) {
   return false;
 }
 
-/// Everyone ready, the race runs, u1 finishes first, u3 second, u2 quits.
-void run_race(race_world& w) {
-  for (auto u : {"u1", "u2", "u3"})
-    w.user(u, "ready");
-  BOOST_REQUIRE(race_world::wait_until(
-      [&] { return w.race().status == protocol::race_status::in_progress; },
-      30s));
-  std::this_thread::sleep_for(200ms); // past the (scaled) first 5 seconds
-  w.user("u1", "done");
-  std::this_thread::sleep_for(50ms);
-  w.user("u3", "done");
-  w.user("u2", "forfeit");
-  BOOST_REQUIRE(race_world::wait_until(
-      [&] { return w.race().status == protocol::race_status::finished; },
-      30s));
-}
-
-/// The database holds exactly what racetime-sim reports.
-void check_result(race_world& w) {
-  auto race = w.race();
-  for (const auto& e : race.entrants) {
-    std::string user = e.user.id == "u1"   ? "1"
-                       : e.user.id == "u2" ? "2"
-                                           : "3";
-    std::string where = " FROM match_players WHERE match_id = 10 AND "
-                        "user_id = " +
-                        user;
-    BOOST_TEST(w.scalar("SELECT entrant_status" + where) ==
-                   std::string{protocol::to_string(e.status)},
-               e.user.id);
-    BOOST_TEST(w.scalar("SELECT COALESCE(finish_place, 'NULL')" + where) ==
-                   (e.place ? std::to_string(*e.place) : "NULL"),
-               e.user.id);
-    auto us = w.scalar("SELECT COALESCE(FLOOR(TIME_TO_SEC(finish_time)) * "
-                       "1000000 + MICROSECOND(finish_time), 'NULL')" +
-                       where);
-    BOOST_TEST(us == (e.finish_time ? std::to_string(e.finish_time->count())
-                                    : "NULL"),
-               e.user.id);
-  }
-  BOOST_TEST(w.scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
-             "finished");
-  BOOST_TEST(w.count("SELECT COUNT(*) FROM matches WHERE id = 10 AND "
-                     "started_at IS NOT NULL AND finished_at IS NOT NULL") ==
-             1);
-  BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
-                     "'racetime_room.result' AND entity_id = 5") == 1);
+bool has_entrant(const protocol::race_data& r, const std::string& id,
+                 protocol::entrant_status status) {
+  return race_world::has_entrant(r, id, status);
 }
 
 } // namespace
@@ -89,19 +38,16 @@ BOOST_AUTO_TEST_CASE(a_race_is_watched_from_open_to_result) {
   race_world w;
   w.start_daemon();
   // The two linked players are invited, once each.
-  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
-                            [&] {
-                              auto r = w.race();
-                              return has_entrant(
-                                         r, "u1",
-                                         protocol::entrant_status::invited) &&
-                                     has_entrant(
-                                         r, "u2",
-                                         protocol::entrant_status::invited);
-                            },
-                            30s),
-                        w.daemon().output() << "\nsim log:\n"
-                                            << w.sim_log());
+  BOOST_REQUIRE_MESSAGE(
+      race_world::wait_until(
+          [&] {
+            auto r = w.race();
+            return has_entrant(r, "u1", protocol::entrant_status::invited) &&
+                   has_entrant(r, "u2", protocol::entrant_status::invited);
+          },
+          30s),
+      w.daemon().output() << "\nsim log:\n"
+                          << w.sim_log());
   // The bot is connected and says so in its row.
   BOOST_TEST(w.scalar("SELECT status FROM racetime_bots WHERE id = 1") ==
              "connected");
@@ -117,8 +63,7 @@ BOOST_AUTO_TEST_CASE(a_race_is_watched_from_open_to_result) {
             "WHERE id = 3");
   BOOST_REQUIRE(race_world::wait_until(
       [&] {
-        return has_entrant(w.race(), "u3",
-                           protocol::entrant_status::not_ready);
+        return has_entrant(w.race(), "u3", protocol::entrant_status::not_ready);
       },
       30s));
   BOOST_TEST(has_entrant(w.race(), "u4", protocol::entrant_status::requested));
@@ -136,17 +81,17 @@ BOOST_AUTO_TEST_CASE(a_race_is_watched_from_open_to_result) {
                             30s),
                         w.daemon().output());
   w.say("u1", "!frobnicate"); // unknown: ignored
-  run_race(w);
+  w.run_race();
   BOOST_REQUIRE_MESSAGE(
       w.daemon().wait_for_output("done; no longer watched", 30s),
       w.daemon().output());
-  check_result(w);
+  w.check_result();
   // Each invitation went out once.
   BOOST_TEST(w.bot_actions_containing(R"("action":"invite")", "u1") == 1);
   BOOST_TEST(w.bot_actions_containing(R"("action":"invite")", "u2") == 1);
   BOOST_TEST(w.bot_actions_containing(R"("action":"invite")", "u3") == 0);
-  BOOST_TEST(w.bot_actions_containing(R"("action":"accept_request")",
-                                      "u3") == 1);
+  BOOST_TEST(w.bot_actions_containing(R"("action":"accept_request")", "u3") ==
+             1);
   BOOST_TEST(w.bot_actions_containing("u4") == 0);
   BOOST_TEST(w.bot_actions_containing("frobnicate") == 0);
   // An audit entry per step: two invitations, one acceptance, the status
@@ -182,11 +127,11 @@ BOOST_AUTO_TEST_CASE(killed_mid_race_and_restarted) {
   w.user("u3", "accept_invite");
   w.kill_daemon();
   w.start_daemon();
-  run_race(w);
+  w.run_race();
   BOOST_REQUIRE_MESSAGE(
       w.daemon().wait_for_output("done; no longer watched", 30s),
       w.daemon().output());
-  check_result(w);
+  w.check_result();
   for (auto u : {"u1", "u2", "u3"})
     BOOST_TEST(w.bot_actions_containing(R"("action":"invite")", u) == 1, u);
 }
@@ -200,13 +145,13 @@ BOOST_AUTO_TEST_CASE(down_while_the_race_finishes) {
   w.kill_daemon();
   w.execute("UPDATE users SET racetime_id = 'u3' WHERE id = 3");
   w.user("u3", "join");
-  run_race(w);
+  w.run_race();
   // Started again after the end: the result comes from the race data.
   w.start_daemon();
   BOOST_REQUIRE_MESSAGE(
       w.daemon().wait_for_output("done; no longer watched", 30s),
       w.daemon().output());
-  check_result(w);
+  w.check_result();
   BOOST_TEST(w.bot_actions_containing(R"("action":"invite")") == 0);
   // A second start finds nothing left to watch.
   BOOST_TEST(w.stop_daemon() == 0);

@@ -162,6 +162,18 @@ BOOST_AUTO_TEST_CASE(missing_file_is_a_clear_error) {
              "the path given with --config");
 }
 
+BOOST_AUTO_TEST_CASE(racetime_ping_interval) {
+  auto s = load_settings(with_env({}));
+  BOOST_TEST(s.racetime_ping_interval.count() == 20000);
+  auto sources = with_env({});
+  sources.overrides = {{"racetime.ping_interval", "500ms"}};
+  BOOST_TEST(load_settings(sources).racetime_ping_interval.count() == 500);
+  sources.overrides = {{"racetime.ping_interval", "10ms"}};
+  BOOST_TEST(error_of(sources) ==
+             "--racetime.ping_interval: must be between 100ms and 600000ms, "
+             "got '10ms'");
+}
+
 BOOST_AUTO_TEST_CASE(scheduler_timings) {
   auto s = load_settings(with_env({}));
   BOOST_TEST(s.scheduler_reload_interval.count() == 60000);

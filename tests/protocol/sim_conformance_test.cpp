@@ -465,9 +465,7 @@ class raw_bot_socket {
     ws_.handshake("127.0.0.1", path);
   }
 
-  void send(const std::string& text) {
-    ws_.write(boost::asio::buffer(text));
-  }
+  void send(const std::string& text) { ws_.write(boost::asio::buffer(text)); }
 
   /// The next frame of type `type` (frames before it are skipped).
   std::string wait_for_type(const std::string& type) {
@@ -475,8 +473,8 @@ class raw_bot_socket {
       boost::beast::flat_buffer buffer;
       boost::beast::error_code ec;
       ws_.read(buffer, ec);
-      BOOST_REQUIRE_MESSAGE(!ec, "waiting for " << type << ": "
-                                                << ec.message());
+      BOOST_REQUIRE_MESSAGE(!ec,
+                            "waiting for " << type << ": " << ec.message());
       auto text = boost::beast::buffers_to_string(buffer.data());
       auto doc = parse(text);
       if (doc.HasMember("type") && doc["type"] == type.c_str())
@@ -546,6 +544,30 @@ BOOST_AUTO_TEST_CASE(a_1011_close_can_end_in_a_reset_as_on_racetime) {
   BOOST_TEST((reset != boost::beast::websocket::error::closed),
              reset.message());
   BOOST_TEST(reset_code == 1011);
+}
+
+BOOST_AUTO_TEST_CASE(a_fault_with_every_hits_every_nth_matching_request) {
+  auto name = open_room();
+  sim.control_post("/faults", R"({"path_prefix": "/)" + name +
+                                  R"(/data", "status": 503, "every": 3,
+                                  "count": 2})");
+  std::vector<unsigned> statuses;
+  for (int i = 0; i < 8; ++i) {
+    http_request req;
+    req.target = with_path(sim.base(), "/" + name + "/data");
+    auto outcome = sim.send(req);
+    BOOST_REQUIRE_MESSAGE(static_cast<bool>(outcome),
+                          (outcome ? "" : outcome.error().message));
+    statuses.push_back(outcome->status);
+  }
+  // The 3rd and 6th; then the fault is used up.
+  std::vector<unsigned> expected{200, 200, 503, 200, 200, 503, 200, 200};
+  BOOST_TEST(statuses == expected, boost::test_tools::per_element());
+  BOOST_TEST(sim.control_get("/stats").body.find("\"faults_served\":2") !=
+             std::string::npos);
+  auto refused = sim.control_post(
+      "/faults", R"({"path_prefix": "/", "status": 503, "every": 0})");
+  BOOST_TEST(refused.status == 400u);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_race_slugs_are_reset_or_hang) {

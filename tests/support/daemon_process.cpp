@@ -57,8 +57,8 @@ daemon_process::daemon_process(std::vector<std::string> args,
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(),
-                       envp.data());
+  int rc =
+      posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " << argv[0]);
 }
@@ -79,6 +79,15 @@ std::string daemon_process::output() const {
 
 std::string daemon_process::error_output() const {
   return read_file(err_path_);
+}
+
+std::size_t daemon_process::output_count(const std::string& text) const {
+  auto out = output();
+  std::size_t n = 0;
+  for (auto at = out.find(text); at != std::string::npos;
+       at = out.find(text, at + text.size()))
+    ++n;
+  return n;
 }
 
 bool daemon_process::wait_for_output(const std::string& text,

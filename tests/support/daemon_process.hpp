@@ -28,6 +28,9 @@ class daemon_process {
   std::string output() const;
   std::string error_output() const;
 
+  /// How many times `text` occurs in the output so far.
+  std::size_t output_count(const std::string& text) const;
+
   /// Waits until the output contains `text` or the process ends.
   bool wait_for_output(const std::string& text, std::chrono::seconds limit);
 

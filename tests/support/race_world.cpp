@@ -1,9 +1,13 @@
 #include "tests/support/race_world.hpp"
 
+#include "persistence/database.hpp"
+#include "persistence/migration_set.hpp"
+#include "persistence/migrator.hpp"
 #include "persistence/sql.hpp"
 #include "protocol/json.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <odb/exception.hxx>
 
 #include <signal.h>
 
@@ -38,16 +42,30 @@ race_world::race_world(race_world_options options)
   sim_.seed_defaults();
   sim_.start();
   auto token = sim_.bot_token("bot-client", "bot-secret");
-  auto created = sim_harness::await<
-      protocol::racetime_result<protocol::created_race>>([&](auto done) {
-    sim_.api().start_race("alttpr", room_settings(options_.invitational),
-                          {"Beat the game", "Any% NMG"}, token,
-                          std::move(done));
-  });
+  auto created =
+      sim_harness::await<protocol::racetime_result<protocol::created_race>>(
+          [&](auto done) {
+            sim_.api().start_race(
+                "alttpr", room_settings(options_.invitational),
+                {"Beat the game", "Any% NMG"}, token, std::move(done));
+          });
   BOOST_REQUIRE_MESSAGE(static_cast<bool>(created),
                         (created ? "" : created.error().message));
   race_name_ = created->name;
-  url_ = scratch_.url();
+  if (options_.private_server) {
+    server_ = std::make_unique<private_mariadb>();
+    url_ = server_->url();
+    persistence::database_options db_options;
+    db_options.url = url_;
+    db_options.max_connections = 2;
+    db_ = persistence::open_database(db_options);
+    auto set = persistence::migration_set::embedded();
+    persistence::migrator{*db_, set}.up();
+  } else {
+    scratch_ = std::make_unique<scratch_database>();
+    url_ = scratch_->url();
+    db_ = scratch_->shared();
+  }
   password_ = url_.password.reveal();
   url_.password = {};
   execute("INSERT INTO organizations (id, name) VALUES (1, 'League')");
@@ -79,11 +97,10 @@ race_world::~race_world() {
 }
 
 void race_world::start_daemon(std::vector<std::string> extra) {
-  std::vector<std::string> args{"--database.url=" + url_.to_string(),
-                                "--racetime.url=" + sim_.base().origin(),
-                                "--log.level=debug",
-                                "--rooms.refresh_interval=1s",
-                                "--database.health_interval=1s"};
+  std::vector<std::string> args{
+      "--database.url=" + url_.to_string(),
+      "--racetime.url=" + sim_.base().origin(), "--log.level=debug",
+      "--rooms.refresh_interval=1s", "--database.health_interval=1s"};
   args.insert(args.end(), extra.begin(), extra.end());
   daemon_ = std::make_unique<daemon_process>(
       args, std::map<std::string, std::string>{
@@ -105,14 +122,106 @@ int race_world::stop_daemon() {
   return daemon_->exit_code;
 }
 
+namespace {
+
+/// Runs `f` on a connection of `db`; once more on a fresh pool when the
+/// first attempt fails on a private server, whose restart leaves the pool
+/// with dead connections.
+template <class F>
+auto with_connection(std::shared_ptr<odb::mysql::database>& db,
+                     const config::database_url& url,
+                     const std::string& password, bool reopen, F&& f) {
+  try {
+    auto conn = db->connection();
+    return f(*conn);
+  } catch (const odb::exception&) {
+    if (!reopen)
+      throw;
+  }
+  persistence::database_options o;
+  o.url = url;
+  o.url.password = config::secret{password};
+  o.max_connections = 2;
+  db = persistence::open_database(o);
+  auto conn = db->connection();
+  return f(*conn);
+}
+
+} // namespace
+
 std::string race_world::scalar(const std::string& sql) {
-  auto conn = scratch_.db().connection();
-  return persistence::sql_scalar(*conn, sql).value_or("NULL");
+  return with_connection(
+      db_, url_, password_, server_ != nullptr, [&](odb::mysql::connection& c) {
+        return persistence::sql_scalar(c, sql).value_or("NULL");
+      });
 }
 
 void race_world::execute(const std::string& sql) {
-  auto conn = scratch_.db().connection();
-  persistence::sql_execute(*conn, sql);
+  with_connection(db_, url_, password_, server_ != nullptr,
+                  [&](odb::mysql::connection& c) {
+                    persistence::sql_execute(c, sql);
+                    return 0;
+                  });
+}
+
+bool race_world::has_entrant(const protocol::race_data& r,
+                             const std::string& id,
+                             protocol::entrant_status status) {
+  for (const auto& e : r.entrants)
+    if (e.user.id == id && e.status == status)
+      return true;
+  return false;
+}
+
+void race_world::run_race() {
+  using namespace std::chrono_literals;
+  for (auto u : {"u1", "u2", "u3"})
+    user(u, "ready");
+  BOOST_REQUIRE(wait_until(
+      [&] {
+        return race().status == protocol::race_status::in_progress;
+      },
+      30s));
+  std::this_thread::sleep_for(200ms); // past the (scaled) first 5 seconds
+  user("u1", "done");
+  std::this_thread::sleep_for(50ms);
+  user("u3", "done");
+  user("u2", "forfeit");
+  BOOST_REQUIRE(wait_until(
+      [&] {
+        return race().status == protocol::race_status::finished;
+      },
+      30s));
+}
+
+void race_world::check_result() {
+  auto r = race();
+  for (const auto& e : r.entrants) {
+    std::string player = e.user.id == "u1"   ? "1"
+                         : e.user.id == "u2" ? "2"
+                                             : "3";
+    std::string where = " FROM match_players WHERE match_id = 10 AND "
+                        "user_id = " +
+                        player;
+    BOOST_TEST(scalar("SELECT entrant_status" + where) ==
+                   std::string{protocol::to_string(e.status)},
+               e.user.id);
+    BOOST_TEST(scalar("SELECT COALESCE(finish_place, 'NULL')" + where) ==
+                   (e.place ? std::to_string(*e.place) : "NULL"),
+               e.user.id);
+    auto us = scalar("SELECT COALESCE(FLOOR(TIME_TO_SEC(finish_time)) * "
+                     "1000000 + MICROSECOND(finish_time), 'NULL')" +
+                     where);
+    BOOST_TEST(
+        us == (e.finish_time ? std::to_string(e.finish_time->count()) : "NULL"),
+        e.user.id);
+  }
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "finished");
+  BOOST_TEST(count("SELECT COUNT(*) FROM matches WHERE id = 10 AND "
+                   "started_at IS NOT NULL AND finished_at IS NOT NULL") == 1);
+  BOOST_TEST(count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                   "'racetime_room.result' AND entity_id = 5") == 1);
 }
 
 std::string race_world::slug() const {
@@ -122,17 +231,16 @@ std::string race_world::slug() const {
 void race_world::user(const std::string& user_id, const std::string& action) {
   auto r = sim_.control_post("/races/" + slug() + "/users/" + user_id + "/" +
                              action);
-  BOOST_REQUIRE_MESSAGE(r.status == 200, "user " << user_id << " " << action
-                                                 << ": " << r.body);
+  BOOST_REQUIRE_MESSAGE(r.status == 200,
+                        "user " << user_id << " " << action << ": " << r.body);
 }
 
 void race_world::say(const std::string& user_id, const std::string& text) {
   std::string json = "{\"message\":\"" + text + "\"}";
-  auto r = sim_.control_post("/races/" + slug() + "/users/" + user_id +
-                                 "/message",
-                             json);
-  BOOST_REQUIRE_MESSAGE(r.status == 200, "chat of " << user_id << ": "
-                                                    << r.body);
+  auto r = sim_.control_post(
+      "/races/" + slug() + "/users/" + user_id + "/message", json);
+  BOOST_REQUIRE_MESSAGE(r.status == 200,
+                        "chat of " << user_id << ": " << r.body);
 }
 
 protocol::race_data race_world::race() {
@@ -148,7 +256,8 @@ std::vector<protocol::chat_message> race_world::chat() {
   protocol::json_object o{doc, ""};
   std::vector<protocol::chat_message> out;
   for (const auto& m : o.array("chat").GetArray())
-    out.push_back(protocol::read_chat_message(protocol::json_object{m, "chat"}));
+    out.push_back(
+        protocol::read_chat_message(protocol::json_object{m, "chat"}));
   return out;
 }
 

@@ -3,13 +3,16 @@
 // Everything a test of the whole daemon needs: racetime-sim in-process on
 // free ports (seeded with category alttpr, its bot and users u1..u4), a
 // scratch database with a tournament match of three players and the
-// match's room, racecontrold as a real process pointed at both, and helpers
-// to act as racetime.gg users and to read what racecontrol recorded.
+// match's room (on the shared test server, or on a MariaDB server of the
+// test's own that it may stop), racecontrold as a real process pointed at
+// both, and helpers to act as racetime.gg users and to read what
+// racecontrol recorded.
 
 #include "config/database_url.hpp"
 #include "protocol/race_data.hpp"
 #include "protocol/server_messages.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/private_mariadb.hpp"
 #include "tests/support/scratch_database.hpp"
 #include "tests/support/sim_harness.hpp"
 
@@ -24,6 +27,9 @@ namespace racecontrol::test {
 struct race_world_options {
   double time_scale = 0.02;
   bool invitational = true;
+  /// The database on a private_mariadb server (server()) instead of the
+  /// shared test server: for tests that stop MariaDB.
+  bool private_server = false;
 };
 
 class race_world {
@@ -47,6 +53,8 @@ class race_world {
   /// Connects to the database as the daemon does: same server, same user
   /// (the URL without its password, which travels in the environment).
   const config::database_url& url() const { return url_; }
+  /// The private server (race_world_options::private_server only).
+  private_mariadb& server() { return *server_; }
   std::string scalar(const std::string& sql);
   void execute(const std::string& sql);
   int count(const std::string& sql) { return std::stoi(scalar(sql)); }
@@ -54,6 +62,15 @@ class race_world {
   /// The match, its room and its players (ids in the database).
   static constexpr int match_id = 10;
   static constexpr int room_id = 5;
+
+  /// Everyone (u1..u3, in the room already) ready; the race runs, u1
+  /// finishes first, u3 second, u2 quits. Returns once racetime-sim says
+  /// the race is finished.
+  void run_race();
+  /// The database holds exactly what racetime-sim reports for the race:
+  /// each player's status, place and time, the room finished, the match
+  /// started and finished, one result audit entry.
+  void check_result();
 
   // --- racetime.gg ------------------------------------------------------
 
@@ -75,11 +92,16 @@ class race_world {
   /// Polls `ready` every 50 ms up to `limit`.
   static bool wait_until(const std::function<bool()>& ready,
                          std::chrono::seconds limit);
+  static bool has_entrant(const protocol::race_data& r, const std::string& id,
+                          protocol::entrant_status status);
 
  private:
   race_world_options options_;
   sim_harness sim_;
-  scratch_database scratch_;
+  std::unique_ptr<private_mariadb> server_;
+  std::unique_ptr<scratch_database> scratch_;
+  /// The test's own connections to the world's database.
+  std::shared_ptr<odb::mysql::database> db_;
   config::database_url url_;
   std::string password_;
   std::string race_name_;

@@ -59,7 +59,8 @@ control API (JSON, on --control-port):
   GET  /stats                                  {"connections": accepted so far,
                                                "client_close_frames": bot
                                                sockets the client ended with a
-                                               close frame}
+                                               close frame, "faults_served":
+                                               requests that met a fault}
   POST /categories {"slug","name","goals":[..],"allow_partitionable",...}
   POST /categories/{slug}/goals {"name"}
   POST /bots {"category","client_id","client_secret","name","active"}
@@ -76,11 +77,14 @@ control API (JSON, on --control-port):
                                                the connection as racetime.gg
                                                did (plain sockets only)
   POST /faults {"path_prefix","status"?,"delay_ms"?,"count",
-                "retry_after"?,"drop_connection"?}
+                "every"?,"retry_after"?,"drop_connection"?}
                                                a status (HTML body, with
                                                Retry-After seconds) or a delay;
                                                drop_connection serves the
-                                               request, then closes unanswered
+                                               request, then closes unanswered;
+                                               "every": N hits only every Nth
+                                               matching request (5: 20%), for
+                                               "count" hits
   DELETE /faults
   GET  /races                                  race names
   GET  /races/{slug}                           race data and chat

@@ -129,6 +129,10 @@ response add_fault(route_context& ctx, const request& req,
   f.delay =
       std::chrono::milliseconds{o.optional_integer("delay_ms").value_or(0)};
   f.count = static_cast<int>(o.optional_integer("count").value_or(1));
+  auto every = o.optional_integer("every").value_or(1);
+  if (every < 1)
+    return bad(req, "every must be at least 1 (1: every matching request)");
+  f.every = static_cast<int>(every);
   f.retry_after = o.optional_integer("retry_after");
   f.drop_connection = o.optional_boolean("drop_connection").value_or(false);
   ctx.faults.push_back(f);
@@ -202,7 +206,9 @@ response dispatch(route_context& ctx, const request& req,
     return ok(req,
               "{\"connections\":" + std::to_string(ctx.connections_accepted) +
                   ",\"client_close_frames\":" +
-                  std::to_string(ctx.client_close_frames) + "}");
+                  std::to_string(ctx.client_close_frames) +
+                  ",\"faults_served\":" + std::to_string(ctx.faults_served) +
+                  "}");
   if (parts[0] == "faults" && req.method() == http::verb::delete_) {
     ctx.faults.clear();
     return ok(req);

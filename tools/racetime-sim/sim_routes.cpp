@@ -163,6 +163,8 @@ std::optional<fault> take_fault(std::vector<fault>& faults,
   for (auto it = faults.begin(); it != faults.end(); ++it) {
     if (path.rfind(it->path_prefix, 0) != 0)
       continue;
+    if (++it->seen % it->every != 0)
+      continue;
     fault f = *it;
     if (--it->count <= 0)
       faults.erase(it);

@@ -22,13 +22,19 @@ using request = boost::beast::http::request<boost::beast::http::string_body>;
 using response = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// A fault the control API arranged for the racetime.gg port: the next
-/// `count` requests whose path starts with `path_prefix` are delayed and/or
-/// answered with `status` instead of being served.
+/// `count` requests whose path starts with `path_prefix` (with `every` N,
+/// only every Nth of them) are delayed and/or answered with `status`
+/// instead of being served.
 struct fault {
   std::string path_prefix;
   unsigned status = 0; ///< 0: serve normally after the delay
   std::chrono::milliseconds delay{0};
   int count = 1;
+  /// Hit only every Nth matching request (the Nth, 2Nth, ...); the others
+  /// are served normally. 5 answers 20% of them with the fault.
+  int every = 1;
+  /// Matching requests seen so far (for `every`).
+  int seen = 0;
   /// With `status`: a Retry-After header of this many seconds.
   std::optional<std::int64_t> retry_after;
   /// Serve the request (its effects happen), then close the connection
@@ -57,6 +63,8 @@ struct route_context {
   std::uint64_t connections_accepted = 0;
   /// Bot sockets the client ended with a close frame (not a bare TCP close).
   std::uint64_t client_close_frames = 0;
+  /// Requests answered with an arranged fault (delay, status or drop).
+  std::uint64_t faults_served = 0;
   /// How a bot socket for an unknown race ends: 0 resets it at once,
   /// otherwise the handshake hangs this long first (control API).
   std::function<void(std::chrono::milliseconds hang)> set_unknown_race_hang{};
@@ -64,7 +72,8 @@ struct route_context {
   std::function<void(bool reset)> set_crash_reset{};
 };
 
-/// Takes the first matching fault (decrementing it), if any.
+/// Takes the first matching fault whose turn it is (`every`), decrementing
+/// it, if any.
 std::optional<fault> take_fault(std::vector<fault>& faults,
                                 const std::string& path);
 

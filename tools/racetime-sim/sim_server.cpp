@@ -420,6 +420,7 @@ class http_session : public closable,
     std::string path = target.substr(0, target.find('?'));
     if (!control_) {
       if (auto f = take_fault(server_->faults, path)) {
+        ++server_->ctx.faults_served;
         auto self = this->shared_from_this();
         auto timer = std::make_shared<net::steady_timer>(server_->io, f->delay);
         timer->async_wait([self, timer, f = *f,
