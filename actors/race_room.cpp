@@ -192,6 +192,7 @@ void apply(room_pointer self, race_snapshot next) {
   if (!st.ctx || st.step == phase::ending)
     return;
   // racetime.gg can send version N after N+1 (two processes broadcast).
+  st.last_news = self->clock().now();
   if (st.last && next.version <= st.last->version)
     return;
   auto plan = plan_room(*st.ctx, st.last ? &*st.last : nullptr, next, st.memory,
@@ -351,6 +352,8 @@ void on_tick(room_pointer self) {
   load(self); // players who linked since are invited when it answers
   if (!st.socket_open)
     st.link->fetch(st.room.slug); // the socket may have missed the end
+  else if (self->clock().now() - st.last_news >= st.options.quiet_recheck)
+    st.link->fetch(st.room.slug); // an open socket may have missed it too
 }
 
 void begin_stop(room_pointer self, const caf::exit_msg& msg) {

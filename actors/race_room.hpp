@@ -1,8 +1,10 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+
 #include "actors/room_link.hpp"
 #include "actors/room_plan.hpp"
+#include <caf/actor_clock.hpp>
 
 #include "protocol/backoff.hpp"
 
@@ -24,6 +26,11 @@ struct race_room_options {
                                   std::chrono::milliseconds{60000}};
   /// How long a stopping room waits for its last writes.
   std::chrono::milliseconds flush_on_stop{3000};
+  /// A race that sent nothing for this long is fetched over HTTP even with
+  /// its socket open: a race.data lost on a socket that stayed open (or a
+  /// reopen whose getrace went unanswered) would otherwise hide the end
+  /// until the next change. Checked at each tick.
+  std::chrono::milliseconds quiet_recheck{600000};
 };
 
 /// A write waiting for the database, in the order the race produced it.
@@ -54,6 +61,8 @@ struct race_room_state {
   std::deque<room_write> writes;
   bool writing = false;
   bool socket_open = false;
+  /// When the race last told us something (race.data or a fetch).
+  caf::actor_clock::time_point last_news{};
   bool stopping = false;
   std::chrono::steady_clock::time_point stop_deadline{};
   caf::error stop_reason;

@@ -388,6 +388,29 @@ BOOST_AUTO_TEST_CASE(a_failed_fetch_is_retried_with_backoff) {
   BOOST_TEST(j->fetches.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_quiet_race_is_fetched_although_its_socket_is_open) {
+  start();
+  fetched(race(1, "in_progress"));
+  caf::anon_send(room, atom::socket::value,
+                 socket_event{socket_event::kind::opened, ""});
+  sched->run();
+  BOOST_REQUIRE_EQUAL(j->fetches.size(), 1u);
+  // Nine quiet minutes, with race.data at the fifth: no fetch.
+  for (int i = 0; i < 9; ++i) {
+    sched->advance_time(60s);
+    sched->run();
+    if (i == 4)
+      fetched(race(2, "in_progress"));
+  }
+  BOOST_TEST(j->fetches.size() == 1u);
+  // Ten minutes after that race.data, a tick fetches.
+  for (int i = 0; i < 6; ++i) {
+    sched->advance_time(60s);
+    sched->run();
+  }
+  BOOST_TEST(j->fetches.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(a_player_who_links_later_is_invited_on_the_next_pass) {
   start();
   fetched(race(1, "open",
