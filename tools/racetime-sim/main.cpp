@@ -59,7 +59,8 @@ control API (JSON, on --control-port):
   GET  /stats                                  {"connections": accepted so far,
                                                "client_close_frames": bot
                                                sockets the client ended with a
-                                               close frame}
+                                               close frame, "open_bot_sockets":
+                                               bot sockets open now}
   POST /categories {"slug","name","goals":[..],"allow_partitionable",...}
   POST /categories/{slug}/goals {"name"}
   POST /bots {"category","client_id","client_secret","name","active"}

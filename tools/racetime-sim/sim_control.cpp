@@ -202,7 +202,9 @@ response dispatch(route_context& ctx, const request& req,
     return ok(req,
               "{\"connections\":" + std::to_string(ctx.connections_accepted) +
                   ",\"client_close_frames\":" +
-                  std::to_string(ctx.client_close_frames) + "}");
+                  std::to_string(ctx.client_close_frames) +
+                  ",\"open_bot_sockets\":" +
+                  std::to_string(ctx.open_bot_sockets) + "}");
   if (parts[0] == "faults" && req.method() == http::verb::delete_) {
     ctx.faults.clear();
     return ok(req);
