@@ -159,7 +159,8 @@ class log_reader {
  public:
   explicit log_reader(std::string path) : path_(std::move(path)) {}
 
-  void each_new_line(const std::function<void(const std::string&)>& f) {
+  /// Calls `f` for each complete line not seen yet, until it returns false.
+  void each_new_line(const std::function<bool(const std::string&)>& f) {
     std::ifstream in(path_);
     in.seekg(static_cast<std::streamoff>(offset_));
     std::string line;
@@ -167,7 +168,8 @@ class log_reader {
       if (in.eof()) // a line still being written: read it next time
         break;
       offset_ += line.size() + 1;
-      f(line);
+      if (!f(line))
+        break;
     }
   }
 
@@ -178,8 +180,9 @@ class log_reader {
     while (clock_type::now() < deadline && process.running()) {
       std::optional<std::string> found;
       each_new_line([&](const std::string& line) {
-        if (!found && line.find(text) != std::string::npos)
+        if (line.find(text) != std::string::npos)
           found = line;
+        return !found; // the lines after it are the caller's
       });
       if (found)
         return found;
@@ -326,12 +329,10 @@ class client {
         i = next++;
       }
       start(i, [&] {
-        {
-          std::lock_guard<std::mutex> lock{m};
-          ++finished;
-        }
-        cv.notify_all();
-        launch();
+        launch(); // first: once the last job counts, the caller returns
+        std::lock_guard<std::mutex> lock{m};
+        if (++finished == count)
+          cv.notify_all();
       });
     };
     for (std::size_t k = 0; k < std::min(parallel, count); ++k)
@@ -678,6 +679,7 @@ run_result run_rooms(std::size_t rooms, const daemon_setup& setup, client& c,
       } else if (line.find(": bot socket lost") != std::string::npos) {
         ++lost;
       }
+      return true;
     });
   };
   auto next_report = clock_type::now() + seconds{15};
