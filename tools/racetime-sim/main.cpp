@@ -60,7 +60,9 @@ control API (JSON, on --control-port):
                                                "client_close_frames": bot
                                                sockets the client ended with a
                                                close frame, "faults_served":
-                                               requests that met a fault}
+                                               requests that met a fault,
+                                               "open_bot_sockets": bot
+                                               sockets open now}
   POST /categories {"slug","name","goals":[..],"allow_partitionable",...}
   POST /categories/{slug}/goals {"name"}
   POST /bots {"category","client_id","client_secret","name","active"}

@@ -208,7 +208,8 @@ response dispatch(route_context& ctx, const request& req,
                   ",\"client_close_frames\":" +
                   std::to_string(ctx.client_close_frames) +
                   ",\"faults_served\":" + std::to_string(ctx.faults_served) +
-                  "}");
+                  ",\"open_bot_sockets\":" +
+                  std::to_string(ctx.open_bot_sockets) + "}");
   if (parts[0] == "faults" && req.method() == http::verb::delete_) {
     ctx.faults.clear();
     return ok(req);

@@ -65,6 +65,9 @@ struct route_context {
   std::uint64_t client_close_frames = 0;
   /// Requests answered with an arranged fault (delay, status or drop).
   std::uint64_t faults_served = 0;
+  /// Bot sockets open now (accepted, not yet ended): what a benchmark
+  /// holding thousands of rooms checks from the server's side.
+  std::uint64_t open_bot_sockets = 0;
   /// How a bot socket for an unknown race ends: 0 resets it at once,
   /// otherwise the handshake hangs this long first (control API).
   std::function<void(std::chrono::milliseconds hang)> set_unknown_race_hang{};

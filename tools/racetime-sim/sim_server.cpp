@@ -197,6 +197,11 @@ class ws_session : public race_socket,
       : server_(std::move(server)), ws_(std::move(stream)),
         consumer_(server_->w, std::move(slug), std::move(token)) {}
 
+  ~ws_session() override {
+    if (counted_)
+      --server_->ctx.open_bot_sockets;
+  }
+
   void start(http::request<http::string_body> req) {
     ws_.set_option(
         websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -208,6 +213,8 @@ class ws_session : public race_socket,
       auto frames = self->consumer_.connect();
       if (frames.empty())
         return self->drop();
+      self->counted_ = true;
+      ++self->server_->ctx.open_bot_sockets;
       self->server_->sockets[self->consumer_.slug()].push_back(self);
       for (auto& f : frames)
         self->send(std::move(f));
@@ -345,6 +352,7 @@ class ws_session : public race_socket,
   bool closed_ = false;
   bool stalled_ = false;
   bool reading_ = false;
+  bool counted_ = false; ///< in open_bot_sockets
   std::shared_ptr<ws_session> stall_hold_;
 };
 
