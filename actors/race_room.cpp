@@ -15,6 +15,7 @@
 #include "actors/error.hpp"
 
 #include "protocol/bot_actions.hpp"
+#include "protocol/json.hpp"
 #include "protocol/server_messages.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -151,15 +152,13 @@ void finish_if_done(room_pointer self) {
 // --- acting on the race
 // -------------------------------------------------------
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out.push_back('\\');
-    if (static_cast<unsigned char>(c) >= 0x20)
-      out.push_back(c);
-  }
-  return out + "\"";
+/// The audit details of an invitation or acceptance.
+std::string racetime_id_details(const std::string& user) {
+  return protocol::json_text([&](protocol::json_writer& w) {
+    w.StartObject();
+    protocol::write_string(w, "racetime_id", user);
+    w.EndObject();
+  });
 }
 
 void send_action(room_pointer self, const protocol::bot_action& action) {
@@ -174,16 +173,14 @@ void invite_and_accept(room_pointer self, const room_plan& plan) {
     send_action(
         self, protocol::user_action{protocol::user_action::kind::invite, user});
     spdlog::info("{}: invited racetime.gg user {}", st.who, user);
-    audit(self, "racetime_room.invited",
-          "{\"racetime_id\": " + json_string(user) + "}");
+    audit(self, "racetime_room.invited", racetime_id_details(user));
   }
   for (const auto& user : plan.accept) {
     st.memory.accepted.insert(user);
     send_action(self, protocol::user_action{
                           protocol::user_action::kind::accept_request, user});
     spdlog::info("{}: accepted the join request of {}", st.who, user);
-    audit(self, "racetime_room.accepted",
-          "{\"racetime_id\": " + json_string(user) + "}");
+    audit(self, "racetime_room.accepted", racetime_id_details(user));
   }
 }
 

@@ -28,7 +28,7 @@ struct entrant_snapshot {
 
 /// A race as a watcher sees it.
 struct race_snapshot {
-  std::string name;   ///< "category/slug"
+  std::string name; ///< "category/slug"
   std::uint32_t version = 0;
   std::string status; ///< race status value: open, ..., finished, cancelled
   /// Times as microseconds since the epoch (UTC), when set.
@@ -36,7 +36,7 @@ struct race_snapshot {
   std::optional<std::int64_t> started_at;
   std::optional<std::int64_t> ended_at;
   std::optional<std::int64_t> cancelled_at;
-  std::string goal;      ///< goal.name
+  std::string goal; ///< goal.name
   std::string info_bot;
   std::vector<entrant_snapshot> entrants; ///< in the server's order
 };

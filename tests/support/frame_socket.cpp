@@ -45,9 +45,8 @@ frame_socket::frame_socket(sim_harness& sim,
   auto target = protocol::with_path(sim.base(), websocket_bot_url, true);
   session_ = std::make_unique<protocol::websocket_session>(
       sim.client_io(), sim.tls(), target,
-      protocol::fixed_token(std::move(token),
-                            std::chrono::steady_clock::now() +
-                                std::chrono::hours{10}),
+      protocol::fixed_token(std::move(token), std::chrono::steady_clock::now() +
+                                                  std::chrono::hours{10}),
       h, o);
   session_->start();
 }
