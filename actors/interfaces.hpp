@@ -34,6 +34,9 @@ using persistence_worker_actor = caf::typed_actor<
                     bool>::with<std::vector<room_record>>,
     // A room with its match and players (not_found when there is no room).
     caf::replies_to<atom::get, atom::room, std::int32_t>::with<room_context>,
+    // Watched rooms whose context changed after the previous answer's
+    // marker (a default marker: none, only a marker to start from).
+    caf::replies_to<atom::get, room_changes>::with<room_changes>,
     // What changed in a room: status, entrants, the match's start.
     caf::replies_to<atom::put, room_progress>::with<atom::ok>,
     // A finished race's result, exactly once.
@@ -121,14 +124,15 @@ using race_room_actor = caf::typed_actor<
     caf::reacts_to<atom::frame, std::string>,
     // The socket opened, was lost, or gave up a frame (the room's link).
     caf::reacts_to<atom::socket, socket_event>,
-    // (Self-sent) loads the room's match and players (again).
+    // Loads the room's match and players (again): self-sent at start, and
+    // from the supervisor when they changed in the database.
     caf::reacts_to<atom::load>,
     // (Self-sent) fetches the race over HTTP.
     caf::reacts_to<atom::fetch>,
     // (Self-sent) retries the writes waiting for the database.
     caf::reacts_to<atom::flush>,
-    // (Self-sent) the periodic pass: players who linked since, and a fetch
-    // while the socket is down.
+    // (Self-sent) the periodic pass: a fetch while the socket is down or
+    // has been quiet for long.
     caf::reacts_to<atom::tick>,
     // How the watcher is doing, for operators.
     caf::replies_to<atom::status>::with<room_watch_info>>;
@@ -150,7 +154,10 @@ using room_supervisor_actor = token_subscriber_actor::extend<
     // (Self-sent) loads the rooms to watch at start, until it succeeds.
     caf::reacts_to<atom::load>,
     // (Self-sent) starts a failed room's watcher again after its backoff.
-    caf::reacts_to<atom::restart, std::int32_t>>;
+    caf::reacts_to<atom::restart, std::int32_t>,
+    // (Self-sent) every rooms.refresh_interval: one query for the rooms
+    // whose match, players or users changed; those rooms reload.
+    caf::reacts_to<atom::tick>>;
 
 /// What the SCHEDULER needs of the persistence actor: the scheduled_tasks
 /// requests (a persistence_actor handle converts to it; the scheduler's

@@ -134,6 +134,11 @@ typename Inspector::result_type inspect(Inspector& f, room_result& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_changes& x) {
+  return f(caf::meta::type_name("room_changes"), x.marker, x.rooms);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_closure& x) {
   return f(caf::meta::type_name("room_closure"), x.room_id, x.status, x.reason,
            x.park);
@@ -173,6 +178,7 @@ using persistence::entrant_state;
 using persistence::match_player_info;
 using persistence::match_summary;
 using persistence::result_outcome;
+using persistence::room_changes;
 using persistence::room_closure;
 using persistence::room_context;
 using persistence::room_progress;
@@ -434,10 +440,10 @@ using persistence::task_schedule;
 using message_types = caf::detail::type_list<
     database_status, node_status, bot_record, std::vector<bot_record>,
     bot_state_change, room_record, std::vector<room_record>, room_context,
-    room_progress, room_result, result_outcome, room_closure, audit_record,
-    poll_summary, room_watch_info, std::vector<room_watch_info>, race_snapshot,
-    fetch_failure, socket_event, token_grant, token_news, category_goals,
-    bot_info, std::vector<bot_info>,
+    room_progress, room_result, result_outcome, room_closure, room_changes,
+    audit_record, poll_summary, room_watch_info, std::vector<room_watch_info>,
+    race_snapshot, fetch_failure, socket_event, token_grant, token_news,
+    category_goals, bot_info, std::vector<bot_info>,
     // the scheduler's
     task_record, std::vector<task_record>, task_schedule, task_claim,
     claim_outcome, task_finish, task_invalid>;

@@ -149,6 +149,9 @@ persistence_behavior(pool_pointer self, persistence_options options) {
         return dispatch<room_context>(self, atom::get::value, atom::room::value,
                                       id);
       },
+      [self](atom::get, const room_changes& x) {
+        return dispatch<room_changes>(self, atom::get::value, x);
+      },
       [self](atom::put, const room_progress& x) {
         return dispatch<atom::ok>(self, atom::put::value, x);
       },

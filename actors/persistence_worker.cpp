@@ -169,6 +169,15 @@ persistence_worker(worker_pointer self,
         }
         return std::move(*ctx);
       },
+      [self](atom::get, const room_changes& last) -> caf::result<room_changes> {
+        return guarded("looking for rooms whose match changed", [&] {
+          std::optional<timestamp> since;
+          if (last.marker != timestamp{})
+            since = last.marker;
+          return persistence::room_watch_repository{*self->state.db}
+              .changed_rooms(since);
+        });
+      },
       [self](atom::put, const room_progress& p) -> caf::result<atom::ok> {
         return guarded("recording room progress", [&] {
           persistence::room_watch_repository{*self->state.db}.record_progress(

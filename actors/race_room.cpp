@@ -346,7 +346,6 @@ void on_tick(room_pointer self) {
   self->delayed_send(self, st.options.tick_interval, atom::tick::value);
   if (st.step != phase::watching)
     return;
-  load(self); // players who linked since are invited when it answers
   if (!st.socket_open)
     st.link->fetch(st.room.slug); // the socket may have missed the end
   else if (self->clock().now() - st.last_news >= st.options.quiet_recheck)

@@ -9,7 +9,7 @@
 #include "protocol/backoff.hpp"
 
 #include <chrono>
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,8 +18,8 @@
 namespace racecontrol {
 
 struct race_room_options {
-  /// The periodic pass: players who linked since, a fetch while the socket
-  /// is down.
+  /// The periodic pass: a fetch while the socket is down. (The room
+  /// supervisor asks as often which rooms' matches changed.)
   std::chrono::milliseconds tick_interval{60000};
   /// Retries of database writes and HTTP fetches.
   protocol::backoff_options retry{std::chrono::milliseconds{1000},
@@ -58,7 +58,9 @@ struct race_room_state {
   room_memory memory;
   answer_limiter limiter;
 
-  std::deque<room_write> writes;
+  // Lists, not deques: an empty std::deque holds 576 bytes, and a node
+  // keeps thousands of rooms that have nothing to write.
+  std::list<room_write> writes;
   bool writing = false;
   bool socket_open = false;
   /// When the race last told us something (race.data or a fetch).

@@ -8,7 +8,7 @@
 #include "protocol/backoff.hpp"
 
 #include <chrono>
-#include <deque>
+#include <list>
 #include <optional>
 
 namespace racecontrol {
@@ -49,7 +49,7 @@ class restart_budget {
  private:
   restart_options options_;
   protocol::backoff backoff_;
-  std::deque<time_point> restarts_;
+  std::list<time_point> restarts_; ///< a list: an empty deque is 576 bytes
 };
 
 } // namespace racecontrol

@@ -168,6 +168,33 @@ std::vector<room_watch_info> status(sup_pointer self) {
   return out;
 }
 
+void check_changes(sup_pointer self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.options.room.tick_interval, atom::tick::value);
+  if (st.asking_changes || st.stopping)
+    return; // a slow answer is not asked for twice
+  st.asking_changes = true;
+  self->request(st.db, std::chrono::seconds{120}, atom::get::value, st.changes)
+      .then(
+          [self](room_changes& changes) {
+            auto& st = self->state;
+            st.asking_changes = false;
+            st.changes.marker = changes.marker;
+            for (auto id : changes.rooms) {
+              auto it = st.rooms.find(id);
+              if (it != st.rooms.end() && it->second.handle)
+                self->send(it->second.handle, atom::load::value);
+            }
+          },
+          [self](caf::error& err) {
+            // The marker stays: the next pass asks for the same span.
+            self->state.asking_changes = false;
+            spdlog::warn("room supervisor: cannot ask which rooms' matches "
+                         "changed ({}); asking again at the next pass",
+                         describe(err));
+          });
+}
+
 void begin_stop(sup_pointer self, const caf::exit_msg& msg) {
   auto& st = self->state;
   if (st.stopping) {
@@ -214,6 +241,7 @@ room_supervisor(sup_pointer self, persistence_actor db,
     self->send(bots, atom::subscribe::value,
                caf::actor_cast<token_subscriber_actor>(self));
   load_rooms(self);
+  check_changes(self);
   return {
       [self](atom::token, const token_grant& t) {
         self->state.relays->of(t.category)->set(t.value.reveal(), t.expires_at);
@@ -230,6 +258,9 @@ room_supervisor(sup_pointer self, persistence_actor db,
       },
       [self](atom::load) {
         load_rooms(self);
+      },
+      [self](atom::tick) {
+        check_changes(self);
       },
       [self](atom::restart, std::int32_t id) {
         auto it = self->state.rooms.find(id);

@@ -47,11 +47,15 @@ struct room_supervisor_state {
   std::map<caf::actor_addr, std::int32_t> by_address;
   bool stopping = false;
   protocol::backoff load_backoff;
+  room_changes changes; ///< the last answer; its marker starts the next
+  bool asking_changes = false;
 };
 
 /// The room supervisor's behavior: at start, a watcher for every room whose
 /// race has not ended (parked ones too: a start tries them again); more
-/// through `watch` and `poll`.
+/// through `watch` and `poll`. Every rooms.refresh_interval it asks which
+/// rooms' matches, players or users changed and tells those rooms to reload
+/// (a player who linked is invited), instead of every room asking.
 /// @param db the persistence actor
 /// @param bots the bot supervisor, for tokens (may be invalid in tests)
 /// @param links makes each room's link to racetime.gg

@@ -187,8 +187,10 @@ const key_spec keys[] = {
        s.racetime_ping_interval = parse_duration_in(v, 100ms, 600s);
      }},
     {"rooms.refresh_interval", "60s",
-     "How often a watched room looks for players who linked their account "
-     "since (and fetches its race while its socket is down).",
+     "How often racecontrol looks for watched rooms whose match, players or "
+     "users changed (one query for all; those rooms reload, and a player who "
+     "linked is invited), and how often a room whose socket is down fetches "
+     "its race.",
      [](settings& s, const std::string& v) {
        s.room_refresh_interval = parse_duration_in(v, 100ms, 3600s);
      }},

@@ -155,6 +155,37 @@ room_watch_repository::rooms_to_watch(bool include_parked) {
   });
 }
 
+room_changes
+room_watch_repository::changed_rooms(std::optional<timestamp> since) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    room_changes out;
+    // A transaction that stamped a row a little before this one and
+    // commits after it would fall between two markers: overlap them.
+    // A room reloaded twice costs one query.
+    out.marker =
+        sql_timestamp(
+            sql_scalar(conn, "SELECT " + sql_epoch_us("UTC_TIMESTAMP(6) - "
+                                                      "INTERVAL 10 SECOND")))
+            .value_or(timestamp{});
+    if (!since)
+      return out;
+    auto after = sql_quote(*since);
+    for (auto& row : sql_query(
+             conn, "SELECT DISTINCT r.id FROM racetime_rooms r "
+                   "LEFT JOIN matches m ON m.id = r.match_id "
+                   "LEFT JOIN match_players p ON p.match_id = r.match_id "
+                   "LEFT JOIN users u ON u.id = p.user_id "
+                   "WHERE (r.status IS NULL OR r.status NOT IN ('finished', "
+                   "'cancelled', 'gone')) AND r.parked_at IS NULL AND "
+                   "(r.updated_at > " +
+                       after + " OR m.updated_at > " + after +
+                       " OR p.updated_at > " + after + " OR u.updated_at > " +
+                       after + ") ORDER BY r.id"))
+      out.rooms.push_back(std::stoi(row.at(0).value_or("0")));
+    return out;
+  });
+}
+
 std::optional<room_record> room_watch_repository::room(std::int32_t room_id) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::optional<room_record> out;

@@ -30,6 +30,13 @@ class room_watch_repository {
   /// nullopt when no such room exists.
   std::optional<room_context> context(std::int32_t room_id);
 
+  /// Rooms to watch whose room row, match, match players or players' users
+  /// were updated after `since` (one query for every room, instead of each
+  /// room reloading its context on a timer). Without `since`, only the
+  /// marker. A player removed from a match leaves no trace here: whoever
+  /// removes one tells the room (issue 12's API).
+  room_changes changed_rooms(std::optional<timestamp> since);
+
   /// Writes what changed: the room's status (clearing a parked state and
   /// its message), the players whose entrant state changed, the match's
   /// started_at when not yet set, and an audit entry for a status change.

@@ -77,6 +77,15 @@ struct room_context {
   std::vector<match_player_info> players;
 };
 
+/// Rooms whose context changed (the room row, its match, the match's
+/// players or their users), and where the next question starts.
+struct room_changes {
+  /// The database's clock when asked, less a margin for transactions that
+  /// were still open then: the next call's `since`.
+  timestamp marker{};
+  std::vector<std::int32_t> rooms; ///< watched rooms that changed
+};
+
 /// One entrant's state as racetime.gg reports it, keyed by racetime id.
 struct entrant_state {
   std::string racetime_id;
@@ -143,6 +152,10 @@ inline bool operator==(const bot_record& a, const bot_record& b) {
 inline bool operator==(const bot_state_change& a, const bot_state_change& b) {
   return a.bot_id == b.bot_id && a.status == b.status &&
          a.message == b.message && a.connected_now == b.connected_now;
+}
+
+inline bool operator==(const room_changes& a, const room_changes& b) {
+  return a.marker == b.marker && a.rooms == b.rooms;
 }
 
 inline bool operator==(const room_record& a, const room_record& b) {

@@ -34,7 +34,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
+#include <list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,7 +117,7 @@ class action_ledger {
   /// refused; the rest are settled (pong) or in doubt (`ended` given).
   static void release(window& w, verdict& v, const steady_time* ended);
 
-  std::deque<window> windows_;
+  std::list<window> windows_; ///< a list: an empty deque is 576 bytes
 };
 
 } // namespace racecontrol::protocol

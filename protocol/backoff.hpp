@@ -72,6 +72,13 @@ class liveness {
   /// What to do at `now`; `send_ping` is returned once per silent interval.
   verdict check(steady_time now);
 
+  /// When `check` next has something to say, if nothing arrives before: a
+  /// timer set to this wakes once per silent interval, not every few
+  /// seconds for every socket.
+  steady_time next_check() const noexcept {
+    return last_heard_ + (pinged_ ? 2 : 1) * interval_;
+  }
+
   std::chrono::milliseconds interval() const noexcept { return interval_; }
 
  private:

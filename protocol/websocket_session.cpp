@@ -13,7 +13,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <atomic>
-#include <deque>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -323,7 +323,11 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
       }
       self->alive.heard(clock::now());
       auto text = beast::buffers_to_string(self->buffer.data());
+      // A room's socket is silent most of the time: give the buffer back
+      // rather than keep the largest frame's capacity for every room (one
+      // allocation per frame costs less than the frame's parse).
       self->buffer.consume(self->buffer.size());
+      self->buffer.shrink_to_fit();
       if (self->received(text))
         self->notify([&] {
           if (self->handlers.on_message)
@@ -525,7 +529,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
 
   /// No fresh token came: report the refused frames, write again.
   void give_up_refused() {
-    std::deque<outgoing_frame> keep;
+    std::list<outgoing_frame> keep;
     for (auto& f : again) {
       if (f.refused)
         report({std::move(f.text), drop_reason::refused,
@@ -619,7 +623,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   // --- liveness -------------------------------------------------------------
 
   void arm_liveness() {
-    liveness_timer.expires_after(alive.interval() / 4);
+    liveness_timer.expires_at(alive.next_check());
     auto self = shared_from_this();
     auto gen = generation;
     liveness_timer.async_wait([self, gen](beast::error_code ec) {
@@ -773,9 +777,11 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   std::shared_ptr<ws_plain> plain;
   std::shared_ptr<ws_tls> secure;
   beast::flat_buffer buffer;
-  std::deque<outgoing_frame> own;   ///< pings and resync requests
-  std::deque<outgoing_frame> again; ///< to send again, before the queue
-  std::deque<outgoing_frame> queue; ///< the owner's, at most max_queue
+  // Lists, not deques: an empty std::deque holds 576 bytes, and a daemon
+  // keeps thousands of sockets whose queues are empty nearly always.
+  std::list<outgoing_frame> own;   ///< pings and resync requests
+  std::list<outgoing_frame> again; ///< to send again, before the queue
+  std::list<outgoing_frame> queue; ///< the owner's, at most max_queue
   bool writing = false;
   std::uint64_t write_seq = 0;
   action_ledger ledger;

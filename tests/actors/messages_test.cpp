@@ -133,6 +133,13 @@ room_closure sample<room_closure>() {
 }
 
 template <>
+room_changes sample<room_changes>() {
+  return {std::chrono::system_clock::time_point{
+              std::chrono::microseconds{1795311654396000}},
+          {3, 5, 8}};
+}
+
+template <>
 audit_record sample<audit_record>() {
   return {1, "racetime_room.invited", "racetime_room", 3,
           R"({"user":"4BlRneEk9jxN6Qka"})"};

@@ -42,6 +42,7 @@ struct journal {
   /// Writes to refuse before accepting again (database down).
   int refuse_writes = 0;
   room_context ctx;
+  int loads = 0; ///< context requests
 
   int sent_containing(const std::string& text) const {
     int n = 0;
@@ -108,7 +109,12 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         return std::vector<room_record>{};
       },
       [=](atom::get, atom::room, std::int32_t) -> caf::result<room_context> {
+        ++j->loads;
         return j->ctx;
+      },
+      [=](atom::get, const room_changes&) -> caf::result<room_changes> {
+        unexpected("room changes (the supervisor's)");
+        return room_changes{};
       },
       [=](atom::put, const room_progress& p) -> caf::result<atom::ok> {
         if (!write())
@@ -411,15 +417,23 @@ BOOST_AUTO_TEST_CASE(a_quiet_race_is_fetched_although_its_socket_is_open) {
   BOOST_TEST(j->fetches.size() == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(a_player_who_links_later_is_invited_on_the_next_pass) {
+BOOST_AUTO_TEST_CASE(a_player_who_links_later_is_invited_when_told_to_reload) {
   start();
   fetched(race(1, "open",
                {entrant("rt-alice", "invited"), entrant("rt-bob", "invited")}));
   BOOST_TEST(j->sent_containing("rt-carol") == 0);
+  BOOST_TEST(j->loads == 1);
   j->ctx.players[2].racetime_id = "rt-carol";
   j->ctx.players[2].racetime_name = "CarolRT";
+  // The periodic pass does not ask the database (10,000 rooms would ask
+  // every minute); the supervisor tells the rooms whose match changed.
   sched->advance_time(60s);
   sched->run();
+  BOOST_TEST(j->loads == 1);
+  BOOST_TEST(j->sent_containing("rt-carol") == 0);
+  caf::anon_send(room, atom::load::value);
+  sched->run();
+  BOOST_TEST(j->loads == 2);
   BOOST_TEST(j->sent_containing(R"("user":"rt-carol")") == 1);
 }
 

@@ -22,6 +22,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -39,6 +40,15 @@ struct script {
   std::map<std::string, race_snapshot> races;
   std::map<std::string, int> throws;
   std::map<std::string, int> fetches;
+  std::vector<std::string> sent; ///< bot actions, every room's
+
+  int sent_containing(const std::string& text) {
+    std::lock_guard<std::mutex> g{mtx};
+    return static_cast<int>(
+        std::count_if(sent.begin(), sent.end(), [&](const std::string& f) {
+          return f.find(text) != std::string::npos;
+        }));
+  }
 };
 
 class scripted_link : public room_link {
@@ -63,7 +73,10 @@ class scripted_link : public room_link {
       caf::anon_send(room, atom::fetched::value, std::move(r));
   }
   void connect(const std::string&) override {}
-  void send(std::string) override {}
+  void send(std::string frame) override {
+    std::lock_guard<std::mutex> g{s_->mtx};
+    s_->sent.push_back(std::move(frame));
+  }
   void close() override {}
 
  private:
@@ -145,7 +158,9 @@ struct fixture {
   }
 
   ~fixture() {
-    caf::anon_send_exit(sup, caf::exit_reason::kill);
+    // Not kill: the supervisor stops its rooms (a room still watching
+    // would keep the actor system from ending).
+    caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
   }
 
@@ -159,7 +174,7 @@ struct fixture {
     return persistence::sql_scalar(*conn, sql).value_or("NULL");
   }
 
-  void start() {
+  void start(std::chrono::milliseconds refresh = 60s) {
     auto script = s;
     room_link_factory links =
         [script](caf::actor_addr owner, const room_record&,
@@ -169,6 +184,7 @@ struct fixture {
     room_supervisor_options o;
     o.room.retry = {10ms, 100ms};
     o.restarts = {{20ms, 100ms}, 2, std::chrono::minutes{10}};
+    o.room.tick_interval = refresh;
     sup = sys->spawn(room_supervisor, db, bot_supervisor_actor{}, links, o);
   }
 
@@ -290,6 +306,44 @@ BOOST_AUTO_TEST_CASE(a_parked_room_is_watched_again_when_asked) {
   }));
   BOOST_TEST(scalar("SELECT parked_at IS NULL FROM racetime_rooms WHERE id "
                     "= 2") == "1");
+}
+
+BOOST_AUTO_TEST_CASE(a_player_who_links_is_invited_to_the_open_room) {
+  // A fourth match whose race is open; Carol has not linked her account.
+  execute("INSERT INTO users (id, discord_id, display_name) VALUES "
+          "(3, 33, 'Carol')");
+  execute("INSERT INTO matches (id, tournament_id, title, scheduled_at) "
+          "VALUES (4, 1, 'Match 4', UTC_TIMESTAMP(6))");
+  execute("INSERT INTO match_players (match_id, user_id) VALUES (4, 1), "
+          "(4, 3)");
+  execute("INSERT INTO racetime_rooms (id, slug, category, room_name, "
+          "status, match_id, bot_id) VALUES (4, 'alttpr/waiting', 'alttpr', "
+          "'waiting', 'open', 4, 1)");
+  race_snapshot open;
+  open.name = "alttpr/waiting";
+  open.version = 3;
+  open.status = "open";
+  open.entrants = {entrant("u1", "invited", std::nullopt, std::nullopt)};
+  s->races["alttpr/waiting"] = open;
+  start(200ms);
+  BOOST_REQUIRE(wait_until([&] {
+    auto rooms = status();
+    return std::any_of(rooms.begin(), rooms.end(), [](const auto& r) {
+      return r.room_id == 4 && r.watcher == "watching";
+    });
+  }));
+  std::this_thread::sleep_for(1s); // several passes
+  BOOST_TEST(s->sent_containing("\"u3\"") == 0);
+  execute("UPDATE users SET racetime_id = 'u3', racetime_name = 'Racer3' "
+          "WHERE id = 3");
+  BOOST_REQUIRE(wait_until(
+      [&] {
+        return s->sent_containing("\"u3\"") > 0;
+      },
+      5s));
+  std::this_thread::sleep_for(1s);
+  BOOST_TEST(s->sent_containing("\"u3\"") == 1); // once, not every pass
+  BOOST_TEST(s->sent_containing("\"u1\"") == 0); // already an entrant
 }
 
 BOOST_AUTO_TEST_SUITE_END()

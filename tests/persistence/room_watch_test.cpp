@@ -171,6 +171,42 @@ BOOST_AUTO_TEST_CASE(parked_rooms_wait_for_an_operator) {
                     "5") == "NULL");
 }
 
+BOOST_AUTO_TEST_CASE(rooms_whose_match_players_or_users_changed_are_listed) {
+  // A second room whose match has only Bob.
+  exec("INSERT INTO matches (id, tournament_id, title) VALUES (11, 1, 'Semi')");
+  exec("INSERT INTO match_players (match_id, user_id) VALUES (11, 2)");
+  exec("INSERT INTO racetime_rooms (id, slug, category, room_name, status, "
+       "match_id) VALUES (6, 'alttpr/odd-egg-0001', 'alttpr', "
+       "'odd-egg-0001', 'open', 11)");
+  for (auto table : {"users", "matches", "match_players", "racetime_rooms"})
+    exec(std::string{"UPDATE "} + table +
+         " SET updated_at = '2026-01-01 00:00:00'");
+  auto first = repo.changed_rooms(std::nullopt);
+  BOOST_TEST(first.rooms.empty()); // the first call only sets the marker
+  BOOST_TEST((first.marker > timestamp{std::chrono::seconds{1767225600}}));
+  BOOST_TEST(repo.changed_rooms(first.marker).rooms.empty());
+
+  // Carol links her account (ON UPDATE stamps the row): her match's room.
+  exec("UPDATE users SET racetime_id = 'rt-carol' WHERE id = 3");
+  auto changed = repo.changed_rooms(first.marker);
+  BOOST_TEST(changed.rooms == std::vector<std::int32_t>{5},
+             boost::test_tools::per_element());
+  // Bob plays in both matches.
+  exec("UPDATE users SET racetime_name = 'BobRT2' WHERE id = 2");
+  changed = repo.changed_rooms(first.marker);
+  BOOST_TEST(changed.rooms == (std::vector<std::int32_t>{5, 6}),
+             boost::test_tools::per_element());
+  // A match's own change, and a player row's.
+  exec("UPDATE users SET updated_at = '2026-01-01 00:00:00'");
+  exec("UPDATE matches SET title = 'Semi 2' WHERE id = 11");
+  BOOST_TEST(repo.changed_rooms(first.marker).rooms ==
+                 std::vector<std::int32_t>{6},
+             boost::test_tools::per_element());
+  // A room whose race ended is not watched, changed or not.
+  exec("UPDATE racetime_rooms SET status = 'finished' WHERE id = 6");
+  BOOST_TEST(repo.changed_rooms(first.marker).rooms.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_vanished_race_closes_its_room) {
   repo.close({room_id, "gone",
               "racetime.gg has no race "

@@ -636,7 +636,7 @@ struct run_result {
   std::size_t rooms = 0;
   double open_seconds = 0;
   std::uint64_t sim_sockets = 0;
-  std::size_t lost = 0;
+  std::size_t lost = 0; ///< sockets lost during the idle window
   idle_figures idle;
   std::string limit_line;
 };
@@ -709,9 +709,11 @@ run_result run_rooms(std::size_t rooms, const daemon_setup& setup, client& c,
   }
   r.open_seconds = since(started);
   std::this_thread::sleep_for(settle);
+  scan();
+  auto lost_before = lost; // a socket waits for the bot's first token
   r.idle = measure_idle(daemon->pid(), idle);
   scan();
-  r.lost = lost;
+  r.lost = lost - lost_before;
   r.sim_sockets = sim_open_sockets(c, sim);
   if (!daemon->stop(seconds{60}))
     std::printf("  (racecontrold did not stop within 60 s of SIGTERM; "
@@ -829,7 +831,7 @@ int main(int argc, char** argv) {
                       static_cast<double>(rooms);
     std::printf(
         "rooms %zu: every socket open after %.1f s (simulator holds %llu "
-        "after the idle window; %zu lost)\n"
+        "after the idle window; %zu lost during it)\n"
         "  RSS %.1f MiB at the start of the idle window, %.1f MiB at its end: "
         "%.1f KiB per room above the baseline\n"
         "  CPU over %lld s idle: %.2f%% of one core (user %.2f s, system "
