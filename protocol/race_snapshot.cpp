@@ -237,16 +237,29 @@ const char* padded_copy(std::string_view text) {
   return buffer.data();
 }
 
+/// The length of the byte order mark at the start of `text`. As the full
+/// parser's RapidJSON (Document::Parse) does, each of the mark's three
+/// bytes is skipped where it comes in its place, so part of one goes too.
+std::size_t bom_length(std::string_view text) noexcept {
+  std::size_t n = 0;
+  for (const unsigned char b : {0xEF, 0xBB, 0xBF})
+    if (n < text.size() && static_cast<unsigned char>(text[n]) == b)
+      ++n;
+  return n;
+}
+
 /// Reads JSON text left to right, as strictly as RapidJSON reads it (no
 /// comments, no trailing commas, no NaN; control characters only escaped;
-/// bytes above 0x7F taken as they are). Every reading function returns
-/// false on the first error, which error() then describes; offsets in it
-/// count from the start of the text. It reads a padded copy of the text;
-/// one cursor at a time per thread.
+/// bytes above 0x7F taken as they are; a byte order mark skipped). Every
+/// reading function returns false on the first error, which error() then
+/// describes; offsets in it count from the start of the text, mark and
+/// all, as the full parser's do. It reads a padded copy of the text; one
+/// cursor at a time per thread.
 class cursor {
  public:
   explicit cursor(std::string_view text)
-      : begin_(padded_copy(text)), p_(begin_), end_(begin_ + text.size()) {}
+      : skipped_(bom_length(text)), begin_(padded_copy(text.substr(skipped_))),
+        p_(begin_), end_(begin_ + text.size() - skipped_) {}
 
   const std::string& error() const noexcept { return error_; }
 
@@ -360,14 +373,14 @@ class cursor {
     if (p_ == end_)
       return true;
     if (*p_ == '\0')
-      return fail("malformed JSON at offset " + std::to_string(p_ - begin_) +
+      return fail("malformed JSON at offset " + std::to_string(offset(p_)) +
                   ": a NUL character outside a string");
     return malformed(rapidjson::kParseErrorDocumentRootNotSingular);
   }
 
  private:
   bool malformed_at(ParseErrorCode code, const char* at) {
-    return fail("malformed JSON at offset " + std::to_string(at - begin_) +
+    return fail("malformed JSON at offset " + std::to_string(offset(at)) +
                 ": " + rapidjson::GetParseError_En(code));
   }
 
@@ -415,6 +428,11 @@ class cursor {
   bool fits_double(const char* start);
   bool skip_nested();
 
+  std::size_t offset(const char* at) const noexcept {
+    return skipped_ + static_cast<std::size_t>(at - begin_);
+  }
+
+  std::size_t skipped_; ///< the byte order mark's length
   const char* begin_;
   const char* p_;
   const char* end_;
@@ -553,7 +571,7 @@ bool cursor::skip_nested() {
       const bool object = *p_ == '{';
       if (!open.push(object))
         return fail("JSON nested more than " + std::to_string(max_nesting) +
-                    " levels deep at offset " + std::to_string(p_ - begin_));
+                    " levels deep at offset " + std::to_string(offset(p_)));
       ++p_;
       skip_whitespace();
       if (*p_ == (object ? '}' : ']')) {
@@ -1215,13 +1233,6 @@ std::optional<frame_kind> read_type(cursor& in) {
 
 // --- running the reader -----------------------------------------------------
 
-std::string_view without_bom(std::string_view text) {
-  // RapidJSON's Document::Parse skips a UTF-8 byte order mark; so do we.
-  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0)
-    text.remove_prefix(3);
-  return text;
-}
-
 std::optional<json_error> too_large(std::string_view text) {
   if (text.size() <= default_json_limit)
     return std::nullopt;
@@ -1234,7 +1245,7 @@ std::optional<json_error> decode(std::string_view text, context root,
                                  race_snapshot& into) {
   if (auto e = too_large(text))
     return e;
-  snapshot_reader reader{without_bom(text), into};
+  snapshot_reader reader{text, into};
   if (!reader.read(root))
     return json_error(reader.error());
   return std::nullopt;
@@ -1255,7 +1266,6 @@ expected<race_snapshot, json_error> decode_new(std::string_view text,
 expected<frame_kind, json_error> classify_frame(std::string_view frame) {
   if (auto e = too_large(frame))
     return *e;
-  frame = without_bom(frame);
   // The type comes first in racetime.gg's frames: a short start is copied
   // and read first. Cut short, it reads as well-formed up to the cut and
   // ends there; so a type found in it is the frame's, and only when none
