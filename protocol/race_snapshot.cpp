@@ -725,6 +725,26 @@ constexpr std::size_t bucket(std::string_view key) noexcept {
          32;
 }
 
+/// Whether the n bytes (at most 16) at a and b are the same: memcmp
+/// without a call, in two overlapping loads (every name of a kept object
+/// whose bucket holds a member is compared).
+bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  const auto load = [](const char* p, auto word) {
+    std::memcpy(&word, p, sizeof word);
+    return word;
+  };
+  if (n >= 8)
+    return load(a, std::uint64_t{}) == load(b, std::uint64_t{}) &&
+           load(a + n - 8, std::uint64_t{}) == load(b + n - 8, std::uint64_t{});
+  if (n >= 4)
+    return load(a, std::uint32_t{}) == load(b, std::uint32_t{}) &&
+           load(a + n - 4, std::uint32_t{}) == load(b + n - 4, std::uint32_t{});
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i])
+      return false;
+  return true;
+}
+
 /// The members of one object and a table from bucket to member.
 struct member_list {
   const member* begin = nullptr;
@@ -736,7 +756,10 @@ struct member_list {
     if (key.empty())
       return -1;
     const int i = by_bucket[bucket(key)];
-    return i >= 0 && begin[i].key == key ? i : -1;
+    if (i < 0 || begin[i].key.size() != key.size() ||
+        !same_bytes(begin[i].key.data(), key.data(), key.size()))
+      return -1;
+    return i;
   }
 };
 
@@ -747,6 +770,8 @@ constexpr member_list list_of(const member (&m)[N]) {
   for (auto& b : list.by_bucket)
     b = -1;
   for (std::size_t i = 0; i < N; ++i) {
+    if (m[i].key.size() > 16)
+      throw "a member name too long for same_bytes";
     auto& b = list.by_bucket[bucket(m[i].key)];
     if (b != -1)
       throw "two members share a bucket: change bucket()";
