@@ -1,9 +1,11 @@
 #pragma once
 
 // What a room watcher needs of a race, and nothing more: decoded straight
-// from a `race.data` frame (or a `/{category}/{race}/data` document) with a
-// streaming parser, without building a document tree. The full model in
-// race_data.hpp stays for tools and tests; a room keeps only this.
+// from a `race.data` frame (or a `/{category}/{race}/data` document) by a
+// scanner that decodes the members a room keeps and skips the rest (still
+// checking that it is well-formed JSON), without building a document tree.
+// The full model in race_data.hpp stays for tools and tests; a room keeps
+// only this.
 
 #include "protocol/expected.hpp"
 #include "protocol/json_error.hpp"
@@ -77,6 +79,13 @@ expected<frame_kind, json_error> classify_frame(std::string_view frame);
 /// ...}`). Unknown fields are skipped; a missing or mistyped field the
 /// snapshot needs is an error naming it (`race.entrants[2].status.value`).
 expected<race_snapshot, json_error> decode_race_frame(std::string_view frame);
+
+/// The same into an existing snapshot, reusing its strings' and entrants'
+/// memory: a room that decodes every frame into one scratch snapshot (and
+/// swaps it with the one it keeps) allocates nothing per frame. On an
+/// error `into` holds part of the frame: do not use it.
+std::optional<json_error> decode_race_frame(std::string_view frame,
+                                            race_snapshot& into);
 
 /// Decodes a race document as `/{category}/{race}/data` returns it.
 expected<race_snapshot, json_error>

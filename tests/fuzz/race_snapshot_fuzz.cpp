@@ -1,9 +1,13 @@
-// libFuzzer target: the room watcher's streaming decoder. Any input must be
-// decoded or refused without crashing; and whatever the full parser reads
+// libFuzzer target: the room watcher's decoder. Any input must be decoded
+// or refused without crashing; whatever the full parser reads
 // (race_data.hpp, server_messages.hpp), the decoder must read too, with the
 // same value in every field the snapshot has. The decoder may refuse more:
-// a version beyond 32 bits, a place beyond 32 bits, a NUL outside a string.
+// a version beyond 32 bits, a place beyond 32 bits, a NUL outside a string,
+// nesting beyond 2^20 levels. And JSON the full parser finds malformed, the
+// decoder refuses, in the same words when it names it malformed (it skips
+// most of a frame, but must still read all of it).
 
+#include "protocol/json.hpp"
 #include "protocol/race_snapshot.hpp"
 #include "protocol/server_messages.hpp"
 
@@ -70,6 +74,26 @@ void require_agree(const race_snapshot& s, const race_data& r) {
     std::abort();
 }
 
+/// The full parser's error for the JSON text alone, or "" when it reads it.
+std::string json_error_of(std::string_view input) {
+  try {
+    parse_json(input);
+  } catch (const json_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// An error that names the JSON malformed is the full parser's, word for
+/// word. (Another error may come first in malformed JSON: a member of the
+/// wrong type before what is malformed, say.)
+void require_same_malformed(std::string_view error,
+                            const std::string& full_error) {
+  const bool malformed = error.rfind("malformed JSON", 0) == 0;
+  if (malformed && error != full_error)
+    std::abort();
+}
+
 frame_kind kind_of(const std::string& type) {
   if (type == "race.data")
     return frame_kind::race_data;
@@ -102,7 +126,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   auto document = decode_race_document(input);
   if (frame && (!kind || *kind != frame_kind::race_data))
     std::abort(); // a decoded frame is a race.data frame
-  if (input.find('\0') != std::string_view::npos || !shallow(input))
+  if (input.find('\0') != std::string_view::npos)
+    return 0;
+  const auto full_error = json_error_of(input);
+  if (!full_error.empty() && (frame || document))
+    std::abort(); // malformed JSON decoded
+  if (!frame)
+    require_same_malformed(frame.error().what(), full_error);
+  if (!document)
+    require_same_malformed(document.error().what(), full_error);
+  if (!kind)
+    require_same_malformed(kind.error().what(), full_error);
+  if (!shallow(input))
     return 0;
   if (auto msg = parse_server_message(input)) {
     if (!kind || *kind != kind_of(msg->type))

@@ -1,19 +1,24 @@
 #define BOOST_TEST_MODULE protocol_race_snapshot
 #include <boost/test/unit_test.hpp>
 
-// The room watcher's streaming decoder (protocol/race_snapshot.hpp) held to
-// the full parser (race_data.hpp, server_messages.hpp) on every field the
-// snapshot has: on the documents racetime.gg really sent, on every race.data
-// racetime-sim sends over a real socket through whole races, on reordered
-// and extended documents; and every way a frame can be wrong.
+// The room watcher's decoder (protocol/race_snapshot.hpp) held to the full
+// parser (race_data.hpp, server_messages.hpp) on every field the snapshot
+// has: on the documents racetime.gg really sent, on every race.data
+// racetime-sim sends over a real socket through whole races, on reordered,
+// extended, respaced and escaped documents; and every way a frame can be
+// wrong, malformed JSON anywhere in it above all (the decoder skips most of
+// a frame, but must refuse what the full parser refuses, with its words).
 
+#include "protocol/json.hpp"
 #include "protocol/race_snapshot.hpp"
 #include "protocol/server_messages.hpp"
 #include "tests/support/frame_socket.hpp"
 #include "tests/support/real_frames.hpp"
 #include "tests/support/sim_harness.hpp"
+#include "tools/racetime-sim/sim_documents.hpp"
 
 #include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -247,6 +252,92 @@ std::string document_error(const std::string& document) {
   return s.error().what();
 }
 
+/// The full parser's error for `text`; fails the test when it reads it.
+std::string full_parser_error(const std::string& text) {
+  try {
+    parse_json(text);
+  } catch (const json_error& e) {
+    return e.what();
+  }
+  BOOST_FAIL("the full parser read: " << text.substr(0, 200));
+  return "";
+}
+
+/// The same JSON with `space` after every '{', '[', ',' and ':' and
+/// before every '}' and ']' outside strings, and around the document.
+std::string respaced(const std::string& compact, const std::string& space) {
+  std::string out = space;
+  bool in_string = false;
+  for (std::size_t i = 0; i < compact.size(); ++i) {
+    const char c = compact[i];
+    if (!in_string && (c == '}' || c == ']'))
+      out += space;
+    out += c;
+    if (in_string) {
+      if (c == '\\')
+        out += compact[++i];
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[' || c == ',' || c == ':') {
+      out += space;
+    }
+  }
+  return out + space;
+}
+
+/// The JSON as RapidJSON's PrettyWriter writes it (newlines, indents).
+std::string pretty(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  BOOST_REQUIRE(!doc.HasParseError());
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
+  doc.Accept(w);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+/// A race in progress as racetime-sim writes it (the frames
+/// room_path_bench measures): `n` entrants, the first finished.
+std::string sim_frame(std::size_t n) {
+  const auto at = [](int seconds) {
+    return sim::time_point{std::chrono::microseconds{1795311654396000}} +
+           std::chrono::seconds{seconds};
+  };
+  sim::category c{"alttpr", "A Link to the Past Randomizer",
+                  "ALTTPR", {"Beat the game"},
+                  false,    false,
+                  false};
+  sim::user_table users;
+  sim::race r;
+  r.category = "alttpr";
+  r.slug = "crafty-vivi-7962";
+  r.state = sim::race_state::in_progress;
+  r.version = 12;
+  r.settings.goal = "Beat the game";
+  r.settings.info_bot = "Seed: https://alttpr.com/h/Ab3dE6gH9j";
+  r.opened_at = at(0);
+  r.started_at = at(600);
+  r.bot_meta = R"({"match_id":4711,"tournament":"spring-cup"})";
+  for (std::size_t i = 0; i < n; ++i) {
+    auto id = "4BlRneEk9jxN6Qk" + std::string(1, static_cast<char>('a' + i));
+    users[id] = sim::user{id, "Racer" + std::to_string(i + 1),
+                          std::to_string(1000 + i), "twitch_" + id};
+    sim::entrant e;
+    e.user_id = id;
+    e.ready = true;
+    if (i == 0) {
+      e.finish_time = std::chrono::microseconds{5'412'216'595};
+      e.place = 1;
+    }
+    r.entrants.push_back(e);
+  }
+  auto race = sim::race_json(r, c, users, at(6100));
+  return sim::frame("race.data", at(6100),
+                    sim::payload({{"race", race}, {"version", "12"}}));
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(real_documents)
@@ -380,6 +471,18 @@ BOOST_AUTO_TEST_CASE(a_byte_order_mark_is_skipped_as_by_the_full_parser) {
                              R"({"type": "pong"})")
                   .
                   operator*() == frame_kind::pong));
+  // RapidJSON skips each of the mark's bytes where it comes in its place,
+  // so part of a mark as well; offsets count from the first byte.
+  for (const std::string mark : {"\xEF\xBB\xBF", "\xEF", "\xEF\xBF", "\xBB"}) {
+    BOOST_TEST_CONTEXT(mark.size() << " bytes") {
+      check_frame(mark + frame_of(real::race_data));
+      auto bad = mark + R"({"type": "race.data", "race": tru})";
+      BOOST_TEST(frame_error(bad) == full_parser_error(bad));
+      BOOST_TEST(
+          std::string{classify_frame(mark + R"({"x": tru})").error().what()} ==
+          full_parser_error(mark + R"({"x": tru})"));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(deep_nesting_in_a_skipped_member_is_no_problem) {
@@ -680,6 +783,398 @@ BOOST_AUTO_TEST_CASE(frames_without_a_string_type_are_errors) {
   BOOST_TEST(error("") == "malformed JSON at offset 0: The document is empty.");
   BOOST_TEST(error(R"({"date": 2026-11-22, "type": "pong"})")
                  .rfind("malformed JSON at offset 13:", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(agrees_with_the_full_parser)
+
+BOOST_AUTO_TEST_CASE(the_frames_room_path_bench_measures) {
+  for (std::size_t n : {0, 1, 2, 8}) {
+    BOOST_TEST_CONTEXT(n << " entrants") {
+      auto compact = sim_frame(n);
+      BOOST_REQUIRE(compact.rfind(R"({"type":"race.data",)", 0) == 0u);
+      auto s = check_frame(compact);
+      BOOST_TEST(s.entrants.size() == n);
+      // racetime.gg's json.dumps spacing, and more whitespace than anyone
+      // sends: every kind, around every token.
+      BOOST_TEST((check_frame(respaced(compact, " ")) == s));
+      BOOST_TEST((check_frame(respaced(compact, " \t\r\n ")) == s));
+      BOOST_TEST((check_frame(pretty(compact)) == s));
+      BOOST_TEST((check_frame(reversed(compact)) == s));
+    }
+  }
+  auto s = check_frame(sim_frame(2));
+  BOOST_TEST(s.status == "in_progress");
+  BOOST_TEST(s.entrants[0].place.value() == 1);
+  BOOST_TEST(s.entrants[0].finish_time.value().count() == 5412216595);
+  BOOST_TEST(s.info_bot == "Seed: https://alttpr.com/h/Ab3dE6gH9j");
+}
+
+BOOST_AUTO_TEST_CASE(every_escape_at_every_place_in_kept_strings) {
+  // Escapes before, inside and after the 16-byte blocks the scanner reads,
+  // in a kept string and in the skipped one before it.
+  const std::vector<std::pair<std::string, std::string>> escapes = {
+      {R"(\")", "\""},
+      {R"(\\)", "\\"},
+      {R"(\/)", "/"},
+      {R"(\b\f\n\r\t)", "\b\f\n\r\t"},
+      {R"(\u00e9)", "\xC3\xA9"},
+      {R"(\u20AC)", "\xE2\x82\xAC"},
+      {R"(\ud83c\udfc1)", "\xF0\x9F\x8F\x81"},
+      {R"(\uDBFF\uDFFF)", "\xF4\x8F\xBF\xBF"},
+      // RapidJSON 1.1.0 lets a lone low surrogate through, as 3 bytes.
+      {R"(\udc00)", "\xED\xB0\x80"},
+      {R"(\u0000)", std::string(1, '\0')},
+      {"\xC3\xA9\xF0\x9F\x8F\x81", "\xC3\xA9\xF0\x9F\x8F\x81"}, // raw UTF-8
+      {"\xFF\xFE", "\xFF\xFE"}, // not UTF-8: kept as the full parser keeps it
+  };
+  auto race = race_in_progress();
+  for (std::size_t length : {0, 1, 14, 15, 16, 17, 31, 32, 33, 47, 70}) {
+    for (const auto& [escape, decoded] : escapes) {
+      for (std::size_t at : {std::size_t{0}, length / 2, length}) {
+        const std::string before(at, 'a');
+        const std::string after(length - at, 'b');
+        auto raw = before + escape + after;
+        auto frame =
+            frame_of(replace(replace(race, R"("full_name": "RacerTwo#0042")",
+                                     R"("full_name": ")" + raw + "\""),
+                             R"("flair": "")", R"("flair": ")" + raw + "\""));
+        BOOST_TEST_CONTEXT(raw) {
+          BOOST_TEST(check_frame(frame).entrants[1].user_name ==
+                     before + decoded + after);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(escaped_member_names_are_the_same_members) {
+  auto race = replace(race_in_progress(), R"("name": "testcat/crafty)",
+                      R"("n\u0061me": "testcat/crafty)");
+  race = replace(race, R"("version": 7)", R"("\u0076ersion": 7)");
+  race = replace(race, R"("place": 1)", R"("pl\u0061ce": 1)");
+  race = replace(race, R"("full_name": "RacerOne#4755")",
+                 R"("full\u005fname": "RacerOne#4755")");
+  auto s = check_frame(frame_of(race));
+  BOOST_TEST(s.name == "testcat/crafty-vivi-7962");
+  BOOST_TEST(s.version == 7u);
+  BOOST_TEST(s.entrants[0].place.value() == 1);
+  BOOST_TEST(s.entrants[0].user_name == "RacerOne#4755");
+  // Escaped or not, the first of two counts.
+  auto twice = replace(race_in_progress(), R"("version": 7)",
+                       R"("version": 7, "v\u0065rsion": 8)");
+  BOOST_TEST(check_document(twice).version == 7u);
+  BOOST_TEST((*classify_frame(R"({"t\u0079pe": "pong"})") == frame_kind::pong));
+}
+
+BOOST_AUTO_TEST_CASE(numbers_at_their_limits) {
+  const auto frame = frame_of(race_in_progress());
+  auto with = [&](const std::string& version, const std::string& place) {
+    auto f =
+        replace(frame, R"("version": 7, )", R"("version": )" + version + ", ");
+    return check_frame(
+        replace(f, R"("place": 1, )", R"("place": )" + place + ", "));
+  };
+  auto s = with("0", "0");
+  BOOST_TEST(s.version == 0u);
+  BOOST_TEST(s.entrants[0].place.value() == 0);
+  s = with("-0", "-0");
+  BOOST_TEST(s.version == 0u);
+  BOOST_TEST(s.entrants[0].place.value() == 0);
+  s = with("4294967295", "2147483647");
+  BOOST_TEST(s.version == 4294967295u);
+  BOOST_TEST(s.entrants[0].place.value() == 2147483647);
+  // Skipped numbers of every form the full parser reads (RapidJSON 1.1.0
+  // reads 1.8e308 as infinity; the decoder asks it).
+  for (const std::string& n : std::vector<std::string>{
+           "0", "-0", "1.5", "-0.0e0", "1E+2", "1e-400",
+           "123456789012345678901234", "1.7976931348623157e308", "1.8e308",
+           "18446744073709551616", "-9223372036854775809",
+           "0.000000000000000000000000000001", "1" + std::string(300, '0'),
+           "1" + std::string(300, '0') + "e9",
+           "-1" + std::string(300, '0') + ".5"})
+    BOOST_TEST_CONTEXT(n) {
+      check_frame(replace(frame, R"("bot_meta": {})",
+                          R"("bot_meta": {"n": )" + n + "}"));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(long_strings_and_long_documents) {
+  std::string seed;
+  for (int i = 0; i < 200; ++i)
+    seed +=
+        "Seed " + std::to_string(i) + R"(: \"https://alttpr.com/h/\u00e9\" )";
+  auto s = check_frame(
+      frame_of(replace(race_in_progress(),
+                       R"("info_bot": "Seed: https://alttpr.com/h/Ab3dE6gH9j")",
+                       R"("info_bot": ")" + seed + "\"")));
+  BOOST_TEST(s.info_bot.size() > 6000u);
+  const std::string last = "Seed 199: \"https://alttpr.com/h/\xC3\xA9\" ";
+  BOOST_TEST(s.info_bot.substr(s.info_bot.size() - last.size()) == last);
+  // A frame that ends in a long string: nothing is read past its end.
+  auto ending = reversed(frame_of(race_in_progress()));
+  ending =
+      replace(ending, R"("type":"race.data"})",
+              R"("type":"race.data","z":")" + std::string(100, 'z') + "\"}");
+  check_frame(ending);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(decoding_into_a_snapshot)
+
+BOOST_AUTO_TEST_CASE(reuses_it_and_leaves_nothing_of_the_last_frame) {
+  auto big = frame_of(race_in_progress(), 7);
+  // Fewer entrants, no info_bot, no times, the entrant who had a place and
+  // a finish time without either.
+  auto small = replace(real::race_data, R"("entrants": [])",
+                       R"("entrants": [)" + racing_entrant() + "]");
+  small = replace(small, R"("info_bot": "", )", "");
+  small = replace(small, R"("opened_at": "2026-11-22T01:40:54.396Z", )", "");
+  small = frame_of(small, 8);
+  race_snapshot s;
+  BOOST_REQUIRE(!decode_race_frame(big, s));
+  BOOST_TEST((s == decode_frame(big)));
+  BOOST_TEST(s.entrants[0].place.has_value());
+  auto* first_entrant = s.entrants.data();
+  BOOST_REQUIRE(!decode_race_frame(small, s));
+  BOOST_TEST((s == check_frame(small)));
+  BOOST_TEST(!s.opened_at);
+  BOOST_TEST(s.info_bot.empty());
+  BOOST_TEST(s.entrants.data() == first_entrant); // the same memory
+  BOOST_REQUIRE(!decode_race_frame(big, s));
+  BOOST_TEST((s == decode_frame(big)));
+}
+
+BOOST_AUTO_TEST_CASE(errors_are_the_same) {
+  race_snapshot s;
+  for (const std::string& frame :
+       {std::string{"[]"}, std::string{R"({"type": "race.data"})"},
+        replace(frame_of(race_in_progress()), R"("id": "Pz9yXw8v7u6t5s4r", )",
+                ""),
+        frame_of(race_in_progress()) + "x"}) {
+    auto error = decode_race_frame(frame, s);
+    BOOST_REQUIRE(error.has_value());
+    BOOST_TEST(std::string{error->what()} == frame_error(frame));
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(malformed_anywhere)
+
+namespace {
+
+/// Malformed JSON values, one of each kind of mistake.
+const std::vector<std::string> malformed_values = {
+    // literals
+    "tru",
+    "nul",
+    "fals",
+    "True",
+    "nulL",
+    "undefined",
+    "NaN",
+    "Infinity",
+    // numbers
+    "-",
+    "+1",
+    ".5",
+    "1.",
+    "1.e3",
+    "1e",
+    "1e+",
+    "01",
+    "-01",
+    "0x1F",
+    "1e400",
+    "-1e400",
+    "1" + std::string(400, '0'),
+    "1e309",
+    "0.1e310",
+    // raw control characters in a string (a raw NUL too)
+    "\"a\tb\"",
+    "\"a\nb\"",
+    "\"\x01\"",
+    "\"abcdefghijklmnop\x1f\"",
+    std::string("\"a\0b\"", 5),
+    // invalid escapes
+    R"("\x")",
+    R"("\'")",
+    R"("\U00e9")",
+    R"("\u12")",
+    R"("\u12G4")",
+    R"("\uD800")",
+    R"("\uD800x")",
+    R"("\uD800\u0041")",
+    R"("\uD800\n")",
+    R"("\uDBFF\uE000")",
+    R"("abcdefghijklmnopqrstuvwxyz\q")",
+    // brackets and separators
+    "[1, 2}",
+    "[1 2]",
+    "[1,]",
+    "[,1]",
+    R"({"a" 1})",
+    R"({"a": 1,})",
+    "{1: 2}",
+    "{'a': 1}",
+    R"({"a": 1])",
+    "[}",
+    "{]",
+    "]",
+    "}",
+    "",
+    "[[[1]]",
+    R"({"a": {"b": []})",
+    R"([{"a": [{"b": {"c": [1, 2,, 3]}}]}])",
+};
+
+/// `frame` with `value` in place of each of several members' values that
+/// the decoder skips: at the frame's level, the race's, deep in one, an
+/// entrant's, a user's, a status'.
+std::vector<std::string> in_skipped_members(const std::string& frame,
+                                            const std::string& value) {
+  return {
+      replace(frame, R"("date": "2026-11-22T01:44:16.149828+00:00")",
+              R"("date": )" + value),
+      replace(frame, R"("bot_meta": {})", R"("bot_meta": )" + value),
+      replace(frame, R"("bot_meta": {})",
+              R"("bot_meta": {"x": [1, {"y": )" + value + "}]}"),
+      replace(frame, R"("comment": null)", R"("comment": )" + value),
+      replace(frame, R"("flair": "")", R"("flair": )" + value),
+      replace(frame, R"("verbose_value": "Finished")",
+              R"("verbose_value": )" + value),
+  };
+}
+
+/// ... and of members it keeps: a number, a string, a time, an optional
+/// number.
+std::vector<std::string> in_kept_members(const std::string& frame,
+                                         const std::string& value) {
+  return {
+      replace(frame, R"("version": 7)", R"("version": )" + value),
+      replace(frame, R"("full_name": "RacerOne#4755")",
+              R"("full_name": )" + value),
+      replace(frame, R"("opened_at": "2026-11-22T01:40:54.396Z")",
+              R"("opened_at": )" + value),
+      replace(frame, R"("place": 1)", R"("place": )" + value),
+  };
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(in_a_skipped_member_is_the_full_parsers_error) {
+  const auto frame = frame_of(race_in_progress(), 7);
+  for (const auto& value : malformed_values)
+    for (const auto& bad : in_skipped_members(frame, value))
+      BOOST_TEST_CONTEXT(value) {
+        BOOST_TEST(frame_error(bad) == full_parser_error(bad));
+      }
+}
+
+BOOST_AUTO_TEST_CASE(in_a_kept_member_is_an_error) {
+  // A malformed value is named as the full parser names it; but where a
+  // kept value is of the wrong type before it is malformed (an array or an
+  // object at its bracket; "01", "0x1F" and "nulL" begin with a whole
+  // number or null), the wrong type may be named first, as the streaming
+  // reader before this decoder named it.
+  const std::set<std::string> wrong_type_first = {"01", "-01", "0x1F", "nulL"};
+  const auto frame = frame_of(race_in_progress(), 7);
+  for (const auto& value : malformed_values)
+    for (const auto& bad : in_kept_members(frame, value))
+      BOOST_TEST_CONTEXT(value) {
+        auto error = frame_error(bad);
+        auto full = full_parser_error(bad);
+        if (!value.empty() && (value[0] == '[' || value[0] == '{' ||
+                               wrong_type_first.count(value) == 1))
+          BOOST_TEST(
+              (error == full || error.find(": expected ") != std::string::npos),
+              error);
+        else
+          BOOST_TEST(error == full);
+      }
+}
+
+BOOST_AUTO_TEST_CASE(every_cut_short_frame_is_the_full_parsers_error) {
+  // An unterminated string, number, literal, array or object, at every
+  // place of three frames (compact, spaced, racetime.gg's own).
+  for (const auto& frame : {sim_frame(2), respaced(sim_frame(2), " "),
+                            frame_of(race_in_progress())})
+    for (std::size_t n = 0; n < frame.find_last_of('}'); ++n) {
+      auto cut = frame.substr(0, n);
+      BOOST_TEST_CONTEXT("cut at " << n) {
+        BOOST_TEST(frame_error(cut) == full_parser_error(cut));
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(trailing_garbage_is_refused) {
+  const auto frame = frame_of(race_in_progress());
+  check_frame(frame + " \t\r\n");
+  for (std::string tail : {" x", "{}", ",", "]", "}", "\"\"", " 1", "null"})
+    BOOST_TEST_CONTEXT(tail) {
+      BOOST_TEST(frame_error(frame + tail) == full_parser_error(frame + tail));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(before_the_type_in_classify_frame) {
+  for (const auto& value : malformed_values) {
+    auto frame = R"({"date": )" + value + R"(, "type": "race.data"})";
+    BOOST_TEST_CONTEXT(value) {
+      auto kind = classify_frame(frame);
+      BOOST_REQUIRE(!kind);
+      BOOST_TEST(std::string{kind.error().what()} == full_parser_error(frame));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_type_anywhere_around_the_head_classify_reads_first) {
+  // classify_frame reads a head of the frame first; a type cut by its end
+  // is found in the whole frame.
+  for (std::size_t pad = 200; pad < 300; ++pad) {
+    auto frame = R"({"x": ")" + std::string(pad, 'x') +
+                 R"(", "type": "chat.pin", "y": [1, 2, 3]})";
+    BOOST_TEST_CONTEXT(pad) {
+      auto kind = classify_frame(frame);
+      BOOST_REQUIRE(static_cast<bool>(kind));
+      BOOST_TEST((*kind == frame_kind::chat_pin));
+      auto missing = replace(frame, R"("type": "chat.pin")", R"("typo": 1)");
+      BOOST_TEST(std::string{classify_frame(missing).error().what()} ==
+                 "type: missing");
+      auto broken = replace(frame, R"("type": "chat.pin")", R"("typo": tru)");
+      BOOST_TEST(std::string{classify_frame(broken).error().what()} ==
+                 full_parser_error(broken));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nesting_deeper_than_the_limit) {
+  // The limit keeps what the scanner records of open brackets bounded; a
+  // million levels (deep_nesting_in_a_skipped_member_is_no_problem) are
+  // within it.
+  constexpr std::size_t limit = std::size_t{1} << 20;
+  auto nested = [](std::size_t depth) {
+    return std::string(depth, '[') + std::string(depth, ']');
+  };
+  auto with_meta = [](const std::string& value) {
+    return replace(real::race_data, R"("bot_meta": {})",
+                   R"("bot_meta": )" + value);
+  };
+  BOOST_TEST(decode_document(with_meta(nested(limit))).version == 1u);
+  const auto at = real::race_data.find(R"("bot_meta": {})") + 12 + limit;
+  BOOST_TEST(document_error(with_meta(nested(limit + 1))) ==
+             "JSON nested more than 1048576 levels deep at offset " +
+                 std::to_string(at));
+  // Objects count as well as arrays.
+  std::string objects;
+  for (std::size_t i = 0; i <= limit / 2; ++i)
+    objects += R"({"":[)";
+  for (std::size_t i = 0; i <= limit / 2; ++i)
+    objects += "]}";
+  BOOST_TEST(document_error(with_meta(objects))
+                 .rfind("JSON nested more than 1048576 levels deep", 0) == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
