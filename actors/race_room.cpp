@@ -184,7 +184,9 @@ void invite_and_accept(room_pointer self, const room_plan& plan) {
   }
 }
 
-void apply(room_pointer self, race_snapshot next) {
+/// Applies a newer race; `next` is left holding the snapshot it replaced
+/// (its memory is reused for the next frame).
+void apply(room_pointer self, race_snapshot& next) {
   auto& st = self->state;
   if (!st.ctx || st.step == phase::ending)
     return;
@@ -206,7 +208,10 @@ void apply(room_pointer self, race_snapshot next) {
   invite_and_accept(self, plan);
   if (plan.progress)
     enqueue(self, std::move(*plan.progress));
-  st.last = std::move(next);
+  if (st.last)
+    std::swap(*st.last, next);
+  else
+    st.last = std::move(next);
   if (plan.end == race_end::finished) {
     st.step = phase::ending;
     enqueue(self, std::move(*plan.result));
@@ -250,12 +255,14 @@ void on_frame(room_pointer self, const std::string& frame) {
   }
   switch (*kind) {
     case protocol::frame_kind::race_data: {
-      auto race = protocol::decode_race_frame(frame);
-      if (race)
-        apply(self, std::move(*race));
-      else
+      // Decoded into this thread's scratch snapshot, which holds the
+      // memory of a snapshot a room replaced: no allocation per frame.
+      thread_local race_snapshot scratch;
+      if (auto error = protocol::decode_race_frame(frame, scratch))
         spdlog::warn("{}: ignored a race.data frame: {}", self->state.who,
-                     race.error().what());
+                     error->what());
+      else
+        apply(self, scratch);
       break;
     }
     case protocol::frame_kind::chat_message:
@@ -398,7 +405,7 @@ race_room(room_pointer self, room_record room, persistence_actor db,
   return {
       [self](atom::fetched, race_snapshot& race) {
         self->state.fetch_backoff.reset();
-        apply(self, std::move(race));
+        apply(self, race);
       },
       [self](atom::fetched, const fetch_failure& f) {
         on_fetch_failure(self, f);
