@@ -23,6 +23,29 @@ struct backoff_options {
   std::chrono::milliseconds stable_after{60000};
 };
 
+/// SplitMix64: enough randomness for jitter in 8 bytes of state. Every room
+/// and socket keeps several backoffs; a std::mt19937_64 is 2.5 KB each, which
+/// was a third of a watched room's memory.
+class jitter_source {
+ public:
+  using result_type = std::uint64_t;
+
+  explicit jitter_source(std::uint64_t seed) : state_(seed) {}
+
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~result_type{0}; }
+
+  result_type operator()() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
 /// 1 s, 2 s, 4 s, ... up to 5 min, each with jitter, reset after a stable
 /// period.
 class backoff {
@@ -48,7 +71,7 @@ class backoff {
 
  private:
   backoff_options options_;
-  std::mt19937_64 rng_;
+  jitter_source rng_;
   int attempt_ = 0;
   steady_time up_since_{};
   bool up_ = false;

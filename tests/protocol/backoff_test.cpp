@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include "protocol/backoff.hpp"
 #include "protocol/url.hpp"
 
@@ -33,6 +35,34 @@ BOOST_AUTO_TEST_CASE(doubles_from_one_second_to_five_minutes_with_jitter) {
     BOOST_TEST(a.count() == delays[i]); // same seed, same sequence
   }
   BOOST_TEST(differs);
+}
+
+BOOST_AUTO_TEST_CASE(jitter_covers_its_whole_range_in_a_small_object) {
+  // Every room and socket holds several backoffs; a Mersenne Twister made
+  // each 2.5 KB (a third of a room's memory at 10,000 rooms).
+  static_assert(sizeof(backoff) <= 96, "a backoff stays small");
+  backoff_options o;
+  o.initial = 10000ms;
+  o.max = 10000ms; // every delay is 10 s with jitter
+  backoff b{o, 1};
+  long low = 20000, high = 0;
+  int buckets[10] = {};
+  for (int i = 0; i < 10000; ++i) {
+    long d = static_cast<long>(b.next_delay().count());
+    BOOST_TEST_REQUIRE(d >= 8000);
+    BOOST_TEST_REQUIRE(d <= 10000); // capped at max
+    low = std::min(low, d);
+    high = std::max(high, d);
+    ++buckets[std::min(9L, (d - 8000) / 200)];
+  }
+  BOOST_TEST(low < 8010);
+  BOOST_TEST(high == 10000);
+  // Spread evenly below the cap: each 200 ms band of [8 s, 10 s) gets about
+  // a tenth of the half that falls under 10 s.
+  for (int i = 0; i < 9; ++i) {
+    BOOST_TEST(buckets[i] > 350, i << ": " << buckets[i]);
+    BOOST_TEST(buckets[i] < 650, i << ": " << buckets[i]);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(resets_only_after_a_stable_period) {

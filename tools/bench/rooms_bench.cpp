@@ -14,6 +14,9 @@
 //               [--open-timeout 900] [--keep-logs DIR]
 //               [--SECTION.KEY=VALUE ...]   (passed on to racecontrold)
 //
+// ROOMS_BENCH_DAEMON, when set, is run instead of the built racecontrold
+// with the same arguments (a wrapper that starts it under heaptrack, say).
+//
 // URL defaults to TEST_DATABASE_URL and names any database on the server;
 // the benchmark creates <name>_rooms_bench_<pid> next to it, migrates it,
 // and drops it at the end. Room counts run in ascending order on the same
@@ -583,10 +586,18 @@ struct daemon_setup {
   std::string dir;
 };
 
+/// The daemon to run: the built racecontrold, or ROOMS_BENCH_DAEMON (a
+/// wrapper script that execs it under a profiler, say). With a wrapper that
+/// does not exec, the RSS and CPU figures are the wrapper's.
+std::string daemon_path() {
+  const char* wrapper = std::getenv("ROOMS_BENCH_DAEMON");
+  return wrapper != nullptr && *wrapper != '\0' ? wrapper : RACECONTROLD_PATH;
+}
+
 std::unique_ptr<child> start_daemon(const daemon_setup& d,
                                     const std::string& name) {
   std::vector<std::string> args{
-      RACECONTROLD_PATH, "--database.url=" + d.database_url,
+      daemon_path(), "--database.url=" + d.database_url,
       "--racetime.url=" + d.racetime_url, "--log.level=info"};
   args.insert(args.end(), d.overrides.begin(), d.overrides.end());
   return std::make_unique<child>(
@@ -792,7 +803,7 @@ int main(int argc, char** argv) {
 
   std::printf("rooms_bench: racecontrold %s, racetime-sim pid %d, database "
               "%s, logs in %s\n",
-              RACECONTROLD_PATH, static_cast<int>(sim.process->pid()),
+              daemon_path().c_str(), static_cast<int>(sim.process->pid()),
               db.url().redacted().c_str(), dir.c_str());
   std::printf("machine: %ld cores; idle window %lld s after %lld s of "
               "settling\n",
