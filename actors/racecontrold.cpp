@@ -29,6 +29,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -295,6 +296,21 @@ std::vector<component_spec> daemon_components(
 
 /// The network side of the daemon; exits the process with a clear line
 /// when the racetime.gg settings are unusable.
+/// CAF's scheduler as a daemon holding thousands of mostly idle rooms wants
+/// it. CAF starts at least four workers whatever the cores; and after each
+/// job a worker polls 500 times, 50 us apart, before it sleeps, so with rooms
+/// waking now and then the workers never sleep: idle CPU grew with the rooms.
+/// A sleeping worker is woken when work arrives for it, so a short poll
+/// costs no latency.
+void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads) {
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", threads);
+  cfg.set("work-stealing.moderate-poll-attempts", 10);
+  cfg.set("work-stealing.relaxed-sleep-duration",
+          caf::timespan{std::chrono::milliseconds{50}});
+}
+
 std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
   auto base = protocol::parse_url(s.racetime_url);
   if (!base)
@@ -337,8 +353,7 @@ int run(const config::settings& s, bool migrate, bool check_only,
   }
   caf::actor_system_config cfg;
   register_message_types(cfg);
-  if (s.worker_threads > 0)
-    cfg.set("scheduler.max-threads", s.worker_threads);
+  tune_scheduler(cfg, s.worker_threads);
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   // What runs before the node starts (this thread's actor, CAF's own) does
