@@ -15,7 +15,7 @@
 #include "tests/support/frame_socket.hpp"
 #include "tests/support/real_frames.hpp"
 #include "tests/support/sim_harness.hpp"
-#include "tools/racetime-sim/sim_documents.hpp"
+#include "tools/racetime-sim/sim_sample_race.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
@@ -296,46 +296,6 @@ std::string pretty(const std::string& json) {
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
   doc.Accept(w);
   return {buffer.GetString(), buffer.GetSize()};
-}
-
-/// A race in progress as racetime-sim writes it (the frames
-/// room_path_bench measures): `n` entrants, the first finished.
-std::string sim_frame(std::size_t n) {
-  const auto at = [](int seconds) {
-    return sim::time_point{std::chrono::microseconds{1795311654396000}} +
-           std::chrono::seconds{seconds};
-  };
-  sim::category c{"alttpr", "A Link to the Past Randomizer",
-                  "ALTTPR", {"Beat the game"},
-                  false,    false,
-                  false};
-  sim::user_table users;
-  sim::race r;
-  r.category = "alttpr";
-  r.slug = "crafty-vivi-7962";
-  r.state = sim::race_state::in_progress;
-  r.version = 12;
-  r.settings.goal = "Beat the game";
-  r.settings.info_bot = "Seed: https://alttpr.com/h/Ab3dE6gH9j";
-  r.opened_at = at(0);
-  r.started_at = at(600);
-  r.bot_meta = R"({"match_id":4711,"tournament":"spring-cup"})";
-  for (std::size_t i = 0; i < n; ++i) {
-    auto id = "4BlRneEk9jxN6Qk" + std::string(1, static_cast<char>('a' + i));
-    users[id] = sim::user{id, "Racer" + std::to_string(i + 1),
-                          std::to_string(1000 + i), "twitch_" + id};
-    sim::entrant e;
-    e.user_id = id;
-    e.ready = true;
-    if (i == 0) {
-      e.finish_time = std::chrono::microseconds{5'412'216'595};
-      e.place = 1;
-    }
-    r.entrants.push_back(e);
-  }
-  auto race = sim::race_json(r, c, users, at(6100));
-  return sim::frame("race.data", at(6100),
-                    sim::payload({{"race", race}, {"version", "12"}}));
 }
 
 } // namespace
@@ -792,7 +752,7 @@ BOOST_AUTO_TEST_SUITE(agrees_with_the_full_parser)
 BOOST_AUTO_TEST_CASE(the_frames_room_path_bench_measures) {
   for (std::size_t n : {0, 1, 2, 8}) {
     BOOST_TEST_CONTEXT(n << " entrants") {
-      auto compact = sim_frame(n);
+      auto compact = sim::sample_race_frame(n);
       BOOST_REQUIRE(compact.rfind(R"({"type":"race.data",)", 0) == 0u);
       auto s = check_frame(compact);
       BOOST_TEST(s.entrants.size() == n);
@@ -804,7 +764,7 @@ BOOST_AUTO_TEST_CASE(the_frames_room_path_bench_measures) {
       BOOST_TEST((check_frame(reversed(compact)) == s));
     }
   }
-  auto s = check_frame(sim_frame(2));
+  auto s = check_frame(sim::sample_race_frame(2));
   BOOST_TEST(s.status == "in_progress");
   BOOST_TEST(s.entrants[0].place.value() == 1);
   BOOST_TEST(s.entrants[0].finish_time.value().count() == 5412216595);
@@ -1100,8 +1060,9 @@ BOOST_AUTO_TEST_CASE(in_a_kept_member_is_an_error) {
 BOOST_AUTO_TEST_CASE(every_cut_short_frame_is_the_full_parsers_error) {
   // An unterminated string, number, literal, array or object, at every
   // place of three frames (compact, spaced, racetime.gg's own).
-  for (const auto& frame : {sim_frame(2), respaced(sim_frame(2), " "),
-                            frame_of(race_in_progress())})
+  for (const auto& frame :
+       {sim::sample_race_frame(2), respaced(sim::sample_race_frame(2), " "),
+        frame_of(race_in_progress())})
     for (std::size_t n = 0; n < frame.find_last_of('}'); ++n) {
       auto cut = frame.substr(0, n);
       BOOST_TEST_CONTEXT("cut at " << n) {

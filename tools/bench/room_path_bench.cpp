@@ -21,7 +21,7 @@
 #include "protocol/json.hpp"
 #include "protocol/race_snapshot.hpp"
 #include "protocol/server_messages.hpp"
-#include "tools/racetime-sim/sim_documents.hpp"
+#include "tools/racetime-sim/sim_sample_race.hpp"
 
 #include <malloc.h>
 #include <sched.h>
@@ -51,53 +51,6 @@ struct frame {
   std::string text;
   std::size_t entrants = 0;
 };
-
-sim::time_point at(int seconds_after) {
-  // 2026-11-22T01:40:54.396Z, the real example's opened_at.
-  return sim::time_point{std::chrono::microseconds{1795311654396000}} +
-         std::chrono::seconds{seconds_after};
-}
-
-/// A race in progress as racetime-sim writes it: `n` entrants with Twitch
-/// accounts, the first finished in 1st place, the rest racing.
-std::string sim_frame(std::size_t n) {
-  sim::category c{"alttpr", "A Link to the Past Randomizer",
-                  "ALTTPR", {"Beat the game - Spring Cup Final"},
-                  false,    false,
-                  false};
-  sim::user_table users;
-  sim::race r;
-  r.category = "alttpr";
-  r.slug = "crafty-vivi-7962";
-  r.state = sim::race_state::in_progress;
-  r.version = 12;
-  r.settings.goal = "Beat the game - Spring Cup Final";
-  r.settings.invitational = true;
-  r.settings.info_user = "Spring Cup - Final - Scheduled: 2026-11-22 20:00 UTC";
-  r.settings.info_bot = "Seed: https://alttpr.com/h/Ab3dE6gH9j";
-  r.opened_at = at(0);
-  r.started_at = at(600);
-  r.opened_by_bot = "racecontrol";
-  r.bot_meta = R"({"match_id":4711,"tournament":"spring-cup"})";
-  for (std::size_t i = 0; i < n; ++i) {
-    auto id = "4BlRneEk9jxN6Qk" + std::string(1, static_cast<char>('a' + i));
-    auto name = "RacerNumber" + std::to_string(i + 1);
-    users[id] = sim::user{id, name, "47" + std::to_string(10 + i),
-                          "racer_on_twitch_" + std::to_string(i + 1)};
-    sim::entrant e;
-    e.user_id = id;
-    e.ready = true;
-    e.stream_live = true;
-    if (i == 0) {
-      e.finish_time = std::chrono::microseconds{5'412'216'595};
-      e.place = 1;
-    }
-    r.entrants.push_back(e);
-  }
-  auto race = sim::race_json(r, c, users, at(6100));
-  return sim::frame("race.data", at(6100),
-                    sim::payload({{"race", race}, {"version", "12"}}));
-}
 
 /// The same JSON with json.dumps' default separators, as racetime.gg's
 /// channels consumer sends it.
@@ -391,7 +344,7 @@ int main(int argc, char** argv) {
 
   std::vector<frame> frames;
   for (std::size_t n : {2, 8}) {
-    auto compact = sim_frame(n);
+    auto compact = sim::sample_race_frame(n);
     frames.push_back({"compact (racetime-sim)", compact, n});
     frames.push_back(
         {"json.dumps spacing (racetime.gg)", python_spacing(compact), n});
@@ -407,6 +360,6 @@ int main(int argc, char** argv) {
               "%zu):\n",
               sizeof(entrant_snapshot));
   for (std::size_t n : {2, 8})
-    print_snapshot_size({"", sim_frame(n), n});
+    print_snapshot_size({"", sim::sample_race_frame(n), n});
   return 0;
 }
