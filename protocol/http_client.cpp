@@ -243,6 +243,11 @@ class operation : public std::enable_shared_from_this<operation> {
     });
   }
 
+  std::size_t body_limit() const {
+    return req_.max_response_bytes != 0 ? req_.max_response_bytes
+                                        : client_->options.max_response_bytes;
+  }
+
   void on_write(beast::error_code ec) {
     if (ec) {
       if (retry_fresh())
@@ -250,7 +255,7 @@ class operation : public std::enable_shared_from_this<operation> {
       return fail_io(ec, "sending to " + req_.target.authority());
     }
     parser_.emplace();
-    parser_->body_limit(client_->options.max_response_bytes);
+    parser_->body_limit(body_limit());
     parser_->header_limit(64 * 1024);
     auto self = shared_from_this();
     with_stream([&](auto& stream) {
@@ -267,7 +272,7 @@ class operation : public std::enable_shared_from_this<operation> {
     // Beast 1.74 does not apply body_limit to a Content-Length body (it
     // does for chunked ones): refuse an announced oversized body here.
     auto length = parser_->content_length();
-    if (length && *length > client_->options.max_response_bytes)
+    if (length && *length > body_limit())
       return on_read(http::error::body_limit, bytes);
     auto self = shared_from_this();
     with_stream([&](auto& stream) {
@@ -282,8 +287,7 @@ class operation : public std::enable_shared_from_this<operation> {
     if (ec == http::error::body_limit)
       return fail(http_error::kind::too_large,
                   "response from " + req_.target.authority() + " exceeds " +
-                      std::to_string(client_->options.max_response_bytes) +
-                      " bytes");
+                      std::to_string(body_limit()) + " bytes");
     if (ec) {
       // A kept-alive connection the server closed meanwhile: try once more
       // on a new one. The request may have reached the application, so

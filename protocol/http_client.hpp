@@ -42,6 +42,8 @@ struct http_request {
   /// Sending it twice does no harm (e.g. a client_credentials token
   /// request); GET and HEAD always count as such.
   bool idempotent = false;
+  /// The largest response body taken; 0: the client's max_response_bytes.
+  std::size_t max_response_bytes = 0;
 };
 
 struct http_response {

@@ -125,9 +125,10 @@ category_summary read_category_summary(const json_object& o) {
 }
 
 template <class T, class Reader>
-expected<T> parse_document(std::string_view json, Reader read) {
+expected<T> parse_document(std::string_view json, Reader read,
+                           std::size_t limit = default_json_limit) {
   try {
-    auto doc = parse_json(json);
+    auto doc = parse_json(json, limit);
     return read(json_object{doc, ""});
   } catch (const json_error& e) {
     return protocol_error{e.what()};
@@ -383,27 +384,30 @@ expected<race_data> parse_race_data(std::string_view json) {
 }
 
 expected<category_data> parse_category_data(std::string_view json) {
-  return parse_document<category_data>(json, [](const json_object& o) {
-    category_data c;
-    c.name = o.string("name");
-    c.short_name = o.string("short_name");
-    c.slug = o.string("slug");
-    c.url = o.string("url");
-    c.data_url = o.string("data_url");
-    c.image = o.optional_string("image");
-    c.info = o.optional_string("info");
-    c.streaming_required = o.boolean("streaming_required");
-    c.owners = read_users(o, "owners");
-    c.moderators = read_users(o, "moderators");
-    c.goals = o.string_array("goals");
-    const auto& races = o.array("current_races");
-    for (rapidjson::SizeType i = 0; i < races.Size(); ++i)
-      c.current_races.push_back(read_race_summary(
-          json_object{races[i], "current_races[" + std::to_string(i) + "]"}));
-    if (auto emotes = o.optional_object("emotes"))
-      c.emotes = to_json(emotes->value());
-    return c;
-  });
+  return parse_document<category_data>(
+      json,
+      [](const json_object& o) {
+        category_data c;
+        c.name = o.string("name");
+        c.short_name = o.string("short_name");
+        c.slug = o.string("slug");
+        c.url = o.string("url");
+        c.data_url = o.string("data_url");
+        c.image = o.optional_string("image");
+        c.info = o.optional_string("info");
+        c.streaming_required = o.boolean("streaming_required");
+        c.owners = read_users(o, "owners");
+        c.moderators = read_users(o, "moderators");
+        c.goals = o.string_array("goals");
+        const auto& races = o.array("current_races");
+        for (rapidjson::SizeType i = 0; i < races.Size(); ++i)
+          c.current_races.push_back(read_race_summary(json_object{
+              races[i], "current_races[" + std::to_string(i) + "]"}));
+        if (auto emotes = o.optional_object("emotes"))
+          c.emotes = to_json(emotes->value());
+        return c;
+      },
+      category_data_limit);
 }
 
 std::string serialize(const race_data& r) {

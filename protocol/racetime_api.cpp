@@ -174,6 +174,7 @@ void racetime_api::category_data(
     racetime_callback<protocol::category_data> done) {
   http_request req;
   req.target = with_path(base_, (bot_token ? "/o/" : "/") + category + "/data");
+  req.max_response_bytes = category_data_limit;
   if (bot_token)
     req.headers.emplace_back("Authorization", bearer(*bot_token));
   std::string what = "category data request for " + category;

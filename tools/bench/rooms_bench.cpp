@@ -4,8 +4,9 @@
 // players and a room row for each, runs racecontrold (the built binary, a
 // real process) and waits until every room's bot socket is open, as both
 // sides see it: racecontrold logs "bot socket open" for every room and the
-// simulator counts the sockets it holds. Then it measures racecontrold's RSS
-// above its idle baseline (the same daemon with 0 rooms), its CPU over an
+// simulator counts the sockets it holds; then until every room has invited
+// its two players and recorded them as invited. Then it measures racecontrold's
+// RSS above its idle baseline (the same daemon with 0 rooms), its CPU over an
 // idle window (utime + stime from /proc/PID/stat), its open files and the
 // soft limit it logged.
 //
@@ -646,6 +647,7 @@ idle_figures measure_idle(pid_t pid, seconds window) {
 struct run_result {
   std::size_t rooms = 0;
   double open_seconds = 0;
+  double invited_seconds = 0; ///< every player invited and recorded
   std::uint64_t sim_sockets = 0;
   std::size_t lost = 0; ///< sockets lost during the idle window
   idle_figures idle;
@@ -671,9 +673,31 @@ std::string limit_line_of(log_reader& log, child& daemon) {
   return line->substr(line->find("open files limit"));
 }
 
-run_result run_rooms(std::size_t rooms, const daemon_setup& setup, client& c,
-                     const sim_process& sim, seconds settle, seconds idle,
-                     seconds open_timeout) {
+/// Opening a room is more than its socket: the room invites both players
+/// and records what the race says of them. The idle window starts once
+/// every room has done so (the last rooms to open finish tens of seconds
+/// after their sockets), or it would measure the opening's tail.
+void wait_for_invitations(scratch& db, std::size_t rooms, child& daemon,
+                          seconds timeout) {
+  auto deadline = clock_type::now() + timeout;
+  auto want = std::to_string(2 * rooms);
+  for (;;) {
+    auto invited = db.scalar("SELECT COUNT(*) FROM match_players WHERE "
+                             "entrant_status = 'invited'");
+    if (std::stoul(invited) >= 2 * rooms)
+      return;
+    if (!daemon.running())
+      die("racecontrold ended:\n" + tail_of(daemon.log_path()));
+    if (clock_type::now() > deadline)
+      die("only " + invited + " of " + want +
+          " players recorded as invited:\n" + tail_of(daemon.log_path()));
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  }
+}
+
+run_result run_rooms(std::size_t rooms, const daemon_setup& setup, scratch& db,
+                     client& c, const sim_process& sim, seconds settle,
+                     seconds idle, seconds open_timeout) {
   run_result r;
   r.rooms = rooms;
   auto started = clock_type::now();
@@ -719,6 +743,8 @@ run_result run_rooms(std::size_t rooms, const daemon_setup& setup, client& c,
     std::this_thread::sleep_for(std::chrono::milliseconds{500});
   }
   r.open_seconds = since(started);
+  wait_for_invitations(db, rooms, *daemon, open_timeout);
+  r.invited_seconds = since(started);
   std::this_thread::sleep_for(settle);
   scan();
   auto lost_before = lost; // a socket waits for the bot's first token
@@ -837,19 +863,21 @@ int main(int argc, char** argv) {
                 "s; starting racecontrold\n",
                 rooms, since(t));
     std::fflush(stdout);
-    auto r = run_rooms(rooms, setup, c, sim, settle, idle, open_timeout);
+    auto r = run_rooms(rooms, setup, db, c, sim, settle, idle, open_timeout);
     double per_room = static_cast<double>(r.idle.rss_kib - base.rss_kib) /
                       static_cast<double>(rooms);
     std::printf(
-        "rooms %zu: every socket open after %.1f s (simulator holds %llu "
-        "after the idle window; %zu lost during it)\n"
+        "rooms %zu: every socket open after %.1f s, every player invited "
+        "and recorded after %.1f s (simulator holds %llu sockets after the "
+        "idle window; %zu lost during it)\n"
         "  RSS %.1f MiB at the start of the idle window, %.1f MiB at its end: "
         "%.1f KiB per room above the baseline\n"
         "  CPU over %lld s idle: %.2f%% of one core (user %.2f s, system "
         "%.2f s)\n"
         "  open files %zu, soft limit %s (logged: %s), threads %ld\n",
-        rooms, r.open_seconds, static_cast<unsigned long long>(r.sim_sockets),
-        r.lost, static_cast<double>(r.idle.rss_start_kib) / 1024.0,
+        rooms, r.open_seconds, r.invited_seconds,
+        static_cast<unsigned long long>(r.sim_sockets), r.lost,
+        static_cast<double>(r.idle.rss_start_kib) / 1024.0,
         static_cast<double>(r.idle.rss_kib) / 1024.0, per_room,
         static_cast<long long>(idle.count()), r.idle.cpu_percent, r.idle.user_s,
         r.idle.system_s, r.idle.files, r.idle.soft_limit.c_str(),
