@@ -294,14 +294,12 @@ std::vector<component_spec> daemon_components(
   };
 }
 
-/// The network side of the daemon; exits the process with a clear line
-/// when the racetime.gg settings are unusable.
-/// CAF's scheduler as a daemon holding thousands of mostly idle rooms wants
-/// it. CAF starts at least four workers whatever the cores; and after each
-/// job a worker polls 500 times, 50 us apart, before it sleeps, so with rooms
-/// waking now and then the workers never sleep: idle CPU grew with the rooms.
-/// A sleeping worker is woken when work arrives for it, so a short poll
-/// costs no latency.
+/// Sets up CAF's scheduler for a daemon holding thousands of mostly idle
+/// rooms. CAF starts at least four workers whatever the cores; and after
+/// each job a worker polls 500 times, 50 us apart, before it sleeps, so with
+/// rooms waking now and then the workers never sleep: idle CPU grew with the
+/// rooms. A sleeping worker is woken when work arrives for it, so a short
+/// poll costs no latency.
 void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads) {
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
@@ -311,6 +309,8 @@ void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads) {
           caf::timespan{std::chrono::milliseconds{50}});
 }
 
+/// The network side of the daemon; exits the process with a clear line
+/// when the racetime.gg settings are unusable.
 std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
   auto base = protocol::parse_url(s.racetime_url);
   if (!base)
