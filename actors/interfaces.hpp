@@ -124,9 +124,12 @@ using race_room_actor = caf::typed_actor<
     caf::reacts_to<atom::frame, std::string>,
     // The socket opened, was lost, or gave up a frame (the room's link).
     caf::reacts_to<atom::socket, socket_event>,
-    // Loads the room's match and players (again): self-sent at start, and
-    // from the supervisor when they changed in the database.
+    // (Self-sent) loads the room's match and players (again).
     caf::reacts_to<atom::load>,
+    // From the supervisor: the room's match or players may have changed;
+    // the context's fingerprint in the database now. Loads again only when
+    // it differs from the loaded one (the room's own writes leave it).
+    caf::reacts_to<atom::load, std::uint64_t>,
     // (Self-sent) fetches the race over HTTP.
     caf::reacts_to<atom::fetch>,
     // (Self-sent) retries the writes waiting for the database.

@@ -112,7 +112,12 @@ typename Inspector::result_type inspect(Inspector& f, match_player_info& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_context& x) {
   return f(caf::meta::type_name("room_context"), x.room, opt(x.match),
-           x.players);
+           x.players, x.fingerprint);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_change& x) {
+  return f(caf::meta::type_name("room_change"), x.room_id, x.fingerprint);
 }
 
 template <class Inspector>
@@ -178,6 +183,7 @@ using persistence::entrant_state;
 using persistence::match_player_info;
 using persistence::match_summary;
 using persistence::result_outcome;
+using persistence::room_change;
 using persistence::room_changes;
 using persistence::room_closure;
 using persistence::room_context;

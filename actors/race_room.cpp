@@ -416,6 +416,11 @@ race_room(room_pointer self, room_record room, persistence_actor db,
       [self](atom::socket, const socket_event& e) {
         on_socket(self, e);
       },
+      [self](atom::load, std::uint64_t fingerprint) {
+        const auto& ctx = self->state.ctx;
+        if (!ctx || ctx->fingerprint != fingerprint)
+          load(self);
+      },
       [self](atom::load) {
         load(self);
       },

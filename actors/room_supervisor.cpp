@@ -180,10 +180,11 @@ void check_changes(sup_pointer self) {
             auto& st = self->state;
             st.asking_changes = false;
             st.changes.marker = changes.marker;
-            for (auto id : changes.rooms) {
-              auto it = st.rooms.find(id);
+            for (const auto& c : changes.rooms) {
+              auto it = st.rooms.find(c.room_id);
               if (it != st.rooms.end() && it->second.handle)
-                self->send(it->second.handle, atom::load::value);
+                self->send(it->second.handle, atom::load::value,
+                           c.fingerprint);
             }
           },
           [self](caf::error& err) {

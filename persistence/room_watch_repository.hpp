@@ -32,9 +32,11 @@ class room_watch_repository {
 
   /// Rooms to watch whose room row, match, match players or players' users
   /// were updated after `since` (one query for every room, instead of each
-  /// room reloading its context on a timer). Without `since`, only the
-  /// marker. A player removed from a match leaves no trace here: whoever
-  /// removes one tells the room (issue 12's API).
+  /// room reloading its context on a timer), each with its context's
+  /// fingerprint: a room whose own writes stamped those rows finds its
+  /// fingerprint unchanged. Without `since`, only the marker. A player
+  /// removed from a match leaves no trace here: whoever removes one tells
+  /// the room (issue 12's API).
   room_changes changed_rooms(std::optional<timestamp> since);
 
   /// Writes what changed: the room's status (clearing a parked state and

@@ -75,6 +75,22 @@ struct room_context {
   room_record room;
   std::optional<match_summary> match;
   std::vector<match_player_info> players;
+  /// A digest of what others may change in it (the room's match and bot,
+  /// the match, its players and their accounts), leaving out what the room
+  /// writes itself (statuses, entrant states, start and finish), so the
+  /// room's own writes do not make it load itself again.
+  std::uint64_t fingerprint = 0;
+};
+
+/// A watched room whose context may have changed, with its fingerprint as
+/// the database has it now.
+struct room_change {
+  std::int32_t room_id = 0;
+  std::uint64_t fingerprint = 0;
+
+  friend bool operator==(const room_change& a, const room_change& b) {
+    return a.room_id == b.room_id && a.fingerprint == b.fingerprint;
+  }
 };
 
 /// Rooms whose context changed (the room row, its match, the match's
@@ -83,7 +99,7 @@ struct room_changes {
   /// The database's clock when asked, less a margin for transactions that
   /// were still open then: the next call's `since`.
   timestamp marker{};
-  std::vector<std::int32_t> rooms; ///< watched rooms that changed
+  std::vector<room_change> rooms; ///< watched rooms that changed
 };
 
 /// One entrant's state as racetime.gg reports it, keyed by racetime id.

@@ -85,7 +85,7 @@ room_context sample<room_context>() {
   persistence::match_player_info p{
       5,      "Racer", std::string{"4BlRneEk9jxN6Qka"}, std::string{"RacerOne"},
       "done", 1,       race_duration{4512345678}};
-  return {sample<room_record>(), m, {p, p}};
+  return {sample<room_record>(), m, {p, p}, 0xfeedfacecafebeefu};
 }
 
 template <>
@@ -136,7 +136,7 @@ template <>
 room_changes sample<room_changes>() {
   return {std::chrono::system_clock::time_point{
               std::chrono::microseconds{1795311654396000}},
-          {3, 5, 8}};
+          {{3, 0x8000000000000001u}, {5, 0}, {8, 42}}};
 }
 
 template <>

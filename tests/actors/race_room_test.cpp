@@ -431,10 +431,27 @@ BOOST_AUTO_TEST_CASE(a_player_who_links_later_is_invited_when_told_to_reload) {
   sched->run();
   BOOST_TEST(j->loads == 1);
   BOOST_TEST(j->sent_containing("rt-carol") == 0);
-  caf::anon_send(room, atom::load::value);
+  // The supervisor passes the fingerprint the database has now.
+  caf::anon_send(room, atom::load::value, j->ctx.fingerprint + 1);
+  j->ctx.fingerprint += 1;
   sched->run();
   BOOST_TEST(j->loads == 2);
   BOOST_TEST(j->sent_containing(R"("user":"rt-carol")") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_room_told_of_its_own_writes_does_not_load_again) {
+  j->ctx.fingerprint = 0x5eedf00d;
+  start();
+  fetched(race(1, "open",
+               {entrant("rt-alice", "invited"), entrant("rt-bob", "invited")}));
+  BOOST_TEST(j->loads == 1);
+  // Its progress write stamped the rows; their fingerprint is the same.
+  caf::anon_send(room, atom::load::value, std::uint64_t{0x5eedf00d});
+  sched->run();
+  BOOST_TEST(j->loads == 1);
+  caf::anon_send(room, atom::load::value, std::uint64_t{0x5eedf00e});
+  sched->run();
+  BOOST_TEST(j->loads == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -66,6 +66,13 @@ struct room_fixture {
   }
 };
 
+std::vector<std::int32_t> ids(const room_changes& changes) {
+  std::vector<std::int32_t> out;
+  for (const auto& c : changes.rooms)
+    out.push_back(c.room_id);
+  return out;
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(room_watch, room_fixture)
@@ -189,22 +196,69 @@ BOOST_AUTO_TEST_CASE(rooms_whose_match_players_or_users_changed_are_listed) {
   // Carol links her account (ON UPDATE stamps the row): her match's room.
   exec("UPDATE users SET racetime_id = 'rt-carol' WHERE id = 3");
   auto changed = repo.changed_rooms(first.marker);
-  BOOST_TEST(changed.rooms == std::vector<std::int32_t>{5},
+  BOOST_TEST(ids(changed) == std::vector<std::int32_t>{5},
              boost::test_tools::per_element());
   // Bob plays in both matches.
   exec("UPDATE users SET racetime_name = 'BobRT2' WHERE id = 2");
   changed = repo.changed_rooms(first.marker);
-  BOOST_TEST(changed.rooms == (std::vector<std::int32_t>{5, 6}),
+  BOOST_TEST(ids(changed) == (std::vector<std::int32_t>{5, 6}),
              boost::test_tools::per_element());
   // A match's own change, and a player row's.
   exec("UPDATE users SET updated_at = '2026-01-01 00:00:00'");
   exec("UPDATE matches SET title = 'Semi 2' WHERE id = 11");
-  BOOST_TEST(repo.changed_rooms(first.marker).rooms ==
+  BOOST_TEST(ids(repo.changed_rooms(first.marker)) ==
                  std::vector<std::int32_t>{6},
              boost::test_tools::per_element());
   // A room whose race ended is not watched, changed or not.
   exec("UPDATE racetime_rooms SET status = 'finished' WHERE id = 6");
   BOOST_TEST(repo.changed_rooms(first.marker).rooms.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_rooms_own_writes_leave_its_fingerprint_others_change_it) {
+  auto loaded = repo.context(room_id);
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(loaded->fingerprint != 0u);
+  for (auto table : {"users", "matches", "match_players", "racetime_rooms"})
+    exec(std::string{"UPDATE "} + table +
+         " SET updated_at = '2026-01-01 00:00:00'");
+  auto first = repo.changed_rooms(std::nullopt);
+
+  // The room's own writes: status, entrant states, the start, a closure.
+  room_progress p;
+  p.room_id = room_id;
+  p.match_id = 10;
+  p.status = "in_progress";
+  p.entrants = {{"rt-alice", "in_progress", std::nullopt, std::nullopt}};
+  p.started_at = timestamp{std::chrono::seconds{1796150000}};
+  repo.record_progress(p);
+  auto changed = repo.changed_rooms(first.marker);
+  BOOST_REQUIRE(changed.rooms.size() == 1u); // the rows were stamped
+  BOOST_TEST(changed.rooms[0].room_id == room_id);
+  BOOST_TEST(changed.rooms[0].fingerprint == loaded->fingerprint);
+  BOOST_TEST(repo.context(room_id)->fingerprint == loaded->fingerprint);
+
+  // What others change: a player's account, the match's title or time, a
+  // player added, the room's bot.
+  exec("INSERT INTO users (id, discord_id, display_name) VALUES (4, 44, "
+       "'Dave')");
+  std::uint64_t last = loaded->fingerprint;
+  for (auto sql :
+       {"UPDATE users SET racetime_id = 'rt-carol' WHERE id = 3",
+        "UPDATE users SET racetime_name = NULL WHERE id = 2",
+        "UPDATE matches SET title = 'Final 2' WHERE id = 10",
+        "UPDATE matches SET scheduled_at = scheduled_at + INTERVAL 1 HOUR "
+        "WHERE id = 10",
+        "INSERT INTO match_players (match_id, user_id) VALUES (10, 4)",
+        "UPDATE racetime_rooms SET bot_id = NULL WHERE id = 5"}) {
+    exec(sql);
+    changed = repo.changed_rooms(first.marker);
+    BOOST_REQUIRE(changed.rooms.size() == 1u);
+    BOOST_TEST(changed.rooms[0].fingerprint != last, sql);
+    BOOST_TEST(repo.context(room_id)->fingerprint ==
+                   changed.rooms[0].fingerprint,
+               sql);
+    last = changed.rooms[0].fingerprint;
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_vanished_race_closes_its_room) {
