@@ -180,9 +180,11 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.io_threads = parse_count(v, 1, 64);
      }},
-    {"racetime.ping_interval", "20s",
+    {"racetime.ping_interval", "30s",
      "Silence on a room's bot socket after which racecontrol pings; after "
-     "twice this the socket counts as lost (half-open) and is reopened.",
+     "twice this the socket counts as lost (half-open) and is reopened. "
+     "racetime.gg pings every socket every 20 s, so above that racecontrol "
+     "sends no pings of its own while the server is there.",
      [](settings& s, const std::string& v) {
        s.racetime_ping_interval = parse_duration_in(v, 100ms, 600s);
      }},

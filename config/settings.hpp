@@ -49,7 +49,7 @@ struct settings {
   std::string racetime_url;
   std::string racetime_ca_file;
   std::size_t io_threads = 1;
-  std::chrono::milliseconds racetime_ping_interval{20000};
+  std::chrono::milliseconds racetime_ping_interval{30000};
 
   // [rooms]
   std::chrono::milliseconds room_refresh_interval{60000};

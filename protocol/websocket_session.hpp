@@ -62,7 +62,7 @@ struct websocket_options {
   std::chrono::milliseconds write_timeout{30000};
   /// Silence after which an application ping goes out; twice this and the
   /// connection is dropped and reopened.
-  std::chrono::milliseconds ping_interval{20000};
+  std::chrono::milliseconds ping_interval{30000};
   std::size_t max_message_bytes = 1024 * 1024;
   /// Frames waiting to be sent; one that does not fit is dropped and
   /// reported.

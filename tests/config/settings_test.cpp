@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(missing_file_is_a_clear_error) {
 
 BOOST_AUTO_TEST_CASE(racetime_ping_interval) {
   auto s = load_settings(with_env({}));
-  BOOST_TEST(s.racetime_ping_interval.count() == 20000);
+  BOOST_TEST(s.racetime_ping_interval.count() == 30000);
   auto sources = with_env({});
   sources.overrides = {{"racetime.ping_interval", "500ms"}};
   BOOST_TEST(load_settings(sources).racetime_ping_interval.count() == 500);

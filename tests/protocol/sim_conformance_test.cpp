@@ -39,14 +39,18 @@ struct fixture {
   test::sim_harness sim;
   std::string token;
 
-  explicit fixture(double time_scale = 0.02) : sim(options(time_scale)) {
+  explicit fixture(double time_scale = 0.02,
+                   std::chrono::milliseconds ws_ping = 20s)
+      : sim(options(time_scale, ws_ping)) {
     sim.seed_defaults();
     token = sim.bot_token("bot-client", "bot-secret");
   }
 
-  static test::sim_harness_options options(double time_scale) {
+  static test::sim_harness_options options(double time_scale,
+                                           std::chrono::milliseconds ws_ping) {
     test::sim_harness_options o;
     o.time_scale = time_scale;
+    o.ws_ping = ws_ping;
     return o;
   }
 
@@ -584,6 +588,78 @@ BOOST_AUTO_TEST_CASE(unknown_race_slugs_are_reset_or_hang) {
   auto reason = hanging.wait_disconnect(3000ms);
   BOOST_TEST(reason.find("WebSocket handshake with") == 0u, reason);
   BOOST_TEST((std::chrono::steady_clock::now() - started >= 550ms));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// --- keep-alive ------------------------------------------------------------
+
+namespace {
+
+struct pinging : fixture {
+  pinging() : fixture(0.02, 200ms) {}
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(keepalive, pinging)
+
+BOOST_AUTO_TEST_CASE(every_socket_is_pinged_and_one_that_never_answers_closed) {
+  // Daphne pings each socket every 20 s (200 ms here) and closes one that
+  // leaves a ping unanswered; Beast answers pings while a read is pending.
+  namespace net = boost::asio;
+  namespace websocket = boost::beast::websocket;
+  using stream = websocket::stream<net::ip::tcp::socket>;
+  auto name = open_room();
+  net::io_context io;
+  boost::beast::flat_buffer buffer;
+  auto connect = [&](stream& ws) {
+    ws.next_layer().connect(
+        {net::ip::make_address("127.0.0.1"), sim.base().port});
+    ws.set_option(
+        websocket::stream_base::decorator([&](websocket::request_type& req) {
+          req.set(boost::beast::http::field::authorization, "Bearer " + token);
+        }));
+    ws.handshake("127.0.0.1", url(name));
+    ws.read(buffer); // race.data
+    ws.read(buffer); // race.renders
+  };
+  struct pending {
+    bool done = false;
+    boost::beast::error_code ec;
+  };
+  auto read = [&](stream& ws, pending& p) {
+    ws.async_read(buffer, [&p](boost::beast::error_code ec, std::size_t) {
+      p.done = true;
+      p.ec = ec;
+    });
+  };
+
+  stream answering{io};
+  connect(answering);
+  int pings = 0;
+  answering.control_callback(
+      [&](websocket::frame_type kind, boost::beast::string_view) {
+        pings += kind == websocket::frame_type::ping ? 1 : 0;
+      });
+  pending a;
+  read(answering, a);
+  io.run_for(1100ms);
+  BOOST_TEST(!a.done, "the answering socket ended: " << a.ec.message());
+  BOOST_TEST(pings >= 3, pings << " pings in 1.1 s");
+  BOOST_TEST(pings <= 7, pings << " pings in 1.1 s");
+
+  // A socket nobody reads sends no pong: closed within two intervals.
+  stream silent{io};
+  connect(silent);
+  io.restart();
+  io.run_for(700ms); // the answering one goes on answering meanwhile
+  pending s;
+  read(silent, s);
+  io.run_for(1000ms);
+  BOOST_TEST(s.done, "the silent socket is still open");
+  BOOST_TEST((s.ec && s.ec != net::error::operation_aborted), s.ec.message());
+  BOOST_TEST(!a.done, "the answering socket ended: " << a.ec.message());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,7 @@ sim_harness::sim_harness(sim_harness_options options)
   so.tls_key = options.tls_key;
   so.unknown_race_hang = options.unknown_race_hang;
   so.bot_category_ttl = options.bot_category_ttl;
+  so.ws_ping = options.ws_ping;
   secure_ = !options.tls_cert.empty();
   server_ = std::make_unique<sim::server>(sim_io_, options.time_scale, so);
   server_->start();

@@ -45,6 +45,9 @@ options:
   --unknown-race-hang MS a bot socket for an unknown race hangs this long
                          before it drops (default 0: reset at once)
   --bot-data-cache MS    /o/{category}/data cache lifetime (default 60000)
+  --ws-ping MS           a WebSocket ping this often; a socket that sends
+                         nothing in the interval after one is closed
+                         (daphne's ping_interval; default 20000; 0 = never)
   --category SLUG[:NAME] create a category (repeatable)
   --goal SLUG:GOAL       add a goal to a category (repeatable)
   --bot CAT:ID:SECRET[:NAME]  a category bot (repeatable)
@@ -188,7 +191,7 @@ int main(int argc, char** argv) {
     cli = config::parse_command_line(
         std::vector<std::string>(argv + 1, argv + argc), {"help", "version"},
         {"address", "port", "control-port", "tls-cert", "tls-key", "time-scale",
-         "token-lifetime", "unknown-race-hang", "bot-data-cache", "category",
+         "token-lifetime", "unknown-race-hang", "bot-data-cache", "ws-ping", "category",
          "goal", "bot", "app", "user", "authorize-user", "log-level"});
     if (cli.has("help")) {
       std::cout << usage;
@@ -209,6 +212,8 @@ int main(int argc, char** argv) {
         std::stoll(cli.value("unknown-race-hang").value_or("0"))};
     options.bot_category_ttl = std::chrono::milliseconds{
         std::stoll(cli.value("bot-data-cache").value_or("60000"))};
+    options.ws_ping = std::chrono::milliseconds{
+        std::stoll(cli.value("ws-ping").value_or("20000"))};
     time_scale = std::stod(cli.value("time-scale").value_or("1"));
     config::log_options log;
     if (auto level = cli.value("log-level")) {

@@ -218,7 +218,15 @@ class ws_session : public race_socket,
       self->server_->sockets[self->consumer_.slug()].push_back(self);
       for (auto& f : frames)
         self->send(std::move(f));
+      self->ws_.control_callback(
+          [weak = self->weak_from_this()](websocket::frame_type kind,
+                                          beast::string_view) {
+            auto s = weak.lock();
+            if (s && kind == websocket::frame_type::pong)
+              s->ping_answered_ = true;
+          });
       self->read();
+      self->arm_ping();
     });
   }
 
@@ -233,6 +241,7 @@ class ws_session : public race_socket,
 
   void drop() override {
     closed_ = true;
+    ping_timer_.cancel();
     stall_hold_.reset();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both,
@@ -289,8 +298,10 @@ class ws_session : public race_socket,
       self->reading_ = false;
       if (ec == websocket::error::closed)
         ++self->server_->ctx.client_close_frames;
-      if (ec)
+      if (ec) {
+        self->ping_timer_.cancel();
         return;
+      }
       auto text = beast::buffers_to_string(self->buffer_.data());
       self->buffer_.consume(self->buffer_.size());
       if (!self->server_->muted.count(self->consumer_.slug()))
@@ -307,6 +318,31 @@ class ws_session : public race_socket,
       send(std::move(f));
     if (reply.crash)
       crash();
+  }
+
+  /// Daphne's keep-alive: a ping every interval; a socket that left the
+  /// last one unanswered is closed. A muted room pings no more (a
+  /// half-open connection says nothing at all).
+  void arm_ping() {
+    if (server_->options.ws_ping.count() == 0 || closed_)
+      return;
+    ping_timer_.expires_after(server_->options.ws_ping);
+    ping_timer_.async_wait([self = this->shared_from_this()](
+                               beast::error_code ec) {
+      if (ec || self->closed_)
+        return;
+      if (self->server_->muted.count(self->consumer_.slug()) == 0) {
+        if (self->ping_sent_ && !self->ping_answered_)
+          return self->drop();
+        self->ping_sent_ = true;
+        self->ping_answered_ = false;
+        self->ws_.async_ping({}, [self](beast::error_code e) {
+          if (e)
+            self->drop();
+        });
+      }
+      self->arm_ping();
+    });
   }
 
   /// The consumer raised: the server closes with 1011.
@@ -354,6 +390,9 @@ class ws_session : public race_socket,
   bool reading_ = false;
   bool counted_ = false; ///< in open_bot_sockets
   std::shared_ptr<ws_session> stall_hold_;
+  net::steady_timer ping_timer_{server_->io};
+  bool ping_sent_ = false;
+  bool ping_answered_ = false;
 };
 
 // --- HTTP ------------------------------------------------------------------

@@ -32,6 +32,11 @@ struct server_options {
   bool crash_reset = false;
   /// Lifetime of the /o/{category}/data cache.
   std::chrono::milliseconds bot_category_ttl{60000};
+  /// Daphne pings every socket every 20 s and closes one that leaves a ping
+  /// unanswered for 30 s. Here (Beast's keep-alive pings) a ping goes out
+  /// every `ws_ping` and the socket is closed when nothing came in the
+  /// interval after one; 0 never pings.
+  std::chrono::milliseconds ws_ping{20000};
 };
 
 class server {
