@@ -19,7 +19,8 @@ namespace racecontrol {
 
 struct race_room_options {
   /// The periodic pass: a fetch while the socket is down. (The room
-  /// supervisor asks as often which rooms' matches changed.)
+  /// supervisor asks as often which rooms' matches changed.) While the
+  /// socket is open the pass waits for quiet_recheck instead.
   std::chrono::milliseconds tick_interval{60000};
   /// Retries of database writes and HTTP fetches.
   protocol::backoff_options retry{std::chrono::milliseconds{1000},
@@ -29,7 +30,7 @@ struct race_room_options {
   /// A race that sent nothing for this long is fetched over HTTP even with
   /// its socket open: a race.data lost on a socket that stayed open (or a
   /// reopen whose getrace went unanswered) would otherwise hide the end
-  /// until the next change. Checked at each tick.
+  /// until the next change.
   std::chrono::milliseconds quiet_recheck{600000};
 };
 
@@ -65,6 +66,9 @@ struct race_room_state {
   bool socket_open = false;
   /// When the race last told us something (race.data or a fetch).
   caf::actor_clock::time_point last_news{};
+  /// When the armed periodic pass is due; a tick that comes earlier was
+  /// superseded by a nearer one (see arm_tick).
+  caf::actor_clock::time_point next_tick{};
   bool stopping = false;
   std::chrono::steady_clock::time_point stop_deadline{};
   caf::error stop_reason;

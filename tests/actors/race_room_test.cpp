@@ -417,6 +417,41 @@ BOOST_AUTO_TEST_CASE(a_quiet_race_is_fetched_although_its_socket_is_open) {
   BOOST_TEST(j->fetches.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(an_open_socket_lets_the_room_sleep_until_its_recheck) {
+  start();
+  fetched(race(1, "in_progress"));
+  caf::anon_send(room, atom::socket::value,
+                 socket_event{socket_event::kind::opened, ""});
+  sched->run();
+  // After the pass armed at start (and the timeouts of its first
+  // requests), nothing wakes it for six minutes; it used to wake every
+  // minute.
+  for (int i = 0; i < 3; ++i) {
+    sched->advance_time(60s);
+    sched->run();
+  }
+  std::size_t wakes = 0;
+  for (int i = 0; i < 6; ++i) {
+    wakes += sched->advance_time(60s);
+    sched->run();
+  }
+  BOOST_TEST(wakes == 0u);
+  BOOST_TEST(j->fetches.size() == 1u);
+  // A lost socket brings the pass forward: a fetch within the minute, and
+  // one a minute after, not two (the tick armed before is stale).
+  caf::anon_send(room, atom::socket::value,
+                 socket_event{socket_event::kind::lost, "reset"});
+  sched->run();
+  sched->advance_time(60s);
+  sched->run();
+  BOOST_TEST(j->fetches.size() == 2u);
+  for (int i = 0; i < 10; ++i) {
+    sched->advance_time(60s);
+    sched->run();
+  }
+  BOOST_TEST(j->fetches.size() == 12u);
+}
+
 BOOST_AUTO_TEST_CASE(a_player_who_links_later_is_invited_when_told_to_reload) {
   start();
   fetched(race(1, "open",
