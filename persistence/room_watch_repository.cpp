@@ -201,11 +201,10 @@ room_watch_repository::changed_rooms(std::optional<timestamp> since) {
                  "WHERE (r.status IS NULL OR r.status NOT IN ('finished', "
                  "'cancelled', 'gone')) AND r.parked_at IS NULL AND "
                  "(r.updated_at > " +
-                 after + " OR m.updated_at > " + after +
-                 " OR p.updated_at > " + after + " OR u.updated_at > " + after +
-                 ")) ORDER BY r.id"))
-      out.rooms.push_back({std::stoi(row.at(0).value_or("0")),
-                           read_fingerprint(row.at(1))});
+                 after + " OR m.updated_at > " + after + " OR p.updated_at > " +
+                 after + " OR u.updated_at > " + after + ")) ORDER BY r.id"))
+      out.rooms.push_back(
+          {std::stoi(row.at(0).value_or("0")), read_fingerprint(row.at(1))});
     return out;
   });
 }
@@ -226,10 +225,10 @@ std::optional<room_context>
 room_watch_repository::context(std::int32_t room_id) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::optional<room_context> out;
-    auto rows = sql_query(conn, std::string{"SELECT "} + room_columns +
-                                    ", " + fingerprint_sql +
-                                    " FROM racetime_rooms r WHERE r.id = " +
-                                    std::to_string(room_id));
+    auto rows = sql_query(
+        conn,
+        std::string{"SELECT "} + room_columns + ", " + fingerprint_sql +
+            " FROM racetime_rooms r WHERE r.id = " + std::to_string(room_id));
     if (rows.empty())
       return out;
     room_context ctx;

@@ -1,5 +1,6 @@
 #include "protocol/websocket_session.hpp"
 
+#include "protocol/deadline_sweep.hpp"
 #include "protocol/iso8601.hpp"
 #include "protocol/json.hpp"
 
@@ -12,6 +13,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <list>
 #include <mutex>
@@ -128,12 +130,21 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
         target(std::move(target)), tokens(std::move(tokens)),
         handlers(std::move(handlers)), options(std::move(options)),
         resolver(strand), resolve_timer(strand), retry_timer(strand),
-        liveness_timer(strand), rotation_timer(strand), write_timer(strand),
-        settle_timer(strand), refusal_timer(strand),
+        sweep(net::use_service<deadline_sweep>(io)), rotation_timer(strand),
+        write_timer(strand), settle_timer(strand), refusal_timer(strand),
         retry(this->options.reconnect), alive(this->options.ping_interval) {}
 
   void begin() {
     std::weak_ptr<impl> weak = shared_from_this();
+    sweep.watch(
+        check_due,
+        [weak] {
+          if (auto self = weak.lock())
+            net::post(self->strand, [self] {
+              self->check_liveness();
+            });
+        },
+        std::max(milliseconds{10}, options.ping_interval / 4));
     subscription = tokens->subscribe([weak] {
       if (auto self = weak.lock())
         net::post(self->strand, [self] {
@@ -271,10 +282,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     ++counters.opened;
     auto now = clock::now();
     retry.succeeded(now);
-    alive.heard(now);
+    heard(now);
     ws->control_callback(
         [self = shared_from_this()](websocket::frame_type, beast::string_view) {
-          self->alive.heard(clock::now());
+          self->heard(clock::now());
         });
     if (refused_token && *refused_token != token_in_use.value) {
       refused_token.reset(); // the fresh token cures the refusal
@@ -283,7 +294,6 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     if (opened_before)
       resync();
     opened_before = true;
-    arm_liveness();
     arm_rotation();
     notify([&] {
       if (handlers.on_open)
@@ -327,7 +337,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
           return; // the close handshake's handler carries on
         return self->lost(self->close_reason(*ws, ec));
       }
-      self->alive.heard(clock::now());
+      self->heard(clock::now());
       auto text = beast::buffers_to_string(self->buffer.data());
       // A room's socket is silent most of the time: give the buffer back
       // rather than keep the largest frame's capacity for every room (one
@@ -628,27 +638,28 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
 
   // --- liveness -------------------------------------------------------------
 
-  void arm_liveness() {
-    liveness_timer.expires_at(alive.next_check());
-    auto self = shared_from_this();
-    auto gen = generation;
-    liveness_timer.async_wait([self, gen](beast::error_code ec) {
-      if (ec || gen != self->generation)
-        return;
-      switch (self->alive.check(clock::now())) {
-        case liveness::verdict::dead:
-          return self->lost("no data from the server for two ping "
-                            "intervals");
-        case liveness::verdict::send_ping:
-          self->own.push_back(
-              own_frame(R"({"action":"ping","data":{}})", action_kind::ping));
-          self->pump();
-          break;
-        case liveness::verdict::fine:
-          break;
-      }
-      self->arm_liveness();
-    });
+  /// Anything arrived: the next liveness check moves on.
+  void heard(clock::time_point now) {
+    alive.heard(now);
+    check_due->set(alive.next_check());
+  }
+
+  /// The sweep found the check due (posted onto the strand).
+  void check_liveness() {
+    if (current != phase::open && current != phase::settling)
+      return; // not connected: nothing to check until it opens
+    switch (alive.check(clock::now())) {
+      case liveness::verdict::dead:
+        return lost("no data from the server for two ping intervals");
+      case liveness::verdict::send_ping:
+        own.push_back(
+            own_frame(R"({"action":"ping","data":{}})", action_kind::ping));
+        pump();
+        break;
+      case liveness::verdict::fine:
+        break;
+    }
+    check_due->set(alive.next_check());
   }
 
   // --- callbacks ------------------------------------------------------------
@@ -684,9 +695,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   void drop() {
     ++generation;
     writing = false;
-    for (auto* t : {&resolve_timer, &liveness_timer, &rotation_timer,
-                    &write_timer, &settle_timer})
+    for (auto* t :
+         {&resolve_timer, &rotation_timer, &write_timer, &settle_timer})
       t->cancel();
+    check_due->clear();
     resolver.cancel();
     if (plain)
       beast::get_lowest_layer(*plain).close();
@@ -736,10 +748,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     current = phase::stopped;
     ++generation;
     subscription.reset();
-    for (auto* t :
-         {&resolve_timer, &retry_timer, &liveness_timer, &rotation_timer,
-          &write_timer, &settle_timer, &refusal_timer})
+    for (auto* t : {&resolve_timer, &retry_timer, &rotation_timer, &write_timer,
+                    &settle_timer, &refusal_timer})
       t->cancel();
+    check_due->clear();
     resolver.cancel();
     close_politely(plain);
     close_politely(secure);
@@ -765,7 +777,10 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   tcp::resolver resolver;
   net::steady_timer resolve_timer;
   net::steady_timer retry_timer;
-  net::steady_timer liveness_timer;
+  deadline_sweep& sweep;
+  /// When the liveness check is next due; cleared while not connected.
+  std::shared_ptr<deadline_sweep::entry> check_due =
+      std::make_shared<deadline_sweep::entry>();
   net::steady_timer rotation_timer;
   net::steady_timer write_timer;
   net::steady_timer settle_timer;

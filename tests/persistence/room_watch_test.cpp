@@ -214,7 +214,8 @@ BOOST_AUTO_TEST_CASE(rooms_whose_match_players_or_users_changed_are_listed) {
   BOOST_TEST(repo.changed_rooms(first.marker).rooms.empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_rooms_own_writes_leave_its_fingerprint_others_change_it) {
+BOOST_AUTO_TEST_CASE(
+    a_rooms_own_writes_leave_its_fingerprint_others_change_it) {
   auto loaded = repo.context(room_id);
   BOOST_REQUIRE(loaded);
   BOOST_TEST(loaded->fingerprint != 0u);

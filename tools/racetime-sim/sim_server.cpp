@@ -327,22 +327,22 @@ class ws_session : public race_socket,
     if (server_->options.ws_ping.count() == 0 || closed_)
       return;
     ping_timer_.expires_after(server_->options.ws_ping);
-    ping_timer_.async_wait([self = this->shared_from_this()](
-                               beast::error_code ec) {
-      if (ec || self->closed_)
-        return;
-      if (self->server_->muted.count(self->consumer_.slug()) == 0) {
-        if (self->ping_sent_ && !self->ping_answered_)
-          return self->drop();
-        self->ping_sent_ = true;
-        self->ping_answered_ = false;
-        self->ws_.async_ping({}, [self](beast::error_code e) {
-          if (e)
-            self->drop();
+    ping_timer_.async_wait(
+        [self = this->shared_from_this()](beast::error_code ec) {
+          if (ec || self->closed_)
+            return;
+          if (self->server_->muted.count(self->consumer_.slug()) == 0) {
+            if (self->ping_sent_ && !self->ping_answered_)
+              return self->drop();
+            self->ping_sent_ = true;
+            self->ping_answered_ = false;
+            self->ws_.async_ping({}, [self](beast::error_code e) {
+              if (e)
+                self->drop();
+            });
+          }
+          self->arm_ping();
         });
-      }
-      self->arm_ping();
-    });
   }
 
   /// The consumer raised: the server closes with 1011.
