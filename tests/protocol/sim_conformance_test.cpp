@@ -122,6 +122,25 @@ struct fixture {
     return out;
   }
 
+  using beast_socket =
+      boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+
+  /// Boost.Beast itself, below the client, as the room's bot: connected,
+  /// with the two frames every connection starts with read.
+  void raw_connect(beast_socket& ws, const std::string& name,
+                   boost::beast::flat_buffer& buffer) {
+    namespace websocket = boost::beast::websocket;
+    ws.next_layer().connect(
+        {boost::asio::ip::make_address("127.0.0.1"), sim.base().port});
+    ws.set_option(
+        websocket::stream_base::decorator([&](websocket::request_type& req) {
+          req.set(boost::beast::http::field::authorization, "Bearer " + token);
+        }));
+    ws.handshake("127.0.0.1", url(name));
+    ws.read(buffer); // race.data
+    ws.read(buffer); // race.renders
+  }
+
   static std::string slug(const std::string& name) {
     return name.substr(name.find('/') + 1);
   }
@@ -523,17 +542,9 @@ BOOST_AUTO_TEST_CASE(a_1011_close_can_end_in_a_reset_as_on_racetime) {
     namespace net = boost::asio;
     namespace websocket = boost::beast::websocket;
     net::io_context io;
-    websocket::stream<net::ip::tcp::socket> ws{io};
-    ws.next_layer().connect(
-        {net::ip::make_address("127.0.0.1"), sim.base().port});
-    ws.set_option(
-        websocket::stream_base::decorator([&](websocket::request_type& req) {
-          req.set(boost::beast::http::field::authorization, "Bearer " + token);
-        }));
-    ws.handshake("127.0.0.1", url(name));
+    beast_socket ws{io};
     boost::beast::flat_buffer buffer;
-    ws.read(buffer); // race.data
-    ws.read(buffer); // race.renders
+    raw_connect(ws, name, buffer);
     ws.write(net::buffer(std::string{R"({"action":"message"})"}));
     boost::beast::error_code ec;
     while (!ec)
@@ -609,20 +620,12 @@ BOOST_AUTO_TEST_CASE(every_socket_is_pinged_and_one_that_never_answers_closed) {
   // leaves a ping unanswered; Beast answers pings while a read is pending.
   namespace net = boost::asio;
   namespace websocket = boost::beast::websocket;
-  using stream = websocket::stream<net::ip::tcp::socket>;
+  using stream = beast_socket;
   auto name = open_room();
   net::io_context io;
   boost::beast::flat_buffer buffer;
   auto connect = [&](stream& ws) {
-    ws.next_layer().connect(
-        {net::ip::make_address("127.0.0.1"), sim.base().port});
-    ws.set_option(
-        websocket::stream_base::decorator([&](websocket::request_type& req) {
-          req.set(boost::beast::http::field::authorization, "Bearer " + token);
-        }));
-    ws.handshake("127.0.0.1", url(name));
-    ws.read(buffer); // race.data
-    ws.read(buffer); // race.renders
+    raw_connect(ws, name, buffer);
   };
   struct pending {
     bool done = false;
