@@ -183,8 +183,7 @@ void check_changes(sup_pointer self) {
             for (const auto& c : changes.rooms) {
               auto it = st.rooms.find(c.room_id);
               if (it != st.rooms.end() && it->second.handle)
-                self->send(it->second.handle, atom::load::value,
-                           c.fingerprint);
+                self->send(it->second.handle, atom::load::value, c.fingerprint);
             }
           },
           [self](caf::error& err) {

@@ -27,7 +27,7 @@ struct sim_harness_options {
   std::chrono::milliseconds unknown_race_hang{0}; ///< 0: reset at once
   std::chrono::milliseconds bot_category_ttl{0};
   std::chrono::milliseconds ws_ping{20000}; ///< daphne's ping interval
-  std::string extra_ca_file; ///< for the client's TLS context
+  std::string extra_ca_file;                ///< for the client's TLS context
 };
 
 class sim_harness {

@@ -191,8 +191,9 @@ int main(int argc, char** argv) {
     cli = config::parse_command_line(
         std::vector<std::string>(argv + 1, argv + argc), {"help", "version"},
         {"address", "port", "control-port", "tls-cert", "tls-key", "time-scale",
-         "token-lifetime", "unknown-race-hang", "bot-data-cache", "ws-ping", "category",
-         "goal", "bot", "app", "user", "authorize-user", "log-level"});
+         "token-lifetime", "unknown-race-hang", "bot-data-cache", "ws-ping",
+         "category", "goal", "bot", "app", "user", "authorize-user",
+         "log-level"});
     if (cli.has("help")) {
       std::cout << usage;
       return 0;
