@@ -89,4 +89,39 @@ using tasks = caf::atom_constant<caf::atom("tasks")>;
 /// Run a scheduled task now, outside its schedule.
 using run = caf::atom_constant<caf::atom("run")>;
 
+// --- the room automation's ---------------------------------------------------
+
+/// Open a match's race room (startrace), or every due one.
+using open = caf::atom_constant<caf::atom("open")>;
+
+/// Ask a bot to send startrace.
+using start = caf::atom_constant<caf::atom("start")>;
+
+/// Selects a category's current races in a request.
+using races = caf::atom_constant<caf::atom("races")>;
+
+/// A match's room is due to open (a tournament's timer).
+using due = caf::atom_constant<caf::atom("due")>;
+
+/// A tournament or match changed (the API or the console says so).
+using changed = caf::atom_constant<caf::atom("changed")>;
+
+/// A room opener finished: the match has its room, or a reason it has not.
+using opened = caf::atom_constant<caf::atom("opened")>;
+
+/// (Self-sent) look for a room whose startrace outcome is unknown.
+using search = caf::atom_constant<caf::atom("search")>;
+
+/// Selects room claims in a request.
+using claims = caf::atom_constant<caf::atom("claims")>;
+
+/// Selects one match in a request.
+using match = caf::atom_constant<caf::atom("match")>;
+
+/// Deliver the notifications waiting in the outbox.
+using notify = caf::atom_constant<caf::atom("notify")>;
+
+/// A notification was posted (or why not).
+using sent = caf::atom_constant<caf::atom("sent")>;
+
 } // namespace racecontrol::atom

@@ -221,6 +221,16 @@ bot_actor::behavior_type bot_connection(bot_pointer self, bot_record bot,
       [self](atom::status) {
         return self->state.info;
       },
+      // Placeholders until the bot sends startrace (the next commit).
+      [self](atom::start,
+             const start_race_request&) -> caf::result<start_race_outcome> {
+        return make_error(ec::unspecified,
+                          self->state.who + ": cannot open rooms yet");
+      },
+      [self](atom::fetch, atom::races) -> caf::result<category_races> {
+        return make_error(ec::unspecified,
+                          self->state.who + ": cannot list races yet");
+      },
   };
 }
 

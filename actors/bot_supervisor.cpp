@@ -20,6 +20,12 @@ bool same_credentials(const bot_record& a, const bot_record& b) {
          a.client_id == b.client_id && a.client_secret == b.client_secret;
 }
 
+/// Tells every state subscriber how a bot is doing now.
+void publish(sup_pointer self, const bot_info& info) {
+  for (const auto& s : self->state.state_subscribers)
+    self->send(s, atom::state::value, info);
+}
+
 void spawn_bot(sup_pointer self, supervised_bot& b) {
   auto& st = self->state;
   b.handle = self->spawn(bot_connection, b.bot, st.db,
@@ -29,6 +35,7 @@ void spawn_bot(sup_pointer self, supervised_bot& b) {
   st.by_address[b.handle.address()] = b.bot.id;
   b.restarts.started(self->clock().now());
   b.info = {b.bot.id, b.bot.category, b.bot.name, "starting", "", false, {}};
+  publish(self, b.info);
 }
 
 /// What to do with a running bot when it goes down.
@@ -88,6 +95,11 @@ void reconcile(sup_pointer self, const std::vector<bot_record>& rows,
     caf::anon_send(
         st.db, atom::put::value,
         bot_state_change{it->first, "disconnected", "deactivated", false});
+    auto gone = it->second.info;
+    gone.status = "disconnected";
+    gone.message = "deactivated";
+    gone.has_token = false;
+    publish(self, gone);
     it = st.bots.erase(it);
   }
 }
@@ -170,6 +182,8 @@ void on_bot_down(sup_pointer self, std::int32_t id, const caf::error& reason) {
   auto delay = b.restarts.failed(self->clock().now());
   b.info.status = "restarting";
   b.info.message = describe(reason);
+  b.info.has_token = false;
+  publish(self, b.info);
   spdlog::error("bot {} (id {}) failed: {}; restarting it in {} ms",
                 b.bot.category, id, describe(reason), delay->count());
   self->delayed_send(self, *delay, atom::restart::value, id);
@@ -179,12 +193,16 @@ void on_down(sup_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
   auto a = st.by_address.find(msg.source);
   if (a == st.by_address.end()) {
+    auto from_source = [&](const auto& s) {
+      return s.address() == msg.source;
+    };
     auto& subs = st.subscribers;
-    subs.erase(std::remove_if(subs.begin(), subs.end(),
-                              [&](const auto& s) {
-                                return s.address() == msg.source;
-                              }),
+    subs.erase(std::remove_if(subs.begin(), subs.end(), from_source),
                subs.end());
+    auto& watchers = st.state_subscribers;
+    watchers.erase(
+        std::remove_if(watchers.begin(), watchers.end(), from_source),
+        watchers.end());
   } else {
     auto id = a->second;
     st.by_address.erase(a);
@@ -211,6 +229,22 @@ void begin_stop(sup_pointer self, const caf::exit_msg& msg) {
   }
   if (st.by_address.empty())
     self->quit();
+}
+
+/// The running bot actor of `bot_id`, or why there is none.
+caf::expected<bot_actor> running_bot(sup_pointer self, std::int32_t bot_id) {
+  auto it = self->state.bots.find(bot_id);
+  if (it == self->state.bots.end())
+    return make_error(ec::not_found,
+                      "bot " + std::to_string(bot_id) +
+                          " is not running here: it is inactive, unknown, "
+                          "or its row could not be read yet");
+  if (!it->second.handle)
+    return make_error(
+        ec::not_found,
+        "bot " + it->second.bot.category + " (id " + std::to_string(bot_id) +
+            ") is restarting after a failure: " + it->second.info.message);
+  return it->second.handle;
 }
 
 std::vector<bot_info> status(sup_pointer self) {
@@ -265,8 +299,32 @@ bot_supervisor(sup_pointer self, persistence_actor db, protocol::io_runtime* io,
       },
       [self](atom::state, const bot_info& info) {
         auto it = self->state.bots.find(info.bot_id);
-        if (it != self->state.bots.end())
-          it->second.info = info;
+        if (it == self->state.bots.end())
+          return;
+        bool news = !(it->second.info == info);
+        it->second.info = info;
+        if (news)
+          publish(self, info);
+      },
+      [self](atom::subscribe, const bot_state_subscriber_actor& who) {
+        self->monitor(who);
+        self->state.state_subscribers.push_back(who);
+        for (const auto& [id, b] : self->state.bots)
+          self->send(who, atom::state::value, b.info);
+      },
+      [self](atom::start,
+             start_race_request& request) -> caf::result<start_race_outcome> {
+        auto bot = running_bot(self, request.bot_id);
+        if (!bot)
+          return std::move(bot.error());
+        return self->delegate(*bot, atom::start::value, std::move(request));
+      },
+      [self](atom::fetch, atom::races,
+             std::int32_t bot_id) -> caf::result<category_races> {
+        auto bot = running_bot(self, bot_id);
+        if (!bot)
+          return std::move(bot.error());
+        return self->delegate(*bot, atom::fetch::value, atom::races::value);
       },
       [self](atom::restart, std::int32_t id) {
         // Negative: a start step to retry (see start()).

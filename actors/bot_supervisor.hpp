@@ -43,6 +43,8 @@ struct bot_supervisor_state {
   /// The newest token of each category, for subscribers that come later.
   std::map<std::string, token_grant> tokens;
   std::vector<token_subscriber_actor> subscribers;
+  /// Who hears of every change of a bot's state.
+  std::vector<bot_state_subscriber_actor> state_subscribers;
   bool loaded = false;
   bool stopping = false;
   protocol::backoff load_backoff;

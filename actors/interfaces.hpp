@@ -55,7 +55,29 @@ using persistence_worker_actor = caf::typed_actor<
     // A run's result; false when its marker was no longer this run's.
     caf::replies_to<atom::put, task_finish>::with<bool>,
     // A task whose schedule cannot be used, with the reason.
-    caf::replies_to<atom::put, task_invalid>::with<atom::ok>>;
+    caf::replies_to<atom::put, task_invalid>::with<atom::ok>,
+    // --- the room automation's (automation_store_actor lists the same) ---
+    // A match with its tournament, bot, players, room and reason
+    // (not_found when there is no such match).
+    caf::replies_to<atom::get, atom::match,
+                    std::int32_t>::with<match_open_context>,
+    // Claims a match's room before startrace (one claim per match: a
+    // second finds the first's row).
+    caf::replies_to<atom::put, room_claim>::with<room_claim_result>,
+    // One more startrace under a claim, written before it is sent; false
+    // when the claim is no longer this marker's.
+    caf::replies_to<atom::put, claim_attempt>::with<bool>,
+    // The claimed room exists: stored, reason cleared, event audited
+    // (not_found when the row is no longer this marker's claim).
+    caf::replies_to<atom::put, claim_settled>::with<room_record>,
+    // racetime.gg refused the room for sure: the claim is given up.
+    caf::replies_to<atom::put, claim_refused>::with<bool>,
+    // Why a match's room is not opened; true when the code changed.
+    caf::replies_to<atom::put, match_reason>::with<bool>,
+    // Claims still creating (recovered at start).
+    caf::replies_to<atom::get, atom::claims>::with<std::vector<room_claim_row>>,
+    // Tournaments and their matches in a window.
+    caf::replies_to<atom::get, plan_query>::with<std::vector<tournament_plan>>>;
 
 /// The PERSISTENCE actor: the one door from actors to MariaDB. It accepts
 /// every request of a worker and hands each to an idle worker of its pool,
@@ -86,7 +108,20 @@ using bot_actor = caf::typed_actor<
     // (Self-sent) retries writing the bot's state to the database.
     caf::reacts_to<atom::flush>,
     // How the bot is doing.
-    caf::replies_to<atom::status>::with<bot_info>>;
+    caf::replies_to<atom::status>::with<bot_info>,
+    // Opens a race room: startrace, sent at most once per request (a 403
+    // renews the token and tries once more). Every failure is an outcome,
+    // not an error; `unknown` means the room may exist.
+    caf::replies_to<atom::start, start_race_request>::with<start_race_outcome>,
+    // The category's races that have not ended, unlisted ones included
+    // (/o/{category}/data with the bot's token; cached by racetime.gg for
+    // up to 60 s). An error when they cannot be read.
+    caf::replies_to<atom::fetch, atom::races>::with<category_races>>;
+
+/// Whoever wants to hear of every change of a bot's state (the tournament
+/// supervisor: a reconnected bot unblocks its matches at once).
+using bot_state_subscriber_actor =
+    caf::typed_actor<caf::reacts_to<atom::state, bot_info>>;
 
 /// The BOT SUPERVISOR actor: one bot actor per active racetime_bots row;
 /// restarts one that dies with backoff (1 s doubling to 5 min, forever:
@@ -108,7 +143,16 @@ using bot_supervisor_actor = caf::typed_actor<
     // From a bot actor: its state changed.
     caf::reacts_to<atom::state, bot_info>,
     // (Self-sent) starts a failed bot again after its backoff.
-    caf::reacts_to<atom::restart, std::int32_t>>;
+    caf::reacts_to<atom::restart, std::int32_t>,
+    // Send this subscriber every bot's state when it changes (and every
+    // current one now).
+    caf::reacts_to<atom::subscribe, bot_state_subscriber_actor>,
+    // startrace by the bot request.bot_id (not_found when it does not run).
+    caf::replies_to<atom::start, start_race_request>::with<start_race_outcome>,
+    // The current races of bot `bot_id`'s category (not_found when it does
+    // not run).
+    caf::replies_to<atom::fetch, atom::races,
+                    std::int32_t>::with<category_races>>;
 
 /// The RACE ROOM actor: one racetime.gg room, from attach to result. It
 /// loads its match, fetches the race over HTTP (it may have moved on while
@@ -171,6 +215,20 @@ using task_store_actor = caf::typed_actor<
     caf::replies_to<atom::put, task_claim>::with<claim_outcome>,
     caf::replies_to<atom::put, task_finish>::with<bool>,
     caf::replies_to<atom::put, task_invalid>::with<atom::ok>>;
+
+/// What the ROOM AUTOMATION (tournaments, room openers) needs of the
+/// persistence actor (a persistence_actor handle converts to it; tests
+/// serve it with the real repository).
+using automation_store_actor = caf::typed_actor<
+    caf::replies_to<atom::get, atom::match,
+                    std::int32_t>::with<match_open_context>,
+    caf::replies_to<atom::put, room_claim>::with<room_claim_result>,
+    caf::replies_to<atom::put, claim_attempt>::with<bool>,
+    caf::replies_to<atom::put, claim_settled>::with<room_record>,
+    caf::replies_to<atom::put, claim_refused>::with<bool>,
+    caf::replies_to<atom::put, match_reason>::with<bool>,
+    caf::replies_to<atom::get, atom::claims>::with<std::vector<room_claim_row>>,
+    caf::replies_to<atom::get, plan_query>::with<std::vector<tournament_plan>>>;
 
 /// What the SCHEDULER needs of the room supervisor: its poll (a
 /// room_supervisor_actor handle converts to it).

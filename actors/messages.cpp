@@ -78,6 +78,26 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<bot_info>>(
       "std::vector<racecontrol::bot_info>");
   cfg.add_message_type<config::secret>("racecontrol::secret");
+  // the room automation's
+  cfg.add_message_type<race_settings>("racecontrol::race_settings");
+  cfg.add_message_type<start_race_request>("racecontrol::start_race_request");
+  cfg.add_message_type<start_race_outcome>("racecontrol::start_race_outcome");
+  cfg.add_message_type<race_listing>("racecontrol::race_listing");
+  cfg.add_message_type<category_races>("racecontrol::category_races");
+  cfg.add_message_type<match_open_context>("racecontrol::match_open_context");
+  cfg.add_message_type<room_claim>("racecontrol::room_claim");
+  cfg.add_message_type<room_claim_result>("racecontrol::room_claim_result");
+  cfg.add_message_type<room_claim_row>("racecontrol::room_claim_row");
+  cfg.add_message_type<std::vector<room_claim_row>>(
+      "std::vector<racecontrol::room_claim_row>");
+  cfg.add_message_type<claim_attempt>("racecontrol::claim_attempt");
+  cfg.add_message_type<claim_settled>("racecontrol::claim_settled");
+  cfg.add_message_type<claim_refused>("racecontrol::claim_refused");
+  cfg.add_message_type<match_reason>("racecontrol::match_reason");
+  cfg.add_message_type<plan_query>("racecontrol::plan_query");
+  cfg.add_message_type<tournament_plan>("racecontrol::tournament_plan");
+  cfg.add_message_type<std::vector<tournament_plan>>(
+      "std::vector<racecontrol::tournament_plan>");
   // the scheduler's
   cfg.add_message_type<task_record>("racecontrol::task_record");
   cfg.add_message_type<std::vector<task_record>>(

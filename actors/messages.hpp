@@ -8,6 +8,7 @@
 
 #include "config/secret.hpp"
 #include "persistence/runtime_records.hpp"
+#include "protocol/race_settings.hpp"
 #include "protocol/race_snapshot.hpp"
 
 #include <caf/actor_system_config.hpp>
@@ -155,6 +156,88 @@ typename Inspector::result_type inspect(Inspector& f, audit_record& x) {
            x.action, x.entity_type, opt(x.entity_id), x.details_json);
 }
 
+// --- the room automation's ---
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, match_player_link& x) {
+  return f(caf::meta::type_name("match_player_link"), x.user_id, x.display_name,
+           opt(x.discord_id), opt(x.racetime_id), opt(x.racetime_name));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_claim_row& x) {
+  return f(caf::meta::type_name("room_claim_row"), x.room_id, x.match_id,
+           x.claim_state, x.marker, opt(x.slug), x.category, opt(x.bot_id),
+           x.status, opt(x.claimed_at), x.claim_owner, x.startrace_attempts,
+           opt(x.last_attempt_at), x.requested_by, x.adopted,
+           opt(x.created_at));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, match_open_context& x) {
+  return f(caf::meta::type_name("match_open_context"), x.match_id,
+           x.match_title, opt(x.scheduled_at), opt(x.finished_at),
+           opt(x.match_goal), x.match_invitational, x.match_auto_create,
+           x.tournament_id, x.organization_id, x.tournament_name,
+           x.tournament_active, x.tournament_auto_create,
+           x.room_open_minutes_before, x.require_racetime_link,
+           opt(x.tournament_goal), opt(x.discord_channel_id), opt(x.bot_id),
+           x.bot_name, x.bot_category, x.bot_active, x.bot_assigned, x.players,
+           opt(x.room), opt(x.reason_code), opt(x.refused_settings));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_claim& x) {
+  return f(caf::meta::type_name("room_claim"), x.match_id, x.marker, x.category,
+           x.bot_id, x.owner, x.requested_by);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_claim_result& x) {
+  return f(caf::meta::type_name("room_claim_result"), x.claimed, x.row);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, claim_attempt& x) {
+  return f(caf::meta::type_name("claim_attempt"), x.room_id, x.marker);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, claim_settled& x) {
+  return f(caf::meta::type_name("claim_settled"), x.room_id, x.marker, x.slug,
+           x.status, x.adopted, x.details_json);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, claim_refused& x) {
+  return f(caf::meta::type_name("claim_refused"), x.room_id, x.marker, x.code,
+           x.message, x.settings_hash);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, match_reason& x) {
+  return f(caf::meta::type_name("match_reason"), x.match_id, x.code, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan_query& x) {
+  return f(caf::meta::type_name("plan_query"), opt(x.organization_id),
+           opt(x.tournament_id), x.from, x.to);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, upcoming_match& x) {
+  return f(caf::meta::type_name("upcoming_match"), x.match_id,
+           opt(x.scheduled_at), x.auto_create, x.has_room, opt(x.reason_code));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tournament_plan& x) {
+  return f(caf::meta::type_name("tournament_plan"), x.tournament_id,
+           x.organization_id, x.name, x.auto_create, x.active,
+           x.room_open_minutes_before, x.matches);
+}
+
 } // namespace racecontrol::persistence
 
 namespace racecontrol::protocol {
@@ -163,6 +246,17 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, entrant_snapshot& x) {
   return f(caf::meta::type_name("entrant_snapshot"), x.user_id, x.user_name,
            x.status, opt(x.place), opt(x.finish_time));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, race_settings& x) {
+  return f(caf::meta::type_name("race_settings"), x.goal, x.team_race,
+           x.invitational, x.ranked, x.unlisted, x.info_user, x.info_bot,
+           x.require_even_teams, x.start_delay, x.time_limit,
+           x.time_limit_auto_complete, x.streaming_required, x.auto_start,
+           x.allow_comments, x.hide_comments, x.allow_prerace_chat,
+           x.allow_midrace_chat, x.allow_non_entrant_chat, x.chat_message_delay,
+           opt(x.partitionable), opt(x.hide_entrants));
 }
 
 template <class Inspector>
@@ -190,6 +284,19 @@ using persistence::room_context;
 using persistence::room_progress;
 using persistence::room_record;
 using persistence::room_result;
+// the room automation's
+using persistence::claim_attempt;
+using persistence::claim_refused;
+using persistence::claim_settled;
+using persistence::match_open_context;
+using persistence::match_player_link;
+using persistence::match_reason;
+using persistence::plan_query;
+using persistence::room_claim;
+using persistence::room_claim_result;
+using persistence::room_claim_row;
+using persistence::tournament_plan;
+using persistence::upcoming_match;
 
 /// What the persistence actor knows about the database.
 struct database_status {
@@ -389,6 +496,96 @@ typename Inspector::result_type inspect(Inspector& f, bot_info& x) {
            x.status, x.message, x.has_token, x.goals);
 }
 
+// --- opening rooms (the bots' part of the room automation) -----------------
+
+using protocol::race_settings;
+
+/// Open a race room: startrace with these settings, by the bot `bot_id`
+/// (the bot supervisor routes it). `marker` names the claim in logs.
+struct start_race_request {
+  std::int32_t bot_id = 0;
+  race_settings settings;
+  std::string marker;
+};
+
+inline bool operator==(const start_race_request& a,
+                       const start_race_request& b) {
+  return a.bot_id == b.bot_id && a.settings == b.settings &&
+         a.marker == b.marker;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, start_race_request& x) {
+  return f(caf::meta::type_name("start_race_request"), x.bot_id, x.settings,
+           x.marker);
+}
+
+/// What became of a startrace. Only `created` and `unknown` may have made
+/// a room; every other kind is sure nothing was created.
+struct start_race_outcome {
+  enum class kind : std::uint8_t {
+    created,      ///< 201: race_name holds "category/slug"
+    unknown,      ///< sent, answer lost or 5xx: the room may exist
+    not_sent,     ///< failed before the request left (network, no token)
+    refused,      ///< 422 (or refused before sending): field_errors say why
+    forbidden,    ///< 403 even with a fresh token: the bot may not open rooms
+    rate_limited, ///< 429: try again after retry_after_ms
+  };
+  kind what = kind::created;
+  std::string race_name;
+  std::string message; ///< for a person: what failed and why
+  std::vector<std::string> field_errors;
+  std::int64_t retry_after_ms = 0;
+};
+
+inline bool operator==(const start_race_outcome& a,
+                       const start_race_outcome& b) {
+  return a.what == b.what && a.race_name == b.race_name &&
+         a.message == b.message && a.field_errors == b.field_errors &&
+         a.retry_after_ms == b.retry_after_ms;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, start_race_outcome& x) {
+  return f(caf::meta::type_name("start_race_outcome"), x.what, x.race_name,
+           x.message, x.field_errors, x.retry_after_ms);
+}
+
+/// A race as a category's race lists show it, for finding a room by the
+/// marker its info carries.
+struct race_listing {
+  std::string name;   ///< "category/slug"
+  std::string info;   ///< info_user and info_bot as racetime.gg shows them
+  std::string status; ///< open, invitational, pending, in_progress, ...
+  std::optional<std::chrono::system_clock::time_point> opened_at;
+};
+
+inline bool operator==(const race_listing& a, const race_listing& b) {
+  return a.name == b.name && a.info == b.info && a.status == b.status &&
+         a.opened_at == b.opened_at;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, race_listing& x) {
+  return f(caf::meta::type_name("race_listing"), x.name, x.info, x.status,
+           opt(x.opened_at));
+}
+
+/// A category's races that have not ended (unlisted ones too), as the bot
+/// sees them with its token.
+struct category_races {
+  std::vector<race_listing> races;
+};
+
+inline bool operator==(const category_races& a, const category_races& b) {
+  return a.races == b.races;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, category_races& x) {
+  return f(caf::meta::type_name("category_races"), x.races);
+}
+
 } // namespace racecontrol
 
 // --- the scheduler's messages ------------------------------------------------
@@ -450,6 +647,12 @@ using message_types = caf::detail::type_list<
     audit_record, poll_summary, room_watch_info, std::vector<room_watch_info>,
     race_snapshot, fetch_failure, socket_event, token_grant, token_news,
     category_goals, bot_info, std::vector<bot_info>,
+    // the room automation's
+    race_settings, start_race_request, start_race_outcome, race_listing,
+    category_races, match_open_context, room_claim, room_claim_result,
+    room_claim_row, std::vector<room_claim_row>, claim_attempt, claim_settled,
+    claim_refused, match_reason, plan_query, tournament_plan,
+    std::vector<tournament_plan>,
     // the scheduler's
     task_record, std::vector<task_record>, task_schedule, task_claim,
     claim_outcome, task_finish, task_invalid>;

@@ -181,6 +181,34 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       [self](atom::put, const task_invalid& x) {
         return dispatch<atom::ok>(self, atom::put::value, x);
       },
+      // --- the room automation's ---
+      [self](atom::get, atom::match, std::int32_t id) {
+        return dispatch<match_open_context>(self, atom::get::value,
+                                            atom::match::value, id);
+      },
+      [self](atom::put, const room_claim& x) {
+        return dispatch<room_claim_result>(self, atom::put::value, x);
+      },
+      [self](atom::put, const claim_attempt& x) {
+        return dispatch<bool>(self, atom::put::value, x);
+      },
+      [self](atom::put, const claim_settled& x) {
+        return dispatch<room_record>(self, atom::put::value, x);
+      },
+      [self](atom::put, const claim_refused& x) {
+        return dispatch<bool>(self, atom::put::value, x);
+      },
+      [self](atom::put, const match_reason& x) {
+        return dispatch<bool>(self, atom::put::value, x);
+      },
+      [self](atom::get, atom::claims) {
+        return dispatch<std::vector<room_claim_row>>(self, atom::get::value,
+                                                     atom::claims::value);
+      },
+      [self](atom::get, const plan_query& x) {
+        return dispatch<std::vector<tournament_plan>>(self, atom::get::value,
+                                                      x);
+      },
   };
 }
 

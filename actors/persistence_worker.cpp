@@ -6,6 +6,7 @@
 #include "persistence/database_error.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/racetime_bot_repository.hpp"
+#include "persistence/room_claim_repository.hpp"
 #include "persistence/room_watch_repository.hpp"
 #include "persistence/scheduled_task_repository.hpp"
 #include "persistence/sql.hpp"
@@ -46,6 +47,10 @@ auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
     return make_error(ec::database_failure,
                       std::string{what} + " failed: " + e.what());
   }
+}
+
+persistence::room_claim_repository claims(worker_pointer self) {
+  return persistence::room_claim_repository{*self->state.db};
 }
 
 database_status read_status(worker_pointer self) {
@@ -233,6 +238,69 @@ persistence_worker(worker_pointer self,
           persistence::scheduled_task_repository{*self->state.db}
               .record_invalid(x);
           return atom::ok::value;
+        });
+      },
+      // --- the room automation's ---
+      [self](atom::get, atom::match,
+             std::int32_t match_id) -> caf::result<match_open_context> {
+        std::optional<match_open_context> ctx;
+        auto failed = guarded("loading a match to open its room", [&] {
+          ctx = claims(self).open_context(match_id);
+          return atom::ok::value;
+        });
+        if (!ctx) {
+          if (failed.err)
+            return std::move(failed.err);
+          return make_error(ec::not_found,
+                            "no match has id " + std::to_string(match_id));
+        }
+        return std::move(*ctx);
+      },
+      [self](atom::put, const room_claim& c) -> caf::result<room_claim_result> {
+        return guarded("claiming a match's room", [&] {
+          return claims(self).claim(c);
+        });
+      },
+      [self](atom::put, const claim_attempt& a) -> caf::result<bool> {
+        return guarded("recording a startrace attempt", [&] {
+          return claims(self).record_attempt(a);
+        });
+      },
+      [self](atom::put, const claim_settled& s) -> caf::result<room_record> {
+        std::optional<room_record> room;
+        auto failed = guarded("storing a created room", [&] {
+          room = claims(self).settle(s);
+          return atom::ok::value;
+        });
+        if (!room) {
+          if (failed.err)
+            return std::move(failed.err);
+          return make_error(ec::not_found, "room " + std::to_string(s.room_id) +
+                                               " is no longer the claim '" +
+                                               s.marker + "'");
+        }
+        return std::move(*room);
+      },
+      [self](atom::put, const claim_refused& r) -> caf::result<bool> {
+        return guarded("giving up a refused room claim", [&] {
+          return claims(self).refuse(r);
+        });
+      },
+      [self](atom::put, const match_reason& r) -> caf::result<bool> {
+        return guarded("storing why a match has no room", [&] {
+          return claims(self).set_reason(r);
+        });
+      },
+      [self](atom::get,
+             atom::claims) -> caf::result<std::vector<room_claim_row>> {
+        return guarded("loading unfinished room claims", [&] {
+          return claims(self).creating();
+        });
+      },
+      [self](atom::get,
+             const plan_query& q) -> caf::result<std::vector<tournament_plan>> {
+        return guarded("loading tournaments' matches", [&] {
+          return claims(self).plans(q);
         });
       },
   };

@@ -166,7 +166,8 @@ room_watch_repository::rooms_to_watch(bool include_parked) {
     std::vector<room_record> out;
     for (auto& row : sql_query(
              conn, std::string{"SELECT "} + room_columns +
-                       " FROM racetime_rooms r WHERE (r.status IS NULL OR "
+                       " FROM racetime_rooms r WHERE r.claim_state = "
+                       "'created' AND (r.status IS NULL OR "
                        "r.status NOT IN ('finished', 'cancelled', 'gone'))" +
                        (include_parked ? "" : " AND r.parked_at IS NULL") +
                        " ORDER BY r.id"))
@@ -191,18 +192,19 @@ room_watch_repository::changed_rooms(std::optional<timestamp> since) {
       return out;
     auto after = sql_quote(*since);
     for (auto& row : sql_query(
-             conn,
-             std::string{"SELECT r.id, "} + fingerprint_sql +
-                 " FROM racetime_rooms r WHERE r.id IN (SELECT r.id FROM "
-                 "racetime_rooms r "
-                 "LEFT JOIN matches m ON m.id = r.match_id "
-                 "LEFT JOIN match_players p ON p.match_id = r.match_id "
-                 "LEFT JOIN users u ON u.id = p.user_id "
-                 "WHERE (r.status IS NULL OR r.status NOT IN ('finished', "
-                 "'cancelled', 'gone')) AND r.parked_at IS NULL AND "
-                 "(r.updated_at > " +
-                 after + " OR m.updated_at > " + after + " OR p.updated_at > " +
-                 after + " OR u.updated_at > " + after + ")) ORDER BY r.id"))
+             conn, std::string{"SELECT r.id, "} + fingerprint_sql +
+                       " FROM racetime_rooms r WHERE r.id IN (SELECT r.id FROM "
+                       "racetime_rooms r "
+                       "LEFT JOIN matches m ON m.id = r.match_id "
+                       "LEFT JOIN match_players p ON p.match_id = r.match_id "
+                       "LEFT JOIN users u ON u.id = p.user_id "
+                       "WHERE r.claim_state = 'created' AND "
+                       "(r.status IS NULL OR r.status NOT IN ('finished', "
+                       "'cancelled', 'gone')) AND r.parked_at IS NULL AND "
+                       "(r.updated_at > " +
+                       after + " OR m.updated_at > " + after +
+                       " OR p.updated_at > " + after + " OR u.updated_at > " +
+                       after + ")) ORDER BY r.id"))
       out.rooms.push_back(
           {std::stoi(row.at(0).value_or("0")), read_fingerprint(row.at(1))});
     return out;

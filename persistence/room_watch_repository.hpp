@@ -21,6 +21,7 @@ class room_watch_repository {
   /// Rooms whose race has not ended (status not finished or cancelled, and
   /// not closed by racecontrol), oldest first. Parked rooms only when
   /// asked (a daemon start tries them again; the periodic poll does not).
+  /// Claims still `creating` are not rooms yet: their opener owns them.
   std::vector<room_record> rooms_to_watch(bool include_parked);
 
   /// One room by id, whatever its state.

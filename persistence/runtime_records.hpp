@@ -156,6 +156,149 @@ struct audit_record {
   std::string details_json; ///< a JSON object, "{}" when there is nothing
 };
 
+// --- the room automation's -------------------------------------------------
+
+/// A match's player as opening its room needs them.
+struct match_player_link {
+  std::int32_t user_id = 0;
+  std::string display_name;
+  std::optional<std::string> discord_id;  ///< snowflake, for mentions
+  std::optional<std::string> racetime_id; ///< set once linked
+  std::optional<std::string> racetime_name;
+};
+
+/// A match's racetime_rooms row as the claim sees it.
+struct room_claim_row {
+  std::int32_t room_id = 0;
+  std::int32_t match_id = 0;
+  std::string claim_state; ///< creating, created
+  std::string marker;      ///< "" for rooms made before claims existed
+  std::optional<std::string> slug;
+  std::string category;
+  std::optional<std::int32_t> bot_id;
+  std::string status; ///< racetime.gg's, "" while creating
+  std::optional<timestamp> claimed_at;
+  std::string claim_owner;
+  std::int32_t startrace_attempts = 0;
+  std::optional<timestamp> last_attempt_at;
+  std::string requested_by; ///< "" for automatic opens
+  bool adopted = false;
+  std::optional<timestamp> created_at;
+};
+
+/// Everything the checks and the room settings need to open a match's
+/// room, read in one transaction.
+struct match_open_context {
+  std::int32_t match_id = 0;
+  std::string match_title; ///< "" when the match has none
+  std::optional<timestamp> scheduled_at;
+  std::optional<timestamp> finished_at;
+  std::optional<std::string> match_goal; ///< matches.racetime_goal
+  bool match_invitational = true;
+  bool match_auto_create = true;
+  std::int32_t tournament_id = 0;
+  std::int32_t organization_id = 0;
+  std::string tournament_name;
+  bool tournament_active = true;
+  bool tournament_auto_create = false;
+  std::int32_t room_open_minutes_before = 60;
+  bool require_racetime_link = false;
+  std::optional<std::string> tournament_goal; ///< racetime_default_goal
+  std::optional<std::string> discord_channel_id;
+  std::optional<std::int32_t> bot_id; ///< tournaments.racetime_bot_id
+  std::string bot_name;
+  std::string bot_category;
+  bool bot_active = false;
+  bool bot_assigned = false; ///< in racetime_bot_organizations for the org
+  std::vector<match_player_link> players;
+  std::optional<room_claim_row> room;
+  std::optional<std::string> reason_code; ///< matches.room_reason
+  /// matches.room_refused_settings: the hash of settings racetime.gg
+  /// refused (422), not sent again until they change.
+  std::optional<std::string> refused_settings;
+};
+
+/// Claim a match's room before startrace: a `creating` row with this
+/// marker, its first attempt written ahead.
+struct room_claim {
+  std::int32_t match_id = 0;
+  std::string marker;
+  std::string category;
+  std::int32_t bot_id = 0;
+  std::string owner;        ///< the node (daemon.node_name)
+  std::string requested_by; ///< "" for automatic opens
+};
+
+/// A claim's outcome: claimed now, or the row some earlier claim made.
+struct room_claim_result {
+  bool claimed = false;
+  room_claim_row row;
+};
+
+/// One more startrace under a claim, written before it is sent; refused
+/// (false) when the claim is no longer this marker's or no longer creating.
+struct claim_attempt {
+  std::int32_t room_id = 0;
+  std::string marker;
+};
+
+/// racetime.gg made the claimed room (201, or found by its marker).
+struct claim_settled {
+  std::int32_t room_id = 0;
+  std::string marker;
+  std::string slug; ///< "category/room-name"
+  std::string status;
+  bool adopted = false;
+  std::string details_json; ///< the event's details (goal, settings, ...)
+};
+
+/// racetime.gg refused the claimed room for sure (422, 403): the claim is
+/// given up and the match keeps the reason.
+struct claim_refused {
+  std::int32_t room_id = 0;
+  std::string marker;
+  std::string code;    ///< startrace_refused, bot_forbidden
+  std::string message; ///< the server's field errors, for a person
+  std::string settings_hash;
+};
+
+/// Why a match's room is not opened now (empty code: nothing blocks it).
+struct match_reason {
+  std::int32_t match_id = 0;
+  std::string code;
+  std::string message;
+};
+
+/// A match a tournament watches, with what it needs to time the opening.
+struct upcoming_match {
+  std::int32_t match_id = 0;
+  std::optional<timestamp> scheduled_at;
+  bool auto_create = true;
+  bool has_room = false;
+  std::optional<std::string> reason_code;
+};
+
+/// Which tournaments and matches to plan: the active tournaments with
+/// automatic rooms (of one organization, or one tournament, or all) and
+/// their unfinished matches scheduled in [from, to].
+struct plan_query {
+  std::optional<std::int32_t> organization_id;
+  std::optional<std::int32_t> tournament_id;
+  timestamp from{};
+  timestamp to{};
+};
+
+/// A tournament that opens rooms by itself and its matches in a window.
+struct tournament_plan {
+  std::int32_t tournament_id = 0;
+  std::int32_t organization_id = 0;
+  std::string name;
+  bool auto_create = false;
+  bool active = true;
+  std::int32_t room_open_minutes_before = 60;
+  std::vector<upcoming_match> matches;
+};
+
 // Field-by-field equality, so tests (and the serialization round trip) can
 // compare whole records.
 
@@ -336,6 +479,97 @@ inline bool operator==(const task_finish& a, const task_finish& b) {
 
 inline bool operator==(const task_invalid& a, const task_invalid& b) {
   return a.task_id == b.task_id && a.reason == b.reason;
+}
+
+// --- the room automation's equality ---
+
+inline bool operator==(const match_player_link& a, const match_player_link& b) {
+  return a.user_id == b.user_id && a.display_name == b.display_name &&
+         a.discord_id == b.discord_id && a.racetime_id == b.racetime_id &&
+         a.racetime_name == b.racetime_name;
+}
+
+inline bool operator==(const room_claim_row& a, const room_claim_row& b) {
+  return a.room_id == b.room_id && a.match_id == b.match_id &&
+         a.claim_state == b.claim_state && a.marker == b.marker &&
+         a.slug == b.slug && a.category == b.category && a.bot_id == b.bot_id &&
+         a.status == b.status && a.claimed_at == b.claimed_at &&
+         a.claim_owner == b.claim_owner &&
+         a.startrace_attempts == b.startrace_attempts &&
+         a.last_attempt_at == b.last_attempt_at &&
+         a.requested_by == b.requested_by && a.adopted == b.adopted &&
+         a.created_at == b.created_at;
+}
+
+inline bool operator==(const match_open_context& a,
+                       const match_open_context& b) {
+  return a.match_id == b.match_id && a.match_title == b.match_title &&
+         a.scheduled_at == b.scheduled_at && a.finished_at == b.finished_at &&
+         a.match_goal == b.match_goal &&
+         a.match_invitational == b.match_invitational &&
+         a.match_auto_create == b.match_auto_create &&
+         a.tournament_id == b.tournament_id &&
+         a.organization_id == b.organization_id &&
+         a.tournament_name == b.tournament_name &&
+         a.tournament_active == b.tournament_active &&
+         a.tournament_auto_create == b.tournament_auto_create &&
+         a.room_open_minutes_before == b.room_open_minutes_before &&
+         a.require_racetime_link == b.require_racetime_link &&
+         a.tournament_goal == b.tournament_goal &&
+         a.discord_channel_id == b.discord_channel_id && a.bot_id == b.bot_id &&
+         a.bot_name == b.bot_name && a.bot_category == b.bot_category &&
+         a.bot_active == b.bot_active && a.bot_assigned == b.bot_assigned &&
+         a.players == b.players && a.room == b.room &&
+         a.reason_code == b.reason_code &&
+         a.refused_settings == b.refused_settings;
+}
+
+inline bool operator==(const room_claim& a, const room_claim& b) {
+  return a.match_id == b.match_id && a.marker == b.marker &&
+         a.category == b.category && a.bot_id == b.bot_id &&
+         a.owner == b.owner && a.requested_by == b.requested_by;
+}
+
+inline bool operator==(const room_claim_result& a, const room_claim_result& b) {
+  return a.claimed == b.claimed && a.row == b.row;
+}
+
+inline bool operator==(const claim_attempt& a, const claim_attempt& b) {
+  return a.room_id == b.room_id && a.marker == b.marker;
+}
+
+inline bool operator==(const claim_settled& a, const claim_settled& b) {
+  return a.room_id == b.room_id && a.marker == b.marker && a.slug == b.slug &&
+         a.status == b.status && a.adopted == b.adopted &&
+         a.details_json == b.details_json;
+}
+
+inline bool operator==(const claim_refused& a, const claim_refused& b) {
+  return a.room_id == b.room_id && a.marker == b.marker && a.code == b.code &&
+         a.message == b.message && a.settings_hash == b.settings_hash;
+}
+
+inline bool operator==(const match_reason& a, const match_reason& b) {
+  return a.match_id == b.match_id && a.code == b.code && a.message == b.message;
+}
+
+inline bool operator==(const plan_query& a, const plan_query& b) {
+  return a.organization_id == b.organization_id &&
+         a.tournament_id == b.tournament_id && a.from == b.from && a.to == b.to;
+}
+
+inline bool operator==(const upcoming_match& a, const upcoming_match& b) {
+  return a.match_id == b.match_id && a.scheduled_at == b.scheduled_at &&
+         a.auto_create == b.auto_create && a.has_room == b.has_room &&
+         a.reason_code == b.reason_code;
+}
+
+inline bool operator==(const tournament_plan& a, const tournament_plan& b) {
+  return a.tournament_id == b.tournament_id &&
+         a.organization_id == b.organization_id && a.name == b.name &&
+         a.auto_create == b.auto_create && a.active == b.active &&
+         a.room_open_minutes_before == b.room_open_minutes_before &&
+         a.matches == b.matches;
 }
 
 } // namespace racecontrol::persistence

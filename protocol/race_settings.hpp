@@ -42,6 +42,25 @@ struct race_settings {
   std::optional<bool> hide_entrants;
 };
 
+inline bool operator==(const race_settings& a, const race_settings& b) {
+  return a.goal == b.goal && a.team_race == b.team_race &&
+         a.invitational == b.invitational && a.ranked == b.ranked &&
+         a.unlisted == b.unlisted && a.info_user == b.info_user &&
+         a.info_bot == b.info_bot &&
+         a.require_even_teams == b.require_even_teams &&
+         a.start_delay == b.start_delay && a.time_limit == b.time_limit &&
+         a.time_limit_auto_complete == b.time_limit_auto_complete &&
+         a.streaming_required == b.streaming_required &&
+         a.auto_start == b.auto_start && a.allow_comments == b.allow_comments &&
+         a.hide_comments == b.hide_comments &&
+         a.allow_prerace_chat == b.allow_prerace_chat &&
+         a.allow_midrace_chat == b.allow_midrace_chat &&
+         a.allow_non_entrant_chat == b.allow_non_entrant_chat &&
+         a.chat_message_delay == b.chat_message_delay &&
+         a.partitionable == b.partitionable &&
+         a.hide_entrants == b.hide_entrants;
+}
+
 /// What is out of range or would not be stored as asked, one message per
 /// problem ("start_delay: must be 10 to 60 seconds, got 5"), checked before
 /// anything is sent. Besides the ranges this refuses what racetime.gg

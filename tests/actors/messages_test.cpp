@@ -200,6 +200,183 @@ std::vector<bot_info> sample<std::vector<bot_info>>() {
   return {sample<bot_info>(), sample<bot_info>()};
 }
 
+// --- the room automation's ---
+
+template <>
+race_settings sample<race_settings>() {
+  race_settings s;
+  s.goal = "Beat the game";
+  s.team_race = true;
+  s.invitational = true;
+  s.ranked = false;
+  s.unlisted = true;
+  s.info_user = "Demo Cup - Final - Scheduled: 2026-12-02 20:00 UTC";
+  s.info_bot = "racecontrol match 7 claim 0123456789abcdef";
+  s.require_even_teams = true;
+  s.start_delay = 30;
+  s.time_limit = 12;
+  s.time_limit_auto_complete = true;
+  s.streaming_required = false;
+  s.auto_start = false;
+  s.allow_comments = false;
+  s.hide_comments = true;
+  s.allow_prerace_chat = false;
+  s.allow_midrace_chat = false;
+  s.allow_non_entrant_chat = false;
+  s.chat_message_delay = 5;
+  s.partitionable = true;
+  s.hide_entrants = false;
+  return s;
+}
+
+template <>
+start_race_request sample<start_race_request>() {
+  return {7, sample<race_settings>(), "match 7 claim 0123456789abcdef"};
+}
+
+template <>
+start_race_outcome sample<start_race_outcome>() {
+  return {start_race_outcome::kind::refused,
+          "alttpr/cool-doge-1234",
+          "racetime.gg refused the settings",
+          {"goal: required"},
+          1500};
+}
+
+template <>
+race_listing sample<race_listing>() {
+  return {"alttpr/cool-doge-1234", "Demo Cup\nracecontrol match 7",
+          "invitational",
+          std::chrono::system_clock::time_point{std::chrono::seconds{1}}};
+}
+
+template <>
+category_races sample<category_races>() {
+  return {{sample<race_listing>(), sample<race_listing>()}};
+}
+
+template <>
+room_claim_row sample<room_claim_row>() {
+  room_claim_row r;
+  r.room_id = 11;
+  r.match_id = 7;
+  r.claim_state = "creating";
+  r.marker = "racecontrol match 7 claim 0123456789abcdef";
+  r.slug = "alttpr/cool-doge-1234";
+  r.category = "alttpr";
+  r.bot_id = 3;
+  r.status = "open";
+  r.claimed_at = persistence::timestamp{std::chrono::seconds{1700000000}};
+  r.claim_owner = "node-1";
+  r.startrace_attempts = 2;
+  r.last_attempt_at = persistence::timestamp{std::chrono::seconds{1700000090}};
+  r.requested_by = "console: alice";
+  r.adopted = true;
+  r.created_at = persistence::timestamp{std::chrono::seconds{1700000100}};
+  return r;
+}
+
+template <>
+std::vector<room_claim_row> sample<std::vector<room_claim_row>>() {
+  return {sample<room_claim_row>(), sample<room_claim_row>()};
+}
+
+template <>
+match_open_context sample<match_open_context>() {
+  match_open_context c;
+  c.match_id = 7;
+  c.match_title = "Final";
+  c.scheduled_at = persistence::timestamp{std::chrono::seconds{1700003600}};
+  c.finished_at = persistence::timestamp{std::chrono::seconds{1700009000}};
+  c.match_goal = "Beat the game";
+  c.match_invitational = false;
+  c.match_auto_create = false;
+  c.tournament_id = 2;
+  c.organization_id = 1;
+  c.tournament_name = "Demo Cup";
+  c.tournament_active = false;
+  c.tournament_auto_create = true;
+  c.room_open_minutes_before = 30;
+  c.require_racetime_link = true;
+  c.tournament_goal = "All dungeons";
+  c.discord_channel_id = "123456789012345678";
+  c.bot_id = 3;
+  c.bot_name = "racecontrol";
+  c.bot_category = "alttpr";
+  c.bot_active = true;
+  c.bot_assigned = true;
+  c.players = {{5, "Alice", "111", "u1", "alice"},
+               {6, "Bob", std::nullopt, std::nullopt, std::nullopt}};
+  c.room = sample<room_claim_row>();
+  c.reason_code = "players_not_linked";
+  c.refused_settings = std::string(64, 'a');
+  return c;
+}
+
+template <>
+room_claim sample<room_claim>() {
+  return {7,        "racecontrol match 7 claim 0123456789abcdef",
+          "alttpr", 3,
+          "node-1", "console: alice"};
+}
+
+template <>
+room_claim_result sample<room_claim_result>() {
+  return {true, sample<room_claim_row>()};
+}
+
+template <>
+claim_attempt sample<claim_attempt>() {
+  return {11, "racecontrol match 7 claim 0123456789abcdef"};
+}
+
+template <>
+claim_settled sample<claim_settled>() {
+  return {11,
+          "racecontrol match 7 claim 0123456789abcdef",
+          "alttpr/cool-doge-1234",
+          "invitational",
+          true,
+          R"({"goal":"Beat the game"})"};
+}
+
+template <>
+claim_refused sample<claim_refused>() {
+  return {11, "racecontrol match 7 claim 0123456789abcdef", "startrace_refused",
+          "goal: required", std::string(64, 'b')};
+}
+
+template <>
+match_reason sample<match_reason>() {
+  return {7, "players_not_linked", "Bob has not linked a racetime.gg account"};
+}
+
+template <>
+plan_query sample<plan_query>() {
+  return {1, 2, persistence::timestamp{std::chrono::seconds{1700000000}},
+          persistence::timestamp{std::chrono::seconds{1700086400}}};
+}
+
+template <>
+tournament_plan sample<tournament_plan>() {
+  tournament_plan p;
+  p.tournament_id = 2;
+  p.organization_id = 1;
+  p.name = "Demo Cup";
+  p.auto_create = true;
+  p.active = false;
+  p.room_open_minutes_before = 15;
+  p.matches = {{7, persistence::timestamp{std::chrono::seconds{1700003600}},
+                false, true, std::string{"window_passed"}},
+               {8, std::nullopt, true, false, std::nullopt}};
+  return p;
+}
+
+template <>
+std::vector<tournament_plan> sample<std::vector<tournament_plan>>() {
+  return {sample<tournament_plan>()};
+}
+
 // --- the scheduler's ---
 
 template <>

@@ -296,8 +296,9 @@ BOOST_AUTO_TEST_CASE(one_room_per_match_and_set_null_on_delete) {
   auto room_id = rooms.create(room);
   auto by_match = rooms.find_by_match(match_id);
   BOOST_REQUIRE(by_match);
-  BOOST_TEST(by_match->slug == "alttpr/cool-doge-1234");
-  BOOST_TEST(by_match->room_name == "cool-doge-1234");
+  BOOST_TEST(*by_match->slug == "alttpr/cool-doge-1234");
+  BOOST_TEST(*by_match->room_name == "cool-doge-1234");
+  BOOST_TEST(by_match->claim_state == "created");
   BOOST_TEST(by_match->bot_id.get() == bot_id);
   BOOST_TEST(rooms.find_by_slug("alttpr/cool-doge-1234")->id == room_id);
 

@@ -1,0 +1,368 @@
+#include "persistence/room_claim_repository.hpp"
+
+#include "persistence/audit_repository.hpp"
+#include "persistence/database_error.hpp"
+#include "persistence/sql.hpp"
+#include "persistence/transaction.hpp"
+
+namespace racecontrol::persistence {
+
+namespace {
+
+std::optional<std::int32_t> read_int(const sql_value& v) {
+  if (!v)
+    return std::nullopt;
+  return std::stoi(*v);
+}
+
+bool read_bool(const sql_value& v) {
+  return v.value_or("0") == "1";
+}
+
+std::string claim_columns() {
+  return "r.id, r.match_id, r.claim_state, r.claim_marker, r.slug, "
+         "r.category, r.bot_id, r.status, " +
+         sql_epoch_us("r.claimed_at") + ", r.claim_owner, " +
+         "r.startrace_attempts, " + sql_epoch_us("r.last_attempt_at") +
+         ", r.requested_by, r.adopted, " + sql_epoch_us("r.created_at");
+}
+
+room_claim_row read_claim(const sql_row& row) {
+  room_claim_row r;
+  r.room_id = read_int(row[0]).value_or(0);
+  r.match_id = read_int(row[1]).value_or(0);
+  r.claim_state = row[2].value_or("");
+  r.marker = row[3].value_or("");
+  r.slug = row[4];
+  r.category = row[5].value_or("");
+  r.bot_id = read_int(row[6]);
+  r.status = row[7].value_or("");
+  r.claimed_at = sql_timestamp(row[8]);
+  r.claim_owner = row[9].value_or("");
+  r.startrace_attempts = read_int(row[10]).value_or(0);
+  r.last_attempt_at = sql_timestamp(row[11]);
+  r.requested_by = row[12].value_or("");
+  r.adopted = read_bool(row[13]);
+  r.created_at = sql_timestamp(row[14]);
+  return r;
+}
+
+std::optional<room_claim_row> claim_of_match(odb::mysql::connection& conn,
+                                             std::int32_t match_id,
+                                             bool for_update) {
+  auto rows = sql_query(conn, "SELECT " + claim_columns() +
+                                  " FROM racetime_rooms r WHERE r.match_id = " +
+                                  std::to_string(match_id) +
+                                  (for_update ? " FOR UPDATE" : ""));
+  if (rows.empty())
+    return std::nullopt;
+  return read_claim(rows.front());
+}
+
+std::optional<room_claim_row> claim_by_id(odb::mysql::connection& conn,
+                                          std::int32_t room_id) {
+  auto rows = sql_query(conn, "SELECT " + claim_columns() +
+                                  " FROM racetime_rooms r WHERE r.id = " +
+                                  std::to_string(room_id) + " FOR UPDATE");
+  if (rows.empty())
+    return std::nullopt;
+  return read_claim(rows.front());
+}
+
+/// The organization of a match, for its audit entries.
+std::optional<std::int32_t> match_organization(odb::mysql::connection& conn,
+                                               std::int32_t match_id) {
+  return read_int(sql_scalar(
+      conn, "SELECT t.organization_id FROM matches m JOIN tournaments t ON "
+            "t.id = m.tournament_id WHERE m.id = " +
+                std::to_string(match_id)));
+}
+
+void audit_match(odb::mysql::connection& conn, std::int32_t match_id,
+                 const std::string& action, const std::string& entity_type,
+                 std::int32_t entity_id, const std::string& details_sql) {
+  audit_record entry;
+  entry.organization_id = match_organization(conn, match_id);
+  entry.action = action;
+  entry.entity_type = entity_type;
+  entry.entity_id = entity_id;
+  audit_repository::append_in(conn, entry, details_sql);
+}
+
+/// Writes the match's reason; true when its code changed (then audited).
+bool write_reason(odb::mysql::connection& conn, const match_reason& r) {
+  auto id = std::to_string(r.match_id);
+  auto previous = sql_query(conn, "SELECT room_reason, room_reason_message "
+                                  "FROM matches WHERE id = " +
+                                      id + " FOR UPDATE");
+  if (previous.empty())
+    throw database_error(database_error::kind::statement,
+                         "match " + id + " does not exist");
+  std::optional<std::string> code;
+  if (!r.code.empty())
+    code = r.code;
+  const auto& old_code = previous.front()[0];
+  const auto& old_message = previous.front()[1];
+  if (old_code == code && (code ? old_message == r.message : true))
+    return false;
+  // updated_at = updated_at: a reason is racecontrol's note, not an edit
+  // of the match that rooms and planners should reload for.
+  sql_execute(conn,
+              "UPDATE matches SET room_reason = " +
+                  (code ? sql_quote(conn, *code) : std::string{"NULL"}) +
+                  ", room_reason_message = " +
+                  (code ? sql_quote(conn, r.message) : std::string{"NULL"}) +
+                  ", room_reason_since = " +
+                  (!code              ? std::string{"NULL"}
+                   : old_code == code ? std::string{"room_reason_since"}
+                                      : sql_quote(now_us())) +
+                  ", updated_at = updated_at WHERE id = " + id);
+  if (old_code == code || !code)
+    return old_code != code;
+  audit_match(
+      conn, r.match_id, "room_not_opened", "match", r.match_id,
+      "JSON_OBJECT('code', " + sql_quote(conn, *code) + ", 'message', " +
+          sql_quote(conn, r.message) + ", 'previous', " +
+          (old_code ? sql_quote(conn, *old_code) : std::string{"NULL"}) + ")");
+  return true;
+}
+
+std::string opt_text(odb::mysql::connection& conn,
+                     const std::optional<std::string>& v) {
+  return v ? sql_quote(conn, *v) : std::string{"NULL"};
+}
+
+} // namespace
+
+room_claim_result room_claim_repository::claim(const room_claim& c) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    // Locks the match's gap too, so two claims of one match queue here
+    // and the second finds the first's row.
+    if (auto existing = claim_of_match(conn, c.match_id, true))
+      return room_claim_result{false, *existing};
+    auto now = sql_quote(now_us());
+    sql_execute(
+        conn, "INSERT INTO racetime_rooms (slug, category, room_name, status, "
+              "match_id, bot_id, claim_state, claim_marker, claimed_at, "
+              "claim_owner, startrace_attempts, last_attempt_at, requested_by, "
+              "created_at, updated_at) VALUES (NULL, " +
+                  sql_quote(conn, c.category) + ", NULL, NULL, " +
+                  std::to_string(c.match_id) + ", " + std::to_string(c.bot_id) +
+                  ", 'creating', " + sql_quote(conn, c.marker) + ", " + now +
+                  ", " + sql_quote(conn, c.owner) + ", 1, " + now + ", " +
+                  (c.requested_by.empty() ? std::string{"NULL"}
+                                          : sql_quote(conn, c.requested_by)) +
+                  ", " + now + ", " + now + ")");
+    return room_claim_result{true, *claim_of_match(conn, c.match_id, false)};
+  });
+}
+
+bool room_claim_repository::record_attempt(const claim_attempt& a) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    return sql_execute(conn,
+                       "UPDATE racetime_rooms SET startrace_attempts = "
+                       "startrace_attempts + 1, last_attempt_at = " +
+                           sql_quote(now_us()) +
+                           " WHERE id = " + std::to_string(a.room_id) +
+                           " AND claim_marker = " + sql_quote(conn, a.marker) +
+                           " AND claim_state = 'creating'") > 0;
+  });
+}
+
+std::optional<room_record>
+room_claim_repository::settle(const claim_settled& s) {
+  return in_transaction(
+      db_, [&](odb::mysql::connection& conn) -> std::optional<room_record> {
+        auto row = claim_by_id(conn, s.room_id);
+        if (!row || row->marker != s.marker)
+          return std::nullopt;
+        auto slash = s.slug.find('/');
+        room_record out;
+        out.id = row->room_id;
+        out.slug = s.slug;
+        out.category = row->category;
+        out.room_name =
+            slash == std::string::npos ? s.slug : s.slug.substr(slash + 1);
+        out.status = s.status;
+        out.match_id = row->match_id;
+        out.bot_id = row->bot_id;
+        if (row->claim_state == "created") {
+          if (row->slug != s.slug)
+            return std::nullopt;
+          out.status = row->status;
+          return out;
+        }
+        sql_execute(conn, "UPDATE racetime_rooms SET slug = " +
+                              sql_quote(conn, s.slug) + ", room_name = " +
+                              sql_quote(conn, out.room_name) +
+                              ", status = " + sql_quote(conn, s.status) +
+                              ", claim_state = 'created', adopted = " +
+                              (s.adopted ? "1" : "0") +
+                              ", updated_at = " + sql_quote(now_us()) +
+                              " WHERE id = " + std::to_string(s.room_id));
+        sql_execute(conn, "UPDATE matches SET room_reason = NULL, "
+                          "room_reason_message = NULL, room_reason_since = "
+                          "NULL, room_refused_settings = NULL, updated_at = "
+                          "updated_at WHERE id = " +
+                              std::to_string(row->match_id));
+        std::string details = s.details_json.empty() ? "{}" : s.details_json;
+        audit_match(
+            conn, row->match_id,
+            row->requested_by.empty() ? "room_created" : "room_opened_manually",
+            "racetime_room", row->room_id,
+            "JSON_MERGE_PATCH(" + sql_quote(conn, details) +
+                ", JSON_OBJECT('match_id', " + std::to_string(row->match_id) +
+                ", 'slug', " + sql_quote(conn, s.slug) + ", 'adopted', " +
+                (s.adopted ? "true" : "false") + ", 'startrace_attempts', " +
+                std::to_string(row->startrace_attempts) + ", 'requested_by', " +
+                (row->requested_by.empty()
+                     ? std::string{"NULL"}
+                     : sql_quote(conn, row->requested_by)) +
+                "))");
+        return out;
+      });
+}
+
+bool room_claim_repository::refuse(const claim_refused& r) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    auto row = claim_by_id(conn, r.room_id);
+    if (!row || row->marker != r.marker || row->claim_state != "creating")
+      return false;
+    sql_execute(conn, "DELETE FROM racetime_rooms WHERE id = " +
+                          std::to_string(r.room_id));
+    write_reason(conn, {row->match_id, r.code, r.message});
+    sql_execute(conn, "UPDATE matches SET room_refused_settings = " +
+                          (r.settings_hash.empty()
+                               ? std::string{"NULL"}
+                               : sql_quote(conn, r.settings_hash)) +
+                          ", updated_at = updated_at WHERE id = " +
+                          std::to_string(row->match_id));
+    return true;
+  });
+}
+
+bool room_claim_repository::set_reason(const match_reason& r) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    return write_reason(conn, r);
+  });
+}
+
+std::vector<room_claim_row> room_claim_repository::creating() {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    std::vector<room_claim_row> out;
+    for (auto& row : sql_query(conn, "SELECT " + claim_columns() +
+                                         " FROM racetime_rooms r WHERE "
+                                         "r.claim_state = 'creating' ORDER BY "
+                                         "r.claimed_at, r.id"))
+      out.push_back(read_claim(row));
+    return out;
+  });
+}
+
+std::optional<match_open_context>
+room_claim_repository::open_context(std::int32_t match_id) {
+  return in_transaction(
+      db_,
+      [&](odb::mysql::connection& conn) -> std::optional<match_open_context> {
+        auto id = std::to_string(match_id);
+        auto rows = sql_query(
+            conn,
+            "SELECT m.id, m.title, " + sql_epoch_us("m.scheduled_at") + ", " +
+                sql_epoch_us("m.finished_at") +
+                ", m.racetime_goal, m.racetime_invitational, "
+                "m.racetime_auto_create, t.id, t.organization_id, t.name, "
+                "t.is_active, t.racetime_auto_create_rooms, "
+                "t.room_open_minutes_before, t.require_racetime_link, "
+                "t.racetime_default_goal, t.discord_notification_channel_id, "
+                "t.racetime_bot_id, b.name, b.category, b.is_active, "
+                "EXISTS(SELECT 1 FROM racetime_bot_organizations o WHERE "
+                "o.bot_id = b.id AND o.organization_id = t.organization_id "
+                "AND o.is_active = 1), m.room_reason, "
+                "m.room_refused_settings FROM matches m JOIN tournaments t "
+                "ON t.id = m.tournament_id LEFT JOIN racetime_bots b ON b.id "
+                "= t.racetime_bot_id WHERE m.id = " +
+                id);
+        if (rows.empty())
+          return std::nullopt;
+        const auto& row = rows.front();
+        match_open_context c;
+        c.match_id = match_id;
+        c.match_title = row[1].value_or("");
+        c.scheduled_at = sql_timestamp(row[2]);
+        c.finished_at = sql_timestamp(row[3]);
+        c.match_goal = row[4];
+        c.match_invitational = read_bool(row[5]);
+        c.match_auto_create = read_bool(row[6]);
+        c.tournament_id = read_int(row[7]).value_or(0);
+        c.organization_id = read_int(row[8]).value_or(0);
+        c.tournament_name = row[9].value_or("");
+        c.tournament_active = read_bool(row[10]);
+        c.tournament_auto_create = read_bool(row[11]);
+        c.room_open_minutes_before = read_int(row[12]).value_or(60);
+        c.require_racetime_link = read_bool(row[13]);
+        c.tournament_goal = row[14];
+        c.discord_channel_id = row[15];
+        c.bot_id = read_int(row[16]);
+        c.bot_name = row[17].value_or("");
+        c.bot_category = row[18].value_or("");
+        c.bot_active = read_bool(row[19]);
+        c.bot_assigned = read_bool(row[20]);
+        c.reason_code = row[21];
+        c.refused_settings = row[22];
+        for (auto& p : sql_query(
+                 conn, "SELECT u.id, COALESCE(u.display_name, "
+                       "u.discord_username, CONCAT('user ', u.id)), "
+                       "u.discord_id, u.racetime_id, u.racetime_name FROM "
+                       "match_players p JOIN users u ON u.id = p.user_id "
+                       "WHERE p.match_id = " +
+                           id + " ORDER BY p.id"))
+          c.players.push_back({read_int(p[0]).value_or(0), p[1].value_or(""),
+                               p[2], p[3], p[4]});
+        c.room = claim_of_match(conn, match_id, false);
+        return c;
+      });
+}
+
+std::vector<tournament_plan> room_claim_repository::plans(const plan_query& q) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    std::string where = "t.is_active = 1";
+    if (q.organization_id)
+      where += " AND t.organization_id = " + std::to_string(*q.organization_id);
+    if (q.tournament_id)
+      where += " AND t.id = " + std::to_string(*q.tournament_id);
+    auto in_window = "m.finished_at IS NULL AND m.scheduled_at BETWEEN " +
+                     sql_quote(q.from) + " AND " + sql_quote(q.to);
+    std::vector<tournament_plan> out;
+    for (auto& row : sql_query(
+             conn, "SELECT t.id, t.organization_id, t.name, "
+                   "t.racetime_auto_create_rooms, t.room_open_minutes_before "
+                   "FROM tournaments t WHERE " +
+                       where +
+                       " AND (t.racetime_auto_create_rooms = 1 OR EXISTS "
+                       "(SELECT 1 FROM matches m WHERE m.tournament_id = t.id "
+                       "AND " +
+                       in_window + ")) ORDER BY t.id")) {
+      tournament_plan p;
+      p.tournament_id = read_int(row[0]).value_or(0);
+      p.organization_id = read_int(row[1]).value_or(0);
+      p.name = row[2].value_or("");
+      p.auto_create = read_bool(row[3]);
+      p.room_open_minutes_before = read_int(row[4]).value_or(60);
+      out.push_back(std::move(p));
+    }
+    for (auto& p : out)
+      for (auto& m : sql_query(
+               conn, "SELECT m.id, " + sql_epoch_us("m.scheduled_at") +
+                         ", m.racetime_auto_create, EXISTS(SELECT 1 FROM "
+                         "racetime_rooms r WHERE r.match_id = m.id), "
+                         "m.room_reason FROM matches m WHERE m.tournament_id "
+                         "= " +
+                         std::to_string(p.tournament_id) + " AND " + in_window +
+                         " ORDER BY m.scheduled_at, m.id"))
+        p.matches.push_back({read_int(m[0]).value_or(0), sql_timestamp(m[1]),
+                             read_bool(m[2]), read_bool(m[3]), m[4]});
+    return out;
+  });
+}
+
+} // namespace racecontrol::persistence

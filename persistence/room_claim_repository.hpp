@@ -1,0 +1,69 @@
+#pragma once
+
+// What opening a match's room writes and reads (issue 11): the claim that
+// makes "exactly one room per match" hold across passes, manual requests,
+// timeouts and restarts, the reason a match has no room, and the plans the
+// tournament actors time their openings by. One transaction per call.
+
+#include "persistence/runtime_records.hpp"
+
+#include <odb/mysql/database.hxx>
+
+#include <optional>
+#include <vector>
+
+namespace racecontrol::persistence {
+
+class room_claim_repository {
+ public:
+  explicit room_claim_repository(odb::mysql::database& db) : db_(db) {}
+
+  /// The match with its tournament, bot, players, room row and reason;
+  /// nullopt when there is no such match.
+  std::optional<match_open_context> open_context(std::int32_t match_id);
+
+  /// Claims the match's room: a `creating` racetime_rooms row with the
+  /// marker, startrace attempt 1 written ahead (so a crash right after
+  /// leaves a claim that is searched for, never a blind second startrace).
+  /// When the match has a row already (the unique match_id), nothing is
+  /// written and that row is returned with `claimed` false.
+  room_claim_result claim(const room_claim& c);
+
+  /// One more startrace under a claim, written before it is sent. False
+  /// when the row is no longer this marker's `creating` claim.
+  bool record_attempt(const claim_attempt& a);
+
+  /// The claimed room exists on racetime.gg: slug, name and status stored,
+  /// the claim `created`, the match's reason cleared and the event
+  /// (room_created, or room_opened_manually when someone asked) audited,
+  /// all in one transaction. Idempotent: a claim already settled with that
+  /// slug gives its row again. nullopt when the row is no longer this
+  /// marker's claim.
+  std::optional<room_record> settle(const claim_settled& s);
+
+  /// racetime.gg refused the room for sure (422, 403): the `creating` row is
+  /// deleted (nothing exists on racetime.gg) and the match keeps the reason
+  /// and, for a 422, the hash of the refused settings. False when the row
+  /// is no longer this marker's claim.
+  bool refuse(const claim_refused& r);
+
+  /// Stores why the match's room is not opened (an empty code clears it).
+  /// True when the code changed; each change to a non-empty code writes one
+  /// `room_not_opened` audit entry. The match's updated_at is kept, so
+  /// room watchers and planners do not take it for an edit.
+  bool set_reason(const match_reason& r);
+
+  /// Every claim still `creating` (recovered at start), oldest first.
+  std::vector<room_claim_row> creating();
+
+  /// The active tournaments the query selects that open rooms by
+  /// themselves or have unfinished matches scheduled in [from, to], each
+  /// with those matches (a tournament without automatic rooms is listed so
+  /// its due matches can be told why they get none).
+  std::vector<tournament_plan> plans(const plan_query& q);
+
+ private:
+  odb::mysql::database& db_;
+};
+
+} // namespace racecontrol::persistence
