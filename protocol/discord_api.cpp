@@ -200,8 +200,11 @@ discord_outcome classify_discord_answer(const http_response& r,
     return rate_limited(r, limits, what);
   if (r.status >= 500 || r.status == 408)
     return discord_transient{what + ": HTTP " + status + " from Discord", true};
-  auto channel = what.substr(what.find("/channels/") + 10);
-  channel = channel.substr(0, channel.find('/'));
+  std::string channel = "?";
+  if (auto at = what.find("/channels/"); at != std::string::npos) {
+    channel = what.substr(at + 10);
+    channel = channel.substr(0, channel.find('/'));
+  }
   discord_permanent out;
   out.status = r.status;
   out.message = what + ": HTTP " + status;
@@ -233,9 +236,8 @@ const char* outcome_name(const discord_outcome& outcome) {
   }
 }
 
-discord_api::discord_api(http_client& http, url base,
-                         discord_api_options options)
-    : http_(http), base_(std::move(base)), options_(options) {
+discord_api::discord_api(http_client& http, url base)
+    : http_(http), base_(std::move(base)) {
   while (base_.target.size() > 1 && base_.target.back() == '/')
     base_.target.pop_back();
   if (base_.target == "/")
@@ -273,7 +275,6 @@ void discord_api::post_message(const std::string& channel_id,
   req.body = to_json(message);
   req.content_type = "application/json";
   req.idempotent = message.enforce_nonce && !message.nonce.empty();
-  req.timeout = options_.timeout;
   http_.request(std::move(req), [what,
                                  done = std::move(done)](http_outcome outcome) {
     if (!outcome) {

@@ -82,19 +82,18 @@ struct discord_post_result {
   discord_rate_limit limits; ///< of the answer; empty without one
 };
 
-struct discord_api_options {
-  /// Writing the request and reading the answer; past it the result is
-  /// transient with maybe_sent.
-  std::chrono::milliseconds timeout{10000};
-};
-
 class discord_api {
  public:
   using callback = std::function<void(discord_post_result)>;
 
   /// `base` is the API root with its version, e.g.
-  /// https://discord.com/api/v10 (tests: the stand-in's URL).
-  discord_api(http_client& http, url base, discord_api_options options = {});
+  /// https://discord.com/api/v10 (tests: the stand-in's URL). Every
+  /// request is bounded by `http`'s timeouts (connect, and request_timeout
+  /// for writing and reading): give Discord an http_client of its own with
+  /// a short request_timeout (a few seconds), so a slow Discord is noticed
+  /// quickly and never shares a limit with racetime.gg's calls. Past the
+  /// timeout the result is transient with maybe_sent.
+  discord_api(http_client& http, url base);
 
   /// POST {base}/channels/{channel_id}/messages with `Authorization: Bot
   /// <token>`. A message validate() refuses, or a channel id that is not a
@@ -102,7 +101,8 @@ class discord_api {
   /// enforce_nonce the request counts as idempotent (Discord answers a
   /// repeat with the first message), so the HTTP client may send it again
   /// on a fresh connection when a kept-alive one was closed. `done` runs
-  /// exactly once, on the HTTP client's strand.
+  /// exactly once: on the HTTP client's strand, or for a message refused
+  /// before sending at once, in the caller's thread.
   void post_message(const std::string& channel_id,
                     const discord_message& message,
                     const config::secret& bot_token, callback done);
@@ -112,7 +112,6 @@ class discord_api {
  private:
   http_client& http_;
   url base_;
-  discord_api_options options_;
 };
 
 /// The rate-limit headers of a response.

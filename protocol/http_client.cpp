@@ -233,9 +233,7 @@ class operation : public std::enable_shared_from_this<operation> {
   }
 
   void send() {
-    conn_->tcp().expires_after(req_.timeout.count() > 0
-                                   ? req_.timeout
-                                   : client_->options.request_timeout);
+    conn_->tcp().expires_after(client_->options.request_timeout);
     auto self = shared_from_this();
     with_stream([&](auto& stream) {
       http::async_write(stream, message_,

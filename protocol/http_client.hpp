@@ -44,9 +44,6 @@ struct http_request {
   bool idempotent = false;
   /// The largest response body taken; 0: the client's max_response_bytes.
   std::size_t max_response_bytes = 0;
-  /// Writing the request and reading the whole response; 0: the client's
-  /// request_timeout.
-  std::chrono::milliseconds timeout{0};
 };
 
 struct http_response {

@@ -57,12 +57,10 @@ discord_harness::discord_harness(discord_harness_options options)
     sim_io_.run();
   });
   protocol::http_client_options ho;
-  ho.request_timeout = std::chrono::milliseconds{5000};
+  ho.request_timeout = options.client_timeout; // Discord's own client
   http_ = std::make_unique<protocol::http_client>(
       client_io_, protocol::make_client_tls_context(), ho);
-  protocol::discord_api_options ao;
-  ao.timeout = options.client_timeout;
-  api_ = std::make_unique<protocol::discord_api>(*http_, api_base(), ao);
+  api_ = std::make_unique<protocol::discord_api>(*http_, api_base());
   client_thread_ = std::thread([this] {
     client_io_.run();
   });

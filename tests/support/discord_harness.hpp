@@ -29,7 +29,7 @@ struct discord_harness_options {
   std::chrono::milliseconds nonce_window{300000};
   int bucket_limit = 5;
   std::chrono::milliseconds bucket_window{5000};
-  /// discord_api's per-request timeout.
+  /// The HTTP client's request_timeout (writing and reading one request).
   std::chrono::milliseconds client_timeout{5000};
 };
 
