@@ -88,8 +88,8 @@ class world {
   race* find_race(const std::string& category, const std::string& slug);
   std::vector<std::string> race_slugs() const;
   /// Creates a race from a valid startrace form; returns its name.
-  std::string open_race(const std::string& category,
-                        const std::string& bot_name, race_settings settings);
+  std::string open_race(const std::string& category, const application& bot,
+                        race_settings settings);
   /// Applies a valid edit form (OAuthEditRace.update_race).
   void edit_race(race& r, const std::string& bot_name, const race_edit& e);
 
