@@ -1182,3 +1182,130 @@ BOOST_AUTO_TEST_CASE(cancelled_and_finished_races_stay_listed) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// --- demo players ------------------------------------------------------------
+
+namespace {
+
+/// A tenth of real time: the 10 s countdown is 1 s, the 5-second rule
+/// 0.5 s, a finish 5.5-6 s after the start 0.55-0.6 s.
+struct demo_fixture : fixture {
+  demo_fixture() : fixture(0.1) {}
+
+  /// An invitational room with u1 and u2 invited by the bot; returns its
+  /// name, with `ws` in its group.
+  std::string invite_two(std::unique_ptr<frame_socket>& ws) {
+    auto s = settings();
+    s.invitational = true;
+    auto name = open_room(s);
+    ws = std::make_unique<frame_socket>(sim, url(name), token);
+    ws->wait_for_type("race.renders");
+    ws->send(R"({"action":"invite","data":{"user":"u1"}})");
+    ws->send(R"({"action":"invite","data":{"user":"u2"}})");
+    return name;
+  }
+
+  std::map<std::string, const rapidjson::Value*>
+  entrants(const rapidjson::Document& race) {
+    std::map<std::string, const rapidjson::Value*> out;
+    for (const auto& e : race["entrants"].GetArray())
+      out[e["user"]["id"].GetString()] = &e;
+    return out;
+  }
+};
+
+bool has_status(const rapidjson::Document& d, const char* status) {
+  return d["type"] == "race.data" && d["race"]["status"]["value"] == status;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(demo_players, demo_fixture)
+
+BOOST_AUTO_TEST_CASE(two_invited_demo_players_race_to_the_finish) {
+  auto set = sim.control_post("/demo-players", R"({"enabled": true,
+      "accept_after_ms": 50, "ready_after_ms": 100, "finish_min_ms": 5500,
+      "finish_max_ms": 6000, "forfeit_rate": 0.0, "seed": 1})");
+  BOOST_REQUIRE_MESSAGE(set.status == 200u, set.body);
+  std::unique_ptr<frame_socket> ws;
+  auto name = invite_two(ws);
+  // What a real user's actions post, in the order they happen.
+  ws->wait_for_chat("Racer1 accepts an invitation to join.");
+  ws->wait_for_chat("Racer2 accepts an invitation to join.");
+  ws->wait_for_chat("Everyone is ready. The race will begin in 10 seconds!");
+  ws->wait_for_chat("The race has begun! Good luck and have fun.");
+  auto begun = std::chrono::steady_clock::now();
+  ws->wait_for([](const auto& d) {
+    return has_status(d, "finished");
+  });
+  // Not before 5.5 s on the simulator's clock (0.55 s here).
+  BOOST_TEST((std::chrono::steady_clock::now() - begun >= 540ms));
+  auto race = race_doc(name);
+  BOOST_TEST((race["status"]["value"] == "finished"));
+  auto e = entrants(race);
+  BOOST_REQUIRE_EQUAL(e.size(), 2u);
+  std::set<int> places;
+  for (const auto& [id, entrant] : e) {
+    BOOST_TEST(((*entrant)["status"]["value"] == "done"), id);
+    places.insert((*entrant)["place"].GetInt());
+  }
+  BOOST_TEST((places == std::set<int>{1, 2}));
+  auto said = chat(name);
+  BOOST_TEST((contains(said, "Racer1 is ready! (1 remaining)") ||
+              contains(said, "Racer2 is ready! (1 remaining)")));
+  BOOST_TEST(std::count_if(said.begin(), said.end(), [](const auto& m) {
+               return m.find("has ##good##finished## in") != std::string::npos;
+             }) == 2);
+  // The listing agrees.
+  auto listing = parse(sim.control_get("/races").body);
+  BOOST_TEST((listing[0]["status"] == "finished"));
+  for (const auto& x : listing[0]["entrants"].GetArray())
+    BOOST_TEST((x["status"] == "done"));
+}
+
+BOOST_AUTO_TEST_CASE(a_forfeit_rate_of_one_gives_dnf) {
+  BOOST_REQUIRE_EQUAL(sim.control_post("/demo-players",
+                                       R"({"accept_after_ms": 50,
+      "ready_after_ms": 100, "finish_min_ms": 5500, "finish_max_ms": 6000,
+      "forfeit_rate": 1.0})")
+                          .status,
+                      200u);
+  std::unique_ptr<frame_socket> ws;
+  auto name = invite_two(ws);
+  ws->wait_for_chat("The race has begun! Good luck and have fun.");
+  // Nobody finished: racetime.gg cancels the race.
+  ws->wait_for([](const auto& d) {
+    return has_status(d, "cancelled");
+  });
+  auto race = race_doc(name);
+  for (const auto& [id, entrant] : entrants(race))
+    BOOST_TEST(((*entrant)["status"]["value"] == "dnf"), id);
+  auto said = chat(name);
+  BOOST_TEST(contains(said, "Racer1 has ##bad##forfeited## from the race."));
+  BOOST_TEST(contains(said, "Racer2 has ##bad##forfeited## from the race."));
+}
+
+BOOST_AUTO_TEST_CASE(settings_are_checked_and_off_means_off) {
+  auto refused = sim.control_post("/demo-players", R"({"finish_min_ms": 5000,
+      "finish_max_ms": 6000})");
+  BOOST_TEST(refused.status == 400u);
+  BOOST_TEST(refused.body.find("first 5 s") != std::string::npos, refused.body);
+  refused = sim.control_post("/demo-players", R"({"finish_min_ms": 9000,
+      "finish_max_ms": 8000})");
+  BOOST_TEST(refused.status == 400u);
+  refused = sim.control_post("/demo-players", R"({"forfeit_rate": 2})");
+  BOOST_TEST(refused.status == 400u);
+  auto shown = parse(sim.control_get("/demo-players").body);
+  BOOST_TEST(!shown["enabled"].GetBool()); // off until asked for
+  BOOST_TEST(shown["accept_after_ms"].GetInt() == 1500);
+  BOOST_TEST(shown["finish_max_ms"].GetInt() == 20000);
+  // Off: an invitation waits for a person.
+  std::unique_ptr<frame_socket> ws;
+  auto name = invite_two(ws);
+  ws->wait_for_chat("TestBot invites Racer2 to join the race.");
+  std::this_thread::sleep_for(300ms); // 3 s on the simulator's clock
+  for (const auto& [id, entrant] : entrants(race_doc(name)))
+    BOOST_TEST(((*entrant)["status"]["value"] == "invited"), id);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

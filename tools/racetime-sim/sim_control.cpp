@@ -248,6 +248,29 @@ std::string race_listing(route_context& ctx) {
   });
 }
 
+response set_demo_players(route_context& ctx, const request& req,
+                          const json_object& o) {
+  demo_settings s; // each POST replaces all: omitted fields take defaults
+  auto ms = [&](const char* key, std::chrono::milliseconds fallback) {
+    return std::chrono::milliseconds{
+        o.optional_integer(key).value_or(fallback.count())};
+  };
+  s.enabled = o.optional_boolean("enabled").value_or(true);
+  s.accept_after = ms("accept_after_ms", s.accept_after);
+  s.ready_after = ms("ready_after_ms", s.ready_after);
+  s.finish_min = ms("finish_min_ms", s.finish_min);
+  s.finish_max = ms("finish_max_ms", s.finish_max);
+  s.forfeit_rate = o.optional_number("forfeit_rate").value_or(0.0);
+  auto seed = o.optional_integer("seed").value_or(1);
+  if (seed < 0)
+    return bad(req, "seed must not be negative");
+  s.seed = static_cast<std::uint64_t>(seed);
+  if (auto error = validate(s))
+    return bad(req, *error);
+  ctx.demo->configure(s);
+  return ok(req, ctx.demo->json());
+}
+
 response serve_races(route_context& ctx, const request& req,
                      const std::vector<std::string>& parts) {
   if (parts.size() == 1)
@@ -314,6 +337,8 @@ response dispatch(route_context& ctx, const request& req,
                   std::to_string(ctx.open_bot_sockets) + "}");
   if (parts[0] == "faults" && parts.size() == 2 && parts[1] == "stats")
     return ok(req, ctx.faults.random_stats_json());
+  if (parts[0] == "demo-players" && req.method() == http::verb::get)
+    return ok(req, ctx.demo->json());
   if (parts[0] == "faults" && req.method() == http::verb::delete_) {
     if (parts.size() == 2 && parts[1] == "random")
       ctx.faults.stop_random();
@@ -373,6 +398,8 @@ response dispatch(route_context& ctx, const request& req,
   }
   if (parts[0] == "faults" && parts.size() == 2 && parts[1] == "random")
     return set_random_faults(ctx, req, o);
+  if (parts[0] == "demo-players")
+    return set_demo_players(ctx, req, o);
   if (parts[0] == "faults" && parts.size() == 1)
     return add_fault(ctx, req, o);
   return bad(req, "unknown control path");

@@ -4,6 +4,7 @@
 // racetime.gg's own paths (OAuth2, data, startrace, edit) and the control
 // API that tests use to arrange the world and read back what bots did.
 
+#include "tools/racetime-sim/sim_demo_players.hpp"
 #include "tools/racetime-sim/sim_faults.hpp"
 #include "tools/racetime-sim/sim_world.hpp"
 
@@ -53,6 +54,8 @@ struct route_context {
   std::function<void(std::chrono::milliseconds hang)> set_unknown_race_hang{};
   /// Whether a 1011 close is followed by a reset (control API).
   std::function<void(bool reset)> set_crash_reset{};
+  /// Invited users who play by themselves (control API /demo-players).
+  demo_players* demo = nullptr;
 };
 
 /// The non-empty segments of a URL path ("/o/cat/data" -> o, cat, data).

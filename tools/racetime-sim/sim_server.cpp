@@ -86,8 +86,17 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                     if (!ec)
                       f();
                   });
+            },
+            [weak](race_event e, const std::string& slug,
+                   const std::string& user_id) {
+              auto s = weak.lock();
+              if (s && e == race_event::invited)
+                s->demo.invited(slug, user_id);
+              else if (s && e == race_event::started)
+                s->demo.started(slug);
             }},
         time_scale);
+    ctx.demo = &demo;
     ctx.drop_sockets = [weak](const std::string& slug) {
       if (auto s = weak.lock())
         s->drop(slug);
@@ -177,6 +186,14 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
            std::pair<std::chrono::steady_clock::time_point, std::string>>
       bot_cache;
   route_context ctx;
+  demo_players demo{
+      w, [&io = io](std::chrono::milliseconds delay, std::function<void()> f) {
+        auto timer = std::make_shared<net::steady_timer>(io, delay);
+        timer->async_wait([timer, f = std::move(f)](beast::error_code ec) {
+          if (!ec)
+            f();
+        });
+      }};
   std::map<std::string, std::vector<std::weak_ptr<race_socket>>> sockets;
   std::vector<std::weak_ptr<closable>> connections;
   std::set<std::string> muted;
@@ -711,6 +728,12 @@ std::uint16_t server::control_port() const {
 
 world& server::state() {
   return impl_->w;
+}
+
+void server::enable_demo_players() {
+  demo_settings s;
+  s.enabled = true;
+  impl_->demo.configure(s);
 }
 
 } // namespace racecontrol::sim

@@ -347,6 +347,8 @@ void world::start(race& r) {
   r.state = race_state::in_progress;
   ++r.version;
   add_message(r, "The race has begun! Good luck and have fun.", true);
+  if (hooks_.observe)
+    hooks_.observe(race_event::started, r.slug, "");
 }
 
 void world::recalculate_places(race& r) {
