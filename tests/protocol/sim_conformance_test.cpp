@@ -21,6 +21,8 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <thread>
@@ -835,6 +837,475 @@ BOOST_AUTO_TEST_CASE(no_finish_or_forfeit_in_the_first_five_seconds) {
   std::this_thread::sleep_for(1100ms);
   user(name, "u1", "done");
   user(name, "u2", "forfeit");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// --- faults for the room opener: startrace failing in every way -------------
+
+namespace {
+
+std::string json_quote(const std::string& text) {
+  return json_text([&](json_writer& w) {
+    w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+  });
+}
+
+/// What a client saw of one startrace, and whether a room came of it.
+struct startrace_seen {
+  std::optional<http_response> answer; ///< nullopt: no answer at all
+  std::string error;                   ///< the transport error, if any
+  int new_rooms = 0;
+  std::chrono::milliseconds took{0};
+
+  /// The fault mode this looks like (see sim_faults.hpp), "none" when
+  /// served normally: what a room opener has to tell apart.
+  std::string mode(std::chrono::milliseconds late) const {
+    if (!answer)
+      return new_rooms == 1 ? "serve_then_drop" : "lost:" + error;
+    if (answer->status == 201 && new_rooms == 1)
+      return took >= late ? "serve_late" : "none";
+    if (answer->status == 503)
+      return new_rooms == 1 ? "serve_then_503" : "status_503_no_create";
+    return "unexpected:" + std::to_string(answer->status) + "/" +
+           std::to_string(new_rooms);
+  }
+};
+
+struct fault_fixture : fixture {
+  int rooms() {
+    auto res = sim.control_get("/races");
+    BOOST_REQUIRE_EQUAL(res.status, 200u);
+    return static_cast<int>(parse(res.body).Size());
+  }
+
+  http_request startrace_request() {
+    http_request req;
+    req.method = boost::beast::http::verb::post;
+    req.target = with_path(sim.base(), "/o/alttpr/startrace");
+    req.headers.emplace_back("Authorization", "Bearer " + token);
+    req.body = encode_form({{"goal", "Beat the game"}});
+    req.content_type = "application/x-www-form-urlencoded";
+    return req;
+  }
+
+  startrace_seen startrace() {
+    startrace_seen seen;
+    auto before = rooms();
+    auto started = std::chrono::steady_clock::now();
+    auto outcome = sim.send(startrace_request());
+    seen.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    if (outcome)
+      seen.answer = *outcome;
+    else
+      seen.error = outcome.error().message;
+    seen.new_rooms = rooms() - before;
+    return seen;
+  }
+
+  void post_ok(const std::string& path, const std::string& json) {
+    auto res = sim.control_post(path, json);
+    BOOST_REQUIRE_MESSAGE(res.status == 200u, path << ": " << res.body);
+  }
+
+  /// Modes seen over `n` startraces under a random mix.
+  std::vector<std::string> run_mix(const std::string& json, int n,
+                                   std::chrono::milliseconds late) {
+    post_ok("/faults/random", json);
+    std::vector<std::string> modes;
+    for (int i = 0; i < n; ++i)
+      modes.push_back(startrace().mode(late));
+    return modes;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(startrace_faults, fault_fixture)
+
+BOOST_AUTO_TEST_CASE(served_then_answered_503_the_room_exists_all_the_same) {
+  // Only startrace: the suffix keeps every other /o/ path clean.
+  post_ok("/faults", R"({"path_prefix": "/o/", "path_suffix": "/startrace",
+                         "status": 503, "serve_first": true, "count": 2})");
+  auto before = parse(sim.control_get("/races").body);
+  std::set<std::string> known;
+  for (const auto& r : before.GetArray())
+    known.insert(r["name"].GetString());
+  http_request data;
+  data.target = with_path(sim.base(), "/o/alttpr/data");
+  data.headers.emplace_back("Authorization", "Bearer " + token);
+  auto listing = sim.send(data);
+  BOOST_REQUIRE(listing);
+  BOOST_TEST(listing->status == 200u); // not a startrace: no fault
+  auto seen = startrace();
+  BOOST_REQUIRE(seen.answer);
+  BOOST_TEST(seen.answer->status == 503u);
+  BOOST_TEST(seen.answer->header("Location") == nullptr);
+  BOOST_REQUIRE_EQUAL(seen.new_rooms, 1);
+  std::string name;
+  auto after = parse(sim.control_get("/races").body);
+  for (const auto& r : after.GetArray())
+    if (!known.count(r["name"].GetString()))
+      name = r["name"].GetString();
+  auto room = race_doc(name); // GET /{name}/data: 200
+  BOOST_TEST((room["name"] == name.c_str()));
+  BOOST_TEST((room["opened_by_bot"] == "TestBot"));
+  // Through the client: a 503, nothing it could tell apart from one that
+  // created nothing.
+  auto created =
+      test::sim_harness::await<racetime_result<created_race>>([&](auto done) {
+        sim.api().start_race("alttpr", settings(), {"Beat the game"}, token,
+                             std::move(done));
+      });
+  BOOST_REQUIRE(!created);
+  BOOST_TEST(created.error().http.status == 503u);
+  BOOST_TEST(rooms() == static_cast<int>(before.Size()) + 2);
+  // The same status without serve_first creates nothing.
+  post_ok("/faults", R"({"path_prefix": "/o/alttpr/startrace",
+                         "status": 503})");
+  auto refused = startrace();
+  BOOST_REQUIRE(refused.answer);
+  BOOST_TEST(refused.answer->status == 503u);
+  BOOST_TEST(refused.new_rooms == 0);
+}
+
+BOOST_AUTO_TEST_CASE(served_at_once_answered_late_or_arriving_late) {
+  auto room_appears_before_the_answer = [&](const std::string& json) {
+    post_ok("/faults", json);
+    auto before = rooms();
+    std::promise<http_outcome> answer;
+    auto future = answer.get_future();
+    sim.http().request(startrace_request(), [&](http_outcome o) {
+      answer.set_value(std::move(o));
+    });
+    std::this_thread::sleep_for(400ms);
+    BOOST_REQUIRE(future.wait_for(0s) == std::future_status::timeout);
+    bool early = rooms() == before + 1;
+    BOOST_REQUIRE(future.wait_for(5s) == std::future_status::ready);
+    auto outcome = future.get();
+    BOOST_REQUIRE_MESSAGE(static_cast<bool>(outcome),
+                          (outcome ? "" : outcome.error().message));
+    BOOST_TEST(outcome->status == 201u);
+    BOOST_TEST(rooms() == before + 1);
+    return early;
+  };
+  // serve_late: the room is made when the request arrives, the 201 comes
+  // 1.2 s later (past a client's timeout, in a soak).
+  BOOST_TEST(room_appears_before_the_answer(
+      R"({"path_prefix": "/o/alttpr/startrace", "delay_ms": 1200,
+          "serve_first": true})"));
+  // arrive_late: the request is held, the room made when it is served.
+  BOOST_TEST(!room_appears_before_the_answer(
+      R"({"path_prefix": "/o/alttpr/startrace", "delay_ms": 1200})"));
+}
+
+BOOST_AUTO_TEST_CASE(a_fault_answers_with_the_body_and_type_it_was_given) {
+  // A string body goes out as it is.
+  post_ok("/faults",
+          R"({"path_prefix": "/o/alttpr/startrace", "status": 422,
+              "content_type": "application/json", "body": )" +
+              json_quote(real::startrace_422) + "}");
+  auto seen = startrace();
+  BOOST_REQUIRE(seen.answer);
+  BOOST_TEST(seen.answer->status == 422u);
+  BOOST_TEST(seen.answer->body == real::startrace_422);
+  BOOST_REQUIRE(seen.answer->header("Content-Type"));
+  BOOST_TEST(*seen.answer->header("Content-Type") == "application/json");
+  BOOST_TEST(seen.new_rooms == 0);
+  // A JSON value goes out as its JSON text, with any status and type.
+  post_ok("/faults", R"({"path_prefix": "/o/alttpr/startrace", "status": 500,
+                         "content_type": "application/problem+json",
+                         "body": {"detail": "database is locked"}})");
+  seen = startrace();
+  BOOST_REQUIRE(seen.answer);
+  BOOST_TEST(seen.answer->status == 500u);
+  BOOST_TEST(seen.answer->body == R"({"detail":"database is locked"})");
+  BOOST_TEST(*seen.answer->header("Content-Type") ==
+             "application/problem+json");
+  // A body without a status, or a status with a dropped connection, is
+  // refused with a reason.
+  auto refused =
+      sim.control_post("/faults", R"({"path_prefix": "/o/", "body": "{}"})");
+  BOOST_TEST(refused.status == 400u);
+  BOOST_TEST(refused.body.find("needs a status") != std::string::npos);
+  refused = sim.control_post(
+      "/faults",
+      R"({"path_prefix": "/o/", "status": 503, "drop_connection": true})");
+  BOOST_TEST(refused.status == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(the_random_mix_is_the_same_for_the_same_seed) {
+  const std::string mix = R"({"path_prefix": "/o/", "path_suffix": "/startrace",
+      "rate": 0.5, "seed": 42, "delay_ms": 300, "modes": ["status_503_no_create",
+      "serve_then_503", "serve_then_drop", "serve_late"]})";
+  const int n = 32;
+  auto first = run_mix(mix, n, 300ms);
+  auto stats = parse(sim.control_get("/faults/stats").body);
+  auto second = run_mix(mix, n, 300ms);
+  BOOST_TEST(first == second, boost::test_tools::per_element());
+  // Every mode came up, each did what it says, and the counts add up.
+  std::map<std::string, int> counted;
+  for (const auto& m : first)
+    ++counted[m];
+  BOOST_TEST(counted.size() == 5u); // the four and "none"
+  BOOST_TEST(stats["enabled"].GetBool());
+  BOOST_TEST(stats["matched"].GetInt() == n);
+  BOOST_TEST(stats["faulted"].GetInt() == n - counted["none"]);
+  int by_mode = 0;
+  for (const auto& [mode, count] : stats["by_mode"].GetObject()) {
+    BOOST_TEST(count.GetInt() == counted[mode.GetString()], mode.GetString());
+    by_mode += count.GetInt();
+  }
+  BOOST_TEST(by_mode == stats["faulted"].GetInt());
+  // The log names each draw by its number among the matching requests.
+  auto log = parse(sim.control_get("/log?kind=random_fault").body);
+  BOOST_REQUIRE_EQUAL(log.Size(), 2u * stats["faulted"].GetUint());
+  for (const auto& e : log.GetArray()) {
+    auto i = e["detail"]["n"].GetInt() - 1;
+    BOOST_REQUIRE(i >= 0 && i < n);
+    BOOST_TEST(first[i] == e["detail"]["mode"].GetString());
+  }
+  // Another seed, another sequence; requests off the filter draw nothing.
+  auto other = run_mix(R"({"path_prefix": "/o/", "path_suffix": "/startrace",
+      "rate": 0.5, "seed": 7, "delay_ms": 300})",
+                       n, 300ms);
+  BOOST_TEST((other != first));
+  http_request data;
+  data.target = with_path(sim.base(), "/alttpr/data");
+  BOOST_REQUIRE(sim.send(data));
+  BOOST_TEST(parse(sim.control_get("/faults/stats").body)["matched"].GetInt() ==
+             n);
+  // Turned off: nothing more is drawn.
+  BOOST_TEST(sim.control_delete("/faults/random").status == 200u);
+  BOOST_TEST(startrace().mode(300ms) == "none");
+  auto off = parse(sim.control_get("/faults/stats").body);
+  BOOST_TEST(!off["enabled"].GetBool());
+  BOOST_TEST(off["matched"].GetInt() == n);
+}
+
+BOOST_AUTO_TEST_CASE(rate_zero_faults_nothing_and_one_mode_gives_only_it) {
+  auto none = run_mix(R"({"path_suffix": "/startrace", "rate": 0, "seed": 3})",
+                      20, 12000ms);
+  BOOST_TEST(std::count(none.begin(), none.end(), "none") == 20);
+  BOOST_TEST(parse(sim.control_get("/faults/stats").body)["faulted"].GetInt() ==
+             0);
+  auto only = run_mix(R"({"path_suffix": "/startrace", "rate": 0.6,
+      "seed": 3, "modes": ["serve_then_503"]})",
+                      20, 12000ms);
+  auto hits = std::count(only.begin(), only.end(), "serve_then_503");
+  BOOST_TEST(hits + std::count(only.begin(), only.end(), "none") == 20);
+  BOOST_TEST(hits >= 5); // 12 expected
+  auto all = run_mix(R"({"path_suffix": "/startrace", "rate": 1,
+      "modes": ["status_502_no_create"]})",
+                     5, 12000ms);
+  for (const auto& m : all)
+    BOOST_TEST(m == "unexpected:502/0");
+  auto refused = sim.control_post(
+      "/faults/random", R"({"rate": 0.2, "modes": ["serve_then_404"]})");
+  BOOST_TEST(refused.status == 400u);
+  BOOST_TEST(refused.body.find("serve_then_404") != std::string::npos);
+  refused = sim.control_post("/faults/random", R"({"rate": 1.5})");
+  BOOST_TEST(refused.status == 400u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// --- the control API's listing of every race --------------------------------
+
+BOOST_FIXTURE_TEST_SUITE(race_listing, fault_fixture)
+
+BOOST_AUTO_TEST_CASE(cancelled_and_finished_races_stay_listed) {
+  auto with_marker = [&](const std::string& marker) {
+    auto s = settings();
+    s.info_bot = marker;
+    s.invitational = marker == "match:2";
+    return open_room(s);
+  };
+  auto finished = with_marker("match:1");
+  auto cancelled = with_marker("match:2");
+  auto custom = settings();
+  custom.goal = "Pedestal in under an hour";
+  custom.info_bot = "match:3";
+  auto open = open_room(custom);
+  frame_socket ws(sim, url(finished), token);
+  ws.wait_for_type("race.renders");
+  run_race(finished, ws); // u2 done, u1 forfeits
+  frame_socket other(sim, url(cancelled), token);
+  other.wait_for_type("race.renders");
+  other.send(R"({"action":"invite","data":{"user":"u3"}})");
+  other.wait_for_chat("TestBot invites Racer3 to join the race.");
+  other.send(R"({"action":"cancel","data":{}})");
+  other.wait_for([](const rapidjson::Document& d) {
+    return d["type"] == "race.data" &&
+           d["race"]["status"]["value"] == "cancelled";
+  });
+  auto listing = parse(sim.control_get("/races").body);
+  BOOST_REQUIRE_EQUAL(listing.Size(), 3u);
+  std::map<std::string, const rapidjson::Value*> by_name;
+  for (const auto& r : listing.GetArray())
+    by_name[r["name"].GetString()] = &r;
+  BOOST_REQUIRE_EQUAL(by_name.size(), 3u);
+  const auto& f = *by_name.at(finished);
+  BOOST_TEST((f["status"] == "finished"));
+  BOOST_TEST((f["info_bot"] == "match:1"));
+  BOOST_TEST((f["info_user"] == "Spring Cup"));
+  BOOST_TEST((f["opened_by"] == "bot-client"));
+  BOOST_TEST((f["opened_by_bot"] == "TestBot"));
+  BOOST_TEST(!f["invitational"].GetBool());
+  BOOST_TEST((f["goal"]["name"] == "Beat the game"));
+  BOOST_TEST(!f["goal"]["custom"].GetBool());
+  BOOST_TEST(f["opened_at"].IsString());
+  BOOST_TEST(f["ended_at"].IsString());
+  BOOST_REQUIRE_EQUAL(f["entrants"].Size(), 2u);
+  std::map<std::string, std::string> statuses;
+  for (const auto& e : f["entrants"].GetArray())
+    statuses[e["user"].GetString()] = e["status"].GetString();
+  BOOST_TEST(statuses["u1"] == "dnf");
+  BOOST_TEST(statuses["u2"] == "done");
+  const auto& c = *by_name.at(cancelled);
+  BOOST_TEST((c["status"] == "cancelled"));
+  BOOST_TEST((c["info_bot"] == "match:2"));
+  BOOST_TEST(c["invitational"].GetBool());
+  BOOST_TEST(c["cancelled_at"].IsString());
+  BOOST_REQUIRE_EQUAL(c["entrants"].Size(), 1u);
+  BOOST_TEST((c["entrants"][0]["status"] == "invited"));
+  BOOST_TEST((c["entrants"][0]["name"] == "Racer3"));
+  const auto& o = *by_name.at(open);
+  BOOST_TEST((o["status"] == "open"));
+  BOOST_TEST((o["goal"]["name"] == "Pedestal in under an hour"));
+  BOOST_TEST(o["goal"]["custom"].GetBool());
+  BOOST_TEST(o["started_at"].IsNull());
+  // Oldest first.
+  BOOST_TEST((listing[0]["name"] == finished.c_str()));
+  BOOST_TEST((listing[2]["name"] == open.c_str()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// --- demo players ------------------------------------------------------------
+
+namespace {
+
+/// A tenth of real time: the 10 s countdown is 1 s, the 5-second rule
+/// 0.5 s, a finish 5.5-6 s after the start 0.55-0.6 s.
+struct demo_fixture : fixture {
+  demo_fixture() : fixture(0.1) {}
+
+  /// An invitational room with u1 and u2 invited by the bot; returns its
+  /// name, with `ws` in its group.
+  std::string invite_two(std::unique_ptr<frame_socket>& ws) {
+    auto s = settings();
+    s.invitational = true;
+    auto name = open_room(s);
+    ws = std::make_unique<frame_socket>(sim, url(name), token);
+    ws->wait_for_type("race.renders");
+    ws->send(R"({"action":"invite","data":{"user":"u1"}})");
+    ws->send(R"({"action":"invite","data":{"user":"u2"}})");
+    return name;
+  }
+
+  std::map<std::string, const rapidjson::Value*>
+  entrants(const rapidjson::Document& race) {
+    std::map<std::string, const rapidjson::Value*> out;
+    for (const auto& e : race["entrants"].GetArray())
+      out[e["user"]["id"].GetString()] = &e;
+    return out;
+  }
+};
+
+bool has_status(const rapidjson::Document& d, const char* status) {
+  return d["type"] == "race.data" && d["race"]["status"]["value"] == status;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(demo_players, demo_fixture)
+
+BOOST_AUTO_TEST_CASE(two_invited_demo_players_race_to_the_finish) {
+  auto set = sim.control_post("/demo-players", R"({"enabled": true,
+      "accept_after_ms": 50, "ready_after_ms": 100, "finish_min_ms": 5500,
+      "finish_max_ms": 6000, "forfeit_rate": 0.0, "seed": 1})");
+  BOOST_REQUIRE_MESSAGE(set.status == 200u, set.body);
+  std::unique_ptr<frame_socket> ws;
+  auto name = invite_two(ws);
+  // What a real user's actions post, in the order they happen.
+  ws->wait_for_chat("Racer1 accepts an invitation to join.");
+  ws->wait_for_chat("Racer2 accepts an invitation to join.");
+  ws->wait_for_chat("Everyone is ready. The race will begin in 10 seconds!");
+  ws->wait_for_chat("The race has begun! Good luck and have fun.");
+  auto begun = std::chrono::steady_clock::now();
+  ws->wait_for([](const auto& d) {
+    return has_status(d, "finished");
+  });
+  // Not before 5.5 s on the simulator's clock (0.55 s here).
+  BOOST_TEST((std::chrono::steady_clock::now() - begun >= 540ms));
+  auto race = race_doc(name);
+  BOOST_TEST((race["status"]["value"] == "finished"));
+  auto e = entrants(race);
+  BOOST_REQUIRE_EQUAL(e.size(), 2u);
+  std::set<int> places;
+  for (const auto& [id, entrant] : e) {
+    BOOST_TEST(((*entrant)["status"]["value"] == "done"), id);
+    places.insert((*entrant)["place"].GetInt());
+  }
+  BOOST_TEST((places == std::set<int>{1, 2}));
+  auto said = chat(name);
+  BOOST_TEST((contains(said, "Racer1 is ready! (1 remaining)") ||
+              contains(said, "Racer2 is ready! (1 remaining)")));
+  BOOST_TEST(std::count_if(said.begin(), said.end(), [](const auto& m) {
+               return m.find("has ##good##finished## in") != std::string::npos;
+             }) == 2);
+  // The listing agrees.
+  auto listing = parse(sim.control_get("/races").body);
+  BOOST_TEST((listing[0]["status"] == "finished"));
+  for (const auto& x : listing[0]["entrants"].GetArray())
+    BOOST_TEST((x["status"] == "done"));
+}
+
+BOOST_AUTO_TEST_CASE(a_forfeit_rate_of_one_gives_dnf) {
+  BOOST_REQUIRE_EQUAL(sim.control_post("/demo-players",
+                                       R"({"accept_after_ms": 50,
+      "ready_after_ms": 100, "finish_min_ms": 5500, "finish_max_ms": 6000,
+      "forfeit_rate": 1.0})")
+                          .status,
+                      200u);
+  std::unique_ptr<frame_socket> ws;
+  auto name = invite_two(ws);
+  ws->wait_for_chat("The race has begun! Good luck and have fun.");
+  // Nobody finished: racetime.gg cancels the race.
+  ws->wait_for([](const auto& d) {
+    return has_status(d, "cancelled");
+  });
+  auto race = race_doc(name);
+  for (const auto& [id, entrant] : entrants(race))
+    BOOST_TEST(((*entrant)["status"]["value"] == "dnf"), id);
+  auto said = chat(name);
+  BOOST_TEST(contains(said, "Racer1 has ##bad##forfeited## from the race."));
+  BOOST_TEST(contains(said, "Racer2 has ##bad##forfeited## from the race."));
+}
+
+BOOST_AUTO_TEST_CASE(settings_are_checked_and_off_means_off) {
+  auto refused = sim.control_post("/demo-players", R"({"finish_min_ms": 5000,
+      "finish_max_ms": 6000})");
+  BOOST_TEST(refused.status == 400u);
+  BOOST_TEST(refused.body.find("first 5 s") != std::string::npos, refused.body);
+  refused = sim.control_post("/demo-players", R"({"finish_min_ms": 9000,
+      "finish_max_ms": 8000})");
+  BOOST_TEST(refused.status == 400u);
+  refused = sim.control_post("/demo-players", R"({"forfeit_rate": 2})");
+  BOOST_TEST(refused.status == 400u);
+  auto shown = parse(sim.control_get("/demo-players").body);
+  BOOST_TEST(!shown["enabled"].GetBool()); // off until asked for
+  BOOST_TEST(shown["accept_after_ms"].GetInt() == 1500);
+  BOOST_TEST(shown["finish_max_ms"].GetInt() == 20000);
+  // Off: an invitation waits for a person.
+  std::unique_ptr<frame_socket> ws;
+  auto name = invite_two(ws);
+  ws->wait_for_chat("TestBot invites Racer2 to join the race.");
+  std::this_thread::sleep_for(300ms); // 3 s on the simulator's clock
+  for (const auto& [id, entrant] : entrants(race_doc(name)))
+    BOOST_TEST(((*entrant)["status"]["value"] == "invited"), id);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -54,6 +54,10 @@ options:
   --app ID:SECRET:REDIRECT    an OAuth app for account linking (repeatable)
   --user ID:NAME[:TWITCH]     a user (repeatable)
   --authorize-user ID    the user /o/authorize approves as
+  --demo-players         users a bot invites play by themselves: accept after
+                         1.5 s, ready 3 s later, finish 8-20 s after the start
+                         (POST /demo-players to change; times on the sim's
+                         clock, scaled by --time-scale)
   --log-level LEVEL      trace, debug, info, warn, error (default info)
   --help, --version
 
@@ -81,17 +85,80 @@ control API (JSON, on --control-port):
   POST /crash-close {"reset"}                  after a 1011 close frame, reset
                                                the connection as racetime.gg
                                                did (plain sockets only)
-  POST /faults {"path_prefix","status"?,"delay_ms"?,"count",
-                "every"?,"retry_after"?,"drop_connection"?}
-                                               a status (HTML body, with
-                                               Retry-After seconds) or a delay;
-                                               drop_connection serves the
-                                               request, then closes unanswered;
+  POST /faults {"path_prefix","path_suffix"?,"status"?,"body"?,
+                "content_type"?,"delay_ms"?,"count"?,"every"?,
+                "retry_after"?,"drop_connection"?,"serve_first"?}
+                                               the next "count" (1) requests
+                                               whose path has the prefix and
+                                               suffix: "delay_ms" late, then
+                                               answered "status" (a generic
+                                               HTML page, or "body" - a string
+                                               as is, other JSON as its text -
+                                               as "content_type", default
+                                               application/json; Retry-After
+                                               seconds) without being served,
+                                               or served and the connection
+                                               closed unanswered
+                                               (drop_connection), or served;
+                                               "serve_first": served at once
+                                               (a startrace creates its room),
+                                               then after the delay the status,
+                                               the close or the real answer;
                                                "every": N hits only every Nth
-                                               matching request (5: 20%), for
-                                               "count" hits
-  DELETE /faults
-  GET  /races                                  race names
+                                               matching request (5: 20%)
+  DELETE /faults                               forget them
+  POST /faults/random {"path_prefix"?,"path_suffix"?,"rate","seed"?,
+                       "modes"?,"delay_ms"?}
+                                               each matching request (path
+                                               prefix, default "/", and suffix)
+                                               fails with probability "rate",
+                                               in one of "modes" (equally
+                                               likely), drawn from a PRNG
+                                               seeded with "seed" (1): the same
+                                               seed and requests, the same
+                                               faults. Modes: status_5xx_no_
+                                               create (answered 5xx, nothing
+                                               done), serve_then_5xx (served,
+                                               answered 5xx), serve_then_drop
+                                               (served, closed unanswered),
+                                               serve_late (served, answered
+                                               after "delay_ms", default
+                                               12000), arrive_late (served and
+                                               answered after "delay_ms");
+                                               default: status_503_no_create,
+                                               serve_then_503, serve_then_drop,
+                                               serve_late. One-off faults go
+                                               first. Answers as /faults/stats.
+  GET  /faults/stats                           the random mix: {"enabled",
+                                               "path_prefix","path_suffix",
+                                               "rate","seed","modes",
+                                               "delay_ms","matched","faulted",
+                                               "by_mode":{mode: count}}
+  DELETE /faults/random                        stop it (counts stay)
+  POST /demo-players {"enabled"?,"accept_after_ms"?,"ready_after_ms"?,
+                      "finish_min_ms"?,"finish_max_ms"?,"forfeit_rate"?,
+                      "seed"?}                 users a bot invites accept,
+                                               ready (after accepting), and
+                                               finish (or forfeit, with that
+                                               probability) at a random time
+                                               in [min, max] after the start,
+                                               min over 5000; each POST sets
+                                               all, omitted fields take the
+                                               defaults (true, 1500, 3000,
+                                               8000, 20000, 0, 1)
+  GET  /demo-players                           the settings
+  GET  /races                                  every race ever opened, oldest
+                                               first: [{"name","category",
+                                               "slug","status","version",
+                                               "info_user","info_bot",
+                                               "opened_at","opened_by" (client
+                                               id),"opened_by_bot" (name),
+                                               "invitational","goal":{"name",
+                                               "custom"},"started_at",
+                                               "ended_at","cancelled_at",
+                                               "entrants":[{"user","name",
+                                               "status","place",
+                                               "finish_time"}]}]
   GET  /races/{slug}                           race data and chat
   POST /races/{slug}/users/{user}/{join|request_invite|accept_invite|
         decline_invite|cancel_invite|ready|unready|done|undone|forfeit|
@@ -106,8 +173,11 @@ control API (JSON, on --control-port):
   POST /races/{slug}/stall-reads | /resume-reads
                                                current sockets stop reading,
                                                or read again
-  GET  /log[?kind=startrace|race_opened|edit|race_edited|action|token]
-                                               everything bots did
+  GET  /log[?kind=startrace|race_opened|edit|race_edited|action|token|
+             random_fault]                     everything bots did, and each
+                                               random fault ({"n","mode",
+                                               "path"}: n counts matching
+                                               requests from 1)
 )";
 
 std::vector<std::string> split(const std::string& text, std::size_t max) {
@@ -189,7 +259,8 @@ int main(int argc, char** argv) {
   double time_scale = 1.0;
   try {
     cli = config::parse_command_line(
-        std::vector<std::string>(argv + 1, argv + argc), {"help", "version"},
+        std::vector<std::string>(argv + 1, argv + argc),
+        {"help", "version", "demo-players"},
         {"address", "port", "control-port", "tls-cert", "tls-key", "time-scale",
          "token-lifetime", "unknown-race-hang", "bot-data-cache", "ws-ping",
          "category", "goal", "bot", "app", "user", "authorize-user",
@@ -232,6 +303,8 @@ int main(int argc, char** argv) {
   sim::server srv{io, time_scale, options};
   try {
     seed(srv.state(), cli);
+    if (cli.has("demo-players"))
+      srv.enable_demo_players();
     srv.start();
   } catch (const std::exception& e) {
     std::cerr << "racetime-sim: " << e.what() << "\n";

@@ -9,6 +9,8 @@
 
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+
 namespace racecontrol::sim {
 
 namespace http = boost::beast::http;
@@ -121,11 +123,36 @@ response records(route_context& ctx, const request& req,
             }));
 }
 
+/// The member `key` as a body: a string as it is, any other JSON value as
+/// its JSON text.
+std::optional<std::string> body_of(const json_object& o, const char* key) {
+  if (!o.has(key))
+    return std::nullopt;
+  const auto& v = o.value()[key];
+  if (v.IsNull())
+    return std::nullopt;
+  if (v.IsString())
+    return std::string{v.GetString(), v.GetStringLength()};
+  return protocol::to_json(v);
+}
+
 response add_fault(route_context& ctx, const request& req,
                    const json_object& o) {
   fault f;
   f.path_prefix = o.string("path_prefix");
-  f.status = static_cast<unsigned>(o.optional_integer("status").value_or(0));
+  f.path_suffix = o.optional_string("path_suffix").value_or("");
+  auto status = o.optional_integer("status").value_or(0);
+  if (status != 0 && (status < 100 || status > 599))
+    return bad(req, "status must be an HTTP status (100-599), or 0 for none");
+  f.status = static_cast<unsigned>(status);
+  f.body = body_of(o, "body");
+  if (f.body && f.status == 0)
+    return bad(req, "a body needs a status to go with it");
+  if (auto type = o.optional_string("content_type")) {
+    if (!f.body)
+      return bad(req, "content_type needs a body");
+    f.content_type = *type;
+  }
   f.delay =
       std::chrono::milliseconds{o.optional_integer("delay_ms").value_or(0)};
   f.count = static_cast<int>(o.optional_integer("count").value_or(1));
@@ -135,21 +162,119 @@ response add_fault(route_context& ctx, const request& req,
   f.every = static_cast<int>(every);
   f.retry_after = o.optional_integer("retry_after");
   f.drop_connection = o.optional_boolean("drop_connection").value_or(false);
-  ctx.faults.push_back(f);
+  if (f.drop_connection && f.status != 0)
+    return bad(req, "drop_connection closes without an answer: no status");
+  f.serve_first = o.optional_boolean("serve_first").value_or(false);
+  ctx.faults.add(std::move(f));
   return ok(req);
+}
+
+response set_random_faults(route_context& ctx, const request& req,
+                           const json_object& o) {
+  fault_mix_settings s;
+  s.path_prefix = o.optional_string("path_prefix").value_or("/");
+  s.path_suffix = o.optional_string("path_suffix").value_or("");
+  s.rate = o.number("rate");
+  if (!(s.rate >= 0.0 && s.rate <= 1.0))
+    return bad(req, "rate must be between 0 and 1 (0.2: one request in 5)");
+  auto seed = o.optional_integer("seed").value_or(1);
+  if (seed < 0)
+    return bad(req, "seed must not be negative");
+  s.seed = static_cast<std::uint64_t>(seed);
+  if (o.has("modes"))
+    s.modes = o.string_array("modes");
+  s.delay = std::chrono::milliseconds{
+      o.optional_integer("delay_ms").value_or(s.delay.count())};
+  if (s.delay.count() < 0)
+    return bad(req, "delay_ms must not be negative");
+  if (auto error = ctx.faults.set_random(std::move(s)))
+    return bad(req, *error);
+  return ok(req, ctx.faults.random_stats_json());
+}
+
+void write_entrant(protocol::json_writer& w, const world& wd, const race& r,
+                   const entrant& e) {
+  w.StartObject();
+  protocol::write_string(w, "user", e.user_id);
+  auto u = wd.users().find(e.user_id);
+  protocol::write_string(w, "name",
+                         u == wd.users().end() ? "" : u->second.display_name());
+  protocol::write_string(w, "status", describe(e, r).value);
+  protocol::write_optional_int(w, "place", e.place);
+  protocol::write_duration(w, "finish_time", e.finish_time);
+  w.EndObject();
+}
+
+/// Every race ever opened, oldest first, ended and cancelled ones too: for
+/// tests that count rooms (by info_bot, by who opened them).
+std::string race_listing(route_context& ctx) {
+  std::vector<const race*> all;
+  for (const auto& slug : ctx.w.race_slugs())
+    all.push_back(ctx.w.find_race(slug));
+  std::stable_sort(all.begin(), all.end(), [](auto* a, auto* b) {
+    return a->opened_at < b->opened_at;
+  });
+  return protocol::json_text([&](protocol::json_writer& w) {
+    w.StartArray();
+    for (const race* r : all) {
+      w.StartObject();
+      protocol::write_string(w, "name", r->name());
+      protocol::write_string(w, "category", r->category);
+      protocol::write_string(w, "slug", r->slug);
+      protocol::write_string(w, "status", to_string(r->state));
+      protocol::write_int(w, "version", r->version);
+      protocol::write_string(w, "info_user", r->settings.info_user);
+      protocol::write_string(w, "info_bot", r->settings.info_bot);
+      protocol::write_time(w, "opened_at", r->opened_at);
+      protocol::write_string(w, "opened_by", r->opened_by_client_id);
+      protocol::write_string(w, "opened_by_bot", r->opened_by_bot);
+      protocol::write_bool(w, "invitational", r->settings.invitational);
+      w.Key("goal");
+      w.StartObject();
+      protocol::write_string(w, "name", r->settings.goal);
+      protocol::write_bool(w, "custom", r->settings.custom_goal);
+      w.EndObject();
+      protocol::write_time(w, "started_at", r->started_at);
+      protocol::write_time(w, "ended_at", r->ended_at);
+      protocol::write_time(w, "cancelled_at", r->cancelled_at);
+      w.Key("entrants");
+      w.StartArray();
+      for (const auto& e : r->entrants)
+        write_entrant(w, ctx.w, *r, e);
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
+response set_demo_players(route_context& ctx, const request& req,
+                          const json_object& o) {
+  demo_settings s; // each POST replaces all: omitted fields take defaults
+  auto ms = [&](const char* key, std::chrono::milliseconds fallback) {
+    return std::chrono::milliseconds{
+        o.optional_integer(key).value_or(fallback.count())};
+  };
+  s.enabled = o.optional_boolean("enabled").value_or(true);
+  s.accept_after = ms("accept_after_ms", s.accept_after);
+  s.ready_after = ms("ready_after_ms", s.ready_after);
+  s.finish_min = ms("finish_min_ms", s.finish_min);
+  s.finish_max = ms("finish_max_ms", s.finish_max);
+  s.forfeit_rate = o.optional_number("forfeit_rate").value_or(0.0);
+  auto seed = o.optional_integer("seed").value_or(1);
+  if (seed < 0)
+    return bad(req, "seed must not be negative");
+  s.seed = static_cast<std::uint64_t>(seed);
+  if (auto error = validate(s))
+    return bad(req, *error);
+  ctx.demo->configure(s);
+  return ok(req, ctx.demo->json());
 }
 
 response serve_races(route_context& ctx, const request& req,
                      const std::vector<std::string>& parts) {
   if (parts.size() == 1)
-    return ok(req, protocol::json_text([&](protocol::json_writer& w) {
-                w.StartArray();
-                for (const auto& slug : ctx.w.race_slugs()) {
-                  race* r = ctx.w.find_race(slug);
-                  w.String(r->name().c_str());
-                }
-                w.EndArray();
-              }));
+    return ok(req, race_listing(ctx));
   race* r = ctx.w.find_race(parts[1]);
   if (r == nullptr)
     return bad(req, "no race " + parts[1]);
@@ -210,8 +335,15 @@ response dispatch(route_context& ctx, const request& req,
                   ",\"faults_served\":" + std::to_string(ctx.faults_served) +
                   ",\"open_bot_sockets\":" +
                   std::to_string(ctx.open_bot_sockets) + "}");
+  if (parts[0] == "faults" && parts.size() == 2 && parts[1] == "stats")
+    return ok(req, ctx.faults.random_stats_json());
+  if (parts[0] == "demo-players" && req.method() == http::verb::get)
+    return ok(req, ctx.demo->json());
   if (parts[0] == "faults" && req.method() == http::verb::delete_) {
-    ctx.faults.clear();
+    if (parts.size() == 2 && parts[1] == "random")
+      ctx.faults.stop_random();
+    else
+      ctx.faults.clear();
     return ok(req);
   }
   if (!post)
@@ -264,7 +396,11 @@ response dispatch(route_context& ctx, const request& req,
         std::chrono::milliseconds{o.optional_integer("hang_ms").value_or(0)});
     return ok(req);
   }
-  if (parts[0] == "faults")
+  if (parts[0] == "faults" && parts.size() == 2 && parts[1] == "random")
+    return set_random_faults(ctx, req, o);
+  if (parts[0] == "demo-players")
+    return set_demo_players(ctx, req, o);
+  if (parts[0] == "faults" && parts.size() == 1)
     return add_fault(ctx, req, o);
   return bad(req, "unknown control path");
 }

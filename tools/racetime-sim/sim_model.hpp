@@ -129,6 +129,9 @@ struct race {
   std::optional<time_point> ended_at;
   std::optional<time_point> cancelled_at;
   std::string opened_by_bot;
+  /// The bot's OAuth2 client id: not in racetime.gg's race data, kept for
+  /// the control API's listing (tests count rooms by who opened them).
+  std::string opened_by_client_id;
   std::vector<entrant> entrants;     ///< in the order they were created
   std::vector<std::string> monitors; ///< user ids
   std::string bot_meta = "{}";       ///< JSON object

@@ -78,7 +78,7 @@ response start_race(route_context& ctx, const request& req,
   if (!form.errors.empty())
     return make_response(req, http::status::unprocessable_entity,
                          form.errors.json());
-  auto name = ctx.w.open_race(cat, bot->name, form.settings);
+  auto name = ctx.w.open_race(cat, *bot, form.settings);
   ctx.w.record({ctx.w.now(), "race_opened", bot->client_id, name,
                 settings_json(form.settings)});
   auto res = make_response(req, http::status::created);
@@ -156,21 +156,6 @@ std::vector<std::string> split_path(const std::string& path) {
     start = end + 1;
   }
   return out;
-}
-
-std::optional<fault> take_fault(std::vector<fault>& faults,
-                                const std::string& path) {
-  for (auto it = faults.begin(); it != faults.end(); ++it) {
-    if (path.rfind(it->path_prefix, 0) != 0)
-      continue;
-    if (++it->seen % it->every != 0)
-      continue;
-    fault f = *it;
-    if (--it->count <= 0)
-      faults.erase(it);
-    return f;
-  }
-  return std::nullopt;
 }
 
 response serve_racetime(route_context& ctx, const request& req) {

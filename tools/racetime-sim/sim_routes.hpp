@@ -4,6 +4,8 @@
 // racetime.gg's own paths (OAuth2, data, startrace, edit) and the control
 // API that tests use to arrange the world and read back what bots did.
 
+#include "tools/racetime-sim/sim_demo_players.hpp"
+#include "tools/racetime-sim/sim_faults.hpp"
 #include "tools/racetime-sim/sim_world.hpp"
 
 #include <boost/beast/http/message.hpp>
@@ -21,31 +23,10 @@ namespace racecontrol::sim {
 using request = boost::beast::http::request<boost::beast::http::string_body>;
 using response = boost::beast::http::response<boost::beast::http::string_body>;
 
-/// A fault the control API arranged for the racetime.gg port: the next
-/// `count` requests whose path starts with `path_prefix` (with `every` N,
-/// only every Nth of them) are delayed and/or answered with `status`
-/// instead of being served.
-struct fault {
-  std::string path_prefix;
-  unsigned status = 0; ///< 0: serve normally after the delay
-  std::chrono::milliseconds delay{0};
-  int count = 1;
-  /// Hit only every Nth matching request (the Nth, 2Nth, ...); the others
-  /// are served normally. 5 answers 20% of them with the fault.
-  int every = 1;
-  /// Matching requests seen so far (for `every`).
-  int seen = 0;
-  /// With `status`: a Retry-After header of this many seconds.
-  std::optional<std::int64_t> retry_after;
-  /// Serve the request (its effects happen), then close the connection
-  /// without an answer: a server that died before it could reply.
-  bool drop_connection = false;
-};
-
 /// Server-wide state the routes need besides the world.
 struct route_context {
   world& w;
-  std::vector<fault>& faults;
+  fault_book& faults;
   /// Cached bodies of /o/{category}/data: racetime.gg does not invalidate
   /// this cache, so new unlisted rooms appear only after it expires.
   std::map<std::string,
@@ -73,12 +54,9 @@ struct route_context {
   std::function<void(std::chrono::milliseconds hang)> set_unknown_race_hang{};
   /// Whether a 1011 close is followed by a reset (control API).
   std::function<void(bool reset)> set_crash_reset{};
+  /// Invited users who play by themselves (control API /demo-players).
+  demo_players* demo = nullptr;
 };
-
-/// Takes the first matching fault whose turn it is (`every`), decrementing
-/// it, if any.
-std::optional<fault> take_fault(std::vector<fault>& faults,
-                                const std::string& path);
 
 /// The non-empty segments of a URL path ("/o/cat/data" -> o, cat, data).
 std::vector<std::string> split_path(const std::string& path);

@@ -1,6 +1,7 @@
 #include "tools/racetime-sim/sim_server.hpp"
 
 #include "tools/racetime-sim/sim_consumer.hpp"
+#include "tools/racetime-sim/sim_documents.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -85,8 +86,17 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                     if (!ec)
                       f();
                   });
+            },
+            [weak](race_event e, const std::string& slug,
+                   const std::string& user_id) {
+              auto s = weak.lock();
+              if (s && e == race_event::invited)
+                s->demo.invited(slug, user_id);
+              else if (s && e == race_event::started)
+                s->demo.started(slug);
             }},
         time_scale);
+    ctx.demo = &demo;
     ctx.drop_sockets = [weak](const std::string& slug) {
       if (auto s = weak.lock())
         s->drop(slug);
@@ -171,11 +181,19 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   tcp::acceptor control_acceptor;
   std::shared_ptr<ssl::context> tls;
   world w;
-  std::vector<fault> faults;
+  fault_book faults;
   std::map<std::string,
            std::pair<std::chrono::steady_clock::time_point, std::string>>
       bot_cache;
   route_context ctx;
+  demo_players demo{
+      w, [&io = io](std::chrono::milliseconds delay, std::function<void()> f) {
+        auto timer = std::make_shared<net::steady_timer>(io, delay);
+        timer->async_wait([timer, f = std::move(f)](beast::error_code ec) {
+          if (!ec)
+            f();
+        });
+      }};
   std::map<std::string, std::vector<std::weak_ptr<race_socket>>> sockets;
   std::vector<std::weak_ptr<closable>> connections;
   std::set<std::string> muted;
@@ -466,35 +484,58 @@ class http_session : public closable,
     std::string target{req.target()};
     std::string path = target.substr(0, target.find('?'));
     if (!control_) {
-      if (auto f = take_fault(server_->faults, path)) {
+      if (auto f = server_->faults.take(path)) {
         ++server_->ctx.faults_served;
-        auto self = this->shared_from_this();
-        auto timer = std::make_shared<net::steady_timer>(server_->io, f->delay);
-        timer->async_wait([self, timer, f = *f,
-                           req = std::move(req)](beast::error_code) mutable {
-          if (f.drop_connection) {
-            (void)serve_racetime(self->server_->ctx, req);
-            self->log(req, 0);
-            return self->close();
-          }
-          if (f.status != 0) {
-            response res{static_cast<http::status>(f.status), req.version()};
-            res.set(http::field::content_type, "text/html");
-            res.body() =
-                "<h1>Server Error (" + std::to_string(f.status) + ")</h1>";
-            if (f.retry_after)
-              res.set(http::field::retry_after, std::to_string(*f.retry_after));
-            res.keep_alive(req.keep_alive());
-            res.prepare_payload();
-            self->respond(req, std::move(res));
-          } else {
-            self->serve(std::move(req));
-          }
-        });
-        return;
+        if (!f->mode.empty())
+          server_->w.record({server_->w.now(), "random_fault", "", "",
+                             payload({{"n", std::to_string(f->draw)},
+                                      {"mode", json_string(f->mode)},
+                                      {"path", json_string(path)}})});
+        return meet(std::move(req), std::move(*f));
       }
     }
     serve(std::move(req));
+  }
+
+  /// Applies a fault (see `fault`): serve at once or not, then after the
+  /// delay an error status, a closed connection or the answer.
+  void meet(http::request<http::string_body> req, fault f) {
+    std::optional<response> served;
+    if (f.serve_first)
+      served = serve_racetime(server_->ctx, req);
+    auto self = this->shared_from_this();
+    auto timer = std::make_shared<net::steady_timer>(server_->io, f.delay);
+    timer->async_wait([self, timer, f = std::move(f), req = std::move(req),
+                       served = std::move(served)](beast::error_code) mutable {
+      if (f.drop_connection) {
+        if (!served)
+          (void)serve_racetime(self->server_->ctx, req);
+        self->log(req, 0);
+        return self->close();
+      }
+      if (f.status != 0)
+        return self->respond(req, fault_response(req, f));
+      if (served)
+        return self->respond(req, std::move(*served));
+      self->serve(std::move(req));
+    });
+  }
+
+  static response fault_response(const http::request<http::string_body>& req,
+                                 const fault& f) {
+    response res{static_cast<http::status>(f.status), req.version()};
+    if (f.body) {
+      res.set(http::field::content_type, f.content_type);
+      res.body() = *f.body;
+    } else {
+      res.set(http::field::content_type, "text/html");
+      res.body() = "<h1>Server Error (" + std::to_string(f.status) + ")</h1>";
+    }
+    if (f.retry_after)
+      res.set(http::field::retry_after, std::to_string(*f.retry_after));
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    return res;
   }
 
   void serve(http::request<http::string_body> req) {
@@ -687,6 +728,12 @@ std::uint16_t server::control_port() const {
 
 world& server::state() {
   return impl_->w;
+}
+
+void server::enable_demo_players() {
+  demo_settings s;
+  s.enabled = true;
+  impl_->demo.configure(s);
 }
 
 } // namespace racecontrol::sim

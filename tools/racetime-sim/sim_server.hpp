@@ -55,6 +55,8 @@ class server {
   std::uint16_t port() const;
   std::uint16_t control_port() const;
   world& state();
+  /// Demo players on, with the default timings (--demo-players).
+  void enable_demo_players();
 
   struct impl;
 

@@ -128,8 +128,7 @@ std::string world::display(const entrant& e) const {
   return u ? u->display_name() : "(deleted user)";
 }
 
-std::string world::open_race(const std::string& cat,
-                             const std::string& bot_name,
+std::string world::open_race(const std::string& cat, const application& bot,
                              race_settings settings) {
   race r;
   r.category = cat;
@@ -138,10 +137,11 @@ std::string world::open_race(const std::string& cat,
   r.state =
       r.settings.invitational ? race_state::invitational : race_state::open;
   r.opened_at = now();
-  r.opened_by_bot = bot_name;
+  r.opened_by_bot = bot.name;
+  r.opened_by_client_id = bot.client_id;
   auto slug = r.slug;
   race& stored = races_[slug] = std::move(r);
-  add_message(stored, "Race opened automatically by " + bot_name);
+  add_message(stored, "Race opened automatically by " + bot.name);
   return stored.name();
 }
 
@@ -347,6 +347,8 @@ void world::start(race& r) {
   r.state = race_state::in_progress;
   ++r.version;
   add_message(r, "The race has begun! Good luck and have fun.", true);
+  if (hooks_.observe)
+    hooks_.observe(race_event::started, r.slug, "");
 }
 
 void world::recalculate_places(race& r) {

@@ -45,6 +45,12 @@ struct race_update {
   std::int64_t version = 0;
 };
 
+/// What the world tells its observer (the demo players).
+enum class race_event {
+  invited, ///< a bot invited a user
+  started, ///< the race began (in_progress)
+};
+
 /// A change an edit made (form field names), for the chat it posts.
 struct race_edit {
   race_settings settings;
@@ -67,6 +73,11 @@ class world {
     std::function<void(std::chrono::milliseconds delay,
                        std::function<void()> f)>
         schedule;
+    /// Told after the change took effect; `user_id` is empty for
+    /// `started`. It may act on the world later (by `schedule`), not now.
+    std::function<void(race_event e, const std::string& slug,
+                       const std::string& user_id)>
+        observe;
   };
 
   world(hooks h, double time_scale, std::uint64_t seed = 1);
@@ -88,8 +99,8 @@ class world {
   race* find_race(const std::string& category, const std::string& slug);
   std::vector<std::string> race_slugs() const;
   /// Creates a race from a valid startrace form; returns its name.
-  std::string open_race(const std::string& category,
-                        const std::string& bot_name, race_settings settings);
+  std::string open_race(const std::string& category, const application& bot,
+                        race_settings settings);
   /// Applies a valid edit form (OAuthEditRace.update_race).
   void edit_race(race& r, const std::string& bot_name, const race_edit& e);
 

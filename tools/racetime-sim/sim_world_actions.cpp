@@ -326,6 +326,8 @@ std::optional<action_error> world::invite(race& r, const std::string& by,
   r.entrants.push_back(invited);
   ++r.version;
   add_message(r, by + " invites " + u.display_name() + " to join the race.");
+  if (hooks_.observe)
+    hooks_.observe(race_event::invited, r.slug, u.id);
   return std::nullopt;
 }
 
