@@ -60,10 +60,10 @@ outbox_result to_outbox_result(const protocol::discord_post_result& r) {
   return out;
 }
 
-discord_sender discord_link(protocol::io_runtime& io, protocol::url api_base,
+discord_sender discord_link(protocol::http_client& http, protocol::url api_base,
                             config::secret bot_token,
                             std::string racetime_base) {
-  auto state = std::make_shared<link_state>(io.http(), std::move(api_base),
+  auto state = std::make_shared<link_state>(http, std::move(api_base),
                                             std::move(bot_token),
                                             std::move(racetime_base));
   return [state](const outbox_item& item,

@@ -7,7 +7,8 @@
 
 #include "actors/discord_notifier.hpp"
 #include "config/secret.hpp"
-#include "protocol/io_runtime.hpp"
+#include "protocol/discord_api.hpp"
+#include "protocol/http_client.hpp"
 #include "protocol/url.hpp"
 
 #include <memory>
@@ -18,7 +19,7 @@ namespace racecontrol {
 /// A sender posting to Discord's API at `api_base` with the bot token.
 /// Without a token every notification waits (retried every `idle_retry`)
 /// and the log says once why.
-discord_sender discord_link(protocol::io_runtime& io, protocol::url api_base,
+discord_sender discord_link(protocol::http_client& http, protocol::url api_base,
                             config::secret bot_token,
                             std::string racetime_base);
 

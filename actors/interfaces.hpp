@@ -327,10 +327,12 @@ using tournament_actor = caf::typed_actor<
     // An opener of one of its matches finished.
     caf::reacts_to<atom::opened, match_outcome>>;
 
-/// What the SCHEDULER needs of the tournament supervisor: its open pass (a
+/// What the SCHEDULER needs of the tournament supervisor: its open pass,
+/// and a manual open for a RACETIME_OPEN_ROOM task that names a match (a
 /// tournament_supervisor_actor handle converts to it).
 using open_pass_actor = caf::typed_actor<
-    caf::replies_to<atom::open, open_pass>::with<open_pass_summary>>;
+    caf::replies_to<atom::open, open_pass>::with<open_pass_summary>,
+    caf::replies_to<atom::open, manual_open>::with<room_answer>>;
 
 /// The TOURNAMENT SUPERVISOR actor: one tournament actor per active
 /// tournament with automatic rooms, one room opener per match being opened

@@ -4,6 +4,7 @@
 // scheduled task rows.
 
 #include "actors/bot_supervisor.hpp"
+#include "actors/discord_link.hpp"
 #include "actors/error.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/messages.hpp"
@@ -265,6 +266,10 @@ std::vector<component_spec> daemon_components(
   automation.openers.search_interval = s.automation_search_interval;
   automation.openers.racetime_base = s.racetime_url;
   automation.openers.node_name = s.node_name;
+  discord_notifier_options notifier_options;
+  notifier_options.poll_interval = s.discord_poll_interval;
+  auto sender = discord_link(io.http(), *protocol::parse_url(s.discord_api_url),
+                             s.discord_bot_token, s.racetime_url);
   auto* net = &io;
   // Started in this order, stopped in reverse: the scheduler stops first,
   // rooms stop (and write what they hold) before the bots, the bots before
@@ -291,6 +296,14 @@ std::vector<component_spec> daemon_components(
                        caf::actor_cast<persistence_actor>(h.at("persistence")),
                        caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
                        racetime_links(*net, socket_options), room_options));
+       }},
+      {"notifier",
+       [notifier_options, sender](caf::actor_system& sys,
+                                  const component_handles& h) {
+         return caf::actor_cast<caf::actor>(
+             sys.spawn(discord_notifier,
+                       caf::actor_cast<outbox_store_actor>(h.at("persistence")),
+                       sender, notifier_options));
        }},
       {"tournaments",
        [automation](caf::actor_system& sys, const component_handles& h) {
@@ -335,6 +348,8 @@ std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
   auto base = protocol::parse_url(s.racetime_url);
   if (!base)
     throw config::config_error("racetime.url: " + base.error().message);
+  if (auto discord = protocol::parse_url(s.discord_api_url); !discord)
+    throw config::config_error("discord.api_url: " + discord.error().message);
   protocol::io_runtime_options o;
   o.racetime = *base;
   o.extra_ca_file = s.racetime_ca_file;

@@ -3,6 +3,8 @@
 #include "actors/error.hpp"
 
 #include "protocol/iso8601.hpp"
+#include "protocol/json.hpp"
+#include "protocol/json_error.hpp"
 
 #include <caf/send.hpp>
 
@@ -181,12 +183,60 @@ void run_poll(scheduler_pointer self, std::int32_t id, timestamp started) {
           });
 }
 
+/// A RACETIME_OPEN_ROOM task whose config names a match ({"match_id": 12,
+/// "goal": "...", "invitational": false}) opens that match's room now, as
+/// a manual open would. nullopt without a match_id; throws
+/// protocol::json_error for a config it cannot read.
+std::optional<manual_open> manual_request(const task_record& row) {
+  auto doc =
+      protocol::parse_json(row.config_json.empty() ? "{}" : row.config_json);
+  protocol::json_object config{doc, "config"};
+  auto match = config.optional_integer("match_id");
+  if (!match)
+    return std::nullopt;
+  manual_open request;
+  request.match_id = static_cast<std::int32_t>(*match);
+  request.goal = config.optional_string("goal");
+  request.invitational = config.optional_boolean("invitational");
+  request.requested_by =
+      "scheduled task " + std::to_string(row.id) + " '" + row.name + "'";
+  return request;
+}
+
+void run_manual_open(scheduler_pointer self, std::int32_t id, timestamp started,
+                     manual_open request) {
+  auto timeout = self->state.options.run_timeout;
+  self->request(self->state.tournaments, timeout, atom::open::value, request)
+      .then(
+          [self, id, started](const room_answer& a) {
+            if (auto* e = find(self, id))
+              spdlog::info("scheduler: {}: room {} ({})", label(e->row), a.url,
+                           a.existed ? "it existed" : "opened now");
+            finish(self, id, started, succeeded, "");
+          },
+          [self, id, started, match = request.match_id](caf::error& err) {
+            finish(self, id, started, failed,
+                   "the room of match " + std::to_string(match) +
+                       " was not opened: " + describe(err));
+          });
+}
+
 /// RACETIME_OPEN_ROOM: the safety net under the tournaments' own timers,
 /// for the task's organization (or every one).
 void run_open_pass(scheduler_pointer self, std::int32_t id, timestamp started) {
   auto& st = self->state;
   if (!st.tournaments) {
     finish(self, id, started, failed, "no room automation on this node");
+    return;
+  }
+  try {
+    if (auto request = manual_request(find(self, id)->row)) {
+      run_manual_open(self, id, started, std::move(*request));
+      return;
+    }
+  } catch (const protocol::json_error& e) {
+    finish(self, id, started, failed,
+           std::string{"its config cannot be read: "} + e.what());
     return;
   }
   auto timeout = st.options.run_timeout;

@@ -235,6 +235,18 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.automation_search_after = parse_duration_in(v, 1s, 3600s);
      }},
+    {"discord.api_url", "http://127.0.0.1:8920/api/v10",
+     "Discord's REST API with its version (https://discord.com/api/v10 in "
+     "production; the default is the local discord-sim). The bot token "
+     "comes from RACECONTROL_DISCORD_BOT_TOKEN.",
+     [](settings& s, const std::string& v) {
+       s.discord_api_url = v;
+     }},
+    {"discord.poll_interval", "2s",
+     "How often the notification outbox is read for messages to post.",
+     [](settings& s, const std::string& v) {
+       s.discord_poll_interval = parse_duration_in(v, 100ms, 600s);
+     }},
     {"automation.search_interval", "15s",
      "How often the room of an unknown startrace is looked for meanwhile.",
      [](settings& s, const std::string& v) {
@@ -356,6 +368,8 @@ settings load_settings(const settings_sources& sources) {
   // The environment wins for secrets, so they need not be in the file.
   if (const char* pw = env(database_password_variable))
     s.database.password = secret{pw};
+  if (const char* token = env("RACECONTROL_DISCORD_BOT_TOKEN"))
+    s.discord_bot_token = secret{token};
   for (auto& bot : s.bots) {
     auto variable = bot_secret_variable(bot.category);
     if (const char* value = env(variable.c_str()))

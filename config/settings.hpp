@@ -66,6 +66,12 @@ struct settings {
   std::chrono::milliseconds automation_recheck_interval{30000};
   std::chrono::milliseconds automation_search_after{90000};
   std::chrono::milliseconds automation_search_interval{15000};
+
+  // [discord]
+  std::string discord_api_url;
+  std::chrono::milliseconds discord_poll_interval{2000};
+  /// From RACECONTROL_DISCORD_BOT_TOKEN only; empty: notifications wait.
+  secret discord_bot_token;
 };
 
 /// Where settings come from, lowest priority first: built-in defaults, the

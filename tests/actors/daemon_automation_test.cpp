@@ -10,6 +10,8 @@
 #include "protocol/json.hpp"
 #include "tests/support/race_world.hpp"
 
+#include <signal.h>
+
 #include <thread>
 
 using namespace racecontrol;
@@ -55,6 +57,11 @@ std::string room_of(race_world& w, int match_id) {
 
 bool has_room(race_world& w, int match_id) {
   return !room_of(w, match_id).empty();
+}
+
+/// SIGHUP: racecontrold reads its task rows (and bots, tournaments) again.
+void reload_rows(race_world& w) {
+  w.daemon().signal(SIGHUP);
 }
 
 } // namespace
@@ -208,6 +215,50 @@ BOOST_AUTO_TEST_CASE(an_unlinked_player_blocks_a_tournament_that_requires_it) {
       20s));
   BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
                      "'room_not_opened'") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(two_manual_opens_at_once_make_one_room) {
+  race_world w{no_room()};
+  // Manual opens need no automatic rooms (nor a due match): only a bot
+  // assigned and connected, and linked players when the tournament asks.
+  w.execute("INSERT INTO racetime_bot_organizations (bot_id, "
+            "organization_id) VALUES (1, 1)");
+  for (auto name : {"open the final", "open it again"})
+    w.execute("INSERT INTO scheduled_tasks (name, task_type, "
+              "schedule_type, run_at, config) VALUES ('" +
+              std::string{name} +
+              "', 'RACETIME_OPEN_ROOM', 'ONE_TIME', UTC_TIMESTAMP(6) + "
+              "INTERVAL 3 SECOND, '{\"match_id\": 10, \"goal\": \"All "
+              "dungeons\", \"invitational\": false}')");
+  w.start_daemon();
+  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
+                            [&] {
+                              return w.count("SELECT COUNT(*) FROM "
+                                             "scheduled_tasks WHERE "
+                                             "last_run_status = "
+                                             "'succeeded'") == 2;
+                            },
+                            30s),
+                        w.daemon().output());
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM racetime_rooms") == 1);
+  BOOST_TEST(w.count("SELECT startrace_attempts FROM racetime_rooms") == 1);
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                     "'room_opened_manually'") == 1);
+  BOOST_TEST(w.scalar("SELECT requested_by FROM racetime_rooms")
+                 .find("scheduled task ") == 0u);
+  // The overrides reached racetime-sim: the goal, and an open room.
+  w.use_race(room_of(w, 10));
+  auto r = w.race();
+  BOOST_TEST(r.goal.name == "All dungeons");
+  BOOST_TEST(r.status_info.value == "open");
+  // Asked again for a match with a room: that room, nothing new.
+  w.execute("INSERT INTO scheduled_tasks (name, task_type, schedule_type, "
+            "run_at, config) VALUES ('once more', 'RACETIME_OPEN_ROOM', "
+            "'ONE_TIME', UTC_TIMESTAMP(6), '{\"match_id\": 10}')");
+  reload_rows(w);
+  BOOST_REQUIRE_MESSAGE(w.daemon().wait_for_output("(it existed)", 30s),
+                        w.daemon().output());
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM racetime_rooms") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_room_opened_then_raced_to_its_result) {

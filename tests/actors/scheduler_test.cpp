@@ -144,6 +144,7 @@ rooms_stand_in(test_rooms_actor::pointer self,
 /// and the organizations they were for.
 struct passes_script {
   std::vector<std::optional<std::int32_t>> organizations;
+  std::vector<manual_open> manual;
 };
 
 open_pass_actor::behavior_type
@@ -153,6 +154,12 @@ passes_stand_in(open_pass_actor::pointer,
       [script](atom::open, const open_pass& pass) {
         script->organizations.push_back(pass.organization_id);
         return open_pass_summary{2, 3, 1, 2, 0};
+      },
+      [script](atom::open, const manual_open& request) {
+        script->manual.push_back(request);
+        return room_answer{"alttpr/cool-doge-1234",
+                           "https://racetime.gg/alttpr/cool-doge-1234", 2,
+                           "Beat the game", false};
       },
   };
 }
@@ -450,6 +457,34 @@ BOOST_AUTO_TEST_CASE(each_task_type_records_what_it_did) {
   BOOST_TEST(column(poll, "last_run_error") ==
              "the poll could not start every watcher: 5 room(s) to watch, 2 "
              "watched already, 2 started, 1 failed");
+}
+
+BOOST_AUTO_TEST_CASE(an_open_task_naming_a_match_opens_that_room) {
+  auto id = add_task("open match 12", "RACETIME_OPEN_ROOM", "ONE_TIME",
+                     std::nullopt, std::nullopt, t0 + 1s, std::nullopt);
+  exec("UPDATE scheduled_tasks SET config = '{\"match_id\": 12, "
+       "\"goal\": \"All dungeons\", \"invitational\": false}' WHERE id "
+       "= " +
+       std::to_string(id));
+  auto broken = add_task("broken", "RACETIME_OPEN_ROOM", "ONE_TIME",
+                         std::nullopt, std::nullopt, t0 + 1s, std::nullopt);
+  exec("UPDATE scheduled_tasks SET config = '{\"match_id\": \"twelve\"}' "
+       "WHERE id = " +
+       std::to_string(broken));
+  start_scheduler();
+  advance(1s);
+  BOOST_REQUIRE(passes->manual.size() == 1u);
+  BOOST_TEST(passes->manual[0].match_id == 12);
+  BOOST_TEST(passes->manual[0].goal.value_or("") == "All dungeons");
+  BOOST_TEST(passes->manual[0].invitational.value_or(true) == false);
+  BOOST_TEST(passes->manual[0].requested_by ==
+             "scheduled task " + std::to_string(id) + " 'open match 12'");
+  BOOST_TEST(passes->organizations.empty());
+  BOOST_TEST(column(id, "last_run_status") == "succeeded");
+  BOOST_TEST(column(broken, "last_run_status") == "failed");
+  BOOST_TEST(
+      column(broken, "last_run_error").find("its config cannot be read: ") ==
+      0u);
 }
 
 BOOST_AUTO_TEST_CASE(without_a_room_supervisor_a_poll_fails_with_the_reason) {
