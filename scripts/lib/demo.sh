@@ -1,15 +1,18 @@
-# The demo race of scripts/run: what an organizer and three players do, so a
-# newcomer sees racecontrold's whole cycle on the local racetime-sim. Sourced
-# by scripts/run after racecontrold is ready.
+# The demo of scripts/run: what an organizer sets up, and what racecontrold
+# then does by itself, so a newcomer sees the whole cycle on the local
+# racetime-sim and Discord stand-in. Sourced by scripts/run once racecontrold
+# is ready.
 #
-#   demo_race SIM_URL CONTROL_URL BOT_ID BOT_SECRET DAEMON_PID
+#   demo_tournament CONTROL_URL DISCORD_CONTROL_URL CHANNEL DAEMON_PID
 #
-# It opens a race as the demo bot (the next issue lets racecontrold open it
-# on time by itself), records a demo tournament, match and room in MariaDB
-# (as root over the socket: mariadb_sql), adds a task that polls for rooms
-# and tells racecontrold to re-read its tasks (SIGHUP). Then Racer1-3 act in
-# racetime-sim as players would once racecontrold has invited them, and the
-# result is read back from MariaDB.
+# It records (as root over the socket: mariadb_sql) a demo organization with
+# the bot assigned, a tournament that opens its rooms a minute before each
+# match and posts to a Discord channel, four linked players and three matches
+# falling due a minute apart, plus the RACETIME_OPEN_ROOM safety-net task,
+# and tells racecontrold to re-read its rows (SIGHUP). racecontrold then
+# opens each room on time, invites the players, racetime-sim's demo players
+# accept, ready and finish, and racecontrold records the results and posts
+# each step to the Discord stand-in. This script only watches and reports.
 
 demo_say() { printf '\033[1m[demo]\033[0m %s\n' "$*"; }
 
@@ -18,48 +21,34 @@ demo_sql() {
     racecontrol -e "$1"
 }
 
-demo_user() { # SLUG USER ACTION
-  curl -fsS -X POST "$control/races/$1/users/$2/$3" >/dev/null
-}
-
-# Waits until jq filter $2 on the race's control view is true (60 s at most).
-demo_wait_race() { # SLUG FILTER WHAT
-  for _ in $(seq 1 120); do
-    if curl -fsS "$control/races/$1" | jq -e "$2" >/dev/null 2>&1; then
+# Waits until the query gives a non-empty, non-NULL, non-0 answer (at most
+# $2 seconds); prints the answer.
+demo_wait_sql() { # SQL SECONDS
+  local answer
+  for _ in $(seq 1 $(($2 * 2))); do
+    answer=$(demo_sql "$1" 2>/dev/null || true)
+    if [ -n "$answer" ] && [ "$answer" != NULL ] && [ "$answer" != 0 ]; then
+      echo "$answer"
       return 0
     fi
     sleep 0.5
   done
-  demo_say "gave up waiting for: $3"
   return 1
 }
 
-demo_race() {
-  local sim=$1 bot_id=$3 bot_secret=$4 daemon_pid=$5
-  control=$2
-  local token location slug name match
-  token=$(curl -fsS -X POST "$sim/o/token" -d grant_type=client_credentials \
-    -d "client_id=$bot_id" --data-urlencode "client_secret=$bot_secret" | jq -r .access_token)
-  location=$(curl -fsS -o /dev/null -D - -X POST "$sim/o/alttpr/startrace" \
-    -H "Authorization: Bearer $token" \
-    --data-urlencode "goal=Beat the game" -d invitational=true -d unlisted=false \
-    --data-urlencode "info_user=Demo Cup - Demo match" -d start_delay=15 -d time_limit=24 \
-    -d streaming_required=false -d auto_start=true -d allow_comments=true \
-    -d allow_prerace_chat=true -d allow_midrace_chat=true -d allow_non_entrant_chat=false \
-    -d chat_message_delay=0 -d team_race=false -d ranked=true \
-    | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
-  name=${location#/}
-  slug=${name#*/}
-  demo_say "opened race $name in racetime-sim as the demo bot"
-
-  match=$(demo_sql "
+demo_setup() { # CHANNEL
+  demo_sql "
     INSERT INTO organizations (name) SELECT 'Demo League' FROM DUAL
       WHERE NOT EXISTS (SELECT 1 FROM organizations WHERE name = 'Demo League');
     SET @org = (SELECT MIN(id) FROM organizations WHERE name = 'Demo League');
     SET @bot = (SELECT id FROM racetime_bots WHERE category = 'alttpr');
+    INSERT IGNORE INTO racetime_bot_organizations (bot_id, organization_id) VALUES (@bot, @org);
     INSERT INTO tournaments (organization_id, name, racetime_bot_id) SELECT @org, 'Demo Cup', @bot
       FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM tournaments WHERE name = 'Demo Cup');
-    SET @t = (SELECT MIN(id) FROM tournaments WHERE name = 'Demo Cup');
+    UPDATE tournaments SET racetime_bot_id = @bot, racetime_auto_create_rooms = 1,
+        room_open_minutes_before = 1, require_racetime_link = 1,
+        racetime_default_goal = 'Beat the game', discord_notification_channel_id = $1
+      WHERE name = 'Demo Cup';
     INSERT INTO users (discord_id, display_name, racetime_id, racetime_name)
       SELECT 900000000000000001, 'Alice', 'u1', 'Racer1' FROM DUAL
       WHERE NOT EXISTS (SELECT 1 FROM users WHERE racetime_id = 'u1');
@@ -69,46 +58,59 @@ demo_race() {
     INSERT INTO users (discord_id, display_name, racetime_id, racetime_name)
       SELECT 900000000000000003, 'Carol', 'u3', 'Racer3' FROM DUAL
       WHERE NOT EXISTS (SELECT 1 FROM users WHERE racetime_id = 'u3');
+    INSERT INTO users (discord_id, display_name, racetime_id, racetime_name)
+      SELECT 900000000000000004, 'Dave', 'u4', 'Racer4' FROM DUAL
+      WHERE NOT EXISTS (SELECT 1 FROM users WHERE racetime_id = 'u4');
+    INSERT INTO scheduled_tasks (organization_id, name, task_type, schedule_type, interval_seconds)
+      SELECT @org, 'Auto-Create Race Rooms', 'RACETIME_OPEN_ROOM', 'INTERVAL', 300 FROM DUAL
+      WHERE NOT EXISTS (SELECT 1 FROM scheduled_tasks WHERE name = 'Auto-Create Race Rooms');"
+}
+
+# A match of two players scheduled $3 minutes from now; prints its id.
+demo_match() { # TITLE 'uA','uB' MINUTES
+  demo_sql "
+    SET @t = (SELECT MIN(id) FROM tournaments WHERE name = 'Demo Cup');
     INSERT INTO matches (tournament_id, title, scheduled_at)
-      VALUES (@t, 'Demo match', UTC_TIMESTAMP(6) + INTERVAL 1 MINUTE);
+      VALUES (@t, '$1', UTC_TIMESTAMP(6) + INTERVAL $3 MINUTE);
     SET @m = LAST_INSERT_ID();
     INSERT INTO match_players (match_id, user_id)
-      SELECT @m, id FROM users WHERE racetime_id IN ('u1', 'u2', 'u3');
-    INSERT INTO racetime_rooms (slug, category, room_name, status, match_id, bot_id)
-      VALUES ('$name', 'alttpr', '$slug', 'invitational', @m, @bot);
-    INSERT INTO scheduled_tasks (name, task_type, schedule_type, interval_seconds)
-      SELECT 'Watch open rooms', 'RACETIME_POLL_OPEN_ROOMS', 'INTERVAL', 60 FROM DUAL
-      WHERE NOT EXISTS (SELECT 1 FROM scheduled_tasks WHERE name = 'Watch open rooms');
-    SELECT @m;")
-  demo_say "recorded match $match (Alice, Bob, Carol) with its room; SIGHUP makes racecontrold poll"
-  kill -HUP "$daemon_pid"
+      SELECT @m, id FROM users WHERE racetime_id IN ($2);
+    SELECT @m;"
+}
 
-  local invited='[.race.entrants[] | select(.status.value == "invited")] | length == 3'
-  demo_wait_race "$slug" "$invited" "racecontrold to invite the three players" || return 0
-  demo_say "racecontrold invited all three; they accept and get ready"
-  for u in u1 u2 u3; do demo_user "$slug" $u accept_invite; done
-  for u in u1 u2 u3; do demo_user "$slug" $u ready; done
-  demo_wait_race "$slug" '.race.status.value == "in_progress"' "the race to start" || return 0
-  demo_say "the race is on; Carol forfeits, Alice and Bob finish"
-  sleep 3
-  demo_user "$slug" u3 forfeit
-  sleep 2
-  demo_user "$slug" u1 done
-  sleep 1
-  demo_user "$slug" u2 done
-  demo_wait_race "$slug" '.race.status.value == "finished"' "the race to finish" || return 0
-  for _ in $(seq 1 60); do
-    [ "$(demo_sql "SELECT finished_at IS NOT NULL FROM matches WHERE id = $match")" = 1 ] && break
-    sleep 0.5
-  done
-  demo_say "the result as racecontrold recorded it in MariaDB:"
+# Reports one match from its room's opening to its result.
+demo_follow() { # MATCH
+  local m=$1 slug late
+  slug=$(demo_wait_sql "SELECT slug FROM racetime_rooms WHERE match_id = $m AND claim_state = 'created'" 240) ||
+    { demo_say "match $m: no room yet; its reason: $(demo_sql "SELECT room_reason_message FROM matches WHERE id = $m")"; return 1; }
+  late=$(demo_sql "SELECT ROUND(TIMESTAMPDIFF(MICROSECOND, m.scheduled_at - INTERVAL 1 MINUTE, r.claimed_at) / 1e6, 2)
+                     FROM racetime_rooms r JOIN matches m ON m.id = r.match_id WHERE r.match_id = $m")
+  demo_say "match $m: room $slug opened ${late} s after its open time"
+  demo_wait_sql "SELECT finished_at IS NOT NULL FROM matches WHERE id = $m" 240 >/dev/null ||
+    { demo_say "match $m: the race did not finish in time"; return 1; }
+  demo_say "match $m: result as racecontrold recorded it:"
   demo_sql "SELECT u.display_name, mp.entrant_status, COALESCE(mp.finish_place, '-'),
                    COALESCE(mp.finish_time, '-')
               FROM match_players mp JOIN users u ON u.id = mp.user_id
-             WHERE mp.match_id = $match ORDER BY mp.finish_place IS NULL, mp.finish_place" |
+             WHERE mp.match_id = $m ORDER BY mp.finish_place IS NULL, mp.finish_place" |
     awk -F'\t' '{ printf "         %-6s %-12s place %-2s time %s\n", $1, $2, $3, $4 }'
-  demo_say "audit trail: $(demo_sql "SELECT GROUP_CONCAT(action ORDER BY id SEPARATOR ', ')
-                                   FROM audit_log WHERE entity_type = 'racetime_room'
-                                    AND entity_id = (SELECT id FROM racetime_rooms WHERE slug = '$name')")"
+}
+
+demo_tournament() {
+  local discord_control=$2 channel=$3 daemon_pid=$4 a b c
+  demo_setup "$channel"
+  a=$(demo_match 'Round 1: Alice vs Bob' "'u1','u2'" 2)
+  b=$(demo_match 'Round 1: Carol vs Dave' "'u3','u4'" 3)
+  c=$(demo_match 'Final: Alice vs Carol' "'u1','u3'" 4)
+  demo_say "Demo Cup: matches $a, $b, $c at +2, +3 and +4 min; rooms open 1 min before each"
+  kill -HUP "$daemon_pid"
+  demo_follow "$a" && demo_follow "$b" && demo_follow "$c" || true
+  sleep 3
+  demo_say "what Discord (the local stand-in) received in channel $channel:"
+  curl -fsS "$discord_control/messages?channel=$channel" |
+    jq -r '.messages[] | "         " + .content' || true
+  demo_say "audit trail of match $a: $(demo_sql "SELECT GROUP_CONCAT(action ORDER BY id SEPARATOR ', ')
+      FROM audit_log WHERE (entity_type = 'match' AND entity_id = $a)
+         OR (entity_type = 'racetime_room' AND entity_id = (SELECT id FROM racetime_rooms WHERE match_id = $a))")"
   demo_say "done; racecontrold keeps running (Ctrl-C stops everything)"
 }
