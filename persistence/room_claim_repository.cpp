@@ -127,11 +127,6 @@ bool write_reason(odb::mysql::connection& conn, const match_reason& r) {
   return true;
 }
 
-std::string opt_text(odb::mysql::connection& conn,
-                     const std::optional<std::string>& v) {
-  return v ? sql_quote(conn, *v) : std::string{"NULL"};
-}
-
 } // namespace
 
 room_claim_result room_claim_repository::claim(const room_claim& c) {
