@@ -60,6 +60,9 @@ struct settings {
   // [scheduler]
   std::chrono::milliseconds scheduler_reload_interval{60000};
   std::chrono::milliseconds scheduler_run_timeout{300000};
+
+  // [automation]
+  std::chrono::milliseconds startrace_timeout{10000};
 };
 
 /// Where settings come from, lowest priority first: built-in defaults, the
