@@ -29,6 +29,9 @@ enum class ec : std::uint8_t {
   not_found,
   /// An actor's handler threw: a defect, reported with its message.
   unexpected_exception,
+  /// A request that cannot be done now, and the message says why (a room
+  /// whose match is not linked, a bot that is not connected, ...).
+  refused,
 };
 
 const char* to_string(ec code);

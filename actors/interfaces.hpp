@@ -77,7 +77,12 @@ using persistence_worker_actor = caf::typed_actor<
     // Claims still creating (recovered at start).
     caf::replies_to<atom::get, atom::claims>::with<std::vector<room_claim_row>>,
     // Tournaments and their matches in a window.
-    caf::replies_to<atom::get, plan_query>::with<std::vector<tournament_plan>>>;
+    caf::replies_to<atom::get, plan_query>::with<std::vector<tournament_plan>>,
+    // --- the Discord notifier's ---
+    // The oldest waiting notification of each channel that is due.
+    caf::replies_to<atom::get, atom::notify>::with<std::vector<outbox_item>>,
+    // What became of posting one.
+    caf::replies_to<atom::put, outbox_result>::with<atom::ok>>;
 
 /// The PERSISTENCE actor: the one door from actors to MariaDB. It accepts
 /// every request of a worker and hands each to an idle worker of its pool,
@@ -237,6 +242,23 @@ using automation_store_actor = caf::typed_actor<
     caf::replies_to<atom::get, atom::claims>::with<std::vector<room_claim_row>>,
     caf::replies_to<atom::get, plan_query>::with<std::vector<tournament_plan>>>;
 
+/// What the DISCORD NOTIFIER needs of the persistence actor.
+using outbox_store_actor = caf::typed_actor<
+    caf::replies_to<atom::get, atom::notify>::with<std::vector<outbox_item>>,
+    caf::replies_to<atom::put, outbox_result>::with<atom::ok>>;
+
+/// The DISCORD NOTIFIER actor: posts the outbox's notifications to Discord
+/// in order per channel, one request in flight per channel, retrying 5xx
+/// and network failures with backoff and waiting out 429s; a slow or
+/// failing Discord never holds up anything else.
+using discord_notifier_actor = caf::typed_actor<
+    // Something was written to the outbox: look now.
+    caf::reacts_to<atom::notify>,
+    // (Self-sent) the periodic look at the outbox.
+    caf::reacts_to<atom::tick>,
+    // From its adapter: what Discord answered to one notification.
+    caf::reacts_to<atom::sent, outbox_result>>;
+
 /// What the SCHEDULER needs of the room supervisor: its poll (a
 /// room_supervisor_actor handle converts to it).
 using room_poller_actor =
@@ -261,6 +283,85 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<atom::tick, std::uint64_t>,
     // (Self-sent) the periodic reload, re-armed each time.
     caf::reacts_to<atom::reload, atom::tick>>;
+
+// --- the room automation
+// ------------------------------------------------------
+
+/// What a ROOM OPENER needs of the bots (a bot_supervisor_actor handle
+/// converts to it): startrace, the category's races, the bots' live state.
+using room_bots_actor = caf::typed_actor<
+    caf::replies_to<atom::start, start_race_request>::with<start_race_outcome>,
+    caf::replies_to<atom::fetch, atom::races,
+                    std::int32_t>::with<category_races>,
+    caf::replies_to<atom::status>::with<std::vector<bot_info>>>;
+
+/// What a ROOM OPENER needs of the room supervisor: watch the new room.
+using room_watcher_actor =
+    caf::typed_actor<caf::replies_to<atom::watch, room_record>::with<atom::ok>>;
+
+/// Who hears how a room opener ended (the tournament supervisor).
+using opener_parent_actor =
+    caf::typed_actor<caf::reacts_to<atom::opened, match_outcome>>;
+
+/// A ROOM OPENER actor: one match's room, from the checks and the claim to
+/// a watched room. It never sends startrace twice blindly: when the outcome
+/// is unknown it looks for the room by its claim's marker (waiting out
+/// racetime.gg's 60 s cache) before it sends again under the same claim;
+/// a claim left `creating` by an earlier life is recovered the same way.
+using room_opener_actor = caf::typed_actor<
+    // A manual request joins this opener: answered with the room once it
+    // exists, or with why not.
+    caf::replies_to<atom::open, manual_open>::with<room_answer>,
+    // (Self-sent) sends startrace (again) under the claim.
+    caf::reacts_to<atom::start>,
+    // (Self-sent) looks for the claim's room by its marker.
+    caf::reacts_to<atom::search>,
+    // (Self-sent) retries the step a database failure stopped.
+    caf::reacts_to<atom::flush>>;
+
+/// A TOURNAMENT actor: one active tournament with automatic rooms. Holds
+/// its upcoming matches and one timer per match at its open time, so rooms
+/// open on time; every automation.recheck_interval it reloads them and
+/// asks again for due matches a check blocked.
+using tournament_actor = caf::typed_actor<
+    // Reload the tournament and its matches now (a change, a pass, a bot).
+    caf::reacts_to<atom::reload>,
+    // (Self-sent) match M's open time has come; the number tells the
+    // current timer from an older one.
+    caf::reacts_to<atom::due, std::int32_t, std::uint64_t>,
+    // (Self-sent) the periodic reload.
+    caf::reacts_to<atom::tick>,
+    // An opener of one of its matches finished.
+    caf::reacts_to<atom::opened, match_outcome>>;
+
+/// What the SCHEDULER needs of the tournament supervisor: its open pass (a
+/// tournament_supervisor_actor handle converts to it).
+using open_pass_actor = caf::typed_actor<
+    caf::replies_to<atom::open, open_pass>::with<open_pass_summary>>;
+
+/// The TOURNAMENT SUPERVISOR actor: one tournament actor per active
+/// tournament with automatic rooms, one room opener per match being opened
+/// (automatic and manual opens of a match meet in it); recovers the claims
+/// left `creating` at start.
+using tournament_supervisor_actor = caf::typed_actor<
+    // The RACETIME_OPEN_ROOM task's run: reload the tournaments, open every
+    // due room (and tell due matches of tournaments without automatic
+    // rooms why they get none).
+    caf::replies_to<atom::open, open_pass>::with<open_pass_summary>,
+    // Open match M's room now (manual override).
+    caf::replies_to<atom::open, manual_open>::with<room_answer>,
+    // A tournament or match changed.
+    caf::reacts_to<atom::changed, automation_change>,
+    // Re-read the tournaments (SIGHUP).
+    caf::reacts_to<atom::reload>,
+    // From a tournament: open this match's room (unless one is opening).
+    caf::reacts_to<atom::due, std::int32_t, std::int32_t>,
+    // From a room opener: it finished.
+    caf::reacts_to<atom::opened, match_outcome>,
+    // From the bot supervisor: a bot's state changed.
+    caf::reacts_to<atom::state, bot_info>,
+    // (Self-sent) loads the tournaments and recovers claims at start.
+    caf::reacts_to<atom::load>>;
 
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.

@@ -22,6 +22,8 @@ const char* to_string(ec code) {
       return "not_found";
     case ec::unexpected_exception:
       return "unexpected_exception";
+    case ec::refused:
+      return "refused";
   }
   return "unknown";
 }
@@ -98,6 +100,16 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<tournament_plan>("racecontrol::tournament_plan");
   cfg.add_message_type<std::vector<tournament_plan>>(
       "std::vector<racecontrol::tournament_plan>");
+  cfg.add_message_type<manual_open>("racecontrol::manual_open");
+  cfg.add_message_type<room_answer>("racecontrol::room_answer");
+  cfg.add_message_type<match_outcome>("racecontrol::match_outcome");
+  cfg.add_message_type<open_pass>("racecontrol::open_pass");
+  cfg.add_message_type<open_pass_summary>("racecontrol::open_pass_summary");
+  cfg.add_message_type<automation_change>("racecontrol::automation_change");
+  cfg.add_message_type<outbox_item>("racecontrol::outbox_item");
+  cfg.add_message_type<std::vector<outbox_item>>(
+      "std::vector<racecontrol::outbox_item>");
+  cfg.add_message_type<outbox_result>("racecontrol::outbox_result");
   // the scheduler's
   cfg.add_message_type<task_record>("racecontrol::task_record");
   cfg.add_message_type<std::vector<task_record>>(

@@ -238,6 +238,18 @@ typename Inspector::result_type inspect(Inspector& f, tournament_plan& x) {
            x.room_open_minutes_before, x.matches);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outbox_item& x) {
+  return f(caf::meta::type_name("outbox_item"), x.id, x.channel_id, x.event,
+           x.details_json, x.nonce, x.attempts);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outbox_result& x) {
+  return f(caf::meta::type_name("outbox_result"), x.id, x.what, x.message_id,
+           x.error, x.retry_after_ms);
+}
+
 } // namespace racecontrol::persistence
 
 namespace racecontrol::protocol {
@@ -291,6 +303,8 @@ using persistence::claim_settled;
 using persistence::match_open_context;
 using persistence::match_player_link;
 using persistence::match_reason;
+using persistence::outbox_item;
+using persistence::outbox_result;
 using persistence::plan_query;
 using persistence::room_claim;
 using persistence::room_claim_result;
@@ -586,6 +600,118 @@ typename Inspector::result_type inspect(Inspector& f, category_races& x) {
   return f(caf::meta::type_name("category_races"), x.races);
 }
 
+/// Open match M's room now (seed 001's manual override), from any
+/// interface: the API, the console.
+struct manual_open {
+  std::int32_t match_id = 0;
+  std::optional<std::string> goal;
+  std::optional<bool> invitational;
+  std::string requested_by; ///< who asked, for the audit trail
+};
+
+inline bool operator==(const manual_open& a, const manual_open& b) {
+  return a.match_id == b.match_id && a.goal == b.goal &&
+         a.invitational == b.invitational && a.requested_by == b.requested_by;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, manual_open& x) {
+  return f(caf::meta::type_name("manual_open"), x.match_id, opt(x.goal),
+           opt(x.invitational), x.requested_by);
+}
+
+/// A match's room, as seed 001's API answers (plus whether it existed).
+struct room_answer {
+  std::string slug;
+  std::string url;
+  std::int32_t invited_players = 0; ///< linked players the room invites
+  std::string goal;
+  bool existed = false; ///< the match had its room before this request
+};
+
+inline bool operator==(const room_answer& a, const room_answer& b) {
+  return a.slug == b.slug && a.url == b.url &&
+         a.invited_players == b.invited_players && a.goal == b.goal &&
+         a.existed == b.existed;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_answer& x) {
+  return f(caf::meta::type_name("room_answer"), x.slug, x.url,
+           x.invited_players, x.goal, x.existed);
+}
+
+/// What a room opener ended with, for its match's tournament.
+struct match_outcome {
+  std::int32_t match_id = 0;
+  std::int32_t tournament_id = 0;
+  bool has_room = false;
+  std::string reason_code; ///< why not, "" when it has its room or waits
+};
+
+inline bool operator==(const match_outcome& a, const match_outcome& b) {
+  return a.match_id == b.match_id && a.tournament_id == b.tournament_id &&
+         a.has_room == b.has_room && a.reason_code == b.reason_code;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, match_outcome& x) {
+  return f(caf::meta::type_name("match_outcome"), x.match_id, x.tournament_id,
+           x.has_room, x.reason_code);
+}
+
+/// The RACETIME_OPEN_ROOM task's run: open every due room of an
+/// organization's tournaments (or all) and reload their matches.
+struct open_pass {
+  std::optional<std::int32_t> organization_id;
+};
+
+inline bool operator==(const open_pass& a, const open_pass& b) {
+  return a.organization_id == b.organization_id;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, open_pass& x) {
+  return f(caf::meta::type_name("open_pass"), opt(x.organization_id));
+}
+
+/// What an open pass found and did.
+struct open_pass_summary {
+  std::uint32_t tournaments = 0; ///< active tournaments looked at
+  std::uint32_t due = 0;         ///< due matches without a room
+  std::uint32_t started = 0;     ///< room openers started now
+  std::uint32_t in_flight = 0;   ///< of the due, already being opened
+  std::uint32_t failed = 0;      ///< could not be read (see the log)
+};
+
+inline bool operator==(const open_pass_summary& a, const open_pass_summary& b) {
+  return a.tournaments == b.tournaments && a.due == b.due &&
+         a.started == b.started && a.in_flight == b.in_flight &&
+         a.failed == b.failed;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, open_pass_summary& x) {
+  return f(caf::meta::type_name("open_pass_summary"), x.tournaments, x.due,
+           x.started, x.in_flight, x.failed);
+}
+
+/// A tournament or a match changed (the API and the console say so).
+struct automation_change {
+  enum class kind : std::uint8_t { tournament, match };
+  kind what = kind::match;
+  std::int32_t id = 0;
+};
+
+inline bool operator==(const automation_change& a, const automation_change& b) {
+  return a.what == b.what && a.id == b.id;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, automation_change& x) {
+  return f(caf::meta::type_name("automation_change"), x.what, x.id);
+}
+
 } // namespace racecontrol
 
 // --- the scheduler's messages ------------------------------------------------
@@ -652,7 +778,9 @@ using message_types = caf::detail::type_list<
     category_races, match_open_context, room_claim, room_claim_result,
     room_claim_row, std::vector<room_claim_row>, claim_attempt, claim_settled,
     claim_refused, match_reason, plan_query, tournament_plan,
-    std::vector<tournament_plan>,
+    std::vector<tournament_plan>, manual_open, room_answer, match_outcome,
+    open_pass, open_pass_summary, automation_change, outbox_item,
+    std::vector<outbox_item>, outbox_result,
     // the scheduler's
     task_record, std::vector<task_record>, task_schedule, task_claim,
     claim_outcome, task_finish, task_invalid>;

@@ -205,6 +205,13 @@ persistence_behavior(pool_pointer self, persistence_options options) {
         return dispatch<std::vector<room_claim_row>>(self, atom::get::value,
                                                      atom::claims::value);
       },
+      [self](atom::get, atom::notify) {
+        return dispatch<std::vector<outbox_item>>(self, atom::get::value,
+                                                  atom::notify::value);
+      },
+      [self](atom::put, const outbox_result& x) {
+        return dispatch<atom::ok>(self, atom::put::value, x);
+      },
       [self](atom::get, const plan_query& x) {
         return dispatch<std::vector<tournament_plan>>(self, atom::get::value,
                                                       x);

@@ -5,6 +5,7 @@
 #include "persistence/audit_repository.hpp"
 #include "persistence/database_error.hpp"
 #include "persistence/migrator.hpp"
+#include "persistence/outbox_repository.hpp"
 #include "persistence/racetime_bot_repository.hpp"
 #include "persistence/room_claim_repository.hpp"
 #include "persistence/room_watch_repository.hpp"
@@ -295,6 +296,17 @@ persistence_worker(worker_pointer self,
              atom::claims) -> caf::result<std::vector<room_claim_row>> {
         return guarded("loading unfinished room claims", [&] {
           return claims(self).creating();
+        });
+      },
+      [self](atom::get, atom::notify) -> caf::result<std::vector<outbox_item>> {
+        return guarded("reading the Discord outbox", [&] {
+          return persistence::outbox_repository{*self->state.db}.due();
+        });
+      },
+      [self](atom::put, const outbox_result& r) -> caf::result<atom::ok> {
+        return guarded("recording a Discord delivery", [&] {
+          persistence::outbox_repository{*self->state.db}.record(r);
+          return atom::ok::value;
         });
       },
       [self](atom::get,

@@ -11,6 +11,7 @@
 #include "actors/persistence_actor.hpp"
 #include "actors/room_supervisor.hpp"
 #include "actors/scheduler.hpp"
+#include "actors/tournament_supervisor.hpp"
 
 #include "config/command_line.hpp"
 #include "config/logging.hpp"
@@ -243,7 +244,7 @@ std::vector<component_spec> daemon_components(
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
   bot_supervisor_options bot_options;
-  bot_options.bot.startrace_timeout = s.startrace_timeout;
+  bot_options.bot.startrace_timeout = s.automation_startrace_timeout;
   for (const auto& b : s.bots)
     bot_options.configured.push_back(
         bot_record{0, b.category, b.name, b.client_id, b.client_secret, true});
@@ -257,6 +258,14 @@ std::vector<component_spec> daemon_components(
   scheduler_opts.run_timeout = s.scheduler_run_timeout;
   scheduler_opts.stale_after =
       s.scheduler_run_timeout + std::chrono::minutes{1};
+  tournament_supervisor_options automation;
+  automation.tournaments.grace = s.automation_grace_period;
+  automation.tournaments.recheck_interval = s.automation_recheck_interval;
+  automation.openers.grace = s.automation_grace_period;
+  automation.openers.search_after = s.automation_search_after;
+  automation.openers.search_interval = s.automation_search_interval;
+  automation.openers.racetime_base = s.racetime_url;
+  automation.openers.node_name = s.node_name;
   auto* net = &io;
   // Started in this order, stopped in reverse: the scheduler stops first,
   // rooms stop (and write what they hold) before the bots, the bots before
@@ -284,11 +293,22 @@ std::vector<component_spec> daemon_components(
                        caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
                        racetime_links(*net, socket_options), room_options));
        }},
+      {"tournaments",
+       [automation](caf::actor_system& sys, const component_handles& h) {
+         return caf::actor_cast<caf::actor>(
+             sys.spawn(tournament_supervisor,
+                       caf::actor_cast<persistence_actor>(h.at("persistence")),
+                       caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
+                       caf::actor_cast<room_supervisor_actor>(h.at("rooms")),
+                       automation));
+       },
+       /* reloads on SIGHUP */ true},
       {"scheduler",
        [scheduler_opts](caf::actor_system& sys, const component_handles& h) {
          return caf::actor_cast<caf::actor>(sys.spawn(
              scheduler, caf::actor_cast<task_store_actor>(h.at("persistence")),
              caf::actor_cast<room_poller_actor>(h.at("rooms")),
+             caf::actor_cast<open_pass_actor>(h.at("tournaments")),
              scheduler_opts));
        },
        /* reloads on SIGHUP */ true},

@@ -181,13 +181,44 @@ void run_poll(scheduler_pointer self, std::int32_t id, timestamp started) {
           });
 }
 
+/// RACETIME_OPEN_ROOM: the safety net under the tournaments' own timers,
+/// for the task's organization (or every one).
+void run_open_pass(scheduler_pointer self, std::int32_t id, timestamp started) {
+  auto& st = self->state;
+  if (!st.tournaments) {
+    finish(self, id, started, failed, "no room automation on this node");
+    return;
+  }
+  auto timeout = st.options.run_timeout;
+  open_pass pass{find(self, id)->row.organization_id};
+  self->request(st.tournaments, timeout, atom::open::value, pass)
+      .then(
+          [self, id, started](const open_pass_summary& s) {
+            auto summary =
+                std::to_string(s.tournaments) + " tournament(s), " +
+                std::to_string(s.due) +
+                " due match(es) without a room: " + std::to_string(s.started) +
+                " being opened now, " + std::to_string(s.in_flight) +
+                " already";
+            if (auto* e = find(self, id))
+              spdlog::info("scheduler: {}: {}", label(e->row), summary);
+            finish(self, id, started, succeeded, "");
+          },
+          [self, id, started, timeout](caf::error& err) {
+            finish(self, id, started, failed,
+                   err == caf::sec::request_timeout
+                       ? "the room automation did not answer within " +
+                             seconds(timeout)
+                       : "the room automation failed: " + describe(err));
+          });
+}
+
 void start_run(scheduler_pointer self, std::int32_t id, timestamp started) {
   const auto& type = find(self, id)->row.task_type;
   if (type == "RACETIME_POLL_OPEN_ROOMS")
     run_poll(self, id, started);
   else if (type == "RACETIME_OPEN_ROOM")
-    finish(self, id, started, skipped,
-           "nothing to do until room automation exists");
+    run_open_pass(self, id, started);
   else
     finish(self, id, started, failed,
            "racecontrol has no handler for task type " + type);
@@ -482,10 +513,12 @@ void record_stop(scheduler_pointer self) {
 scheduler_actor::behavior_type scheduler(scheduler_pointer self,
                                          task_store_actor store,
                                          room_poller_actor rooms,
+                                         open_pass_actor tournaments,
                                          scheduler_options options) {
   auto& st = self->state;
   st.store = std::move(store);
   st.rooms = std::move(rooms);
+  st.tournaments = std::move(tournaments);
   st.options = std::move(options);
   spdlog::info("scheduler: started on node {} (tasks read every {}, runs "
                "time out after {}{})",

@@ -84,7 +84,8 @@ struct scheduler_state {
 
   scheduler_options options;
   task_store_actor store;
-  room_poller_actor rooms; ///< invalid while no room supervisor runs here
+  room_poller_actor rooms;     ///< invalid while no room supervisor runs here
+  open_pass_actor tournaments; ///< invalid while no room automation runs
   std::map<std::int32_t, task_entry> tasks;
   std::uint64_t loads = 0; ///< loads requested so far
   bool loading = false;
@@ -100,10 +101,12 @@ struct scheduler_state {
 /// @param store the persistence actor (or a stand-in that serves tasks)
 /// @param rooms the room supervisor, for RACETIME_POLL_OPEN_ROOMS; an
 ///        invalid handle records those runs as failed
+/// @param tournaments the tournament supervisor, for RACETIME_OPEN_ROOM;
+///        an invalid handle records those runs as failed
 /// @param options timings and this node's name
 scheduler_actor::behavior_type
 scheduler(scheduler_actor::stateful_pointer<scheduler_state> self,
           task_store_actor store, room_poller_actor rooms,
-          scheduler_options options);
+          open_pass_actor tournaments, scheduler_options options);
 
 } // namespace racecontrol

@@ -219,7 +219,33 @@ const key_spec keys[] = {
      "room). Past it the room may or may not exist, and racecontrol looks "
      "for it before opening another.",
      [](settings& s, const std::string& v) {
-       s.startrace_timeout = parse_duration_in(v, 1s, 300s);
+       s.automation_startrace_timeout = parse_duration_in(v, 1s, 300s);
+     }},
+    {"automation.grace_period", "30m",
+     "A match whose room was not opened by its scheduled time (racecontrold "
+     "was down, a check failed) is still opened until this long after it; "
+     "later it is reported and left to a person.",
+     [](settings& s, const std::string& v) {
+       s.automation_grace_period = parse_duration_in(v, 0s, 86400s);
+     }},
+    {"automation.recheck_interval", "30s",
+     "How often each tournament reloads its matches and asks again about "
+     "due matches a check blocked (a player linked, a bot came back).",
+     [](settings& s, const std::string& v) {
+       s.automation_recheck_interval = parse_duration_in(v, 100ms, 3600s);
+     }},
+    {"automation.search_after", "90s",
+     "After a startrace whose outcome is unknown, how long racecontrol "
+     "looks for the room (racetime.gg lists it up to 60 s late) before it "
+     "sends startrace again under the same claim. Keep it above 60 s plus "
+     "the startrace timeout.",
+     [](settings& s, const std::string& v) {
+       s.automation_search_after = parse_duration_in(v, 1s, 3600s);
+     }},
+    {"automation.search_interval", "15s",
+     "How often the room of an unknown startrace is looked for meanwhile.",
+     [](settings& s, const std::string& v) {
+       s.automation_search_interval = parse_duration_in(v, 100ms, 600s);
      }},
 };
 

@@ -62,7 +62,11 @@ struct settings {
   std::chrono::milliseconds scheduler_run_timeout{300000};
 
   // [automation]
-  std::chrono::milliseconds startrace_timeout{10000};
+  std::chrono::milliseconds automation_startrace_timeout{10000};
+  std::chrono::milliseconds automation_grace_period{1800000};
+  std::chrono::milliseconds automation_recheck_interval{30000};
+  std::chrono::milliseconds automation_search_after{90000};
+  std::chrono::milliseconds automation_search_interval{15000};
 };
 
 /// Where settings come from, lowest priority first: built-in defaults, the

@@ -1,7 +1,7 @@
 #include "persistence/room_claim_repository.hpp"
 
-#include "persistence/audit_repository.hpp"
 #include "persistence/database_error.hpp"
+#include "persistence/event_log.hpp"
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
@@ -69,24 +69,32 @@ std::optional<room_claim_row> claim_by_id(odb::mysql::connection& conn,
   return read_claim(rows.front());
 }
 
-/// The organization of a match, for its audit entries.
-std::optional<std::int32_t> match_organization(odb::mysql::connection& conn,
-                                               std::int32_t match_id) {
-  return read_int(sql_scalar(
-      conn, "SELECT t.organization_id FROM matches m JOIN tournaments t ON "
-            "t.id = m.tournament_id WHERE m.id = " +
-                std::to_string(match_id)));
+/// JSON_ARRAY of the match's players for notifications: name, Discord id
+/// (for mentions) and racetime.gg account.
+std::string players_json(odb::mysql::connection& conn, std::int32_t match_id) {
+  auto v = sql_scalar(
+      conn, "SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('name', "
+            "COALESCE(u.display_name, u.discord_username), 'discord_id', "
+            "CAST(u.discord_id AS CHAR), 'racetime_id', u.racetime_id, "
+            "'racetime_name', u.racetime_name)), JSON_ARRAY()) FROM "
+            "match_players p JOIN users u ON u.id = p.user_id WHERE "
+            "p.match_id = " +
+                std::to_string(match_id));
+  // JSON_EXTRACT makes the text a JSON value again, so it nests as an
+  // array instead of a quoted string.
+  return v ? "JSON_EXTRACT(" + sql_quote(conn, *v) + ", '$')"
+           : std::string{"JSON_ARRAY()"};
 }
 
-void audit_match(odb::mysql::connection& conn, std::int32_t match_id,
-                 const std::string& action, const std::string& entity_type,
-                 std::int32_t entity_id, const std::string& details_sql) {
-  audit_record entry;
-  entry.organization_id = match_organization(conn, match_id);
-  entry.action = action;
-  entry.entity_type = entity_type;
-  entry.entity_id = entity_id;
-  audit_repository::append_in(conn, entry, details_sql);
+/// Writes one event about the match (audit entry and notification).
+void match_event(odb::mysql::connection& conn, std::int32_t match_id,
+                 const std::string& event, const std::string& entity_type,
+                 std::int32_t entity_id, const std::string& details_sql,
+                 const std::string& dedupe_key) {
+  append_event(conn,
+               {event, match_organization(conn, match_id), entity_type,
+                entity_id, details_sql, dedupe_key},
+               match_channels(conn, match_id));
 }
 
 /// Writes the match's reason; true when its code changed (then audited).
@@ -119,11 +127,14 @@ bool write_reason(odb::mysql::connection& conn, const match_reason& r) {
                   ", updated_at = updated_at WHERE id = " + id);
   if (old_code == code || !code)
     return old_code != code;
-  audit_match(
+  // Discord hears of each reason once per match, however often it comes
+  // back; the audit trail has every change.
+  match_event(
       conn, r.match_id, "room_not_opened", "match", r.match_id,
-      "JSON_OBJECT('code', " + sql_quote(conn, *code) + ", 'message', " +
-          sql_quote(conn, r.message) + ", 'previous', " +
-          (old_code ? sql_quote(conn, *old_code) : std::string{"NULL"}) + ")");
+      "JSON_OBJECT('match_id', " + id + ", 'code', " + sql_quote(conn, *code) +
+          ", 'message', " + sql_quote(conn, r.message) + ", 'previous', " +
+          (old_code ? sql_quote(conn, *old_code) : std::string{"NULL"}) + ")",
+      "match:" + id + ":not_opened:" + *code);
   return true;
 }
 
@@ -201,7 +212,7 @@ room_claim_repository::settle(const claim_settled& s) {
                           "updated_at WHERE id = " +
                               std::to_string(row->match_id));
         std::string details = s.details_json.empty() ? "{}" : s.details_json;
-        audit_match(
+        match_event(
             conn, row->match_id,
             row->requested_by.empty() ? "room_created" : "room_opened_manually",
             "racetime_room", row->room_id,
@@ -213,7 +224,14 @@ room_claim_repository::settle(const claim_settled& s) {
                 (row->requested_by.empty()
                      ? std::string{"NULL"}
                      : sql_quote(conn, row->requested_by)) +
-                "))");
+                ", 'players', " + players_json(conn, row->match_id) +
+                ", 'scheduled_at', (SELECT DATE_FORMAT(scheduled_at, "
+                "'%Y-%m-%dT%H:%i:%sZ') FROM matches WHERE id = " +
+                std::to_string(row->match_id) +
+                "), 'tournament', (SELECT t.name FROM matches m JOIN "
+                "tournaments t ON t.id = m.tournament_id WHERE m.id = " +
+                std::to_string(row->match_id) + ")))",
+            "room:" + std::to_string(row->room_id) + ":created");
         return out;
       });
 }

@@ -1,6 +1,7 @@
 #include "persistence/room_watch_repository.hpp"
 
 #include "persistence/audit_repository.hpp"
+#include "persistence/event_log.hpp"
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
@@ -122,6 +123,35 @@ void audit_room(odb::mysql::connection& conn, std::int32_t room_id,
   entry.entity_type = "racetime_room";
   entry.entity_id = room_id;
   audit_repository::append_in(conn, entry, details_sql);
+}
+
+/// An event of the room's race (race_started, race_finished,
+/// race_cancelled): its audit entry and its tournament's notification.
+void room_event(odb::mysql::connection& conn, std::int32_t room_id,
+                const std::string& event, const std::string& details_sql,
+                const std::string& what) {
+  auto match_id = read_int(
+      sql_scalar(conn, "SELECT match_id FROM racetime_rooms WHERE id = " +
+                           std::to_string(room_id)));
+  append_event(
+      conn,
+      {event, room_organization(conn, room_id), "racetime_room", room_id,
+       details_sql, "room:" + std::to_string(room_id) + ":" + what},
+      match_id ? match_channels(conn, *match_id) : std::vector<std::string>{});
+}
+
+/// The match's results for its race_finished event: each player's name,
+/// Discord id, entrant status, place and time, by place.
+std::string results_json(std::int32_t match_id) {
+  return "(SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('name', "
+         "COALESCE(u.display_name, u.discord_username), 'discord_id', "
+         "CAST(u.discord_id AS CHAR), 'racetime_name', u.racetime_name, "
+         "'status', p.entrant_status, 'place', p.finish_place, "
+         "'finish_time', CAST(p.finish_time AS CHAR)) ORDER BY "
+         "p.finish_place IS NULL, p.finish_place, p.id), JSON_ARRAY()) FROM "
+         "match_players p JOIN users u ON u.id = p.user_id WHERE "
+         "p.match_id = " +
+         std::to_string(match_id) + ")";
 }
 
 /// Writes one entrant's state onto the match player with that racetime id.
@@ -258,11 +288,17 @@ void room_watch_repository::record_progress(const room_progress& p) {
                             ", status_message = NULL, parked_at = NULL, "
                             "updated_at = " +
                             sql_quote(now_us()) + " WHERE id = " + id);
-      if (before != sql_value{*p.status})
-        audit_room(conn, p.room_id, "racetime_room.status",
-                   "JSON_OBJECT('from', " +
-                       (before ? sql_quote(conn, *before) : "NULL") +
-                       ", 'to', " + sql_quote(conn, *p.status) + ")");
+      auto details =
+          "JSON_OBJECT('from', " +
+          (before ? sql_quote(conn, *before) : "NULL") + ", 'to', " +
+          sql_quote(conn, *p.status) +
+          ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id + "))";
+      // The start is an event operators and players hear of; the other
+      // changes only go to the audit trail.
+      if (before != sql_value{*p.status} && *p.status == "in_progress")
+        room_event(conn, p.room_id, "race_started", details, "started");
+      else if (before != sql_value{*p.status})
+        audit_room(conn, p.room_id, "racetime_room.status", details);
     }
     if (p.match_id) {
       for (const auto& e : p.entrants)
@@ -318,11 +354,17 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
                       "status_message = NULL, parked_at = NULL, updated_at "
                       "= " +
                           sql_quote(now_us()) + " WHERE id = " + id);
-    audit_room(conn, r.room_id, "racetime_room.result",
-               "JSON_OBJECT('match_id', " +
-                   (r.match_id ? std::to_string(*r.match_id) : "NULL") +
-                   ", 'ended_at', " + sql_quote(r.ended_at) + ", 'entrants', " +
-                   entrants_json(conn, r.entrants) + ")");
+    room_event(
+        conn, r.room_id, "race_finished",
+        "JSON_OBJECT('match_id', " +
+            (r.match_id ? std::to_string(*r.match_id) : "NULL") +
+            ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id +
+            "), 'ended_at', " + sql_quote(r.ended_at) + ", 'entrants', " +
+            entrants_json(conn, r.entrants) + ", 'results', " +
+            (r.match_id ? results_json(*r.match_id)
+                        : std::string{"JSON_ARRAY()"}) +
+            ")",
+        "finished");
     return result_outcome::recorded;
   });
 }
@@ -338,12 +380,17 @@ void room_watch_repository::close(const room_closure& c) {
                               ", updated_at = " + sql_quote(now_us()) +
                               " WHERE id = " + id) == 0)
       return;
-    audit_room(conn, c.room_id,
-               c.park ? "racetime_room.parked" : "racetime_room.closed",
-               "JSON_OBJECT('status', " +
-                   (c.status.empty() ? std::string{"NULL"}
-                                     : sql_quote(conn, c.status)) +
-                   ", 'reason', " + sql_quote(conn, c.reason) + ")");
+    auto details =
+        "JSON_OBJECT('status', " +
+        (c.status.empty() ? std::string{"NULL"} : sql_quote(conn, c.status)) +
+        ", 'reason', " + sql_quote(conn, c.reason) +
+        ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id + "))";
+    if (!c.park && c.status == "cancelled")
+      room_event(conn, c.room_id, "race_cancelled", details, "cancelled");
+    else
+      audit_room(conn, c.room_id,
+                 c.park ? "racetime_room.parked" : "racetime_room.closed",
+                 details);
   });
 }
 

@@ -299,6 +299,32 @@ struct tournament_plan {
   std::vector<upcoming_match> matches;
 };
 
+// --- Discord notifications ---------------------------------------------------
+
+/// A notification waiting in the outbox (the oldest of its channel).
+struct outbox_item {
+  std::int64_t id = 0;
+  std::string channel_id;
+  std::string event;        ///< room_created, race_finished, ...
+  std::string details_json; ///< what the message is rendered from
+  std::string nonce;        ///< the same on every attempt
+  std::int32_t attempts = 0;
+};
+
+/// What became of posting a notification.
+struct outbox_result {
+  enum class kind : std::uint8_t {
+    delivered, ///< Discord has it (message_id)
+    retry,     ///< try again after retry_after_ms (5xx, network, 429)
+    failed,    ///< Discord refused it for good (error says why)
+  };
+  std::int64_t id = 0;
+  kind what = kind::delivered;
+  std::string message_id;
+  std::string error;
+  std::int64_t retry_after_ms = 0;
+};
+
 // Field-by-field equality, so tests (and the serialization round trip) can
 // compare whole records.
 
@@ -570,6 +596,17 @@ inline bool operator==(const tournament_plan& a, const tournament_plan& b) {
          a.auto_create == b.auto_create && a.active == b.active &&
          a.room_open_minutes_before == b.room_open_minutes_before &&
          a.matches == b.matches;
+}
+
+inline bool operator==(const outbox_item& a, const outbox_item& b) {
+  return a.id == b.id && a.channel_id == b.channel_id && a.event == b.event &&
+         a.details_json == b.details_json && a.nonce == b.nonce &&
+         a.attempts == b.attempts;
+}
+
+inline bool operator==(const outbox_result& a, const outbox_result& b) {
+  return a.id == b.id && a.what == b.what && a.message_id == b.message_id &&
+         a.error == b.error && a.retry_after_ms == b.retry_after_ms;
 }
 
 } // namespace racecontrol::persistence

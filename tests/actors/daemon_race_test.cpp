@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(a_race_is_watched_from_open_to_result) {
   BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
                      "'racetime_room.accepted'") == 1);
   BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
-                     "'racetime_room.status' AND JSON_VALUE(details, "
+                     "'race_started' AND JSON_VALUE(details, "
                      "'$.to') = 'in_progress'") == 1);
   BOOST_TEST(w.stop_daemon() == 0);
   auto out = w.daemon().output();
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(down_while_the_race_finishes) {
   w.start_daemon();
   std::this_thread::sleep_for(1s);
   BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
-                     "'racetime_room.result'") == 1);
+                     "'race_finished'") == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -266,13 +266,13 @@ room_claim_row sample<room_claim_row>() {
   r.category = "alttpr";
   r.bot_id = 3;
   r.status = "open";
-  r.claimed_at = persistence::timestamp{std::chrono::seconds{1700000000}};
+  r.claimed_at = racecontrol::timestamp{std::chrono::seconds{1700000000}};
   r.claim_owner = "node-1";
   r.startrace_attempts = 2;
-  r.last_attempt_at = persistence::timestamp{std::chrono::seconds{1700000090}};
+  r.last_attempt_at = racecontrol::timestamp{std::chrono::seconds{1700000090}};
   r.requested_by = "console: alice";
   r.adopted = true;
-  r.created_at = persistence::timestamp{std::chrono::seconds{1700000100}};
+  r.created_at = racecontrol::timestamp{std::chrono::seconds{1700000100}};
   return r;
 }
 
@@ -286,8 +286,8 @@ match_open_context sample<match_open_context>() {
   match_open_context c;
   c.match_id = 7;
   c.match_title = "Final";
-  c.scheduled_at = persistence::timestamp{std::chrono::seconds{1700003600}};
-  c.finished_at = persistence::timestamp{std::chrono::seconds{1700009000}};
+  c.scheduled_at = racecontrol::timestamp{std::chrono::seconds{1700003600}};
+  c.finished_at = racecontrol::timestamp{std::chrono::seconds{1700009000}};
   c.match_goal = "Beat the game";
   c.match_invitational = false;
   c.match_auto_create = false;
@@ -353,8 +353,8 @@ match_reason sample<match_reason>() {
 
 template <>
 plan_query sample<plan_query>() {
-  return {1, 2, persistence::timestamp{std::chrono::seconds{1700000000}},
-          persistence::timestamp{std::chrono::seconds{1700086400}}};
+  return {1, 2, racecontrol::timestamp{std::chrono::seconds{1700000000}},
+          racecontrol::timestamp{std::chrono::seconds{1700086400}}};
 }
 
 template <>
@@ -366,7 +366,7 @@ tournament_plan sample<tournament_plan>() {
   p.auto_create = true;
   p.active = false;
   p.room_open_minutes_before = 15;
-  p.matches = {{7, persistence::timestamp{std::chrono::seconds{1700003600}},
+  p.matches = {{7, racecontrol::timestamp{std::chrono::seconds{1700003600}},
                 false, true, std::string{"window_passed"}},
                {8, std::nullopt, true, false, std::nullopt}};
   return p;
@@ -375,6 +375,57 @@ tournament_plan sample<tournament_plan>() {
 template <>
 std::vector<tournament_plan> sample<std::vector<tournament_plan>>() {
   return {sample<tournament_plan>()};
+}
+
+template <>
+manual_open sample<manual_open>() {
+  return {7, std::string{"All dungeons"}, false, "console: alice"};
+}
+
+template <>
+room_answer sample<room_answer>() {
+  return {"alttpr/cool-doge-1234", "https://racetime.gg/alttpr/cool-doge-1234",
+          2, "All dungeons", true};
+}
+
+template <>
+match_outcome sample<match_outcome>() {
+  return {7, 2, true, "window_passed"};
+}
+
+template <>
+open_pass sample<open_pass>() {
+  return {std::optional<std::int32_t>{4}};
+}
+
+template <>
+open_pass_summary sample<open_pass_summary>() {
+  return {3, 5, 2, 1, 4};
+}
+
+template <>
+automation_change sample<automation_change>() {
+  return {automation_change::kind::tournament, 9};
+}
+
+template <>
+outbox_item sample<outbox_item>() {
+  return {42,
+          "123456789012345678",
+          "race_finished",
+          R"({"slug":"a/b"})",
+          "rc0123456789abcdef0123",
+          3};
+}
+
+template <>
+std::vector<outbox_item> sample<std::vector<outbox_item>>() {
+  return {sample<outbox_item>()};
+}
+
+template <>
+outbox_result sample<outbox_result>() {
+  return {42, outbox_result::kind::retry, "1122334455", "429: slow down", 2500};
 }
 
 // --- the scheduler's ---

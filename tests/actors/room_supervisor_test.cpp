@@ -273,7 +273,7 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(rooms[0].last_error.find("scripted defect") != std::string::npos);
   // Each result was written once.
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
-                    "'racetime_room.result'") == "2");
+                    "'race_finished'") == "2");
 }
 
 BOOST_AUTO_TEST_CASE(a_parked_room_is_watched_again_when_asked) {

@@ -140,6 +140,23 @@ rooms_stand_in(test_rooms_actor::pointer self,
   };
 }
 
+/// The room automation's side of RACETIME_OPEN_ROOM runs: counts passes
+/// and the organizations they were for.
+struct passes_script {
+  std::vector<std::optional<std::int32_t>> organizations;
+};
+
+open_pass_actor::behavior_type
+passes_stand_in(open_pass_actor::pointer,
+                std::shared_ptr<passes_script> script) {
+  return {
+      [script](atom::open, const open_pass& pass) {
+        script->organizations.push_back(pass.organization_id);
+        return open_pass_summary{2, 3, 1, 2, 0};
+      },
+  };
+}
+
 struct fixture {
   test::scratch_database scratch;
   caf::actor_system_config cfg;
@@ -150,6 +167,8 @@ struct fixture {
   std::shared_ptr<rooms_script> rooms = std::make_shared<rooms_script>();
   task_store_actor store;
   test_rooms_actor poller;
+  std::shared_ptr<passes_script> passes = std::make_shared<passes_script>();
+  open_pass_actor tournaments;
   std::vector<scheduler_actor> schedulers;
 
   fixture() {
@@ -160,6 +179,7 @@ struct fixture {
     start = sched->clock().now();
     store = sys->spawn(task_store, &scratch.db(), store_state);
     poller = sys->spawn(rooms_stand_in, rooms);
+    tournaments = sys->spawn(passes_stand_in, passes);
   }
 
   ~fixture() {
@@ -167,6 +187,7 @@ struct fixture {
       caf::anon_send_exit(s, caf::exit_reason::kill);
     caf::anon_send_exit(store, caf::exit_reason::kill);
     caf::anon_send_exit(poller, caf::exit_reason::kill);
+    caf::anon_send_exit(tournaments, caf::exit_reason::kill);
     sched->run();
   }
 
@@ -198,7 +219,7 @@ struct fixture {
     auto s =
         sys->spawn(scheduler, store,
                    with_rooms ? room_poller_actor{poller} : room_poller_actor{},
-                   options(node));
+                   with_rooms ? tournaments : open_pass_actor{}, options(node));
     schedulers.push_back(s);
     settle();
     return s;
@@ -358,9 +379,9 @@ BOOST_AUTO_TEST_CASE(a_one_time_task_runs_once_and_deactivates_itself) {
   advance(10s);
   BOOST_TEST(column(id, "is_active") == "0");
   BOOST_TEST(column(id, "next_run_at") == "NULL");
-  BOOST_TEST(column(id, "last_run_status") == "skipped");
-  BOOST_TEST(column(id, "last_run_error") ==
-             "nothing to do until room automation exists");
+  BOOST_TEST(column(id, "last_run_status") == "succeeded");
+  BOOST_TEST(column(id, "last_run_error") == "NULL");
+  BOOST_TEST(passes->organizations.size() == 1u);
   BOOST_TEST(time_of(id, "last_run_at") == us(t0 + 10s));
   advance(10min);
   BOOST_TEST(rooms->polls == 1);
@@ -421,9 +442,9 @@ BOOST_AUTO_TEST_CASE(each_task_type_records_what_it_did) {
   BOOST_TEST(column(custom, "last_run_error") ==
              "racecontrol has no handler for task type CUSTOM");
   BOOST_TEST(time_of(custom, "next_run_at") == us(t0 + 61s));
-  BOOST_TEST(column(open, "last_run_status") == "skipped");
-  BOOST_TEST(column(open, "last_run_error") ==
-             "nothing to do until room automation exists");
+  BOOST_TEST(column(open, "last_run_status") == "succeeded");
+  BOOST_TEST(passes->organizations ==
+             std::vector<std::optional<std::int32_t>>{std::nullopt});
   // A poll that could not start every watcher says so.
   BOOST_TEST(column(poll, "last_run_status") == "failed");
   BOOST_TEST(column(poll, "last_run_error") ==
@@ -699,7 +720,8 @@ BOOST_AUTO_TEST_CASE(runs_are_claimed_and_recorded_through_the_pool) {
       persistence_options{scratch.shared(), &migrations, 2, 10000ms});
   scheduler_options o;
   o.node_name = "node-a";
-  auto s = sys->spawn(scheduler, task_store_actor{db}, room_poller_actor{}, o);
+  auto s = sys->spawn(scheduler, task_store_actor{db}, room_poller_actor{},
+                      open_pass_actor{}, o);
   std::shared_ptr<void> stop(nullptr, [&](void*) {
     caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
@@ -708,7 +730,9 @@ BOOST_AUTO_TEST_CASE(runs_are_claimed_and_recorded_through_the_pool) {
       await_column(poll, "last_run_error", "no room supervisor on this node"));
   BOOST_TEST(column(poll, "last_run_status") == "failed");
   BOOST_TEST(column(poll, "run_owner") == "NULL");
-  BOOST_TEST(await_column(once, "last_run_status", "skipped"));
+  BOOST_TEST(
+      await_column(once, "last_run_error", "no room automation on this node"));
+  BOOST_TEST(column(once, "last_run_status") == "failed");
   BOOST_TEST(column(once, "is_active") == "0");
   // Asked to run now: next_run_at stays.
   auto next = column(poll, "next_run_at");

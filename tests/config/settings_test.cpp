@@ -191,10 +191,12 @@ BOOST_AUTO_TEST_CASE(scheduler_timings) {
 }
 
 BOOST_AUTO_TEST_CASE(startrace_timeout) {
-  BOOST_TEST(load_settings(with_env({})).startrace_timeout.count() == 10000);
+  BOOST_TEST(load_settings(with_env({})).automation_startrace_timeout.count() ==
+             10000);
   auto sources = with_env({});
   sources.overrides = {{"automation.startrace_timeout", "4s"}};
-  BOOST_TEST(load_settings(sources).startrace_timeout.count() == 4000);
+  BOOST_TEST(load_settings(sources).automation_startrace_timeout.count() ==
+             4000);
   sources.overrides = {{"automation.startrace_timeout", "200ms"}};
   BOOST_TEST(error_of(sources) ==
              "--automation.startrace_timeout: must be between 1000ms and "

@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(a_second_claim_finds_the_first) {
   BOOST_TEST(!first.row.slug.has_value());
   auto second = repo.claim(claim_for(10, "racecontrol match 10 claim b"));
   BOOST_TEST(!second.claimed);
-  BOOST_TEST(second.row == first.row);
+  BOOST_TEST((second.row == first.row));
   BOOST_TEST(scalar("SELECT COUNT(*) FROM racetime_rooms") == "1");
 }
 
@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(a_claim_is_watched_only_once_settled) {
   BOOST_REQUIRE(room);
   auto watched = watch.rooms_to_watch(false);
   BOOST_REQUIRE(watched.size() == 1u);
-  BOOST_TEST(watched[0] == *room);
+  BOOST_TEST((watched[0] == *room));
 }
 
 BOOST_AUTO_TEST_CASE(settle_stores_the_room_clears_the_reason_and_audits_once) {
@@ -163,7 +163,7 @@ BOOST_AUTO_TEST_CASE(settle_stores_the_room_clears_the_reason_and_audits_once) {
   BOOST_TEST(room->slug == "alttpr/cool-doge-1234");
   BOOST_TEST(room->room_name == "cool-doge-1234");
   BOOST_TEST(room->status == "invitational");
-  BOOST_TEST(room->match_id == std::optional<std::int32_t>{10});
+  BOOST_TEST(room->match_id.value_or(0) == 10);
   BOOST_TEST(scalar("SELECT CONCAT_WS(',', slug, room_name, status, "
                     "claim_state, adopted) FROM racetime_rooms") ==
              "alttpr/cool-doge-1234,cool-doge-1234,invitational,created,1");
@@ -173,17 +173,32 @@ BOOST_AUTO_TEST_CASE(settle_stores_the_room_clears_the_reason_and_audits_once) {
   BOOST_TEST(audit_count("room_created") == "1");
   BOOST_TEST(scalar("SELECT CONCAT_WS(',', organization_id, entity_type, "
                     "entity_id, JSON_VALUE(details, '$.goal'), "
-                    "JSON_VALUE(details, '$.slug'), JSON_VALUE(details, "
+                    "JSON_VALUE(details, '$.slug'), JSON_EXTRACT(details, "
                     "'$.adopted')) FROM audit_log WHERE action = "
                     "'room_created'") ==
              "1,racetime_room," + std::to_string(c.room_id) +
                  ",All dungeons,alttpr/cool-doge-1234,true");
+  BOOST_TEST(scalar("SELECT CONCAT_WS(',', JSON_VALUE(details, "
+                    "'$.players[0].name'), JSON_VALUE(details, "
+                    "'$.players[0].discord_id'), JSON_VALUE(details, "
+                    "'$.tournament'), JSON_VALUE(details, '$.scheduled_at')) "
+                    "FROM audit_log WHERE action = 'room_created'") ==
+             "Alice,11,Spring Cup,2026-12-01T20:00:00Z");
+  // The tournament's Discord channel is told, once.
+  BOOST_TEST(scalar("SELECT CONCAT_WS(',', COUNT(*), MIN(channel_id), "
+                    "MIN(event), MIN(state), MIN(LENGTH(nonce)), "
+                    "MIN(JSON_VALUE(details, '$.slug'))) FROM discord_outbox "
+                    "WHERE event = 'room_created'") ==
+             "1,123456789012345678,room_created,pending,22,"
+             "alttpr/cool-doge-1234");
   // Settled again (an answer that came twice): the same row, no new entry.
   auto again = repo.settle(
       {c.room_id, c.marker, "alttpr/cool-doge-1234", "open", true, "{}"});
   BOOST_REQUIRE(again);
   BOOST_TEST(again->slug == room->slug);
   BOOST_TEST(audit_count("room_created") == "1");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox WHERE event = "
+                    "'room_created'") == "1");
   // Another marker, or another slug, is not this claim's.
   BOOST_TEST(!repo.settle({c.room_id, "racecontrol match 10 claim x",
                            "alttpr/other-room-0001", "open", false, "{}"}));
@@ -236,13 +251,20 @@ BOOST_AUTO_TEST_CASE(a_reason_is_audited_once_per_change_of_code) {
   BOOST_TEST(since != "NULL");
   BOOST_TEST(repo.set_reason({10, "bot_not_connected", "bot is down"}));
   BOOST_TEST(audit_count("room_not_opened") == "2");
+  // Back to the first reason: audited again, but Discord heard of it once.
+  BOOST_TEST(
+      repo.set_reason({10, "players_not_linked", "Carol is not linked"}));
+  BOOST_TEST(repo.set_reason({10, "bot_not_connected", "bot is down"}));
+  BOOST_TEST(audit_count("room_not_opened") == "4");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox WHERE event = "
+                    "'room_not_opened'") == "2");
   BOOST_TEST(scalar("SELECT JSON_VALUE(details, '$.previous') FROM audit_log "
                     "WHERE action = 'room_not_opened' ORDER BY id DESC "
                     "LIMIT 1") == "players_not_linked");
   BOOST_TEST(repo.set_reason({10, "", ""}));
   BOOST_TEST(scalar("SELECT room_reason IS NULL FROM matches WHERE id = 10") ==
              "1");
-  BOOST_TEST(audit_count("room_not_opened") == "2");
+  BOOST_TEST(audit_count("room_not_opened") == "4");
   BOOST_TEST(match_updated_at() == before);
 }
 
@@ -258,18 +280,16 @@ BOOST_AUTO_TEST_CASE(the_open_context_has_everything_the_checks_need) {
   BOOST_TEST(c->tournament_auto_create);
   BOOST_TEST(c->room_open_minutes_before == 30);
   BOOST_TEST(c->require_racetime_link);
-  BOOST_TEST(c->tournament_goal == std::optional<std::string>{"All dungeons"});
-  BOOST_TEST(c->discord_channel_id ==
-             std::optional<std::string>{"123456789012345678"});
-  BOOST_TEST(c->bot_id == std::optional<std::int32_t>{1});
+  BOOST_TEST(c->tournament_goal.value_or("") == "All dungeons");
+  BOOST_TEST(c->discord_channel_id.value_or("") == "123456789012345678");
+  BOOST_TEST(c->bot_id.value_or(0) == 1);
   BOOST_TEST(c->bot_category == "alttpr");
   BOOST_TEST(c->bot_active);
   BOOST_TEST(c->bot_assigned);
   BOOST_REQUIRE(c->players.size() == 3u);
   BOOST_TEST(c->players[0].display_name == "Alice");
-  BOOST_TEST(c->players[0].discord_id == std::optional<std::string>{"11"});
-  BOOST_TEST(c->players[0].racetime_id ==
-             std::optional<std::string>{"rt-alice"});
+  BOOST_TEST(c->players[0].discord_id.value_or("") == "11");
+  BOOST_TEST(c->players[0].racetime_id.value_or("") == "rt-alice");
   BOOST_TEST(!c->players[2].racetime_id.has_value());
   BOOST_TEST(!c->room.has_value());
   exec("UPDATE racetime_bot_organizations SET is_active = 0");
@@ -277,7 +297,7 @@ BOOST_AUTO_TEST_CASE(the_open_context_has_everything_the_checks_need) {
   auto again = repo.open_context(10);
   BOOST_REQUIRE(again);
   BOOST_TEST(!again->bot_assigned);
-  BOOST_TEST(again->room == std::optional<room_claim_row>{claimed.row});
+  BOOST_TEST((again->room == std::optional<room_claim_row>{claimed.row}));
   BOOST_TEST(!repo.open_context(999).has_value());
 }
 
@@ -322,7 +342,7 @@ BOOST_AUTO_TEST_CASE(creating_claims_are_listed_oldest_first) {
       {a.room_id, a.marker, "alttpr/cool-doge-1234", "open", false, "{}"});
   auto open = repo.creating();
   BOOST_REQUIRE(open.size() == 1u);
-  BOOST_TEST(open[0] == b);
+  BOOST_TEST((open[0] == b));
 }
 
 BOOST_AUTO_TEST_CASE(the_claims_verification_finds_half_made_rows) {

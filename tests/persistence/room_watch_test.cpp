@@ -112,13 +112,13 @@ BOOST_AUTO_TEST_CASE(progress_writes_status_entrants_start_and_audit) {
   BOOST_TEST(scalar("SELECT started_at FROM matches WHERE id = 10") ==
              "2026-12-01 18:33:20.000000");
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
-                    "'racetime_room.status' AND entity_id = 5 AND "
+                    "'race_started' AND entity_id = 5 AND "
                     "organization_id = 1 AND JSON_VALUE(details, '$.to') = "
                     "'in_progress'") == "1");
   // The same status again writes no second audit entry.
   repo.record_progress(p);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
-                    "'racetime_room.status'") == "1");
+                    "'race_started'") == "1");
 }
 
 BOOST_AUTO_TEST_CASE(the_result_is_written_exactly_once) {
@@ -137,8 +137,45 @@ BOOST_AUTO_TEST_CASE(the_result_is_written_exactly_once) {
   BOOST_TEST(
       (repo.record_result(result()) == result_outcome::already_recorded));
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
-                    "'racetime_room.result'") == "1");
+                    "'race_finished'") == "1");
   BOOST_TEST(repo.rooms_to_watch(true).empty());
+}
+
+BOOST_AUTO_TEST_CASE(race_events_reach_the_discord_channel_once_each) {
+  exec("UPDATE tournaments SET discord_notification_channel_id = 555 WHERE "
+       "id = 1");
+  room_progress p;
+  p.room_id = room_id;
+  p.match_id = match_id;
+  p.status = "in_progress";
+  repo.record_progress(p);
+  repo.record_progress(p);
+  repo.record_result(result());
+  repo.record_result(result());
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
+                    "discord_outbox WHERE channel_id = 555") ==
+             "race_started,race_finished");
+  // The results by place, with the names and Discord ids to mention.
+  BOOST_TEST(scalar("SELECT CONCAT_WS(',', JSON_VALUE(details, "
+                    "'$.results[0].name'), JSON_VALUE(details, "
+                    "'$.results[0].place'), JSON_VALUE(details, "
+                    "'$.results[0].discord_id'), JSON_VALUE(details, "
+                    "'$.results[1].name'), JSON_VALUE(details, "
+                    "'$.results[1].status'), JSON_VALUE(details, '$.slug')) "
+                    "FROM discord_outbox WHERE event = 'race_finished'") ==
+             "Alice,1,11,Bob,dnf,alttpr/cool-doge-1234");
+  // A cancelled race of another room is announced too.
+  exec("INSERT INTO matches (id, tournament_id, title) VALUES (11, 1, "
+       "'Semi')");
+  exec("INSERT INTO racetime_rooms (id, slug, category, room_name, status, "
+       "match_id, bot_id) VALUES (6, 'alttpr/other-room-0001', 'alttpr', "
+       "'other-room-0001', 'open', 11, 1)");
+  repo.close({6, "cancelled", "the race was cancelled", false});
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox WHERE event = "
+                    "'race_cancelled' AND JSON_VALUE(details, '$.slug') = "
+                    "'alttpr/other-room-0001'") == "1");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'race_cancelled' AND entity_id = 6") == "1");
 }
 
 BOOST_AUTO_TEST_CASE(two_writers_of_one_result_record_it_once) {
@@ -154,7 +191,7 @@ BOOST_AUTO_TEST_CASE(two_writers_of_one_result_record_it_once) {
                  (b.get() == result_outcome::recorded);
   BOOST_TEST(recorded == 1);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
-                    "'racetime_room.result'") == "1");
+                    "'race_finished'") == "1");
 }
 
 BOOST_AUTO_TEST_CASE(parked_rooms_wait_for_an_operator) {

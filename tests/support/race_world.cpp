@@ -41,17 +41,19 @@ race_world::race_world(race_world_options options)
     : options_(options), sim_(sim_options(options.time_scale)) {
   sim_.seed_defaults();
   sim_.start();
-  auto token = sim_.bot_token("bot-client", "bot-secret");
-  auto created =
-      sim_harness::await<protocol::racetime_result<protocol::created_race>>(
-          [&](auto done) {
-            sim_.api().start_race(
-                "alttpr", room_settings(options_.invitational),
-                {"Beat the game", "Any% NMG"}, token, std::move(done));
-          });
-  BOOST_REQUIRE_MESSAGE(static_cast<bool>(created),
-                        (created ? "" : created.error().message));
-  race_name_ = created->name;
+  if (options_.premade_room) {
+    auto token = sim_.bot_token("bot-client", "bot-secret");
+    auto created =
+        sim_harness::await<protocol::racetime_result<protocol::created_race>>(
+            [&](auto done) {
+              sim_.api().start_race(
+                  "alttpr", room_settings(options_.invitational),
+                  {"Beat the game", "Any% NMG"}, token, std::move(done));
+            });
+    BOOST_REQUIRE_MESSAGE(static_cast<bool>(created),
+                          (created ? "" : created.error().message));
+    race_name_ = created->name;
+  }
   if (options_.private_server) {
     server_ = std::make_unique<private_mariadb>();
     url_ = server_->url();
@@ -83,6 +85,8 @@ race_world::race_world(race_world_options options)
           "'Bob', 'u2', 'Racer2'), (3, 33, 'Carol', NULL, NULL)");
   execute("INSERT INTO match_players (match_id, user_id) VALUES (10, 1), "
           "(10, 2), (10, 3)");
+  if (!options_.premade_room)
+    return;
   auto slash = race_name_.find('/');
   execute("INSERT INTO racetime_rooms (id, slug, category, room_name, "
           "status, match_id, bot_id) VALUES (5, '" +
@@ -216,12 +220,13 @@ void race_world::check_result() {
         us == (e.finish_time ? std::to_string(e.finish_time->count()) : "NULL"),
         e.user.id);
   }
-  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE match_id = 10") ==
              "finished");
   BOOST_TEST(count("SELECT COUNT(*) FROM matches WHERE id = 10 AND "
                    "started_at IS NOT NULL AND finished_at IS NOT NULL") == 1);
   BOOST_TEST(count("SELECT COUNT(*) FROM audit_log WHERE action = "
-                   "'racetime_room.result' AND entity_id = 5") == 1);
+                   "'race_finished' AND entity_id = (SELECT id FROM "
+                   "racetime_rooms WHERE match_id = 10)") == 1);
 }
 
 std::string race_world::slug() const {

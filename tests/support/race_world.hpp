@@ -30,6 +30,10 @@ struct race_world_options {
   /// The database on a private_mariadb server (server()) instead of the
   /// shared test server: for tests that stop MariaDB.
   bool private_server = false;
+  /// Opens match 10's room in the simulator and inserts its row before the
+  /// daemon starts; without it the room automation is to open it (then
+  /// point the world at it with use_race()).
+  bool premade_room = true;
 };
 
 class race_world {
@@ -76,6 +80,8 @@ class race_world {
 
   sim_harness& sim() { return sim_; }
   const std::string& race_name() const { return race_name_; }
+  /// The race the helpers below act on ("category/slug").
+  void use_race(const std::string& name) { race_name_ = name; }
   std::string slug() const;
   /// A user's action in the race (join, request_invite, accept_invite,
   /// ready, done, forfeit, ...).

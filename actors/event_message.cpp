@@ -1,0 +1,172 @@
+#include "actors/event_message.hpp"
+
+#include "protocol/json.hpp"
+#include "protocol/json_error.hpp"
+
+#include <chrono>
+
+namespace racecontrol {
+
+namespace {
+
+using protocol::discord_embed;
+using protocol::discord_message;
+using protocol::json_object;
+
+constexpr std::uint32_t green = 0x2ecc71;
+constexpr std::uint32_t blue = 0x3498db;
+constexpr std::uint32_t orange = 0xe67e22;
+constexpr std::uint32_t grey = 0x95a5a6;
+
+struct player {
+  std::string name;
+  std::string discord_id;
+};
+
+std::vector<player> players_of(const json_object& d, const char* key) {
+  std::vector<player> out;
+  if (!d.has(key))
+    return out;
+  const auto& list = d.array(key);
+  for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+    json_object p{list[i], d.path_of(key)};
+    out.push_back({p.optional_string("name").value_or("?"),
+                   p.optional_string("discord_id").value_or("")});
+  }
+  return out;
+}
+
+/// "<@id>" for a player with a Discord id (and lists them as pingable),
+/// the name otherwise.
+std::string mention(discord_message& m, const player& p) {
+  if (p.discord_id.empty())
+    return p.name;
+  m.mention_users.push_back(p.discord_id);
+  return "<@" + p.discord_id + ">";
+}
+
+std::string room_url(const json_object& d, const std::string& base) {
+  auto slug = d.optional_string("slug");
+  return slug ? base + "/" + *slug : std::string{};
+}
+
+void room_opened(discord_message& m, const json_object& d,
+                 const std::string& base, bool manual) {
+  auto url = room_url(d, base);
+  auto tournament = d.optional_string("tournament").value_or("Tournament");
+  std::string who;
+  for (const auto& p : players_of(d, "players"))
+    who += (who.empty() ? "" : " ") + mention(m, p);
+  m.content = "Race room open" + std::string{manual ? "ed by hand" : ""} +
+              ": " + url + (who.empty() ? "" : " - " + who);
+  discord_embed e;
+  e.title = tournament + ": race room open";
+  e.url = url;
+  e.color = green;
+  if (auto goal = d.optional_string("goal"))
+    e.fields.push_back({"Goal", *goal, true});
+  if (auto at = d.optional_time("scheduled_at")) {
+    auto unix =
+        std::chrono::duration_cast<std::chrono::seconds>(at->time_since_epoch())
+            .count();
+    e.fields.push_back(
+        {"Scheduled", "<t:" + std::to_string(unix) + ":F>", true});
+  }
+  if (!who.empty())
+    e.fields.push_back({"Players", who, false});
+  if (manual)
+    if (auto by = d.optional_string("requested_by"))
+      e.footer = "Opened by " + *by;
+  m.embeds.push_back(std::move(e));
+}
+
+void race_finished(discord_message& m, const json_object& d,
+                   const std::string& base) {
+  auto url = room_url(d, base);
+  std::string lines;
+  if (d.has("results")) {
+    const auto& list = d.array("results");
+    for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+      json_object r{list[i], "results"};
+      player p{r.optional_string("name").value_or("?"),
+               r.optional_string("discord_id").value_or("")};
+      auto place = r.optional_integer("place");
+      auto time = r.optional_string("finish_time");
+      auto status = r.optional_string("status").value_or("");
+      lines += (place ? std::to_string(*place) + ". " : std::string{"- "}) +
+               mention(m, p) +
+               (time             ? " " + *time
+                : status.empty() ? std::string{}
+                                 : " (" + status + ")") +
+               "\n";
+    }
+  }
+  m.content = "Race finished: " + url;
+  discord_embed e;
+  e.title = "Results";
+  e.url = url;
+  e.color = blue;
+  e.description = lines.empty() ? "No results were recorded." : lines;
+  m.embeds.push_back(std::move(e));
+}
+
+void render_details(discord_message& m, const std::string& event,
+                    const json_object& d, const std::string& base) {
+  if (event == "room_created" || event == "room_opened_manually") {
+    room_opened(m, d, base, event == "room_opened_manually");
+  } else if (event == "race_finished") {
+    race_finished(m, d, base);
+  } else if (event == "race_started") {
+    m.content = "Race started: " + room_url(d, base);
+  } else if (event == "race_cancelled") {
+    m.content = "Race cancelled: " + room_url(d, base);
+    discord_embed e;
+    e.title = "Race cancelled";
+    e.url = room_url(d, base);
+    e.color = grey;
+    e.description = d.optional_string("reason").value_or("");
+    m.embeds.push_back(std::move(e));
+  } else if (event == "room_not_opened") {
+    auto match = d.optional_integer("match_id");
+    m.content = "The race room of match " +
+                (match ? std::to_string(*match) : std::string{"?"}) +
+                " was not opened";
+    discord_embed e;
+    e.title = "Room not opened (" +
+              d.optional_string("code").value_or("unknown") + ")";
+    e.color = orange;
+    e.description = d.optional_string("message").value_or("");
+    m.embeds.push_back(std::move(e));
+  } else {
+    m.content = "racecontrol: " + event;
+  }
+}
+
+} // namespace
+
+protocol::discord_message render_event(const persistence::outbox_item& item,
+                                       const std::string& racetime_base) {
+  discord_message m;
+  m.nonce = item.nonce;
+  m.enforce_nonce = true;
+  try {
+    auto doc = protocol::parse_json(item.details_json);
+    render_details(m, item.event, json_object{doc, "details"}, racetime_base);
+  } catch (const protocol::json_error& e) {
+    m = discord_message{};
+    m.nonce = item.nonce;
+    m.content = "racecontrol: " + item.event +
+                " (its details could not be "
+                "read: " +
+                std::string{e.what()} + ")";
+  }
+  // Longer than Discord takes (a huge result list): cut, never dropped.
+  if (protocol::discord_length(m.content) > protocol::discord_limits::content)
+    m.content = m.content.substr(0, 1900) + " ...";
+  for (auto& e : m.embeds)
+    if (e.description.size() > 4000)
+      e.description = e.description.substr(0, 3900) + "\n...";
+  return m;
+}
+
+} // namespace racecontrol

@@ -1,0 +1,151 @@
+#include "actors/room_checks.hpp"
+
+#include <ctime>
+
+namespace racecontrol {
+
+namespace {
+
+check_verdict blocked(std::string code, std::string message) {
+  return {check_verdict::kind::blocked, {std::move(code), std::move(message)}};
+}
+
+std::string bot_name(const match_open_context& m) {
+  return "bot " + (m.bot_name.empty() ? std::string{"?"} : m.bot_name) +
+         " (id " + std::to_string(m.bot_id.value_or(0)) + ", category " +
+         m.bot_category + ")";
+}
+
+std::optional<check_verdict> check_bot(const match_open_context& m,
+                                       const bot_info* live) {
+  const auto& t = m.tournament_name;
+  if (!m.bot_id)
+    return blocked("no_bot", "tournament '" + t +
+                                 "' has no racetime.gg bot: assign one in "
+                                 "its RaceTime settings");
+  if (!m.bot_active)
+    return blocked("no_bot", "the " + bot_name(m) + " of tournament '" + t +
+                                 "' is deactivated: activate it or assign "
+                                 "another bot");
+  if (!m.bot_assigned)
+    return blocked("no_bot", "the " + bot_name(m) + " of tournament '" + t +
+                                 "' is not assigned to its organization: "
+                                 "assign it (racetime_bot_organizations) or "
+                                 "choose a bot that is");
+  if (!live)
+    return blocked("bot_not_connected",
+                   "the " + bot_name(m) +
+                       " is not running in racecontrold (starting, or "
+                       "restarting after a failure): see the bots' status");
+  if (live->status != "connected" || !live->has_token)
+    return blocked(
+        "bot_not_connected",
+        "the " + bot_name(m) + " is " + live->status +
+            (live->message.empty() ? std::string{} : ": " + live->message) +
+            (live->status == "auth_failed"
+                 ? " (check its client id and secret on "
+                   "racetime.gg, then reload the bots)"
+                 : ""));
+  return std::nullopt;
+}
+
+std::optional<check_verdict> check_links(const match_open_context& m) {
+  if (!m.require_racetime_link)
+    return std::nullopt;
+  std::string names;
+  int missing = 0;
+  for (const auto& p : m.players) {
+    if (p.racetime_id)
+      continue;
+    names += (missing++ ? ", " : "") + p.display_name;
+  }
+  if (missing == 0)
+    return std::nullopt;
+  return blocked("players_not_linked",
+                 std::string{missing == 1 ? "player " : "players "} + names +
+                     (missing == 1 ? " has" : " have") +
+                     " not linked a racetime.gg account, which tournament '" +
+                     m.tournament_name +
+                     "' requires: each must link it from their profile");
+}
+
+} // namespace
+
+timestamp open_time(timestamp scheduled_at, std::int32_t open_minutes_before) {
+  return scheduled_at - std::chrono::minutes{open_minutes_before};
+}
+
+window_state window(timestamp scheduled_at, std::int32_t open_minutes_before,
+                    std::chrono::microseconds grace, timestamp now) {
+  if (now < open_time(scheduled_at, open_minutes_before))
+    return window_state::not_yet;
+  if (now < scheduled_at + grace)
+    return window_state::due;
+  return window_state::past_grace;
+}
+
+std::string utc_minutes(timestamp t) {
+  auto secs = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%d %H:%M UTC", &tm);
+  return out;
+}
+
+check_verdict check(const match_open_context& m, const bot_info* live_bot,
+                    timestamp now, std::chrono::microseconds grace,
+                    open_mode mode) {
+  bool automatic = mode == open_mode::automatic;
+  auto match = "match " + std::to_string(m.match_id) +
+               (m.match_title.empty() ? "" : " '" + m.match_title + "'");
+  if (m.finished_at)
+    return blocked("match_finished", match + " is finished: no room is "
+                                             "opened for it");
+  if (automatic && !m.tournament_active)
+    return blocked("tournament_inactive",
+                   "tournament '" + m.tournament_name + "' is inactive");
+  if (automatic && !m.tournament_auto_create)
+    return blocked("tournament_auto_create_off",
+                   "tournament '" + m.tournament_name +
+                       "' does not open rooms by itself: enable Auto-Create "
+                       "Rooms in its RaceTime settings, or open the room by "
+                       "hand");
+  if (auto failed = check_bot(m, live_bot))
+    return *failed;
+  if (automatic && !m.match_auto_create)
+    return blocked("match_auto_create_off",
+                   match + " has automatic rooms turned off: turn them on "
+                           "for the match, or open its room by hand");
+  if (automatic) {
+    if (!m.scheduled_at)
+      return blocked("not_scheduled",
+                     match + " has no scheduled time: schedule it");
+    auto grace_minutes =
+        std::chrono::duration_cast<std::chrono::minutes>(grace).count();
+    switch (window(*m.scheduled_at, m.room_open_minutes_before, grace, now)) {
+      case window_state::not_yet:
+        return {check_verdict::kind::wait, {}};
+      case window_state::past_grace:
+        return blocked(
+            "window_passed",
+            match + " was due to open at " +
+                utc_minutes(
+                    open_time(*m.scheduled_at, m.room_open_minutes_before)) +
+                " (scheduled " + utc_minutes(*m.scheduled_at) + ", grace " +
+                std::to_string(grace_minutes) +
+                " min) and was not opened in time: open it by hand if it "
+                "is still wanted");
+      case window_state::due:
+        break;
+    }
+  }
+  if (m.room)
+    return {check_verdict::kind::has_room, {}};
+  if (auto failed = check_links(m))
+    return *failed;
+  return {check_verdict::kind::open, {}};
+}
+
+} // namespace racecontrol

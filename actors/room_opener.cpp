@@ -1,0 +1,552 @@
+#include "actors/room_opener.hpp"
+
+#include "actors/error.hpp"
+#include "actors/match_room_settings.hpp"
+
+#include <caf/send.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace racecontrol {
+
+namespace {
+
+using opener_pointer = room_opener_actor::stateful_pointer<room_opener_state>;
+
+constexpr auto db_timeout = std::chrono::seconds{60};
+constexpr auto bot_timeout = std::chrono::seconds{120};
+
+std::string who(opener_pointer self) {
+  return "match " + std::to_string(self->state.match_id);
+}
+
+timestamp now() {
+  return std::chrono::system_clock::now();
+}
+
+void load(opener_pointer self);
+void send_startrace(opener_pointer self);
+void search(opener_pointer self);
+
+// --- the end: answer everyone, tell the parent, quit
+// --------------------------
+
+void finish(opener_pointer self, bool has_room, const std::string& code) {
+  auto& st = self->state;
+  if (st.done)
+    return;
+  st.done = true;
+  std::int32_t tournament = st.context ? st.context->tournament_id : 0;
+  self->send(st.parent, atom::opened::value,
+             match_outcome{st.match_id, tournament, has_room, code});
+  self->quit();
+}
+
+void fail_waiting(opener_pointer self, const caf::error& err) {
+  for (auto& rp : self->state.waiting)
+    rp.deliver(err);
+  self->state.waiting.clear();
+}
+
+std::int32_t linked_players(const match_open_context& m) {
+  return static_cast<std::int32_t>(
+      std::count_if(m.players.begin(), m.players.end(), [](const auto& p) {
+        return p.racetime_id.has_value();
+      }));
+}
+
+room_answer answer_for(opener_pointer self, const std::string& slug,
+                       const std::string& goal) {
+  auto& st = self->state;
+  return {slug, st.options.racetime_base + "/" + slug,
+          st.context ? linked_players(*st.context) : 0, goal, st.existed};
+}
+
+/// A database request failed: try the same step again after a backoff.
+void retry_later(opener_pointer self, const std::string& what,
+                 const caf::error& err, std::function<void()> step) {
+  auto delay = self->state.db_backoff.next_delay();
+  spdlog::warn("room opener: {}: {} failed ({}); trying again in {} ms",
+               who(self), what, describe(err), delay.count());
+  self->state.retry_step = std::move(step);
+  self->delayed_send(self, delay, atom::flush::value);
+}
+
+// --- blocked: the reason stored, manual requests told
+// -------------------------
+
+void block(opener_pointer self, const not_opened& reason) {
+  auto& st = self->state;
+  fail_waiting(self, make_error(ec::refused, reason.message));
+  self->request(st.db, db_timeout, atom::put::value,
+                match_reason{st.match_id, reason.code, reason.message})
+      .then(
+          [self, reason](bool changed) {
+            if (changed)
+              spdlog::warn("room opener: {}: no room: {}", who(self),
+                           reason.message);
+            finish(self, false, reason.code);
+          },
+          [self, reason](caf::error& err) {
+            retry_later(self, "storing why it has no room", err,
+                        [self, reason] {
+                          block(self, reason);
+                        });
+          });
+}
+
+// --- settled: the room exists ------------------------------------------------
+
+/// A JSON string literal (control characters dropped: none belong in a
+/// goal or a node name).
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20)
+      out += c;
+  }
+  return out + "\"";
+}
+
+/// The room event's details besides what the claim's row holds.
+std::string event_details(opener_pointer self) {
+  auto& st = self->state;
+  return "{\"goal\": " + json_string(st.settings.goal) +
+         ", \"invitational\": " +
+         (st.settings.invitational ? "true" : "false") +
+         ", \"info_user\": " + json_string(st.settings.info_user) +
+         ", \"node\": " + json_string(st.options.node_name) + "}";
+}
+
+void watch_and_answer(opener_pointer self, const room_record& room) {
+  auto& st = self->state;
+  auto answer = answer_for(self, room.slug, st.settings.goal);
+  for (auto& rp : st.waiting)
+    rp.deliver(answer);
+  st.waiting.clear();
+  // The room supervisor watches it from now on (and finds it at its next
+  // poll should this message be lost).
+  caf::anon_send(st.rooms, atom::watch::value, room);
+  finish(self, true, "");
+}
+
+void settle(opener_pointer self, const std::string& slug,
+            const std::string& status, bool adopted) {
+  auto& st = self->state;
+  claim_settled s{st.claim->room_id, st.claim->marker,   slug, status,
+                  adopted,           event_details(self)};
+  self->request(st.db, db_timeout, atom::put::value, s)
+      .then(
+          [self, adopted](room_record& room) {
+            spdlog::info("room opener: {}: room {} {} (claim {}, {} "
+                         "startrace attempt(s))",
+                         who(self), room.slug,
+                         adopted ? "found and adopted" : "opened",
+                         self->state.claim->room_id,
+                         self->state.claim->startrace_attempts);
+            watch_and_answer(self, room);
+          },
+          [self, slug, status, adopted](caf::error& err) {
+            if (err.category() == ec_category::value &&
+                err.code() == static_cast<std::uint8_t>(ec::not_found)) {
+              // Another claim took the row: nothing of ours to store.
+              spdlog::error("room opener: {}: {}", who(self), describe(err));
+              fail_waiting(self, err);
+              finish(self, false, "claim_lost");
+              return;
+            }
+            retry_later(self, "storing its new room " + slug, err,
+                        [self, slug, status, adopted] {
+                          settle(self, slug, status, adopted);
+                        });
+          });
+}
+
+// --- refused for sure: the claim given up
+// -------------------------------------
+
+void refuse(opener_pointer self, const std::string& code,
+            const std::string& message, bool keep_settings) {
+  auto& st = self->state;
+  claim_refused r{st.claim->room_id, st.claim->marker, code, message,
+                  keep_settings ? settings_hash(st.settings) : ""};
+  self->request(st.db, db_timeout, atom::put::value, r)
+      .then(
+          [self, code, message](bool) {
+            spdlog::error("room opener: {}: racetime.gg refused the room: {}",
+                          who(self), message);
+            fail_waiting(self, make_error(ec::refused, message));
+            finish(self, false, code);
+          },
+          [self, code, message, keep_settings](caf::error& err) {
+            retry_later(self, "giving up its refused claim", err,
+                        [self, code, message, keep_settings] {
+                          refuse(self, code, message, keep_settings);
+                        });
+          });
+}
+
+// --- startrace
+// -----------------------------------------------------------------
+
+/// Sends startrace again under the same claim, its attempt written first.
+void attempt_again(opener_pointer self) {
+  auto& st = self->state;
+  claim_attempt a{st.claim->room_id, st.claim->marker};
+  self->request(st.db, db_timeout, atom::put::value, a)
+      .then(
+          [self](bool ours) {
+            if (!ours) {
+              spdlog::error("room opener: {}: its claim changed under it; "
+                            "leaving it to whoever holds it now",
+                            who(self));
+              fail_waiting(self,
+                           make_error(ec::refused, "the room's claim changed"));
+              finish(self, false, "claim_lost");
+              return;
+            }
+            ++self->state.claim->startrace_attempts;
+            self->state.claim->last_attempt_at = now();
+            send_startrace(self);
+          },
+          [self](caf::error& err) {
+            retry_later(self, "recording a startrace attempt", err, [self] {
+              attempt_again(self);
+            });
+          });
+}
+
+void on_outcome(opener_pointer self, const start_race_outcome& o) {
+  auto& st = self->state;
+  using kind = start_race_outcome::kind;
+  switch (o.what) {
+    case kind::created:
+      st.start_backoff.reset();
+      settle(self, o.race_name,
+             st.settings.invitational ? "invitational" : "open", false);
+      return;
+    case kind::unknown:
+      spdlog::warn("room opener: {}: startrace attempt {} has no known "
+                   "outcome ({}); looking for the room by its marker",
+                   who(self), st.claim->startrace_attempts, o.message);
+      search(self);
+      return;
+    case kind::refused: {
+      std::string text = o.message;
+      for (const auto& e : o.field_errors)
+        text += (text.empty() ? "" : "; ") + e;
+      refuse(self, "startrace_refused",
+             "racetime.gg refused the room's settings: " + text +
+                 " (change the match or tournament settings; it is not "
+                 "sent again unchanged)",
+             true);
+      return;
+    }
+    case kind::forbidden:
+      refuse(self, "bot_forbidden", o.message, false);
+      return;
+    case kind::not_sent:
+    case kind::rate_limited: {
+      auto delay = std::max(st.start_backoff.next_delay(),
+                            std::chrono::milliseconds{o.retry_after_ms});
+      spdlog::warn("room opener: {}: startrace not sent ({}); trying again "
+                   "in {} ms",
+                   who(self), o.message, delay.count());
+      self->delayed_send(self, delay, atom::start::value);
+      return;
+    }
+  }
+}
+
+void send_startrace(opener_pointer self) {
+  auto& st = self->state;
+  spdlog::info("room opener: {}: startrace attempt {} ({})", who(self),
+               st.claim->startrace_attempts, st.claim->marker);
+  // The claim's bot (an earlier life's claim may name another than the
+  // tournament's now), and the claim's marker in info_bot.
+  auto settings = st.settings;
+  settings.info_bot = st.claim->marker;
+  auto bot_id = st.claim->bot_id ? st.claim->bot_id : st.context->bot_id;
+  if (!bot_id) {
+    block(self, {"no_bot", "its room claim names no bot to open it with"});
+    return;
+  }
+  start_race_request request{*bot_id, std::move(settings), st.claim->marker};
+  self->request(st.bots, bot_timeout, atom::start::value, request)
+      .then(
+          [self](start_race_outcome& o) {
+            on_outcome(self, o);
+          },
+          [self](caf::error& err) {
+            // The bot did not run or did not answer: whether it sent
+            // anything is unknown only if it answered nothing at all.
+            start_race_outcome o;
+            o.what = err == caf::sec::request_timeout
+                         ? start_race_outcome::kind::unknown
+                         : start_race_outcome::kind::not_sent;
+            o.message = describe(err);
+            on_outcome(self, o);
+          });
+}
+
+// --- search: the outcome is unknown
+// -------------------------------------------
+
+void search_later(opener_pointer self) {
+  self->delayed_send(self, self->state.options.search_interval,
+                     atom::search::value);
+}
+
+void on_races(opener_pointer self, const category_races& races) {
+  auto& st = self->state;
+  auto found = find_marked(races, st.claim->marker);
+  if (!found.empty()) {
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+      return a.opened_at < b.opened_at;
+    });
+    if (found.size() > 1)
+      spdlog::error("room opener: {}: {} rooms carry the claim's marker; "
+                    "adopting the first, {}: close the others by hand",
+                    who(self), found.size(), found.front().name);
+    settle(self, found.front().name, found.front().status, true);
+    return;
+  }
+  auto horizon =
+      st.claim->last_attempt_at.value_or(now()) +
+      std::chrono::duration_cast<timestamp::duration>(st.options.search_after);
+  if (now() < horizon) {
+    search_later(self);
+    return;
+  }
+  spdlog::warn(
+      "room opener: {}: no room carries its marker {} s after "
+      "startrace attempt {}: sending it again under the same claim",
+      who(self),
+      std::chrono::duration_cast<std::chrono::seconds>(st.options.search_after)
+          .count(),
+      st.claim->startrace_attempts);
+  attempt_again(self);
+}
+
+void search(opener_pointer self) {
+  auto& st = self->state;
+  auto bot = st.claim->bot_id ? st.claim->bot_id : st.context->bot_id;
+  if (!bot) {
+    block(self, {"no_bot", "its room claim names no bot to look with"});
+    return;
+  }
+  auto bot_id = *bot;
+  self->request(st.bots, bot_timeout, atom::fetch::value, atom::races::value,
+                bot_id)
+      .then(
+          [self](category_races& races) {
+            on_races(self, races);
+          },
+          [self](caf::error& err) {
+            spdlog::warn("room opener: {}: cannot list the category's "
+                         "races ({}); looking again later",
+                         who(self), describe(err));
+            search_later(self);
+          });
+}
+
+// --- claim
+// ---------------------------------------------------------------------
+
+void claim(opener_pointer self) {
+  auto& st = self->state;
+  room_claim c{
+      st.match_id,         make_marker(st.match_id), st.context->bot_category,
+      *st.context->bot_id, st.options.node_name,     st.requested_by};
+  self->request(st.db, db_timeout, atom::put::value, c)
+      .then(
+          [self](room_claim_result& r) {
+            auto& st = self->state;
+            st.claim = r.row;
+            if (r.claimed) {
+              spdlog::info("room opener: {}: claimed (claim {})", who(self),
+                           r.row.room_id);
+              send_startrace(self);
+            } else if (r.row.claim_state == "created") {
+              st.existed = true;
+              watch_and_answer(
+                  self, room_record{r.row.room_id, r.row.slug.value_or(""),
+                                    r.row.category, "", r.row.status,
+                                    r.row.match_id, r.row.bot_id, false});
+            } else {
+              search(self);
+            }
+          },
+          [self](caf::error& err) {
+            retry_later(self, "claiming its room", err, [self] {
+              claim(self);
+            });
+          });
+}
+
+// --- load and check
+// ------------------------------------------------------------
+
+/// The match already has a row: answer with the room, or recover the claim.
+void on_existing_room(opener_pointer self) {
+  auto& st = self->state;
+  st.claim = st.context->room;
+  if (st.claim->claim_state == "created") {
+    st.existed = true;
+    auto slug = st.claim->slug.value_or("");
+    for (auto& rp : st.waiting)
+      rp.deliver(answer_for(self, slug, st.settings.goal));
+    st.waiting.clear();
+    finish(self, true, "");
+    return;
+  }
+  spdlog::info("room opener: {}: recovering claim {} (startrace attempt {} "
+               "at most): looking for its room",
+               who(self), st.claim->room_id, st.claim->startrace_attempts);
+  search(self);
+}
+
+void decide(opener_pointer self) {
+  auto& st = self->state;
+  st.decided = true;
+  const auto& m = *st.context;
+  st.settings = match_room_settings(m, st.overrides, "");
+  if (m.room && m.room->claim_state == "creating") {
+    // An earlier life's claim: racetime.gg may have the room already.
+    on_existing_room(self);
+    return;
+  }
+  auto mode =
+      st.mode == opener_mode::manual ? open_mode::manual : open_mode::automatic;
+  auto verdict =
+      check(m, st.bot ? &*st.bot : nullptr, now(), st.options.grace, mode);
+  switch (verdict.what) {
+    case check_verdict::kind::wait:
+      fail_waiting(self, make_error(ec::refused, "not due yet"));
+      finish(self, false, "");
+      return;
+    case check_verdict::kind::blocked:
+      block(self, verdict.reason);
+      return;
+    case check_verdict::kind::has_room:
+      on_existing_room(self);
+      return;
+    case check_verdict::kind::open:
+      break;
+  }
+  if (m.refused_settings && *m.refused_settings == settings_hash(st.settings)) {
+    // racetime.gg refused exactly these settings: sending them again would
+    // loop. The reason stays until someone changes them.
+    fail_waiting(self,
+                 make_error(ec::refused,
+                            "racetime.gg refused these room settings before "
+                            "(see the match's reason): change them first"));
+    finish(self, false, "startrace_refused");
+    return;
+  }
+  claim(self);
+}
+
+void load_bot(opener_pointer self) {
+  self->request(self->state.bots, bot_timeout, atom::status::value)
+      .then(
+          [self](std::vector<bot_info>& bots) {
+            auto& st = self->state;
+            st.bot.reset();
+            for (auto& b : bots)
+              if (st.context->bot_id && b.bot_id == *st.context->bot_id)
+                st.bot = std::move(b);
+            decide(self);
+          },
+          [self](caf::error& err) {
+            spdlog::warn("room opener: {}: the bots did not answer ({})",
+                         who(self), describe(err));
+            decide(self);
+          });
+}
+
+void load(opener_pointer self) {
+  auto& st = self->state;
+  self->request(st.db, db_timeout, atom::get::value, atom::match::value,
+                st.match_id)
+      .then(
+          [self](match_open_context& ctx) {
+            self->state.context = std::move(ctx);
+            load_bot(self);
+          },
+          [self](caf::error& err) {
+            if (err.category() == ec_category::value &&
+                err.code() == static_cast<std::uint8_t>(ec::not_found)) {
+              fail_waiting(self, err);
+              finish(self, false, "no_match");
+              return;
+            }
+            retry_later(self, "loading the match", err, [self] {
+              load(self);
+            });
+          });
+}
+
+} // namespace
+
+room_opener_actor::behavior_type
+room_opener(room_opener_actor::stateful_pointer<room_opener_state> self,
+            std::int32_t match_id, opener_mode mode, automation_store_actor db,
+            room_bots_actor bots, room_watcher_actor rooms,
+            opener_parent_actor parent, room_opener_options options) {
+  auto& st = self->state;
+  st.match_id = match_id;
+  st.mode = mode;
+  st.db = std::move(db);
+  st.bots = std::move(bots);
+  st.rooms = std::move(rooms);
+  st.parent = std::move(parent);
+  st.options = std::move(options);
+  st.start_backoff = protocol::backoff{st.options.retry};
+  st.db_backoff = protocol::backoff{st.options.retry};
+  // A throwing handler ends this actor with the exception's message.
+  self->set_exception_handler(exception_error);
+  // A manual opener waits for its first request (atom::open below), which
+  // the supervisor sends right after spawning it.
+  if (mode == opener_mode::automatic) {
+    st.loading = true;
+    load(self);
+  }
+  return {
+      [self](atom::open, manual_open& request) -> caf::result<room_answer> {
+        auto& st = self->state;
+        auto rp = self->make_response_promise<room_answer>();
+        st.waiting.push_back(rp);
+        // Before the checks ran, the first request makes this a manual
+        // open with its overrides; later ones wait for the same room.
+        if (!st.decided && st.requested_by.empty()) {
+          st.mode = opener_mode::manual;
+          st.overrides = {request.goal, request.invitational};
+          st.requested_by = request.requested_by.empty()
+                                ? std::string{"unknown"}
+                                : request.requested_by;
+        }
+        if (!st.loading) {
+          st.loading = true;
+          load(self);
+        }
+        return rp;
+      },
+      [self](atom::start) {
+        attempt_again(self);
+      },
+      [self](atom::search) {
+        search(self);
+      },
+      [self](atom::flush) {
+        if (auto step = std::move(self->state.retry_step))
+          step();
+      },
+  };
+}
+
+} // namespace racecontrol

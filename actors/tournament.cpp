@@ -1,0 +1,140 @@
+#include "actors/tournament.hpp"
+
+#include "actors/error.hpp"
+#include "actors/room_checks.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace racecontrol {
+
+namespace {
+
+using tournament_pointer = tournament_actor::stateful_pointer<tournament_state>;
+
+timestamp now() {
+  return std::chrono::system_clock::now();
+}
+
+const upcoming_match* find_match(tournament_pointer self, std::int32_t id) {
+  if (!self->state.plan)
+    return nullptr;
+  for (const auto& m : self->state.plan->matches)
+    if (m.match_id == id)
+      return &m;
+  return nullptr;
+}
+
+/// Asks the supervisor to open the match now, or arms its timer.
+void arm(tournament_pointer self, const upcoming_match& m) {
+  auto& st = self->state;
+  st.timers.erase(m.match_id);
+  if (m.has_room || !m.scheduled_at || !m.auto_create ||
+      m.reason_code == std::optional<std::string>{"window_passed"})
+    return;
+  auto at = open_time(*m.scheduled_at, st.plan->room_open_minutes_before);
+  auto t = now();
+  if (t >= at) {
+    self->send(st.parent, atom::due::value, st.tournament_id, m.match_id);
+    return;
+  }
+  auto wait =
+      std::min(std::chrono::duration_cast<std::chrono::milliseconds>(at - t) +
+                   std::chrono::milliseconds{1},
+               st.options.max_timer);
+  auto number = ++st.next_timer;
+  st.timers[m.match_id] = number;
+  self->delayed_send(self, wait, atom::due::value, m.match_id, number);
+}
+
+void reload(tournament_pointer self) {
+  auto& st = self->state;
+  if (st.loading)
+    return;
+  st.loading = true;
+  self->request(st.db, std::chrono::seconds{60}, atom::get::value,
+                plan_window(st.options, st.tournament_id, std::nullopt))
+      .then(
+          [self](std::vector<tournament_plan>& plans) {
+            auto& st = self->state;
+            st.loading = false;
+            if (plans.empty() || !plans.front().auto_create) {
+              spdlog::info("tournament {}: no longer opens rooms by itself "
+                           "(gone, inactive or auto-create off)",
+                           st.tournament_id);
+              self->quit();
+              return;
+            }
+            st.plan = std::move(plans.front());
+            st.timers.clear();
+            for (const auto& m : st.plan->matches)
+              arm(self, m);
+          },
+          [self](caf::error& err) {
+            self->state.loading = false;
+            spdlog::warn("tournament {}: cannot load its matches ({}); "
+                         "trying again in {} ms",
+                         self->state.tournament_id, describe(err),
+                         self->state.options.recheck_interval.count());
+          });
+}
+
+} // namespace
+
+plan_query plan_window(const tournament_options& options,
+                       std::optional<std::int32_t> tournament_id,
+                       std::optional<std::int32_t> organization_id) {
+  plan_query q;
+  q.tournament_id = tournament_id;
+  q.organization_id = organization_id;
+  auto t = now();
+  q.from = t - std::chrono::duration_cast<timestamp::duration>(
+                   options.grace + options.report_window);
+  q.to = t + options.lookahead;
+  return q;
+}
+
+tournament_actor::behavior_type
+tournament(tournament_actor::stateful_pointer<tournament_state> self,
+           std::int32_t tournament_id, automation_store_actor db,
+           tournament_supervisor_actor parent, tournament_options options) {
+  auto& st = self->state;
+  st.tournament_id = tournament_id;
+  st.db = std::move(db);
+  st.parent = std::move(parent);
+  st.options = options;
+  // A throwing handler ends this actor with the exception's message.
+  self->set_exception_handler(exception_error);
+  reload(self);
+  self->delayed_send(self, st.options.recheck_interval, atom::tick::value);
+  return {
+      [self](atom::reload) {
+        reload(self);
+      },
+      [self](atom::tick) {
+        reload(self);
+        self->delayed_send(self, self->state.options.recheck_interval,
+                           atom::tick::value);
+      },
+      [self](atom::due, std::int32_t match_id, std::uint64_t number) {
+        auto it = self->state.timers.find(match_id);
+        if (it == self->state.timers.end() || it->second != number)
+          return; // an older timer
+        if (const auto* m = find_match(self, match_id))
+          arm(self, *m);
+      },
+      [self](atom::opened, const match_outcome& o) {
+        if (!self->state.plan)
+          return;
+        for (auto& m : self->state.plan->matches)
+          if (m.match_id == o.match_id) {
+            m.has_room = o.has_room;
+            if (!o.reason_code.empty())
+              m.reason_code = o.reason_code;
+          }
+      },
+  };
+}
+
+} // namespace racecontrol

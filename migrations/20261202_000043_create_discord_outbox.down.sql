@@ -1,0 +1,2 @@
+-- Undelivered notifications are lost with the table.
+DROP TABLE IF EXISTS `discord_outbox`;
