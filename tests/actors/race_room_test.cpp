@@ -161,6 +161,49 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("task invalid");
         return atom::ok::value;
       },
+      // The room automation's and the Discord notifier's: no room asks.
+      [=](atom::get, atom::match,
+          std::int32_t) -> caf::result<match_open_context> {
+        unexpected("match open context");
+        return match_open_context{};
+      },
+      [=](atom::put, const room_claim&) -> caf::result<room_claim_result> {
+        unexpected("room claim");
+        return room_claim_result{};
+      },
+      [=](atom::put, const claim_attempt&) -> caf::result<bool> {
+        unexpected("claim attempt");
+        return false;
+      },
+      [=](atom::put, const claim_settled&) -> caf::result<room_record> {
+        unexpected("claim settled");
+        return room_record{};
+      },
+      [=](atom::put, const claim_refused&) -> caf::result<bool> {
+        unexpected("claim refused");
+        return false;
+      },
+      [=](atom::put, const match_reason&) -> caf::result<bool> {
+        unexpected("match reason");
+        return false;
+      },
+      [=](atom::get, atom::claims) -> caf::result<std::vector<room_claim_row>> {
+        unexpected("claims");
+        return std::vector<room_claim_row>{};
+      },
+      [=](atom::get,
+          const plan_query&) -> caf::result<std::vector<tournament_plan>> {
+        unexpected("plan query");
+        return std::vector<tournament_plan>{};
+      },
+      [=](atom::get, atom::notify) -> caf::result<std::vector<outbox_item>> {
+        unexpected("outbox");
+        return std::vector<outbox_item>{};
+      },
+      [=](atom::put, const outbox_result&) -> caf::result<atom::ok> {
+        unexpected("outbox result");
+        return atom::ok::value;
+      },
   };
 }
 
