@@ -1,6 +1,7 @@
 #include "actors/bot_connection.hpp"
 
 #include "actors/error.hpp"
+#include "actors/start_outcome.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
@@ -106,7 +107,13 @@ void on_goals(bot_pointer self, category_goals& g) {
   st.fetching = false;
   st.fetch_backoff.reset();
   st.info.goals = std::move(g.goals);
-  set_state(self, "connected", "");
+  st.goals_loaded = true;
+  // Reading the category needs no scope: it does not undo a refusal to
+  // open rooms.
+  if (st.start_forbidden)
+    set_state(self, "auth_failed", *st.start_forbidden);
+  else
+    set_state(self, "connected", "");
   self->delayed_send(self, st.options.category_refresh, atom::fetch::value);
 }
 
@@ -118,6 +125,249 @@ void on_fetch_failed(bot_pointer self, const fetch_failure& f) {
             f.message + " (retrying in " + std::to_string(delay.count()) +
                 " ms)");
   self->delayed_send(self, delay, atom::fetch::value);
+}
+
+// --- startrace
+// ----------------------------------------------------------------
+
+/// One line per startrace request, whatever became of it (never the
+/// token: outcome messages do not carry it).
+void log_outcome(bot_pointer self, const std::string& marker,
+                 const start_race_outcome& out, int attempts,
+                 std::chrono::steady_clock::duration took) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  auto level = out.what == start_race_outcome::kind::created
+                   ? spdlog::level::info
+                   : spdlog::level::warn;
+  spdlog::log(level,
+              "{}: startrace for marker {}: {}{}{} ({} attempt{}, {} ms)",
+              self->state.who, marker, to_string(out.what),
+              out.race_name.empty() ? "" : " " + out.race_name,
+              out.message.empty() ? "" : ": " + out.message, attempts,
+              attempts == 1 ? "" : "s", ms);
+}
+
+start_race_outcome not_sent(std::string message) {
+  start_race_outcome out;
+  out.what = start_race_outcome::kind::not_sent;
+  out.message = std::move(message);
+  return out;
+}
+
+/// Answers request `id` and forgets it.
+void finish_start(bot_pointer self, std::uint64_t id, start_race_outcome out) {
+  auto& st = self->state;
+  auto it = st.starts.find(id);
+  if (it == st.starts.end())
+    return;
+  auto& p = it->second;
+  log_outcome(self, p.request.marker, out, p.attempts,
+              std::chrono::steady_clock::now() - p.started);
+  p.promise.deliver(std::move(out));
+  st.starts.erase(it);
+}
+
+void send_attempt(bot_pointer self, std::uint64_t id, std::string token) {
+  auto& st = self->state;
+  auto& p = st.starts.at(id);
+  p.token = std::move(token);
+  p.awaiting_token = false;
+  ++p.attempts;
+  auto weak = caf::actor_cast<caf::weak_actor_ptr>(self->address());
+  st.io->api().start_race(
+      st.bot.category, p.request.settings, st.info.goals, p.token,
+      st.options.startrace_timeout,
+      [weak, id](protocol::racetime_result<protocol::created_race> r) {
+        if (auto owner = caf::actor_cast<bot_actor>(weak))
+          caf::anon_send(owner, atom::start::value, id, to_start_outcome(r));
+      });
+}
+
+/// After a 403: the second attempt goes with a token newer than the
+/// refused one, now if the keeper has it, else when it comes (or the
+/// request gives up after startrace_timeout).
+void retry_with_new_token(bot_pointer self, std::uint64_t id) {
+  auto& st = self->state;
+  auto& p = st.starts.at(id);
+  auto token = st.keeper ? st.keeper->current() : std::nullopt;
+  if (token && token->value != p.token)
+    return send_attempt(self, id, token->value);
+  if (p.awaiting_token)
+    return;
+  p.awaiting_token = true;
+  self->delayed_send(self, st.options.startrace_timeout, atom::token::value,
+                     id);
+}
+
+caf::result<start_race_outcome> start_race(bot_pointer self,
+                                           start_race_request& request) {
+  auto& st = self->state;
+  auto answer_now = [&](start_race_outcome out) {
+    log_outcome(self, request.marker, out, 0, {});
+    return out;
+  };
+  auto problems = protocol::validate(request.settings);
+  if (!problems.empty())
+    return answer_now(
+        refused_before_sending(st.bot.category, std::move(problems)));
+  auto token = st.keeper ? st.keeper->current() : std::nullopt;
+  if (!token)
+    return answer_now(
+        not_sent(st.who + " has no racetime.gg token (it is " + st.info.status +
+                 (st.info.message.empty() ? "" : ": " + st.info.message) +
+                 "): nothing was sent"));
+  if (!st.goals_loaded)
+    // Which goal is the category's and which is custom is not known yet.
+    return answer_now(not_sent(st.who +
+                               " has not read its category's goals yet (it "
+                               "is " +
+                               st.info.status + "): nothing was sent"));
+  auto id = ++st.next_request;
+  auto& p = st.starts[id];
+  p.request = std::move(request);
+  p.promise = self->make_response_promise<start_race_outcome>();
+  p.started = std::chrono::steady_clock::now();
+  auto promise = p.promise;
+  send_attempt(self, id, token->value);
+  return promise;
+}
+
+void forbid_starts(bot_pointer self, start_race_outcome& out) {
+  auto& st = self->state;
+  std::string name = st.bot.name.empty() ? st.who : "bot " + st.bot.name;
+  out.message = "racetime.gg refused " + name +
+                " permission to open rooms in category " + st.bot.category +
+                " (403) with a fresh token: check on racetime.gg that the bot "
+                "is active in the category and its application has the scope "
+                "create_race";
+  st.start_forbidden = out.message;
+  set_state(self, "auth_failed", out.message);
+}
+
+void on_attempt(bot_pointer self, std::uint64_t id, start_race_outcome& out) {
+  auto& st = self->state;
+  auto it = st.starts.find(id);
+  if (it == st.starts.end())
+    return;
+  auto& p = it->second;
+  using kind = start_race_outcome::kind;
+  if (out.what == kind::forbidden && p.attempts == 1) {
+    // An expired or revoked token: nothing was created, so one more try
+    // with a new token cannot make a second room.
+    spdlog::info("{}: startrace for marker {} refused (403): renewing the "
+                 "token to try once more",
+                 st.who, p.request.marker);
+    if (st.keeper)
+      st.keeper->source()->refused(p.token);
+    return retry_with_new_token(self, id);
+  }
+  if (out.what == kind::forbidden)
+    forbid_starts(self, out);
+  if (out.what == kind::created && st.start_forbidden) {
+    st.start_forbidden.reset();
+    if (st.goals_loaded)
+      set_state(self, "connected", "");
+  }
+  finish_start(self, id, std::move(out));
+}
+
+void on_token_wait_over(bot_pointer self, std::uint64_t id) {
+  auto& st = self->state;
+  auto it = st.starts.find(id);
+  if (it == st.starts.end() || !it->second.awaiting_token)
+    return;
+  finish_start(
+      self, id,
+      not_sent("racetime.gg refused startrace with " + st.who +
+               "'s token (403) and no renewed token came within " +
+               std::to_string(st.options.startrace_timeout.count()) +
+               " ms (the bot is " + st.info.status +
+               (st.info.message.empty() ? "" : ": " + st.info.message) +
+               "): no room was made"));
+}
+
+/// A new token: requests refused with the old one try again.
+void resume_starts(bot_pointer self) {
+  std::vector<std::uint64_t> waiting;
+  for (const auto& [id, p] : self->state.starts)
+    if (p.awaiting_token)
+      waiting.push_back(id);
+  for (auto id : waiting)
+    retry_with_new_token(self, id);
+}
+
+/// The credentials were rejected: no renewed token will come.
+void abandon_starts(bot_pointer self, const std::string& why) {
+  std::vector<std::uint64_t> waiting;
+  for (const auto& [id, p] : self->state.starts)
+    if (p.awaiting_token)
+      waiting.push_back(id);
+  for (auto id : waiting)
+    finish_start(self, id,
+                 not_sent("racetime.gg refused startrace with " +
+                          self->state.who +
+                          "'s token (403) and its credentials were then "
+                          "rejected (" +
+                          why + "): no room was made"));
+}
+
+// --- the category's races
+// ------------------------------------------------------
+
+caf::result<category_races> list_races(bot_pointer self) {
+  auto& st = self->state;
+  auto token = st.keeper ? st.keeper->current() : std::nullopt;
+  if (!token)
+    return make_error(
+        ec::unspecified,
+        st.who +
+            " cannot list its category's races: it has no "
+            "racetime.gg token (it is " +
+            st.info.status +
+            (st.info.message.empty() ? "" : ": " + st.info.message) + ")");
+  auto id = ++st.next_request;
+  auto promise = self->make_response_promise<category_races>();
+  st.listings[id] = promise;
+  auto weak = caf::actor_cast<caf::weak_actor_ptr>(self->address());
+  std::weak_ptr<protocol::token_source> source = st.keeper->source();
+  st.io->api().category_data(
+      st.bot.category, token->value,
+      [weak, source, id, used = token->value](
+          protocol::racetime_result<protocol::category_data> r) {
+        if (!r && r.error().what == protocol::racetime_error::kind::http &&
+            r.error().http.what == protocol::http_error::kind::unauthorized)
+          if (auto s = source.lock())
+            s->refused(used);
+        auto owner = caf::actor_cast<bot_actor>(weak);
+        if (!owner)
+          return;
+        if (r)
+          caf::anon_send(owner, atom::fetched::value, id,
+                         to_category_races(*r));
+        else
+          caf::anon_send(owner, atom::fetched::value, id,
+                         fetch_failure{false, r.error().message});
+      });
+  return promise;
+}
+
+void on_races(bot_pointer self, std::uint64_t id, category_races& races) {
+  auto it = self->state.listings.find(id);
+  if (it == self->state.listings.end())
+    return;
+  it->second.deliver(std::move(races));
+  self->state.listings.erase(it);
+}
+
+void on_races_failed(bot_pointer self, std::uint64_t id,
+                     const fetch_failure& f) {
+  auto it = self->state.listings.find(id);
+  if (it == self->state.listings.end())
+    return;
+  it->second.deliver(make_error(
+      ec::unspecified,
+      self->state.who + " cannot list its category's races: " + f.message));
+  self->state.listings.erase(it);
 }
 
 // --- token
@@ -136,6 +386,7 @@ void on_keeper(bot_pointer self, const token_news& news) {
                  token_grant{st.bot.category, config::secret{token->value},
                              to_system(token->expires_at)});
       fetch_category(self);
+      resume_starts(self);
       break;
     }
     case token_news::kind::retrying:
@@ -144,6 +395,7 @@ void on_keeper(bot_pointer self, const token_news& news) {
     case token_news::kind::rejected:
       st.info.has_token = false;
       set_state(self, "auth_failed", news.message);
+      abandon_starts(self, news.message);
       break;
   }
 }
@@ -221,15 +473,24 @@ bot_actor::behavior_type bot_connection(bot_pointer self, bot_record bot,
       [self](atom::status) {
         return self->state.info;
       },
-      // Placeholders until the bot sends startrace (the next commit).
       [self](atom::start,
-             const start_race_request&) -> caf::result<start_race_outcome> {
-        return make_error(ec::unspecified,
-                          self->state.who + ": cannot open rooms yet");
+             start_race_request& request) -> caf::result<start_race_outcome> {
+        return start_race(self, request);
+      },
+      [self](atom::start, std::uint64_t id, start_race_outcome& out) {
+        on_attempt(self, id, out);
+      },
+      [self](atom::token, std::uint64_t id) {
+        on_token_wait_over(self, id);
       },
       [self](atom::fetch, atom::races) -> caf::result<category_races> {
-        return make_error(ec::unspecified,
-                          self->state.who + ": cannot list races yet");
+        return list_races(self);
+      },
+      [self](atom::fetched, std::uint64_t id, category_races& races) {
+        on_races(self, id, races);
+      },
+      [self](atom::fetched, std::uint64_t id, const fetch_failure& f) {
+        on_races_failed(self, id, f);
       },
   };
 }

@@ -6,7 +6,11 @@
 #include "protocol/io_runtime.hpp"
 #include "protocol/token_keeper.hpp"
 
+#include <caf/typed_response_promise.hpp>
+
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +24,20 @@ struct bot_connection_options {
   /// Retries of the category fetch and of state writes.
   protocol::backoff_options retry{std::chrono::milliseconds{1000},
                                   std::chrono::milliseconds{300000}};
+  /// The longest wait for startrace's answer (past it, once sent, the
+  /// outcome is unknown), and for a renewed token after a 403.
+  std::chrono::milliseconds startrace_timeout{10000};
+};
+
+/// A startrace request being answered.
+struct pending_start {
+  start_race_request request;
+  caf::typed_response_promise<start_race_outcome> promise;
+  std::string token; ///< the last attempt's: a secret, never logged
+  int attempts = 0;
+  /// A 403 asked the keeper for a new token; the second attempt waits.
+  bool awaiting_token = false;
+  std::chrono::steady_clock::time_point started;
 };
 
 struct bot_connection_state {
@@ -40,6 +58,15 @@ struct bot_connection_state {
   std::optional<bot_state_change> unwritten;
   bool writing = false;
   bool fetching = false;
+  /// The category's goals have been read (info.goals may be empty).
+  bool goals_loaded = false;
+  /// Set when racetime.gg refused startrace with a fresh token: the bot
+  /// shows auth_failed with this message until a startrace succeeds or the
+  /// supervisor restarts it (a reload after the operator fixed the bot).
+  std::optional<std::string> start_forbidden;
+  std::map<std::uint64_t, pending_start> starts;
+  std::map<std::uint64_t, caf::typed_response_promise<category_races>> listings;
+  std::uint64_t next_request = 0;
   protocol::backoff fetch_backoff;
   protocol::backoff write_backoff;
 };
@@ -48,7 +75,10 @@ struct bot_connection_state {
 /// category's goals loaded, reports tokens and state to the supervisor and
 /// racetime_bots.status to the database (connected once a token works for
 /// the category's data; auth_failed, with racetime.gg's reason, when the
-/// credentials are rejected — then it stops retrying).
+/// credentials are rejected — then it stops retrying — or when startrace is
+/// refused even with a fresh token). Opens rooms (startrace, never sent
+/// twice for one request except once more after a 403 with a renewed
+/// token) and lists the category's current races.
 /// @param bot the racetime_bots row
 /// @param io the daemon's network side
 bot_actor::behavior_type

@@ -112,6 +112,13 @@ using bot_actor = caf::typed_actor<
     caf::reacts_to<atom::refused, config::secret>,
     // (Self-sent) retries writing the bot's state to the database.
     caf::reacts_to<atom::flush>,
+    // One startrace attempt of request `id` came back (sent by the adapter).
+    caf::reacts_to<atom::start, std::uint64_t, start_race_outcome>,
+    // (Self-sent) request `id` waited too long for a renewed token.
+    caf::reacts_to<atom::token, std::uint64_t>,
+    // The category's races for listing `id`, or why not (the adapter).
+    caf::reacts_to<atom::fetched, std::uint64_t, category_races>,
+    caf::reacts_to<atom::fetched, std::uint64_t, fetch_failure>,
     // How the bot is doing.
     caf::replies_to<atom::status>::with<bot_info>,
     // Opens a race room: startrace, sent at most once per request (a 403

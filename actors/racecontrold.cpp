@@ -245,6 +245,7 @@ std::vector<component_spec> daemon_components(
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
   bot_supervisor_options bot_options;
+  bot_options.bot.startrace_timeout = s.automation_startrace_timeout;
   for (const auto& b : s.bots)
     bot_options.configured.push_back(
         bot_record{0, b.category, b.name, b.client_id, b.client_secret, true});

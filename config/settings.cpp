@@ -214,6 +214,13 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.scheduler_run_timeout = parse_duration_in(v, 1s, 3600s);
      }},
+    {"automation.startrace_timeout", "10s",
+     "The longest wait for racetime.gg to answer a startrace (opening a "
+     "room). Past it the room may or may not exist, and racecontrol looks "
+     "for it before opening another.",
+     [](settings& s, const std::string& v) {
+       s.automation_startrace_timeout = parse_duration_in(v, 1s, 300s);
+     }},
     {"automation.grace_period", "30m",
      "A match whose room was not opened by its scheduled time (racecontrold "
      "was down, a check failed) is still opened until this long after it; "

@@ -62,6 +62,7 @@ struct settings {
   std::chrono::milliseconds scheduler_run_timeout{300000};
 
   // [automation]
+  std::chrono::milliseconds automation_startrace_timeout{10000};
   std::chrono::milliseconds automation_grace_period{1800000};
   std::chrono::milliseconds automation_recheck_interval{30000};
   std::chrono::milliseconds automation_search_after{90000};

@@ -154,9 +154,19 @@ class operation : public std::enable_shared_from_this<operation> {
       f(*conn_->secure);
   }
 
+  /// A step's limit: the client's, capped by the request's own timeout.
+  std::chrono::milliseconds step_limit(std::chrono::milliseconds step) const {
+    return req_.timeout.count() > 0 ? std::min(step, req_.timeout) : step;
+  }
+
+  std::chrono::milliseconds exchange_limit() const {
+    return req_.timeout.count() > 0 ? req_.timeout
+                                    : client_->options.request_timeout;
+  }
+
   void resolve() {
     auto self = shared_from_this();
-    resolve_timer_.expires_after(client_->options.resolve_timeout);
+    resolve_timer_.expires_after(step_limit(client_->options.resolve_timeout));
     resolve_timer_.async_wait([self](beast::error_code ec) {
       if (!ec) {
         self->resolve_timed_out_ = true;
@@ -193,7 +203,7 @@ class operation : public std::enable_shared_from_this<operation> {
     } else {
       conn_->plain = std::make_unique<plain_stream>(client_->strand);
     }
-    conn_->tcp().expires_after(client_->options.connect_timeout);
+    conn_->tcp().expires_after(step_limit(client_->options.connect_timeout));
     auto self = shared_from_this();
     conn_->tcp().async_connect(
         results, [self](beast::error_code ec, const tcp::endpoint&) {
@@ -207,7 +217,7 @@ class operation : public std::enable_shared_from_this<operation> {
     conn_->tcp().socket().set_option(tcp::no_delay{true}, ec);
     if (!conn_->secure)
       return send();
-    conn_->tcp().expires_after(client_->options.handshake_timeout);
+    conn_->tcp().expires_after(step_limit(client_->options.handshake_timeout));
     auto self = shared_from_this();
     conn_->secure->async_handshake(ssl::stream_base::client,
                                    [self](beast::error_code ec) {
@@ -233,7 +243,7 @@ class operation : public std::enable_shared_from_this<operation> {
   }
 
   void send() {
-    conn_->tcp().expires_after(client_->options.request_timeout);
+    conn_->tcp().expires_after(exchange_limit());
     auto self = shared_from_this();
     with_stream([&](auto& stream) {
       http::async_write(stream, message_,

@@ -44,6 +44,11 @@ struct http_request {
   bool idempotent = false;
   /// The largest response body taken; 0: the client's max_response_bytes.
   std::size_t max_response_bytes = 0;
+  /// Limit for writing the request and reading the whole response (also
+  /// caps each of resolve, connect and handshake); 0: the client's
+  /// request_timeout. A call that must answer quickly (startrace) sets its
+  /// own instead of waiting the client-wide 30 s.
+  std::chrono::milliseconds timeout{0};
 };
 
 struct http_response {

@@ -234,6 +234,7 @@ void racetime_api::start_race(const std::string& category,
                               const race_settings& settings,
                               const std::vector<std::string>& category_goals,
                               const std::string& bot_token,
+                              std::chrono::milliseconds timeout,
                               racetime_callback<created_race> done) {
   std::string what = "startrace in " + category;
   auto problems = validate(settings);
@@ -252,6 +253,7 @@ void racetime_api::start_race(const std::string& category,
   req.headers.emplace_back("Authorization", bearer(bot_token));
   req.body = encode_form(startrace_form(settings, category_goals));
   req.content_type = form_type;
+  req.timeout = timeout;
   http_.request(std::move(req), [what, category,
                                  done = std::move(done)](http_outcome o) {
     if (!o)

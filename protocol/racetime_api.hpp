@@ -16,6 +16,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -133,11 +134,22 @@ class racetime_api {
   /// settings first; resolves `goal` against `category_goals`. Never sent
   /// twice: an error of kind http_error::kind::outcome_unknown means the
   /// room may exist (look in category_data with the bot token before
-  /// opening another).
+  /// opening another). `timeout` limits the exchange (0: the HTTP client's
+  /// request_timeout); past it, once sent, the outcome is unknown.
   void start_race(const std::string& category, const race_settings& settings,
                   const std::vector<std::string>& category_goals,
                   const std::string& bot_token,
+                  std::chrono::milliseconds timeout,
                   racetime_callback<created_race> done);
+
+  /// start_race with the HTTP client's request_timeout.
+  void start_race(const std::string& category, const race_settings& settings,
+                  const std::vector<std::string>& category_goals,
+                  const std::string& bot_token,
+                  racetime_callback<created_race> done) {
+    start_race(category, settings, category_goals, bot_token,
+               std::chrono::milliseconds{0}, std::move(done));
+  }
 
   /// POST /o/{category}/{slug}/edit with the full settings, reporting
   /// success only when the room has them afterwards. racetime.gg answers 200

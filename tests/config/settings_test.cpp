@@ -190,6 +190,19 @@ BOOST_AUTO_TEST_CASE(scheduler_timings) {
              "got '0s'");
 }
 
+BOOST_AUTO_TEST_CASE(startrace_timeout) {
+  BOOST_TEST(load_settings(with_env({})).automation_startrace_timeout.count() ==
+             10000);
+  auto sources = with_env({});
+  sources.overrides = {{"automation.startrace_timeout", "4s"}};
+  BOOST_TEST(load_settings(sources).automation_startrace_timeout.count() ==
+             4000);
+  sources.overrides = {{"automation.startrace_timeout", "200ms"}};
+  BOOST_TEST(error_of(sources) ==
+             "--automation.startrace_timeout: must be between 1000ms and "
+             "300000ms, got '200ms'");
+}
+
 BOOST_AUTO_TEST_CASE(example_file_parses_and_documents_every_key) {
   std::string path = RACECONTROL_SOURCE_DIR "/config/racecontrol.example.ini";
   auto sources = with_env({});

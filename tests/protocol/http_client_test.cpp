@@ -8,6 +8,8 @@
 #include "protocol/racetime_api.hpp"
 #include "tests/support/sim_harness.hpp"
 
+#include <thread>
+
 using namespace racecontrol;
 using namespace racecontrol::protocol;
 using namespace std::chrono_literals;
@@ -38,12 +40,13 @@ struct fixture {
     BOOST_REQUIRE_EQUAL(sim.control_post("/faults", json).status, 200u);
   }
 
-  racetime_result<created_race> start_race() {
+  racetime_result<created_race>
+  start_race(std::chrono::milliseconds timeout = 0ms) {
     race_settings s;
     s.goal = "Beat the game";
     return test::sim_harness::await<racetime_result<created_race>>(
         [&](auto done) {
-          sim.api().start_race("alttpr", s, {"Beat the game"}, token,
+          sim.api().start_race("alttpr", s, {"Beat the game"}, token, timeout,
                                std::move(done));
         });
   }
@@ -77,6 +80,27 @@ BOOST_AUTO_TEST_CASE(startrace_is_never_sent_twice) {
                  std::string::npos,
              created.error().message);
   BOOST_TEST(rooms() == before + 1); // one room, not two
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_startrace_past_its_timeout_is_unknown) {
+  // The client's own limit is 30 s; this request allows 300 ms. The server
+  // takes 1.5 s, then creates the room and answers.
+  BOOST_REQUIRE(category());
+  auto before = rooms();
+  fault(R"({"path_prefix": "/o/alttpr/startrace", "delay_ms": 1500})");
+  auto started = std::chrono::steady_clock::now();
+  auto created = start_race(300ms);
+  auto waited = std::chrono::steady_clock::now() - started;
+  BOOST_REQUIRE(!created);
+  BOOST_TEST((created.error().http.what == http_error::kind::outcome_unknown));
+  BOOST_TEST(created.error().message.find("timed out") != std::string::npos,
+             created.error().message);
+  BOOST_TEST((waited < 1500ms)); // it did not wait for the answer
+  // It had been sent: the room appears once the server gets to it.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (rooms() == before && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  BOOST_TEST(rooms() == before + 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_post_takes_a_connection_of_its_own) {
