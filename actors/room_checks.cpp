@@ -37,6 +37,14 @@ std::optional<check_verdict> check_bot(const match_open_context& m,
                    "the " + bot_name(m) +
                        " is not running in racecontrold (starting, or "
                        "restarting after a failure): see the bots' status");
+  // Just started: racecontrold has not heard from racetime.gg yet. Not a
+  // reason to report; the bot's first state brings the match back.
+  if (live->status == "starting")
+    return check_verdict{
+        check_verdict::kind::wait,
+        {"bot_starting", "the " + bot_name(m) +
+                             " is starting (no answer from racetime.gg "
+                             "yet): try again in a moment"}};
   if (live->status != "connected" || !live->has_token)
     return blocked(
         "bot_not_connected",

@@ -55,7 +55,8 @@ struct check_verdict {
 /// 7 players_not_linked (with require_racetime_link; names each player).
 /// Also refused: a finished match (match_finished), an automatic open of a
 /// match without a time (not_scheduled) and of an inactive tournament
-/// (tournament_inactive). `live_bot` is null when the bot does not run.
+/// (tournament_inactive). `live_bot` is null when the bot does not run; a
+/// bot still `starting` (no answer from racetime.gg yet) makes it wait.
 check_verdict check(const match_open_context& m, const bot_info* live_bot,
                     timestamp now, std::chrono::microseconds grace,
                     open_mode mode);

@@ -426,7 +426,10 @@ void decide(opener_pointer self) {
       check(m, st.bot ? &*st.bot : nullptr, now(), st.options.grace, mode);
   switch (verdict.what) {
     case check_verdict::kind::wait:
-      fail_waiting(self, make_error(ec::refused, "not due yet"));
+      fail_waiting(self,
+                   make_error(ec::refused, verdict.reason.message.empty()
+                                               ? std::string{"not due yet"}
+                                               : verdict.reason.message));
       finish(self, false, "");
       return;
     case check_verdict::kind::blocked:

@@ -30,8 +30,13 @@ const upcoming_match* find_match(tournament_pointer self, std::int32_t id) {
 void arm(tournament_pointer self, const upcoming_match& m) {
   auto& st = self->state;
   st.timers.erase(m.match_id);
-  if (m.has_room || !m.scheduled_at || !m.auto_create ||
-      m.reason_code == std::optional<std::string>{"window_passed"})
+  // Told once why it gets no room: no need to ask again until that changes
+  // (a match turned back to automatic rooms is asked at once).
+  auto told = [&](const char* code) {
+    return m.reason_code == std::optional<std::string>{code};
+  };
+  if (m.has_room || !m.scheduled_at || told("window_passed") ||
+      (!m.auto_create && told("match_auto_create_off")))
     return;
   auto at = open_time(*m.scheduled_at, st.plan->room_open_minutes_before);
   auto t = now();

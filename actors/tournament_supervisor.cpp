@@ -69,6 +69,9 @@ bool worth_opening(const tournament_plan& t, const upcoming_match& m,
   if (!t.auto_create)
     return m.reason_code !=
            std::optional<std::string>{"tournament_auto_create_off"};
+  if (!m.auto_create &&
+      m.reason_code == std::optional<std::string>{"match_auto_create_off"})
+    return false;
   return !(w == window_state::past_grace &&
            m.reason_code == std::optional<std::string>{"window_passed"});
 }

@@ -261,6 +261,108 @@ BOOST_AUTO_TEST_CASE(two_manual_opens_at_once_make_one_room) {
   BOOST_TEST(w.count("SELECT COUNT(*) FROM racetime_rooms") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(startrace_failing_in_every_way_never_makes_a_second_room) {
+  auto o = no_room();
+  o.bot_category_ttl = 2s; // racetime.gg caches its bot race list (60 s)
+  race_world w{o};
+  automate(w);
+  w.execute("DELETE FROM match_players WHERE match_id = 10");
+  w.execute("DELETE FROM matches WHERE id = 10");
+  for (int i = 0; i < 5; ++i)
+    add_match(w, 30 + i, std::chrono::seconds{6 + i});
+  // The next four startrace requests fail: 503 before creating anything,
+  // created then answered 503, created then the connection dropped, and
+  // created but answered after the client gave up.
+  for (auto fault :
+       {R"({"status": 503})", R"({"status": 503, "serve_first": true})",
+        R"({"drop_connection": true})",
+        R"({"serve_first": true, "delay_ms": 2500})"}) {
+    auto body = std::string{R"({"path_prefix": "/o/", "path_suffix": )"
+                            R"("/startrace", "count": 1, )"} +
+                (fault + 1);
+    BOOST_REQUIRE(w.sim().control_post("/faults", body).status == 200);
+  }
+  w.start_daemon(
+      {"--automation.recheck_interval=1s", "--automation.startrace_timeout=1s",
+       "--automation.search_after=4s", "--automation.search_interval=500ms"});
+  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
+                            [&] {
+                              return w.count("SELECT COUNT(*) FROM "
+                                             "racetime_rooms WHERE "
+                                             "claim_state = 'created'") == 5;
+                            },
+                            60s),
+                        w.daemon().output());
+  // racetime-sim has exactly one race per match's marker, and each match's
+  // row holds that race.
+  auto races = protocol::parse_json(w.sim().control_get("/races").body);
+  for (int i = 0; i < 5; ++i) {
+    auto m = std::to_string(30 + i);
+    auto marker = w.scalar(
+        "SELECT claim_marker FROM racetime_rooms WHERE match_id = " + m);
+    int found = 0;
+    std::string name;
+    for (const auto& r : races.GetArray())
+      if (r["info_bot"].IsString() && r["info_bot"].GetString() == marker) {
+        ++found;
+        name = r["name"].GetString();
+      }
+    BOOST_TEST(found == 1, "match " << m);
+    BOOST_TEST(room_of(w, 30 + i) == name, "match " << m);
+  }
+  BOOST_TEST(races.GetArray().Size() == 5u);
+  // The rooms made before an error were found, not made again; the one
+  // refused before anything was made was sent again under its claim.
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM racetime_rooms WHERE adopted = "
+                     "1") == 3);
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM racetime_rooms WHERE "
+                     "startrace_attempts = 2 AND adopted = 0") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(killed_between_claim_and_answer_the_room_is_adopted) {
+  race_world w{no_room()};
+  automate(w);
+  w.execute("UPDATE matches SET scheduled_at = UTC_TIMESTAMP(6) + INTERVAL "
+            "62 SECOND WHERE id = 10");
+  // racetime.gg makes the room at once but answers only after 5 s.
+  BOOST_REQUIRE(w.sim()
+                    .control_post("/faults",
+                                  R"({"path_prefix": "/o/", "path_suffix": )"
+                                  R"("/startrace", "count": 1, )"
+                                  R"("serve_first": true, "delay_ms": 5000})")
+                    .status == 200);
+  w.start_daemon({"--automation.recheck_interval=1s",
+                  "--automation.search_after=4s",
+                  "--automation.search_interval=500ms"});
+  BOOST_REQUIRE_MESSAGE(w.daemon().wait_for_output("startrace attempt 1", 20s),
+                        w.daemon().output());
+  std::this_thread::sleep_for(300ms);
+  w.kill_daemon();
+  BOOST_TEST(w.scalar("SELECT claim_state FROM racetime_rooms WHERE "
+                      "match_id = 10") == "creating");
+  w.start_daemon({"--automation.recheck_interval=1s",
+                  "--automation.search_after=4s",
+                  "--automation.search_interval=500ms"});
+  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
+                            [&] {
+                              return has_room(w, 10);
+                            },
+                            30s),
+                        w.daemon().output());
+  BOOST_TEST(w.count("SELECT adopted FROM racetime_rooms") == 1);
+  BOOST_TEST(w.count("SELECT startrace_attempts FROM racetime_rooms") == 1);
+  auto races = protocol::parse_json(w.sim().control_get("/races").body);
+  BOOST_TEST(races.GetArray().Size() == 1u);
+  // The adopted room is watched: its players are invited.
+  w.use_race(room_of(w, 10));
+  BOOST_TEST(race_world::wait_until(
+      [&] {
+        return race_world::has_entrant(w.race(), "u1",
+                                       protocol::entrant_status::invited);
+      },
+      20s));
+}
+
 BOOST_AUTO_TEST_CASE(a_room_opened_then_raced_to_its_result) {
   race_world w{no_room()};
   automate(w);

@@ -89,6 +89,11 @@ BOOST_AUTO_TEST_CASE(each_check_alone_gives_its_code) {
   auto v = run(ready_match(), open_mode::automatic, failing);
   BOOST_TEST(code_of(v) == "bot_not_connected");
   BOOST_TEST(v.reason.message.find("invalid_client") != std::string::npos);
+  auto starting = connected_bot();
+  starting.status = "starting";
+  starting.has_token = false;
+  BOOST_TEST((run(ready_match(), open_mode::automatic, starting).what ==
+              check_verdict::kind::wait));
   auto tokenless = connected_bot();
   tokenless.has_token = false;
   BOOST_TEST(code_of(run(ready_match(), open_mode::automatic, tokenless)) ==

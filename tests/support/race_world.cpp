@@ -30,15 +30,16 @@ protocol::race_settings room_settings(bool invitational) {
 } // namespace
 
 namespace {
-sim_harness_options sim_options(double time_scale) {
+sim_harness_options sim_options(const race_world_options& w) {
   sim_harness_options o;
-  o.time_scale = time_scale;
+  o.time_scale = w.time_scale;
+  o.bot_category_ttl = w.bot_category_ttl;
   return o;
 }
 } // namespace
 
 race_world::race_world(race_world_options options)
-    : options_(options), sim_(sim_options(options.time_scale)) {
+    : options_(options), sim_(sim_options(options)) {
   sim_.seed_defaults();
   sim_.start();
   if (options_.premade_room) {

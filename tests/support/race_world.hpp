@@ -34,6 +34,9 @@ struct race_world_options {
   /// daemon starts; without it the room automation is to open it (then
   /// point the world at it with use_race()).
   bool premade_room = true;
+  /// How long racetime-sim caches /o/{category}/data (racetime.gg: 60 s;
+  /// 0: never).
+  std::chrono::milliseconds bot_category_ttl{0};
 };
 
 class race_world {
