@@ -363,6 +363,44 @@ BOOST_AUTO_TEST_CASE(killed_between_claim_and_answer_the_room_is_adopted) {
       20s));
 }
 
+BOOST_AUTO_TEST_CASE(late_within_grace_opens_past_grace_is_reported) {
+  race_world w{no_room()};
+  automate(w);
+  w.execute("DELETE FROM match_players WHERE match_id = 10");
+  w.execute("DELETE FROM matches WHERE id = 10");
+  // While racecontrold was down: match 40's open time passed 6 minutes ago
+  // (scheduled 5 minutes ago, grace 30), match 41's 41 minutes ago.
+  add_match(w, 40, -6min);
+  add_match(w, 41, -41min);
+  w.start_daemon({"--automation.recheck_interval=1s"});
+  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
+                            [&] {
+                              return has_room(w, 40);
+                            },
+                            20s),
+                        w.daemon().output());
+  BOOST_TEST(w.count("SELECT TIMESTAMPDIFF(SECOND, m.scheduled_at - "
+                     "INTERVAL 1 MINUTE, r.claimed_at) FROM racetime_rooms r "
+                     "JOIN matches m ON m.id = r.match_id WHERE r.match_id = "
+                     "40") >= 359);
+  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
+                            [&] {
+                              return w.scalar("SELECT COALESCE(room_reason, "
+                                              "'') FROM matches WHERE id = "
+                                              "41") == "window_passed";
+                            },
+                            20s),
+                        w.daemon().output());
+  std::this_thread::sleep_for(3s);
+  BOOST_TEST(!has_room(w, 41));
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM racetime_rooms WHERE match_id = "
+                     "41") == 0);
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                     "'room_not_opened' AND entity_id = 41") == 1);
+  BOOST_TEST(w.scalar("SELECT room_reason_message FROM matches WHERE id = 41")
+                 .find("open it by hand") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_room_opened_then_raced_to_its_result) {
   race_world w{no_room()};
   automate(w);
