@@ -137,6 +137,20 @@ void render_details(discord_message& m, const std::string& event,
     e.color = orange;
     e.description = d.optional_string("message").value_or("");
     m.embeds.push_back(std::move(e));
+  } else if (event == "bot_auth_failed" || event == "bot_recovered") {
+    auto bot = d.optional_string("bot").value_or("?") + " (" +
+               d.optional_string("category").value_or("?") + ")";
+    bool failed = event == "bot_auth_failed";
+    m.content = failed ? "racetime.gg refused the bot " + bot +
+                             ": rooms cannot be opened until it is fixed"
+                       : "The bot " + bot + " is connected again";
+    if (failed) {
+      discord_embed e;
+      e.title = "Bot refused";
+      e.color = orange;
+      e.description = d.optional_string("message").value_or("");
+      m.embeds.push_back(std::move(e));
+    }
   } else {
     m.content = "racecontrol: " + event;
   }

@@ -1,5 +1,7 @@
 #include "persistence/racetime_bot_repository.hpp"
 
+#include "persistence/event_log.hpp"
+
 #include "persistence/entities/racetime_bot-odb.hxx"
 #include "persistence/entity_repository_impl.hpp"
 
@@ -81,16 +83,83 @@ std::int32_t racetime_bot_repository::save_configured(
   });
 }
 
+namespace {
+
+/// The Discord channels of the active tournaments that use the bot.
+std::vector<std::string> bot_channels(odb::mysql::connection& conn,
+                                      std::int32_t bot_id) {
+  std::vector<std::string> out;
+  for (auto& row : sql_query(
+           conn, "SELECT DISTINCT discord_notification_channel_id FROM "
+                 "tournaments WHERE is_active = 1 AND racetime_bot_id = " +
+                     std::to_string(bot_id) +
+                     " AND discord_notification_channel_id IS NOT NULL"))
+    out.push_back(row[0].value_or(""));
+  return out;
+}
+
+/// bot_auth_failed when the bot's credentials or permissions are refused,
+/// bot_recovered when it connects again after that: an audit entry and a
+/// notification to every active tournament that uses the bot. Judged by the
+/// bot's last such event, not its previous status, so a daemon restart
+/// (status `disconnected` in between) does not announce the same failure
+/// again.
+void bot_event(odb::mysql::connection& conn, std::int32_t bot_id,
+               entities::bot_status status,
+               const std::optional<std::string>& message) {
+  if (status != entities::bot_status::auth_failed &&
+      status != entities::bot_status::connected)
+    return;
+  auto id = std::to_string(bot_id);
+  auto last = sql_scalar(conn, "SELECT action FROM audit_log WHERE "
+                               "entity_type = 'racetime_bot' AND entity_id = " +
+                                   id +
+                                   " AND action IN ('bot_auth_failed', "
+                                   "'bot_recovered') ORDER BY id DESC LIMIT 1");
+  bool failing = last == std::optional<std::string>{"bot_auth_failed"};
+  bool failed = status == entities::bot_status::auth_failed;
+  if (failed == failing)
+    return; // nothing new: still failing, or fine and never failed
+  std::string event = failed ? "bot_auth_failed" : "bot_recovered";
+  auto n = sql_scalar(conn, "SELECT COUNT(*) FROM audit_log WHERE "
+                            "entity_type = 'racetime_bot' AND entity_id = " +
+                                id)
+               .value_or("0");
+  append_event(
+      conn,
+      {event, std::nullopt, "racetime_bot", bot_id,
+       "(SELECT JSON_OBJECT('bot', name, 'category', category, "
+       "'message', " +
+           (message ? sql_quote(conn, *message) : std::string{"NULL"}) +
+           ") FROM racetime_bots WHERE id = " + id + ")",
+       "bot:" + id + ":" + event + ":" + n},
+      bot_channels(conn, bot_id));
+}
+
+} // namespace
+
 bool racetime_bot_repository::set_status(
     std::int32_t bot_id, entities::bot_status status,
     const std::optional<std::string>& message,
     const std::optional<timestamp>& connected_at) {
-  std::vector<column_assignment> columns{
-      {"status", std::string{to_string(status)}},
-      {"status_message", sql_nullable(message)}};
-  if (connected_at)
-    columns.emplace_back("last_connected_at", *connected_at);
-  return update_columns(bot_id, columns);
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    auto id = std::to_string(bot_id);
+    auto before =
+        sql_scalar(conn, "SELECT status FROM racetime_bots WHERE id = " + id +
+                             " FOR UPDATE");
+    if (!before)
+      return false;
+    sql_execute(
+        conn,
+        "UPDATE racetime_bots SET status = " +
+            sql_quote(conn, to_string(status)) + ", status_message = " +
+            (message ? sql_quote(conn, *message) : std::string{"NULL"}) +
+            (connected_at ? ", last_connected_at = " + sql_quote(*connected_at)
+                          : std::string{}) +
+            ", updated_at = " + sql_quote(now_us()) + " WHERE id = " + id);
+    bot_event(conn, bot_id, status, message);
+    return true;
+  });
 }
 
 } // namespace racecontrol::persistence

@@ -164,6 +164,21 @@ BOOST_AUTO_TEST_CASE(results_are_listed_by_place) {
   BOOST_TEST(protocol::validate(m).empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_refused_bot_is_announced_with_racetime_gg_s_reason) {
+  persistence::outbox_item item{4,
+                                channel_a,
+                                "bot_auth_failed",
+                                R"({"bot": "League bot", "category": "alttpr",
+          "message": "403 with a fresh token: check scope create_race"})",
+                                "rc3",
+                                0};
+  auto m = render_event(item, "https://racetime.gg");
+  BOOST_TEST(m.content.find("League bot (alttpr)") != std::string::npos);
+  BOOST_REQUIRE(m.embeds.size() == 1u);
+  BOOST_TEST(m.embeds[0].description.find("create_race") != std::string::npos);
+  BOOST_TEST(protocol::validate(m).empty());
+}
+
 BOOST_AUTO_TEST_CASE(unreadable_details_still_make_a_message) {
   persistence::outbox_item item{3,           channel_a, "race_started",
                                 "{not json", "rc2",     0};

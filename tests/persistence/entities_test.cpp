@@ -167,6 +167,32 @@ BOOST_AUTO_TEST_CASE(bot_status_enum_round_trip) {
   BOOST_TEST((ok->status == entities::bot_status::connected));
   BOOST_TEST(ok->status_message.null());
   BOOST_TEST((ok->last_connected_at.get() == at(0)));
+  // Failing and recovering are events (audited, announced to the
+  // tournaments that use the bot), once each however often repeated.
+  auto events = [&] {
+    auto conn = scratch.db().connection();
+    return sql_scalar(*conn, "SELECT COALESCE(GROUP_CONCAT(action ORDER BY "
+                             "id), '') FROM audit_log WHERE entity_type = "
+                             "'racetime_bot'")
+        .value_or("");
+  };
+  BOOST_TEST(events() == "bot_auth_failed,bot_recovered");
+  BOOST_TEST(bots.set_status(bot_id, entities::bot_status::disconnected,
+                             std::string{"racecontrold stopped"}));
+  BOOST_TEST(bots.set_status(bot_id, entities::bot_status::connected,
+                             std::nullopt, at(1)));
+  BOOST_TEST(events() == "bot_auth_failed,bot_recovered");
+  BOOST_TEST(bots.set_status(bot_id, entities::bot_status::auth_failed,
+                             std::string{"403"}));
+  BOOST_TEST(bots.set_status(bot_id, entities::bot_status::disconnected,
+                             std::string{"racecontrold stopped"}));
+  BOOST_TEST(bots.set_status(bot_id, entities::bot_status::auth_failed,
+                             std::string{"403"}));
+  BOOST_TEST(events() == "bot_auth_failed,bot_recovered,bot_auth_failed");
+  BOOST_TEST(bots.set_status(bot_id, entities::bot_status::connected,
+                             std::nullopt, at(0)));
+  BOOST_TEST(!bots.set_status(bot_id + 1000, entities::bot_status::connected,
+                              std::nullopt));
   // The database stores the enumerator's name, readable in SQL.
   auto conn = scratch.db().connection();
   BOOST_TEST(sql_scalar(*conn, "SELECT status FROM racetime_bots WHERE id = " +
