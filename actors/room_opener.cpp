@@ -159,6 +159,23 @@ void settle(opener_pointer self, const std::string& slug,
               finish(self, false, "claim_lost");
               return;
             }
+            if (err.category() == ec_category::value &&
+                err.code() ==
+                    static_cast<std::uint8_t>(ec::database_constraint)) {
+              // Another row holds this room's name: racetime.gg never
+              // reuses one, so that row is stale (a simulator restarted
+              // with the same names). Retrying cannot help; a person must
+              // look. The claim stays, so a restart finds the room again.
+              block(self, {"room_conflict",
+                           "racetime.gg opened room " + slug +
+                               " for this match, but another "
+                               "racetime_rooms row already holds that "
+                               "name (" +
+                               describe(err) +
+                               "): check that row, then restart "
+                               "racecontrold to take the room"});
+              return;
+            }
             retry_later(self, "storing its new room " + slug, err,
                         [self, slug, status, adopted] {
                           settle(self, slug, status, adopted);

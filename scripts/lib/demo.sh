@@ -104,7 +104,7 @@ demo_tournament() {
   c=$(demo_match 'Final: Alice vs Carol' "'u1','u3'" 4)
   demo_say "Demo Cup: matches $a, $b, $c at +2, +3 and +4 min; rooms open 1 min before each"
   kill -HUP "$daemon_pid"
-  demo_follow "$a" && demo_follow "$b" && demo_follow "$c" || true
+  for m in "$a" "$b" "$c"; do demo_follow "$m" || true; done
   sleep 3
   demo_say "what Discord (the local stand-in) received in channel $channel:"
   curl -fsS "$discord_control/messages?channel=$channel" |

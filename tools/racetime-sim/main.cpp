@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <random>
 
 #include <sys/resource.h>
 
@@ -41,6 +42,8 @@ options:
   --tls-cert FILE        PEM certificate chain: serve HTTPS and WSS
   --tls-key FILE         PEM private key for --tls-cert
   --time-scale F         multiply race timings (countdowns) by F (default 1)
+  --seed N               seed of room names and tokens (default: random, so
+                         a restarted simulator does not reuse room names)
   --token-lifetime S     access token lifetime in seconds (default 36000)
   --unknown-race-hang MS a bot socket for an unknown race hangs this long
                          before it drops (default 0: reset at once)
@@ -263,7 +266,7 @@ int main(int argc, char** argv) {
         {"help", "version", "demo-players"},
         {"address", "port", "control-port", "tls-cert", "tls-key", "time-scale",
          "token-lifetime", "unknown-race-hang", "bot-data-cache", "ws-ping",
-         "category", "goal", "bot", "app", "user", "authorize-user",
+         "seed", "category", "goal", "bot", "app", "user", "authorize-user",
          "log-level"});
     if (cli.has("help")) {
       std::cout << usage;
@@ -287,6 +290,10 @@ int main(int argc, char** argv) {
     options.ws_ping = std::chrono::milliseconds{
         std::stoll(cli.value("ws-ping").value_or("20000"))};
     time_scale = std::stod(cli.value("time-scale").value_or("1"));
+    options.seed = cli.value("seed")
+                       ? std::stoull(*cli.value("seed"))
+                       : (std::uint64_t{std::random_device{}()} << 32) ^
+                             std::random_device{}();
     config::log_options log;
     if (auto level = cli.value("log-level")) {
       auto parsed = config::parse_log_level(*level);

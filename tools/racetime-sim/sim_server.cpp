@@ -54,7 +54,8 @@ struct closable {
 struct server::impl : std::enable_shared_from_this<server::impl> {
   impl(net::io_context& io, double time_scale, server_options options)
       : io(io), time_scale(time_scale), options(std::move(options)),
-        acceptor(io), control_acceptor(io), w(world::hooks{}, time_scale),
+        acceptor(io), control_acceptor(io),
+        w(world::hooks{}, time_scale, this->options.seed),
         ctx{w, faults, bot_cache, this->options.bot_category_ttl, {}, {},
             0, {},     {}} {}
 
@@ -95,7 +96,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
               else if (s && e == race_event::started)
                 s->demo.started(slug);
             }},
-        time_scale);
+        time_scale, options.seed);
     ctx.demo = &demo;
     ctx.drop_sockets = [weak](const std::string& slug) {
       if (auto s = weak.lock())

@@ -30,6 +30,11 @@ struct server_options {
   /// socket: false completes the close handshake; true resets the TCP
   /// connection after the close frame, as racetime.gg's daphne did (§7).
   bool crash_reset = false;
+  /// Seeds room names and tokens. Tests keep 1 (the same names every run);
+  /// the binary picks a random one so a restarted simulator does not hand
+  /// out the names of rooms a database still holds (racetime.gg never
+  /// reuses a room name).
+  std::uint64_t seed = 1;
   /// Lifetime of the /o/{category}/data cache.
   std::chrono::milliseconds bot_category_ttl{60000};
   /// Daphne pings every socket every 20 s and closes one that leaves a ping
