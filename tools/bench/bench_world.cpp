@@ -366,7 +366,9 @@ void add_sim_users(client& c, const sim_process& sim, std::size_t from,
     req.method = boost::beast::http::verb::post;
     req.target = *protocol::parse_url(
         "http://127.0.0.1:" + std::to_string(sim.control_port) + "/users");
-    req.body = "{\"id\":\"b" + id + "\",\"name\":\"Racer" + id + "\"}";
+    // A Twitch channel: the races racecontrol opens require streaming.
+    req.body = "{\"id\":\"b" + id + "\",\"name\":\"Racer" + id +
+               "\",\"twitch_name\":\"racer" + id + "\"}";
     req.content_type = "application/json";
     c.http().request(std::move(req), [done, id](protocol::http_outcome out) {
       if (!out || out->status != 200)

@@ -153,7 +153,8 @@ std::uint64_t sim_open_sockets(client& c, const sim_process& sim);
 /// A bot token from the simulator for its bot.
 std::string bot_token(client& c, const sim_process& sim);
 
-/// Adds users b<from+1> .. b<to> (named Racer<n>) to the simulator.
+/// Adds users b<from+1> .. b<to> (named Racer<n>, Twitch racer<n>) to the
+/// simulator.
 void add_sim_users(client& c, const sim_process& sim, std::size_t from,
                    std::size_t to);
 
