@@ -169,8 +169,8 @@ typename Inspector::result_type inspect(Inspector& f, room_claim_row& x) {
   return f(caf::meta::type_name("room_claim_row"), x.room_id, x.match_id,
            x.claim_state, x.marker, opt(x.slug), x.category, opt(x.bot_id),
            x.status, opt(x.claimed_at), x.claim_owner, x.startrace_attempts,
-           opt(x.last_attempt_at), x.requested_by, x.adopted,
-           opt(x.created_at));
+           opt(x.last_attempt_at), x.requested_by, opt(x.requested_goal),
+           opt(x.requested_invitational), x.adopted, opt(x.created_at));
 }
 
 template <class Inspector>
@@ -189,7 +189,8 @@ typename Inspector::result_type inspect(Inspector& f, match_open_context& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_claim& x) {
   return f(caf::meta::type_name("room_claim"), x.match_id, x.marker, x.category,
-           x.bot_id, x.owner, x.requested_by);
+           x.bot_id, x.owner, x.requested_by, opt(x.requested_goal),
+           opt(x.requested_invitational));
 }
 
 template <class Inspector>

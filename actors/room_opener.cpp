@@ -1,5 +1,7 @@
 #include "actors/room_opener.hpp"
 
+#include "protocol/json.hpp"
+
 #include "actors/error.hpp"
 #include "actors/match_room_settings.hpp"
 
@@ -99,27 +101,17 @@ void block(opener_pointer self, const not_opened& reason) {
 
 // --- settled: the room exists ------------------------------------------------
 
-/// A JSON string literal (control characters dropped: none belong in a
-/// goal or a node name).
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20)
-      out += c;
-  }
-  return out + "\"";
-}
-
 /// The room event's details besides what the claim's row holds.
 std::string event_details(opener_pointer self) {
   auto& st = self->state;
-  return "{\"goal\": " + json_string(st.settings.goal) +
-         ", \"invitational\": " +
-         (st.settings.invitational ? "true" : "false") +
-         ", \"info_user\": " + json_string(st.settings.info_user) +
-         ", \"node\": " + json_string(st.options.node_name) + "}";
+  return protocol::json_text([&](protocol::json_writer& w) {
+    w.StartObject();
+    protocol::write_string(w, "goal", st.settings.goal);
+    protocol::write_bool(w, "invitational", st.settings.invitational);
+    protocol::write_string(w, "info_user", st.settings.info_user);
+    protocol::write_string(w, "node", st.options.node_name);
+    w.EndObject();
+  });
 }
 
 void watch_and_answer(opener_pointer self, const room_record& room) {
@@ -151,17 +143,14 @@ void settle(opener_pointer self, const std::string& slug,
             watch_and_answer(self, room);
           },
           [self, slug, status, adopted](caf::error& err) {
-            if (err.category() == ec_category::value &&
-                err.code() == static_cast<std::uint8_t>(ec::not_found)) {
+            if (is(err, ec::not_found)) {
               // Another claim took the row: nothing of ours to store.
               spdlog::error("room opener: {}: {}", who(self), describe(err));
               fail_waiting(self, err);
               finish(self, false, "claim_lost");
               return;
             }
-            if (err.category() == ec_category::value &&
-                err.code() ==
-                    static_cast<std::uint8_t>(ec::database_constraint)) {
+            if (is(err, ec::database_constraint)) {
               // Another row holds this room's name: racetime.gg never
               // reuses one, so that row is stale (a simulator restarted
               // with the same names). Retrying cannot help; a person must
@@ -378,7 +367,8 @@ void claim(opener_pointer self) {
   auto& st = self->state;
   room_claim c{
       st.match_id,         make_marker(st.match_id), st.context->bot_category,
-      *st.context->bot_id, st.options.node_name,     st.requested_by};
+      *st.context->bot_id, st.options.node_name,     st.requested_by,
+      st.overrides.goal,   st.overrides.invitational};
   self->request(st.db, db_timeout, atom::put::value, c)
       .then(
           [self](room_claim_result& r) {
@@ -431,6 +421,13 @@ void decide(opener_pointer self) {
   auto& st = self->state;
   st.decided = true;
   const auto& m = *st.context;
+  if (m.room && m.room->claim_state == "creating" &&
+      !m.room->requested_by.empty() && st.requested_by.empty()) {
+    // An earlier life's manual claim: if its room must be asked for again,
+    // ask with the overrides the organizer gave then.
+    st.requested_by = m.room->requested_by;
+    st.overrides = {m.room->requested_goal, m.room->requested_invitational};
+  }
   st.settings = match_room_settings(m, st.overrides, "");
   if (m.room && m.room->claim_state == "creating") {
     // An earlier life's claim: racetime.gg may have the room already.
@@ -499,8 +496,7 @@ void load(opener_pointer self) {
             load_bot(self);
           },
           [self](caf::error& err) {
-            if (err.category() == ec_category::value &&
-                err.code() == static_cast<std::uint8_t>(ec::not_found)) {
+            if (is(err, ec::not_found)) {
               fail_waiting(self, err);
               finish(self, false, "no_match");
               return;

@@ -41,8 +41,7 @@ event_audience audience_of(odb::mysql::connection& conn,
                                   from_where);
   if (rows.empty())
     return out;
-  if (rows[0][0])
-    out.organization_id = std::stoi(*rows[0][0]);
+  out.organization_id = sql_int(rows[0][0]);
   if (rows[0][1])
     out.channels.push_back(*rows[0][1]);
   return out;

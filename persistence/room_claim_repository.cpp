@@ -9,12 +9,6 @@ namespace racecontrol::persistence {
 
 namespace {
 
-std::optional<std::int32_t> read_int(const sql_value& v) {
-  if (!v)
-    return std::nullopt;
-  return std::stoi(*v);
-}
-
 bool read_bool(const sql_value& v) {
   return v.value_or("0") == "1";
 }
@@ -24,26 +18,30 @@ std::string claim_columns() {
          "r.category, r.bot_id, r.status, " +
          sql_epoch_us("r.claimed_at") + ", r.claim_owner, " +
          "r.startrace_attempts, " + sql_epoch_us("r.last_attempt_at") +
-         ", r.requested_by, r.adopted, " + sql_epoch_us("r.created_at");
+         ", r.requested_by, r.adopted, " + sql_epoch_us("r.created_at") +
+         ", r.requested_goal, r.requested_invitational";
 }
 
 room_claim_row read_claim(const sql_row& row) {
   room_claim_row r;
-  r.room_id = read_int(row[0]).value_or(0);
-  r.match_id = read_int(row[1]).value_or(0);
+  r.room_id = sql_int(row[0]).value_or(0);
+  r.match_id = sql_int(row[1]).value_or(0);
   r.claim_state = row[2].value_or("");
   r.marker = row[3].value_or("");
   r.slug = row[4];
   r.category = row[5].value_or("");
-  r.bot_id = read_int(row[6]);
+  r.bot_id = sql_int(row[6]);
   r.status = row[7].value_or("");
   r.claimed_at = sql_timestamp(row[8]);
   r.claim_owner = row[9].value_or("");
-  r.startrace_attempts = read_int(row[10]).value_or(0);
+  r.startrace_attempts = sql_int(row[10]).value_or(0);
   r.last_attempt_at = sql_timestamp(row[11]);
   r.requested_by = row[12].value_or("");
   r.adopted = read_bool(row[13]);
   r.created_at = sql_timestamp(row[14]);
+  r.requested_goal = row[15];
+  if (row[16])
+    r.requested_invitational = read_bool(row[16]);
   return r;
 }
 
@@ -150,13 +148,21 @@ room_claim_result room_claim_repository::claim(const room_claim& c) {
         conn, "INSERT INTO racetime_rooms (slug, category, room_name, status, "
               "match_id, bot_id, claim_state, claim_marker, claimed_at, "
               "claim_owner, startrace_attempts, last_attempt_at, requested_by, "
-              "created_at, updated_at) VALUES (NULL, " +
+              "requested_goal, requested_invitational, created_at, "
+              "updated_at) VALUES (NULL, " +
                   sql_quote(conn, c.category) + ", NULL, NULL, " +
                   std::to_string(c.match_id) + ", " + std::to_string(c.bot_id) +
                   ", 'creating', " + sql_quote(conn, c.marker) + ", " + now +
                   ", " + sql_quote(conn, c.owner) + ", 1, " + now + ", " +
                   (c.requested_by.empty() ? std::string{"NULL"}
                                           : sql_quote(conn, c.requested_by)) +
+                  ", " +
+                  (c.requested_goal ? sql_quote(conn, *c.requested_goal)
+                                    : std::string{"NULL"}) +
+                  ", " +
+                  (c.requested_invitational
+                       ? std::string{*c.requested_invitational ? "1" : "0"}
+                       : std::string{"NULL"}) +
                   ", " + now + ", " + now + ")");
     return room_claim_result{true, *claim_of_match(conn, c.match_id, false)};
   });
@@ -305,16 +311,16 @@ room_claim_repository::open_context(std::int32_t match_id) {
         c.match_goal = row[4];
         c.match_invitational = read_bool(row[5]);
         c.match_auto_create = read_bool(row[6]);
-        c.tournament_id = read_int(row[7]).value_or(0);
-        c.organization_id = read_int(row[8]).value_or(0);
+        c.tournament_id = sql_int(row[7]).value_or(0);
+        c.organization_id = sql_int(row[8]).value_or(0);
         c.tournament_name = row[9].value_or("");
         c.tournament_active = read_bool(row[10]);
         c.tournament_auto_create = read_bool(row[11]);
-        c.room_open_minutes_before = read_int(row[12]).value_or(60);
+        c.room_open_minutes_before = sql_int(row[12]).value_or(60);
         c.require_racetime_link = read_bool(row[13]);
         c.tournament_goal = row[14];
         c.discord_channel_id = row[15];
-        c.bot_id = read_int(row[16]);
+        c.bot_id = sql_int(row[16]);
         c.bot_name = row[17].value_or("");
         c.bot_category = row[18].value_or("");
         c.bot_active = read_bool(row[19]);
@@ -328,8 +334,8 @@ room_claim_repository::open_context(std::int32_t match_id) {
                        "match_players p JOIN users u ON u.id = p.user_id "
                        "WHERE p.match_id = " +
                            id + " ORDER BY p.id"))
-          c.players.push_back({read_int(p[0]).value_or(0), p[1].value_or(""),
-                               p[2], p[3], p[4]});
+          c.players.push_back(
+              {sql_int(p[0]).value_or(0), p[1].value_or(""), p[2], p[3], p[4]});
         c.room = claim_of_match(conn, match_id, false);
         return c;
       });
@@ -355,11 +361,11 @@ std::vector<tournament_plan> room_claim_repository::plans(const plan_query& q) {
                        "AND " +
                        in_window + ")) ORDER BY t.id")) {
       tournament_plan p;
-      p.tournament_id = read_int(row[0]).value_or(0);
-      p.organization_id = read_int(row[1]).value_or(0);
+      p.tournament_id = sql_int(row[0]).value_or(0);
+      p.organization_id = sql_int(row[1]).value_or(0);
       p.name = row[2].value_or("");
       p.auto_create = read_bool(row[3]);
-      p.room_open_minutes_before = read_int(row[4]).value_or(60);
+      p.room_open_minutes_before = sql_int(row[4]).value_or(60);
       out.push_back(std::move(p));
     }
     for (auto& p : out)
@@ -371,7 +377,7 @@ std::vector<tournament_plan> room_claim_repository::plans(const plan_query& q) {
                          "= " +
                          std::to_string(p.tournament_id) + " AND " + in_window +
                          " ORDER BY m.scheduled_at, m.id"))
-        p.matches.push_back({read_int(m[0]).value_or(0), sql_timestamp(m[1]),
+        p.matches.push_back({sql_int(m[0]).value_or(0), sql_timestamp(m[1]),
                              read_bool(m[2]), read_bool(m[3]), m[4]});
     return out;
   });

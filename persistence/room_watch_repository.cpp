@@ -48,12 +48,6 @@ room_record read_room(const sql_row& row) {
   return r;
 }
 
-std::optional<std::int32_t> read_int(const sql_value& v) {
-  if (!v)
-    return std::nullopt;
-  return std::stoi(*v);
-}
-
 std::optional<match_summary> load_match(odb::mysql::connection& conn,
                                         std::int32_t match_id) {
   auto rows = sql_query(
@@ -98,7 +92,7 @@ std::vector<match_player_info> load_players(odb::mysql::connection& conn,
     p.racetime_id = row[2];
     p.racetime_name = row[3];
     p.entrant_status = row[4].value_or("");
-    p.finish_place = read_int(row[5]);
+    p.finish_place = sql_int(row[5]);
     p.finish_time = sql_duration(row[6]);
     out.push_back(std::move(p));
   }
@@ -108,7 +102,7 @@ std::vector<match_player_info> load_players(odb::mysql::connection& conn,
 /// The organization an audit entry about this room belongs to, if any.
 std::optional<std::int32_t> room_organization(odb::mysql::connection& conn,
                                               std::int32_t room_id) {
-  return read_int(sql_scalar(
+  return sql_int(sql_scalar(
       conn, "SELECT t.organization_id FROM racetime_rooms r JOIN matches m "
             "ON m.id = r.match_id JOIN tournaments t ON t.id = "
             "m.tournament_id WHERE r.id = " +

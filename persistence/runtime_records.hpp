@@ -182,6 +182,9 @@ struct room_claim_row {
   std::int32_t startrace_attempts = 0;
   std::optional<timestamp> last_attempt_at;
   std::string requested_by; ///< "" for automatic opens
+  /// A manual open's overrides (nullopt: the match's own).
+  std::optional<std::string> requested_goal;
+  std::optional<bool> requested_invitational;
   bool adopted = false;
   std::optional<timestamp> created_at;
 };
@@ -227,6 +230,8 @@ struct room_claim {
   std::int32_t bot_id = 0;
   std::string owner;        ///< the node (daemon.node_name)
   std::string requested_by; ///< "" for automatic opens
+  std::optional<std::string> requested_goal;
+  std::optional<bool> requested_invitational;
 };
 
 /// A claim's outcome: claimed now, or the row some earlier claim made.
@@ -523,8 +528,10 @@ inline bool operator==(const room_claim_row& a, const room_claim_row& b) {
          a.claim_owner == b.claim_owner &&
          a.startrace_attempts == b.startrace_attempts &&
          a.last_attempt_at == b.last_attempt_at &&
-         a.requested_by == b.requested_by && a.adopted == b.adopted &&
-         a.created_at == b.created_at;
+         a.requested_by == b.requested_by &&
+         a.requested_goal == b.requested_goal &&
+         a.requested_invitational == b.requested_invitational &&
+         a.adopted == b.adopted && a.created_at == b.created_at;
 }
 
 inline bool operator==(const match_open_context& a,
@@ -553,7 +560,9 @@ inline bool operator==(const match_open_context& a,
 inline bool operator==(const room_claim& a, const room_claim& b) {
   return a.match_id == b.match_id && a.marker == b.marker &&
          a.category == b.category && a.bot_id == b.bot_id &&
-         a.owner == b.owner && a.requested_by == b.requested_by;
+         a.owner == b.owner && a.requested_by == b.requested_by &&
+         a.requested_goal == b.requested_goal &&
+         a.requested_invitational == b.requested_invitational;
 }
 
 inline bool operator==(const room_claim_result& a, const room_claim_result& b) {

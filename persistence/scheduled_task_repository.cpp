@@ -16,20 +16,14 @@ std::string task_columns() {
          sql_epoch_us("run_started_at") + ", run_owner";
 }
 
-std::optional<std::int32_t> read_int(const sql_value& v) {
-  if (!v)
-    return std::nullopt;
-  return std::stoi(*v);
-}
-
 task_record read_task(const sql_row& row) {
   task_record t;
   t.id = std::stoi(row[0].value_or("0"));
-  t.organization_id = read_int(row[1]);
+  t.organization_id = sql_int(row[1]);
   t.name = row[2].value_or("");
   t.task_type = row[3].value_or("");
   t.schedule_type = row[4].value_or("");
-  t.interval_seconds = read_int(row[5]);
+  t.interval_seconds = sql_int(row[5]);
   t.cron_expression = row[6];
   t.run_at = sql_timestamp(row[7]);
   t.config_json = row[8].value_or("{}");

@@ -302,4 +302,10 @@ sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query) {
   return rows.front().front();
 }
 
+std::optional<std::int32_t> sql_int(const sql_value& v) {
+  if (!v)
+    return std::nullopt;
+  return std::stoi(*v);
+}
+
 } // namespace racecontrol::persistence

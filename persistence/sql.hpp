@@ -100,4 +100,7 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
 /// The first column of the first row, or nullopt for no row / NULL.
 sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query);
 
+/// An INT column's value as text (sql_query's), or nullopt for NULL.
+std::optional<std::int32_t> sql_int(const sql_value& v);
+
 } // namespace racecontrol::persistence

@@ -58,6 +58,11 @@ struct racetime_room {
 #pragma db type("VARCHAR(255)")
   odb::nullable<std::string> requested_by;
 
+  /// A manual open's overrides, sent again if the claim is recovered.
+#pragma db type("VARCHAR(255)")
+  odb::nullable<std::string> requested_goal;
+  odb::nullable<bool> requested_invitational;
+
   bool adopted = false;
 
   timestamp created_at;

@@ -271,6 +271,8 @@ room_claim_row sample<room_claim_row>() {
   r.startrace_attempts = 2;
   r.last_attempt_at = racecontrol::timestamp{std::chrono::seconds{1700000090}};
   r.requested_by = "console: alice";
+  r.requested_goal = "All Dungeons";
+  r.requested_invitational = false;
   r.adopted = true;
   r.created_at = racecontrol::timestamp{std::chrono::seconds{1700000100}};
   return r;
@@ -315,9 +317,14 @@ match_open_context sample<match_open_context>() {
 
 template <>
 room_claim sample<room_claim>() {
-  return {7,        "racecontrol match 7 claim 0123456789abcdef",
-          "alttpr", 3,
-          "node-1", "console: alice"};
+  return {7,
+          "racecontrol match 7 claim 0123456789abcdef",
+          "alttpr",
+          3,
+          "node-1",
+          "console: alice",
+          "Any% \"NMG\"",
+          false};
 }
 
 template <>

@@ -64,7 +64,8 @@ struct claim_fixture {
 
   room_claim claim_for(std::int32_t match_id, const std::string& marker,
                        const std::string& requested_by = "") {
-    return {match_id, marker, "alttpr", 1, "node-1", requested_by};
+    return {match_id, marker,       "alttpr",     1,
+            "node-1", requested_by, std::nullopt, std::nullopt};
   }
 
   std::string audit_count(const std::string& action) {
@@ -204,6 +205,28 @@ BOOST_AUTO_TEST_CASE(settle_stores_the_room_clears_the_reason_and_audits_once) {
                            "alttpr/other-room-0001", "open", false, "{}"}));
   BOOST_TEST(!repo.settle(
       {c.room_id, c.marker, "alttpr/other-room-0001", "open", false, "{}"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_manual_claim_keeps_its_overrides_for_a_recovery) {
+  auto manual = claim_for(10, "racecontrol match 10 claim a", "api: token 4");
+  manual.requested_goal = "Any% NMG'; DROP TABLE matches; --";
+  manual.requested_invitational = false;
+  auto c = repo.claim(manual).row;
+  BOOST_TEST((c.requested_goal == manual.requested_goal));
+  BOOST_TEST((c.requested_invitational == std::optional<bool>{false}));
+  // What a restarted racecontrold reads back before it sends startrace
+  // again under the same claim.
+  auto recovered = repo.open_context(10);
+  BOOST_REQUIRE(recovered && recovered->room);
+  BOOST_TEST((recovered->room->requested_goal == manual.requested_goal));
+  BOOST_TEST(
+      (recovered->room->requested_invitational == std::optional<bool>{false}));
+  // An automatic claim has none.
+  exec("INSERT INTO matches (id, tournament_id, scheduled_at) VALUES (11, 1, "
+       "'2026-12-01 21:00:00')");
+  auto automatic = repo.claim(claim_for(11, "racecontrol match 11 claim b"));
+  BOOST_TEST(!automatic.row.requested_goal.has_value());
+  BOOST_TEST(!automatic.row.requested_invitational.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(a_manual_claim_is_audited_as_opened_manually) {
