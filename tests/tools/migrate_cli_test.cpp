@@ -3,6 +3,7 @@
 
 #include "tools/racecontrol-migrate/migrate_cli.hpp"
 
+#include "persistence/api_token_repository.hpp"
 #include "persistence/match_repository.hpp"
 #include "persistence/migration_set.hpp"
 #include "persistence/migrator.hpp"
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -410,10 +412,11 @@ BOOST_AUTO_TEST_CASE(help_is_complete_and_errors_are_clear) {
   for (const char* word :
        {"up", "down", "status", "verify", "fresh", "new", "--database",
         "--config", "--migrations", "--lock-timeout", "DATABASE_URL",
-        "RACECONTROL_DATABASE_PASSWORD", "exit status"})
+        "RACECONTROL_DATABASE_PASSWORD", "exit status", "token create",
+        "token list", "token revoke"})
     BOOST_TEST(contains(help.out, word), word);
   for (const char* command :
-       {"up", "down", "status", "verify", "fresh", "new"}) {
+       {"up", "down", "status", "verify", "fresh", "new", "token"}) {
     auto sub = migrate({command, "--help"});
     BOOST_TEST(sub.status == 0, command);
     BOOST_TEST(
@@ -439,6 +442,164 @@ BOOST_AUTO_TEST_CASE(help_is_complete_and_errors_are_clear) {
   BOOST_TEST(denied.status == 2);
   BOOST_TEST(contains(denied.err, "cannot connect to MariaDB at"));
   BOOST_TEST(!contains(denied.err, "wrong-password"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+/// A migrated scratch database with two organizations and a user.
+struct token_cli_fixture : fixture {
+  token_cli_fixture() {
+    auto up = migrate({"up", "--database", url});
+    BOOST_TEST_REQUIRE(up.status == 0, up.err);
+    execute("INSERT INTO organizations (id, name) VALUES (1, 'League'), "
+            "(2, 'Other')");
+    execute("INSERT INTO users (id, discord_id, display_name) VALUES (7, 77, "
+            "'Ops')");
+  }
+
+  result token(std::vector<std::string> args) {
+    args.insert(args.begin(), "token");
+    args.insert(args.end(), {"--database", url});
+    return migrate(args);
+  }
+
+  /// Every token printed in `text`.
+  static std::vector<std::string> tokens_in(const std::string& text) {
+    static const std::regex pattern{"rc_[A-Za-z0-9_-]{43}"};
+    std::vector<std::string> out;
+    for (std::sregex_iterator it{text.begin(), text.end(), pattern}, end;
+         it != end; ++it)
+      out.push_back(it->str());
+    return out;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(token_cli, token_cli_fixture)
+
+BOOST_AUTO_TEST_CASE(create_prints_a_working_token_once_list_and_revoke) {
+  auto made =
+      token({"create", "--org", "1", "--name", "results bot", "--scopes",
+             "matches:read, rooms:write", "--created-by", "7"});
+  BOOST_TEST_REQUIRE(made.status == 0, made.err);
+  auto printed = tokens_in(made.out);
+  BOOST_TEST_REQUIRE(printed.size() == 1u, made.out);
+  const auto& plaintext = printed.front();
+  BOOST_TEST(contains(made.out, "will not be shown again"), made.out);
+  BOOST_TEST(contains(made.out, "rooms:write"), made.out);
+  BOOST_TEST(made.err.empty(), made.err);
+
+  api_token_repository repo{scratch.db()};
+  auto checked = repo.authenticate(plaintext);
+  BOOST_TEST_REQUIRE(std::holds_alternative<api_token_identity>(checked));
+  const auto& who = std::get<api_token_identity>(checked);
+  BOOST_TEST(who.organization_id == 1);
+  BOOST_TEST(who.name == "results bot");
+  BOOST_TEST(
+      (who.scopes == std::vector<std::string>{"rooms:write", "matches:read"}));
+  auto id = std::to_string(who.id);
+  BOOST_TEST(scalar("SELECT created_by_id FROM api_tokens WHERE id = " + id) ==
+             "7");
+
+  auto listed = token({"list"});
+  BOOST_TEST_REQUIRE(listed.status == 0, listed.err);
+  auto hash = scalar("SELECT token_sha256 FROM api_tokens WHERE id = " + id);
+  BOOST_TEST(!contains(listed.out, hash));
+  BOOST_TEST(tokens_in(listed.out).empty(), listed.out);
+  std::istringstream lines{listed.out};
+  std::string header, row;
+  std::getline(lines, header);
+  std::getline(lines, row);
+  for (const char* column :
+       {"id", "org", "name", "scopes", "created (UTC)", "last used", "revoked"})
+    BOOST_TEST(contains(header, column), column);
+  BOOST_TEST(contains(row, "1 League"), row);
+  BOOST_TEST(contains(row, "results bot"), row);
+  BOOST_TEST(contains(row, "rooms:write,matches:read"), row);
+  // Aligned: each heading starts where its column starts.
+  BOOST_TEST(header.find("name") == row.find("results bot"), listed.out);
+  // Used once above, not revoked.
+  BOOST_TEST(row.substr(header.find("last used"), 1) != "-", listed.out);
+  BOOST_TEST(row.substr(header.find("revoked")) == "-", listed.out);
+
+  auto other = token({"list", "--org", "2"});
+  BOOST_TEST(other.status == 0);
+  BOOST_TEST(contains(other.out, "no API tokens for organization 2"),
+             other.out);
+
+  auto revoked = token({"revoke", id});
+  BOOST_TEST_REQUIRE(revoked.status == 0, revoked.err);
+  BOOST_TEST(contains(revoked.out, "revoked token " + id), revoked.out);
+  auto refused = repo.authenticate(plaintext);
+  BOOST_TEST_REQUIRE(std::holds_alternative<api_token_refusal>(refused));
+  BOOST_TEST(to_string(std::get<api_token_refusal>(refused)) ==
+             std::string{"revoked"});
+  auto again = token({"revoke", id});
+  BOOST_TEST(again.status == 0, again.err);
+  BOOST_TEST(contains(again.out, "was already revoked"), again.out);
+  auto after = token({"list", "--org", "1"});
+  // The revoked column now holds a time.
+  auto revoked_row = after.out.substr(after.out.find('\n') + 1);
+  BOOST_TEST(revoked_row.substr(header.find("revoked"), 2) == "20", after.out);
+  // The token was printed by create only.
+  for (const auto* r : {&listed, &other, &revoked, &again, &after}) {
+    BOOST_TEST(!contains(r->out, plaintext));
+    BOOST_TEST(!contains(r->err, plaintext));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_clearly_and_write_nothing) {
+  auto count = [&] {
+    return scalar("SELECT COUNT(*) FROM api_tokens");
+  };
+  auto scope = token(
+      {"create", "--org", "1", "--name", "n", "--scopes", "rooms:read,root"});
+  BOOST_TEST(scope.status == 2);
+  BOOST_TEST(contains(scope.err, "unknown scope 'root'"), scope.err);
+  auto org =
+      token({"create", "--org", "9", "--name", "n", "--scopes", "rooms:read"});
+  BOOST_TEST(org.status == 2);
+  BOOST_TEST(contains(org.err, "organization 9 does not exist"), org.err);
+  auto user = token({"create", "--org", "1", "--name", "n", "--scopes",
+                     "rooms:read", "--created-by", "99"});
+  BOOST_TEST(user.status == 2);
+  BOOST_TEST(contains(user.err, "user 99"), user.err);
+  auto missing = token({"create", "--org", "1", "--scopes", "rooms:read"});
+  BOOST_TEST(missing.status == 2);
+  BOOST_TEST(contains(missing.err, "--name NAME"), missing.err);
+  auto not_a_number =
+      token({"create", "--org", "one", "--name", "n", "--scopes", "admin"});
+  BOOST_TEST(not_a_number.status == 2);
+  BOOST_TEST(contains(not_a_number.err, "--org must be a positive number"),
+             not_a_number.err);
+  BOOST_TEST(count() == "0");
+  for (const auto* r : {&scope, &org, &user, &missing, &not_a_number})
+    BOOST_TEST(tokens_in(r->out + r->err).empty());
+
+  auto unknown_id = token({"revoke", "41"});
+  BOOST_TEST(unknown_id.status == 2);
+  BOOST_TEST(contains(unknown_id.err, "no API token has id 41"),
+             unknown_id.err);
+  BOOST_TEST(token({"revoke"}).status == 2);
+  auto sub = token({"rotate"});
+  BOOST_TEST(sub.status == 2);
+  BOOST_TEST(contains(sub.err, "unknown token subcommand 'rotate'"), sub.err);
+  BOOST_TEST(contains(token({}).err, "create, list or revoke"));
+}
+
+BOOST_AUTO_TEST_CASE(names_with_quotes_and_sql_are_kept_verbatim) {
+  const std::string name = "O'Brien \"x\"); DROP TABLE api_tokens; --";
+  auto made = token(
+      {"create", "--org", "2", "--name", name, "--scopes", "admin,admin"});
+  BOOST_TEST_REQUIRE(made.status == 0, made.err);
+  BOOST_TEST(scalar("SELECT name FROM api_tokens") == name);
+  BOOST_TEST(scalar("SELECT scopes FROM api_tokens") == "[\"admin\"]");
+  auto listed = token({"list"});
+  BOOST_TEST(contains(listed.out, name), listed.out);
+  BOOST_TEST(contains(listed.out, "2 Other"), listed.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

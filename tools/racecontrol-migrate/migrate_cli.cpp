@@ -9,6 +9,7 @@
 #include "persistence/migrator.hpp"
 #include "racecontrol/version.hpp"
 #include "tools/racecontrol-migrate/import/sahasrahbot_import.hpp"
+#include "tools/racecontrol-migrate/token_commands.hpp"
 
 #include <unistd.h>
 
@@ -50,6 +51,10 @@ commands:
   new NAME  write a new, empty migration pair into --migrations DIR
   import-sahasrahbot --source URL [--target URL]
             import a SahasrahBot database (seed 002); help import-sahasrahbot
+  token create --org ID --name NAME --scopes A,B [--created-by USER_ID]
+  token list [--org ID]
+  token revoke ID
+            API bearer tokens; create prints the token once; help token
   help [COMMAND]
 
 options:
@@ -175,6 +180,7 @@ every case, with the reason when the import stopped.
 
 )"} + import::import_rules_text() +
          "\n\n" + import_choices_text()},
+    {"token", token_help},
     {"new", R"(usage: racecontrol-migrate new NAME [--migrations DIR]
 
 Writes DIR/YYYYMMDD_NNNNNN_NAME.up.sql and .down.sql (today's UTC date, the
@@ -543,6 +549,13 @@ int dispatch(const invocation& inv) {
     return cmd_new(inv);
   if (inv.command == "import-sahasrahbot")
     return cmd_import(inv);
+  if (inv.command == "token")
+    return run_token_command(
+        inv.cli,
+        [&inv] {
+          return connect(resolve_target(inv));
+        },
+        inv.out);
   auto t = resolve_target(inv);
   auto set = load_set(inv);
   auto db = connect(t);
@@ -587,7 +600,8 @@ int run_migrate_cli(const std::vector<std::string>& args, std::ostream& out,
          "dry-run"},
         {"database", "config", "migrations", "lock-timeout", "to", "steps",
          "confirm-database", "source", "target", "phase", "batch-size",
-         "guild-names", "report", "sample-size", "writers"});
+         "guild-names", "report", "sample-size", "writers", "org", "name",
+         "scopes", "created-by"});
     if (!cli.overrides.empty())
       throw config::config_error("unknown option '--" + cli.overrides[0].first +
                                  "'; --help lists them");
@@ -606,7 +620,7 @@ int run_migrate_cli(const std::vector<std::string>& args, std::ostream& out,
       }
       return print_help(out, command);
     }
-    if (command != "new" && cli.positional.size() > 1)
+    if (command != "new" && command != "token" && cli.positional.size() > 1)
       throw config::config_error("unexpected argument '" + cli.positional[1] +
                                  "'");
     return dispatch({cli, command, out, err, getenv});
