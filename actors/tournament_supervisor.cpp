@@ -34,7 +34,7 @@ room_opener_actor spawn_opener(sup_pointer self, std::int32_t match_id,
 /// Opens the match's room unless an opener already works on it; true when
 /// one was started now.
 bool open_match(sup_pointer self, std::int32_t match_id) {
-  if (self->state.openers.count(match_id) > 0)
+  if (self->state.stopping || self->state.openers.count(match_id) > 0)
     return false;
   spawn_opener(self, match_id, opener_mode::automatic);
   return true;
@@ -42,7 +42,7 @@ bool open_match(sup_pointer self, std::int32_t match_id) {
 
 void ensure_tournament(sup_pointer self, std::int32_t id) {
   auto& st = self->state;
-  if (st.tournaments.count(id) > 0)
+  if (st.stopping || st.tournaments.count(id) > 0)
     return;
   auto t = self->spawn(tournament, id,
                        caf::actor_cast<automation_store_actor>(st.db),
@@ -165,6 +165,25 @@ void on_down(sup_pointer self, const caf::down_msg& msg) {
     st.tournaments.erase(t->second);
     st.tournament_ids.erase(t);
   }
+  if (st.stopping && st.opener_matches.empty() && st.tournament_ids.empty())
+    self->quit();
+}
+
+/// Stops the tournaments and openers first: they are monitored, not
+/// linked, and their timers would keep them alive past the daemon's stop.
+void begin_stop(sup_pointer self, const caf::exit_msg& msg) {
+  auto& st = self->state;
+  if (st.stopping) {
+    self->quit(msg.reason);
+    return;
+  }
+  st.stopping = true;
+  for (auto& [id, t] : st.tournaments)
+    self->send_exit(t, caf::exit_reason::user_shutdown);
+  for (auto& [id, o] : st.openers)
+    self->send_exit(o, caf::exit_reason::user_shutdown);
+  if (st.opener_matches.empty() && st.tournament_ids.empty())
+    self->quit();
 }
 
 } // namespace
@@ -184,6 +203,9 @@ tournament_supervisor_actor::behavior_type tournament_supervisor(
   self->set_exception_handler(exception_error);
   self->set_down_handler([self](caf::down_msg& msg) {
     on_down(self, msg);
+  });
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    begin_stop(self, msg);
   });
   self->send(st.bots, atom::subscribe::value,
              caf::actor_cast<bot_state_subscriber_actor>(self));
@@ -214,6 +236,9 @@ tournament_supervisor_actor::behavior_type tournament_supervisor(
       },
       [self](atom::open, manual_open& request) -> caf::result<room_answer> {
         auto& st = self->state;
+        if (st.stopping)
+          return make_error(ec::refused, "racecontrold is stopping; ask "
+                                         "again once it is back");
         auto it = st.openers.find(request.match_id);
         auto opener =
             it != st.openers.end()

@@ -31,6 +31,7 @@ struct tournament_supervisor_state {
   std::map<caf::actor_addr, std::int32_t> tournament_ids;
   std::map<std::int32_t, std::string> bot_status; ///< last seen, by bot id
   protocol::backoff load_backoff;
+  bool stopping = false; ///< asked to stop; waits for its children
 };
 
 /// Recovers the claims left `creating`, then starts a tournament actor per

@@ -3,7 +3,21 @@
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
+#include <rapidjson/document.h>
+
 namespace racecontrol::persistence {
+
+namespace {
+
+/// Checked here rather than with MariaDB's JSON_VALID: one round trip less
+/// for every entry (rooms write several each).
+bool valid_json_document(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  return !doc.HasParseError();
+}
+
+} // namespace
 
 void audit_repository::append_in(odb::mysql::connection& conn,
                                  const audit_record& entry,
@@ -24,8 +38,7 @@ void audit_repository::append(const audit_record& entry) {
         entry.details_json.empty() ? std::string{"{}"} : entry.details_json;
     // MariaDB's JSON column does not check its values; a malformed
     // document would be kept and break every reader later.
-    if (sql_scalar(conn, "SELECT JSON_VALID(" + sql_quote(conn, details) +
-                             ")") != sql_value{"1"})
+    if (!valid_json_document(details))
       throw database_error(database_error::kind::statement,
                            "audit entry " + entry.action +
                                ": details are not a valid JSON document");

@@ -30,26 +30,39 @@ void append_event(odb::mysql::connection& conn, const event_entry& e,
                     " FROM audit_log WHERE id = " + audit_id);
 }
 
-std::vector<std::string> match_channels(odb::mysql::connection& conn,
-                                        std::int32_t match_id) {
-  std::vector<std::string> out;
-  if (auto channel = sql_scalar(
-          conn, "SELECT t.discord_notification_channel_id FROM matches m "
-                "JOIN tournaments t ON t.id = m.tournament_id WHERE m.id = " +
-                    std::to_string(match_id)))
-    out.push_back(*channel);
+namespace {
+
+/// `from_where` joins tournaments as t and picks one row.
+event_audience audience_of(odb::mysql::connection& conn,
+                           const std::string& from_where) {
+  event_audience out;
+  auto rows = sql_query(conn, "SELECT t.organization_id, "
+                              "t.discord_notification_channel_id " +
+                                  from_where);
+  if (rows.empty())
+    return out;
+  if (rows[0][0])
+    out.organization_id = std::stoi(*rows[0][0]);
+  if (rows[0][1])
+    out.channels.push_back(*rows[0][1]);
   return out;
 }
 
-std::optional<std::int32_t> match_organization(odb::mysql::connection& conn,
-                                               std::int32_t match_id) {
-  auto v = sql_scalar(conn, "SELECT t.organization_id FROM matches m JOIN "
-                            "tournaments t ON t.id = m.tournament_id WHERE "
-                            "m.id = " +
-                                std::to_string(match_id));
-  if (!v)
-    return std::nullopt;
-  return std::stoi(*v);
+} // namespace
+
+event_audience match_audience(odb::mysql::connection& conn,
+                              std::int32_t match_id) {
+  return audience_of(conn, "FROM matches m JOIN tournaments t ON t.id = "
+                           "m.tournament_id WHERE m.id = " +
+                               std::to_string(match_id));
+}
+
+event_audience room_audience(odb::mysql::connection& conn,
+                             std::int32_t room_id) {
+  return audience_of(conn, "FROM racetime_rooms r JOIN matches m ON m.id = "
+                           "r.match_id JOIN tournaments t ON t.id = "
+                           "m.tournament_id WHERE r.id = " +
+                               std::to_string(room_id));
 }
 
 } // namespace racecontrol::persistence

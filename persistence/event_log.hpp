@@ -33,12 +33,20 @@ struct event_entry {
 void append_event(odb::mysql::connection& conn, const event_entry& e,
                   const std::vector<std::string>& channels);
 
-/// The Discord channel of the match's tournament, if it has one.
-std::vector<std::string> match_channels(odb::mysql::connection& conn,
-                                        std::int32_t match_id);
+/// Whom an event about a match concerns: its tournament's organization
+/// and the tournament's Discord channel, if it has one.
+struct event_audience {
+  std::optional<std::int32_t> organization_id;
+  std::vector<std::string> channels;
+};
 
-/// The organization of the match's tournament.
-std::optional<std::int32_t> match_organization(odb::mysql::connection& conn,
-                                               std::int32_t match_id);
+/// The audience of an event about the match (one query).
+event_audience match_audience(odb::mysql::connection& conn,
+                              std::int32_t match_id);
+
+/// The audience of an event about the room: its match's (none for a room
+/// without a match).
+event_audience room_audience(odb::mysql::connection& conn,
+                             std::int32_t room_id);
 
 } // namespace racecontrol::persistence

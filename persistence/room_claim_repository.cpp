@@ -69,21 +69,19 @@ std::optional<room_claim_row> claim_by_id(odb::mysql::connection& conn,
   return read_claim(rows.front());
 }
 
-/// JSON_ARRAY of the match's players for notifications: name, Discord id
-/// (for mentions) and racetime.gg account.
-std::string players_json(odb::mysql::connection& conn, std::int32_t match_id) {
-  auto v = sql_scalar(
-      conn, "SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('name', "
-            "COALESCE(u.display_name, u.discord_username), 'discord_id', "
-            "CAST(u.discord_id AS CHAR), 'racetime_id', u.racetime_id, "
-            "'racetime_name', u.racetime_name)), JSON_ARRAY()) FROM "
-            "match_players p JOIN users u ON u.id = p.user_id WHERE "
-            "p.match_id = " +
-                std::to_string(match_id));
-  // JSON_EXTRACT makes the text a JSON value again, so it nests as an
-  // array instead of a quoted string.
-  return v ? "JSON_EXTRACT(" + sql_quote(conn, *v) + ", '$')"
-           : std::string{"JSON_ARRAY()"};
+/// An SQL expression: the JSON_ARRAY of the match's players for
+/// notifications: name, Discord id (for mentions) and racetime.gg account.
+/// A subquery in the statement that writes the event, not a round trip.
+std::string players_json(std::int32_t match_id) {
+  // JSON_EXTRACT makes the subquery's text a JSON value again, so it nests
+  // as an array instead of a quoted string.
+  return "JSON_EXTRACT((SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('name', "
+         "COALESCE(u.display_name, u.discord_username), 'discord_id', "
+         "CAST(u.discord_id AS CHAR), 'racetime_id', u.racetime_id, "
+         "'racetime_name', u.racetime_name)), JSON_ARRAY()) FROM "
+         "match_players p JOIN users u ON u.id = p.user_id WHERE "
+         "p.match_id = " +
+         std::to_string(match_id) + "), '$')";
 }
 
 /// Writes one event about the match (audit entry and notification).
@@ -91,10 +89,11 @@ void match_event(odb::mysql::connection& conn, std::int32_t match_id,
                  const std::string& event, const std::string& entity_type,
                  std::int32_t entity_id, const std::string& details_sql,
                  const std::string& dedupe_key) {
+  auto audience = match_audience(conn, match_id);
   append_event(conn,
-               {event, match_organization(conn, match_id), entity_type,
-                entity_id, details_sql, dedupe_key},
-               match_channels(conn, match_id));
+               {event, audience.organization_id, entity_type, entity_id,
+                details_sql, dedupe_key},
+               audience.channels);
 }
 
 /// Writes the match's reason; true when its code changed (then audited).
@@ -229,7 +228,7 @@ room_claim_repository::settle(const claim_settled& s) {
                 (row->requested_by.empty()
                      ? std::string{"NULL"}
                      : sql_quote(conn, row->requested_by)) +
-                ", 'players', " + players_json(conn, row->match_id) +
+                ", 'players', " + players_json(row->match_id) +
                 ", 'scheduled_at', (SELECT DATE_FORMAT(scheduled_at, "
                 "'%Y-%m-%dT%H:%i:%sZ') FROM matches WHERE id = " +
                 std::to_string(row->match_id) +

@@ -130,14 +130,11 @@ void audit_room(odb::mysql::connection& conn, std::int32_t room_id,
 void room_event(odb::mysql::connection& conn, std::int32_t room_id,
                 const std::string& event, const std::string& details_sql,
                 const std::string& what) {
-  auto match_id = read_int(
-      sql_scalar(conn, "SELECT match_id FROM racetime_rooms WHERE id = " +
-                           std::to_string(room_id)));
-  append_event(
-      conn,
-      {event, room_organization(conn, room_id), "racetime_room", room_id,
-       details_sql, "room:" + std::to_string(room_id) + ":" + what},
-      match_id ? match_channels(conn, *match_id) : std::vector<std::string>{});
+  auto audience = room_audience(conn, room_id);
+  append_event(conn,
+               {event, audience.organization_id, "racetime_room", room_id,
+                details_sql, "room:" + std::to_string(room_id) + ":" + what},
+               audience.channels);
 }
 
 /// The match's results for its race_finished event: each player's name,

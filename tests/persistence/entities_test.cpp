@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE persistence_entities
 #include <boost/test/unit_test.hpp>
 
+#include "persistence/audit_repository.hpp"
 #include "persistence/database_error.hpp"
 #include "persistence/match_player_repository.hpp"
 #include "persistence/match_repository.hpp"
@@ -354,6 +355,31 @@ BOOST_AUTO_TEST_CASE(one_room_per_match_and_set_null_on_delete) {
   auto next = add_match("Replay", at(1));
   auto replay = room_for(next, "replay-room-0001");
   BOOST_TEST(rooms.create(replay) > room_id);
+}
+
+BOOST_AUTO_TEST_CASE(audit_details_must_be_one_json_document) {
+  audit_repository audit{scratch.db()};
+  audit_record good;
+  good.organization_id = org_id;
+  good.action = "racetime_room.invited";
+  good.entity_type = "racetime_room";
+  good.entity_id = 7;
+  good.details_json = R"({"racetime_id": "u1", "name": "O'Brien \"Ace\""})";
+  audit.append(good);
+  // MariaDB's JSON column takes any text; these must not reach it.
+  for (const char* bad :
+       {"{\"racetime_id\": ", "{} {}", "not json", "{'a': 1}"}) {
+    auto entry = good;
+    entry.details_json = bad;
+    BOOST_TEST((error_kind_of([&] {
+                  audit.append(entry);
+                }) == database_error::kind::statement),
+               bad);
+  }
+  auto conn = scratch.db().connection();
+  BOOST_TEST(*sql_scalar(*conn, "SELECT COUNT(*) FROM audit_log") == "1");
+  BOOST_TEST(*sql_scalar(*conn, "SELECT JSON_VALUE(details, '$.name') FROM "
+                                "audit_log") == "O'Brien \"Ace\"");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

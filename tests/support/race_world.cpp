@@ -42,6 +42,11 @@ race_world::race_world(race_world_options options)
     : options_(options), sim_(sim_options(options)) {
   sim_.seed_defaults();
   sim_.start();
+  if (options_.discord) {
+    discord_harness_options d;
+    d.channels = {discord_channel};
+    discord_ = std::make_unique<discord_harness>(d);
+  }
   if (options_.premade_room) {
     auto token = sim_.bot_token("bot-client", "bot-secret");
     auto created =
@@ -77,6 +82,10 @@ race_world::race_world(race_world_options options)
           "'bot-secret')");
   execute("INSERT INTO tournaments (id, organization_id, name, "
           "racetime_bot_id) VALUES (1, 1, 'Spring Cup', 1)");
+  if (discord_)
+    execute(std::string{"UPDATE tournaments SET "
+                        "discord_notification_channel_id = "} +
+            discord_channel + " WHERE id = 1");
   execute("INSERT INTO matches (id, tournament_id, title, scheduled_at) "
           "VALUES (10, 1, 'Final', UTC_TIMESTAMP(6) + INTERVAL 1 HOUR)");
   // Alice and Bob are linked to racetime.gg users u1 and u2; Carol (u3 on
@@ -106,10 +115,15 @@ void race_world::start_daemon(std::vector<std::string> extra) {
       "--database.url=" + url_.to_string(),
       "--racetime.url=" + sim_.base().origin(), "--log.level=debug",
       "--rooms.refresh_interval=1s", "--database.health_interval=1s"};
+  std::map<std::string, std::string> env{
+      {"RACECONTROL_DATABASE_PASSWORD", password_}};
+  if (discord_) {
+    auto api = discord_->api_base();
+    args.push_back("--discord.api_url=" + api.origin() + api.target);
+    env["RACECONTROL_DISCORD_BOT_TOKEN"] = discord_->token().reveal();
+  }
   args.insert(args.end(), extra.begin(), extra.end());
-  daemon_ = std::make_unique<daemon_process>(
-      args, std::map<std::string, std::string>{
-                {"RACECONTROL_DATABASE_PASSWORD", password_}});
+  daemon_ = std::make_unique<daemon_process>(args, env);
   BOOST_REQUIRE_MESSAGE(
       daemon_->wait_for_output("ready: node", std::chrono::seconds{30}),
       daemon_->output());

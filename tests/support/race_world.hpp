@@ -4,14 +4,16 @@
 // free ports (seeded with category alttpr, its bot and users u1..u4), a
 // scratch database with a tournament match of three players and the
 // match's room (on the shared test server, or on a MariaDB server of the
-// test's own that it may stop), racecontrold as a real process pointed at
-// both, and helpers to act as racetime.gg users and to read what
+// test's own that it may stop), optionally the Discord stand-in
+// (discord-sim in-process), racecontrold as a real process pointed at
+// them, and helpers to act as racetime.gg users and to read what
 // racecontrol recorded.
 
 #include "config/database_url.hpp"
 #include "protocol/race_data.hpp"
 #include "protocol/server_messages.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/discord_harness.hpp"
 #include "tests/support/private_mariadb.hpp"
 #include "tests/support/scratch_database.hpp"
 #include "tests/support/sim_harness.hpp"
@@ -37,6 +39,11 @@ struct race_world_options {
   /// How long racetime-sim caches /o/{category}/data (racetime.gg: 60 s;
   /// 0: never).
   std::chrono::milliseconds bot_category_ttl{0};
+  /// Starts the Discord stand-in (discord()), gives racecontrold its API
+  /// URL and bot token, and has the tournament notify its channel
+  /// (discord_channel). Without it racecontrold keeps its default Discord
+  /// URL and no tournament has a channel, so it posts nothing.
+  bool discord = false;
 };
 
 class race_world {
@@ -104,9 +111,17 @@ class race_world {
   static bool has_entrant(const protocol::race_data& r, const std::string& id,
                           protocol::entrant_status status);
 
+  // --- Discord ----------------------------------------------------------
+
+  /// The stand-in (race_world_options::discord only).
+  discord_harness& discord() { return *discord_; }
+  /// The tournament's notification channel in the stand-in.
+  static constexpr const char* discord_channel = "100000000000000042";
+
  private:
   race_world_options options_;
   sim_harness sim_;
+  std::unique_ptr<discord_harness> discord_;
   std::unique_ptr<private_mariadb> server_;
   std::unique_ptr<scratch_database> scratch_;
   /// The test's own connections to the world's database.

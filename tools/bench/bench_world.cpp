@@ -389,6 +389,7 @@ void add_sim_users(client& c, const sim_process& sim, std::size_t from,
     req.method = boost::beast::http::verb::post;
     req.target = *protocol::parse_url(
         "http://127.0.0.1:" + std::to_string(sim.control_port) + "/users");
+    // A Twitch channel: the races racecontrol opens require streaming.
     req.body = "{\"id\":\"b" + id + "\",\"name\":\"Racer" + id +
                "\",\"twitch_name\":\"racer" + id + "\"}";
     req.content_type = "application/json";
@@ -552,7 +553,7 @@ void seed_automation(scratch& db, const automation_plan& plan,
               });
   // Open time = scheduled_at - 1 minute.
   auto open_in_us = [&](std::size_t i) {
-    double step = plan.matches > 1 ? plan.spread / double(plan.matches - 1) : 0;
+    double step = plan.spread / double(plan.matches);
     return n(static_cast<std::size_t>(
         (60.0 + plan.first_open_in + step * double(i)) * 1e6));
   };

@@ -157,8 +157,7 @@ std::uint64_t sim_open_sockets(client& c, const sim_process& sim);
 /// A bot token from the simulator for its bot.
 std::string bot_token(client& c, const sim_process& sim);
 
-/// Adds users b<from+1> .. b<to> (named Racer<n>, streaming live on
-/// Twitch as racer<n>, so rooms that require streaming accept them) to the
+/// Adds users b<from+1> .. b<to> (named Racer<n>, Twitch racer<n>) to the
 /// simulator.
 void add_sim_users(client& c, const sim_process& sim, std::size_t from,
                    std::size_t to);
@@ -223,8 +222,9 @@ config::database_url database_url_of(const std::optional<std::string>& given);
 struct automation_plan {
   std::size_t matches = 0;
   std::size_t tournaments = 1;
-  /// Seconds from now to the first match's open time, and over which the
-  /// open times spread evenly (0: every match opens at once).
+  /// Seconds from now to the first match's open time, and the window the
+  /// open times fill evenly: match i opens first_open_in + i * spread /
+  /// matches from now (0: every match at once).
   double first_open_in = 10;
   double spread = 0;
   /// Tournament t's Discord channel is channel_base + t; 0: none.
