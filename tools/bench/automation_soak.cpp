@@ -455,12 +455,14 @@ void print_faults(soak_world& w) {
               static_cast<long long>(d["faults_served"].GetInt64()));
 }
 
-} // namespace
+// --- the phases
+// ------------------------------------------------------------------
 
-int main(int argc, char** argv) {
-  set_program_name("automation_soak");
-  soak_world w;
-  w.options = parse_options(argc, argv);
+// The first room opens 8 s after racecontrold starts: time to come up.
+constexpr double first_open = 8;
+
+/// Scratch database, simulators with their faults, the seeded matches.
+void set_up(soak_world& w) {
   const auto& o = w.options;
   if (o.keep_logs) {
     w.dir = *o.keep_logs;
@@ -468,7 +470,6 @@ int main(int argc, char** argv) {
     char tmpl[] = "/tmp/automation-soak-XXXXXX";
     w.dir = mkdtemp(tmpl);
   }
-  std::mt19937_64 rng{o.seed};
   w.db =
       std::make_unique<scratch>(database_url_of(o.database), "automation_soak");
   w.sim =
@@ -483,9 +484,6 @@ int main(int argc, char** argv) {
       channels, {"--bucket-limit", "10", "--bucket-window", "1"});
   arm_sim(w);
   arm_discord(w);
-
-  // The first room opens 8 s after racecontrold starts: time to come up.
-  constexpr double first_open = 8;
   automation_plan plan;
   plan.matches = o.matches;
   plan.tournaments = o.tournaments;
@@ -493,7 +491,6 @@ int main(int argc, char** argv) {
   plan.spread = o.spread;
   plan.channel_base = channel_base;
   seed_automation(*w.db, plan, bot_client, bot_secret);
-
   std::printf("automation_soak: %zu matches in %zu tournaments opening over "
               "%.0f s, %zu kills, startrace fault rate %.2f, seed %llu, "
               "time scale %g; database %s, logs in %s\n",
@@ -501,10 +498,30 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(o.seed), o.time_scale,
               w.db->url().redacted().c_str(), w.dir.c_str());
   std::fflush(stdout);
+}
 
-  auto start = clock_type::now();
-  daemon_lives daemon{setup_for(w)};
-  daemon.start();
+/// What the run did besides racecontrold's own work.
+struct run_record {
+  clock_type::time_point start = clock_type::now();
+  kill_counts kills;
+  std::size_t drops = 0;
+  double next_report = 10;
+  bool finished = false; ///< everything done before the finish timeout
+  bool stopped = false;  ///< racecontrold stopped by SIGTERM in time
+
+  void report_now_and_then(soak_world& w) {
+    if (since(start) < next_report)
+      return;
+    print_progress(w, since(start), kills, drops);
+    next_report += 10;
+  }
+};
+
+/// The matches open while racecontrold is killed and sockets dropped,
+/// until the last open time has passed and every kill is done.
+void run_with_faults(soak_world& w, daemon_lives& daemon, run_record& r) {
+  const auto& o = w.options;
+  std::mt19937_64 rng{o.seed};
   // Kills until a little past the last open time: the last claims are
   // still searching or retrying then.
   double kills_end = first_open + o.spread + std::max(6.0, o.spread / 10);
@@ -514,53 +531,53 @@ int main(int argc, char** argv) {
                  return w.db->number("SELECT COUNT(*) FROM racetime_rooms "
                                      "WHERE claim_state = 'creating'");
                }};
-  std::size_t drops = 0;
-  double next_drop = first_open + 2, next_report = 10;
-  while (!kills.done() || since(start) < first_open + o.spread) {
-    double now = since(start);
+  double next_drop = first_open + 2;
+  while (!kills.done() || since(r.start) < first_open + o.spread) {
+    double now = since(r.start);
     daemon.restart_if_ended();
     kills.tick(now);
+    r.kills = kills.counts();
     if (now >= next_drop) {
-      drops += drop_random_race(w, rng);
+      r.drops += drop_random_race(w, rng);
       next_drop = now + 3;
     }
-    if (now >= next_report) {
-      print_progress(w, now, kills.counts(), drops);
-      next_report += 10;
-    }
+    r.report_now_and_then(w);
     std::this_thread::sleep_for(milliseconds{10});
   }
+}
 
+/// Faults cleared, racecontrold given time to open, record and notify
+/// everything, then stopped.
+void settle(soak_world& w, daemon_lives& daemon, run_record& r) {
   clear_faults(w);
   std::printf("[%5.0f s] faults cleared; waiting for every room, result and "
               "notification\n",
-              since(start));
+              since(r.start));
   std::fflush(stdout);
   auto settle_start = clock_type::now();
-  bool finished = false;
-  while (!(finished = all_done(w)) &&
-         since(settle_start) < double(o.finish_timeout.count())) {
+  auto limit = double(w.options.finish_timeout.count());
+  while (!(r.finished = all_done(w)) && since(settle_start) < limit) {
     daemon.restart_if_ended();
-    if (since(start) >= next_report) {
-      print_progress(w, since(start), kills.counts(), drops);
-      next_report += 10;
-    }
+    r.report_now_and_then(w);
     std::this_thread::sleep_for(milliseconds{500});
   }
-  if (!finished)
+  if (!r.finished)
     std::printf("not everything was done %lld s after the faults were "
                 "cleared; counting what there is\n",
-                static_cast<long long>(o.finish_timeout.count()));
-  bool stopped = daemon.stop(seconds{30});
-  double wall = since(start);
+                static_cast<long long>(w.options.finish_timeout.count()));
+  r.stopped = daemon.stop(seconds{30});
+}
 
+/// The closing counts; true when every one is as required.
+bool report(soak_world& w, const daemon_lives& daemon, const run_record& r) {
+  const auto& o = w.options;
   auto tally = tally_soak(
       *w.db, o.matches, w.c.control(w.sim.control_port, "/races").body,
       w.c.control(w.discord.control_port, "/messages").body);
   std::printf("\n--- automation_soak: %.0f s, %zu racecontrold lives ---\n",
-              wall, daemon.logs().size());
+              since(r.start), daemon.logs().size());
   tally.print();
-  const auto& k = kills.counts();
+  const auto& k = r.kills;
   std::printf("kills: %zu SIGKILLs (%zu at random moments, %zu right after "
               "a claim line, %zu right after a startrace line; %zu armed "
               "for a line that did not come within 20 s and killed at "
@@ -570,22 +587,47 @@ int main(int argc, char** argv) {
               k.total(), k.random, k.after_claim, k.after_startrace,
               k.fell_back, k.left_claims, k.claims_left,
               daemon.unexpected_exits(),
-              stopped ? "yes" : "no (killed after 30 s)");
+              r.stopped ? "yes" : "no (killed after 30 s)");
   print_faults(w);
   std::printf("sockets: dropped the sockets of %zu live races; racecontrold "
               "logged %zu lost bot sockets\n",
-              drops, lines_with(daemon.logs(), ": bot socket lost"));
+              r.drops, lines_with(daemon.logs(), ": bot socket lost"));
   auto duplicates = lines_with(daemon.logs(), "rooms carry the claim's marker");
   std::printf("racecontrold logs: %zu rooms found and adopted, %zu "
               "recovered claims, %zu 'several rooms carry the marker' "
               "errors\n",
               lines_with(daemon.logs(), "found and adopted"),
               lines_with(daemon.logs(), ": recovering claim "), duplicates);
-  bool ok = tally.ok() && finished && stopped &&
+  bool ok = tally.ok() && r.finished && r.stopped &&
             daemon.unexpected_exits() == 0 && k.total() >= o.kills &&
             duplicates == 0;
   std::printf("verdict: %s\n", ok ? "every count as required" : "WRONG");
+  return ok;
+}
+
+int run(int argc, char** argv) {
+  soak_world w;
+  w.options = parse_options(argc, argv);
+  set_up(w);
+  run_record r;
+  daemon_lives daemon{setup_for(w)};
+  daemon.start();
+  run_with_faults(w, daemon, r);
+  settle(w, daemon, r);
+  bool ok = report(w, daemon, r);
   w.sim.process->stop(seconds{10});
   w.discord.process->stop(seconds{10});
   return ok ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  set_program_name("automation_soak");
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    // die() exits, which kills the children still running.
+    die(e.what());
+  }
 }

@@ -17,10 +17,12 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 extern char** environ;
@@ -50,6 +52,44 @@ double since(clock_type::time_point start) {
 
 // --- child processes --------------------------------------------------------
 
+namespace {
+
+// The children still running, so that a program that ends without their
+// destructors (die(), an uncaught exception) does not leave a racecontrold
+// or a simulator behind, writing logs for nobody.
+std::mutex children_mutex;
+std::set<pid_t> live_children;
+
+void kill_live_children() {
+  std::lock_guard<std::mutex> lock{children_mutex};
+  for (pid_t pid : live_children) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  live_children.clear();
+}
+
+void track_child(pid_t pid) {
+  static const bool hooked = [] {
+    std::atexit(kill_live_children);
+    std::set_terminate([] {
+      kill_live_children();
+      std::abort();
+    });
+    return true;
+  }();
+  (void)hooked;
+  std::lock_guard<std::mutex> lock{children_mutex};
+  live_children.insert(pid);
+}
+
+void forget_child(pid_t pid) {
+  std::lock_guard<std::mutex> lock{children_mutex};
+  live_children.erase(pid);
+}
+
+} // namespace
+
 child::child(std::vector<std::string> args, const std::vector<std::string>& env,
              std::string log_path)
     : log_path_(std::move(log_path)) {
@@ -76,6 +116,7 @@ child::child(std::vector<std::string> args, const std::vector<std::string>& env,
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0)
     die("cannot start " + args[0] + ": " + std::strerror(rc));
+  track_child(pid_);
 }
 
 child::~child() {
@@ -88,6 +129,7 @@ bool child::running() {
     return false;
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    forget_child(pid_);
     pid_ = 0;
     return false;
   }
@@ -113,6 +155,7 @@ void child::kill_now() {
     return;
   kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
+  forget_child(pid_);
   pid_ = 0;
 }
 

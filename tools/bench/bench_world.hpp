@@ -42,7 +42,9 @@ double since(clock_type::time_point start);
 // --- child processes --------------------------------------------------------
 
 /// A program run with its standard output and error in one file, with the
-/// caller's environment minus RACECONTROL_* variables, plus `env`.
+/// caller's environment minus RACECONTROL_* variables, plus `env`. One the
+/// caller did not stop is killed when the program exits (die() too) or
+/// terminates on an uncaught exception.
 class child {
  public:
   child(std::vector<std::string> args, const std::vector<std::string>& env,
