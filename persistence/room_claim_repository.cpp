@@ -139,8 +139,13 @@ bool write_reason(odb::mysql::connection& conn, const match_reason& r) {
 
 room_claim_result room_claim_repository::claim(const room_claim& c) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
-    // Locks the match's gap too, so two claims of one match queue here
-    // and the second finds the first's row.
+    // Claims of one match queue on the match's row and the second finds
+    // the first's claim. Locking only the (absent) claim row would take a
+    // gap lock, which claimants share: each one's INSERT then waits for
+    // the others' and the server kills all but one as a deadlock, often
+    // enough with several claimants to run out of retries.
+    sql_query(conn, "SELECT id FROM matches WHERE id = " +
+                        std::to_string(c.match_id) + " FOR UPDATE");
     if (auto existing = claim_of_match(conn, c.match_id, true))
       return room_claim_result{false, *existing};
     auto now = sql_quote(now_us());

@@ -44,59 +44,6 @@ namespace {
 constexpr const char* bot_client = "bench-client";
 constexpr const char* bot_secret = "bench-secret";
 
-std::string n(std::size_t i) {
-  return std::to_string(i);
-}
-
-/// A tournament that opens its rooms a minute before each match, with its
-/// bot assigned to the organization (no Discord channel: the notifier's
-/// cost is not the rooms').
-void seed_tournament(scratch& db) {
-  db.execute("INSERT INTO organizations (id, name) VALUES (1, 'Bench League')");
-  db.execute(std::string{"INSERT INTO racetime_bots (id, category, name, "
-                         "client_id, client_secret) VALUES (1, 'alttpr', "
-                         "'BenchBot', '"} +
-             bot_client + "', '" + bot_secret + "')");
-  db.execute("INSERT INTO racetime_bot_organizations (bot_id, "
-             "organization_id) VALUES (1, 1)");
-  db.execute("INSERT INTO tournaments (id, organization_id, name, "
-             "racetime_bot_id, racetime_auto_create_rooms, "
-             "room_open_minutes_before, racetime_default_goal) VALUES (1, 1, "
-             "'Bench Cup', 1, 1, 1, 'Beat the game')");
-}
-
-/// Matches 1..count, two linked players each, match i opening
-/// `first_open` + i * spread / count from now (UTC, in the database's
-/// clock).
-void seed_matches(scratch& db, std::size_t count, milliseconds first_open,
-                  milliseconds spread) {
-  insert_rows(db,
-              "INSERT INTO users (id, discord_id, display_name, racetime_id, "
-              "racetime_name)",
-              0, 2 * count, [&](std::size_t i) {
-                return "(" + n(i + 1) + ", " + n(1000000 + i) + ", 'Racer" +
-                       n(i + 1) + "', 'b" + n(i + 1) + "', 'Racer" + n(i + 1) +
-                       "')";
-              });
-  insert_rows(db,
-              "INSERT INTO matches (id, tournament_id, title, scheduled_at, "
-              "racetime_auto_create)",
-              0, count, [&](std::size_t i) {
-                auto open_us = (first_open.count() +
-                                spread.count() * static_cast<long long>(i) /
-                                    static_cast<long long>(count)) *
-                               1000;
-                return "(" + n(i + 1) + ", 1, 'Match " + n(i + 1) +
-                       "', UTC_TIMESTAMP(6) + INTERVAL " +
-                       std::to_string(60000000 + open_us) + " MICROSECOND, 1)";
-              });
-  insert_rows(db, "INSERT INTO match_players (match_id, user_id)", 0, count,
-              [&](std::size_t i) {
-                return "(" + n(i + 1) + ", " + n(2 * i + 1) + "), (" +
-                       n(i + 1) + ", " + n(2 * i + 2) + ")";
-              });
-}
-
 std::vector<double> numbers_of(const std::string& csv) {
   std::vector<double> out;
   std::istringstream in(csv);
@@ -224,12 +171,17 @@ int main(int argc, char** argv) {
     setup.overrides.push_back("--" + key + "=" + value);
 
   add_sim_users(c, sim, 0, 2 * opt.matches);
-  seed_tournament(db);
-  // The open times count from MariaDB's clock as the rows go in; steady
-  // time from here is close enough for the waits (the lateness figures
-  // come from MariaDB's own timestamps).
+  // A tournament that opens its rooms a minute before each match, with no
+  // Discord channel (the notifier's cost is not the rooms'). The open
+  // times count from MariaDB's clock as the rows go in; steady time from
+  // here is close enough for the waits (the lateness figures come from
+  // MariaDB's own timestamps).
+  automation_plan plan;
+  plan.matches = opt.matches;
+  plan.first_open_in = static_cast<double>(opt.lead.count()) / 1000.0;
+  plan.spread = static_cast<double>(opt.spread.count()) / 1000.0;
   auto t = clock_type::now();
-  seed_matches(db, opt.matches, opt.lead, opt.spread);
+  seed_automation(db, plan, bot_client, bot_secret);
   auto first_open = t + opt.lead;
   std::printf("automation_bench: %zu matches opening over %.1f s, the first "
               "%.1f s from now; seeded in %.1f s; logs in %s\n",

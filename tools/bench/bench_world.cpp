@@ -17,10 +17,12 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 extern char** environ;
@@ -50,6 +52,44 @@ double since(clock_type::time_point start) {
 
 // --- child processes --------------------------------------------------------
 
+namespace {
+
+// The children still running, so that a program that ends without their
+// destructors (die(), an uncaught exception) does not leave a racecontrold
+// or a simulator behind, writing logs for nobody.
+std::mutex children_mutex;
+std::set<pid_t> live_children;
+
+void kill_live_children() {
+  std::lock_guard<std::mutex> lock{children_mutex};
+  for (pid_t pid : live_children) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  live_children.clear();
+}
+
+void track_child(pid_t pid) {
+  static const bool hooked = [] {
+    std::atexit(kill_live_children);
+    std::set_terminate([] {
+      kill_live_children();
+      std::abort();
+    });
+    return true;
+  }();
+  (void)hooked;
+  std::lock_guard<std::mutex> lock{children_mutex};
+  live_children.insert(pid);
+}
+
+void forget_child(pid_t pid) {
+  std::lock_guard<std::mutex> lock{children_mutex};
+  live_children.erase(pid);
+}
+
+} // namespace
+
 child::child(std::vector<std::string> args, const std::vector<std::string>& env,
              std::string log_path)
     : log_path_(std::move(log_path)) {
@@ -76,6 +116,7 @@ child::child(std::vector<std::string> args, const std::vector<std::string>& env,
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0)
     die("cannot start " + args[0] + ": " + std::strerror(rc));
+  track_child(pid_);
 }
 
 child::~child() {
@@ -88,6 +129,7 @@ bool child::running() {
     return false;
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    forget_child(pid_);
     pid_ = 0;
     return false;
   }
@@ -113,6 +155,7 @@ void child::kill_now() {
     return;
   kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
+  forget_child(pid_);
   pid_ = 0;
 }
 
@@ -246,29 +289,52 @@ client::~client() {
   thread_.join();
 }
 
-protocol::http_response client::control(std::uint16_t port,
-                                        const std::string& path,
-                                        std::optional<std::string> post) {
-  protocol::http_request req;
-  req.target =
-      *protocol::parse_url("http://127.0.0.1:" + std::to_string(port) + path);
-  if (post) {
-    req.method = boost::beast::http::verb::post;
-    req.body = *post;
-    req.content_type = "application/json";
-  }
+namespace {
+
+protocol::http_response control_request(protocol::http_client& http,
+                                        protocol::http_request req,
+                                        const std::string& path) {
   std::promise<protocol::http_outcome> done;
   auto future = done.get_future();
-  http_.request(std::move(req), [&done](protocol::http_outcome out) {
+  http.request(std::move(req), [&done](protocol::http_outcome out) {
     done.set_value(std::move(out));
   });
   auto out = future.get();
   if (!out)
     die("control API " + path + ": " + out.error().message);
-  if (out->status != 200)
+  if (out->status < 200 || out->status > 299)
     die("control API " + path + ": HTTP " + std::to_string(out->status) + " " +
         out->body);
   return *out;
+}
+
+protocol::http_request control_target(std::uint16_t port,
+                                      const std::string& path) {
+  protocol::http_request req;
+  req.target =
+      *protocol::parse_url("http://127.0.0.1:" + std::to_string(port) + path);
+  return req;
+}
+
+} // namespace
+
+protocol::http_response client::control(std::uint16_t port,
+                                        const std::string& path,
+                                        std::optional<std::string> post) {
+  auto req = control_target(port, path);
+  if (post) {
+    req.method = boost::beast::http::verb::post;
+    req.body = *post;
+    req.content_type = "application/json";
+  }
+  return control_request(http_, std::move(req), path);
+}
+
+protocol::http_response client::control_delete(std::uint16_t port,
+                                               const std::string& path) {
+  auto req = control_target(port, path);
+  req.method = boost::beast::http::verb::delete_;
+  return control_request(http_, std::move(req), path);
 }
 
 void client::run_all(
@@ -378,6 +444,44 @@ void add_sim_users(client& c, const sim_process& sim, std::size_t from,
   });
 }
 
+// --- discord-sim ------------------------------------------------------------
+
+std::string discord_sim_process::api_url() const {
+  return "http://127.0.0.1:" + std::to_string(port) + "/api/v10";
+}
+
+discord_sim_process start_discord_sim(const std::string& path,
+                                      const std::string& dir,
+                                      const std::string& token,
+                                      const std::vector<std::string>& channels,
+                                      const std::vector<std::string>& extra) {
+  discord_sim_process d;
+  d.token = token;
+  std::vector<std::string> args{path, "--listen", "127.0.0.1:0", "--control",
+                                "127.0.0.1:0"};
+  for (const auto& c : channels) {
+    args.emplace_back("--channels");
+    args.push_back(c);
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  // The token travels in the environment, as the demo passes it.
+  d.process = std::make_unique<child>(
+      args, std::vector<std::string>{"DISCORD_SIM_TOKEN=" + token},
+      dir + "/discord-sim.log");
+  log_reader log{d.process->log_path()};
+  auto line = log.wait_for("listening on", seconds{20}, *d.process);
+  if (!line)
+    die("discord-sim did not start:\n" + tail_of(d.process->log_path()));
+  // "... listening on http://127.0.0.1:PORT/api/v10 (control API on
+  // 127.0.0.1:PORT), ..."
+  auto at = line->find("127.0.0.1:") + 10;
+  d.port = static_cast<std::uint16_t>(std::stoi(line->substr(at)));
+  at = line->find("control API on ");
+  at = line->find(':', at) + 1;
+  d.control_port = static_cast<std::uint16_t>(std::stoi(line->substr(at)));
+  return d;
+}
+
 // --- MariaDB ----------------------------------------------------------------
 
 scratch::scratch(config::database_url server, const std::string& suffix)
@@ -409,6 +513,11 @@ scratch::~scratch() {
 void scratch::execute(const std::string& sql) {
   auto conn = db_->connection();
   persistence::sql_execute(*conn, sql);
+}
+
+std::vector<persistence::sql_row> scratch::rows(const std::string& sql) {
+  auto conn = db_->connection();
+  return persistence::sql_query(*conn, sql);
 }
 
 std::string scratch::scalar(const std::string& sql) {
@@ -449,6 +558,62 @@ config::database_url database_url_of(const std::optional<std::string>& given) {
   if (!url)
     die("bad database URL: " + error);
   return *url;
+}
+
+// --- the room automation's world ---------------------------------------------
+
+void seed_automation(scratch& db, const automation_plan& plan,
+                     const std::string& bot_client,
+                     const std::string& bot_secret) {
+  auto n = [](std::size_t i) {
+    return std::to_string(i);
+  };
+  db.execute("INSERT INTO organizations (id, name) VALUES (1, 'Bench League')");
+  db.execute("INSERT INTO racetime_bots (id, category, name, client_id, "
+             "client_secret) VALUES (1, 'alttpr', 'BenchBot', '" +
+             bot_client + "', '" + bot_secret + "')");
+  db.execute("INSERT INTO racetime_bot_organizations (bot_id, "
+             "organization_id) VALUES (1, 1)");
+  insert_rows(db,
+              "INSERT INTO tournaments (id, organization_id, name, "
+              "racetime_bot_id, racetime_auto_create_rooms, "
+              "room_open_minutes_before, racetime_default_goal, "
+              "discord_notification_channel_id)",
+              0, plan.tournaments, [&](std::size_t t) {
+                return "(" + n(t + 1) + ", 1, 'Bench Cup " + n(t + 1) +
+                       "', 1, 1, 1, 'Beat the game', " +
+                       (plan.channel_base == 0 ? std::string{"NULL"}
+                                               : n(plan.channel_base + t + 1)) +
+                       ")";
+              });
+  insert_rows(db,
+              "INSERT INTO users (id, discord_id, display_name, racetime_id, "
+              "racetime_name)",
+              0, 2 * plan.matches, [&](std::size_t i) {
+                return "(" + n(i + 1) + ", " + n(1000000 + i) + ", 'Racer" +
+                       n(i + 1) + "', 'b" + n(i + 1) + "', 'Racer" + n(i + 1) +
+                       "')";
+              });
+  // Open time = scheduled_at - 1 minute.
+  auto open_in_us = [&](std::size_t i) {
+    double step = plan.spread / double(plan.matches);
+    return n(static_cast<std::size_t>(
+        (60.0 + plan.first_open_in + step * double(i)) * 1e6));
+  };
+  insert_rows(db,
+              "INSERT INTO matches (id, tournament_id, title, scheduled_at, "
+              "racetime_auto_create)",
+              0, plan.matches, [&](std::size_t i) {
+                return "(" + n(i + 1) + ", " + n(i % plan.tournaments + 1) +
+                       ", 'Match " + n(i + 1) +
+                       "', UTC_TIMESTAMP(6) + INTERVAL " + open_in_us(i) +
+                       " MICROSECOND, 1)";
+              });
+  insert_rows(db, "INSERT INTO match_players (match_id, user_id)", 0,
+              plan.matches, [&](std::size_t i) {
+                return "(" + n(i + 1) + ", " + n(2 * i + 1) + "), (" +
+                       n(i + 1) + ", " + n(2 * i + 2) + ")";
+              });
 }
 
 // --- racecontrold -----------------------------------------------------------

@@ -7,6 +7,7 @@
 // MariaDB database migrated to the current schema and dropped at the end.
 
 #include "config/database_url.hpp"
+#include "persistence/sql.hpp"
 #include "protocol/http_client.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -41,7 +42,9 @@ double since(clock_type::time_point start);
 // --- child processes --------------------------------------------------------
 
 /// A program run with its standard output and error in one file, with the
-/// caller's environment minus RACECONTROL_* variables, plus `env`.
+/// caller's environment minus RACECONTROL_* variables, plus `env`. One the
+/// caller did not stop is killed when the program exits (die() too) or
+/// terminates on an uncaught exception.
 class child {
  public:
   child(std::vector<std::string> args, const std::vector<std::string>& env,
@@ -113,9 +116,12 @@ class client {
   protocol::http_client& http() { return http_; }
   boost::asio::io_context& io() { return io_; }
 
-  /// GET (or POST `post`) on 127.0.0.1:`port`; dies unless it answers 200.
+  /// GET (or POST `post`) on 127.0.0.1:`port`; dies unless it answers 2xx.
   protocol::http_response control(std::uint16_t port, const std::string& path,
                                   std::optional<std::string> post = {});
+  /// DELETE on 127.0.0.1:`port`; dies unless it answers 2xx.
+  protocol::http_response control_delete(std::uint16_t port,
+                                         const std::string& path);
 
   /// Runs `count` asynchronous jobs, `parallel` at a time; `start(i, done)`
   /// begins job i and calls done() once it finished.
@@ -158,6 +164,27 @@ std::string bot_token(client& c, const sim_process& sim);
 void add_sim_users(client& c, const sim_process& sim, std::size_t from,
                    std::size_t to);
 
+// --- discord-sim ------------------------------------------------------------
+
+struct discord_sim_process {
+  std::unique_ptr<child> process;
+  std::uint16_t port = 0;
+  std::uint16_t control_port = 0;
+  std::string token; ///< the bot token it accepts
+
+  /// What racecontrold's discord.api_url names.
+  std::string api_url() const;
+};
+
+/// discord-sim (the built binary) on free ports, accepting `token`, with
+/// the channels `channels` and `extra` arguments; its log in
+/// `dir`/discord-sim.log.
+discord_sim_process
+start_discord_sim(const std::string& path, const std::string& dir,
+                  const std::string& token,
+                  const std::vector<std::string>& channels,
+                  const std::vector<std::string>& extra = {});
+
 // --- MariaDB ----------------------------------------------------------------
 
 /// <name>_<suffix>_<pid> next to the database `server` names, created,
@@ -169,6 +196,8 @@ class scratch {
 
   const config::database_url& url() const { return url_; }
   void execute(const std::string& sql);
+  /// Every row of a query, each value as text or NULL.
+  std::vector<persistence::sql_row> rows(const std::string& sql);
   /// The first column of the first row; "NULL" for none.
   std::string scalar(const std::string& sql);
   long number(const std::string& sql) { return std::stol(scalar(sql)); }
@@ -189,6 +218,30 @@ void insert_rows(scratch& db, const std::string& head, std::size_t from,
 /// The database URL of the TEST_DATABASE_URL environment variable or of
 /// `given`; dies when neither is there or it does not parse.
 config::database_url database_url_of(const std::optional<std::string>& given);
+
+// --- the room automation's world ---------------------------------------------
+
+struct automation_plan {
+  std::size_t matches = 0;
+  std::size_t tournaments = 1;
+  /// Seconds from now to the first match's open time, and the window the
+  /// open times fill evenly: match i opens first_open_in + i * spread /
+  /// matches from now (0: every match at once).
+  double first_open_in = 10;
+  double spread = 0;
+  /// Tournament t's Discord channel is channel_base + t; 0: none.
+  std::uint64_t channel_base = 0;
+};
+
+/// Organization 1 with bot 1 (category alttpr, `bot_client`/`bot_secret`)
+/// assigned to it; tournaments 1..T opening their rooms one minute before
+/// each match (default goal "Beat the game"); users 1..2M linked to
+/// racetime.gg users b1..b2M (add_sim_users); matches 1..M of users 2i-1
+/// and 2i, in tournament (i mod T) + 1, open times staggered as the plan
+/// says.
+void seed_automation(scratch& db, const automation_plan& plan,
+                     const std::string& bot_client,
+                     const std::string& bot_secret);
 
 // --- racecontrold -----------------------------------------------------------
 
