@@ -271,6 +271,22 @@ BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
   BOOST_TEST(c.closed_within(2s));
 }
 
+BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order) {
+  server_fixture f;
+  client c(f.port());
+  // Three requests in one write; the second's answer comes from another
+  // thread, and still the answers keep their order.
+  c.send(get("/echo?n=1") + get("/held") + post("/echo", "12345"));
+  auto first = c.read();
+  auto second = c.read();
+  auto third = c.read();
+  BOOST_REQUIRE(first && second && third);
+  BOOST_TEST(json_object(parse_json(first->body()), "").string("query") ==
+             "n=1");
+  BOOST_TEST(second->body() == R"({"held":true})");
+  BOOST_TEST(json_object(parse_json(third->body()), "").integer("size") == 5);
+}
+
 BOOST_AUTO_TEST_CASE(a_huge_body_gets_413_without_being_read) {
   server_fixture f;
   client c(f.port());
