@@ -124,4 +124,7 @@ using notify = caf::atom_constant<caf::atom("notify")>;
 /// A notification was posted (or why not).
 using sent = caf::atom_constant<caf::atom("sent")>;
 
+/// An HTTP request for the HTTP API actor.
+using http = caf::atom_constant<caf::atom("http")>;
+
 } // namespace racecontrol::atom

@@ -365,6 +365,15 @@ using tournament_supervisor_actor = caf::typed_actor<
     // (Self-sent) loads the tournaments and recovers claims at start.
     caf::reacts_to<atom::load>>;
 
+/// The HTTP API actor: answers the requests of racecontrold's HTTP server
+/// (/healthz, /readyz). The server is bound before the actors start and
+/// hands each request to the actor running at the time (none while it
+/// restarts or stops: the client then gets 503).
+using http_api_actor = caf::typed_actor<
+    // One request; answered through its responder, at once or when a
+    // request of the actor's own (to the persistence actor) returns.
+    caf::reacts_to<atom::http, http_exchange>>;
+
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.
 using node_actor = caf::typed_actor<

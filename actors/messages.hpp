@@ -18,12 +18,21 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include <caf/allowed_unsafe_message_type.hpp>
+
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
+
+namespace racecontrol::protocol {
+struct http_server_request;
+struct http_server_response;
+} // namespace racecontrol::protocol
 
 namespace racecontrol {
 
@@ -763,6 +772,16 @@ using persistence::task_invalid;
 using persistence::task_record;
 using persistence::task_schedule;
 
+/// One HTTP request on its way from the HTTP server (an io thread) to the
+/// actor that answers it, with the responder its answer goes to (callable
+/// from any thread, once). It never leaves the process, so it has no
+/// inspect overload and is not in message_types: CAF is told below that it
+/// may travel unserialized.
+struct http_exchange {
+  std::shared_ptr<const protocol::http_server_request> request;
+  std::function<void(protocol::http_server_response)> respond;
+};
+
 /// Every type that travels in messages. register_message_types announces
 /// each; the serialization test round-trips a sample of each, so a type
 /// added here without registration or without a sample fails the build or
@@ -791,3 +810,5 @@ using message_types = caf::detail::type_list<
 void register_message_types(caf::actor_system_config& cfg);
 
 } // namespace racecontrol
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(racecontrol::http_exchange)

@@ -6,6 +6,7 @@
 #include "actors/bot_supervisor.hpp"
 #include "actors/discord_link.hpp"
 #include "actors/error.hpp"
+#include "actors/http_api.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/messages.hpp"
 #include "actors/node.hpp"
@@ -21,6 +22,7 @@
 #include "persistence/database_error.hpp"
 #include "persistence/migration_lock.hpp"
 #include "persistence/migrator.hpp"
+#include "protocol/http_server.hpp"
 #include "protocol/io_runtime.hpp"
 #include "racecontrol/version.hpp"
 
@@ -241,7 +243,8 @@ int supervise(caf::actor_system& sys, caf::scoped_actor& self,
 
 std::vector<component_spec> daemon_components(
     const config::settings& s, std::shared_ptr<odb::mysql::database> db,
-    const persistence::migration_set* migrations, protocol::io_runtime& io) {
+    const persistence::migration_set* migrations, protocol::io_runtime& io,
+    std::shared_ptr<http_api_slot> http_slot) {
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
   bot_supervisor_options bot_options;
@@ -272,10 +275,10 @@ std::vector<component_spec> daemon_components(
   auto sender = discord_link(io.http(), *protocol::parse_url(s.discord_api_url),
                              s.discord_bot_token, s.racetime_url);
   auto* net = &io;
-  // Started in this order, stopped in reverse: the scheduler stops first,
-  // rooms stop (and write what they hold) before the bots, the bots before
-  // the database.
-  return {
+  // Started in this order, stopped in reverse: the HTTP API and the
+  // scheduler stop first, rooms stop (and write what they hold) before the
+  // bots, the bots before the database.
+  std::vector<component_spec> components{
       {"persistence",
        [db_options](caf::actor_system& sys, const component_handles&) {
          return caf::actor_cast<caf::actor>(
@@ -326,6 +329,45 @@ std::vector<component_spec> daemon_components(
        },
        /* reloads on SIGHUP */ true},
   };
+  if (http_slot)
+    components.push_back(
+        {"http",
+         [http_slot](caf::actor_system& sys, const component_handles& h) {
+           return caf::actor_cast<caf::actor>(sys.spawn(
+               http_api,
+               caf::actor_cast<persistence_actor>(h.at("persistence")),
+               http_slot, http_api_options{}));
+         }});
+  return components;
+}
+
+/// Binds the HTTP server before the actors start, so a port in use ends
+/// the start with one clear line (exit status 2) instead of a component
+/// that fails over and over. Requests that come before the HTTP API actor
+/// runs are answered 503. Null when http.listen is off.
+std::unique_ptr<protocol::http_server>
+start_http(const config::settings& s, protocol::io_runtime& io,
+           std::shared_ptr<http_api_slot> slot) {
+  if (!s.http_listen) {
+    spdlog::info("http: off (http.listen)");
+    return nullptr;
+  }
+  protocol::http_server_options o;
+  o.address = s.http_listen->host;
+  o.port = s.http_listen->port;
+  o.max_body = s.http_max_body;
+  o.read_timeout = s.http_read_timeout;
+  o.trust_forwarded = s.http_trust_forwarded;
+  auto server = std::make_unique<protocol::http_server>(
+      io.io(), o, http_api_handler(std::move(slot)));
+  try {
+    server->start();
+  } catch (const std::exception& e) {
+    throw config::config_error(std::string{"http.listen: "} + e.what() +
+                               " (set --http.listen=ADDRESS:PORT, or off)");
+  }
+  spdlog::info("http: listening on {}", server->bound_address());
+  return server;
 }
 
 /// Sets up CAF's scheduler for a daemon holding thousands of mostly idle
@@ -382,8 +424,13 @@ int run(const config::settings& s, bool migrate, bool check_only,
   // Made before the actor system and destroyed after it, so no protocol
   // callback runs into a stopped client.
   std::unique_ptr<protocol::io_runtime> io;
+  // Declared after the io_runtime and before the actor system: stopped
+  // after the actors, destroyed before the io_context it runs on.
+  std::unique_ptr<protocol::http_server> http;
+  auto http_slot = std::make_shared<http_api_slot>();
   try {
     io = make_io(s);
+    http = start_http(s, *io, http_slot);
   } catch (const std::exception& e) {
     return fail_start(&s, e.what());
   }
@@ -398,9 +445,13 @@ int run(const config::settings& s, bool migrate, bool check_only,
   node_options options;
   options.node_name = s.node_name;
   options.shutdown_timeout = s.shutdown_timeout;
-  options.components = daemon_components(s, db, &migrations, *io);
+  options.components =
+      daemon_components(s, db, &migrations, *io, http ? http_slot : nullptr);
   auto root = sys.spawn(node, std::move(options));
-  return supervise(sys, self, baseline, root, s, signals);
+  auto status = supervise(sys, self, baseline, root, s, signals);
+  if (http)
+    http->stop();
+  return status;
 }
 
 } // namespace

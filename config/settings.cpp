@@ -1,10 +1,13 @@
 #include "config/settings.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <limits>
 #include <sstream>
 
 namespace racecontrol::config {
@@ -254,6 +257,46 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.discord_poll_interval = parse_duration_in(v, 100ms, 600s);
      }},
+    {"http.listen", "127.0.0.1:8080",
+     "Where the HTTP API, /healthz and /readyz listen: ADDRESS:PORT with an "
+     "IP address ([::1]:8080 for IPv6; port 0 picks a free one, logged at "
+     "start). Empty or off: no HTTP server. Plain HTTP: keep it on loopback "
+     "or put a TLS proxy in front.",
+     [](settings& s, const std::string& v) {
+       if (v.empty() || v == "off") {
+         s.http_listen.reset();
+         return;
+       }
+       auto a = parse_listen_address(v);
+       if (!a)
+         reject("must be an IP address and port like 127.0.0.1:8080 or "
+                "[::1]:8080 (or off), got '" +
+                v + "'");
+       s.http_listen = *a;
+     }},
+    {"http.max_body", "1MiB",
+     "Largest request body taken; a larger one is answered 413 without "
+     "being read. Bytes, or with KiB/MiB.",
+     [](settings& s, const std::string& v) {
+       auto n = parse_size(v);
+       if (!n || *n < 1024 || *n > 1024u * 1024 * 1024)
+         reject("must be a size from 1KiB to 1GiB like 512KiB or 1MiB, got '" +
+                v + "'");
+       s.http_max_body = *n;
+     }},
+    {"http.read_timeout", "10s",
+     "The longest a whole HTTP request may take to arrive, and how long an "
+     "idle kept-alive connection stays open; slower clients are closed (408 "
+     "if they had sent part of a request).",
+     [](settings& s, const std::string& v) {
+       s.http_read_timeout = parse_duration_in(v, 100ms, 600s);
+     }},
+    {"http.trust_forwarded", "false",
+     "Believe X-Forwarded-For/-Proto from the peer: only behind a proxy "
+     "that sets them, never when clients reach racecontrold directly.",
+     [](settings& s, const std::string& v) {
+       s.http_trust_forwarded = parse_bool(v);
+     }},
     {"automation.search_interval", "15s",
      "How often the room of an unknown startrace is looked for meanwhile.",
      [](settings& s, const std::string& v) {
@@ -332,6 +375,59 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view v) {
   if (unit == "h")
     return std::chrono::milliseconds{n * 3'600'000};
   return std::nullopt;
+}
+
+std::optional<std::size_t> parse_size(std::string_view v) {
+  std::size_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || p == v.data())
+    return std::nullopt;
+  std::string_view unit(p, static_cast<size_t>(v.data() + v.size() - p));
+  std::size_t scale = 0;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "k" || unit == "K" || unit == "KB" || unit == "KiB")
+    scale = 1024;
+  else if (unit == "M" || unit == "MB" || unit == "MiB")
+    scale = 1024 * 1024;
+  else if (unit == "G" || unit == "GB" || unit == "GiB")
+    scale = 1024 * 1024 * 1024;
+  else
+    return std::nullopt;
+  if (n > std::numeric_limits<std::size_t>::max() / scale)
+    return std::nullopt;
+  return n * scale;
+}
+
+std::string listen_address::to_string() const {
+  auto h = host.find(':') == std::string::npos ? host : "[" + host + "]";
+  return h + ":" + std::to_string(port);
+}
+
+std::optional<listen_address> parse_listen_address(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == text.size())
+    return std::nullopt;
+  std::string host{text.substr(0, colon)};
+  auto port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(port_text.data(),
+                                 port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || p != port_text.data() + port_text.size() ||
+      port > 65535)
+    return std::nullopt;
+  bool bracketed =
+      host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed)
+    host = host.substr(1, host.size() - 2);
+  unsigned char buf[sizeof(in6_addr)];
+  bool v4 = inet_pton(AF_INET, host.c_str(), buf) == 1;
+  bool v6 = inet_pton(AF_INET6, host.c_str(), buf) == 1;
+  // An IPv6 address needs its brackets (the port would be ambiguous), an
+  // IPv4 one must not have them.
+  if (!(v4 && !bracketed) && !(v6 && bracketed))
+    return std::nullopt;
+  return listen_address{host, static_cast<std::uint16_t>(port)};
 }
 
 std::string bot_secret_variable(const std::string& category) {
@@ -415,7 +511,9 @@ std::string summarize(const settings& s) {
       << (s.database_production ? " production" : "")
       << " log=" << spdlog::level::to_string_view(s.log.level).data() << "/"
       << (s.log.format == log_format::json ? "json" : "text")
-      << " racetime=" << s.racetime_url << " bots=[";
+      << " racetime=" << s.racetime_url << " http="
+      << (s.http_listen ? s.http_listen->to_string() : std::string{"off"})
+      << " bots=[";
   for (size_t i = 0; i < s.bots.size(); ++i) {
     const auto& b = s.bots[i];
     out << (i ? ", " : "") << b.category << " (name=" << b.name

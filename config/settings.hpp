@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +25,20 @@ struct bot_settings {
   std::string client_id;
   secret client_secret;
 };
+
+/// Where a server listens: an IP address (v4, or v6 without brackets) and
+/// a port (0: any free one).
+struct listen_address {
+  std::string host;
+  std::uint16_t port = 0;
+
+  /// "127.0.0.1:8080", "[::1]:8080".
+  std::string to_string() const;
+};
+
+/// Parses "127.0.0.1:8080" or "[::1]:8080"; nullopt for anything else (a
+/// host name, a missing or out-of-range port).
+std::optional<listen_address> parse_listen_address(std::string_view text);
 
 /// Everything racecontrold reads at start. Defaults are the "embedded
 /// defaults": a local MariaDB and the local racetime.gg simulator.
@@ -68,6 +84,13 @@ struct settings {
   std::chrono::milliseconds automation_search_after{90000};
   std::chrono::milliseconds automation_search_interval{15000};
 
+  // [http]
+  /// Where the HTTP API listens; nullopt: no HTTP server.
+  std::optional<listen_address> http_listen = listen_address{"127.0.0.1", 8080};
+  std::size_t http_max_body = 1024 * 1024;
+  std::chrono::milliseconds http_read_timeout{10000};
+  bool http_trust_forwarded = false;
+
   // [discord]
   std::string discord_api_url;
   std::chrono::milliseconds discord_poll_interval{2000};
@@ -105,6 +128,10 @@ std::string bot_secret_variable(const std::string& category);
 /// The environment variable that holds the database password.
 inline constexpr const char* database_password_variable =
     "RACECONTROL_DATABASE_PASSWORD";
+
+/// Parses "512", "64KiB", "1MiB" (also k/K/KB, M/MB, G/GiB/GB: all
+/// powers of 1024) into bytes.
+std::optional<std::size_t> parse_size(std::string_view);
 
 /// Parses "250ms", "5s", "10m", "2h" (a bare number means seconds).
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view);

@@ -8,10 +8,16 @@
 #   mariadb_sql SQL       run SQL as the server's root (over the socket)
 #   mariadb_stop          stop the server started by mariadb_start
 
+# A port below the kernel's ephemeral range: one inside it can be taken by
+# any socket bound to port 0 or any outgoing connection between this check
+# and mysqld's bind (or a restart on the same port), which a connect test
+# cannot see ("Bind on TCP/IP port ... Address already in use").
 mariadb_free_port() {
-  local port
+  local port low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  if [ "${low:-0}" -le 12000 ]; then low=32768; fi
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
+    port=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0

@@ -2,11 +2,17 @@
 #include <boost/test/unit_test.hpp>
 
 #include "config/database_url.hpp"
+#include "protocol/json.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/private_mariadb.hpp"
 #include "tests/support/scratch_database.hpp"
 
 #include <signal.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include <chrono>
 #include <thread>
@@ -33,9 +39,156 @@ struct daemon_fixture {
   }
 };
 
+struct http_answer {
+  unsigned status = 0; ///< 0: no answer (the error in body)
+  std::string body;
+};
+
+/// One GET to racecontrold's HTTP server on loopback, 10 s at most.
+http_answer http_get(std::uint16_t port, const std::string& target) {
+  namespace beast = boost::beast;
+  namespace bhttp = beast::http;
+  boost::asio::io_context io;
+  beast::tcp_stream stream{io};
+  beast::flat_buffer buffer;
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  bhttp::response<bhttp::string_body> res;
+  beast::error_code failure;
+  stream.expires_after(10s);
+  stream.async_connect(
+      {boost::asio::ip::make_address("127.0.0.1"), port},
+      [&](beast::error_code ec) {
+        if (ec)
+          return void(failure = ec);
+        bhttp::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
+          if (ec)
+            return void(failure = ec);
+          bhttp::async_read(stream, buffer, res,
+                            [&](beast::error_code ec, std::size_t) {
+                              failure = ec;
+                            });
+        });
+      });
+  io.run();
+  if (failure)
+    return {0, failure.message()};
+  return {res.result_int(), res.body()};
+}
+
+/// Asks `target` every 200 ms until it answers `status`; the last answer.
+http_answer http_wait_for(std::uint16_t port, const std::string& target,
+                          unsigned status, std::chrono::seconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  http_answer last;
+  do {
+    last = http_get(port, target);
+    if (last.status == status)
+      break;
+    std::this_thread::sleep_for(200ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return last;
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(racecontrold, daemon_fixture)
+
+BOOST_AUTO_TEST_CASE(healthz_and_readyz_over_http) {
+  daemon_process d({"--database.url=" + url_without_password},
+                   {{"RACECONTROL_DATABASE_PASSWORD", password}});
+  auto port = d.http_port(20s);
+  BOOST_REQUIRE_MESSAGE(port != 0, d.output());
+  BOOST_TEST(d.output().find("http: listening on 127.0.0.1:" +
+                             std::to_string(port)) != std::string::npos);
+  BOOST_REQUIRE_MESSAGE(d.wait_for_output("ready: node", 20s), d.output());
+
+  auto health = http_wait_for(port, "/healthz", 200, 10s);
+  BOOST_TEST(health.status == 200u, health.body);
+  BOOST_TEST(health.body == R"({"status":"ok"})");
+
+  auto ready = http_get(port, "/readyz");
+  BOOST_TEST(ready.status == 200u, ready.body);
+  auto doc = protocol::parse_json(ready.body);
+  protocol::json_object body{doc, ""};
+  BOOST_TEST(body.string("status") == "ready");
+  BOOST_TEST(body.object("database").integer("pending_migrations") == 0);
+  BOOST_TEST(!body.object("database").string("schema_version").empty());
+
+  auto missing = http_get(port, "/nowhere");
+  BOOST_TEST(missing.status == 404u);
+  auto error = protocol::parse_json(missing.body);
+  BOOST_TEST(protocol::json_object(error, "").object("error").string("code") ==
+             "not_found");
+
+  d.signal(SIGTERM);
+  BOOST_REQUIRE(d.exited(5000ms));
+  BOOST_TEST(d.exit_code == 0, d.output());
+  // The server is gone with the process.
+  BOOST_TEST(http_get(port, "/healthz").status == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(readyz_is_503_while_mariadb_is_down_and_200_when_back) {
+  // A server of the test's own: stopping the shared one would fail every
+  // other test program.
+  test::private_mariadb server;
+  auto url = server.url();
+  auto pw = url.password.reveal();
+  url.password = {};
+  daemon_process d({"--database.url=" + url.to_string(), "--migrate",
+                    "--database.health_interval=200ms",
+                    "--database.connect_timeout=2s"},
+                   {{"RACECONTROL_DATABASE_PASSWORD", pw}});
+  auto port = d.http_port(60s);
+  BOOST_REQUIRE_MESSAGE(port != 0, d.output());
+  BOOST_REQUIRE_MESSAGE(d.wait_for_output("ready: node", 60s), d.output());
+  BOOST_TEST(http_wait_for(port, "/readyz", 200, 10s).status == 200u);
+
+  server.stop();
+  auto down = http_wait_for(port, "/readyz", 503, 30s);
+  BOOST_REQUIRE_MESSAGE(down.status == 503u, down.body);
+  BOOST_TEST_MESSAGE("/readyz with MariaDB stopped: " << down.body);
+  auto doc = protocol::parse_json(down.body);
+  protocol::json_object body{doc, ""};
+  BOOST_TEST(body.string("status") == "not_ready");
+  BOOST_TEST(body.string("reason").find("the database check failed") !=
+                 std::string::npos,
+             body.string("reason"));
+  // Alive all the same.
+  BOOST_TEST(http_get(port, "/healthz").status == 200u);
+
+  server.start();
+  auto back = http_wait_for(port, "/readyz", 200, 60s);
+  BOOST_TEST(back.status == 200u, back.body);
+  BOOST_TEST(d.output().find("http: /readyz says not ready") !=
+             std::string::npos);
+  d.signal(SIGTERM);
+  BOOST_REQUIRE(d.exited(5000ms));
+}
+
+BOOST_AUTO_TEST_CASE(a_port_in_use_stops_the_start_with_a_clear_line) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken{
+      io, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  auto port = std::to_string(taken.local_endpoint().port());
+  daemon_process d({"--database.url=" + url_without_password,
+                    "--http.listen=127.0.0.1:" + port},
+                   {{"RACECONTROL_DATABASE_PASSWORD", password}});
+  BOOST_REQUIRE(d.exited(20000ms));
+  BOOST_TEST(d.exit_code == 2);
+  BOOST_TEST(d.error_output().find("http.listen: cannot listen on 127.0.0.1:" +
+                                   port) != std::string::npos,
+             d.error_output());
+
+  daemon_process off(
+      {"--database.url=" + url_without_password, "--http.listen=off"},
+      {{"RACECONTROL_DATABASE_PASSWORD", password}});
+  BOOST_REQUIRE_MESSAGE(off.wait_for_output("ready: node", 20s), off.output());
+  BOOST_TEST(off.output().find("http: off") != std::string::npos);
+  off.signal(SIGTERM);
+  BOOST_REQUIRE(off.exited(5000ms));
+  BOOST_TEST(off.exit_code == 0);
+}
 
 BOOST_AUTO_TEST_CASE(starts_reports_ready_and_stops_cleanly_on_sigterm) {
   const std::string bot_secret = "bot-secret-7f3a9c1e5d";

@@ -203,6 +203,52 @@ BOOST_AUTO_TEST_CASE(startrace_timeout) {
              "300000ms, got '200ms'");
 }
 
+BOOST_AUTO_TEST_CASE(http_settings) {
+  auto s = load_settings(with_env({}));
+  BOOST_REQUIRE(s.http_listen);
+  BOOST_TEST(s.http_listen->to_string() == "127.0.0.1:8080");
+  BOOST_TEST(s.http_max_body == 1024u * 1024u);
+  BOOST_TEST(s.http_read_timeout.count() == 10000);
+  BOOST_TEST(!s.http_trust_forwarded);
+  BOOST_TEST(summarize(s).find(" http=127.0.0.1:8080 ") != std::string::npos);
+
+  auto sources = with_env({});
+  sources.overrides = {{"http.listen", "[::1]:0"},
+                       {"http.max_body", "64KiB"},
+                       {"http.read_timeout", "2s"},
+                       {"http.trust_forwarded", "yes"}};
+  s = load_settings(sources);
+  BOOST_REQUIRE(s.http_listen);
+  BOOST_TEST(s.http_listen->host == "::1");
+  BOOST_TEST(s.http_listen->port == 0);
+  BOOST_TEST(s.http_listen->to_string() == "[::1]:0");
+  BOOST_TEST(s.http_max_body == 64u * 1024u);
+  BOOST_TEST(s.http_read_timeout.count() == 2000);
+  BOOST_TEST(s.http_trust_forwarded);
+
+  for (const char* off : {"off", ""}) {
+    sources.overrides = {{"http.listen", off}};
+    BOOST_TEST(!load_settings(sources).http_listen);
+    BOOST_TEST(summarize(load_settings(sources)).find(" http=off ") !=
+               std::string::npos);
+  }
+  for (const char* bad : {"localhost:8080", "127.0.0.1", "127.0.0.1:65536",
+                          "::1:8080", "[127.0.0.1]:80", "127.0.0.1:80x"}) {
+    sources.overrides = {{"http.listen", bad}};
+    BOOST_TEST(
+        error_of(sources) ==
+        std::string{"--http.listen: must be an IP address and port "
+                    "like 127.0.0.1:8080 or [::1]:8080 (or off), got '"} +
+            bad + "'");
+  }
+  sources.overrides = {{"http.max_body", "10"}};
+  BOOST_TEST(error_of(sources) ==
+             "--http.max_body: must be a size from 1KiB to 1GiB like 512KiB "
+             "or 1MiB, got '10'");
+  sources.overrides = {{"http.max_body", "1 MiB"}};
+  BOOST_TEST(error_of(sources).find("got '1 MiB'") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(example_file_parses_and_documents_every_key) {
   std::string path = RACECONTROL_SOURCE_DIR "/config/racecontrol.example.ini";
   auto sources = with_env({});
@@ -233,6 +279,20 @@ BOOST_AUTO_TEST_CASE(example_file_parses_and_documents_every_key) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(values)
+
+BOOST_AUTO_TEST_CASE(sizes) {
+  BOOST_TEST(parse_size("512").value() == 512u);
+  BOOST_TEST(parse_size("64KiB").value() == 65536u);
+  BOOST_TEST(parse_size("64k").value() == 65536u);
+  BOOST_TEST(parse_size("1MiB").value() == 1048576u);
+  BOOST_TEST(parse_size("2G").value() == 2147483648u);
+  BOOST_TEST(!parse_size(""));
+  BOOST_TEST(!parse_size("MiB"));
+  BOOST_TEST(!parse_size("1 MiB"));
+  BOOST_TEST(!parse_size("1TiB"));
+  BOOST_TEST(!parse_size("-1"));
+  BOOST_TEST(!parse_size("99999999999999999999G"));
+}
 
 BOOST_AUTO_TEST_CASE(durations) {
   BOOST_TEST(parse_duration("250ms").value().count() == 250);

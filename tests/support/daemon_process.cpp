@@ -34,7 +34,14 @@ daemon_process::daemon_process(std::vector<std::string> args,
   dir_ = mkdtemp(dir);
   out_path_ = dir_ + "/stdout";
   err_path_ = dir_ + "/stderr";
-  args.insert(args.begin(), program.empty() ? RACECONTROLD_PATH : program);
+  if (program.empty()) {
+    // Tests run side by side (ctest -j): no racecontrold may take the
+    // default port 8080. A test that wants a port of its own says so later
+    // on the command line, which wins.
+    args.insert(args.begin(), "--http.listen=127.0.0.1:0");
+    program = RACECONTROLD_PATH;
+  }
+  args.insert(args.begin(), program);
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -101,6 +108,20 @@ bool daemon_process::wait_for_output(const std::string& text,
     std::this_thread::sleep_for(std::chrono::milliseconds{50});
   }
   return false;
+}
+
+std::uint16_t daemon_process::http_port(std::chrono::seconds limit) {
+  static const std::string marker = "http: listening on ";
+  if (!wait_for_output(marker, limit))
+    return 0;
+  auto out = output();
+  auto at = out.find(marker) + marker.size();
+  auto end = out.find_first_of(" \n\r\"", at);
+  auto address = out.substr(at, end == std::string::npos ? end : end - at);
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos)
+    return 0;
+  return static_cast<std::uint16_t>(std::stoul(address.substr(colon + 1)));
 }
 
 bool daemon_process::exited(std::chrono::milliseconds limit) {

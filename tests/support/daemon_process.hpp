@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,7 +17,9 @@ class daemon_process {
  public:
   /// Starts `args[0]` (RACECONTROLD_PATH when `args` does not start with
   /// a path) with the test's environment minus RACECONTROL_* variables,
-  /// plus `env`.
+  /// plus `env`. racecontrold gets `--http.listen=127.0.0.1:0` before
+  /// `args` (a free port, see http_port()), so daemons started side by side
+  /// do not compete for the default port.
   daemon_process(std::vector<std::string> args,
                  std::map<std::string, std::string> env,
                  std::string program = "");
@@ -33,6 +36,10 @@ class daemon_process {
 
   /// Waits until the output contains `text` or the process ends.
   bool wait_for_output(const std::string& text, std::chrono::seconds limit);
+
+  /// The port racecontrold logged in "http: listening on ADDRESS:PORT", 0
+  /// when it logged none within `limit`.
+  std::uint16_t http_port(std::chrono::seconds limit);
 
   /// True once the process has exited; its status is then in exit_code.
   bool exited(std::chrono::milliseconds limit);

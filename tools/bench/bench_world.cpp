@@ -635,7 +635,9 @@ std::unique_ptr<child> start_daemon(const daemon_setup& d,
                                     const std::string& name) {
   std::vector<std::string> args{d.program, "--database.url=" + d.database_url,
                                 "--racetime.url=" + d.racetime_url,
-                                "--log.level=info"};
+                                "--log.level=info",
+                                // Several benches may run at once.
+                                "--http.listen=127.0.0.1:0"};
   args.insert(args.end(), d.overrides.begin(), d.overrides.end());
   auto env = d.env;
   env.push_back("RACECONTROL_DATABASE_PASSWORD=" + d.password);

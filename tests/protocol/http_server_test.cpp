@@ -1,0 +1,605 @@
+#define BOOST_TEST_MODULE protocol_http_server
+#include <boost/test/unit_test.hpp>
+
+// http_server and http_router over real sockets on loopback: limits,
+// malformed input, slow clients, many clients, asynchronous answers and
+// the JSON error shape. Clients are raw sockets so that the tests can send
+// exactly the bytes they mean, half a request included.
+
+#include "protocol/http_router.hpp"
+#include "protocol/http_server.hpp"
+#include "protocol/json.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace racecontrol;
+using namespace racecontrol::protocol;
+using namespace std::chrono_literals;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using response = http::response<http::string_body>;
+
+namespace {
+
+/// The server on its own io_context and threads, with a router that has
+/// the routes the tests use.
+struct server_fixture {
+  explicit server_fixture(http_server_options o = quick(),
+                          std::size_t threads = 1)
+      : work(io.get_executor()), server(io, o, routes()) {
+    server.start();
+    for (std::size_t i = 0; i < threads; ++i)
+      runners.emplace_back([this] {
+        io.run();
+      });
+  }
+
+  ~server_fixture() {
+    server.stop();
+    // Answer whatever a test left waiting, then let the threads go.
+    release_held();
+    work.reset();
+    io.stop();
+    for (auto& t : runners)
+      t.join();
+    for (auto& t : answerers)
+      t.join();
+  }
+
+  static http_server_options quick() {
+    http_server_options o;
+    o.port = 0;
+    o.read_timeout = 5s;
+    o.max_body = 1000;
+    return o;
+  }
+
+  http_router routes() {
+    http_router r;
+    r.add(http::verb::get, "/echo", [this](auto req, auto respond) {
+      ++handled;
+      respond(json_response(200, json_text([&](json_writer& w) {
+                              w.StartObject();
+                              write_string(w, "path", req.path);
+                              write_string(w, "query", req.query);
+                              write_int(w, "peer_port", req.peer.port());
+                              write_bool(w, "trust_forwarded",
+                                         req.trust_forwarded);
+                              w.EndObject();
+                            })));
+    });
+    r.add(http::verb::post, "/echo", [this](auto req, auto respond) {
+      ++handled;
+      respond(json_response(
+          200, json_text([&](json_writer& w) {
+            w.StartObject();
+            write_int(w, "size", static_cast<std::int64_t>(req.body.size()));
+            write_int(w, "peer_port", req.peer.port());
+            w.EndObject();
+          })));
+    });
+    r.add(http::verb::get, "/matches/{id}/room", [](auto req, auto respond) {
+      respond(json_response(200, json_text([&](json_writer& w) {
+                              w.StartObject();
+                              write_string(w, "id", req.params["id"]);
+                              w.EndObject();
+                            })));
+    });
+    r.add(http::verb::get, "/error", [](auto, auto respond) {
+      respond(error_response(422, "invalid", tricky_message,
+                             {{"goal", tricky_field}, {"players", "empty"}}));
+    });
+    // Held until `hold_until` requests wait, then answered together from
+    // another thread (an actor answering later).
+    r.add(http::verb::get, "/held", [this](auto, auto respond) {
+      std::lock_guard<std::mutex> lock(mutex);
+      held.push_back(std::move(respond));
+      if (held.size() == hold_until) {
+        auto batch = std::move(held);
+        held.clear();
+        answerers.emplace_back([this, batch = std::move(batch)]() mutable {
+          answered_on = std::this_thread::get_id();
+          for (auto& r : batch)
+            r(json_response(200, R"({"held":true})"));
+        });
+      }
+    });
+    r.add(http::verb::get, "/dropped", [](auto, auto) {
+      // The responder goes out of scope uncalled.
+    });
+    r.add(http::verb::get, "/forgotten", [this](auto, auto respond) {
+      std::lock_guard<std::mutex> lock(mutex);
+      forgotten.push_back(std::move(respond));
+    });
+    return r;
+  }
+
+  void release_held() {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto& r : held)
+      r(json_response(200, "{}"));
+    held.clear();
+    forgotten.clear();
+  }
+
+  std::uint16_t port() const { return server.bound_port(); }
+
+  static inline const std::string tricky_message =
+      "goal \"Beat the game\" is not one of\nthe category's goals \\ {}";
+  static inline const std::string tricky_field =
+      "must be \"quoted\"\r\n\ttwice";
+
+  net::io_context io;
+  net::executor_work_guard<net::io_context::executor_type> work;
+  http_server server;
+  std::vector<std::thread> runners;
+  std::atomic<int> handled{0};
+  std::mutex mutex;
+  std::vector<http_responder> held;
+  std::vector<http_responder> forgotten;
+  std::size_t hold_until = 1;
+  std::vector<std::thread> answerers;
+  std::thread::id answered_on;
+};
+
+/// One client connection on its own io_context: writes raw bytes, reads
+/// responses with a time limit.
+struct client {
+  explicit client(std::uint16_t port) {
+    stream.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  }
+
+  void send(const std::string& raw) {
+    net::write(stream.socket(), net::buffer(raw));
+  }
+
+  /// The next response; nullopt when the connection ended or `limit`
+  /// passed first (the error in `last_error`).
+  std::optional<response> read(std::chrono::milliseconds limit = 10s) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1 << 20);
+    stream.expires_after(limit);
+    last_error = {};
+    bool done = false;
+    http::async_read(stream, buffer, parser,
+                     [&](beast::error_code ec, std::size_t) {
+                       last_error = ec;
+                       done = true;
+                     });
+    io.restart();
+    io.run();
+    BOOST_REQUIRE(done);
+    if (last_error)
+      return std::nullopt;
+    return parser.release();
+  }
+
+  /// Whether the server closes the connection (end of stream or reset)
+  /// within `limit` without sending anything more.
+  bool closed_within(std::chrono::milliseconds limit) {
+    std::array<char, 1> byte{};
+    stream.expires_after(limit);
+    beast::error_code result;
+    std::size_t n = 0;
+    stream.async_read_some(net::buffer(byte),
+                           [&](beast::error_code ec, std::size_t got) {
+                             result = ec;
+                             n = got;
+                           });
+    io.restart();
+    io.run();
+    return n == 0 && result && result != beast::error::timeout;
+  }
+
+  net::io_context io;
+  beast::tcp_stream stream{io};
+  beast::flat_buffer buffer;
+  beast::error_code last_error;
+};
+
+std::string get(const std::string& target, const std::string& extra = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
+}
+
+std::string post(const std::string& target, const std::string& body) {
+  return "POST " + target +
+         " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+/// The `error` object of an error answer, checked for its shape.
+struct error_body {
+  std::string code;
+  std::string message;
+  std::map<std::string, std::string> fields;
+};
+
+error_body read_error(const response& r) {
+  BOOST_TEST(r[http::field::content_type] == "application/json");
+  auto doc = parse_json(r.body());
+  json_object top{doc, ""};
+  auto e = top.object("error");
+  error_body out{e.string("code"), e.string("message"), {}};
+  auto fields = e.object("fields");
+  for (auto it = fields.value().MemberBegin(); it != fields.value().MemberEnd();
+       ++it)
+    out.fields[it->name.GetString()] = fields.string(it->name.GetString());
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(http_server_suite)
+
+BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
+  server_fixture f;
+  client c(f.port());
+  std::set<std::int64_t> peer_ports;
+  for (int i = 0; i < 3; ++i) {
+    c.send(i == 1 ? post("/echo", R"({"n":1})")
+                  : get("/echo?n=" + std::to_string(i)));
+    auto r = c.read();
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->result_int() == 200u);
+    BOOST_TEST(r->keep_alive());
+    auto doc = parse_json(r->body());
+    peer_ports.insert(json_object{doc, ""}.integer("peer_port"));
+  }
+  // One connection: every request came from the same client port.
+  BOOST_TEST(peer_ports.size() == 1u);
+  BOOST_TEST(f.handled == 3);
+  BOOST_TEST(f.server.connections() == 1u);
+  // Connection: close is honoured.
+  c.send(get("/echo", "Connection: close\r\n"));
+  auto last = c.read();
+  BOOST_REQUIRE(last);
+  BOOST_TEST(!last->keep_alive());
+  BOOST_TEST(c.closed_within(2s));
+}
+
+BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order) {
+  server_fixture f;
+  client c(f.port());
+  // Three requests in one write; the second's answer comes from another
+  // thread, and still the answers keep their order.
+  c.send(get("/echo?n=1") + get("/held") + post("/echo", "12345"));
+  auto first = c.read();
+  auto second = c.read();
+  auto third = c.read();
+  BOOST_REQUIRE(first && second && third);
+  BOOST_TEST(json_object(parse_json(first->body()), "").string("query") ==
+             "n=1");
+  BOOST_TEST(second->body() == R"({"held":true})");
+  BOOST_TEST(json_object(parse_json(third->body()), "").integer("size") == 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_huge_body_gets_413_without_being_read) {
+  server_fixture f;
+  client c(f.port());
+  // Says 1 GiB, sends 16 KiB of it, then waits for an answer.
+  c.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 1073741824\r\n"
+         "\r\n" +
+         std::string(16 * 1024, 'x'));
+  auto r = c.read(3s);
+  BOOST_REQUIRE_MESSAGE(r, "no answer: " << c.last_error.message());
+  BOOST_TEST(r->result_int() == 413u);
+  auto e = read_error(*r);
+  BOOST_TEST(e.code == "body_too_large");
+  BOOST_TEST(e.message.find("1000 bytes") != std::string::npos);
+  BOOST_TEST(!r->keep_alive());
+  BOOST_TEST(c.closed_within(3s));
+  BOOST_TEST(f.handled == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_body_exactly_at_the_limit_is_taken_one_more_is_not) {
+  server_fixture f; // max_body 1000
+  client c(f.port());
+  c.send(post("/echo", std::string(1000, 'a')));
+  auto r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 200u);
+  BOOST_TEST(json_object(parse_json(r->body()), "").integer("size") == 1000);
+
+  client d(f.port());
+  d.send(post("/echo", std::string(1001, 'a')));
+  auto too_big = d.read();
+  BOOST_REQUIRE(too_big);
+  BOOST_TEST(too_big->result_int() == 413u);
+  BOOST_TEST(f.handled == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_chunked_body_over_the_limit_gets_413) {
+  server_fixture f;
+  client c(f.port());
+  std::string chunk(600, 'b');
+  c.send("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n"
+         "\r\n258\r\n" +
+         chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
+  auto r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 413u);
+  BOOST_TEST(f.handled == 0);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_requests_get_400_and_the_connection_closes) {
+  server_fixture f;
+  for (const std::string raw :
+       {"GARBAGE\r\n\r\n", "GET /echo HTTP/1.1\r\nHost test\r\n\r\n",
+        "GET /echo HTTP/9.x\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nContent-Length: twelve\r\n\r\n"}) {
+    BOOST_TEST_CONTEXT("request " << raw) {
+      client c(f.port());
+      c.send(raw);
+      auto r = c.read();
+      BOOST_REQUIRE(r);
+      BOOST_TEST(r->result_int() == 400u);
+      BOOST_TEST(read_error(*r).code == "bad_request");
+      BOOST_TEST(c.closed_within(3s));
+    }
+  }
+  BOOST_TEST(f.handled == 0);
+}
+
+BOOST_AUTO_TEST_CASE(headers_over_the_limit_get_431) {
+  auto o = server_fixture::quick();
+  o.max_header = 2048;
+  server_fixture f(o);
+  client c(f.port());
+  c.send(get("/echo", "X-Padding: " + std::string(4096, 'p') + "\r\n"));
+  auto r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 431u);
+  BOOST_TEST(read_error(*r).code == "headers_too_large");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_route_404_wrong_method_405_with_allow) {
+  server_fixture f;
+  client c(f.port());
+  c.send(get("/nowhere"));
+  auto r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 404u);
+  BOOST_TEST(read_error(*r).code == "not_found");
+  BOOST_TEST(r->keep_alive()); // a 404 is an answer, not a broken request
+
+  c.send("DELETE /echo HTTP/1.1\r\nHost: test\r\n\r\n");
+  r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 405u);
+  BOOST_TEST(read_error(*r).code == "method_not_allowed");
+  BOOST_TEST((*r)[http::field::allow] == "GET, POST");
+  c.send("BREW /echo HTTP/1.1\r\nHost: test\r\n\r\n");
+  r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 405u);
+  BOOST_TEST(read_error(*r).message.find("BREW is not allowed on /echo") !=
+             std::string::npos);
+
+  c.send(get("/matches/17/room"));
+  r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 200u);
+  BOOST_TEST(json_object(parse_json(r->body()), "").string("id") == "17");
+  c.send(get("/matches//room"));
+  r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(a_stalled_client_does_not_delay_another_and_times_out) {
+  auto o = server_fixture::quick();
+  o.read_timeout = 2s;
+  server_fixture f(o, 1); // one io thread: only asynchrony keeps B going
+  auto started = std::chrono::steady_clock::now();
+  client stalled(f.port());
+  stalled.send("GET /echo HTTP/1.1\r\nHost: te"); // and nothing more
+  client idle(f.port());                          // sends nothing at all
+
+  client b(f.port());
+  b.send(get("/echo"));
+  auto r = b.read(o.read_timeout);
+  auto b_took = std::chrono::steady_clock::now() - started;
+  BOOST_REQUIRE_MESSAGE(r, "the second client was not answered before the "
+                           "stalled one's timeout");
+  BOOST_TEST(r->result_int() == 200u);
+  BOOST_TEST((b_took < o.read_timeout));
+
+  // The stalled one is told why and closed once its time is up.
+  auto timed_out = stalled.read(o.read_timeout + 3s);
+  BOOST_REQUIRE_MESSAGE(timed_out, "no 408: " << stalled.last_error.message());
+  BOOST_TEST(timed_out->result_int() == 408u);
+  BOOST_TEST(read_error(*timed_out).code == "timeout");
+  BOOST_TEST((std::chrono::steady_clock::now() - started >= o.read_timeout));
+  BOOST_TEST(stalled.closed_within(3s));
+  // The idle one is closed without a word.
+  BOOST_TEST(idle.closed_within(3s));
+  BOOST_TEST(f.handled == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_hundred_concurrent_clients_are_all_answered) {
+  auto o = server_fixture::quick();
+  o.handler_timeout = 20s;
+  server_fixture f(o, 2);
+  // No answer goes out before all 100 requests are in the handler at once:
+  // a server that served clients one after another would never get there
+  // (and would answer 503 timeout after 20 s).
+  f.hold_until = 100;
+  std::atomic<int> ok{0};
+  std::vector<std::string> problems;
+  std::mutex problems_mutex;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 100; ++i)
+    clients.emplace_back([&] {
+      try {
+        client c(f.port());
+        c.send(get("/held"));
+        auto r = c.read(30s);
+        if (r && r->result_int() == 200 && r->body() == R"({"held":true})")
+          ++ok;
+        else {
+          std::lock_guard<std::mutex> lock(problems_mutex);
+          problems.push_back(r ? std::to_string(r->result_int()) + " " +
+                                     r->body()
+                               : c.last_error.message());
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(problems_mutex);
+        problems.push_back(e.what());
+      }
+    });
+  for (auto& t : clients)
+    t.join();
+  BOOST_TEST(ok == 100);
+  for (auto& p : problems)
+    BOOST_TEST_MESSAGE("problem: " << p);
+  BOOST_TEST(problems.empty());
+  // The answers came from a thread that is not one of the server's.
+  BOOST_TEST((f.answered_on != std::thread::id{}));
+  for (auto& t : f.runners)
+    BOOST_TEST((f.answered_on != t.get_id()));
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_from_another_thread_keeps_the_connection) {
+  server_fixture f;
+  client c(f.port());
+  for (int i = 0; i < 2; ++i) {
+    c.send(get("/held"));
+    auto r = c.read();
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->result_int() == 200u);
+    BOOST_TEST(r->body() == R"({"held":true})");
+    BOOST_TEST(r->keep_alive());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_responder_answers_500_a_forgotten_one_503) {
+  auto o = server_fixture::quick();
+  o.handler_timeout = 500ms;
+  server_fixture f(o);
+  client c(f.port());
+  c.send(get("/dropped"));
+  auto r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 500u);
+  BOOST_TEST(read_error(*r).code == "no_answer");
+
+  c.send(get("/forgotten"));
+  r = c.read(5s);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 503u);
+  BOOST_TEST(read_error(*r).code == "timeout");
+  // A late answer after the timeout goes nowhere; the connection serves on.
+  {
+    std::lock_guard<std::mutex> lock(f.mutex);
+    for (auto& late : f.forgotten)
+      late(json_response(200, R"({"late":true})"));
+  }
+  c.send(get("/echo"));
+  r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 200u);
+  BOOST_TEST(r->body().find("late") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_error_shape_round_trips_quotes_and_newlines) {
+  server_fixture f;
+  client c(f.port());
+  c.send(get("/error"));
+  auto r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 422u);
+  auto e = read_error(*r);
+  BOOST_TEST(e.code == "invalid");
+  BOOST_TEST(e.message == server_fixture::tricky_message);
+  BOOST_TEST(e.fields.size() == 2u);
+  BOOST_TEST(e.fields["goal"] == server_fixture::tricky_field);
+  BOOST_TEST(e.fields["players"] == "empty");
+  // Without fields the member is an empty object, not missing.
+  auto empty = parse_json(error_json("x", "y"));
+  BOOST_TEST(empty["error"]["fields"].IsObject());
+  BOOST_TEST(empty["error"]["fields"].MemberCount() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(beyond_max_connections_clients_get_503_busy) {
+  auto o = server_fixture::quick();
+  o.max_connections = 2;
+  server_fixture f(o);
+  client a(f.port()), b(f.port());
+  for (auto* c : {&a, &b}) { // both served and kept open
+    c->send(get("/echo"));
+    auto r = c->read();
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->result_int() == 200u);
+  }
+  client third(f.port());
+  third.send(get("/echo"));
+  auto r = third.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 503u);
+  BOOST_TEST(read_error(*r).code == "busy");
+  BOOST_TEST((*r)[http::field::retry_after] == "1");
+  BOOST_TEST(third.closed_within(3s));
+  BOOST_TEST(f.handled == 2);
+}
+
+BOOST_AUTO_TEST_CASE(expect_100_continue_is_answered_before_the_body) {
+  server_fixture f;
+  client c(f.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n"
+         "Expect: 100-continue\r\n\r\n");
+  auto interim = c.read(3s);
+  BOOST_REQUIRE(interim);
+  BOOST_TEST(interim->result_int() == 100u);
+  c.send("hello");
+  auto r = c.read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->result_int() == 200u);
+  BOOST_TEST(json_object(parse_json(r->body()), "").integer("size") == 5);
+}
+
+BOOST_AUTO_TEST_CASE(the_trust_flag_and_peer_reach_the_handler) {
+  auto o = server_fixture::quick();
+  o.trust_forwarded = true;
+  server_fixture f(o);
+  client c(f.port());
+  c.send(get("/echo", "X-Forwarded-For: 203.0.113.7\r\n"));
+  auto r = c.read();
+  BOOST_REQUIRE(r);
+  auto doc = parse_json(r->body());
+  json_object body{doc, ""};
+  BOOST_TEST(body.boolean("trust_forwarded"));
+  BOOST_TEST(body.integer("peer_port") ==
+             c.stream.socket().local_endpoint().port());
+}
+
+BOOST_AUTO_TEST_CASE(a_port_in_use_is_named_in_the_error) {
+  server_fixture f;
+  net::io_context io;
+  http_server_options o;
+  o.port = f.port();
+  http_server second(io, o, http_router{});
+  try {
+    second.start();
+    BOOST_FAIL("a second server listened on a port in use");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(
+        std::string{e.what()}.find("127.0.0.1:" + std::to_string(f.port())) !=
+        std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
