@@ -2,8 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 namespace racecontrol::protocol {
+
+std::uint64_t jitter_seed() {
+  thread_local std::mt19937_64 seeds{std::random_device{}()};
+  return seeds();
+}
 
 backoff::backoff(backoff_options options, std::uint64_t seed)
     : options_(options), rng_(seed) {}
