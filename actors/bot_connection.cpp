@@ -73,6 +73,17 @@ void set_state(bot_pointer self, const std::string& status,
 // --- category data
 // ------------------------------------------------------------
 
+/// An expired or revoked token: renew it (the source does it once).
+template <class Result>
+void renew_if_refused(const Result& r,
+                      const std::weak_ptr<protocol::token_source>& source,
+                      const std::string& used) {
+  if (!r && r.error().what == protocol::racetime_error::kind::http &&
+      r.error().http.what == protocol::http_error::kind::unauthorized)
+    if (auto s = source.lock())
+      s->refused(used);
+}
+
 void fetch_category(bot_pointer self) {
   auto& st = self->state;
   auto token = st.keeper ? st.keeper->current() : std::nullopt;
@@ -85,11 +96,7 @@ void fetch_category(bot_pointer self) {
       st.bot.category, token->value,
       [weak, source, used = token->value](
           protocol::racetime_result<protocol::category_data> r) {
-        // An expired or revoked token: renew it (the source does it once).
-        if (!r && r.error().what == protocol::racetime_error::kind::http &&
-            r.error().http.what == protocol::http_error::kind::unauthorized)
-          if (auto s = source.lock())
-            s->refused(used);
+        renew_if_refused(r, source, used);
         auto owner = caf::actor_cast<bot_actor>(weak);
         if (!owner)
           return;
@@ -334,10 +341,7 @@ caf::result<category_races> list_races(bot_pointer self) {
       st.bot.category, token->value,
       [weak, source, id, used = token->value](
           protocol::racetime_result<protocol::category_data> r) {
-        if (!r && r.error().what == protocol::racetime_error::kind::http &&
-            r.error().http.what == protocol::http_error::kind::unauthorized)
-          if (auto s = source.lock())
-            s->refused(used);
+        renew_if_refused(r, source, used);
         auto owner = caf::actor_cast<bot_actor>(weak);
         if (!owner)
           return;
