@@ -39,6 +39,8 @@ using persistence_worker_actor = caf::typed_actor<
     caf::replies_to<atom::get, room_changes>::with<room_changes>,
     // What changed in a room: status, entrants, the match's start.
     caf::replies_to<atom::put, room_progress>::with<atom::ok>,
+    // A room's queued progress and audit entries, in one transaction.
+    caf::replies_to<atom::put, std::vector<room_update>>::with<atom::ok>,
     // A finished race's result, exactly once.
     caf::replies_to<atom::put, room_result>::with<result_outcome>,
     // A room no longer watched: cancelled, gone or parked, with the reason.

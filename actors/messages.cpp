@@ -66,6 +66,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<room_closure>("racecontrol::room_closure");
   cfg.add_message_type<room_changes>("racecontrol::room_changes");
   cfg.add_message_type<audit_record>("racecontrol::audit_record");
+  cfg.add_message_type<room_update>("racecontrol::room_update");
+  cfg.add_message_type<std::vector<room_update>>(
+      "std::vector<racecontrol::room_update>");
   cfg.add_message_type<poll_summary>("racecontrol::poll_summary");
   cfg.add_message_type<room_watch_info>("racecontrol::room_watch_info");
   cfg.add_message_type<std::vector<room_watch_info>>(

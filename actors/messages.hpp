@@ -165,6 +165,11 @@ typename Inspector::result_type inspect(Inspector& f, audit_record& x) {
            x.action, x.entity_type, opt(x.entity_id), x.details_json);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_update& x) {
+  return f(caf::meta::type_name("room_update"), opt(x.progress), opt(x.audit));
+}
+
 // --- the room automation's ---
 
 template <class Inspector>
@@ -306,6 +311,7 @@ using persistence::room_context;
 using persistence::room_progress;
 using persistence::room_record;
 using persistence::room_result;
+using persistence::room_update;
 // the room automation's
 using persistence::claim_attempt;
 using persistence::claim_refused;
@@ -790,9 +796,10 @@ using message_types = caf::detail::type_list<
     database_status, node_status, bot_record, std::vector<bot_record>,
     bot_state_change, room_record, std::vector<room_record>, room_context,
     room_progress, room_result, result_outcome, room_closure, room_changes,
-    audit_record, poll_summary, room_watch_info, std::vector<room_watch_info>,
-    race_snapshot, fetch_failure, socket_event, token_grant, token_news,
-    category_goals, bot_info, std::vector<bot_info>,
+    audit_record, room_update, std::vector<room_update>, poll_summary,
+    room_watch_info, std::vector<room_watch_info>, race_snapshot, fetch_failure,
+    socket_event, token_grant, token_news, category_goals, bot_info,
+    std::vector<bot_info>,
     // the room automation's
     race_settings, start_race_request, start_race_outcome, race_listing,
     category_races, match_open_context, room_claim, room_claim_result,

@@ -155,6 +155,9 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       [self](atom::put, const room_progress& x) {
         return dispatch<atom::ok>(self, atom::put::value, x);
       },
+      [self](atom::put, const std::vector<room_update>& x) {
+        return dispatch<atom::ok>(self, atom::put::value, x);
+      },
       [self](atom::put, const room_result& x) {
         return dispatch<result_outcome>(self, atom::put::value, x);
       },

@@ -191,6 +191,13 @@ persistence_worker(worker_pointer self,
           return atom::ok::value;
         });
       },
+      [self](atom::put,
+             const std::vector<room_update>& u) -> caf::result<atom::ok> {
+        return guarded("recording room updates", [&] {
+          persistence::room_watch_repository{*self->state.db}.record_updates(u);
+          return atom::ok::value;
+        });
+      },
       [self](atom::put, const room_result& r) -> caf::result<result_outcome> {
         return guarded("recording a race result", [&] {
           return persistence::room_watch_repository{*self->state.db}

@@ -62,8 +62,10 @@ std::string slug_of(const std::string& race_name) {
 void flush(room_pointer self);
 void finish_if_done(room_pointer self);
 
-void write_done(room_pointer self) {
-  self->state.writes.pop_front();
+/// Drops the `n` writes MariaDB confirmed.
+void write_done(room_pointer self, std::size_t n = 1) {
+  auto& writes = self->state.writes;
+  writes.erase(writes.begin(), std::next(writes.begin(), n));
   self->state.writing = false;
   self->state.write_backoff.reset();
   flush(self);
@@ -79,6 +81,24 @@ void write_failed(room_pointer self, const caf::error& err) {
                "in {} ms",
                st.who, st.last_error, st.writes.size(), delay.count());
   self->delayed_send(self, delay, atom::flush::value);
+}
+
+/// The progress and audit entries at the head of the queue, in order (at
+/// most 64): they go to MariaDB as one transaction.
+std::vector<room_update> leading_updates(const std::list<room_write>& writes) {
+  constexpr std::size_t max_batch = 64;
+  std::vector<room_update> out;
+  for (const auto& w : writes) {
+    if (out.size() == max_batch)
+      break;
+    if (const auto* p = std::get_if<persistence::room_progress>(&w))
+      out.push_back({*p, std::nullopt});
+    else if (const auto* a = std::get_if<audit_record>(&w))
+      out.push_back({std::nullopt, *a});
+    else
+      break;
+  }
+  return out;
 }
 
 void flush(room_pointer self) {
@@ -103,25 +123,42 @@ void flush(room_pointer self) {
             });
     return;
   }
-  auto on_ok = [self](atom::ok) {
-    write_done(self);
-  };
-  auto on_err = [self](caf::error& err) {
-    write_failed(self, err);
-  };
-  std::visit(
-      [&](const auto& item) {
-        using item_type = std::decay_t<decltype(item)>;
-        if constexpr (!std::is_same_v<item_type, persistence::room_result>)
-          self->request(st.db, timeout, atom::put::value, item)
-              .then(on_ok, on_err);
-      },
-      next);
+  if (auto batch = leading_updates(st.writes); !batch.empty()) {
+    auto n = batch.size();
+    self->request(st.db, timeout, atom::put::value, std::move(batch))
+        .then(
+            [self, n](atom::ok) {
+              write_done(self, n);
+            },
+            [self](caf::error& err) {
+              write_failed(self, err);
+            });
+    return;
+  }
+  self->request(st.db, timeout, atom::put::value,
+                std::get<persistence::room_closure>(next))
+      .then(
+          [self](atom::ok) {
+            write_done(self);
+          },
+          [self](caf::error& err) {
+            write_failed(self, err);
+          });
 }
 
+/// Queues a write. The flush runs options.write_delay later (at least
+/// after the message at hand), so the writes of the frames that come
+/// together (invitations, entrants, status) share a transaction.
 void enqueue(room_pointer self, room_write w) {
-  self->state.writes.push_back(std::move(w));
-  flush(self);
+  auto& st = self->state;
+  bool idle = st.writes.empty() && !st.writing;
+  st.writes.push_back(std::move(w));
+  if (!idle)
+    return; // the write in flight flushes the rest when it is confirmed
+  if (st.options.write_delay.count() == 0)
+    self->send(self, atom::flush::value);
+  else
+    self->delayed_send(self, st.options.write_delay, atom::flush::value);
 }
 
 void audit(room_pointer self, const std::string& action,
@@ -393,6 +430,7 @@ void begin_stop(room_pointer self, const caf::exit_msg& msg) {
   if (!st.writes.empty()) {
     spdlog::info("{}: stopping after {} pending write(s)", st.who,
                  st.writes.size());
+    flush(self); // not waiting out write_delay
     st.stop_deadline =
         std::chrono::steady_clock::now() + st.options.flush_on_stop;
     self->delayed_send(self, st.options.flush_on_stop, atom::flush::value);

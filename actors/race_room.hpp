@@ -25,6 +25,11 @@ struct race_room_options {
   /// Retries of database writes and HTTP fetches.
   protocol::backoff_options retry{std::chrono::milliseconds{1000},
                                   std::chrono::milliseconds{60000}};
+  /// How long a write waits for others to share its transaction: the
+  /// race.data frames that follow the invitations (one per entrant) come
+  /// within milliseconds, and one transaction for all of them costs a
+  /// fraction of one each. 0: at once, after the message at hand.
+  std::chrono::milliseconds write_delay{250};
   /// How long a stopping room waits for its last writes.
   std::chrono::milliseconds flush_on_stop{3000};
   /// A race that sent nothing for this long is fetched over HTTP even with

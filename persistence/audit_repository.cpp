@@ -32,17 +32,22 @@ void audit_repository::append_in(odb::mysql::connection& conn,
                         details_sql + ", " + sql_quote(now_us()) + ")");
 }
 
+void audit_repository::append_in(odb::mysql::connection& conn,
+                                 const audit_record& entry) {
+  auto details =
+      entry.details_json.empty() ? std::string{"{}"} : entry.details_json;
+  // MariaDB's JSON column does not check its values; a malformed document
+  // would be kept and break every reader later.
+  if (!valid_json_document(details))
+    throw database_error(database_error::kind::statement,
+                         "audit entry " + entry.action +
+                             ": details are not a valid JSON document");
+  append_in(conn, entry, sql_quote(conn, details));
+}
+
 void audit_repository::append(const audit_record& entry) {
   in_transaction(db_, [&](odb::mysql::connection& conn) {
-    auto details =
-        entry.details_json.empty() ? std::string{"{}"} : entry.details_json;
-    // MariaDB's JSON column does not check its values; a malformed
-    // document would be kept and break every reader later.
-    if (!valid_json_document(details))
-      throw database_error(database_error::kind::statement,
-                           "audit entry " + entry.action +
-                               ": details are not a valid JSON document");
-    append_in(conn, entry, sql_quote(conn, details));
+    append_in(conn, entry);
   });
 }
 

@@ -23,6 +23,11 @@ class audit_repository {
   static void append_in(odb::mysql::connection& conn, const audit_record& entry,
                         const std::string& details_sql);
 
+  /// Appends inside the caller's transaction with the entry's own
+  /// details_json, which must be a JSON document (database_error if not).
+  static void append_in(odb::mysql::connection& conn,
+                        const audit_record& entry);
+
  private:
   odb::mysql::database& db_;
 };

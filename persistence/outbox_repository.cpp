@@ -9,7 +9,8 @@
 namespace racecontrol::persistence {
 
 std::vector<outbox_item> outbox_repository::due(std::size_t limit) {
-  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+  // One statement: its own snapshot.
+  return in_reads(db_, [&](odb::mysql::connection& conn) {
     std::vector<outbox_item> out;
     for (auto& row : sql_query(
              conn,

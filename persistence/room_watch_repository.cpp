@@ -246,7 +246,9 @@ std::optional<room_record> room_watch_repository::room(std::int32_t room_id) {
 
 std::optional<room_context>
 room_watch_repository::context(std::int32_t room_id) {
-  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+  // A change after these reads reaches the room by the supervisor's
+  // periodic look at what changed (changed_rooms).
+  return in_reads(db_, [&](odb::mysql::connection& conn) {
     std::optional<room_context> out;
     auto rows = sql_query(
         conn,
@@ -267,39 +269,57 @@ room_watch_repository::context(std::int32_t room_id) {
   });
 }
 
+namespace {
+
+void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
+  auto id = std::to_string(p.room_id);
+  if (p.status) {
+    auto before = sql_scalar(conn, "SELECT status FROM racetime_rooms "
+                                   "WHERE id = " +
+                                       id + " FOR UPDATE");
+    sql_execute(conn, "UPDATE racetime_rooms SET status = " +
+                          sql_quote(conn, *p.status) +
+                          ", status_message = NULL, parked_at = NULL, "
+                          "updated_at = " +
+                          sql_quote(now_us()) + " WHERE id = " + id);
+    auto details =
+        "JSON_OBJECT('from', " + (before ? sql_quote(conn, *before) : "NULL") +
+        ", 'to', " + sql_quote(conn, *p.status) +
+        ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id + "))";
+    // The start is an event operators and players hear of; the other
+    // changes only go to the audit trail.
+    if (before != sql_value{*p.status} && *p.status == "in_progress")
+      room_event(conn, p.room_id, "race_started", details, "started");
+    else if (before != sql_value{*p.status})
+      audit_room(conn, p.room_id, "racetime_room.status", details);
+  }
+  if (p.match_id) {
+    for (const auto& e : p.entrants)
+      write_entrant(conn, *p.match_id, e);
+    if (p.started_at)
+      sql_execute(
+          conn, "UPDATE matches SET started_at = " + sql_quote(*p.started_at) +
+                    ", updated_at = " + sql_quote(now_us()) + " WHERE id = " +
+                    std::to_string(*p.match_id) + " AND started_at IS NULL");
+  }
+}
+
+} // namespace
+
 void room_watch_repository::record_progress(const room_progress& p) {
   in_transaction(db_, [&](odb::mysql::connection& conn) {
-    auto id = std::to_string(p.room_id);
-    if (p.status) {
-      auto before = sql_scalar(conn, "SELECT status FROM racetime_rooms "
-                                     "WHERE id = " +
-                                         id + " FOR UPDATE");
-      sql_execute(conn, "UPDATE racetime_rooms SET status = " +
-                            sql_quote(conn, *p.status) +
-                            ", status_message = NULL, parked_at = NULL, "
-                            "updated_at = " +
-                            sql_quote(now_us()) + " WHERE id = " + id);
-      auto details =
-          "JSON_OBJECT('from', " +
-          (before ? sql_quote(conn, *before) : "NULL") + ", 'to', " +
-          sql_quote(conn, *p.status) +
-          ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id + "))";
-      // The start is an event operators and players hear of; the other
-      // changes only go to the audit trail.
-      if (before != sql_value{*p.status} && *p.status == "in_progress")
-        room_event(conn, p.room_id, "race_started", details, "started");
-      else if (before != sql_value{*p.status})
-        audit_room(conn, p.room_id, "racetime_room.status", details);
-    }
-    if (p.match_id) {
-      for (const auto& e : p.entrants)
-        write_entrant(conn, *p.match_id, e);
-      if (p.started_at)
-        sql_execute(conn, "UPDATE matches SET started_at = " +
-                              sql_quote(*p.started_at) +
-                              ", updated_at = " + sql_quote(now_us()) +
-                              " WHERE id = " + std::to_string(*p.match_id) +
-                              " AND started_at IS NULL");
+    record_progress_in(conn, p);
+  });
+}
+
+void room_watch_repository::record_updates(
+    const std::vector<room_update>& updates) {
+  in_transaction(db_, [&](odb::mysql::connection& conn) {
+    for (const auto& u : updates) {
+      if (u.progress)
+        record_progress_in(conn, *u.progress);
+      if (u.audit)
+        audit_repository::append_in(conn, *u.audit);
     }
   });
 }

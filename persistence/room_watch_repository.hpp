@@ -45,6 +45,10 @@ class room_watch_repository {
   /// started_at when not yet set, and an audit entry for a status change.
   void record_progress(const room_progress& progress);
 
+  /// Writes a room's queued progress and audit entries, in order, in one
+  /// transaction: all of them or none.
+  void record_updates(const std::vector<room_update>& updates);
+
   /// Writes the final result in one transaction: every match player's
   /// entrant status, place and time (players racetime.gg does not list keep
   /// theirs), the match's started_at/finished_at, the room's status

@@ -156,6 +156,15 @@ struct audit_record {
   std::string details_json; ///< a JSON object, "{}" when there is nothing
 };
 
+/// One of a room's writes that may share a transaction with the ones
+/// queued beside it: exactly one of the two is set. A room flushes its
+/// queued progress and audit entries as one batch (one transaction, one
+/// round of messages) instead of one transaction each.
+struct room_update {
+  std::optional<room_progress> progress;
+  std::optional<audit_record> audit;
+};
+
 // --- the room automation's -------------------------------------------------
 
 /// A match's player as opening its room needs them.
@@ -404,6 +413,10 @@ inline bool operator==(const audit_record& a, const audit_record& b) {
   return a.organization_id == b.organization_id && a.action == b.action &&
          a.entity_type == b.entity_type && a.entity_id == b.entity_id &&
          a.details_json == b.details_json;
+}
+
+inline bool operator==(const room_update& a, const room_update& b) {
+  return a.progress == b.progress && a.audit == b.audit;
 }
 
 // --- the scheduler's records (table scheduled_tasks) ------------------------

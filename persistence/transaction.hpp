@@ -13,6 +13,7 @@
 #include <odb/transaction.hxx>
 
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -32,6 +33,25 @@ inline bool worth_retrying(database_error::kind k, bool committing,
   using kind = database_error::kind;
   return k == kind::conflict ||
          (k == kind::connection && !committing && attempt == 1);
+}
+
+/// The exception being handled, as a database_error kind and message;
+/// anything that is neither ODB's nor database_error is rethrown. Call it
+/// only inside a catch block.
+inline std::pair<database_error::kind, std::string> classify_current() {
+  try {
+    throw;
+  } catch (const database_error& e) {
+    return {e.what_kind(), e.what()};
+  } catch (const odb::connection_lost& e) {
+    return {database_error::kind::connection, e.what()};
+  } catch (const odb::recoverable& e) {
+    return {database_error::kind::conflict, e.what()};
+  } catch (const odb::mysql::database_exception& e) {
+    return {classify_mysql_error(e.error()), e.message()};
+  } catch (const odb::exception& e) {
+    return {database_error::kind::statement, e.what()};
+  }
 }
 
 } // namespace detail
@@ -64,21 +84,8 @@ auto in_transaction(odb::mysql::database& db, F&& f)
         tx.commit();
         return result;
       }
-    } catch (const database_error& e) {
-      failure = e.what_kind();
-      message = e.what();
-    } catch (const odb::connection_lost& e) {
-      failure = database_error::kind::connection;
-      message = e.what();
-    } catch (const odb::recoverable& e) {
-      failure = database_error::kind::conflict;
-      message = e.what();
-    } catch (const odb::mysql::database_exception& e) {
-      failure = classify_mysql_error(e.error());
-      message = e.message();
-    } catch (const odb::exception& e) {
-      failure = database_error::kind::statement;
-      message = e.what();
+    } catch (...) {
+      std::tie(failure, message) = detail::classify_current();
     }
     if (failure == database_error::kind::connection && committing)
       throw database_error(failure,
@@ -91,6 +98,29 @@ auto in_transaction(odb::mysql::database& db, F&& f)
       throw database_error(failure, "gave up after " +
                                         std::to_string(max_attempts) +
                                         " attempts: " + message);
+  }
+}
+
+/// Runs `f(connection&)`, which only reads, outside an explicit
+/// transaction: each statement sees what was committed when it runs. For
+/// reads whose caller checks again before it acts (a match's context
+/// before its claim, a room's before it is watched, the outbox's heads):
+/// two round trips fewer than in_transaction's BEGIN and COMMIT. A lost
+/// connection is tried once more on a fresh one; reading twice is harmless.
+template <class F>
+auto in_reads(odb::mysql::database& db, F&& f)
+    -> decltype(f(std::declval<odb::mysql::connection&>())) {
+  for (int attempt = 1;; ++attempt) {
+    database_error::kind failure;
+    std::string message;
+    try {
+      auto conn = db.connection();
+      return f(static_cast<odb::mysql::connection&>(*conn));
+    } catch (...) {
+      std::tie(failure, message) = detail::classify_current();
+    }
+    if (failure != database_error::kind::connection || attempt == 2)
+      throw database_error(failure, message);
   }
 }
 

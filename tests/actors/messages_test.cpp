@@ -146,6 +146,16 @@ audit_record sample<audit_record>() {
 }
 
 template <>
+room_update sample<room_update>() {
+  return {sample<room_progress>(), std::nullopt};
+}
+
+template <>
+std::vector<room_update> sample<std::vector<room_update>>() {
+  return {sample<room_update>(), {std::nullopt, sample<audit_record>()}};
+}
+
+template <>
 protocol::race_snapshot sample<protocol::race_snapshot>() {
   protocol::race_snapshot r;
   r.name = "alttpr/cool-doge-1234";

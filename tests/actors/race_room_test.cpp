@@ -42,7 +42,8 @@ struct journal {
   /// Writes to refuse before accepting again (database down).
   int refuse_writes = 0;
   room_context ctx;
-  int loads = 0; ///< context requests
+  int loads = 0;   ///< context requests
+  int batches = 0; ///< batched writes (progress and audit entries)
 
   int sent_containing(const std::string& text) const {
     int n = 0;
@@ -120,6 +121,19 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         if (!write())
           return refused_write();
         j->progress.push_back(p);
+        return atom::ok::value;
+      },
+      [=](atom::put,
+          const std::vector<room_update>& u) -> caf::result<atom::ok> {
+        if (!write())
+          return refused_write();
+        for (const auto& x : u) {
+          if (x.progress)
+            j->progress.push_back(*x.progress);
+          if (x.audit)
+            j->audits.push_back(*x.audit);
+        }
+        ++j->batches;
         return atom::ok::value;
       },
       [=](atom::put, const room_result& r) -> caf::result<result_outcome> {
@@ -291,6 +305,7 @@ struct fixture {
     };
     race_room_options o;
     o.tick_interval = 60s;
+    o.write_delay = 0ms; // the test's clock does not move by itself
     o.retry = {1000ms, 60000ms, 2.0, 0.0, 60000ms};
     room = sys->spawn(race_room, j->ctx.room, db, links, nullptr, o);
     sched->run();
@@ -326,6 +341,8 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(j->sent_containing("rt-bob") == 1);
   BOOST_TEST(j->audits.size() == 2u);
   BOOST_TEST(j->audits[0].action == "racetime_room.invited");
+  // Both invitations' audit entries went to the database in one batch.
+  BOOST_TEST(j->batches == 1);
   // Nothing changed in the race, so nothing else is written.
   BOOST_TEST(j->progress.empty());
   // A newer race.data with the invitations shown invites nobody again.

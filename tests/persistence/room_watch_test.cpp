@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "persistence/database_error.hpp"
 #include "persistence/room_watch_repository.hpp"
 #include "persistence/sql.hpp"
 #include "tests/support/scratch_database.hpp"
@@ -119,6 +120,47 @@ BOOST_AUTO_TEST_CASE(progress_writes_status_entrants_start_and_audit) {
   repo.record_progress(p);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
                     "'race_started'") == "1");
+}
+
+BOOST_AUTO_TEST_CASE(queued_updates_commit_in_order_all_or_nothing) {
+  auto invited = [&](const std::string& who) {
+    audit_record a;
+    a.organization_id = 1;
+    a.action = "racetime_room.invited";
+    a.entity_type = "racetime_room";
+    a.entity_id = room_id;
+    a.details_json = R"({"user":")" + who + R"("})";
+    return a;
+  };
+  room_progress p;
+  p.room_id = room_id;
+  p.match_id = match_id;
+  p.entrants = {{"rt-alice", "invited", std::nullopt, std::nullopt},
+                {"rt-bob", "invited", std::nullopt, std::nullopt}};
+  std::vector<room_update> batch{{std::nullopt, invited("rt-alice")},
+                                 {std::nullopt, invited("rt-bob")},
+                                 {p, std::nullopt}};
+  repo.record_updates(batch);
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(JSON_VALUE(details, '$.user') "
+                    "ORDER BY id) FROM audit_log WHERE action = "
+                    "'racetime_room.invited'") == "rt-alice,rt-bob");
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(entrant_status ORDER BY user_id) "
+                    "FROM match_players WHERE match_id = 10") ==
+             "invited,invited");
+
+  // One bad entry (details that are not JSON) and nothing of the batch is
+  // written: the room keeps the whole batch and tries again.
+  p.entrants = {{"rt-alice", "ready", std::nullopt, std::nullopt}};
+  auto broken = invited("rt-carol");
+  broken.details_json = "{not json";
+  BOOST_CHECK_THROW(repo.record_updates({{p, std::nullopt},
+                                         {std::nullopt, invited("rt-dan")},
+                                         {std::nullopt, broken}}),
+                    database_error);
+  BOOST_TEST(scalar("SELECT entrant_status FROM match_players WHERE "
+                    "user_id = 1") == "invited");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'racetime_room.invited'") == "2");
 }
 
 BOOST_AUTO_TEST_CASE(the_result_is_written_exactly_once) {
