@@ -374,13 +374,16 @@ start_http(const config::settings& s, protocol::io_runtime& io,
 /// rooms. CAF starts at least four workers whatever the cores; and after
 /// each job a worker polls 500 times, 50 us apart, before it sleeps, so with
 /// rooms waking now and then the workers never sleep: idle CPU grew with the
-/// rooms. A sleeping worker is woken when work arrives for it, so a short
-/// poll costs no latency.
+/// rooms. Each of those 50 us sleeps is a context switch, which on a virtual
+/// machine costs more than the work between them (a profile of
+/// automation_bench: 10% of racecontrold's CPU in nanosleep alone), so a
+/// worker spins briefly and then waits on its condition variable; it is
+/// woken when work arrives for it, so this costs no latency.
 void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads) {
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", threads);
-  cfg.set("work-stealing.moderate-poll-attempts", 10);
+  cfg.set("work-stealing.moderate-poll-attempts", 0);
   cfg.set("work-stealing.relaxed-sleep-duration",
           caf::timespan{std::chrono::milliseconds{50}});
 }
