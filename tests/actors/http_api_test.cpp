@@ -492,6 +492,9 @@ BOOST_AUTO_TEST_CASE(post_racetime_room_opens_a_real_room) {
   BOOST_TEST(a.w.scalar("SELECT requested_by FROM racetime_rooms WHERE "
                         "match_id = 10")
                  .find("api-token:writer#") == 0u);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                       "'room_opened_manually' AND JSON_VALUE(details, "
+                       "'$.requested_by') LIKE 'api-token:writer#%'") == 1);
   // Asked again: the same room, 200.
   auto again =
       call(a.port, "POST", "/api/matches/10/racetime-room", writer_token);
