@@ -44,6 +44,22 @@ inline caf::error make_error(ec code, std::string message) {
                     caf::make_message(std::move(message))};
 }
 
+/// A refusal (ec::refused) that also says which stable reason it is
+/// ("players_not_linked") and, when it is about one input, its name: the
+/// HTTP API picks the status by the code and names the field.
+inline caf::error make_refusal(std::string code, std::string message,
+                               std::string field = "") {
+  return caf::error{
+      static_cast<std::uint8_t>(ec::refused), ec_category::value,
+      caf::make_message(std::move(message), std::move(code), std::move(field))};
+}
+
+/// The reason code of a make_refusal error, "" for any other error.
+std::string refusal_code(const caf::error& err);
+
+/// The input a make_refusal error is about, "" when none.
+std::string refusal_field(const caf::error& err);
+
 /// Whether `err` is our error `code`.
 inline bool is(const caf::error& err, ec code) {
   return err.category() == ec_category::value &&

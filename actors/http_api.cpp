@@ -47,8 +47,6 @@ protocol::http_handler http_api_handler(std::shared_ptr<http_api_slot> slot) {
 
 namespace {
 
-using api_pointer = http_api_actor::stateful_pointer<http_api_state>;
-
 std::string readiness_json(bool ready, const std::string& reason,
                            const database_status* db) {
   return protocol::json_text([&](protocol::json_writer& w) {
@@ -82,42 +80,59 @@ void answer_readiness(api_pointer self, const http_responder& respond,
   respond(json_response(ready ? 200 : 503, readiness_json(ready, reason, db)));
 }
 
-void add_routes(api_pointer self, persistence_actor db,
-                http_api_options options) {
-  auto& routes = self->state.routes;
+/// Asks the database whether it is ready and answers /readyz.
+void check_readiness(api_pointer self, const http_responder& respond) {
+  self->request(self->state.peers.db, self->state.options.readiness_timeout,
+                atom::status::value)
+      .then(
+          [self, respond](const database_status& st) {
+            if (st.pending_migrations == 0)
+              return answer_readiness(self, respond, true, "", &st);
+            answer_readiness(
+                self, respond, false,
+                "database " + st.database + " has " +
+                    std::to_string(st.pending_migrations) +
+                    " pending migration(s): run racecontrol-migrate up",
+                &st);
+          },
+          [self, respond](const caf::error& err) {
+            answer_readiness(self, respond, false,
+                             "the database check failed: " + describe(err),
+                             nullptr);
+          });
+}
+
+void add_health_routes(api_pointer self, protocol::http_router& routes) {
   routes.add(http::verb::get, "/healthz",
              [](http_server_request, http_responder respond) {
                respond(json_response(200, R"({"status":"ok"})"));
              });
-  routes.add(
-      http::verb::get, "/readyz",
-      [self, db, options](http_server_request, http_responder respond) {
-        self->request(db, options.readiness_timeout, atom::status::value)
-            .then(
-                [self, respond](const database_status& st) {
-                  if (st.pending_migrations == 0)
-                    return answer_readiness(self, respond, true, "", &st);
-                  answer_readiness(
-                      self, respond, false,
-                      "database " + st.database + " has " +
-                          std::to_string(st.pending_migrations) +
-                          " pending migration(s): run racecontrol-migrate up",
-                      &st);
-                },
-                [self, respond](const caf::error& err) {
-                  answer_readiness(
-                      self, respond, false,
-                      "the database check failed: " + describe(err), nullptr);
-                });
-      });
+  routes.add(http::verb::get, "/readyz",
+             [self](http_server_request, http_responder respond) {
+               check_readiness(self, respond);
+             });
+  routes.add(http::verb::get, "/api/openapi.json",
+             [](http_server_request, http_responder respond) {
+               respond(json_response(200, openapi_document()));
+             });
 }
 
 } // namespace
 
-http_api_actor::behavior_type http_api(api_pointer self, persistence_actor db,
+protocol::http_router api_router(api_pointer self) {
+  protocol::http_router routes;
+  add_health_routes(self, routes);
+  add_catalog_routes(self, routes);
+  add_match_routes(self, routes);
+  return routes;
+}
+
+http_api_actor::behavior_type http_api(api_pointer self, http_api_peers peers,
                                        std::shared_ptr<http_api_slot> slot,
                                        http_api_options options) {
-  add_routes(self, std::move(db), options);
+  self->state.peers = std::move(peers);
+  self->state.options = std::move(options);
+  self->state.routes = api_router(self);
   slot->set(caf::actor_cast<http_api_actor>(self));
   self->attach_functor([slot, address = self->address()] {
     slot->clear(address);

@@ -5,7 +5,12 @@
 // before the actor system starts, so a port in use stops the start with a
 // clear line; it lives as long as the process and hands each request to
 // whichever HTTP API actor runs at the time, found in an http_api_slot.
-// For now the actor answers /healthz and /readyz.
+// The actor answers /healthz and /readyz (open to anyone) and the /api/
+// endpoints (behind bearer tokens: actors/api_support.hpp lists the scopes;
+// README.md's HTTP section every endpoint): tournaments, matches and rooms
+// (actors/api_catalog.cpp), creating and changing matches and seed 001's
+// two room endpoints (actors/api_matches.cpp), and /api/openapi.json
+// (actors/api_openapi.cpp).
 
 #include "actors/interfaces.hpp"
 
@@ -18,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 
 namespace racecontrol {
 
@@ -46,25 +52,60 @@ protocol::http_handler http_api_handler(std::shared_ptr<http_api_slot> slot);
 struct http_api_options {
   /// How long /readyz waits for the database check before it says 503.
   std::chrono::milliseconds readiness_timeout{5000};
+  /// How long an API request waits for the database.
+  std::chrono::milliseconds db_timeout{10000};
+  /// How long POST /api/matches/{id}/racetime-room waits for the room:
+  /// below the server's handler_timeout (30 s), so the client hears why.
+  std::chrono::milliseconds open_timeout{25000};
+  /// racetime.gg's address, for room URLs (racetime.url).
+  std::string racetime_url = "https://racetime.gg";
+};
+
+/// The actors the API asks.
+struct http_api_peers {
+  persistence_actor db;
+  /// Opens rooms (manual_open) and hears of changed matches.
+  tournament_supervisor_actor tournaments;
+  /// The bots' live status.
+  bot_supervisor_actor bots;
 };
 
 struct http_api_state {
   static constexpr const char* name = "http-api";
 
   protocol::http_router routes;
+  http_api_peers peers;
+  http_api_options options;
   /// What the last /readyz said (a change is logged once, not every probe).
   std::optional<bool> ready;
 };
 
+using api_pointer = http_api_actor::stateful_pointer<http_api_state>;
+
+/// Every route of the HTTP API, each handler bound to `self` (not touched
+/// while the router is built: a test may pass null to list the routes).
+protocol::http_router api_router(api_pointer self);
+
+/// The OpenAPI 3 document served at /api/openapi.json.
+const std::string& openapi_document();
+
+/// The routes of the tournaments, rooms and bots (actors/api_catalog.cpp).
+void add_catalog_routes(api_pointer self, protocol::http_router& routes);
+
+/// The routes of matches and seed 001's room endpoints
+/// (actors/api_matches.cpp).
+void add_match_routes(api_pointer self, protocol::http_router& routes);
+
 /// The HTTP API actor's behavior: registers itself in `slot` and routes
 /// every request it is handed. `GET /healthz` answers 200
-/// `{"status":"ok"}` while the actor system runs. `GET /readyz` asks `db`
-/// for the database's status: 200 `{"status":"ready",...}` when MariaDB
+/// `{"status":"ok"}` while the actor system runs. `GET /readyz` asks the
+/// database for its status: 200 `{"status":"ready",...}` when MariaDB
 /// answers and no migration is pending, else 503
 /// `{"status":"not_ready","reason":...}` with what is wrong.
-http_api_actor::behavior_type
-http_api(http_api_actor::stateful_pointer<http_api_state> self,
-         persistence_actor db, std::shared_ptr<http_api_slot> slot,
-         http_api_options options);
+/// @param peers the persistence actor, tournament and bot supervisors
+/// @param slot where the HTTP server finds the running API actor
+http_api_actor::behavior_type http_api(api_pointer self, http_api_peers peers,
+                                       std::shared_ptr<http_api_slot> slot,
+                                       http_api_options options);
 
 } // namespace racecontrol

@@ -84,7 +84,24 @@ using persistence_worker_actor = caf::typed_actor<
     // The oldest waiting notification of each channel that is due.
     caf::replies_to<atom::get, atom::notify>::with<std::vector<outbox_item>>,
     // What became of posting one.
-    caf::replies_to<atom::put, outbox_result>::with<atom::ok>>;
+    caf::replies_to<atom::put, outbox_result>::with<atom::ok>,
+    // --- the HTTP API's ---
+    // Who presented this bearer token, or why it is refused (malformed,
+    // unknown, revoked); records the token's use.
+    caf::replies_to<atom::get, api_credentials>::with<api_identity>,
+    // A page of an organization's tournaments, or one by id (any's).
+    caf::replies_to<atom::get,
+                    tournament_query>::with<std::vector<tournament_view>>,
+    // A page of an organization's matches, or one by id (any's), each
+    // with its players, room and the reason it has none.
+    caf::replies_to<atom::get, match_query>::with<std::vector<match_view>>,
+    // A page of an organization's rooms, or one by id (any's), each with
+    // its match's players and results.
+    caf::replies_to<atom::get, room_query>::with<std::vector<room_view>>,
+    // Creates or changes a match, audited with the token's identity;
+    // refusals are make_refusal errors (forbidden, not_found,
+    // unknown_tournament, unknown_users, players_not_linked).
+    caf::replies_to<atom::put, match_write>::with<match_view>>;
 
 /// The PERSISTENCE actor: the one door from actors to MariaDB. It accepts
 /// every request of a worker and hands each to an idle worker of its pool,
@@ -368,9 +385,10 @@ using tournament_supervisor_actor = caf::typed_actor<
     caf::reacts_to<atom::load>>;
 
 /// The HTTP API actor: answers the requests of racecontrold's HTTP server
-/// (/healthz, /readyz). The server is bound before the actors start and
-/// hands each request to the actor running at the time (none while it
-/// restarts or stops: the client then gets 503).
+/// (/healthz, /readyz, and the /api/ endpoints behind bearer tokens, which
+/// it checks through the persistence actor). The server is bound before the
+/// actors start and hands each request to the actor running at the time (none
+/// while it restarts or stops: the client then gets 503).
 using http_api_actor = caf::typed_actor<
     // One request; answered through its responder, at once or when a
     // request of the actor's own (to the persistence actor) returns.

@@ -33,9 +33,25 @@ std::string describe(const caf::error& err) {
     return caf::to_string(err);
   std::string out = to_string(static_cast<ec>(err.code()));
   const auto& ctx = err.context();
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+  if (ctx.size() >= 1 && ctx.match_element<std::string>(0))
     out += ": " + ctx.get_as<std::string>(0);
   return out;
+}
+
+std::string refusal_code(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (!is(err, ec::refused) || ctx.size() < 2 ||
+      !ctx.match_element<std::string>(1))
+    return "";
+  return ctx.get_as<std::string>(1);
+}
+
+std::string refusal_field(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (!is(err, ec::refused) || ctx.size() < 3 ||
+      !ctx.match_element<std::string>(2))
+    return "";
+  return ctx.get_as<std::string>(2);
 }
 
 caf::error exception_error(std::exception_ptr& eptr) {
@@ -122,11 +138,29 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<claim_outcome>("racecontrol::claim_outcome");
   cfg.add_message_type<task_finish>("racecontrol::task_finish");
   cfg.add_message_type<task_invalid>("racecontrol::task_invalid");
+  // the HTTP API's
+  cfg.add_message_type<api_credentials>("racecontrol::api_credentials");
+  cfg.add_message_type<api_identity>("racecontrol::api_identity");
+  cfg.add_message_type<tournament_query>("racecontrol::tournament_query");
+  cfg.add_message_type<tournament_view>("racecontrol::tournament_view");
+  cfg.add_message_type<std::vector<tournament_view>>(
+      "std::vector<racecontrol::tournament_view>");
+  cfg.add_message_type<match_query>("racecontrol::match_query");
+  cfg.add_message_type<match_view>("racecontrol::match_view");
+  cfg.add_message_type<std::vector<match_view>>(
+      "std::vector<racecontrol::match_view>");
+  cfg.add_message_type<room_query>("racecontrol::room_query");
+  cfg.add_message_type<room_view>("racecontrol::room_view");
+  cfg.add_message_type<std::vector<room_view>>(
+      "std::vector<racecontrol::room_view>");
+  cfg.add_message_type<match_write>("racecontrol::match_write");
   cfg.add_error_category(ec_category::value,
                          [](std::uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {
                            std::string out = to_string(static_cast<ec>(code));
-                           if (ctx.size() == 1 &&
+                           // A refusal carries its code and field after
+                           // the message (make_refusal).
+                           if (ctx.size() >= 1 &&
                                ctx.match_element<std::string>(0))
                              out += ": " + ctx.get_as<std::string>(0);
                            return out;

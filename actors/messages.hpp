@@ -7,6 +7,7 @@
 // that layer stays free of CAF.
 
 #include "config/secret.hpp"
+#include "persistence/api_records.hpp"
 #include "persistence/runtime_records.hpp"
 #include "protocol/race_settings.hpp"
 #include "protocol/race_snapshot.hpp"
@@ -265,6 +266,75 @@ typename Inspector::result_type inspect(Inspector& f, outbox_result& x) {
            x.error, x.retry_after_ms);
 }
 
+// --- the HTTP API's ---
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_credentials& x) {
+  return f(caf::meta::type_name("api_credentials"), x.token);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_identity& x) {
+  return f(caf::meta::type_name("api_identity"), x.accepted, x.refusal,
+           x.token_id, x.organization_id, x.name, x.scopes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_page& x) {
+  return f(caf::meta::type_name("api_page"), x.after_id, x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tournament_query& x) {
+  return f(caf::meta::type_name("tournament_query"), x.organization_id,
+           opt(x.id), x.page);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tournament_view& x) {
+  return f(caf::meta::type_name("tournament_view"), x.id, x.organization_id,
+           x.name, opt(x.description), x.is_active, opt(x.bot_id),
+           x.auto_create_rooms, x.room_open_minutes_before,
+           x.require_racetime_link, opt(x.default_goal),
+           opt(x.discord_channel_id));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_view& x) {
+  return f(caf::meta::type_name("room_view"), x.id, opt(x.organization_id),
+           opt(x.slug), x.category, x.status, x.claim_state, x.status_message,
+           opt(x.match_id), opt(x.bot_id), opt(x.created_at), x.parked,
+           x.requested_by, x.results);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_query& x) {
+  return f(caf::meta::type_name("room_query"), x.organization_id, opt(x.id),
+           opt(x.status), x.page);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, match_view& x) {
+  return f(caf::meta::type_name("match_view"), x.id, x.tournament_id,
+           x.organization_id, x.title, opt(x.scheduled_at), opt(x.started_at),
+           opt(x.finished_at), opt(x.goal), x.invitational, x.auto_create,
+           opt(x.reason_code), opt(x.reason_message), x.players, opt(x.room));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, match_query& x) {
+  return f(caf::meta::type_name("match_query"), x.organization_id, opt(x.id),
+           opt(x.tournament_id), x.upcoming, x.page);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, match_write& x) {
+  return f(caf::meta::type_name("match_write"), opt(x.match_id),
+           x.organization_id, x.actor, opt(x.tournament_id), opt(x.title),
+           opt(x.scheduled_at), x.clear_scheduled_at, opt(x.goal), x.clear_goal,
+           opt(x.invitational), opt(x.auto_create), opt(x.players));
+}
+
 } // namespace racecontrol::persistence
 
 namespace racecontrol::protocol {
@@ -327,6 +397,17 @@ using persistence::room_claim_result;
 using persistence::room_claim_row;
 using persistence::tournament_plan;
 using persistence::upcoming_match;
+// the HTTP API's
+using persistence::api_credentials;
+using persistence::api_identity;
+using persistence::api_page;
+using persistence::match_query;
+using persistence::match_view;
+using persistence::match_write;
+using persistence::room_query;
+using persistence::room_view;
+using persistence::tournament_query;
+using persistence::tournament_view;
 
 /// What the persistence actor knows about the database.
 struct database_status {
@@ -810,7 +891,12 @@ using message_types = caf::detail::type_list<
     std::vector<outbox_item>, outbox_result,
     // the scheduler's
     task_record, std::vector<task_record>, task_schedule, task_claim,
-    claim_outcome, task_finish, task_invalid>;
+    claim_outcome, task_finish, task_invalid,
+    // the HTTP API's
+    api_credentials, api_identity, tournament_query, tournament_view,
+    std::vector<tournament_view>, match_query, match_view,
+    std::vector<match_view>, room_query, room_view, std::vector<room_view>,
+    match_write>;
 
 /// Announces every message type and the error category to CAF. Call once on
 /// the config before creating the actor system.

@@ -219,6 +219,23 @@ persistence_behavior(pool_pointer self, persistence_options options) {
         return dispatch<std::vector<tournament_plan>>(self, atom::get::value,
                                                       x);
       },
+      // --- the HTTP API's ---
+      [self](atom::get, const api_credentials& x) {
+        return dispatch<api_identity>(self, atom::get::value, x);
+      },
+      [self](atom::get, const tournament_query& x) {
+        return dispatch<std::vector<tournament_view>>(self, atom::get::value,
+                                                      x);
+      },
+      [self](atom::get, const match_query& x) {
+        return dispatch<std::vector<match_view>>(self, atom::get::value, x);
+      },
+      [self](atom::get, const room_query& x) {
+        return dispatch<std::vector<room_view>>(self, atom::get::value, x);
+      },
+      [self](atom::put, const match_write& x) {
+        return dispatch<match_view>(self, atom::put::value, x);
+      },
   };
 }
 

@@ -2,6 +2,7 @@
 
 #include "actors/error.hpp"
 
+#include "persistence/api_repository.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/database_error.hpp"
 #include "persistence/migrator.hpp"
@@ -52,6 +53,24 @@ auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
 
 persistence::room_claim_repository claims(worker_pointer self) {
   return persistence::room_claim_repository{*self->state.db};
+}
+
+persistence::api_repository api(worker_pointer self) {
+  return persistence::api_repository{*self->state.db};
+}
+
+/// A match written, or the refusal as an error the API maps to a status.
+caf::result<match_view> write_match(worker_pointer self, const match_write& w) {
+  std::optional<std::variant<match_view, persistence::api_refusal>> out;
+  auto failed = guarded("writing a match", [&] {
+    out = api(self).write_match(w);
+    return atom::ok::value;
+  });
+  if (!out)
+    return std::move(failed.err);
+  if (auto* refused = std::get_if<persistence::api_refusal>(&*out))
+    return make_refusal(refused->code, refused->message, refused->field);
+  return std::get<match_view>(std::move(*out));
 }
 
 database_status read_status(worker_pointer self) {
@@ -321,6 +340,33 @@ persistence_worker(worker_pointer self,
         return guarded("loading tournaments' matches", [&] {
           return claims(self).plans(q);
         });
+      },
+      // --- the HTTP API's ---
+      [self](atom::get, const api_credentials& c) -> caf::result<api_identity> {
+        return guarded("checking an API token", [&] {
+          return api(self).identify(c.token);
+        });
+      },
+      [self](atom::get, const tournament_query& q)
+          -> caf::result<std::vector<tournament_view>> {
+        return guarded("listing tournaments", [&] {
+          return api(self).tournaments(q);
+        });
+      },
+      [self](atom::get,
+             const match_query& q) -> caf::result<std::vector<match_view>> {
+        return guarded("listing matches", [&] {
+          return api(self).matches(q);
+        });
+      },
+      [self](atom::get,
+             const room_query& q) -> caf::result<std::vector<room_view>> {
+        return guarded("listing rooms", [&] {
+          return api(self).rooms(q);
+        });
+      },
+      [self](atom::put, const match_write& w) -> caf::result<match_view> {
+        return write_match(self, w);
       },
   };
 }

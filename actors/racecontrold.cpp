@@ -329,14 +329,19 @@ std::vector<component_spec> daemon_components(
        },
        /* reloads on SIGHUP */ true},
   };
+  http_api_options api_options;
+  api_options.racetime_url = s.racetime_url;
   if (http_slot)
     components.push_back(
-        {"http",
-         [http_slot](caf::actor_system& sys, const component_handles& h) {
-           return caf::actor_cast<caf::actor>(sys.spawn(
-               http_api,
+        {"http", [http_slot, api_options](caf::actor_system& sys,
+                                          const component_handles& h) {
+           http_api_peers peers{
                caf::actor_cast<persistence_actor>(h.at("persistence")),
-               http_slot, http_api_options{}));
+               caf::actor_cast<tournament_supervisor_actor>(
+                   h.at("tournaments")),
+               caf::actor_cast<bot_supervisor_actor>(h.at("bots"))};
+           return caf::actor_cast<caf::actor>(
+               sys.spawn(http_api, peers, http_slot, api_options));
          }});
   return components;
 }

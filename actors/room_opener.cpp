@@ -81,7 +81,7 @@ void retry_later(opener_pointer self, const std::string& what,
 
 void block(opener_pointer self, const not_opened& reason) {
   auto& st = self->state;
-  fail_waiting(self, make_error(ec::refused, reason.message));
+  fail_waiting(self, make_refusal(reason.code, reason.message));
   self->request(st.db, db_timeout, atom::put::value,
                 match_reason{st.match_id, reason.code, reason.message})
       .then(
@@ -185,7 +185,7 @@ void refuse(opener_pointer self, const std::string& code,
           [self, code, message](bool) {
             spdlog::error("room opener: {}: racetime.gg refused the room: {}",
                           who(self), message);
-            fail_waiting(self, make_error(ec::refused, message));
+            fail_waiting(self, make_refusal(code, message));
             finish(self, false, code);
           },
           [self, code, message, keep_settings](caf::error& err) {
@@ -210,8 +210,8 @@ void attempt_again(opener_pointer self) {
               spdlog::error("room opener: {}: its claim changed under it; "
                             "leaving it to whoever holds it now",
                             who(self));
-              fail_waiting(self,
-                           make_error(ec::refused, "the room's claim changed"));
+              fail_waiting(
+                  self, make_refusal("claim_lost", "the room's claim changed"));
               finish(self, false, "claim_lost");
               return;
             }
@@ -440,10 +440,12 @@ void decide(opener_pointer self) {
       check(m, st.bot ? &*st.bot : nullptr, now(), st.options.grace, mode);
   switch (verdict.what) {
     case check_verdict::kind::wait:
-      fail_waiting(self,
-                   make_error(ec::refused, verdict.reason.message.empty()
-                                               ? std::string{"not due yet"}
-                                               : verdict.reason.message));
+      fail_waiting(self, make_refusal(verdict.reason.code.empty()
+                                          ? std::string{"not_due"}
+                                          : verdict.reason.code,
+                                      verdict.reason.message.empty()
+                                          ? std::string{"not due yet"}
+                                          : verdict.reason.message));
       finish(self, false, "");
       return;
     case check_verdict::kind::blocked:
@@ -459,9 +461,9 @@ void decide(opener_pointer self) {
     // racetime.gg refused exactly these settings: sending them again would
     // loop. The reason stays until someone changes them.
     fail_waiting(self,
-                 make_error(ec::refused,
-                            "racetime.gg refused these room settings before "
-                            "(see the match's reason): change them first"));
+                 make_refusal("startrace_refused",
+                              "racetime.gg refused these room settings before "
+                              "(see the match's reason): change them first"));
     finish(self, false, "startrace_refused");
     return;
   }

@@ -237,8 +237,8 @@ tournament_supervisor_actor::behavior_type tournament_supervisor(
       [self](atom::open, manual_open& request) -> caf::result<room_answer> {
         auto& st = self->state;
         if (st.stopping)
-          return make_error(ec::refused, "racecontrold is stopping; ask "
-                                         "again once it is back");
+          return make_refusal("stopping", "racecontrold is stopping; ask "
+                                          "again once it is back");
         auto it = st.openers.find(request.match_id);
         auto opener =
             it != st.openers.end()

@@ -56,7 +56,15 @@ void http_router::add(http::verb method, const std::string& pattern,
   if (pattern.empty() || pattern[0] != '/')
     throw std::invalid_argument("route pattern '" + pattern +
                                 "' must start with '/'");
-  routes_.push_back(route{method, split_path(pattern), std::move(handler)});
+  routes_.push_back(
+      route{method, pattern, split_path(pattern), std::move(handler)});
+}
+
+std::vector<http_router::entry> http_router::routes() const {
+  std::vector<entry> out;
+  for (const auto& r : routes_)
+    out.push_back({r.method, r.pattern});
+  return out;
 }
 
 void http_router::operator()(http_server_request request,

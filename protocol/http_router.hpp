@@ -24,9 +24,19 @@ class http_router {
   /// Routes one request (the router is an http_handler).
   void operator()(http_server_request request, http_responder respond) const;
 
+  /// A route as it was added: method and pattern.
+  struct entry {
+    boost::beast::http::verb method;
+    std::string pattern;
+  };
+
+  /// Every route in the order added (for the OpenAPI document's test).
+  std::vector<entry> routes() const;
+
  private:
   struct route {
     boost::beast::http::verb method;
+    std::string pattern;
     std::vector<std::string> segments;
     http_handler handler;
   };

@@ -500,6 +500,123 @@ task_invalid sample<task_invalid>() {
              "0-59"};
 }
 
+// --- the HTTP API's ---
+
+persistence::match_player_info api_player() {
+  return {5,
+          "Racer \"Quote\"",
+          std::string{"4BlRneEk9jxN6Qka"},
+          std::string{"RacerOne"},
+          "done",
+          1,
+          race_duration{4512345678}};
+}
+
+template <>
+api_credentials sample<api_credentials>() {
+  return {config::secret{"rc_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}};
+}
+
+template <>
+api_identity sample<api_identity>() {
+  return {true, "", 4, 2, "results bot", {"rooms:read", "matches:write"}};
+}
+
+template <>
+tournament_query sample<tournament_query>() {
+  return {2, std::optional<std::int32_t>{9}, api_page{40, 51}};
+}
+
+template <>
+tournament_view sample<tournament_view>() {
+  return {9,
+          2,
+          "League",
+          std::string{"Season 3"},
+          true,
+          std::optional<std::int32_t>{1},
+          true,
+          45,
+          true,
+          std::string{"Beat the game"},
+          std::string{"100000000000000042"}};
+}
+
+template <>
+std::vector<tournament_view> sample<std::vector<tournament_view>>() {
+  return {sample<tournament_view>()};
+}
+
+template <>
+room_view sample<room_view>() {
+  return {5,
+          std::optional<std::int32_t>{2},
+          std::string{"alttpr/cool-doge-1234"},
+          "alttpr",
+          "finished",
+          "created",
+          "race ended",
+          std::optional<std::int32_t>{10},
+          std::optional<std::int32_t>{1},
+          t0,
+          true,
+          "api-token:results bot#4",
+          {api_player()}};
+}
+
+template <>
+std::vector<room_view> sample<std::vector<room_view>>() {
+  return {sample<room_view>()};
+}
+
+template <>
+room_query sample<room_query>() {
+  return {2, std::nullopt, std::string{"in_progress"}, api_page{3, 11}};
+}
+
+template <>
+match_view sample<match_view>() {
+  return {10,
+          9,
+          2,
+          "Final",
+          t0,
+          t0 + std::chrono::hours{1},
+          std::nullopt,
+          std::string{"All dungeons"},
+          false,
+          true,
+          std::string{"players_not_linked"},
+          std::string{"Racer has not linked"},
+          {api_player(), api_player()},
+          sample<room_view>()};
+}
+
+template <>
+std::vector<match_view> sample<std::vector<match_view>>() {
+  return {sample<match_view>()};
+}
+
+template <>
+match_query sample<match_query>() {
+  return {2, std::nullopt, std::optional<std::int32_t>{9}, true,
+          api_page{0, 21}};
+}
+
+template <>
+match_write sample<match_write>() {
+  match_write w;
+  w.match_id = 10;
+  w.organization_id = 2;
+  w.actor = "api-token:results bot#4";
+  w.title = "Final'; DROP TABLE matches; --";
+  w.scheduled_at = t0;
+  w.clear_goal = true;
+  w.invitational = false;
+  w.players = std::vector<std::int32_t>{3, 4};
+  return w;
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;

@@ -218,6 +218,29 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("outbox result");
         return atom::ok::value;
       },
+      // Nor answers the HTTP API.
+      [=](atom::get, const api_credentials&) -> caf::result<api_identity> {
+        unexpected("api token");
+        return api_identity{};
+      },
+      [=](atom::get, const tournament_query&)
+          -> caf::result<std::vector<tournament_view>> {
+        unexpected("api tournaments");
+        return std::vector<tournament_view>{};
+      },
+      [=](atom::get,
+          const match_query&) -> caf::result<std::vector<match_view>> {
+        unexpected("api matches");
+        return std::vector<match_view>{};
+      },
+      [=](atom::get, const room_query&) -> caf::result<std::vector<room_view>> {
+        unexpected("api rooms");
+        return std::vector<room_view>{};
+      },
+      [=](atom::put, const match_write&) -> caf::result<match_view> {
+        unexpected("api match write");
+        return match_view{};
+      },
   };
 }
 

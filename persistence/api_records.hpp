@@ -1,0 +1,217 @@
+#pragma once
+
+// What the HTTP API reads from and writes to MariaDB, as plain values (the
+// actors layer gives each an `inspect` overload). Every query names the
+// organization of the token that asks: lists show only its rows; a lookup
+// by id finds any row and says whose it is, so the API can answer 403
+// (another organization's) rather than 404 (no such row).
+
+#include "config/secret.hpp"
+#include "persistence/entities/timestamp.hxx"
+#include "persistence/runtime_records.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace racecontrol::persistence {
+
+/// A bearer token to check (`Authorization: Bearer rc_...`).
+struct api_credentials {
+  config::secret token;
+};
+
+/// What checking a token found: an identity, or why it is refused
+/// (`malformed`, `unknown`, `revoked`).
+struct api_identity {
+  bool accepted = false;
+  std::string refusal; ///< set when not accepted
+  std::int32_t token_id = 0;
+  std::int32_t organization_id = 0;
+  std::string name;
+  std::vector<std::string> scopes;
+};
+
+/// One page of a list, by ascending id: rows with an id above `after_id`,
+/// at most `limit` of them.
+struct api_page {
+  std::int32_t after_id = 0;
+  std::int32_t limit = 50;
+};
+
+/// Tournaments of an organization, or the one with `id` (of any).
+struct tournament_query {
+  std::int32_t organization_id = 0;
+  std::optional<std::int32_t> id;
+  api_page page;
+};
+
+struct tournament_view {
+  std::int32_t id = 0;
+  std::int32_t organization_id = 0;
+  std::string name;
+  std::optional<std::string> description;
+  bool is_active = true;
+  std::optional<std::int32_t> bot_id;
+  bool auto_create_rooms = false;
+  std::int32_t room_open_minutes_before = 60;
+  bool require_racetime_link = false;
+  std::optional<std::string> default_goal;
+  std::optional<std::string> discord_channel_id; ///< a snowflake, as text
+};
+
+/// A racetime_rooms row with what an organizer wants to see of it.
+struct room_view {
+  std::int32_t id = 0;
+  std::optional<std::int32_t> organization_id; ///< through its match
+  std::optional<std::string> slug; ///< "category/name"; null while creating
+  std::string category;
+  std::string status;      ///< racetime.gg's, "" when unknown
+  std::string claim_state; ///< creating, created
+  std::string status_message;
+  std::optional<std::int32_t> match_id;
+  std::optional<std::int32_t> bot_id;
+  std::optional<timestamp> created_at;
+  bool parked = false;
+  std::string requested_by; ///< a manual open's requester, "" otherwise
+  /// The match's players with their entrant states and results.
+  std::vector<match_player_info> results;
+};
+
+/// Rooms of an organization (optionally by status), or the one with `id`.
+struct room_query {
+  std::int32_t organization_id = 0;
+  std::optional<std::int32_t> id;
+  std::optional<std::string> status;
+  api_page page;
+};
+
+struct match_view {
+  std::int32_t id = 0;
+  std::int32_t tournament_id = 0;
+  std::int32_t organization_id = 0;
+  std::string title;
+  std::optional<timestamp> scheduled_at;
+  std::optional<timestamp> started_at;
+  std::optional<timestamp> finished_at;
+  std::optional<std::string> goal; ///< the match's own, null: tournament's
+  bool invitational = true;
+  bool auto_create = true;
+  std::optional<std::string> reason_code; ///< why no room, null: nothing
+  std::optional<std::string> reason_message;
+  std::vector<match_player_info> players;
+  std::optional<room_view> room;
+};
+
+/// Matches of an organization (optionally of one tournament, or only those
+/// not finished and scheduled from now on), or the one with `id`.
+struct match_query {
+  std::int32_t organization_id = 0;
+  std::optional<std::int32_t> id;
+  std::optional<std::int32_t> tournament_id;
+  bool upcoming = false;
+  api_page page;
+};
+
+/// Creates a match (no `match_id`) or changes one. Absent fields stay as
+/// they are (or take the column's default); `clear_*` sets a nullable
+/// column to NULL. Written with an audit entry naming `actor`.
+struct match_write {
+  std::optional<std::int32_t> match_id;
+  std::int32_t organization_id = 0; ///< the token's; others' are refused
+  std::string actor;                ///< "api-token:<name>#<id>"
+  std::optional<std::int32_t> tournament_id; ///< create only
+  std::optional<std::string> title;
+  std::optional<timestamp> scheduled_at;
+  bool clear_scheduled_at = false;
+  std::optional<std::string> goal;
+  bool clear_goal = false;
+  std::optional<bool> invitational;
+  std::optional<bool> auto_create;
+  std::optional<std::vector<std::int32_t>> players; ///< user ids, replaces
+};
+
+/// Why a match_write wrote nothing.
+struct api_refusal {
+  /// forbidden (another organization's), not_found, unknown_tournament,
+  /// unknown_users, players_not_linked.
+  std::string code;
+  std::string message;
+  std::string field; ///< the input it is about, "" for none
+};
+
+// --- comparisons (the messages test round-trips each) ---------------------
+
+inline bool operator==(const api_credentials& a, const api_credentials& b) {
+  return a.token == b.token;
+}
+
+inline bool operator==(const api_identity& a, const api_identity& b) {
+  return a.accepted == b.accepted && a.refusal == b.refusal &&
+         a.token_id == b.token_id && a.organization_id == b.organization_id &&
+         a.name == b.name && a.scopes == b.scopes;
+}
+
+inline bool operator==(const api_page& a, const api_page& b) {
+  return a.after_id == b.after_id && a.limit == b.limit;
+}
+
+inline bool operator==(const tournament_query& a, const tournament_query& b) {
+  return a.organization_id == b.organization_id && a.id == b.id &&
+         a.page == b.page;
+}
+
+inline bool operator==(const tournament_view& a, const tournament_view& b) {
+  return a.id == b.id && a.organization_id == b.organization_id &&
+         a.name == b.name && a.description == b.description &&
+         a.is_active == b.is_active && a.bot_id == b.bot_id &&
+         a.auto_create_rooms == b.auto_create_rooms &&
+         a.room_open_minutes_before == b.room_open_minutes_before &&
+         a.require_racetime_link == b.require_racetime_link &&
+         a.default_goal == b.default_goal &&
+         a.discord_channel_id == b.discord_channel_id;
+}
+
+inline bool operator==(const room_view& a, const room_view& b) {
+  return a.id == b.id && a.organization_id == b.organization_id &&
+         a.slug == b.slug && a.category == b.category && a.status == b.status &&
+         a.claim_state == b.claim_state &&
+         a.status_message == b.status_message && a.match_id == b.match_id &&
+         a.bot_id == b.bot_id && a.created_at == b.created_at &&
+         a.parked == b.parked && a.requested_by == b.requested_by &&
+         a.results == b.results;
+}
+
+inline bool operator==(const room_query& a, const room_query& b) {
+  return a.organization_id == b.organization_id && a.id == b.id &&
+         a.status == b.status && a.page == b.page;
+}
+
+inline bool operator==(const match_view& a, const match_view& b) {
+  return a.id == b.id && a.tournament_id == b.tournament_id &&
+         a.organization_id == b.organization_id && a.title == b.title &&
+         a.scheduled_at == b.scheduled_at && a.started_at == b.started_at &&
+         a.finished_at == b.finished_at && a.goal == b.goal &&
+         a.invitational == b.invitational && a.auto_create == b.auto_create &&
+         a.reason_code == b.reason_code &&
+         a.reason_message == b.reason_message && a.players == b.players &&
+         a.room == b.room;
+}
+
+inline bool operator==(const match_query& a, const match_query& b) {
+  return a.organization_id == b.organization_id && a.id == b.id &&
+         a.tournament_id == b.tournament_id && a.upcoming == b.upcoming &&
+         a.page == b.page;
+}
+
+inline bool operator==(const match_write& a, const match_write& b) {
+  return a.match_id == b.match_id && a.organization_id == b.organization_id &&
+         a.actor == b.actor && a.tournament_id == b.tournament_id &&
+         a.title == b.title && a.scheduled_at == b.scheduled_at &&
+         a.clear_scheduled_at == b.clear_scheduled_at && a.goal == b.goal &&
+         a.clear_goal == b.clear_goal && a.invitational == b.invitational &&
+         a.auto_create == b.auto_create && a.players == b.players;
+}
+
+} // namespace racecontrol::persistence

@@ -1,0 +1,522 @@
+// The HTTP API of issue 12 over real sockets: racecontrold as a process
+// against a scratch MariaDB and racetime-sim (tests/support/race_world).
+// Tokens are stored as the repository stores them (SHA-256 in hex), so
+// each test knows its tokens' text. Covers authentication and scopes,
+// every endpoint with good and bad input, seed 001's two room endpoints'
+// exact shapes (POST opening a real room in racetime-sim), and the
+// OpenAPI document against the router's routes.
+
+#define BOOST_TEST_MODULE http_api
+#include <boost/test/unit_test.hpp>
+
+#include "actors/http_api.hpp"
+#include "protocol/json.hpp"
+#include "tests/support/race_world.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <set>
+#include <thread>
+
+using namespace racecontrol;
+using namespace std::chrono_literals;
+using test::race_world;
+
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+
+// --- tokens ------------------------------------------------------------------
+
+/// A well-formed token whose 43 characters are `c` (the test's own).
+std::string token_of(char c) {
+  return "rc_" + std::string(43, c);
+}
+
+const std::string admin_token = token_of('a');  // org 1: admin
+const std::string reader_token = token_of('r'); // org 1: rooms:read only
+const std::string writer_token = token_of('w'); // org 1: rooms+matches
+const std::string other_token = token_of('o');  // org 2: admin
+const std::string revoked_token = token_of('v');
+
+void add_token(race_world& w, int org, const std::string& name,
+               const std::string& token, const std::string& scopes,
+               bool revoked = false) {
+  w.execute("INSERT INTO api_tokens (organization_id, name, token_sha256, "
+            "scopes, revoked_at) VALUES (" +
+            std::to_string(org) + ", '" + name + "', SHA2('" + token +
+            "', 256), '" + scopes + "', " +
+            (revoked ? "UTC_TIMESTAMP(6)" : "NULL") + ")");
+}
+
+/// Organization 2 with a tournament and match 20 of its own; tokens for
+/// both organizations.
+void add_tokens(race_world& w) {
+  w.execute("INSERT INTO organizations (id, name) VALUES (2, 'Rivals')");
+  w.execute("INSERT INTO tournaments (id, organization_id, name) VALUES (2, "
+            "2, 'Rival Cup')");
+  w.execute("INSERT INTO matches (id, tournament_id, title) VALUES (20, 2, "
+            "'Secret final')");
+  add_token(w, 1, "admin", admin_token, R"(["admin"])");
+  add_token(w, 1, "reader", reader_token, R"(["rooms:read"])");
+  add_token(
+      w, 1, "writer", writer_token,
+      R"(["rooms:read", "rooms:write", "matches:read", "matches:write"])");
+  add_token(w, 2, "rival", other_token, R"(["admin"])");
+  add_token(w, 1, "old", revoked_token, R"(["admin"])", true);
+}
+
+// --- HTTP --------------------------------------------------------------------
+
+struct answer {
+  unsigned status = 0; ///< 0: no answer (the error in body)
+  std::string body;
+  std::string www_authenticate;
+  std::string allow;
+
+  rapidjson::Document json() const { return protocol::parse_json(body); }
+  std::string error_code() const {
+    auto doc = json();
+    return doc["error"]["code"].GetString();
+  }
+  std::string error_message() const {
+    auto doc = json();
+    return doc["error"]["message"].GetString();
+  }
+  bool has_field(const char* name) const {
+    auto doc = json();
+    return doc["error"]["fields"].HasMember(name);
+  }
+};
+
+/// Writes `text` as it is (a request, or its start) and reads one answer.
+answer raw_call(std::uint16_t port, const std::string& text) {
+  boost::asio::io_context io;
+  beast::tcp_stream stream{io};
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  beast::error_code failure;
+  stream.expires_after(20s);
+  stream.async_connect({boost::asio::ip::make_address("127.0.0.1"), port},
+                       [&](beast::error_code ec) {
+                         if (ec)
+                           return void(failure = ec);
+                         boost::asio::async_write(
+                             stream, boost::asio::buffer(text),
+                             [&](beast::error_code ec, std::size_t) {
+                               if (ec)
+                                 return void(failure = ec);
+                               bhttp::async_read(
+                                   stream, buffer, res,
+                                   [&](beast::error_code ec, std::size_t) {
+                                     failure = ec;
+                                   });
+                             });
+                       });
+  io.run();
+  if (failure)
+    return {0, failure.message(), "", ""};
+  return {res.result_int(), res.body(),
+          std::string{res[bhttp::field::www_authenticate]},
+          std::string{res[bhttp::field::allow]}};
+}
+
+answer call(std::uint16_t port, const std::string& method,
+            const std::string& target, const std::string& token = "",
+            const std::optional<std::string>& body = std::nullopt) {
+  std::string text = method + " " + target +
+                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!token.empty())
+    text += "Authorization: Bearer " + token + "\r\n";
+  if (body)
+    text += "Content-Type: application/json\r\nContent-Length: " +
+            std::to_string(body->size()) + "\r\n";
+  else
+    text += "Content-Length: 0\r\n";
+  return raw_call(port, text + "\r\n" + body.value_or(""));
+}
+
+std::set<std::string> keys(const rapidjson::Value& object) {
+  std::set<std::string> out;
+  for (const auto& m : object.GetObject())
+    out.insert(m.name.GetString());
+  return out;
+}
+
+struct api_world {
+  race_world w;
+  std::uint16_t port = 0;
+
+  explicit api_world(test::race_world_options options = {})
+      : w(std::move(options)) {
+    add_tokens(w);
+  }
+
+  void start() {
+    w.start_daemon();
+    port = w.daemon().http_port(20s);
+    BOOST_REQUIRE(port != 0);
+  }
+
+  answer get(const std::string& target, const std::string& token) {
+    return call(port, "GET", target, token);
+  }
+};
+
+test::race_world_options no_room() {
+  test::race_world_options o;
+  o.premade_room = false;
+  return o;
+}
+
+} // namespace
+
+// --- the OpenAPI document
+// ------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(openapi_lists_exactly_the_routes_the_router_has) {
+  auto doc = protocol::parse_json(openapi_document());
+  std::set<std::string> documented;
+  for (const auto& path : doc["paths"].GetObject())
+    for (const auto& method : path.value.GetObject()) {
+      std::string verb = method.name.GetString();
+      for (auto& c : verb)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert(verb + " " + path.name.GetString());
+    }
+  std::set<std::string> routed;
+  for (const auto& r : api_router(nullptr).routes())
+    routed.insert(std::string{bhttp::to_string(r.method)} + " " + r.pattern);
+  BOOST_TEST(routed.size() == api_router(nullptr).routes().size(),
+             "a route is registered twice");
+  BOOST_TEST(documented == routed, [&] {
+    std::string out = "documented:";
+    for (const auto& d : documented)
+      out += " [" + d + "]";
+    out += "\nrouted:";
+    for (const auto& r : routed)
+      out += " [" + r + "]";
+    return out;
+  }());
+}
+
+// --- authentication, scopes, organizations, the server's limits -------------
+
+BOOST_AUTO_TEST_CASE(tokens_scopes_and_organizations) {
+  api_world a;
+  a.start();
+  // Open to anyone.
+  BOOST_TEST(a.get("/healthz", "").status == 200u);
+  BOOST_TEST(call(a.port, "GET", "/api/openapi.json").status == 200u);
+  BOOST_TEST(call(a.port, "GET", "/api/openapi.json").body ==
+             openapi_document());
+  // Missing, malformed, unknown and revoked tokens: 401 with the header.
+  for (const auto& token :
+       {std::string{}, std::string{"rc_short"}, token_of('u'), revoked_token}) {
+    auto r = a.get("/api/matches/10", token);
+    BOOST_TEST_CONTEXT("token '" << token.substr(0, 5) << "...'") {
+      BOOST_TEST(r.status == 401u);
+      BOOST_TEST(r.www_authenticate.find("Bearer") == 0u);
+      BOOST_TEST(r.error_code() == "unauthorized");
+    }
+  }
+  BOOST_TEST(
+      a.get("/api/matches/10", revoked_token).error_message().find("revoked") !=
+      std::string::npos);
+  auto basic = raw_call(a.port, "GET /api/matches HTTP/1.1\r\nHost: x\r\n"
+                                "Authorization: Basic YTpi\r\n"
+                                "Connection: close\r\n\r\n");
+  BOOST_TEST(basic.status == 401u);
+  // A token without the scope: 403 naming it.
+  auto wrong = a.get("/api/matches/10", reader_token);
+  BOOST_TEST(wrong.status == 403u);
+  BOOST_TEST(wrong.error_code() == "insufficient_scope");
+  BOOST_TEST(wrong.error_message().find("matches:read") != std::string::npos);
+  BOOST_TEST(call(a.port, "PATCH", "/api/matches/10", reader_token,
+                  R"({"title": "x"})")
+                 .status == 403u);
+  // The scope it has works; admin allows everything.
+  BOOST_TEST(a.get("/api/matches/10/racetime-room", reader_token).status ==
+             200u);
+  BOOST_TEST(a.get("/api/matches/10", admin_token).status == 200u);
+  // Another organization's match: 403, nothing of it said.
+  for (const auto& target :
+       {"/api/matches/20", "/api/matches/20/racetime-room"}) {
+    auto r = a.get(target, admin_token);
+    BOOST_TEST(r.status == 403u);
+    BOOST_TEST(r.error_code() == "forbidden");
+    BOOST_TEST(r.body.find("Secret final") == std::string::npos);
+  }
+  BOOST_TEST(a.get("/api/tournaments/2", admin_token).status == 403u);
+  BOOST_TEST(a.get("/api/matches/10", other_token).status == 403u);
+  BOOST_TEST(a.get("/api/rooms/5", other_token).status == 403u);
+  BOOST_TEST(call(a.port, "POST", "/api/matches/20/racetime-room", admin_token)
+                 .status == 403u);
+  BOOST_TEST(call(a.port, "PATCH", "/api/matches/20", admin_token,
+                  R"({"title": "mine now"})")
+                 .status == 403u);
+  BOOST_TEST(a.w.scalar("SELECT title FROM matches WHERE id = 20") ==
+             "Secret final");
+  // Lists show the token's organization only.
+  auto rival = a.get("/api/matches", other_token).json();
+  BOOST_TEST(rival["items"].Size() == 1u);
+  BOOST_TEST(rival["items"][0]["id"].GetInt() == 20);
+  // Unknown route, wrong method, unknown ids, bad ids.
+  BOOST_TEST(a.get("/api/nowhere", admin_token).status == 404u);
+  auto method = call(a.port, "DELETE", "/api/matches/10", admin_token);
+  BOOST_TEST(method.status == 405u);
+  BOOST_TEST(method.allow.find("PATCH") != std::string::npos);
+  BOOST_TEST(a.get("/api/matches/999", admin_token).status == 404u);
+  BOOST_TEST(a.get("/api/matches/abc", admin_token).status == 400u);
+  BOOST_TEST(a.get("/api/matches?limit=0", admin_token).status == 400u);
+  BOOST_TEST(a.get("/api/matches?upcoming=soon", admin_token).status == 400u);
+  BOOST_TEST(a.get("/api/rooms?status=burning", admin_token).status == 400u);
+  // A huge body is refused from its Content-Length, unread.
+  auto huge = raw_call(a.port, "POST /api/matches HTTP/1.1\r\nHost: x\r\n"
+                               "Authorization: Bearer " +
+                                   admin_token +
+                                   "\r\nContent-Length: 50000000\r\n\r\n");
+  BOOST_TEST(huge.status == 413u);
+  // Uses are recorded.
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM api_tokens WHERE last_used_at "
+                       "IS NOT NULL AND name = 'admin'") == 1);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM api_tokens WHERE last_used_at "
+                       "IS NOT NULL AND name = 'old'") == 0);
+}
+
+// --- reads
+// ---------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(tournaments_matches_rooms_and_bots) {
+  api_world a;
+  a.start();
+  // Seed 001's Check Room Status, exactly its keys.
+  auto status = a.get("/api/matches/10/racetime-room", writer_token);
+  BOOST_REQUIRE(status.status == 200u);
+  auto st = status.json();
+  BOOST_TEST(
+      (keys(st) == std::set<std::string>{"has_room", "room_slug", "room_url",
+                                         "created_at", "invited_count"}));
+  BOOST_TEST(st["has_room"].GetBool());
+  BOOST_TEST(st["room_slug"].GetString() == a.w.race_name());
+  BOOST_TEST(std::string{st["room_url"].GetString()} ==
+             a.w.sim().base().origin() + "/" + a.w.race_name());
+  BOOST_TEST(st["invited_count"].GetInt() == 2); // Alice and Bob are linked
+  BOOST_TEST(std::string{st["created_at"].GetString()}.size() == 20u);
+  // The match: players, room, no reason.
+  auto m = a.get("/api/matches/10", writer_token).json();
+  BOOST_TEST(m["players"].Size() == 3u);
+  BOOST_TEST(m["players"][2]["display_name"].GetString() ==
+             std::string{"Carol"});
+  BOOST_TEST(!m["players"][2]["racetime_linked"].GetBool());
+  BOOST_TEST(m["room"]["id"].GetInt() == 5);
+  BOOST_TEST(m["room_reason"].IsNull());
+  // Pages: one match per page, then none.
+  a.w.execute("INSERT INTO matches (id, tournament_id, title) VALUES (11, 1, "
+              "'Semi')");
+  auto first = a.get("/api/matches?limit=1", writer_token).json();
+  BOOST_TEST(first["items"].Size() == 1u);
+  BOOST_TEST(first["items"][0]["id"].GetInt() == 10);
+  BOOST_REQUIRE(first["next"].IsString());
+  auto second = a.get("/api/matches?limit=1&cursor=" +
+                          std::string{first["next"].GetString()},
+                      writer_token)
+                    .json();
+  BOOST_TEST(second["items"][0]["id"].GetInt() == 11);
+  BOOST_TEST(second["next"].IsNull());
+  BOOST_TEST(a.get("/api/matches?upcoming=true", writer_token)
+                 .json()["items"]
+                 .Size() == 1u); // only 10 is scheduled
+  BOOST_TEST(a.get("/api/matches?tournament_id=1", writer_token)
+                 .json()["items"]
+                 .Size() == 2u);
+  // Tournaments (admin token: tournaments:read).
+  auto ts = a.get("/api/tournaments", admin_token).json();
+  BOOST_TEST(ts["items"].Size() == 1u);
+  BOOST_TEST(ts["items"][0]["name"].GetString() == std::string{"Spring Cup"});
+  BOOST_TEST(a.get("/api/tournaments/1", admin_token)
+                 .json()["racetime_bot_id"]
+                 .GetInt() == 1);
+  BOOST_TEST(a.get("/api/tournaments/99", admin_token).status == 404u);
+  // Rooms, by status too.
+  auto rooms = a.get("/api/rooms", writer_token).json();
+  BOOST_TEST(rooms["items"].Size() == 1u);
+  BOOST_TEST(rooms["items"][0]["results"].Size() == 3u);
+  BOOST_TEST(a.get("/api/rooms?status=finished", writer_token)
+                 .json()["items"]
+                 .Size() == 0u);
+  BOOST_TEST(a.get("/api/rooms/5", writer_token).json()["slug"].GetString() ==
+             a.w.race_name());
+  // Bots: live status, never the secret.
+  auto bots = a.get("/api/bots", admin_token);
+  BOOST_TEST(bots.status == 200u);
+  BOOST_TEST(bots.json()["items"].Size() == 1u);
+  BOOST_TEST(bots.body.find("bot-secret") == std::string::npos);
+  BOOST_TEST(a.get("/api/bots", writer_token).status == 403u);
+}
+
+// --- writes
+// ----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(creating_and_changing_matches) {
+  api_world a;
+  a.start();
+  auto created = call(a.port, "POST", "/api/matches", writer_token,
+                      R"({"tournament_id": 1, "title": "Robert'); DROP TABLE )"
+                      R"(matches; -- \"quoted\"", "scheduled_at": )"
+                      R"("2030-01-02T03:04:05Z", "players": [1, 2], )"
+                      R"("goal": "All dungeons; --"})");
+  BOOST_REQUIRE_MESSAGE(created.status == 201u, created.body);
+  auto m = created.json();
+  auto id = m["id"].GetInt();
+  BOOST_TEST(m["title"].GetString() ==
+             std::string{R"(Robert'); DROP TABLE matches; -- "quoted")"});
+  BOOST_TEST(m["scheduled_at"].GetString() ==
+             std::string{"2030-01-02T03:04:05Z"});
+  BOOST_TEST(m["players"].Size() == 2u);
+  // Stored verbatim.
+  BOOST_TEST(a.w.scalar("SELECT title FROM matches WHERE id = " +
+                        std::to_string(id)) ==
+             R"(Robert'); DROP TABLE matches; -- "quoted")");
+  BOOST_TEST(a.w.scalar("SELECT racetime_goal FROM matches WHERE id = " +
+                        std::to_string(id)) == "All dungeons; --");
+  // Audited with the token's identity.
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                       "'match_created' AND JSON_VALUE(details, '$.actor') "
+                       "LIKE 'api-token:writer#%'") == 1);
+  // Bad input: malformed JSON, wrong types, unknown fields, missing ones.
+  auto target = "/api/matches/" + std::to_string(id);
+  auto malformed = call(a.port, "PATCH", target, writer_token, "{\"title\": ");
+  BOOST_TEST(malformed.status == 400u);
+  BOOST_TEST(malformed.error_code() == "malformed_json");
+  auto types = call(a.port, "PATCH", target, writer_token,
+                    R"({"title": 5, "invitational": "yes", "players": ["a"],)"
+                    R"( "scheduled_at": "tomorrow", "colour": "red"})");
+  BOOST_TEST(types.status == 400u);
+  for (auto f : {"title", "invitational", "players", "scheduled_at", "colour"})
+    BOOST_TEST(types.has_field(f), f);
+  auto missing = call(a.port, "POST", "/api/matches", writer_token, "{}");
+  BOOST_TEST(missing.status == 400u);
+  BOOST_TEST(missing.has_field("tournament_id"));
+  BOOST_TEST(call(a.port, "POST", "/api/matches", writer_token, "[1]").status ==
+             400u);
+  auto unknown_user =
+      call(a.port, "PATCH", target, writer_token, R"({"players": [1, 77]})");
+  BOOST_TEST(unknown_user.status == 422u);
+  BOOST_TEST(unknown_user.has_field("players"));
+  BOOST_TEST(call(a.port, "POST", "/api/matches", writer_token,
+                  R"({"tournament_id": 2, "title": "x"})")
+                 .status == 403u);
+  // require_racetime_link: Carol has no linked account.
+  a.w.execute("UPDATE tournaments SET require_racetime_link = 1 WHERE id = 1");
+  auto unlinked =
+      call(a.port, "PATCH", target, writer_token, R"({"players": [1, 2, 3]})");
+  BOOST_TEST(unlinked.status == 422u);
+  BOOST_TEST(unlinked.error_code() == "players_not_linked");
+  BOOST_TEST(unlinked.error_message().find("Carol") != std::string::npos);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM match_players WHERE match_id = " +
+                       std::to_string(id)) == 2);
+  // Unscheduled, she may play; scheduling it then is refused.
+  auto unscheduled = call(a.port, "PATCH", target, writer_token,
+                          R"({"scheduled_at": null, "players": [1, 2, 3]})");
+  BOOST_TEST(unscheduled.status == 200u, unscheduled.body);
+  BOOST_TEST(unscheduled.json()["scheduled_at"].IsNull());
+  BOOST_TEST(call(a.port, "PATCH", target, writer_token,
+                  R"({"scheduled_at": "2030-01-02T03:04:05Z"})")
+                 .status == 422u);
+  // Flags and goal change; null clears the goal.
+  auto flags = call(a.port, "PATCH", target, writer_token,
+                    R"({"auto_create": false, "invitational": false, )"
+                    R"("goal": null})");
+  BOOST_TEST(flags.status == 200u, flags.body);
+  BOOST_TEST(!flags.json()["racetime_auto_create"].GetBool());
+  BOOST_TEST(flags.json()["racetime_goal"].IsNull());
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                       "'match_updated' AND entity_id = " +
+                       std::to_string(id)) == 2);
+  BOOST_TEST(a.w.daemon().output().find(writer_token) == std::string::npos);
+}
+
+// --- seed 001's manual open
+// ------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(post_racetime_room_opens_a_real_room) {
+  api_world a{no_room()};
+  a.w.execute("INSERT INTO racetime_bot_organizations (bot_id, "
+              "organization_id) VALUES (1, 1)");
+  a.start();
+  // No room yet: seed 001's shape with nulls.
+  auto none = a.get("/api/matches/10/racetime-room", writer_token).json();
+  BOOST_TEST(!none["has_room"].GetBool());
+  BOOST_TEST(none["room_slug"].IsNull());
+  BOOST_TEST(none["invited_count"].IsNull());
+  BOOST_TEST(keys(none).size() == 5u);
+  // Wrong override types: 400 naming them, nothing opened.
+  auto bad = call(a.port, "POST", "/api/matches/10/racetime-room", writer_token,
+                  R"({"goal": 3, "invitational": "yes"})");
+  BOOST_TEST(bad.status == 400u);
+  BOOST_TEST(bad.has_field("goal"));
+  BOOST_TEST(bad.has_field("invitational"));
+  BOOST_TEST(call(a.port, "POST", "/api/matches/10/racetime-room", writer_token,
+                  "{oops")
+                 .status == 400u);
+  // Open it (the bot may still be connecting: 503 until it is).
+  answer opened;
+  race_world::wait_until(
+      [&] {
+        opened =
+            call(a.port, "POST", "/api/matches/10/racetime-room", writer_token,
+                 R"({"goal": "Beat the game - Finals", "invitational": )"
+                 R"(false})");
+        return opened.status != 503u;
+      },
+      30s);
+  BOOST_REQUIRE_MESSAGE(opened.status == 201u, opened.body
+                                                   << "\n"
+                                                   << a.w.daemon().output());
+  auto room = opened.json();
+  BOOST_TEST((keys(room) == std::set<std::string>{"room_slug", "room_url",
+                                                  "invited_players", "goal"}));
+  BOOST_TEST(room["goal"].GetString() == std::string{"Beat the game - Finals"});
+  BOOST_TEST(room["invited_players"].GetInt() == 2);
+  std::string slug = room["room_slug"].GetString();
+  BOOST_TEST(slug.find("alttpr/") == 0u);
+  // The room is real in racetime-sim, with the overrides.
+  a.w.use_race(slug);
+  BOOST_TEST(a.w.race().goal.name == "Beat the game - Finals");
+  BOOST_TEST(a.w.race().status_info.value == "open");
+  BOOST_TEST(a.w.scalar("SELECT requested_by FROM racetime_rooms WHERE "
+                        "match_id = 10")
+                 .find("api-token:writer#") == 0u);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                       "'room_opened_manually' AND JSON_VALUE(details, "
+                       "'$.requested_by') LIKE 'api-token:writer#%'") == 1);
+  // Asked again: the same room, 200.
+  auto again =
+      call(a.port, "POST", "/api/matches/10/racetime-room", writer_token);
+  BOOST_TEST(again.status == 200u);
+  BOOST_TEST(again.json()["room_slug"].GetString() == slug);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM racetime_rooms") == 1);
+  auto status = a.get("/api/matches/10/racetime-room", writer_token).json();
+  BOOST_TEST(status["has_room"].GetBool());
+  BOOST_TEST(status["room_slug"].GetString() == slug);
+  BOOST_TEST(status["invited_count"].GetInt() == 2);
+  // A tournament requiring linked accounts: 422 naming Carol.
+  a.w.execute("UPDATE tournaments SET require_racetime_link = 1 WHERE id = 1");
+  a.w.execute("INSERT INTO matches (id, tournament_id, title) VALUES (12, 1, "
+              "'Other')");
+  a.w.execute("INSERT INTO match_players (match_id, user_id) VALUES (12, 1), "
+              "(12, 3)");
+  auto unlinked =
+      call(a.port, "POST", "/api/matches/12/racetime-room", writer_token);
+  BOOST_TEST(unlinked.status == 422u, unlinked.body);
+  BOOST_TEST(unlinked.error_code() == "players_not_linked");
+  BOOST_TEST(unlinked.error_message().find("Carol") != std::string::npos);
+  BOOST_TEST(
+      call(a.port, "POST", "/api/matches/999/racetime-room", writer_token)
+          .status == 404u);
+}
