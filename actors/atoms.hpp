@@ -127,4 +127,18 @@ using sent = caf::atom_constant<caf::atom("sent")>;
 /// An HTTP request for the HTTP API actor.
 using http = caf::atom_constant<caf::atom("http")>;
 
+// --- the admin console's -----------------------------------------------------
+
+/// A console session's event (opened, a line, closed) for the console actor.
+using console = caf::atom_constant<caf::atom("console")>;
+
+/// Checks a secret presented to log in (an API token).
+using login = caf::atom_constant<caf::atom("login")>;
+
+/// Selects audit entries in a request.
+using audit = caf::atom_constant<caf::atom("audit")>;
+
+/// Stop (true) or resume (false) opening new rooms on this node.
+using drain = caf::atom_constant<caf::atom("drain")>;
+
 } // namespace racecontrol::atom

@@ -101,7 +101,21 @@ using persistence_worker_actor = caf::typed_actor<
     // Creates or changes a match, audited with the token's identity;
     // refusals are make_refusal errors (forbidden, not_found,
     // unknown_tournament, unknown_users, players_not_linked).
-    caf::replies_to<atom::put, match_write>::with<match_view>>;
+    caf::replies_to<atom::put, match_write>::with<match_view>,
+    // --- the admin console's ---
+    // Audit entries matching the query, newest first (at most 1000).
+    caf::replies_to<atom::get, audit_query>::with<std::vector<audit_entry>>,
+    // Every API token, of every organization, by id (never a hash).
+    caf::replies_to<atom::get, atom::token>::with<std::vector<api_token_row>>,
+    // Creates a token (audited); `refused` naming the unknown scope or
+    // organization.
+    caf::replies_to<atom::put, api_token_order>::with<api_token_issued>,
+    // Revokes a token (audited; idempotent); not_found for an unknown id.
+    caf::replies_to<atom::put, api_token_revocation>::with<api_token_row>,
+    // The token a console login presents: its row when it is valid (scopes
+    // to be checked by the caller), `refused` when it is malformed,
+    // unknown or revoked (the same words for all three).
+    caf::replies_to<atom::login, config::secret>::with<api_token_row>>;
 
 /// The PERSISTENCE actor: the one door from actors to MariaDB. It accepts
 /// every request of a worker and hands each to an idle worker of its pool,
@@ -382,7 +396,11 @@ using tournament_supervisor_actor = caf::typed_actor<
     // From the bot supervisor: a bot's state changed.
     caf::reacts_to<atom::state, bot_info>,
     // (Self-sent) loads the tournaments and recovers claims at start.
-    caf::reacts_to<atom::load>>;
+    caf::reacts_to<atom::load>,
+    // Stop (true) or resume (false) opening rooms on this node (the
+    // console's `drain`): while draining, due matches, open passes and
+    // manual opens start no opener; openers already running finish.
+    caf::replies_to<atom::drain, bool>::with<atom::ok>>;
 
 /// The HTTP API actor: answers the requests of racecontrold's HTTP server
 /// (/healthz, /readyz, and the /api/ endpoints behind bearer tokens, which
@@ -393,6 +411,22 @@ using http_api_actor = caf::typed_actor<
     // One request; answered through its responder, at once or when a
     // request of the actor's own (to the persistence actor) returns.
     caf::reacts_to<atom::http, http_exchange>>;
+
+/// The ADMIN CONSOLE actor: every session of racecontrold's line console
+/// (protocol::line_server, bound before the actors start like the HTTP
+/// server). One actor holds all sessions, keyed by session id: a session is
+/// a few fields (logged in or not, failures), the server hands it one line
+/// at a time and waits for the answer, and every command is an asynchronous
+/// request to another component, so one slow command stalls no other
+/// session; one actor also keeps the sessions' count and the node-wide
+/// `drain` state in one place.
+using admin_console_actor = caf::typed_actor<
+    // A session opened, sent a line or closed; answered through the
+    // exchange's reply (a closed session gets none).
+    caf::reacts_to<atom::console, console_exchange>,
+    // (Self-sent) answers a refused login of session S after the delay
+    // that slows password guessing.
+    caf::reacts_to<atom::login, std::uint64_t>>;
 
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.

@@ -154,6 +154,18 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<room_view>>(
       "std::vector<racecontrol::room_view>");
   cfg.add_message_type<match_write>("racecontrol::match_write");
+  // the admin console's
+  cfg.add_message_type<audit_query>("racecontrol::audit_query");
+  cfg.add_message_type<audit_entry>("racecontrol::audit_entry");
+  cfg.add_message_type<std::vector<audit_entry>>(
+      "std::vector<racecontrol::audit_entry>");
+  cfg.add_message_type<api_token_row>("racecontrol::api_token_row");
+  cfg.add_message_type<std::vector<api_token_row>>(
+      "std::vector<racecontrol::api_token_row>");
+  cfg.add_message_type<api_token_order>("racecontrol::api_token_order");
+  cfg.add_message_type<api_token_issued>("racecontrol::api_token_issued");
+  cfg.add_message_type<api_token_revocation>(
+      "racecontrol::api_token_revocation");
   cfg.add_error_category(ec_category::value,
                          [](std::uint8_t code, caf::atom_value,
                             const caf::message& ctx) -> std::string {

@@ -859,6 +859,76 @@ using persistence::task_invalid;
 using persistence::task_record;
 using persistence::task_schedule;
 
+} // namespace racecontrol
+
+// --- the admin console's messages --------------------------------------------
+
+namespace racecontrol::persistence {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_query& x) {
+  return f(caf::meta::type_name("audit_query"), opt(x.organization_id),
+           opt(x.entity_type), opt(x.entity_id), opt(x.since), opt(x.before_id),
+           x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_entry& x) {
+  return f(caf::meta::type_name("audit_entry"), x.id, opt(x.organization_id),
+           opt(x.user_id), x.action, x.entity_type, opt(x.entity_id),
+           x.details_json, x.created_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_token_row& x) {
+  return f(caf::meta::type_name("api_token_row"), x.id, x.organization_id,
+           x.organization_name, x.name, x.scopes, x.created_at,
+           opt(x.last_used_at), opt(x.revoked_at));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_token_order& x) {
+  return f(caf::meta::type_name("api_token_order"), x.organization_id, x.name,
+           x.scopes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_token_issued& x) {
+  return f(caf::meta::type_name("api_token_issued"), x.token, x.plaintext);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_token_revocation& x) {
+  return f(caf::meta::type_name("api_token_revocation"), x.id);
+}
+
+} // namespace racecontrol::persistence
+
+namespace racecontrol {
+
+using persistence::api_token_issued;
+using persistence::api_token_order;
+using persistence::api_token_revocation;
+using persistence::api_token_row;
+using persistence::audit_entry;
+using persistence::audit_query;
+
+/// One event of an admin console session on its way from the line server
+/// (an io thread) to the console actor: the session opened, sent a line, or
+/// closed. `reply` takes the text to send back (possibly several lines) and
+/// whether to close the session after it; callable from any thread, once.
+/// Like http_exchange it never leaves the process (no inspect overload, not
+/// in message_types); `text` may be a password or a token, so nothing may
+/// render it.
+struct console_exchange {
+  enum class kind : std::uint8_t { opened, line, closed };
+  kind what = kind::line;
+  std::uint64_t session = 0;
+  std::string peer; ///< "127.0.0.1:51234" or "unix socket"
+  std::string text;
+  std::function<void(std::string text, bool close)> reply;
+};
+
 /// One HTTP request on its way from the HTTP server (an io thread) to the
 /// actor that answers it, with the responder its answer goes to (callable
 /// from any thread, once). It never leaves the process, so it has no
@@ -896,7 +966,11 @@ using message_types = caf::detail::type_list<
     api_credentials, api_identity, tournament_query, tournament_view,
     std::vector<tournament_view>, match_query, match_view,
     std::vector<match_view>, room_query, room_view, std::vector<room_view>,
-    match_write>;
+    match_write,
+    // the admin console's
+    audit_query, audit_entry, std::vector<audit_entry>, api_token_row,
+    std::vector<api_token_row>, api_token_order, api_token_issued,
+    api_token_revocation>;
 
 /// Announces every message type and the error category to CAF. Call once on
 /// the config before creating the actor system.
@@ -905,3 +979,4 @@ void register_message_types(caf::actor_system_config& cfg);
 } // namespace racecontrol
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(racecontrol::http_exchange)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(racecontrol::console_exchange)

@@ -236,6 +236,23 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       [self](atom::put, const match_write& x) {
         return dispatch<match_view>(self, atom::put::value, x);
       },
+      // --- the admin console's ---
+      [self](atom::get, const audit_query& x) {
+        return dispatch<std::vector<audit_entry>>(self, atom::get::value, x);
+      },
+      [self](atom::get, atom::token) {
+        return dispatch<std::vector<api_token_row>>(self, atom::get::value,
+                                                    atom::token::value);
+      },
+      [self](atom::put, const api_token_order& x) {
+        return dispatch<api_token_issued>(self, atom::put::value, x);
+      },
+      [self](atom::put, const api_token_revocation& x) {
+        return dispatch<api_token_row>(self, atom::put::value, x);
+      },
+      [self](atom::login, const config::secret& x) {
+        return dispatch<api_token_row>(self, atom::login::value, x);
+      },
   };
 }
 

@@ -3,6 +3,7 @@
 #include "actors/error.hpp"
 
 #include "persistence/api_repository.hpp"
+#include "persistence/api_token_repository.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/database_error.hpp"
 #include "persistence/migrator.hpp"
@@ -121,6 +122,68 @@ std::optional<entities::bot_status> parse_bot_status(const std::string& s) {
     if (s == persistence::to_string(st))
       return st;
   return std::nullopt;
+}
+
+api_token_row to_row(const persistence::api_token_info& t) {
+  return {t.id,     t.organization_id, t.organization_name, t.name,
+          t.scopes, t.created_at,      t.last_used_at,      t.revoked_at};
+}
+
+/// Checks a token a console login presents. The three refusals read the
+/// same, so a guesser learns nothing about which tokens exist.
+caf::result<api_token_row> check_login(worker_pointer self,
+                                       const config::secret& token) {
+  std::optional<persistence::api_token_check> check;
+  auto failed = guarded("checking a console login", [&] {
+    check = persistence::api_token_repository{*self->state.db}.authenticate(
+        token.reveal());
+    return atom::ok::value;
+  });
+  if (!check)
+    return std::move(failed.err);
+  auto* who = std::get_if<persistence::api_token_identity>(&*check);
+  if (who == nullptr)
+    return make_error(ec::refused, "the token is not valid");
+  api_token_row row;
+  row.id = who->id;
+  row.organization_id = who->organization_id;
+  row.name = who->name;
+  row.scopes = who->scopes;
+  return row;
+}
+
+caf::result<api_token_issued> create_token(worker_pointer self,
+                                           const api_token_order& order) {
+  std::optional<std::variant<persistence::api_token_created,
+                             persistence::api_token_refused>>
+      made;
+  auto failed = guarded("creating an API token", [&] {
+    made = persistence::api_token_repository{*self->state.db}.create(
+        order.organization_id, order.name, order.scopes);
+    return atom::ok::value;
+  });
+  if (!made)
+    return std::move(failed.err);
+  if (auto* refused = std::get_if<persistence::api_token_refused>(&*made))
+    return make_error(ec::refused, refused->message);
+  auto& created = std::get<persistence::api_token_created>(*made);
+  return api_token_issued{to_row(created.token), created.plaintext};
+}
+
+caf::result<api_token_row> revoke_token(worker_pointer self,
+                                        const api_token_revocation& r) {
+  std::optional<persistence::api_token_revoke_result> done;
+  auto failed = guarded("revoking an API token", [&] {
+    done = persistence::api_token_repository{*self->state.db}.revoke(r.id);
+    return atom::ok::value;
+  });
+  if (!done)
+    return std::move(failed.err);
+  if (!done->token)
+    return make_error(ec::not_found, "no API token has id " +
+                                         std::to_string(r.id) +
+                                         "; `token list` shows them");
+  return to_row(*done->token);
 }
 
 } // namespace
@@ -367,6 +430,35 @@ persistence_worker(worker_pointer self,
       },
       [self](atom::put, const match_write& w) -> caf::result<match_view> {
         return write_match(self, w);
+      },
+      // --- the admin console's ---
+      [self](atom::get,
+             const audit_query& q) -> caf::result<std::vector<audit_entry>> {
+        return guarded("listing audit entries", [&] {
+          return persistence::audit_repository{*self->state.db}.list(q);
+        });
+      },
+      [self](atom::get,
+             atom::token) -> caf::result<std::vector<api_token_row>> {
+        return guarded("listing API tokens", [&] {
+          std::vector<api_token_row> out;
+          for (const auto& t :
+               persistence::api_token_repository{*self->state.db}.list())
+            out.push_back(to_row(t));
+          return out;
+        });
+      },
+      [self](atom::put,
+             const api_token_order& order) -> caf::result<api_token_issued> {
+        return create_token(self, order);
+      },
+      [self](atom::put,
+             const api_token_revocation& r) -> caf::result<api_token_row> {
+        return revoke_token(self, r);
+      },
+      [self](atom::login,
+             const config::secret& token) -> caf::result<api_token_row> {
+        return check_login(self, token);
       },
   };
 }

@@ -3,6 +3,7 @@
 // and stops it cleanly on SIGINT or SIGTERM; SIGHUP re-reads the bot and
 // scheduled task rows.
 
+#include "actors/admin_console.hpp"
 #include "actors/bot_supervisor.hpp"
 #include "actors/discord_link.hpp"
 #include "actors/error.hpp"
@@ -24,6 +25,7 @@
 #include "persistence/migrator.hpp"
 #include "protocol/http_server.hpp"
 #include "protocol/io_runtime.hpp"
+#include "protocol/line_server.hpp"
 #include "racecontrol/version.hpp"
 
 #include <caf/actor_system.hpp>
@@ -244,7 +246,8 @@ int supervise(caf::actor_system& sys, caf::scoped_actor& self,
 std::vector<component_spec> daemon_components(
     const config::settings& s, std::shared_ptr<odb::mysql::database> db,
     const persistence::migration_set* migrations, protocol::io_runtime& io,
-    std::shared_ptr<http_api_slot> http_slot) {
+    std::shared_ptr<http_api_slot> http_slot,
+    std::shared_ptr<console_slot> console, std::function<void()> stop_node) {
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
   bot_supervisor_options bot_options;
@@ -343,6 +346,25 @@ std::vector<component_spec> daemon_components(
            return caf::actor_cast<caf::actor>(
                sys.spawn(http_api, peers, http_slot, api_options));
          }});
+  if (console) {
+    admin_console_options console_options;
+    console_options.node_name = s.node_name;
+    console_options.password = s.console_password;
+    console_options.stop_node = std::move(stop_node);
+    components.push_back(
+        {"console", [console, console_options](caf::actor_system& sys,
+                                               const component_handles& h) {
+           admin_console_components c{
+               caf::actor_cast<persistence_actor>(h.at("persistence")),
+               caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
+               caf::actor_cast<room_supervisor_actor>(h.at("rooms")),
+               caf::actor_cast<scheduler_actor>(h.at("scheduler")),
+               caf::actor_cast<tournament_supervisor_actor>(
+                   h.at("tournaments"))};
+           return caf::actor_cast<caf::actor>(
+               sys.spawn(admin_console, c, console, console_options));
+         }});
+  }
   return components;
 }
 
@@ -372,6 +394,38 @@ start_http(const config::settings& s, protocol::io_runtime& io,
                                " (set --http.listen=ADDRESS:PORT, or off)");
   }
   spdlog::info("http: listening on {}", server->bound_address());
+  return server;
+}
+
+/// Binds the admin console before the actors start, like the HTTP server
+/// (a port or socket in use ends the start with one clear line). Null when
+/// console.listen is off and no console.socket is set.
+std::unique_ptr<protocol::line_server>
+start_console(const config::settings& s, protocol::io_runtime& io,
+              std::shared_ptr<console_slot> slot) {
+  if (!s.console_listen && s.console_socket.empty()) {
+    spdlog::info("console: off (console.listen, console.socket)");
+    return nullptr;
+  }
+  protocol::line_server_options o;
+  o.address = s.console_listen ? s.console_listen->host : "";
+  o.port = s.console_listen ? s.console_listen->port : 0;
+  o.unix_path = s.console_socket;
+  o.idle_timeout = s.console_idle_timeout;
+  auto server = std::make_unique<protocol::line_server>(
+      io.io(), o, console_handler(std::move(slot)));
+  try {
+    server->start();
+  } catch (const std::exception& e) {
+    throw config::config_error(std::string{"console: "} + e.what() +
+                               " (set --console.listen=ADDRESS:PORT or off, "
+                               "--console.socket=PATH or empty)");
+  }
+  spdlog::info("console: listening on {}{}", server->bound_address(),
+               s.console_password.empty()
+                   ? " (no RACECONTROL_CONSOLE_PASSWORD: admin API tokens "
+                     "only)"
+                   : "");
   return server;
 }
 
@@ -436,9 +490,12 @@ int run(const config::settings& s, bool migrate, bool check_only,
   // after the actors, destroyed before the io_context it runs on.
   std::unique_ptr<protocol::http_server> http;
   auto http_slot = std::make_shared<http_api_slot>();
+  std::unique_ptr<protocol::line_server> console;
+  auto console_slot_ = std::make_shared<console_slot>();
   try {
     io = make_io(s);
     http = start_http(s, *io, http_slot);
+    console = start_console(s, *io, console_slot_);
   } catch (const std::exception& e) {
     return fail_start(&s, e.what());
   }
@@ -453,12 +510,21 @@ int run(const config::settings& s, bool migrate, bool check_only,
   node_options options;
   options.node_name = s.node_name;
   options.shutdown_timeout = s.shutdown_timeout;
+  // The console's `shutdown` takes the path of SIGTERM.
+  // A weak handle: the components must not keep this thread's actor alive.
+  auto stop_node = [main_actor = self->address()] {
+    if (auto a = caf::actor_cast<caf::actor>(main_actor))
+      caf::anon_send(a, atom::signal::value, SIGTERM);
+  };
   options.components =
-      daemon_components(s, db, &migrations, *io, http ? http_slot : nullptr);
+      daemon_components(s, db, &migrations, *io, http ? http_slot : nullptr,
+                        console ? console_slot_ : nullptr, stop_node);
   auto root = sys.spawn(node, std::move(options));
   auto status = supervise(sys, self, baseline, root, s, signals);
   if (http)
     http->stop();
+  if (console)
+    console->stop();
   return status;
 }
 

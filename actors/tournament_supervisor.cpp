@@ -221,6 +221,10 @@ tournament_supervisor_actor::behavior_type tournament_supervisor(
       },
       [self](atom::open,
              const open_pass& pass) -> caf::result<open_pass_summary> {
+        if (self->state.draining) {
+          spdlog::info("tournaments: draining; the open pass opens nothing");
+          return open_pass_summary{};
+        }
         auto rp = self->make_response_promise<open_pass_summary>();
         self->request(self->state.db, db_timeout, atom::get::value,
                       plan_window(self->state.options.tournaments, std::nullopt,
@@ -239,6 +243,10 @@ tournament_supervisor_actor::behavior_type tournament_supervisor(
         if (st.stopping)
           return make_refusal("stopping", "racecontrold is stopping; ask "
                                           "again once it is back");
+        if (st.draining)
+          return make_refusal("draining",
+                              "this node is draining (console `drain`) and "
+                              "opens no rooms; `drain off` resumes");
         auto it = st.openers.find(request.match_id);
         auto opener =
             it != st.openers.end()
@@ -259,7 +267,21 @@ tournament_supervisor_actor::behavior_type tournament_supervisor(
           self->send(t, atom::reload::value);
       },
       [self](atom::due, std::int32_t, std::int32_t match_id) {
+        if (self->state.draining) {
+          spdlog::info("tournaments: draining; match {} gets no room here",
+                       match_id);
+          return;
+        }
         open_match(self, match_id);
+      },
+      [self](atom::drain, bool on) {
+        if (self->state.draining != on)
+          spdlog::warn("tournaments: {}",
+                       on ? "draining: no new rooms are opened on this node "
+                            "(rooms already open stay watched)"
+                          : "drain ended: rooms are opened again");
+        self->state.draining = on;
+        return atom::ok::value;
       },
       [self](atom::opened, const match_outcome& o) {
         auto& st = self->state;

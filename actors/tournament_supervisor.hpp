@@ -32,6 +32,9 @@ struct tournament_supervisor_state {
   std::map<std::int32_t, std::string> bot_status; ///< last seen, by bot id
   protocol::backoff load_backoff;
   bool stopping = false; ///< asked to stop; waits for its children
+  /// The console's `drain`: no new openers on this node (not kept across
+  /// a restart of this actor, which starts undrained).
+  bool draining = false;
 };
 
 /// Recovers the claims left `creating`, then starts a tournament actor per

@@ -297,6 +297,34 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.http_trust_forwarded = parse_bool(v);
      }},
+    {"console.listen", "off",
+     "Where the admin console (a line protocol for nc or telnet, behind a "
+     "login) listens: ADDRESS:PORT like 127.0.0.1:8081 (port 0 picks a free "
+     "one, logged at start), or off. Off by default: an operator turns the "
+     "console on knowingly. Keep it on loopback.",
+     [](settings& s, const std::string& v) {
+       if (v.empty() || v == "off") {
+         s.console_listen.reset();
+         return;
+       }
+       auto a = parse_listen_address(v);
+       if (!a)
+         reject("must be an IP address and port like 127.0.0.1:8081 or "
+                "[::1]:8081 (or off), got '" +
+                v + "'");
+       s.console_listen = *a;
+     }},
+    {"console.socket", "",
+     "A unix socket path for the admin console as well (mode 0600: only "
+     "racecontrold's user connects); empty for none.",
+     [](settings& s, const std::string& v) {
+       s.console_socket = v;
+     }},
+    {"console.idle_timeout", "15m",
+     "A console session with no input for this long is closed.",
+     [](settings& s, const std::string& v) {
+       s.console_idle_timeout = parse_duration_in(v, 1s, 86400s);
+     }},
     {"automation.search_interval", "15s",
      "How often the room of an unknown startrace is looked for meanwhile.",
      [](settings& s, const std::string& v) {
@@ -473,6 +501,8 @@ settings load_settings(const settings_sources& sources) {
     s.database.password = secret{pw};
   if (const char* token = env("RACECONTROL_DISCORD_BOT_TOKEN"))
     s.discord_bot_token = secret{token};
+  if (const char* pw = env(console_password_variable))
+    s.console_password = secret{pw};
   for (auto& bot : s.bots) {
     auto variable = bot_secret_variable(bot.category);
     if (const char* value = env(variable.c_str()))
@@ -513,7 +543,9 @@ std::string summarize(const settings& s) {
       << (s.log.format == log_format::json ? "json" : "text")
       << " racetime=" << s.racetime_url << " http="
       << (s.http_listen ? s.http_listen->to_string() : std::string{"off"})
-      << " bots=[";
+      << " console="
+      << (s.console_listen ? s.console_listen->to_string() : std::string{"off"})
+      << (s.console_socket.empty() ? "" : "+" + s.console_socket) << " bots=[";
   for (size_t i = 0; i < s.bots.size(); ++i) {
     const auto& b = s.bots[i];
     out << (i ? ", " : "") << b.category << " (name=" << b.name

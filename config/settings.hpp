@@ -91,6 +91,15 @@ struct settings {
   std::chrono::milliseconds http_read_timeout{10000};
   bool http_trust_forwarded = false;
 
+  // [console]
+  /// Where the admin console listens (TCP); nullopt: no TCP listener.
+  std::optional<listen_address> console_listen;
+  /// A unix socket path for the console as well; empty: none.
+  std::string console_socket;
+  std::chrono::milliseconds console_idle_timeout{std::chrono::minutes{15}};
+  /// From RACECONTROL_CONSOLE_PASSWORD only; empty: only admin API tokens
+  /// log in to the console.
+  secret console_password;
   // [discord]
   std::string discord_api_url;
   std::chrono::milliseconds discord_poll_interval{2000};
@@ -129,6 +138,9 @@ std::string bot_secret_variable(const std::string& category);
 inline constexpr const char* database_password_variable =
     "RACECONTROL_DATABASE_PASSWORD";
 
+/// The environment variable that holds the admin console's password.
+inline constexpr const char* console_password_variable =
+    "RACECONTROL_CONSOLE_PASSWORD";
 /// Parses "512", "64KiB", "1MiB" (also k/K/KB, M/MB, G/GiB/GB: all
 /// powers of 1024) into bytes.
 std::optional<std::size_t> parse_size(std::string_view);

@@ -5,6 +5,8 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
+
 namespace racecontrol::persistence {
 
 namespace {
@@ -49,6 +51,42 @@ void audit_repository::append(const audit_record& entry) {
   in_transaction(db_, [&](odb::mysql::connection& conn) {
     append_in(conn, entry);
   });
+}
+
+std::vector<audit_entry> audit_repository::list(const audit_query& q) {
+  auto conn = db_.connection();
+  std::string where = "TRUE";
+  if (q.organization_id)
+    where += " AND organization_id = " + std::to_string(*q.organization_id);
+  if (q.entity_type)
+    where += " AND entity_type = " + sql_quote(*conn, *q.entity_type);
+  if (q.entity_id)
+    where += " AND entity_id = " + std::to_string(*q.entity_id);
+  if (q.since)
+    where += " AND created_at >= " + sql_quote(*q.since);
+  if (q.before_id)
+    where += " AND id < " + std::to_string(*q.before_id);
+  auto limit = std::min<std::uint32_t>(q.limit, 1000);
+  auto rows = sql_query(
+      *conn, "SELECT id, organization_id, user_id, action, entity_type, "
+             "entity_id, COALESCE(details, '{}'), " +
+                 sql_epoch_us("created_at") + " FROM audit_log WHERE " + where +
+                 " ORDER BY id DESC LIMIT " + std::to_string(limit));
+  std::vector<audit_entry> out;
+  out.reserve(rows.size());
+  for (auto& r : rows) {
+    audit_entry e;
+    e.id = std::stoll(r[0].value_or("0"));
+    e.organization_id = sql_int(r[1]);
+    e.user_id = sql_int(r[2]);
+    e.action = r[3].value_or("");
+    e.entity_type = r[4].value_or("");
+    e.entity_id = sql_int(r[5]);
+    e.details_json = r[6].value_or("{}");
+    e.created_at = sql_timestamp(r[7]).value_or(timestamp{});
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 } // namespace racecontrol::persistence

@@ -1,11 +1,14 @@
 #pragma once
 
-// The audit trail racecontrol writes about its own steps (user_id NULL).
+// The audit trail: racecontrol writes its own steps here (user_id NULL);
+// operators read it back through list() (the console's `audit`).
 
 #include "persistence/runtime_records.hpp"
 
 #include <odb/mysql/connection.hxx>
 #include <odb/mysql/database.hxx>
+
+#include <vector>
 
 namespace racecontrol::persistence {
 
@@ -15,6 +18,10 @@ class audit_repository {
 
   /// Appends one entry in its own transaction.
   void append(const audit_record& entry);
+
+  /// Entries matching `q`, newest first (by id), at most min(q.limit,
+  /// 1000). One read, no transaction needed.
+  std::vector<audit_entry> list(const audit_query& q);
 
   /// Appends inside the caller's transaction, so the entry commits (or
   /// not) with the change it describes. `details_sql` is an SQL expression

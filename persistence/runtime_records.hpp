@@ -631,4 +631,94 @@ inline bool operator==(const outbox_result& a, const outbox_result& b) {
          a.error == b.error && a.retry_after_ms == b.retry_after_ms;
 }
 
+// --- the admin console's -----------------------------------------------------
+
+/// Which audit entries to list, newest first (the console's `audit`; general
+/// enough for the HTTP API's `GET /api/audit`). Unset filters match all.
+struct audit_query {
+  std::optional<std::int32_t> organization_id;
+  std::optional<std::string> entity_type; ///< e.g. "match", "racetime_room"
+  std::optional<std::int32_t> entity_id;
+  std::optional<timestamp> since; ///< entries created at or after this
+  /// Entries with an id below this only (the next page after `before`).
+  std::optional<std::int64_t> before_id;
+  std::uint32_t limit = 50; ///< at most 1000 are returned
+};
+
+/// One audit_log row as listings show it.
+struct audit_entry {
+  std::int64_t id = 0;
+  std::optional<std::int32_t> organization_id;
+  std::optional<std::int32_t> user_id; ///< unset: racecontrol itself
+  std::string action;
+  std::string entity_type;
+  std::optional<std::int32_t> entity_id;
+  std::string details_json; ///< "{}" when the row has none
+  timestamp created_at{};
+};
+
+/// An API token as listings show it: never the token or its hash.
+struct api_token_row {
+  std::int32_t id = 0;
+  std::int32_t organization_id = 0;
+  std::string organization_name;
+  std::string name;
+  std::vector<std::string> scopes;
+  timestamp created_at{};
+  std::optional<timestamp> last_used_at;
+  std::optional<timestamp> revoked_at;
+};
+
+/// Create an API token (api_token_repository::create).
+struct api_token_order {
+  std::int32_t organization_id = 0;
+  std::string name;
+  std::vector<std::string> scopes;
+};
+
+/// A token just created: the plaintext exists nowhere else. Shown once.
+struct api_token_issued {
+  api_token_row token;
+  config::secret plaintext;
+};
+
+/// Revoke API token `id` for good (idempotent).
+struct api_token_revocation {
+  std::int32_t id = 0;
+};
+
+inline bool operator==(const audit_query& a, const audit_query& b) {
+  return a.organization_id == b.organization_id &&
+         a.entity_type == b.entity_type && a.entity_id == b.entity_id &&
+         a.since == b.since && a.before_id == b.before_id && a.limit == b.limit;
+}
+
+inline bool operator==(const audit_entry& a, const audit_entry& b) {
+  return a.id == b.id && a.organization_id == b.organization_id &&
+         a.user_id == b.user_id && a.action == b.action &&
+         a.entity_type == b.entity_type && a.entity_id == b.entity_id &&
+         a.details_json == b.details_json && a.created_at == b.created_at;
+}
+
+inline bool operator==(const api_token_row& a, const api_token_row& b) {
+  return a.id == b.id && a.organization_id == b.organization_id &&
+         a.organization_name == b.organization_name && a.name == b.name &&
+         a.scopes == b.scopes && a.created_at == b.created_at &&
+         a.last_used_at == b.last_used_at && a.revoked_at == b.revoked_at;
+}
+
+inline bool operator==(const api_token_order& a, const api_token_order& b) {
+  return a.organization_id == b.organization_id && a.name == b.name &&
+         a.scopes == b.scopes;
+}
+
+inline bool operator==(const api_token_issued& a, const api_token_issued& b) {
+  return a.token == b.token && a.plaintext.reveal() == b.plaintext.reveal();
+}
+
+inline bool operator==(const api_token_revocation& a,
+                       const api_token_revocation& b) {
+  return a.id == b.id;
+}
+
 } // namespace racecontrol::persistence

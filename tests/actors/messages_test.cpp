@@ -617,6 +617,62 @@ match_write sample<match_write>() {
   return w;
 }
 
+// the admin console's
+
+template <>
+audit_query sample<audit_query>() {
+  return {3, std::string{"match"}, 17, t0, std::int64_t{900}, 20};
+}
+
+template <>
+audit_entry sample<audit_entry>() {
+  return {0x1234567890ll,
+          3,
+          5,
+          "racetime_room.created",
+          "racetime_room",
+          7,
+          R"({"slug":"cool-doge-1234"})",
+          t0};
+}
+
+template <>
+std::vector<audit_entry> sample<std::vector<audit_entry>>() {
+  return {sample<audit_entry>(), sample<audit_entry>()};
+}
+
+template <>
+api_token_row sample<api_token_row>() {
+  return {4,
+          3,
+          "Org \"A\"",
+          "results bot",
+          {"rooms:read", "admin"},
+          t0,
+          t0 + std::chrono::minutes{1},
+          t0 + std::chrono::hours{1}};
+}
+
+template <>
+std::vector<api_token_row> sample<std::vector<api_token_row>>() {
+  return {sample<api_token_row>()};
+}
+
+template <>
+api_token_order sample<api_token_order>() {
+  return {3, "results bot", {"rooms:read", "matches:read"}};
+}
+
+template <>
+api_token_issued sample<api_token_issued>() {
+  return {sample<api_token_row>(), config::secret{"rc_plaintext-token"}};
+}
+
+template <>
+api_token_revocation sample<api_token_revocation>() {
+  return {4};
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;

@@ -241,6 +241,28 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("api match write");
         return match_view{};
       },
+      [=](atom::get,
+          const audit_query&) -> caf::result<std::vector<audit_entry>> {
+        unexpected("audit listing");
+        return std::vector<audit_entry>{};
+      },
+      [=](atom::get, atom::token) -> caf::result<std::vector<api_token_row>> {
+        unexpected("token list");
+        return std::vector<api_token_row>{};
+      },
+      [=](atom::put, const api_token_order&) -> caf::result<api_token_issued> {
+        unexpected("token create");
+        return api_token_issued{};
+      },
+      [=](atom::put,
+          const api_token_revocation&) -> caf::result<api_token_row> {
+        unexpected("token revoke");
+        return api_token_row{};
+      },
+      [=](atom::login, const config::secret&) -> caf::result<api_token_row> {
+        unexpected("console login");
+        return api_token_row{};
+      },
   };
 }
 

@@ -203,6 +203,34 @@ BOOST_AUTO_TEST_CASE(startrace_timeout) {
              "300000ms, got '200ms'");
 }
 
+BOOST_AUTO_TEST_CASE(console_settings) {
+  auto s = load_settings(with_env({}));
+  BOOST_TEST(!s.console_listen); // off by default
+  BOOST_TEST(s.console_socket.empty());
+  BOOST_TEST(s.console_idle_timeout.count() == 15 * 60 * 1000);
+  BOOST_TEST(s.console_password.empty());
+  BOOST_TEST(summarize(s).find(" console=off ") != std::string::npos);
+
+  auto sources = with_env({{"RACECONTROL_CONSOLE_PASSWORD", "pw-9d2c"}});
+  sources.overrides = {{"console.listen", "127.0.0.1:8081"},
+                       {"console.socket", "/run/rc/console.sock"},
+                       {"console.idle_timeout", "90s"}};
+  s = load_settings(sources);
+  BOOST_REQUIRE(s.console_listen);
+  BOOST_TEST(s.console_listen->to_string() == "127.0.0.1:8081");
+  BOOST_TEST(s.console_socket == "/run/rc/console.sock");
+  BOOST_TEST(s.console_idle_timeout.count() == 90000);
+  BOOST_TEST(s.console_password.reveal() == "pw-9d2c");
+  BOOST_TEST(summarize(s).find("pw-9d2c") == std::string::npos);
+  BOOST_TEST(summarize(s).find(
+                 " console=127.0.0.1:8081+/run/rc/console.sock ") !=
+             std::string::npos);
+
+  sources.overrides = {{"console.listen", "localhost:8081"}};
+  BOOST_TEST(error_of(sources).find("--console.listen: must be an IP address "
+                                    "and port") == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(http_settings) {
   auto s = load_settings(with_env({}));
   BOOST_REQUIRE(s.http_listen);
