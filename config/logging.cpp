@@ -8,6 +8,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -29,7 +31,22 @@ std::string iso_time(spdlog::log_clock::time_point tp) {
   return buf;
 }
 
-/// Formats a record as text or JSON, then removes secrets from the result.
+/// `text` with "<N>" before each of its lines: journald splits a record at
+/// newlines and would log the continuation lines at the default priority.
+std::string journal_lines(int priority, const std::string& text) {
+  auto prefix = "<" + std::to_string(priority) + ">";
+  std::string out = prefix;
+  for (char c : text) {
+    out.push_back(c);
+    if (c == '\n')
+      out += prefix;
+  }
+  out.push_back('\n');
+  return out;
+}
+
+/// Formats a record as text, JSON or journal lines, then removes secrets
+/// from the result.
 class scrubbing_formatter : public spdlog::formatter {
  public:
   explicit scrubbing_formatter(log_format format) : format_(format) {}
@@ -40,7 +57,9 @@ class scrubbing_formatter : public spdlog::formatter {
     std::string_view name(msg.logger_name.data(), msg.logger_name.size());
     auto level = spdlog::level::to_string_view(msg.level);
     std::string line;
-    if (format_ == log_format::json) {
+    if (format_ == log_format::journal) {
+      line = journal_lines(syslog_priority(msg.level), scrub_secrets(payload));
+    } else if (format_ == log_format::json) {
       line = "{\"ts\":\"" + iso_time(msg.time) + "\",\"level\":\"" +
              std::string(level.data(), level.size()) + "\",\"logger\":\"" +
              json_escape(name) + "\",\"msg\":\"" +
@@ -76,6 +95,44 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view s) {
     if (name == s)
       return level;
   return std::nullopt;
+}
+
+int syslog_priority(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::critical:
+      return 2; // LOG_CRIT
+    case spdlog::level::err:
+      return 3; // LOG_ERR
+    case spdlog::level::warn:
+      return 4; // LOG_WARNING
+    case spdlog::level::info:
+      return 6; // LOG_INFO
+    default:
+      return 7; // LOG_DEBUG (trace too)
+  }
+}
+
+bool is_journal_stream(int fd, const char* journal_stream) {
+  if (journal_stream == nullptr)
+    return false;
+  unsigned long long device = 0;
+  unsigned long long inode = 0;
+  char end = 0;
+  if (std::sscanf(journal_stream, "%llu:%llu%c", &device, &inode, &end) != 2)
+    return false;
+  struct stat st {};
+  if (fstat(fd, &st) != 0)
+    return false;
+  return static_cast<unsigned long long>(st.st_dev) == device &&
+         static_cast<unsigned long long>(st.st_ino) == inode;
+}
+
+log_format format_for_stderr(log_format format, const std::string& file,
+                             const char* journal_stream) {
+  if (format == log_format::text && file.empty() &&
+      is_journal_stream(2, journal_stream))
+    return log_format::journal;
+  return format;
 }
 
 std::string json_escape(std::string_view text) {

@@ -13,6 +13,9 @@ namespace racecontrol::config {
 enum class log_format {
   text, ///< "2026-11-22T19:03:00.123Z info [racecontrold] message"
   json, ///< one JSON object per line, for log shippers
+  /// "<6>message": standard error read by journald, which keeps its own
+  /// timestamps and takes the sd-daemon(3) "<N>" prefix as the priority.
+  journal,
 };
 
 struct log_options {
@@ -34,6 +37,22 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view);
 /// secret scrubber (config/secret.hpp) on the writer thread. Throws
 /// config_error when the log file cannot be opened.
 void setup_logging(const log_options& options, const std::string& program);
+
+/// True when `fd` is the stream journald reads: systemd sets
+/// JOURNAL_STREAM to "DEVICE:INODE" of the stdout/stderr it connected to the
+/// journal, and a descriptor with the same device and inode is it (one
+/// redirected elsewhere, or an inherited variable, is not).
+bool is_journal_stream(int fd, const char* journal_stream);
+
+/// journal when `format` is text, the log goes to standard error and that
+/// is the journal; otherwise `format` unchanged (json stays json: a
+/// shipper reading the journal may want it).
+log_format format_for_stderr(log_format format, const std::string& file,
+                             const char* journal_stream);
+
+/// The syslog priority sd-daemon(3) prefixes take for `level` ("<3>" for
+/// errors).
+int syslog_priority(spdlog::level::level_enum level);
 
 /// Writes out every line logged so far and stops logging (joins the writer
 /// thread); call before the process exits. setup_logging may follow.

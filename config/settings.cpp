@@ -153,14 +153,19 @@ const key_spec keys[] = {
              v + "'");
        s.log.level = *level;
      }},
-    {"log.format", "text", "text (one readable line) or json (JSON lines).",
+    {"log.format", "text",
+     "text (one readable line), json (JSON lines) or journal (<N> priority "
+     "prefixes, no timestamp; text becomes journal by itself when standard "
+     "error is journald's).",
      [](settings& s, const std::string& v) {
        if (v == "text")
          s.log.format = log_format::text;
        else if (v == "json")
          s.log.format = log_format::json;
+       else if (v == "journal")
+         s.log.format = log_format::journal;
        else
-         reject("must be text or json, got '" + v + "'");
+         reject("must be text, json or journal, got '" + v + "'");
      }},
     {"log.file", "", "Log file; empty writes to standard error.",
      [](settings& s, const std::string& v) {
@@ -540,7 +545,9 @@ std::string summarize(const settings& s) {
       << " pool=" << s.database_pool_size
       << (s.database_production ? " production" : "")
       << " log=" << spdlog::level::to_string_view(s.log.level).data() << "/"
-      << (s.log.format == log_format::json ? "json" : "text")
+      << (s.log.format == log_format::json      ? "json"
+          : s.log.format == log_format::journal ? "journal"
+                                                : "text")
       << " racetime=" << s.racetime_url << " http="
       << (s.http_listen ? s.http_listen->to_string() : std::string{"off"})
       << " console="

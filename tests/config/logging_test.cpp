@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/async_logger.h>
@@ -78,6 +79,48 @@ BOOST_AUTO_TEST_CASE(text_lines_are_scrubbed) {
   BOOST_TEST(lines[0].find(" warning [unit] Authorization: Bearer ***") !=
                  std::string::npos,
              lines[0]);
+}
+
+BOOST_AUTO_TEST_CASE(journal_lines_carry_priorities_and_no_timestamp) {
+  auto path = temp_path();
+  secret token{"journal-tok-5c4b3a"};
+  setup_logging({spdlog::level::debug, log_format::journal, path}, "unit");
+  spdlog::critical("node gave up");
+  spdlog::error("room failed");
+  spdlog::warn("slow database");
+  spdlog::info("token {} in\ntwo lines", token.reveal());
+  spdlog::debug("details");
+  shutdown_logging();
+  auto lines = lines_of(path);
+  std::remove(path.c_str());
+  std::vector<std::string> expected{"<2>node gave up",  "<3>room failed",
+                                    "<4>slow database", "<6>token *** in",
+                                    "<6>two lines",     "<7>details"};
+  BOOST_TEST(lines == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(journal_stream_is_recognised_by_device_and_inode) {
+  auto path = temp_path();
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  BOOST_REQUIRE(f != nullptr);
+  int fd = fileno(f);
+  struct stat st {};
+  BOOST_REQUIRE(fstat(fd, &st) == 0);
+  auto same = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  auto other = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1);
+  BOOST_TEST(is_journal_stream(fd, same.c_str()));
+  BOOST_TEST(!is_journal_stream(fd, other.c_str()));
+  BOOST_TEST(!is_journal_stream(fd, nullptr));
+  BOOST_TEST(!is_journal_stream(fd, "garbage"));
+  BOOST_TEST(!is_journal_stream(fd, (same + "x").c_str()));
+  std::fclose(f);
+  std::remove(path.c_str());
+  // Only text on standard error turns into journal lines.
+  BOOST_TEST(
+      (format_for_stderr(log_format::json, "", nullptr) == log_format::json));
+  BOOST_TEST((format_for_stderr(log_format::text, "/var/log/x", "1:2") ==
+              log_format::text));
+  BOOST_TEST((syslog_priority(spdlog::level::trace) == 7));
 }
 
 BOOST_AUTO_TEST_CASE(scrubbing_rules) {
