@@ -8,6 +8,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace racecontrol {
 
 namespace http = boost::beast::http;
@@ -47,58 +52,113 @@ protocol::http_handler http_api_handler(std::shared_ptr<http_api_slot> slot) {
 
 namespace {
 
-std::string readiness_json(bool ready, const std::string& reason,
-                           const database_status* db) {
+/// What /readyz says, gathered from the database and then the bots.
+struct readiness {
+  bool ready = false;
+  std::string reason; ///< why not ready
+  std::optional<database_status> db;
+  std::optional<std::vector<bot_info>> bots;
+  std::string bots_error; ///< why `bots` is missing
+};
+
+/// `"bots": {"running": n, "connected": n, ...}`: every status a bot can
+/// have, zeros included, so a probe can compare without knowing them all.
+void write_bots_summary(protocol::json_writer& w, const readiness& r) {
+  w.Key("bots");
+  w.StartObject();
+  if (!r.bots) {
+    protocol::write_string(w, "error", r.bots_error);
+    w.EndObject();
+    return;
+  }
+  std::map<std::string, std::int64_t> by_status{{"connected", 0},
+                                                {"starting", 0},
+                                                {"auth_failed", 0},
+                                                {"connection_error", 0},
+                                                {"disconnected", 0}};
+  for (const auto& b : *r.bots)
+    ++by_status[b.status];
+  protocol::write_int(w, "running", static_cast<std::int64_t>(r.bots->size()));
+  for (const auto& [status, count] : by_status)
+    protocol::write_int(w, status.c_str(), count);
+  w.EndObject();
+}
+
+std::string readiness_json(const readiness& r) {
   return protocol::json_text([&](protocol::json_writer& w) {
     w.StartObject();
-    protocol::write_string(w, "status", ready ? "ready" : "not_ready");
-    if (!ready)
-      protocol::write_string(w, "reason", reason);
-    if (db != nullptr) {
+    protocol::write_string(w, "status", r.ready ? "ready" : "not_ready");
+    if (!r.ready)
+      protocol::write_string(w, "reason", r.reason);
+    if (r.db) {
       w.Key("database");
       w.StartObject();
       protocol::write_bool(w, "reachable", true);
-      protocol::write_string(w, "schema_version", db->schema_version);
-      protocol::write_int(w, "pending_migrations", db->pending_migrations);
+      protocol::write_string(w, "schema_version", r.db->schema_version);
+      protocol::write_int(w, "pending_migrations", r.db->pending_migrations);
       w.EndObject();
     }
+    write_bots_summary(w, r);
     w.EndObject();
   });
 }
 
 /// Answers /readyz and logs when readiness changes.
 void answer_readiness(api_pointer self, const http_responder& respond,
-                      bool ready, const std::string& reason,
-                      const database_status* db) {
-  if (self->state.ready != ready) {
-    if (ready)
+                      const readiness& r) {
+  if (self->state.ready != r.ready) {
+    if (r.ready)
       spdlog::info("http: /readyz says ready");
     else
-      spdlog::warn("http: /readyz says not ready: {}", reason);
-    self->state.ready = ready;
+      spdlog::warn("http: /readyz says not ready: {}", r.reason);
+    self->state.ready = r.ready;
   }
-  respond(json_response(ready ? 200 : 503, readiness_json(ready, reason, db)));
+  respond(json_response(r.ready ? 200 : 503, readiness_json(r)));
 }
 
-/// Asks the database whether it is ready and answers /readyz.
+/// Adds the bots' summary and answers. The bots inform, they do not decide:
+/// a bot that cannot log in is the operator's business (its row says why),
+/// and restarting racecontrold on it would not help.
+void answer_with_bots(api_pointer self, const http_responder& respond,
+                      readiness r) {
+  if (!self->state.peers.bots) {
+    r.bots_error = "no bot supervisor in this process";
+    return answer_readiness(self, respond, r);
+  }
+  self->request(self->state.peers.bots, self->state.options.readiness_timeout,
+                atom::status::value)
+      .then(
+          [self, respond, r](std::vector<bot_info>& bots) mutable {
+            r.bots = std::move(bots);
+            answer_readiness(self, respond, r);
+          },
+          [self, respond, r](const caf::error& err) mutable {
+            r.bots_error =
+                "the bot supervisor did not answer: " + describe(err);
+            answer_readiness(self, respond, r);
+          });
+}
+
+/// Asks the database whether it is ready, then the bots how they are, and
+/// answers /readyz.
 void check_readiness(api_pointer self, const http_responder& respond) {
   self->request(self->state.peers.db, self->state.options.readiness_timeout,
                 atom::status::value)
       .then(
           [self, respond](const database_status& st) {
-            if (st.pending_migrations == 0)
-              return answer_readiness(self, respond, true, "", &st);
-            answer_readiness(
-                self, respond, false,
-                "database " + st.database + " has " +
-                    std::to_string(st.pending_migrations) +
-                    " pending migration(s): run racecontrol-migrate up",
-                &st);
+            readiness r;
+            r.db = st;
+            r.ready = st.pending_migrations == 0;
+            if (!r.ready)
+              r.reason = "database " + st.database + " has " +
+                         std::to_string(st.pending_migrations) +
+                         " pending migration(s): run racecontrol-migrate up";
+            answer_with_bots(self, respond, std::move(r));
           },
           [self, respond](const caf::error& err) {
-            answer_readiness(self, respond, false,
-                             "the database check failed: " + describe(err),
-                             nullptr);
+            readiness r;
+            r.reason = "the database check failed: " + describe(err);
+            answer_with_bots(self, respond, std::move(r));
           });
 }
 
