@@ -1,7 +1,8 @@
 // racecontrold: the racecontrol daemon. Reads its settings, checks the
 // database and its schema, starts the actor system under the node actor,
 // and stops it cleanly on SIGINT or SIGTERM; SIGHUP re-reads the bot and
-// scheduled task rows.
+// scheduled task rows. Under systemd (Type=notify) it reports readiness,
+// watchdog pings, reloads and its stop on $NOTIFY_SOCKET.
 
 #include "actors/admin_console.hpp"
 #include "actors/bot_supervisor.hpp"
@@ -26,10 +27,12 @@
 #include "protocol/http_server.hpp"
 #include "protocol/io_runtime.hpp"
 #include "protocol/line_server.hpp"
+#include "protocol/service_notifier.hpp"
 #include "racecontrol/version.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -43,6 +46,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <thread>
+#include <time.h>
 
 namespace {
 
@@ -175,10 +179,57 @@ bool node_ready(caf::scoped_actor& self, const node_actor& root) {
   return ready;
 }
 
+/// Sends `state` to systemd; a failure is logged, never fatal (the daemon
+/// serves whether or not systemd heard it).
+void tell_systemd(const protocol::service_notifier& notifier,
+                  const std::string& state) {
+  if (auto sent = notifier.notify(state); !sent)
+    spdlog::warn("{}", sent.error().message);
+}
+
+/// RELOADING=1 with the monotonic time systemd (Type=notify-reload) wants.
+std::string reloading_state() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  auto usec = static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+  return "RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec);
+}
+
+/// Pings systemd's watchdog every `interval`, each ping earned: the node
+/// must answer a status request within `interval`. Any answer counts, an
+/// error too (MariaDB down is /readyz's business, and a restart would not
+/// bring it back); only silence means the actor system no longer runs its
+/// mailboxes, and then systemd restarts the daemon. An event-based actor
+/// (not the main thread's blocking receive) so that a late answer or timeout
+/// of one check cannot disturb the schedule of the next.
+caf::behavior systemd_watchdog(caf::event_based_actor* self, node_actor root,
+                               protocol::service_notifier notifier,
+                               std::chrono::microseconds interval) {
+  self->send(self, atom::tick::value);
+  return {
+      [=](atom::tick) {
+        self->delayed_send(self, interval, atom::tick::value);
+        self->request(root, interval, atom::status::value)
+            .then(
+                [=](const node_status&) {
+                  tell_systemd(notifier, "WATCHDOG=1");
+                },
+                [=](const caf::error& err) {
+                  if (err != caf::sec::request_timeout)
+                    return tell_systemd(notifier, "WATCHDOG=1");
+                  spdlog::error("watchdog: the node did not answer within {} "
+                                "ms; not telling systemd it is alive",
+                                interval.count() / 1000);
+                });
+      },
+  };
+}
+
 /// Runs the node until a signal or its own end; returns the exit status.
 int supervise(caf::actor_system& sys, caf::scoped_actor& self,
               std::size_t baseline, const node_actor& root,
-              const config::settings& s, const sigset_t& signals) {
+              const config::settings& s, const sigset_t& signals,
+              const protocol::service_notifier& notifier) {
   self->monitor(root);
   // The grace period the node gives its components, plus a moment for the
   // node itself to report.
@@ -190,19 +241,37 @@ int supervise(caf::actor_system& sys, caf::scoped_actor& self,
     status = 1;
   } else {
     start_signal_thread(caf::actor_cast<caf::actor>(self), signals);
+    // Ready: the database answered and its schema is current (checked
+    // before the actor system started), every component has started and
+    // the node answered a status request through the persistence actor.
+    tell_systemd(notifier, "READY=1\nSTATUS=serving as node " + s.node_name);
+    // Hidden: not among the actors the stop waits for; it ends with the
+    // loop below.
+    caf::actor watchdog;
+    if (auto interval = notifier.watchdog_interval())
+      watchdog =
+          sys.spawn<caf::hidden>(systemd_watchdog, root, notifier, *interval);
     bool running = true;
     self->receive_while(running)(
         [&](atom::signal, int sig) {
           if (sig == SIGHUP) {
             spdlog::info("received SIGHUP; reloading bots and scheduled "
                          "tasks from the database");
+            tell_systemd(notifier, reloading_state());
             caf::anon_send(root, atom::reload::value);
+            // The reload runs in the components while the node serves on;
+            // systemd waits for READY=1 to end the reload job.
+            tell_systemd(notifier, "READY=1\nSTATUS=serving as node " +
+                                       s.node_name + " (reloaded)");
             return;
           }
           running = false;
           stopped_by_signal = true;
           spdlog::info("received {}; stopping",
                        sig == SIGINT ? "SIGINT" : "SIGTERM");
+          tell_systemd(notifier,
+                       "STOPPING=1\nSTATUS=stopping on " +
+                           std::string{sig == SIGINT ? "SIGINT" : "SIGTERM"});
           caf::anon_send(root, atom::shutdown::value);
         },
         [&](const caf::down_msg& msg) {
@@ -211,8 +280,13 @@ int supervise(caf::actor_system& sys, caf::scoped_actor& self,
           std::fprintf(stderr, "racecontrold: stopping: %s\n",
                        describe(msg.reason).c_str());
           spdlog::critical("stopping: {}", describe(msg.reason));
+          tell_systemd(notifier,
+                       "STOPPING=1\nSTATUS=stopping: " + describe(msg.reason));
           status = 1;
         });
+    // No pings while stopping: systemd's stop timeout governs now.
+    if (watchdog)
+      caf::anon_send_exit(watchdog, caf::exit_reason::user_shutdown);
   }
   auto deadline = std::chrono::steady_clock::now() + stop_limit;
   if (stopped_by_signal) {
@@ -463,7 +537,7 @@ std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
 }
 
 int run(const config::settings& s, bool migrate, bool check_only,
-        const sigset_t& signals) {
+        const sigset_t& signals, const protocol::service_notifier& notifier) {
   std::shared_ptr<odb::mysql::database> db;
   auto migrations = persistence::migration_set::embedded();
   try {
@@ -520,7 +594,7 @@ int run(const config::settings& s, bool migrate, bool check_only,
       daemon_components(s, db, &migrations, *io, http ? http_slot : nullptr,
                         console ? console_slot_ : nullptr, stop_node);
   auto root = sys.spawn(node, std::move(options));
-  auto status = supervise(sys, self, baseline, root, s, signals);
+  auto status = supervise(sys, self, baseline, root, s, signals, notifier);
   if (http)
     http->stop();
   if (console)
@@ -563,14 +637,33 @@ int main(int argc, char** argv) {
       return std::getenv(name);
     };
     s = config::load_settings(sources);
+    // Under systemd, standard error is the journal: it has its own
+    // timestamps and reads levels from "<N>" prefixes.
+    s.log.format = config::format_for_stderr(s.log.format, s.log.file,
+                                             std::getenv("JOURNAL_STREAM"));
     config::setup_logging(s.log, "racecontrold");
   } catch (const std::exception& e) {
     return fail_start(nullptr, e.what());
   }
   spdlog::info("racecontrol {} starting: {}", racecontrol::version,
                config::summarize(s));
+  auto notifier =
+      protocol::service_notifier::from_environment([](const char* name) {
+        return std::getenv(name);
+      });
+  if (!notifier)
+    return fail_start(&s, notifier.error().message);
+  if (notifier->enabled())
+    spdlog::info("systemd: notifying {}{}", notifier->socket(),
+                 notifier->watchdog_interval()
+                     ? " (watchdog ping every " +
+                           std::to_string(
+                               notifier->watchdog_interval()->count() / 1000) +
+                           " ms)"
+                     : std::string{});
   raise_open_files_limit();
-  int rc = run(s, cli.has("migrate"), cli.has("check-config"), signals);
+  int rc =
+      run(s, cli.has("migrate"), cli.has("check-config"), signals, *notifier);
   spdlog::info("racecontrold exits with status {}", rc);
   config::shutdown_logging();
   return rc;

@@ -3,19 +3,31 @@
 
 #include "config/database_url.hpp"
 #include "protocol/json.hpp"
+#include "protocol/service_notifier.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/private_mariadb.hpp"
 #include "tests/support/scratch_database.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 using namespace racecontrol;
 using namespace std::chrono_literals;
@@ -90,6 +102,84 @@ http_answer http_wait_for(std::uint16_t port, const std::string& target,
   return last;
 }
 
+/// A unix datagram socket standing in for systemd's $NOTIFY_SOCKET: it
+/// records every datagram with the time it arrived.
+class notify_listener {
+ public:
+  struct datagram {
+    std::chrono::steady_clock::time_point at;
+    std::string text;
+  };
+
+  notify_listener() {
+    char dir[] = "/tmp/racecontrold-notify-XXXXXX";
+    dir_ = mkdtemp(dir);
+    path_ = dir_ + "/notify";
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(fd_ >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    BOOST_REQUIRE(
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    reader_ = std::thread([this] {
+      read_loop();
+    });
+  }
+
+  ~notify_listener() {
+    stop_ = true;
+    reader_.join();
+    ::close(fd_);
+    ::unlink(path_.c_str());
+    ::rmdir(dir_.c_str());
+  }
+
+  const std::string& path() const { return path_; }
+
+  std::vector<datagram> received() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return received_;
+  }
+
+  /// Waits until a datagram containing `text` arrived; when it did.
+  std::optional<std::chrono::steady_clock::time_point>
+  wait_for(const std::string& text, std::chrono::milliseconds limit) const {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    do {
+      for (const auto& d : received())
+        if (d.text.find(text) != std::string::npos)
+          return d.at;
+      std::this_thread::sleep_for(20ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return std::nullopt;
+  }
+
+ private:
+  void read_loop() {
+    char buffer[4096];
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0)
+        continue;
+      auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n <= 0)
+        continue;
+      std::lock_guard<std::mutex> guard{mutex_};
+      received_.push_back({std::chrono::steady_clock::now(),
+                           std::string(buffer, static_cast<std::size_t>(n))});
+    }
+  }
+
+  std::string dir_;
+  std::string path_;
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;
+  std::vector<datagram> received_;
+  std::thread reader_;
+};
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(racecontrold, daemon_fixture)
@@ -114,6 +204,11 @@ BOOST_AUTO_TEST_CASE(healthz_and_readyz_over_http) {
   BOOST_TEST(body.string("status") == "ready");
   BOOST_TEST(body.object("database").integer("pending_migrations") == 0);
   BOOST_TEST(!body.object("database").string("schema_version").empty());
+  // No bot configured: the summary is there, with zeros.
+  auto bots = body.object("bots");
+  BOOST_TEST(bots.integer("running") == 0);
+  BOOST_TEST(bots.integer("connected") == 0);
+  BOOST_TEST(bots.integer("auth_failed") == 0);
 
   auto missing = http_get(port, "/nowhere");
   BOOST_TEST(missing.status == 404u);
@@ -199,6 +294,21 @@ BOOST_AUTO_TEST_CASE(starts_reports_ready_and_stops_cleanly_on_sigterm) {
                    {{"RACECONTROL_DATABASE_PASSWORD", password},
                     {"RACECONTROL_BOT_TESTCAT_CLIENT_SECRET", bot_secret}});
   BOOST_REQUIRE_MESSAGE(d.wait_for_output("ready: node", 20s), d.output());
+  // The configured bot shows in /readyz's summary; it cannot connect (no
+  // racetime.gg here), and the daemon is ready all the same.
+  auto port = d.http_port(1s);
+  BOOST_REQUIRE(port != 0);
+  auto ready = http_get(port, "/readyz");
+  BOOST_TEST(ready.status == 200u, ready.body);
+  auto doc = protocol::parse_json(ready.body);
+  auto bots = protocol::json_object{doc, ""}.object("bots");
+  BOOST_TEST(bots.integer("running") == 1, ready.body);
+  BOOST_TEST(bots.integer("connected") == 0, ready.body);
+  BOOST_TEST(bots.integer("starting") + bots.integer("connection_error") +
+                     bots.integer("auth_failed") +
+                     bots.integer("disconnected") ==
+                 1,
+             ready.body);
   auto stop_at = std::chrono::steady_clock::now();
   d.signal(SIGTERM);
   BOOST_REQUIRE_MESSAGE(d.exited(5000ms), "no exit within 5 s of SIGTERM");
@@ -228,6 +338,27 @@ BOOST_AUTO_TEST_CASE(json_log_lines_carry_no_secret_either) {
   BOOST_TEST(out.find("\"msg\":\"ready: node") != std::string::npos, out);
   BOOST_TEST(out.find("received SIGINT") != std::string::npos);
   BOOST_TEST(out.find(bot_secret) == std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(journal_log_lines_have_priorities_and_no_timestamps) {
+  // What systemd gives racecontrold: JOURNAL_STREAM naming its stderr. The
+  // test cannot know the inode before the spawn, so it asks for the format
+  // by name; format_for_stderr's detection is covered in logging_test.
+  daemon_process d(
+      {"--database.url=" + url_without_password, "--log.format=journal"},
+      {{"RACECONTROL_DATABASE_PASSWORD", password}});
+  BOOST_REQUIRE_MESSAGE(d.wait_for_output("<6>ready: node", 20s), d.output());
+  d.signal(SIGTERM);
+  BOOST_REQUIRE(d.exited(5000ms));
+  BOOST_TEST(d.exit_code == 0);
+  auto out = d.error_output();
+  std::istringstream lines{out};
+  for (std::string line; std::getline(lines, line);)
+    BOOST_TEST((line.size() > 3 && line[0] == '<' && line[2] == '>' &&
+                line[1] >= '2' && line[1] <= '7'),
+               line);
+  BOOST_TEST(out.find("<6>received SIGTERM; stopping") != std::string::npos,
+             out);
 }
 
 BOOST_AUTO_TEST_CASE(wrong_password_exits_2_with_one_clear_line) {
@@ -342,6 +473,87 @@ BOOST_AUTO_TEST_CASE(help_and_version) {
   BOOST_REQUIRE(version.exited(5000ms));
   BOOST_TEST(version.exit_code == 0);
   BOOST_TEST(version.output().rfind("racecontrold 0.", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(tells_systemd_ready_watchdog_and_stopping) {
+  notify_listener systemd;
+  // A ping every 500 ms (half of WATCHDOG_USEC), as sd_notify(3) asks.
+  daemon_process d({"--database.url=" + url_without_password},
+                   {{"RACECONTROL_DATABASE_PASSWORD", password},
+                    {"NOTIFY_SOCKET", systemd.path()},
+                    {"WATCHDOG_USEC", "1000000"}});
+  auto port = d.http_port(20s);
+  BOOST_REQUIRE_MESSAGE(port != 0, d.output());
+  auto ready_at = systemd.wait_for("READY=1", 20000ms);
+  BOOST_REQUIRE_MESSAGE(ready_at, d.output());
+  // READY=1 comes once the node has answered: /readyz says 200 by then.
+  BOOST_TEST(d.output().find("ready: node") != std::string::npos);
+  auto ready = http_get(port, "/readyz");
+  BOOST_TEST(ready.status == 200u, ready.body);
+  BOOST_TEST(systemd.received().front().text.find("READY=1\nSTATUS=serving") ==
+             0u);
+
+  // SIGHUP: RELOADING=1 (with the monotonic time), then READY=1 again.
+  d.signal(SIGHUP);
+  BOOST_REQUIRE(systemd.wait_for("RELOADING=1\nMONOTONIC_USEC=", 5000ms));
+  BOOST_REQUIRE(systemd.wait_for("(reloaded)", 5000ms));
+
+  std::this_thread::sleep_for(3s);
+  std::vector<std::chrono::steady_clock::time_point> pings;
+  for (const auto& m : systemd.received())
+    if (m.text == "WATCHDOG=1")
+      pings.push_back(m.at);
+  // 3 s at one ping per 500 ms (and the time before): at least 5, and
+  // never more than a ping per 250 ms.
+  std::string offsets;
+  for (auto at : pings)
+    offsets += " " + std::to_string(
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             at - *ready_at)
+                             .count());
+  BOOST_TEST(pings.size() >= 5u, pings.size()
+                                     << " pings, ms after READY=1:" << offsets);
+  auto since_ready = std::chrono::steady_clock::now() - *ready_at;
+  BOOST_TEST(pings.size() <= static_cast<std::size_t>(since_ready / 250ms) + 1,
+             pings.size() << " pings");
+  for (std::size_t i = 1; i < pings.size(); ++i)
+    BOOST_TEST(
+        (pings[i] - pings[i - 1] < 1000ms),
+        "a gap of " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                           pings[i] - pings[i - 1])
+                           .count()
+                    << " ms between pings");
+  BOOST_TEST(systemd.wait_for("STOPPING=1", 0ms).has_value() == false);
+
+  d.signal(SIGTERM);
+  BOOST_REQUIRE(d.exited(5000ms));
+  BOOST_TEST(d.exit_code == 0, d.output());
+  auto stopping = systemd.wait_for("STOPPING=1", 1000ms);
+  BOOST_REQUIRE(stopping);
+  BOOST_TEST(systemd.received().back().text.find("STOPPING=1") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(
+    without_notify_socket_nothing_is_sent_and_bad_values_exit_2) {
+  // No NOTIFY_SOCKET: the daemon runs as before and logs nothing of systemd.
+  {
+    daemon_process d({"--database.url=" + url_without_password},
+                     {{"RACECONTROL_DATABASE_PASSWORD", password},
+                      {"WATCHDOG_USEC", "1000000"}});
+    BOOST_REQUIRE_MESSAGE(d.wait_for_output("ready: node", 20s), d.output());
+    d.signal(SIGTERM);
+    BOOST_REQUIRE(d.exited(5000ms));
+    BOOST_TEST(d.exit_code == 0);
+    BOOST_TEST(d.output().find("systemd") == std::string::npos, d.output());
+  }
+  daemon_process bad({"--database.url=" + url_without_password},
+                     {{"RACECONTROL_DATABASE_PASSWORD", password},
+                      {"NOTIFY_SOCKET", "relative/path"}});
+  BOOST_REQUIRE(bad.exited(10000ms));
+  BOOST_TEST(bad.exit_code == 2);
+  BOOST_TEST(bad.error_output().find("NOTIFY_SOCKET=relative/path: expected "
+                                     "an absolute path") != std::string::npos,
+             bad.error_output());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
