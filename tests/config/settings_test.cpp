@@ -222,9 +222,9 @@ BOOST_AUTO_TEST_CASE(console_settings) {
   BOOST_TEST(s.console_idle_timeout.count() == 90000);
   BOOST_TEST(s.console_password.reveal() == "pw-9d2c");
   BOOST_TEST(summarize(s).find("pw-9d2c") == std::string::npos);
-  BOOST_TEST(summarize(s).find(
-                 " console=127.0.0.1:8081+/run/rc/console.sock ") !=
-             std::string::npos);
+  BOOST_TEST(
+      summarize(s).find(" console=127.0.0.1:8081+/run/rc/console.sock ") !=
+      std::string::npos);
 
   sources.overrides = {{"console.listen", "localhost:8081"}};
   BOOST_TEST(error_of(sources).find("--console.listen: must be an IP address "
