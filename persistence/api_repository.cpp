@@ -1,5 +1,7 @@
 #include "persistence/api_repository.hpp"
 
+#include "persistence/room_watch_repository.hpp"
+
 #include "persistence/api_token_repository.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/sql.hpp"
@@ -39,31 +41,6 @@ std::string csv(const std::vector<std::int32_t>& ids) {
 
 // --- reading ---------------------------------------------------------------
 
-std::vector<match_player_info> load_players(connection& conn,
-                                            std::int32_t match_id) {
-  std::vector<match_player_info> out;
-  for (auto& row : sql_query(
-           conn,
-           "SELECT p.user_id, COALESCE(u.display_name, u.discord_username, "
-           "CONCAT('user ', u.id)), u.racetime_id, u.racetime_name, "
-           "COALESCE(p.entrant_status, ''), p.finish_place, " +
-               sql_time_us("p.finish_time") +
-               " FROM match_players p JOIN users u ON u.id = p.user_id "
-               "WHERE p.match_id = " +
-               id_text(match_id) + " ORDER BY p.id")) {
-    match_player_info p;
-    p.user_id = sql_int(row[0]).value_or(0);
-    p.display_name = row[1].value_or("");
-    p.racetime_id = row[2];
-    p.racetime_name = row[3];
-    p.entrant_status = row[4].value_or("");
-    p.finish_place = sql_int(row[5]);
-    p.finish_time = sql_duration(row[6]);
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
 std::string room_select() {
   return "SELECT r.id, t.organization_id, r.slug, r.category, "
          "COALESCE(r.status, ''), r.claim_state, "
@@ -89,7 +66,7 @@ room_view read_room(connection& conn, const sql_row& row) {
   r.parked = flag(row[10]);
   r.requested_by = row[11].value_or("");
   if (r.match_id)
-    r.results = load_players(conn, *r.match_id);
+    r.results = load_match_players(conn, *r.match_id);
   return r;
 }
 
@@ -124,7 +101,7 @@ match_view read_match(connection& conn, const sql_row& row) {
   m.auto_create = flag(row[9]);
   m.reason_code = row[10];
   m.reason_message = row[11];
-  m.players = load_players(conn, m.id);
+  m.players = load_match_players(conn, m.id);
   auto rooms = query_rooms(conn, "r.match_id = " + id_text(m.id));
   if (!rooms.empty())
     m.room = std::move(rooms.front());

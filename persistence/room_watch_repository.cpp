@@ -74,31 +74,6 @@ std::optional<match_summary> load_match(odb::mysql::connection& conn,
   return m;
 }
 
-std::vector<match_player_info> load_players(odb::mysql::connection& conn,
-                                            std::int32_t match_id) {
-  std::vector<match_player_info> out;
-  for (auto& row : sql_query(
-           conn,
-           "SELECT p.user_id, COALESCE(u.display_name, u.discord_username, "
-           "CONCAT('user ', u.id)), u.racetime_id, u.racetime_name, "
-           "COALESCE(p.entrant_status, ''), p.finish_place, " +
-               sql_time_us("p.finish_time") +
-               " FROM match_players p JOIN users u ON u.id = p.user_id "
-               "WHERE p.match_id = " +
-               std::to_string(match_id) + " ORDER BY p.id")) {
-    match_player_info p;
-    p.user_id = std::stoi(row[0].value_or("0"));
-    p.display_name = row[1].value_or("");
-    p.racetime_id = row[2];
-    p.racetime_name = row[3];
-    p.entrant_status = row[4].value_or("");
-    p.finish_place = sql_int(row[5]);
-    p.finish_time = sql_duration(row[6]);
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
 /// The organization an audit entry about this room belongs to, if any.
 std::optional<std::int32_t> room_organization(odb::mysql::connection& conn,
                                               std::int32_t room_id) {
@@ -181,6 +156,31 @@ std::string entrants_json(odb::mysql::connection& conn,
 
 } // namespace
 
+std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
+                                                  std::int32_t match_id) {
+  std::vector<match_player_info> out;
+  for (auto& row : sql_query(
+           conn,
+           "SELECT p.user_id, COALESCE(u.display_name, u.discord_username, "
+           "CONCAT('user ', u.id)), u.racetime_id, u.racetime_name, "
+           "COALESCE(p.entrant_status, ''), p.finish_place, " +
+               sql_time_us("p.finish_time") +
+               " FROM match_players p JOIN users u ON u.id = p.user_id "
+               "WHERE p.match_id = " +
+               std::to_string(match_id) + " ORDER BY p.id")) {
+    match_player_info p;
+    p.user_id = std::stoi(row[0].value_or("0"));
+    p.display_name = row[1].value_or("");
+    p.racetime_id = row[2];
+    p.racetime_name = row[3];
+    p.entrant_status = row[4].value_or("");
+    p.finish_place = sql_int(row[5]);
+    p.finish_time = sql_duration(row[6]);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 std::vector<room_record>
 room_watch_repository::rooms_to_watch(bool include_parked) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
@@ -262,7 +262,7 @@ room_watch_repository::context(std::int32_t room_id) {
     if (ctx.room.match_id) {
       ctx.match = load_match(conn, *ctx.room.match_id);
       if (ctx.match)
-        ctx.players = load_players(conn, *ctx.room.match_id);
+        ctx.players = load_match_players(conn, *ctx.room.match_id);
     }
     out = std::move(ctx);
     return out;

@@ -14,6 +14,11 @@
 
 namespace racecontrol::persistence {
 
+/// A match's players with their users and results, in the order they were
+/// added, read on the caller's connection (inside its transaction or not).
+std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
+                                                  std::int32_t match_id);
+
 class room_watch_repository {
  public:
   explicit room_watch_repository(odb::mysql::database& db) : db_(db) {}
