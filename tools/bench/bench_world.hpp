@@ -201,6 +201,8 @@ class scratch {
   /// The first column of the first row; "NULL" for none.
   std::string scalar(const std::string& sql);
   long number(const std::string& sql) { return std::stol(scalar(sql)); }
+  /// For repositories (the bench's own setup, not the daemon's work).
+  odb::mysql::database& odb() { return *db_; }
 
  private:
   void admin(const std::string& sql);
