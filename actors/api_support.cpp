@@ -72,7 +72,8 @@ unsigned refusal_status(const std::string& code) {
   if (code == "not_found")
     return 404;
   if (code == "players_not_linked" || code == "unknown_users" ||
-      code == "unknown_tournament" || code == "startrace_refused")
+      code == "unknown_tournament" || code == "startrace_refused" ||
+      code == "invalid_config")
     return 422;
   if (code == "bot_not_connected" || code == "bot_starting" ||
       code == "stopping")

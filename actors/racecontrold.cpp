@@ -416,7 +416,8 @@ std::vector<component_spec> daemon_components(
                caf::actor_cast<persistence_actor>(h.at("persistence")),
                caf::actor_cast<tournament_supervisor_actor>(
                    h.at("tournaments")),
-               caf::actor_cast<bot_supervisor_actor>(h.at("bots"))};
+               caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
+               caf::actor_cast<scheduler_actor>(h.at("scheduler"))};
            return caf::actor_cast<caf::actor>(
                sys.spawn(http_api, peers, http_slot, api_options));
          }});
