@@ -276,7 +276,7 @@ typename Inspector::result_type inspect(Inspector& f, api_credentials& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, api_identity& x) {
   return f(caf::meta::type_name("api_identity"), x.accepted, x.refusal,
-           x.token_id, x.organization_id, x.name, x.scopes);
+           x.token_id, x.organization_id, x.name, x.scopes, x.client);
 }
 
 template <class Inspector>

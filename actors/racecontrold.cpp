@@ -460,6 +460,7 @@ start_http(const config::settings& s, protocol::io_runtime& io,
   o.max_body = s.http_max_body;
   o.read_timeout = s.http_read_timeout;
   o.trust_forwarded = s.http_trust_forwarded;
+  o.trusted_proxies = s.http_trusted_proxies;
   auto server = std::make_unique<protocol::http_server>(
       io.io(), o, http_api_handler(std::move(slot)));
   try {

@@ -31,6 +31,10 @@ struct api_identity {
   std::int32_t organization_id = 0;
   std::string name;
   std::vector<std::string> scopes;
+  /// Where the request came from: the peer's address, or X-Forwarded-For's
+  /// client when the peer is a trusted proxy (set by the HTTP API, not by
+  /// the token check).
+  std::string client;
 };
 
 /// One page of a list, by ascending id: rows with an id above `after_id`,
@@ -207,7 +211,7 @@ inline bool operator==(const api_credentials& a, const api_credentials& b) {
 inline bool operator==(const api_identity& a, const api_identity& b) {
   return a.accepted == b.accepted && a.refusal == b.refusal &&
          a.token_id == b.token_id && a.organization_id == b.organization_id &&
-         a.name == b.name && a.scopes == b.scopes;
+         a.name == b.name && a.scopes == b.scopes && a.client == b.client;
 }
 
 inline bool operator==(const api_page& a, const api_page& b) {

@@ -519,7 +519,13 @@ api_credentials sample<api_credentials>() {
 
 template <>
 api_identity sample<api_identity>() {
-  return {true, "", 4, 2, "results bot", {"rooms:read", "matches:write"}};
+  return {true,
+          "",
+          4,
+          2,
+          "results bot",
+          {"rooms:read", "matches:write"},
+          "203.0.113.7"};
 }
 
 template <>
