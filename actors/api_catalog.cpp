@@ -1,6 +1,7 @@
-// The HTTP API's reads of tournaments, rooms and bots. Lists are pages by
-// ascending id (`?limit=&cursor=`, answered `{"items": [...], "next"}`);
-// a row of another organization than the token's is 403.
+// The HTTP API's reads of tournaments and rooms (bots are in
+// actors/api_bots.cpp). Lists are pages by ascending id (`?limit=&cursor=`,
+// answered `{"items": [...], "next"}`); a row of another organization than
+// the token's is 403.
 
 #include "actors/api_support.hpp"
 #include "actors/api_views.hpp"
@@ -148,35 +149,6 @@ void get_room(api_pointer self, http_server_request req,
       });
 }
 
-/// Bots are shared by every organization's tournaments, so a token with
-/// bots:read sees them all (their status, never their credentials).
-void list_bots(api_pointer self, http_server_request req,
-               http_responder respond) {
-  with_identity(
-      self, req, respond, "bots:read", [self, respond](const api_identity&) {
-        self->request(self->state.peers.bots, self->state.options.db_timeout,
-                      atom::status::value)
-            .then(
-                [respond](const std::vector<bot_info>& bots) {
-                  respond(json_response(
-                      200, protocol::json_text([&](protocol::json_writer& w) {
-                        w.StartObject();
-                        w.Key("items");
-                        w.StartArray();
-                        for (const auto& b : bots)
-                          write_bot(w, b);
-                        w.EndArray();
-                        w.Key("next");
-                        w.Null();
-                        w.EndObject();
-                      })));
-                },
-                [respond](const caf::error& err) {
-                  respond(error_answer(err, "asking the bots' status"));
-                });
-      });
-}
-
 } // namespace
 
 void add_catalog_routes(api_pointer self, protocol::http_router& routes) {
@@ -189,7 +161,6 @@ void add_catalog_routes(api_pointer self, protocol::http_router& routes) {
   routes.add(http::verb::get, "/api/tournaments/{id}", bind(get_tournament));
   routes.add(http::verb::get, "/api/rooms", bind(list_rooms));
   routes.add(http::verb::get, "/api/rooms/{id}", bind(get_room));
-  routes.add(http::verb::get, "/api/bots", bind(list_bots));
 }
 
 } // namespace racecontrol

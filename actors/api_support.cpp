@@ -72,7 +72,8 @@ unsigned refusal_status(const std::string& code) {
   if (code == "not_found")
     return 404;
   if (code == "players_not_linked" || code == "unknown_users" ||
-      code == "unknown_tournament" || code == "startrace_refused")
+      code == "unknown_tournament" || code == "startrace_refused" ||
+      code == "invalid_config")
     return 422;
   if (code == "bot_not_connected" || code == "bot_starting" ||
       code == "stopping")
@@ -83,7 +84,8 @@ unsigned refusal_status(const std::string& code) {
 } // namespace
 
 std::string api_actor_name(const api_identity& who) {
-  return "api-token:" + who.name + "#" + std::to_string(who.token_id);
+  auto name = "api-token:" + who.name + "#" + std::to_string(who.token_id);
+  return who.client.empty() ? name : name + " from " + who.client;
 }
 
 void with_identity(api_pointer self, const http_server_request& req,
@@ -93,17 +95,25 @@ void with_identity(api_pointer self, const http_server_request& req,
   if (token.empty())
     return respond(unauthorized("this endpoint needs an API token: send "
                                 "`Authorization: Bearer rc_...`"));
+  auto what = req.method_name + " " + req.path + " from " + req.origin.address;
   self->request(self->state.peers.db, self->state.options.db_timeout,
                 atom::get::value, api_credentials{config::secret{token}})
       .then(
-          [respond, scope, then](const api_identity& who) {
-            if (!who.accepted)
+          [respond, scope, then, what,
+           client = req.origin.address](api_identity who) {
+            if (!who.accepted) {
+              spdlog::info("http: {}: {} token refused", what, who.refusal);
               return respond(unauthorized(refusal_message(who.refusal)));
-            if (!persistence::scope_allows(who.scopes, scope))
+            }
+            who.client = client;
+            if (!persistence::scope_allows(who.scopes, scope)) {
+              spdlog::info("http: {}: {} lacks the scope {}", what,
+                           api_actor_name(who), scope);
               return respond(
                   error_response(403, "insufficient_scope",
                                  "this token lacks the scope `" + scope +
                                      "` (or `admin`); create one that has it"));
+            }
             then(who);
           },
           [respond](const caf::error& err) {

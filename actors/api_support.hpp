@@ -27,7 +27,9 @@ namespace racecontrol {
 struct http_api_state;
 using api_pointer = http_api_actor::stateful_pointer<http_api_state>;
 
-/// The answer's audit identity of a token: "api-token:<name>#<id>".
+/// The audit identity of a request: "api-token:<name>#<id> from <client
+/// address>" (the address as http_client_origin has it: X-Forwarded-For's
+/// client only behind a trusted proxy).
 std::string api_actor_name(const api_identity& who);
 
 /// Checks the request's `Authorization: Bearer rc_...` through the

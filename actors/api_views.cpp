@@ -11,6 +11,7 @@ using protocol::write_bool;
 using protocol::write_int;
 using protocol::write_optional_int;
 using protocol::write_optional_string;
+using protocol::write_raw;
 using protocol::write_string;
 using protocol::write_time;
 
@@ -158,6 +159,71 @@ void write_bot(json_writer& w, const bot_info& b) {
   for (const auto& g : b.goals)
     w.String(g.c_str(), static_cast<rapidjson::SizeType>(g.size()));
   w.EndArray();
+  w.EndObject();
+}
+
+void write_bot(json_writer& w, const bot_view& b, const bot_info* live) {
+  w.StartObject();
+  write_int(w, "id", b.id);
+  write_string(w, "category", b.category);
+  write_string(w, "name", b.name);
+  write_string(w, "client_id", b.client_id);
+  write_bool(w, "is_active", b.is_active);
+  write_bool(w, "running", live != nullptr);
+  // The bot actor's state is the live one; the row's is what it last
+  // stored (or what it was when it stopped).
+  const auto& status = live ? live->status : b.status;
+  const auto& message = live ? live->message : b.status_message;
+  write_string(w, "status", status);
+  write_optional_string(w, "status_message",
+                        message.empty() ? std::nullopt
+                                        : std::optional<std::string>{message});
+  write_time(w, "last_connected_at", b.last_connected_at);
+  write_bool(w, "has_token", live && live->has_token);
+  w.Key("goals");
+  w.StartArray();
+  if (live)
+    for (const auto& g : live->goals)
+      w.String(g.c_str(), static_cast<rapidjson::SizeType>(g.size()));
+  w.EndArray();
+  w.EndObject();
+}
+
+void write_task(json_writer& w, const task_record& t) {
+  w.StartObject();
+  write_int(w, "id", t.id);
+  write_string(w, "name", t.name);
+  write_string(w, "task_type", t.task_type);
+  write_string(w, "schedule_type", t.schedule_type);
+  write_optional_int(w, "interval_seconds", wide(t.interval_seconds));
+  write_optional_string(w, "cron_expression", t.cron_expression);
+  write_time(w, "run_at", t.run_at);
+  write_raw(w, "config", t.config_json.empty() ? "{}" : t.config_json);
+  write_bool(w, "is_active", t.is_active);
+  write_time(w, "next_run_at", t.next_run_at);
+  write_time(w, "last_run_at", t.last_run_at);
+  auto text = [](const std::string& s) {
+    return s.empty() ? std::nullopt : std::optional<std::string>{s};
+  };
+  write_optional_string(w, "last_run_status", text(t.last_run_status));
+  write_optional_string(w, "last_run_error", text(t.last_run_error));
+  write_bool(w, "running", t.run_started_at.has_value());
+  w.EndObject();
+}
+
+void write_audit_entry(json_writer& w, const audit_entry& e) {
+  w.StartObject();
+  write_int(w, "id", e.id);
+  write_optional_int(w, "organization_id", wide(e.organization_id));
+  write_optional_int(w, "user_id", wide(e.user_id));
+  write_string(w, "action", e.action);
+  write_optional_string(w, "entity_type",
+                        e.entity_type.empty()
+                            ? std::nullopt
+                            : std::optional<std::string>{e.entity_type});
+  write_optional_int(w, "entity_id", wide(e.entity_id));
+  write_raw(w, "details", e.details_json.empty() ? "{}" : e.details_json);
+  write_time(w, "created_at", e.created_at);
   w.EndObject();
 }
 

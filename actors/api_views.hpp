@@ -29,6 +29,17 @@ void write_match(protocol::json_writer& w, const match_view& m,
 /// A bot's live state (bot supervisor), never its secret.
 void write_bot(protocol::json_writer& w, const bot_info& b);
 
+/// A bot row with its live state when it runs (`live`, from the bot
+/// supervisor) or its stored status when it does not: never its secret.
+void write_bot(protocol::json_writer& w, const bot_view& b,
+               const bot_info* live);
+
+/// A scheduled task with its settings and its last run.
+void write_task(protocol::json_writer& w, const task_record& t);
+
+/// An audit entry; its details as the JSON document stored.
+void write_audit_entry(protocol::json_writer& w, const audit_entry& e);
+
 /// Seed 001's answer to GET /api/matches/{id}/racetime-room, exactly:
 /// {"has_room","room_slug","room_url","created_at","invited_count"}.
 std::string room_status_json(const match_view& m,

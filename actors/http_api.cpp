@@ -184,6 +184,9 @@ protocol::http_router api_router(api_pointer self) {
   add_health_routes(self, routes);
   add_catalog_routes(self, routes);
   add_match_routes(self, routes);
+  add_audit_routes(self, routes);
+  add_task_routes(self, routes);
+  add_bot_routes(self, routes);
   return routes;
 }
 

@@ -9,8 +9,9 @@
 // endpoints (behind bearer tokens: actors/api_support.hpp lists the scopes;
 // README.md's HTTP section every endpoint): tournaments, matches and rooms
 // (actors/api_catalog.cpp), creating and changing matches and seed 001's
-// two room endpoints (actors/api_matches.cpp), and /api/openapi.json
-// (actors/api_openapi.cpp).
+// two room endpoints (actors/api_matches.cpp), the audit log
+// (actors/api_audit.cpp), scheduled tasks (actors/api_tasks.cpp), bots
+// (actors/api_bots.cpp), and /api/openapi.json (actors/api_openapi.cpp).
 
 #include "actors/interfaces.hpp"
 
@@ -66,8 +67,11 @@ struct http_api_peers {
   persistence_actor db;
   /// Opens rooms (manual_open) and hears of changed matches.
   tournament_supervisor_actor tournaments;
-  /// The bots' live status.
+  /// The bots' live status; reloads after a bot is written.
   bot_supervisor_actor bots;
+  /// Runs tasks now and reloads after a task is written (may be null: the
+  /// task routes then answer 503).
+  scheduler_actor scheduler;
 };
 
 struct http_api_state {
@@ -95,6 +99,15 @@ void add_catalog_routes(api_pointer self, protocol::http_router& routes);
 /// The routes of matches and seed 001's room endpoints
 /// (actors/api_matches.cpp).
 void add_match_routes(api_pointer self, protocol::http_router& routes);
+
+/// The routes of the audit log (actors/api_audit.cpp).
+void add_audit_routes(api_pointer self, protocol::http_router& routes);
+
+/// The routes of scheduled tasks (actors/api_tasks.cpp).
+void add_task_routes(api_pointer self, protocol::http_router& routes);
+
+/// The routes of bots (actors/api_bots.cpp).
+void add_bot_routes(api_pointer self, protocol::http_router& routes);
 
 /// The HTTP API actor's behavior: registers itself in `slot` and routes
 /// every request it is handed. `GET /healthz` answers 200

@@ -102,6 +102,18 @@ using persistence_worker_actor = caf::typed_actor<
     // refusals are make_refusal errors (forbidden, not_found,
     // unknown_tournament, unknown_users, players_not_linked).
     caf::replies_to<atom::put, match_write>::with<match_view>,
+    // A page of an organization's scheduled tasks, or one by id (any's).
+    caf::replies_to<atom::get, task_query>::with<std::vector<task_record>>,
+    // Creates, changes or deletes a scheduled task, audited; refusals are
+    // make_refusal errors (forbidden, not_found). Replies with the row as
+    // it is now (the deleted one for a delete).
+    caf::replies_to<atom::put, task_write>::with<task_record>,
+    // The bots an organization may use, or one by id (any's), never with
+    // a secret.
+    caf::replies_to<atom::get, bot_query>::with<std::vector<bot_view>>,
+    // Creates a bot for an organization or changes one it may use,
+    // audited; refusals: forbidden, not_found, category_taken.
+    caf::replies_to<atom::put, bot_write>::with<bot_view>,
     // --- the admin console's ---
     // Audit entries matching the query, newest first (at most 1000).
     caf::replies_to<atom::get, audit_query>::with<std::vector<audit_entry>>,

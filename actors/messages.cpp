@@ -154,6 +154,13 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<room_view>>(
       "std::vector<racecontrol::room_view>");
   cfg.add_message_type<match_write>("racecontrol::match_write");
+  cfg.add_message_type<task_query>("racecontrol::task_query");
+  cfg.add_message_type<task_write>("racecontrol::task_write");
+  cfg.add_message_type<bot_query>("racecontrol::bot_query");
+  cfg.add_message_type<bot_view>("racecontrol::bot_view");
+  cfg.add_message_type<std::vector<bot_view>>(
+      "std::vector<racecontrol::bot_view>");
+  cfg.add_message_type<bot_write>("racecontrol::bot_write");
   // the admin console's
   cfg.add_message_type<audit_query>("racecontrol::audit_query");
   cfg.add_message_type<audit_entry>("racecontrol::audit_entry");

@@ -276,7 +276,7 @@ typename Inspector::result_type inspect(Inspector& f, api_credentials& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, api_identity& x) {
   return f(caf::meta::type_name("api_identity"), x.accepted, x.refusal,
-           x.token_id, x.organization_id, x.name, x.scopes);
+           x.token_id, x.organization_id, x.name, x.scopes, x.client);
 }
 
 template <class Inspector>
@@ -333,6 +333,31 @@ typename Inspector::result_type inspect(Inspector& f, match_write& x) {
            x.organization_id, x.actor, opt(x.tournament_id), opt(x.title),
            opt(x.scheduled_at), x.clear_scheduled_at, opt(x.goal), x.clear_goal,
            opt(x.invitational), opt(x.auto_create), opt(x.players));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_query& x) {
+  return f(caf::meta::type_name("task_query"), x.organization_id, opt(x.id),
+           x.page);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bot_query& x) {
+  return f(caf::meta::type_name("bot_query"), x.organization_id, opt(x.id));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bot_view& x) {
+  return f(caf::meta::type_name("bot_view"), x.id, x.category, x.name,
+           x.client_id, x.is_active, x.organization_linked, x.status,
+           x.status_message, opt(x.last_connected_at));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bot_write& x) {
+  return f(caf::meta::type_name("bot_write"), opt(x.bot_id), x.organization_id,
+           x.actor, opt(x.category), opt(x.name), opt(x.client_id),
+           opt(x.client_secret), opt(x.is_active));
 }
 
 } // namespace racecontrol::persistence
@@ -401,11 +426,16 @@ using persistence::upcoming_match;
 using persistence::api_credentials;
 using persistence::api_identity;
 using persistence::api_page;
+using persistence::bot_query;
+using persistence::bot_view;
+using persistence::bot_write;
 using persistence::match_query;
 using persistence::match_view;
 using persistence::match_write;
 using persistence::room_query;
 using persistence::room_view;
+using persistence::task_query;
+using persistence::task_write;
 using persistence::tournament_query;
 using persistence::tournament_view;
 
@@ -848,6 +878,12 @@ typename Inspector::result_type inspect(Inspector& f, task_invalid& x) {
   return f(caf::meta::type_name("task_invalid"), x.task_id, x.reason);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_write& x) {
+  return f(caf::meta::type_name("task_write"), x.task, x.organization_id,
+           x.actor, x.remove);
+}
+
 } // namespace racecontrol::persistence
 
 namespace racecontrol {
@@ -869,7 +905,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, audit_query& x) {
   return f(caf::meta::type_name("audit_query"), opt(x.organization_id),
            opt(x.entity_type), opt(x.entity_id), opt(x.since), opt(x.before_id),
-           x.limit);
+           x.limit, opt(x.until));
 }
 
 template <class Inspector>
@@ -966,7 +1002,8 @@ using message_types = caf::detail::type_list<
     api_credentials, api_identity, tournament_query, tournament_view,
     std::vector<tournament_view>, match_query, match_view,
     std::vector<match_view>, room_query, room_view, std::vector<room_view>,
-    match_write,
+    match_write, task_query, task_write, bot_query, bot_view,
+    std::vector<bot_view>, bot_write,
     // the admin console's
     audit_query, audit_entry, std::vector<audit_entry>, api_token_row,
     std::vector<api_token_row>, api_token_order, api_token_issued,

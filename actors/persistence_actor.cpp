@@ -236,6 +236,18 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       [self](atom::put, const match_write& x) {
         return dispatch<match_view>(self, atom::put::value, x);
       },
+      [self](atom::get, const task_query& x) {
+        return dispatch<std::vector<task_record>>(self, atom::get::value, x);
+      },
+      [self](atom::put, const task_write& x) {
+        return dispatch<task_record>(self, atom::put::value, x);
+      },
+      [self](atom::get, const bot_query& x) {
+        return dispatch<std::vector<bot_view>>(self, atom::get::value, x);
+      },
+      [self](atom::put, const bot_write& x) {
+        return dispatch<bot_view>(self, atom::put::value, x);
+      },
       // --- the admin console's ---
       [self](atom::get, const audit_query& x) {
         return dispatch<std::vector<audit_entry>>(self, atom::get::value, x);

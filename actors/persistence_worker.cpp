@@ -2,7 +2,9 @@
 
 #include "actors/error.hpp"
 
+#include "persistence/api_bot_repository.hpp"
 #include "persistence/api_repository.hpp"
+#include "persistence/api_task_repository.hpp"
 #include "persistence/api_token_repository.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/database_error.hpp"
@@ -72,6 +74,21 @@ caf::result<match_view> write_match(worker_pointer self, const match_write& w) {
   if (auto* refused = std::get_if<persistence::api_refusal>(&*out))
     return make_refusal(refused->code, refused->message, refused->field);
   return std::get<match_view>(std::move(*out));
+}
+
+/// A refused write of the HTTP API as an error it maps to a status.
+template <class T, class F>
+caf::result<T> refusable(const char* what, F&& f) {
+  std::optional<std::variant<T, persistence::api_refusal>> out;
+  auto failed = guarded(what, [&] {
+    out = f();
+    return atom::ok::value;
+  });
+  if (!out)
+    return std::move(failed.err);
+  if (auto* refused = std::get_if<persistence::api_refusal>(&*out))
+    return make_refusal(refused->code, refused->message, refused->field);
+  return std::get<T>(std::move(*out));
 }
 
 database_status read_status(worker_pointer self) {
@@ -430,6 +447,28 @@ persistence_worker(worker_pointer self,
       },
       [self](atom::put, const match_write& w) -> caf::result<match_view> {
         return write_match(self, w);
+      },
+      [self](atom::get,
+             const task_query& q) -> caf::result<std::vector<task_record>> {
+        return guarded("listing scheduled tasks", [&] {
+          return persistence::api_task_repository{*self->state.db}.tasks(q);
+        });
+      },
+      [self](atom::put, const task_write& w) -> caf::result<task_record> {
+        return refusable<task_record>("writing a scheduled task", [&] {
+          return persistence::api_task_repository{*self->state.db}.write(w);
+        });
+      },
+      [self](atom::get,
+             const bot_query& q) -> caf::result<std::vector<bot_view>> {
+        return guarded("listing bots", [&] {
+          return persistence::api_bot_repository{*self->state.db}.bots(q);
+        });
+      },
+      [self](atom::put, const bot_write& w) -> caf::result<bot_view> {
+        return refusable<bot_view>("writing a bot", [&] {
+          return persistence::api_bot_repository{*self->state.db}.write(w);
+        });
       },
       // --- the admin console's ---
       [self](atom::get,

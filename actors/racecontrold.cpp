@@ -416,7 +416,8 @@ std::vector<component_spec> daemon_components(
                caf::actor_cast<persistence_actor>(h.at("persistence")),
                caf::actor_cast<tournament_supervisor_actor>(
                    h.at("tournaments")),
-               caf::actor_cast<bot_supervisor_actor>(h.at("bots"))};
+               caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
+               caf::actor_cast<scheduler_actor>(h.at("scheduler"))};
            return caf::actor_cast<caf::actor>(
                sys.spawn(http_api, peers, http_slot, api_options));
          }});
@@ -459,6 +460,7 @@ start_http(const config::settings& s, protocol::io_runtime& io,
   o.max_body = s.http_max_body;
   o.read_timeout = s.http_read_timeout;
   o.trust_forwarded = s.http_trust_forwarded;
+  o.trusted_proxies = s.http_trusted_proxies;
   auto server = std::make_unique<protocol::http_server>(
       io.io(), o, http_api_handler(std::move(slot)));
   try {

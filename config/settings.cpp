@@ -40,6 +40,27 @@ std::size_t parse_count(const std::string& v, std::size_t min,
   return n;
 }
 
+/// "127.0.0.1, ::1": IP addresses (no ports, no brackets), commas between.
+std::vector<std::string> parse_address_list(const std::string& v) {
+  std::vector<std::string> out;
+  std::stringstream items{v};
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    auto first = item.find_first_not_of(" \t");
+    if (first == std::string::npos)
+      continue;
+    item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    unsigned char buf[sizeof(in6_addr)];
+    if (inet_pton(AF_INET, item.c_str(), buf) != 1 &&
+        inet_pton(AF_INET6, item.c_str(), buf) != 1)
+      reject("must be IP addresses separated by commas, like "
+             "127.0.0.1,::1; '" +
+             item + "' is none");
+    out.push_back(item);
+  }
+  return out;
+}
+
 bool parse_bool(const std::string& v) {
   if (v == "true" || v == "yes" || v == "on" || v == "1")
     return true;
@@ -301,6 +322,14 @@ const key_spec keys[] = {
      "that sets them, never when clients reach racecontrold directly.",
      [](settings& s, const std::string& v) {
        s.http_trust_forwarded = parse_bool(v);
+     }},
+    {"http.trusted_proxies", "",
+     "The proxies in front (IP addresses, comma-separated, e.g. "
+     "127.0.0.1,::1) whose X-Forwarded-For/-Proto are believed: the "
+     "client's address in logs and audit entries is then the one they "
+     "forward. Empty: the peer's address, headers ignored.",
+     [](settings& s, const std::string& v) {
+       s.http_trusted_proxies = parse_address_list(v);
      }},
     {"console.listen", "off",
      "Where the admin console (a line protocol for nc or telnet, behind a "

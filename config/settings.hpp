@@ -90,6 +90,8 @@ struct settings {
   std::size_t http_max_body = 1024 * 1024;
   std::chrono::milliseconds http_read_timeout{10000};
   bool http_trust_forwarded = false;
+  /// Peers whose X-Forwarded-For/-Proto are believed (IP addresses).
+  std::vector<std::string> http_trusted_proxies;
 
   // [console]
   /// Where the admin console listens (TCP); nullopt: no TCP listener.

@@ -31,6 +31,10 @@ struct api_identity {
   std::int32_t organization_id = 0;
   std::string name;
   std::vector<std::string> scopes;
+  /// Where the request came from: the peer's address, or X-Forwarded-For's
+  /// client when the peer is a trusted proxy (set by the HTTP API, not by
+  /// the token check).
+  std::string client;
 };
 
 /// One page of a list, by ascending id: rows with an id above `after_id`,
@@ -141,6 +145,63 @@ struct api_refusal {
   std::string field; ///< the input it is about, "" for none
 };
 
+/// Scheduled tasks of an organization, or the one with `id` (of any).
+struct task_query {
+  std::int32_t organization_id = 0;
+  std::optional<std::int32_t> id;
+  api_page page;
+};
+
+/// Creates (task.id 0), replaces the settings of, or deletes (`remove`) a
+/// scheduled task of `organization_id`, audited with `actor`. The HTTP API
+/// merges a PATCH into the row it read and checks the schedule before it
+/// sends the whole row; only the settings are written (name, task_type,
+/// schedule, config, is_active), never the scheduler's run columns, except
+/// that a changed schedule sets next_run_at to NULL so the scheduler plans
+/// it afresh.
+struct task_write {
+  task_record task;
+  std::int32_t organization_id = 0;
+  std::string actor; ///< "api-token:<name>#<id>"
+  bool remove = false;
+};
+
+/// The bots an organization may use (racetime_bot_organizations), or the
+/// one with `id` (of any: the answer says whether it is the
+/// organization's).
+struct bot_query {
+  std::int32_t organization_id = 0;
+  std::optional<std::int32_t> id;
+};
+
+/// A racetime_bots row as the API shows it: never the client secret.
+struct bot_view {
+  std::int32_t id = 0;
+  std::string category;
+  std::string name;
+  std::string client_id;
+  bool is_active = true;
+  bool organization_linked = false; ///< the asking organization may use it
+  std::string status;               ///< racetime_bots.status as last stored
+  std::string status_message;
+  std::optional<timestamp> last_connected_at;
+};
+
+/// Creates a bot for an organization (no bot_id: category, name,
+/// client_id and client_secret required) or changes one the organization
+/// may use. The secret is written only through racetime_bot_repository.
+/// Audited with `actor`, never with the secret.
+struct bot_write {
+  std::optional<std::int32_t> bot_id;
+  std::int32_t organization_id = 0;
+  std::string actor;
+  std::optional<std::string> category; ///< create only
+  std::optional<std::string> name;
+  std::optional<std::string> client_id;
+  std::optional<config::secret> client_secret;
+  std::optional<bool> is_active;
+};
+
 // --- comparisons (the messages test round-trips each) ---------------------
 
 inline bool operator==(const api_credentials& a, const api_credentials& b) {
@@ -150,7 +211,7 @@ inline bool operator==(const api_credentials& a, const api_credentials& b) {
 inline bool operator==(const api_identity& a, const api_identity& b) {
   return a.accepted == b.accepted && a.refusal == b.refusal &&
          a.token_id == b.token_id && a.organization_id == b.organization_id &&
-         a.name == b.name && a.scopes == b.scopes;
+         a.name == b.name && a.scopes == b.scopes && a.client == b.client;
 }
 
 inline bool operator==(const api_page& a, const api_page& b) {
@@ -212,6 +273,35 @@ inline bool operator==(const match_write& a, const match_write& b) {
          a.clear_scheduled_at == b.clear_scheduled_at && a.goal == b.goal &&
          a.clear_goal == b.clear_goal && a.invitational == b.invitational &&
          a.auto_create == b.auto_create && a.players == b.players;
+}
+
+inline bool operator==(const task_query& a, const task_query& b) {
+  return a.organization_id == b.organization_id && a.id == b.id &&
+         a.page == b.page;
+}
+
+inline bool operator==(const task_write& a, const task_write& b) {
+  return a.task == b.task && a.organization_id == b.organization_id &&
+         a.actor == b.actor && a.remove == b.remove;
+}
+
+inline bool operator==(const bot_query& a, const bot_query& b) {
+  return a.organization_id == b.organization_id && a.id == b.id;
+}
+
+inline bool operator==(const bot_view& a, const bot_view& b) {
+  return a.id == b.id && a.category == b.category && a.name == b.name &&
+         a.client_id == b.client_id && a.is_active == b.is_active &&
+         a.organization_linked == b.organization_linked &&
+         a.status == b.status && a.status_message == b.status_message &&
+         a.last_connected_at == b.last_connected_at;
+}
+
+inline bool operator==(const bot_write& a, const bot_write& b) {
+  return a.bot_id == b.bot_id && a.organization_id == b.organization_id &&
+         a.actor == b.actor && a.category == b.category && a.name == b.name &&
+         a.client_id == b.client_id && a.client_secret == b.client_secret &&
+         a.is_active == b.is_active;
 }
 
 } // namespace racecontrol::persistence

@@ -64,6 +64,8 @@ std::vector<audit_entry> audit_repository::list(const audit_query& q) {
     where += " AND entity_id = " + std::to_string(*q.entity_id);
   if (q.since)
     where += " AND created_at >= " + sql_quote(*q.since);
+  if (q.until)
+    where += " AND created_at < " + sql_quote(*q.until);
   if (q.before_id)
     where += " AND id < " + std::to_string(*q.before_id);
   auto limit = std::min<std::uint32_t>(q.limit, 1000);

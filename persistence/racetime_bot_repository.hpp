@@ -33,6 +33,20 @@ class racetime_bot_repository
                                const std::string& client_id,
                                const std::string& client_secret);
 
+  /// Inserts an active bot inside the caller's transaction (the HTTP API's
+  /// POST /api/bots) and returns its id. With save_configured and
+  /// set_secret_in, the only writers of client_secret: each stores it
+  /// through stored_secret, so how a secret rests is decided in one place.
+  static std::int32_t insert_in(odb::mysql::connection& conn,
+                                const std::string& category,
+                                const std::string& name,
+                                const std::string& client_id,
+                                const std::string& client_secret);
+
+  /// Replaces a bot's client secret inside the caller's transaction.
+  static void set_secret_in(odb::mysql::connection& conn, std::int32_t bot_id,
+                            const std::string& client_secret);
+
   /// Records a connection state change; `connected_at` is set on success.
   bool set_status(std::int32_t bot_id, entities::bot_status status,
                   const std::optional<std::string>& message,

@@ -642,7 +642,8 @@ struct audit_query {
   std::optional<timestamp> since; ///< entries created at or after this
   /// Entries with an id below this only (the next page after `before`).
   std::optional<std::int64_t> before_id;
-  std::uint32_t limit = 50; ///< at most 1000 are returned
+  std::uint32_t limit = 50;       ///< at most 1000 are returned
+  std::optional<timestamp> until; ///< entries created before this only
 };
 
 /// One audit_log row as listings show it.
@@ -690,7 +691,8 @@ struct api_token_revocation {
 inline bool operator==(const audit_query& a, const audit_query& b) {
   return a.organization_id == b.organization_id &&
          a.entity_type == b.entity_type && a.entity_id == b.entity_id &&
-         a.since == b.since && a.before_id == b.before_id && a.limit == b.limit;
+         a.since == b.since && a.before_id == b.before_id &&
+         a.limit == b.limit && a.until == b.until;
 }
 
 inline bool operator==(const audit_entry& a, const audit_entry& b) {

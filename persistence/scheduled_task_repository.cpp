@@ -62,6 +62,18 @@ std::vector<task_record> scheduled_task_repository::tasks_to_schedule() {
   });
 }
 
+std::vector<task_record>
+scheduled_task_repository::select_in(odb::mysql::connection& conn,
+                                     const std::string& where,
+                                     const std::string& rest) {
+  std::vector<task_record> out;
+  for (auto& row :
+       sql_query(conn, "SELECT " + task_columns() +
+                           " FROM scheduled_tasks WHERE " + where + rest))
+    out.push_back(read_task(row));
+  return out;
+}
+
 bool scheduled_task_repository::schedule(const task_schedule& s) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     return sql_execute(conn, "UPDATE scheduled_tasks SET next_run_at = " +

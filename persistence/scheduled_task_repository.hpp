@@ -47,6 +47,12 @@ class scheduled_task_repository {
   /// Records that the task's schedule cannot be used (see task_invalid).
   void record_invalid(const task_invalid& x);
 
+  /// The rows matching `where` (an SQL condition on scheduled_tasks), in
+  /// the caller's transaction; `rest` follows the condition (ORDER BY ...).
+  static std::vector<task_record> select_in(odb::mysql::connection& conn,
+                                            const std::string& where,
+                                            const std::string& rest = "");
+
  private:
   odb::mysql::database& db_;
 };

@@ -31,6 +31,89 @@ const std::string* http_server_request::header(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+
+/// An address as text, an IPv4-mapped IPv6 address as IPv4 (a dual-stack
+/// socket's peer 127.0.0.1 is ::ffff:127.0.0.1).
+std::string plain_address(const boost::asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped,
+                                            a.to_v6())
+        .to_string();
+  return a.to_string();
+}
+
+/// `text` as a plain address, "" when it is none (a port or garbage).
+std::string parse_address(std::string_view text) {
+  beast::error_code ec;
+  auto a = boost::asio::ip::make_address(std::string{text}, ec);
+  return ec ? std::string{} : plain_address(a);
+}
+
+bool listed(const std::vector<std::string>& trusted, const std::string& a) {
+  for (const auto& t : trusted)
+    if (parse_address(t) == a)
+      return true;
+  return false;
+}
+
+std::string_view trimmed(std::string_view s) {
+  auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos)
+    return {};
+  auto last = s.find_last_not_of(" \t");
+  return s.substr(first, last - first + 1);
+}
+
+/// Every address of every X-Forwarded-For header, in order.
+std::vector<std::string_view> forwarded_for(const header_list& headers) {
+  std::vector<std::string_view> out;
+  for (const auto& [name, value] : headers) {
+    if (!beast::iequals(name, "X-Forwarded-For"))
+      continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      out.push_back(trimmed(rest.substr(0, comma)));
+      rest = comma == std::string_view::npos ? std::string_view{}
+                                             : rest.substr(comma + 1);
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+http_client_origin
+client_origin(const boost::asio::ip::address& peer, const header_list& headers,
+              bool trust_all, const std::vector<std::string>& trusted_proxies) {
+  http_client_origin o;
+  o.address = plain_address(peer);
+  if (!trust_all && !listed(trusted_proxies, o.address))
+    return o;
+  auto hops = forwarded_for(headers);
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    auto hop = parse_address(*it);
+    if (hop.empty())
+      break; // not an address: believe nothing further left
+    o.address = hop;
+    o.forwarded = true;
+    if (!listed(trusted_proxies, hop))
+      break;
+  }
+  for (const auto& [name, value] : headers)
+    if (beast::iequals(name, "X-Forwarded-Proto")) {
+      auto proto = trimmed(
+          std::string_view{value}.substr(0, std::string_view{value}.find(',')));
+      if (beast::iequals(proto, "https") || beast::iequals(proto, "http")) {
+        o.scheme = beast::iequals(proto, "https") ? "https" : "http";
+        o.forwarded = true;
+      }
+      break;
+    }
+  return o;
+}
+
 std::string
 error_json(std::string_view code, std::string_view message,
            const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -270,7 +353,12 @@ class connection : public std::enable_shared_from_this<connection> {
                              std::string{field.value()});
     r.body = std::move(m.body());
     r.peer = peer_;
-    r.trust_forwarded = options().trust_forwarded;
+    r.trust_forwarded =
+        options().trust_forwarded ||
+        listed(options().trusted_proxies, plain_address(peer_.address()));
+    r.origin =
+        client_origin(peer_.address(), r.headers, options().trust_forwarded,
+                      options().trusted_proxies);
     parser_.reset();
 
     auto number = ++request_number_;

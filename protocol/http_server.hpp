@@ -58,10 +58,30 @@ struct http_server_options {
   bool keep_alive = true;
   std::size_t max_connections = 512;
   std::size_t max_refusing = 64;
-  /// Carried into every request: whether X-Forwarded-* may be believed
-  /// (a TLS proxy in front); the server itself reads none of them.
+  /// Believe X-Forwarded-For/-Proto from every peer: only when every
+  /// client comes through a proxy that sets them.
   bool trust_forwarded = false;
+  /// Believe them from these peers only (IP addresses as text, e.g.
+  /// "127.0.0.1", "::1"): the proxies in front. Others' are ignored.
+  std::vector<std::string> trusted_proxies;
 };
+
+/// Who sent a request, for logs and audit entries: the peer's address, or
+/// when the peer is trusted (see http_server_options) the client that
+/// X-Forwarded-For names -- its rightmost address that is not a trusted
+/// proxy itself, since a client can prepend anything -- and the scheme of
+/// X-Forwarded-Proto ("http" or "https").
+struct http_client_origin {
+  std::string address;
+  std::string scheme = "http";
+  bool forwarded = false; ///< taken from X-Forwarded-* headers
+};
+
+/// The origin of a request from `peer` with `headers` (a pure function:
+/// the server calls it for every request; tests call it directly).
+http_client_origin
+client_origin(const boost::asio::ip::address& peer, const header_list& headers,
+              bool trust_all, const std::vector<std::string>& trusted_proxies);
 
 struct http_server_request {
   boost::beast::http::verb method = boost::beast::http::verb::get;
@@ -72,7 +92,10 @@ struct http_server_request {
   header_list headers;
   std::string body;
   boost::asio::ip::tcp::endpoint peer;
+  /// Whether the peer is trusted to set X-Forwarded-* (see the options).
   bool trust_forwarded = false;
+  /// The client's address and scheme (client_origin).
+  http_client_origin origin;
   /// Path parameters filled by http_router ("id" for "/matches/{id}").
   std::map<std::string, std::string> params;
 

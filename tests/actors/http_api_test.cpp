@@ -127,9 +127,11 @@ answer raw_call(std::uint16_t port, const std::string& text) {
 
 answer call(std::uint16_t port, const std::string& method,
             const std::string& target, const std::string& token = "",
-            const std::optional<std::string>& body = std::nullopt) {
+            const std::optional<std::string>& body = std::nullopt,
+            const std::string& extra_headers = "") {
   std::string text = method + " " + target +
-                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                     extra_headers;
   if (!token.empty())
     text += "Authorization: Bearer " + token + "\r\n";
   if (body)
@@ -156,8 +158,8 @@ struct api_world {
     add_tokens(w);
   }
 
-  void start() {
-    w.start_daemon();
+  void start(std::vector<std::string> extra = {}) {
+    w.start_daemon(std::move(extra));
     port = w.daemon().http_port(20s);
     BOOST_REQUIRE(port != 0);
   }
@@ -351,7 +353,10 @@ BOOST_AUTO_TEST_CASE(tournaments_matches_rooms_and_bots) {
                  .Size() == 0u);
   BOOST_TEST(a.get("/api/rooms/5", writer_token).json()["slug"].GetString() ==
              a.w.race_name());
-  // Bots: live status, never the secret.
+  // Bots: those of the organization, with live status, never the secret.
+  BOOST_TEST(a.get("/api/bots", admin_token).json()["items"].Size() == 0u);
+  a.w.execute("INSERT INTO racetime_bot_organizations (bot_id, "
+              "organization_id) VALUES (1, 1)");
   auto bots = a.get("/api/bots", admin_token);
   BOOST_TEST(bots.status == 200u);
   BOOST_TEST(bots.json()["items"].Size() == 1u);
@@ -519,4 +524,388 @@ BOOST_AUTO_TEST_CASE(post_racetime_room_opens_a_real_room) {
   BOOST_TEST(
       call(a.port, "POST", "/api/matches/999/racetime-room", writer_token)
           .status == 404u);
+}
+
+// --- the audit log
+// ---------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(audit_log_filters_pages_and_organizations) {
+  api_world a;
+  a.w.execute("INSERT INTO audit_log (id, organization_id, action, "
+              "entity_type, entity_id, details, created_at) VALUES "
+              "(101, 1, 'match_created', 'match', 10, '{}', "
+              "'2026-11-01 10:00:00'), "
+              "(102, 1, 'match_updated', 'match', 10, "
+              "'{\"note\": \"it''s \\\\\"quoted\\\\\"\"}', "
+              "'2026-11-02 10:00:00'), "
+              "(103, 1, 'match_updated', 'match', 11, '{}', "
+              "'2026-11-03 10:00:00'), "
+              "(104, 1, 'room_created', 'racetime_room', 5, '{}', "
+              "'2026-11-04 10:00:00'), "
+              "(105, 2, 'match_created', 'match', 20, '{}', "
+              "'2026-11-05 10:00:00')");
+  a.start();
+  auto list = [&](const std::string& query, const std::string& token) {
+    auto r = a.get("/api/audit" + query, token);
+    BOOST_REQUIRE_MESSAGE(r.status == 200u, query << ": " << r.body);
+    auto doc = r.json();
+    std::vector<std::int64_t> ids;
+    for (const auto& e : doc["items"].GetArray())
+      ids.push_back(e["id"].GetInt64());
+    return std::make_pair(ids, doc["next"].IsNull() ? std::string{}
+                                                    : doc["next"].GetString());
+  };
+  using ids = std::vector<std::int64_t>;
+  // Only the token's organization, newest first; the organization's own
+  // entries include the daemon's (none of these ids below 101).
+  auto [mine, none] = list("?until=2026-12-01T00:00:00Z", admin_token);
+  BOOST_TEST(mine == (ids{104, 103, 102, 101}));
+  BOOST_TEST(none.empty());
+  BOOST_TEST(list("?until=2026-12-01T00:00:00Z", other_token).first ==
+             (ids{105}));
+  // Filters: entity, time.
+  BOOST_TEST(list("?entity_type=match&entity_id=10&until=2026-12-01T00:00:00Z",
+                  admin_token)
+                 .first == (ids{102, 101}));
+  BOOST_TEST(list("?since=2026-11-02T00:00:00Z&until=2026-11-04T00:00:00Z",
+                  admin_token)
+                 .first == (ids{103, 102}));
+  // SQL in a filter is a value like any other: no rows, no error.
+  BOOST_TEST(
+      list("?entity_type=match'%20OR%20'1'%3D'1", admin_token).first.empty());
+  // Details come back as the JSON stored, quotes and all.
+  auto one =
+      a.get("/api/audit?entity_type=match&entity_id=10&limit=1&until=2026-12-"
+            "01T00:00:00Z",
+            admin_token)
+          .json();
+  BOOST_TEST(one["items"][0]["details"]["note"].GetString() ==
+             std::string{R"(it's "quoted")"});
+  BOOST_TEST(one["items"][0]["entity_type"].GetString() ==
+             std::string{"match"});
+  // Pages go to older entries.
+  auto [first, next] = list("?until=2026-12-01T00:00:00Z&limit=3", admin_token);
+  BOOST_TEST(first == (ids{104, 103, 102}));
+  BOOST_REQUIRE(next == "102");
+  auto [second, end] =
+      list("?until=2026-12-01T00:00:00Z&limit=3&cursor=" + next, admin_token);
+  BOOST_TEST(second == (ids{101}));
+  BOOST_TEST(end.empty());
+  // Bad input names the parameter; a token without audit:read is refused.
+  for (const auto& [query, field] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"?entity_id=abc", "entity_id"},
+           {"?entity_id=-3", "entity_id"},
+           {"?since=yesterday", "since"},
+           {"?until=2026-13-45", "until"},
+           {"?limit=0", "limit"},
+           {"?cursor=x", "cursor"}}) {
+    auto r = a.get("/api/audit" + query, admin_token);
+    BOOST_TEST(r.status == 400u, query);
+    BOOST_TEST(r.has_field(field.c_str()), query);
+  }
+  auto scope = a.get("/api/audit", writer_token);
+  BOOST_TEST(scope.status == 403u);
+  BOOST_TEST(scope.error_message().find("audit:read") != std::string::npos);
+  BOOST_TEST(a.get("/api/audit", "").status == 401u);
+}
+
+// --- scheduled tasks
+// -------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(scheduled_tasks_crud_run_now_and_the_scheduler) {
+  api_world a;
+  add_token(a.w, 1, "ops", token_of('t'), R"(["tasks:read", "tasks:write"])");
+  const auto ops = token_of('t');
+  a.start();
+  const std::string name = R"(Poll 'rooms'; DROP TABLE scheduled_tasks; -- ")";
+  auto created = call(a.port, "POST", "/api/tasks", ops,
+                      R"({"name": "Poll 'rooms'; DROP TABLE scheduled_tasks; )"
+                      R"(-- \"", "task_type": "RACETIME_POLL_OPEN_ROOMS", )"
+                      R"("schedule_type": "INTERVAL", "interval_seconds": )"
+                      R"(3600})");
+  BOOST_REQUIRE_MESSAGE(created.status == 201u, created.body);
+  auto task = created.json();
+  auto id = std::to_string(task["id"].GetInt());
+  BOOST_TEST(task["name"].GetString() == name);
+  BOOST_TEST(task["is_active"].GetBool());
+  BOOST_TEST(task["config"].IsObject());
+  BOOST_TEST(a.w.scalar("SELECT name FROM scheduled_tasks WHERE id = " + id) ==
+             name);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                       "'task_created' AND entity_id = " +
+                       id +
+                       " AND JSON_VALUE(details, '$.actor') LIKE "
+                       "'api-token:ops#%' AND organization_id = 1") == 1);
+  // The scheduler hears of it at once (its periodic reload is a minute
+  // away): a new INTERVAL task is due at once and runs.
+  BOOST_TEST(race_world::wait_until(
+                 [&] {
+                   return a.w.scalar("SELECT COALESCE(last_run_status, '') "
+                                     "FROM scheduled_tasks WHERE id = " +
+                                     id) == "succeeded";
+                 },
+                 15s),
+             a.w.daemon().output());
+  // A new schedule is planned afresh: daily at 04:00 UTC.
+  auto cron = call(a.port, "PATCH", "/api/tasks/" + id, ops,
+                   R"({"schedule_type": "CRON", "cron_expression": )"
+                   R"("0 4 * * *"})");
+  BOOST_REQUIRE_MESSAGE(cron.status == 200u, cron.body);
+  BOOST_TEST(cron.json()["cron_expression"].GetString() ==
+             std::string{"0 4 * * *"});
+  BOOST_TEST(race_world::wait_until(
+      [&] {
+        return a.w.scalar("SELECT COALESCE(DATE_FORMAT(next_run_at, "
+                          "'%H:%i:%s'), '') FROM scheduled_tasks WHERE id = " +
+                          id) == "04:00:00";
+      },
+      15s));
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                       "'task_updated' AND entity_id = " +
+                       id +
+                       " AND JSON_CONTAINS(JSON_EXTRACT(details, '$.fields'), "
+                       "'\"schedule\"')") == 1);
+  // Reads.
+  auto listed = a.get("/api/tasks", ops).json();
+  BOOST_TEST(listed["items"].Size() == 1u);
+  BOOST_TEST(
+      a.get("/api/tasks/" + id, ops).json()["schedule_type"].GetString() ==
+      std::string{"CRON"});
+  // Run now: the scheduler claims and runs it; the schedule stays.
+  answer run;
+  race_world::wait_until(
+      [&] {
+        run = call(a.port, "POST", "/api/tasks/" + id + "/run", ops);
+        return run.status != 503u && run.status != 409u;
+      },
+      15s);
+  BOOST_TEST(run.status == 202u, run.body);
+  BOOST_TEST(race_world::wait_until(
+      [&] {
+        return a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                         "'task_run' AND entity_id = " +
+                         id) == 1;
+      },
+      10s));
+  // Bad input: malformed JSON, wrong types, unknown fields, bad schedules.
+  auto target = "/api/tasks/" + id;
+  auto malformed = call(a.port, "PATCH", target, ops, R"({"name": )");
+  BOOST_TEST(malformed.status == 400u);
+  BOOST_TEST(malformed.error_code() == "malformed_json");
+  auto types = call(a.port, "PATCH", target, ops,
+                    R"({"name": 5, "interval_seconds": "x", "is_active": )"
+                    R"("yes", "config": [1], "run_at": "soon", "colour": 1})");
+  BOOST_TEST(types.status == 422u);
+  for (auto f :
+       {"name", "interval_seconds", "is_active", "config", "run_at", "colour"})
+    BOOST_TEST(types.has_field(f), f);
+  auto bad_cron = call(a.port, "PATCH", target, ops,
+                       R"({"cron_expression": "61 * * * *"})");
+  BOOST_TEST(bad_cron.status == 422u);
+  BOOST_TEST(bad_cron.has_field("cron_expression"));
+  auto no_interval = call(a.port, "PATCH", target, ops,
+                          R"({"schedule_type": "INTERVAL", )"
+                          R"("interval_seconds": null})");
+  BOOST_TEST(no_interval.status == 422u);
+  BOOST_TEST(no_interval.has_field("interval_seconds"));
+  auto missing = call(a.port, "POST", "/api/tasks", ops, R"({"name": "x"})");
+  BOOST_TEST(missing.status == 422u);
+  BOOST_TEST(missing.has_field("task_type"));
+  BOOST_TEST(missing.has_field("schedule_type"));
+  auto kind = call(a.port, "POST", "/api/tasks", ops,
+                   R"({"name": "x", "task_type": "NUKE", )"
+                   R"("schedule_type": "ONE_TIME", "run_at": )"
+                   R"("2030-01-01T00:00:00Z"})");
+  BOOST_TEST(kind.status == 422u);
+  BOOST_TEST(kind.has_field("task_type"));
+  BOOST_TEST(call(a.port, "PATCH", target, ops, "{}").status == 422u);
+  BOOST_TEST(call(a.port, "POST", "/api/tasks", ops, "[]").status == 400u);
+  // A task may open only its own organization's matches.
+  auto foreign = call(a.port, "POST", "/api/tasks", ops,
+                      R"({"name": "steal", "task_type": "RACETIME_OPEN_ROOM",)"
+                      R"( "schedule_type": "ONE_TIME", "run_at": )"
+                      R"("2030-01-01T00:00:00Z", "config": {"match_id": 20}})");
+  BOOST_TEST(foreign.status == 422u, foreign.body);
+  BOOST_TEST(foreign.has_field("config"));
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM scheduled_tasks") == 1);
+  // Other organizations and scopes.
+  BOOST_TEST(a.get(target, other_token).status == 403u);
+  BOOST_TEST(
+      call(a.port, "PATCH", target, other_token, R"({"name": "x"})").status ==
+      403u);
+  BOOST_TEST(call(a.port, "DELETE", target, other_token).status == 403u);
+  BOOST_TEST(call(a.port, "POST", target + "/run", other_token).status == 403u);
+  BOOST_TEST(a.get("/api/tasks", other_token).json()["items"].Size() == 0u);
+  BOOST_TEST(a.get("/api/tasks", writer_token).status == 403u);
+  BOOST_TEST(a.w.scalar("SELECT name FROM scheduled_tasks WHERE id = " + id) ==
+             name);
+  // Inactive: not run; deleted: gone.
+  BOOST_TEST(
+      call(a.port, "PATCH", target, ops, R"({"is_active": false})").status ==
+      200u);
+  auto inactive = call(a.port, "POST", target + "/run", ops);
+  BOOST_TEST(inactive.status == 409u);
+  BOOST_TEST(inactive.error_code() == "task_inactive");
+  BOOST_TEST(call(a.port, "DELETE", target, ops).status == 204u);
+  BOOST_TEST(a.get(target, ops).status == 404u);
+  BOOST_TEST(call(a.port, "DELETE", target, ops).status == 404u);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                       "'task_deleted' AND entity_id = " +
+                       id) == 1);
+  BOOST_TEST(a.w.daemon().output().find(ops) == std::string::npos);
+}
+
+// --- bots
+// ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(bots_create_change_deactivate_secret_write_only) {
+  api_world a;
+  add_token(a.w, 1, "botops", token_of('b'), R"(["bots:read", "bots:write"])");
+  const auto ops = token_of('b');
+  a.w.execute("INSERT INTO racetime_bot_organizations (bot_id, "
+              "organization_id) VALUES (1, 1)");
+  a.start();
+  // Only the organization's bots; another's is 403.
+  auto mine = a.get("/api/bots", ops).json();
+  BOOST_REQUIRE(mine["items"].Size() == 1u);
+  BOOST_TEST(mine["items"][0]["category"].GetString() == std::string{"alttpr"});
+  BOOST_TEST(a.get("/api/bots", other_token).json()["items"].Size() == 0u);
+  BOOST_TEST(a.get("/api/bots/1", other_token).status == 403u);
+  BOOST_TEST(
+      call(a.port, "PATCH", "/api/bots/1", other_token, R"({"name": "mine"})")
+          .status == 403u);
+  BOOST_TEST(call(a.port, "DELETE", "/api/bots/1", other_token).status == 403u);
+  BOOST_TEST(a.get("/api/bots", writer_token).status == 403u);
+  BOOST_TEST(a.get("/api/bots/99", ops).status == 404u);
+  // Create: the secret goes in and never comes out.
+  const std::string secret = "smz3-secret-value";
+  const std::string name = R"(SMZ3 "bot"'; DROP TABLE racetime_bots; --)";
+  auto created = call(a.port, "POST", "/api/bots", ops,
+                      R"({"category": "smz3", "name": "SMZ3 \"bot\"'; DROP )"
+                      R"(TABLE racetime_bots; --", "client_id": "smz3-client",)"
+                      R"( "client_secret": ")" +
+                          secret + R"("})");
+  BOOST_REQUIRE_MESSAGE(created.status == 201u, created.body);
+  BOOST_TEST(created.body.find(secret) == std::string::npos);
+  BOOST_TEST(created.body.find("client_secret") == std::string::npos);
+  auto bot = created.json();
+  auto id = std::to_string(bot["id"].GetInt());
+  BOOST_TEST(bot["name"].GetString() == name);
+  BOOST_TEST(a.w.scalar("SELECT name FROM racetime_bots WHERE id = " + id) ==
+             name);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM racetime_bot_organizations "
+                       "WHERE organization_id = 1 AND bot_id = " +
+                       id) == 1);
+  // The bot supervisor reloaded before the answer: the bot runs.
+  BOOST_TEST(bot["running"].GetBool(), created.body);
+  auto listed = a.get("/api/bots", ops);
+  BOOST_TEST(listed.json()["items"].Size() == 2u);
+  BOOST_TEST(listed.body.find(secret) == std::string::npos);
+  BOOST_TEST(listed.body.find("bot-secret") == std::string::npos);
+  // One bot per category.
+  auto taken = call(a.port, "POST", "/api/bots", ops,
+                    R"({"category": "alttpr", "name": "x", "client_id": "y",)"
+                    R"( "client_secret": "z"})");
+  BOOST_TEST(taken.status == 409u);
+  BOOST_TEST(taken.error_code() == "category_taken");
+  // Bad input.
+  auto types = call(a.port, "POST", "/api/bots", ops,
+                    R"({"category": "Bad Cat!", "name": 3, "client_id": "",)"
+                    R"( "client_secret": null, "is_active": true})");
+  BOOST_TEST(types.status == 422u);
+  for (auto f : {"category", "name", "client_id", "client_secret", "is_active"})
+    BOOST_TEST(types.has_field(f), f);
+  auto missing = call(a.port, "POST", "/api/bots", ops, R"({"name": "x"})");
+  BOOST_TEST(missing.status == 422u);
+  BOOST_TEST(missing.has_field("client_secret"));
+  BOOST_TEST(call(a.port, "POST", "/api/bots", ops, "{nope").status == 400u);
+  auto target = "/api/bots/" + id;
+  auto moved = call(a.port, "PATCH", target, ops, R"({"category": "other"})");
+  BOOST_TEST(moved.status == 422u);
+  BOOST_TEST(moved.has_field("category"));
+  BOOST_TEST(
+      call(a.port, "PATCH", target, ops, R"({"is_active": "no"})").status ==
+      422u);
+  // Change the name and the secret: audited by field name only.
+  auto changed = call(a.port, "PATCH", target, ops,
+                      R"({"name": "renamed", "client_secret": "new-secret"})");
+  BOOST_REQUIRE_MESSAGE(changed.status == 200u, changed.body);
+  BOOST_TEST(changed.json()["name"].GetString() == std::string{"renamed"});
+  BOOST_TEST(changed.body.find("new-secret") == std::string::npos);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                       "'bot_updated' AND entity_id = " +
+                       id +
+                       " AND JSON_CONTAINS(JSON_EXTRACT(details, '$.fields'), "
+                       "'\"client_secret\"') AND JSON_VALUE(details, "
+                       "'$.actor') LIKE 'api-token:botops#%'") == 1);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE details LIKE "
+                       "'%secret-value%' OR details LIKE '%new-secret%'") == 0);
+  // Deactivate: the row stays, the bot stops.
+  auto off = call(a.port, "DELETE", target, ops);
+  BOOST_REQUIRE_MESSAGE(off.status == 200u, off.body);
+  BOOST_TEST(!off.json()["is_active"].GetBool());
+  BOOST_TEST(!off.json()["running"].GetBool(), off.body);
+  BOOST_TEST(a.w.scalar("SELECT is_active FROM racetime_bots WHERE id = " +
+                        id) == "0");
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                       "'bot_deactivated' AND entity_id = " +
+                       id) == 1);
+  auto on = call(a.port, "PATCH", target, ops, R"({"is_active": true})");
+  BOOST_TEST(on.json()["running"].GetBool(), on.body);
+  // Nothing secret in the daemon's log.
+  auto log = a.w.daemon().output();
+  for (const auto& s : {secret, std::string{"new-secret"}, ops})
+    BOOST_TEST(log.find(s) == std::string::npos, s);
+}
+
+// --- X-Forwarded-For
+// -------------------------------------------------------------
+
+namespace {
+
+const std::string forwarded = "X-Forwarded-For: 198.51.100.9, 203.0.113.7\r\n"
+                              "X-Forwarded-Proto: https\r\n";
+
+/// Creates a task with X-Forwarded-* headers and answers the audited actor.
+std::string audited_actor(api_world& a, const std::string& name) {
+  auto r = call(a.port, "POST", "/api/tasks", admin_token,
+                R"({"name": ")" + name +
+                    R"(", "task_type": "CUSTOM", "schedule_type": )"
+                    R"("ONE_TIME", "run_at": "2030-01-01T00:00:00Z", )"
+                    R"("is_active": false})",
+                forwarded);
+  BOOST_REQUIRE_MESSAGE(r.status == 201u, r.body);
+  return a.w.scalar("SELECT JSON_VALUE(details, '$.actor') FROM audit_log "
+                    "WHERE action = 'task_created' AND entity_id = " +
+                    std::to_string(r.json()["id"].GetInt()));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(forwarded_for_is_ignored_unless_the_proxy_is_trusted) {
+  api_world a;
+  a.start();
+  auto actor = audited_actor(a, "untrusted");
+  BOOST_TEST(actor.find("api-token:admin#") == 0u, actor);
+  BOOST_TEST(actor.find(" from 127.0.0.1") != std::string::npos, actor);
+  BOOST_TEST(actor.find("203.0.113.7") == std::string::npos, actor);
+}
+
+BOOST_AUTO_TEST_CASE(forwarded_for_names_the_client_behind_a_trusted_proxy) {
+  api_world a;
+  a.start({"--http.trusted_proxies=127.0.0.1,::1"});
+  auto actor = audited_actor(a, "trusted");
+  BOOST_TEST(actor.find(" from 203.0.113.7") != std::string::npos, actor);
+  // The log names the client too (a refused token, here).
+  BOOST_TEST(
+      call(a.port, "GET", "/api/tasks", token_of('u'), std::nullopt, forwarded)
+          .status == 401u);
+  BOOST_TEST(race_world::wait_until(
+      [&] {
+        return a.w.daemon().output().find(
+                   "GET /api/tasks from 203.0.113.7: unknown token") !=
+               std::string::npos;
+      },
+      5s));
 }

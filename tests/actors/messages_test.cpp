@@ -519,7 +519,13 @@ api_credentials sample<api_credentials>() {
 
 template <>
 api_identity sample<api_identity>() {
-  return {true, "", 4, 2, "results bot", {"rooms:read", "matches:write"}};
+  return {true,
+          "",
+          4,
+          2,
+          "results bot",
+          {"rooms:read", "matches:write"},
+          "203.0.113.7"};
 }
 
 template <>
@@ -617,11 +623,52 @@ match_write sample<match_write>() {
   return w;
 }
 
+template <>
+task_query sample<task_query>() {
+  return {2, std::optional<std::int32_t>{8}, api_page{5, 11}};
+}
+
+template <>
+task_write sample<task_write>() {
+  return {sample<task_record>(), 2, "api-token:ops#4", true};
+}
+
+template <>
+bot_query sample<bot_query>() {
+  return {2, std::optional<std::int32_t>{3}};
+}
+
+template <>
+bot_view sample<bot_view>() {
+  return {3,    "alttpr",      "ALTTPR \"bot\"", "client-id", false,
+          true, "auth_failed", "invalid_client", t0};
+}
+
+template <>
+std::vector<bot_view> sample<std::vector<bot_view>>() {
+  return {sample<bot_view>(), sample<bot_view>()};
+}
+
+template <>
+bot_write sample<bot_write>() {
+  bot_write w;
+  w.bot_id = 3;
+  w.organization_id = 2;
+  w.actor = "api-token:ops#4";
+  w.category = "smz3";
+  w.name = "x'; DROP TABLE racetime_bots; --";
+  w.client_id = "cid";
+  w.client_secret = config::secret{"client-secret-value"};
+  w.is_active = false;
+  return w;
+}
+
 // the admin console's
 
 template <>
 audit_query sample<audit_query>() {
-  return {3, std::string{"match"}, 17, t0, std::int64_t{900}, 20};
+  return {3,  std::string{"match"},      17, t0, std::int64_t{900},
+          20, t0 + std::chrono::hours{1}};
 }
 
 template <>

@@ -253,6 +253,15 @@ BOOST_AUTO_TEST_CASE(http_settings) {
   BOOST_TEST(s.http_max_body == 64u * 1024u);
   BOOST_TEST(s.http_read_timeout.count() == 2000);
   BOOST_TEST(s.http_trust_forwarded);
+  BOOST_TEST(s.http_trusted_proxies.empty());
+
+  sources.overrides = {{"http.trusted_proxies", " 127.0.0.1, ::1 ,10.0.0.2"}};
+  BOOST_TEST((load_settings(sources).http_trusted_proxies ==
+              std::vector<std::string>{"127.0.0.1", "::1", "10.0.0.2"}));
+  for (const char* bad : {"localhost", "127.0.0.1:80", "[::1]", "10.0.0.0/8"}) {
+    sources.overrides = {{"http.trusted_proxies", bad}};
+    BOOST_CHECK_THROW(load_settings(sources), config_error);
+  }
 
   for (const char* off : {"off", ""}) {
     sources.overrides = {{"http.listen", off}};

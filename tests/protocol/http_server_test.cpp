@@ -586,6 +586,40 @@ BOOST_AUTO_TEST_CASE(the_trust_flag_and_peer_reach_the_handler) {
              c.stream.socket().local_endpoint().port());
 }
 
+BOOST_AUTO_TEST_CASE(forwarded_headers_count_only_from_trusted_proxies) {
+  auto peer = net::ip::make_address("127.0.0.1");
+  header_list headers{{"X-Forwarded-For", "198.51.100.9, 203.0.113.7"},
+                      {"X-Forwarded-Proto", "https"}};
+  // Not configured: the peer, headers ignored.
+  auto plain = client_origin(peer, headers, false, {});
+  BOOST_TEST(plain.address == "127.0.0.1");
+  BOOST_TEST(plain.scheme == "http");
+  BOOST_TEST(!plain.forwarded);
+  // Another peer than the proxy: ignored too.
+  BOOST_TEST(client_origin(net::ip::make_address("192.0.2.1"), headers, false,
+                           {"127.0.0.1"})
+                 .address == "192.0.2.1");
+  // From the proxy: the rightmost address (a client may prepend anything).
+  auto trusted = client_origin(peer, headers, false, {"127.0.0.1"});
+  BOOST_TEST(trusted.address == "203.0.113.7");
+  BOOST_TEST(trusted.scheme == "https");
+  BOOST_TEST(trusted.forwarded);
+  // Chained trusted proxies are skipped; a dual-stack peer matches IPv4.
+  header_list chain{{"X-Forwarded-For", "203.0.113.7"},
+                    {"x-forwarded-for", "10.0.0.2"}};
+  BOOST_TEST(client_origin(net::ip::make_address("::ffff:127.0.0.1"), chain,
+                           false, {"127.0.0.1", "10.0.0.2"})
+                 .address == "203.0.113.7");
+  // Garbage nearest the proxy: nothing it forwarded is believed.
+  header_list junk{{"X-Forwarded-For", "203.0.113.7, <script>"}};
+  BOOST_TEST(client_origin(peer, junk, false, {"127.0.0.1"}).address ==
+             "127.0.0.1");
+  // trust_forwarded believes every peer.
+  BOOST_TEST(
+      client_origin(net::ip::make_address("192.0.2.1"), headers, true, {})
+          .address == "203.0.113.7");
+}
+
 BOOST_AUTO_TEST_CASE(a_port_in_use_is_named_in_the_error) {
   server_fixture f;
   net::io_context io;
