@@ -102,6 +102,10 @@ using persistence_worker_actor = caf::typed_actor<
     // refusals are make_refusal errors (forbidden, not_found,
     // unknown_tournament, unknown_users, players_not_linked).
     caf::replies_to<atom::put, match_write>::with<match_view>,
+    // The status page's upcoming matches, active rooms and recent results.
+    caf::replies_to<atom::get, overview_query>::with<overview_view>,
+    // The gauges /metrics reads on a scrape: rooms by status, the outbox.
+    caf::replies_to<atom::get, atom::metrics>::with<database_gauges>,
     // --- the admin console's ---
     // Audit entries matching the query, newest first (at most 1000).
     caf::replies_to<atom::get, audit_query>::with<std::vector<audit_entry>>,

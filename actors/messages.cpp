@@ -154,6 +154,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<room_view>>(
       "std::vector<racecontrol::room_view>");
   cfg.add_message_type<match_write>("racecontrol::match_write");
+  cfg.add_message_type<overview_query>("racecontrol::overview_query");
+  cfg.add_message_type<overview_view>("racecontrol::overview_view");
+  cfg.add_message_type<database_gauges>("racecontrol::database_gauges");
   // the admin console's
   cfg.add_message_type<audit_query>("racecontrol::audit_query");
   cfg.add_message_type<audit_entry>("racecontrol::audit_entry");
