@@ -3,6 +3,7 @@
 #include "protocol/iso8601.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace racecontrol {
 
@@ -20,11 +21,28 @@ th { background: #f3f3f3; }
 .error { background: #fee; padding: 0.5em; border: 1px solid #d99; }
 )css";
 
+/// "2026-12-02 18:30:00" (UTC, to the second).
 std::string when(const std::optional<timestamp>& t) {
   if (!t)
     return "—";
-  return html_escape(protocol::format_iso8601_time(
-      std::chrono::time_point_cast<std::chrono::seconds>(*t)));
+  auto text = protocol::format_iso8601_time(
+      std::chrono::time_point_cast<std::chrono::seconds>(*t));
+  std::replace(text.begin(), text.end(), 'T', ' ');
+  if (!text.empty() && text.back() == 'Z')
+    text.pop_back();
+  return html_escape(text);
+}
+
+/// A finish time as racetime.gg shows it: "1:02:03.4".
+std::string race_time(race_duration d) {
+  auto tenths = d.count() / 100000;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld.%lld",
+                static_cast<long long>(tenths / 36000),
+                static_cast<long long>(tenths / 600 % 60),
+                static_cast<long long>(tenths / 10 % 60),
+                static_cast<long long>(tenths % 10));
+  return buf;
 }
 
 std::string player_names(const std::vector<match_player_info>& players) {
@@ -144,9 +162,7 @@ std::string results_text(std::vector<match_player_info> players) {
     out += p.finish_place ? std::to_string(*p.finish_place) + ". " : "—. ";
     out += html_escape(p.display_name);
     if (p.finish_time)
-      out += " " + html_escape(protocol::format_iso8601_duration(
-                       std::chrono::duration_cast<std::chrono::microseconds>(
-                           *p.finish_time)));
+      out += " " + race_time(*p.finish_time);
     else if (!p.entrant_status.empty())
       out += " (" + html_escape(p.entrant_status) + ")";
   }

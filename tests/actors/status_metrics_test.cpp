@@ -238,6 +238,22 @@ BOOST_AUTO_TEST_CASE(page_escapes_every_text) {
                             "&lt;/script&gt; &amp; &#39;Semi&#39;"));
   BOOST_TEST(contains(html, "&lt;b&gt;bot&lt;/b&gt;"));
   BOOST_TEST(contains(html, R"(<meta http-equiv="refresh" content="30">)"));
+  match_player_info winner;
+  winner.display_name = "Alice";
+  winner.finish_place = 1;
+  winner.finish_time =
+      std::chrono::seconds{3723} + std::chrono::milliseconds{456};
+  room_view done;
+  done.id = 3;
+  done.slug = "alttpr/quick-fox-0001";
+  done.status = "finished";
+  done.results = {winner};
+  rows.recent.push_back(done);
+  page.rows = rows;
+  html = render_status_page(page);
+  BOOST_TEST(contains(html, "1. Alice 1:02:03.4"), html);
+  BOOST_TEST(
+      contains(html, R"(href="https://racetime.gg/alttpr/quick-fox-0001")"));
   BOOST_TEST(html_escape(R"(<a href="x">'&')") ==
              "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;");
 }
@@ -331,6 +347,61 @@ BOOST_AUTO_TEST_CASE(metrics_and_status_page_follow_a_race) {
                              "racecontrol_scheduled_task_runs_total"})
     BOOST_TEST(contains(m.body, std::string{"# HELP "} + family + " "), family);
   check_with_promtool(m.body, "race");
+  BOOST_TEST(w.stop_daemon() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_or_stopped_database_does_not_hang_a_scrape) {
+  test::race_world_options o;
+  o.private_server = true;
+  race_world w(o);
+  w.start_daemon();
+  auto port = w.daemon().http_port(20s);
+  BOOST_REQUIRE(port != 0);
+  wait_for_invitations(w);
+  // MariaDB frozen: the scrape answers after scrape_timeout (3 s) with
+  // what it has, and says the database part is missing.
+  w.server().freeze();
+  auto started = std::chrono::steady_clock::now();
+  auto frozen = get(port, "/metrics");
+  auto took = std::chrono::steady_clock::now() - started;
+  w.server().thaw();
+  BOOST_TEST(frozen.status == 200u);
+  BOOST_TEST((took < 8s));
+  BOOST_TEST(
+      sample(frozen.body, "racecontrol_scrape_part_ok{part=\"database\"}") == 0,
+      frozen.body);
+  BOOST_TEST(sample(frozen.body, "racecontrol_scrape_part_ok{part=\"bots\"}") ==
+             1);
+  BOOST_TEST(sample(frozen.body, "racecontrol_rooms{status=\"parked\"}") == -1);
+  check_with_promtool(frozen.body, "frozen");
+  // MariaDB stopped: requests fail, and the failures are counted.
+  w.server().stop();
+  std::string body;
+  race_world::wait_until(
+      [&] {
+        body = get(port, "/metrics").body;
+        return sample(body, "racecontrol_database_errors_total{kind="
+                            "\"connection\"}") > 0;
+      },
+      30s);
+  BOOST_TEST(sample(body, "racecontrol_database_errors_total{kind="
+                          "\"connection\"}") > 0,
+             body);
+  BOOST_TEST(sample(body, "racecontrol_scrape_part_ok{part=\"database\"}") ==
+             0);
+  // Back: the gauges are back.
+  w.server().start();
+  race_world::wait_until(
+      [&] {
+        body = get(port, "/metrics").body;
+        return sample(body, "racecontrol_scrape_part_ok{part=\"database\"}") ==
+               1;
+      },
+      60s);
+  BOOST_TEST(sample(body, "racecontrol_scrape_part_ok{part=\"database\"}") == 1,
+             body);
+  BOOST_TEST(sample(body, "racecontrol_rooms{status=\"invitational\"}") == 1,
+             body);
   BOOST_TEST(w.stop_daemon() == 0);
 }
 
