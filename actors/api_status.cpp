@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <memory>
 
 namespace racecontrol {
@@ -58,11 +59,20 @@ struct scrape {
   std::vector<gauge_sample> gauges;
 };
 
+/// racetime.gg's room statuses: each is a series even at 0, so a status
+/// that empties shows 0 rather than vanishing.
+const std::vector<std::string> room_statuses{
+    "open", "invitational", "pending", "in_progress", "finished", "cancelled"};
+
 void add_database_gauges(scrape& s, const database_gauges& g) {
   s.gauges.push_back({metric::outbox_depth, {}, double(g.outbox_pending)});
+  std::map<std::string, std::int64_t> by_status;
+  for (const auto& status : room_statuses)
+    by_status[status] = 0;
   for (const auto& r : g.rooms)
-    s.gauges.push_back(
-        {metric::rooms, {{"status", r.status}}, double(r.count)});
+    by_status[r.status] += r.count;
+  for (const auto& [status, count] : by_status)
+    s.gauges.push_back({metric::rooms, {{"status", status}}, double(count)});
   s.gauges.push_back(
       {metric::rooms, {{"status", "parked"}}, double(g.rooms_parked)});
 }

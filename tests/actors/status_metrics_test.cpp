@@ -329,6 +329,8 @@ BOOST_AUTO_TEST_CASE(metrics_and_status_page_follow_a_race) {
              m.body);
   BOOST_TEST(sample(m.body, "racecontrol_rooms{status=\"finished\"}") == 1,
              m.body);
+  BOOST_TEST(sample(m.body, "racecontrol_rooms{status=\"in_progress\"}") == 0,
+             m.body);
   BOOST_TEST(sample(m.body, "racecontrol_bot_status{bot=\"" +
                                 w.scalar("SELECT name FROM racetime_bots "
                                          "WHERE id = 1") +
@@ -358,6 +360,16 @@ BOOST_AUTO_TEST_CASE(a_slow_or_stopped_database_does_not_hang_a_scrape) {
   auto port = w.daemon().http_port(20s);
   BOOST_REQUIRE(port != 0);
   wait_for_invitations(w);
+  // racetime.gg drops the room's socket: the reconnect is counted.
+  w.sim().control_post("/races/" + w.slug() + "/drop-sockets");
+  std::string body;
+  race_world::wait_until(
+      [&] {
+        body = get(port, "/metrics").body;
+        return sample(body, "racecontrol_websocket_reconnects_total") >= 1;
+      },
+      30s);
+  BOOST_TEST(sample(body, "racecontrol_websocket_reconnects_total") >= 1, body);
   // MariaDB frozen: the scrape answers after scrape_timeout (3 s) with
   // what it has, and says the database part is missing.
   w.server().freeze();
@@ -376,7 +388,6 @@ BOOST_AUTO_TEST_CASE(a_slow_or_stopped_database_does_not_hang_a_scrape) {
   check_with_promtool(frozen.body, "frozen");
   // MariaDB stopped: requests fail, and the failures are counted.
   w.server().stop();
-  std::string body;
   race_world::wait_until(
       [&] {
         body = get(port, "/metrics").body;
