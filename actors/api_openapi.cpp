@@ -48,6 +48,8 @@ const char* const document = R"json({
   "security": [{"bearer": []}],
   "paths": {
     "/healthz": {"get": {"summary": "The process is alive", "security": [], "responses": {"200": {"description": "ok"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics (text format 0.0.4; README.md lists each)", "security": [], "responses": {"200": {"description": "the metrics", "content": {"text/plain": {}}}}}},
+    "/": {"get": {"summary": "The status page (HTML): loopback clients see every organization; others need a token with rooms:read (bearer or ?token=) and see its organization", "parameters": [{"name": "token", "in": "query", "required": false, "schema": {"type": "string"}}], "responses": {"200": {"description": "the page", "content": {"text/html": {}}}, "401": {"description": "a bad token"}, "403": {"description": "not loopback and no token, or a token without rooms:read"}}}},
     "/readyz": {"get": {"summary": "MariaDB answers and no migration is pending", "security": [], "responses": {"200": {"description": "ready"}, "503": {"description": "not ready, with the reason"}}}},
     "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3"}}}},
     "/api/tournaments": {"get": {"summary": "The organization's tournaments (tournaments:read)", "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/cursor"}], "responses": {"200": {"$ref": "#/components/responses/Page"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},

@@ -127,6 +127,9 @@ using sent = caf::atom_constant<caf::atom("sent")>;
 /// An HTTP request for the HTTP API actor.
 using http = caf::atom_constant<caf::atom("http")>;
 
+/// Selects what /metrics reads from the database on a scrape.
+using metrics = caf::atom_constant<caf::atom("metrics")>;
+
 // --- the admin console's -----------------------------------------------------
 
 /// A console session's event (opened, a line, closed) for the console actor.

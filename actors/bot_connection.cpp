@@ -3,6 +3,8 @@
 #include "actors/error.hpp"
 #include "actors/start_outcome.hpp"
 
+#include "protocol/metrics_registry.hpp"
+
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
@@ -142,6 +144,9 @@ void on_fetch_failed(bot_pointer self, const fetch_failure& f) {
 void log_outcome(bot_pointer self, const std::string& marker,
                  const start_race_outcome& out, int attempts,
                  std::chrono::steady_clock::duration took) {
+  protocol::metrics().add(protocol::metric::startrace_outcomes,
+                          {{"category", self->state.bot.category},
+                           {"outcome", to_string(out.what)}});
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
   auto level = out.what == start_race_outcome::kind::created
                    ? spdlog::level::info

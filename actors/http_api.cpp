@@ -187,6 +187,7 @@ protocol::http_router api_router(api_pointer self) {
   add_audit_routes(self, routes);
   add_task_routes(self, routes);
   add_bot_routes(self, routes);
+  add_status_routes(self, routes);
   return routes;
 }
 

@@ -11,7 +11,9 @@
 // (actors/api_catalog.cpp), creating and changing matches and seed 001's
 // two room endpoints (actors/api_matches.cpp), the audit log
 // (actors/api_audit.cpp), scheduled tasks (actors/api_tasks.cpp), bots
-// (actors/api_bots.cpp), and /api/openapi.json (actors/api_openapi.cpp).
+// (actors/api_bots.cpp), /api/openapi.json (actors/api_openapi.cpp), and
+// /metrics with the status page at / (actors/api_status.cpp,
+// actors/status_page.hpp).
 
 #include "actors/interfaces.hpp"
 
@@ -58,6 +60,10 @@ struct http_api_options {
   /// How long POST /api/matches/{id}/racetime-room waits for the room:
   /// below the server's handler_timeout (30 s), so the client hears why.
   std::chrono::milliseconds open_timeout{25000};
+  /// How long a /metrics scrape or the status page waits for each actor it
+  /// asks (the database, the bots): a slow one must not hang the scrape,
+  /// which then answers what it has.
+  std::chrono::milliseconds scrape_timeout{3000};
   /// racetime.gg's address, for room URLs (racetime.url).
   std::string racetime_url = "https://racetime.gg";
 };
@@ -108,6 +114,9 @@ void add_task_routes(api_pointer self, protocol::http_router& routes);
 
 /// The routes of bots (actors/api_bots.cpp).
 void add_bot_routes(api_pointer self, protocol::http_router& routes);
+/// GET /metrics (open like /readyz) and the status page at GET / (loopback
+/// clients, or a token with rooms:read) (actors/api_status.cpp).
+void add_status_routes(api_pointer self, protocol::http_router& routes);
 
 /// The HTTP API actor's behavior: registers itself in `slot` and routes
 /// every request it is handed. `GET /healthz` answers 200

@@ -114,6 +114,10 @@ using persistence_worker_actor = caf::typed_actor<
     // Creates a bot for an organization or changes one it may use,
     // audited; refusals: forbidden, not_found, category_taken.
     caf::replies_to<atom::put, bot_write>::with<bot_view>,
+    // The status page's upcoming matches, active rooms and recent results.
+    caf::replies_to<atom::get, overview_query>::with<overview_view>,
+    // The gauges /metrics reads on a scrape: rooms by status, the outbox.
+    caf::replies_to<atom::get, atom::metrics>::with<database_gauges>,
     // --- the admin console's ---
     // Audit entries matching the query, newest first (at most 1000).
     caf::replies_to<atom::get, audit_query>::with<std::vector<audit_entry>>,

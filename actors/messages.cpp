@@ -161,6 +161,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<bot_view>>(
       "std::vector<racecontrol::bot_view>");
   cfg.add_message_type<bot_write>("racecontrol::bot_write");
+  cfg.add_message_type<overview_query>("racecontrol::overview_query");
+  cfg.add_message_type<overview_view>("racecontrol::overview_view");
+  cfg.add_message_type<database_gauges>("racecontrol::database_gauges");
   // the admin console's
   cfg.add_message_type<audit_query>("racecontrol::audit_query");
   cfg.add_message_type<audit_entry>("racecontrol::audit_entry");

@@ -360,6 +360,29 @@ typename Inspector::result_type inspect(Inspector& f, bot_write& x) {
            opt(x.client_secret), opt(x.is_active));
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, overview_query& x) {
+  return f(caf::meta::type_name("overview_query"), opt(x.organization_id),
+           x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, overview_view& x) {
+  return f(caf::meta::type_name("overview_view"), x.upcoming, x.active,
+           x.recent);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_status_count& x) {
+  return f(caf::meta::type_name("room_status_count"), x.status, x.count);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, database_gauges& x) {
+  return f(caf::meta::type_name("database_gauges"), x.rooms, x.rooms_parked,
+           x.outbox_pending);
+}
+
 } // namespace racecontrol::persistence
 
 namespace racecontrol::protocol {
@@ -429,9 +452,12 @@ using persistence::api_page;
 using persistence::bot_query;
 using persistence::bot_view;
 using persistence::bot_write;
+using persistence::database_gauges;
 using persistence::match_query;
 using persistence::match_view;
 using persistence::match_write;
+using persistence::overview_query;
+using persistence::overview_view;
 using persistence::room_query;
 using persistence::room_view;
 using persistence::task_query;
@@ -1004,6 +1030,7 @@ using message_types = caf::detail::type_list<
     std::vector<match_view>, room_query, room_view, std::vector<room_view>,
     match_write, task_query, task_write, bot_query, bot_view,
     std::vector<bot_view>, bot_write,
+    overview_query, overview_view, database_gauges,
     // the admin console's
     audit_query, audit_entry, std::vector<audit_entry>, api_token_row,
     std::vector<api_token_row>, api_token_order, api_token_issued,

@@ -248,6 +248,13 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       [self](atom::put, const bot_write& x) {
         return dispatch<bot_view>(self, atom::put::value, x);
       },
+      [self](atom::get, const overview_query& x) {
+        return dispatch<overview_view>(self, atom::get::value, x);
+      },
+      [self](atom::get, atom::metrics) {
+        return dispatch<database_gauges>(self, atom::get::value,
+                                         atom::metrics::value);
+      },
       // --- the admin console's ---
       [self](atom::get, const audit_query& x) {
         return dispatch<std::vector<audit_entry>>(self, atom::get::value, x);

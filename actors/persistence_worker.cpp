@@ -16,6 +16,8 @@
 #include "persistence/scheduled_task_repository.hpp"
 #include "persistence/sql.hpp"
 
+#include "protocol/metrics_registry.hpp"
+
 #include <spdlog/spdlog.h>
 
 namespace racecontrol {
@@ -27,6 +29,10 @@ using worker_pointer =
 
 caf::error to_error(const persistence::database_error& e) {
   using kind = persistence::database_error::kind;
+  const char* label = e.what_kind() == kind::connection   ? "connection"
+                      : e.what_kind() == kind::constraint ? "constraint"
+                                                          : "failure";
+  protocol::metrics().add(protocol::metric::database_errors, {{"kind", label}});
   switch (e.what_kind()) {
     case kind::connection:
       return make_error(ec::database_unavailable, e.what());
@@ -49,6 +55,8 @@ auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
     return to_error(e);
   } catch (const std::exception& e) {
     spdlog::error("persistence: {} failed unexpectedly: {}", what, e.what());
+    protocol::metrics().add(protocol::metric::database_errors,
+                            {{"kind", "failure"}});
     return make_error(ec::database_failure,
                       std::string{what} + " failed: " + e.what());
   }
@@ -443,6 +451,16 @@ persistence_worker(worker_pointer self,
              const room_query& q) -> caf::result<std::vector<room_view>> {
         return guarded("listing rooms", [&] {
           return api(self).rooms(q);
+        });
+      },
+      [self](atom::get, const overview_query& q) -> caf::result<overview_view> {
+        return guarded("reading the status page's rows", [&] {
+          return api(self).overview(q);
+        });
+      },
+      [self](atom::get, atom::metrics) -> caf::result<database_gauges> {
+        return guarded("reading the metrics' gauges", [&] {
+          return api(self).gauges();
         });
       },
       [self](atom::put, const match_write& w) -> caf::result<match_view> {

@@ -16,6 +16,7 @@
 
 #include "protocol/bot_actions.hpp"
 #include "protocol/json.hpp"
+#include "protocol/metrics_registry.hpp"
 #include "protocol/server_messages.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -297,7 +298,10 @@ void on_frame(room_pointer self, const std::string& frame) {
       // Decoded into this thread's scratch snapshot, which holds the
       // memory of a snapshot a room replaced: no allocation per frame.
       thread_local race_snapshot scratch;
-      if (auto error = protocol::decode_race_frame(frame, scratch))
+      auto error = protocol::decode_race_frame(frame, scratch);
+      protocol::metrics().add(protocol::metric::race_data_messages,
+                              {{"result", error ? "invalid" : "decoded"}});
+      if (error)
         spdlog::warn("{}: ignored a race.data frame: {}", self->state.who,
                      error->what());
       else

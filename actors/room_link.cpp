@@ -1,5 +1,6 @@
 #include "actors/room_link.hpp"
 
+#include "protocol/metrics_registry.hpp"
 #include "protocol/websocket_session.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -75,6 +76,7 @@ class racetime_room_link : public room_link {
     };
     h.on_disconnect = [tell](const std::string& reason,
                              std::chrono::milliseconds retry_in) {
+      protocol::metrics().add(protocol::metric::websocket_reconnects);
       tell(atom::socket::value,
            socket_event{socket_event::kind::lost,
                         reason + "; reconnecting in " +

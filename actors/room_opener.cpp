@@ -1,6 +1,7 @@
 #include "actors/room_opener.hpp"
 
 #include "protocol/json.hpp"
+#include "protocol/metrics_registry.hpp"
 
 #include "actors/error.hpp"
 #include "actors/match_room_settings.hpp"
@@ -126,6 +127,26 @@ void watch_and_answer(opener_pointer self, const room_record& room) {
   finish(self, true, "");
 }
 
+/// Counts an adopted room as a startrace outcome of its own, and an
+/// automatic open's latency from the match's planned open time.
+void count_settled(opener_pointer self, bool adopted) {
+  auto& st = self->state;
+  if (!st.context)
+    return;
+  const auto& ctx = *st.context;
+  if (adopted)
+    protocol::metrics().add(
+        protocol::metric::startrace_outcomes,
+        {{"category", ctx.bot_category}, {"outcome", "adopted"}});
+  if (st.mode != opener_mode::automatic || !ctx.scheduled_at)
+    return;
+  auto planned =
+      *ctx.scheduled_at - std::chrono::minutes{ctx.room_open_minutes_before};
+  auto late = std::chrono::duration<double>(now_us() - planned).count();
+  protocol::metrics().observe(protocol::metric::room_open_latency, {},
+                              std::max(0.0, late));
+}
+
 void settle(opener_pointer self, const std::string& slug,
             const std::string& status, bool adopted) {
   auto& st = self->state;
@@ -134,6 +155,7 @@ void settle(opener_pointer self, const std::string& slug,
   self->request(st.db, db_timeout, atom::put::value, s)
       .then(
           [self, adopted](room_record& room) {
+            count_settled(self, adopted);
             spdlog::info("room opener: {}: room {} {} (claim {}, {} "
                          "startrace attempt(s))",
                          who(self), room.slug,

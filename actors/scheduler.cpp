@@ -5,6 +5,7 @@
 #include "protocol/iso8601.hpp"
 #include "protocol/json.hpp"
 #include "protocol/json_error.hpp"
+#include "protocol/metrics_registry.hpp"
 
 #include <caf/send.hpp>
 
@@ -96,6 +97,9 @@ void finish(scheduler_pointer self, std::int32_t id, timestamp started,
   else
     spdlog::info("scheduler: {} succeeded; next run: {}", label(e->row),
                  when(e->row.next_run_at));
+  protocol::metrics().add(
+      protocol::metric::task_runs,
+      {{"task_type", e->row.task_type}, {"outcome", status}});
   e->unsaved =
       task_finish{id, self->state.options.node_name, started, status, message};
   e->phase = run_phase::finishing;

@@ -202,6 +202,35 @@ struct bot_write {
   std::optional<bool> is_active;
 };
 
+/// The status page's rows (GET /): every organization's, or one's.
+struct overview_query {
+  std::optional<std::int32_t> organization_id; ///< null: every one
+  std::int32_t limit = 50; ///< at most this many rows of each list
+};
+
+/// What the status page shows of the database, each list at most `limit`
+/// rows: matches not finished and scheduled from an hour ago on (soonest
+/// first), rooms whose race has not ended (newest first), and rooms whose
+/// race finished (newest first) with their results.
+struct overview_view {
+  std::vector<match_view> upcoming;
+  std::vector<room_view> active;
+  std::vector<room_view> recent;
+};
+
+/// How many racetime_rooms rows have one status ("" for none yet).
+struct room_status_count {
+  std::string status;
+  std::int64_t count = 0;
+};
+
+/// The gauges /metrics reads from MariaDB on each scrape.
+struct database_gauges {
+  std::vector<room_status_count> rooms; ///< by status, parked ones apart
+  std::int64_t rooms_parked = 0;
+  std::int64_t outbox_pending = 0; ///< discord_outbox rows waiting
+};
+
 // --- comparisons (the messages test round-trips each) ---------------------
 
 inline bool operator==(const api_credentials& a, const api_credentials& b) {
@@ -302,6 +331,24 @@ inline bool operator==(const bot_write& a, const bot_write& b) {
          a.actor == b.actor && a.category == b.category && a.name == b.name &&
          a.client_id == b.client_id && a.client_secret == b.client_secret &&
          a.is_active == b.is_active;
+}
+
+inline bool operator==(const overview_query& a, const overview_query& b) {
+  return a.organization_id == b.organization_id && a.limit == b.limit;
+}
+
+inline bool operator==(const overview_view& a, const overview_view& b) {
+  return a.upcoming == b.upcoming && a.active == b.active &&
+         a.recent == b.recent;
+}
+
+inline bool operator==(const room_status_count& a, const room_status_count& b) {
+  return a.status == b.status && a.count == b.count;
+}
+
+inline bool operator==(const database_gauges& a, const database_gauges& b) {
+  return a.rooms == b.rooms && a.rooms_parked == b.rooms_parked &&
+         a.outbox_pending == b.outbox_pending;
 }
 
 } // namespace racecontrol::persistence

@@ -385,4 +385,47 @@ api_repository::write_match(const match_write& w) {
   });
 }
 
+overview_view api_repository::overview(const overview_query& q) {
+  auto limit = " LIMIT " + id_text(std::clamp(q.limit, 1, 1000));
+  std::string org = q.organization_id ? " AND t.organization_id = " +
+                                            id_text(*q.organization_id)
+                                      : "";
+  // Rooms not yet named (claims being created) have no status either:
+  // they are being opened, so they count as active.
+  const std::string active = "(r.status IS NULL OR r.status IN ('open', "
+                             "'invitational', 'pending', 'in_progress'))";
+  return in_transaction(db_, [&](connection& conn) {
+    overview_view out;
+    out.upcoming =
+        query_matches(conn, "m.finished_at IS NULL AND m.scheduled_at >= " +
+                                sql_quote(now_us() - upcoming_slack) + org +
+                                " ORDER BY m.scheduled_at, m.id" + limit);
+    out.active =
+        query_rooms(conn, active + org + " ORDER BY r.id DESC" + limit);
+    out.recent = query_rooms(conn, "r.status = 'finished'" + org +
+                                       " ORDER BY r.id DESC" + limit);
+    return out;
+  });
+}
+
+database_gauges api_repository::gauges() {
+  return in_transaction(db_, [&](connection& conn) {
+    database_gauges out;
+    for (const auto& row :
+         sql_query(conn, "SELECT COALESCE(status, ''), COUNT(*) FROM "
+                         "racetime_rooms WHERE parked_at IS NULL GROUP BY 1"))
+      out.rooms.push_back(
+          {row[0].value_or(""), std::stoll(row[1].value_or("0"))});
+    auto count = [&](const std::string& sql) -> std::int64_t {
+      auto rows = sql_query(conn, sql);
+      return rows.empty() ? 0 : std::stoll(rows[0][0].value_or("0"));
+    };
+    out.rooms_parked = count(
+        "SELECT COUNT(*) FROM racetime_rooms WHERE parked_at IS NOT NULL");
+    out.outbox_pending =
+        count("SELECT COUNT(*) FROM discord_outbox WHERE state = 'pending'");
+    return out;
+  });
+}
+
 } // namespace racecontrol::persistence

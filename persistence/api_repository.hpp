@@ -42,6 +42,13 @@ class api_repository {
   /// the write sets the schedule or the players.
   std::variant<match_view, api_refusal> write_match(const match_write& w);
 
+  /// The status page's lists (see overview_view), read in one
+  /// transaction with the same row readers as matches() and rooms().
+  overview_view overview(const overview_query& q);
+
+  /// Rooms by status and the Discord outbox's waiting rows, for /metrics.
+  database_gauges gauges();
+
  private:
   odb::mysql::database& db_;
 };

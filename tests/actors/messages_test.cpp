@@ -610,6 +610,21 @@ match_query sample<match_query>() {
 }
 
 template <>
+overview_query sample<overview_query>() {
+  return {std::optional<std::int32_t>{2}, 25};
+}
+
+template <>
+overview_view sample<overview_view>() {
+  return {{sample<match_view>()}, {sample<room_view>()}, {}};
+}
+
+template <>
+database_gauges sample<database_gauges>() {
+  return {{{"in_progress", 3}, {"", 1}}, 2, 7};
+}
+
+template <>
 match_write sample<match_write>() {
   match_write w;
   w.match_id = 10;

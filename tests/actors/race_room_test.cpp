@@ -241,6 +241,14 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("api match write");
         return match_view{};
       },
+      [=](atom::get, const overview_query&) -> caf::result<overview_view> {
+        unexpected("status page rows");
+        return overview_view{};
+      },
+      [=](atom::get, atom::metrics) -> caf::result<database_gauges> {
+        unexpected("metrics gauges");
+        return database_gauges{};
+      },
       [=](atom::get,
           const audit_query&) -> caf::result<std::vector<audit_entry>> {
         unexpected("audit listing");
