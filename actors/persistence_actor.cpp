@@ -16,9 +16,9 @@ namespace {
 using pool_pointer = persistence_actor::stateful_pointer<persistence_state>;
 
 void spawn_worker(pool_pointer self) {
-  auto w =
-      self->spawn<caf::detached>(persistence_worker, self->state.options.db,
-                                 self->state.options.migrations);
+  auto w = self->spawn<caf::detached>(
+      persistence_worker, self->state.options.db,
+      self->state.options.migrations, self->state.options.secrets);
   self->monitor(w);
   self->state.workers.push_back(w);
   *self->state.live = self->state.workers;

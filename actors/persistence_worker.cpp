@@ -45,6 +45,9 @@ auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
   } catch (const persistence::database_error& e) {
     spdlog::debug("persistence: {} failed: {}", what, e.what());
     return to_error(e);
+  } catch (const persistence::secret_failure& e) {
+    // The message names the key id and the variable to set, never a value.
+    return make_error(ec::refused, std::string{what} + ": " + e.what());
   } catch (const std::exception& e) {
     spdlog::error("persistence: {} failed unexpectedly: {}", what, e.what());
     return make_error(ec::database_failure,
@@ -104,13 +107,28 @@ database_status read_status(worker_pointer self) {
   return st;
 }
 
-bot_record to_record(const entities::racetime_bot& b) {
+/// The bot as the runtime uses it, its client secret opened.
+bot_record to_record(const entities::racetime_bot& b,
+                     const persistence::secret_box& secrets) {
+  std::string secret;
+  try {
+    secret = secrets.open_or_throw(b.client_secret);
+  } catch (const persistence::secret_failure& e) {
+    throw persistence::secret_failure(
+        {e.error().what, "bot " + b.name + " (category " + b.category +
+                             "): its client secret: " + e.what()});
+  }
   return {b.id,
           b.category,
           b.name,
           b.client_id,
-          config::secret{b.client_secret},
+          config::secret{std::move(secret)},
           b.is_active};
+}
+
+persistence::racetime_bot_repository bots(worker_pointer self) {
+  return persistence::racetime_bot_repository{*self->state.db,
+                                              *self->state.secrets};
 }
 
 std::optional<entities::bot_status> parse_bot_status(const std::string& s) {
@@ -191,9 +209,13 @@ caf::result<api_token_row> revoke_token(worker_pointer self,
 persistence_worker_actor::behavior_type
 persistence_worker(worker_pointer self,
                    std::shared_ptr<odb::mysql::database> db,
-                   const persistence::migration_set* migrations) {
+                   const persistence::migration_set* migrations,
+                   std::shared_ptr<const persistence::secret_box> secrets) {
   self->state.db = std::move(db);
   self->state.migrations = migrations;
+  self->state.secrets = secrets
+                            ? std::move(secrets)
+                            : std::make_shared<const persistence::secret_box>();
   return {
       [self](atom::status) -> caf::result<database_status> {
         return guarded("status", [&] {
@@ -202,16 +224,16 @@ persistence_worker(worker_pointer self,
       },
       [self](atom::get, atom::bots) -> caf::result<std::vector<bot_record>> {
         return guarded("loading bots", [&] {
-          persistence::racetime_bot_repository repo{*self->state.db};
+          auto repo = bots(self);
           std::vector<bot_record> out;
           for (const auto& b : repo.all())
-            out.push_back(to_record(b));
+            out.push_back(to_record(b, *self->state.secrets));
           return out;
         });
       },
       [self](atom::put, const bot_record& bot) -> caf::result<std::int32_t> {
         return guarded("saving a configured bot", [&] {
-          persistence::racetime_bot_repository repo{*self->state.db};
+          auto repo = bots(self);
           return repo.save_configured(bot.category, bot.name, bot.client_id,
                                       bot.client_secret.reveal());
         });
@@ -223,7 +245,7 @@ persistence_worker(worker_pointer self,
           return make_error(ec::database_failure,
                             "unknown bot status '" + change.status + "'");
         return guarded("recording a bot's state", [&] {
-          persistence::racetime_bot_repository repo{*self->state.db};
+          auto repo = bots(self);
           std::optional<std::string> message;
           if (!change.message.empty())
             message = change.message;

@@ -25,8 +25,9 @@ const char* to_string(entities::bot_status status) {
   return "unknown";
 }
 
-racetime_bot_repository::racetime_bot_repository(odb::mysql::database& db)
-    : entity_repository(db, "racetime_bots") {}
+racetime_bot_repository::racetime_bot_repository(odb::mysql::database& db,
+                                                 const secret_box& secrets)
+    : entity_repository(db, "racetime_bots"), secrets_(secrets) {}
 
 std::optional<entities::racetime_bot>
 racetime_bot_repository::find_by_category(const std::string& category) {
@@ -64,6 +65,7 @@ std::vector<entities::racetime_bot> racetime_bot_repository::all() {
 std::int32_t racetime_bot_repository::save_configured(
     const std::string& category, const std::string& name,
     const std::string& client_id, const std::string& client_secret) {
+  auto sealed = secrets_.seal_or_throw(client_secret);
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     auto at = sql_quote(now_us());
     sql_execute(conn,
@@ -71,7 +73,7 @@ std::int32_t racetime_bot_repository::save_configured(
                 "client_secret, is_active, created_at, updated_at) VALUES (" +
                     sql_quote(conn, category) + ", " + sql_quote(conn, name) +
                     ", " + sql_quote(conn, client_id) + ", " +
-                    sql_quote(conn, client_secret) + ", 1, " + at + ", " + at +
+                    sql_quote(conn, sealed) + ", 1, " + at + ", " + at +
                     ") ON DUPLICATE KEY UPDATE name = VALUES(name), "
                     "client_id = VALUES(client_id), client_secret = "
                     "VALUES(client_secret), updated_at = " +

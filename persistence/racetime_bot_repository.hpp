@@ -2,6 +2,7 @@
 
 #include "persistence/entities/racetime_bot.hxx"
 #include "persistence/entity_repository.hpp"
+#include "persistence/secret_box.hpp"
 
 #include <optional>
 #include <string>
@@ -9,11 +10,13 @@
 
 namespace racecontrol::persistence {
 
-/// racetime.gg category bots. One transaction per call.
+/// racetime.gg category bots. One transaction per call. Client secrets
+/// are sealed with `secrets` when written; entities come back with the
+/// stored (sealed) value: open it with the box where it is used.
 class racetime_bot_repository
     : public entity_repository<entities::racetime_bot> {
  public:
-  explicit racetime_bot_repository(odb::mysql::database& db);
+  racetime_bot_repository(odb::mysql::database& db, const secret_box& secrets);
 
   std::optional<entities::racetime_bot>
   find_by_category(const std::string& category);
@@ -27,7 +30,7 @@ class racetime_bot_repository
   /// Creates the bot of `category` (active) or updates its name and
   /// credentials, keeping is_active as it is: the configuration file may
   /// supply credentials, but deactivating a bot is the database's call.
-  /// Returns the bot's id.
+  /// Returns the bot's id. Throws secret_failure without a key.
   std::int32_t save_configured(const std::string& category,
                                const std::string& name,
                                const std::string& client_id,
@@ -37,6 +40,9 @@ class racetime_bot_repository
   bool set_status(std::int32_t bot_id, entities::bot_status status,
                   const std::optional<std::string>& message,
                   const std::optional<timestamp>& connected_at = std::nullopt);
+
+ private:
+  const secret_box& secrets_;
 };
 
 /// The enumerator name, as stored in the database ("auth_failed").
