@@ -184,6 +184,7 @@ protocol::http_router api_router(api_pointer self) {
   add_health_routes(self, routes);
   add_catalog_routes(self, routes);
   add_match_routes(self, routes);
+  add_link_routes(self, routes);
   return routes;
 }
 

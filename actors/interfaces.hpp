@@ -102,6 +102,15 @@ using persistence_worker_actor = caf::typed_actor<
     // refusals are make_refusal errors (forbidden, not_found,
     // unknown_tournament, unknown_users, players_not_linked).
     caf::replies_to<atom::put, match_write>::with<match_view>,
+    // --- RaceTime account linking (the HTTP API's) ---
+    // Issues a one-time link state for a user of the organization (stored
+    // as SHA-256, 15 minutes), or unlinks the user; audited. Refusals:
+    // not_found, forbidden (the user is not the organization's).
+    caf::replies_to<atom::put, link_order>::with<link_answer>,
+    // A link state back from the browser: checked, or the racetime.gg
+    // account stored under it (state used, tokens sealed, audited).
+    // Refusals: link_unknown, link_used, link_expired, racetime_taken.
+    caf::replies_to<atom::put, link_callback>::with<link_answer>,
     // --- the admin console's ---
     // Audit entries matching the query, newest first (at most 1000).
     caf::replies_to<atom::get, audit_query>::with<std::vector<audit_entry>>,

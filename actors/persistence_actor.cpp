@@ -236,6 +236,13 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       [self](atom::put, const match_write& x) {
         return dispatch<match_view>(self, atom::put::value, x);
       },
+      // --- RaceTime account linking ---
+      [self](atom::put, const link_order& x) {
+        return dispatch<link_answer>(self, atom::put::value, x);
+      },
+      [self](atom::put, const link_callback& x) {
+        return dispatch<link_answer>(self, atom::put::value, x);
+      },
       // --- the admin console's ---
       [self](atom::get, const audit_query& x) {
         return dispatch<std::vector<audit_entry>>(self, atom::get::value, x);

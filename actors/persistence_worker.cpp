@@ -9,6 +9,7 @@
 #include "persistence/migrator.hpp"
 #include "persistence/outbox_repository.hpp"
 #include "persistence/racetime_bot_repository.hpp"
+#include "persistence/racetime_link_repository.hpp"
 #include "persistence/room_claim_repository.hpp"
 #include "persistence/room_watch_repository.hpp"
 #include "persistence/scheduled_task_repository.hpp"
@@ -75,6 +76,24 @@ caf::result<match_view> write_match(worker_pointer self, const match_write& w) {
   if (auto* refused = std::get_if<persistence::api_refusal>(&*out))
     return make_refusal(refused->code, refused->message, refused->field);
   return std::get<match_view>(std::move(*out));
+}
+
+/// A racetime_link_repository call; refusals become make_refusal errors.
+template <class F>
+caf::result<link_answer> run_link(worker_pointer self, const char* what,
+                                  F&& f) {
+  std::optional<persistence::link_result> out;
+  auto failed = guarded(what, [&] {
+    persistence::racetime_link_repository repo{*self->state.db,
+                                               *self->state.secrets};
+    out = f(repo);
+    return atom::ok::value;
+  });
+  if (!out)
+    return std::move(failed.err);
+  if (auto* refused = std::get_if<persistence::api_refusal>(&*out))
+    return make_refusal(refused->code, refused->message, refused->field);
+  return std::get<link_answer>(std::move(*out));
 }
 
 database_status read_status(worker_pointer self) {
@@ -452,6 +471,17 @@ persistence_worker(worker_pointer self,
       },
       [self](atom::put, const match_write& w) -> caf::result<match_view> {
         return write_match(self, w);
+      },
+      // --- RaceTime account linking ---
+      [self](atom::put, const link_order& o) -> caf::result<link_answer> {
+        return run_link(self, "a RaceTime link request", [&](auto& repo) {
+          return repo.run(o);
+        });
+      },
+      [self](atom::put, const link_callback& c) -> caf::result<link_answer> {
+        return run_link(self, "a RaceTime link callback", [&](auto& repo) {
+          return c.check_only ? repo.check(c.state.reveal()) : repo.complete(c);
+        });
       },
       // --- the admin console's ---
       [self](atom::get,

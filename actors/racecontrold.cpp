@@ -441,6 +441,10 @@ std::vector<component_spec> daemon_components(
   };
   http_api_options api_options;
   api_options.racetime_url = s.racetime_url;
+  api_options.link_client_id = s.link_client_id;
+  api_options.link_client_secret = s.link_client_secret;
+  api_options.link_public_url = s.link_public_url;
+  api_options.racetime = &io.api();
   if (http_slot)
     components.push_back(
         {"http", [http_slot, api_options](caf::actor_system& sys,
@@ -626,8 +630,13 @@ int run(const config::settings& s, bool migrate, bool check_only,
     if (auto a = caf::actor_cast<caf::actor>(main_actor))
       caf::anon_send(a, atom::signal::value, SIGTERM);
   };
+  // Links point at the address players' browsers use; without
+  // link.public_url, the address the HTTP server is bound to.
+  auto effective = s;
+  if (effective.link_public_url.empty() && http)
+    effective.link_public_url = "http://" + http->bound_address();
   options.components = daemon_components(
-      s, db, secrets, &migrations, *io, http ? http_slot : nullptr,
+      effective, db, secrets, &migrations, *io, http ? http_slot : nullptr,
       console ? console_slot_ : nullptr, stop_node);
   auto root = sys.spawn(node, std::move(options));
   auto status = supervise(sys, self, baseline, root, s, signals, notifier);
