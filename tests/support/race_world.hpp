@@ -47,7 +47,7 @@ struct race_world_options {
   /// Registers racecontrol's account-linking OAuth app in racetime-sim
   /// ("link-client", "link-secret") with this redirect URI (racecontrold's
   /// /link/racetime/callback), before the simulator starts.
-  std::string link_redirect_uri;
+  std::string link_redirect_uri{};
 };
 
 class race_world {
