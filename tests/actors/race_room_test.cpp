@@ -241,6 +241,14 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("api match write");
         return match_view{};
       },
+      [=](atom::put, const link_order&) -> caf::result<link_answer> {
+        unexpected("racetime link order");
+        return link_answer{};
+      },
+      [=](atom::put, const link_callback&) -> caf::result<link_answer> {
+        unexpected("racetime link callback");
+        return link_answer{};
+      },
       [=](atom::get,
           const audit_query&) -> caf::result<std::vector<audit_entry>> {
         unexpected("audit listing");
