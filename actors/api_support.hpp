@@ -7,7 +7,8 @@
 // Scopes (persistence::api_token_scopes): reads of tournaments need
 // `tournaments:read`, of matches `matches:read`, of rooms (and a match's
 // room) `rooms:read`, of bots `bots:read`; creating and changing matches
-// needs `matches:write`, opening a room `rooms:write`. `admin` allows
+// needs `matches:write` (so does a player's RaceTime account link, which
+// serves match players), opening a room `rooms:write`. `admin` allows
 // everything. A token sees its own organization's rows only.
 
 #include "actors/interfaces.hpp"

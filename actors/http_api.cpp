@@ -188,6 +188,7 @@ protocol::http_router api_router(api_pointer self) {
   add_task_routes(self, routes);
   add_bot_routes(self, routes);
   add_status_routes(self, routes);
+  add_link_routes(self, routes);
   return routes;
 }
 

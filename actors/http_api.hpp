@@ -17,8 +17,10 @@
 
 #include "actors/interfaces.hpp"
 
+#include "config/secret.hpp"
 #include "protocol/http_router.hpp"
 #include "protocol/http_server.hpp"
+#include "protocol/racetime_api.hpp"
 
 #include <caf/actor_addr.hpp>
 
@@ -66,6 +68,17 @@ struct http_api_options {
   std::chrono::milliseconds scrape_timeout{3000};
   /// racetime.gg's address, for room URLs (racetime.url).
   std::string racetime_url = "https://racetime.gg";
+  /// RaceTime account linking ([link]); off while client_id is empty or
+  /// `racetime` is null.
+  std::string link_client_id;
+  config::secret link_client_secret;
+  /// Where browsers reach racecontrold, without a trailing slash.
+  std::string link_public_url;
+  /// racetime.gg's API on the daemon's io_context (code exchange and
+  /// /o/userinfo); it outlives the actor system.
+  protocol::racetime_api* racetime = nullptr;
+  /// How long a link callback waits for racetime.gg and the database.
+  std::chrono::milliseconds link_timeout{25000};
 };
 
 /// The actors the API asks.
@@ -114,9 +127,15 @@ void add_task_routes(api_pointer self, protocol::http_router& routes);
 
 /// The routes of bots (actors/api_bots.cpp).
 void add_bot_routes(api_pointer self, protocol::http_router& routes);
+
 /// GET /metrics (open like /readyz) and the status page at GET / (loopback
 /// clients, or a token with rooms:read) (actors/api_status.cpp).
 void add_status_routes(api_pointer self, protocol::http_router& routes);
+
+/// The routes of RaceTime account linking (actors/api_links.cpp): the
+/// token-protected POST/DELETE /api/users/{id}/racetime-link and the
+/// browser's GET /link/racetime and /link/racetime/callback.
+void add_link_routes(api_pointer self, protocol::http_router& routes);
 
 /// The HTTP API actor's behavior: registers itself in `slot` and routes
 /// every request it is handed. `GET /healthz` answers 200

@@ -118,6 +118,15 @@ using persistence_worker_actor = caf::typed_actor<
     caf::replies_to<atom::get, overview_query>::with<overview_view>,
     // The gauges /metrics reads on a scrape: rooms by status, the outbox.
     caf::replies_to<atom::get, atom::metrics>::with<database_gauges>,
+    // --- RaceTime account linking (the HTTP API's) ---
+    // Issues a one-time link state for a user of the organization (stored
+    // as SHA-256, 15 minutes), or unlinks the user; audited. Refusals:
+    // not_found, forbidden (the user is not the organization's).
+    caf::replies_to<atom::put, link_order>::with<link_answer>,
+    // A link state back from the browser: checked, or the racetime.gg
+    // account stored under it (state used, tokens sealed, audited).
+    // Refusals: link_unknown, link_used, link_expired, racetime_taken.
+    caf::replies_to<atom::put, link_callback>::with<link_answer>,
     // --- the admin console's ---
     // Audit entries matching the query, newest first (at most 1000).
     caf::replies_to<atom::get, audit_query>::with<std::vector<audit_entry>>,

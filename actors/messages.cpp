@@ -174,6 +174,9 @@ void register_message_types(caf::actor_system_config& cfg) {
       "std::vector<racecontrol::api_token_row>");
   cfg.add_message_type<api_token_order>("racecontrol::api_token_order");
   cfg.add_message_type<api_token_issued>("racecontrol::api_token_issued");
+  cfg.add_message_type<link_order>("racecontrol::link_order");
+  cfg.add_message_type<link_callback>("racecontrol::link_callback");
+  cfg.add_message_type<link_answer>("racecontrol::link_answer");
   cfg.add_message_type<api_token_revocation>(
       "racecontrol::api_token_revocation");
   cfg.add_error_category(ec_category::value,

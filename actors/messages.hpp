@@ -8,6 +8,7 @@
 
 #include "config/secret.hpp"
 #include "persistence/api_records.hpp"
+#include "persistence/link_records.hpp"
 #include "persistence/runtime_records.hpp"
 #include "protocol/race_settings.hpp"
 #include "protocol/race_snapshot.hpp"
@@ -964,6 +965,25 @@ typename Inspector::result_type inspect(Inspector& f, api_token_revocation& x) {
   return f(caf::meta::type_name("api_token_revocation"), x.id);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, link_order& x) {
+  return f(caf::meta::type_name("link_order"), x.what, x.organization_id,
+           x.user_id, x.actor);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, link_callback& x) {
+  return f(caf::meta::type_name("link_callback"), x.state, x.check_only,
+           x.racetime_id, x.racetime_name, x.access_token, x.refresh_token,
+           x.expires_in_s);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, link_answer& x) {
+  return f(caf::meta::type_name("link_answer"), x.user_id, x.user_name, x.state,
+           x.expires_at, x.racetime_name);
+}
+
 } // namespace racecontrol::persistence
 
 namespace racecontrol {
@@ -972,8 +992,12 @@ using persistence::api_token_issued;
 using persistence::api_token_order;
 using persistence::api_token_revocation;
 using persistence::api_token_row;
+// RaceTime account linking's
 using persistence::audit_entry;
 using persistence::audit_query;
+using persistence::link_answer;
+using persistence::link_callback;
+using persistence::link_order;
 
 /// One event of an admin console session on its way from the line server
 /// (an io thread) to the console actor: the session opened, sent a line, or
@@ -1034,7 +1058,9 @@ using message_types = caf::detail::type_list<
     // the admin console's
     audit_query, audit_entry, std::vector<audit_entry>, api_token_row,
     std::vector<api_token_row>, api_token_order, api_token_issued,
-    api_token_revocation>;
+    api_token_revocation,
+    // RaceTime account linking's
+    link_order, link_callback, link_answer>;
 
 /// Announces every message type and the error category to CAF. Call once on
 /// the config before creating the actor system.

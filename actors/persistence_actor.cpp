@@ -16,9 +16,9 @@ namespace {
 using pool_pointer = persistence_actor::stateful_pointer<persistence_state>;
 
 void spawn_worker(pool_pointer self) {
-  auto w =
-      self->spawn<caf::detached>(persistence_worker, self->state.options.db,
-                                 self->state.options.migrations);
+  auto w = self->spawn<caf::detached>(
+      persistence_worker, self->state.options.db,
+      self->state.options.migrations, self->state.options.secrets);
   self->monitor(w);
   self->state.workers.push_back(w);
   *self->state.live = self->state.workers;
@@ -254,6 +254,13 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       [self](atom::get, atom::metrics) {
         return dispatch<database_gauges>(self, atom::get::value,
                                          atom::metrics::value);
+      },
+      // --- RaceTime account linking ---
+      [self](atom::put, const link_order& x) {
+        return dispatch<link_answer>(self, atom::put::value, x);
+      },
+      [self](atom::put, const link_callback& x) {
+        return dispatch<link_answer>(self, atom::put::value, x);
       },
       // --- the admin console's ---
       [self](atom::get, const audit_query& x) {

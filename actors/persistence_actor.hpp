@@ -3,6 +3,7 @@
 #include "actors/interfaces.hpp"
 
 #include "persistence/migration_set.hpp"
+#include "persistence/secret_box.hpp"
 
 #include <odb/mysql/database.hxx>
 
@@ -21,6 +22,10 @@ struct persistence_options {
   std::size_t workers = 4;
   /// How often to check that MariaDB answers.
   std::chrono::milliseconds health_interval{10000};
+  /// Last, so positional initializers of the fields above keep working.
+  /// Seals and opens stored secrets; null: a box without keys (legacy
+  /// plaintext only).
+  std::shared_ptr<const persistence::secret_box> secrets{};
 };
 
 struct persistence_state {

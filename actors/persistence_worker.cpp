@@ -11,6 +11,7 @@
 #include "persistence/migrator.hpp"
 #include "persistence/outbox_repository.hpp"
 #include "persistence/racetime_bot_repository.hpp"
+#include "persistence/racetime_link_repository.hpp"
 #include "persistence/room_claim_repository.hpp"
 #include "persistence/room_watch_repository.hpp"
 #include "persistence/scheduled_task_repository.hpp"
@@ -53,6 +54,9 @@ auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
   } catch (const persistence::database_error& e) {
     spdlog::debug("persistence: {} failed: {}", what, e.what());
     return to_error(e);
+  } catch (const persistence::secret_failure& e) {
+    // The message names the key id and the variable to set, never a value.
+    return make_error(ec::refused, std::string{what} + ": " + e.what());
   } catch (const std::exception& e) {
     spdlog::error("persistence: {} failed unexpectedly: {}", what, e.what());
     protocol::metrics().add(protocol::metric::database_errors,
@@ -99,6 +103,17 @@ caf::result<T> refusable(const char* what, F&& f) {
   return std::get<T>(std::move(*out));
 }
 
+/// A racetime_link_repository call; refusals become make_refusal errors.
+template <class F>
+caf::result<link_answer> run_link(worker_pointer self, const char* what,
+                                  F&& f) {
+  return refusable<link_answer>(what, [&] {
+    persistence::racetime_link_repository repo{*self->state.db,
+                                               *self->state.secrets};
+    return f(repo);
+  });
+}
+
 database_status read_status(worker_pointer self) {
   auto& db = *self->state.db;
   database_status st;
@@ -129,13 +144,28 @@ database_status read_status(worker_pointer self) {
   return st;
 }
 
-bot_record to_record(const entities::racetime_bot& b) {
+/// The bot as the runtime uses it, its client secret opened.
+bot_record to_record(const entities::racetime_bot& b,
+                     const persistence::secret_box& secrets) {
+  std::string secret;
+  try {
+    secret = secrets.open_or_throw(b.client_secret);
+  } catch (const persistence::secret_failure& e) {
+    throw persistence::secret_failure(
+        {e.error().what, "bot " + b.name + " (category " + b.category +
+                             "): its client secret: " + e.what()});
+  }
   return {b.id,
           b.category,
           b.name,
           b.client_id,
-          config::secret{b.client_secret},
+          config::secret{std::move(secret)},
           b.is_active};
+}
+
+persistence::racetime_bot_repository bots(worker_pointer self) {
+  return persistence::racetime_bot_repository{*self->state.db,
+                                              *self->state.secrets};
 }
 
 std::optional<entities::bot_status> parse_bot_status(const std::string& s) {
@@ -216,9 +246,13 @@ caf::result<api_token_row> revoke_token(worker_pointer self,
 persistence_worker_actor::behavior_type
 persistence_worker(worker_pointer self,
                    std::shared_ptr<odb::mysql::database> db,
-                   const persistence::migration_set* migrations) {
+                   const persistence::migration_set* migrations,
+                   std::shared_ptr<const persistence::secret_box> secrets) {
   self->state.db = std::move(db);
   self->state.migrations = migrations;
+  self->state.secrets = secrets
+                            ? std::move(secrets)
+                            : std::make_shared<const persistence::secret_box>();
   return {
       [self](atom::status) -> caf::result<database_status> {
         return guarded("status", [&] {
@@ -227,16 +261,16 @@ persistence_worker(worker_pointer self,
       },
       [self](atom::get, atom::bots) -> caf::result<std::vector<bot_record>> {
         return guarded("loading bots", [&] {
-          persistence::racetime_bot_repository repo{*self->state.db};
+          auto repo = bots(self);
           std::vector<bot_record> out;
           for (const auto& b : repo.all())
-            out.push_back(to_record(b));
+            out.push_back(to_record(b, *self->state.secrets));
           return out;
         });
       },
       [self](atom::put, const bot_record& bot) -> caf::result<std::int32_t> {
         return guarded("saving a configured bot", [&] {
-          persistence::racetime_bot_repository repo{*self->state.db};
+          auto repo = bots(self);
           return repo.save_configured(bot.category, bot.name, bot.client_id,
                                       bot.client_secret.reveal());
         });
@@ -248,7 +282,7 @@ persistence_worker(worker_pointer self,
           return make_error(ec::database_failure,
                             "unknown bot status '" + change.status + "'");
         return guarded("recording a bot's state", [&] {
-          persistence::racetime_bot_repository repo{*self->state.db};
+          auto repo = bots(self);
           std::optional<std::string> message;
           if (!change.message.empty())
             message = change.message;
@@ -480,12 +514,27 @@ persistence_worker(worker_pointer self,
       [self](atom::get,
              const bot_query& q) -> caf::result<std::vector<bot_view>> {
         return guarded("listing bots", [&] {
-          return persistence::api_bot_repository{*self->state.db}.bots(q);
+          return persistence::api_bot_repository{*self->state.db,
+                                                 *self->state.secrets}
+              .bots(q);
         });
       },
       [self](atom::put, const bot_write& w) -> caf::result<bot_view> {
         return refusable<bot_view>("writing a bot", [&] {
-          return persistence::api_bot_repository{*self->state.db}.write(w);
+          return persistence::api_bot_repository{*self->state.db,
+                                                 *self->state.secrets}
+              .write(w);
+        });
+      },
+      // --- RaceTime account linking ---
+      [self](atom::put, const link_order& o) -> caf::result<link_answer> {
+        return run_link(self, "a RaceTime link request", [&](auto& repo) {
+          return repo.run(o);
+        });
+      },
+      [self](atom::put, const link_callback& c) -> caf::result<link_answer> {
+        return run_link(self, "a RaceTime link callback", [&](auto& repo) {
+          return c.check_only ? repo.check(c.state.reveal()) : repo.complete(c);
         });
       },
       // --- the admin console's ---

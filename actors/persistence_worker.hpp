@@ -3,6 +3,7 @@
 #include "actors/interfaces.hpp"
 
 #include "persistence/migration_set.hpp"
+#include "persistence/secret_box.hpp"
 
 #include <odb/mysql/database.hxx>
 
@@ -15,6 +16,7 @@ struct persistence_worker_state {
 
   std::shared_ptr<odb::mysql::database> db;
   const persistence::migration_set* migrations = nullptr;
+  std::shared_ptr<const persistence::secret_box> secrets;
 };
 
 /// One worker of the persistence pool. Spawn it detached: every request
@@ -22,9 +24,11 @@ struct persistence_worker_state {
 /// Database failures come back as errors; the worker never dies of them.
 /// @param db an open database (persistence::open_database)
 /// @param migrations the migrations this build expects, for status replies
+/// @param secrets seals and opens stored secrets (null: no keys)
 persistence_worker_actor::behavior_type persistence_worker(
     persistence_worker_actor::stateful_pointer<persistence_worker_state> self,
     std::shared_ptr<odb::mysql::database> db,
-    const persistence::migration_set* migrations);
+    const persistence::migration_set* migrations,
+    std::shared_ptr<const persistence::secret_box> secrets);
 
 } // namespace racecontrol

@@ -24,6 +24,7 @@
 #include "persistence/database_error.hpp"
 #include "persistence/migration_lock.hpp"
 #include "persistence/migrator.hpp"
+#include "persistence/secret_columns.hpp"
 #include "protocol/http_server.hpp"
 #include "protocol/io_runtime.hpp"
 #include "protocol/line_server.hpp"
@@ -94,6 +95,36 @@ int fail_start(const config::settings* s, const std::string& message) {
     spdlog::critical("{}", line);
   std::fprintf(stderr, "racecontrold: %s\n", line.c_str());
   return exit_config;
+}
+
+/// The secret key from the environment, checked against what the database
+/// holds. Required even when no secret is stored yet: without it configured
+/// bots and account links could not be saved, and failing here says so in
+/// one line instead of in every later write. Returns the problem, if any.
+std::optional<std::string>
+open_secrets(odb::mysql::database& db,
+             std::shared_ptr<const persistence::secret_box>& out) {
+  auto box = persistence::secret_box::from_environment();
+  if (!box)
+    return box.error().message;
+  if (auto problem = persistence::secret_key_problem(db, *box))
+    return problem;
+  if (!box->has_key())
+    return std::string{persistence::secret_box::key_variable} +
+           " is not set: racecontrold stores bot client secrets and RaceTime "
+           "tokens encrypted with it; set it to 32 random bytes in base64 "
+           "(`racecontrol-migrate secrets keygen` prints one)";
+  auto census = persistence::count_secrets(db, *box);
+  if (census.plaintext > 0)
+    spdlog::warn("{} secret(s) are still stored in plaintext: run "
+                 "`racecontrol-migrate secrets encrypt` to encrypt them",
+                 census.plaintext);
+  spdlog::info("secrets: key id {}{}", box->key_id(),
+               std::getenv(persistence::secret_box::old_key_variable)
+                   ? " (and the old key, for rotation)"
+                   : "");
+  out = std::make_shared<const persistence::secret_box>(std::move(*box));
+  return std::nullopt;
 }
 
 /// Applies pending migrations when allowed, else refuses to start.
@@ -319,11 +350,13 @@ int supervise(caf::actor_system& sys, caf::scoped_actor& self,
 
 std::vector<component_spec> daemon_components(
     const config::settings& s, std::shared_ptr<odb::mysql::database> db,
+    std::shared_ptr<const persistence::secret_box> secrets,
     const persistence::migration_set* migrations, protocol::io_runtime& io,
     std::shared_ptr<http_api_slot> http_slot,
     std::shared_ptr<console_slot> console, std::function<void()> stop_node) {
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
+  db_options.secrets = std::move(secrets);
   bot_supervisor_options bot_options;
   bot_options.bot.startrace_timeout = s.automation_startrace_timeout;
   for (const auto& b : s.bots)
@@ -408,6 +441,10 @@ std::vector<component_spec> daemon_components(
   };
   http_api_options api_options;
   api_options.racetime_url = s.racetime_url;
+  api_options.link_client_id = s.link_client_id;
+  api_options.link_client_secret = s.link_client_secret;
+  api_options.link_public_url = s.link_public_url;
+  api_options.racetime = &io.api();
   if (http_slot)
     components.push_back(
         {"http", [http_slot, api_options](caf::actor_system& sys,
@@ -541,6 +578,7 @@ std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
 int run(const config::settings& s, bool migrate, bool check_only,
         const sigset_t& signals, const protocol::service_notifier& notifier) {
   std::shared_ptr<odb::mysql::database> db;
+  std::shared_ptr<const persistence::secret_box> secrets;
   auto migrations = persistence::migration_set::embedded();
   try {
     persistence::database_options opts;
@@ -551,6 +589,8 @@ int run(const config::settings& s, bool migrate, bool check_only,
     opts.write_timeout = s.database_write_timeout;
     db = persistence::open_database(opts);
     if (auto problem = check_schema(*db, migrations, s, migrate))
+      return fail_start(&s, *problem);
+    if (auto problem = open_secrets(*db, secrets))
       return fail_start(&s, *problem);
   } catch (const std::exception& e) {
     return fail_start(&s, e.what());
@@ -592,9 +632,14 @@ int run(const config::settings& s, bool migrate, bool check_only,
     if (auto a = caf::actor_cast<caf::actor>(main_actor))
       caf::anon_send(a, atom::signal::value, SIGTERM);
   };
-  options.components =
-      daemon_components(s, db, &migrations, *io, http ? http_slot : nullptr,
-                        console ? console_slot_ : nullptr, stop_node);
+  // Links point at the address players' browsers use; without
+  // link.public_url, the address the HTTP server is bound to.
+  auto effective = s;
+  if (effective.link_public_url.empty() && http)
+    effective.link_public_url = "http://" + http->bound_address();
+  options.components = daemon_components(
+      effective, db, secrets, &migrations, *io, http ? http_slot : nullptr,
+      console ? console_slot_ : nullptr, stop_node);
   auto root = sys.spawn(node, std::move(options));
   auto status = supervise(sys, self, baseline, root, s, signals, notifier);
   if (http)

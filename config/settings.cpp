@@ -331,6 +331,35 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.http_trusted_proxies = parse_address_list(v);
      }},
+    {"link.client_id", "",
+     "RaceTime account linking: the client id of racecontrol's OAuth "
+     "application on racetime.gg (authorization code grant, scope read); its "
+     "secret comes from RACECONTROL_LINK_CLIENT_SECRET. Empty: linking is "
+     "off (the link endpoints answer 503).",
+     [](settings& s, const std::string& v) {
+       s.link_client_id = v;
+     }},
+    {"link.client_secret", "",
+     "The OAuth application's secret; prefer RACECONTROL_LINK_CLIENT_SECRET "
+     "in the environment.",
+     [](settings& s, const std::string& v) {
+       s.link_client_secret = secret{v};
+     }},
+    {"link.public_url", "",
+     "The address players' browsers reach racecontrold at, e.g. "
+     "https://racecontrol.example.org (behind the TLS proxy): links are "
+     "<public_url>/link/racetime?state=... and the redirect URI to register "
+     "with racetime.gg is <public_url>/link/racetime/callback. Empty: "
+     "http://<http.listen>.",
+     [](settings& s, const std::string& v) {
+       if (!v.empty() && v.rfind("http://", 0) != 0 &&
+           v.rfind("https://", 0) != 0)
+         reject("must start with http:// or https://, got '" + v + "'");
+       auto url = v;
+       while (!url.empty() && url.back() == '/')
+         url.pop_back();
+       s.link_public_url = url;
+     }},
     {"console.listen", "off",
      "Where the admin console (a line protocol for nc or telnet, behind a "
      "login) listens: ADDRESS:PORT like 127.0.0.1:8081 (port 0 picks a free "
@@ -537,6 +566,12 @@ settings load_settings(const settings_sources& sources) {
     s.discord_bot_token = secret{token};
   if (const char* pw = env(console_password_variable))
     s.console_password = secret{pw};
+  if (const char* v = env(link_secret_variable))
+    s.link_client_secret = secret{v};
+  if (!s.link_client_id.empty() && s.link_client_secret.empty())
+    throw config_error(std::string{"link.client_id is set but the OAuth "
+                                   "application has no secret: set "} +
+                       link_secret_variable + " in the environment");
   for (auto& bot : s.bots) {
     auto variable = bot_secret_variable(bot.category);
     if (const char* value = env(variable.c_str()))
@@ -581,7 +616,13 @@ std::string summarize(const settings& s) {
       << (s.http_listen ? s.http_listen->to_string() : std::string{"off"})
       << " console="
       << (s.console_listen ? s.console_listen->to_string() : std::string{"off"})
-      << (s.console_socket.empty() ? "" : "+" + s.console_socket) << " bots=[";
+      << (s.console_socket.empty() ? "" : "+" + s.console_socket) << " link="
+      << (s.link_client_id.empty()
+              ? std::string{"off"}
+              : s.link_client_id + "@" +
+                    (s.link_public_url.empty() ? std::string{"http.listen"}
+                                               : s.link_public_url))
+      << " bots=[";
   for (size_t i = 0; i < s.bots.size(); ++i) {
     const auto& b = s.bots[i];
     out << (i ? ", " : "") << b.category << " (name=" << b.name

@@ -107,6 +107,15 @@ struct settings {
   std::chrono::milliseconds discord_poll_interval{2000};
   /// From RACECONTROL_DISCORD_BOT_TOKEN only; empty: notifications wait.
   secret discord_bot_token;
+  // [link] RaceTime account linking
+  /// The racetime.gg OAuth application (authorization code grant); empty:
+  /// linking is off.
+  std::string link_client_id;
+  /// From RACECONTROL_LINK_CLIENT_SECRET (or link.client_secret).
+  secret link_client_secret;
+  /// Where players' browsers reach racecontrold (its links and the
+  /// redirect_uri registered with racetime.gg); empty: http://<http.listen>.
+  std::string link_public_url;
 };
 
 /// Where settings come from, lowest priority first: built-in defaults, the
@@ -141,6 +150,8 @@ inline constexpr const char* database_password_variable =
     "RACECONTROL_DATABASE_PASSWORD";
 
 /// The environment variable that holds the admin console's password.
+inline constexpr const char* link_secret_variable =
+    "RACECONTROL_LINK_CLIENT_SECRET";
 inline constexpr const char* console_password_variable =
     "RACECONTROL_CONSOLE_PASSWORD";
 /// Parses "512", "64KiB", "1MiB" (also k/K/KB, M/MB, G/GiB/GB: all

@@ -58,8 +58,8 @@ void audit(connection& conn, const bot_write& w, std::int32_t id,
           id_text(id) + "), 'fields', JSON_ARRAY(" + fields + "))");
 }
 
-std::variant<bot_view, api_refusal> create(connection& conn,
-                                           const bot_write& w) {
+std::variant<bot_view, api_refusal> create(connection& conn, const bot_write& w,
+                                           const secret_box& secrets) {
   const auto& category = w.category.value_or("");
   if (sql_scalar(conn, "SELECT id FROM racetime_bots WHERE category = " +
                            sql_quote(conn, category) + " FOR UPDATE"))
@@ -70,7 +70,7 @@ std::variant<bot_view, api_refusal> create(connection& conn,
                        "category"};
   auto id = racetime_bot_repository::insert_in(
       conn, category, w.name.value_or(""), w.client_id.value_or(""),
-      w.client_secret ? w.client_secret->reveal() : std::string{});
+      w.client_secret ? w.client_secret->reveal() : std::string{}, secrets);
   sql_execute(conn, "INSERT INTO racetime_bot_organizations (bot_id, "
                     "organization_id, is_active, assigned_at) VALUES (" +
                         id_text(id) + ", " + id_text(w.organization_id) +
@@ -79,8 +79,8 @@ std::variant<bot_view, api_refusal> create(connection& conn,
   return select_bots(conn, w.organization_id, "b.id = " + id_text(id)).front();
 }
 
-std::variant<bot_view, api_refusal> change(connection& conn,
-                                           const bot_write& w) {
+std::variant<bot_view, api_refusal> change(connection& conn, const bot_write& w,
+                                           const secret_box& secrets) {
   auto id = *w.bot_id;
   auto rows = select_bots(conn, w.organization_id,
                           "b.id = " + id_text(id) + " FOR UPDATE");
@@ -106,7 +106,8 @@ std::variant<bot_view, api_refusal> change(connection& conn,
     sql_execute(conn, "UPDATE racetime_bots SET " + sets + ", updated_at = " +
                           sql_quote(now_us()) + " WHERE id = " + id_text(id));
   if (w.client_secret) {
-    racetime_bot_repository::set_secret_in(conn, id, w.client_secret->reveal());
+    racetime_bot_repository::set_secret_in(conn, id, w.client_secret->reveal(),
+                                           secrets);
     fields += std::string{fields.empty() ? "'" : ", '"} + "client_secret'";
   }
   bool deactivated =
@@ -132,7 +133,7 @@ std::variant<bot_view, api_refusal>
 api_bot_repository::write(const bot_write& w) {
   return in_transaction(
       db_, [&](connection& conn) -> std::variant<bot_view, api_refusal> {
-        return w.bot_id ? change(conn, w) : create(conn, w);
+        return w.bot_id ? change(conn, w, secrets_) : create(conn, w, secrets_);
       });
 }
 

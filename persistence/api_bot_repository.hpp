@@ -8,6 +8,7 @@
 // no answer carries one.
 
 #include "persistence/api_records.hpp"
+#include "persistence/secret_box.hpp"
 
 #include <odb/mysql/database.hxx>
 
@@ -18,7 +19,8 @@ namespace racecontrol::persistence {
 
 class api_bot_repository {
  public:
-  explicit api_bot_repository(odb::mysql::database& db) : db_(db) {}
+  api_bot_repository(odb::mysql::database& db, const secret_box& secrets)
+      : db_(db), secrets_(secrets) {}
 
   /// The bots linked to the organization by ascending id, or the one with
   /// q.id (whatever its links; organization_linked says).
@@ -32,6 +34,7 @@ class api_bot_repository {
 
  private:
   odb::mysql::database& db_;
+  const secret_box& secrets_; ///< seals client secrets
 };
 
 } // namespace racecontrol::persistence

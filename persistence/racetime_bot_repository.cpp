@@ -25,16 +25,18 @@ const char* to_string(entities::bot_status status) {
   return "unknown";
 }
 
-racetime_bot_repository::racetime_bot_repository(odb::mysql::database& db)
-    : entity_repository(db, "racetime_bots") {}
+racetime_bot_repository::racetime_bot_repository(odb::mysql::database& db,
+                                                 const secret_box& secrets)
+    : entity_repository(db, "racetime_bots"), secrets_(secrets) {}
 
 namespace {
 
 /// The SQL value a client secret is stored as: every write of
 /// client_secret goes through here.
 std::string stored_secret(odb::mysql::connection& conn,
+                          const secret_box& secrets,
                           const std::string& client_secret) {
-  return sql_quote(conn, client_secret);
+  return sql_quote(conn, secrets.seal_or_throw(client_secret));
 }
 
 } // namespace
@@ -42,7 +44,7 @@ std::string stored_secret(odb::mysql::connection& conn,
 std::int32_t racetime_bot_repository::insert_in(
     odb::mysql::connection& conn, const std::string& category,
     const std::string& name, const std::string& client_id,
-    const std::string& client_secret) {
+    const std::string& client_secret, const secret_box& secrets) {
   auto at = sql_quote(now_us());
   sql_execute(conn, "INSERT INTO racetime_bots (category, name, client_id, "
                     "client_secret, is_active, created_at, updated_at) "
@@ -50,16 +52,17 @@ std::int32_t racetime_bot_repository::insert_in(
                         sql_quote(conn, category) + ", " +
                         sql_quote(conn, name) + ", " +
                         sql_quote(conn, client_id) + ", " +
-                        stored_secret(conn, client_secret) + ", 1, " + at +
-                        ", " + at + ")");
+                        stored_secret(conn, secrets, client_secret) + ", 1, " +
+                        at + ", " + at + ")");
   return sql_int(sql_scalar(conn, "SELECT LAST_INSERT_ID()")).value_or(0);
 }
 
 void racetime_bot_repository::set_secret_in(odb::mysql::connection& conn,
                                             std::int32_t bot_id,
-                                            const std::string& client_secret) {
+                                            const std::string& client_secret,
+                                            const secret_box& secrets) {
   sql_execute(conn, "UPDATE racetime_bots SET client_secret = " +
-                        stored_secret(conn, client_secret) +
+                        stored_secret(conn, secrets, client_secret) +
                         ", updated_at = " + sql_quote(now_us()) +
                         " WHERE id = " + std::to_string(bot_id));
 }
@@ -107,8 +110,8 @@ std::int32_t racetime_bot_repository::save_configured(
                 "client_secret, is_active, created_at, updated_at) VALUES (" +
                     sql_quote(conn, category) + ", " + sql_quote(conn, name) +
                     ", " + sql_quote(conn, client_id) + ", " +
-                    stored_secret(conn, client_secret) + ", 1, " + at + ", " +
-                    at +
+                    stored_secret(conn, secrets_, client_secret) + ", 1, " +
+                    at + ", " + at +
                     ") ON DUPLICATE KEY UPDATE name = VALUES(name), "
                     "client_id = VALUES(client_id), client_secret = "
                     "VALUES(client_secret), updated_at = " +

@@ -38,7 +38,9 @@ struct racetime_bot {
 #pragma db type("VARCHAR(255)")
   std::string client_id;
 
-#pragma db type("VARCHAR(255)")
+  /// Sealed by persistence::secret_box (legacy rows: plaintext until
+  /// `racecontrol-migrate secrets encrypt`).
+#pragma db type("VARCHAR(512)")
   std::string client_secret;
 
   bool is_active = true;

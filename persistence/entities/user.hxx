@@ -37,6 +37,7 @@ struct user {
 #pragma db type("VARCHAR(255)")
   odb::nullable<std::string> racetime_name;
 
+  /// Both tokens sealed by persistence::secret_box.
 #pragma db type("TEXT")
   odb::nullable<std::string> racetime_access_token;
 

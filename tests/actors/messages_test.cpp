@@ -735,6 +735,27 @@ api_token_revocation sample<api_token_revocation>() {
   return {4};
 }
 
+template <>
+link_order sample<link_order>() {
+  return {link_order::kind::unlink, 3, 7, "api-token:links \"x\"#4"};
+}
+
+template <>
+link_callback sample<link_callback>() {
+  return {config::secret{"state-abc"},
+          false,
+          "4BlRneEk9jxN6Qka",
+          "RacerOne",
+          config::secret{"access-1"},
+          config::secret{"refresh-1"},
+          36000};
+}
+
+template <>
+link_answer sample<link_answer>() {
+  return {7, "Carol", config::secret{"state-abc"}, t0, "Racer3"};
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;

@@ -249,6 +249,14 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("metrics gauges");
         return database_gauges{};
       },
+      [=](atom::put, const link_order&) -> caf::result<link_answer> {
+        unexpected("racetime link order");
+        return link_answer{};
+      },
+      [=](atom::put, const link_callback&) -> caf::result<link_answer> {
+        unexpected("racetime link callback");
+        return link_answer{};
+      },
       [=](atom::get,
           const audit_query&) -> caf::result<std::vector<audit_entry>> {
         unexpected("audit listing");

@@ -22,9 +22,10 @@ namespace {
 /// A migrated scratch database with one organization, bot and tournament.
 struct fixture {
   test::scratch_database scratch;
+  secret_box secrets = *secret_box::from_keys(secret_box::generate_key());
   organization_repository orgs{scratch.db()};
-  user_repository users{scratch.db()};
-  racetime_bot_repository bots{scratch.db()};
+  user_repository users{scratch.db(), secrets};
+  racetime_bot_repository bots{scratch.db(), secrets};
   tournament_repository tournaments{scratch.db()};
   match_repository matches{scratch.db()};
   match_player_repository players{scratch.db()};
@@ -135,8 +136,16 @@ BOOST_AUTO_TEST_CASE(user_fields_and_racetime_link) {
   auto linked = users.find_by_racetime_id("4BlRneEk9jxN6Qka");
   BOOST_REQUIRE(linked);
   BOOST_TEST(linked->racetime_name.get() == "RacerOne");
-  BOOST_TEST(linked->racetime_access_token.get() == "access-xyz");
-  BOOST_TEST(linked->racetime_refresh_token.get() == "refresh-xyz");
+  // Stored sealed; racetime_tokens() opens them.
+  BOOST_TEST(secret_box::is_sealed(linked->racetime_access_token.get()));
+  BOOST_TEST(linked->racetime_access_token.get().find("access-xyz") ==
+             std::string::npos);
+  BOOST_TEST(secret_box::is_sealed(linked->racetime_refresh_token.get()));
+  auto tokens = users.racetime_tokens(id);
+  BOOST_REQUIRE(tokens);
+  BOOST_TEST(tokens->access_token == "access-xyz");
+  BOOST_TEST(tokens->refresh_token.value() == "refresh-xyz");
+  BOOST_TEST(tokens->racetime_name == "RacerOne");
   BOOST_TEST((linked->racetime_token_expires_at.get() == at(600)));
   // Only the link columns changed.
   BOOST_TEST(linked->discord_username.get() == "synack");
@@ -147,6 +156,7 @@ BOOST_AUTO_TEST_CASE(user_fields_and_racetime_link) {
   auto unlinked = users.find(id);
   BOOST_TEST(unlinked->racetime_id.null());
   BOOST_TEST(unlinked->racetime_access_token.null());
+  BOOST_TEST(!users.racetime_tokens(id));
   BOOST_TEST(!users.find_by_racetime_id("4BlRneEk9jxN6Qka"));
   BOOST_TEST(!users.link_racetime(id + 1000, link));
 }

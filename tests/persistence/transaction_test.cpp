@@ -88,7 +88,8 @@ BOOST_AUTO_TEST_CASE(errors_show_the_statement_without_its_values) {
              "id = 7");
   BOOST_TEST(sql_shape("SELECT 'unterminated") == "SELECT ?");
   test::scratch_database scratch;
-  user_repository users{scratch.db()};
+  auto secrets = *secret_box::from_keys(secret_box::generate_key());
+  user_repository users{scratch.db(), secrets};
   entities::user u;
   u.discord_id = 4242ULL;
   u.display_name = std::string{"Racer"};

@@ -1,5 +1,7 @@
 #include "tests/support/daemon_process.hpp"
 
+#include "persistence/secret_box.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
@@ -15,6 +17,11 @@
 extern char** environ;
 
 namespace racecontrol::test {
+
+const std::string& daemon_secret_key() {
+  static const std::string key = persistence::secret_box::generate_key();
+  return key;
+}
 
 namespace {
 
@@ -52,8 +59,12 @@ daemon_process::daemon_process(std::vector<std::string> args,
     if (entry.rfind("RACECONTROL_", 0) != 0)
       env_strings.push_back(entry);
   }
+  // Every daemon needs a secret key; one per test process unless the test
+  // gives its own (an empty value: none, for tests of the missing key).
+  env.emplace(persistence::secret_box::key_variable, daemon_secret_key());
   for (auto& [k, v] : env)
-    env_strings.push_back(k + "=" + v);
+    if (!v.empty() || k != persistence::secret_box::key_variable)
+      env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
   for (auto& e : env_strings)
     envp.push_back(e.data());

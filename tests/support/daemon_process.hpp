@@ -13,13 +13,17 @@
 
 namespace racecontrol::test {
 
+/// The RACECONTROL_SECRET_KEY every daemon_process gets unless its `env`
+/// names one: generated once per test process.
+const std::string& daemon_secret_key();
+
 class daemon_process {
  public:
   /// Starts `args[0]` (RACECONTROLD_PATH when `args` does not start with
   /// a path) with the test's environment minus RACECONTROL_* variables,
-  /// plus `env`. racecontrold gets `--http.listen=127.0.0.1:0` before
-  /// `args` (a free port, see http_port()), so daemons started side by side
-  /// do not compete for the default port.
+  /// plus daemon_secret_key() and `env`. racecontrold gets
+  /// `--http.listen=127.0.0.1:0` before `args` (a free port, see http_port()),
+  /// so daemons started side by side do not compete for the default port.
   daemon_process(std::vector<std::string> args,
                  std::map<std::string, std::string> env,
                  std::string program = "");

@@ -41,6 +41,15 @@ sim_harness_options sim_options(const race_world_options& w) {
 race_world::race_world(race_world_options options)
     : options_(options), sim_(sim_options(options)) {
   sim_.seed_defaults();
+  if (!options_.link_redirect_uri.empty())
+    sim_.world().oauth().add_application(
+        {"link-client",
+         "link-secret",
+         "racecontrol links",
+         sim::application::grant::authorization_code,
+         "",
+         true,
+         {options_.link_redirect_uri}});
   sim_.start();
   if (options_.discord) {
     discord_harness_options d;

@@ -44,6 +44,10 @@ struct race_world_options {
   /// (discord_channel). Without it racecontrold keeps its default Discord
   /// URL and no tournament has a channel, so it posts nothing.
   bool discord = false;
+  /// Registers racecontrol's account-linking OAuth app in racetime-sim
+  /// ("link-client", "link-secret") with this redirect URI (racecontrold's
+  /// /link/racetime/callback), before the simulator starts.
+  std::string link_redirect_uri{};
 };
 
 class race_world {

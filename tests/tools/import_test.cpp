@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE sahasrahbot_import
 #include <boost/test/unit_test.hpp>
 
+#include "persistence/secret_box.hpp"
 #include "tools/racecontrol-migrate/import/import_engine.hpp"
 #include "tools/racecontrol-migrate/import/sahasrahbot_import.hpp"
 #include "tools/racecontrol-migrate/import/text_fit.hpp"
@@ -22,6 +23,12 @@ using namespace racecontrol::tools;
 using persistence::sql_execute;
 using persistence::sql_query;
 using persistence::sql_scalar;
+
+namespace {
+/// The key imported tokens are sealed with.
+const std::string test_key =
+    racecontrol::persistence::secret_box::generate_key();
+} // namespace
 
 namespace {
 
@@ -50,6 +57,7 @@ struct fixture {
     o.phases = std::move(phases);
     o.batch_size = 500;
     o.sample_size = 50;
+    o.secrets = *persistence::secret_box::from_keys(test_key);
     return o;
   }
 
@@ -138,8 +146,12 @@ dump(test::scratch_database& db) {
     for (const auto& r :
          sql_query(*conn, "SELECT " + columns + " FROM `" + *t[0] + "`")) {
       std::string line;
+      // Sealed tokens get a fresh nonce per write: compare what they hold.
       for (const auto& v : r)
-        line += v.value_or("\\N") + "|";
+        line += (v && persistence::secret_box::is_sealed(*v)
+                     ? *persistence::secret_box::from_keys(test_key)->open(*v)
+                     : v.value_or("\\N")) +
+                "|";
       rows.push_back(line);
     }
     std::sort(rows.begin(), rows.end());
@@ -163,8 +175,10 @@ std::filesystem::path temp_file(const std::string& name) {
 
 int cli(std::vector<std::string> args, std::string& out, std::string& err) {
   std::ostringstream o, e;
-  int status = run_migrate_cli(args, o, e, [](const char*) -> const char* {
-    return nullptr;
+  int status = run_migrate_cli(args, o, e, [](const char* name) {
+    return std::string{name} == persistence::secret_box::key_variable
+               ? test_key.c_str()
+               : nullptr;
   });
   out = o.str();
   err = e.str();
@@ -192,10 +206,15 @@ BOOST_AUTO_TEST_CASE(users_phase) {
              src("SELECT COUNT(*) FROM users WHERE discord_user_id IS NULL"));
   BOOST_TEST(dst("SELECT COUNT(*) FROM users WHERE discord_id IS NULL") != "0");
   // The RaceTime link and token travel; display names need not be unique.
-  BOOST_TEST(
+  // Sealed on the way in: the column never holds the token itself.
+  auto stored =
       dst("SELECT racetime_access_token FROM users u JOIN "
-          "migration_user_map m ON m.new_id = u.id WHERE m.old_id = 1") ==
-      src("SELECT rtgg_access_token FROM users WHERE id = 1"));
+          "migration_user_map m ON m.new_id = u.id WHERE m.old_id = 1");
+  auto original = src("SELECT rtgg_access_token FROM users WHERE id = 1");
+  BOOST_TEST(stored != original);
+  BOOST_TEST(stored.find(original) == std::string::npos);
+  BOOST_TEST(*persistence::secret_box::from_keys(test_key)->open(stored) ==
+             original);
   BOOST_TEST(dst("SELECT COUNT(*) - COUNT(DISTINCT display_name) FROM users") !=
              "0");
   BOOST_TEST(

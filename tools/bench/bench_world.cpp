@@ -3,6 +3,7 @@
 #include "persistence/database.hpp"
 #include "persistence/migration_set.hpp"
 #include "persistence/migrator.hpp"
+#include "persistence/secret_box.hpp"
 #include "persistence/sql.hpp"
 #include "protocol/json.hpp"
 #include "protocol/racetime_api.hpp"
@@ -641,6 +642,10 @@ std::unique_ptr<child> start_daemon(const daemon_setup& d,
   args.insert(args.end(), d.overrides.begin(), d.overrides.end());
   auto env = d.env;
   env.push_back("RACECONTROL_DATABASE_PASSWORD=" + d.password);
+  // One key for every racecontrold of this bench: a killed daemon's
+  // successor must open what it sealed.
+  static const std::string key = persistence::secret_box::generate_key();
+  env.push_back(std::string{persistence::secret_box::key_variable} + "=" + key);
   return std::make_unique<child>(args, env, d.dir + "/" + name + ".log");
 }
 

@@ -16,6 +16,7 @@
 #include "persistence/database.hpp"
 #include "persistence/migration_set.hpp"
 #include "persistence/migrator.hpp"
+#include "persistence/secret_box.hpp"
 #include "persistence/sql.hpp"
 
 #include <chrono>
@@ -228,6 +229,8 @@ import_into(const config::database_url& server, const std::string& src,
   o.target = server;
   o.target.database = dst;
   o.phases = tools::import::all_phases();
+  o.secrets = *persistence::secret_box::from_keys(
+      persistence::secret_box::generate_key());
   o.batch_size = batch;
   o.writers = writers;
   o.sample_size = 25;

@@ -7,8 +7,10 @@
 #include "persistence/migration_lock.hpp"
 #include "persistence/migration_set.hpp"
 #include "persistence/migrator.hpp"
+#include "persistence/secret_box.hpp"
 #include "racecontrol/version.hpp"
 #include "tools/racecontrol-migrate/import/sahasrahbot_import.hpp"
+#include "tools/racecontrol-migrate/secret_commands.hpp"
 #include "tools/racecontrol-migrate/token_commands.hpp"
 
 #include <unistd.h>
@@ -55,6 +57,9 @@ commands:
   token list [--org ID]
   token revoke ID
             API bearer tokens; create prints the token once; help token
+  secrets keygen|status|encrypt|rotate
+            the key that encrypts bot secrets and RaceTime tokens at rest;
+            help secrets
   help [COMMAND]
 
 options:
@@ -181,6 +186,7 @@ every case, with the reason when the import stopped.
 )"} + import::import_rules_text() +
          "\n\n" + import_choices_text()},
     {"token", token_help},
+    {"secrets", secrets_help},
     {"new", R"(usage: racecontrol-migrate new NAME [--migrations DIR]
 
 Writes DIR/YYYYMMDD_NNNNNN_NAME.up.sql and .down.sql (today's UTC date, the
@@ -455,6 +461,24 @@ std::vector<std::string> phases_of(const std::string& text) {
   return out;
 }
 
+/// The key that seals imported RaceTime tokens: required by the users
+/// phase, so no token is ever stored in plaintext.
+persistence::secret_box import_secrets(const invocation& inv,
+                                       const std::vector<std::string>& phases) {
+  const char* key = inv.getenv(persistence::secret_box::key_variable);
+  auto box = persistence::secret_box::from_keys(key == nullptr ? "" : key);
+  if (!box)
+    throw config::config_error(box.error().message);
+  if (!box->has_key() &&
+      std::find(phases.begin(), phases.end(), "users") != phases.end())
+    throw config::config_error(
+        std::string{"the users phase stores RaceTime tokens encrypted: set "} +
+        persistence::secret_box::key_variable +
+        " to racecontrold's key (`racecontrol-migrate secrets keygen` "
+        "prints a new one)");
+  return std::move(*box);
+}
+
 int cmd_import(const invocation& inv) {
   import::import_options o;
   auto source = inv.cli.value("source");
@@ -479,6 +503,7 @@ int cmd_import(const invocation& inv) {
   }
   o.phases = phases_of(inv.cli.value("phase").value_or("all"));
   o.dry_run = inv.cli.has("dry-run");
+  o.secrets = import_secrets(inv, o.phases);
   try {
     o.batch_size = std::stoul(inv.cli.value("batch-size").value_or("5000"));
     o.sample_size = std::stoul(inv.cli.value("sample-size").value_or("25"));
@@ -556,6 +581,13 @@ int dispatch(const invocation& inv) {
           return connect(resolve_target(inv));
         },
         inv.out);
+  if (inv.command == "secrets")
+    return run_secrets_command(
+        inv.cli,
+        [&inv] {
+          return connect(resolve_target(inv));
+        },
+        inv.getenv, inv.out);
   auto t = resolve_target(inv);
   auto set = load_set(inv);
   auto db = connect(t);
@@ -620,7 +652,8 @@ int run_migrate_cli(const std::vector<std::string>& args, std::ostream& out,
       }
       return print_help(out, command);
     }
-    if (command != "new" && command != "token" && cli.positional.size() > 1)
+    if (command != "new" && command != "token" && command != "secrets" &&
+        cli.positional.size() > 1)
       throw config::config_error("unexpected argument '" + cli.positional[1] +
                                  "'");
     return dispatch({cli, command, out, err, getenv});

@@ -8,6 +8,7 @@
 #include "tools/racecontrol-migrate/import/import_report.hpp"
 
 #include "config/database_url.hpp"
+#include "persistence/secret_box.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -26,6 +27,9 @@ struct import_options {
   config::database_url target;
   std::vector<std::string> phases; ///< a subset of all_phases(), in order
   bool dry_run = false;
+  /// Seals the RaceTime tokens users bring along (rtgg_access_token); the
+  /// users phase refuses to run without a key.
+  persistence::secret_box secrets;
   std::size_t batch_size = 5000;
   /// Guild id → organization name (--guild-names).
   std::map<std::uint64_t, std::string> guild_names;

@@ -198,6 +198,8 @@ copy_plan users_plan(context& c) {
     }
     if (checking)
       r.not_comparable = {4, 6}; // racetime_id, its token
+    else if (token)
+      token = c.options.secrets.seal_or_throw(*token); // never at rest in clear
     if (row[8] && *row[8] != "0")
       r.adjustments.emplace_back("test_user imported with is_test_user = 1",
                                  "");

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS `racetime_link_states`;
