@@ -144,4 +144,10 @@ using audit = caf::atom_constant<caf::atom("audit")>;
 /// Stop (true) or resume (false) opening new rooms on this node.
 using drain = caf::atom_constant<caf::atom("drain")>;
 
+/// A worker node joins the cluster's coordinator.
+using join = caf::atom_constant<caf::atom("join")>;
+
+/// A worker's own timer: reach a coordinator (again).
+using connect = caf::atom_constant<caf::atom("connect")>;
+
 } // namespace racecontrol::atom

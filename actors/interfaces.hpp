@@ -453,6 +453,26 @@ using admin_console_actor = caf::typed_actor<
     // that slows password guessing.
     caf::reacts_to<atom::login, std::uint64_t>>;
 
+/// The CLUSTER MEMBER actor of a worker node: reaches a coordinator
+/// (trying each configured one in turn, with backoff), joins it, and joins
+/// again when the connection is lost.
+using cluster_member_actor = caf::typed_actor<
+    // From the coordinator: this node as it stands (name, rooms hosted).
+    caf::replies_to<atom::status>::with<cluster_node_info>,
+    // (Self-sent) tries the next coordinator.
+    caf::reacts_to<atom::connect>>;
+
+/// The CLUSTER REGISTRY actor of a coordinator, published to the workers
+/// over mutual TLS: knows which workers are in the cluster and notices
+/// when one is gone (its connection lost or its process ended).
+using cluster_registry_actor = caf::typed_actor<
+    // A worker joins with its node name; refused while a connected node
+    // has the name.
+    caf::replies_to<atom::join, std::string,
+                    cluster_member_actor>::with<atom::ok>,
+    // Every node, for operators.
+    caf::replies_to<atom::status>::with<std::vector<cluster_node_info>>>;
+
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.
 using node_actor = caf::typed_actor<

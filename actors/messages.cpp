@@ -1,6 +1,7 @@
 #include "actors/messages.hpp"
 
 #include "actors/error.hpp"
+#include "actors/interfaces.hpp"
 
 namespace racecontrol {
 
@@ -68,6 +69,14 @@ caf::error exception_error(std::exception_ptr& eptr) {
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<database_status>("racecontrol::database_status");
   cfg.add_message_type<node_status>("racecontrol::node_status");
+  cfg.add_message_type<cluster_node_info>("racecontrol::cluster_node_info");
+  cfg.add_message_type<std::vector<cluster_node_info>>(
+      "std::vector<racecontrol::cluster_node_info>");
+  // Handles that travel between nodes.
+  cfg.add_message_type<cluster_member_actor>(
+      "racecontrol::cluster_member_actor");
+  cfg.add_message_type<cluster_registry_actor>(
+      "racecontrol::cluster_registry_actor");
   cfg.add_message_type<bot_record>("racecontrol::bot_record");
   cfg.add_message_type<std::vector<bot_record>>(
       "std::vector<racecontrol::bot_record>");

@@ -505,6 +505,27 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
            x.database);
 }
 
+/// A node of the cluster as the coordinator sees it.
+struct cluster_node_info {
+  std::string node_name;
+  std::string role;           ///< "worker" (later also "coordinator")
+  std::int64_t joined_at = 0; ///< unix time, ms
+  std::uint32_t rooms = 0;    ///< rooms it hosts
+  bool connected = false;
+};
+
+inline bool operator==(const cluster_node_info& a, const cluster_node_info& b) {
+  return a.node_name == b.node_name && a.role == b.role &&
+         a.joined_at == b.joined_at && a.rooms == b.rooms &&
+         a.connected == b.connected;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_node_info& x) {
+  return f(caf::meta::type_name("cluster_node_info"), x.node_name, x.role,
+           x.joined_at, x.rooms, x.connected);
+}
+
 /// What a poll of the room supervisor found and did.
 struct poll_summary {
   std::uint32_t rooms = 0;   ///< rooms the database says are to be watched

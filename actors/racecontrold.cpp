@@ -6,6 +6,9 @@
 
 #include "actors/admin_console.hpp"
 #include "actors/bot_supervisor.hpp"
+#include "actors/cluster_member.hpp"
+#include "actors/cluster_registry.hpp"
+#include "actors/cluster_transport.hpp"
 #include "actors/discord_link.hpp"
 #include "actors/error.hpp"
 #include "actors/http_api.hpp"
@@ -34,6 +37,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -480,6 +484,60 @@ std::vector<component_spec> daemon_components(
   return components;
 }
 
+/// A worker node (issue 13): its database pool and its membership of the
+/// cluster. The rooms it will host come with placement; the HTTP API, the
+/// console, the bots, the tournaments and the scheduler stay on the
+/// coordinator.
+std::vector<component_spec>
+worker_components(const config::settings& s,
+                  std::shared_ptr<odb::mysql::database> db,
+                  std::shared_ptr<const persistence::secret_box> secrets,
+                  const persistence::migration_set* migrations) {
+  persistence_options db_options{db, migrations, s.database_workers,
+                                 s.database_health_interval};
+  db_options.secrets = std::move(secrets);
+  cluster_member_options member;
+  member.node_name = s.node_name;
+  member.coordinators = s.cluster_coordinators;
+  return {
+      {"persistence",
+       [db_options](caf::actor_system& sys, const component_handles&) {
+         return caf::actor_cast<caf::actor>(
+             sys.spawn(persistence_behavior, db_options));
+       }},
+      {"cluster",
+       [member](caf::actor_system& sys, const component_handles&) mutable {
+         member.transport = sys.openssl_manager().actor_handle();
+         return caf::actor_cast<caf::actor>(sys.spawn(cluster_member, member));
+       }},
+  };
+}
+
+/// The coordinator's registry of workers, published on cluster.listen.
+component_spec registry_component(const config::settings& s) {
+  cluster_registry_options registry;
+  registry.listen = *s.cluster_listen;
+  return {"cluster",
+          [registry](caf::actor_system& sys, const component_handles&) mutable {
+            registry.transport = sys.openssl_manager().actor_handle();
+            return caf::actor_cast<caf::actor>(
+                sys.spawn(cluster_registry, registry));
+          }};
+}
+
+/// For a node of a cluster: checks its certificate, key and CA and loads
+/// the TLS transport into `cfg`; an error line, or "" when it is ready.
+std::string set_up_cluster(const config::settings& s,
+                           caf::actor_system_config& cfg) {
+  if (s.role == config::cluster_role::standalone)
+    return "";
+  cluster_tls tls{s.cluster_certificate, s.cluster_key, s.cluster_ca};
+  if (auto err = check_cluster_tls(tls))
+    return describe(err);
+  configure_cluster_transport(cfg, tls);
+  return "";
+}
+
 /// Binds the HTTP server before the actors start, so a port in use ends
 /// the start with one clear line (exit status 2) instead of a component
 /// that fails over and over. Requests that come before the HTTP API actor
@@ -608,16 +666,24 @@ int run(const config::settings& s, bool migrate, bool check_only,
   auto http_slot = std::make_shared<http_api_slot>();
   std::unique_ptr<protocol::line_server> console;
   auto console_slot_ = std::make_shared<console_slot>();
-  try {
-    io = make_io(s);
-    http = start_http(s, *io, http_slot);
-    console = start_console(s, *io, console_slot_);
-  } catch (const std::exception& e) {
-    return fail_start(&s, e.what());
-  }
   caf::actor_system_config cfg;
   register_message_types(cfg);
   tune_scheduler(cfg, s.worker_threads);
+  if (auto problem = set_up_cluster(s, cfg); !problem.empty())
+    return fail_start(&s, problem);
+  bool worker = s.role == config::cluster_role::worker;
+  try {
+    io = make_io(s);
+    if (worker) {
+      spdlog::info("http, console: off on a worker node (its coordinator "
+                   "serves them)");
+    } else {
+      http = start_http(s, *io, http_slot);
+      console = start_console(s, *io, console_slot_);
+    }
+  } catch (const std::exception& e) {
+    return fail_start(&s, e.what());
+  }
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   // What runs before the node starts (this thread's actor, CAF's own) does
@@ -637,9 +703,14 @@ int run(const config::settings& s, bool migrate, bool check_only,
   auto effective = s;
   if (effective.link_public_url.empty() && http)
     effective.link_public_url = "http://" + http->bound_address();
-  options.components = daemon_components(
-      effective, db, secrets, &migrations, *io, http ? http_slot : nullptr,
-      console ? console_slot_ : nullptr, stop_node);
+  if (worker)
+    options.components = worker_components(s, db, secrets, &migrations);
+  else
+    options.components = daemon_components(
+        effective, db, secrets, &migrations, *io, http ? http_slot : nullptr,
+        console ? console_slot_ : nullptr, stop_node);
+  if (s.role == config::cluster_role::coordinator)
+    options.components.push_back(registry_component(s));
   auto root = sys.spawn(node, std::move(options));
   auto status = supervise(sys, self, baseline, root, s, signals, notifier);
   if (http)

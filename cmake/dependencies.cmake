@@ -20,10 +20,19 @@ set_target_properties(CAF::core PROPERTIES
   IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}"
   INTERFACE_LINK_LIBRARIES Threads::Threads)
+find_library(CAF_OPENSSL_LIBRARY caf_openssl)
+if(NOT CAF_OPENSSL_LIBRARY)
+  message(FATAL_ERROR "CAF's OpenSSL module not found: install libcaf-dev")
+endif()
 add_library(CAF::io UNKNOWN IMPORTED)
 set_target_properties(CAF::io PROPERTIES
   IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
   INTERFACE_LINK_LIBRARIES CAF::core)
+# The cluster transport (issue 13): CAF's middleman over TLS.
+add_library(CAF::openssl UNKNOWN IMPORTED)
+set_target_properties(CAF::openssl PROPERTIES
+  IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
+  INTERFACE_LINK_LIBRARIES "CAF::io;OpenSSL::SSL;OpenSSL::Crypto")
 
 # --- RapidJSON (header only) -------------------------------------------------
 find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h)

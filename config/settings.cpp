@@ -388,12 +388,93 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.console_idle_timeout = parse_duration_in(v, 1s, 86400s);
      }},
+    {"cluster.role", "standalone",
+     "standalone (one process does everything), coordinator (tournaments, "
+     "scheduler, claims, room placement) or worker (hosts the rooms a "
+     "coordinator places on it).",
+     [](settings& s, const std::string& v) {
+       if (v == "standalone")
+         s.role = cluster_role::standalone;
+       else if (v == "coordinator")
+         s.role = cluster_role::coordinator;
+       else if (v == "worker")
+         s.role = cluster_role::worker;
+       else
+         reject("must be standalone, coordinator or worker, got '" + v + "'");
+     }},
+    {"cluster.listen", "",
+     "A coordinator: where workers connect, ADDRESS:PORT (mutual TLS).",
+     [](settings& s, const std::string& v) {
+       if (v.empty()) {
+         s.cluster_listen.reset();
+         return;
+       }
+       auto a = parse_listen_address(v);
+       if (!a)
+         reject("must be an IP address and port like 10.0.0.5:4242, got '" + v +
+                "'");
+       s.cluster_listen = *a;
+     }},
+    {"cluster.coordinator", "",
+     "A worker: the coordinators' HOST:PORT, comma-separated (the active one "
+     "and its standbys), tried in turn.",
+     [](settings& s, const std::string& v) {
+       s.cluster_coordinators.clear();
+       std::string item;
+       std::istringstream in(v);
+       while (std::getline(in, item, ',')) {
+         auto colon = item.rfind(':');
+         if (colon == std::string::npos || colon == 0 ||
+             colon + 1 == item.size())
+           reject("must be HOST:PORT entries separated by commas, got '" + v +
+                  "'");
+         s.cluster_coordinators.push_back(item);
+       }
+     }},
+    {"cluster.certificate", "",
+     "This node's certificate (PEM), signed by the cluster CA; "
+     "tools/cluster-certs makes test ones.",
+     [](settings& s, const std::string& v) {
+       s.cluster_certificate = v;
+     }},
+    {"cluster.key", "",
+     "This node's private key (PEM, no passphrase; readable by racecontrold "
+     "only).",
+     [](settings& s, const std::string& v) {
+       s.cluster_key = v;
+     }},
+    {"cluster.ca", "",
+     "The cluster CA's certificate (PEM): only nodes it signed may connect.",
+     [](settings& s, const std::string& v) {
+       s.cluster_ca = v;
+     }},
     {"automation.search_interval", "15s",
      "How often the room of an unknown startrace is looked for meanwhile.",
      [](settings& s, const std::string& v) {
        s.automation_search_interval = parse_duration_in(v, 100ms, 600s);
      }},
 };
+
+/// The cluster keys a role needs, all at once, so one line names them.
+void check_cluster(const settings& s) {
+  if (s.role == cluster_role::standalone)
+    return;
+  std::string missing;
+  auto need = [&](bool present, const char* key) {
+    if (!present)
+      missing += (missing.empty() ? "" : ", ") + std::string{key};
+  };
+  need(!s.cluster_certificate.empty(), "cluster.certificate");
+  need(!s.cluster_key.empty(), "cluster.key");
+  need(!s.cluster_ca.empty(), "cluster.ca");
+  if (s.role == cluster_role::coordinator)
+    need(s.cluster_listen.has_value(), "cluster.listen");
+  else
+    need(!s.cluster_coordinators.empty(), "cluster.coordinator");
+  if (!missing.empty())
+    throw config_error(std::string{"cluster.role = "} + to_string(s.role) +
+                       " needs " + missing);
+}
 
 const key_spec* find_key(const std::string& key) {
   for (const auto& spec : keys)
@@ -559,6 +640,7 @@ settings load_settings(const settings_sources& sources) {
                        ") must not exceed database.pool_size (" +
                        std::to_string(s.database_pool_size) +
                        "): each worker needs a connection");
+  check_cluster(s);
   // The environment wins for secrets, so they need not be in the file.
   if (const char* pw = env(database_password_variable))
     s.database.password = secret{pw};
@@ -589,6 +671,17 @@ settings load_settings(const settings_sources& sources) {
   return s;
 }
 
+const char* to_string(cluster_role role) {
+  switch (role) {
+    case cluster_role::coordinator:
+      return "coordinator";
+    case cluster_role::worker:
+      return "worker";
+    default:
+      return "standalone";
+  }
+}
+
 std::string describe_settings() {
   std::ostringstream out;
   for (const auto& spec : keys) {
@@ -605,7 +698,8 @@ std::string describe_settings() {
 
 std::string summarize(const settings& s) {
   std::ostringstream out;
-  out << "node=" << s.node_name << " database=" << s.database.redacted()
+  out << "node=" << s.node_name << " role=" << to_string(s.role)
+      << " database=" << s.database.redacted()
       << " pool=" << s.database_pool_size
       << (s.database_production ? " production" : "")
       << " log=" << spdlog::level::to_string_view(s.log.level).data() << "/"

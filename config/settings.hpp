@@ -40,6 +40,16 @@ struct listen_address {
 /// host name, a missing or out-of-range port).
 std::optional<listen_address> parse_listen_address(std::string_view text);
 
+/// What a racecontrold process is in a cluster (issue 13).
+enum class cluster_role {
+  standalone,  ///< one process does everything (the default)
+  coordinator, ///< tournaments, scheduler, claims and room placement
+  worker,      ///< hosts the rooms a coordinator places on it
+};
+
+/// "standalone", "coordinator", "worker".
+const char* to_string(cluster_role role);
+
 /// Everything racecontrold reads at start. Defaults are the "embedded
 /// defaults": a local MariaDB and the local racetime.gg simulator.
 struct settings {
@@ -102,6 +112,15 @@ struct settings {
   /// From RACECONTROL_CONSOLE_PASSWORD only; empty: only admin API tokens
   /// log in to the console.
   secret console_password;
+  // [cluster]
+  cluster_role role = cluster_role::standalone;
+  /// Where a coordinator takes the workers' connections.
+  std::optional<listen_address> cluster_listen;
+  /// Where a worker finds its coordinators (the active one and standbys),
+  /// as "host:port", tried in turn.
+  std::vector<std::string> cluster_coordinators;
+  /// This node's certificate and key and the cluster CA (PEM files).
+  std::string cluster_certificate, cluster_key, cluster_ca;
   // [discord]
   std::string discord_api_url;
   std::chrono::milliseconds discord_poll_interval{2000};

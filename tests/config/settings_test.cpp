@@ -231,6 +231,37 @@ BOOST_AUTO_TEST_CASE(console_settings) {
                                     "and port") == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(cluster_settings) {
+  auto s = load_settings(with_env({}));
+  BOOST_TEST(to_string(s.role) == std::string{"standalone"});
+  BOOST_TEST(summarize(s).find(" role=standalone ") != std::string::npos);
+
+  auto sources = with_env({});
+  sources.overrides = {{"cluster.role", "worker"},
+                       {"cluster.coordinator", "10.0.0.5:4242,10.0.0.6:4242"},
+                       {"cluster.certificate", "/etc/rc/w1.pem"},
+                       {"cluster.key", "/etc/rc/w1.key"},
+                       {"cluster.ca", "/etc/rc/ca.pem"}};
+  s = load_settings(sources);
+  BOOST_TEST(to_string(s.role) == std::string{"worker"});
+  BOOST_TEST(s.cluster_coordinators ==
+                 (std::vector<std::string>{"10.0.0.5:4242", "10.0.0.6:4242"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(s.cluster_ca == "/etc/rc/ca.pem");
+
+  // A role names every key it lacks, in one line.
+  sources.overrides = {{"cluster.role", "coordinator"}};
+  BOOST_TEST(error_of(sources) ==
+             "cluster.role = coordinator needs cluster.certificate, "
+             "cluster.key, cluster.ca, cluster.listen");
+  sources.overrides = {{"cluster.role", "leader"}};
+  BOOST_TEST(error_of(sources).find("--cluster.role: must be standalone, "
+                                    "coordinator or worker") == 0u);
+  sources.overrides = {{"cluster.coordinator", "10.0.0.5"}};
+  BOOST_TEST(error_of(sources).find("--cluster.coordinator: must be "
+                                    "HOST:PORT") == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(http_settings) {
   auto s = load_settings(with_env({}));
   BOOST_REQUIRE(s.http_listen);

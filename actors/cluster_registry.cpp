@@ -1,0 +1,112 @@
+#include "actors/cluster_registry.hpp"
+
+#include "actors/error.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace racecontrol {
+
+namespace {
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void publish(cluster_registry_pointer self) {
+  const auto& at = self->state.options.listen;
+  self->request(self->state.options.transport, caf::infinite,
+                caf::publish_atom::value, at.port,
+                caf::actor_cast<caf::strong_actor_ptr>(self),
+                self->system().message_types<cluster_registry_actor>(), at.host,
+                true)
+      .then(
+          [self](std::uint16_t port) {
+            self->state.port = port;
+            spdlog::info("cluster: coordinator listening on {}:{} (mutual "
+                         "TLS)",
+                         self->state.options.listen.host, port);
+          },
+          [self](const caf::error& err) {
+            self->quit(make_error(ec::refused,
+                                  "cluster: cannot listen on " +
+                                      self->state.options.listen.to_string() +
+                                      ": " + self->system().render(err)));
+          });
+}
+
+/// A worker's connection or process is gone.
+void node_lost(cluster_registry_pointer self, const caf::actor_addr& who,
+               const caf::error& reason) {
+  auto it = self->state.by_address.find(who);
+  if (it == self->state.by_address.end())
+    return;
+  auto name = it->second;
+  self->state.by_address.erase(it);
+  auto node = self->state.nodes.find(name);
+  if (node == self->state.nodes.end() || node->second.member.address() != who)
+    return;
+  node->second.info.connected = false;
+  spdlog::warn("cluster: worker {} left ({})", name,
+               self->system().render(reason));
+}
+
+caf::result<atom::ok> join(cluster_registry_pointer self,
+                           const std::string& name,
+                           const cluster_member_actor& member) {
+  if (name.empty() || !member)
+    return make_error(ec::refused, "a node joins with its name and member");
+  auto& nodes = self->state.nodes;
+  auto it = nodes.find(name);
+  if (it != nodes.end() && it->second.info.connected &&
+      it->second.member != member) {
+    spdlog::warn("cluster: refused a second node named {} while the first "
+                 "is connected",
+                 name);
+    return make_error(ec::refused, "a connected node is named " + name +
+                                       " already: give each node its own "
+                                       "daemon.node_name");
+  }
+  registered_node node{member, {name, "worker", unix_ms_now(), 0, true}};
+  self->monitor(member);
+  self->state.by_address[member.address()] = name;
+  nodes[name] = std::move(node);
+  spdlog::info("cluster: worker {} joined ({} worker(s) connected)", name,
+               std::count_if(nodes.begin(), nodes.end(), [](const auto& n) {
+                 return n.second.info.connected;
+               }));
+  return atom::ok::value;
+}
+
+} // namespace
+
+cluster_registry_actor::behavior_type
+cluster_registry(cluster_registry_pointer self,
+                 cluster_registry_options options) {
+  self->state.options = std::move(options);
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    node_lost(self, msg.source, msg.reason);
+  });
+  publish(self);
+  return {
+      [self](atom::join, const std::string& name,
+             const cluster_member_actor& member) {
+        return join(self, name, member);
+      },
+      [self](atom::status) {
+        std::vector<cluster_node_info> out;
+        for (const auto& [name, node] : self->state.nodes)
+          out.push_back(node.info);
+        return out;
+      },
+  };
+}
+
+} // namespace racecontrol

@@ -1,0 +1,165 @@
+// racecontrold as a cluster (issue 13): a coordinator and workers as real
+// processes on loopback, talking over mutual TLS with certificates made by
+// tools/cluster-certs.
+
+#define BOOST_TEST_MODULE cluster_process
+#include <boost/test/unit_test.hpp>
+
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/scratch_database.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace racecontrol;
+using namespace std::chrono_literals;
+using test::daemon_process;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A scratch database and certificates of two CAs: "cluster" signs the
+/// coordinator and workers w1, w2; "other" signs rogue.
+struct cluster_fixture {
+  test::scratch_database scratch;
+  std::string url_without_password;
+  std::map<std::string, std::string> env;
+  fs::path certs;
+
+  cluster_fixture() {
+    auto url = scratch.url();
+    env["RACECONTROL_DATABASE_PASSWORD"] = url.password.reveal();
+    url.password = {};
+    url_without_password = url.to_string();
+    char tmpl[] = "/tmp/cluster-process-test-XXXXXX";
+    certs = mkdtemp(tmpl);
+    make_certs("cluster", "coordinator w1 w2");
+    make_certs("other", "rogue");
+  }
+  ~cluster_fixture() { fs::remove_all(certs); }
+
+  void make_certs(const std::string& ca, const std::string& nodes) {
+    auto cmd = std::string{RACECONTROL_SOURCE_DIR} + "/tools/cluster-certs " +
+               (certs / ca).string() + " " + nodes + " >/dev/null";
+    BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, cmd);
+  }
+
+  /// The arguments of node `name` whose certificate `ca` signed.
+  std::vector<std::string> node_args(const std::string& name,
+                                     const std::string& ca = "cluster") const {
+    return {"--migrate",
+            "--database.url=" + url_without_password,
+            "--daemon.node_name=" + name,
+            "--cluster.certificate=" + (certs / ca / (name + ".pem")).string(),
+            "--cluster.key=" + (certs / ca / (name + ".key")).string(),
+            "--cluster.ca=" + (certs / "cluster" / "ca.pem").string()};
+  }
+
+  std::unique_ptr<daemon_process> coordinator() {
+    auto args = node_args("coordinator");
+    args.push_back("--cluster.role=coordinator");
+    args.push_back("--cluster.listen=127.0.0.1:0");
+    return std::make_unique<daemon_process>(args, env);
+  }
+
+  std::unique_ptr<daemon_process> worker(const std::string& name,
+                                         std::uint16_t coordinator_port,
+                                         const std::string& ca = "cluster") {
+    auto args = node_args(name, ca);
+    args.push_back("--cluster.role=worker");
+    args.push_back("--cluster.coordinator=127.0.0.1:" +
+                   std::to_string(coordinator_port));
+    return std::make_unique<daemon_process>(args, env);
+  }
+};
+
+/// The port of "cluster: coordinator listening on 127.0.0.1:N".
+std::uint16_t cluster_port(daemon_process& d) {
+  const std::string marker = "coordinator listening on 127.0.0.1:";
+  if (!d.wait_for_output(marker, 30s))
+    return 0;
+  auto out = d.output();
+  auto at = out.find(marker) + marker.size();
+  return static_cast<std::uint16_t>(std::stoi(out.substr(at)));
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(cluster_process, cluster_fixture)
+
+BOOST_AUTO_TEST_CASE(workers_join_and_a_killed_one_is_noticed) {
+  auto coordinator = this->coordinator();
+  auto port = cluster_port(*coordinator);
+  BOOST_REQUIRE_MESSAGE(port != 0,
+                        coordinator->output() + coordinator->error_output());
+  auto w1 = worker("w1", port);
+  auto w2 = worker("w2", port);
+  BOOST_REQUIRE_MESSAGE(
+      coordinator->wait_for_output("cluster: worker w1 joined", 30s),
+      coordinator->output() + w1->output());
+  BOOST_REQUIRE_MESSAGE(
+      coordinator->wait_for_output("cluster: worker w2 joined", 30s),
+      coordinator->output() + w2->output());
+  BOOST_TEST(w1->wait_for_output("cluster: joined the coordinator at", 5s),
+             w1->output());
+  // A worker serves no HTTP API: its coordinator does.
+  BOOST_TEST(w1->output().find("http: listening") == std::string::npos);
+
+  w1->signal(SIGKILL);
+  BOOST_REQUIRE(w1->exited(5000ms));
+  BOOST_TEST(coordinator->wait_for_output("cluster: worker w1 left", 15s),
+             coordinator->output());
+  BOOST_TEST(coordinator->output_count("cluster: worker w2 left") == 0u);
+
+  // The coordinator stops cleanly with a worker still connected, and the
+  // worker notices and keeps trying to join again.
+  coordinator->signal(SIGTERM);
+  BOOST_REQUIRE_MESSAGE(coordinator->exited(5000ms),
+                        "no exit within 5 s of SIGTERM");
+  BOOST_TEST(coordinator->exit_code == 0, coordinator->output());
+  BOOST_TEST(w2->wait_for_output("cluster: lost the coordinator", 15s),
+             w2->output());
+  BOOST_TEST(w2->wait_for_output("cannot reach the coordinator", 15s),
+             w2->output());
+  w2->signal(SIGTERM);
+  BOOST_REQUIRE(w2->exited(5000ms));
+  BOOST_TEST(w2->exit_code == 0, w2->output());
+}
+
+BOOST_AUTO_TEST_CASE(a_node_with_a_certificate_of_another_ca_cannot_join) {
+  auto coordinator = this->coordinator();
+  auto port = cluster_port(*coordinator);
+  BOOST_REQUIRE_MESSAGE(port != 0,
+                        coordinator->output() + coordinator->error_output());
+  // The rogue's own check of its files refuses to start it (the TLS
+  // handshake's refusal of such a node is cluster_tls_test's).
+  auto rogue = worker("rogue", port, "other");
+  BOOST_REQUIRE(rogue->exited(10000ms));
+  BOOST_TEST(rogue->exit_code == 2);
+  BOOST_TEST(rogue->error_output().find("not accepted by the cluster CA") !=
+                 std::string::npos,
+             rogue->error_output());
+  BOOST_TEST(coordinator->output_count("joined") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_certificate_stops_the_start_with_one_line) {
+  auto args = node_args("w1");
+  args.push_back("--cluster.role=worker");
+  args.push_back("--cluster.coordinator=127.0.0.1:9");
+  args[3] = "--cluster.certificate=" + (certs / "nope.pem").string();
+  daemon_process d(args, env);
+  BOOST_REQUIRE(d.exited(10000ms));
+  BOOST_TEST(d.exit_code == 2);
+  BOOST_TEST(d.error_output().find("cannot read cluster.certificate") !=
+                 std::string::npos,
+             d.error_output());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
