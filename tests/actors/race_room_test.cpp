@@ -241,6 +241,23 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("api match write");
         return match_view{};
       },
+      [=](atom::get,
+          const task_query&) -> caf::result<std::vector<task_record>> {
+        unexpected("api task list");
+        return std::vector<task_record>{};
+      },
+      [=](atom::put, const task_write&) -> caf::result<task_record> {
+        unexpected("api task write");
+        return task_record{};
+      },
+      [=](atom::get, const bot_query&) -> caf::result<std::vector<bot_view>> {
+        unexpected("api bot list");
+        return std::vector<bot_view>{};
+      },
+      [=](atom::put, const bot_write&) -> caf::result<bot_view> {
+        unexpected("api bot write");
+        return bot_view{};
+      },
       [=](atom::get, const overview_query&) -> caf::result<overview_view> {
         unexpected("status page rows");
         return overview_view{};
