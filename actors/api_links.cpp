@@ -18,6 +18,7 @@
 #include "actors/api_support.hpp"
 #include "actors/error.hpp"
 #include "actors/http_api.hpp"
+#include "actors/status_page.hpp"
 
 #include "protocol/iso8601.hpp"
 
@@ -35,32 +36,6 @@ using protocol::http_responder;
 using protocol::http_server_request;
 using protocol::http_server_response;
 using protocol::json_response;
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 /// The small page a player sees at the end (or on a refusal).
 http_server_response page(unsigned status, const std::string& title,

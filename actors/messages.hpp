@@ -1074,8 +1074,8 @@ using message_types = caf::detail::type_list<
     std::vector<tournament_view>, match_query, match_view,
     std::vector<match_view>, room_query, room_view, std::vector<room_view>,
     match_write, task_query, task_write, bot_query, bot_view,
-    std::vector<bot_view>, bot_write,
-    overview_query, overview_view, database_gauges,
+    std::vector<bot_view>, bot_write, overview_query, overview_view,
+    database_gauges,
     // the admin console's
     audit_query, audit_entry, std::vector<audit_entry>, api_token_row,
     std::vector<api_token_row>, api_token_order, api_token_issued,

@@ -519,13 +519,9 @@ api_credentials sample<api_credentials>() {
 
 template <>
 api_identity sample<api_identity>() {
-  return {true,
-          "",
-          4,
-          2,
-          "results bot",
-          {"rooms:read", "matches:write"},
-          "203.0.113.7"};
+  return {
+      true,         "", 4, 2, "results bot", {"rooms:read", "matches:write"},
+      "203.0.113.7"};
 }
 
 template <>
