@@ -27,7 +27,6 @@ using protocol::error_response;
 using protocol::http_responder;
 using protocol::http_server_request;
 using protocol::json_response;
-using field_errors = std::vector<std::pair<std::string, std::string>>;
 using live_bots = std::map<std::int32_t, bot_info>;
 
 /// racetime.gg category slugs: lower-case letters, digits and dashes.
@@ -36,13 +35,6 @@ bool category_slug(const std::string& s) {
          std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
          });
-}
-
-std::size_t utf8_length(const std::string& text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-      }));
 }
 
 // --- reading a bot body ----------------------------------------------------
@@ -59,7 +51,7 @@ std::optional<std::string> text_member(const std::string& key,
   std::string s{v.GetString(), v.GetStringLength()};
   if (s.find_first_not_of(" \t\r\n") == std::string::npos)
     errors.emplace_back(key, "must not be empty");
-  else if (utf8_length(s) > 255)
+  else if (utf8_length(s) > max_text)
     errors.emplace_back(key, "must be at most 255 characters");
   return s;
 }

@@ -224,4 +224,11 @@ std::optional<rapidjson::Document> json_body(const http_server_request& req,
   }
 }
 
+std::size_t utf8_length(const std::string& text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      }));
+}
+
 } // namespace racecontrol

@@ -22,11 +22,23 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace racecontrol {
 
 struct http_api_state;
 using api_pointer = http_api_actor::stateful_pointer<http_api_state>;
+
+/// (member, what is wrong with it) for an error's `fields`.
+using field_errors = std::vector<std::pair<std::string, std::string>>;
+
+/// The longest text a VARCHAR(255) column takes, in characters.
+constexpr std::size_t max_text = 255;
+
+/// Characters (code points) of UTF-8 text: MariaDB counts VARCHAR limits
+/// in characters, not bytes.
+std::size_t utf8_length(const std::string& text);
 
 /// The audit identity of a request: "api-token:<name>#<id> from <client
 /// address>" (the address as http_client_origin has it: X-Forwarded-For's

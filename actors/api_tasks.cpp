@@ -30,16 +30,6 @@ using protocol::error_response;
 using protocol::http_responder;
 using protocol::http_server_request;
 using protocol::json_response;
-using field_errors = std::vector<std::pair<std::string, std::string>>;
-
-constexpr std::size_t max_text = 255; // VARCHAR(255), in characters
-
-std::size_t utf8_length(const std::string& text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-      }));
-}
 
 bool one_of(const std::string& s, std::initializer_list<const char*> known) {
   return std::any_of(known.begin(), known.end(), [&](const char* k) {

@@ -1,6 +1,7 @@
 #include "persistence/racetime_link_repository.hpp"
 
 #include "persistence/database_error.hpp"
+#include "persistence/migration_set.hpp"
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
@@ -16,19 +17,6 @@ namespace racecontrol::persistence {
 namespace {
 
 constexpr std::size_t state_length = 43; // 32 bytes in base64url
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 15]);
-  }
-  return out;
-}
 
 std::string new_state() {
   std::array<unsigned char, 32> bytes{};
