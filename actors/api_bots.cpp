@@ -13,6 +13,8 @@
 #include "actors/error.hpp"
 #include "actors/http_api.hpp"
 
+#include "persistence/api_token_repository.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -265,6 +267,7 @@ void write_bot_route(api_pointer self, http_server_request req,
                              "the bot has invalid fields: see fields", errors));
         w.organization_id = who.organization_id;
         w.actor = api_actor_name(who);
+        w.may_change_shared = persistence::scope_allows(who.scopes, "admin");
         save_bot(self, respond, std::move(w), create ? 201 : 200);
       });
 }
@@ -283,6 +286,8 @@ void deactivate_bot(api_pointer self, http_server_request req,
                   w.is_active = false;
                   w.organization_id = who.organization_id;
                   w.actor = api_actor_name(who);
+                  w.may_change_shared =
+                      persistence::scope_allows(who.scopes, "admin");
                   save_bot(self, respond, std::move(w), 200);
                 });
 }

@@ -256,8 +256,8 @@ void write_match_route(api_pointer self, http_server_request req,
                                 "one field");
                   if (!errors.empty())
                     return respond(error_response(
-                        400, "invalid_body",
-                        "the body has invalid fields: see fields", errors));
+                        422, "invalid_fields",
+                        "the match has invalid fields: see fields", errors));
                   w.organization_id = who.organization_id;
                   w.actor = api_actor_name(who);
                   save_match(self, respond, std::move(w));
@@ -293,8 +293,8 @@ void write_match_route(api_pointer self, http_server_request req,
     errors.emplace_back("goal", "must be at most 255 characters");
   if (errors.empty())
     return true;
-  respond(error_response(400, "invalid_body",
-                         "the body has invalid fields: see fields", errors));
+  respond(error_response(422, "invalid_fields",
+                         "the overrides are invalid: see fields", errors));
   return false;
 }
 

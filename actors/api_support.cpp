@@ -67,7 +67,7 @@ std::optional<std::int32_t> positive_id(const std::string& text) {
 
 /// The status for a refusal's reason code (see error_answer).
 unsigned refusal_status(const std::string& code) {
-  if (code == "forbidden")
+  if (code == "forbidden" || code == "bot_shared")
     return 403;
   if (code == "not_found")
     return 404;

@@ -427,11 +427,12 @@ using tournament_supervisor_actor = caf::typed_actor<
     // manual opens start no opener; openers already running finish.
     caf::replies_to<atom::drain, bool>::with<atom::ok>>;
 
-/// The HTTP API actor: answers the requests of racecontrold's HTTP server
-/// (/healthz, /readyz, and the /api/ endpoints behind bearer tokens, which
-/// it checks through the persistence actor). The server is bound before the
-/// actors start and hands each request to the actor running at the time (none
-/// while it restarts or stops: the client then gets 503).
+/// The HTTP API actor: answers the requests of racecontrold's HTTP server:
+/// /healthz, /readyz, /metrics, the status page at /, the /api/ endpoints
+/// behind bearer tokens (checked through the persistence actor), the OpenAPI
+/// document, and the RaceTime account link pages under /link/. The server is
+/// bound before the actors start and hands each request to the actor running
+/// at the time (none while it restarts or stops: the client then gets 503).
 using http_api_actor = caf::typed_actor<
     // One request; answered through its responder, at once or when a
     // request of the actor's own (to the persistence actor) returns.

@@ -358,7 +358,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bot_write& x) {
   return f(caf::meta::type_name("bot_write"), opt(x.bot_id), x.organization_id,
            x.actor, opt(x.category), opt(x.name), opt(x.client_id),
-           opt(x.client_secret), opt(x.is_active));
+           opt(x.client_secret), opt(x.is_active), x.may_change_shared);
 }
 
 template <class Inspector>

@@ -3,6 +3,8 @@
 #include "actors/error.hpp"
 #include "actors/persistence_worker.hpp"
 
+#include "persistence/migration_set.hpp"
+
 #include <caf/actor_cast.hpp>
 
 #include <spdlog/spdlog.h>
@@ -47,15 +49,16 @@ void release(pool_pointer self, const persistence_worker_actor& w) {
 }
 
 /// Queues a request for the next idle worker; the reply (or error) goes
-/// back to whoever asked.
-template <class Result, class... Ts>
-caf::result<Result> dispatch(pool_pointer self, Ts... xs) {
+/// back to whoever asked, after `seen` has looked at a reply.
+template <class Result, class Seen, class... Ts>
+caf::result<Result> dispatch_seen(pool_pointer self, Seen seen, Ts... xs) {
   auto rp = self->make_response_promise<Result>();
   self->state.waiting.emplace_back(
-      [self, rp, xs...](persistence_worker_actor w) mutable {
+      [self, rp, seen, xs...](persistence_worker_actor w) mutable {
         self->request(w, caf::infinite, xs...)
             .then(
-                [self, rp, w](Result& r) mutable {
+                [self, rp, w, seen](Result& r) mutable {
+                  seen(r);
                   rp.deliver(std::move(r));
                   release(self, w);
                 },
@@ -66,6 +69,52 @@ caf::result<Result> dispatch(pool_pointer self, Ts... xs) {
       });
   pump(self);
   return rp;
+}
+
+template <class Result, class... Ts>
+caf::result<Result> dispatch(pool_pointer self, Ts... xs) {
+  return dispatch_seen<Result>(
+      self, [](const Result&) {}, xs...);
+}
+
+/// An API token's identity: from memory while a recent check accepted it,
+/// else from a worker (which also records the token's use, so last_used_at
+/// lags by at most token_cache_ttl). Refusals are not kept: unknown tokens
+/// must not fill memory.
+caf::result<api_identity> identify(pool_pointer self,
+                                   const api_credentials& c) {
+  auto& st = self->state;
+  auto ttl = st.options.token_cache_ttl;
+  if (ttl.count() <= 0)
+    return dispatch<api_identity>(self, atom::get::value, c);
+  auto key = persistence::sha256_hex(c.token.reveal());
+  auto now = std::chrono::steady_clock::now();
+  if (auto it = st.identities.find(key); it != st.identities.end()) {
+    if (it->second.expires > now)
+      return it->second.identity;
+    st.identities.erase(it);
+  }
+  auto remember = [self, key, ttl,
+                   generation = st.token_generation](const api_identity& who) {
+    auto& st = self->state;
+    if (!who.accepted || generation != st.token_generation)
+      return;
+    if (st.identities.size() >= 4096)
+      st.identities.clear();
+    st.identities[key] = {who, std::chrono::steady_clock::now() + ttl};
+  };
+  return dispatch_seen<api_identity>(self, remember, atom::get::value, c);
+}
+
+/// A revocation: no identity read before it answers from memory again.
+caf::result<api_token_row> revoke(pool_pointer self,
+                                  const api_token_revocation& r) {
+  auto forget = [self](const api_token_row&) {
+    self->state.identities.clear();
+    ++self->state.token_generation;
+  };
+  forget({});
+  return dispatch_seen<api_token_row>(self, forget, atom::put::value, r);
 }
 
 void on_worker_down(pool_pointer self, const caf::down_msg& msg) {
@@ -221,7 +270,7 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       },
       // --- the HTTP API's ---
       [self](atom::get, const api_credentials& x) {
-        return dispatch<api_identity>(self, atom::get::value, x);
+        return identify(self, x);
       },
       [self](atom::get, const tournament_query& x) {
         return dispatch<std::vector<tournament_view>>(self, atom::get::value,
@@ -274,7 +323,7 @@ persistence_behavior(pool_pointer self, persistence_options options) {
         return dispatch<api_token_issued>(self, atom::put::value, x);
       },
       [self](atom::put, const api_token_revocation& x) {
-        return dispatch<api_token_row>(self, atom::put::value, x);
+        return revoke(self, x);
       },
       [self](atom::login, const config::secret& x) {
         return dispatch<api_token_row>(self, atom::login::value, x);

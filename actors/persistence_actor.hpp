@@ -11,6 +11,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace racecontrol {
@@ -26,6 +28,17 @@ struct persistence_options {
   /// Seals and opens stored secrets; null: a box without keys (legacy
   /// plaintext only).
   std::shared_ptr<const persistence::secret_box> secrets{};
+  /// How long an accepted API token's identity is answered from memory
+  /// instead of MariaDB (each API request checks its token; a revocation
+  /// through this actor drops every cached identity at once). 0: never.
+  std::chrono::milliseconds token_cache_ttl{5000};
+};
+
+/// An accepted API token's identity, answered without a worker until
+/// `expires`.
+struct cached_identity {
+  api_identity identity;
+  std::chrono::steady_clock::time_point expires;
 };
 
 struct persistence_state {
@@ -43,6 +56,10 @@ struct persistence_state {
   std::deque<std::function<void(persistence_worker_actor)>> waiting;
   /// Whether the last health check got an answer (changes are logged once).
   bool answering = true;
+  /// Accepted tokens' identities by the token's SHA-256 (never the token).
+  std::unordered_map<std::string, cached_identity> identities;
+  /// Bumped by every revocation: an identity read before it is not cached.
+  std::uint64_t token_generation = 0;
 };
 
 /// The persistence actor's behavior: spawns `options.workers` detached

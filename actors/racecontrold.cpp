@@ -556,15 +556,20 @@ start_http(const config::settings& s, protocol::io_runtime& io,
   o.read_timeout = s.http_read_timeout;
   o.trust_forwarded = s.http_trust_forwarded;
   o.trusted_proxies = s.http_trusted_proxies;
+  o.tls_certificate = s.http_certificate;
+  o.tls_key = s.http_key;
   auto server = std::make_unique<protocol::http_server>(
       io.io(), o, http_api_handler(std::move(slot)));
   try {
     server->start();
   } catch (const std::exception& e) {
-    throw config::config_error(std::string{"http.listen: "} + e.what() +
-                               " (set --http.listen=ADDRESS:PORT, or off)");
+    throw config::config_error(
+        std::string{"http: "} + e.what() +
+        " (check --http.listen=ADDRESS:PORT or off, and --http.certificate "
+        "and --http.key)");
   }
-  spdlog::info("http: listening on {}", server->bound_address());
+  spdlog::info("http: listening on {} ({})", server->bound_address(),
+               server->uses_tls() ? "HTTPS" : "plain HTTP");
   return server;
 }
 
@@ -702,7 +707,8 @@ int run(const config::settings& s, bool migrate, bool check_only,
   // link.public_url, the address the HTTP server is bound to.
   auto effective = s;
   if (effective.link_public_url.empty() && http)
-    effective.link_public_url = "http://" + http->bound_address();
+    effective.link_public_url =
+        (http->uses_tls() ? "https://" : "http://") + http->bound_address();
   if (worker)
     options.components = worker_components(s, db, secrets, &migrations);
   else

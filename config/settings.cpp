@@ -331,6 +331,19 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.http_trusted_proxies = parse_address_list(v);
      }},
+    {"http.certificate", "",
+     "Serve HTTPS instead of HTTP: the server's certificate, a PEM file "
+     "(its chain after it). Needs http.key. Empty: plain HTTP (keep it on "
+     "loopback, or put a TLS proxy in front).",
+     [](settings& s, const std::string& v) {
+       s.http_certificate = v;
+     }},
+    {"http.key", "",
+     "The private key of http.certificate, a PEM file readable only by "
+     "racecontrold.",
+     [](settings& s, const std::string& v) {
+       s.http_key = v;
+     }},
     {"link.client_id", "",
      "RaceTime account linking: the client id of racecontrol's OAuth "
      "application on racetime.gg (authorization code grant, scope read); its "

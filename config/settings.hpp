@@ -102,6 +102,9 @@ struct settings {
   bool http_trust_forwarded = false;
   /// Peers whose X-Forwarded-For/-Proto are believed (IP addresses).
   std::vector<std::string> http_trusted_proxies;
+  /// HTTPS when both are set: PEM files of the certificate and its key.
+  std::string http_certificate;
+  std::string http_key;
 
   // [console]
   /// Where the admin console listens (TCP); nullopt: no TCP listener.

@@ -93,6 +93,21 @@ std::variant<bot_view, api_refusal> change(connection& conn, const bot_write& w,
                               "use; use a token of an organization it "
                               "serves",
                        ""};
+  auto others = sql_int(sql_scalar(
+                            conn, "SELECT COUNT(*) FROM "
+                                  "racetime_bot_organizations WHERE bot_id = " +
+                                      id_text(id) +
+                                      " AND is_active = 1 AND "
+                                      "organization_id <> " +
+                                      id_text(w.organization_id)))
+                    .value_or(0);
+  if (others > 0 && !w.may_change_shared)
+    return api_refusal{"bot_shared",
+                       what + " also serves " + std::to_string(others) +
+                           " other organization(s), whose rooms a change "
+                           "would touch; ask an operator to make it with a "
+                           "token that has the admin scope",
+                       ""};
   std::string sets, fields;
   if (w.name)
     add_set(sets, fields, "name", "name = " + sql_quote(conn, *w.name));

@@ -200,6 +200,10 @@ struct bot_write {
   std::optional<std::string> client_id;
   std::optional<config::secret> client_secret;
   std::optional<bool> is_active;
+  /// The token has the `admin` scope: it may change a bot that other
+  /// organizations use too (an organization's own scope may not, since
+  /// the change would stop or move their rooms' bot).
+  bool may_change_shared = false;
 };
 
 /// The status page's rows (GET /): every organization's, or one's.

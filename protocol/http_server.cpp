@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <array>
@@ -16,6 +17,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 
 namespace racecontrol::protocol {
 
@@ -148,7 +150,16 @@ http_server_response json_response(unsigned status, std::string body) {
 
 namespace {
 
-class connection;
+/// What the server keeps of a connection of either kind (plain or TLS).
+class connection_base {
+ public:
+  virtual ~connection_base() = default;
+  virtual void start() = 0;
+  /// From any thread.
+  virtual void close_later() = 0;
+};
+
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 } // namespace
 
@@ -159,6 +170,8 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
 
   void accept();
   void admit(tcp::socket socket);
+  std::shared_ptr<connection_base> make_connection(tcp::socket socket,
+                                                   bool refuse);
 
   net::io_context& io;
   const http_server_options options;
@@ -166,11 +179,14 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   tcp::acceptor acceptor;
   net::steady_timer retry_timer; ///< after accept failed (out of files)
   tcp::endpoint bound;
+  /// Set by start() when the options name a certificate: every connection
+  /// is then TLS.
+  std::shared_ptr<net::ssl::context> tls;
   std::atomic<std::size_t> live{0};
   std::atomic<std::size_t> refusing{0};
 
   std::mutex mutex; ///< guards what follows
-  std::vector<std::weak_ptr<connection>> connections;
+  std::vector<std::weak_ptr<connection_base>> connections;
   bool stopped = false;
 };
 
@@ -185,30 +201,38 @@ bool is_parse_error(const beast::error_code& ec) {
 
 /// One client connection: read a request, hand it to the handler, write
 /// the answer, and read the next one while the client keeps it alive.
-/// Everything runs on the stream's strand.
-class connection : public std::enable_shared_from_this<connection> {
+/// Everything runs on the stream's strand. `Stream` is a beast::tcp_stream,
+/// or a tls_stream over one (the TLS handshake then comes first).
+template <class Stream>
+class connection : public connection_base,
+                   public std::enable_shared_from_this<connection<Stream>> {
  public:
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
   connection(impl_ptr server, tcp::socket socket, bool refuse)
-      : server_(std::move(server)), stream_(std::move(socket)),
+      : server_(std::move(server)),
+        stream_(open_stream(std::move(socket), *server_)),
         read_timer_(stream_.get_executor()),
         handler_timer_(stream_.get_executor()), refuse_(refuse) {
     (refuse_ ? server_->refusing : server_->live)++;
     beast::error_code ignored;
-    peer_ = stream_.socket().remote_endpoint(ignored);
-    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    peer_ = lowest().socket().remote_endpoint(ignored);
+    lowest().socket().set_option(tcp::no_delay(true), ignored);
   }
 
-  ~connection() { (refuse_ ? server_->refusing : server_->live)--; }
+  ~connection() override { (refuse_ ? server_->refusing : server_->live)--; }
 
-  void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      self->read_header();
+  void start() override {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (is_tls)
+        self->handshake();
+      else
+        self->read_header();
     });
   }
 
-  /// From any thread.
-  void close_later() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  void close_later() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->close();
     });
   }
@@ -225,7 +249,29 @@ class connection : public std::enable_shared_from_this<connection> {
   net::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
+  static Stream open_stream(tcp::socket socket, http_server::impl& server) {
+    if constexpr (is_tls)
+      return Stream(std::move(socket), *server.tls);
+    else
+      return Stream(std::move(socket));
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   const http_server_options& options() const { return server_->options; }
+
+  /// A client that does not finish the handshake within read_timeout is
+  /// closed like one that does not send its request.
+  void handshake() {
+    lowest().expires_after(options().read_timeout);
+    stream_.async_handshake(
+        net::ssl::stream_base::server,
+        [self = this->shared_from_this()](beast::error_code ec) {
+          if (ec)
+            return self->close();
+          self->read_header();
+        });
+  }
 
   void read_header() {
     if (closed_)
@@ -238,21 +284,21 @@ class connection : public std::enable_shared_from_this<connection> {
     // trickles bytes gains nothing. Not the stream's own timeout: that
     // closes the socket, and a client that sent part of a request is owed
     // a 408 first.
-    stream_.expires_never();
+    lowest().expires_never();
     reading_ = true;
     read_timed_out_ = false;
     read_timer_.expires_after(options().read_timeout);
     read_timer_.async_wait(
-        [self = shared_from_this(), n = request_number_](beast::error_code ec) {
+        [self = this->shared_from_this(), n = request_number_](beast::error_code ec) {
           if (ec || !self->reading_ || n != self->request_number_)
             return;
           self->read_timed_out_ = true;
           beast::error_code ignored;
-          self->stream_.socket().cancel(ignored);
+          self->lowest().socket().cancel(ignored);
         });
     http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           self->on_header(ec);
         });
   }
@@ -267,7 +313,7 @@ class connection : public std::enable_shared_from_this<connection> {
       static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
       net::async_write(
           stream_, net::buffer(continue_line, sizeof continue_line - 1),
-          [self = shared_from_this()](beast::error_code e, std::size_t) {
+          [self = this->shared_from_this()](beast::error_code e, std::size_t) {
             if (e)
               return self->close();
             self->read_body();
@@ -282,7 +328,7 @@ class connection : public std::enable_shared_from_this<connection> {
       return dispatch_request();
     http::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           if (ec)
             return self->read_failed(ec);
           self->dispatch_request();
@@ -367,7 +413,7 @@ class connection : public std::enable_shared_from_this<connection> {
     // The pending wait also keeps this connection alive while the handler
     // works: responders hold only a weak reference.
     handler_timer_.async_wait(
-        [self = shared_from_this(), number](beast::error_code ec) {
+        [self = this->shared_from_this(), number](beast::error_code ec) {
           if (ec)
             return;
           self->respond(
@@ -378,7 +424,7 @@ class connection : public std::enable_shared_from_this<connection> {
                       std::to_string(self->options().handler_timeout.count()) +
                       " ms"));
         });
-    auto slot = std::make_shared<reply_slot>(weak_from_this(), number);
+    auto slot = std::make_shared<reply_slot>(this->weak_from_this(), number);
     try {
       server_->handler(std::move(r), [slot](http_server_response response) {
         slot->answer(std::move(response));
@@ -432,10 +478,10 @@ class connection : public std::enable_shared_from_this<connection> {
     res_.body() = std::move(response.body);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
-    stream_.expires_after(options().write_timeout);
+    lowest().expires_after(options().write_timeout);
     http::async_write(
         stream_, res_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           if (ec)
             return self->close();
           if (!self->res_.keep_alive())
@@ -450,16 +496,25 @@ class connection : public std::enable_shared_from_this<connection> {
   /// little of what the client still sends (64 KiB, 1 s at most) is read
   /// and dropped.
   void linger_close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds{1});
-    drain();
+    lowest().expires_after(std::chrono::seconds{1});
+    if constexpr (is_tls) {
+      // TLS says goodbye with close_notify; the client's answer to it (or
+      // its silence for a second) ends the connection.
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) {
+            self->close();
+          });
+    } else {
+      beast::error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      drain();
+    }
   }
 
   void drain() {
     stream_.async_read_some(
         net::buffer(scratch_),
-        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
           self->drained_ += n;
           if (ec || self->drained_ >= 64 * 1024)
             return self->close();
@@ -476,12 +531,12 @@ class connection : public std::enable_shared_from_this<connection> {
     read_timer_.cancel();
     handler_timer_.cancel();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
   }
 
   impl_ptr server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
@@ -525,21 +580,29 @@ void http_server::impl::admit(tcp::socket socket) {
   bool refuse = live.load() >= options.max_connections;
   if (refuse && refusing.load() >= options.max_refusing)
     return; // the socket closes as it goes out of scope
-  auto c = std::make_shared<connection>(shared_from_this(), std::move(socket),
-                                        refuse);
+  auto c = make_connection(std::move(socket), refuse);
   {
     std::lock_guard<std::mutex> lock(mutex);
     if (stopped)
       return;
     if (connections.size() > 2 * (live.load() + refusing.load()) + 16)
       connections.erase(std::remove_if(connections.begin(), connections.end(),
-                                       [](const std::weak_ptr<connection>& w) {
+                                       [](const auto& w) {
                                          return w.expired();
                                        }),
                         connections.end());
     connections.push_back(c);
   }
   c->start();
+}
+
+std::shared_ptr<connection_base>
+http_server::impl::make_connection(tcp::socket socket, bool refuse) {
+  if (tls)
+    return std::make_shared<connection<tls_stream>>(shared_from_this(),
+                                                    std::move(socket), refuse);
+  return std::make_shared<connection<beast::tcp_stream>>(
+      shared_from_this(), std::move(socket), refuse);
 }
 
 http_server::http_server(net::io_context& io, http_server_options options,
@@ -551,9 +614,44 @@ http_server::~http_server() {
   stop();
 }
 
+namespace {
+
+/// The server's TLS context: TLS 1.2 and newer, the certificate chain and
+/// its key from PEM files. Throws std::runtime_error naming the file.
+std::shared_ptr<net::ssl::context>
+make_server_tls_context(const std::string& certificate,
+                        const std::string& key) {
+  if (certificate.empty() || key.empty())
+    throw std::runtime_error(
+        "TLS needs both a certificate and its key (http.certificate and "
+        "http.key); one of them is empty");
+  auto tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  tls->set_options(net::ssl::context::default_workarounds |
+                   net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 |
+                   net::ssl::context::no_tlsv1 |
+                   net::ssl::context::no_tlsv1_1 |
+                   net::ssl::context::single_dh_use);
+  beast::error_code ec;
+  tls->use_certificate_chain_file(certificate, ec);
+  if (ec)
+    throw std::runtime_error("cannot use the TLS certificate '" + certificate +
+                             "': " + ec.message() +
+                             " (a PEM file, the server's certificate first)");
+  tls->use_private_key_file(key, net::ssl::context::pem, ec);
+  if (ec)
+    throw std::runtime_error("cannot use the TLS key '" + key +
+                             "': " + ec.message() +
+                             " (a PEM file holding the certificate's key)");
+  return tls;
+}
+
+} // namespace
+
 void http_server::start() {
   auto& o = impl_->options;
   auto where = o.address + ":" + std::to_string(o.port);
+  if (!o.tls_certificate.empty() || !o.tls_key.empty())
+    impl_->tls = make_server_tls_context(o.tls_certificate, o.tls_key);
   beast::error_code ec;
   auto address = net::ip::make_address(o.address, ec);
   if (ec)
@@ -580,7 +678,7 @@ void http_server::start() {
 }
 
 void http_server::stop() {
-  std::vector<std::weak_ptr<connection>> open;
+  std::vector<std::weak_ptr<connection_base>> open;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     if (impl_->stopped)
@@ -608,6 +706,10 @@ std::string http_server::bound_address() const {
   if (b.address().is_v6())
     a = "[" + a + "]";
   return a + ":" + std::to_string(b.port());
+}
+
+bool http_server::uses_tls() const {
+  return impl_->tls != nullptr;
 }
 
 std::size_t http_server::connections() const {

@@ -6,6 +6,9 @@
 // asynchronous chain on its own strand, so a slow or idle client holds only
 // its own connection and never stalls the others.
 //
+// With a certificate and key in the options it serves HTTPS (TLS 1.2+)
+// instead; deployments may as well keep it on loopback behind a TLS proxy.
+//
 // Limits: a whole request (headers and body) must arrive within
 // `read_timeout`, or the connection is closed (408 if part of a request
 // came); headers above `max_header` get 431, a body above `max_body` gets
@@ -64,6 +67,11 @@ struct http_server_options {
   /// Believe them from these peers only (IP addresses as text, e.g.
   /// "127.0.0.1", "::1"): the proxies in front. Others' are ignored.
   std::vector<std::string> trusted_proxies;
+  /// HTTPS instead of HTTP when both are set: PEM files of the server's
+  /// certificate (its chain after it) and of its key. TLS 1.2 or newer; a
+  /// client must finish the handshake within read_timeout.
+  std::string tls_certificate;
+  std::string tls_key;
 };
 
 /// Who sent a request, for logs and audit entries: the peer's address, or
@@ -143,7 +151,8 @@ class http_server {
   http_server& operator=(const http_server&) = delete;
 
   /// Binds and listens. Throws std::runtime_error naming the address and
-  /// the reason (a bad address, the port in use).
+  /// the reason (a bad address, the port in use), or the TLS file that
+  /// cannot be used.
   void start();
 
   /// Stops accepting and closes every connection (thread-safe; pending
@@ -154,6 +163,9 @@ class http_server {
   std::uint16_t bound_port() const;
   /// "address:port" as bound, for the log.
   std::string bound_address() const;
+
+  /// Whether it serves HTTPS (the options named a certificate and key).
+  bool uses_tls() const;
 
   /// Connections open now (served ones, not those being refused).
   std::size_t connections() const;

@@ -15,6 +15,9 @@
 #include "tests/support/line_client.hpp"
 #include "tests/support/scratch_database.hpp"
 
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
 #include <signal.h>
 
 #include <chrono>
@@ -83,6 +86,24 @@ std::uint16_t console_port(daemon_process& d) {
                          std::regex{"console: listening on 127.0.0.1:(\\d+)"}))
     return 0;
   return static_cast<std::uint16_t>(std::stoi(m[1].str()));
+}
+
+/// The status of GET /api/tournaments with this bearer token.
+unsigned api_status(std::uint16_t port, const std::string& token) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  boost::asio::io_context io;
+  beast::tcp_stream s{io};
+  s.expires_after(10s);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, "/api/tournaments", 11};
+  req.set(http::field::host, "test");
+  req.set(http::field::authorization, "Bearer " + token);
+  http::write(s, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(s, buffer, res);
+  return res.result_int();
 }
 
 /// Sends one command and returns its whole answer (what arrives until the
@@ -179,6 +200,10 @@ BOOST_AUTO_TEST_CASE(a_scripted_session_runs_every_command) {
   BOOST_REQUIRE_MESSAGE(
       std::regex_search(made, m, std::regex{"(rc_[A-Za-z0-9_-]{43})"}), made);
   auto token = m[1].str();
+  // The API takes it (and keeps its identity in memory for a few seconds).
+  auto http_port = d->http_port(5s);
+  BOOST_REQUIRE(http_port != 0);
+  BOOST_TEST(api_status(http_port, token) == 200u);
   CHECK_HAS(ask(c, "token create --org 99 --name x --scopes admin"),
             "error: no token was created");
   auto list = ask(c, "token list");
@@ -229,6 +254,8 @@ BOOST_AUTO_TEST_CASE(a_scripted_session_runs_every_command) {
 
   CHECK_HAS(ask(c, "token revoke 1"), "token 1 \"console test\" is revoked");
   CHECK_HAS(ask(c, "token revoke 77"), "error: token 77");
+  // A revocation takes effect at once, remembered identity or not.
+  BOOST_TEST(api_status(http_port, token) == 401u);
   line_client third{port};
   third.read_answer(5s);
   CHECK_HAS(ask(third, "login " + token), "error: login refused");

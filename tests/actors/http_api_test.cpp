@@ -401,11 +401,13 @@ BOOST_AUTO_TEST_CASE(creating_and_changing_matches) {
   auto types = call(a.port, "PATCH", target, writer_token,
                     R"({"title": 5, "invitational": "yes", "players": ["a"],)"
                     R"( "scheduled_at": "tomorrow", "colour": "red"})");
-  BOOST_TEST(types.status == 400u);
+  // Readable JSON with wrong fields: 422, as for tasks and bots.
+  BOOST_TEST(types.status == 422u);
+  BOOST_TEST(types.error_code() == "invalid_fields");
   for (auto f : {"title", "invitational", "players", "scheduled_at", "colour"})
     BOOST_TEST(types.has_field(f), f);
   auto missing = call(a.port, "POST", "/api/matches", writer_token, "{}");
-  BOOST_TEST(missing.status == 400u);
+  BOOST_TEST(missing.status == 422u);
   BOOST_TEST(missing.has_field("tournament_id"));
   BOOST_TEST(call(a.port, "POST", "/api/matches", writer_token, "[1]").status ==
              400u);
@@ -460,10 +462,10 @@ BOOST_AUTO_TEST_CASE(post_racetime_room_opens_a_real_room) {
   BOOST_TEST(none["room_slug"].IsNull());
   BOOST_TEST(none["invited_count"].IsNull());
   BOOST_TEST(keys(none).size() == 5u);
-  // Wrong override types: 400 naming them, nothing opened.
+  // Wrong override types: 422 naming them, nothing opened.
   auto bad = call(a.port, "POST", "/api/matches/10/racetime-room", writer_token,
                   R"({"goal": 3, "invitational": "yes"})");
-  BOOST_TEST(bad.status == 400u);
+  BOOST_TEST(bad.status == 422u);
   BOOST_TEST(bad.has_field("goal"));
   BOOST_TEST(bad.has_field("invitational"));
   BOOST_TEST(call(a.port, "POST", "/api/matches/10/racetime-room", writer_token,
@@ -853,6 +855,24 @@ BOOST_AUTO_TEST_CASE(bots_create_change_deactivate_secret_write_only) {
                        id) == 1);
   auto on = call(a.port, "PATCH", target, ops, R"({"is_active": true})");
   BOOST_TEST(on.json()["running"].GetBool(), on.body);
+  // A bot another organization uses too: its own bots:write may not change
+  // it (the change would touch their rooms); an admin token may.
+  a.w.execute("INSERT INTO racetime_bot_organizations (bot_id, "
+              "organization_id) VALUES (1, 2)");
+  auto shared =
+      call(a.port, "PATCH", "/api/bots/1", ops, R"({"name": "ours now"})");
+  BOOST_TEST(shared.status == 403u, shared.body);
+  BOOST_TEST(shared.error_code() == "bot_shared");
+  BOOST_TEST(shared.body.find("1 other organization") != std::string::npos,
+             shared.body);
+  BOOST_TEST(call(a.port, "DELETE", "/api/bots/1", ops).status == 403u);
+  BOOST_TEST(a.w.scalar("SELECT is_active FROM racetime_bots WHERE id = 1") ==
+             "1");
+  auto by_admin = call(a.port, "PATCH", "/api/bots/1", admin_token,
+                       R"({"name": "Shared bot"})");
+  BOOST_TEST(by_admin.status == 200u, by_admin.body);
+  BOOST_TEST(a.w.scalar("SELECT name FROM racetime_bots WHERE id = 1") ==
+             "Shared bot");
   // Nothing secret in the daemon's log.
   auto log = a.w.daemon().output();
   for (const auto& s : {secret, std::string{"new-secret"}, ops})

@@ -6,6 +6,7 @@
 // the JSON error shape. Clients are raw sockets so that the tests can send
 // exactly the bytes they mean, half a request included.
 
+#include "protocol/http_client.hpp"
 #include "protocol/http_router.hpp"
 #include "protocol/http_server.hpp"
 #include "protocol/json.hpp"
@@ -18,10 +19,15 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 
 using namespace racecontrol;
 using namespace racecontrol::protocol;
@@ -634,6 +640,113 @@ BOOST_AUTO_TEST_CASE(a_port_in_use_is_named_in_the_error) {
         std::string{e.what()}.find("127.0.0.1:" + std::to_string(f.port())) !=
         std::string::npos);
   }
+}
+
+namespace {
+
+/// A self-signed certificate for 127.0.0.1 and its key, made with the
+/// openssl command in a fresh directory.
+struct test_certificate {
+  test_certificate() {
+    dir = std::filesystem::temp_directory_path() /
+          ("rc-http-tls-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    cert = (dir / "server.pem").string();
+    key = (dir / "server.key").string();
+    auto cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+               "-nodes -days 1 -subj /CN=127.0.0.1 -addext "
+               "subjectAltName=IP:127.0.0.1 -keyout '" +
+               key + "' -out '" + cert + "' 2>/dev/null";
+    BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0,
+                          "openssl could not make a test certificate");
+  }
+  ~test_certificate() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+  std::filesystem::path dir;
+  std::string cert;
+  std::string key;
+};
+
+/// One request through protocol::http_client (which verifies the server's
+/// certificate against `ca`), waited for.
+http_outcome fetch_with_client(const std::string& address,
+                               const std::string& ca) {
+  net::io_context io;
+  http_client client(io, make_client_tls_context(ca));
+  http_request req;
+  req.target = *parse_url(address);
+  std::promise<http_outcome> done;
+  client.request(req, [&](http_outcome o) {
+    done.set_value(std::move(o));
+  });
+  io.run();
+  return done.get_future().get();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(with_a_certificate_it_serves_https_and_only_https) {
+  test_certificate tc;
+  auto o = server_fixture::quick();
+  o.tls_certificate = tc.cert;
+  o.tls_key = tc.key;
+  o.read_timeout = 1s;
+  server_fixture f(o);
+  BOOST_TEST(f.server.uses_tls());
+  auto base = "https://127.0.0.1:" + std::to_string(f.port());
+  auto ok = fetch_with_client(base + "/echo?x=1", tc.cert);
+  BOOST_TEST_REQUIRE(static_cast<bool>(ok), "an HTTPS request failed");
+  BOOST_TEST(ok->status == 200u);
+  BOOST_TEST(ok->body.find(R"("query":"x=1")") != std::string::npos);
+  // The server's errors keep their shape over TLS.
+  auto missing = fetch_with_client(base + "/nowhere", tc.cert);
+  BOOST_TEST_REQUIRE(static_cast<bool>(missing));
+  BOOST_TEST(missing->status == 404u);
+  // A client that does not trust the certificate gives up in the
+  // handshake; the server goes on.
+  auto untrusted = fetch_with_client(base + "/echo", "");
+  BOOST_TEST_REQUIRE(!untrusted);
+  BOOST_TEST(to_string(untrusted.error().what) == std::string{"tls"});
+  // Plain HTTP on the TLS port gets no answer: the connection closes.
+  client plain(f.port());
+  plain.send(get("/echo"));
+  BOOST_TEST(!plain.read(3s).has_value());
+  // A client that connects and never starts the handshake is closed after
+  // read_timeout and holds nothing.
+  client idle(f.port());
+  BOOST_TEST(idle.closed_within(3s));
+  BOOST_TEST(static_cast<bool>(fetch_with_client(base + "/echo", tc.cert)));
+  BOOST_TEST(f.handled.load() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(unusable_tls_files_are_named_in_the_error) {
+  test_certificate tc;
+  net::io_context io;
+  auto start_with = [&](const std::string& cert, const std::string& key) {
+    http_server_options o;
+    o.port = 0;
+    o.tls_certificate = cert;
+    o.tls_key = key;
+    http_server s(io, o, http_router{});
+    try {
+      s.start();
+    } catch (const std::runtime_error& e) {
+      return std::string{e.what()};
+    }
+    return std::string{"started"};
+  };
+  BOOST_TEST(start_with(tc.cert, tc.key) == "started");
+  auto missing = start_with("/nonexistent/server.pem", tc.key);
+  BOOST_TEST(missing.find("/nonexistent/server.pem") != std::string::npos,
+             missing);
+  // The certificate given as its own key is no key.
+  auto wrong_key = start_with(tc.cert, tc.cert);
+  BOOST_TEST(wrong_key.find("TLS key '" + tc.cert + "'") != std::string::npos,
+             wrong_key);
+  auto half = start_with(tc.cert, "");
+  BOOST_TEST(half.find("http.key") != std::string::npos, half);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
