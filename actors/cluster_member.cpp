@@ -19,10 +19,9 @@ void try_again_later(cluster_member_pointer self) {
 
 void join(cluster_member_pointer self, cluster_registry_actor coordinator,
           const std::string& address) {
-  // A join starts the node empty: the coordinator places its rooms anew
-  // (rooms still running from an earlier join would be fenced anyway).
-  if (self->state.options.rooms)
-    self->send(self->state.options.rooms, atom::fence::value);
+  // Rooms still running from an earlier join stay while the lease holds:
+  // the coordinator keeps them here (a connection lost for a moment must
+  // not move every room) and places anew any this node no longer has.
   auto sent = std::chrono::steady_clock::now();
   self->request(coordinator, self->state.options.connect_timeout,
                 atom::join::value, self->state.options.node_name,
@@ -115,6 +114,11 @@ void heartbeat(cluster_member_pointer self) {
             spdlog::warn("cluster: the coordinator refused the heartbeat "
                          "({}); joining again",
                          describe(err));
+            // The coordinator moved this node's rooms: they must stop now
+            // even if this node's own count of the lease has not run out.
+            if (st.options.rooms)
+              self->send(st.options.rooms, atom::fence::value);
+            st.leased = false;
             self->demonitor(st.coordinator.address());
             auto coordinator = st.coordinator;
             auto address = st.coordinator_address;

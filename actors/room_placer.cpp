@@ -195,10 +195,60 @@ void reconcile(placer_pointer self,
           });
 }
 
+/// A worker that joins again with the same room supervisor (its
+/// connection was lost for a moment) keeps its rooms; those it no longer
+/// watches (it stopped them when its lease ran out) are placed anew.
+void check_rooms_of(placer_pointer self, const std::string& node) {
+  auto w = self->state.workers.find(node);
+  if (w == self->state.workers.end())
+    return;
+  auto rooms = w->second.rooms;
+  self->request(rooms, self->state.options.request_timeout, atom::status::value)
+      .then(
+          [self, node, rooms](const std::vector<room_watch_info>& watched) {
+            auto& st = self->state;
+            auto w = st.workers.find(node);
+            if (w == st.workers.end() || w->second.rooms != rooms)
+              return;
+            std::set<std::int32_t> there;
+            for (const auto& r : watched)
+              there.insert(r.room_id);
+            std::vector<room_record> lost;
+            for (auto id : std::set<std::int32_t>{w->second.room_ids}) {
+              auto p = st.placed.find(id);
+              if (p == st.placed.end() || there.count(id))
+                continue;
+              lost.push_back(p->second);
+              st.placed.erase(p);
+              st.placed_at.erase(id);
+              w->second.room_ids.erase(id);
+            }
+            if (!lost.empty())
+              spdlog::warn("placement: worker {} joined again without {} of "
+                           "its rooms; placing them anew",
+                           node, lost.size());
+            for (const auto& room : lost)
+              place(self, room);
+          },
+          [node](const caf::error& err) {
+            spdlog::warn("placement: worker {} did not list its rooms ({})",
+                         node, describe(err));
+          });
+}
+
 void on_join(placer_pointer self, const std::string& node,
              const room_supervisor_actor& rooms) {
-  auto moved = replace_rooms_of(self, node);
   auto& st = self->state;
+  if (auto w = st.workers.find(node);
+      w != st.workers.end() && w->second.rooms == rooms) {
+    // The same actor, but the handle of the lost connection is dead: take
+    // the new connection's.
+    w->second.rooms = rooms;
+    spdlog::info("placement: worker {} joined again and keeps its {} room(s)",
+                 node, w->second.room_ids.size());
+    return check_rooms_of(self, node);
+  }
+  auto moved = replace_rooms_of(self, node);
   st.workers[node] = placed_worker{rooms, {}, 0, false};
   st.warned_no_worker = false;
   auto waiting = st.waiting.size();

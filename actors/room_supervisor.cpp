@@ -124,7 +124,7 @@ void on_down(sup_pointer self, const caf::down_msg& msg) {
     st.rooms.erase(it);
     return;
   }
-  if (is(msg.reason, ec::fenced)) {
+  if (msg.reason && is(msg.reason, ec::fenced)) {
     // Placed on another node: restarting it here would be refused again.
     spdlog::warn("room {}: no longer watched here (another node owns it)",
                  it->second.room.slug);
@@ -252,8 +252,9 @@ void fence(sup_pointer self) {
   auto& st = self->state;
   if (st.rooms.empty())
     return;
-  spdlog::warn("room supervisor: this node's lease ran out; stopping all {} "
-               "room watcher(s) at once (the coordinator moves them)",
+  spdlog::warn("room supervisor: stopping all {} room watcher(s) at once "
+               "(this node's lease ran out, or the coordinator moved its "
+               "rooms)",
                st.rooms.size());
   for (auto& [id, w] : st.rooms)
     kill_watcher(self, w);

@@ -230,11 +230,17 @@ void start_cluster(cluster_world& w) {
         start_node(w, name,
                    {"--cluster.role=worker",
                     "--cluster.coordinator=127.0.0.1:" + std::to_string(port)});
+  // They join in any order: look at the whole log each time.
+  auto deadline = clock_type::now() + seconds{60};
   for (const auto& name : worker_names)
-    if (!coordinator_log.wait_for("placement: worker " + name + " takes rooms",
-                                  seconds{60}, *w.coordinator))
-      die("worker " + name + " did not join:\n" +
-          tail_of(w.workers[name]->log_path()));
+    while (lines_with(w.coordinator->log_path(),
+                      "placement: worker " + name + " takes rooms")
+               .empty()) {
+      if (clock_type::now() > deadline || !w.coordinator->running())
+        die("worker " + name + " did not join:\n" +
+            tail_of(w.workers[name]->log_path()));
+      std::this_thread::sleep_for(milliseconds{100});
+    }
   wait_for_bot(*w.db, *w.coordinator);
 }
 
@@ -289,6 +295,15 @@ std::map<std::string, std::set<int>> live_rooms(cluster_world& w) {
 /// Kills the worker with the most live rooms and measures, for each of
 /// them, the time until the coordinator has it watched on a survivor.
 bool kill_and_measure(cluster_world& w) {
+  // Mid-race: once most live races have started (at most a minute).
+  auto deadline = clock_type::now() + seconds{60};
+  while (clock_type::now() < deadline &&
+         2 * w.db->number("SELECT COUNT(*) FROM racetime_rooms WHERE status "
+                          "= 'in_progress'") <
+             w.db->number("SELECT COUNT(*) FROM racetime_rooms WHERE status "
+                          "IS NULL OR status NOT IN ('finished', "
+                          "'cancelled', 'gone')"))
+    std::this_thread::sleep_for(milliseconds{200});
   auto live = live_rooms(w);
   std::string victim;
   for (const auto& name : worker_names)
@@ -371,7 +386,7 @@ bool check_invitations(cluster_world& w) {
       continue;
     const auto& d = r["detail"];
     if (!d.HasMember("action") ||
-        std::string{d["action"].GetString()} != "invite_user")
+        std::string{d["action"].GetString()} != "invite")
       continue;
     std::string user = d.HasMember("data") && d["data"].HasMember("user")
                            ? d["data"]["user"].GetString()
