@@ -23,6 +23,7 @@
 
 #include "config/command_line.hpp"
 #include "protocol/json.hpp"
+#include "tests/support/line_client.hpp"
 #include "tools/bench/bench_world.hpp"
 #include "tools/bench/soak_tally.hpp"
 
@@ -45,6 +46,7 @@ namespace {
 constexpr const char* bot_client = "cluster-client";
 constexpr const char* bot_secret = "cluster-secret";
 const std::vector<std::string> worker_names{"w1", "w2", "w3"};
+constexpr const char* console_password = "cluster-soak-console";
 
 struct soak_options {
   std::size_t matches = 300;
@@ -173,6 +175,8 @@ void set_up(cluster_world& w) {
                       "--migrate"};
   w.base.overrides.insert(w.base.overrides.end(), o.overrides.begin(),
                           o.overrides.end());
+  w.base.env.push_back(std::string{"RACECONTROL_CONSOLE_PASSWORD="} +
+                       console_password);
   std::printf("cluster_soak: %zu matches opening over %.0f s on 1 "
               "coordinator + %zu workers, time scale %g; database %s, logs "
               "in %s\n",
@@ -214,9 +218,10 @@ std::optional<placement_line> parse_placement(const std::string& line) {
 }
 
 void start_cluster(cluster_world& w) {
-  w.coordinator = start_node(
-      w, "coordinator",
-      {"--cluster.role=coordinator", "--cluster.listen=127.0.0.1:0"});
+  w.coordinator =
+      start_node(w, "coordinator",
+                 {"--cluster.role=coordinator", "--cluster.listen=127.0.0.1:0",
+                  "--console.listen=127.0.0.1:0"});
   log_reader coordinator_log{w.coordinator->log_path()};
   auto line = coordinator_log.wait_for(
       "coordinator listening on 127.0.0.1:", seconds{60}, *w.coordinator);
@@ -292,6 +297,23 @@ std::map<std::string, std::set<int>> live_rooms(cluster_world& w) {
   return out;
 }
 
+/// Follows the coordinator's log until each room of `moving` was watched
+/// on a worker other than `node` (at most 30 s); the seconds from `from`.
+void follow_moves(log_reader& follow, const std::string& node,
+                  const std::set<int>& moving, clock_type::time_point from,
+                  std::map<int, double>& moved) {
+  while (moved.size() < moving.size() && since(from) < 30) {
+    follow.each_new_line([&](const std::string& line) {
+      auto p = parse_placement(line);
+      if (p && p->node != node && moving.count(p->room_id) &&
+          !moved.count(p->room_id))
+        moved[p->room_id] = since(from);
+      return true;
+    });
+    std::this_thread::sleep_for(milliseconds{20});
+  }
+}
+
 /// Kills the worker with the most live rooms and measures, for each of
 /// them, the time until the coordinator has it watched on a survivor.
 bool kill_and_measure(cluster_world& w) {
@@ -328,16 +350,7 @@ bool kill_and_measure(cluster_world& w) {
   auto killed = clock_type::now();
   w.workers[victim]->kill_now();
   std::map<int, double> rehomed;
-  while (rehomed.size() < moving.size() && since(killed) < 30) {
-    follow.each_new_line([&](const std::string& line) {
-      auto p = parse_placement(line);
-      if (p && p->node != victim && moving.count(p->room_id) &&
-          !rehomed.count(p->room_id))
-        rehomed[p->room_id] = since(killed);
-      return true;
-    });
-    std::this_thread::sleep_for(milliseconds{20});
-  }
+  follow_moves(follow, victim, moving, killed, rehomed);
   double worst = 0;
   for (auto id : moving) {
     auto it = rehomed.find(id);
@@ -354,6 +367,53 @@ bool kill_and_measure(cluster_world& w) {
   std::printf("re-home: %zu room(s) of %s, slowest %.2f s after the kill (%s: "
               "under 10 s)\n",
               moving.size(), victim.c_str(), worst, ok ? "ok" : "FAILED");
+  return ok;
+}
+
+/// `drain NODE` in the console for the survivor with the most live rooms:
+/// each must be watched on another worker within a few seconds.
+bool drain_and_measure(cluster_world& w) {
+  auto live = live_rooms(w);
+  std::string node;
+  for (const auto& [name, rooms] : live)
+    if (!name.empty() && w.workers.count(name) && w.workers[name]->running() &&
+        (node.empty() || rooms.size() > live[node].size()))
+      node = name;
+  if (node.empty() || live[node].empty()) {
+    std::printf("drain: skipped, no live room left on a worker\n");
+    return true;
+  }
+  auto console =
+      lines_with(w.coordinator->log_path(), "console: listening on 127.0.0.1:");
+  if (console.empty())
+    die("the coordinator has no console");
+  auto port = std::atoi(console.front().c_str() +
+                        console.front().find("127.0.0.1:") + 10);
+  test::line_client c{static_cast<std::uint16_t>(port)};
+  c.line("login " + std::string{console_password});
+  auto login = c.read_answer(milliseconds{10000});
+  if (login.find("logged in") == std::string::npos)
+    die("cannot log in to the console: " + login);
+  log_reader follow{w.coordinator->log_path()};
+  follow.each_new_line([](const std::string&) {
+    return true;
+  });
+  auto moving = live[node];
+  auto asked = clock_type::now();
+  c.line("drain " + node);
+  auto answer = c.read_answer(milliseconds{10000});
+  std::printf("drain %s (%zu live room(s)): %s", node.c_str(), moving.size(),
+              answer.c_str());
+  std::map<int, double> moved;
+  follow_moves(follow, node, moving, asked, moved);
+  double worst = moved.size() < moving.size() ? 1e9 : 0;
+  for (const auto& [id, t] : moved)
+    worst = std::max(worst, t);
+  bool ok = worst < 10;
+  std::printf("drain: %zu of %zu room(s) of %s watched elsewhere, slowest "
+              "%.2f s after the command (%s: under 10 s)\n",
+              moved.size(), moving.size(), node.c_str(), worst,
+              ok ? "ok" : "FAILED");
   return ok;
 }
 
@@ -443,6 +503,7 @@ int main(int argc, char** argv) {
   std::printf("[%5.1f s] every room placed\n", since(start));
   bool ok = check_distribution(placed);
   ok = kill_and_measure(w) && ok;
+  ok = drain_and_measure(w) && ok;
   ok = wait_for_results(w) && ok;
   std::printf("[%5.1f s] results in\n", since(start));
   ok = check_tally(w) && ok;
