@@ -236,6 +236,31 @@ void check_rooms_of(placer_pointer self, const std::string& node) {
           });
 }
 
+/// Rooms waiting for a worker that `node` watches already (placed there
+/// by this coordinator's previous life) stay there.
+void adopt(placer_pointer self, const std::string& node,
+           const room_supervisor_actor& rooms,
+           const std::vector<room_watch_info>& watched) {
+  auto& st = self->state;
+  auto w = st.workers.find(node);
+  if (w == st.workers.end() || w->second.rooms != rooms)
+    return;
+  std::size_t kept = 0;
+  for (const auto& r : watched) {
+    auto it = st.waiting.find(r.room_id);
+    if (it == st.waiting.end() || it->second.owner_node != node)
+      continue;
+    st.placed[r.room_id] = it->second;
+    st.placed_at[r.room_id] = ++st.placements;
+    w->second.room_ids.insert(r.room_id);
+    st.waiting.erase(it);
+    ++kept;
+  }
+  if (kept > 0)
+    spdlog::info("placement: worker {} keeps the {} room(s) it watches", node,
+                 kept);
+}
+
 void on_join(placer_pointer self, const std::string& node,
              const room_supervisor_actor& rooms) {
   auto& st = self->state;
@@ -251,11 +276,22 @@ void on_join(placer_pointer self, const std::string& node,
   auto moved = replace_rooms_of(self, node);
   st.workers[node] = placed_worker{rooms, {}, 0, false};
   st.warned_no_worker = false;
-  auto waiting = st.waiting.size();
-  place_waiting(self);
-  spdlog::info("placement: worker {} takes rooms ({} worker(s); {} waiting "
-               "room(s) placed, {} of its earlier rooms placed anew)",
-               node, st.workers.size(), waiting, moved);
+  spdlog::info("placement: worker {} takes rooms ({} worker(s); {} of its "
+               "earlier rooms placed anew)",
+               node, st.workers.size(), moved);
+  // A worker that kept its rooms while this coordinator restarted keeps
+  // them: it is asked what it watches before the waiting rooms are placed.
+  self->request(rooms, st.options.request_timeout, atom::status::value)
+      .then(
+          [self, node, rooms](const std::vector<room_watch_info>& watched) {
+            adopt(self, node, rooms, watched);
+            place_waiting(self);
+          },
+          [self, node](const caf::error& err) {
+            spdlog::warn("placement: worker {} did not list its rooms ({})",
+                         node, describe(err));
+            place_waiting(self);
+          });
 }
 
 void on_leave(placer_pointer self, const std::string& node) {
