@@ -535,14 +535,16 @@ std::vector<component_spec> worker_components(
 
 /// A coordinator hosts no rooms: its "rooms" component places them on the
 /// workers (the components that talk to "rooms" work unchanged).
-void place_rooms_on_workers(std::vector<component_spec>& components) {
+void place_rooms_on_workers(std::vector<component_spec>& components,
+                            const config::settings& s) {
+  room_placer_options placer;
+  placer.adopt_grace = s.cluster_lease + std::chrono::seconds{1};
   for (auto& c : components)
     if (c.name == "rooms")
-      c.spawn = [](caf::actor_system& sys, const component_handles& h) {
-        return caf::actor_cast<caf::actor>(
-            sys.spawn(room_placer,
-                      caf::actor_cast<persistence_actor>(h.at("persistence")),
-                      room_placer_options{}));
+      c.spawn = [placer](caf::actor_system& sys, const component_handles& h) {
+        return caf::actor_cast<caf::actor>(sys.spawn(
+            room_placer,
+            caf::actor_cast<persistence_actor>(h.at("persistence")), placer));
       };
 }
 
@@ -747,7 +749,7 @@ int run(const config::settings& s, bool migrate, bool check_only,
         effective, db, secrets, &migrations, *io, http ? http_slot : nullptr,
         console ? console_slot_ : nullptr, stop_node);
   if (s.role == config::cluster_role::coordinator) {
-    place_rooms_on_workers(options.components);
+    place_rooms_on_workers(options.components, s);
     options.components.push_back(registry_component(s));
   }
   auto root = sys.spawn(node, std::move(options));

@@ -92,6 +92,12 @@ void place(placer_pointer self, const room_record& room) {
   auto& st = self->state;
   if (st.placed.count(room.id) || st.placing.count(room.id))
     return;
+  if (!room.owner_node.empty() && !st.workers.count(room.owner_node) &&
+      self->clock().now() < st.adopt_until) {
+    // Its worker may still hold it and join this (restarted) coordinator.
+    st.waiting[room.id] = room;
+    return;
+  }
   auto node = least_loaded(self);
   if (node.empty()) {
     st.waiting[room.id] = room;
@@ -389,7 +395,10 @@ room_placer_actor::behavior_type room_placer(room_placer_pointer self,
   self->state.db = std::move(db);
   self->state.options = options;
   self->set_exception_handler(exception_error);
-  // The rooms to watch wait for the first worker.
+  // The rooms to watch wait for the first worker; those a worker hosted
+  // before this start wait for that worker a while.
+  self->state.adopt_until = self->clock().now() + options.adopt_grace;
+  self->delayed_send(self, options.adopt_grace, atom::place::value);
   reconcile(self, nullptr);
   self->delayed_send(self, options.reconcile_interval, atom::tick::value);
   return {

@@ -7,6 +7,8 @@
 
 #include "actors/interfaces.hpp"
 
+#include <caf/actor_clock.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -22,6 +24,10 @@ struct room_placer_options {
   std::chrono::milliseconds reconcile_interval{5000};
   /// How long a worker has to answer a `watch`, `drop` or `status`.
   std::chrono::milliseconds request_timeout{10000};
+  /// After a start, rooms placed on a worker that has not joined yet wait
+  /// this long for it (a worker keeps its rooms while its lease holds):
+  /// the cluster lease and a little more.
+  std::chrono::milliseconds adopt_grace{6000};
 };
 
 /// A connected worker and the rooms placed on it.
@@ -49,6 +55,8 @@ struct room_placer_state {
   /// Rooms waiting for a worker.
   std::map<std::int32_t, room_record> waiting;
   bool warned_no_worker = false;
+  /// Until then, rooms of workers not joined yet wait for them.
+  caf::actor_clock::time_point adopt_until{};
   bool reconciling = false;
 };
 

@@ -9,6 +9,10 @@
 //      prints how long after the kill each of its rooms was watched again
 //      on a survivor (the coordinator's "placement: room ... watched on"
 //      line; must be under 10 s);
+//   then `drain NODE` in the coordinator's console for the survivor with
+//   the most live rooms (each watched elsewhere within 10 s), and a SIGKILL
+//   and restart of the coordinator (the workers join again and keep their
+//   rooms: printed, not checked);
 //   3. waits for every race's result and counts (soak_tally): one room per
 //      match on the simulator, every result recorded exactly once, and no
 //      player invited twice (racetime-sim's record of bot actions).
@@ -103,6 +107,8 @@ soak_options parse_options(int argc, char** argv) {
 
 struct cluster_world {
   soak_options options;
+  std::uint16_t cluster_port = 0;
+  std::size_t coordinator_lives = 1;
   std::string dir;
   std::unique_ptr<scratch> db;
   sim_process sim;
@@ -130,13 +136,14 @@ std::vector<std::string> node_args(const cluster_world& w,
 
 std::unique_ptr<child> start_node(const cluster_world& w,
                                   const std::string& name,
-                                  std::vector<std::string> role_args) {
+                                  std::vector<std::string> role_args,
+                                  const std::string& log_name = "") {
   auto setup = w.base;
   auto ids = node_args(w, name);
   setup.overrides.insert(setup.overrides.end(), ids.begin(), ids.end());
   setup.overrides.insert(setup.overrides.end(), role_args.begin(),
                          role_args.end());
-  return start_daemon(setup, name);
+  return start_daemon(setup, log_name.empty() ? name : log_name);
 }
 
 void set_up(cluster_world& w) {
@@ -230,6 +237,7 @@ void start_cluster(cluster_world& w) {
         tail_of(w.coordinator->log_path()));
   auto port =
       std::atoi(line->c_str() + line->find("127.0.0.1:") + 10 /* length */);
+  w.cluster_port = static_cast<std::uint16_t>(port);
   for (const auto& name : worker_names)
     w.workers[name] =
         start_node(w, name,
@@ -417,6 +425,41 @@ bool drain_and_measure(cluster_world& w) {
   return ok;
 }
 
+/// SIGKILLs the coordinator and starts it again on the same port: the
+/// workers join it again and keep the rooms they watch (none placed anew,
+/// so no watcher restarted).
+void restart_coordinator(cluster_world& w) {
+  auto live = live_rooms(w);
+  std::size_t hosted = 0;
+  for (const auto& [name, rooms] : live)
+    hosted += name.empty() ? 0 : rooms.size();
+  w.coordinator->kill_now();
+  auto log = "coordinator-" + std::to_string(++w.coordinator_lives);
+  w.coordinator = start_node(
+      w, "coordinator",
+      {"--cluster.role=coordinator",
+       "--cluster.listen=127.0.0.1:" + std::to_string(w.cluster_port),
+       "--console.listen=127.0.0.1:0"},
+      log);
+  std::size_t alive = 0;
+  for (const auto& [n, worker] : w.workers)
+    alive += worker->running() ? 1 : 0;
+  auto deadline = clock_type::now() + seconds{30};
+  while (lines_with(w.coordinator->log_path(), "takes rooms (").size() <
+             alive &&
+         clock_type::now() < deadline)
+    std::this_thread::sleep_for(milliseconds{200});
+  std::this_thread::sleep_for(seconds{2});
+  std::size_t kept = 0;
+  for (const auto& line : lines_with(w.coordinator->log_path(), " keeps the "))
+    kept +=
+        std::strtoul(line.c_str() + line.find(" keeps the ") + 11, nullptr, 10);
+  auto anew = lines_with(w.coordinator->log_path(), ") watched on ").size();
+  std::printf("coordinator SIGKILLed and restarted: %zu live room(s) on "
+              "workers; %zu kept where they were, %zu placed anew\n",
+              hosted, kept, anew);
+}
+
 bool wait_for_results(cluster_world& w) {
   auto deadline = clock_type::now() + w.options.finish_timeout;
   auto n = static_cast<long>(w.options.matches);
@@ -504,6 +547,7 @@ int main(int argc, char** argv) {
   bool ok = check_distribution(placed);
   ok = kill_and_measure(w) && ok;
   ok = drain_and_measure(w) && ok;
+  restart_coordinator(w);
   ok = wait_for_results(w) && ok;
   std::printf("[%5.1f s] results in\n", since(start));
   ok = check_tally(w) && ok;
