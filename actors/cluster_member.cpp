@@ -104,6 +104,18 @@ void heartbeat(cluster_member_pointer self) {
       .then(
           [self, now](atom::ok) {
             auto& st = self->state;
+            if (!st.leased && st.coordinator) {
+              // This node stopped its rooms while the coordinator still
+              // counts them here (it was the one that stalled): joining
+              // again has it place the rooms this node no longer watches.
+              spdlog::warn("cluster: the coordinator answers again after "
+                           "this node's lease ran out; joining again");
+              self->demonitor(st.coordinator.address());
+              auto coordinator = st.coordinator;
+              auto address = st.coordinator_address;
+              st.coordinator = nullptr;
+              return join(self, coordinator, address);
+            }
             if (st.leased && now > st.renewed)
               st.renewed = now;
           },
