@@ -755,14 +755,44 @@ void run_log_level(console_pointer self, std::uint64_t id,
   reply("log level is now " + cmd.args[0] + "\n", false);
 }
 
+/// `drain NODE` on a coordinator: the placer moves the worker's rooms to
+/// the other workers (each stops there, then is watched elsewhere).
+void run_drain_node(console_pointer self, std::uint64_t id,
+                    const std::string& node, reply_fn reply) {
+  audit(self, id, "drain_node", node);
+  // Only a coordinator's "rooms" is a placer; a room supervisor answers
+  // the request with an error.
+  auto placer =
+      caf::actor_cast<room_placer_actor>(self->state.components.rooms);
+  self->request(placer, self->state.options.request_timeout, atom::drain::value,
+                node)
+      .then(
+          [node, reply](std::uint32_t moved) {
+            reply("draining worker " + table_cell(node) + ": moving " +
+                      std::to_string(moved) +
+                      " room(s) to the other workers; it gets no new "
+                      "rooms until it joins again\n",
+                  false);
+          },
+          [node, reply](const caf::error& err) {
+            if (err == caf::sec::unexpected_message)
+              return reply("error: drain takes nothing or off here; drain "
+                           "NODE works on a coordinator (this node hosts "
+                           "its rooms itself), got '" +
+                               table_cell(node) + "'\n",
+                           false);
+            reply("error: cannot drain " + table_cell(node) + ": " +
+                      describe(err) + "\n",
+                  false);
+          });
+}
+
 void run_drain(console_pointer self, std::uint64_t id,
                const console_command& cmd, reply_fn reply) {
   bool on = true;
   if (!cmd.args.empty()) {
     if (cmd.args[0] != "off")
-      return reply("error: drain takes nothing or off, got '" +
-                       table_cell(cmd.args[0]) + "'\n",
-                   false);
+      return run_drain_node(self, id, cmd.args[0], std::move(reply));
     on = false;
   }
   audit(self, id, on ? "drain" : "drain_off");

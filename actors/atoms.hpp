@@ -150,4 +150,19 @@ using join = caf::atom_constant<caf::atom("join")>;
 /// A worker's own timer: reach a coordinator (again).
 using connect = caf::atom_constant<caf::atom("connect")>;
 
+/// A worker's lease renewal (cluster).
+using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
+
+/// Stop watching a room (it moves to another node).
+using drop = caf::atom_constant<caf::atom("drop")>;
+
+/// Stop every room at once: this node's lease ran out.
+using fence = caf::atom_constant<caf::atom("fence")>;
+
+/// A worker is gone for good (its lease ran out).
+using leave = caf::atom_constant<caf::atom("leave")>;
+
+/// (Self-sent) places the rooms waiting for a worker.
+using place = caf::atom_constant<caf::atom("place")>;
+
 } // namespace racecontrol::atom

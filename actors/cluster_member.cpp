@@ -19,17 +19,27 @@ void try_again_later(cluster_member_pointer self) {
 
 void join(cluster_member_pointer self, cluster_registry_actor coordinator,
           const std::string& address) {
+  // Rooms still running from an earlier join stay while the lease holds:
+  // the coordinator keeps them here (a connection lost for a moment must
+  // not move every room) and places anew any this node no longer has.
+  auto sent = std::chrono::steady_clock::now();
   self->request(coordinator, self->state.options.connect_timeout,
                 atom::join::value, self->state.options.node_name,
-                caf::actor_cast<cluster_member_actor>(self))
+                caf::actor_cast<cluster_member_actor>(self),
+                self->state.options.rooms)
       .then(
-          [self, coordinator, address](atom::ok) {
-            self->state.coordinator = coordinator;
-            self->state.coordinator_address = address;
-            self->state.retry.succeeded(std::chrono::steady_clock::now());
+          [self, coordinator, address, sent](bot_supervisor_actor& bots) {
+            auto& st = self->state;
+            st.coordinator = coordinator;
+            st.coordinator_address = address;
+            st.retry.succeeded(std::chrono::steady_clock::now());
+            st.renewed = sent;
+            st.leased = true;
             self->monitor(coordinator);
+            if (bots && st.options.rooms)
+              self->send(st.options.rooms, atom::subscribe::value, bots);
             spdlog::info("cluster: joined the coordinator at {} as {}", address,
-                         self->state.options.node_name);
+                         st.options.node_name);
           },
           [self, address](const caf::error& err) {
             spdlog::warn("cluster: the coordinator at {} refused the join: {}",
@@ -70,6 +80,65 @@ void connect(cluster_member_pointer self) {
           });
 }
 
+/// Renews the lease, and stops the rooms when it ran out.
+void heartbeat(cluster_member_pointer self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.options.heartbeat, atom::heartbeat::value);
+  auto now = std::chrono::steady_clock::now();
+  if (st.leased && now - st.renewed > st.options.lease) {
+    st.leased = false;
+    spdlog::error(
+        "cluster: no heartbeat answered for {} ms (lease {} ms): "
+        "stopping every room on this node; the coordinator moves "
+        "them",
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - st.renewed)
+            .count(),
+        st.options.lease.count());
+    if (st.options.rooms)
+      self->send(st.options.rooms, atom::fence::value);
+  }
+  if (!st.coordinator)
+    return;
+  self->request(st.coordinator, st.options.lease, atom::heartbeat::value,
+                st.options.node_name)
+      .then(
+          [self, now](atom::ok) {
+            auto& st = self->state;
+            if (!st.leased && st.coordinator) {
+              // This node stopped its rooms while the coordinator still
+              // counts them here (it was the one that stalled): joining
+              // again has it place the rooms this node no longer watches.
+              spdlog::warn("cluster: the coordinator answers again after "
+                           "this node's lease ran out; joining again");
+              self->demonitor(st.coordinator.address());
+              auto coordinator = st.coordinator;
+              auto address = st.coordinator_address;
+              st.coordinator = nullptr;
+              return join(self, coordinator, address);
+            }
+            if (st.leased && now > st.renewed)
+              st.renewed = now;
+          },
+          [self](const caf::error& err) {
+            auto& st = self->state;
+            if (!is(err, ec::refused) || !st.coordinator)
+              return; // a late answer: the lease check above counts
+            spdlog::warn("cluster: the coordinator refused the heartbeat "
+                         "({}); joining again",
+                         describe(err));
+            // The coordinator moved this node's rooms: they must stop now
+            // even if this node's own count of the lease has not run out.
+            if (st.options.rooms)
+              self->send(st.options.rooms, atom::fence::value);
+            st.leased = false;
+            self->demonitor(st.coordinator.address());
+            auto coordinator = st.coordinator;
+            auto address = st.coordinator_address;
+            st.coordinator = nullptr;
+            join(self, coordinator, address);
+          });
+}
+
 } // namespace
 
 cluster_member_actor::behavior_type
@@ -86,6 +155,7 @@ cluster_member(cluster_member_pointer self, cluster_member_options options) {
     try_again_later(self);
   });
   self->send(self, atom::connect::value);
+  heartbeat(self);
   return {
       [self](atom::status) {
         return cluster_node_info{self->state.options.node_name, "worker", 0, 0,
@@ -93,6 +163,9 @@ cluster_member(cluster_member_pointer self, cluster_member_options options) {
       },
       [self](atom::connect) {
         connect(self);
+      },
+      [self](atom::heartbeat) {
+        heartbeat(self);
       },
   };
 }

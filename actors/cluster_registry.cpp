@@ -58,10 +58,11 @@ void node_lost(cluster_registry_pointer self, const caf::actor_addr& who,
                self->system().render(reason));
 }
 
-caf::result<atom::ok> join(cluster_registry_pointer self,
-                           const std::string& name,
-                           const cluster_member_actor& member) {
-  if (name.empty() || !member)
+caf::result<bot_supervisor_actor> join(cluster_registry_pointer self,
+                                       const std::string& name,
+                                       const cluster_member_actor& member,
+                                       const room_supervisor_actor& rooms) {
+  if (name.empty() || !member || !rooms)
     return make_error(ec::refused, "a node joins with its name and member");
   auto& nodes = self->state.nodes;
   auto it = nodes.find(name);
@@ -74,7 +75,10 @@ caf::result<atom::ok> join(cluster_registry_pointer self,
                                        " already: give each node its own "
                                        "daemon.node_name");
   }
-  registered_node node{member, {name, "worker", unix_ms_now(), 0, true}};
+  registered_node node{member,
+                       {name, "worker", unix_ms_now(), 0, true},
+                       std::chrono::steady_clock::now(),
+                       false};
   self->monitor(member);
   self->state.by_address[member.address()] = name;
   nodes[name] = std::move(node);
@@ -82,7 +86,40 @@ caf::result<atom::ok> join(cluster_registry_pointer self,
                std::count_if(nodes.begin(), nodes.end(), [](const auto& n) {
                  return n.second.info.connected;
                }));
+  if (self->state.options.placer)
+    self->send(self->state.options.placer, atom::join::value, name, rooms);
+  return self->state.options.bots;
+}
+
+caf::result<atom::ok> heartbeat(cluster_registry_pointer self,
+                                const std::string& name) {
+  auto it = self->state.nodes.find(name);
+  if (it == self->state.nodes.end() || it->second.gone)
+    return make_error(ec::refused, "worker " + name +
+                                       " is not in the cluster (its lease "
+                                       "ran out): join again");
+  it->second.last_heartbeat = std::chrono::steady_clock::now();
   return atom::ok::value;
+}
+
+/// Workers silent for a lease are gone: the placer moves their rooms.
+void check_leases(cluster_registry_pointer self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.options.heartbeat / 4, atom::tick::value);
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [name, node] : st.nodes) {
+    if (node.gone || now - node.last_heartbeat <= st.options.lease)
+      continue;
+    node.gone = true;
+    node.info.connected = false;
+    auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
+        now - node.last_heartbeat);
+    spdlog::warn("cluster: worker {}'s lease ran out (no heartbeat for {} "
+                 "ms); its rooms move to the other workers",
+                 name, silent.count());
+    if (st.options.placer)
+      self->send(st.options.placer, atom::leave::value, name);
+  }
 }
 
 } // namespace
@@ -95,10 +132,18 @@ cluster_registry(cluster_registry_pointer self,
     node_lost(self, msg.source, msg.reason);
   });
   publish(self);
+  check_leases(self);
   return {
       [self](atom::join, const std::string& name,
-             const cluster_member_actor& member) {
-        return join(self, name, member);
+             const cluster_member_actor& member,
+             const room_supervisor_actor& rooms) {
+        return join(self, name, member, rooms);
+      },
+      [self](atom::heartbeat, const std::string& name) {
+        return heartbeat(self, name);
+      },
+      [self](atom::tick) {
+        check_leases(self);
       },
       [self](atom::status) {
         std::vector<cluster_node_info> out;

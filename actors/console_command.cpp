@@ -82,9 +82,10 @@ const std::vector<console_command_spec>& console_commands() {
        1,
        {}},
       {"drain",
-       "drain [off]",
+       "drain [off|NODE]",
        "stop opening new rooms on this node (rooms open stay watched); off "
-       "resumes",
+       "resumes; on a coordinator, drain NODE moves worker NODE's rooms to "
+       "the other workers",
        0,
        1,
        {}},

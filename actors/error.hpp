@@ -32,6 +32,9 @@ enum class ec : std::uint8_t {
   /// A request that cannot be done now, and the message says why (a room
   /// whose match is not linked, a bot that is not connected, ...).
   refused,
+  /// A room's write came from a placement that is no longer the room's
+  /// (another node owns it now): the writer must stop acting for it.
+  fenced,
 };
 
 const char* to_string(ec code);

@@ -45,6 +45,11 @@ using persistence_worker_actor = caf::typed_actor<
     caf::replies_to<atom::put, room_result>::with<result_outcome>,
     // A room no longer watched: cancelled, gone or parked, with the reason.
     caf::replies_to<atom::put, room_closure>::with<atom::ok>,
+    // (The four room writes above carry the writer's owner_epoch and are
+    // refused with ec::fenced when the room was placed again since.)
+    // Places a room on a worker node: a new owner_epoch; the row as it is
+    // now (not_found when there is no such room).
+    caf::replies_to<atom::put, room_assignment>::with<room_record>,
     // An audit entry written by racecontrol itself.
     caf::replies_to<atom::put, audit_record>::with<atom::ok>,
     // --- the scheduler's (task_store_actor below lists the same) ---
@@ -274,7 +279,16 @@ using room_supervisor_actor = token_subscriber_actor::extend<
     caf::reacts_to<atom::restart, std::int32_t>,
     // (Self-sent) every rooms.refresh_interval: one query for the rooms
     // whose match, players or users changed; those rooms reload.
-    caf::reacts_to<atom::tick>>;
+    caf::reacts_to<atom::tick>,
+    // Stop watching this room (it moves to another node); ok once its
+    // watcher has stopped (at once when it has none).
+    caf::replies_to<atom::drop, std::int32_t>::with<atom::ok>,
+    // This node's lease ran out (a worker cut off from its coordinator):
+    // stop every watcher at once, without a write.
+    caf::reacts_to<atom::fence>,
+    // Take the category bots' tokens from this bot supervisor (a worker's,
+    // handed over by the coordinator when it joins).
+    caf::reacts_to<atom::subscribe, bot_supervisor_actor>>;
 
 /// What the SCHEDULER needs of the persistence actor: the scheduled_tasks
 /// requests (a persistence_actor handle converts to it; the scheduler's
@@ -461,18 +475,43 @@ using cluster_member_actor = caf::typed_actor<
     // From the coordinator: this node as it stands (name, rooms hosted).
     caf::replies_to<atom::status>::with<cluster_node_info>,
     // (Self-sent) tries the next coordinator.
-    caf::reacts_to<atom::connect>>;
+    caf::reacts_to<atom::connect>,
+    // (Self-sent) renews the lease; stops the node's rooms when it ran out.
+    caf::reacts_to<atom::heartbeat>>;
 
 /// The CLUSTER REGISTRY actor of a coordinator, published to the workers
 /// over mutual TLS: knows which workers are in the cluster and notices
 /// when one is gone (its connection lost or its process ended).
 using cluster_registry_actor = caf::typed_actor<
-    // A worker joins with its node name; refused while a connected node
-    // has the name.
-    caf::replies_to<atom::join, std::string,
-                    cluster_member_actor>::with<atom::ok>,
+    // A worker joins with its node name and its room supervisor; refused
+    // while a connected node has the name. The reply is the coordinator's
+    // bot supervisor, for the tokens of the rooms' sockets.
+    caf::replies_to<atom::join, std::string, cluster_member_actor,
+                    room_supervisor_actor>::with<bot_supervisor_actor>,
+    // A worker renews its lease (cluster.heartbeat_interval); refused when
+    // the coordinator holds it gone (its rooms moved): it joins again.
+    caf::replies_to<atom::heartbeat, std::string>::with<atom::ok>,
+    // (Self-sent) looks for workers whose lease ran out.
+    caf::reacts_to<atom::tick>,
     // Every node, for operators.
     caf::replies_to<atom::status>::with<std::vector<cluster_node_info>>>;
+
+/// The ROOM PLACER actor of a coordinator: serves the room supervisor's
+/// interface (room openers, the scheduler's poll, status and tokens work
+/// unchanged) by placing each room on the worker with the fewest rooms: a
+/// new owner_epoch in MariaDB, then `watch` to that worker's supervisor.
+/// Rooms wait while no worker is connected.
+using room_placer_actor = room_supervisor_actor::extend<
+    // From the cluster registry: worker NAME joined with its supervisor.
+    caf::reacts_to<atom::join, std::string, room_supervisor_actor>,
+    // From the cluster registry: worker NAME's lease ran out; its rooms
+    // are placed on the others.
+    caf::reacts_to<atom::leave, std::string>,
+    // Moves worker NAME's rooms to the others (the console's `drain NODE`);
+    // the number of rooms moved. not_found for an unknown worker.
+    caf::replies_to<atom::drain, std::string>::with<std::uint32_t>,
+    // (Self-sent) places the rooms that wait.
+    caf::reacts_to<atom::place>>;
 
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.

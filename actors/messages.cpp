@@ -25,6 +25,8 @@ const char* to_string(ec code) {
       return "unexpected_exception";
     case ec::refused:
       return "refused";
+    case ec::fenced:
+      return "fenced";
   }
   return "unknown";
 }
@@ -77,6 +79,12 @@ void register_message_types(caf::actor_system_config& cfg) {
       "racecontrol::cluster_member_actor");
   cfg.add_message_type<cluster_registry_actor>(
       "racecontrol::cluster_registry_actor");
+  cfg.add_message_type<room_supervisor_actor>(
+      "racecontrol::room_supervisor_actor");
+  cfg.add_message_type<bot_supervisor_actor>(
+      "racecontrol::bot_supervisor_actor");
+  cfg.add_message_type<token_subscriber_actor>(
+      "racecontrol::token_subscriber_actor");
   cfg.add_message_type<bot_record>("racecontrol::bot_record");
   cfg.add_message_type<std::vector<bot_record>>(
       "std::vector<racecontrol::bot_record>");
@@ -94,6 +102,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<room_update>("racecontrol::room_update");
   cfg.add_message_type<std::vector<room_update>>(
       "std::vector<racecontrol::room_update>");
+  cfg.add_message_type<room_assignment>("racecontrol::room_assignment");
   cfg.add_message_type<poll_summary>("racecontrol::poll_summary");
   cfg.add_message_type<room_watch_info>("racecontrol::room_watch_info");
   cfg.add_message_type<std::vector<room_watch_info>>(

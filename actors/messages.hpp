@@ -104,7 +104,8 @@ typename Inspector::result_type inspect(Inspector& f, bot_state_change& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_record& x) {
   return f(caf::meta::type_name("room_record"), x.id, x.slug, x.category,
-           x.room_name, x.status, opt(x.match_id), opt(x.bot_id), x.parked);
+           x.room_name, x.status, opt(x.match_id), opt(x.bot_id), x.parked,
+           x.owner_node, x.owner_epoch);
 }
 
 template <class Inspector>
@@ -141,13 +142,13 @@ typename Inspector::result_type inspect(Inspector& f, entrant_state& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_progress& x) {
   return f(caf::meta::type_name("room_progress"), x.room_id, opt(x.match_id),
-           opt(x.status), x.entrants, opt(x.started_at));
+           opt(x.status), x.entrants, opt(x.started_at), x.owner_epoch);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_result& x) {
   return f(caf::meta::type_name("room_result"), x.room_id, opt(x.match_id),
-           x.entrants, opt(x.started_at), x.ended_at);
+           x.entrants, opt(x.started_at), x.ended_at, x.owner_epoch);
 }
 
 template <class Inspector>
@@ -158,7 +159,7 @@ typename Inspector::result_type inspect(Inspector& f, room_changes& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_closure& x) {
   return f(caf::meta::type_name("room_closure"), x.room_id, x.status, x.reason,
-           x.park);
+           x.park, x.owner_epoch);
 }
 
 template <class Inspector>
@@ -169,7 +170,13 @@ typename Inspector::result_type inspect(Inspector& f, audit_record& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_update& x) {
-  return f(caf::meta::type_name("room_update"), opt(x.progress), opt(x.audit));
+  return f(caf::meta::type_name("room_update"), opt(x.progress), opt(x.audit),
+           x.room_id, x.owner_epoch);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_assignment& x) {
+  return f(caf::meta::type_name("room_assignment"), x.room_id, x.node);
 }
 
 // --- the room automation's ---
@@ -423,6 +430,7 @@ using persistence::entrant_state;
 using persistence::match_player_info;
 using persistence::match_summary;
 using persistence::result_outcome;
+using persistence::room_assignment;
 using persistence::room_change;
 using persistence::room_changes;
 using persistence::room_closure;
@@ -553,18 +561,19 @@ struct room_watch_info {
   std::string watcher; ///< attaching, watching, recording, restarting, parked
   std::uint32_t restarts = 0;
   std::string last_error;
+  std::string node; ///< the worker hosting it ("" on a standalone node)
 };
 
 inline bool operator==(const room_watch_info& a, const room_watch_info& b) {
   return a.room_id == b.room_id && a.slug == b.slug && a.status == b.status &&
          a.watcher == b.watcher && a.restarts == b.restarts &&
-         a.last_error == b.last_error;
+         a.last_error == b.last_error && a.node == b.node;
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_watch_info& x) {
   return f(caf::meta::type_name("room_watch_info"), x.room_id, x.slug, x.status,
-           x.watcher, x.restarts, x.last_error);
+           x.watcher, x.restarts, x.last_error, x.node);
 }
 
 using protocol::race_snapshot;
@@ -1054,10 +1063,10 @@ using message_types = caf::detail::type_list<
     database_status, node_status, bot_record, std::vector<bot_record>,
     bot_state_change, room_record, std::vector<room_record>, room_context,
     room_progress, room_result, result_outcome, room_closure, room_changes,
-    audit_record, room_update, std::vector<room_update>, poll_summary,
-    room_watch_info, std::vector<room_watch_info>, race_snapshot, fetch_failure,
-    socket_event, token_grant, token_news, category_goals, bot_info,
-    std::vector<bot_info>,
+    audit_record, room_update, std::vector<room_update>, room_assignment,
+    poll_summary, room_watch_info, std::vector<room_watch_info>, race_snapshot,
+    fetch_failure, socket_event, token_grant, token_news, category_goals,
+    bot_info, std::vector<bot_info>,
     // the room automation's
     race_settings, start_race_request, start_race_outcome, race_listing,
     category_races, match_open_context, room_claim, room_claim_result,

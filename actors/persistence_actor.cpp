@@ -213,6 +213,9 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       [self](atom::put, const room_closure& x) {
         return dispatch<atom::ok>(self, atom::put::value, x);
       },
+      [self](atom::put, const room_assignment& x) {
+        return dispatch<room_record>(self, atom::put::value, x);
+      },
       [self](atom::put, const audit_record& x) {
         return dispatch<atom::ok>(self, atom::put::value, x);
       },

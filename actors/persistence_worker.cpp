@@ -54,6 +54,8 @@ auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
   } catch (const persistence::database_error& e) {
     spdlog::debug("persistence: {} failed: {}", what, e.what());
     return to_error(e);
+  } catch (const persistence::room_fenced& e) {
+    return make_error(ec::fenced, e.what());
   } catch (const persistence::secret_failure& e) {
     // The message names the key id and the variable to set, never a value.
     return make_error(ec::refused, std::string{what} + ": " + e.what());
@@ -350,6 +352,21 @@ persistence_worker(worker_pointer self,
           persistence::room_watch_repository{*self->state.db}.close(c);
           return atom::ok::value;
         });
+      },
+      [self](atom::put, const room_assignment& a) -> caf::result<room_record> {
+        std::optional<room_record> placed;
+        auto failed = guarded("placing a room", [&] {
+          placed =
+              persistence::room_watch_repository{*self->state.db}.assign(a);
+          return atom::ok::value;
+        });
+        if (placed)
+          return std::move(*placed);
+        if (failed.err)
+          return std::move(failed.err);
+        return make_error(ec::not_found, "cannot place room " +
+                                             std::to_string(a.room_id) +
+                                             ": no racetime_rooms row has it");
       },
       [self](atom::put, const audit_record& a) -> caf::result<atom::ok> {
         return guarded("writing an audit entry", [&] {

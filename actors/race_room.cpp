@@ -73,8 +73,26 @@ void write_done(room_pointer self, std::size_t n = 1) {
   finish_if_done(self);
 }
 
+/// The room was placed on another node since this watcher started: it
+/// stops at once, its writes dropped (the new owner re-reads the race), no
+/// more invitations, chat or writes.
+void fenced(room_pointer self, const caf::error& err) {
+  auto& st = self->state;
+  spdlog::warn("{}: fenced, stopping at once without writing ({} write(s) "
+               "dropped): {}",
+               st.who, st.writes.size(), describe(err));
+  st.writes.clear();
+  st.writing = false;
+  st.stopping = true;
+  if (st.link)
+    st.link->close();
+  self->quit(err);
+}
+
 void write_failed(room_pointer self, const caf::error& err) {
   auto& st = self->state;
+  if (is(err, ec::fenced))
+    return fenced(self, err);
   st.writing = false;
   st.last_error = describe(err);
   auto delay = st.write_backoff.next_delay();
@@ -86,19 +104,23 @@ void write_failed(room_pointer self, const caf::error& err) {
 
 /// The progress and audit entries at the head of the queue, in order (at
 /// most 64): they go to MariaDB as one transaction.
-std::vector<room_update> leading_updates(const std::list<room_write>& writes) {
+std::vector<room_update> leading_updates(const std::list<room_write>& writes,
+                                         const room_record& room) {
   constexpr std::size_t max_batch = 64;
   std::vector<room_update> out;
   for (const auto& w : writes) {
     if (out.size() == max_batch)
       break;
     if (const auto* p = std::get_if<persistence::room_progress>(&w))
-      out.push_back({*p, std::nullopt});
+      out.push_back({*p, std::nullopt, room.id, room.owner_epoch});
     else if (const auto* a = std::get_if<audit_record>(&w))
-      out.push_back({std::nullopt, *a});
+      out.push_back({std::nullopt, *a, room.id, room.owner_epoch});
     else
       break;
   }
+  for (auto& u : out)
+    if (u.progress)
+      u.progress->owner_epoch = room.owner_epoch;
   return out;
 }
 
@@ -108,8 +130,11 @@ void flush(room_pointer self) {
     return;
   st.writing = true;
   auto timeout = std::chrono::seconds{120};
-  const auto& next = st.writes.front();
-  if (const auto* result = std::get_if<persistence::room_result>(&next)) {
+  // Every write carries this watcher's placement: MariaDB refuses it once
+  // the room was placed again (fencing).
+  auto& next = st.writes.front();
+  if (auto* result = std::get_if<persistence::room_result>(&next)) {
+    result->owner_epoch = st.room.owner_epoch;
     self->request(st.db, timeout, atom::put::value, *result)
         .then(
             [self](result_outcome outcome) {
@@ -124,7 +149,7 @@ void flush(room_pointer self) {
             });
     return;
   }
-  if (auto batch = leading_updates(st.writes); !batch.empty()) {
+  if (auto batch = leading_updates(st.writes, st.room); !batch.empty()) {
     auto n = batch.size();
     self->request(st.db, timeout, atom::put::value, std::move(batch))
         .then(
@@ -136,8 +161,9 @@ void flush(room_pointer self) {
             });
     return;
   }
-  self->request(st.db, timeout, atom::put::value,
-                std::get<persistence::room_closure>(next))
+  auto& closure = std::get<persistence::room_closure>(next);
+  closure.owner_epoch = st.room.owner_epoch;
+  self->request(st.db, timeout, atom::put::value, closure)
       .then(
           [self](atom::ok) {
             write_done(self);
@@ -257,9 +283,10 @@ void apply(room_pointer self, race_snapshot& next) {
     enqueue(self, std::move(*plan.result));
   } else if (plan.end == race_end::cancelled) {
     st.step = phase::ending;
-    enqueue(self, persistence::room_closure{
-                      st.room.id, "cancelled",
-                      "the race was cancelled on racetime.gg", false});
+    enqueue(self,
+            persistence::room_closure{st.room.id, "cancelled",
+                                      "the race was cancelled on racetime.gg",
+                                      false, st.room.owner_epoch});
   }
   finish_if_done(self);
 }
@@ -361,8 +388,8 @@ void on_fetch_failure(room_pointer self, const fetch_failure& f) {
   if (f.gone) {
     spdlog::warn("{}: {}; closing it", st.who, f.message);
     st.step = phase::ending;
-    enqueue(self,
-            persistence::room_closure{st.room.id, "gone", f.message, false});
+    enqueue(self, persistence::room_closure{st.room.id, "gone", f.message,
+                                            false, st.room.owner_epoch});
     return;
   }
   st.last_error = f.message;
@@ -513,7 +540,8 @@ race_room(room_pointer self, room_record room, persistence_actor db,
                                st.last ? st.last->status : st.room.status,
                                phase_name(st.step),
                                0,
-                               st.last_error};
+                               st.last_error,
+                               ""};
       },
   };
 }

@@ -16,6 +16,7 @@
 #include "actors/messages.hpp"
 #include "actors/node.hpp"
 #include "actors/persistence_actor.hpp"
+#include "actors/room_placer.hpp"
 #include "actors/room_supervisor.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/tournament_supervisor.hpp"
@@ -484,42 +485,80 @@ std::vector<component_spec> daemon_components(
   return components;
 }
 
-/// A worker node (issue 13): its database pool and its membership of the
-/// cluster. The rooms it will host come with placement; the HTTP API, the
-/// console, the bots, the tournaments and the scheduler stay on the
-/// coordinator.
-std::vector<component_spec>
-worker_components(const config::settings& s,
-                  std::shared_ptr<odb::mysql::database> db,
-                  std::shared_ptr<const persistence::secret_box> secrets,
-                  const persistence::migration_set* migrations) {
+/// A worker node (issue 13): its database pool (rooms write through it
+/// directly: a round trip through the coordinator would double every
+/// write's latency and make the coordinator the bottleneck), the rooms the
+/// coordinator places on it, and its membership of the cluster. The HTTP
+/// API, the console, the bots, the tournaments and the scheduler stay on
+/// the coordinator; the rooms take the bots' tokens from there.
+std::vector<component_spec> worker_components(
+    const config::settings& s, std::shared_ptr<odb::mysql::database> db,
+    std::shared_ptr<const persistence::secret_box> secrets,
+    const persistence::migration_set* migrations, protocol::io_runtime& io) {
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
   db_options.secrets = std::move(secrets);
+  room_supervisor_options room_options;
+  room_options.room.tick_interval = s.room_refresh_interval;
+  room_options.load_at_start = false; // the coordinator places them
+  protocol::websocket_options socket_options;
+  socket_options.ping_interval = s.racetime_ping_interval;
   cluster_member_options member;
   member.node_name = s.node_name;
   member.coordinators = s.cluster_coordinators;
+  member.heartbeat = s.cluster_heartbeat;
+  member.lease = s.cluster_lease;
+  auto* net = &io;
   return {
       {"persistence",
        [db_options](caf::actor_system& sys, const component_handles&) {
          return caf::actor_cast<caf::actor>(
              sys.spawn(persistence_behavior, db_options));
        }},
+      {"rooms",
+       [room_options, socket_options, net](caf::actor_system& sys,
+                                           const component_handles& h) {
+         return caf::actor_cast<caf::actor>(
+             sys.spawn(room_supervisor,
+                       caf::actor_cast<persistence_actor>(h.at("persistence")),
+                       bot_supervisor_actor{},
+                       racetime_links(*net, socket_options), room_options));
+       }},
       {"cluster",
-       [member](caf::actor_system& sys, const component_handles&) mutable {
+       [member](caf::actor_system& sys, const component_handles& h) mutable {
          member.transport = sys.openssl_manager().actor_handle();
+         member.rooms = caf::actor_cast<room_supervisor_actor>(h.at("rooms"));
          return caf::actor_cast<caf::actor>(sys.spawn(cluster_member, member));
        }},
   };
+}
+
+/// A coordinator hosts no rooms: its "rooms" component places them on the
+/// workers (the components that talk to "rooms" work unchanged).
+void place_rooms_on_workers(std::vector<component_spec>& components,
+                            const config::settings& s) {
+  room_placer_options placer;
+  placer.adopt_grace = s.cluster_lease + std::chrono::seconds{1};
+  for (auto& c : components)
+    if (c.name == "rooms")
+      c.spawn = [placer](caf::actor_system& sys, const component_handles& h) {
+        return caf::actor_cast<caf::actor>(sys.spawn(
+            room_placer,
+            caf::actor_cast<persistence_actor>(h.at("persistence")), placer));
+      };
 }
 
 /// The coordinator's registry of workers, published on cluster.listen.
 component_spec registry_component(const config::settings& s) {
   cluster_registry_options registry;
   registry.listen = *s.cluster_listen;
-  return {"cluster",
-          [registry](caf::actor_system& sys, const component_handles&) mutable {
+  registry.heartbeat = s.cluster_heartbeat;
+  registry.lease = s.cluster_lease;
+  return {"cluster", [registry](caf::actor_system& sys,
+                                const component_handles& h) mutable {
             registry.transport = sys.openssl_manager().actor_handle();
+            registry.placer = caf::actor_cast<room_placer_actor>(h.at("rooms"));
+            registry.bots = caf::actor_cast<bot_supervisor_actor>(h.at("bots"));
             return caf::actor_cast<caf::actor>(
                 sys.spawn(cluster_registry, registry));
           }};
@@ -710,13 +749,15 @@ int run(const config::settings& s, bool migrate, bool check_only,
     effective.link_public_url =
         (http->uses_tls() ? "https://" : "http://") + http->bound_address();
   if (worker)
-    options.components = worker_components(s, db, secrets, &migrations);
+    options.components = worker_components(s, db, secrets, &migrations, *io);
   else
     options.components = daemon_components(
         effective, db, secrets, &migrations, *io, http ? http_slot : nullptr,
         console ? console_slot_ : nullptr, stop_node);
-  if (s.role == config::cluster_role::coordinator)
+  if (s.role == config::cluster_role::coordinator) {
+    place_rooms_on_workers(options.components, s);
     options.components.push_back(registry_component(s));
+  }
   auto root = sys.spawn(node, std::move(options));
   auto status = supervise(sys, self, baseline, root, s, signals, notifier);
   if (http)

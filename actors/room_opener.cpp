@@ -402,10 +402,11 @@ void claim(opener_pointer self) {
               send_startrace(self);
             } else if (r.row.claim_state == "created") {
               st.existed = true;
-              watch_and_answer(
-                  self, room_record{r.row.room_id, r.row.slug.value_or(""),
-                                    r.row.category, "", r.row.status,
-                                    r.row.match_id, r.row.bot_id, false});
+              watch_and_answer(self, room_record{r.row.room_id,
+                                                 r.row.slug.value_or(""),
+                                                 r.row.category, "",
+                                                 r.row.status, r.row.match_id,
+                                                 r.row.bot_id, false, "", 0});
             } else {
               search(self);
             }

@@ -23,12 +23,32 @@ void spawn_watcher(sup_pointer self, watched_room& w) {
   w.restarts.started(self->clock().now());
 }
 
+/// Stops a room's watcher at once (no write: another node owns the room,
+/// or this node's lease ran out) and forgets it.
+void kill_watcher(sup_pointer self, watched_room& w) {
+  if (!w.handle)
+    return;
+  self->state.by_address.erase(w.handle.address());
+  self->send_exit(w.handle, caf::exit_reason::kill);
+  w.handle = race_room_actor{};
+}
+
 /// Watches `room` unless it is watched already; true when it started now.
 bool watch(sup_pointer self, const room_record& room) {
   auto& st = self->state;
   auto it = st.rooms.find(room.id);
   if (it != st.rooms.end()) {
     auto& w = it->second;
+    if (room.owner_epoch > w.room.owner_epoch) {
+      // Placed here again: the old watcher's writes would be refused.
+      spdlog::info("room {}: placed again (epoch {}); restarting its watcher",
+                   room.slug, room.owner_epoch);
+      kill_watcher(self, w);
+      w.parked = false;
+      w.room = room;
+      spawn_watcher(self, w);
+      return true;
+    }
     if (!w.parked)
       return false;
     // Asked for explicitly (an operator, a new claim): try it again.
@@ -51,7 +71,8 @@ bool watch(sup_pointer self, const room_record& room) {
 
 void write_park(sup_pointer self, std::int32_t id) {
   auto& w = self->state.rooms.at(id);
-  room_closure c{id, "", "the watcher failed too often: " + w.last_error, true};
+  room_closure c{id, "", "the watcher failed too often: " + w.last_error, true,
+                 w.room.owner_epoch};
   self->request(self->state.db, std::chrono::seconds{120}, atom::put::value, c)
       .then(
           [self, id](atom::ok) {
@@ -97,6 +118,19 @@ void on_down(sup_pointer self, const caf::down_msg& msg) {
   if (it == st.rooms.end())
     return;
   it->second.handle = race_room_actor{};
+  if (auto d = st.drops.find(id); d != st.drops.end()) {
+    d->second.deliver(atom::ok::value);
+    st.drops.erase(d);
+    st.rooms.erase(it);
+    return;
+  }
+  if (msg.reason && is(msg.reason, ec::fenced)) {
+    // Placed on another node: restarting it here would be refused again.
+    spdlog::warn("room {}: no longer watched here (another node owns it)",
+                 it->second.room.slug);
+    st.rooms.erase(it);
+    return;
+  }
   if (st.stopping || !msg.reason) {
     // Stopped, or done: the race ended (or the row went away).
     st.rooms.erase(it);
@@ -195,6 +229,41 @@ void check_changes(sup_pointer self) {
           });
 }
 
+caf::result<atom::ok> drop(sup_pointer self, std::int32_t id) {
+  auto& st = self->state;
+  auto it = st.rooms.find(id);
+  if (it == st.rooms.end())
+    return atom::ok::value;
+  if (!it->second.handle) {
+    st.rooms.erase(it);
+    return atom::ok::value;
+  }
+  spdlog::info("room {}: moving to another node; stopping its watcher",
+               it->second.room.slug);
+  // A graceful stop: it writes what it holds (its placement still the
+  // room's) before the room is placed again.
+  self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
+  auto rp = self->make_response_promise<atom::ok>();
+  st.drops[id] = rp;
+  return rp;
+}
+
+void fence(sup_pointer self) {
+  auto& st = self->state;
+  if (st.rooms.empty())
+    return;
+  spdlog::warn("room supervisor: stopping all {} room watcher(s) at once "
+               "(this node's lease ran out, or the coordinator moved its "
+               "rooms)",
+               st.rooms.size());
+  for (auto& [id, w] : st.rooms)
+    kill_watcher(self, w);
+  st.rooms.clear();
+  for (auto& [id, rp] : st.drops)
+    rp.deliver(atom::ok::value);
+  st.drops.clear();
+}
+
 void begin_stop(sup_pointer self, const caf::exit_msg& msg) {
   auto& st = self->state;
   if (st.stopping) {
@@ -217,15 +286,15 @@ room_supervisor(sup_pointer self, persistence_actor db,
                 room_supervisor_options options) {
   auto& st = self->state;
   st.db = std::move(db);
-  st.bots = bots;
+  st.bots = std::make_shared<bot_supervisor_actor>(bots);
   st.links = std::move(links);
   st.options = options;
   st.load_backoff = protocol::backoff{options.room.retry};
   // A socket that saw its token refused tells the category's bot, which
   // renews it once for every room.
   st.relays = std::make_shared<token_relays>(
-      [bots](const std::string& category, std::string value) {
-        if (bots)
+      [holder = st.bots](const std::string& category, std::string value) {
+        if (auto bots = *holder)
           caf::anon_send(bots, atom::refused::value, category,
                          config::secret{std::move(value)});
       });
@@ -240,7 +309,8 @@ room_supervisor(sup_pointer self, persistence_actor db,
   if (bots)
     self->send(bots, atom::subscribe::value,
                caf::actor_cast<token_subscriber_actor>(self));
-  load_rooms(self);
+  if (options.load_at_start)
+    load_rooms(self);
   check_changes(self);
   return {
       [self](atom::token, const token_grant& t) {
@@ -261,6 +331,17 @@ room_supervisor(sup_pointer self, persistence_actor db,
       },
       [self](atom::tick) {
         check_changes(self);
+      },
+      [self](atom::drop, std::int32_t id) -> caf::result<atom::ok> {
+        return drop(self, id);
+      },
+      [self](atom::fence) {
+        fence(self);
+      },
+      [self](atom::subscribe, const bot_supervisor_actor& bots) {
+        *self->state.bots = bots;
+        self->send(bots, atom::subscribe::value,
+                   caf::actor_cast<token_subscriber_actor>(self));
       },
       [self](atom::restart, std::int32_t id) {
         auto it = self->state.rooms.find(id);

@@ -7,6 +7,7 @@
 #include "actors/token_relay.hpp"
 
 #include <caf/actor_addr.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <map>
 #include <memory>
@@ -17,6 +18,9 @@ namespace racecontrol {
 
 struct room_supervisor_options {
   race_room_options room;
+  /// Watch every room whose race has not ended at start (a standalone
+  /// node). A worker node's supervisor watches only what it is told.
+  bool load_at_start = true;
   /// A room watcher that fails is restarted after a backoff; one more
   /// failure than the budget allows within the window parks the room.
   restart_options restarts{
@@ -40,12 +44,15 @@ struct room_supervisor_state {
 
   room_supervisor_options options;
   persistence_actor db;
-  bot_supervisor_actor bots;
+  /// Shared with the token relays' callback; set later on a worker.
+  std::shared_ptr<bot_supervisor_actor> bots;
   room_link_factory links;
   std::shared_ptr<token_relays> relays;
   std::map<std::int32_t, watched_room> rooms;
   std::map<caf::actor_addr, std::int32_t> by_address;
   bool stopping = false;
+  /// `drop` requests waiting for their room's watcher to stop, by room id.
+  std::map<std::int32_t, caf::typed_response_promise<atom::ok>> drops;
   protocol::backoff load_backoff;
   room_changes changes; ///< the last answer; its marker starts the next
   bool asking_changes = false;

@@ -461,6 +461,17 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.cluster_ca = v;
      }},
+    {"cluster.heartbeat_interval", "1s",
+     "How often a worker renews its lease with the coordinator.",
+     [](settings& s, const std::string& v) {
+       s.cluster_heartbeat = parse_duration_in(v, 100ms, 60s);
+     }},
+    {"cluster.lease", "5s",
+     "A worker that could not renew its lease for this long stops its rooms; "
+     "the coordinator moves them to other workers once it ran out.",
+     [](settings& s, const std::string& v) {
+       s.cluster_lease = parse_duration_in(v, 1s, 600s);
+     }},
     {"automation.search_interval", "15s",
      "How often the room of an unknown startrace is looked for meanwhile.",
      [](settings& s, const std::string& v) {
@@ -487,6 +498,10 @@ void check_cluster(const settings& s) {
   if (!missing.empty())
     throw config_error(std::string{"cluster.role = "} + to_string(s.role) +
                        " needs " + missing);
+  // A lease of one or two heartbeats would lapse on one late answer.
+  if (s.cluster_lease < 3 * s.cluster_heartbeat)
+    throw config_error("cluster.lease must be at least 3 times "
+                       "cluster.heartbeat_interval");
 }
 
 const key_spec* find_key(const std::string& key) {

@@ -124,6 +124,10 @@ struct settings {
   std::vector<std::string> cluster_coordinators;
   /// This node's certificate and key and the cluster CA (PEM files).
   std::string cluster_certificate, cluster_key, cluster_ca;
+  /// A worker renews its lease this often; a worker whose lease ran out
+  /// stops its rooms, and the coordinator moves them only after that.
+  std::chrono::milliseconds cluster_heartbeat{1000};
+  std::chrono::milliseconds cluster_lease{5000};
   // [discord]
   std::string discord_api_url;
   std::chrono::milliseconds discord_poll_interval{2000};

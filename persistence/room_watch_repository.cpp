@@ -5,13 +5,15 @@
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
+#include <set>
+
 namespace racecontrol::persistence {
 
 namespace {
 
 const char* room_columns =
     "r.id, r.slug, r.category, r.room_name, r.status, r.match_id, r.bot_id, "
-    "r.parked_at IS NOT NULL";
+    "r.parked_at IS NOT NULL, COALESCE(r.owner_node, ''), r.owner_epoch";
 
 /// room_context::fingerprint of the racetime_rooms row `r`, in SQL so one
 /// query gives it for every changed room. QUOTE keeps NULL apart from ''
@@ -45,6 +47,8 @@ room_record read_room(const sql_row& row) {
   if (row[6])
     r.bot_id = std::stoi(*row[6]);
   r.parked = row[7].value_or("0") == "1";
+  r.owner_node = row[8].value_or("");
+  r.owner_epoch = std::stoull(row[9].value_or("0"));
   return r;
 }
 
@@ -258,7 +262,7 @@ room_watch_repository::context(std::int32_t room_id) {
       return out;
     room_context ctx;
     ctx.room = read_room(rows.front());
-    ctx.fingerprint = read_fingerprint(rows.front().at(8));
+    ctx.fingerprint = read_fingerprint(rows.front().at(10));
     if (ctx.room.match_id) {
       ctx.match = load_match(conn, *ctx.room.match_id);
       if (ctx.match)
@@ -270,6 +274,27 @@ room_watch_repository::context(std::int32_t room_id) {
 }
 
 namespace {
+
+/// Refuses a write of `room_id` from placement `epoch` when the room was
+/// placed again since (its row holds another owner_epoch). The row stays
+/// locked until the transaction ends, so a placement cannot slip in between
+/// this check and the write. A room whose row is gone is not fenced: the
+/// write then changes nothing.
+void check_owner(odb::mysql::connection& conn, std::int32_t room_id,
+                 std::uint64_t epoch) {
+  auto id = std::to_string(room_id);
+  auto held = sql_scalar(conn, "SELECT owner_epoch FROM racetime_rooms WHERE "
+                               "id = " +
+                                   id + " FOR UPDATE");
+  if (!held || std::stoull(*held) == epoch)
+    return;
+  throw room_fenced("room " + id + ": this watcher's placement (epoch " +
+                    std::to_string(epoch) +
+                    ") is no longer the room's; it was placed again (epoch " +
+                    *held +
+                    "), so this write is refused and the watcher "
+                    "must stop");
+}
 
 void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
   auto id = std::to_string(p.room_id);
@@ -308,6 +333,7 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
 
 void room_watch_repository::record_progress(const room_progress& p) {
   in_transaction(db_, [&](odb::mysql::connection& conn) {
+    check_owner(conn, p.room_id, p.owner_epoch);
     record_progress_in(conn, p);
   });
 }
@@ -315,6 +341,10 @@ void room_watch_repository::record_progress(const room_progress& p) {
 void room_watch_repository::record_updates(
     const std::vector<room_update>& updates) {
   in_transaction(db_, [&](odb::mysql::connection& conn) {
+    std::set<std::int32_t> checked;
+    for (const auto& u : updates)
+      if (u.room_id != 0 && checked.insert(u.room_id).second)
+        check_owner(conn, u.room_id, u.owner_epoch);
     for (const auto& u : updates) {
       if (u.progress)
         record_progress_in(conn, *u.progress);
@@ -327,6 +357,7 @@ void room_watch_repository::record_updates(
 result_outcome room_watch_repository::record_result(const room_result& r) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     auto id = std::to_string(r.room_id);
+    check_owner(conn, r.room_id, r.owner_epoch);
     // The row locks make two writers of the same result take turns; the
     // second then sees the first one's finish and writes nothing.
     auto room_status =
@@ -383,6 +414,7 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
 void room_watch_repository::close(const room_closure& c) {
   in_transaction(db_, [&](odb::mysql::connection& conn) {
     auto id = std::to_string(c.room_id);
+    check_owner(conn, c.room_id, c.owner_epoch);
     std::string set = "status_message = " + sql_quote(conn, c.reason);
     if (!c.status.empty())
       set += ", status = " + sql_quote(conn, c.status);
@@ -402,6 +434,26 @@ void room_watch_repository::close(const room_closure& c) {
       audit_room(conn, c.room_id,
                  c.park ? "racetime_room.parked" : "racetime_room.closed",
                  details);
+  });
+}
+
+std::optional<room_record>
+room_watch_repository::assign(const room_assignment& a) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    std::optional<room_record> out;
+    auto id = std::to_string(a.room_id);
+    // updated_at stays: a placement changes nothing a room reloads for.
+    if (sql_execute(
+            conn, "UPDATE racetime_rooms SET owner_node = " +
+                      sql_quote(conn, a.node) +
+                      ", owner_epoch = owner_epoch + 1 WHERE id = " + id) == 0)
+      return out;
+    auto rows =
+        sql_query(conn, std::string{"SELECT "} + room_columns +
+                            " FROM racetime_rooms r WHERE r.id = " + id);
+    if (!rows.empty())
+      out = read_room(rows.front());
+    return out;
   });
 }
 

@@ -10,6 +10,7 @@
 #include <odb/mysql/database.hxx>
 
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 namespace racecontrol::persistence {
@@ -18,6 +19,13 @@ namespace racecontrol::persistence {
 /// added, read on the caller's connection (inside its transaction or not).
 std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
                                                   std::int32_t match_id);
+
+/// A room's write refused because it came from an earlier placement of the
+/// room (racetime_rooms.owner_epoch differs): another node owns the room.
+class room_fenced : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class room_watch_repository {
  public:
@@ -65,6 +73,14 @@ class room_watch_repository {
   /// Stops watching a room for a reason other than a result (status,
   /// message, parked_at) and writes an audit entry.
   void close(const room_closure& closure);
+
+  /// Places a room on a node: owner_node set, owner_epoch bumped, in one
+  /// transaction; the row as it is now, nullopt when there is none.
+  std::optional<room_record> assign(const room_assignment& assignment);
+
+  // record_progress, record_updates, record_result and close check the
+  // writer's owner_epoch against the row's in their transaction and throw
+  // room_fenced (writing nothing) when they differ.
 
  private:
   odb::mysql::database& db_;

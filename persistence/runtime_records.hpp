@@ -45,6 +45,11 @@ struct room_record {
   std::optional<std::int32_t> match_id;
   std::optional<std::int32_t> bot_id;
   bool parked = false;
+  /// The worker node the coordinator placed the room on ("" standalone or
+  /// never placed) and the placement's epoch: the room's writes carry it and
+  /// MariaDB refuses them once a newer placement bumped it (fencing).
+  std::string owner_node;
+  std::uint64_t owner_epoch = 0;
 };
 
 /// The match a room belongs to, for chat answers and audit entries.
@@ -119,6 +124,7 @@ struct room_progress {
   std::optional<std::string> status; ///< set when it changed
   std::vector<entrant_state> entrants;
   std::optional<timestamp> started_at;
+  std::uint64_t owner_epoch = 0; ///< the writer's placement (fencing)
 };
 
 /// A finished race: every entrant's final state and the end time, written
@@ -129,6 +135,7 @@ struct room_result {
   std::vector<entrant_state> entrants;
   std::optional<timestamp> started_at;
   timestamp ended_at;
+  std::uint64_t owner_epoch = 0; ///< the writer's placement (fencing)
 };
 
 /// Whether a room_result was written now or had been written before.
@@ -145,6 +152,7 @@ struct room_closure {
   std::string status; ///< what racetime_rooms.status becomes ("" keeps it)
   std::string reason; ///< racetime_rooms.status_message
   bool park = false;  ///< sets parked_at
+  std::uint64_t owner_epoch = 0; ///< the writer's placement (fencing)
 };
 
 /// An audit log entry written by racecontrol itself (user_id NULL).
@@ -163,6 +171,16 @@ struct audit_record {
 struct room_update {
   std::optional<room_progress> progress;
   std::optional<audit_record> audit;
+  /// The room the entry is about and the writer's placement (fencing).
+  std::int32_t room_id = 0;
+  std::uint64_t owner_epoch = 0;
+};
+
+/// Places a room on a worker node (the coordinator's placer): bumps the
+/// row's owner_epoch, so every write of an earlier placement is refused.
+struct room_assignment {
+  std::int32_t room_id = 0;
+  std::string node;
 };
 
 // --- the room automation's -------------------------------------------------
@@ -361,7 +379,8 @@ inline bool operator==(const room_record& a, const room_record& b) {
   return a.id == b.id && a.slug == b.slug && a.category == b.category &&
          a.room_name == b.room_name && a.status == b.status &&
          a.match_id == b.match_id && a.bot_id == b.bot_id &&
-         a.parked == b.parked;
+         a.parked == b.parked && a.owner_node == b.owner_node &&
+         a.owner_epoch == b.owner_epoch;
 }
 
 inline bool operator==(const match_summary& a, const match_summary& b) {
@@ -395,18 +414,19 @@ inline bool operator!=(const entrant_state& a, const entrant_state& b) {
 inline bool operator==(const room_progress& a, const room_progress& b) {
   return a.room_id == b.room_id && a.match_id == b.match_id &&
          a.status == b.status && a.entrants == b.entrants &&
-         a.started_at == b.started_at;
+         a.started_at == b.started_at && a.owner_epoch == b.owner_epoch;
 }
 
 inline bool operator==(const room_result& a, const room_result& b) {
   return a.room_id == b.room_id && a.match_id == b.match_id &&
          a.entrants == b.entrants && a.started_at == b.started_at &&
-         a.ended_at == b.ended_at;
+         a.ended_at == b.ended_at && a.owner_epoch == b.owner_epoch;
 }
 
 inline bool operator==(const room_closure& a, const room_closure& b) {
   return a.room_id == b.room_id && a.status == b.status &&
-         a.reason == b.reason && a.park == b.park;
+         a.reason == b.reason && a.park == b.park &&
+         a.owner_epoch == b.owner_epoch;
 }
 
 inline bool operator==(const audit_record& a, const audit_record& b) {
@@ -416,7 +436,12 @@ inline bool operator==(const audit_record& a, const audit_record& b) {
 }
 
 inline bool operator==(const room_update& a, const room_update& b) {
-  return a.progress == b.progress && a.audit == b.audit;
+  return a.progress == b.progress && a.audit == b.audit &&
+         a.room_id == b.room_id && a.owner_epoch == b.owner_epoch;
+}
+
+inline bool operator==(const room_assignment& a, const room_assignment& b) {
+  return a.room_id == b.room_id && a.node == b.node;
 }
 
 // --- the scheduler's records (table scheduled_tasks) ------------------------

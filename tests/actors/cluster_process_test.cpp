@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace racecontrol;
@@ -131,6 +132,46 @@ BOOST_AUTO_TEST_CASE(workers_join_and_a_killed_one_is_noticed) {
   w2->signal(SIGTERM);
   BOOST_REQUIRE(w2->exited(5000ms));
   BOOST_TEST(w2->exit_code == 0, w2->output());
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_whose_lease_runs_out_stops_and_joins_again) {
+  // A coordinator that answers nothing (stopped) looks to a worker like a
+  // cut: after the lease (5 s) the worker stops its rooms; the coordinator,
+  // running again, holds the silent worker gone (its rooms would move),
+  // refuses its heartbeat, and the worker joins again.
+  auto coordinator = this->coordinator();
+  auto port = cluster_port(*coordinator);
+  BOOST_REQUIRE_MESSAGE(port != 0,
+                        coordinator->output() + coordinator->error_output());
+  auto w1 = worker("w1", port);
+  BOOST_REQUIRE_MESSAGE(
+      coordinator->wait_for_output("placement: worker w1 takes rooms", 30s),
+      coordinator->output() + w1->output());
+  coordinator->signal(SIGSTOP);
+  auto stopped = std::chrono::steady_clock::now();
+  BOOST_TEST(w1->wait_for_output("cluster: no heartbeat answered for", 10s),
+             w1->output());
+  auto fenced_after = std::chrono::steady_clock::now() - stopped;
+  BOOST_TEST((fenced_after >= 4s)); // the lease, less the last heartbeat's age
+  BOOST_TEST((fenced_after < 7s));
+  std::this_thread::sleep_for(1s);
+  coordinator->signal(SIGCONT);
+  // Either the coordinator finds the lease ran out and refuses the next
+  // heartbeat, or it takes the heartbeats queued meanwhile first and
+  // answers: both ways the worker joins again (and the placer places the
+  // rooms it stopped).
+  for (int i = 0;
+       i < 150 && w1->output_count("cluster: joined the coordinator at") < 2;
+       ++i)
+    std::this_thread::sleep_for(100ms);
+  BOOST_TEST(w1->output_count("cluster: joined the coordinator at") == 2u,
+             w1->output());
+  BOOST_TEST(w1->output_count("the coordinator refused the heartbeat") +
+                     w1->output_count("the coordinator answers again") ==
+                 1u,
+             w1->output());
+  BOOST_TEST(coordinator->output_count("cluster: worker w1 joined") == 2u,
+             coordinator->output());
 }
 
 BOOST_AUTO_TEST_CASE(a_node_with_a_certificate_of_another_ca_cannot_join) {

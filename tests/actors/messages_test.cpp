@@ -69,7 +69,9 @@ room_record sample<room_record>() {
           "in_progress",
           17,
           7,
-          true};
+          true,
+          "w2",
+          41};
 }
 
 template <>
@@ -95,8 +97,8 @@ poll_summary sample<poll_summary>() {
 
 template <>
 room_watch_info sample<room_watch_info>() {
-  return {3, "alttpr/cool-doge-1234",   "in_progress", "restarting",
-          2, "racetime.gg answered 503"};
+  return {3, "alttpr/cool-doge-1234",    "in_progress", "restarting",
+          2, "racetime.gg answered 503", "w1"};
 }
 
 template <>
@@ -110,7 +112,7 @@ entrant_state sample_entrant() {
 
 template <>
 room_progress sample<room_progress>() {
-  return {3, 17, std::string{"in_progress"}, {sample_entrant()}, t0};
+  return {3, 17, std::string{"in_progress"}, {sample_entrant()}, t0, 41};
 }
 
 template <>
@@ -119,7 +121,8 @@ room_result sample<room_result>() {
           17,
           {sample_entrant(), {"x", "dnf", std::nullopt, std::nullopt}},
           t0,
-          t0 + std::chrono::minutes{90}};
+          t0 + std::chrono::minutes{90},
+          41};
 }
 
 template <>
@@ -129,7 +132,7 @@ result_outcome sample<result_outcome>() {
 
 template <>
 room_closure sample<room_closure>() {
-  return {3, "gone", "racetime.gg answered 404", true};
+  return {3, "gone", "racetime.gg answered 404", true, 41};
 }
 
 template <>
@@ -147,7 +150,12 @@ audit_record sample<audit_record>() {
 
 template <>
 room_update sample<room_update>() {
-  return {sample<room_progress>(), std::nullopt};
+  return {sample<room_progress>(), std::nullopt, 3, 41};
+}
+
+template <>
+room_assignment sample<room_assignment>() {
+  return {3, "w2"};
 }
 
 template <>

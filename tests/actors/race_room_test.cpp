@@ -41,6 +41,8 @@ struct journal {
   std::vector<audit_record> audits;
   /// Writes to refuse before accepting again (database down).
   int refuse_writes = 0;
+  /// The room was placed again: every write is refused as fenced.
+  bool fenced = false;
   room_context ctx;
   int loads = 0;   ///< context requests
   int batches = 0; ///< batched writes (progress and audit entries)
@@ -69,7 +71,9 @@ class scripted_link : public room_link {
   std::shared_ptr<journal> j_;
 };
 
-caf::error refused_write() {
+caf::error refused_write(const std::shared_ptr<journal>& j) {
+  if (j->fenced)
+    return make_error(ec::fenced, "room 5 was placed again (test)");
   return make_error(ec::database_unavailable, "MariaDB is down (test)");
 }
 
@@ -80,6 +84,8 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
     BOOST_ERROR("unexpected persistence request: " << what);
   };
   auto write = [j]() -> bool {
+    if (j->fenced)
+      return false;
     if (j->refuse_writes > 0) {
       --j->refuse_writes;
       return false;
@@ -119,14 +125,14 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
       },
       [=](atom::put, const room_progress& p) -> caf::result<atom::ok> {
         if (!write())
-          return refused_write();
+          return refused_write(j);
         j->progress.push_back(p);
         return atom::ok::value;
       },
       [=](atom::put,
           const std::vector<room_update>& u) -> caf::result<atom::ok> {
         if (!write())
-          return refused_write();
+          return refused_write(j);
         for (const auto& x : u) {
           if (x.progress)
             j->progress.push_back(*x.progress);
@@ -138,20 +144,23 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
       },
       [=](atom::put, const room_result& r) -> caf::result<result_outcome> {
         if (!write())
-          return refused_write();
+          return refused_write(j);
         j->results.push_back(r);
         return j->results.size() == 1 ? result_outcome::recorded
                                       : result_outcome::already_recorded;
       },
       [=](atom::put, const room_closure& c) -> caf::result<atom::ok> {
         if (!write())
-          return refused_write();
+          return refused_write(j);
         j->closures.push_back(c);
         return atom::ok::value;
       },
+      [=](atom::put, const room_assignment&) -> caf::result<room_record> {
+        return make_error(ec::refused, "rooms are not placed here");
+      },
       [=](atom::put, const audit_record& a) -> caf::result<atom::ok> {
         if (!write())
-          return refused_write();
+          return refused_write(j);
         j->audits.push_back(a);
         return atom::ok::value;
       },
@@ -347,7 +356,8 @@ struct fixture {
     j->ctx.room = {5,        "alttpr/cool-doge-1234",
                    "alttpr", "cool-doge-1234",
                    "open",   10,
-                   1,        false};
+                   1,        false,
+                   "",       0};
     persistence::match_summary m;
     m.id = 10;
     m.tournament_id = 1;
@@ -498,6 +508,22 @@ BOOST_AUTO_TEST_CASE(a_result_is_kept_until_the_database_takes_it) {
   sched->run();
   BOOST_TEST(j->results.size() == 1u);
   BOOST_TEST(!room_alive());
+}
+
+BOOST_AUTO_TEST_CASE(a_fenced_room_stops_at_once_without_writing_again) {
+  start();
+  fetched(race(1, "open"));
+  auto sent = j->sent.size();
+  j->fenced = true;
+  fetched(race(5, "finished", {entrant("rt-alice", "done", 1, 1000000)}));
+  BOOST_TEST(j->results.empty());
+  BOOST_TEST(!room_alive());
+  BOOST_TEST(j->closed);
+  // No retry, no more frames: another node owns the room.
+  sched->advance_time(60s);
+  sched->run();
+  BOOST_TEST(j->results.empty());
+  BOOST_TEST(j->sent.size() == sent);
 }
 
 BOOST_AUTO_TEST_CASE(a_cancelled_race_is_closed_with_its_reason) {
@@ -678,7 +704,7 @@ BOOST_AUTO_TEST_CASE(answers_are_rate_limited) {
 
 BOOST_AUTO_TEST_CASE(progress_is_written_only_for_what_changed) {
   room_context ctx;
-  ctx.room = {5, "a/b", "a", "b", "open", 10, 1, false};
+  ctx.room = {5, "a/b", "a", "b", "open", 10, 1, false, "", 0};
   ctx.players = {
       {1, "Alice", std::string{"rt-alice"}, std::string{"A"}, "ready", {}, {}}};
   room_memory memory;

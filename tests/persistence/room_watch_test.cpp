@@ -351,4 +351,79 @@ BOOST_AUTO_TEST_CASE(a_vanished_race_closes_its_room) {
              "gone");
 }
 
+BOOST_AUTO_TEST_CASE(a_placement_fences_the_writes_of_the_one_before) {
+  // Standalone: epoch 0 on both sides, every write goes through.
+  room_progress p;
+  p.room_id = room_id;
+  p.match_id = match_id;
+  p.status = "open";
+  repo.record_progress(p);
+
+  auto first = repo.assign({room_id, "w1"});
+  BOOST_REQUIRE(first.has_value());
+  BOOST_TEST(first->owner_node == "w1");
+  BOOST_TEST(first->owner_epoch == 1u);
+  auto second = repo.assign({room_id, "w2"});
+  BOOST_REQUIRE(second.has_value());
+  BOOST_TEST(second->owner_node == "w2");
+  BOOST_TEST(second->owner_epoch == 2u);
+  BOOST_TEST(!repo.assign({999, "w1"}).has_value());
+  auto listed = repo.rooms_to_watch(false);
+  BOOST_REQUIRE(listed.size() == 1u);
+  BOOST_TEST(listed[0].owner_epoch == 2u);
+  BOOST_TEST(repo.context(room_id)->room.owner_node == "w2");
+
+  // Every write of the old placement (epoch 1) is refused and changes
+  // nothing.
+  auto audits = scalar("SELECT COUNT(*) FROM audit_log");
+  p.owner_epoch = 1;
+  p.status = "in_progress";
+  BOOST_CHECK_THROW(repo.record_progress(p), room_fenced);
+  room_update u{p, std::nullopt, room_id, 1};
+  BOOST_CHECK_THROW(repo.record_updates({u}), room_fenced);
+  auto r = result();
+  r.owner_epoch = 1;
+  BOOST_CHECK_THROW(repo.record_result(r), room_fenced);
+  BOOST_CHECK_THROW(repo.close({room_id, "gone", "404", false, 1}),
+                    room_fenced);
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "open");
+  BOOST_TEST(scalar("SELECT finished_at IS NULL FROM matches WHERE id = 10") ==
+             "1");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log") == audits);
+
+  // The new placement's writes are accepted.
+  p.owner_epoch = 2;
+  u = room_update{p, std::nullopt, room_id, 2};
+  repo.record_updates({u});
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "in_progress");
+  r.owner_epoch = 2;
+  BOOST_TEST((repo.record_result(r) == result_outcome::recorded));
+  BOOST_TEST(scalar("SELECT finished_at IS NULL FROM matches WHERE id = 10") ==
+             "0");
+}
+
+BOOST_AUTO_TEST_CASE(a_result_racing_a_placement_is_written_by_one_epoch) {
+  // The placement and the old owner's result take the row lock in turn:
+  // either the result (epoch 1) lands before the placement, or it is
+  // refused; never both a refusal and a written result.
+  repo.assign({room_id, "w1"});
+  auto r = result();
+  r.owner_epoch = 1;
+  room_watch_repository other{scratch.db()};
+  auto placing = std::async(std::launch::async, [&] {
+    return other.assign({room_id, "w2"});
+  });
+  bool fenced = false;
+  try {
+    repo.record_result(r);
+  } catch (const room_fenced&) {
+    fenced = true;
+  }
+  BOOST_TEST(placing.get()->owner_epoch == 2u);
+  BOOST_TEST(scalar("SELECT finished_at IS NULL FROM matches WHERE id = 10") ==
+             (fenced ? "1" : "0"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

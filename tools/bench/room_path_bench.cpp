@@ -225,8 +225,9 @@ std::optional<measurement> bench_room_path(const frame& f) {
   if (!first)
     die(first.error().what());
   persistence::room_context ctx;
-  ctx.room = {5,      first->name, "alttpr", first->name.substr(7),
-              "open", 10,          1,        false};
+  ctx.room = {
+      5,     first->name, "alttpr", first->name.substr(7), "open", 10, 1,
+      false, "",          0};
   for (const auto& e : first->entrants)
     ctx.players.push_back({static_cast<std::int32_t>(ctx.players.size() + 1),
                            e.user_name,

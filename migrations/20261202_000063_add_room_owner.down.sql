@@ -1,0 +1,3 @@
+ALTER TABLE `racetime_rooms`
+    DROP COLUMN IF EXISTS `owner_epoch`,
+    DROP COLUMN IF EXISTS `owner_node`;

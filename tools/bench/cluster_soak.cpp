@@ -1,0 +1,563 @@
+// cluster_soak: rooms placed on worker nodes (issue 13), every node a real
+// process. Seeds matches whose rooms open within a short spread, runs a
+// coordinator and three workers (mutual TLS on loopback, certificates from
+// tools/cluster-certs) against racetime-sim (the built binary, its demo
+// players accepting, readying and finishing), and
+//   1. once every room is placed, prints the rooms each worker got and
+//      checks the busiest has at most 1.5 times the least busy;
+//   2. SIGKILLs the worker hosting the most live rooms, mid-race, and
+//      prints how long after the kill each of its rooms was watched again
+//      on a survivor (the coordinator's "placement: room ... watched on"
+//      line; must be under 10 s);
+//   then `drain NODE` in the coordinator's console for the survivor with
+//   the most live rooms (each watched elsewhere within 10 s), and a SIGKILL
+//   and restart of the coordinator (the workers join again and keep their
+//   rooms: printed, not checked);
+//   3. waits for every race's result and counts (soak_tally): one room per
+//      match on the simulator, every result recorded exactly once, and no
+//      player invited twice (racetime-sim's record of bot actions).
+// Exit status 1 when a check fails.
+//
+//   cluster_soak [--matches 300] [--spread-seconds N] [--time-scale 1]
+//                [--finish-timeout 300] [--database URL] [--keep-logs DIR]
+//                [--SECTION.KEY=VALUE ...]   (passed on to every racecontrold)
+//
+// The matches default comes from CLUSTER_SOAK_MATCHES when set; the spread
+// defaults to 0.05 s per match.
+
+#include "config/command_line.hpp"
+#include "protocol/json.hpp"
+#include "tests/support/line_client.hpp"
+#include "tools/bench/bench_world.hpp"
+#include "tools/bench/soak_tally.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+
+using namespace racecontrol;
+using namespace racecontrol::bench;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+constexpr const char* bot_client = "cluster-client";
+constexpr const char* bot_secret = "cluster-secret";
+const std::vector<std::string> worker_names{"w1", "w2", "w3"};
+constexpr const char* console_password = "cluster-soak-console";
+
+struct soak_options {
+  std::size_t matches = 300;
+  double spread = -1;
+  double time_scale = 1;
+  seconds finish_timeout{300};
+  std::optional<std::string> database;
+  std::optional<std::string> keep_logs;
+  std::vector<std::string> overrides;
+};
+
+double number_option(const config::command_line& cli, const std::string& name,
+                     double fallback, double min) {
+  auto text = cli.value(name);
+  if (!text)
+    return fallback;
+  try {
+    std::size_t used = 0;
+    double v = std::stod(*text, &used);
+    if (used == text->size() && v >= min)
+      return v;
+  } catch (const std::exception&) {
+  }
+  die("--" + name + " needs a number of at least " + std::to_string(min) +
+      ", got " + *text);
+}
+
+soak_options parse_options(int argc, char** argv) {
+  config::command_line cli;
+  try {
+    cli = config::parse_command_line(
+        std::vector<std::string>(argv + 1, argv + argc), {},
+        {"matches", "spread-seconds", "time-scale", "finish-timeout",
+         "database", "keep-logs"});
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
+  soak_options o;
+  double matches = 300;
+  if (const char* env = std::getenv("CLUSTER_SOAK_MATCHES"))
+    matches = std::atof(env);
+  o.matches =
+      static_cast<std::size_t>(number_option(cli, "matches", matches, 3));
+  o.spread = number_option(cli, "spread-seconds", 0.05 * double(o.matches), 0);
+  o.time_scale = number_option(cli, "time-scale", 1, 0.01);
+  o.finish_timeout =
+      seconds{static_cast<long>(number_option(cli, "finish-timeout", 300, 1))};
+  o.database = cli.value("database");
+  o.keep_logs = cli.value("keep-logs");
+  for (const auto& [key, value] : cli.overrides)
+    o.overrides.push_back("--" + key + "=" + value);
+  return o;
+}
+
+struct cluster_world {
+  soak_options options;
+  std::uint16_t cluster_port = 0;
+  std::size_t coordinator_lives = 1;
+  std::string dir;
+  std::unique_ptr<scratch> db;
+  sim_process sim;
+  client c;
+  daemon_setup base;
+  std::unique_ptr<child> coordinator;
+  std::map<std::string, std::unique_ptr<child>> workers;
+};
+
+std::string json_number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+/// The arguments every node gets for its cluster identity.
+std::vector<std::string> node_args(const cluster_world& w,
+                                   const std::string& name) {
+  auto certs = w.dir + "/certs/";
+  return {"--daemon.node_name=" + name,
+          "--cluster.certificate=" + certs + name + ".pem",
+          "--cluster.key=" + certs + name + ".key",
+          "--cluster.ca=" + certs + "ca.pem"};
+}
+
+std::unique_ptr<child> start_node(const cluster_world& w,
+                                  const std::string& name,
+                                  std::vector<std::string> role_args,
+                                  const std::string& log_name = "") {
+  auto setup = w.base;
+  auto ids = node_args(w, name);
+  setup.overrides.insert(setup.overrides.end(), ids.begin(), ids.end());
+  setup.overrides.insert(setup.overrides.end(), role_args.begin(),
+                         role_args.end());
+  return start_daemon(setup, log_name.empty() ? name : log_name);
+}
+
+void set_up(cluster_world& w) {
+  const auto& o = w.options;
+  if (o.keep_logs) {
+    w.dir = *o.keep_logs;
+  } else {
+    char tmpl[] = "/tmp/cluster-soak-XXXXXX";
+    w.dir = mkdtemp(tmpl);
+  }
+  auto certs = std::string{RACECONTROL_SOURCE_DIR} + "/tools/cluster-certs " +
+               w.dir + "/certs coordinator w1 w2 w3 >/dev/null";
+  if (std::system(certs.c_str()) != 0)
+    die("cannot make the cluster's certificates: " + certs);
+  w.db = std::make_unique<scratch>(database_url_of(o.database), "cluster_soak");
+  w.sim =
+      start_sim(RACETIME_SIM_PATH, w.dir, bot_client, bot_secret,
+                {"--time-scale", json_number(o.time_scale), "--demo-players",
+                 "--bot-data-cache", "2000", "--seed", "1"});
+  add_sim_users(w.c, w.sim, 0, 2 * o.matches);
+  w.c.control(w.sim.control_port, "/demo-players",
+              R"({"enabled": true, "seed": 1})");
+  automation_plan plan;
+  plan.matches = o.matches;
+  plan.tournaments = 2;
+  plan.first_open_in = 10;
+  plan.spread = o.spread;
+  seed_automation(*w.db, plan, bot_client, bot_secret);
+  w.base = daemon_setup_for(*w.db, w.sim, RACECONTROLD_PATH, w.dir);
+  w.base.overrides = {"--automation.recheck_interval=2s",
+                      "--automation.startrace_timeout=2s",
+                      "--automation.search_after=5s",
+                      "--automation.search_interval=500ms",
+                      "--rooms.refresh_interval=2s",
+                      "--database.health_interval=1s",
+                      "--migrate"};
+  w.base.overrides.insert(w.base.overrides.end(), o.overrides.begin(),
+                          o.overrides.end());
+  w.base.env.push_back(std::string{"RACECONTROL_CONSOLE_PASSWORD="} +
+                       console_password);
+  std::printf("cluster_soak: %zu matches opening over %.0f s on 1 "
+              "coordinator + %zu workers, time scale %g; database %s, logs "
+              "in %s\n",
+              o.matches, o.spread, worker_names.size(), o.time_scale,
+              w.db->url().redacted().c_str(), w.dir.c_str());
+  std::fflush(stdout);
+}
+
+/// Every line of a file that contains `text`.
+std::vector<std::string> lines_with(const std::string& path,
+                                    const std::string& text) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find(text) != std::string::npos)
+      out.push_back(line);
+  return out;
+}
+
+struct placement_line {
+  int room_id = 0;
+  std::string node;
+};
+
+/// "placement: room SLUG (id N) watched on NODE (epoch E)".
+std::optional<placement_line> parse_placement(const std::string& line) {
+  auto at = line.find("placement: room ");
+  auto id = line.find(" (id ", at);
+  auto on = line.find(") watched on ", id);
+  if (at == std::string::npos || id == std::string::npos ||
+      on == std::string::npos)
+    return std::nullopt;
+  placement_line p;
+  p.room_id = std::atoi(line.c_str() + id + 5);
+  auto node_at = on + 13;
+  p.node = line.substr(node_at, line.find(' ', node_at) - node_at);
+  return p;
+}
+
+void start_cluster(cluster_world& w) {
+  w.coordinator =
+      start_node(w, "coordinator",
+                 {"--cluster.role=coordinator", "--cluster.listen=127.0.0.1:0",
+                  "--console.listen=127.0.0.1:0"});
+  log_reader coordinator_log{w.coordinator->log_path()};
+  auto line = coordinator_log.wait_for(
+      "coordinator listening on 127.0.0.1:", seconds{60}, *w.coordinator);
+  if (!line)
+    die("the coordinator did not listen:\n" +
+        tail_of(w.coordinator->log_path()));
+  auto port =
+      std::atoi(line->c_str() + line->find("127.0.0.1:") + 10 /* length */);
+  w.cluster_port = static_cast<std::uint16_t>(port);
+  for (const auto& name : worker_names)
+    w.workers[name] =
+        start_node(w, name,
+                   {"--cluster.role=worker",
+                    "--cluster.coordinator=127.0.0.1:" + std::to_string(port)});
+  // They join in any order: look at the whole log each time.
+  auto deadline = clock_type::now() + seconds{60};
+  for (const auto& name : worker_names)
+    while (lines_with(w.coordinator->log_path(),
+                      "placement: worker " + name + " takes rooms")
+               .empty()) {
+      if (clock_type::now() > deadline || !w.coordinator->running())
+        die("worker " + name + " did not join:\n" +
+            tail_of(w.workers[name]->log_path()));
+      std::this_thread::sleep_for(milliseconds{100});
+    }
+  wait_for_bot(*w.db, *w.coordinator);
+}
+
+/// Waits until every match's room was placed; the rooms each worker got.
+std::map<std::string, std::set<int>> wait_for_placements(cluster_world& w) {
+  auto deadline = clock_type::now() + seconds{120} +
+                  seconds{static_cast<long>(w.options.spread)};
+  for (;;) {
+    std::map<std::string, std::set<int>> by_node;
+    std::set<int> rooms;
+    for (const auto& line :
+         lines_with(w.coordinator->log_path(), ") watched on "))
+      if (auto p = parse_placement(line); p && rooms.insert(p->room_id).second)
+        by_node[p->node].insert(p->room_id);
+    if (rooms.size() >= w.options.matches)
+      return by_node;
+    if (clock_type::now() > deadline)
+      die("only " + std::to_string(rooms.size()) + " of " +
+          std::to_string(w.options.matches) + " rooms were placed:\n" +
+          tail_of(w.coordinator->log_path()));
+    std::this_thread::sleep_for(milliseconds{200});
+  }
+}
+
+bool check_distribution(const std::map<std::string, std::set<int>>& by_node) {
+  std::size_t most = 0, least = SIZE_MAX;
+  for (const auto& name : worker_names) {
+    auto it = by_node.find(name);
+    auto n = it == by_node.end() ? 0 : it->second.size();
+    std::printf("worker %s: %zu rooms placed\n", name.c_str(), n);
+    most = std::max(most, n);
+    least = std::min(least, n);
+  }
+  bool ok = least > 0 && double(most) <= 1.5 * double(least);
+  std::printf("distribution: busiest %zu, least busy %zu (%s: at most 1.5 "
+              "times)\n",
+              most, least, ok ? "ok" : "FAILED");
+  return ok;
+}
+
+/// The live rooms of each worker, as MariaDB has them.
+std::map<std::string, std::set<int>> live_rooms(cluster_world& w) {
+  std::map<std::string, std::set<int>> out;
+  for (const auto& row : w.db->rows(
+           "SELECT COALESCE(owner_node, ''), id FROM racetime_rooms WHERE "
+           "claim_state = 'created' AND (status IS NULL OR status NOT IN "
+           "('finished', 'cancelled', 'gone'))"))
+    out[row[0].value_or("")].insert(std::stoi(row[1].value_or("0")));
+  return out;
+}
+
+/// Follows the coordinator's log until each room of `moving` was watched
+/// on a worker other than `node` (at most 30 s); the seconds from `from`.
+void follow_moves(log_reader& follow, const std::string& node,
+                  const std::set<int>& moving, clock_type::time_point from,
+                  std::map<int, double>& moved) {
+  while (moved.size() < moving.size() && since(from) < 30) {
+    follow.each_new_line([&](const std::string& line) {
+      auto p = parse_placement(line);
+      if (p && p->node != node && moving.count(p->room_id) &&
+          !moved.count(p->room_id))
+        moved[p->room_id] = since(from);
+      return true;
+    });
+    std::this_thread::sleep_for(milliseconds{20});
+  }
+}
+
+/// Kills the worker with the most live rooms and measures, for each of
+/// them, the time until the coordinator has it watched on a survivor.
+bool kill_and_measure(cluster_world& w) {
+  // Mid-race: once most live races have started (at most a minute).
+  auto deadline = clock_type::now() + seconds{60};
+  while (clock_type::now() < deadline &&
+         2 * w.db->number("SELECT COUNT(*) FROM racetime_rooms WHERE status "
+                          "= 'in_progress'") <
+             w.db->number("SELECT COUNT(*) FROM racetime_rooms WHERE status "
+                          "IS NULL OR status NOT IN ('finished', "
+                          "'cancelled', 'gone')"))
+    std::this_thread::sleep_for(milliseconds{200});
+  auto live = live_rooms(w);
+  std::string victim;
+  for (const auto& name : worker_names)
+    if (victim.empty() || live[name].size() > live[victim].size())
+      victim = name;
+  auto moving = live[victim];
+  auto in_progress = w.db->number(
+      "SELECT COUNT(*) FROM racetime_rooms WHERE status = 'in_progress'");
+  if (moving.empty()) {
+    std::printf("re-home: FAILED, no live room on any worker to kill (the "
+                "races ended too soon)\n");
+    return false;
+  }
+  log_reader follow{w.coordinator->log_path()};
+  follow.each_new_line([](const std::string&) {
+    return true;
+  });
+  std::printf("killing worker %s (SIGKILL) with %zu live room(s); %ld race(s) "
+              "in progress\n",
+              victim.c_str(), moving.size(), in_progress);
+  std::fflush(stdout);
+  auto killed = clock_type::now();
+  w.workers[victim]->kill_now();
+  std::map<int, double> rehomed;
+  follow_moves(follow, victim, moving, killed, rehomed);
+  double worst = 0;
+  for (auto id : moving) {
+    auto it = rehomed.find(id);
+    if (it == rehomed.end()) {
+      std::printf("room %d: not watched again within 30 s\n", id);
+      worst = 1e9;
+      continue;
+    }
+    std::printf("room %d: watched again %.2f s after the kill\n", id,
+                it->second);
+    worst = std::max(worst, it->second);
+  }
+  bool ok = worst < 10;
+  std::printf("re-home: %zu room(s) of %s, slowest %.2f s after the kill (%s: "
+              "under 10 s)\n",
+              moving.size(), victim.c_str(), worst, ok ? "ok" : "FAILED");
+  return ok;
+}
+
+/// `drain NODE` in the console for the survivor with the most live rooms:
+/// each must be watched on another worker within a few seconds.
+bool drain_and_measure(cluster_world& w) {
+  auto live = live_rooms(w);
+  std::string node;
+  for (const auto& [name, rooms] : live)
+    if (!name.empty() && w.workers.count(name) && w.workers[name]->running() &&
+        (node.empty() || rooms.size() > live[node].size()))
+      node = name;
+  if (node.empty() || live[node].empty()) {
+    std::printf("drain: skipped, no live room left on a worker\n");
+    return true;
+  }
+  auto console =
+      lines_with(w.coordinator->log_path(), "console: listening on 127.0.0.1:");
+  if (console.empty())
+    die("the coordinator has no console");
+  auto port = std::atoi(console.front().c_str() +
+                        console.front().find("127.0.0.1:") + 10);
+  test::line_client c{static_cast<std::uint16_t>(port)};
+  c.line("login " + std::string{console_password});
+  auto login = c.read_answer(milliseconds{10000});
+  if (login.find("logged in") == std::string::npos)
+    die("cannot log in to the console: " + login);
+  log_reader follow{w.coordinator->log_path()};
+  follow.each_new_line([](const std::string&) {
+    return true;
+  });
+  auto moving = live[node];
+  auto asked = clock_type::now();
+  c.line("drain " + node);
+  auto answer = c.read_answer(milliseconds{10000});
+  std::printf("drain %s (%zu live room(s)): %s", node.c_str(), moving.size(),
+              answer.c_str());
+  std::map<int, double> moved;
+  follow_moves(follow, node, moving, asked, moved);
+  double worst = moved.size() < moving.size() ? 1e9 : 0;
+  for (const auto& [id, t] : moved)
+    worst = std::max(worst, t);
+  bool ok = worst < 10;
+  std::printf("drain: %zu of %zu room(s) of %s watched elsewhere, slowest "
+              "%.2f s after the command (%s: under 10 s)\n",
+              moved.size(), moving.size(), node.c_str(), worst,
+              ok ? "ok" : "FAILED");
+  return ok;
+}
+
+/// SIGKILLs the coordinator and starts it again on the same port: the
+/// workers join it again and keep the rooms they watch (none placed anew,
+/// so no watcher restarted).
+void restart_coordinator(cluster_world& w) {
+  auto live = live_rooms(w);
+  std::size_t hosted = 0;
+  for (const auto& [name, rooms] : live)
+    hosted += name.empty() ? 0 : rooms.size();
+  w.coordinator->kill_now();
+  auto log = "coordinator-" + std::to_string(++w.coordinator_lives);
+  w.coordinator = start_node(
+      w, "coordinator",
+      {"--cluster.role=coordinator",
+       "--cluster.listen=127.0.0.1:" + std::to_string(w.cluster_port),
+       "--console.listen=127.0.0.1:0"},
+      log);
+  std::size_t alive = 0;
+  for (const auto& [n, worker] : w.workers)
+    alive += worker->running() ? 1 : 0;
+  auto deadline = clock_type::now() + seconds{30};
+  while (lines_with(w.coordinator->log_path(), "takes rooms (").size() <
+             alive &&
+         clock_type::now() < deadline)
+    std::this_thread::sleep_for(milliseconds{200});
+  std::this_thread::sleep_for(seconds{2});
+  std::size_t kept = 0;
+  for (const auto& line : lines_with(w.coordinator->log_path(), " keeps the "))
+    kept +=
+        std::strtoul(line.c_str() + line.find(" keeps the ") + 11, nullptr, 10);
+  auto anew = lines_with(w.coordinator->log_path(), ") watched on ").size();
+  std::printf("coordinator SIGKILLed and restarted: %zu live room(s) on "
+              "workers; %zu kept where they were, %zu placed anew\n",
+              hosted, kept, anew);
+}
+
+bool wait_for_results(cluster_world& w) {
+  auto deadline = clock_type::now() + w.options.finish_timeout;
+  auto n = static_cast<long>(w.options.matches);
+  for (;;) {
+    auto done = w.db->number("SELECT COUNT(*) FROM racetime_rooms WHERE "
+                             "status IN ('finished', 'cancelled')");
+    if (done >= n)
+      return true;
+    if (clock_type::now() > deadline) {
+      std::printf("results: FAILED, %ld of %ld recorded within %ld s\n", done,
+                  n, static_cast<long>(w.options.finish_timeout.count()));
+      return false;
+    }
+    std::this_thread::sleep_for(milliseconds{500});
+  }
+}
+
+/// racetime-sim's record of bot actions: (race, user) invited more than
+/// once.
+bool check_invitations(cluster_world& w) {
+  auto log = protocol::parse_json(w.c.control(w.sim.control_port, "/log").body,
+                                  256 * 1024 * 1024);
+  std::map<std::string, int> invites;
+  for (const auto& r : log.GetArray()) {
+    if (std::string{r["kind"].GetString()} != "action" ||
+        !r["detail"].IsObject())
+      continue;
+    const auto& d = r["detail"];
+    if (!d.HasMember("action") ||
+        std::string{d["action"].GetString()} != "invite")
+      continue;
+    std::string user = d.HasMember("data") && d["data"].HasMember("user")
+                           ? d["data"]["user"].GetString()
+                           : "";
+    ++invites[std::string{r["race"].GetString()} + " " + user];
+  }
+  std::size_t twice = 0;
+  for (const auto& [key, n] : invites)
+    if (n > 1) {
+      ++twice;
+      std::printf("invited %d times: %s\n", n, key.c_str());
+    }
+  std::printf("invitations: %zu sent, %zu player(s) invited more than once "
+              "(%s)\n",
+              invites.size(), twice, twice == 0 ? "ok" : "FAILED");
+  return twice == 0;
+}
+
+bool check_tally(cluster_world& w) {
+  auto races = w.c.control(w.sim.control_port, "/races").body;
+  auto t = tally_soak(*w.db, w.options.matches, races, "[]");
+  auto m = w.options.matches;
+  bool rooms = t.marker_one == m && t.marker_many == 0 &&
+               t.rows_with_sim_slug == m && t.rows_creating == 0;
+  bool results = t.races_finished + t.races_cancelled == m &&
+                 t.results_recorded == m && t.result_audits_one == m &&
+                 t.players_wrong == 0;
+  std::printf("rooms: %zu match(es) with exactly one room on racetime-sim, "
+              "%zu with more, %zu rows holding the simulator's slug (%s)\n",
+              t.marker_one, t.marker_many, t.rows_with_sim_slug,
+              rooms ? "ok" : "FAILED");
+  std::printf("results: %zu recorded as the simulator has them, %zu with "
+              "exactly one result audit entry, %zu player rows wrong (%s)\n",
+              t.results_recorded, t.result_audits_one, t.players_wrong,
+              results ? "ok" : "FAILED");
+  for (const auto& e : t.result_examples)
+    std::printf("  %s\n", e.c_str());
+  return rooms && results;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  set_program_name("cluster_soak");
+  cluster_world w;
+  w.options = parse_options(argc, argv);
+  set_up(w);
+  auto start = clock_type::now();
+  start_cluster(w);
+  std::printf("[%5.1f s] cluster up: coordinator and %zu workers joined\n",
+              since(start), worker_names.size());
+  std::fflush(stdout);
+  auto placed = wait_for_placements(w);
+  std::printf("[%5.1f s] every room placed\n", since(start));
+  bool ok = check_distribution(placed);
+  ok = kill_and_measure(w) && ok;
+  ok = drain_and_measure(w) && ok;
+  restart_coordinator(w);
+  ok = wait_for_results(w) && ok;
+  std::printf("[%5.1f s] results in\n", since(start));
+  ok = check_tally(w) && ok;
+  ok = check_invitations(w) && ok;
+  w.coordinator->stop(seconds{10});
+  for (auto& [name, worker] : w.workers)
+    if (worker->running())
+      worker->stop(seconds{10});
+  std::printf("cluster_soak: %s\n", ok ? "ok" : "FAILED");
+  if (ok && !w.options.keep_logs)
+    std::system(("rm -rf " + w.dir).c_str());
+  return ok ? 0 : 1;
+}
