@@ -448,6 +448,19 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.cluster_ca = v;
      }},
+    {"cluster.lease_renew_interval", "1s",
+     "A coordinator: how often it claims the coordinator lease (standby) or "
+     "renews it (active).",
+     [](settings& s, const std::string& v) {
+       s.cluster_lease_renew_interval = parse_duration_in(v, 100ms, 60s);
+     }},
+    {"cluster.lease", "5s",
+     "A coordinator: how long a claim of the lease holds by MariaDB's clock; "
+     "a standby takes over at most this long after the active one stopped "
+     "renewing. At least three renew intervals.",
+     [](settings& s, const std::string& v) {
+       s.cluster_lease = parse_duration_in(v, 300ms, 600s);
+     }},
     {"automation.search_interval", "15s",
      "How often the room of an unknown startrace is looked for meanwhile.",
      [](settings& s, const std::string& v) {
@@ -471,6 +484,13 @@ void check_cluster(const settings& s) {
     need(s.cluster_listen.has_value(), "cluster.listen");
   else
     need(!s.cluster_coordinators.empty(), "cluster.coordinator");
+  if (s.cluster_lease < 3 * s.cluster_lease_renew_interval)
+    throw config_error(
+        "cluster.lease (" + std::to_string(s.cluster_lease.count()) +
+        " ms) must be at least three cluster.lease_renew_interval "
+        "(" +
+        std::to_string(s.cluster_lease_renew_interval.count()) +
+        " ms): a renewal may fail now and then");
   if (!missing.empty())
     throw config_error(std::string{"cluster.role = "} + to_string(s.role) +
                        " needs " + missing);

@@ -121,6 +121,10 @@ struct settings {
   std::vector<std::string> cluster_coordinators;
   /// This node's certificate and key and the cluster CA (PEM files).
   std::string cluster_certificate, cluster_key, cluster_ca;
+  /// A coordinator: how often it claims or renews the coordinator lease,
+  /// and how long a claim holds (a standby takes over after it ran out).
+  std::chrono::milliseconds cluster_lease_renew_interval{1000};
+  std::chrono::milliseconds cluster_lease{5000};
   // [discord]
   std::string discord_api_url;
   std::chrono::milliseconds discord_poll_interval{2000};
