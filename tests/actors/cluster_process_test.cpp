@@ -223,8 +223,9 @@ BOOST_AUTO_TEST_CASE(a_standby_coordinator_waits_then_takes_over) {
           "expires_at = NOW(3) + INTERVAL 30 SECOND");
   BOOST_REQUIRE(b->exited(10000ms));
   BOOST_TEST(b->exit_code == 1, b->output());
-  BOOST_TEST(b->output_count("coord-b stops acting as the active coordinator: "
-                             "the lease is now intruder's (epoch 3)") == 1u,
+  BOOST_TEST(b->output_count(
+                 "cluster: coord-b stops acting as the active coordinator: "
+                 "the lease is now intruder's (epoch 3)") == 1u,
              b->output());
 }
 
