@@ -118,7 +118,9 @@ std::string http_get(std::uint16_t port, const std::string& target) {
 BOOST_FIXTURE_TEST_SUITE(cluster_process, cluster_fixture)
 
 BOOST_AUTO_TEST_CASE(workers_join_and_a_killed_one_is_noticed) {
-  auto coordinator = this->coordinator();
+  env["RACECONTROL_CONSOLE_PASSWORD"] = "console-pw-nodes";
+  auto coordinator =
+      this->coordinator("coordinator", {"--console.listen=127.0.0.1:0"});
   auto port = cluster_port(*coordinator);
   BOOST_REQUIRE_MESSAGE(port != 0,
                         coordinator->output() + coordinator->error_output());
@@ -135,11 +137,43 @@ BOOST_AUTO_TEST_CASE(workers_join_and_a_killed_one_is_noticed) {
   // A worker serves no HTTP API: its coordinator does.
   BOOST_TEST(w1->output().find("http: listening") == std::string::npos);
 
+  // The coordinator's /metrics and console show its nodes.
+  auto http = coordinator->http_port(5s);
+  auto metrics = http_get(http, "/metrics");
+  BOOST_TEST(metrics.find("racecontrol_cluster_nodes{state=\"connected\"} 2") !=
+                 std::string::npos,
+             metrics);
+  BOOST_TEST(metrics.find("racecontrol_cluster_node_rooms{node=\"w1\"} 0") !=
+                 std::string::npos,
+             metrics);
+  BOOST_TEST(metrics.find("racecontrol_scrape_part_ok{part=\"cluster\"} 1") !=
+                 std::string::npos,
+             metrics);
+  auto console_port =
+      logged_port(*coordinator, "console: listening on 127.0.0.1:");
+  {
+    test::line_client c{console_port};
+    c.read_answer(5000ms);
+    c.line("login console-pw-nodes");
+    BOOST_TEST(c.read_until("logged in", 5000ms).find("logged in") !=
+               std::string::npos);
+    c.line("nodes");
+    auto table = c.read_until("\n", 5000ms) + c.read_answer(2000ms);
+    BOOST_TEST(table.find("active (this node)") != std::string::npos, table);
+    BOOST_TEST(table.find("w1") != std::string::npos, table);
+    BOOST_TEST(table.find("w2") != std::string::npos, table);
+    BOOST_TEST(table.find("connected") != std::string::npos, table);
+  }
+
   w1->signal(SIGKILL);
   BOOST_REQUIRE(w1->exited(5000ms));
   BOOST_TEST(coordinator->wait_for_output("cluster: worker w1 left", 15s),
              coordinator->output());
   BOOST_TEST(coordinator->output_count("cluster: worker w2 left") == 0u);
+  metrics = http_get(http, "/metrics");
+  BOOST_TEST(metrics.find("racecontrol_cluster_nodes{state=\"left\"} 1") !=
+                 std::string::npos,
+             metrics);
 
   // The coordinator stops cleanly with a worker still connected, and the
   // worker notices and keeps trying to join again.
