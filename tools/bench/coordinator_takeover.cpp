@@ -26,6 +26,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 using namespace racecontrol;
 using namespace racecontrol::bench;
@@ -255,6 +256,11 @@ int run(int argc, char** argv) {
   b->stop(seconds{10});
   worker->stop(seconds{10});
   w.sim.process->stop(seconds{10});
+  // The logs stay for a failure to be read, or when asked for.
+  if (ok && !w.options.keep_logs)
+    std::filesystem::remove_all(w.dir);
+  else
+    std::printf("logs in %s\n", w.dir.c_str());
   return ok ? 0 : 1;
 }
 
