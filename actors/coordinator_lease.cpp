@@ -87,7 +87,7 @@ void claim(coordinator_lease_pointer self) {
     return; // a slow database: the deadline above still holds
   st.in_flight = true;
   auto sent = clock_type::now();
-  lease_claim c{st.options.lease_name, st.options.node_name,
+  lease_claim c{st.options.lease_name, st.options.holder,
                 static_cast<std::int64_t>(st.options.lease.count())};
   self->request(st.db, st.options.lease, atom::put::value, c)
       .then(
@@ -107,6 +107,8 @@ coordinator_lease_actor::behavior_type
 coordinator_lease(coordinator_lease_pointer self, persistence_actor db,
                   node_actor node, coordinator_lease_options options) {
   self->state.options = std::move(options);
+  if (self->state.options.holder.empty())
+    self->state.options.holder = self->state.options.node_name;
   self->state.db = std::move(db);
   self->state.node = std::move(node);
   self->state.last.name = self->state.options.lease_name;

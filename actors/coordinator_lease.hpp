@@ -21,8 +21,12 @@
 namespace racecontrol {
 
 struct coordinator_lease_options {
-  /// The holder's name (daemon.node_name).
+  /// The node's name (daemon.node_name), for the log.
   std::string node_name;
+  /// What the lease row names as its holder; empty: node_name. racecontrold
+  /// adds a token of the process ("coord-a@3f9c0d12"), so two processes
+  /// given the same node name never both take the lease for theirs.
+  std::string holder;
   /// The cluster_leases row.
   std::string lease_name = "coordinator";
   /// How often to claim or renew.

@@ -51,6 +51,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <pthread.h>
+#include <random>
 #include <sys/resource.h>
 #include <thread>
 #include <time.h>
@@ -542,9 +543,13 @@ component_spec registry_component(const config::settings& s) {
 /// start, not at takeover) and answers them 503 / an error naming it as the
 /// standby, so a load balancer's /readyz check sends traffic to the active
 /// one only.
-void make_coordinator(const config::settings& s,
-                      std::vector<component_spec>& components,
-                      http_api_slot& http, console_slot& console) {
+/// Returns the lease's holder name: the node's name and a random token of
+/// this process, so that two processes given the same node name (a copied
+/// configuration, the host name in two containers) never both believe they
+/// hold the lease.
+std::string make_coordinator(const config::settings& s,
+                             std::vector<component_spec>& components,
+                             http_api_slot& http, console_slot& console) {
   auto before = std::find_if(components.begin(), components.end(),
                              [](const component_spec& c) {
                                return c.name == "http" || c.name == "console";
@@ -552,6 +557,10 @@ void make_coordinator(const config::settings& s,
   components.insert(before, registry_component(s));
   coordinator_lease_options lease;
   lease.node_name = s.node_name;
+  char token[16];
+  std::snprintf(token, sizeof token, "@%08x",
+                static_cast<unsigned>(std::random_device{}()));
+  lease.holder = s.node_name + token;
   lease.renew_interval = s.cluster_lease_renew_interval;
   lease.lease = s.cluster_lease;
   component_spec lease_spec{
@@ -570,16 +579,17 @@ void make_coordinator(const config::settings& s,
              "takes over when the active one's lease runs out";
   http.set_unavailable(why);
   console.set_unavailable(why);
+  return lease.holder;
 }
 
 /// After the node stopped (nothing acts any more): gives up the coordinator
 /// lease at once, so a standby takes over within a renew interval instead
 /// of waiting for the lease to run out.
-void release_lease(const config::settings& s, odb::mysql::database& db) {
+void release_lease(const std::string& holder, odb::mysql::database& db) {
   try {
     if (persistence::lease_repository{db}.release(
-            {coordinator_lease_options{}.lease_name, s.node_name}))
-      spdlog::info("cluster: {} released the coordinator lease", s.node_name);
+            {coordinator_lease_options{}.lease_name, holder}))
+      spdlog::info("cluster: {} released the coordinator lease", holder);
   } catch (const std::exception& e) {
     spdlog::warn("cluster: could not release the coordinator lease ({}); a "
                  "standby takes over when it runs out",
@@ -771,13 +781,14 @@ int run(const config::settings& s, bool migrate, bool check_only,
     options.components = daemon_components(
         effective, db, secrets, &migrations, *io, http ? http_slot : nullptr,
         console ? console_slot_ : nullptr, stop_node);
-  bool coordinator = s.role == config::cluster_role::coordinator;
-  if (coordinator)
-    make_coordinator(s, options.components, *http_slot, *console_slot_);
+  std::string lease_holder; // a coordinator's
+  if (s.role == config::cluster_role::coordinator)
+    lease_holder =
+        make_coordinator(s, options.components, *http_slot, *console_slot_);
   auto root = sys.spawn(node, std::move(options));
   auto status = supervise(sys, self, baseline, root, s, signals, notifier);
-  if (coordinator)
-    release_lease(s, *db);
+  if (!lease_holder.empty())
+    release_lease(lease_holder, *db);
   if (http)
     http->stop();
   if (console)
