@@ -19,6 +19,17 @@ namespace racecontrol {
 void console_slot::set(admin_console_actor actor) {
   std::lock_guard<std::mutex> lock(mutex_);
   current_ = std::move(actor);
+  unavailable_.clear();
+}
+
+void console_slot::set_unavailable(std::string reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  unavailable_ = std::move(reason);
+}
+
+std::string console_slot::unavailable() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return unavailable_;
 }
 
 void console_slot::clear(const caf::actor_addr& actor) {
@@ -38,10 +49,13 @@ protocol::line_handler console_handler(std::shared_ptr<console_slot> slot) {
                         std::string text, protocol::line_reply reply) {
     auto actor = slot->get();
     if (!actor) {
-      if (reply)
-        reply("error: the console is not running (racecontrold is starting, "
-              "restarting it or stopping); try again shortly\n",
-              what == kind::opened);
+      if (!reply)
+        return;
+      if (auto why = slot->unavailable(); !why.empty())
+        return reply("error: " + why + "\n", what == kind::opened);
+      reply("error: the console is not running (racecontrold is starting, "
+            "restarting it or stopping); try again shortly\n",
+            what == kind::opened);
       return;
     }
     caf::anon_send(actor, atom::console::value,
@@ -822,6 +836,38 @@ void run_shutdown(console_pointer self, std::uint64_t id,
     self->state.options.stop_node();
 }
 
+// --- nodes -------------------------------------------------------------------
+
+std::string render_nodes(const std::string& self_name,
+                         const std::vector<cluster_node_info>& nodes) {
+  // No heartbeat column yet: workers report no heartbeat to the registry
+  // (their lease comes with placement); "-" until they do.
+  text_table t{
+      {"name", "role", "state", "rooms", "joined (UTC)", "last heartbeat"}};
+  t.add({self_name, "coordinator", "active (this node)", "-", "-", "-"});
+  for (const auto& n : nodes)
+    t.add({n.node_name, n.role, n.connected ? "connected" : "left",
+           std::to_string(n.rooms),
+           utc(timestamp{std::chrono::milliseconds{n.joined_at}}), "-"});
+  return t.render();
+}
+
+void run_nodes(console_pointer self, reply_fn reply) {
+  const auto& name = self->state.options.node_name;
+  if (!self->state.components.cluster)
+    return reply("node " + name +
+                     " is standalone (cluster.role = standalone): no other "
+                     "nodes\n",
+                 false);
+  self->request(self->state.components.cluster,
+                self->state.options.request_timeout, atom::status::value)
+      .then(
+          [name, reply](std::vector<cluster_node_info>& nodes) {
+            reply(render_nodes(name, nodes), false);
+          },
+          fail_with(reply, "the cluster registry did not answer"));
+}
+
 // --- sessions ----------------------------------------------------------------
 
 void run_command(console_pointer self, std::uint64_t id,
@@ -841,6 +887,8 @@ void run_command(console_pointer self, std::uint64_t id,
     return run_rooms(self, cmd.has("active"), reply);
   if (n == "room")
     return run_room(self, cmd.args[0], reply);
+  if (n == "nodes")
+    return run_nodes(self, reply);
   if (n == "matches")
     return run_matches(self, cmd.has("upcoming"), reply);
   if (n == "open-room")

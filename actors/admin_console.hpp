@@ -35,7 +35,12 @@ namespace racecontrol {
 /// actor.
 class console_slot {
  public:
+  /// Also clears the reason given by set_unavailable.
   void set(admin_console_actor actor);
+  /// Why there is no console until the first one is set (a standby
+  /// coordinator); sessions are told this and closed.
+  void set_unavailable(std::string reason);
+  std::string unavailable() const;
   /// Clears the slot if `actor` is still the one in it.
   void clear(const caf::actor_addr& actor);
   /// The current actor; invalid while none runs.
@@ -44,6 +49,7 @@ class console_slot {
  private:
   mutable std::mutex mutex_;
   admin_console_actor current_;
+  std::string unavailable_;
 };
 
 /// The line server's handler: sends every session event to the actor in
@@ -58,6 +64,9 @@ struct admin_console_components {
   room_supervisor_actor rooms;
   scheduler_actor scheduler;
   tournament_supervisor_actor tournaments;
+  /// A coordinator's registry of worker nodes (`nodes`); null on a
+  /// standalone node.
+  cluster_registry_actor cluster{};
 };
 
 struct admin_console_options {

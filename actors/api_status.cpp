@@ -86,6 +86,24 @@ void add_bot_gauges(scrape& s, const std::vector<bot_info>& bots) {
            b.status == status ? 1.0 : 0.0});
 }
 
+/// Worker nodes by state (both states present, even at 0) and each one's
+/// rooms.
+void add_cluster_gauges(scrape& s,
+                        const std::vector<cluster_node_info>& nodes) {
+  double connected = 0;
+  for (const auto& n : nodes) {
+    connected += n.connected ? 1 : 0;
+    s.gauges.push_back({metric::cluster_node_rooms,
+                        {{"node", n.node_name}},
+                        n.connected ? double(n.rooms) : 0.0});
+  }
+  s.gauges.push_back(
+      {metric::cluster_nodes, {{"state", "connected"}}, connected});
+  s.gauges.push_back({metric::cluster_nodes,
+                      {{"state", "left"}},
+                      double(nodes.size()) - connected});
+}
+
 void part_ok(scrape& s, const char* part, bool ok) {
   s.gauges.push_back(
       {metric::scrape_part_ok, {{"part", part}}, ok ? 1.0 : 0.0});
@@ -94,7 +112,7 @@ void part_ok(scrape& s, const char* part, bool ok) {
 void answer_metrics(api_pointer self, http_server_request,
                     http_responder respond) {
   auto g = std::make_shared<gathering<scrape>>();
-  g->parts = 2;
+  g->parts = self->state.peers.cluster ? 3 : 2;
   g->done = [respond](scrape& s) {
     http_server_response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -116,6 +134,20 @@ void answer_metrics(api_pointer self, http_server_request,
             part_ok(g->data, "database", false);
             g->arrived();
           });
+  if (self->state.peers.cluster)
+    self->request(self->state.peers.cluster, timeout, atom::status::value)
+        .then(
+            [g](const std::vector<cluster_node_info>& nodes) {
+              add_cluster_gauges(g->data, nodes);
+              part_ok(g->data, "cluster", true);
+              g->arrived();
+            },
+            [g](const caf::error& err) {
+              spdlog::warn("http: /metrics without the cluster's nodes: {}",
+                           describe(err));
+              part_ok(g->data, "cluster", false);
+              g->arrived();
+            });
   if (!self->state.peers.bots) {
     part_ok(g->data, "bots", false);
     return g->arrived();

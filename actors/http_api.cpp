@@ -23,6 +23,17 @@ using protocol::json_response;
 void http_api_slot::set(http_api_actor actor) {
   std::lock_guard<std::mutex> lock(mutex_);
   current_ = std::move(actor);
+  unavailable_.clear();
+}
+
+void http_api_slot::set_unavailable(std::string reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  unavailable_ = std::move(reason);
+}
+
+std::string http_api_slot::unavailable() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return unavailable_;
 }
 
 void http_api_slot::clear(const caf::actor_addr& actor) {
@@ -39,10 +50,13 @@ http_api_actor http_api_slot::get() const {
 protocol::http_handler http_api_handler(std::shared_ptr<http_api_slot> slot) {
   return [slot](http_server_request request, http_responder respond) {
     auto actor = slot->get();
-    if (!actor)
+    if (!actor) {
+      if (auto why = slot->unavailable(); !why.empty())
+        return respond(protocol::error_response(503, "standby", why));
       return respond(protocol::error_response(
           503, "unavailable",
           "racecontrold is starting or stopping; try again shortly"));
+    }
     caf::anon_send(actor, atom::http::value,
                    http_exchange{std::make_shared<const http_server_request>(
                                      std::move(request)),

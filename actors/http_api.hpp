@@ -37,7 +37,12 @@ namespace racecontrol {
 /// Shared by the server's io threads and the actor.
 class http_api_slot {
  public:
+  /// Also clears the reason given by set_unavailable.
   void set(http_api_actor actor);
+  /// Why there is no actor until the first one is set (a standby
+  /// coordinator); requests then get 503 with code "standby" and this.
+  void set_unavailable(std::string reason);
+  std::string unavailable() const;
   /// Clears the slot if `actor` is still the one in it.
   void clear(const caf::actor_addr& actor);
   /// The current actor; invalid while none runs.
@@ -46,11 +51,13 @@ class http_api_slot {
  private:
   mutable std::mutex mutex_;
   http_api_actor current_;
+  std::string unavailable_;
 };
 
 /// The HTTP server's handler: sends each request to the actor in `slot`
 /// (as an http_exchange), or answers 503 "unavailable" while there is none
-/// (racecontrold starting or stopping). A request whose actor ends before
+/// (racecontrold starting or stopping; "standby" on a standby
+/// coordinator). A request whose actor ends before
 /// answering gets the server's 500 "no_answer".
 protocol::http_handler http_api_handler(std::shared_ptr<http_api_slot> slot);
 
@@ -91,6 +98,9 @@ struct http_api_peers {
   /// Runs tasks now and reloads after a task is written (may be null: the
   /// task routes then answer 503).
   scheduler_actor scheduler;
+  /// A coordinator's registry of worker nodes, for /metrics (null on a
+  /// standalone node).
+  cluster_registry_actor cluster{};
 };
 
 struct http_api_state {

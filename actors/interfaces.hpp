@@ -123,6 +123,13 @@ using persistence_worker_actor = caf::typed_actor<
     caf::replies_to<atom::get, overview_query>::with<overview_view>,
     // The gauges /metrics reads on a scrape: rooms by status, the outbox.
     caf::replies_to<atom::get, atom::metrics>::with<database_gauges>,
+    // --- the coordinator lease's (issue 13) ---
+    // Takes the lease when free, expired or already the claimant's, or
+    // renews it (MariaDB's clock decides expiry); the state says who holds
+    // it and its epoch.
+    caf::replies_to<atom::put, lease_claim>::with<lease_state>,
+    // Ends the claimant's lease now; false when it did not hold it.
+    caf::replies_to<atom::put, lease_release>::with<bool>,
     // --- RaceTime account linking (the HTTP API's) ---
     // Issues a one-time link state for a user of the organization (stored
     // as SHA-256, 15 minutes), or unlinks the user; audited. Refusals:
@@ -513,6 +520,17 @@ using room_placer_actor = room_supervisor_actor::extend<
     // (Self-sent) places the rooms that wait.
     caf::reacts_to<atom::place>>;
 
+/// The COORDINATOR LEASE actor (issue 13): takes and renews the lease that
+/// makes one coordinator of several the active one. While standby it tries
+/// every renew interval; once it holds the lease it tells the node to start
+/// the components that wait for it, and if it cannot renew before the
+/// lease runs out it ends with an error (which stops the node).
+using coordinator_lease_actor = caf::typed_actor<
+    // (Self-sent) claims or renews the lease now.
+    caf::reacts_to<atom::tick>,
+    // The lease as this node last saw it (held or not, holder, epoch).
+    caf::replies_to<atom::status>::with<lease_state>>;
+
 /// The NODE actor: root supervisor of one racecontrold process. It spawns
 /// and monitors every component and stops them in a fixed order.
 using node_actor = caf::typed_actor<
@@ -522,6 +540,9 @@ using node_actor = caf::typed_actor<
     caf::reacts_to<atom::shutdown>,
     // Passes `reload` on to the components that re-read their rows (SIGHUP).
     caf::reacts_to<atom::reload>,
+    // Starts the components that wait (a standby coordinator that took the
+    // lease with this epoch); once only, later ones are ignored.
+    caf::reacts_to<atom::start, std::uint64_t>,
     // (Self-sent) starts the named component again after its backoff.
     caf::reacts_to<atom::restart, std::string>>;
 

@@ -195,6 +195,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<link_order>("racecontrol::link_order");
   cfg.add_message_type<link_callback>("racecontrol::link_callback");
   cfg.add_message_type<link_answer>("racecontrol::link_answer");
+  cfg.add_message_type<lease_claim>("racecontrol::lease_claim");
+  cfg.add_message_type<lease_release>("racecontrol::lease_release");
+  cfg.add_message_type<lease_state>("racecontrol::lease_state");
   cfg.add_message_type<api_token_revocation>(
       "racecontrol::api_token_revocation");
   cfg.add_error_category(ec_category::value,

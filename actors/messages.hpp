@@ -8,6 +8,7 @@
 
 #include "config/secret.hpp"
 #include "persistence/api_records.hpp"
+#include "persistence/lease_records.hpp"
 #include "persistence/link_records.hpp"
 #include "persistence/runtime_records.hpp"
 #include "protocol/race_settings.hpp"
@@ -1014,6 +1015,22 @@ typename Inspector::result_type inspect(Inspector& f, link_answer& x) {
            x.expires_at, x.racetime_name);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_claim& x) {
+  return f(caf::meta::type_name("lease_claim"), x.name, x.holder, x.lease_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_release& x) {
+  return f(caf::meta::type_name("lease_release"), x.name, x.holder);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_state& x) {
+  return f(caf::meta::type_name("lease_state"), x.name, x.holder, x.epoch,
+           x.held, x.expires_in_ms);
+}
+
 } // namespace racecontrol::persistence
 
 namespace racecontrol {
@@ -1025,6 +1042,10 @@ using persistence::api_token_row;
 // RaceTime account linking's
 using persistence::audit_entry;
 using persistence::audit_query;
+// the coordinator lease's
+using persistence::lease_claim;
+using persistence::lease_release;
+using persistence::lease_state;
 using persistence::link_answer;
 using persistence::link_callback;
 using persistence::link_order;
@@ -1090,7 +1111,9 @@ using message_types = caf::detail::type_list<
     std::vector<api_token_row>, api_token_order, api_token_issued,
     api_token_revocation,
     // RaceTime account linking's
-    link_order, link_callback, link_answer>;
+    link_order, link_callback, link_answer,
+    // the coordinator lease's
+    lease_claim, lease_release, lease_state>;
 
 /// Announces every message type and the error category to CAF. Call once on
 /// the config before creating the actor system.

@@ -39,6 +39,7 @@ void erase(node_pointer self, const node_component* c) {
 
 component_handles handles_before(node_pointer self, const node_component& c) {
   component_handles out;
+  out["node"] = caf::actor_cast<caf::actor>(self);
   for (const auto& x : self->state.components) {
     if (&x == &c)
       break;
@@ -141,6 +142,14 @@ void on_down(node_pointer self, const caf::down_msg& msg) {
     finish_if_stopped(self);
     return;
   }
+  if (c->spec.critical) {
+    auto message = c->spec.name + " ended (" + describe(msg.reason) + ")";
+    spdlog::critical("node: {}; stopping the node", message);
+    self->state.failure = make_error(ec::component_failed, message);
+    erase(self, c);
+    begin_shutdown(self);
+    return;
+  }
   if (c->follows) {
     c->handle = nullptr; // starts again after the component it follows
     return;
@@ -177,6 +186,21 @@ void ask_status(node_pointer self, caf::response_promise rp, node_status st) {
           });
 }
 
+/// Starts the components that wait for `start`, in order, once.
+void start_waiting(node_pointer self, std::uint64_t epoch) {
+  if (self->state.started_waiting || self->state.stopping)
+    return;
+  self->state.started_waiting = true;
+  std::size_t n = 0;
+  for (auto& c : self->state.components)
+    if (c.spec.waits && !c.handle) {
+      start(self, c);
+      ++n;
+    }
+  spdlog::info("node: started {} component(s) that waited (epoch {})", n,
+               epoch);
+}
+
 } // namespace
 
 node_actor::behavior_type node(node_pointer self, node_options options) {
@@ -198,7 +222,8 @@ node_actor::behavior_type node(node_pointer self, node_options options) {
   for (auto& spec : self->state.options.components) {
     self->state.components.push_back(
         {spec, nullptr, restart_budget{self->state.options.restarts}});
-    start(self, self->state.components.back());
+    if (!spec.waits)
+      start(self, self->state.components.back());
   }
   return {
       [self](atom::status) -> caf::result<node_status> {
@@ -218,6 +243,9 @@ node_actor::behavior_type node(node_pointer self, node_options options) {
         for (auto& c : self->state.components)
           if (c.spec.reloads && c.handle)
             caf::anon_send(c.handle, atom::reload::value);
+      },
+      [self](atom::start, std::uint64_t epoch) {
+        start_waiting(self, epoch);
       },
       [self](atom::restart, const std::string& name) {
         auto* c = find_by_name(self, name);

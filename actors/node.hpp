@@ -17,7 +17,7 @@
 namespace racecontrol {
 
 /// The handles of the components started before one, by name: what a
-/// component may depend on.
+/// component may depend on; "node" is the node actor itself.
 using component_handles = std::map<std::string, caf::actor>;
 
 /// How to start one component of the node (again, after it failed).
@@ -27,6 +27,14 @@ struct component_spec {
   /// Whether the node's `reload` is passed on to it (it must handle
   /// `reload`).
   bool reloads = false;
+  /// Started only when the node is told `start` (a standby coordinator
+  /// that took the lease), not with the node. List waiting components
+  /// after those they depend on.
+  bool waits = false;
+  /// Its end stops the node with an error instead of a restart (the
+  /// coordinator lease: a lease whose renewals stopped cannot be vouched
+  /// for, so the process ends and starts again as a standby).
+  bool critical = false;
 };
 
 /// What the node needs to start its components.
@@ -57,6 +65,8 @@ struct node_state {
   /// In start order; stopped in reverse.
   std::vector<node_component> components;
   bool stopping = false;
+  /// Whether the waiting components were started (`start`).
+  bool started_waiting = false;
   /// Why the node gave up, when a component spent its restart budget; the
   /// node then exits with this error (racecontrold exits with status 1).
   caf::error failure;

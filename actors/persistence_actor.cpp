@@ -307,6 +307,13 @@ persistence_behavior(pool_pointer self, persistence_options options) {
         return dispatch<database_gauges>(self, atom::get::value,
                                          atom::metrics::value);
       },
+      // --- the coordinator lease ---
+      [self](atom::put, const lease_claim& x) {
+        return dispatch<lease_state>(self, atom::put::value, x);
+      },
+      [self](atom::put, const lease_release& x) {
+        return dispatch<bool>(self, atom::put::value, x);
+      },
       // --- RaceTime account linking ---
       [self](atom::put, const link_order& x) {
         return dispatch<link_answer>(self, atom::put::value, x);

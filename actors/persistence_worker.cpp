@@ -8,6 +8,7 @@
 #include "persistence/api_token_repository.hpp"
 #include "persistence/audit_repository.hpp"
 #include "persistence/database_error.hpp"
+#include "persistence/lease_repository.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/outbox_repository.hpp"
 #include "persistence/racetime_bot_repository.hpp"
@@ -512,6 +513,17 @@ persistence_worker(worker_pointer self,
       [self](atom::get, atom::metrics) -> caf::result<database_gauges> {
         return guarded("reading the metrics' gauges", [&] {
           return api(self).gauges();
+        });
+      },
+      [self](atom::put, const lease_claim& c) -> caf::result<lease_state> {
+        return guarded("claiming the coordinator lease", [&] {
+          return persistence::lease_repository{*self->state.db}
+              .acquire_or_renew(c);
+        });
+      },
+      [self](atom::put, const lease_release& r) -> caf::result<bool> {
+        return guarded("releasing the coordinator lease", [&] {
+          return persistence::lease_repository{*self->state.db}.release(r);
         });
       },
       [self](atom::put, const match_write& w) -> caf::result<match_view> {

@@ -9,6 +9,7 @@
 #include "actors/cluster_member.hpp"
 #include "actors/cluster_registry.hpp"
 #include "actors/cluster_transport.hpp"
+#include "actors/coordinator_lease.hpp"
 #include "actors/discord_link.hpp"
 #include "actors/error.hpp"
 #include "actors/http_api.hpp"
@@ -26,6 +27,7 @@
 #include "config/settings.hpp"
 #include "persistence/database.hpp"
 #include "persistence/database_error.hpp"
+#include "persistence/lease_repository.hpp"
 #include "persistence/migration_lock.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/secret_columns.hpp"
@@ -50,6 +52,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <pthread.h>
+#include <random>
 #include <sys/resource.h>
 #include <thread>
 #include <time.h>
@@ -460,6 +463,9 @@ std::vector<component_spec> daemon_components(
                    h.at("tournaments")),
                caf::actor_cast<bot_supervisor_actor>(h.at("bots")),
                caf::actor_cast<scheduler_actor>(h.at("scheduler"))};
+           if (h.count("cluster"))
+             peers.cluster =
+                 caf::actor_cast<cluster_registry_actor>(h.at("cluster"));
            return caf::actor_cast<caf::actor>(
                sys.spawn(http_api, peers, http_slot, api_options));
          }});
@@ -478,6 +484,9 @@ std::vector<component_spec> daemon_components(
                caf::actor_cast<scheduler_actor>(h.at("scheduler")),
                caf::actor_cast<tournament_supervisor_actor>(
                    h.at("tournaments"))};
+           if (h.count("cluster"))
+             c.cluster =
+                 caf::actor_cast<cluster_registry_actor>(h.at("cluster"));
            return caf::actor_cast<caf::actor>(
                sys.spawn(admin_console, c, console, console_options));
          }});
@@ -562,6 +571,69 @@ component_spec registry_component(const config::settings& s) {
             return caf::actor_cast<caf::actor>(
                 sys.spawn(cluster_registry, registry));
           }};
+}
+
+/// A coordinator (issue 13): the registry workers join, before the HTTP
+/// API and the console (which show its nodes); the coordinator lease right
+/// after the persistence actor; and every other component waiting until
+/// the lease is held, so that of several coordinators on one database only
+/// the active one opens rooms or publishes the registry. A standby binds
+/// its HTTP server and console all the same (a port in use is found at
+/// start, not at takeover) and answers them 503 / an error naming it as the
+/// standby, so a load balancer's /readyz check sends traffic to the active
+/// one only.
+/// Returns the lease's holder name: the node's name and a random token of
+/// this process, so that two processes given the same node name (a copied
+/// configuration, the host name in two containers) never both believe they
+/// hold the lease.
+std::string make_coordinator(const config::settings& s,
+                             std::vector<component_spec>& components,
+                             http_api_slot& http, console_slot& console) {
+  auto before = std::find_if(components.begin(), components.end(),
+                             [](const component_spec& c) {
+                               return c.name == "http" || c.name == "console";
+                             });
+  components.insert(before, registry_component(s));
+  coordinator_lease_options lease;
+  lease.node_name = s.node_name;
+  char token[16];
+  std::snprintf(token, sizeof token, "@%08x",
+                static_cast<unsigned>(std::random_device{}()));
+  lease.holder = s.node_name + token;
+  lease.renew_interval = s.cluster_lease_renew_interval;
+  lease.lease = s.cluster_lease;
+  component_spec lease_spec{
+      "lease", [lease](caf::actor_system& sys, const component_handles& h) {
+        return caf::actor_cast<caf::actor>(
+            sys.spawn(coordinator_lease,
+                      caf::actor_cast<persistence_actor>(h.at("persistence")),
+                      caf::actor_cast<node_actor>(h.at("node")), lease));
+      }};
+  lease_spec.critical = true;
+  for (auto& c : components)
+    c.waits = c.name != "persistence";
+  components.insert(components.begin() + 1, std::move(lease_spec));
+  auto why = "this coordinator (" + s.node_name +
+             ") is the standby; the active coordinator serves, and this one "
+             "takes over when the active one's lease runs out";
+  http.set_unavailable(why);
+  console.set_unavailable(why);
+  return lease.holder;
+}
+
+/// After the node stopped (nothing acts any more): gives up the coordinator
+/// lease at once, so a standby takes over within a renew interval instead
+/// of waiting for the lease to run out.
+void release_lease(const std::string& holder, odb::mysql::database& db) {
+  try {
+    if (persistence::lease_repository{db}.release(
+            {coordinator_lease_options{}.lease_name, holder}))
+      spdlog::info("cluster: {} released the coordinator lease", holder);
+  } catch (const std::exception& e) {
+    spdlog::warn("cluster: could not release the coordinator lease ({}); a "
+                 "standby takes over when it runs out",
+                 e.what());
+  }
 }
 
 /// For a node of a cluster: checks its certificate, key and CA and loads
@@ -754,12 +826,16 @@ int run(const config::settings& s, bool migrate, bool check_only,
     options.components = daemon_components(
         effective, db, secrets, &migrations, *io, http ? http_slot : nullptr,
         console ? console_slot_ : nullptr, stop_node);
+  std::string lease_holder; // a coordinator's
   if (s.role == config::cluster_role::coordinator) {
     place_rooms_on_workers(options.components, s);
-    options.components.push_back(registry_component(s));
+    lease_holder =
+        make_coordinator(s, options.components, *http_slot, *console_slot_);
   }
   auto root = sys.spawn(node, std::move(options));
   auto status = supervise(sys, self, baseline, root, s, signals, notifier);
+  if (!lease_holder.empty())
+    release_lease(lease_holder, *db);
   if (http)
     http->stop();
   if (console)
@@ -806,7 +882,10 @@ int main(int argc, char** argv) {
     // timestamps and reads levels from "<N>" prefixes.
     s.log.format = config::format_for_stderr(s.log.format, s.log.file,
                                              std::getenv("JOURNAL_STREAM"));
-    config::setup_logging(s.log, "racecontrold");
+    // Every line names the node, so the logs of a cluster read together.
+    auto log = s.log;
+    log.node = s.node_name;
+    config::setup_logging(log, "racecontrold");
   } catch (const std::exception& e) {
     return fail_start(nullptr, e.what());
   }

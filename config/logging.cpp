@@ -49,7 +49,8 @@ std::string journal_lines(int priority, const std::string& text) {
 /// from the result.
 class scrubbing_formatter : public spdlog::formatter {
  public:
-  explicit scrubbing_formatter(log_format format) : format_(format) {}
+  scrubbing_formatter(log_format format, std::string node)
+      : format_(format), node_(std::move(node)) {}
 
   void format(const spdlog::details::log_msg& msg,
               spdlog::memory_buf_t& dest) override {
@@ -58,26 +59,31 @@ class scrubbing_formatter : public spdlog::formatter {
     auto level = spdlog::level::to_string_view(msg.level);
     std::string line;
     if (format_ == log_format::journal) {
-      line = journal_lines(syslog_priority(msg.level), scrub_secrets(payload));
+      line = journal_lines(syslog_priority(msg.level),
+                           (node_.empty() ? "" : "[" + node_ + "] ") +
+                               scrub_secrets(payload));
     } else if (format_ == log_format::json) {
       line = "{\"ts\":\"" + iso_time(msg.time) + "\",\"level\":\"" +
              std::string(level.data(), level.size()) + "\",\"logger\":\"" +
-             json_escape(name) + "\",\"msg\":\"" +
-             json_escape(scrub_secrets(payload)) + "\"}\n";
+             json_escape(name) + "\"" +
+             (node_.empty() ? "" : ",\"node\":\"" + json_escape(node_) + "\"") +
+             ",\"msg\":\"" + json_escape(scrub_secrets(payload)) + "\"}\n";
     } else {
       line = iso_time(msg.time) + " " +
              std::string(level.data(), level.size()) + " [" +
-             std::string{name} + "] " + scrub_secrets(payload) + "\n";
+             std::string{name} + (node_.empty() ? "" : " " + node_) + "] " +
+             scrub_secrets(payload) + "\n";
     }
     dest.append(line.data(), line.data() + line.size());
   }
 
   std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<scrubbing_formatter>(format_);
+    return std::make_unique<scrubbing_formatter>(format_, node_);
   }
 
  private:
   log_format format_;
+  std::string node_;
 };
 
 } // namespace
@@ -180,7 +186,8 @@ void setup_logging(const log_options& options, const std::string& program) {
                          e.what());
     }
   }
-  sink->set_formatter(std::make_unique<scrubbing_formatter>(options.format));
+  sink->set_formatter(
+      std::make_unique<scrubbing_formatter>(options.format, options.node));
   // A line is formatted, scrubbed and written on the pool's thread, so actor
   // and I/O threads only enqueue. When the queue is full, callers wait
   // rather than lines being dropped: a log that loses lines under load is

@@ -11,9 +11,12 @@
 namespace racecontrol::config {
 
 enum class log_format {
-  text, ///< "2026-11-22T19:03:00.123Z info [racecontrold] message"
-  json, ///< one JSON object per line, for log shippers
-  /// "<6>message": standard error read by journald, which keeps its own
+  /// "2026-11-22T19:03:00.123Z info [racecontrold] message", or with the
+  /// node: "... info [racecontrold coord-a] message"
+  text,
+  json, ///< one JSON object per line, for log shippers (with "node")
+  /// "<6>message" ("<6>[coord-a] message" with the node): standard error
+  /// read by journald, which keeps its own
   /// timestamps and takes the sd-daemon(3) "<N>" prefix as the priority.
   journal,
 };
@@ -26,6 +29,9 @@ struct log_options {
   std::size_t queue_size = 8192;
   /// Lines below warning reach the file at least this often.
   std::chrono::seconds flush_interval{1};
+  /// The node's name (daemon.node_name), on every line so that the logs of
+  /// several nodes can be read together; empty: left out.
+  std::string node{};
 };
 
 /// Parses "trace", "debug", "info", "warn", "error", "critical", "off".

@@ -466,11 +466,20 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.cluster_heartbeat = parse_duration_in(v, 100ms, 60s);
      }},
-    {"cluster.lease", "5s",
-     "A worker that could not renew its lease for this long stops its rooms; "
-     "the coordinator moves them to other workers once it ran out.",
+    {"cluster.lease_renew_interval", "1s",
+     "A coordinator: how often it claims the coordinator lease (standby) or "
+     "renews it (active).",
      [](settings& s, const std::string& v) {
-       s.cluster_lease = parse_duration_in(v, 1s, 600s);
+       s.cluster_lease_renew_interval = parse_duration_in(v, 100ms, 60s);
+     }},
+    {"cluster.lease", "5s",
+     "How long a lease holds. A worker that could not renew its lease with the "
+     "coordinator for this long stops its rooms, and the coordinator moves them "
+     "once it ran out; a standby coordinator takes over at most this long after "
+     "the active one stopped renewing the coordinator lease in MariaDB. At least "
+     "three heartbeat and renew intervals.",
+     [](settings& s, const std::string& v) {
+       s.cluster_lease = parse_duration_in(v, 300ms, 600s);
      }},
     {"automation.search_interval", "15s",
      "How often the room of an unknown startrace is looked for meanwhile.",
@@ -495,6 +504,13 @@ void check_cluster(const settings& s) {
     need(s.cluster_listen.has_value(), "cluster.listen");
   else
     need(!s.cluster_coordinators.empty(), "cluster.coordinator");
+  if (s.cluster_lease < 3 * s.cluster_lease_renew_interval)
+    throw config_error(
+        "cluster.lease (" + std::to_string(s.cluster_lease.count()) +
+        " ms) must be at least three cluster.lease_renew_interval "
+        "(" +
+        std::to_string(s.cluster_lease_renew_interval.count()) +
+        " ms): a renewal may fail now and then");
   if (!missing.empty())
     throw config_error(std::string{"cluster.role = "} + to_string(s.role) +
                        " needs " + missing);

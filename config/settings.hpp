@@ -124,9 +124,15 @@ struct settings {
   std::vector<std::string> cluster_coordinators;
   /// This node's certificate and key and the cluster CA (PEM files).
   std::string cluster_certificate, cluster_key, cluster_ca;
-  /// A worker renews its lease this often; a worker whose lease ran out
-  /// stops its rooms, and the coordinator moves them only after that.
+  /// A worker renews its lease with the coordinator this often; a worker
+  /// whose lease ran out stops its rooms, and the coordinator moves them only
+  /// after that.
   std::chrono::milliseconds cluster_heartbeat{1000};
+  /// A coordinator: how often it claims or renews the coordinator lease in
+  /// MariaDB (a standby takes over after it ran out).
+  std::chrono::milliseconds cluster_lease_renew_interval{1000};
+  /// How long a lease holds: a worker's with the coordinator, and the
+  /// coordinator's in MariaDB.
   std::chrono::milliseconds cluster_lease{5000};
   // [discord]
   std::string discord_api_url;

@@ -71,8 +71,16 @@ const std::vector<metric_spec>& catalog() {
        {}},
       {metric::scrape_part_ok,
        metric_type::gauge,
-       "1 when a part of this scrape answered in time (database, bots), 0 "
-       "when its samples are missing",
+       "1 when a part of this scrape answered in time (database, bots, "
+       "cluster), 0 when its samples are missing",
+       {}},
+      {metric::cluster_nodes,
+       metric_type::gauge,
+       "Worker nodes the coordinator knows, by state (connected, left)",
+       {}},
+      {metric::cluster_node_rooms,
+       metric_type::gauge,
+       "Rooms each worker node hosts, as it last reported (0 once it left)",
        {}},
       {metric::start_time,
        metric_type::gauge,

@@ -46,6 +46,9 @@ inline constexpr const char* rooms = "racecontrol_rooms";
 inline constexpr const char* bot_status = "racecontrol_bot_status";
 inline constexpr const char* outbox_depth = "racecontrol_discord_outbox_depth";
 inline constexpr const char* scrape_part_ok = "racecontrol_scrape_part_ok";
+inline constexpr const char* cluster_nodes = "racecontrol_cluster_nodes";
+inline constexpr const char* cluster_node_rooms =
+    "racecontrol_cluster_node_rooms";
 inline constexpr const char* start_time = "process_start_time_seconds";
 inline constexpr const char* resident_memory = "process_resident_memory_bytes";
 } // namespace metric

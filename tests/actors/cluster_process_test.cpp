@@ -5,7 +5,9 @@
 #define BOOST_TEST_MODULE cluster_process
 #include <boost/test/unit_test.hpp>
 
+#include "persistence/sql.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/line_client.hpp"
 #include "tests/support/scratch_database.hpp"
 
 #include <signal.h>
@@ -41,7 +43,7 @@ struct cluster_fixture {
     url_without_password = url.to_string();
     char tmpl[] = "/tmp/cluster-process-test-XXXXXX";
     certs = mkdtemp(tmpl);
-    make_certs("cluster", "coordinator w1 w2");
+    make_certs("cluster", "coordinator coord-b w1 w2");
     make_certs("other", "rogue");
   }
   ~cluster_fixture() { fs::remove_all(certs); }
@@ -63,11 +65,19 @@ struct cluster_fixture {
             "--cluster.ca=" + (certs / "cluster" / "ca.pem").string()};
   }
 
-  std::unique_ptr<daemon_process> coordinator() {
-    auto args = node_args("coordinator");
+  std::unique_ptr<daemon_process>
+  coordinator(const std::string& name = "coordinator",
+              std::vector<std::string> extra = {}) {
+    auto args = node_args(name);
     args.push_back("--cluster.role=coordinator");
     args.push_back("--cluster.listen=127.0.0.1:0");
+    args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<daemon_process>(args, env);
+  }
+
+  void execute(const std::string& sql) {
+    auto conn = scratch.db().connection();
+    persistence::sql_execute(*conn, sql);
   }
 
   std::unique_ptr<daemon_process> worker(const std::string& name,
@@ -81,9 +91,8 @@ struct cluster_fixture {
   }
 };
 
-/// The port of "cluster: coordinator listening on 127.0.0.1:N".
-std::uint16_t cluster_port(daemon_process& d) {
-  const std::string marker = "coordinator listening on 127.0.0.1:";
+/// The port in the first line with `marker` (which ends before it).
+std::uint16_t logged_port(daemon_process& d, const std::string& marker) {
   if (!d.wait_for_output(marker, 30s))
     return 0;
   auto out = d.output();
@@ -91,12 +100,27 @@ std::uint16_t cluster_port(daemon_process& d) {
   return static_cast<std::uint16_t>(std::stoi(out.substr(at)));
 }
 
+/// The port of "cluster: coordinator listening on 127.0.0.1:N".
+std::uint16_t cluster_port(daemon_process& d) {
+  return logged_port(d, "coordinator listening on 127.0.0.1:");
+}
+
+/// One HTTP GET over a plain socket: the whole answer, headers and body.
+std::string http_get(std::uint16_t port, const std::string& target) {
+  test::line_client c{port};
+  c.send("GET " + target +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  return c.read_answer(5000ms);
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(cluster_process, cluster_fixture)
 
 BOOST_AUTO_TEST_CASE(workers_join_and_a_killed_one_is_noticed) {
-  auto coordinator = this->coordinator();
+  env["RACECONTROL_CONSOLE_PASSWORD"] = "console-pw-nodes";
+  auto coordinator =
+      this->coordinator("coordinator", {"--console.listen=127.0.0.1:0"});
   auto port = cluster_port(*coordinator);
   BOOST_REQUIRE_MESSAGE(port != 0,
                         coordinator->output() + coordinator->error_output());
@@ -113,11 +137,43 @@ BOOST_AUTO_TEST_CASE(workers_join_and_a_killed_one_is_noticed) {
   // A worker serves no HTTP API: its coordinator does.
   BOOST_TEST(w1->output().find("http: listening") == std::string::npos);
 
+  // The coordinator's /metrics and console show its nodes.
+  auto http = coordinator->http_port(5s);
+  auto metrics = http_get(http, "/metrics");
+  BOOST_TEST(metrics.find("racecontrol_cluster_nodes{state=\"connected\"} 2") !=
+                 std::string::npos,
+             metrics);
+  BOOST_TEST(metrics.find("racecontrol_cluster_node_rooms{node=\"w1\"} 0") !=
+                 std::string::npos,
+             metrics);
+  BOOST_TEST(metrics.find("racecontrol_scrape_part_ok{part=\"cluster\"} 1") !=
+                 std::string::npos,
+             metrics);
+  auto console_port =
+      logged_port(*coordinator, "console: listening on 127.0.0.1:");
+  {
+    test::line_client c{console_port};
+    c.read_answer(5000ms);
+    c.line("login console-pw-nodes");
+    BOOST_TEST(c.read_until("logged in", 5000ms).find("logged in") !=
+               std::string::npos);
+    c.line("nodes");
+    auto table = c.read_until("\n", 5000ms) + c.read_answer(2000ms);
+    BOOST_TEST(table.find("active (this node)") != std::string::npos, table);
+    BOOST_TEST(table.find("w1") != std::string::npos, table);
+    BOOST_TEST(table.find("w2") != std::string::npos, table);
+    BOOST_TEST(table.find("connected") != std::string::npos, table);
+  }
+
   w1->signal(SIGKILL);
   BOOST_REQUIRE(w1->exited(5000ms));
   BOOST_TEST(coordinator->wait_for_output("cluster: worker w1 left", 15s),
              coordinator->output());
   BOOST_TEST(coordinator->output_count("cluster: worker w2 left") == 0u);
+  metrics = http_get(http, "/metrics");
+  BOOST_TEST(metrics.find("racecontrol_cluster_nodes{state=\"left\"} 1") !=
+                 std::string::npos,
+             metrics);
 
   // The coordinator stops cleanly with a worker still connected, and the
   // worker notices and keeps trying to join again.
@@ -172,6 +228,78 @@ BOOST_AUTO_TEST_CASE(a_worker_whose_lease_runs_out_stops_and_joins_again) {
              w1->output());
   BOOST_TEST(coordinator->output_count("cluster: worker w1 joined") == 2u,
              coordinator->output());
+}
+
+BOOST_AUTO_TEST_CASE(a_standby_coordinator_waits_then_takes_over) {
+  auto a = coordinator();
+  BOOST_REQUIRE_MESSAGE(
+      a->wait_for_output("coordinator is now the active coordinator (epoch 1)",
+                         30s),
+      a->output() + a->error_output());
+  env["RACECONTROL_CONSOLE_PASSWORD"] = "console-pw-standby";
+  auto b = coordinator("coord-b", {"--console.listen=127.0.0.1:0"});
+  BOOST_REQUIRE_MESSAGE(
+      b->wait_for_output("coord-b is standby: coordinator@", 30s),
+      b->output() + b->error_output());
+  // A standby binds HTTP and the console but serves neither, and does not
+  // publish the registry (workers must not join it).
+  auto http = b->http_port(10s);
+  BOOST_REQUIRE(http != 0);
+  auto ready = http_get(http, "/readyz");
+  BOOST_TEST(ready.find("503") != std::string::npos, ready);
+  BOOST_TEST(ready.find("standby") != std::string::npos, ready);
+  auto console_port = logged_port(*b, "console: listening on 127.0.0.1:");
+  BOOST_REQUIRE(console_port != 0);
+  {
+    test::line_client c{console_port};
+    auto greeting = c.read_answer(5000ms);
+    BOOST_TEST(greeting.find("coord-b) is the standby") != std::string::npos,
+               greeting);
+  }
+  BOOST_TEST(b->output_count("coordinator listening on") == 0u);
+
+  // A clean stop releases the lease: the standby takes over at once.
+  a->signal(SIGTERM);
+  BOOST_REQUIRE(a->exited(6000ms));
+  BOOST_TEST(a->exit_code == 0, a->output());
+  BOOST_TEST(a->output_count("released the coordinator lease") == 1u,
+             a->output());
+  auto stopped = std::chrono::steady_clock::now();
+  BOOST_REQUIRE_MESSAGE(
+      b->wait_for_output("coord-b is now the active coordinator (epoch 2)",
+                         10s),
+      b->output());
+  auto took = std::chrono::steady_clock::now() - stopped;
+  BOOST_TEST_MESSAGE(
+      "standby active "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+      << " ms after the active one exited");
+  BOOST_TEST((took < 3s));
+  BOOST_TEST(cluster_port(*b) != 0);
+  // Its console now serves, `nodes` included.
+  BOOST_REQUIRE(b->wait_for_output("node: started", 10s));
+  std::this_thread::sleep_for(500ms); // the console actor fills its slot
+  {
+    test::line_client c{console_port};
+    c.read_answer(5000ms);
+    c.line("login console-pw-standby");
+    BOOST_TEST(c.read_until("logged in", 5000ms).find("logged in") !=
+               std::string::npos);
+    c.line("nodes");
+    auto table = c.read_until("active (this node)", 5000ms);
+    BOOST_TEST(table.find("coord-b") != std::string::npos, table);
+    BOOST_TEST(table.find("coordinator") != std::string::npos, table);
+  }
+  // Another holder takes the lease (as after a pause longer than it): the
+  // coordinator stops acting and exits 1 for systemd to start it again.
+  execute("UPDATE cluster_leases SET holder = 'intruder', epoch = epoch + 1, "
+          "expires_at = NOW(3) + INTERVAL 30 SECOND");
+  BOOST_REQUIRE(b->exited(10000ms));
+  BOOST_TEST(b->exit_code == 1, b->output());
+  BOOST_TEST(b->output_count(
+                 "cluster: coord-b stops acting as the active coordinator: "
+                 "the lease is now intruder's (epoch 3)") == 1u,
+             b->output());
 }
 
 BOOST_AUTO_TEST_CASE(a_node_with_a_certificate_of_another_ca_cannot_join) {

@@ -760,6 +760,21 @@ link_answer sample<link_answer>() {
   return {7, "Carol", config::secret{"state-abc"}, t0, "Racer3"};
 }
 
+template <>
+lease_claim sample<lease_claim>() {
+  return {"coordinator", "coord-a", 5000};
+}
+
+template <>
+lease_release sample<lease_release>() {
+  return {"coordinator", "coord-a"};
+}
+
+template <>
+lease_state sample<lease_state>() {
+  return {"coordinator", "coord-b", 7, true, 4321};
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;

@@ -275,6 +275,14 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("metrics gauges");
         return database_gauges{};
       },
+      [=](atom::put, const lease_claim&) -> caf::result<lease_state> {
+        unexpected("coordinator lease claim");
+        return lease_state{};
+      },
+      [=](atom::put, const lease_release&) -> caf::result<bool> {
+        unexpected("coordinator lease release");
+        return false;
+      },
       [=](atom::put, const link_order&) -> caf::result<link_answer> {
         unexpected("racetime link order");
         return link_answer{};

@@ -344,10 +344,13 @@ BOOST_AUTO_TEST_CASE(journal_log_lines_have_priorities_and_no_timestamps) {
   // What systemd gives racecontrold: JOURNAL_STREAM naming its stderr. The
   // test cannot know the inode before the spawn, so it asks for the format
   // by name; format_for_stderr's detection is covered in logging_test.
-  daemon_process d(
-      {"--database.url=" + url_without_password, "--log.format=journal"},
-      {{"RACECONTROL_DATABASE_PASSWORD", password}});
-  BOOST_REQUIRE_MESSAGE(d.wait_for_output("<6>ready: node", 20s), d.output());
+  // Each line names the node after the priority (several nodes' journals
+  // read together).
+  daemon_process d({"--database.url=" + url_without_password,
+                    "--log.format=journal", "--daemon.node_name=node-j"},
+                   {{"RACECONTROL_DATABASE_PASSWORD", password}});
+  BOOST_REQUIRE_MESSAGE(d.wait_for_output("<6>[node-j] ready: node", 20s),
+                        d.output());
   d.signal(SIGTERM);
   BOOST_REQUIRE(d.exited(5000ms));
   BOOST_TEST(d.exit_code == 0);
@@ -357,7 +360,8 @@ BOOST_AUTO_TEST_CASE(journal_log_lines_have_priorities_and_no_timestamps) {
     BOOST_TEST((line.size() > 3 && line[0] == '<' && line[2] == '>' &&
                 line[1] >= '2' && line[1] <= '7'),
                line);
-  BOOST_TEST(out.find("<6>received SIGTERM; stopping") != std::string::npos,
+  BOOST_TEST(out.find("<6>[node-j] received SIGTERM; stopping") !=
+                 std::string::npos,
              out);
 }
 

@@ -122,6 +122,8 @@ struct fixture {
             }};
   }
 
+  /// Components named with a trailing '?' wait for `start`; with a
+  /// trailing '!' they are critical.
   void start_node(std::vector<std::string> names, int max_restarts = 3,
                   std::vector<std::string> stubborn = {}) {
     node_options o;
@@ -130,9 +132,15 @@ struct fixture {
     o.restarts.backoff = {1000ms, 60000ms, 2.0, 0.0, 60000ms};
     o.restarts.max_restarts = max_restarts;
     o.restarts.window = 60s;
-    for (const auto& n : names)
+    for (auto n : names) {
+      bool waits = n.back() == '?', critical = n.back() == '!';
+      if (waits || critical)
+        n.pop_back();
       o.components.push_back(spec(
           n, std::find(stubborn.begin(), stubborn.end(), n) != stubborn.end()));
+      o.components.back().waits = waits;
+      o.components.back().critical = critical;
+    }
     root = sys->spawn(node, o);
     caf::anon_send(watch, watch_atom::value, caf::actor_cast<caf::actor>(root),
                    std::string{"node"});
@@ -273,6 +281,61 @@ BOOST_AUTO_TEST_CASE(killing_the_node_kills_every_component) {
   BOOST_TEST(j->count_prefix("down a: ") == 1);
   BOOST_TEST(j->count_prefix("down b: ") == 1);
   BOOST_TEST(j->count("down a: normal") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(waiting_components_start_on_start_once_in_order) {
+  // A standby coordinator: only "db" and "lease" run until the lease is
+  // taken.
+  start_node({"db", "lease", "rooms?", "api?"});
+  BOOST_TEST(j->starts["db"] == 1);
+  BOOST_TEST(j->starts["lease"] == 1);
+  BOOST_TEST(j->starts.count("rooms") == 0);
+  BOOST_TEST(j->starts.count("api") == 0);
+  caf::anon_send(root, atom::start::value, std::uint64_t{3});
+  sched->run();
+  BOOST_TEST(j->starts["rooms"] == 1);
+  BOOST_TEST(j->starts["api"] == 1);
+  caf::anon_send(root, atom::start::value, std::uint64_t{3}); // ignored
+  sched->run();
+  BOOST_TEST(j->starts["rooms"] == 1);
+  // Started late, they are supervised like the others.
+  fail("rooms");
+  BOOST_TEST(j->count("stop api") == 1);
+  advance(1s);
+  BOOST_TEST(j->starts["rooms"] == 2);
+  BOOST_TEST(j->starts["api"] == 2);
+}
+
+BOOST_AUTO_TEST_CASE(waiting_components_never_started_do_not_hold_shutdown) {
+  start_node({"db", "rooms?"});
+  caf::anon_send(root, atom::shutdown::value);
+  sched->run();
+  std::vector<std::string> expected{"stop db", "down node: normal"};
+  BOOST_TEST(j->events == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_critical_component_that_ends_stops_the_node) {
+  start_node({"db", "lease!", "rooms"});
+  fail("lease");
+  BOOST_TEST(j->count("stop rooms") == 1);
+  BOOST_TEST(j->count("stop db") == 1);
+  BOOST_REQUIRE(!j->events.empty());
+  auto last = j->events.back();
+  BOOST_TEST(last.find("down node: component_failed: lease ended") == 0, last);
+  advance(10s);
+  BOOST_TEST(j->starts["lease"] == 1); // no restart
+}
+
+BOOST_AUTO_TEST_CASE(a_critical_component_stopped_to_follow_stops_the_node) {
+  // The lease follows the database it was started after: a restart would
+  // hand a lease it held to a new actor that cannot vouch for it.
+  start_node({"db", "lease!"});
+  fail("db");
+  BOOST_REQUIRE(!j->events.empty());
+  BOOST_TEST(j->events.back().find("down node: component_failed") == 0,
+             j->events.back());
+  advance(10s);
+  BOOST_TEST(j->starts["db"] == 1);
 }
 
 BOOST_AUTO_TEST_CASE(restart_budget_alone) {

@@ -99,6 +99,27 @@ BOOST_AUTO_TEST_CASE(journal_lines_carry_priorities_and_no_timestamp) {
   BOOST_TEST(lines == expected, boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(every_format_names_the_node) {
+  // Several nodes' logs read together must say whose line each is.
+  std::vector<std::pair<log_format, std::string>> cases{
+      {log_format::text, " info [unit coord-a] cluster up"},
+      {log_format::json, "\"logger\":\"unit\",\"node\":\"coord-a\",\"msg\":"
+                         "\"cluster up\""},
+      {log_format::journal, "<6>[coord-a] cluster up"}};
+  for (const auto& [format, expected] : cases) {
+    auto path = temp_path();
+    log_options o{spdlog::level::info, format, path};
+    o.node = "coord-a";
+    setup_logging(o, "unit");
+    spdlog::info("cluster up");
+    shutdown_logging();
+    auto lines = lines_of(path);
+    std::remove(path.c_str());
+    BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+    BOOST_TEST(lines[0].find(expected) != std::string::npos, lines[0]);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(journal_stream_is_recognised_by_device_and_inode) {
   auto path = temp_path();
   std::FILE* f = std::fopen(path.c_str(), "w");

@@ -1,0 +1,206 @@
+// The coordinator lease actor under real nodes and a real MariaDB (issue
+// 13): of two coordinators on one database only one starts its waiting
+// components; when it dies the other takes over once the lease ran out; an
+// active one that learns the lease is someone else's stops its node.
+
+#define BOOST_TEST_MODULE actors_coordinator_lease
+#include <boost/test/unit_test.hpp>
+
+#include "actors/coordinator_lease.hpp"
+#include "actors/error.hpp"
+#include "actors/messages.hpp"
+#include "actors/node.hpp"
+#include "actors/persistence_actor.hpp"
+
+#include "persistence/migration_set.hpp"
+#include "persistence/sql.hpp"
+#include "tests/support/scratch_database.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace racecontrol;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Stands for the coordinator's components: counts its starts.
+caf::behavior counted(caf::event_based_actor*,
+                      std::shared_ptr<std::atomic<int>> starts) {
+  ++*starts;
+  return {[](atom::tick) {}};
+}
+
+struct fixture {
+  // First, so it is dropped after the actor system ended its actors.
+  test::scratch_database scratch;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  persistence::migration_set migrations =
+      persistence::migration_set::embedded();
+
+  fixture() {
+    register_message_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+
+  /// A coordinator's node: persistence, the lease (critical), and "work"
+  /// waiting for the lease.
+  node_actor coordinator(const std::string& name,
+                         std::shared_ptr<std::atomic<int>> starts) {
+    node_options o;
+    o.node_name = name;
+    o.shutdown_timeout = 2s;
+    persistence_options db{scratch.shared(), &migrations, 1, 10000ms};
+    coordinator_lease_options lease;
+    lease.node_name = name;
+    lease.renew_interval = 100ms;
+    lease.lease = 600ms;
+    o.components = {
+        {"persistence",
+         [db](caf::actor_system& s, const component_handles&) {
+           return caf::actor_cast<caf::actor>(
+               s.spawn(persistence_behavior, db));
+         }},
+        {"lease",
+         [lease](caf::actor_system& s, const component_handles& h) {
+           return caf::actor_cast<caf::actor>(
+               s.spawn(coordinator_lease,
+                       caf::actor_cast<persistence_actor>(h.at("persistence")),
+                       caf::actor_cast<node_actor>(h.at("node")), lease));
+         }},
+        {"work",
+         [starts](caf::actor_system& s, const component_handles&) {
+           return s.spawn(counted, starts);
+         }},
+    };
+    o.components[1].critical = true;
+    o.components[2].waits = true;
+    return sys->spawn(node, o);
+  }
+
+  std::string scalar(const std::string& sql) {
+    auto conn = scratch.db().connection();
+    return persistence::sql_scalar(*conn, sql).value_or("NULL");
+  }
+
+  void execute(const std::string& sql) {
+    auto conn = scratch.db().connection();
+    persistence::sql_execute(*conn, sql);
+  }
+};
+
+/// Waits until `pred` holds or `limit` passes; true when it held.
+template <class F>
+bool eventually(F pred, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(coordinator_lease_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(one_active_then_the_standby_takes_over_after_a_kill) {
+  auto a_starts = std::make_shared<std::atomic<int>>(0);
+  auto b_starts = std::make_shared<std::atomic<int>>(0);
+  auto a = coordinator("coord-a", a_starts);
+  BOOST_REQUIRE(eventually(
+      [&] {
+        return *a_starts == 1;
+      },
+      5s));
+  auto b = coordinator("coord-b", b_starts);
+  // B claims every 100 ms for over a lease's length: still standby.
+  std::this_thread::sleep_for(1500ms);
+  BOOST_TEST(*b_starts == 0);
+  BOOST_TEST(scalar("SELECT holder FROM cluster_leases") == "coord-a");
+  BOOST_TEST(scalar("SELECT epoch FROM cluster_leases") == "1");
+  // A dies without a word (its components are killed with it).
+  auto killed = std::chrono::steady_clock::now();
+  caf::anon_send_exit(a, caf::exit_reason::kill);
+  BOOST_REQUIRE(eventually(
+      [&] {
+        return *b_starts == 1;
+      },
+      5s));
+  auto took = std::chrono::steady_clock::now() - killed;
+  BOOST_TEST_MESSAGE(
+      "standby active "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+      << " ms after the kill (lease 600 ms)");
+  // Not before the lease ran out, and soon after.
+  BOOST_TEST((took >= 400ms));
+  BOOST_TEST((took < 2s));
+  BOOST_TEST(scalar("SELECT holder FROM cluster_leases") == "coord-b");
+  BOOST_TEST(scalar("SELECT epoch FROM cluster_leases") == "2");
+  caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(an_active_coordinator_whose_lease_is_taken_stops) {
+  auto starts = std::make_shared<std::atomic<int>>(0);
+  auto a = coordinator("coord-a", starts);
+  BOOST_REQUIRE(eventually(
+      [&] {
+        return *starts == 1;
+      },
+      5s));
+  caf::scoped_actor self{*sys};
+  self->monitor(a);
+  // Another holder took it (as after a pause longer than the lease).
+  execute("UPDATE cluster_leases SET holder = 'coord-x', epoch = epoch + 1, "
+          "expires_at = NOW(3) + INTERVAL 10 SECOND");
+  std::string reason;
+  self->receive(
+      [&](const caf::down_msg& msg) {
+        reason = describe(msg.reason);
+      },
+      caf::after(5s) >> [] {});
+  BOOST_TEST(reason.find("component_failed: lease ended") == 0, reason);
+  BOOST_TEST(reason.find("coord-x") != std::string::npos, reason);
+}
+
+BOOST_AUTO_TEST_CASE(status_reports_the_lease_as_last_seen) {
+  auto starts = std::make_shared<std::atomic<int>>(0);
+  persistence_options db{scratch.shared(), &migrations, 1, 10000ms};
+  auto store = sys->spawn(persistence_behavior, db);
+  coordinator_lease_options o;
+  o.node_name = "coord-a";
+  o.renew_interval = 100ms;
+  o.lease = 600ms;
+  auto n = coordinator("coord-other", starts); // holds it first
+  BOOST_REQUIRE(eventually(
+      [&] {
+        return *starts == 1;
+      },
+      5s));
+  caf::scoped_actor self{*sys};
+  auto lease = sys->spawn(coordinator_lease, store, node_actor{}, o);
+  std::this_thread::sleep_for(400ms);
+  self->request(lease, 5s, atom::status::value)
+      .receive(
+          [&](const lease_state& s) {
+            BOOST_TEST(!s.held);
+            BOOST_TEST(s.holder == "coord-other");
+            BOOST_TEST(s.epoch == 1u);
+          },
+          [&](const caf::error& err) {
+            BOOST_FAIL(describe(err));
+          });
+  for (auto h :
+       {caf::actor_cast<caf::actor>(lease), caf::actor_cast<caf::actor>(n),
+        caf::actor_cast<caf::actor>(store)})
+    caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
