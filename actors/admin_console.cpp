@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 
 namespace racecontrol {
@@ -840,15 +841,24 @@ void run_shutdown(console_pointer self, std::uint64_t id,
 
 std::string render_nodes(const std::string& self_name,
                          const std::vector<cluster_node_info>& nodes) {
-  // No heartbeat column yet: workers report no heartbeat to the registry
-  // (their lease comes with placement); "-" until they do.
   text_table t{
       {"name", "role", "state", "rooms", "joined (UTC)", "last heartbeat"}};
   t.add({self_name, "coordinator", "active (this node)", "-", "-", "-"});
-  for (const auto& n : nodes)
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  for (const auto& n : nodes) {
+    std::string beat = "-";
+    if (n.last_heartbeat_at > 0) {
+      char ago[32];
+      std::snprintf(ago, sizeof ago, "%.1f s ago",
+                    double(now - n.last_heartbeat_at) / 1000.0);
+      beat = ago;
+    }
     t.add({n.node_name, n.role, n.connected ? "connected" : "left",
            std::to_string(n.rooms),
-           utc(timestamp{std::chrono::milliseconds{n.joined_at}}), "-"});
+           utc(timestamp{std::chrono::milliseconds{n.joined_at}}), beat});
+  }
   return t.render();
 }
 

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace racecontrol {
@@ -99,6 +100,7 @@ caf::result<atom::ok> heartbeat(cluster_registry_pointer self,
                                        " is not in the cluster (its lease "
                                        "ran out): join again");
   it->second.last_heartbeat = std::chrono::steady_clock::now();
+  it->second.info.last_heartbeat_at = unix_ms_now();
   return atom::ok::value;
 }
 
@@ -120,6 +122,33 @@ void check_leases(cluster_registry_pointer self) {
     if (st.options.placer)
       self->send(st.options.placer, atom::leave::value, name);
   }
+}
+
+/// Every node, with the rooms each one really watches: the placer asks the
+/// workers (an operator's `nodes` and a scrape of /metrics are rare enough
+/// for that fan-out), so a room a worker lost shows as lost, not as placed.
+caf::result<std::vector<cluster_node_info>>
+status(cluster_registry_pointer self) {
+  std::vector<cluster_node_info> out;
+  for (const auto& [name, node] : self->state.nodes)
+    out.push_back(node.info);
+  if (!self->state.options.placer)
+    return out;
+  auto rp = self->make_response_promise<std::vector<cluster_node_info>>();
+  self->request(self->state.options.placer, std::chrono::seconds{10},
+                atom::status::value)
+      .then(
+          [rp, out](const std::vector<room_watch_info>& rooms) mutable {
+            for (auto& n : out)
+              n.rooms = static_cast<std::uint32_t>(
+                  std::count_if(rooms.begin(), rooms.end(),
+                                [&n](const room_watch_info& r) {
+                                  return r.node == n.node_name;
+                                }));
+            rp.deliver(std::move(out));
+          },
+          [rp](const caf::error& err) mutable { rp.deliver(err); });
+  return rp;
 }
 
 } // namespace
@@ -146,10 +175,7 @@ cluster_registry(cluster_registry_pointer self,
         check_leases(self);
       },
       [self](atom::status) {
-        std::vector<cluster_node_info> out;
-        for (const auto& [name, node] : self->state.nodes)
-          out.push_back(node.info);
-        return out;
+        return status(self);
       },
   };
 }

@@ -521,18 +521,20 @@ struct cluster_node_info {
   std::int64_t joined_at = 0; ///< unix time, ms
   std::uint32_t rooms = 0;    ///< rooms it hosts
   bool connected = false;
+  std::int64_t last_heartbeat_at = 0; ///< unix time, ms; 0 before the first
 };
 
 inline bool operator==(const cluster_node_info& a, const cluster_node_info& b) {
   return a.node_name == b.node_name && a.role == b.role &&
          a.joined_at == b.joined_at && a.rooms == b.rooms &&
-         a.connected == b.connected;
+         a.connected == b.connected &&
+         a.last_heartbeat_at == b.last_heartbeat_at;
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_node_info& x) {
   return f(caf::meta::type_name("cluster_node_info"), x.node_name, x.role,
-           x.joined_at, x.rooms, x.connected);
+           x.joined_at, x.rooms, x.connected, x.last_heartbeat_at);
 }
 
 /// What a poll of the room supervisor found and did.

@@ -395,8 +395,9 @@ sim_process start_sim(const std::string& path, const std::string& dir,
   auto line = log.wait_for("listening on", seconds{20}, *sim.process);
   if (!line)
     die("racetime-sim did not start:\n" + tail_of(sim.process->log_path()));
-  // "... listening on http://127.0.0.1:PORT (control API on port N), ..."
-  auto at = line->find("127.0.0.1:") + 10;
+  // "... listening on http://ADDRESS:PORT (control API on port N), ..."
+  auto at = line->find("://", line->find("listening on "));
+  at = line->find(':', at + 3) + 1;
   sim.port = static_cast<std::uint16_t>(std::stoi(line->substr(at)));
   at = line->find("control API on port ") + 20;
   sim.control_port = static_cast<std::uint16_t>(std::stoi(line->substr(at)));
@@ -634,11 +635,13 @@ daemon_setup daemon_setup_for(const scratch& db, const sim_process& sim,
 
 std::unique_ptr<child> start_daemon(const daemon_setup& d,
                                     const std::string& name) {
-  std::vector<std::string> args{d.program, "--database.url=" + d.database_url,
+  auto args = d.prefix;
+  std::vector<std::string> own{d.program, "--database.url=" + d.database_url,
                                 "--racetime.url=" + d.racetime_url,
                                 "--log.level=info",
                                 // Several benches may run at once.
-                                "--http.listen=127.0.0.1:0"};
+                               "--http.listen=127.0.0.1:0"};
+  args.insert(args.end(), own.begin(), own.end());
   args.insert(args.end(), d.overrides.begin(), d.overrides.end());
   auto env = d.env;
   env.push_back("RACECONTROL_DATABASE_PASSWORD=" + d.password);

@@ -255,6 +255,8 @@ struct daemon_setup {
   std::vector<std::string> overrides; ///< --section.key=value
   std::vector<std::string> env;       ///< NAME=VALUE, beside the password
   std::string dir;                    ///< for the log
+  /// Runs the program through these (e.g. ip netns exec NS), when set.
+  std::vector<std::string> prefix;
 };
 
 /// The daemon setup for `db` and `sim` (the password moved to the

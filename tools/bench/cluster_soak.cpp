@@ -16,9 +16,22 @@
 //   3. waits for every race's result and counts (soak_tally): one room per
 //      match on the simulator, every result recorded exactly once, and no
 //      player invited twice (racetime-sim's record of bot actions).
+// With --cut-off (as root) the last worker runs in a network namespace of
+// its own, joined to this one by a veth pair, reaching MariaDB through its
+// unix socket (not cut: the worst case for fencing) and racetime-sim and
+// the coordinator over the veth; mid-race the link is taken down instead
+// of the kill: its rooms must be watched again elsewhere within 10 s, the
+// worker must say it stopped acting once its lease ran out, and after that
+// moment racetime-sim must have no action from its address (also once the
+// link is up again and it has joined again); no drain or restart then.
+// With --capacity it injects no fault (no kill, drain or restart) and
+// measures instead: each worker's resident memory before its first room
+// and at its peak, its CPU time, and from those the memory and CPU per
+// room; run it with --workers 1, 2 and 3 to compare.
 // Exit status 1 when a check fails.
 //
-//   cluster_soak [--matches 300] [--spread-seconds N] [--time-scale 1]
+//   cluster_soak [--matches 300] [--workers 3] [--capacity | --cut-off]
+//                [--spread-seconds N] [--time-scale 1]
 //                [--finish-timeout 300] [--database URL] [--keep-logs DIR]
 //                [--SECTION.KEY=VALUE ...]   (passed on to every racecontrold)
 //
@@ -26,6 +39,7 @@
 // defaults to 0.05 s per match.
 
 #include "config/command_line.hpp"
+#include "protocol/iso8601.hpp"
 #include "protocol/json.hpp"
 #include "tests/support/line_client.hpp"
 #include "tools/bench/bench_world.hpp"
@@ -37,8 +51,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 
 using namespace racecontrol;
 using namespace racecontrol::bench;
@@ -49,11 +65,14 @@ namespace {
 
 constexpr const char* bot_client = "cluster-client";
 constexpr const char* bot_secret = "cluster-secret";
-const std::vector<std::string> worker_names{"w1", "w2", "w3"};
+std::vector<std::string> worker_names{"w1", "w2", "w3"};
 constexpr const char* console_password = "cluster-soak-console";
 
 struct soak_options {
   std::size_t matches = 300;
+  std::size_t workers = 3;
+  bool capacity = false;
+  bool cut_off = false;
   double spread = -1;
   double time_scale = 1;
   seconds finish_timeout{300};
@@ -82,8 +101,8 @@ soak_options parse_options(int argc, char** argv) {
   config::command_line cli;
   try {
     cli = config::parse_command_line(
-        std::vector<std::string>(argv + 1, argv + argc), {},
-        {"matches", "spread-seconds", "time-scale", "finish-timeout",
+        std::vector<std::string>(argv + 1, argv + argc), {"capacity", "cut-off"},
+        {"matches", "workers", "spread-seconds", "time-scale", "finish-timeout",
          "database", "keep-logs"});
   } catch (const std::exception& e) {
     die(e.what());
@@ -94,6 +113,13 @@ soak_options parse_options(int argc, char** argv) {
     matches = std::atof(env);
   o.matches =
       static_cast<std::size_t>(number_option(cli, "matches", matches, 3));
+  o.workers = static_cast<std::size_t>(number_option(cli, "workers", 3, 1));
+  o.capacity = cli.has("capacity");
+  o.cut_off = cli.has("cut-off");
+  if (o.capacity && o.cut_off)
+    die("--capacity and --cut-off exclude each other");
+  if (o.cut_off && o.workers < 2)
+    die("--cut-off needs at least 2 workers");
   o.spread = number_option(cli, "spread-seconds", 0.05 * double(o.matches), 0);
   o.time_scale = number_option(cli, "time-scale", 1, 0.01);
   o.finish_timeout =
@@ -105,8 +131,63 @@ soak_options parse_options(int argc, char** argv) {
   return o;
 }
 
+/// The network namespace of --cut-off and the veth pair that joins it.
+struct cut_network {
+  std::string ns, host_if, ns_if;
+  std::string host_ip, ns_ip;
+  bool made = false;
+};
+
+cut_network* network_to_remove = nullptr;
+
+void remove_network() {
+  if (!network_to_remove || !network_to_remove->made)
+    return;
+  network_to_remove->made = false;
+  std::system(("ip link del " + network_to_remove->host_if +
+               " 2>/dev/null; ip netns del " + network_to_remove->ns +
+               " 2>/dev/null")
+                  .c_str());
+}
+
+void sh(const std::string& cmd) {
+  if (std::system((cmd + " >/dev/null").c_str()) != 0)
+    die("failed: " + cmd);
+}
+
+/// A namespace and a veth pair, this side HOST_IP, the other NS_IP (a /30
+/// of 10.213.0.0/16 chosen by the process id); removed at exit.
+void make_network(cut_network& n) {
+  if (geteuid() != 0) {
+    std::printf("cluster_soak: --cut-off makes a network namespace and needs "
+                "root: skipped\n");
+    std::exit(77); // ctest's SKIP_RETURN_CODE
+  }
+  auto id = std::to_string(getpid());
+  n.ns = "rccut" + id;
+  n.host_if = "rcc" + id + "h";
+  n.ns_if = "rcc" + id + "n";
+  auto block = (getpid() % 16000) * 4;
+  auto net = "10.213." + std::to_string(block / 256) + ".";
+  n.host_ip = net + std::to_string(block % 256 + 1);
+  n.ns_ip = net + std::to_string(block % 256 + 2);
+  network_to_remove = &n;
+  std::atexit(remove_network);
+  sh("ip netns add " + n.ns);
+  n.made = true;
+  sh("ip link add " + n.host_if + " type veth peer name " + n.ns_if);
+  sh("ip link set " + n.ns_if + " netns " + n.ns);
+  sh("ip addr add " + n.host_ip + "/30 dev " + n.host_if);
+  sh("ip link set " + n.host_if + " up");
+  sh("ip netns exec " + n.ns + " ip addr add " + n.ns_ip + "/30 dev " +
+     n.ns_if);
+  sh("ip netns exec " + n.ns + " ip link set " + n.ns_if + " up");
+  sh("ip netns exec " + n.ns + " ip link set lo up");
+}
+
 struct cluster_world {
   soak_options options;
+  cut_network cut;
   std::uint16_t cluster_port = 0;
   std::size_t coordinator_lives = 1;
   std::string dir;
@@ -134,11 +215,35 @@ std::vector<std::string> node_args(const cluster_world& w,
           "--cluster.ca=" + certs + "ca.pem"};
 }
 
+/// The setup of the worker in the namespace of --cut-off: run through `ip
+/// netns exec`, racetime-sim over the veth, MariaDB on its unix socket.
+daemon_setup cut_off_setup(const cluster_world& w) {
+  const char* socket_url = std::getenv("TEST_DATABASE_SOCKET_URL");
+  if (!socket_url)
+    die("--cut-off needs TEST_DATABASE_SOCKET_URL (MariaDB on a unix "
+        "socket, which a network namespace does not cut)");
+  std::string error;
+  auto socket = config::parse_database_url(socket_url, error);
+  if (!socket || socket->socket.empty())
+    die("TEST_DATABASE_SOCKET_URL names no socket: " + error);
+  auto setup = w.base;
+  auto url = w.db->url();
+  url.password = {};
+  url.socket = socket->socket;
+  url.host = "localhost";
+  setup.database_url = url.to_string();
+  setup.racetime_url =
+      "http://" + w.cut.host_ip + ":" + std::to_string(w.sim.port);
+  setup.prefix = {"/usr/sbin/ip", "netns", "exec", w.cut.ns};
+  return setup;
+}
+
 std::unique_ptr<child> start_node(const cluster_world& w,
                                   const std::string& name,
                                   std::vector<std::string> role_args,
-                                  const std::string& log_name = "") {
-  auto setup = w.base;
+                                  const std::string& log_name = "",
+                                  const daemon_setup* base = nullptr) {
+  auto setup = base ? *base : w.base;
   auto ids = node_args(w, name);
   setup.overrides.insert(setup.overrides.end(), ids.begin(), ids.end());
   setup.overrides.insert(setup.overrides.end(), role_args.begin(),
@@ -154,15 +259,26 @@ void set_up(cluster_world& w) {
     char tmpl[] = "/tmp/cluster-soak-XXXXXX";
     w.dir = mkdtemp(tmpl);
   }
+  worker_names.clear();
+  for (std::size_t i = 1; i <= o.workers; ++i)
+    worker_names.push_back("w" + std::to_string(i));
   auto certs = std::string{RACECONTROL_SOURCE_DIR} + "/tools/cluster-certs " +
-               w.dir + "/certs coordinator w1 w2 w3 >/dev/null";
+               w.dir + "/certs coordinator";
+  for (const auto& name : worker_names)
+    certs += " " + name;
+  certs += " >/dev/null";
   if (std::system(certs.c_str()) != 0)
     die("cannot make the cluster's certificates: " + certs);
   w.db = std::make_unique<scratch>(database_url_of(o.database), "cluster_soak");
-  w.sim =
-      start_sim(RACETIME_SIM_PATH, w.dir, bot_client, bot_secret,
-                {"--time-scale", json_number(o.time_scale), "--demo-players",
-                 "--bot-data-cache", "2000", "--seed", "1"});
+  std::vector<std::string> sim_args{"--time-scale", json_number(o.time_scale),
+                                    "--demo-players", "--bot-data-cache",
+                                    "2000", "--seed", "1"};
+  if (o.cut_off) {
+    make_network(w.cut);
+    // The namespace's worker reaches it over the veth.
+    sim_args.insert(sim_args.end(), {"--address", "0.0.0.0"});
+  }
+  w.sim = start_sim(RACETIME_SIM_PATH, w.dir, bot_client, bot_secret, sim_args);
   add_sim_users(w.c, w.sim, 0, 2 * o.matches);
   w.c.control(w.sim.control_port, "/demo-players",
               R"({"enabled": true, "seed": 1})");
@@ -225,24 +341,37 @@ std::optional<placement_line> parse_placement(const std::string& line) {
 }
 
 void start_cluster(cluster_world& w) {
-  w.coordinator =
-      start_node(w, "coordinator",
-                 {"--cluster.role=coordinator", "--cluster.listen=127.0.0.1:0",
-                  "--console.listen=127.0.0.1:0"});
+  // --cut-off: on every address, so the namespace's worker reaches it.
+  auto listen = w.options.cut_off ? "0.0.0.0:0" : "127.0.0.1:0";
+  w.coordinator = start_node(w, "coordinator",
+                             {"--cluster.role=coordinator",
+                              std::string{"--cluster.listen="} + listen,
+                              "--console.listen=127.0.0.1:0"});
   log_reader coordinator_log{w.coordinator->log_path()};
-  auto line = coordinator_log.wait_for(
-      "coordinator listening on 127.0.0.1:", seconds{60}, *w.coordinator);
+  auto line = coordinator_log.wait_for("coordinator listening on ",
+                                       seconds{60}, *w.coordinator);
   if (!line)
     die("the coordinator did not listen:\n" +
         tail_of(w.coordinator->log_path()));
-  auto port =
-      std::atoi(line->c_str() + line->find("127.0.0.1:") + 10 /* length */);
+  // "coordinator listening on ADDRESS:PORT (...)"
+  auto at = line->find(':', line->find("coordinator listening on ") + 25);
+  auto port = std::atoi(line->c_str() + at + 1);
   w.cluster_port = static_cast<std::uint16_t>(port);
-  for (const auto& name : worker_names)
+  for (const auto& name : worker_names) {
+    if (w.options.cut_off && name == worker_names.back()) {
+      auto setup = cut_off_setup(w);
+      w.workers[name] = start_node(
+          w, name,
+          {"--cluster.role=worker", "--cluster.coordinator=" + w.cut.host_ip +
+                                        ":" + std::to_string(port)},
+          "", &setup);
+      continue;
+    }
     w.workers[name] =
         start_node(w, name,
                    {"--cluster.role=worker",
                     "--cluster.coordinator=127.0.0.1:" + std::to_string(port)});
+  }
   // They join in any order: look at the whole log each time.
   auto deadline = clock_type::now() + seconds{60};
   for (const auto& name : worker_names)
@@ -257,8 +386,93 @@ void start_cluster(cluster_world& w) {
   wait_for_bot(*w.db, *w.coordinator);
 }
 
+/// A process's resident memory (KiB) and CPU time (user + system, s),
+/// read from /proc; zeros once it is gone.
+struct usage {
+  long rss_kib = 0;
+  double cpu_seconds = 0;
+};
+
+usage usage_of(pid_t pid) {
+  usage u;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      u.rss_kib = std::atol(line.c_str() + 6);
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)),
+                   std::istreambuf_iterator<char>());
+  // Fields after the command's closing parenthesis; utime and stime are
+  // the 12th and 13th of them.
+  auto close = text.rfind(')');
+  if (close == std::string::npos)
+    return u;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 1; i <= 13 && rest >> field; ++i)
+    if (i >= 12)
+      ticks += std::atof(field.c_str());
+  u.cpu_seconds = ticks / double(sysconf(_SC_CLK_TCK));
+  return u;
+}
+
+/// What --capacity measures of one node.
+struct node_usage {
+  usage idle;     ///< before its first room
+  long peak = 0;  ///< the highest resident memory seen
+  usage last;     ///< when the results were in
+};
+
+using usage_map = std::map<std::string, node_usage>;
+
+usage_map idle_usage(cluster_world& w) {
+  usage_map out;
+  out["coordinator"].idle = usage_of(w.coordinator->pid());
+  for (const auto& [name, worker] : w.workers)
+    out[name].idle = usage_of(worker->pid());
+  return out;
+}
+
+void sample_usage(cluster_world& w, usage_map& m) {
+  auto take = [&m](const std::string& name, child& c) {
+    auto u = usage_of(c.pid());
+    if (u.rss_kib == 0)
+      return;
+    m[name].peak = std::max(m[name].peak, u.rss_kib);
+    m[name].last = u;
+  };
+  take("coordinator", *w.coordinator);
+  for (auto& [name, worker] : w.workers)
+    take(name, *worker);
+}
+
+void print_capacity(const usage_map& m,
+                    const std::map<std::string, std::set<int>>& placed,
+                    std::size_t matches) {
+  std::printf("capacity: %zu worker(s), %zu rooms\n", worker_names.size(),
+              matches);
+  std::printf("  %-12s %6s %10s %10s %12s %9s %12s\n", "node", "rooms",
+              "idle MiB", "peak MiB", "KiB/room", "CPU s", "CPU ms/room");
+  for (const auto& [name, u] : m) {
+    std::size_t rooms = name == "coordinator" ? matches : 0;
+    if (auto it = placed.find(name); it != placed.end())
+      rooms = it->second.size();
+    double cpu = u.last.cpu_seconds - u.idle.cpu_seconds;
+    std::printf("  %-12s %6zu %10.1f %10.1f %12.1f %9.2f %12.2f\n",
+                name.c_str(), rooms, double(u.idle.rss_kib) / 1024.0,
+                double(u.peak) / 1024.0,
+                rooms ? double(u.peak - u.idle.rss_kib) / double(rooms) : 0.0,
+                cpu, rooms ? 1000.0 * cpu / double(rooms) : 0.0);
+  }
+  std::printf("  (coordinator: per match it placed, claimed and watched "
+              "over; KiB/room is the peak's growth over the idle process)\n");
+}
+
 /// Waits until every match's room was placed; the rooms each worker got.
-std::map<std::string, std::set<int>> wait_for_placements(cluster_world& w) {
+std::map<std::string, std::set<int>>
+wait_for_placements(cluster_world& w, usage_map* usage = nullptr) {
   auto deadline = clock_type::now() + seconds{120} +
                   seconds{static_cast<long>(w.options.spread)};
   for (;;) {
@@ -268,6 +482,8 @@ std::map<std::string, std::set<int>> wait_for_placements(cluster_world& w) {
          lines_with(w.coordinator->log_path(), ") watched on "))
       if (auto p = parse_placement(line); p && rooms.insert(p->room_id).second)
         by_node[p->node].insert(p->room_id);
+    if (usage)
+      sample_usage(w, *usage);
     if (rooms.size() >= w.options.matches)
       return by_node;
     if (clock_type::now() > deadline)
@@ -322,10 +538,8 @@ void follow_moves(log_reader& follow, const std::string& node,
   }
 }
 
-/// Kills the worker with the most live rooms and measures, for each of
-/// them, the time until the coordinator has it watched on a survivor.
-bool kill_and_measure(cluster_world& w) {
-  // Mid-race: once most live races have started (at most a minute).
+/// Waits (at most a minute) until most live races have started.
+void wait_mid_race(cluster_world& w) {
   auto deadline = clock_type::now() + seconds{60};
   while (clock_type::now() < deadline &&
          2 * w.db->number("SELECT COUNT(*) FROM racetime_rooms WHERE status "
@@ -334,6 +548,12 @@ bool kill_and_measure(cluster_world& w) {
                           "IS NULL OR status NOT IN ('finished', "
                           "'cancelled', 'gone')"))
     std::this_thread::sleep_for(milliseconds{200});
+}
+
+/// Kills the worker with the most live rooms and measures, for each of
+/// them, the time until the coordinator has it watched on a survivor.
+bool kill_and_measure(cluster_world& w) {
+  wait_mid_race(w);
   auto live = live_rooms(w);
   std::string victim;
   for (const auto& name : worker_names)
@@ -375,6 +595,110 @@ bool kill_and_measure(cluster_world& w) {
   std::printf("re-home: %zu room(s) of %s, slowest %.2f s after the kill (%s: "
               "under 10 s)\n",
               moving.size(), victim.c_str(), worst, ok ? "ok" : "FAILED");
+  return ok;
+}
+
+/// What --cut-off saw: when the cut worker stopped acting (wall clock),
+/// and its rooms' slugs.
+struct cut_result {
+  bool ok = false;
+  std::chrono::system_clock::time_point stopped_acting{};
+  std::set<std::string> slugs;
+};
+
+/// Takes the link of the namespace's worker down mid-race; its rooms must
+/// be watched elsewhere within 10 s and it must stop acting once its lease
+/// ran out. The link comes up again a few seconds after that (the worker
+/// joins again).
+cut_result cut_and_measure(cluster_world& w) {
+  cut_result r;
+  wait_mid_race(w);
+  const auto& victim = worker_names.back();
+  auto moving = live_rooms(w)[victim];
+  if (moving.empty()) {
+    std::printf("cut-off: FAILED, worker %s has no live room\n",
+                victim.c_str());
+    return r;
+  }
+  for (auto id : moving)
+    r.slugs.insert(w.db->scalar("SELECT slug FROM racetime_rooms WHERE id = " +
+                                std::to_string(id)));
+  log_reader follow{w.coordinator->log_path()};
+  follow.each_new_line([](const std::string&) { return true; });
+  log_reader victim_log{w.workers[victim]->log_path()};
+  victim_log.each_new_line([](const std::string&) { return true; });
+  std::printf("cutting worker %s off (its link %s down) with %zu live "
+              "room(s)\n",
+              victim.c_str(), w.cut.host_if.c_str(), moving.size());
+  std::fflush(stdout);
+  auto cut = clock_type::now();
+  sh("ip link set " + w.cut.host_if + " down");
+  std::map<int, double> rehomed;
+  follow_moves(follow, victim, moving, cut, rehomed);
+  double fenced = -1;
+  while (fenced < 0 && since(cut) < 30) {
+    victim_log.each_new_line([&](const std::string& line) {
+      if (line.find("cluster: no heartbeat answered for") != std::string::npos)
+        fenced = since(cut);
+      return fenced < 0;
+    });
+    std::this_thread::sleep_for(milliseconds{20});
+  }
+  r.stopped_acting = std::chrono::system_clock::now() -
+                     std::chrono::milliseconds{static_cast<long>(
+                         1000 * (since(cut) - std::max(fenced, 0.0)))};
+  double worst = rehomed.size() < moving.size() ? 1e9 : 0;
+  for (const auto& [id, t] : rehomed)
+    worst = std::max(worst, t);
+  std::printf("cut-off: %zu of %zu room(s) of %s watched again elsewhere, "
+              "slowest %.2f s after the cut (%s: under 10 s)\n",
+              rehomed.size(), moving.size(), victim.c_str(), worst,
+              worst < 10 ? "ok" : "FAILED");
+  std::printf("cut-off: %s stopped acting %.2f s after the cut (%s: its "
+              "lease, %s)\n",
+              victim.c_str(), fenced,
+              fenced > 0 && fenced < 10 ? "ok" : "FAILED",
+              "5 s less the age of its last answered heartbeat");
+  std::this_thread::sleep_for(seconds{3});
+  sh("ip link set " + w.cut.host_if + " up");
+  std::printf("cut-off: link up again %.2f s after the cut\n", since(cut));
+  std::fflush(stdout);
+  r.ok = worst < 10 && fenced > 0 && fenced < 10;
+  return r;
+}
+
+/// racetime-sim's record: bot actions from the cut worker's address, on
+/// its old rooms after it stopped acting (must be none), and before (must
+/// be some, or the record cannot tell nodes apart).
+bool check_silence(cluster_world& w, const cut_result& cut) {
+  auto log = protocol::parse_json(
+      w.c.control(w.sim.control_port, "/log?kind=action").body,
+      256 * 1024 * 1024);
+  std::size_t before = 0, after = 0;
+  for (const auto& r : log.GetArray()) {
+    if (!r.HasMember("peer") ||
+        std::string{r["peer"].GetString()} != w.cut.ns_ip ||
+        !cut.slugs.count(r["race"].GetString()))
+      continue;
+    auto at = protocol::parse_iso8601_time(r["at"].GetString());
+    if (at && *at > cut.stopped_acting) {
+      ++after;
+      std::printf("action after it stopped: %s on %s\n", r["at"].GetString(),
+                  r["race"].GetString());
+    } else {
+      ++before;
+    }
+  }
+  bool ok = before > 0 && after == 0;
+  std::printf("cut-off: racetime-sim has %zu action(s) from %s on its rooms "
+              "before it stopped acting, %zu after (%s)\n",
+              before, w.cut.ns_ip.c_str(), after, ok ? "ok" : "FAILED");
+  auto refused = lines_with(w.workers[worker_names.back()]->log_path(),
+                            "fenced")
+                     .size();
+  std::printf("cut-off: %zu log line(s) of the cut worker name a write "
+              "refused for its old epoch\n",
+              refused);
   return ok;
 }
 
@@ -460,12 +784,14 @@ void restart_coordinator(cluster_world& w) {
               hosted, kept, anew);
 }
 
-bool wait_for_results(cluster_world& w) {
+bool wait_for_results(cluster_world& w, usage_map* usage = nullptr) {
   auto deadline = clock_type::now() + w.options.finish_timeout;
   auto n = static_cast<long>(w.options.matches);
   for (;;) {
     auto done = w.db->number("SELECT COUNT(*) FROM racetime_rooms WHERE "
                              "status IN ('finished', 'cancelled')");
+    if (usage)
+      sample_usage(w, *usage);
     if (done >= n)
       return true;
     if (clock_type::now() > deadline) {
@@ -542,16 +868,29 @@ int main(int argc, char** argv) {
   std::printf("[%5.1f s] cluster up: coordinator and %zu workers joined\n",
               since(start), worker_names.size());
   std::fflush(stdout);
-  auto placed = wait_for_placements(w);
+  usage_map usage;
+  if (w.options.capacity)
+    usage = idle_usage(w);
+  auto placed = wait_for_placements(w, w.options.capacity ? &usage : nullptr);
   std::printf("[%5.1f s] every room placed\n", since(start));
   bool ok = check_distribution(placed);
-  ok = kill_and_measure(w) && ok;
-  ok = drain_and_measure(w) && ok;
-  restart_coordinator(w);
-  ok = wait_for_results(w) && ok;
+  cut_result cut;
+  if (w.options.cut_off) {
+    cut = cut_and_measure(w);
+    ok = cut.ok && ok;
+  } else if (!w.options.capacity) {
+    ok = kill_and_measure(w) && ok;
+    ok = drain_and_measure(w) && ok;
+    restart_coordinator(w);
+  }
+  ok = wait_for_results(w, w.options.capacity ? &usage : nullptr) && ok;
+  if (w.options.capacity)
+    print_capacity(usage, placed, w.options.matches);
   std::printf("[%5.1f s] results in\n", since(start));
   ok = check_tally(w) && ok;
   ok = check_invitations(w) && ok;
+  if (w.options.cut_off)
+    ok = check_silence(w, cut) && ok;
   w.coordinator->stop(seconds{10});
   for (auto& [name, worker] : w.workers)
     if (worker->running())

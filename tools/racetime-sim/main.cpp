@@ -177,7 +177,9 @@ control API (JSON, on --control-port):
                                                current sockets stop reading,
                                                or read again
   GET  /log[?kind=startrace|race_opened|edit|race_edited|action|token|
-             random_fault]                     everything bots did, and each
+             random_fault]                     everything bots did (a bot
+                                               action with the bot's IP
+                                               address as "peer"), and each
                                                random fault ({"n","mode",
                                                "path"}: n counts matching
                                                requests from 1)

@@ -72,8 +72,10 @@ bool flag_of(const rapidjson::Value& data, const char* key) {
 
 } // namespace
 
-bot_consumer::bot_consumer(world& w, std::string slug, std::string token)
-    : w_(w), slug_(std::move(slug)), token_(std::move(token)) {}
+bot_consumer::bot_consumer(world& w, std::string slug, std::string token,
+                           std::string peer)
+    : w_(w), slug_(std::move(slug)), token_(std::move(token)),
+      peer_(std::move(peer)) {}
 
 std::vector<std::string> bot_consumer::connect() {
   race* r = w_.find_race(slug_);
@@ -157,7 +159,8 @@ bot_consumer::reply bot_consumer::bot_action(const std::string& name,
     return {{error({permission_denied})}};
   if (dataless.count(name) == 0 && (data == nullptr || !data->IsObject()))
     return {{}, true}; // the action reads `data` and raises
-  w_.record({w_.now(), "action", bot->client_id, r->name(), std::string{text}});
+  w_.record({w_.now(), "action", bot->client_id, r->name(), std::string{text},
+             peer_});
   if (auto refused = dispatch(*r, *bot, name, data))
     return {{error(refused->messages)}};
   return {};

@@ -22,7 +22,9 @@ namespace racecontrol::sim {
 
 class bot_consumer {
  public:
-  bot_consumer(world& w, std::string slug, std::string token);
+  /// `peer`: the bot's IP address, recorded with its actions.
+  bot_consumer(world& w, std::string slug, std::string token,
+               std::string peer = "");
 
   /// The frames sent on connect (race.data and race.renders, from the
   /// database); empty when no race has this slug (the connection is not
@@ -55,6 +57,7 @@ class bot_consumer {
   world& w_;
   std::string slug_;
   std::string token_;
+  std::string peer_;
   race_update last_; ///< the consumer's copy of the race
 };
 

@@ -117,6 +117,8 @@ response records(route_context& ctx, const request& req,
                 protocol::write_string(w, "client_id", r.client_id);
                 protocol::write_string(w, "race", r.race);
                 protocol::write_raw(w, "detail", r.detail);
+                if (!r.peer.empty())
+                  protocol::write_string(w, "peer", r.peer);
                 w.EndObject();
               }
               w.EndArray();

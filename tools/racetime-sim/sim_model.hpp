@@ -155,6 +155,8 @@ struct bot_record {
   std::string client_id;
   std::string race;   ///< "category/slug" when it concerns one
   std::string detail; ///< JSON: the fields or action as received
+  /// The bot's IP address, for bot actions (which node of a cluster acted).
+  std::string peer;
 };
 
 // --- what racetime.gg derives from the model (properties on its models) --

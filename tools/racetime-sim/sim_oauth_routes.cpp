@@ -41,7 +41,8 @@ response token_endpoint(route_context& ctx, const request& req) {
   const std::string* client = form_value(form, "client_id");
   ctx.w.record({ctx.w.now(), "token", client ? *client : "", "",
                 payload({{"grant_type", json_string(type ? *type : "")},
-                         {"status", std::to_string(result.status)}})});
+                         {"status", std::to_string(result.status)}}),
+                ""});
   if (result.status != 200) {
     auto res =
         make_response(req, static_cast<http::status>(result.status),

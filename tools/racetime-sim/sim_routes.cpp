@@ -74,13 +74,14 @@ response start_race(route_context& ctx, const request& req,
   auto form = creation_form(fields, *c);
   ctx.w.record({ctx.w.now(), "startrace", bot->client_id, "",
                 payload({{"fields", string_map_json(fields)},
-                         {"status", form.errors.empty() ? "201" : "422"}})});
+                         {"status", form.errors.empty() ? "201" : "422"}}),
+                ""});
   if (!form.errors.empty())
     return make_response(req, http::status::unprocessable_entity,
                          form.errors.json());
   auto name = ctx.w.open_race(cat, *bot, form.settings);
   ctx.w.record({ctx.w.now(), "race_opened", bot->client_id, name,
-                settings_json(form.settings)});
+                settings_json(form.settings), ""});
   auto res = make_response(req, http::status::created);
   res.set(http::field::location, "/" + name);
   return res;
@@ -97,7 +98,7 @@ response edit_race(route_context& ctx, const request& req,
   auto fields = form_of(req);
   auto form = edit_form(fields, *ctx.w.find_category(cat), *r);
   ctx.w.record({ctx.w.now(), "edit", bot->client_id, r->name(),
-                payload({{"fields", string_map_json(fields)}})});
+                payload({{"fields", string_map_json(fields)}}), ""});
   if (!form.errors.empty())
     return make_response(req, http::status::unprocessable_entity,
                          form.errors.json());
@@ -106,7 +107,7 @@ response edit_race(route_context& ctx, const request& req,
   ctx.w.edit_race(*r, bot->name,
                   {form.settings, form.changed, form.has_goal_field});
   ctx.w.record({ctx.w.now(), "race_edited", bot->client_id, r->name(),
-                settings_json(r->settings)});
+                settings_json(r->settings), ""});
   return make_response(req, http::status::ok);
 }
 

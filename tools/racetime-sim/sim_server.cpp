@@ -207,6 +207,13 @@ using impl_ptr = std::shared_ptr<server::impl>;
 
 // --- the bot WebSocket -----------------------------------------------------
 
+/// The IP address of a socket's peer ("" once it is gone).
+template <class WebSocket> std::string peer_address(WebSocket& ws) {
+  beast::error_code ec;
+  auto at = beast::get_lowest_layer(ws).socket().remote_endpoint(ec);
+  return ec ? "" : at.address().to_string();
+}
+
 template <class Stream>
 class ws_session : public race_socket,
                    public std::enable_shared_from_this<ws_session<Stream>> {
@@ -214,7 +221,8 @@ class ws_session : public race_socket,
   ws_session(impl_ptr server, Stream&& stream, std::string slug,
              std::string token)
       : server_(std::move(server)), ws_(std::move(stream)),
-        consumer_(server_->w, std::move(slug), std::move(token)) {}
+        consumer_(server_->w, std::move(slug), std::move(token),
+                  peer_address(ws_)) {}
 
   ~ws_session() override {
     if (counted_)
@@ -491,7 +499,8 @@ class http_session : public closable,
           server_->w.record({server_->w.now(), "random_fault", "", "",
                              payload({{"n", std::to_string(f->draw)},
                                       {"mode", json_string(f->mode)},
-                                      {"path", json_string(path)}})});
+                                      {"path", json_string(path)}}),
+                             ""});
         return meet(std::move(req), std::move(*f));
       }
     }
