@@ -124,9 +124,9 @@ void check_leases(cluster_registry_pointer self) {
   }
 }
 
-/// Every node, with the rooms each one really watches: the placer asks the
-/// workers (an operator's `nodes` and a scrape of /metrics are rare enough
-/// for that fan-out), so a room a worker lost shows as lost, not as placed.
+/// Every node, with the rooms the placer has put on each (its own
+/// bookkeeping, so a worker that hangs does not hold up `nodes` or a
+/// scrape of /metrics).
 caf::result<std::vector<cluster_node_info>>
 status(cluster_registry_pointer self) {
   std::vector<cluster_node_info> out;
@@ -135,19 +135,22 @@ status(cluster_registry_pointer self) {
   if (!self->state.options.placer)
     return out;
   auto rp = self->make_response_promise<std::vector<cluster_node_info>>();
-  self->request(self->state.options.placer, std::chrono::seconds{10},
-                atom::status::value)
+  self->request(self->state.options.placer, std::chrono::seconds{2},
+                atom::status::value, atom::place::value)
       .then(
-          [rp, out](const std::vector<room_watch_info>& rooms) mutable {
+          [rp, out](const std::vector<cluster_node_info>& placed) mutable {
             for (auto& n : out)
-              n.rooms = static_cast<std::uint32_t>(
-                  std::count_if(rooms.begin(), rooms.end(),
-                                [&n](const room_watch_info& r) {
-                                  return r.node == n.node_name;
-                                }));
+              for (const auto& p : placed)
+                if (p.node_name == n.node_name)
+                  n.rooms = p.rooms;
             rp.deliver(std::move(out));
           },
-          [rp](const caf::error& err) mutable { rp.deliver(err); });
+          [rp, out](const caf::error& err) mutable {
+            spdlog::warn("cluster: the room placer did not count the rooms "
+                         "per worker ({})",
+                         describe(err));
+            rp.deliver(std::move(out));
+          });
   return rp;
 }
 

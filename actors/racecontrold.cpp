@@ -601,7 +601,7 @@ std::string make_coordinator(const config::settings& s,
                 static_cast<unsigned>(std::random_device{}()));
   lease.holder = s.node_name + token;
   lease.renew_interval = s.cluster_lease_renew_interval;
-  lease.lease = s.cluster_lease;
+  lease.lease = s.cluster_coordinator_lease;
   component_spec lease_spec{
       "lease", [lease](caf::actor_system& sys, const component_handles& h) {
         return caf::actor_cast<caf::actor>(
@@ -674,10 +674,13 @@ start_http(const config::settings& s, protocol::io_runtime& io,
   try {
     server->start();
   } catch (const std::exception& e) {
+    // The server's message names the address, or the TLS file and what is
+    // wrong with it; the prefix names the setting to change.
+    std::string what = e.what();
+    bool listening = what.rfind("cannot listen", 0) == 0;
     throw config::config_error(
-        std::string{"http: "} + e.what() +
-        " (check --http.listen=ADDRESS:PORT or off, and --http.certificate "
-        "and --http.key)");
+        (listening ? "http.listen: " : "http.certificate/http.key: ") + what +
+        (listening ? " (check --http.listen=ADDRESS:PORT or off)" : ""));
   }
   spdlog::info("http: listening on {} ({})", server->bound_address(),
                server->uses_tls() ? "HTTPS" : "plain HTTP");

@@ -418,6 +418,14 @@ room_placer_actor::behavior_type room_placer(room_placer_pointer self,
       [self](atom::status) {
         return status(self);
       },
+      [self](atom::status, atom::place) {
+        std::vector<cluster_node_info> out;
+        for (const auto& [node, w] : self->state.workers)
+          out.push_back({node, "worker", 0,
+                         static_cast<std::uint32_t>(w.room_ids.size()), true,
+                         0});
+        return out;
+      },
       [](atom::load) {},
       [](atom::restart, std::int32_t) {},
       [self](atom::tick) {

@@ -473,13 +473,19 @@ const key_spec keys[] = {
        s.cluster_lease_renew_interval = parse_duration_in(v, 100ms, 60s);
      }},
     {"cluster.lease", "5s",
-     "How long a lease holds. A worker that could not renew its lease with the "
-     "coordinator for this long stops its rooms, and the coordinator moves them "
-     "once it ran out; a standby coordinator takes over at most this long after "
-     "the active one stopped renewing the coordinator lease in MariaDB. At least "
-     "three heartbeat and renew intervals.",
+     "A worker that could not renew its lease with the coordinator for this "
+     "long stops its rooms; the coordinator moves them once it ran out. At "
+     "least three heartbeat intervals.",
      [](settings& s, const std::string& v) {
        s.cluster_lease = parse_duration_in(v, 300ms, 600s);
+     }},
+    {"cluster.coordinator_lease", "5s",
+     "A coordinator: how long a claim of the coordinator lease holds by "
+     "MariaDB's clock; a standby takes over at most this long after the active "
+     "one stopped renewing, and an active one that could not renew for this "
+     "long stops. At least three renew intervals.",
+     [](settings& s, const std::string& v) {
+       s.cluster_coordinator_lease = parse_duration_in(v, 300ms, 600s);
      }},
     {"automation.search_interval", "15s",
      "How often the room of an unknown startrace is looked for meanwhile.",
@@ -504,9 +510,10 @@ void check_cluster(const settings& s) {
     need(s.cluster_listen.has_value(), "cluster.listen");
   else
     need(!s.cluster_coordinators.empty(), "cluster.coordinator");
-  if (s.cluster_lease < 3 * s.cluster_lease_renew_interval)
+  if (s.cluster_coordinator_lease < 3 * s.cluster_lease_renew_interval)
     throw config_error(
-        "cluster.lease (" + std::to_string(s.cluster_lease.count()) +
+        "cluster.coordinator_lease (" +
+        std::to_string(s.cluster_coordinator_lease.count()) +
         " ms) must be at least three cluster.lease_renew_interval "
         "(" +
         std::to_string(s.cluster_lease_renew_interval.count()) +

@@ -128,12 +128,13 @@ struct settings {
   /// whose lease ran out stops its rooms, and the coordinator moves them only
   /// after that.
   std::chrono::milliseconds cluster_heartbeat{1000};
-  /// A coordinator: how often it claims or renews the coordinator lease in
-  /// MariaDB (a standby takes over after it ran out).
-  std::chrono::milliseconds cluster_lease_renew_interval{1000};
-  /// How long a lease holds: a worker's with the coordinator, and the
-  /// coordinator's in MariaDB.
+  /// How long a worker's lease with the coordinator holds.
   std::chrono::milliseconds cluster_lease{5000};
+  /// A coordinator: how often it claims or renews the coordinator lease in
+  /// MariaDB, and how long a claim holds (a standby takes over after it
+  /// ran out).
+  std::chrono::milliseconds cluster_lease_renew_interval{1000};
+  std::chrono::milliseconds cluster_coordinator_lease{5000};
   // [discord]
   std::string discord_api_url;
   std::chrono::milliseconds discord_poll_interval{2000};

@@ -80,7 +80,7 @@ const std::vector<metric_spec>& catalog() {
        {}},
       {metric::cluster_node_rooms,
        metric_type::gauge,
-       "Rooms each worker node hosts, as it last reported (0 once it left)",
+       "Rooms the coordinator has placed on each worker node (0 once it left)",
        {}},
       {metric::start_time,
        metric_type::gauge,

@@ -194,8 +194,11 @@ BOOST_AUTO_TEST_CASE(a_worker_whose_lease_runs_out_stops_and_joins_again) {
   // A coordinator that answers nothing (stopped) looks to a worker like a
   // cut: after the lease (5 s) the worker stops its rooms; the coordinator,
   // running again, holds the silent worker gone (its rooms would move),
-  // refuses its heartbeat, and the worker joins again.
-  auto coordinator = this->coordinator();
+  // refuses its heartbeat, and the worker joins again. The coordinator's own
+  // lease in MariaDB is made longer than the pause: a coordinator stopped
+  // for longer than that stops acting (see the standby case below).
+  auto coordinator =
+      this->coordinator("coordinator", {"--cluster.coordinator_lease=60s"});
   auto port = cluster_port(*coordinator);
   BOOST_REQUIRE_MESSAGE(port != 0,
                         coordinator->output() + coordinator->error_output());
