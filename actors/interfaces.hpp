@@ -519,8 +519,8 @@ using room_placer_actor = room_supervisor_actor::extend<
     caf::replies_to<atom::drain, std::string>::with<std::uint32_t>,
     // The rooms placed on each connected worker (node_name and rooms set),
     // from its own bookkeeping: answers at once, even while a worker hangs.
-    caf::replies_to<atom::status, atom::place>::with<
-        std::vector<cluster_node_info>>,
+    caf::replies_to<atom::status,
+                    atom::place>::with<std::vector<cluster_node_info>>,
     // (Self-sent) places the rooms that wait.
     caf::reacts_to<atom::place>>;
 

@@ -93,14 +93,14 @@ std::variant<bot_view, api_refusal> change(connection& conn, const bot_write& w,
                               "use; use a token of an organization it "
                               "serves",
                        ""};
-  auto others = sql_int(sql_scalar(
-                            conn, "SELECT COUNT(*) FROM "
-                                  "racetime_bot_organizations WHERE bot_id = " +
-                                      id_text(id) +
-                                      " AND is_active = 1 AND "
-                                      "organization_id <> " +
-                                      id_text(w.organization_id)))
-                    .value_or(0);
+  auto others =
+      sql_int(sql_scalar(conn, "SELECT COUNT(*) FROM "
+                               "racetime_bot_organizations WHERE bot_id = " +
+                                   id_text(id) +
+                                   " AND is_active = 1 AND "
+                                   "organization_id <> " +
+                                   id_text(w.organization_id)))
+          .value_or(0);
   if (others > 0 && !w.may_change_shared)
     return api_refusal{"bot_shared",
                        what + " also serves " + std::to_string(others) +

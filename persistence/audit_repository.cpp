@@ -21,21 +21,26 @@ bool valid_json_document(const std::string& text) {
 
 } // namespace
 
-void audit_repository::append_in(odb::mysql::connection& conn,
-                                 const audit_record& entry,
-                                 const std::string& details_sql) {
-  sql_execute(conn, "INSERT INTO audit_log (organization_id, user_id, "
-                    "action, entity_type, entity_id, details, created_at) "
-                    "VALUES (" +
-                        sql_render(conn, sql_nullable(entry.organization_id)) +
-                        ", NULL, " + sql_quote(conn, entry.action) + ", " +
-                        sql_quote(conn, entry.entity_type) + ", " +
-                        sql_render(conn, sql_nullable(entry.entity_id)) + ", " +
-                        details_sql + ", " + sql_quote(now_us()) + ")");
+namespace {
+
+constexpr const char* insert_audit = "INSERT INTO audit_log (organization_id, "
+                                     "user_id, action, entity_type, "
+                                     "entity_id, details, created_at) VALUES ";
+
+/// One row's values; `details_sql` an SQL expression.
+std::string audit_values(odb::mysql::connection& conn,
+                         const audit_record& entry,
+                         const std::string& details_sql) {
+  return "(" + sql_render(conn, sql_nullable(entry.organization_id)) +
+         ", NULL, " + sql_quote(conn, entry.action) + ", " +
+         sql_quote(conn, entry.entity_type) + ", " +
+         sql_render(conn, sql_nullable(entry.entity_id)) + ", " + details_sql +
+         ", " + sql_quote(now_us()) + ")";
 }
 
-void audit_repository::append_in(odb::mysql::connection& conn,
-                                 const audit_record& entry) {
+/// The entry's details as an SQL string literal.
+std::string checked_details(odb::mysql::connection& conn,
+                            const audit_record& entry) {
   auto details =
       entry.details_json.empty() ? std::string{"{}"} : entry.details_json;
   // MariaDB's JSON column does not check its values; a malformed document
@@ -44,7 +49,32 @@ void audit_repository::append_in(odb::mysql::connection& conn,
     throw database_error(database_error::kind::statement,
                          "audit entry " + entry.action +
                              ": details are not a valid JSON document");
-  append_in(conn, entry, sql_quote(conn, details));
+  return sql_quote(conn, details);
+}
+
+} // namespace
+
+void audit_repository::append_in(odb::mysql::connection& conn,
+                                 const audit_record& entry,
+                                 const std::string& details_sql) {
+  sql_execute(conn, insert_audit + audit_values(conn, entry, details_sql));
+}
+
+void audit_repository::append_in(odb::mysql::connection& conn,
+                                 const audit_record& entry) {
+  append_in(conn, entry, checked_details(conn, entry));
+}
+
+void audit_repository::append_all_in(
+    odb::mysql::connection& conn,
+    const std::vector<const audit_record*>& entries) {
+  if (entries.empty())
+    return;
+  std::string rows;
+  for (const auto* entry : entries)
+    rows += (rows.empty() ? "" : ", ") +
+            audit_values(conn, *entry, checked_details(conn, *entry));
+  sql_execute(conn, insert_audit + rows);
 }
 
 void audit_repository::append(const audit_record& entry) {

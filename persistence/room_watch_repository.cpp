@@ -124,20 +124,36 @@ std::string results_json(std::int32_t match_id) {
          std::to_string(match_id) + ")";
 }
 
-/// Writes one entrant's state onto the match player with that racetime id.
-void write_entrant(odb::mysql::connection& conn, std::int32_t match_id,
-                   const entrant_state& e) {
-  sql_execute(
-      conn,
-      "UPDATE match_players p JOIN users u ON u.id = p.user_id SET "
-      "p.entrant_status = " +
-          sql_quote(conn, e.status) + ", p.finish_place = " +
-          (e.place ? std::to_string(*e.place) : std::string{"NULL"}) +
-          ", p.finish_time = " +
-          (e.finish_time ? sql_quote(*e.finish_time) : std::string{"NULL"}) +
-          ", p.updated_at = " + sql_quote(now_us()) +
-          " WHERE p.match_id = " + std::to_string(match_id) +
-          " AND u.racetime_id = " + sql_quote(conn, e.racetime_id));
+bool same_state(const entrant_state& a, const entrant_state& b) {
+  return a.status == b.status && a.place == b.place &&
+         a.finish_time == b.finish_time;
+}
+
+/// Writes the entrants' states onto the match players with their racetime
+/// ids: one statement for each run of entrants in the same state (both
+/// players invited, both ready), in order, so a later state of one entrant
+/// still wins over an earlier one.
+void write_entrants(odb::mysql::connection& conn, std::int32_t match_id,
+                    const std::vector<entrant_state>& entrants) {
+  for (std::size_t i = 0; i < entrants.size();) {
+    const auto& e = entrants[i];
+    std::string ids;
+    auto end = i;
+    for (; end < entrants.size() && same_state(entrants[end], e); ++end)
+      ids += (ids.empty() ? "" : ", ") +
+             sql_quote(conn, entrants[end].racetime_id);
+    sql_execute(
+        conn,
+        "UPDATE match_players p JOIN users u ON u.id = p.user_id SET "
+        "p.entrant_status = " +
+            sql_quote(conn, e.status) + ", p.finish_place = " +
+            (e.place ? std::to_string(*e.place) : std::string{"NULL"}) +
+            ", p.finish_time = " +
+            (e.finish_time ? sql_quote(*e.finish_time) : std::string{"NULL"}) +
+            ", p.updated_at = " + sql_quote(now_us()) + " WHERE p.match_id = " +
+            std::to_string(match_id) + " AND u.racetime_id IN (" + ids + ")");
+    i = end;
+  }
 }
 
 /// JSON_ARRAY of the entrants' final states, for the result's audit entry.
@@ -319,8 +335,7 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
       audit_room(conn, p.room_id, "racetime_room.status", details);
   }
   if (p.match_id) {
-    for (const auto& e : p.entrants)
-      write_entrant(conn, *p.match_id, e);
+    write_entrants(conn, *p.match_id, p.entrants);
     if (p.started_at)
       sql_execute(
           conn, "UPDATE matches SET started_at = " + sql_quote(*p.started_at) +
@@ -345,12 +360,21 @@ void room_watch_repository::record_updates(
     for (const auto& u : updates)
       if (u.room_id != 0 && checked.insert(u.room_id).second)
         check_owner(conn, u.room_id, u.owner_epoch);
+    // Audit entries go in together, in one statement, written before any
+    // progress that audits a status change itself so the trail keeps the
+    // order in which things happened.
+    std::vector<const audit_record*> audits;
     for (const auto& u : updates) {
+      if (u.progress && u.progress->status) {
+        audit_repository::append_all_in(conn, audits);
+        audits.clear();
+      }
       if (u.progress)
         record_progress_in(conn, *u.progress);
       if (u.audit)
-        audit_repository::append_in(conn, *u.audit);
+        audits.push_back(&*u.audit);
     }
+    audit_repository::append_all_in(conn, audits);
   });
 }
 
@@ -380,8 +404,7 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
       return result_outcome::already_recorded;
     }
     if (r.match_id) {
-      for (const auto& e : r.entrants)
-        write_entrant(conn, *r.match_id, e);
+      write_entrants(conn, *r.match_id, r.entrants);
       auto mid = std::to_string(*r.match_id);
       if (r.started_at)
         sql_execute(conn, "UPDATE matches SET started_at = " +

@@ -288,14 +288,14 @@ class connection : public connection_base,
     reading_ = true;
     read_timed_out_ = false;
     read_timer_.expires_after(options().read_timeout);
-    read_timer_.async_wait(
-        [self = this->shared_from_this(), n = request_number_](beast::error_code ec) {
-          if (ec || !self->reading_ || n != self->request_number_)
-            return;
-          self->read_timed_out_ = true;
-          beast::error_code ignored;
-          self->lowest().socket().cancel(ignored);
-        });
+    read_timer_.async_wait([self = this->shared_from_this(),
+                            n = request_number_](beast::error_code ec) {
+      if (ec || !self->reading_ || n != self->request_number_)
+        return;
+      self->read_timed_out_ = true;
+      beast::error_code ignored;
+      self->lowest().socket().cancel(ignored);
+    });
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -628,8 +628,7 @@ make_server_tls_context(const std::string& certificate,
   auto tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
   tls->set_options(net::ssl::context::default_workarounds |
                    net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 |
-                   net::ssl::context::no_tlsv1 |
-                   net::ssl::context::no_tlsv1_1 |
+                   net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1 |
                    net::ssl::context::single_dh_use);
   beast::error_code ec;
   tls->use_certificate_chain_file(certificate, ec);

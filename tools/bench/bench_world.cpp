@@ -637,9 +637,9 @@ std::unique_ptr<child> start_daemon(const daemon_setup& d,
                                     const std::string& name) {
   auto args = d.prefix;
   std::vector<std::string> own{d.program, "--database.url=" + d.database_url,
-                                "--racetime.url=" + d.racetime_url,
-                                "--log.level=info",
-                                // Several benches may run at once.
+                               "--racetime.url=" + d.racetime_url,
+                               "--log.level=info",
+                               // Several benches may run at once.
                                "--http.listen=127.0.0.1:0"};
   args.insert(args.end(), own.begin(), own.end());
   args.insert(args.end(), d.overrides.begin(), d.overrides.end());

@@ -101,7 +101,8 @@ soak_options parse_options(int argc, char** argv) {
   config::command_line cli;
   try {
     cli = config::parse_command_line(
-        std::vector<std::string>(argv + 1, argv + argc), {"capacity", "cut-off"},
+        std::vector<std::string>(argv + 1, argv + argc),
+        {"capacity", "cut-off"},
         {"matches", "workers", "spread-seconds", "time-scale", "finish-timeout",
          "database", "keep-logs"});
   } catch (const std::exception& e) {
@@ -270,9 +271,13 @@ void set_up(cluster_world& w) {
   if (std::system(certs.c_str()) != 0)
     die("cannot make the cluster's certificates: " + certs);
   w.db = std::make_unique<scratch>(database_url_of(o.database), "cluster_soak");
-  std::vector<std::string> sim_args{"--time-scale", json_number(o.time_scale),
-                                    "--demo-players", "--bot-data-cache",
-                                    "2000", "--seed", "1"};
+  std::vector<std::string> sim_args{"--time-scale",
+                                    json_number(o.time_scale),
+                                    "--demo-players",
+                                    "--bot-data-cache",
+                                    "2000",
+                                    "--seed",
+                                    "1"};
   if (o.cut_off) {
     make_network(w.cut);
     // The namespace's worker reaches it over the veth.
@@ -348,8 +353,8 @@ void start_cluster(cluster_world& w) {
                               std::string{"--cluster.listen="} + listen,
                               "--console.listen=127.0.0.1:0"});
   log_reader coordinator_log{w.coordinator->log_path()};
-  auto line = coordinator_log.wait_for("coordinator listening on ",
-                                       seconds{60}, *w.coordinator);
+  auto line = coordinator_log.wait_for("coordinator listening on ", seconds{60},
+                                       *w.coordinator);
   if (!line)
     die("the coordinator did not listen:\n" +
         tail_of(w.coordinator->log_path()));
@@ -420,9 +425,9 @@ usage usage_of(pid_t pid) {
 
 /// What --capacity measures of one node.
 struct node_usage {
-  usage idle;     ///< before its first room
-  long peak = 0;  ///< the highest resident memory seen
-  usage last;     ///< when the results were in
+  usage idle;    ///< before its first room
+  long peak = 0; ///< the highest resident memory seen
+  usage last;    ///< when the results were in
 };
 
 using usage_map = std::map<std::string, node_usage>;
@@ -624,9 +629,13 @@ cut_result cut_and_measure(cluster_world& w) {
     r.slugs.insert(w.db->scalar("SELECT slug FROM racetime_rooms WHERE id = " +
                                 std::to_string(id)));
   log_reader follow{w.coordinator->log_path()};
-  follow.each_new_line([](const std::string&) { return true; });
+  follow.each_new_line([](const std::string&) {
+    return true;
+  });
   log_reader victim_log{w.workers[victim]->log_path()};
-  victim_log.each_new_line([](const std::string&) { return true; });
+  victim_log.each_new_line([](const std::string&) {
+    return true;
+  });
   std::printf("cutting worker %s off (its link %s down) with %zu live "
               "room(s)\n",
               victim.c_str(), w.cut.host_if.c_str(), moving.size());
@@ -693,9 +702,8 @@ bool check_silence(cluster_world& w, const cut_result& cut) {
   std::printf("cut-off: racetime-sim has %zu action(s) from %s on its rooms "
               "before it stopped acting, %zu after (%s)\n",
               before, w.cut.ns_ip.c_str(), after, ok ? "ok" : "FAILED");
-  auto refused = lines_with(w.workers[worker_names.back()]->log_path(),
-                            "fenced")
-                     .size();
+  auto refused =
+      lines_with(w.workers[worker_names.back()]->log_path(), "fenced").size();
   std::printf("cut-off: %zu log line(s) of the cut worker name a write "
               "refused for its old epoch\n",
               refused);

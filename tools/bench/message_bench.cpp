@@ -58,7 +58,9 @@ struct node_system {
 /// measured is the request's.
 caf::behavior echo(caf::event_based_actor*) {
   return {
-      [](const std::string& s) { return static_cast<std::uint64_t>(s.size()); },
+      [](const std::string& s) {
+        return static_cast<std::uint64_t>(s.size());
+      },
       [](const room_record& r) {
         return static_cast<std::uint64_t>(r.slug.size());
       },
@@ -88,7 +90,9 @@ figures measure(caf::actor_system& sys, const caf::actor& target,
     auto start = clock_type::now();
     self->request(target, std::chrono::seconds{10}, payload)
         .receive([](std::uint64_t) {},
-                 [&](const caf::error& e) { die(sys.render(e)); });
+                 [&](const caf::error& e) {
+                   die(sys.render(e));
+                 });
     took.push_back(
         std::chrono::duration<double, std::micro>(clock_type::now() - start)
             .count());

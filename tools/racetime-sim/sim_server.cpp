@@ -208,7 +208,8 @@ using impl_ptr = std::shared_ptr<server::impl>;
 // --- the bot WebSocket -----------------------------------------------------
 
 /// The IP address of a socket's peer ("" once it is gone).
-template <class WebSocket> std::string peer_address(WebSocket& ws) {
+template <class WebSocket>
+std::string peer_address(WebSocket& ws) {
   beast::error_code ec;
   auto at = beast::get_lowest_layer(ws).socket().remote_endpoint(ec);
   return ec ? "" : at.address().to_string();
