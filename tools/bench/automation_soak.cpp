@@ -73,22 +73,6 @@ struct soak_options {
   std::vector<std::string> overrides;
 };
 
-double number_option(const config::command_line& cli, const std::string& name,
-                     double fallback, double min) {
-  auto text = cli.value(name);
-  if (!text)
-    return fallback;
-  try {
-    std::size_t used = 0;
-    double v = std::stod(*text, &used);
-    if (used == text->size() && v >= min)
-      return v;
-  } catch (const std::exception&) {
-  }
-  die("--" + name + " needs a number of at least " + std::to_string(min) +
-      ", got " + *text);
-}
-
 soak_options parse_options(int argc, char** argv) {
   config::command_line cli;
   try {

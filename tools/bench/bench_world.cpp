@@ -47,6 +47,22 @@ void die(const std::string& message) {
   std::exit(1);
 }
 
+double number_option(const config::command_line& cli, const std::string& name,
+                     double fallback, double min) {
+  auto text = cli.value(name);
+  if (!text)
+    return fallback;
+  try {
+    std::size_t used = 0;
+    double v = std::stod(*text, &used);
+    if (used == text->size() && v >= min)
+      return v;
+  } catch (const std::exception&) {
+  }
+  die("--" + name + " needs a number of at least " + std::to_string(min) +
+      ", got " + *text);
+}
+
 double since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
 }

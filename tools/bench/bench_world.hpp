@@ -6,6 +6,7 @@
 // racetime-sim's control API, racetime-sim as a process, and a scratch
 // MariaDB database migrated to the current schema and dropped at the end.
 
+#include "config/command_line.hpp"
 #include "config/database_url.hpp"
 #include "persistence/sql.hpp"
 #include "protocol/http_client.hpp"
@@ -35,6 +36,11 @@ void set_program_name(std::string name);
 
 /// Prints "<program>: message" and exits with status 1.
 [[noreturn]] void die(const std::string& message);
+
+/// The number given for --NAME (at least `min`), or `fallback` when it is
+/// not given; dies naming the option when it is not such a number.
+double number_option(const config::command_line& cli, const std::string& name,
+                     double fallback, double min);
 
 /// Seconds from `start` to now.
 double since(clock_type::time_point start);
