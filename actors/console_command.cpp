@@ -32,7 +32,9 @@ const std::vector<console_command_spec>& console_commands() {
        {{"active", false}}},
       {"nodes",
        "nodes",
-       "the cluster's nodes: name, role, state, rooms hosted, when each joined",
+       "the cluster's nodes: name, role, state, rooms placed, when each "
+       "joined, "
+       "last heartbeat",
        0,
        0,
        {}},

@@ -55,28 +55,6 @@ std::optional<room_claim_row> claim_of_match(odb::mysql::connection& conn,
   return read_claim(rows.front());
 }
 
-/// The row claim() just inserted, as a read of it would give it (every
-/// time column keeps microseconds): no second round trip.
-room_claim_row inserted_claim(odb::mysql::connection& conn, const room_claim& c,
-                              timestamp at) {
-  room_claim_row r;
-  r.room_id = static_cast<std::int32_t>(mysql_insert_id(conn.handle()));
-  r.match_id = c.match_id;
-  r.claim_state = "creating";
-  r.marker = c.marker;
-  r.category = c.category;
-  r.bot_id = c.bot_id;
-  r.claimed_at = at;
-  r.claim_owner = c.owner;
-  r.startrace_attempts = 1;
-  r.last_attempt_at = at;
-  r.requested_by = c.requested_by;
-  r.requested_goal = c.requested_goal;
-  r.requested_invitational = c.requested_invitational;
-  r.created_at = at;
-  return r;
-}
-
 std::optional<room_claim_row> claim_by_id(odb::mysql::connection& conn,
                                           std::int32_t room_id) {
   auto rows = sql_query(conn, "SELECT " + claim_columns() +
@@ -171,8 +149,7 @@ room_claim_result room_claim_repository::claim(const room_claim& c) {
                         std::to_string(c.match_id) + " FOR UPDATE");
     if (auto existing = claim_of_match(conn, c.match_id))
       return room_claim_result{false, *existing};
-    auto at = now_us();
-    auto now = sql_quote(at);
+    auto now = sql_quote(now_us());
     sql_execute(
         conn, "INSERT INTO racetime_rooms (slug, category, room_name, status, "
               "match_id, bot_id, claim_state, claim_marker, claimed_at, "
@@ -193,7 +170,7 @@ room_claim_result room_claim_repository::claim(const room_claim& c) {
                        ? std::string{*c.requested_invitational ? "1" : "0"}
                        : std::string{"NULL"}) +
                   ", " + now + ", " + now + ")");
-    return room_claim_result{true, inserted_claim(conn, c, at)};
+    return room_claim_result{true, *claim_of_match(conn, c.match_id)};
   });
 }
 

@@ -614,17 +614,12 @@ http_server::~http_server() {
   stop();
 }
 
-namespace {
-
-/// The server's TLS context: TLS 1.2 and newer, the certificate chain and
-/// its key from PEM files. Throws std::runtime_error naming the file.
 std::shared_ptr<net::ssl::context>
 make_server_tls_context(const std::string& certificate,
                         const std::string& key) {
   if (certificate.empty() || key.empty())
     throw std::runtime_error(
-        "TLS needs both a certificate and its key (http.certificate and "
-        "http.key); one of them is empty");
+        "TLS needs both a certificate and its key; one of them is not given");
   auto tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
   tls->set_options(net::ssl::context::default_workarounds |
                    net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 |
@@ -644,12 +639,14 @@ make_server_tls_context(const std::string& certificate,
   return tls;
 }
 
-} // namespace
-
 void http_server::start() {
   auto& o = impl_->options;
   auto where = o.address + ":" + std::to_string(o.port);
-  if (!o.tls_certificate.empty() || !o.tls_key.empty())
+  if (o.tls_certificate.empty() != o.tls_key.empty())
+    throw std::runtime_error(
+        "TLS needs both a certificate and its key (http.certificate and "
+        "http.key); one of them is empty");
+  if (!o.tls_certificate.empty())
     impl_->tls = make_server_tls_context(o.tls_certificate, o.tls_key);
   beast::error_code ec;
   auto address = net::ip::make_address(o.address, ec);

@@ -45,6 +45,10 @@
 #include <utility>
 #include <vector>
 
+namespace boost::asio::ssl {
+class context;
+} // namespace boost::asio::ssl
+
 namespace racecontrol::protocol {
 
 struct http_server_options {
@@ -138,6 +142,12 @@ http_server_response json_response(unsigned status, std::string body);
 /// calls are ignored).
 using http_responder = std::function<void(http_server_response)>;
 using http_handler = std::function<void(http_server_request, http_responder)>;
+
+/// A TLS server context: TLS 1.2 and newer, the certificate chain and its
+/// key from PEM files. Throws std::runtime_error naming the file and what
+/// is wrong with it (racecontrold's HTTP server, racetime-sim's https).
+std::shared_ptr<boost::asio::ssl::context>
+make_server_tls_context(const std::string& certificate, const std::string& key);
 
 class http_server {
  public:

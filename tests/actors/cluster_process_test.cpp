@@ -113,6 +113,18 @@ std::string http_get(std::uint16_t port, const std::string& target) {
   return c.read_answer(5000ms);
 }
 
+/// Logs in to the console on `port` with `password` and runs `nodes`: its
+/// table.
+std::string console_nodes(std::uint16_t port, const std::string& password) {
+  test::line_client c{port};
+  c.read_answer(5000ms);
+  c.line("login " + password);
+  BOOST_TEST(c.read_until("logged in", 5000ms).find("logged in") !=
+             std::string::npos);
+  c.line("nodes");
+  return c.read_until("\n", 5000ms) + c.read_answer(2000ms);
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(cluster_process, cluster_fixture)
@@ -152,13 +164,7 @@ BOOST_AUTO_TEST_CASE(workers_join_and_a_killed_one_is_noticed) {
   auto console_port =
       logged_port(*coordinator, "console: listening on 127.0.0.1:");
   {
-    test::line_client c{console_port};
-    c.read_answer(5000ms);
-    c.line("login console-pw-nodes");
-    BOOST_TEST(c.read_until("logged in", 5000ms).find("logged in") !=
-               std::string::npos);
-    c.line("nodes");
-    auto table = c.read_until("\n", 5000ms) + c.read_answer(2000ms);
+    auto table = console_nodes(console_port, "console-pw-nodes");
     BOOST_TEST(table.find("active (this node)") != std::string::npos, table);
     BOOST_TEST(table.find("w1") != std::string::npos, table);
     BOOST_TEST(table.find("w2") != std::string::npos, table);
@@ -283,13 +289,8 @@ BOOST_AUTO_TEST_CASE(a_standby_coordinator_waits_then_takes_over) {
   BOOST_REQUIRE(b->wait_for_output("node: started", 10s));
   std::this_thread::sleep_for(500ms); // the console actor fills its slot
   {
-    test::line_client c{console_port};
-    c.read_answer(5000ms);
-    c.line("login console-pw-standby");
-    BOOST_TEST(c.read_until("logged in", 5000ms).find("logged in") !=
-               std::string::npos);
-    c.line("nodes");
-    auto table = c.read_until("active (this node)", 5000ms);
+    auto table = console_nodes(console_port, "console-pw-standby");
+    BOOST_TEST(table.find("active (this node)") != std::string::npos, table);
     BOOST_TEST(table.find("coord-b") != std::string::npos, table);
     BOOST_TEST(table.find("coordinator") != std::string::npos, table);
   }

@@ -3,6 +3,8 @@
 #include "tools/racetime-sim/sim_consumer.hpp"
 #include "tools/racetime-sim/sim_documents.hpp"
 
+#include "protocol/http_server.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -693,17 +695,8 @@ server::~server() {
 
 void server::start() {
   auto& o = impl_->options;
-  if (!o.tls_cert.empty()) {
-    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-    beast::error_code ec;
-    ctx->use_certificate_chain_file(o.tls_cert, ec);
-    if (!ec)
-      ctx->use_private_key_file(o.tls_key, ssl::context::pem, ec);
-    if (ec)
-      throw std::runtime_error("cannot load TLS certificate " + o.tls_cert +
-                               " / key " + o.tls_key + ": " + ec.message());
-    impl_->tls = ctx;
-  }
+  if (!o.tls_cert.empty())
+    impl_->tls = protocol::make_server_tls_context(o.tls_cert, o.tls_key);
   impl_->listen(impl_->acceptor, o.port, "the racetime.gg port");
   impl_->listen(impl_->control_acceptor, o.control_port, "the control port");
   impl_->accept(impl_->acceptor, false);
