@@ -5,6 +5,8 @@
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
+#include <mysqld_error.h>
+
 namespace racecontrol::persistence {
 
 namespace {
@@ -13,13 +15,24 @@ bool read_bool(const sql_value& v) {
   return v.value_or("0") == "1";
 }
 
-std::string claim_columns() {
-  return "r.id, r.match_id, r.claim_state, r.claim_marker, r.slug, "
-         "r.category, r.bot_id, r.status, " +
-         sql_epoch_us("r.claimed_at") + ", r.claim_owner, " +
-         "r.startrace_attempts, " + sql_epoch_us("r.last_attempt_at") +
-         ", r.requested_by, r.adopted, " + sql_epoch_us("r.created_at") +
-         ", r.requested_goal, r.requested_invitational";
+/// The claim's columns, each qualified by `table` ("r." for the alias the
+/// SELECTs use; "" for INSERT ... RETURNING, which names no table).
+std::string claim_columns(const std::string& table = "r.") {
+  std::string out;
+  for (const char* column :
+       {"id", "match_id", "claim_state", "claim_marker", "slug", "category",
+        "bot_id", "status", "@claimed_at", "claim_owner", "startrace_attempts",
+        "@last_attempt_at", "requested_by", "adopted", "@created_at",
+        "requested_goal", "requested_invitational"}) {
+    if (!out.empty())
+      out += ", ";
+    // '@': a DATETIME read as microseconds since the epoch.
+    if (column[0] == '@')
+      out += sql_epoch_us(table + (column + 1));
+    else
+      out += table + column;
+  }
+  return out;
 }
 
 room_claim_row read_claim(const sql_row& row) {
@@ -136,41 +149,45 @@ bool write_reason(odb::mysql::connection& conn, const match_reason& r) {
 } // namespace
 
 room_claim_result room_claim_repository::claim(const room_claim& c) {
-  return in_transaction(db_, [&](odb::mysql::connection& conn) {
-    // Claims of one match queue on the match's row and the second finds
-    // the first's claim. The look for it must not lock: a locking read of
-    // an absent row takes a gap lock, which the claimants of *other*
-    // matches share (their match ids fall in the same gap), so each one's
-    // INSERT waits for the others' and the server kills all but one as a
-    // deadlock: 16 of 20 claims made at once did. A plain read is enough:
-    // its snapshot starts now, after the match lock was granted, so it
-    // sees the claim of whoever held that lock before.
-    sql_query(conn, "SELECT id FROM matches WHERE id = " +
-                        std::to_string(c.match_id) + " FOR UPDATE");
-    if (auto existing = claim_of_match(conn, c.match_id))
-      return room_claim_result{false, *existing};
+  // One INSERT in autocommit that returns its row: the unique match_id
+  // makes a second claimant's INSERT wait for the first's and then fail as
+  // a duplicate, and the first's claim is visible as soon as its INSERT
+  // returns. No lock on the match is taken: a locking read of an absent
+  // claim would take a gap lock that claimants of other matches share, and
+  // their INSERTs would deadlock.
+  return in_autocommit(db_, [&](odb::mysql::connection& conn) {
     auto now = sql_quote(now_us());
-    sql_execute(
-        conn, "INSERT INTO racetime_rooms (slug, category, room_name, status, "
-              "match_id, bot_id, claim_state, claim_marker, claimed_at, "
-              "claim_owner, startrace_attempts, last_attempt_at, requested_by, "
-              "requested_goal, requested_invitational, created_at, "
-              "updated_at) VALUES (NULL, " +
-                  sql_quote(conn, c.category) + ", NULL, NULL, " +
-                  std::to_string(c.match_id) + ", " + std::to_string(c.bot_id) +
-                  ", 'creating', " + sql_quote(conn, c.marker) + ", " + now +
-                  ", " + sql_quote(conn, c.owner) + ", 1, " + now + ", " +
-                  (c.requested_by.empty() ? std::string{"NULL"}
-                                          : sql_quote(conn, c.requested_by)) +
-                  ", " +
-                  (c.requested_goal ? sql_quote(conn, *c.requested_goal)
-                                    : std::string{"NULL"}) +
-                  ", " +
-                  (c.requested_invitational
-                       ? std::string{*c.requested_invitational ? "1" : "0"}
-                       : std::string{"NULL"}) +
-                  ", " + now + ", " + now + ")");
-    return room_claim_result{true, *claim_of_match(conn, c.match_id)};
+    try {
+      auto rows = sql_query(
+          conn,
+          "INSERT INTO racetime_rooms (slug, category, room_name, status, "
+          "match_id, bot_id, claim_state, claim_marker, claimed_at, "
+          "claim_owner, startrace_attempts, last_attempt_at, requested_by, "
+          "requested_goal, requested_invitational, created_at, updated_at) "
+          "VALUES (NULL, " +
+              sql_quote(conn, c.category) + ", NULL, NULL, " +
+              std::to_string(c.match_id) + ", " + std::to_string(c.bot_id) +
+              ", 'creating', " + sql_quote(conn, c.marker) + ", " + now + ", " +
+              sql_quote(conn, c.owner) + ", 1, " + now + ", " +
+              sql_render(conn, c.requested_by.empty()
+                                   ? sql_param{nullptr}
+                                   : sql_param{c.requested_by}) +
+              ", " + sql_render(conn, sql_nullable(c.requested_goal)) + ", " +
+              sql_render(conn, sql_nullable(c.requested_invitational)) + ", " +
+              now + ", " + now + ") RETURNING " + claim_columns(""));
+      return room_claim_result{true, read_claim(rows.at(0))};
+    } catch (const database_error& e) {
+      if (e.error_number() != ER_DUP_ENTRY)
+        throw;
+    }
+    auto existing = claim_of_match(conn, c.match_id);
+    if (!existing)
+      // The other claim was refused and deleted in between: claiming again
+      // is the caller's retry.
+      throw database_error(database_error::kind::conflict,
+                           "the match's claim went away while it was read");
+    // A retry after a lost connection finds its own claim by its marker.
+    return room_claim_result{existing->marker == c.marker, *existing};
   });
 }
 
@@ -288,7 +305,8 @@ std::vector<room_claim_row> room_claim_repository::creating() {
 
 std::optional<match_open_context>
 room_claim_repository::open_context(std::int32_t match_id) {
-  // The claim checks again under the match's lock.
+  // One round trip: the players and the claim come in the match's row. The
+  // claim's INSERT checks again.
   return in_reads(
       db_,
       [&](odb::mysql::connection& conn) -> std::optional<match_open_context> {
@@ -306,9 +324,20 @@ room_claim_repository::open_context(std::int32_t match_id) {
                 "EXISTS(SELECT 1 FROM racetime_bot_organizations o WHERE "
                 "o.bot_id = b.id AND o.organization_id = t.organization_id "
                 "AND o.is_active = 1), m.room_reason, "
-                "m.room_refused_settings FROM matches m JOIN tournaments t "
-                "ON t.id = m.tournament_id LEFT JOIN racetime_bots b ON b.id "
-                "= t.racetime_bot_id WHERE m.id = " +
+                "m.room_refused_settings, (SELECT " +
+                sql_json_rows_of(
+                    {"u.id",
+                     "COALESCE(u.display_name, u.discord_username, "
+                     "CONCAT('user ', u.id))",
+                     "CAST(u.discord_id AS CHAR)", "u.racetime_id",
+                     "u.racetime_name"},
+                    "p.id") +
+                " FROM match_players p JOIN users u ON u.id = p.user_id "
+                "WHERE p.match_id = m.id), " +
+                claim_columns() +
+                " FROM matches m JOIN tournaments t ON t.id = m.tournament_id "
+                "LEFT JOIN racetime_bots b ON b.id = t.racetime_bot_id LEFT "
+                "JOIN racetime_rooms r ON r.match_id = m.id WHERE m.id = " +
                 id);
         if (rows.empty())
           return std::nullopt;
@@ -337,16 +366,12 @@ room_claim_repository::open_context(std::int32_t match_id) {
         c.bot_assigned = read_bool(row[20]);
         c.reason_code = row[21];
         c.refused_settings = row[22];
-        for (auto& p : sql_query(
-                 conn, "SELECT u.id, COALESCE(u.display_name, "
-                       "u.discord_username, CONCAT('user ', u.id)), "
-                       "u.discord_id, u.racetime_id, u.racetime_name FROM "
-                       "match_players p JOIN users u ON u.id = p.user_id "
-                       "WHERE p.match_id = " +
-                           id + " ORDER BY p.id"))
+        for (auto& p : sql_json_rows(row[23]))
           c.players.push_back(
               {sql_int(p[0]).value_or(0), p[1].value_or(""), p[2], p[3], p[4]});
-        c.room = claim_of_match(conn, match_id);
+        // The claim's columns follow, all NULL when the match has none.
+        if (row[24])
+          c.room = read_claim(sql_row(row.begin() + 24, row.end()));
         return c;
       });
 }

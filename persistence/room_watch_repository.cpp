@@ -52,33 +52,53 @@ room_record read_room(const sql_row& row) {
   return r;
 }
 
-std::optional<match_summary> load_match(odb::mysql::connection& conn,
-                                        std::int32_t match_id) {
-  auto rows = sql_query(
-      conn, "SELECT m.id, m.tournament_id, t.organization_id, t.name, "
-            "COALESCE(m.title, ''), " +
-                sql_epoch_us("m.scheduled_at") + ", " +
-                sql_epoch_us("m.started_at") + ", " +
-                sql_epoch_us("m.finished_at") +
-                " FROM matches m JOIN tournaments t ON t.id = m.tournament_id "
-                "WHERE m.id = " +
-                std::to_string(match_id));
-  if (rows.empty())
-    return std::nullopt;
-  const auto& row = rows.front();
+/// match_summary's columns, of `matches m JOIN tournaments t`.
+std::string match_columns() {
+  return "m.id, m.tournament_id, t.organization_id, t.name, "
+         "COALESCE(m.title, ''), " +
+         sql_epoch_us("m.scheduled_at") + ", " + sql_epoch_us("m.started_at") +
+         ", " + sql_epoch_us("m.finished_at");
+}
+
+/// The match_summary in `row` from column `at` on (match_columns).
+match_summary read_match(const sql_row& row, std::size_t at) {
   match_summary m;
-  m.id = std::stoi(row[0].value_or("0"));
-  m.tournament_id = std::stoi(row[1].value_or("0"));
-  m.organization_id = std::stoi(row[2].value_or("0"));
-  m.tournament_name = row[3].value_or("");
-  m.title = row[4].value_or("");
-  m.scheduled_at = sql_timestamp(row[5]);
-  m.started_at = sql_timestamp(row[6]);
-  m.finished_at = sql_timestamp(row[7]);
+  m.id = std::stoi(row[at].value_or("0"));
+  m.tournament_id = std::stoi(row[at + 1].value_or("0"));
+  m.organization_id = std::stoi(row[at + 2].value_or("0"));
+  m.tournament_name = row[at + 3].value_or("");
+  m.title = row[at + 4].value_or("");
+  m.scheduled_at = sql_timestamp(row[at + 5]);
+  m.started_at = sql_timestamp(row[at + 6]);
+  m.finished_at = sql_timestamp(row[at + 7]);
   return m;
 }
 
-/// The organization an audit entry about this room belongs to, if any.
+/// match_player_info's columns, of `match_players p JOIN users u`, each as
+/// text so they also pack into JSON unchanged (sql_json_rows_of).
+std::vector<std::string> player_columns() {
+  return {"CAST(p.user_id AS CHAR)",
+          "COALESCE(u.display_name, u.discord_username, CONCAT('user ', "
+          "u.id))",
+          "u.racetime_id",
+          "u.racetime_name",
+          "COALESCE(p.entrant_status, '')",
+          "CAST(p.finish_place AS CHAR)",
+          "CAST(" + sql_time_us("p.finish_time") + " AS CHAR)"};
+}
+
+match_player_info read_player(const sql_row& row) {
+  match_player_info p;
+  p.user_id = std::stoi(row.at(0).value_or("0"));
+  p.display_name = row.at(1).value_or("");
+  p.racetime_id = row.at(2);
+  p.racetime_name = row.at(3);
+  p.entrant_status = row.at(4).value_or("");
+  p.finish_place = sql_int(row.at(5));
+  p.finish_time = sql_duration(row.at(6));
+  return p;
+}
+
 std::optional<std::int32_t> room_organization(odb::mysql::connection& conn,
                                               std::int32_t room_id) {
   return sql_int(sql_scalar(
@@ -178,26 +198,16 @@ std::string entrants_json(odb::mysql::connection& conn,
 
 std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
                                                   std::int32_t match_id) {
+  std::string columns;
+  for (const auto& c : player_columns())
+    columns += (columns.empty() ? "" : ", ") + c;
   std::vector<match_player_info> out;
   for (auto& row : sql_query(
-           conn,
-           "SELECT p.user_id, COALESCE(u.display_name, u.discord_username, "
-           "CONCAT('user ', u.id)), u.racetime_id, u.racetime_name, "
-           "COALESCE(p.entrant_status, ''), p.finish_place, " +
-               sql_time_us("p.finish_time") +
-               " FROM match_players p JOIN users u ON u.id = p.user_id "
-               "WHERE p.match_id = " +
-               std::to_string(match_id) + " ORDER BY p.id")) {
-    match_player_info p;
-    p.user_id = std::stoi(row[0].value_or("0"));
-    p.display_name = row[1].value_or("");
-    p.racetime_id = row[2];
-    p.racetime_name = row[3];
-    p.entrant_status = row[4].value_or("");
-    p.finish_place = sql_int(row[5]);
-    p.finish_time = sql_duration(row[6]);
-    out.push_back(std::move(p));
-  }
+           conn, "SELECT " + columns +
+                     " FROM match_players p JOIN users u ON u.id = p.user_id "
+                     "WHERE p.match_id = " +
+                     std::to_string(match_id) + " ORDER BY p.id"))
+    out.push_back(read_player(row));
   return out;
 }
 
@@ -268,21 +278,29 @@ std::optional<room_context>
 room_watch_repository::context(std::int32_t room_id) {
   // A change after these reads reaches the room by the supervisor's
   // periodic look at what changed (changed_rooms).
+  // One round trip: the match and its players come in the room's row.
   return in_reads(db_, [&](odb::mysql::connection& conn) {
     std::optional<room_context> out;
     auto rows = sql_query(
         conn,
-        std::string{"SELECT "} + room_columns + ", " + fingerprint_sql +
-            " FROM racetime_rooms r WHERE r.id = " + std::to_string(room_id));
+        std::string{"SELECT "} + room_columns + ", " + fingerprint_sql + ", " +
+            match_columns() + ", (SELECT " +
+            sql_json_rows_of(player_columns(), "p.id") +
+            " FROM match_players p JOIN users u ON u.id = p.user_id WHERE "
+            "p.match_id = m.id) FROM racetime_rooms r LEFT JOIN (matches m "
+            "JOIN tournaments t ON t.id = m.tournament_id) ON m.id = "
+            "r.match_id WHERE r.id = " +
+            std::to_string(room_id));
     if (rows.empty())
       return out;
+    const auto& row = rows.front();
     room_context ctx;
-    ctx.room = read_room(rows.front());
-    ctx.fingerprint = read_fingerprint(rows.front().at(10));
-    if (ctx.room.match_id) {
-      ctx.match = load_match(conn, *ctx.room.match_id);
-      if (ctx.match)
-        ctx.players = load_match_players(conn, *ctx.room.match_id);
+    ctx.room = read_room(row);
+    ctx.fingerprint = read_fingerprint(row.at(10));
+    if (ctx.room.match_id && row.at(11)) {
+      ctx.match = read_match(row, 11);
+      for (const auto& p : sql_json_rows(row.at(19)))
+        ctx.players.push_back(read_player(p));
     }
     out = std::move(ctx);
     return out;
@@ -364,16 +382,39 @@ void room_watch_repository::record_updates(
     // progress that audits a status change itself so the trail keeps the
     // order in which things happened.
     std::vector<const audit_record*> audits;
+    // Entrant changes of one room that follow each other (each invitation
+    // is its own update) are written together, so players in the same
+    // state share one UPDATE (write_entrants keeps their order).
+    std::optional<room_progress> entrants;
+    auto write_entrants_now = [&] {
+      if (entrants)
+        record_progress_in(conn, *entrants);
+      entrants.reset();
+    };
     for (const auto& u : updates) {
       if (u.progress && u.progress->status) {
+        write_entrants_now();
         audit_repository::append_all_in(conn, audits);
         audits.clear();
-      }
-      if (u.progress)
         record_progress_in(conn, *u.progress);
+      } else if (u.progress) {
+        if (entrants && (entrants->room_id != u.progress->room_id ||
+                         entrants->match_id != u.progress->match_id))
+          write_entrants_now();
+        if (!entrants) {
+          entrants = *u.progress;
+        } else {
+          entrants->entrants.insert(entrants->entrants.end(),
+                                    u.progress->entrants.begin(),
+                                    u.progress->entrants.end());
+          if (!entrants->started_at)
+            entrants->started_at = u.progress->started_at;
+        }
+      }
       if (u.audit)
         audits.push_back(&*u.audit);
     }
+    write_entrants_now();
     audit_repository::append_all_in(conn, audits);
   });
 }

@@ -4,6 +4,7 @@
 #include "persistence/entities/mysql_value_traits.hxx"
 
 #include <mysql.h>
+#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -306,6 +307,52 @@ std::optional<std::int32_t> sql_int(const sql_value& v) {
   if (!v)
     return std::nullopt;
   return std::stoi(*v);
+}
+
+std::string sql_json_rows_of(const std::vector<std::string>& columns,
+                             const std::string& order_by) {
+  std::string list;
+  for (const auto& c : columns)
+    list += (list.empty() ? "" : ", ") + c;
+  return "COALESCE(JSON_ARRAYAGG(JSON_ARRAY(" + list + ") ORDER BY " +
+         order_by + "), '[]')";
+}
+
+std::vector<sql_row> sql_json_rows(const sql_value& packed) {
+  auto bad = [](const std::string& why) {
+    return database_error(database_error::kind::statement,
+                          "a packed row set is not what was asked for: " + why);
+  };
+  std::vector<sql_row> rows;
+  if (!packed)
+    return rows;
+  rapidjson::Document doc;
+  doc.Parse(packed->data(), packed->size());
+  if (doc.HasParseError() || !doc.IsArray())
+    throw bad("not a JSON array");
+  rows.reserve(doc.Size());
+  for (const auto& r : doc.GetArray()) {
+    if (!r.IsArray())
+      throw bad("a row is not an array");
+    sql_row row;
+    row.reserve(r.Size());
+    for (const auto& v : r.GetArray()) {
+      if (v.IsNull())
+        row.emplace_back(std::nullopt);
+      else if (v.IsString())
+        row.emplace_back(std::string{v.GetString(), v.GetStringLength()});
+      else if (v.IsInt64())
+        row.emplace_back(std::to_string(v.GetInt64()));
+      else if (v.IsUint64())
+        row.emplace_back(std::to_string(v.GetUint64()));
+      else if (v.IsBool())
+        row.emplace_back(v.GetBool() ? "1" : "0");
+      else
+        throw bad("a value is neither text, an integer, a boolean nor null");
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 } // namespace racecontrol::persistence

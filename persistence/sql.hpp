@@ -103,4 +103,15 @@ sql_value sql_scalar(odb::mysql::connection& conn, const std::string& query);
 /// An INT column's value as text (sql_query's), or nullopt for NULL.
 std::optional<std::int32_t> sql_int(const sql_value& v);
 
+/// SQL for a column that packs a subquery's rows into one JSON value, so a
+/// parent row and its children come back in one round trip:
+/// `COALESCE(JSON_ARRAYAGG(JSON_ARRAY(a, b, ...) ORDER BY ...), '[]')`.
+/// sql_json_rows unpacks it.
+std::string sql_json_rows_of(const std::vector<std::string>& columns,
+                             const std::string& order_by);
+
+/// The rows a sql_json_rows_of column packed, each value as text or NULL
+/// like sql_query's. Throws database_error for text that is not such JSON.
+std::vector<sql_row> sql_json_rows(const sql_value& packed);
+
 } // namespace racecontrol::persistence

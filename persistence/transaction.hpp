@@ -101,27 +101,41 @@ auto in_transaction(odb::mysql::database& db, F&& f)
   }
 }
 
-/// Runs `f(connection&)`, which only reads, outside an explicit
-/// transaction: each statement sees what was committed when it runs. For
-/// reads whose caller checks again before it acts (a match's context
-/// before its claim, a room's before it is watched, the outbox's heads):
-/// two round trips fewer than in_transaction's BEGIN and COMMIT. A lost
-/// connection is tried once more on a fresh one; reading twice is harmless.
+/// Runs `f(connection&)` outside an explicit transaction: each statement
+/// commits on its own when it runs, two round trips fewer than
+/// in_transaction's BEGIN and COMMIT. For reads whose caller checks again
+/// before it acts (a match's context before its claim, a room's before it
+/// is watched, the outbox's heads) and for a write of one statement. A lost
+/// connection is tried once more on a fresh one, so `f` must be safe to run
+/// twice: reading twice is harmless; a write must recognise its own effect
+/// when the first try's statement reached the server.
 template <class F>
-auto in_reads(odb::mysql::database& db, F&& f)
+auto in_autocommit(odb::mysql::database& db, F&& f)
     -> decltype(f(std::declval<odb::mysql::connection&>())) {
   for (int attempt = 1;; ++attempt) {
     database_error::kind failure;
     std::string message;
+    unsigned int number = 0;
     try {
       auto conn = db.connection();
       return f(static_cast<odb::mysql::connection&>(*conn));
+    } catch (const database_error& e) {
+      failure = e.what_kind();
+      message = e.what();
+      number = e.error_number();
     } catch (...) {
       std::tie(failure, message) = detail::classify_current();
     }
     if (failure != database_error::kind::connection || attempt == 2)
-      throw database_error(failure, message);
+      throw database_error(failure, message, number);
   }
+}
+
+/// in_autocommit for a function that only reads.
+template <class F>
+auto in_reads(odb::mysql::database& db, F&& f)
+    -> decltype(f(std::declval<odb::mysql::connection&>())) {
+  return in_autocommit(db, std::forward<F>(f));
 }
 
 } // namespace racecontrol::persistence

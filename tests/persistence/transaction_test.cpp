@@ -116,3 +116,36 @@ BOOST_AUTO_TEST_CASE(errors_show_the_statement_without_its_values) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(child_rows_come_packed_in_their_parent_row) {
+  test::scratch_database scratch{false};
+  auto conn = scratch.db().connection();
+  auto& c = static_cast<odb::mysql::connection&>(*conn);
+  sql_execute(c, "CREATE TABLE kids (id INT PRIMARY KEY, parent INT, name "
+                 "VARCHAR(40) NULL, born DATETIME(6))");
+  sql_execute(c, "INSERT INTO kids VALUES (2, 1, 'Bö \"b\"', '2026-01-02 "
+                 "03:04:05.000006'), (1, 1, NULL, NULL), (3, 9, 'x', NULL)");
+  auto packed = [&](int parent) {
+    return sql_scalar(
+        c, "SELECT (SELECT " +
+               sql_json_rows_of({"id", "name", sql_epoch_us("born")}, "id") +
+               " FROM kids WHERE parent = " + std::to_string(parent) + ")");
+  };
+  auto rows = sql_json_rows(packed(1));
+  BOOST_TEST_REQUIRE(rows.size() == 2u);
+  BOOST_TEST(rows[0][0].value_or("") == "1");
+  BOOST_TEST(!rows[0][1].has_value());
+  BOOST_TEST(!rows[0][2].has_value());
+  BOOST_TEST(rows[1][0].value_or("") == "2");
+  BOOST_TEST(rows[1][1].value_or("") == "Bö \"b\"");
+  // The same text sql_query gives for the column.
+  BOOST_TEST(rows[1][2].value_or("none") ==
+             sql_scalar(c, "SELECT " + sql_epoch_us("born") +
+                               " FROM kids WHERE id = 2")
+                 .value_or("NULL"));
+  BOOST_TEST(sql_json_rows(packed(5)).empty());
+  BOOST_TEST(sql_json_rows(std::nullopt).empty());
+  BOOST_CHECK_THROW(sql_json_rows(std::string{"{\"a\": 1}"}), database_error);
+  BOOST_CHECK_THROW(sql_json_rows(std::string{"[[1.5]]"}), database_error);
+  BOOST_CHECK_THROW(sql_json_rows(std::string{"[1"}), database_error);
+}
