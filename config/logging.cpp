@@ -1,9 +1,9 @@
 #include "config/logging.hpp"
 
+#include "config/batching_log_sink.hpp"
 #include "config/ini_document.hpp"
 #include "config/secret.hpp"
 
-#include <spdlog/async.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -188,20 +188,15 @@ void setup_logging(const log_options& options, const std::string& program) {
   }
   sink->set_formatter(
       std::make_unique<scrubbing_formatter>(options.format, options.node));
-  // A line is formatted, scrubbed and written on the pool's thread, so actor
-  // and I/O threads only enqueue. When the queue is full, callers wait
-  // rather than lines being dropped: a log that loses lines under load is
-  // worse than a burst that slows down.
+  // A line is formatted, scrubbed and written on the sink's writer thread,
+  // so actor and I/O threads only copy it into a batch.
   spdlog::drop_all();
-  if (!spdlog::thread_pool())
-    spdlog::init_thread_pool(options.queue_size, 1);
-  auto logger = std::make_shared<spdlog::async_logger>(
-      program, std::move(sink), spdlog::thread_pool(),
-      spdlog::async_overflow_policy::block);
+  auto batching = std::make_shared<batching_log_sink>(
+      std::move(sink), options.batch_delay, options.queue_size);
+  auto logger = std::make_shared<spdlog::logger>(program, std::move(batching));
   logger->set_level(options.level);
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
-  spdlog::flush_every(options.flush_interval);
 }
 
 void shutdown_logging() {

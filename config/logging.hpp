@@ -27,8 +27,9 @@ struct log_options {
   std::string file; ///< empty: standard error
   /// Lines waiting for the writer thread; a full queue makes loggers wait.
   std::size_t queue_size = 8192;
-  /// Lines below warning reach the file at least this often.
-  std::chrono::seconds flush_interval{1};
+  /// How long the writer thread gathers lines below warning before it
+  /// writes them; warnings and errors are written at once.
+  std::chrono::milliseconds batch_delay{50};
   /// The node's name (daemon.node_name), on every line so that the logs of
   /// several nodes can be read together; empty: left out.
   std::string node{};
@@ -38,10 +39,10 @@ struct log_options {
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view);
 
 /// Installs the process-wide default logger named `program`: asynchronous
-/// (one writer thread, a bounded queue), flushed at once on warnings and
-/// errors and every `flush_interval` otherwise. Every line goes through the
-/// secret scrubber (config/secret.hpp) on the writer thread. Throws
-/// config_error when the log file cannot be opened.
+/// (one writer thread, a bounded queue, lines written in batches), written
+/// at once on warnings and errors and within `batch_delay` otherwise. Every
+/// line goes through the secret scrubber (config/secret.hpp) on the writer
+/// thread. Throws config_error when the log file cannot be opened.
 void setup_logging(const log_options& options, const std::string& program);
 
 /// True when `fd` is the stream journald reads: systemd sets

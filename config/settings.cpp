@@ -192,6 +192,13 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.log.file = v;
      }},
+    {"log.batch_delay", "50ms",
+     "How long lines below warning are gathered before they are written "
+     "together (0ms: each line at once, for tools that act on a line as "
+     "soon as it appears; warnings are always written at once).",
+     [](settings& s, const std::string& v) {
+       s.log.batch_delay = parse_duration_in(v, 0ms, 1000ms);
+     }},
     {"racetime.url", "http://127.0.0.1:8910",
      "racetime.gg base URL: https://racetime.gg in production; the default is "
      "the local racetime-sim.",

@@ -319,14 +319,14 @@ daemon_setup setup_for(soak_world& w) {
   auto setup = daemon_setup_for(*w.db, w.sim, RACECONTROLD_PATH, w.dir);
   // The cache horizon (2 s) plus the startrace timeout (1 s), and 2 s to
   // spare: search_after's rule at this scale.
-  setup.overrides = {"--automation.recheck_interval=2s",
-                     "--automation.startrace_timeout=1s",
-                     "--automation.search_after=5s",
-                     "--automation.search_interval=500ms",
-                     "--rooms.refresh_interval=2s",
-                     "--database.health_interval=1s",
-                     "--discord.api_url=" + w.discord.api_url(),
-                     "--discord.poll_interval=500ms"};
+  setup.overrides = {
+      "--automation.recheck_interval=2s", "--automation.startrace_timeout=1s",
+      "--automation.search_after=5s", "--automation.search_interval=500ms",
+      "--rooms.refresh_interval=2s", "--database.health_interval=1s",
+      "--discord.api_url=" + w.discord.api_url(),
+      "--discord.poll_interval=500ms",
+      // Kills aimed just after a line need it at once.
+      "--log.batch_delay=0ms"};
   setup.overrides.insert(setup.overrides.end(), w.options.overrides.begin(),
                          w.options.overrides.end());
   setup.env.push_back("RACECONTROL_DISCORD_BOT_TOKEN=" + w.discord.token);
