@@ -162,6 +162,15 @@ using persistence_actor = persistence_worker_actor::extend<
     // (Self-sent) checks that the database still answers and logs changes.
     caf::reacts_to<atom::tick>>;
 
+/// How long a request to the local PERSISTENCE actor may take: without
+/// limit, because an answer always comes. Each worker's MariaDB calls end
+/// within database.read_timeout and write_timeout, a worker that dies fails
+/// the request it held, and when the pool itself ends the node restarts
+/// every component started after it, requesters included. A timeout here
+/// would protect nothing and cost CPU on every request: CAF's clock thread
+/// wakes for each timeout armed, several times per room opened.
+constexpr caf::infinite_t db_request_timeout{};
+
 /// Whoever wants a category bot's tokens (room supervisors, one per node).
 using token_subscriber_actor =
     caf::typed_actor<caf::reacts_to<atom::token, token_grant>>;

@@ -129,13 +129,12 @@ void flush(room_pointer self) {
   if (st.writing || st.writes.empty())
     return;
   st.writing = true;
-  auto timeout = std::chrono::seconds{120};
   // Every write carries this watcher's placement: MariaDB refuses it once
   // the room was placed again (fencing).
   auto& next = st.writes.front();
   if (auto* result = std::get_if<persistence::room_result>(&next)) {
     result->owner_epoch = st.room.owner_epoch;
-    self->request(st.db, timeout, atom::put::value, *result)
+    self->request(st.db, db_request_timeout, atom::put::value, *result)
         .then(
             [self](result_outcome outcome) {
               spdlog::info("{}: result {}", self->state.who,
@@ -151,7 +150,7 @@ void flush(room_pointer self) {
   }
   if (auto batch = leading_updates(st.writes, st.room); !batch.empty()) {
     auto n = batch.size();
-    self->request(st.db, timeout, atom::put::value, std::move(batch))
+    self->request(st.db, db_request_timeout, atom::put::value, std::move(batch))
         .then(
             [self, n](atom::ok) {
               write_done(self, n);
@@ -163,7 +162,7 @@ void flush(room_pointer self) {
   }
   auto& closure = std::get<persistence::room_closure>(next);
   closure.owner_epoch = st.room.owner_epoch;
-  self->request(st.db, timeout, atom::put::value, closure)
+  self->request(st.db, db_request_timeout, atom::put::value, closure)
       .then(
           [self](atom::ok) {
             write_done(self);
@@ -351,7 +350,7 @@ void on_frame(room_pointer self, const std::string& frame) {
 // ----------------------------------------------------------------
 
 void load(room_pointer self) {
-  self->request(self->state.db, std::chrono::seconds{120}, atom::get::value,
+  self->request(self->state.db, db_request_timeout, atom::get::value,
                 atom::room::value, self->state.room.id)
       .then(
           [self](room_context& ctx) {

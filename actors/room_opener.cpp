@@ -18,7 +18,6 @@ namespace {
 
 using opener_pointer = room_opener_actor::stateful_pointer<room_opener_state>;
 
-constexpr auto db_timeout = std::chrono::seconds{60};
 constexpr auto bot_timeout = std::chrono::seconds{120};
 
 std::string who(opener_pointer self) {
@@ -83,7 +82,7 @@ void retry_later(opener_pointer self, const std::string& what,
 void block(opener_pointer self, const not_opened& reason) {
   auto& st = self->state;
   fail_waiting(self, make_refusal(reason.code, reason.message));
-  self->request(st.db, db_timeout, atom::put::value,
+  self->request(st.db, db_request_timeout, atom::put::value,
                 match_reason{st.match_id, reason.code, reason.message})
       .then(
           [self, reason](bool changed) {
@@ -152,7 +151,7 @@ void settle(opener_pointer self, const std::string& slug,
   auto& st = self->state;
   claim_settled s{st.claim->room_id, st.claim->marker,   slug, status,
                   adopted,           event_details(self)};
-  self->request(st.db, db_timeout, atom::put::value, s)
+  self->request(st.db, db_request_timeout, atom::put::value, s)
       .then(
           [self, adopted](room_record& room) {
             count_settled(self, adopted);
@@ -202,7 +201,7 @@ void refuse(opener_pointer self, const std::string& code,
   auto& st = self->state;
   claim_refused r{st.claim->room_id, st.claim->marker, code, message,
                   keep_settings ? settings_hash(st.settings) : ""};
-  self->request(st.db, db_timeout, atom::put::value, r)
+  self->request(st.db, db_request_timeout, atom::put::value, r)
       .then(
           [self, code, message](bool) {
             spdlog::error("room opener: {}: racetime.gg refused the room: {}",
@@ -225,7 +224,7 @@ void refuse(opener_pointer self, const std::string& code,
 void attempt_again(opener_pointer self) {
   auto& st = self->state;
   claim_attempt a{st.claim->room_id, st.claim->marker};
-  self->request(st.db, db_timeout, atom::put::value, a)
+  self->request(st.db, db_request_timeout, atom::put::value, a)
       .then(
           [self](bool ours) {
             if (!ours) {
@@ -391,7 +390,7 @@ void claim(opener_pointer self) {
       st.match_id,         make_marker(st.match_id), st.context->bot_category,
       *st.context->bot_id, st.options.node_name,     st.requested_by,
       st.overrides.goal,   st.overrides.invitational};
-  self->request(st.db, db_timeout, atom::put::value, c)
+  self->request(st.db, db_request_timeout, atom::put::value, c)
       .then(
           [self](room_claim_result& r) {
             auto& st = self->state;
@@ -494,7 +493,9 @@ void decide(opener_pointer self) {
 }
 
 void load_bot(opener_pointer self) {
-  self->request(self->state.bots, bot_timeout, atom::status::value)
+  // The supervisor answers from its own state at once (or the request fails
+  // if it is gone), so no timeout needs arming for it.
+  self->request(self->state.bots, caf::infinite, atom::status::value)
       .then(
           [self](std::vector<bot_info>& bots) {
             auto& st = self->state;
@@ -513,7 +514,7 @@ void load_bot(opener_pointer self) {
 
 void load(opener_pointer self) {
   auto& st = self->state;
-  self->request(st.db, db_timeout, atom::get::value, atom::match::value,
+  self->request(st.db, db_request_timeout, atom::get::value, atom::match::value,
                 st.match_id)
       .then(
           [self](match_open_context& ctx) {

@@ -73,7 +73,7 @@ void write_park(sup_pointer self, std::int32_t id) {
   auto& w = self->state.rooms.at(id);
   room_closure c{id, "", "the watcher failed too often: " + w.last_error, true,
                  w.room.owner_epoch};
-  self->request(self->state.db, std::chrono::seconds{120}, atom::put::value, c)
+  self->request(self->state.db, db_request_timeout, atom::put::value, c)
       .then(
           [self, id](atom::ok) {
             auto it = self->state.rooms.find(id);
@@ -142,7 +142,7 @@ void on_down(sup_pointer self, const caf::down_msg& msg) {
 }
 
 void load_rooms(sup_pointer self) {
-  self->request(self->state.db, std::chrono::seconds{120}, atom::get::value,
+  self->request(self->state.db, db_request_timeout, atom::get::value,
                 atom::rooms::value, true)
       .then(
           [self](std::vector<room_record>& rooms) {
@@ -164,7 +164,7 @@ void load_rooms(sup_pointer self) {
 
 caf::result<poll_summary> poll(sup_pointer self) {
   auto rp = self->make_response_promise<poll_summary>();
-  self->request(self->state.db, std::chrono::seconds{120}, atom::get::value,
+  self->request(self->state.db, db_request_timeout, atom::get::value,
                 atom::rooms::value, false)
       .then(
           [self, rp](std::vector<room_record>& rooms) mutable {
@@ -208,7 +208,7 @@ void check_changes(sup_pointer self) {
   if (st.asking_changes || st.stopping)
     return; // a slow answer is not asked for twice
   st.asking_changes = true;
-  self->request(st.db, std::chrono::seconds{120}, atom::get::value, st.changes)
+  self->request(st.db, db_request_timeout, atom::get::value, st.changes)
       .then(
           [self](room_changes& changes) {
             auto& st = self->state;

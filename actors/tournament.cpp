@@ -58,7 +58,7 @@ void reload(tournament_pointer self) {
   if (st.loading)
     return;
   st.loading = true;
-  self->request(st.db, std::chrono::seconds{60}, atom::get::value,
+  self->request(st.db, db_request_timeout, atom::get::value,
                 plan_window(st.options, st.tournament_id, std::nullopt))
       .then(
           [self](std::vector<tournament_plan>& plans) {
