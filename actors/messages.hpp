@@ -106,7 +106,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_record& x) {
   return f(caf::meta::type_name("room_record"), x.id, x.slug, x.category,
            x.room_name, x.status, opt(x.match_id), opt(x.bot_id), x.parked,
-           x.owner_node, x.owner_epoch);
+           x.owner_node, x.owner_epoch, x.just_opened);
 }
 
 template <class Inspector>

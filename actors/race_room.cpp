@@ -358,7 +358,12 @@ void load(room_pointer self) {
             st.load_backoff.reset();
             bool first = !st.ctx;
             st.ctx = std::move(ctx);
-            if (first) {
+            if (first && st.room.just_opened) {
+              // racetime.gg sends race.data as soon as the socket opens: a
+              // room created a moment ago needs no fetch before it.
+              st.step = phase::watching;
+              st.link->connect(slug_of(st.room.slug));
+            } else if (first) {
               st.step = phase::fetching;
               st.link->fetch(st.room.slug);
             } else if (st.last && st.step == phase::watching) {

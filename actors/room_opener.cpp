@@ -155,6 +155,9 @@ void settle(opener_pointer self, const std::string& slug,
       .then(
           [self, adopted](room_record& room) {
             count_settled(self, adopted);
+            // An adopted room may be older than this opener: its watcher
+            // fetches it first like any other.
+            room.just_opened = !adopted;
             spdlog::info("room opener: {}: room {} {} (claim {}, {} "
                          "startrace attempt(s))",
                          who(self), room.slug,
@@ -401,11 +404,11 @@ void claim(opener_pointer self) {
               send_startrace(self);
             } else if (r.row.claim_state == "created") {
               st.existed = true;
-              watch_and_answer(self, room_record{r.row.room_id,
-                                                 r.row.slug.value_or(""),
-                                                 r.row.category, "",
-                                                 r.row.status, r.row.match_id,
-                                                 r.row.bot_id, false, "", 0});
+              watch_and_answer(
+                  self,
+                  room_record{r.row.room_id, r.row.slug.value_or(""),
+                              r.row.category, "", r.row.status, r.row.match_id,
+                              r.row.bot_id, false, "", 0, false});
             } else {
               search(self);
             }

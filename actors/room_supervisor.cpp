@@ -21,6 +21,9 @@ void spawn_watcher(sup_pointer self, watched_room& w) {
   self->monitor(w.handle);
   st.by_address[w.handle.address()] = w.room.id;
   w.restarts.started(self->clock().now());
+  // Only a room's first watcher may skip the fetch: a restarted one looks
+  // the room up again.
+  w.room.just_opened = false;
 }
 
 /// Stops a room's watcher at once (no write: another node owns the room,

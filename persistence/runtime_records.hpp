@@ -50,6 +50,10 @@ struct room_record {
   /// MariaDB refuses them once a newer placement bumped it (fencing).
   std::string owner_node;
   std::uint64_t owner_epoch = 0;
+  /// Set by the opener that just created the room (never stored): its
+  /// watcher connects at once and takes the race.data racetime.gg sends on
+  /// connect as its first snapshot, instead of fetching it over HTTP first.
+  bool just_opened = false;
 };
 
 /// The match a room belongs to, for chat answers and audit entries.

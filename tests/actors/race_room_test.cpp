@@ -465,6 +465,21 @@ BOOST_AUTO_TEST_CASE(join_requests_of_match_players_only_are_accepted) {
   BOOST_TEST(j->sent_containing("stranger") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_room_just_opened_connects_without_a_fetch) {
+  // racetime.gg sends race.data as soon as the bot's socket opens, so the
+  // room its opener created a moment ago needs no HTTP fetch first.
+  j->ctx.room.just_opened = true;
+  start();
+  BOOST_TEST(j->fetches.empty());
+  BOOST_REQUIRE_EQUAL(j->connects.size(), 1u);
+  BOOST_TEST(j->connects[0] == "cool-doge-1234");
+  // The first race.data (here as the snapshot the socket's frame becomes)
+  // invites the linked players and does not connect again.
+  fetched(race(1, "open"));
+  BOOST_TEST(j->connects.size() == 1u);
+  BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+}
+
 BOOST_AUTO_TEST_CASE(older_race_data_is_ignored) {
   start();
   fetched(race(1, "open"));
