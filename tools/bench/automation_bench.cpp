@@ -17,6 +17,7 @@
 // - the rooms per marker on the simulator (GET /races): every match one.
 //
 //   automation_bench [--matches 1000] [--spread-seconds 60] [--lead-seconds 40]
+//                    [--live-seconds N]  (then N s with every room open)
 //                    [--database URL] [--keep-logs DIR]
 //                    [--SECTION.KEY=VALUE ...]   (passed on to racecontrold)
 
@@ -125,6 +126,9 @@ struct options {
   milliseconds spread{60000};
   milliseconds lead{40000};
   seconds timeout{600};
+  /// After the window: how long to measure the CPU the open rooms cost
+  /// while nothing is opened (0: not measured).
+  seconds live{0};
 };
 
 options options_of(const config::command_line& cli) {
@@ -135,6 +139,7 @@ options options_of(const config::command_line& cli) {
   o.lead = milliseconds{static_cast<long long>(
       1000 * std::stod(cli.value("lead-seconds").value_or("40")))};
   o.timeout = seconds{std::stol(cli.value("timeout").value_or("600"))};
+  o.live = seconds{std::stol(cli.value("live-seconds").value_or("0"))};
   if (o.matches == 0)
     die("--matches needs a positive count");
   return o;
@@ -149,7 +154,7 @@ int main(int argc, char** argv) {
     cli = config::parse_command_line(
         std::vector<std::string>(argv + 1, argv + argc), {},
         {"matches", "spread-seconds", "lead-seconds", "timeout", "database",
-         "keep-logs"});
+         "keep-logs", "live-seconds"});
   } catch (const std::exception& e) {
     die(e.what());
   }
@@ -244,6 +249,17 @@ int main(int argc, char** argv) {
   double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
   double user_s = static_cast<double>(cpu1.user - cpu0.user) / hz;
   double cpu_busy = std::max(0.0, cpu - idle_rate * window);
+  // The open rooms' own cost, nothing being opened: it grows during the
+  // window from none to every room, so about half of it per second falls
+  // on the window.
+  double live_rate = -1;
+  if (opt.live.count() > 0) {
+    auto live0 = cpu_of(daemon->pid());
+    std::this_thread::sleep_for(opt.live);
+    live_rate =
+        (cpu_of(daemon->pid()).total_seconds() - live0.total_seconds()) /
+        static_cast<double>(opt.live.count());
+  }
   auto late = lateness_ms(db);
   auto markers = count_markers(c, sim);
   long rss = status_field(daemon->pid(), "VmRSS");
@@ -273,6 +289,15 @@ int main(int argc, char** argv) {
       static_cast<double>(statements) / static_cast<double>(opt.matches),
       markers.races, markers.marked, markers.more_than_one,
       static_cast<double>(rss) / 1024.0);
+  if (live_rate >= 0)
+    std::printf(
+        "  with all %zu rooms open and none opening, racecontrold used %.2f%% "
+        "of a core over %lld s; taking half of that out of the window "
+        "leaves %.3f ms per room for opening one\n",
+        opt.matches, 100.0 * live_rate,
+        static_cast<long long>(opt.live.count()),
+        1000.0 * std::max(0.0, cpu - live_rate * window / 2) /
+            static_cast<double>(opt.matches));
   bool ok = markers.marked == opt.matches && markers.more_than_one == 0 &&
             late.size() == opt.matches;
   if (!ok)
