@@ -32,7 +32,7 @@ void write_state(bot_pointer self) {
     return;
   st.writing = true;
   auto change = *st.unwritten;
-  self->request(st.db, std::chrono::seconds{60}, atom::put::value, change)
+  self->request(st.db, db_request_timeout, atom::put::value, change)
       .then(
           [self, change](atom::ok) {
             auto& st = self->state;

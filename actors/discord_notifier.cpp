@@ -14,8 +14,6 @@ namespace {
 using notifier_pointer =
     discord_notifier_actor::stateful_pointer<discord_notifier_state>;
 
-constexpr auto db_timeout = std::chrono::seconds{60};
-
 void post(notifier_pointer self, const outbox_item& item) {
   auto& st = self->state;
   st.in_flight[item.id] = item.channel_id;
@@ -37,7 +35,8 @@ void read_outbox(notifier_pointer self) {
     return;
   }
   st.reading = true;
-  self->request(st.db, db_timeout, atom::get::value, atom::notify::value)
+  self->request(st.db, db_request_timeout, atom::get::value,
+                atom::notify::value)
       .then(
           [self](std::vector<outbox_item>& items) {
             auto& st = self->state;
@@ -106,7 +105,7 @@ void on_sent(notifier_pointer self, outbox_result r) {
   }
   // The channel stays busy until the outcome is stored, so its next
   // message cannot overtake this one.
-  self->request(st.db, db_timeout, atom::put::value, r)
+  self->request(st.db, db_request_timeout, atom::put::value, r)
       .then(
           [self, id = r.id, channel, what = r.what,
            wait = r.retry_after_ms](atom::ok) {

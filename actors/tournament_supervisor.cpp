@@ -14,8 +14,6 @@ namespace {
 using sup_pointer =
     tournament_supervisor_actor::stateful_pointer<tournament_supervisor_state>;
 
-constexpr auto db_timeout = std::chrono::seconds{60};
-
 room_opener_actor spawn_opener(sup_pointer self, std::int32_t match_id,
                                opener_mode mode) {
   auto& st = self->state;
@@ -101,7 +99,7 @@ open_pass_summary run_pass(sup_pointer self,
 
 void load_tournaments(sup_pointer self) {
   auto& st = self->state;
-  self->request(st.db, db_timeout, atom::get::value,
+  self->request(st.db, db_request_timeout, atom::get::value,
                 plan_window(st.options.tournaments, std::nullopt, std::nullopt))
       .then(
           [self](std::vector<tournament_plan>& plans) {
@@ -123,7 +121,8 @@ void load_tournaments(sup_pointer self) {
 /// which finds its room or sends startrace again under the same claim.
 void recover_claims(sup_pointer self) {
   auto& st = self->state;
-  self->request(st.db, db_timeout, atom::get::value, atom::claims::value)
+  self->request(st.db, db_request_timeout, atom::get::value,
+                atom::claims::value)
       .then(
           [self](std::vector<room_claim_row>& claims) {
             if (!claims.empty())
@@ -226,7 +225,7 @@ tournament_supervisor_actor::behavior_type tournament_supervisor(
           return open_pass_summary{};
         }
         auto rp = self->make_response_promise<open_pass_summary>();
-        self->request(self->state.db, db_timeout, atom::get::value,
+        self->request(self->state.db, db_request_timeout, atom::get::value,
                       plan_window(self->state.options.tournaments, std::nullopt,
                                   pass.organization_id))
             .then(

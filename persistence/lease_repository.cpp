@@ -72,7 +72,7 @@ bool lease_repository::release(const lease_release& r) {
 }
 
 lease_state lease_repository::read(const std::string& name) {
-  return in_reads(db_, [&](odb::mysql::connection& conn) {
+  return in_autocommit(db_, [&](odb::mysql::connection& conn) {
     auto rows = sql_query(conn, lease_select(conn, name));
     if (rows.empty()) {
       lease_state none;

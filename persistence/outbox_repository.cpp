@@ -10,7 +10,7 @@ namespace racecontrol::persistence {
 
 std::vector<outbox_item> outbox_repository::due(std::size_t limit) {
   // One statement: its own snapshot.
-  return in_reads(db_, [&](odb::mysql::connection& conn) {
+  return in_autocommit(db_, [&](odb::mysql::connection& conn) {
     std::vector<outbox_item> out;
     for (auto& row : sql_query(
              conn,

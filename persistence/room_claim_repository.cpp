@@ -307,7 +307,7 @@ std::optional<match_open_context>
 room_claim_repository::open_context(std::int32_t match_id) {
   // One round trip: the players and the claim come in the match's row. The
   // claim's INSERT checks again.
-  return in_reads(
+  return in_autocommit(
       db_,
       [&](odb::mysql::connection& conn) -> std::optional<match_open_context> {
         auto id = std::to_string(match_id);

@@ -279,7 +279,7 @@ room_watch_repository::context(std::int32_t room_id) {
   // A change after these reads reaches the room by the supervisor's
   // periodic look at what changed (changed_rooms).
   // One round trip: the match and its players come in the room's row.
-  return in_reads(db_, [&](odb::mysql::connection& conn) {
+  return in_autocommit(db_, [&](odb::mysql::connection& conn) {
     std::optional<room_context> out;
     auto rows = sql_query(
         conn,

@@ -131,11 +131,4 @@ auto in_autocommit(odb::mysql::database& db, F&& f)
   }
 }
 
-/// in_autocommit for a function that only reads.
-template <class F>
-auto in_reads(odb::mysql::database& db, F&& f)
-    -> decltype(f(std::declval<odb::mysql::connection&>())) {
-  return in_autocommit(db, std::forward<F>(f));
-}
-
 } // namespace racecontrol::persistence
