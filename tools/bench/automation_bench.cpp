@@ -24,6 +24,7 @@
 #include "config/command_line.hpp"
 #include "protocol/json.hpp"
 #include "tools/bench/bench_world.hpp"
+#include "tools/bench/wake_cost.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -195,6 +196,8 @@ int main(int argc, char** argv) {
               dir.c_str());
   std::fflush(stdout);
 
+  // Before racecontrold starts, so that nothing of the run disturbs it.
+  double wake_us = measure_wake_cost_us();
   auto daemon = start_daemon(setup, "racecontrold");
   wait_for_bot(db, *daemon);
   if (clock_type::now() + seconds{5} > first_open)
@@ -210,6 +213,7 @@ int main(int argc, char** argv) {
       since(idle_start);
   auto window_start = clock_type::now();
   auto cpu0 = cpu_of(daemon->pid());
+  auto switches0 = context_switches_of(daemon->pid());
   auto questions0 = server_questions(db);
   long own_queries = 0; // this program's, to take out of the server's count
 
@@ -245,6 +249,7 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(clock_type::now() - first_open).count();
   double window = since(window_start);
   auto cpu1 = cpu_of(daemon->pid());
+  auto switches1 = context_switches_of(daemon->pid());
   double cpu = cpu1.total_seconds() - cpu0.total_seconds();
   double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
   double user_s = static_cast<double>(cpu1.user - cpu0.user) / hz;
@@ -279,8 +284,7 @@ int main(int argc, char** argv) {
       "  %.1f SQL statements per room (MariaDB's Questions counter, this "
       "program's own taken out)\n"
       "  racetime-sim holds %zu races, %zu marked, %zu markers with more "
-      "than one race; racecontrold RSS %.1f MiB\n"
-      "target: under 1 ms of racecontrold CPU per room\n",
+      "than one race; racecontrold RSS %.1f MiB\n",
       opt.matches, static_cast<double>(opt.spread.count()) / 1000.0,
       sysconf(_SC_NPROCESSORS_ONLN), all_rooms_s, all_invited_s, late.size(),
       percentile(late, 0.5), percentile(late, 0.95), percentile(late, 1.0),
@@ -289,6 +293,18 @@ int main(int argc, char** argv) {
       static_cast<double>(statements) / static_cast<double>(opt.matches),
       markers.races, markers.marked, markers.more_than_one,
       static_cast<double>(rss) / 1024.0);
+  double rooms = static_cast<double>(opt.matches);
+  double slept =
+      static_cast<double>(switches1.voluntary - switches0.voluntary) / rooms;
+  std::printf(
+      "  racecontrold's threads slept %.1f times per room (and were "
+      "preempted %.1f times); one sleep and wake-up costs %.1f us of CPU on "
+      "this machine (measured before the run), so sleeping and waking "
+      "accounts for about %.3f ms per room\n",
+      slept,
+      static_cast<double>(switches1.involuntary - switches0.involuntary) /
+          rooms,
+      wake_us, slept * wake_us / 1000.0);
   if (live_rate >= 0)
     std::printf(
         "  with all %zu rooms open and none opening, racecontrold used %.2f%% "
@@ -298,6 +314,7 @@ int main(int argc, char** argv) {
         static_cast<long long>(opt.live.count()),
         1000.0 * std::max(0.0, cpu - live_rate * window / 2) /
             static_cast<double>(opt.matches));
+  std::printf("target: under 1 ms of racecontrold CPU per room\n");
   bool ok = markers.marked == opt.matches && markers.more_than_one == 0 &&
             late.size() == opt.matches;
   if (!ok)

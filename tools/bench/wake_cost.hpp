@@ -1,0 +1,26 @@
+#pragma once
+
+// What waking threads costs on this machine, so a benchmark's CPU figure
+// can be read against it: on a virtual machine a thread that sleeps and is
+// woken again can cost ten times the CPU it does on bare metal, and a
+// daemon whose work is hand-offs between threads pays it on every one.
+
+#include <sys/types.h>
+
+namespace racecontrol::bench {
+
+/// The CPU time, in microseconds, that one thread's sleep and wake-up by
+/// another thread costs here, measured with two threads passing a byte
+/// through pipes with short idle gaps between round trips (so the CPUs go
+/// idle as they do between a daemon's events). Takes about half a second.
+double measure_wake_cost_us();
+
+struct context_switches {
+  long long voluntary = 0;   ///< the thread slept (waited for something)
+  long long involuntary = 0; ///< the thread was preempted
+};
+
+/// The sum over every thread of the process that is alive now.
+context_switches context_switches_of(pid_t pid);
+
+} // namespace racecontrol::bench
