@@ -106,7 +106,7 @@ void reconcile(sup_pointer self, const std::vector<bot_record>& rows,
 
 caf::result<atom::ok> load(sup_pointer self, bool retry_rejected) {
   auto rp = self->make_response_promise<atom::ok>();
-  self->request(self->state.db, std::chrono::seconds{120}, atom::get::value,
+  self->request(self->state.db, db_request_timeout, atom::get::value,
                 atom::bots::value)
       .then(
           [self, rp, retry_rejected](std::vector<bot_record>& rows) mutable {
@@ -128,7 +128,7 @@ void start(sup_pointer self, std::size_t next_configured) {
   auto& st = self->state;
   if (next_configured < st.options.configured.size()) {
     const auto& bot = st.options.configured[next_configured];
-    self->request(st.db, std::chrono::seconds{120}, atom::put::value, bot)
+    self->request(st.db, db_request_timeout, atom::put::value, bot)
         .then(
             [self, next_configured](std::int32_t) {
               start(self, next_configured + 1);
@@ -146,8 +146,7 @@ void start(sup_pointer self, std::size_t next_configured) {
             });
     return;
   }
-  self->request(st.db, std::chrono::seconds{120}, atom::get::value,
-                atom::bots::value)
+  self->request(st.db, db_request_timeout, atom::get::value, atom::bots::value)
       .then(
           [self](std::vector<bot_record>& rows) {
             self->state.loaded = true;

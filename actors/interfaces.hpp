@@ -168,7 +168,9 @@ using persistence_actor = persistence_worker_actor::extend<
 /// the request it held, and when the pool itself ends the node restarts
 /// every component started after it, requesters included. A timeout here
 /// would protect nothing and cost CPU on every request: CAF's clock thread
-/// wakes for each timeout armed, several times per room opened.
+/// wakes for each timeout armed, several times per room opened. (The
+/// coordinator lease keeps its own limit: a renewal that ends after the
+/// lease has run out is worth nothing.)
 constexpr caf::infinite_t db_request_timeout{};
 
 /// Whoever wants a category bot's tokens (room supervisors, one per node).

@@ -114,7 +114,7 @@ void place(placer_pointer self, const room_record& room) {
   w.room_ids.insert(room.id);
   ++w.placed_total;
   auto rooms = w.rooms;
-  self->request(st.db, std::chrono::seconds{60}, atom::put::value,
+  self->request(st.db, db_request_timeout, atom::put::value,
                 room_assignment{room.id, node})
       .then(
           [self, node, rooms](room_record& rec) {
@@ -157,7 +157,7 @@ void reconcile(placer_pointer self,
                std::shared_ptr<caf::typed_response_promise<poll_summary>> rp) {
   auto asked_at = self->state.placements;
   self->state.reconciling = true;
-  self->request(self->state.db, std::chrono::seconds{120}, atom::get::value,
+  self->request(self->state.db, db_request_timeout, atom::get::value,
                 atom::rooms::value, false)
       .then(
           [self, rp, asked_at](std::vector<room_record>& rooms) {
