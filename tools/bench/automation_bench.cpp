@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -321,5 +322,10 @@ int main(int argc, char** argv) {
     std::printf("FAILED: expected one race per match on the simulator and "
                 "one room_created row per match\n");
   sim.process->stop(seconds{10});
+  // A failed run keeps its logs for reading; a passing one leaves nothing.
+  if (ok && !cli.value("keep-logs")) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
   return ok ? 0 : 1;
 }
