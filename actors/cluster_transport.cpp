@@ -1,6 +1,7 @@
 #include "actors/cluster_transport.hpp"
 
 #include "actors/error.hpp"
+#include "actors/openssl_error_queue.hpp"
 
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
@@ -11,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <memory>
@@ -132,6 +134,10 @@ caf::error check_cluster_tls(const cluster_tls& tls) {
 
 void configure_cluster_transport(caf::actor_system_config& cfg,
                                  const cluster_tls& tls) {
+  if (!openssl_error_queue_guarded())
+    spdlog::warn("cluster: this executable does not export its SSL_read and "
+                 "SSL_write (actors/openssl_error_queue.hpp): a node that "
+                 "breaks off may take the other nodes' connections with it");
   cfg.load<caf::io::middleman>();
   cfg.load<caf::openssl::manager>();
   cfg.openssl_certificate = tls.certificate;

@@ -556,6 +556,19 @@ bool kill_and_measure(cluster_world& w) {
                 "races ended too soon)\n");
     return false;
   }
+  // The other workers must keep their connections to the coordinator
+  // (CAF's TLS transport once dropped them all about a second after one
+  // broke: actors/openssl_error_queue.hpp).
+  auto survivors_left = [&] {
+    std::size_t n = 0;
+    for (const auto& name : worker_names)
+      if (name != victim)
+        n += lines_with(w.coordinator->log_path(),
+                        "cluster: worker " + name + " left")
+                 .size();
+    return n;
+  };
+  auto left_before = survivors_left();
   log_reader follow{w.coordinator->log_path()};
   follow.each_new_line([](const std::string&) {
     return true;
@@ -584,7 +597,11 @@ bool kill_and_measure(cluster_world& w) {
   std::printf("re-home: %zu room(s) of %s, slowest %.2f s after the kill (%s: "
               "under 10 s)\n",
               moving.size(), victim.c_str(), worst, ok ? "ok" : "FAILED");
-  return ok;
+  auto dropped = survivors_left() - left_before;
+  std::printf("survivors: the coordinator lost %zu connection(s) to the other "
+              "workers meanwhile (%s: none)\n",
+              dropped, dropped == 0 ? "ok" : "FAILED");
+  return ok && dropped == 0;
 }
 
 /// What --cut-off saw: when the cut worker stopped acting (wall clock),
