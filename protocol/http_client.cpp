@@ -1,5 +1,6 @@
 #include "protocol/http_client.hpp"
 
+#include "protocol/address_results.hpp"
 #include "protocol/json.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -165,6 +166,8 @@ class operation : public std::enable_shared_from_this<operation> {
   }
 
   void resolve() {
+    if (auto at = address_results(req_.target.host, req_.target.port))
+      return on_resolve({}, std::move(*at));
     auto self = shared_from_this();
     resolve_timer_.expires_after(step_limit(client_->options.resolve_timeout));
     resolve_timer_.async_wait([self](beast::error_code ec) {

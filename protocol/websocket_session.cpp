@@ -1,5 +1,6 @@
 #include "protocol/websocket_session.hpp"
 
+#include "protocol/address_results.hpp"
 #include "protocol/deadline_sweep.hpp"
 #include "protocol/iso8601.hpp"
 #include "protocol/json.hpp"
@@ -14,7 +15,6 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <list>
 #include <mutex>
@@ -167,14 +167,8 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     if (!token)
       return lost("no bearer token available yet");
     token_in_use = *token;
-    // An address needs no resolver, whose lookups run on a thread of
-    // Asio's own: one hand-off between threads fewer per connection.
-    beast::error_code not_numeric;
-    auto address = net::ip::make_address(target.host, not_numeric);
-    if (!not_numeric) {
-      std::array<tcp::endpoint, 1> at{tcp::endpoint{address, target.port}};
-      return open_stream(at);
-    }
+    if (auto at = address_results(target.host, target.port))
+      return open_stream(*at);
     auto self = shared_from_this();
     auto gen = generation;
     resolve_timer.expires_after(options.resolve_timeout);
@@ -196,16 +190,16 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
         });
   }
 
-  template <class Endpoints>
-  void open_stream(const Endpoints& endpoints) {
+  void open_stream(const tcp::resolver::results_type& endpoints) {
     if (target.secure())
       open_stream(std::make_shared<ws_tls>(strand, *tls), endpoints);
     else
       open_stream(std::make_shared<ws_plain>(strand), endpoints);
   }
 
-  template <class Stream, class Endpoints>
-  void open_stream(std::shared_ptr<Stream> ws, const Endpoints& endpoints) {
+  template <class Stream>
+  void open_stream(std::shared_ptr<Stream> ws,
+                   const tcp::resolver::results_type& endpoints) {
     auto& tcp_layer = beast::get_lowest_layer(*ws);
     tcp_layer.expires_after(options.connect_timeout);
     auto self = shared_from_this();

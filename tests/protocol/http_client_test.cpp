@@ -4,6 +4,7 @@
 // http_client and racetime_api against racetime-sim over real sockets: what
 // may be sent twice and what may not.
 
+#include "protocol/address_results.hpp"
 #include "protocol/json.hpp"
 #include "protocol/racetime_api.hpp"
 #include "tests/support/sim_harness.hpp"
@@ -146,4 +147,32 @@ BOOST_AUTO_TEST_CASE(a_429_says_when_to_come_back) {
   BOOST_TEST(data.error().http.retry_after->count() == 7);
 }
 
+BOOST_AUTO_TEST_CASE(a_host_name_is_still_resolved) {
+  // The address of racetime-sim is used as is (address_results); a name
+  // goes through Asio's resolver and reaches the same server.
+  auto target = with_path(sim.base(), "/alttpr/data");
+  target.host = "localhost";
+  http_request req;
+  req.target = target;
+  auto out = test::sim_harness::await<http_outcome>([&](auto done) {
+    sim.http().request(req, std::move(done));
+  });
+  BOOST_REQUIRE_MESSAGE(out, (out ? "" : out.error().message));
+  BOOST_TEST(out->status == 200u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(only_an_address_skips_the_resolver) {
+  auto v4 = address_results("127.0.0.1", 8080);
+  BOOST_REQUIRE(v4);
+  BOOST_TEST(v4->size() == 1u);
+  BOOST_TEST(v4->begin()->endpoint().port() == 8080u);
+  BOOST_TEST(v4->begin()->endpoint().address().to_string() == "127.0.0.1");
+  auto v6 = address_results("::1", 443);
+  BOOST_REQUIRE(v6);
+  BOOST_TEST(v6->begin()->endpoint().address().is_v6());
+  BOOST_TEST(!address_results("localhost", 80));
+  BOOST_TEST(!address_results("racetime.gg", 443));
+  BOOST_TEST(!address_results("127.0.0.1.example", 80));
+}
