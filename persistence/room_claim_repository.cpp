@@ -58,11 +58,16 @@ room_claim_row read_claim(const sql_row& row) {
   return r;
 }
 
+/// The match's claim. `latest`: a locking read, which sees the newest
+/// committed row; a plain read sees its snapshot, which may still miss a
+/// claim whose INSERT has just made another INSERT fail as a duplicate.
 std::optional<room_claim_row> claim_of_match(odb::mysql::connection& conn,
-                                             std::int32_t match_id) {
+                                             std::int32_t match_id,
+                                             bool latest = false) {
   auto rows = sql_query(conn, "SELECT " + claim_columns() +
                                   " FROM racetime_rooms r WHERE r.match_id = " +
-                                  std::to_string(match_id));
+                                  std::to_string(match_id) +
+                                  (latest ? " LOCK IN SHARE MODE" : ""));
   if (rows.empty())
     return std::nullopt;
   return read_claim(rows.front());
@@ -180,7 +185,9 @@ room_claim_result room_claim_repository::claim(const room_claim& c) {
       if (e.error_number() != ER_DUP_ENTRY)
         throw;
     }
-    auto existing = claim_of_match(conn, c.match_id);
+    // In autocommit the shared lock ends with the statement: no gap lock
+    // is held while anyone inserts.
+    auto existing = claim_of_match(conn, c.match_id, /*latest=*/true);
     if (!existing)
       // The other claim was refused and deleted in between: claiming again
       // is the caller's retry.
