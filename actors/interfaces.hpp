@@ -74,9 +74,10 @@ using persistence_worker_actor = caf::typed_actor<
     // One more startrace under a claim, written before it is sent; false
     // when the claim is no longer this marker's.
     caf::replies_to<atom::put, claim_attempt>::with<bool>,
-    // The claimed room exists: stored, reason cleared, event audited
-    // (not_found when the row is no longer this marker's claim).
-    caf::replies_to<atom::put, claim_settled>::with<room_record>,
+    // The claimed room exists: stored, reason cleared, event audited; the
+    // answer is the room with its match and players, as its watcher loads
+    // them (not_found when the row is no longer this marker's claim).
+    caf::replies_to<atom::put, claim_settled>::with<room_context>,
     // racetime.gg refused the room for sure: the claim is given up.
     caf::replies_to<atom::put, claim_refused>::with<bool>,
     // Why a match's room is not opened; true when the code changed.
@@ -286,6 +287,10 @@ using room_supervisor_actor = token_subscriber_actor::extend<
     // Watch this room (just created, or found by a poll); ok when it is
     // watched already.
     caf::replies_to<atom::watch, room_record>::with<atom::ok>,
+    // The same for a room its opener has just settled, with the context
+    // read in that transaction: a new watcher starts from it instead of
+    // asking the database again (a placer places the room as above).
+    caf::replies_to<atom::watch, room_context>::with<atom::ok>,
     // Re-sync with the database: a watcher for every room to be watched
     // that lacks one (parked rooms wait for an operator).
     caf::replies_to<atom::poll>::with<poll_summary>,
@@ -326,7 +331,7 @@ using automation_store_actor = caf::typed_actor<
                     std::int32_t>::with<match_open_context>,
     caf::replies_to<atom::put, room_claim>::with<room_claim_result>,
     caf::replies_to<atom::put, claim_attempt>::with<bool>,
-    caf::replies_to<atom::put, claim_settled>::with<room_record>,
+    caf::replies_to<atom::put, claim_settled>::with<room_context>,
     caf::replies_to<atom::put, claim_refused>::with<bool>,
     caf::replies_to<atom::put, match_reason>::with<bool>,
     caf::replies_to<atom::get, atom::claims>::with<std::vector<room_claim_row>>,
@@ -385,9 +390,11 @@ using room_bots_actor = caf::typed_actor<
                     std::int32_t>::with<category_races>,
     caf::replies_to<atom::status>::with<std::vector<bot_info>>>;
 
-/// What a ROOM OPENER needs of the room supervisor: watch the new room.
-using room_watcher_actor =
-    caf::typed_actor<caf::replies_to<atom::watch, room_record>::with<atom::ok>>;
+/// What a ROOM OPENER needs of the room supervisor: watch the new room
+/// (with its context when the opener's settle read it).
+using room_watcher_actor = caf::typed_actor<
+    caf::replies_to<atom::watch, room_record>::with<atom::ok>,
+    caf::replies_to<atom::watch, room_context>::with<atom::ok>>;
 
 /// Who hears how a room opener ended (the tournament supervisor).
 using opener_parent_actor =

@@ -248,7 +248,7 @@ persistence_behavior(pool_pointer self, persistence_options options) {
         return dispatch<bool>(self, atom::put::value, x);
       },
       [self](atom::put, const claim_settled& x) {
-        return dispatch<room_record>(self, atom::put::value, x);
+        return dispatch<room_context>(self, atom::put::value, x);
       },
       [self](atom::put, const claim_refused& x) {
         return dispatch<bool>(self, atom::put::value, x);

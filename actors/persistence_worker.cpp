@@ -433,8 +433,8 @@ persistence_worker(worker_pointer self,
           return claims(self).record_attempt(a);
         });
       },
-      [self](atom::put, const claim_settled& s) -> caf::result<room_record> {
-        std::optional<room_record> room;
+      [self](atom::put, const claim_settled& s) -> caf::result<room_context> {
+        std::optional<room_context> room;
         auto failed = guarded("storing a created room", [&] {
           room = claims(self).settle(s);
           return atom::ok::value;

@@ -349,27 +349,31 @@ void on_frame(room_pointer self, const std::string& frame) {
 // --- attaching
 // ----------------------------------------------------------------
 
+/// The room's context arrived: the first one starts the watch.
+void on_loaded(room_pointer self, room_context&& ctx) {
+  auto& st = self->state;
+  st.load_backoff.reset();
+  bool first = !st.ctx;
+  st.ctx = std::move(ctx);
+  if (first && st.room.just_opened) {
+    // racetime.gg sends race.data as soon as the socket opens: a room
+    // created a moment ago needs no fetch before it.
+    st.step = phase::watching;
+    st.link->connect(slug_of(st.room.slug));
+  } else if (first) {
+    st.step = phase::fetching;
+    st.link->fetch(st.room.slug);
+  } else if (st.last && st.step == phase::watching) {
+    invite_and_accept(self, plan_invitations(*st.ctx, *st.last, st.memory));
+  }
+}
+
 void load(room_pointer self) {
   self->request(self->state.db, db_request_timeout, atom::get::value,
                 atom::room::value, self->state.room.id)
       .then(
           [self](room_context& ctx) {
-            auto& st = self->state;
-            st.load_backoff.reset();
-            bool first = !st.ctx;
-            st.ctx = std::move(ctx);
-            if (first && st.room.just_opened) {
-              // racetime.gg sends race.data as soon as the socket opens: a
-              // room created a moment ago needs no fetch before it.
-              st.step = phase::watching;
-              st.link->connect(slug_of(st.room.slug));
-            } else if (first) {
-              st.step = phase::fetching;
-              st.link->fetch(st.room.slug);
-            } else if (st.last && st.step == phase::watching) {
-              invite_and_accept(self,
-                                plan_invitations(*st.ctx, *st.last, st.memory));
-            }
+            on_loaded(self, std::move(ctx));
           },
           [self](caf::error& err) {
             auto& st = self->state;
@@ -475,11 +479,10 @@ void begin_stop(room_pointer self, const caf::exit_msg& msg) {
 
 } // namespace
 
-race_room_actor::behavior_type
-race_room(room_pointer self, room_record room, persistence_actor db,
-          room_link_factory links,
-          std::shared_ptr<protocol::token_source> tokens,
-          race_room_options options) {
+race_room_actor::behavior_type race_room(
+    room_pointer self, room_record room, std::optional<room_context> loaded,
+    persistence_actor db, room_link_factory links,
+    std::shared_ptr<protocol::token_source> tokens, race_room_options options) {
   auto& st = self->state;
   st.room = std::move(room);
   st.who = describe_room(st.room);
@@ -494,7 +497,10 @@ race_room(room_pointer self, room_record room, persistence_actor db,
   self->set_exit_handler([self](caf::exit_msg& msg) {
     begin_stop(self, msg);
   });
-  load(self);
+  if (loaded && loaded->room.id == st.room.id)
+    on_loaded(self, std::move(*loaded));
+  else
+    load(self);
   arm_tick(self, options.tick_interval);
   return {
       [self](atom::fetched, race_snapshot& race) {

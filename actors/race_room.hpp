@@ -86,13 +86,17 @@ struct race_room_state {
 
 /// The race room actor's behavior.
 /// @param room the racetime_rooms row to watch
+/// @param loaded its context when whoever asked for the watch has just read
+///        it (a room's opener), so that the room need not load it; without
+///        it the room loads its own
 /// @param db the persistence actor
 /// @param links makes this room's link to racetime.gg
 /// @param tokens the category bot's token, for the socket
 /// @param options timers and retries
 race_room_actor::behavior_type
 race_room(race_room_actor::stateful_pointer<race_room_state> self,
-          room_record room, persistence_actor db, room_link_factory links,
+          room_record room, std::optional<room_context> loaded,
+          persistence_actor db, room_link_factory links,
           std::shared_ptr<protocol::token_source> tokens,
           race_room_options options);
 

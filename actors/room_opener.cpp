@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace racecontrol {
 
@@ -114,15 +115,19 @@ std::string event_details(opener_pointer self) {
   });
 }
 
-void watch_and_answer(opener_pointer self, const room_record& room) {
+/// Answers everyone with the room, has it watched (`room` is a room_record
+/// or, from settle, a room_context) and ends.
+template <class Room>
+void watch_and_answer(opener_pointer self, const std::string& slug,
+                      Room&& room) {
   auto& st = self->state;
-  auto answer = answer_for(self, room.slug, st.settings.goal);
+  auto answer = answer_for(self, slug, st.settings.goal);
   for (auto& rp : st.waiting)
     rp.deliver(answer);
   st.waiting.clear();
   // The room supervisor watches it from now on (and finds it at its next
   // poll should this message be lost).
-  caf::anon_send(st.rooms, atom::watch::value, room);
+  caf::anon_send(st.rooms, atom::watch::value, std::forward<Room>(room));
   finish(self, true, "");
 }
 
@@ -153,18 +158,19 @@ void settle(opener_pointer self, const std::string& slug,
                   adopted,           event_details(self)};
   self->request(st.db, db_request_timeout, atom::put::value, s)
       .then(
-          [self, adopted](room_record& room) {
+          [self, adopted](room_context& ctx) {
             count_settled(self, adopted);
             // An adopted room may be older than this opener: its watcher
             // fetches it first like any other.
-            room.just_opened = !adopted;
+            ctx.room.just_opened = !adopted;
             spdlog::info("room opener: {}: room {} {} (claim {}, {} "
                          "startrace attempt(s))",
-                         who(self), room.slug,
+                         who(self), ctx.room.slug,
                          adopted ? "found and adopted" : "opened",
                          self->state.claim->room_id,
                          self->state.claim->startrace_attempts);
-            watch_and_answer(self, room);
+            auto slug = ctx.room.slug;
+            watch_and_answer(self, slug, std::move(ctx));
           },
           [self, slug, status, adopted](caf::error& err) {
             if (is(err, ec::not_found)) {
@@ -405,7 +411,7 @@ void claim(opener_pointer self) {
             } else if (r.row.claim_state == "created") {
               st.existed = true;
               watch_and_answer(
-                  self,
+                  self, r.row.slug.value_or(""),
                   room_record{r.row.room_id, r.row.slug.value_or(""),
                               r.row.category, "", r.row.status, r.row.match_id,
                               r.row.bot_id, false, "", 0, false});

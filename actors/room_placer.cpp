@@ -409,6 +409,12 @@ room_placer_actor::behavior_type room_placer(room_placer_pointer self,
         place(self, room);
         return atom::ok::value;
       },
+      [self](atom::watch, const room_context& ctx) {
+        // Placing bumps the room's epoch, which the context would carry
+        // stale: its worker's watcher loads the room itself.
+        place(self, ctx.room);
+        return atom::ok::value;
+      },
       [self](atom::poll) -> caf::result<poll_summary> {
         auto rp = std::make_shared<caf::typed_response_promise<poll_summary>>(
             self->make_response_promise<poll_summary>());

@@ -14,9 +14,12 @@ namespace {
 using sup_pointer =
     room_supervisor_actor::stateful_pointer<room_supervisor_state>;
 
-void spawn_watcher(sup_pointer self, watched_room& w) {
+/// `loaded`: the room's context, read a moment ago by whoever settled it;
+/// without it the watcher loads its own.
+void spawn_watcher(sup_pointer self, watched_room& w,
+                   std::optional<room_context> loaded = std::nullopt) {
   auto& st = self->state;
-  w.handle = self->spawn(race_room, w.room, st.db, st.links,
+  w.handle = self->spawn(race_room, w.room, std::move(loaded), st.db, st.links,
                          st.relays->of(w.room.category), st.options.room);
   self->monitor(w.handle);
   st.by_address[w.handle.address()] = w.room.id;
@@ -37,7 +40,9 @@ void kill_watcher(sup_pointer self, watched_room& w) {
 }
 
 /// Watches `room` unless it is watched already; true when it started now.
-bool watch(sup_pointer self, const room_record& room) {
+/// `loaded`: see spawn_watcher.
+bool watch(sup_pointer self, const room_record& room,
+           std::optional<room_context> loaded = std::nullopt) {
   auto& st = self->state;
   auto it = st.rooms.find(room.id);
   if (it != st.rooms.end()) {
@@ -49,7 +54,7 @@ bool watch(sup_pointer self, const room_record& room) {
       kill_watcher(self, w);
       w.parked = false;
       w.room = room;
-      spawn_watcher(self, w);
+      spawn_watcher(self, w, std::move(loaded));
       return true;
     }
     if (!w.parked)
@@ -59,7 +64,7 @@ bool watch(sup_pointer self, const room_record& room) {
     w.parked = false;
     w.restarts = restart_budget{st.options.restarts};
     w.room = room;
-    spawn_watcher(self, w);
+    spawn_watcher(self, w, std::move(loaded));
     return true;
   }
   auto& w =
@@ -68,7 +73,7 @@ bool watch(sup_pointer self, const room_record& room) {
                                          restart_budget{st.options.restarts},
                                          "", false, false})
           .first->second;
-  spawn_watcher(self, w);
+  spawn_watcher(self, w, std::move(loaded));
   return true;
 }
 
@@ -321,6 +326,11 @@ room_supervisor(sup_pointer self, persistence_actor db,
       },
       [self](atom::watch, const room_record& room) {
         watch(self, room);
+        return atom::ok::value;
+      },
+      [self](atom::watch, room_context& ctx) {
+        auto room = ctx.room;
+        watch(self, room, std::move(ctx));
         return atom::ok::value;
       },
       [self](atom::poll) {

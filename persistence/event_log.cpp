@@ -3,6 +3,8 @@
 #include "persistence/audit_repository.hpp"
 #include "persistence/sql.hpp"
 
+#include <mysql.h>
+
 namespace racecontrol::persistence {
 
 void append_event(odb::mysql::connection& conn, const event_entry& e,
@@ -15,7 +17,9 @@ void append_event(odb::mysql::connection& conn, const event_entry& e,
   audit_repository::append_in(conn, entry, e.details_sql);
   if (channels.empty())
     return;
-  auto audit_id = sql_scalar(conn, "SELECT LAST_INSERT_ID()").value_or("0");
+  // The audit row's id as the client library kept it from the INSERT's
+  // answer: no round trip.
+  auto audit_id = std::to_string(mysql_insert_id(conn.handle()));
   for (const auto& channel : channels)
     // A random nonce, kept with the row: every retry of this notification
     // carries the same one, so Discord (enforce_nonce) posts it once.

@@ -2,6 +2,7 @@
 
 #include "persistence/database_error.hpp"
 #include "persistence/event_log.hpp"
+#include "persistence/room_watch_repository.hpp"
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
@@ -210,29 +211,21 @@ bool room_claim_repository::record_attempt(const claim_attempt& a) {
   });
 }
 
-std::optional<room_record>
+std::optional<room_context>
 room_claim_repository::settle(const claim_settled& s) {
   return in_transaction(
-      db_, [&](odb::mysql::connection& conn) -> std::optional<room_record> {
+      db_, [&](odb::mysql::connection& conn) -> std::optional<room_context> {
         auto row = claim_by_id(conn, s.room_id);
         if (!row || row->marker != s.marker)
           return std::nullopt;
-        auto slash = s.slug.find('/');
-        room_record out;
-        out.id = row->room_id;
-        out.slug = s.slug;
-        out.category = row->category;
-        out.room_name =
-            slash == std::string::npos ? s.slug : s.slug.substr(slash + 1);
-        out.status = s.status;
-        out.match_id = row->match_id;
-        out.bot_id = row->bot_id;
         if (row->claim_state == "created") {
           if (row->slug != s.slug)
             return std::nullopt;
-          out.status = row->status;
-          return out;
+          return load_room_context(conn, s.room_id);
         }
+        auto slash = s.slug.find('/');
+        auto room_name =
+            slash == std::string::npos ? s.slug : s.slug.substr(slash + 1);
         // The room and its match's reason (it has its room now) in one
         // statement; the match's updated_at stays (a note, not an edit).
         sql_execute(
@@ -240,7 +233,7 @@ room_claim_repository::settle(const claim_settled& s) {
             "UPDATE racetime_rooms r LEFT JOIN matches m ON m.id = "
             "r.match_id SET r.slug = " +
                 sql_quote(conn, s.slug) +
-                ", r.room_name = " + sql_quote(conn, out.room_name) +
+                ", r.room_name = " + sql_quote(conn, room_name) +
                 ", r.status = " + sql_quote(conn, s.status) +
                 ", r.claim_state = 'created', r.adopted = " +
                 (s.adopted ? "1" : "0") +
@@ -270,7 +263,8 @@ room_claim_repository::settle(const claim_settled& s) {
                 "tournaments t ON t.id = m.tournament_id WHERE m.id = " +
                 std::to_string(row->match_id) + ")))",
             "room:" + std::to_string(row->room_id) + ":created");
-        return out;
+        // The watcher's context, read here so that it need not ask again.
+        return load_room_context(conn, s.room_id);
       });
 }
 

@@ -36,10 +36,11 @@ class room_claim_repository {
   /// The claimed room exists on racetime.gg: slug, name and status stored,
   /// the claim `created`, the match's reason cleared and the event
   /// (room_created, or room_opened_manually when someone asked) audited,
-  /// all in one transaction. Idempotent: a claim already settled with that
-  /// slug gives its row again. nullopt when the row is no longer this
-  /// marker's claim.
-  std::optional<room_record> settle(const claim_settled& s);
+  /// all in one transaction. Gives the room with its match and players as
+  /// its watcher loads them (load_room_context), read in that transaction.
+  /// Idempotent: a claim already settled with that slug gives its room
+  /// again. nullopt when the row is no longer this marker's claim.
+  std::optional<room_context> settle(const claim_settled& s);
 
   /// racetime.gg refused the room for sure (422, 403): the `creating` row is
   /// deleted (nothing exists on racetime.gg) and the match keeps the reason

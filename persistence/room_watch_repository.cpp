@@ -274,36 +274,39 @@ std::optional<room_record> room_watch_repository::room(std::int32_t room_id) {
   });
 }
 
+std::optional<room_context> load_room_context(odb::mysql::connection& conn,
+                                              std::int32_t room_id) {
+  std::optional<room_context> out;
+  auto rows = sql_query(
+      conn, std::string{"SELECT "} + room_columns + ", " + fingerprint_sql +
+                ", " + match_columns() + ", (SELECT " +
+                sql_json_rows_of(player_columns(), "p.id") +
+                " FROM match_players p JOIN users u ON u.id = p.user_id WHERE "
+                "p.match_id = m.id) FROM racetime_rooms r LEFT JOIN (matches m "
+                "JOIN tournaments t ON t.id = m.tournament_id) ON m.id = "
+                "r.match_id WHERE r.id = " +
+                std::to_string(room_id));
+  if (rows.empty())
+    return out;
+  const auto& row = rows.front();
+  room_context ctx;
+  ctx.room = read_room(row);
+  ctx.fingerprint = read_fingerprint(row.at(10));
+  if (ctx.room.match_id && row.at(11)) {
+    ctx.match = read_match(row, 11);
+    for (const auto& p : sql_json_rows(row.at(19)))
+      ctx.players.push_back(read_player(p));
+  }
+  out = std::move(ctx);
+  return out;
+}
+
 std::optional<room_context>
 room_watch_repository::context(std::int32_t room_id) {
-  // A change after these reads reaches the room by the supervisor's
-  // periodic look at what changed (changed_rooms).
-  // One round trip: the match and its players come in the room's row.
+  // A change after this read reaches the room by the supervisor's periodic
+  // look at what changed (changed_rooms).
   return in_autocommit(db_, [&](odb::mysql::connection& conn) {
-    std::optional<room_context> out;
-    auto rows = sql_query(
-        conn,
-        std::string{"SELECT "} + room_columns + ", " + fingerprint_sql + ", " +
-            match_columns() + ", (SELECT " +
-            sql_json_rows_of(player_columns(), "p.id") +
-            " FROM match_players p JOIN users u ON u.id = p.user_id WHERE "
-            "p.match_id = m.id) FROM racetime_rooms r LEFT JOIN (matches m "
-            "JOIN tournaments t ON t.id = m.tournament_id) ON m.id = "
-            "r.match_id WHERE r.id = " +
-            std::to_string(room_id));
-    if (rows.empty())
-      return out;
-    const auto& row = rows.front();
-    room_context ctx;
-    ctx.room = read_room(row);
-    ctx.fingerprint = read_fingerprint(row.at(10));
-    if (ctx.room.match_id && row.at(11)) {
-      ctx.match = read_match(row, 11);
-      for (const auto& p : sql_json_rows(row.at(19)))
-        ctx.players.push_back(read_player(p));
-    }
-    out = std::move(ctx);
-    return out;
+    return load_room_context(conn, room_id);
   });
 }
 

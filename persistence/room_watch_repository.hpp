@@ -20,6 +20,12 @@ namespace racecontrol::persistence {
 std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
                                                   std::int32_t match_id);
 
+/// The room with its match (when it has one) and the match's players, read
+/// on the caller's connection in one statement; nullopt when there is no
+/// such room.
+std::optional<room_context> load_room_context(odb::mysql::connection& conn,
+                                              std::int32_t room_id);
+
 /// A room's write refused because it came from an earlier placement of the
 /// room (racetime_rooms.owner_epoch differs): another node owns the room.
 class room_fenced : public std::runtime_error {

@@ -198,9 +198,9 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("claim attempt");
         return false;
       },
-      [=](atom::put, const claim_settled&) -> caf::result<room_record> {
+      [=](atom::put, const claim_settled&) -> caf::result<room_context> {
         unexpected("claim settled");
-        return room_record{};
+        return room_context{};
       },
       [=](atom::put, const claim_refused&) -> caf::result<bool> {
         unexpected("claim refused");
@@ -393,7 +393,8 @@ struct fixture {
     sched->run();
   }
 
-  void start() {
+  /// `loaded`: the context the room starts from, as its opener hands it.
+  void start(std::optional<room_context> loaded = std::nullopt) {
     auto jj = j;
     room_link_factory links = [jj](caf::actor_addr, const room_record&,
                                    std::shared_ptr<protocol::token_source>) {
@@ -403,7 +404,8 @@ struct fixture {
     o.tick_interval = 60s;
     o.write_delay = 0ms; // the test's clock does not move by itself
     o.retry = {1000ms, 60000ms, 2.0, 0.0, 60000ms};
-    room = sys->spawn(race_room, j->ctx.room, db, links, nullptr, o);
+    room = sys->spawn(race_room, j->ctx.room, std::move(loaded), db, links,
+                      nullptr, o);
     sched->run();
   }
 
@@ -478,6 +480,29 @@ BOOST_AUTO_TEST_CASE(a_room_just_opened_connects_without_a_fetch) {
   fetched(race(1, "open"));
   BOOST_TEST(j->connects.size() == 1u);
   BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_room_given_its_context_does_not_load_it) {
+  // The opener's settle read the context in its transaction: the room
+  // starts from it and connects without asking the database.
+  j->ctx.room.just_opened = true;
+  auto given = j->ctx;
+  j->ctx.players.clear(); // what a load would give instead
+  start(given);
+  BOOST_TEST(j->loads == 0);
+  BOOST_TEST(j->fetches.empty());
+  BOOST_REQUIRE_EQUAL(j->connects.size(), 1u);
+  fetched(race(1, "open"));
+  // Both linked players of the given context are invited.
+  BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+  BOOST_TEST(j->loads == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_context_for_another_room_is_not_taken) {
+  auto given = j->ctx;
+  given.room.id = 6;
+  start(given);
+  BOOST_TEST(j->loads == 1);
 }
 
 BOOST_AUTO_TEST_CASE(older_race_data_is_ignored) {

@@ -213,7 +213,14 @@ BOOST_AUTO_TEST_CASE(a_claim_is_watched_only_once_settled) {
   BOOST_REQUIRE(room);
   auto watched = watch.rooms_to_watch(false);
   BOOST_REQUIRE(watched.size() == 1u);
-  BOOST_TEST((watched[0] == *room));
+  BOOST_TEST((watched[0] == room->room));
+  // The context settle gives is the one the watcher would load.
+  auto loaded = watch.context(c.room_id);
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST((loaded->room == room->room));
+  BOOST_TEST(loaded->fingerprint == room->fingerprint);
+  BOOST_TEST(loaded->players.size() == room->players.size());
+  BOOST_TEST(loaded->match.has_value() == room->match.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(settle_stores_the_room_clears_the_reason_and_audits_once) {
@@ -224,10 +231,13 @@ BOOST_AUTO_TEST_CASE(settle_stores_the_room_clears_the_reason_and_audits_once) {
       repo.settle({c.room_id, c.marker, "alttpr/cool-doge-1234", "invitational",
                    true, R"({"goal": "All dungeons"})"});
   BOOST_REQUIRE(room);
-  BOOST_TEST(room->slug == "alttpr/cool-doge-1234");
-  BOOST_TEST(room->room_name == "cool-doge-1234");
-  BOOST_TEST(room->status == "invitational");
-  BOOST_TEST(room->match_id.value_or(0) == 10);
+  BOOST_TEST(room->room.slug == "alttpr/cool-doge-1234");
+  BOOST_TEST(room->room.room_name == "cool-doge-1234");
+  BOOST_TEST(room->room.status == "invitational");
+  BOOST_TEST(room->room.match_id.value_or(0) == 10);
+  BOOST_REQUIRE(room->match.has_value());
+  BOOST_TEST(room->match->id == 10);
+  BOOST_TEST(room->players.size() == 3u);
   BOOST_TEST(scalar("SELECT CONCAT_WS(',', slug, room_name, status, "
                     "claim_state, adopted) FROM racetime_rooms") ==
              "alttpr/cool-doge-1234,cool-doge-1234,invitational,created,1");
@@ -259,7 +269,8 @@ BOOST_AUTO_TEST_CASE(settle_stores_the_room_clears_the_reason_and_audits_once) {
   auto again = repo.settle(
       {c.room_id, c.marker, "alttpr/cool-doge-1234", "open", true, "{}"});
   BOOST_REQUIRE(again);
-  BOOST_TEST(again->slug == room->slug);
+  BOOST_TEST(again->room.slug == room->room.slug);
+  BOOST_TEST(again->room.status == "invitational"); // the stored one
   BOOST_TEST(audit_count("room_created") == "1");
   BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox WHERE event = "
                     "'room_created'") == "1");
