@@ -148,9 +148,13 @@ void log_outcome(bot_pointer self, const std::string& marker,
                           {{"category", self->state.bot.category},
                            {"outcome", to_string(out.what)}});
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
-  auto level = out.what == start_race_outcome::kind::created
-                   ? spdlog::level::info
-                   : spdlog::level::warn;
+  // A room created at the first attempt is the opener's "opened" line
+  // already (the busiest path: a line fewer per room); anything else is
+  // worth an operator's look.
+  auto level = out.what != start_race_outcome::kind::created
+                   ? spdlog::level::warn
+               : attempts == 1 ? spdlog::level::debug
+                               : spdlog::level::info;
   spdlog::log(level,
               "{}: startrace for marker {}: {}{}{} ({} attempt{}, {} ms)",
               self->state.who, marker, to_string(out.what),

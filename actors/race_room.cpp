@@ -233,13 +233,17 @@ void send_action(room_pointer self, const protocol::bot_action& action) {
 
 void invite_and_accept(room_pointer self, const room_plan& plan) {
   auto& st = self->state;
+  std::string invited; // one log line for all of them
   for (const auto& user : plan.invite) {
     st.memory.invited.insert(user);
     send_action(
         self, protocol::user_action{protocol::user_action::kind::invite, user});
-    spdlog::info("{}: invited racetime.gg user {}", st.who, user);
+    invited += (invited.empty() ? "" : ", ") + user;
     audit(self, "racetime_room.invited", racetime_id_details(user));
   }
+  if (!invited.empty())
+    spdlog::info("{}: invited racetime.gg user{} {}", st.who,
+                 plan.invite.size() == 1 ? "" : "s", invited);
   for (const auto& user : plan.accept) {
     st.memory.accepted.insert(user);
     send_action(self, protocol::user_action{
