@@ -417,15 +417,15 @@ using room_opener_actor = caf::typed_actor<
     caf::reacts_to<atom::flush>>;
 
 /// A TOURNAMENT actor: one active tournament with automatic rooms. Holds
-/// its upcoming matches and one timer per match at its open time, so rooms
-/// open on time; every automation.recheck_interval it reloads them and
-/// asks again for due matches a check blocked.
+/// its upcoming matches and one timer at the next of their open times, so
+/// rooms open on time; every automation.recheck_interval it reloads them
+/// and asks again for due matches a check blocked.
 using tournament_actor = caf::typed_actor<
     // Reload the tournament and its matches now (a change, a pass, a bot).
     caf::reacts_to<atom::reload>,
-    // (Self-sent) match M's open time has come; the number tells the
+    // (Self-sent) the next open time has come; the number tells the
     // current timer from an older one.
-    caf::reacts_to<atom::due, std::int32_t, std::uint64_t>,
+    caf::reacts_to<atom::due, std::uint64_t>,
     // (Self-sent) the periodic reload.
     caf::reacts_to<atom::tick>,
     // An opener of one of its matches finished.

@@ -17,40 +17,51 @@ timestamp now() {
   return std::chrono::system_clock::now();
 }
 
-const upcoming_match* find_match(tournament_pointer self, std::int32_t id) {
-  if (!self->state.plan)
-    return nullptr;
-  for (const auto& m : self->state.plan->matches)
-    if (m.match_id == id)
-      return &m;
-  return nullptr;
-}
-
-/// Asks the supervisor to open the match now, or arms its timer.
-void arm(tournament_pointer self, const upcoming_match& m) {
-  auto& st = self->state;
-  st.timers.erase(m.match_id);
-  // Told once why it gets no room: no need to ask again until that changes
-  // (a match turned back to automatic rooms is asked at once).
+/// Whether the match is timed here at all. Told once why it gets no room,
+/// it need not be asked again until that changes (a match turned back to
+/// automatic rooms is asked at once).
+bool timed(const upcoming_match& m) {
   auto told = [&](const char* code) {
     return m.reason_code == std::optional<std::string>{code};
   };
-  if (m.has_room || !m.scheduled_at || told("window_passed") ||
-      (!m.auto_create && told("match_auto_create_off")))
-    return;
-  auto at = open_time(*m.scheduled_at, st.plan->room_open_minutes_before);
+  return !m.has_room && m.scheduled_at && !told("window_passed") &&
+         (m.auto_create || !told("match_auto_create_off"));
+}
+
+timestamp open_time_of(const tournament_plan& plan, const upcoming_match& m) {
+  return open_time(*m.scheduled_at, plan.room_open_minutes_before);
+}
+
+/// Asks the supervisor to open every timed match whose open time has come
+/// and came after `after` (all of them when there is no `after`), then arms
+/// one timer at the next open time. One timer per tournament, not one per
+/// match: a reload every recheck_interval would otherwise arm a timer for
+/// each of its matches again (a thousand matches, a thousand timers every
+/// 30 s, each firing later for nothing).
+void sweep(tournament_pointer self, std::optional<timestamp> after) {
+  auto& st = self->state;
+  const auto& plan = *st.plan;
   auto t = now();
-  if (t >= at) {
-    self->send(st.parent, atom::due::value, st.tournament_id, m.match_id);
-    return;
+  std::optional<timestamp> next;
+  for (const auto& m : plan.matches) {
+    if (!timed(m))
+      continue;
+    auto at = open_time_of(plan, m);
+    if (at > t) {
+      next = next ? std::min(*next, at) : at;
+    } else if (!after || at > *after) {
+      self->send(st.parent, atom::due::value, st.tournament_id, m.match_id);
+    }
   }
-  auto wait =
-      std::min(std::chrono::duration_cast<std::chrono::milliseconds>(at - t) +
-                   std::chrono::milliseconds{1},
-               st.options.max_timer);
-  auto number = ++st.next_timer;
-  st.timers[m.match_id] = number;
-  self->delayed_send(self, wait, atom::due::value, m.match_id, number);
+  st.swept_until = t;
+  auto number = ++st.timer; // an older timer still armed is now stale
+  if (!next)
+    return;
+  auto wait = std::min(
+      std::chrono::duration_cast<std::chrono::milliseconds>(*next - t) +
+          std::chrono::milliseconds{1},
+      st.options.max_timer);
+  self->delayed_send(self, wait, atom::due::value, number);
 }
 
 void reload(tournament_pointer self) {
@@ -72,9 +83,8 @@ void reload(tournament_pointer self) {
               return;
             }
             st.plan = std::move(plans.front());
-            st.timers.clear();
-            for (const auto& m : st.plan->matches)
-              arm(self, m);
+            // Every due match again: one a check blocked may pass now.
+            sweep(self, std::nullopt);
           },
           [self](caf::error& err) {
             self->state.loading = false;
@@ -122,12 +132,11 @@ tournament(tournament_actor::stateful_pointer<tournament_state> self,
         self->delayed_send(self, self->state.options.recheck_interval,
                            atom::tick::value);
       },
-      [self](atom::due, std::int32_t match_id, std::uint64_t number) {
-        auto it = self->state.timers.find(match_id);
-        if (it == self->state.timers.end() || it->second != number)
+      [self](atom::due, std::uint64_t number) {
+        auto& st = self->state;
+        if (number != st.timer || !st.plan)
           return; // an older timer
-        if (const auto* m = find_match(self, match_id))
-          arm(self, *m);
+        sweep(self, st.swept_until);
       },
       [self](atom::opened, const match_outcome& o) {
         if (!self->state.plan)

@@ -6,7 +6,6 @@
 #include "actors/interfaces.hpp"
 
 #include <chrono>
-#include <map>
 #include <optional>
 
 namespace racecontrol {
@@ -34,9 +33,12 @@ struct tournament_state {
   automation_store_actor db;
   tournament_supervisor_actor parent;
   std::optional<tournament_plan> plan;
-  /// The current timer of each match; older timers are ignored.
-  std::map<std::int32_t, std::uint64_t> timers;
-  std::uint64_t next_timer = 0;
+  /// The number of the one current timer (at the next open time); a timer
+  /// armed before it is ignored when it fires.
+  std::uint64_t timer = 0;
+  /// Due matches up to this time were asked for: a timer asks only for
+  /// those that came due since.
+  std::optional<timestamp> swept_until;
   bool loading = false;
 };
 
