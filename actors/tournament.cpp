@@ -22,7 +22,7 @@ timestamp now() {
 /// automatic rooms is asked at once).
 bool timed(const upcoming_match& m) {
   auto told = [&](const char* code) {
-    return m.reason_code == std::optional<std::string>{code};
+    return m.reason_code && *m.reason_code == code;
   };
   return !m.has_room && m.scheduled_at && !told("window_passed") &&
          (m.auto_create || !told("match_auto_create_off"));
@@ -42,6 +42,9 @@ void sweep(tournament_pointer self, std::optional<timestamp> after) {
   auto& st = self->state;
   const auto& plan = *st.plan;
   auto t = now();
+  // Already asked for: those due by `after` (none when the wall clock
+  // stepped back past it, so every due match is asked for again).
+  auto asked_until = after && *after <= t ? *after : timestamp::min();
   std::optional<timestamp> next;
   for (const auto& m : plan.matches) {
     if (!timed(m))
@@ -49,7 +52,7 @@ void sweep(tournament_pointer self, std::optional<timestamp> after) {
     auto at = open_time_of(plan, m);
     if (at > t) {
       next = next ? std::min(*next, at) : at;
-    } else if (!after || at > *after) {
+    } else if (at > asked_until) {
       self->send(st.parent, atom::due::value, st.tournament_id, m.match_id);
     }
   }
