@@ -33,18 +33,18 @@ timestamp open_time_of(const tournament_plan& plan, const upcoming_match& m) {
 }
 
 /// Asks the supervisor to open every timed match whose open time has come
-/// and came after `after` (all of them when there is no `after`), then arms
+/// and came after `after` (timestamp::min(): all of them), then arms
 /// one timer at the next open time. One timer per tournament, not one per
 /// match: a reload every recheck_interval would otherwise arm a timer for
 /// each of its matches again (a thousand matches, a thousand timers every
 /// 30 s, each firing later for nothing).
-void sweep(tournament_pointer self, std::optional<timestamp> after) {
+void sweep(tournament_pointer self, timestamp after) {
   auto& st = self->state;
   const auto& plan = *st.plan;
   auto t = now();
   // Already asked for: those due by `after` (none when the wall clock
   // stepped back past it, so every due match is asked for again).
-  auto asked_until = after && *after <= t ? *after : timestamp::min();
+  auto asked_until = after <= t ? after : timestamp::min();
   std::optional<timestamp> next;
   for (const auto& m : plan.matches) {
     if (!timed(m))
@@ -87,7 +87,7 @@ void reload(tournament_pointer self) {
             }
             st.plan = std::move(plans.front());
             // Every due match again: one a check blocked may pass now.
-            sweep(self, std::nullopt);
+            sweep(self, timestamp::min());
           },
           [self](caf::error& err) {
             self->state.loading = false;

@@ -38,7 +38,7 @@ struct tournament_state {
   std::uint64_t timer = 0;
   /// Due matches up to this time were asked for: a timer asks only for
   /// those that came due since.
-  std::optional<timestamp> swept_until;
+  timestamp swept_until = timestamp::min();
   bool loading = false;
 };
 
