@@ -113,7 +113,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, match_summary& x) {
   return f(caf::meta::type_name("match_summary"), x.id, x.tournament_id,
            x.organization_id, x.tournament_name, x.title, opt(x.scheduled_at),
-           opt(x.started_at), opt(x.finished_at));
+           opt(x.started_at), opt(x.finished_at), opt(x.discord_channel));
 }
 
 template <class Inspector>

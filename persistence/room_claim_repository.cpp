@@ -211,6 +211,45 @@ bool room_claim_repository::record_attempt(const claim_attempt& a) {
   });
 }
 
+namespace {
+
+/// The room_created (or room_opened_manually) entry's details, as SQL: what
+/// the opener sent, with the claim's facts and the match's players.
+std::string created_details_sql(odb::mysql::connection& conn,
+                                const room_claim_row& row,
+                                const claim_settled& s) {
+  std::string details = s.details_json.empty() ? "{}" : s.details_json;
+  auto match = std::to_string(row.match_id);
+  return "JSON_MERGE_PATCH(" + sql_quote(conn, details) +
+         ", JSON_OBJECT('match_id', " + match + ", 'slug', " +
+         sql_quote(conn, s.slug) + ", 'adopted', " +
+         (s.adopted ? "true" : "false") + ", 'startrace_attempts', " +
+         std::to_string(row.startrace_attempts) + ", 'requested_by', " +
+         (row.requested_by.empty() ? std::string{"NULL"}
+                                   : sql_quote(conn, row.requested_by)) +
+         ", 'players', " + players_json(row.match_id) +
+         ", 'scheduled_at', (SELECT DATE_FORMAT(scheduled_at, "
+         "'%Y-%m-%dT%H:%i:%sZ') FROM matches WHERE id = " +
+         match +
+         "), 'tournament', (SELECT t.name FROM matches m JOIN "
+         "tournaments t ON t.id = m.tournament_id WHERE m.id = " +
+         match + ")))";
+}
+
+/// Whom the room's events concern, from the context already read (none
+/// when the room has no match any more).
+event_audience audience_of(const std::optional<room_context>& ctx) {
+  event_audience out;
+  if (ctx && ctx->match) {
+    out.organization_id = ctx->match->organization_id;
+    if (ctx->match->discord_channel)
+      out.channels.push_back(*ctx->match->discord_channel);
+  }
+  return out;
+}
+
+} // namespace
+
 std::optional<room_context>
 room_claim_repository::settle(const claim_settled& s) {
   return in_transaction(
@@ -242,29 +281,19 @@ room_claim_repository::settle(const claim_settled& s) {
                 "m.room_reason_since = NULL, m.room_refused_settings = NULL, "
                 "m.updated_at = m.updated_at WHERE r.id = " +
                 std::to_string(s.room_id));
-        std::string details = s.details_json.empty() ? "{}" : s.details_json;
-        match_event(
-            conn, row->match_id,
-            row->requested_by.empty() ? "room_created" : "room_opened_manually",
-            "racetime_room", row->room_id,
-            "JSON_MERGE_PATCH(" + sql_quote(conn, details) +
-                ", JSON_OBJECT('match_id', " + std::to_string(row->match_id) +
-                ", 'slug', " + sql_quote(conn, s.slug) + ", 'adopted', " +
-                (s.adopted ? "true" : "false") + ", 'startrace_attempts', " +
-                std::to_string(row->startrace_attempts) + ", 'requested_by', " +
-                (row->requested_by.empty()
-                     ? std::string{"NULL"}
-                     : sql_quote(conn, row->requested_by)) +
-                ", 'players', " + players_json(row->match_id) +
-                ", 'scheduled_at', (SELECT DATE_FORMAT(scheduled_at, "
-                "'%Y-%m-%dT%H:%i:%sZ') FROM matches WHERE id = " +
-                std::to_string(row->match_id) +
-                "), 'tournament', (SELECT t.name FROM matches m JOIN "
-                "tournaments t ON t.id = m.tournament_id WHERE m.id = " +
-                std::to_string(row->match_id) + ")))",
-            "room:" + std::to_string(row->room_id) + ":created");
-        // The watcher's context, read here so that it need not ask again.
-        return load_room_context(conn, s.room_id);
+        // The watcher's context, read here so that it need not ask again;
+        // it names the event's organization and channel as well, which
+        // saves the event a query of its own.
+        auto ctx = load_room_context(conn, s.room_id);
+        auto audience = audience_of(ctx);
+        append_event(conn,
+                     {row->requested_by.empty() ? "room_created"
+                                                : "room_opened_manually",
+                      audience.organization_id, "racetime_room", row->room_id,
+                      created_details_sql(conn, *row, s),
+                      "room:" + std::to_string(row->room_id) + ":created"},
+                     audience.channels);
+        return ctx;
       });
 }
 

@@ -57,7 +57,8 @@ std::string match_columns() {
   return "m.id, m.tournament_id, t.organization_id, t.name, "
          "COALESCE(m.title, ''), " +
          sql_epoch_us("m.scheduled_at") + ", " + sql_epoch_us("m.started_at") +
-         ", " + sql_epoch_us("m.finished_at");
+         ", " + sql_epoch_us("m.finished_at") +
+         ", t.discord_notification_channel_id";
 }
 
 /// The match_summary in `row` from column `at` on (match_columns).
@@ -71,6 +72,7 @@ match_summary read_match(const sql_row& row, std::size_t at) {
   m.scheduled_at = sql_timestamp(row[at + 5]);
   m.started_at = sql_timestamp(row[at + 6]);
   m.finished_at = sql_timestamp(row[at + 7]);
+  m.discord_channel = row[at + 8];
   return m;
 }
 
@@ -294,7 +296,7 @@ std::optional<room_context> load_room_context(odb::mysql::connection& conn,
   ctx.fingerprint = read_fingerprint(row.at(10));
   if (ctx.room.match_id && row.at(11)) {
     ctx.match = read_match(row, 11);
-    for (const auto& p : sql_json_rows(row.at(19)))
+    for (const auto& p : sql_json_rows(row.at(20)))
       ctx.players.push_back(read_player(p));
   }
   out = std::move(ctx);

@@ -66,6 +66,8 @@ struct match_summary {
   std::optional<timestamp> scheduled_at;
   std::optional<timestamp> started_at;
   std::optional<timestamp> finished_at;
+  /// The tournament's Discord channel for notifications, if it has one.
+  std::optional<std::string> discord_channel;
 };
 
 /// A player of the match and what the database says about them.
@@ -392,7 +394,8 @@ inline bool operator==(const match_summary& a, const match_summary& b) {
          a.organization_id == b.organization_id &&
          a.tournament_name == b.tournament_name && a.title == b.title &&
          a.scheduled_at == b.scheduled_at && a.started_at == b.started_at &&
-         a.finished_at == b.finished_at;
+         a.finished_at == b.finished_at &&
+         a.discord_channel == b.discord_channel;
 }
 
 inline bool operator==(const match_player_info& a, const match_player_info& b) {

@@ -81,9 +81,15 @@ std::vector<room_record> sample<std::vector<room_record>>() {
 
 template <>
 room_context sample<room_context>() {
-  persistence::match_summary m{
-      17,          2, 1, "League", "Final", t0, t0 + std::chrono::hours{1},
-      std::nullopt};
+  persistence::match_summary m{17,
+                               2,
+                               1,
+                               "League",
+                               "Final",
+                               t0,
+                               t0 + std::chrono::hours{1},
+                               std::nullopt,
+                               std::string{"1048576000000000001"}};
   persistence::match_player_info p{
       5,      "Racer", std::string{"4BlRneEk9jxN6Qka"}, std::string{"RacerOne"},
       "done", 1,       race_duration{4512345678}};

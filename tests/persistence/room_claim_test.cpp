@@ -237,6 +237,7 @@ BOOST_AUTO_TEST_CASE(settle_stores_the_room_clears_the_reason_and_audits_once) {
   BOOST_TEST(room->room.match_id.value_or(0) == 10);
   BOOST_REQUIRE(room->match.has_value());
   BOOST_TEST(room->match->id == 10);
+  BOOST_TEST(room->match->discord_channel.value_or("") == "123456789012345678");
   BOOST_TEST(room->players.size() == 3u);
   BOOST_TEST(scalar("SELECT CONCAT_WS(',', slug, room_name, status, "
                     "claim_state, adopted) FROM racetime_rooms") ==

@@ -89,6 +89,7 @@ BOOST_AUTO_TEST_CASE(context_has_match_and_players) {
   BOOST_TEST(ctx->match->organization_id == 1);
   BOOST_TEST(ctx->match->scheduled_at.has_value());
   BOOST_TEST(!ctx->match->started_at.has_value());
+  BOOST_TEST(!ctx->match->discord_channel.has_value()); // the cup has none
   BOOST_REQUIRE_EQUAL(ctx->players.size(), 3u);
   BOOST_TEST(ctx->players[0].racetime_id.value_or("") == "rt-alice");
   BOOST_TEST(!ctx->players[2].racetime_id.has_value());
