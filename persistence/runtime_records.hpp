@@ -66,7 +66,11 @@ struct match_summary {
   std::optional<timestamp> scheduled_at;
   std::optional<timestamp> started_at;
   std::optional<timestamp> finished_at;
-  /// The tournament's Discord channel for notifications, if it has one.
+  /// The tournament's Discord channel for notifications, if it has one, as
+  /// read with the context. Settle uses it in the transaction that read it;
+  /// a watcher's copy is not refreshed when only the channel changes (not in
+  /// the context's fingerprint), so events written later read the channel
+  /// afresh.
   std::optional<std::string> discord_channel;
 };
 
