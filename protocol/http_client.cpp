@@ -2,6 +2,7 @@
 
 #include "protocol/address_results.hpp"
 #include "protocol/json.hpp"
+#include "protocol/tls_session_cache.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -203,6 +204,8 @@ class operation : public std::enable_shared_from_this<operation> {
       conn_->secure->set_verify_mode(ssl::verify_peer);
       conn_->secure->set_verify_callback(
           ssl::host_name_verification(req_.target.host));
+      offer_tls_session(conn_->secure->native_handle(), req_.target.host,
+                        req_.target.port);
     } else {
       conn_->plain = std::make_unique<plain_stream>(client_->strand);
     }
@@ -229,8 +232,10 @@ class operation : public std::enable_shared_from_this<operation> {
   }
 
   void on_handshake(beast::error_code ec) {
-    if (!ec)
+    if (!ec) {
+      count_tls_handshake(conn_->secure->native_handle());
       return send();
+    }
     if (ec == beast::error::timeout)
       return fail(http_error::kind::timeout, "TLS handshake with " +
                                                  req_.target.authority() +
@@ -503,6 +508,7 @@ make_client_tls_context(const std::string& extra_ca_file) {
                                ec.message());
   }
   ctx->set_verify_mode(ssl::verify_peer);
+  enable_tls_session_cache(ctx->native_handle());
   return ctx;
 }
 

@@ -52,6 +52,12 @@ const std::vector<metric_spec>& catalog() {
        "Seconds from a match's planned room open time to racetime.gg's 201 "
        "(automatic opens)",
        {0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800}},
+      {metric::tls_handshakes,
+       metric_type::counter,
+       "TLS handshakes of racecontrol's connections to racetime.gg and "
+       "Discord, by session (resumed: the server took the session cached "
+       "from an earlier connection; full: a new one, certificate verified)",
+       {}},
       {metric::database_errors,
        metric_type::counter,
        "Failed database requests by kind (connection, constraint, failure)",

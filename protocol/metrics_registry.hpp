@@ -38,6 +38,8 @@ inline constexpr const char* startrace_outcomes =
     "racecontrol_startrace_outcomes_total";
 inline constexpr const char* room_open_latency =
     "racecontrol_room_open_latency_seconds";
+inline constexpr const char* tls_handshakes =
+    "racecontrol_tls_handshakes_total";
 inline constexpr const char* database_errors =
     "racecontrol_database_errors_total";
 inline constexpr const char* task_runs =

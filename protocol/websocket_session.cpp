@@ -4,6 +4,7 @@
 #include "protocol/deadline_sweep.hpp"
 #include "protocol/iso8601.hpp"
 #include "protocol/json.hpp"
+#include "protocol/tls_session_cache.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -223,6 +224,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
       SSL_set_tlsext_host_name(tls_stream.native_handle(), target.host.c_str());
       tls_stream.set_verify_mode(ssl::verify_peer);
       tls_stream.set_verify_callback(ssl::host_name_verification(target.host));
+      offer_tls_session(tls_stream.native_handle(), target.host, target.port);
       beast::get_lowest_layer(*ws).expires_after(options.handshake_timeout);
       auto self = shared_from_this();
       auto gen = generation;
@@ -232,6 +234,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
               return;
             if (ec)
               return self->lost("TLS handshake failed: " + ec.message());
+            count_tls_handshake(ws->next_layer().native_handle());
             self->upgrade(ws);
           });
     } else {

@@ -3,7 +3,9 @@
 
 #include "protocol/bot_actions.hpp"
 #include "protocol/json.hpp"
+#include "protocol/metrics_registry.hpp"
 #include "protocol/server_messages.hpp"
+#include "protocol/tls_session_cache.hpp"
 #include "protocol/token_keeper.hpp"
 #include "protocol/websocket_session.hpp"
 #include "tests/support/sim_harness.hpp"
@@ -778,6 +780,10 @@ struct test_pki {
   ~test_pki() { std::filesystem::remove_all(dir); }
 };
 
+std::uint64_t tls_handshakes(const char* session) {
+  return metrics().value(metric::tls_handshakes, {{"session", session}});
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(tls)
@@ -823,6 +829,68 @@ BOOST_AUTO_TEST_CASE(verified_with_the_test_ca_and_refused_without) {
   BOOST_TEST(refused.error().message.find("certificate rejected") !=
                  std::string::npos,
              refused.error().message);
+}
+
+// Each room costs a startrace POST and a bot socket, each a new connection:
+// after the first, they resume the server's session instead of verifying
+// its certificate again.
+BOOST_AUTO_TEST_CASE(later_connections_resume_the_servers_session) {
+  test_pki pki;
+  test::sim_harness_options o;
+  o.tls_cert = (pki.dir / "server.pem").string();
+  o.tls_key = (pki.dir / "server.key").string();
+  o.extra_ca_file = (pki.dir / "ca.pem").string();
+  test::sim_harness sim{o};
+  sim.seed_defaults();
+  auto full = tls_handshakes("full");
+  auto resumed = tls_handshakes("resumed");
+  auto token = sim.bot_token("bot-client", "bot-secret");
+  BOOST_TEST(tls_handshakes("full") - full == 1u);
+  // startrace is not repeatable: each goes on a connection of its own.
+  std::string slug;
+  for (int i = 0; i < 3; ++i) {
+    auto created =
+        test::sim_harness::await<racetime_result<created_race>>([&](auto done) {
+          sim.api().start_race("alttpr", seed_001_settings(), {}, token,
+                               std::move(done));
+        });
+    BOOST_REQUIRE(created);
+    slug = slug_of(created->name);
+  }
+  BOOST_TEST(tls_handshakes("full") - full == 1u);
+  BOOST_TEST(tls_handshakes("resumed") - resumed == 3u);
+  // Connections closed without a TLS close_notify (as idle ones are, and
+  // dropped sockets) leave the cached session resumable.
+  sim.http().close_idle();
+  auto again =
+      test::sim_harness::await<racetime_result<created_race>>([&](auto done) {
+        sim.api().start_race("alttpr", seed_001_settings(), {}, token,
+                             std::move(done));
+      });
+  BOOST_REQUIRE(again);
+  BOOST_TEST(tls_handshakes("resumed") - resumed == 4u);
+  // The bot socket: the same server over WSS, resumed as well.
+  bot_socket ws(sim, "/ws/o/bot/" + slug, protocol::fixed_token(token));
+  BOOST_TEST(ws.wait_opens(1));
+  ws.wait_for_race([](const race_data&) {
+    return true;
+  });
+  BOOST_TEST(tls_handshakes("full") - full == 1u);
+  BOOST_TEST(tls_handshakes("resumed") - resumed == 5u);
+
+  // A session is offered to the server that issued it, and to no other.
+  auto* ctx = sim.tls()->native_handle();
+  std::unique_ptr<SSL, decltype(&SSL_free)> same{SSL_new(ctx), SSL_free};
+  auto host = sim.base().host;
+  offer_tls_session(same.get(), host, sim.base().port);
+  BOOST_TEST(SSL_get_session(same.get()) != nullptr);
+  std::unique_ptr<SSL, decltype(&SSL_free)> other{SSL_new(ctx), SSL_free};
+  offer_tls_session(other.get(), host,
+                    static_cast<unsigned>(sim.base().port) + 1);
+  BOOST_TEST(SSL_get_session(other.get()) == nullptr);
+  std::unique_ptr<SSL, decltype(&SSL_free)> named{SSL_new(ctx), SSL_free};
+  offer_tls_session(named.get(), "127.0.0.1", sim.base().port);
+  BOOST_TEST(SSL_get_session(named.get()) == nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -18,6 +18,8 @@
 //
 //   automation_bench [--matches 1000] [--spread-seconds 60] [--lead-seconds 40]
 //                    [--live-seconds N]  (then N s with every room open)
+//                    [--tls]  (the simulator serves HTTPS and WSS, as
+//                              racetime.gg does, with a CA of this run)
 //                    [--database URL] [--keep-logs DIR]
 //                    [--SECTION.KEY=VALUE ...]   (passed on to racecontrold)
 
@@ -154,7 +156,7 @@ int main(int argc, char** argv) {
   config::command_line cli;
   try {
     cli = config::parse_command_line(
-        std::vector<std::string>(argv + 1, argv + argc), {},
+        std::vector<std::string>(argv + 1, argv + argc), {"tls"},
         {"matches", "spread-seconds", "lead-seconds", "timeout", "database",
          "keep-logs", "live-seconds"});
   } catch (const std::exception& e) {
@@ -171,9 +173,18 @@ int main(int argc, char** argv) {
   }
 
   scratch db{server, "automation_bench"};
-  auto sim = start_sim(RACETIME_SIM_PATH, dir, bot_client, bot_secret);
+  std::vector<std::string> sim_args;
+  std::optional<test_pki> pki;
+  if (cli.has("tls")) {
+    pki = make_test_pki(dir);
+    sim_args = {"--tls-cert", pki->cert, "--tls-key", pki->key};
+  }
+  auto sim =
+      start_sim(RACETIME_SIM_PATH, dir, bot_client, bot_secret, sim_args);
   client c;
   auto setup = daemon_setup_for(db, sim, RACECONTROLD_PATH, dir);
+  if (pki)
+    setup.overrides.push_back("--racetime.ca_file=" + pki->ca);
   for (const auto& [key, value] : cli.overrides)
     setup.overrides.push_back("--" + key + "=" + value);
 

@@ -412,12 +412,34 @@ sim_process start_sim(const std::string& path, const std::string& dir,
   if (!line)
     die("racetime-sim did not start:\n" + tail_of(sim.process->log_path()));
   // "... listening on http://ADDRESS:PORT (control API on port N), ..."
-  auto at = line->find("://", line->find("listening on "));
+  auto scheme_at = line->find("listening on ") + 13;
+  auto at = line->find("://", scheme_at);
+  sim.scheme = line->substr(scheme_at, at - scheme_at);
   at = line->find(':', at + 3) + 1;
   sim.port = static_cast<std::uint16_t>(std::stoi(line->substr(at)));
   at = line->find("control API on port ") + 20;
   sim.control_port = static_cast<std::uint16_t>(std::stoi(line->substr(at)));
   return sim;
+}
+
+std::string sim_process::base_url() const {
+  return scheme + "://127.0.0.1:" + std::to_string(port);
+}
+
+test_pki make_test_pki(const std::string& dir) {
+  test_pki pki{dir + "/ca.pem", dir + "/server.pem", dir + "/server.key"};
+  std::string script =
+      "cd '" + dir +
+      "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out "
+      "ca.pem -days 1 -subj '/CN=racecontrol bench CA' 2>/dev/null && "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+      "-subj '/CN=localhost' 2>/dev/null && printf "
+      "'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && openssl "
+      "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out "
+      "server.pem -days 1 -extfile ext.cnf 2>/dev/null";
+  if (std::system(script.c_str()) != 0)
+    die("openssl could not make the certificates in " + dir);
+  return pki;
 }
 
 std::uint64_t sim_open_sockets(client& c, const sim_process& sim) {
@@ -427,9 +449,8 @@ std::uint64_t sim_open_sockets(client& c, const sim_process& sim) {
 }
 
 std::string bot_token(client& c, const sim_process& sim) {
-  protocol::racetime_api api{
-      c.io(), c.http(),
-      *protocol::parse_url("http://127.0.0.1:" + std::to_string(sim.port))};
+  protocol::racetime_api api{c.io(), c.http(),
+                             *protocol::parse_url(sim.base_url())};
   std::promise<protocol::racetime_result<protocol::token_response>> done;
   auto future = done.get_future();
   api.client_credentials_token({sim.bot_client, sim.bot_secret},
@@ -644,7 +665,7 @@ daemon_setup daemon_setup_for(const scratch& db, const sim_process& sim,
   setup.password = url.password.reveal();
   url.password = {};
   setup.database_url = url.to_string();
-  setup.racetime_url = "http://127.0.0.1:" + std::to_string(sim.port);
+  setup.racetime_url = sim.base_url();
   setup.dir = std::move(dir);
   return setup;
 }

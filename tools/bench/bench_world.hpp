@@ -149,8 +149,23 @@ struct sim_process {
   std::unique_ptr<child> process;
   std::uint16_t port = 0;
   std::uint16_t control_port = 0;
+  std::string scheme = "http"; ///< "https" when started with a certificate
   std::string bot_client, bot_secret;
+
+  /// What racecontrold's racetime.url names.
+  std::string base_url() const;
 };
+
+/// A CA and a certificate for 127.0.0.1 signed by it, for a simulator that
+/// serves HTTPS and WSS (made with the openssl command).
+struct test_pki {
+  std::string ca;   ///< the CA certificate racecontrold trusts
+  std::string cert; ///< the simulator's certificate chain
+  std::string key;  ///< and its private key
+};
+
+/// Makes the CA and the certificate in `dir`; dies when openssl fails.
+test_pki make_test_pki(const std::string& dir);
 
 /// racetime-sim (the built binary) on free ports with category alttpr, its
 /// goal "Beat the game" and one bot, plus `extra` arguments; its log in
