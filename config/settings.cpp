@@ -216,6 +216,13 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.io_threads = parse_count(v, 1, 64);
      }},
+    {"racetime.post_reuse", "2s",
+     "A startrace (a POST, never sent twice) goes on a kept-alive connection "
+     "only if that was idle for less than this and is still open; 0s: always "
+     "a new connection.",
+     [](settings& s, const std::string& v) {
+       s.racetime_post_reuse = parse_duration_in(v, 0ms, 10000ms);
+     }},
     {"racetime.ping_interval", "30s",
      "Silence on a room's bot socket after which racecontrol pings; after "
      "twice this the socket counts as lost (half-open) and is reopened. "

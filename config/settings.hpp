@@ -76,6 +76,7 @@ struct settings {
   std::string racetime_ca_file;
   std::size_t io_threads = 1;
   std::chrono::milliseconds racetime_ping_interval{30000};
+  std::chrono::milliseconds racetime_post_reuse{2000};
 
   // [rooms]
   std::chrono::milliseconds room_refresh_interval{60000};

@@ -13,6 +13,9 @@
 #include <boost/beast/ssl.hpp>
 
 #include <openssl/x509.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cctype>
@@ -56,6 +59,17 @@ struct connection {
     tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
     tcp().close();
   }
+
+  /// Whether the server has left an idle connection alone: nothing to read
+  /// (no FIN, no reset, no TLS close_notify), which an idle HTTP/1.1
+  /// connection never has otherwise. A request that must not go twice is
+  /// then unlikely to meet a connection the server just closed.
+  bool looks_open() {
+    char byte;
+    auto n = ::recv(tcp().socket().native_handle(), &byte, 1,
+                    MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
 };
 
 http_error make_error(http_error::kind k, std::string message) {
@@ -73,17 +87,28 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
       : strand(net::make_strand(io)), tls(std::move(tls)),
         options(std::move(options)) {}
 
-  std::unique_ptr<connection> take_idle(const std::string& key) {
+  /// The most recently used idle connection to `key` that has been idle
+  /// for less than `max_idle`; older ones past idle_lifetime are closed.
+  std::unique_ptr<connection> take_idle(const std::string& key,
+                                        std::chrono::milliseconds max_idle) {
     auto it = idle.find(key);
     if (it == idle.end())
       return nullptr;
     auto now = std::chrono::steady_clock::now();
     while (!it->second.empty()) {
-      auto conn = std::move(it->second.back());
-      it->second.pop_back();
-      if (now - conn->idle_since < options.idle_lifetime)
+      auto& newest = it->second.back();
+      auto idle_for = now - newest->idle_since;
+      if (idle_for < max_idle && newest->looks_open()) {
+        auto conn = std::move(newest);
+        it->second.pop_back();
         return conn;
-      conn->close();
+      }
+      if (idle_for < max_idle || idle_for >= options.idle_lifetime) {
+        newest->close(); // closed by the server, or too old to trust
+        it->second.pop_back();
+        continue;
+      }
+      return nullptr; // kept for requests that may take older ones
     }
     return nullptr;
   }
@@ -138,7 +163,9 @@ class operation : public std::enable_shared_from_this<operation> {
     // A kept-alive connection may be closed by the server just as the
     // request goes out, and only a repeatable request can then be sent
     // again: the others always get a connection of their own.
-    if (auto conn = repeatable_ ? client_->take_idle(key_) : nullptr) {
+    auto max_idle = repeatable_ ? client_->options.idle_lifetime
+                                : client_->options.fresh_reuse;
+    if (auto conn = client_->take_idle(key_, max_idle)) {
       conn_ = std::move(conn);
       reused_ = true;
       send();

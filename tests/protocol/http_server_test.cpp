@@ -690,7 +690,64 @@ http_outcome fetch_with_client(const std::string& address,
   return done.get_future().get();
 }
 
+/// The client's port of the connection a request through `client` went on,
+/// as the server saw it; the request must succeed.
+int peer_port_of(net::io_context& io, http_client& client,
+                 const std::string& base, http::verb method) {
+  http_request req;
+  req.method = method;
+  req.target = *parse_url(base + "/echo");
+  if (method == http::verb::post) {
+    req.body = "{}";
+    req.content_type = "application/json";
+  }
+  std::optional<http_outcome> out;
+  client.request(req, [&](http_outcome o) {
+    out = std::move(o);
+  });
+  io.restart();
+  io.run();
+  BOOST_TEST_REQUIRE(out.has_value());
+  BOOST_TEST_REQUIRE(static_cast<bool>(*out),
+                     (*out ? "" : out->error().message));
+  BOOST_TEST_REQUIRE((*out)->status == 200u);
+  return parse_json((*out)->body)["peer_port"].GetInt();
+}
+
 } // namespace
+
+// A startrace must never go twice, so it goes on a kept-alive connection
+// only when that was idle briefly and the server has not closed it.
+BOOST_AUTO_TEST_CASE(a_post_takes_only_a_fresh_open_kept_alive_connection) {
+  auto o = server_fixture::quick();
+  o.read_timeout = 300ms; // also the server's limit for an idle connection
+  server_fixture f(o);
+  auto base = "http://127.0.0.1:" + std::to_string(f.port());
+  net::io_context io;
+  http_client_options reuse;
+  reuse.fresh_reuse = 5s;
+  http_client client(io, nullptr, reuse);
+  auto first = peer_port_of(io, client, base, http::verb::get);
+  BOOST_TEST(peer_port_of(io, client, base, http::verb::post) == first);
+  // The server closes the idle connection meanwhile: the POST sees that
+  // and goes on a new one (not "sent, answer unknown").
+  std::this_thread::sleep_for(700ms);
+  auto after = peer_port_of(io, client, base, http::verb::post);
+  BOOST_TEST(after != first);
+  // Past the window, or without one, a POST opens a connection of its own.
+  http_client_options brief;
+  brief.fresh_reuse = 50ms;
+  http_client strict(io, nullptr, brief);
+  auto kept = peer_port_of(io, strict, base, http::verb::get);
+  std::this_thread::sleep_for(100ms);
+  BOOST_TEST(peer_port_of(io, strict, base, http::verb::post) != kept);
+  http_client never(io, nullptr, {});
+  kept = peer_port_of(io, never, base, http::verb::get);
+  auto posted = peer_port_of(io, never, base, http::verb::post);
+  BOOST_TEST(posted != kept);
+  // GETs still take kept-alive connections: the POST's, the newest.
+  BOOST_TEST(peer_port_of(io, never, base, http::verb::get) == posted);
+}
 
 BOOST_AUTO_TEST_CASE(with_a_certificate_it_serves_https_and_only_https) {
   test_certificate tc;
