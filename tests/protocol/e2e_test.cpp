@@ -778,6 +778,16 @@ struct test_pki {
   }
 
   ~test_pki() { std::filesystem::remove_all(dir); }
+
+  /// A simulator serving HTTPS and WSS with the certificate, and a client
+  /// that trusts the CA.
+  test::sim_harness_options trusted() const {
+    test::sim_harness_options o;
+    o.tls_cert = (dir / "server.pem").string();
+    o.tls_key = (dir / "server.key").string();
+    o.extra_ca_file = (dir / "ca.pem").string();
+    return o;
+  }
 };
 
 std::uint64_t tls_handshakes(const char* session) {
@@ -790,10 +800,7 @@ BOOST_AUTO_TEST_SUITE(tls)
 
 BOOST_AUTO_TEST_CASE(verified_with_the_test_ca_and_refused_without) {
   test_pki pki;
-  test::sim_harness_options trusted;
-  trusted.tls_cert = (pki.dir / "server.pem").string();
-  trusted.tls_key = (pki.dir / "server.key").string();
-  trusted.extra_ca_file = (pki.dir / "ca.pem").string();
+  auto trusted = pki.trusted();
   {
     test::sim_harness sim{trusted};
     sim.seed_defaults();
@@ -836,11 +843,7 @@ BOOST_AUTO_TEST_CASE(verified_with_the_test_ca_and_refused_without) {
 // its certificate again.
 BOOST_AUTO_TEST_CASE(later_connections_resume_the_servers_session) {
   test_pki pki;
-  test::sim_harness_options o;
-  o.tls_cert = (pki.dir / "server.pem").string();
-  o.tls_key = (pki.dir / "server.key").string();
-  o.extra_ca_file = (pki.dir / "ca.pem").string();
-  test::sim_harness sim{o};
+  test::sim_harness sim{pki.trusted()};
   sim.seed_defaults();
   auto full = tls_handshakes("full");
   auto resumed = tls_handshakes("resumed");
