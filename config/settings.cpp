@@ -217,9 +217,9 @@ const key_spec keys[] = {
        s.io_threads = parse_count(v, 1, 64);
      }},
     {"racetime.post_reuse", "2s",
-     "A startrace (a POST, never sent twice) goes on a kept-alive connection "
-     "only if that was idle for less than this and is still open; 0s: always "
-     "a new connection.",
+     "A request never sent twice (a startrace, another POST to racetime.gg "
+     "or Discord) goes on a kept-alive connection only if that was idle for "
+     "less than this and is still open; 0s: always a new connection.",
      [](settings& s, const std::string& v) {
        s.racetime_post_reuse = parse_duration_in(v, 0ms, 10000ms);
      }},
