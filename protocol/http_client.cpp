@@ -88,7 +88,8 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
         options(std::move(options)) {}
 
   /// The most recently used idle connection to `key` that has been idle
-  /// for less than `max_idle`; older ones past idle_lifetime are closed.
+  /// for less than `max_idle` and looks open; the ones passed over because
+  /// the server closed them or they outlived idle_lifetime are closed.
   std::unique_ptr<connection> take_idle(const std::string& key,
                                         std::chrono::milliseconds max_idle) {
     auto it = idle.find(key);
@@ -162,7 +163,7 @@ class operation : public std::enable_shared_from_this<operation> {
     message_.keep_alive(true);
     // A kept-alive connection may be closed by the server just as the
     // request goes out, and only a repeatable request can then be sent
-    // again: the others always get a connection of their own.
+    // again: the others take only one idle for less than fresh_reuse.
     auto max_idle = repeatable_ ? client_->options.idle_lifetime
                                 : client_->options.fresh_reuse;
     if (auto conn = client_->take_idle(key_, max_idle)) {

@@ -111,7 +111,8 @@ struct http_client_options {
   std::size_t max_idle_per_host = 4;
   std::chrono::milliseconds idle_lifetime{55000};
   /// A request that must not be sent twice (a POST) goes on a kept-alive
-  /// connection only if that was idle for less than this (0: never).
+  /// connection only if that was idle for less than this and still looks
+  /// open (0: never).
   std::chrono::milliseconds fresh_reuse{0};
   std::string user_agent = "racecontrol";
 };

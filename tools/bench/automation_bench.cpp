@@ -173,18 +173,24 @@ int main(int argc, char** argv) {
   }
 
   scratch db{server, "automation_bench"};
+  // With --tls: a CA and the simulator's certificate (for 127.0.0.1) from
+  // tools/cluster-certs, as the cluster benches make theirs.
   std::vector<std::string> sim_args;
-  std::optional<test_pki> pki;
+  auto certs = dir + "/certs";
   if (cli.has("tls")) {
-    pki = make_test_pki(dir);
-    sim_args = {"--tls-cert", pki->cert, "--tls-key", pki->key};
+    auto make = std::string{RACECONTROL_SOURCE_DIR} + "/tools/cluster-certs " +
+                certs + " racetime-sim >/dev/null";
+    if (std::system(make.c_str()) != 0)
+      die("cannot make the simulator's certificate: " + make);
+    sim_args = {"--tls-cert", certs + "/racetime-sim.pem", "--tls-key",
+                certs + "/racetime-sim.key"};
   }
   auto sim =
       start_sim(RACETIME_SIM_PATH, dir, bot_client, bot_secret, sim_args);
   client c;
   auto setup = daemon_setup_for(db, sim, RACECONTROLD_PATH, dir);
-  if (pki)
-    setup.overrides.push_back("--racetime.ca_file=" + pki->ca);
+  if (cli.has("tls"))
+    setup.overrides.push_back("--racetime.ca_file=" + certs + "/ca.pem");
   for (const auto& [key, value] : cli.overrides)
     setup.overrides.push_back("--" + key + "=" + value);
 

@@ -426,22 +426,6 @@ std::string sim_process::base_url() const {
   return scheme + "://127.0.0.1:" + std::to_string(port);
 }
 
-test_pki make_test_pki(const std::string& dir) {
-  test_pki pki{dir + "/ca.pem", dir + "/server.pem", dir + "/server.key"};
-  std::string script =
-      "cd '" + dir +
-      "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out "
-      "ca.pem -days 1 -subj '/CN=racecontrol bench CA' 2>/dev/null && "
-      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-      "-subj '/CN=localhost' 2>/dev/null && printf "
-      "'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && openssl "
-      "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out "
-      "server.pem -days 1 -extfile ext.cnf 2>/dev/null";
-  if (std::system(script.c_str()) != 0)
-    die("openssl could not make the certificates in " + dir);
-  return pki;
-}
-
 std::uint64_t sim_open_sockets(client& c, const sim_process& sim) {
   auto body = c.control(sim.control_port, "/stats").body;
   auto doc = protocol::parse_json(body);

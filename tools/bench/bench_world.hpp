@@ -156,17 +156,6 @@ struct sim_process {
   std::string base_url() const;
 };
 
-/// A CA and a certificate for 127.0.0.1 signed by it, for a simulator that
-/// serves HTTPS and WSS (made with the openssl command).
-struct test_pki {
-  std::string ca;   ///< the CA certificate racecontrold trusts
-  std::string cert; ///< the simulator's certificate chain
-  std::string key;  ///< and its private key
-};
-
-/// Makes the CA and the certificate in `dir`; dies when openssl fails.
-test_pki make_test_pki(const std::string& dir);
-
 /// racetime-sim (the built binary) on free ports with category alttpr, its
 /// goal "Beat the game" and one bot, plus `extra` arguments; its log in
 /// `dir`/racetime-sim.log.
