@@ -47,12 +47,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <pthread.h>
 #include <random>
+#include <sched.h>
 #include <sys/resource.h>
 #include <thread>
 #include <time.h>
@@ -160,10 +163,35 @@ std::optional<std::string> check_schema(odb::mysql::database& db,
   return std::nullopt;
 }
 
+/// Binds this thread, and so every thread started after it, to daemon.cpus.
+void apply_cpus(const std::vector<int>& cpus) {
+  if (cpus.empty())
+    return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int cpu : cpus)
+    if (cpu < CPU_SETSIZE)
+      CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) == 0)
+    return;
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  std::vector<int> usable;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+      if (CPU_ISSET(cpu, &allowed))
+        usable.push_back(cpu);
+  throw config::config_error("daemon.cpus: cannot run on CPUs " +
+                             config::cpu_list(cpus) + " (" +
+                             std::strerror(errno) + "); this process may use " +
+                             config::cpu_list(usable));
+}
+
 /// Turns SIGINT/SIGTERM into a message to the main thread's actor; a second
 /// signal ends the process at once (an operator who insists).
 void start_signal_thread(caf::actor main_actor, const sigset_t& signals) {
   std::thread([main_actor, signals] {
+    pthread_setname_np(pthread_self(), "rc.signals");
     int count = 0;
     for (;;) {
       int sig = 0;
@@ -729,8 +757,16 @@ start_console(const config::settings& s, protocol::io_runtime& io,
 /// worker spins briefly and then waits on its condition variable; it is
 /// woken when work arrives for it, so this costs no latency.
 void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads) {
-  if (threads == 0)
-    threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) {
+    // The CPUs this process may use (daemon.cpus, taskset, a cgroup's
+    // cpuset), not every CPU of the machine.
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    threads = sched_getaffinity(0, sizeof mine, &mine) == 0
+                  ? static_cast<std::size_t>(CPU_COUNT(&mine))
+                  : std::thread::hardware_concurrency();
+    threads = std::max<std::size_t>(1, threads);
+  }
   cfg.set("scheduler.max-threads", threads);
   cfg.set("work-stealing.moderate-poll-attempts", 0);
   cfg.set("work-stealing.relaxed-sleep-duration",
@@ -882,6 +918,7 @@ int main(int argc, char** argv) {
       return std::getenv(name);
     };
     s = config::load_settings(sources);
+    apply_cpus(s.cpus); // before the log writer's thread starts
     // Under systemd, standard error is the journal: it has its own
     // timestamps and reads levels from "<N>" prefixes.
     s.log.format = config::format_for_stderr(s.log.format, s.log.file,

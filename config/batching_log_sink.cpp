@@ -1,5 +1,7 @@
 #include "config/batching_log_sink.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 namespace racecontrol::config {
@@ -11,6 +13,7 @@ batching_log_sink::batching_log_sink(
       max_lines_(std::max<std::size_t>(1, max_lines)) {
   pending_.reserve(64);
   writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "rc.log");
     run();
   });
 }

@@ -56,6 +56,7 @@ struct settings {
   // [daemon]
   std::string node_name;
   std::size_t worker_threads = 0; ///< 0: one per core
+  std::vector<int> cpus;          ///< the affinity; empty: any CPU
   std::chrono::milliseconds shutdown_timeout{4000};
 
   // [database]
@@ -174,6 +175,9 @@ std::string describe_settings();
 
 /// The settings on one line for the startup log; secrets shown as ***.
 std::string summarize(const settings& s);
+
+/// "0-1,4" for {0, 1, 4}: how daemon.cpus reads.
+std::string cpu_list(const std::vector<int>& cpus);
 
 /// The environment variable that holds a bot's client secret:
 /// RACECONTROL_BOT_<CATEGORY>_CLIENT_SECRET, upper-cased, '-' as '_'.

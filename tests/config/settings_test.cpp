@@ -203,6 +203,24 @@ BOOST_AUTO_TEST_CASE(startrace_timeout) {
              "300000ms, got '200ms'");
 }
 
+BOOST_AUTO_TEST_CASE(cpus) {
+  BOOST_TEST(load_settings(with_env({})).cpus.empty());
+  auto sources = with_env({});
+  sources.overrides = {{"daemon.cpus", "3,0-1,1"}};
+  auto s = load_settings(sources);
+  BOOST_TEST((s.cpus == std::vector<int>{0, 1, 3}));
+  BOOST_TEST(cpu_list(s.cpus) == "0-1,3");
+  BOOST_TEST(summarize(s).find(" cpus=0-1,3 ") != std::string::npos);
+  for (const char* bad : {"1-0", "x", "0,,1", "-1", "2-", "1024"}) {
+    sources.overrides = {{"daemon.cpus", bad}};
+    BOOST_TEST(error_of(sources) ==
+                   std::string{"--daemon.cpus: must be CPU numbers or ranges "
+                               "separated by commas, like 0 or 0-1,4, got '"} +
+                       bad + "'",
+               bad);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(console_settings) {
   auto s = load_settings(with_env({}));
   BOOST_TEST(!s.console_listen); // off by default

@@ -232,6 +232,7 @@ int main(int argc, char** argv) {
   auto window_start = clock_type::now();
   auto cpu0 = cpu_of(daemon->pid());
   auto switches0 = context_switches_of(daemon->pid());
+  auto threads0 = threads_of(daemon->pid());
   auto questions0 = server_questions(db);
   long own_queries = 0; // this program's, to take out of the server's count
 
@@ -268,6 +269,7 @@ int main(int argc, char** argv) {
   double window = since(window_start);
   auto cpu1 = cpu_of(daemon->pid());
   auto switches1 = context_switches_of(daemon->pid());
+  auto threads1 = threads_of(daemon->pid());
   double cpu = cpu1.total_seconds() - cpu0.total_seconds();
   double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
   double user_s = static_cast<double>(cpu1.user - cpu0.user) / hz;
@@ -323,6 +325,7 @@ int main(int argc, char** argv) {
       static_cast<double>(switches1.involuntary - switches0.involuntary) /
           rooms,
       wake_us, slept * wake_us / 1000.0);
+  print_threads_per_room(threads0, threads1, rooms);
   if (live_rate >= 0)
     std::printf(
         "  with all %zu rooms open and none opening, racecontrold used %.2f%% "

@@ -4,9 +4,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace racecontrol::bench {
 
@@ -76,6 +79,66 @@ context_switches context_switches_of(pid_t pid) {
   }
   closedir(dir);
   return out;
+}
+
+std::map<pid_t, thread_usage> threads_of(pid_t pid) {
+  std::map<pid_t, thread_usage> out;
+  auto dir_path = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(dir_path.c_str());
+  if (dir == nullptr)
+    return out;
+  while (auto* e = readdir(dir)) {
+    if (e->d_name[0] == '.')
+      continue;
+    auto task = dir_path + "/" + e->d_name;
+    std::ifstream stat_file(task + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_file)),
+                     std::istreambuf_iterator<char>());
+    auto open = stat.find('(');
+    auto close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos)
+      continue; // the thread ended while we read
+    thread_usage t;
+    t.name = stat.substr(open + 1, close - open - 1);
+    std::istringstream in(stat.substr(close + 2));
+    std::vector<std::string> f;
+    for (std::string x; in >> x;)
+      f.push_back(x);
+    if (f.size() < 13)
+      continue;
+    t.user = std::stoull(f[11]); // fields 14 and 15 of stat
+    t.system = std::stoull(f[12]);
+    t.switches.voluntary =
+        field_of(task + "/status", "voluntary_ctxt_switches:");
+    t.switches.involuntary =
+        field_of(task + "/status", "nonvoluntary_ctxt_switches:");
+    out.emplace(static_cast<pid_t>(std::stol(e->d_name)), std::move(t));
+  }
+  closedir(dir);
+  return out;
+}
+
+void print_threads_per_room(const std::map<pid_t, thread_usage>& before,
+                            const std::map<pid_t, thread_usage>& after,
+                            double rooms) {
+  double ms_per_tick = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::printf("  per thread (CPU in ms and sleeps, per room):");
+  for (const auto& [tid, a] : after) {
+    thread_usage b;
+    if (auto i = before.find(tid); i != before.end())
+      b = i->second;
+    double cpu =
+        static_cast<double>((a.user + a.system) - (b.user + b.system)) *
+        ms_per_tick / rooms;
+    double slept =
+        static_cast<double>(a.switches.voluntary - b.switches.voluntary) /
+        rooms;
+    if (cpu < 0.005 && slept < 0.5)
+      continue;
+    std::printf(" %s[%d] %.2f ms %.1f;", a.name.c_str(), static_cast<int>(tid),
+                cpu, slept);
+  }
+  std::printf("\n");
 }
 
 } // namespace racecontrol::bench

@@ -7,6 +7,9 @@
 
 #include <sys/types.h>
 
+#include <map>
+#include <string>
+
 namespace racecontrol::bench {
 
 /// The CPU time, in microseconds, that one thread's sleep and wake-up by
@@ -22,5 +25,22 @@ struct context_switches {
 
 /// The sum over every thread of the process that is alive now.
 context_switches context_switches_of(pid_t pid);
+
+/// One thread's counters from /proc/PID/task/TID.
+struct thread_usage {
+  std::string name;
+  unsigned long long user = 0, system = 0; ///< clock ticks
+  context_switches switches;
+};
+
+/// Every thread of the process that is alive now, by thread id.
+std::map<pid_t, thread_usage> threads_of(pid_t pid);
+
+/// What each thread did between two snapshots, per room: its CPU in ms and
+/// how often it slept; threads that did (almost) nothing are left out. So a
+/// reader sees which hand-offs a room's cost is made of.
+void print_threads_per_room(const std::map<pid_t, thread_usage>& before,
+                            const std::map<pid_t, thread_usage>& after,
+                            double rooms);
 
 } // namespace racecontrol::bench
