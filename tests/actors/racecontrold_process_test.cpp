@@ -8,7 +8,9 @@
 #include "tests/support/private_mariadb.hpp"
 #include "tests/support/scratch_database.hpp"
 
+#include <dirent.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -18,6 +20,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include <fstream>
+#include <set>
 
 #include <atomic>
 #include <chrono>
@@ -321,6 +326,73 @@ BOOST_AUTO_TEST_CASE(starts_reports_ready_and_stops_cleanly_on_sigterm) {
   // ...but no secret ever was.
   BOOST_TEST(out.find(bot_secret) == std::string::npos, out);
   BOOST_TEST(out.find(password) == std::string::npos, out);
+}
+
+namespace {
+
+/// Each live thread of `pid`: its name and Cpus_allowed_list.
+std::vector<std::pair<std::string, std::string>> threads_of(pid_t pid) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto dir_path = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(dir_path.c_str());
+  BOOST_REQUIRE(dir != nullptr);
+  while (auto* e = readdir(dir)) {
+    if (e->d_name[0] == '.')
+      continue;
+    std::ifstream status(dir_path + "/" + e->d_name + "/status");
+    std::string line, name, cpus;
+    while (std::getline(status, line)) {
+      if (line.rfind("Name:\t", 0) == 0)
+        name = line.substr(6);
+      if (line.rfind("Cpus_allowed_list:\t", 0) == 0)
+        cpus = line.substr(19);
+    }
+    out.emplace_back(name, cpus);
+  }
+  closedir(dir);
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(daemon_cpus_binds_every_thread_and_names_its_own) {
+  // The last CPU this test may use: every thread of the daemon on it.
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  BOOST_REQUIRE(sched_getaffinity(0, sizeof mine, &mine) == 0);
+  int cpu = -1;
+  for (int i = 0; i < CPU_SETSIZE; ++i)
+    if (CPU_ISSET(i, &mine))
+      cpu = i;
+  daemon_process d({"--database.url=" + url_without_password,
+                    "--daemon.cpus=" + std::to_string(cpu)},
+                   {{"RACECONTROL_DATABASE_PASSWORD", password}});
+  BOOST_REQUIRE_MESSAGE(d.wait_for_output("ready: node", 20s), d.output());
+  BOOST_TEST(d.output().find(" cpus=" + std::to_string(cpu) + " ") !=
+                 std::string::npos,
+             d.output());
+  std::set<std::string> names;
+  for (const auto& [name, cpus] : threads_of(d.pid())) {
+    names.insert(name);
+    BOOST_TEST(cpus == std::to_string(cpu), name);
+  }
+  for (const char* own : {"rc.io", "rc.log", "rc.signals"})
+    BOOST_TEST(names.count(own) == 1u, own);
+  d.signal(SIGTERM);
+  BOOST_REQUIRE(d.exited(5000ms));
+  BOOST_TEST(d.exit_code == 0, d.output());
+
+  daemon_process bad(
+      {"--database.url=" + url_without_password, "--daemon.cpus=1023"},
+      {{"RACECONTROL_DATABASE_PASSWORD", password}});
+  BOOST_REQUIRE(bad.exited(5000ms));
+  BOOST_TEST(bad.exit_code == 2);
+  BOOST_TEST(bad.error_output().find("racecontrold: daemon.cpus: cannot run "
+                                     "on CPUs 1023 (") != std::string::npos,
+             bad.error_output());
+  BOOST_TEST(bad.error_output().find("); this process may use ") !=
+                 std::string::npos,
+             bad.error_output());
 }
 
 BOOST_AUTO_TEST_CASE(json_log_lines_carry_no_secret_either) {
