@@ -64,23 +64,6 @@ double measure_wake_cost_us() {
   return (main_cpu + echo_cpu) / (3.0 * rounds);
 }
 
-context_switches context_switches_of(pid_t pid) {
-  context_switches out;
-  auto dir_path = "/proc/" + std::to_string(pid) + "/task";
-  DIR* dir = opendir(dir_path.c_str());
-  if (dir == nullptr)
-    return out;
-  while (auto* e = readdir(dir)) {
-    if (e->d_name[0] == '.')
-      continue;
-    auto status = dir_path + "/" + e->d_name + "/status";
-    out.voluntary += field_of(status, "voluntary_ctxt_switches:");
-    out.involuntary += field_of(status, "nonvoluntary_ctxt_switches:");
-  }
-  closedir(dir);
-  return out;
-}
-
 std::map<pid_t, thread_usage> threads_of(pid_t pid) {
   std::map<pid_t, thread_usage> out;
   auto dir_path = "/proc/" + std::to_string(pid) + "/task";
@@ -115,6 +98,15 @@ std::map<pid_t, thread_usage> threads_of(pid_t pid) {
     out.emplace(static_cast<pid_t>(std::stol(e->d_name)), std::move(t));
   }
   closedir(dir);
+  return out;
+}
+
+context_switches context_switches_of(pid_t pid) {
+  context_switches out;
+  for (const auto& [tid, t] : threads_of(pid)) {
+    out.voluntary += t.switches.voluntary;
+    out.involuntary += t.switches.involuntary;
+  }
   return out;
 }
 
