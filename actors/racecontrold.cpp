@@ -163,28 +163,35 @@ std::optional<std::string> check_schema(odb::mysql::database& db,
   return std::nullopt;
 }
 
+/// The CPUs this thread may run on.
+std::vector<int> allowed_cpus() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  std::vector<int> out;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+      if (CPU_ISSET(cpu, &allowed))
+        out.push_back(cpu);
+  return out;
+}
+
 /// Binds this thread, and so every thread started after it, to daemon.cpus.
-void apply_cpus(const std::vector<int>& cpus) {
+/// Returns the CPUs in effect: the kernel keeps only those a cpuset allows.
+std::vector<int> apply_cpus(const std::vector<int>& cpus) {
   if (cpus.empty())
-    return;
+    return {};
   cpu_set_t set;
   CPU_ZERO(&set);
   for (int cpu : cpus)
     if (cpu < CPU_SETSIZE)
       CPU_SET(cpu, &set);
   if (sched_setaffinity(0, sizeof set, &set) == 0)
-    return;
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  std::vector<int> usable;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-      if (CPU_ISSET(cpu, &allowed))
-        usable.push_back(cpu);
+    return allowed_cpus();
+  int err = errno;
   throw config::config_error("daemon.cpus: cannot run on CPUs " +
                              config::cpu_list(cpus) + " (" +
-                             std::strerror(errno) + "); this process may use " +
-                             config::cpu_list(usable));
+                             std::strerror(err) + "); this process may use " +
+                             config::cpu_list(allowed_cpus()));
 }
 
 /// Turns SIGINT/SIGTERM into a message to the main thread's actor; a second
@@ -896,6 +903,7 @@ int main(int argc, char** argv) {
 
   config::command_line cli;
   config::settings s;
+  std::vector<int> cpus_in_effect;
   try {
     cli = config::parse_command_line(
         std::vector<std::string>(argv + 1, argv + argc),
@@ -918,7 +926,7 @@ int main(int argc, char** argv) {
       return std::getenv(name);
     };
     s = config::load_settings(sources);
-    apply_cpus(s.cpus); // before the log writer's thread starts
+    cpus_in_effect = apply_cpus(s.cpus); // before the log writer's thread
     // Under systemd, standard error is the journal: it has its own
     // timestamps and reads levels from "<N>" prefixes.
     s.log.format = config::format_for_stderr(s.log.format, s.log.file,
@@ -932,6 +940,10 @@ int main(int argc, char** argv) {
   }
   spdlog::info("racecontrol {} starting: {}", racecontrol::version,
                config::summarize(s));
+  if (cpus_in_effect != s.cpus)
+    spdlog::warn("daemon.cpus: running on CPUs {} only; the others asked for "
+                 "({}) are not available to this process",
+                 config::cpu_list(cpus_in_effect), config::cpu_list(s.cpus));
   auto notifier =
       protocol::service_notifier::from_environment([](const char* name) {
         return std::getenv(name);

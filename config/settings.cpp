@@ -40,7 +40,7 @@ std::size_t parse_count(const std::string& v, std::size_t min,
   return n;
 }
 
-/// "0-3,6": CPU numbers and ranges, commas between; "" is every CPU.
+/// "0-3, 6": CPU numbers and ranges, commas between; "" is every CPU.
 std::vector<int> parse_cpu_list(const std::string& v) {
   std::vector<int> out;
   std::stringstream items{v};
@@ -51,6 +51,10 @@ std::vector<int> parse_cpu_list(const std::string& v) {
            v + "'");
   };
   while (std::getline(items, item, ',')) {
+    auto begin = item.find_first_not_of(" \t");
+    if (begin == std::string::npos)
+      continue; // as in address lists: empty items are skipped
+    item = item.substr(begin, item.find_last_not_of(" \t") - begin + 1);
     auto dash = item.find('-');
     int first = 0, last = 0;
     auto number = [&](const std::string& text, int& n) {
@@ -137,8 +141,9 @@ const key_spec keys[] = {
     {"daemon.cpus", "",
      "CPUs the daemon's threads may run on, like 0 or 0-1,4; empty: any. "
      "On one CPU the hand-offs between its threads need no cross-CPU "
-     "wake-up (on a virtual machine 10-25% less CPU per room in "
-     "automation_bench), and worker_threads=0 counts these CPUs.",
+     "wake-up (on a virtual machine up to about 20% less CPU per room in "
+     "automation_bench, though a burst of TLS rooms measured more), and "
+     "worker_threads=0 counts these CPUs.",
      [](settings& s, const std::string& v) {
        s.cpus = parse_cpu_list(v);
      }},
