@@ -764,16 +764,10 @@ start_console(const config::settings& s, protocol::io_runtime& io,
 /// worker spins briefly and then waits on its condition variable; it is
 /// woken when work arrives for it, so this costs no latency.
 void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads) {
-  if (threads == 0) {
-    // The CPUs this process may use (daemon.cpus, taskset, a cgroup's
-    // cpuset), not every CPU of the machine.
-    cpu_set_t mine;
-    CPU_ZERO(&mine);
-    threads = sched_getaffinity(0, sizeof mine, &mine) == 0
-                  ? static_cast<std::size_t>(CPU_COUNT(&mine))
-                  : std::thread::hardware_concurrency();
-    threads = std::max<std::size_t>(1, threads);
-  }
+  // 0: one per CPU this process may use (daemon.cpus, taskset, a cgroup's
+  // cpuset), not one per CPU of the machine.
+  if (threads == 0)
+    threads = std::max<std::size_t>(1, allowed_cpus().size());
   cfg.set("scheduler.max-threads", threads);
   cfg.set("work-stealing.moderate-poll-attempts", 0);
   cfg.set("work-stealing.relaxed-sleep-duration",

@@ -242,17 +242,26 @@ double cpu_ticks::total_seconds() const {
          static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-cpu_ticks cpu_of(pid_t pid) {
-  auto stat = read_proc(pid, "stat");
+std::optional<cpu_ticks> cpu_of_stat(const std::string& stat) {
+  auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 > stat.size())
+    return std::nullopt;
   // Fields after the command name (which may hold spaces), from field 3.
-  std::istringstream in(stat.substr(stat.rfind(')') + 2));
+  std::istringstream in(stat.substr(close + 2));
   std::vector<std::string> f;
   std::string x;
   while (in >> x)
     f.push_back(x);
   if (f.size() < 13)
+    return std::nullopt;
+  return cpu_ticks{std::stoull(f[11]), std::stoull(f[12])}; // fields 14, 15
+}
+
+cpu_ticks cpu_of(pid_t pid) {
+  auto ticks = cpu_of_stat(read_proc(pid, "stat"));
+  if (!ticks)
     die("cannot read /proc/" + std::to_string(pid) + "/stat");
-  return {std::stoull(f[11]), std::stoull(f[12])}; // fields 14 and 15
+  return *ticks;
 }
 
 std::size_t open_files(pid_t pid) {

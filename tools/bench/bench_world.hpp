@@ -105,6 +105,10 @@ struct cpu_ticks {
   double total_seconds() const;
 };
 
+/// utime and stime of a /proc/PID/stat (or /proc/PID/task/TID/stat) text;
+/// nullopt when it is not one (the thread ended while it was read).
+std::optional<cpu_ticks> cpu_of_stat(const std::string& stat);
+
 /// utime and stime of /proc/PID/stat.
 cpu_ticks cpu_of(pid_t pid);
 

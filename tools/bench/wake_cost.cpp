@@ -1,15 +1,15 @@
 #include "tools/bench/wake_cost.hpp"
 
+#include "tools/bench/bench_world.hpp"
+
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
-#include <vector>
 
 namespace racecontrol::bench {
 
@@ -77,20 +77,13 @@ std::map<pid_t, thread_usage> threads_of(pid_t pid) {
     std::ifstream stat_file(task + "/stat");
     std::string stat((std::istreambuf_iterator<char>(stat_file)),
                      std::istreambuf_iterator<char>());
-    auto open = stat.find('(');
-    auto close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos)
+    auto ticks = cpu_of_stat(stat);
+    if (!ticks)
       continue; // the thread ended while we read
     thread_usage t;
-    t.name = stat.substr(open + 1, close - open - 1);
-    std::istringstream in(stat.substr(close + 2));
-    std::vector<std::string> f;
-    for (std::string x; in >> x;)
-      f.push_back(x);
-    if (f.size() < 13)
-      continue;
-    t.user = std::stoull(f[11]); // fields 14 and 15 of stat
-    t.system = std::stoull(f[12]);
+    auto open = stat.find('(');
+    t.name = stat.substr(open + 1, stat.rfind(')') - open - 1);
+    t.ticks = ticks->user + ticks->system;
     t.switches.voluntary =
         field_of(task + "/status", "voluntary_ctxt_switches:");
     t.switches.involuntary =
@@ -119,9 +112,7 @@ void print_threads_per_room(const std::map<pid_t, thread_usage>& before,
     thread_usage b;
     if (auto i = before.find(tid); i != before.end())
       b = i->second;
-    double cpu =
-        static_cast<double>((a.user + a.system) - (b.user + b.system)) *
-        ms_per_tick / rooms;
+    double cpu = static_cast<double>(a.ticks - b.ticks) * ms_per_tick / rooms;
     double slept =
         static_cast<double>(a.switches.voluntary - b.switches.voluntary) /
         rooms;

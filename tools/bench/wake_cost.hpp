@@ -29,7 +29,7 @@ context_switches context_switches_of(pid_t pid);
 /// One thread's counters from /proc/PID/task/TID.
 struct thread_usage {
   std::string name;
-  unsigned long long user = 0, system = 0; ///< clock ticks
+  unsigned long long ticks = 0; ///< user and system CPU, clock ticks
   context_switches switches;
 };
 
