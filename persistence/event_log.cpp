@@ -3,6 +3,8 @@
 #include "persistence/audit_repository.hpp"
 #include "persistence/sql.hpp"
 
+#include <mysql.h>
+
 namespace racecontrol::persistence {
 
 void append_event(odb::mysql::connection& conn, const event_entry& e,
@@ -15,26 +17,21 @@ void append_event(odb::mysql::connection& conn, const event_entry& e,
   audit_repository::append_in(conn, entry, e.details_sql);
   if (channels.empty())
     return;
-  // One statement for every channel, reading the audit row's id with
-  // LAST_INSERT_ID() (the INSERT above may still be held back with it in
-  // a sql_transaction's batch, so the client library does not know it yet;
-  // within this statement the function still answers the previous one's).
-  // A random nonce per row, kept with it: every retry of this notification
-  // carries the same one, so Discord (enforce_nonce) posts it once.
-  std::string targets;
+  // The audit row's id as the client library kept it from the INSERT's
+  // answer: no round trip.
+  auto audit_id = std::to_string(mysql_insert_id(conn.handle()));
   for (const auto& channel : channels)
-    targets += (targets.empty() ? "SELECT " : " UNION ALL SELECT ") +
-               sql_quote(conn, channel) + " AS channel_id, " +
-               sql_quote(conn, e.dedupe_key + ":" + channel) + " AS dedupe_key";
-  sql_defer(conn,
-            "INSERT IGNORE INTO discord_outbox (organization_id, channel_id, "
-            "event, audit_log_id, details, dedupe_key, nonce, created_at, "
-            "next_attempt_at) SELECT a.organization_id, c.channel_id, "
-            "a.action, a.id, a.details, c.dedupe_key, "
-            "CONCAT('rc', LOWER(HEX(RANDOM_BYTES(10)))), " +
-                sql_quote(now_us()) + ", " + sql_quote(now_us()) +
-                " FROM audit_log a JOIN (" + targets +
-                ") c WHERE a.id = LAST_INSERT_ID()");
+    // A random nonce, kept with the row: every retry of this notification
+    // carries the same one, so Discord (enforce_nonce) posts it once.
+    sql_execute(conn,
+                "INSERT IGNORE INTO discord_outbox (organization_id, "
+                "channel_id, event, audit_log_id, details, dedupe_key, "
+                "nonce, created_at, next_attempt_at) SELECT organization_id, " +
+                    sql_quote(conn, channel) + ", action, id, details, " +
+                    sql_quote(conn, e.dedupe_key + ":" + channel) +
+                    ", CONCAT('rc', LOWER(HEX(RANDOM_BYTES(10)))), " +
+                    sql_quote(now_us()) + ", " + sql_quote(now_us()) +
+                    " FROM audit_log WHERE id = " + audit_id);
 }
 
 namespace {

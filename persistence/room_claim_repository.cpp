@@ -129,16 +129,16 @@ bool write_reason(odb::mysql::connection& conn, const match_reason& r) {
     return false;
   // updated_at = updated_at: a reason is racecontrol's note, not an edit
   // of the match that rooms and planners should reload for.
-  sql_defer(conn,
-            "UPDATE matches SET room_reason = " +
-                (code ? sql_quote(conn, *code) : std::string{"NULL"}) +
-                ", room_reason_message = " +
-                (code ? sql_quote(conn, r.message) : std::string{"NULL"}) +
-                ", room_reason_since = " +
-                (!code              ? std::string{"NULL"}
-                 : old_code == code ? std::string{"room_reason_since"}
-                                    : sql_quote(now_us())) +
-                ", updated_at = updated_at WHERE id = " + id);
+  sql_execute(conn,
+              "UPDATE matches SET room_reason = " +
+                  (code ? sql_quote(conn, *code) : std::string{"NULL"}) +
+                  ", room_reason_message = " +
+                  (code ? sql_quote(conn, r.message) : std::string{"NULL"}) +
+                  ", room_reason_since = " +
+                  (!code              ? std::string{"NULL"}
+                   : old_code == code ? std::string{"room_reason_since"}
+                                      : sql_quote(now_us())) +
+                  ", updated_at = updated_at WHERE id = " + id);
   if (old_code == code || !code)
     return old_code != code;
   // Discord hears of each reason once per match, however often it comes
@@ -200,7 +200,7 @@ room_claim_result room_claim_repository::claim(const room_claim& c) {
 }
 
 bool room_claim_repository::record_attempt(const claim_attempt& a) {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     return sql_execute(conn,
                        "UPDATE racetime_rooms SET startrace_attempts = "
                        "startrace_attempts + 1, last_attempt_at = " +
@@ -252,7 +252,7 @@ event_audience audience_of(const std::optional<room_context>& ctx) {
 
 std::optional<room_context>
 room_claim_repository::settle(const claim_settled& s) {
-  return in_sql_transaction(
+  return in_transaction(
       db_, [&](odb::mysql::connection& conn) -> std::optional<room_context> {
         auto row = claim_by_id(conn, s.room_id);
         if (!row || row->marker != s.marker)
@@ -267,7 +267,7 @@ room_claim_repository::settle(const claim_settled& s) {
             slash == std::string::npos ? s.slug : s.slug.substr(slash + 1);
         // The room and its match's reason (it has its room now) in one
         // statement; the match's updated_at stays (a note, not an edit).
-        sql_defer(
+        sql_execute(
             conn,
             "UPDATE racetime_rooms r LEFT JOIN matches m ON m.id = "
             "r.match_id SET r.slug = " +
@@ -298,31 +298,31 @@ room_claim_repository::settle(const claim_settled& s) {
 }
 
 bool room_claim_repository::refuse(const claim_refused& r) {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     auto row = claim_by_id(conn, r.room_id);
     if (!row || row->marker != r.marker || row->claim_state != "creating")
       return false;
-    sql_defer(conn, "DELETE FROM racetime_rooms WHERE id = " +
-                        std::to_string(r.room_id));
+    sql_execute(conn, "DELETE FROM racetime_rooms WHERE id = " +
+                          std::to_string(r.room_id));
     write_reason(conn, {row->match_id, r.code, r.message});
-    sql_defer(conn,
-              "UPDATE matches SET room_refused_settings = " +
-                  (r.settings_hash.empty() ? std::string{"NULL"}
-                                           : sql_quote(conn, r.settings_hash)) +
-                  ", updated_at = updated_at WHERE id = " +
-                  std::to_string(row->match_id));
+    sql_execute(conn, "UPDATE matches SET room_refused_settings = " +
+                          (r.settings_hash.empty()
+                               ? std::string{"NULL"}
+                               : sql_quote(conn, r.settings_hash)) +
+                          ", updated_at = updated_at WHERE id = " +
+                          std::to_string(row->match_id));
     return true;
   });
 }
 
 bool room_claim_repository::set_reason(const match_reason& r) {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     return write_reason(conn, r);
   });
 }
 
 std::vector<room_claim_row> room_claim_repository::creating() {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::vector<room_claim_row> out;
     for (auto& row : sql_query(conn, "SELECT " + claim_columns() +
                                          " FROM racetime_rooms r WHERE "
@@ -407,7 +407,7 @@ room_claim_repository::open_context(std::int32_t match_id) {
 }
 
 std::vector<tournament_plan> room_claim_repository::plans(const plan_query& q) {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::string where = "t.is_active = 1";
     if (q.organization_id)
       where += " AND t.organization_id = " + std::to_string(*q.organization_id);

@@ -164,7 +164,7 @@ void write_entrants(odb::mysql::connection& conn, std::int32_t match_id,
     for (; end < entrants.size() && same_state(entrants[end], e); ++end)
       ids += (ids.empty() ? "" : ", ") +
              sql_quote(conn, entrants[end].racetime_id);
-    sql_defer(
+    sql_execute(
         conn,
         "UPDATE match_players p JOIN users u ON u.id = p.user_id SET "
         "p.entrant_status = " +
@@ -215,7 +215,7 @@ std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
 
 std::vector<room_record>
 room_watch_repository::rooms_to_watch(bool include_parked) {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::vector<room_record> out;
     for (auto& row : sql_query(
              conn, std::string{"SELECT "} + room_columns +
@@ -231,7 +231,7 @@ room_watch_repository::rooms_to_watch(bool include_parked) {
 
 room_changes
 room_watch_repository::changed_rooms(std::optional<timestamp> since) {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     room_changes out;
     // A transaction that stamped a row a little before this one and
     // commits after it would fall between two markers: overlap them.
@@ -265,7 +265,7 @@ room_watch_repository::changed_rooms(std::optional<timestamp> since) {
 }
 
 std::optional<room_record> room_watch_repository::room(std::int32_t room_id) {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::optional<room_record> out;
     auto rows = sql_query(conn, std::string{"SELECT "} + room_columns +
                                     " FROM racetime_rooms r WHERE r.id = " +
@@ -341,11 +341,11 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
     auto before = sql_scalar(conn, "SELECT status FROM racetime_rooms "
                                    "WHERE id = " +
                                        id + " FOR UPDATE");
-    sql_defer(conn, "UPDATE racetime_rooms SET status = " +
-                        sql_quote(conn, *p.status) +
-                        ", status_message = NULL, parked_at = NULL, "
-                        "updated_at = " +
-                        sql_quote(now_us()) + " WHERE id = " + id);
+    sql_execute(conn, "UPDATE racetime_rooms SET status = " +
+                          sql_quote(conn, *p.status) +
+                          ", status_message = NULL, parked_at = NULL, "
+                          "updated_at = " +
+                          sql_quote(now_us()) + " WHERE id = " + id);
     auto details =
         "JSON_OBJECT('from', " + (before ? sql_quote(conn, *before) : "NULL") +
         ", 'to', " + sql_quote(conn, *p.status) +
@@ -360,8 +360,8 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
   if (p.match_id) {
     write_entrants(conn, *p.match_id, p.entrants);
     if (p.started_at)
-      sql_defer(conn,
-                "UPDATE matches SET started_at = " + sql_quote(*p.started_at) +
+      sql_execute(
+          conn, "UPDATE matches SET started_at = " + sql_quote(*p.started_at) +
                     ", updated_at = " + sql_quote(now_us()) + " WHERE id = " +
                     std::to_string(*p.match_id) + " AND started_at IS NULL");
   }
@@ -370,7 +370,7 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
 } // namespace
 
 void room_watch_repository::record_progress(const room_progress& p) {
-  in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  in_transaction(db_, [&](odb::mysql::connection& conn) {
     check_owner(conn, p.room_id, p.owner_epoch);
     record_progress_in(conn, p);
   });
@@ -378,7 +378,7 @@ void room_watch_repository::record_progress(const room_progress& p) {
 
 void room_watch_repository::record_updates(
     const std::vector<room_update>& updates) {
-  in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::set<std::int32_t> checked;
     for (const auto& u : updates)
       if (u.room_id != 0 && checked.insert(u.room_id).second)
@@ -425,7 +425,7 @@ void room_watch_repository::record_updates(
 }
 
 result_outcome room_watch_repository::record_result(const room_result& r) {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     auto id = std::to_string(r.room_id);
     check_owner(conn, r.room_id, r.owner_epoch);
     // The row locks make two writers of the same result take turns; the
@@ -442,29 +442,29 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
     }
     if (done) {
       // The room may have missed its status write; the match is the truth.
-      sql_defer(conn, "UPDATE racetime_rooms SET status = 'finished' "
-                      "WHERE id = " +
-                          id +
-                          " AND (status IS NULL OR status <> "
-                          "'finished')");
+      sql_execute(conn, "UPDATE racetime_rooms SET status = 'finished' "
+                        "WHERE id = " +
+                            id +
+                            " AND (status IS NULL OR status <> "
+                            "'finished')");
       return result_outcome::already_recorded;
     }
     if (r.match_id) {
       write_entrants(conn, *r.match_id, r.entrants);
       auto mid = std::to_string(*r.match_id);
       if (r.started_at)
-        sql_defer(conn, "UPDATE matches SET started_at = " +
-                            sql_quote(*r.started_at) + " WHERE id = " + mid +
-                            " AND started_at IS NULL");
-      sql_defer(conn,
-                "UPDATE matches SET finished_at = " + sql_quote(r.ended_at) +
-                    ", updated_at = " + sql_quote(now_us()) +
-                    " WHERE id = " + mid);
+        sql_execute(conn, "UPDATE matches SET started_at = " +
+                              sql_quote(*r.started_at) + " WHERE id = " + mid +
+                              " AND started_at IS NULL");
+      sql_execute(conn,
+                  "UPDATE matches SET finished_at = " + sql_quote(r.ended_at) +
+                      ", updated_at = " + sql_quote(now_us()) +
+                      " WHERE id = " + mid);
     }
-    sql_defer(conn, "UPDATE racetime_rooms SET status = 'finished', "
-                    "status_message = NULL, parked_at = NULL, updated_at "
-                    "= " +
-                        sql_quote(now_us()) + " WHERE id = " + id);
+    sql_execute(conn, "UPDATE racetime_rooms SET status = 'finished', "
+                      "status_message = NULL, parked_at = NULL, updated_at "
+                      "= " +
+                          sql_quote(now_us()) + " WHERE id = " + id);
     room_event(
         conn, r.room_id, "race_finished",
         "JSON_OBJECT('match_id', " +
@@ -481,7 +481,7 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
 }
 
 void room_watch_repository::close(const room_closure& c) {
-  in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  in_transaction(db_, [&](odb::mysql::connection& conn) {
     auto id = std::to_string(c.room_id);
     check_owner(conn, c.room_id, c.owner_epoch);
     std::string set = "status_message = " + sql_quote(conn, c.reason);
@@ -508,7 +508,7 @@ void room_watch_repository::close(const room_closure& c) {
 
 std::optional<room_record>
 room_watch_repository::assign(const room_assignment& a) {
-  return in_sql_transaction(db_, [&](odb::mysql::connection& conn) {
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::optional<room_record> out;
     auto id = std::to_string(a.room_id);
     // updated_at stays: a placement changes nothing a room reloads for.

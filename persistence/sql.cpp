@@ -145,124 +145,13 @@ std::string sql_identifier(std::string_view name) {
   return out;
 }
 
-namespace {
-
-thread_local sql_transaction* open_transactions = nullptr;
-
-} // namespace
-
-/// sql_transaction's batches: what the statements of sql.cpp send first.
-struct sql_batches {
-  /// The open sql_transaction on `conn` on this thread, if any.
-  static sql_transaction* open_on(odb::mysql::connection& conn) {
-    for (auto* t = open_transactions; t != nullptr; t = t->outer_)
-      if (&t->conn_ == &conn)
-        return t;
-    return nullptr;
-  }
-
-  /// Keeps `statement` for the next batch; false when no transaction on
-  /// `conn` is open on this thread.
-  static bool hold(odb::mysql::connection& conn, std::string& statement) {
-    auto* tx = open_on(conn);
-    if (tx == nullptr)
-      return false;
-    tx->held_.push_back(std::move(statement));
-    return true;
-  }
-
-  /// Sends `statement`, after what the connection's open transaction
-  /// holds, and leaves the connection at `statement`'s result.
-  static void send(odb::mysql::connection& conn, const std::string& statement) {
-    conn.clear();
-    MYSQL* handle = conn.handle();
-    auto* tx = open_on(conn);
-    if (tx == nullptr || tx->held_.empty()) {
-      if (mysql_real_query(handle, statement.data(),
-                           static_cast<unsigned long>(statement.size())) != 0)
-        fail(conn, statement);
-      return;
-    }
-    auto held = std::move(tx->held_);
-    tx->held_.clear();
-    // Set before sending: when the batch fails halfway, the rollback must
-    // still be sent (a ROLLBACK with nothing begun does nothing).
-    tx->begun_ = true;
-    std::string batch;
-    for (const auto& h : held)
-      batch += h + ";\n";
-    batch += statement;
-    if (mysql_real_query(handle, batch.data(),
-                         static_cast<unsigned long>(batch.size())) != 0)
-      fail(conn, held.front());
-    for (std::size_t i = 0; i < held.size(); ++i) {
-      const auto& next_statement =
-          i + 1 < held.size() ? held[i + 1] : statement;
-      if (MYSQL_RES* res = mysql_store_result(handle))
-        mysql_free_result(res);
-      else if (mysql_field_count(handle) != 0)
-        fail(conn, held[i]);
-      int more = mysql_next_result(handle);
-      if (more > 0)
-        fail(conn, next_statement);
-      if (more < 0)
-        throw database_error(database_error::kind::statement,
-                             "the server answered fewer statements than it "
-                             "was sent [in: " +
-                                 sql_shape(next_statement) + "]");
-    }
-  }
-
-  /// Ends the transaction on the server when anything reached it; a
-  /// connection that cannot even roll back is not handed out again.
-  static void roll_back(sql_transaction& tx) {
-    tx.held_.clear();
-    if (!tx.begun_ || tx.conn_.failed())
-      return;
-    tx.conn_.clear();
-    if (mysql_real_query(tx.conn_.handle(), "ROLLBACK", 8) != 0)
-      tx.conn_.mark_failed();
-  }
-};
-
-sql_transaction::sql_transaction(odb::mysql::connection& conn)
-    : conn_(conn), outer_(open_transactions) {
-  held_.emplace_back("BEGIN");
-  open_transactions = this;
-}
-
-sql_transaction::~sql_transaction() {
-  if (!done_)
-    sql_batches::roll_back(*this);
-  open_transactions = outer_;
-}
-
-void sql_transaction::commit() {
-  done_ = true;
-  if (!begun_ && held_.size() == 1) {
-    // Only the BEGIN waits: nothing was read or written.
-    held_.clear();
-    return;
-  }
-  try {
-    sql_execute(conn_, "COMMIT");
-  } catch (...) {
-    // A held statement failed before the COMMIT ran: the transaction is
-    // still open on the server and must not go back to the pool so.
-    sql_batches::roll_back(*this);
-    throw;
-  }
-}
-
-void sql_defer(odb::mysql::connection& conn, std::string statement) {
-  if (!sql_batches::hold(conn, statement))
-    sql_execute(conn, statement);
-}
-
 std::uint64_t sql_execute(odb::mysql::connection& conn,
                           const std::string& statement) {
-  sql_batches::send(conn, statement);
+  conn.clear();
   MYSQL* handle = conn.handle();
+  if (mysql_real_query(handle, statement.data(),
+                       static_cast<unsigned long>(statement.size())) != 0)
+    fail(conn, statement);
   // A statement may still produce a result (e.g. SELECT in a script).
   if (MYSQL_RES* res = mysql_store_result(handle))
     mysql_free_result(res);
@@ -273,8 +162,11 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
 
 std::vector<sql_row> sql_query(odb::mysql::connection& conn,
                                const std::string& query) {
-  sql_batches::send(conn, query);
+  conn.clear();
   MYSQL* handle = conn.handle();
+  if (mysql_real_query(handle, query.data(),
+                       static_cast<unsigned long>(query.size())) != 0)
+    fail(conn, query);
   MYSQL_RES* res = mysql_store_result(handle);
   if (res == nullptr) {
     if (mysql_field_count(handle) == 0)

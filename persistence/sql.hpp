@@ -78,44 +78,6 @@ std::string sql_shape(std::string_view statement);
 std::uint64_t sql_execute(odb::mysql::connection& conn,
                           const std::string& statement);
 
-/// One transaction whose statements travel in batches: BEGIN and every
-/// statement given to sql_defer wait on this thread and go to the server
-/// with the next statement whose answer is read (sql_query, sql_execute,
-/// sql_scalar) or with the COMMIT, each batch one round trip. Opening it
-/// costs no round trip; committing one that wrote something costs one.
-/// Statements that fail end the batch there (the server runs none after
-/// them) and throw from the call that sent it, naming the failed one. The
-/// connection needs CLIENT_MULTI_STATEMENTS (open_database sets it). Not
-/// for ODB's generated statements: they do not see the held-back BEGIN, so
-/// the wrappers run without an ODB transaction, and ODB refuses to run them.
-/// Destroyed without commit(), it rolls back (or only forgets what it held,
-/// when nothing reached the server).
-class sql_transaction {
- public:
-  explicit sql_transaction(odb::mysql::connection& conn);
-  ~sql_transaction();
-  sql_transaction(const sql_transaction&) = delete;
-  sql_transaction& operator=(const sql_transaction&) = delete;
-
-  /// Sends what waits and COMMIT; throws database_error (the transaction
-  /// then rolled back, or the connection is marked failed).
-  void commit();
-
- private:
-  friend struct sql_batches;
-  odb::mysql::connection& conn_;
-  sql_transaction* outer_;        // the thread's previous one, if any
-  std::vector<std::string> held_; // BEGIN first, until it is sent
-  bool begun_ = false;            // BEGIN reached the server
-  bool done_ = false;
-};
-
-/// Runs a statement whose affected row count nobody reads: held back until
-/// the next round trip when a sql_transaction on `conn` is open on this
-/// thread, at once otherwise. Its failure then throws from that later call,
-/// so a caller that catches a statement's error itself must not defer it.
-void sql_defer(odb::mysql::connection& conn, std::string statement);
-
 /// Loads tab-separated rows (NULL as \N; backslash, tab and newline
 /// escaped with a backslash) into `table`'s `columns` with LOAD DATA LOCAL
 /// INFILE, streamed from memory. The connection must have been opened with

@@ -5,7 +5,6 @@
 // a connection lost before the commit) retried a few times.
 
 #include "persistence/database_error.hpp"
-#include "persistence/sql.hpp"
 
 #include <odb/exceptions.hxx>
 #include <odb/mysql/connection.hxx>
@@ -57,40 +56,6 @@ inline std::pair<database_error::kind, std::string> classify_current() {
 
 } // namespace detail
 
-namespace detail {
-
-/// Runs `attempt(committing)` until it returns, again when the failure is
-/// one worth_retrying allows (`attempt` sets `committing` just before it
-/// commits), at most four times; every failure ends as database_error.
-template <class Attempt>
-auto retry_transaction(Attempt&& attempt)
-    -> decltype(attempt(std::declval<bool&>())) {
-  constexpr int max_attempts = 4;
-  for (int n = 1;; ++n) {
-    bool committing = false;
-    database_error::kind failure;
-    std::string message;
-    try {
-      return attempt(committing);
-    } catch (...) {
-      std::tie(failure, message) = classify_current();
-    }
-    if (failure == database_error::kind::connection && committing)
-      throw database_error(failure,
-                           "the connection broke while committing, so "
-                           "whether the change was saved is unknown: " +
-                               message);
-    if (!worth_retrying(failure, committing, n))
-      throw database_error(failure, message);
-    if (n == max_attempts)
-      throw database_error(failure, "gave up after " +
-                                        std::to_string(max_attempts) +
-                                        " attempts: " + message);
-  }
-}
-
-} // namespace detail
-
 /// Runs `f(connection&)` inside a transaction and commits. `f` may run more
 /// than once when the server reports a deadlock, a lock wait timeout or a
 /// connection lost before the commit, so it must not have effects outside
@@ -99,48 +64,41 @@ auto retry_transaction(Attempt&& attempt)
 template <class F>
 auto in_transaction(odb::mysql::database& db, F&& f)
     -> decltype(f(std::declval<odb::mysql::connection&>())) {
-  return detail::retry_transaction([&](bool& committing) {
-    odb::transaction tx(db.begin());
-    auto& conn = static_cast<odb::mysql::connection&>(tx.connection());
-    if constexpr (std::is_void_v<decltype(f(
-                      std::declval<odb::mysql::connection&>()))>) {
-      f(conn);
-      committing = true;
-      tx.commit();
-    } else {
-      auto result = f(conn);
-      committing = true;
-      tx.commit();
-      return result;
+  using result_type = decltype(f(std::declval<odb::mysql::connection&>()));
+  constexpr int max_attempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    bool committing = false;
+    database_error::kind failure;
+    std::string message;
+    try {
+      odb::transaction tx(db.begin());
+      auto& conn = static_cast<odb::mysql::connection&>(tx.connection());
+      if constexpr (std::is_void_v<result_type>) {
+        f(conn);
+        committing = true;
+        tx.commit();
+        return;
+      } else {
+        result_type result = f(conn);
+        committing = true;
+        tx.commit();
+        return result;
+      }
+    } catch (...) {
+      std::tie(failure, message) = detail::classify_current();
     }
-  });
-}
-
-/// in_transaction for `f`s that run only native SQL (sql.hpp): inside a
-/// sql_transaction, so BEGIN and the statements `f` defers (sql_defer)
-/// travel with the next statement it reads and the COMMIT. A room's hot
-/// writes (settling its claim, its entrants and invitations) take two or
-/// three round trips instead of five or six. ODB's generated statements
-/// refuse to run in `f` (no ODB transaction is open).
-template <class F>
-auto in_sql_transaction(odb::mysql::database& db, F&& f)
-    -> decltype(f(std::declval<odb::mysql::connection&>())) {
-  return detail::retry_transaction([&](bool& committing) {
-    auto handle = db.connection();
-    auto& conn = static_cast<odb::mysql::connection&>(*handle);
-    sql_transaction tx(conn);
-    if constexpr (std::is_void_v<decltype(f(
-                      std::declval<odb::mysql::connection&>()))>) {
-      f(conn);
-      committing = true;
-      tx.commit();
-    } else {
-      auto result = f(conn);
-      committing = true;
-      tx.commit();
-      return result;
-    }
-  });
+    if (failure == database_error::kind::connection && committing)
+      throw database_error(failure,
+                           "the connection broke while committing, so "
+                           "whether the change was saved is unknown: " +
+                               message);
+    if (!detail::worth_retrying(failure, committing, attempt))
+      throw database_error(failure, message);
+    if (attempt == max_attempts)
+      throw database_error(failure, "gave up after " +
+                                        std::to_string(max_attempts) +
+                                        " attempts: " + message);
+  }
 }
 
 /// Runs `f(connection&)` outside an explicit transaction: each statement

@@ -71,26 +71,6 @@ BOOST_AUTO_TEST_CASE(each_event_is_audited_and_queued_once_per_channel) {
                     "discord_outbox") == "room_created");
 }
 
-BOOST_AUTO_TEST_CASE(an_event_held_in_a_batch_names_its_audit_row) {
-  // The room writes hold the audit INSERT back until the COMMIT; each
-  // channel's row must still point at that audit row, not at whatever
-  // the client library last saw inserted.
-  in_sql_transaction(scratch.db(), [&](odb::mysql::connection& conn) {
-    sql_defer(conn, "INSERT INTO audit_log (organization_id, action, "
-                    "entity_type, entity_id, details, created_at) VALUES "
-                    "(1, 'earlier', 'match', 9, '{}', UTC_TIMESTAMP(6))");
-    append_event(conn, {"race_finished", 1, "match", 10, "JSON_OBJECT()", "f1"},
-                 {"111", "222", "333"});
-  });
-  BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox o JOIN audit_log a "
-                    "ON a.id = o.audit_log_id WHERE a.action = "
-                    "'race_finished' AND o.event = 'race_finished'") == "3");
-  BOOST_TEST(scalar("SELECT GROUP_CONCAT(CONCAT(channel_id, '/', dedupe_key) "
-                    "ORDER BY channel_id) FROM discord_outbox") ==
-             "111/f1:111,222/f1:222,333/f1:333");
-  BOOST_TEST(scalar("SELECT COUNT(DISTINCT nonce) FROM discord_outbox") == "3");
-}
-
 BOOST_AUTO_TEST_CASE(channels_go_in_order_and_a_retry_holds_its_channel) {
   announce("room_created", "a1", {"111"});
   announce("race_started", "a2", {"111"});

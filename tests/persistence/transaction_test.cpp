@@ -11,7 +11,6 @@
 #include "tests/support/scratch_database.hpp"
 
 #include <future>
-#include <stdexcept>
 #include <thread>
 
 using namespace racecontrol;
@@ -114,128 +113,6 @@ BOOST_AUTO_TEST_CASE(errors_show_the_statement_without_its_values) {
     BOOST_TEST(what.find("access-token-Zq81VmX0pL") == std::string::npos, what);
     BOOST_TEST(what.find("refresh-token-Ks72JdQ9") == std::string::npos, what);
   }
-}
-
-namespace {
-
-/// A scratch database with a probe table and a way to read it from a
-/// connection of its own.
-struct probe_table {
-  test::scratch_database scratch{false};
-
-  probe_table() {
-    auto conn = scratch.db().connection();
-    sql_execute(*conn, "CREATE TABLE probe (id INT PRIMARY KEY, v VARCHAR(20) "
-                       "NOT NULL) ENGINE=InnoDB");
-  }
-
-  std::string rows() {
-    auto conn = scratch.db().connection();
-    return sql_scalar(*conn, "SELECT GROUP_CONCAT(id, '=', v ORDER BY id) "
-                             "FROM probe")
-        .value_or("");
-  }
-
-  /// Whether a pooled connection still has a transaction open: none may
-  /// come back from the pool so.
-  bool pool_has_open_transaction() {
-    auto conn = scratch.db().connection();
-    return sql_scalar(*conn, "SELECT @@in_transaction") != sql_value{"0"};
-  }
-};
-
-} // namespace
-
-BOOST_AUTO_TEST_CASE(held_statements_run_in_order_before_the_next_read) {
-  probe_table t;
-  auto seen = in_sql_transaction(t.scratch.db(), [](odb::mysql::connection& c) {
-    sql_defer(c, "INSERT INTO probe VALUES (1, 'a'), (2, 'b')");
-    sql_defer(c, "UPDATE probe SET v = CONCAT(v, '+') WHERE id = 2");
-    auto read = sql_scalar(c, "SELECT GROUP_CONCAT(v ORDER BY id) FROM probe");
-    sql_defer(c, "INSERT INTO probe VALUES (3, 'c')");
-    sql_defer(c, "DELETE FROM probe WHERE id = 1");
-    return read.value_or("");
-  });
-  BOOST_TEST(seen == "a,b+");
-  // The statements held until the COMMIT went with it.
-  BOOST_TEST(t.rows() == "2=b+,3=c");
-  BOOST_TEST(!t.pool_has_open_transaction());
-}
-
-BOOST_AUTO_TEST_CASE(a_held_statement_that_fails_rolls_back_its_transaction) {
-  probe_table t;
-  {
-    auto conn = t.scratch.db().connection();
-    sql_execute(*conn, "INSERT INTO probe VALUES (7, 'kept')");
-  }
-  // Failing with the COMMIT: the duplicate key ends the batch, so the
-  // COMMIT after it never runs and the first INSERT is rolled back.
-  try {
-    in_sql_transaction(t.scratch.db(), [](odb::mysql::connection& c) {
-      sql_defer(c, "INSERT INTO probe VALUES (1, 'lost')");
-      sql_defer(c, "INSERT INTO probe VALUES (7, 'secret-value')");
-    });
-    BOOST_FAIL("the duplicate key should fail the commit");
-  } catch (const database_error& e) {
-    std::string what = e.what();
-    BOOST_TEST(what.find("Duplicate entry") != std::string::npos, what);
-    BOOST_TEST(what.find("[in: INSERT INTO probe VALUES (7, ?)]") !=
-                   std::string::npos,
-               what);
-  }
-  BOOST_TEST(t.rows() == "7=kept");
-  BOOST_TEST(!t.pool_has_open_transaction());
-  // Failing with a read: the read's error names the read, not what was
-  // held before it, and nothing held stays.
-  int attempts = 0;
-  try {
-    in_sql_transaction(t.scratch.db(), [&](odb::mysql::connection& c) {
-      ++attempts;
-      sql_defer(c, "INSERT INTO probe VALUES (2, 'lost')");
-      sql_query(c, "SELECT v FROM nowhere");
-    });
-    BOOST_FAIL("the read should fail");
-  } catch (const database_error& e) {
-    std::string what = e.what();
-    BOOST_TEST(what.find("[in: SELECT v FROM nowhere]") != std::string::npos,
-               what);
-  }
-  BOOST_TEST(attempts == 1);
-  BOOST_TEST(t.rows() == "7=kept");
-  BOOST_TEST(!t.pool_has_open_transaction());
-  // The pool's connections work on: the next transaction commits.
-  in_sql_transaction(t.scratch.db(), [](odb::mysql::connection& c) {
-    sql_defer(c, "INSERT INTO probe VALUES (8, 'next')");
-  });
-  BOOST_TEST(t.rows() == "7=kept,8=next");
-}
-
-BOOST_AUTO_TEST_CASE(a_transaction_left_by_an_exception_keeps_nothing) {
-  probe_table t;
-  // Before anything reached the server: what was held is dropped.
-  BOOST_CHECK_THROW(
-      in_sql_transaction(t.scratch.db(),
-                         [](odb::mysql::connection& c) {
-                           sql_defer(c, "INSERT INTO probe VALUES (1, 'x')");
-                           throw std::runtime_error("refused by the caller");
-                         }),
-      std::runtime_error);
-  // After a read began it on the server: rolled back.
-  BOOST_CHECK_THROW(
-      in_sql_transaction(t.scratch.db(),
-                         [](odb::mysql::connection& c) {
-                           sql_defer(c, "INSERT INTO probe VALUES (2, 'y')");
-                           sql_query(c, "SELECT id FROM probe FOR UPDATE");
-                           sql_defer(c, "INSERT INTO probe VALUES (3, 'z')");
-                           throw std::runtime_error("refused by the caller");
-                         }),
-      std::runtime_error);
-  BOOST_TEST(t.rows() == "");
-  BOOST_TEST(!t.pool_has_open_transaction());
-  // Outside a sql_transaction a deferred statement runs at once.
-  auto conn = t.scratch.db().connection();
-  sql_defer(*conn, "INSERT INTO probe VALUES (4, 'now')");
-  BOOST_TEST(t.rows() == "4=now");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
