@@ -40,21 +40,30 @@ std::size_t parse_count(const std::string& v, std::size_t min,
   return n;
 }
 
+/// The items of a comma-separated list, spaces around each trimmed; empty
+/// items are skipped.
+std::vector<std::string> list_items(const std::string& v) {
+  std::vector<std::string> out;
+  std::stringstream items{v};
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    auto first = item.find_first_not_of(" \t");
+    if (first != std::string::npos)
+      out.push_back(
+          item.substr(first, item.find_last_not_of(" \t") - first + 1));
+  }
+  return out;
+}
+
 /// "0-3, 6": CPU numbers and ranges, commas between; "" is every CPU.
 std::vector<int> parse_cpu_list(const std::string& v) {
   std::vector<int> out;
-  std::stringstream items{v};
-  std::string item;
   auto bad = [&] {
     reject("must be CPU numbers or ranges separated by commas, like 0 or "
            "0-1,4, got '" +
            v + "'");
   };
-  while (std::getline(items, item, ',')) {
-    auto begin = item.find_first_not_of(" \t");
-    if (begin == std::string::npos)
-      continue; // as in address lists: empty items are skipped
-    item = item.substr(begin, item.find_last_not_of(" \t") - begin + 1);
+  for (const auto& item : list_items(v)) {
     auto dash = item.find('-');
     int first = 0, last = 0;
     auto number = [&](const std::string& text, int& n) {
@@ -80,13 +89,7 @@ std::vector<int> parse_cpu_list(const std::string& v) {
 /// "127.0.0.1, ::1": IP addresses (no ports, no brackets), commas between.
 std::vector<std::string> parse_address_list(const std::string& v) {
   std::vector<std::string> out;
-  std::stringstream items{v};
-  std::string item;
-  while (std::getline(items, item, ',')) {
-    auto first = item.find_first_not_of(" \t");
-    if (first == std::string::npos)
-      continue;
-    item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
+  for (const auto& item : list_items(v)) {
     unsigned char buf[sizeof(in6_addr)];
     if (inet_pton(AF_INET, item.c_str(), buf) != 1 &&
         inet_pton(AF_INET6, item.c_str(), buf) != 1)
