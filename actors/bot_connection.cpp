@@ -444,6 +444,29 @@ void start_keeper(bot_pointer self) {
 
 } // namespace
 
+bot_connection_state::~bot_connection_state() {
+  for (auto& [id, p] : starts) {
+    // After a 403 the next attempt was still waiting for a token: nothing
+    // is in flight. Otherwise racetime.gg may have made the room.
+    auto out = p.awaiting_token
+                   ? not_sent(who + " stopped before it could try again")
+                   : start_race_outcome{start_race_outcome::kind::unknown,
+                                        "",
+                                        who + " stopped before racetime.gg "
+                                              "answered startrace: the room "
+                                              "may exist",
+                                        {},
+                                        0};
+    spdlog::warn("{}: startrace for marker {}: {}", who, p.request.marker,
+                 out.message);
+    p.promise.deliver(std::move(out));
+  }
+  for (auto& [id, promise] : listings)
+    promise.deliver(make_error(ec::component_failed,
+                               who + " stopped before racetime.gg listed the "
+                                     "category's races"));
+}
+
 bot_actor::behavior_type bot_connection(bot_pointer self, bot_record bot,
                                         persistence_actor db,
                                         bot_supervisor_actor supervisor,

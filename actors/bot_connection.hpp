@@ -43,6 +43,11 @@ struct pending_start {
 struct bot_connection_state {
   static constexpr const char* name = "bot";
 
+  /// Answers every request still pending: CAF 0.17 drops a promise that
+  /// is never delivered, and the opener waits for its startrace without a
+  /// timer of its own (one clock wake-up fewer per room).
+  ~bot_connection_state();
+
   bot_record bot;
   std::string who; ///< "bot alttpr (id 3)"
   bot_connection_options options;

@@ -19,6 +19,11 @@ namespace {
 
 using opener_pointer = room_opener_actor::stateful_pointer<room_opener_state>;
 
+/// The longest wait for the bot's list of the category's races. startrace
+/// has none: the bot answers it within its own startrace_timeout (the HTTP
+/// request's), after a renewed token's wait, or when it ends (its state
+/// answers what is pending), and a timer per room would wake CAF's clock
+/// thread once more for every room opened.
 constexpr auto bot_timeout = std::chrono::seconds{120};
 
 std::string who(opener_pointer self) {
@@ -312,18 +317,17 @@ void send_startrace(opener_pointer self) {
     return;
   }
   start_race_request request{*bot_id, std::move(settings), st.claim->marker};
-  self->request(st.bots, bot_timeout, atom::start::value, request)
+  self->request(st.bots, caf::infinite, atom::start::value, request)
       .then(
           [self](start_race_outcome& o) {
             on_outcome(self, o);
           },
           [self](caf::error& err) {
-            // The bot did not run or did not answer: whether it sent
-            // anything is unknown only if it answered nothing at all.
+            // No running bot read the request (none runs, or it ended with
+            // the request in its mailbox): nothing was sent. A bot that had
+            // sent it answers `unknown` itself, even when it ends.
             start_race_outcome o;
-            o.what = err == caf::sec::request_timeout
-                         ? start_race_outcome::kind::unknown
-                         : start_race_outcome::kind::not_sent;
+            o.what = start_race_outcome::kind::not_sent;
             o.message = describe(err);
             on_outcome(self, o);
           });

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 using namespace racecontrol;
@@ -321,6 +322,42 @@ BOOST_AUTO_TEST_CASE(a_lost_answer_is_unknown_and_the_room_is_listed) {
   BOOST_TEST(found->opened_at.has_value());
   // info is info_user and info_bot, as racetime.gg joins them.
   BOOST_TEST(contains(found->info, "Spring Cup - Match 1"), found->info);
+}
+
+BOOST_AUTO_TEST_CASE(a_bot_that_stops_before_the_answer_says_it_may_exist) {
+  // The opener waits for startrace without a timer: a bot that ends with
+  // the request sent must answer it, and not as "nothing was sent".
+  connected();
+  auto before = rooms();
+  fault(R"({"path_prefix": "/o/alttpr/startrace", "serve_first": true,
+            "delay_ms": 5000})");
+  caf::scoped_actor self{*sys};
+  auto asked = std::chrono::steady_clock::now();
+  auto pending =
+      self->request(sup, 30s, atom::start::value,
+                    start_race_request{1, settings_with("rc-m-9"), "rc-m-9"});
+  BOOST_REQUIRE(wait_until(
+      [&] {
+        return rooms() == before + 1;
+      },
+      2s));
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  std::optional<start_race_outcome> out;
+  pending.receive(
+      [&](start_race_outcome& o) {
+        out = std::move(o);
+      },
+      [&](caf::error& err) {
+        BOOST_FAIL("start: " << describe(err));
+      });
+  BOOST_REQUIRE(out.has_value());
+  BOOST_TEST((out->what == kind::unknown), out->message);
+  BOOST_TEST(contains(out->message, "stopped before racetime.gg answered"),
+             out->message);
+  // Answered when the bot ended, not when its request timed out (3 s).
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - asked);
+  BOOST_TEST(took.count() < 2500, took.count() << " ms");
 }
 
 BOOST_AUTO_TEST_CASE(a_server_error_is_unknown) {
