@@ -213,21 +213,29 @@ bool room_claim_repository::record_attempt(const claim_attempt& a) {
 
 namespace {
 
+/// The claim's facts the room_created entry names, read with the
+/// watcher's context after the claim was settled.
+struct settled_claim {
+  std::int32_t match_id = 0;
+  std::string requested_by; ///< "" for an automatic open
+  std::int32_t startrace_attempts = 0;
+};
+
 /// The room_created (or room_opened_manually) entry's details, as SQL: what
 /// the opener sent, with the claim's facts and the match's players.
 std::string created_details_sql(odb::mysql::connection& conn,
-                                const room_claim_row& row,
+                                const settled_claim& claim,
                                 const claim_settled& s) {
   std::string details = s.details_json.empty() ? "{}" : s.details_json;
-  auto match = std::to_string(row.match_id);
+  auto match = std::to_string(claim.match_id);
   return "JSON_MERGE_PATCH(" + sql_quote(conn, details) +
          ", JSON_OBJECT('match_id', " + match + ", 'slug', " +
          sql_quote(conn, s.slug) + ", 'adopted', " +
          (s.adopted ? "true" : "false") + ", 'startrace_attempts', " +
-         std::to_string(row.startrace_attempts) + ", 'requested_by', " +
-         (row.requested_by.empty() ? std::string{"NULL"}
-                                   : sql_quote(conn, row.requested_by)) +
-         ", 'players', " + players_json(row.match_id) +
+         std::to_string(claim.startrace_attempts) + ", 'requested_by', " +
+         (claim.requested_by.empty() ? std::string{"NULL"}
+                                     : sql_quote(conn, claim.requested_by)) +
+         ", 'players', " + players_json(claim.match_id) +
          ", 'scheduled_at', (SELECT DATE_FORMAT(scheduled_at, "
          "'%Y-%m-%dT%H:%i:%sZ') FROM matches WHERE id = " +
          match +
@@ -250,48 +258,77 @@ event_audience audience_of(const std::optional<room_context>& ctx) {
 
 } // namespace
 
+namespace {
+
+/// Marks the claim created with its room, and clears the match's reason (it
+/// has its room now), in one statement; false when the claim is not this
+/// opener's or not `creating` any more. The match's updated_at stays (a
+/// note, not an edit).
+bool mark_created(odb::mysql::connection& conn, const claim_settled& s) {
+  auto slash = s.slug.find('/');
+  auto room_name =
+      slash == std::string::npos ? s.slug : s.slug.substr(slash + 1);
+  return sql_execute(
+             conn,
+             "UPDATE racetime_rooms r LEFT JOIN matches m ON m.id = "
+             "r.match_id SET r.slug = " +
+                 sql_quote(conn, s.slug) +
+                 ", r.room_name = " + sql_quote(conn, room_name) +
+                 ", r.status = " + sql_quote(conn, s.status) +
+                 ", r.claim_state = 'created', r.adopted = " +
+                 (s.adopted ? "1" : "0") + ", r.updated_at = " +
+                 sql_quote(now_us()) +
+                 ", m.room_reason = NULL, m.room_reason_message = NULL, "
+                 "m.room_reason_since = NULL, m.room_refused_settings = NULL, "
+                 "m.updated_at = m.updated_at WHERE r.id = " +
+                 std::to_string(s.room_id) +
+                 " AND r.claim_marker = " + sql_quote(conn, s.marker) +
+                 " AND r.claim_state = 'creating'") > 0;
+}
+
+/// The watcher's context of a claim that was not `creating`: the same room
+/// settled before (a retry whose first answer was lost), or nullopt when
+/// the claim is gone, another's, or holds another room.
+std::optional<room_context> settled_before(odb::mysql::connection& conn,
+                                           const claim_settled& s) {
+  auto row = claim_by_id(conn, s.room_id);
+  if (!row || row->marker != s.marker || row->claim_state != "created" ||
+      row->slug != s.slug)
+    return std::nullopt;
+  return load_room_context(conn, s.room_id);
+}
+
+} // namespace
+
 std::optional<room_context>
 room_claim_repository::settle(const claim_settled& s) {
   return in_transaction(
       db_, [&](odb::mysql::connection& conn) -> std::optional<room_context> {
-        auto row = claim_by_id(conn, s.room_id);
-        if (!row || row->marker != s.marker)
-          return std::nullopt;
-        if (row->claim_state == "created") {
-          if (row->slug != s.slug)
-            return std::nullopt;
-          return load_room_context(conn, s.room_id);
-        }
-        auto slash = s.slug.find('/');
-        auto room_name =
-            slash == std::string::npos ? s.slug : s.slug.substr(slash + 1);
-        // The room and its match's reason (it has its room now) in one
-        // statement; the match's updated_at stays (a note, not an edit).
-        sql_execute(
-            conn,
-            "UPDATE racetime_rooms r LEFT JOIN matches m ON m.id = "
-            "r.match_id SET r.slug = " +
-                sql_quote(conn, s.slug) +
-                ", r.room_name = " + sql_quote(conn, room_name) +
-                ", r.status = " + sql_quote(conn, s.status) +
-                ", r.claim_state = 'created', r.adopted = " +
-                (s.adopted ? "1" : "0") +
-                ", r.updated_at = " + sql_quote(now_us()) +
-                ", m.room_reason = NULL, m.room_reason_message = NULL, "
-                "m.room_reason_since = NULL, m.room_refused_settings = NULL, "
-                "m.updated_at = m.updated_at WHERE r.id = " +
-                std::to_string(s.room_id));
+        // The conditional UPDATE is the claim's check and its write in one
+        // statement: a locking read first would cost a round trip per room.
+        if (!mark_created(conn, s))
+          return settled_before(conn, s);
         // The watcher's context, read here so that it need not ask again;
-        // it names the event's organization and channel as well, which
-        // saves the event a query of its own.
-        auto ctx = load_room_context(conn, s.room_id);
+        // it names the event's organization and channel, and the claim's
+        // facts the event names, which saves queries of their own.
+        sql_row facts;
+        auto ctx = load_room_context(
+            conn, s.room_id,
+            {"COALESCE(r.requested_by, '')", "r.startrace_attempts"}, &facts);
+        if (!ctx)
+          throw database_error(database_error::kind::statement,
+                               "room " + std::to_string(s.room_id) +
+                                   " vanished while its claim was settled");
+        settled_claim claim{ctx->room.match_id.value_or(0),
+                            facts.at(0).value_or(""),
+                            sql_int(facts.at(1)).value_or(0)};
         auto audience = audience_of(ctx);
         append_event(conn,
-                     {row->requested_by.empty() ? "room_created"
-                                                : "room_opened_manually",
-                      audience.organization_id, "racetime_room", row->room_id,
-                      created_details_sql(conn, *row, s),
-                      "room:" + std::to_string(row->room_id) + ":created"},
+                     {claim.requested_by.empty() ? "room_created"
+                                                 : "room_opened_manually",
+                      audience.organization_id, "racetime_room", s.room_id,
+                      created_details_sql(conn, claim, s),
+                      "room:" + std::to_string(s.room_id) + ":created"},
                      audience.channels);
         return ctx;
       });

@@ -197,8 +197,17 @@ BOOST_AUTO_TEST_CASE(attempts_are_guarded_by_the_marker) {
   BOOST_TEST(repo.record_attempt({c.room_id, "racecontrol match 10 claim a"}));
   BOOST_TEST(!repo.record_attempt({c.room_id, "racecontrol match 10 claim x"}));
   BOOST_TEST(scalar("SELECT startrace_attempts FROM racetime_rooms") == "2");
-  repo.settle({c.room_id, c.marker, "alttpr/cool-doge-1234", "invitational",
-               false, "{}"});
+  // Another opener's settle leaves a claim that is still being created.
+  BOOST_TEST(!repo.settle({c.room_id, "racecontrol match 10 claim x",
+                           "alttpr/other-room-0001", "open", false, "{}"}));
+  BOOST_TEST(scalar("SELECT CONCAT_WS(',', claim_state, slug IS NULL) FROM "
+                    "racetime_rooms") == "creating,1");
+  BOOST_TEST(audit_count("room_created") == "0");
+  BOOST_REQUIRE(repo.settle({c.room_id, c.marker, "alttpr/cool-doge-1234",
+                             "invitational", false, "{}"}));
+  // The entry counts the attempts as the claim holds them.
+  BOOST_TEST(scalar("SELECT JSON_EXTRACT(details, '$.startrace_attempts') "
+                    "FROM audit_log WHERE action = 'room_created'") == "2");
   BOOST_TEST(!repo.record_attempt({c.room_id, c.marker}));
 }
 
