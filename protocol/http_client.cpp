@@ -116,9 +116,17 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
 
   void give_back(const std::string& key, std::unique_ptr<connection> conn) {
     auto& list = idle[key];
-    if (closed || list.size() >= options.max_idle_per_host) {
+    if (closed || options.max_idle_per_host == 0) {
       conn->close();
       return;
+    }
+    // A full pool gives up its oldest connection, not the one just used: a
+    // POST takes only a connection idle for less than fresh_reuse, so
+    // connections kept from earlier requests would otherwise turn away
+    // every newer one and each startrace of a burst would open its own.
+    if (list.size() >= options.max_idle_per_host) {
+      list.front()->close();
+      list.erase(list.begin());
     }
     conn->tcp().expires_never();
     conn->idle_since = std::chrono::steady_clock::now();

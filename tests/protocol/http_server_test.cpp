@@ -749,6 +749,25 @@ BOOST_AUTO_TEST_CASE(a_post_takes_only_a_fresh_open_kept_alive_connection) {
   BOOST_TEST(peer_port_of(io, never, base, http::verb::get) == posted);
 }
 
+// Connections kept from earlier requests, too old for a POST, must not
+// turn away the POST's own: a burst of startraces shares one connection.
+BOOST_AUTO_TEST_CASE(a_full_pool_gives_up_its_oldest_connection) {
+  server_fixture f(server_fixture::quick());
+  auto base = "http://127.0.0.1:" + std::to_string(f.port());
+  net::io_context io;
+  http_client_options o;
+  o.fresh_reuse = 50ms;
+  o.max_idle_per_host = 1;
+  http_client client(io, nullptr, o);
+  auto old = peer_port_of(io, client, base, http::verb::get);
+  std::this_thread::sleep_for(100ms);
+  auto first = peer_port_of(io, client, base, http::verb::post);
+  BOOST_TEST(first != old);
+  BOOST_TEST(peer_port_of(io, client, base, http::verb::post) == first);
+  // The old connection was closed, not kept: a GET takes the newest.
+  BOOST_TEST(peer_port_of(io, client, base, http::verb::get) == first);
+}
+
 BOOST_AUTO_TEST_CASE(with_a_certificate_it_serves_https_and_only_https) {
   test_certificate tc;
   auto o = server_fixture::quick();
