@@ -276,8 +276,8 @@ bool mark_created(odb::mysql::connection& conn, const claim_settled& s) {
                  ", r.room_name = " + sql_quote(conn, room_name) +
                  ", r.status = " + sql_quote(conn, s.status) +
                  ", r.claim_state = 'created', r.adopted = " +
-                 (s.adopted ? "1" : "0") + ", r.updated_at = " +
-                 sql_quote(now_us()) +
+                 (s.adopted ? "1" : "0") +
+                 ", r.updated_at = " + sql_quote(now_us()) +
                  ", m.room_reason = NULL, m.room_reason_message = NULL, "
                  "m.room_reason_since = NULL, m.room_refused_settings = NULL, "
                  "m.updated_at = m.updated_at WHERE r.id = " +
