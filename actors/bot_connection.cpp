@@ -163,11 +163,15 @@ void log_outcome(bot_pointer self, const std::string& marker,
               attempts == 1 ? "" : "s", ms);
 }
 
-start_race_outcome not_sent(std::string message) {
+start_race_outcome outcome(start_race_outcome::kind what, std::string message) {
   start_race_outcome out;
-  out.what = start_race_outcome::kind::not_sent;
+  out.what = what;
   out.message = std::move(message);
   return out;
+}
+
+start_race_outcome not_sent(std::string message) {
+  return outcome(start_race_outcome::kind::not_sent, std::move(message));
 }
 
 /// Answers request `id` and forgets it.
@@ -450,13 +454,9 @@ bot_connection_state::~bot_connection_state() {
     // is in flight. Otherwise racetime.gg may have made the room.
     auto out = p.awaiting_token
                    ? not_sent(who + " stopped before it could try again")
-                   : start_race_outcome{start_race_outcome::kind::unknown,
-                                        "",
-                                        who + " stopped before racetime.gg "
-                                              "answered startrace: the room "
-                                              "may exist",
-                                        {},
-                                        0};
+                   : outcome(start_race_outcome::kind::unknown,
+                             who + " stopped before racetime.gg answered "
+                                   "startrace: the room may exist");
     spdlog::warn("{}: startrace for marker {}: {}", who, p.request.marker,
                  out.message);
     p.promise.deliver(std::move(out));
