@@ -256,10 +256,6 @@ event_audience audience_of(const std::optional<room_context>& ctx) {
   return out;
 }
 
-} // namespace
-
-namespace {
-
 /// Marks the claim created with its room, and clears the match's reason (it
 /// has its room now), in one statement; false when the claim is not this
 /// opener's or not `creating` any more. The match's updated_at stays (a
