@@ -763,11 +763,20 @@ start_console(const config::settings& s, protocol::io_runtime& io,
 /// automation_bench: 10% of racecontrold's CPU in nanosleep alone), so a
 /// worker spins briefly and then waits on its condition variable; it is
 /// woken when work arrives for it, so this costs no latency.
-void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads) {
-  // 0: one per CPU this process may use (daemon.cpus, taskset, a cgroup's
-  // cpuset), not one per CPU of the machine.
-  if (threads == 0)
-    threads = std::max<std::size_t>(1, allowed_cpus().size());
+///
+/// By default the workers leave the network threads a CPU of their own:
+/// every message between actors on two workers is a cross-thread wake-up,
+/// and on two CPUs a second worker only competed with the I/O thread
+/// (automation_bench, 1,000 rooms: 1.6 instead of 1.8 ms of CPU per room,
+/// 38 instead of 44 sleeps, the same wall time).
+void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads,
+                    std::size_t io_threads) {
+  // 0: the CPUs this process may use (daemon.cpus, taskset, a cgroup's
+  // cpuset), not the machine's, less the I/O threads; at least one.
+  if (threads == 0) {
+    auto cpus = allowed_cpus().size();
+    threads = cpus > io_threads ? cpus - io_threads : 1;
+  }
   cfg.set("scheduler.max-threads", threads);
   cfg.set("work-stealing.moderate-poll-attempts", 0);
   cfg.set("work-stealing.relaxed-sleep-duration",
@@ -825,7 +834,7 @@ int run(const config::settings& s, bool migrate, bool check_only,
   auto console_slot_ = std::make_shared<console_slot>();
   caf::actor_system_config cfg;
   register_message_types(cfg);
-  tune_scheduler(cfg, s.worker_threads);
+  tune_scheduler(cfg, s.worker_threads, s.io_threads);
   if (auto problem = set_up_cluster(s, cfg); !problem.empty())
     return fail_start(&s, problem);
   bool worker = s.role == config::cluster_role::worker;

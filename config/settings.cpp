@@ -137,7 +137,8 @@ const key_spec keys[] = {
        s.node_name = v;
      }},
     {"daemon.worker_threads", "0",
-     "Actor scheduler threads; 0 means one per CPU the daemon may use.",
+     "Actor scheduler threads; 0 means one per CPU the daemon may use, less "
+     "racetime.io_threads (at least one).",
      [](settings& s, const std::string& v) {
        s.worker_threads = parse_count(v, 0, 256);
      }},

@@ -55,7 +55,7 @@ const char* to_string(cluster_role role);
 struct settings {
   // [daemon]
   std::string node_name;
-  std::size_t worker_threads = 0; ///< 0: one per CPU it may use
+  std::size_t worker_threads = 0; ///< 0: its CPUs less io_threads, at least 1
   std::vector<int> cpus;          ///< the affinity; empty: any CPU
   std::chrono::milliseconds shutdown_timeout{4000};
 
