@@ -278,6 +278,21 @@ using race_room_actor = caf::typed_actor<
     // How the watcher is doing, for operators.
     caf::replies_to<atom::status>::with<room_watch_info>>;
 
+/// The ROOM CLOCK actor: wakes this node's rooms for their periodic pass
+/// and their write batches from one timer of its own. Each CAF timer a room
+/// set woke CAF's clock thread (and its setter paid two system calls); a
+/// burst of rooms set three each. A wake-up comes at its time or up to the
+/// clock's resolution later, never earlier; one for a room that ended is
+/// dropped.
+using room_clock_actor = caf::typed_actor<
+    // Send this room `tick` once `delay` has passed.
+    caf::reacts_to<atom::tick, caf::timespan, race_room_actor>,
+    // Send this room `flush` once `delay` has passed.
+    caf::reacts_to<atom::flush, caf::timespan, race_room_actor>,
+    // (Self-sent) the clock's own timer; the number tells the current one
+    // from one a nearer wake-up superseded.
+    caf::reacts_to<atom::due, std::uint64_t>>;
+
 /// The ROOM SUPERVISOR actor: one room actor per racetime_rooms row whose
 /// race has not ended, all of them re-attached at start; restarts a failed
 /// one with backoff and parks it (its reason stored, an audit entry

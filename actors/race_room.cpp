@@ -184,7 +184,9 @@ void enqueue(room_pointer self, room_write w) {
   if (st.options.write_delay.count() == 0)
     self->send(self, atom::flush::value);
   else
-    self->delayed_send(self, st.options.write_delay, atom::flush::value);
+    self->send(st.clock, atom::flush::value,
+               caf::timespan{st.options.write_delay},
+               caf::actor_cast<race_room_actor>(self));
 }
 
 void audit(room_pointer self, const std::string& action,
@@ -413,11 +415,13 @@ void on_fetch_failure(room_pointer self, const fetch_failure& f) {
 /// Arms the periodic pass `delay` from now. A room with an open socket
 /// sleeps until its quiet recheck (10,000 rooms woke 167 times a second
 /// for nothing at a one-minute pass); a lost socket brings the pass
-/// forward, and the tick armed before then is recognised as stale.
+/// forward, and the tick armed before then is recognised as stale. The
+/// room clock sends it (at that time or a little later).
 void arm_tick(room_pointer self, caf::timespan delay) {
   auto& st = self->state;
   st.next_tick = self->clock().now() + delay;
-  self->delayed_send(self, delay, atom::tick::value);
+  self->send(st.clock, atom::tick::value, delay,
+             caf::actor_cast<race_room_actor>(self));
 }
 
 void on_socket(room_pointer self, const socket_event& e) {
@@ -485,13 +489,14 @@ void begin_stop(room_pointer self, const caf::exit_msg& msg) {
 
 race_room_actor::behavior_type race_room(
     room_pointer self, room_record room, std::optional<room_context> loaded,
-    persistence_actor db, room_link_factory links,
+    persistence_actor db, room_clock_actor clock, room_link_factory links,
     std::shared_ptr<protocol::token_source> tokens, race_room_options options) {
   auto& st = self->state;
   st.room = std::move(room);
   st.who = describe_room(st.room);
   st.options = options;
   st.db = std::move(db);
+  st.clock = std::move(clock);
   st.load_backoff = protocol::backoff{options.retry};
   st.fetch_backoff = protocol::backoff{options.retry};
   st.write_backoff = protocol::backoff{options.retry};

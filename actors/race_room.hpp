@@ -51,6 +51,7 @@ struct race_room_state {
   std::string who; ///< "room alttpr/cool-doge-1234 (id 5, match 10)"
   race_room_options options;
   persistence_actor db;
+  room_clock_actor clock; ///< sends the periodic pass and the write batches
   /// Closed when the state goes (its destructor waits for a callback in
   /// progress), however the actor ends.
   std::unique_ptr<room_link> link;
@@ -90,13 +91,14 @@ struct race_room_state {
 ///        it (a room's opener), so that the room need not load it; without
 ///        it the room loads its own
 /// @param db the persistence actor
+/// @param clock this node's room clock
 /// @param links makes this room's link to racetime.gg
 /// @param tokens the category bot's token, for the socket
 /// @param options timers and retries
 race_room_actor::behavior_type
 race_room(race_room_actor::stateful_pointer<race_room_state> self,
           room_record room, std::optional<room_context> loaded,
-          persistence_actor db, room_link_factory links,
+          persistence_actor db, room_clock_actor clock, room_link_factory links,
           std::shared_ptr<protocol::token_source> tokens,
           race_room_options options);
 

@@ -19,8 +19,9 @@ using sup_pointer =
 void spawn_watcher(sup_pointer self, watched_room& w,
                    std::optional<room_context> loaded = std::nullopt) {
   auto& st = self->state;
-  w.handle = self->spawn(race_room, w.room, std::move(loaded), st.db, st.links,
-                         st.relays->of(w.room.category), st.options.room);
+  w.handle =
+      self->spawn(race_room, w.room, std::move(loaded), st.db, st.clock,
+                  st.links, st.relays->of(w.room.category), st.options.room);
   self->monitor(w.handle);
   st.by_address[w.handle.address()] = w.room.id;
   w.restarts.started(self->clock().now());
@@ -297,6 +298,13 @@ room_supervisor(sup_pointer self, persistence_actor db,
   st.bots = std::make_shared<bot_supervisor_actor>(bots);
   st.links = std::move(links);
   st.options = options;
+  // Linked, so that a clock that fails stops the supervisor; ended with
+  // it however it ends (a link passes on no normal end).
+  st.clock = self->spawn<caf::linked>(room_clock,
+                                      caf::timespan{options.clock_resolution});
+  self->attach_functor([clock = st.clock] {
+    caf::anon_send_exit(clock, caf::exit_reason::user_shutdown);
+  });
   st.load_backoff = protocol::backoff{options.room.retry};
   // A socket that saw its token refused tells the category's bot, which
   // renews it once for every room.

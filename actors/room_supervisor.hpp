@@ -3,6 +3,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/race_room.hpp"
 #include "actors/restart_budget.hpp"
+#include "actors/room_clock.hpp"
 #include "actors/room_link.hpp"
 #include "actors/token_relay.hpp"
 
@@ -21,6 +22,10 @@ struct room_supervisor_options {
   /// Watch every room whose race has not ended at start (a standalone
   /// node). A worker node's supervisor watches only what it is told.
   bool load_at_start = true;
+  /// How much later than asked the room clock may wake a room: the rooms of
+  /// a burst share its timer (their periodic pass is a minute or more, the
+  /// write batches wait a quarter of a second).
+  std::chrono::milliseconds clock_resolution{100};
   /// A room watcher that fails is restarted after a backoff; one more
   /// failure than the budget allows within the window parks the room.
   restart_options restarts{
@@ -44,6 +49,7 @@ struct room_supervisor_state {
 
   room_supervisor_options options;
   persistence_actor db;
+  room_clock_actor clock; ///< its rooms' timers (linked: ends with it)
   /// Shared with the token relays' callback; set later on a worker.
   std::shared_ptr<bot_supervisor_actor> bots;
   room_link_factory links;

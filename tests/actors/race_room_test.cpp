@@ -11,6 +11,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/messages.hpp"
 #include "actors/race_room.hpp"
+#include "actors/room_clock.hpp"
 #include "actors/room_plan.hpp"
 
 #include <caf/actor_system.hpp>
@@ -351,6 +352,7 @@ struct fixture {
   caf::scheduler::test_coordinator* sched = nullptr;
   std::shared_ptr<journal> j = std::make_shared<journal>();
   persistence_actor db;
+  room_clock_actor clock; ///< exact: the test's time moves in whole steps
   race_room_actor room;
   caf::actor watcher;
   std::vector<std::string> downs;
@@ -361,6 +363,7 @@ struct fixture {
     sys = std::make_unique<caf::actor_system>(cfg);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     db = sys->spawn(fake_persistence, j);
+    clock = sys->spawn(room_clock, caf::timespan{0});
     j->ctx.room = {5,        "alttpr/cool-doge-1234",
                    "alttpr", "cool-doge-1234",
                    "open",   10,
@@ -390,6 +393,7 @@ struct fixture {
     if (room)
       caf::anon_send_exit(room, caf::exit_reason::kill);
     caf::anon_send_exit(db, caf::exit_reason::kill);
+    caf::anon_send_exit(clock, caf::exit_reason::kill);
     sched->run();
   }
 
@@ -404,8 +408,8 @@ struct fixture {
     o.tick_interval = 60s;
     o.write_delay = 0ms; // the test's clock does not move by itself
     o.retry = {1000ms, 60000ms, 2.0, 0.0, 60000ms};
-    room = sys->spawn(race_room, j->ctx.room, std::move(loaded), db, links,
-                      nullptr, o);
+    room = sys->spawn(race_room, j->ctx.room, std::move(loaded), db, clock,
+                      links, nullptr, o);
     sched->run();
   }
 
