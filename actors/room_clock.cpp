@@ -2,6 +2,8 @@
 
 #include <caf/actor_cast.hpp>
 
+#include <algorithm>
+
 namespace racecontrol {
 
 namespace {
