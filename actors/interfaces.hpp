@@ -289,8 +289,8 @@ using room_clock_actor = caf::typed_actor<
     caf::reacts_to<atom::tick, caf::timespan, race_room_actor>,
     // Send this room `flush` once `delay` has passed.
     caf::reacts_to<atom::flush, caf::timespan, race_room_actor>,
-    // (Self-sent) the clock's own timer; the number tells the current one
-    // from one a nearer wake-up superseded.
+    // (Self-sent) the clock's own timer, with the time it was armed for
+    // (nanoseconds of its clock).
     caf::reacts_to<atom::due, std::uint64_t>>;
 
 /// The ROOM SUPERVISOR actor: one room actor per racetime_rooms row whose

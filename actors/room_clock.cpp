@@ -20,18 +20,26 @@ time_point round_up(time_point t, caf::timespan resolution) {
   return rest.count() == 0 ? t : t + (resolution - rest);
 }
 
-/// Arms the clock's timer for its earliest alarm unless a timer already
-/// comes by then.
+/// The clock's timer carries the time it was armed for, as a count.
+std::uint64_t count_of(time_point t) {
+  return static_cast<std::uint64_t>(t.time_since_epoch().count());
+}
+
+time_point time_of(std::uint64_t count) {
+  return time_point{caf::timespan{static_cast<caf::timespan::rep>(count)}};
+}
+
+/// Arms a timer for the earliest alarm unless one in flight comes by then.
 void arm(clock_pointer self) {
   auto& st = self->state;
   if (st.alarms.empty())
     return;
   auto first = st.alarms.begin()->first;
-  if (st.armed && *st.armed <= first)
+  if (!st.timers.empty() && *st.timers.begin() <= first)
     return;
-  st.armed = first;
+  st.timers.insert(first);
   auto delay = std::max(caf::timespan{0}, first - self->clock().now());
-  self->delayed_send(self, delay, atom::due::value, ++st.armed_number);
+  self->delayed_send(self, delay, atom::due::value, count_of(first));
 }
 
 void add(clock_pointer self, caf::timespan delay, const race_room_actor& room,
@@ -43,16 +51,16 @@ void add(clock_pointer self, caf::timespan delay, const race_room_actor& room,
 }
 
 /// Sends every alarm that is due.
-void ring(clock_pointer self, std::uint64_t number) {
+void ring(clock_pointer self, time_point timer) {
   auto& st = self->state;
-  if (number == st.armed_number)
-    st.armed.reset();
+  st.timers.erase(timer);
   auto now = self->clock().now();
   auto end = st.alarms.upper_bound(now);
   for (auto i = st.alarms.begin(); i != end; ++i) {
     auto room = caf::actor_cast<race_room_actor>(i->second.room);
     if (!room)
-      continue; // the room ended
+      continue; // the room is gone (one that ended but is still referenced
+                // gets the message into its closed mailbox: dropped)
     if (i->second.flush)
       self->send(room, atom::flush::value);
     else
@@ -75,8 +83,8 @@ room_clock(room_clock_actor::stateful_pointer<room_clock_state> self,
       [self](atom::flush, caf::timespan delay, const race_room_actor& room) {
         add(self, delay, room, true);
       },
-      [self](atom::due, std::uint64_t number) {
-        ring(self, number);
+      [self](atom::due, std::uint64_t timer) {
+        ring(self, time_of(timer));
       },
   };
 }

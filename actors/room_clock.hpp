@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <optional>
+#include <set>
 
 namespace racecontrol {
 
@@ -25,9 +25,9 @@ struct room_clock_state {
   /// share the clock's timer instead of each arming it again.
   caf::timespan resolution{};
   std::multimap<caf::actor_clock::time_point, room_alarm> alarms;
-  /// When the clock's own timer is armed for, and its number.
-  std::optional<caf::actor_clock::time_point> armed;
-  std::uint64_t armed_number = 0;
+  /// When the clock's own timers in flight come (a CAF timer cannot be
+  /// taken back, so one a nearer wake-up superseded still comes).
+  std::set<caf::actor_clock::time_point> timers;
 };
 
 /// The room clock's behavior (see room_clock_actor).

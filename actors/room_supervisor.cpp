@@ -144,7 +144,7 @@ void on_down(sup_pointer self, const caf::down_msg& msg) {
     // Stopped, or done: the race ended (or the row went away).
     st.rooms.erase(it);
     if (st.stopping && st.by_address.empty())
-      self->quit();
+      self->quit(st.stop_reason);
     return;
   }
   on_room_failed(self, it->second, msg.reason);
@@ -280,11 +280,19 @@ void begin_stop(sup_pointer self, const caf::exit_msg& msg) {
     return;
   }
   st.stopping = true;
+  // A failed room clock ends the supervisor with its error, after its rooms,
+  // so that the node starts both again (a normal end is not restarted).
+  if (msg.source == st.clock.address() && msg.reason) {
+    spdlog::error("room supervisor: the room clock failed ({}); stopping "
+                  "the rooms to start again",
+                  describe(msg.reason));
+    st.stop_reason = msg.reason;
+  }
   for (auto& [id, w] : st.rooms)
     if (w.handle)
       self->send_exit(w.handle, caf::exit_reason::user_shutdown);
   if (st.by_address.empty())
-    self->quit();
+    self->quit(st.stop_reason);
 }
 
 } // namespace
@@ -298,8 +306,8 @@ room_supervisor(sup_pointer self, persistence_actor db,
   st.bots = std::make_shared<bot_supervisor_actor>(bots);
   st.links = std::move(links);
   st.options = options;
-  // Linked, so that a clock that fails stops the supervisor; ended with
-  // it however it ends (a link passes on no normal end).
+  // Linked, so that a clock that fails stops the supervisor (begin_stop);
+  // ended with it however it ends (a link passes on no normal end).
   st.clock = self->spawn<caf::linked>(room_clock,
                                       caf::timespan{options.clock_resolution});
   self->attach_functor([clock = st.clock] {

@@ -57,6 +57,7 @@ struct room_supervisor_state {
   std::map<std::int32_t, watched_room> rooms;
   std::map<caf::actor_addr, std::int32_t> by_address;
   bool stopping = false;
+  caf::error stop_reason; ///< what it ends with: none, or its clock's failure
   /// `drop` requests waiting for their room's watcher to stop, by room id.
   std::map<std::int32_t, caf::typed_response_promise<atom::ok>> drops;
   protocol::backoff load_backoff;
