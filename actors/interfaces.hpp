@@ -290,8 +290,8 @@ using room_clock_actor = caf::typed_actor<
     // Send this room `flush` once `delay` has passed.
     caf::reacts_to<atom::flush, caf::timespan, race_room_actor>,
     // (Self-sent) the clock's own timer, with the time it was armed for
-    // (nanoseconds of its clock).
-    caf::reacts_to<atom::due, std::uint64_t>>;
+    // (since its clock's epoch).
+    caf::reacts_to<atom::due, caf::timespan>>;
 
 /// The ROOM SUPERVISOR actor: one room actor per racetime_rooms row whose
 /// race has not ended, all of them re-attached at start; restarts a failed

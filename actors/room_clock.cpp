@@ -20,15 +20,6 @@ time_point round_up(time_point t, caf::timespan resolution) {
   return rest.count() == 0 ? t : t + (resolution - rest);
 }
 
-/// The clock's timer carries the time it was armed for, as a count.
-std::uint64_t count_of(time_point t) {
-  return static_cast<std::uint64_t>(t.time_since_epoch().count());
-}
-
-time_point time_of(std::uint64_t count) {
-  return time_point{caf::timespan{static_cast<caf::timespan::rep>(count)}};
-}
-
 /// Arms a timer for the earliest alarm unless one in flight comes by then.
 void arm(clock_pointer self) {
   auto& st = self->state;
@@ -39,7 +30,7 @@ void arm(clock_pointer self) {
     return;
   st.timers.insert(first);
   auto delay = std::max(caf::timespan{0}, first - self->clock().now());
-  self->delayed_send(self, delay, atom::due::value, count_of(first));
+  self->delayed_send(self, delay, atom::due::value, first.time_since_epoch());
 }
 
 void add(clock_pointer self, caf::timespan delay, const race_room_actor& room,
@@ -83,8 +74,8 @@ room_clock(room_clock_actor::stateful_pointer<room_clock_state> self,
       [self](atom::flush, caf::timespan delay, const race_room_actor& room) {
         add(self, delay, room, true);
       },
-      [self](atom::due, std::uint64_t timer) {
-        ring(self, time_of(timer));
+      [self](atom::due, caf::timespan timer) {
+        ring(self, time_point{timer});
       },
   };
 }
