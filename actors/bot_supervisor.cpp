@@ -32,7 +32,7 @@ void spawn_bot(sup_pointer self, supervised_bot& b) {
                          caf::actor_cast<bot_supervisor_actor>(self), st.io,
                          st.options.bot);
   self->monitor(b.handle);
-  st.by_address[b.handle.address()] = b.bot.id;
+  (*st.by_address)[b.handle.address()] = b.bot.id;
   b.restarts.started(self->clock().now());
   b.info = {b.bot.id, b.bot.category, b.bot.name, "starting", "", false, {}};
   publish(self, b.info);
@@ -89,7 +89,7 @@ void reconcile(sup_pointer self, const std::vector<bot_record>& rows,
     spdlog::info("bot supervisor: stopping bot {} (id {}): deactivated",
                  it->second.bot.category, it->first);
     if (it->second.handle) {
-      st.by_address.erase(it->second.handle.address());
+      st.by_address->erase(it->second.handle.address());
       self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
     }
     caf::anon_send(
@@ -190,8 +190,8 @@ void on_bot_down(sup_pointer self, std::int32_t id, const caf::error& reason) {
 
 void on_down(sup_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
-  auto a = st.by_address.find(msg.source);
-  if (a == st.by_address.end()) {
+  auto a = st.by_address->find(msg.source);
+  if (a == st.by_address->end()) {
     auto from_source = [&](const auto& s) {
       return s.address() == msg.source;
     };
@@ -204,10 +204,10 @@ void on_down(sup_pointer self, const caf::down_msg& msg) {
         watchers.end());
   } else {
     auto id = a->second;
-    st.by_address.erase(a);
+    st.by_address->erase(a);
     on_bot_down(self, id, msg.reason);
   }
-  if (st.stopping && st.by_address.empty())
+  if (st.stopping && st.by_address->empty())
     self->quit();
 }
 
@@ -226,7 +226,7 @@ void begin_stop(sup_pointer self, const caf::exit_msg& msg) {
         st.db, atom::put::value,
         bot_state_change{id, "disconnected", "racecontrold stopped", false});
   }
-  if (st.by_address.empty())
+  if (st.by_address->empty())
     self->quit();
 }
 
@@ -271,6 +271,7 @@ bot_supervisor(sup_pointer self, persistence_actor db, protocol::io_runtime* io,
   self->set_exit_handler([self](caf::exit_msg& msg) {
     begin_stop(self, msg);
   });
+  stop_children_at_exit(self, st.by_address);
   start(self, 0);
   return {
       [self](atom::reload) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/bot_connection.hpp"
+#include "actors/child_index.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/restart_budget.hpp"
 
@@ -39,7 +40,8 @@ struct bot_supervisor_state {
   persistence_actor db;
   protocol::io_runtime* io = nullptr;
   std::map<std::int32_t, supervised_bot> bots;
-  std::map<caf::actor_addr, std::int32_t> by_address;
+  /// Bot ids by connection; its connections end with this actor.
+  child_index<std::int32_t> by_address = make_child_index<std::int32_t>();
   /// The newest token of each category, for subscribers that come later.
   std::map<std::string, token_grant> tokens;
   std::vector<token_subscriber_actor> subscribers;

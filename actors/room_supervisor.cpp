@@ -1,6 +1,7 @@
 #include "actors/room_supervisor.hpp"
 
 #include "actors/error.hpp"
+#include "actors/room_clock.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
@@ -23,7 +24,7 @@ void spawn_watcher(sup_pointer self, watched_room& w,
       self->spawn(race_room, w.room, std::move(loaded), st.db, st.clock,
                   st.links, st.relays->of(w.room.category), st.options.room);
   self->monitor(w.handle);
-  st.by_address[w.handle.address()] = w.room.id;
+  (*st.by_address)[w.handle.address()] = w.room.id;
   w.restarts.started(self->clock().now());
   // Only a room's first watcher may skip the fetch: a restarted one looks
   // the room up again.
@@ -35,7 +36,7 @@ void spawn_watcher(sup_pointer self, watched_room& w,
 void kill_watcher(sup_pointer self, watched_room& w) {
   if (!w.handle)
     return;
-  self->state.by_address.erase(w.handle.address());
+  self->state.by_address->erase(w.handle.address());
   self->send_exit(w.handle, caf::exit_reason::kill);
   w.handle = race_room_actor{};
 }
@@ -118,11 +119,11 @@ void on_room_failed(sup_pointer self, watched_room& w,
 
 void on_down(sup_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
-  auto a = st.by_address.find(msg.source);
-  if (a == st.by_address.end())
+  auto a = st.by_address->find(msg.source);
+  if (a == st.by_address->end())
     return;
   auto id = a->second;
-  st.by_address.erase(a);
+  st.by_address->erase(a);
   auto it = st.rooms.find(id);
   if (it == st.rooms.end())
     return;
@@ -143,7 +144,7 @@ void on_down(sup_pointer self, const caf::down_msg& msg) {
   if (st.stopping || !msg.reason) {
     // Stopped, or done: the race ended (or the row went away).
     st.rooms.erase(it);
-    if (st.stopping && st.by_address.empty())
+    if (st.stopping && st.by_address->empty())
       self->quit(st.stop_reason);
     return;
   }
@@ -291,7 +292,7 @@ void begin_stop(sup_pointer self, const caf::exit_msg& msg) {
   for (auto& [id, w] : st.rooms)
     if (w.handle)
       self->send_exit(w.handle, caf::exit_reason::user_shutdown);
-  if (st.by_address.empty())
+  if (st.by_address->empty())
     self->quit(st.stop_reason);
 }
 
@@ -313,6 +314,7 @@ room_supervisor(sup_pointer self, persistence_actor db,
   self->attach_functor([clock = st.clock] {
     caf::anon_send_exit(clock, caf::exit_reason::user_shutdown);
   });
+  stop_children_at_exit(self, st.by_address);
   st.load_backoff = protocol::backoff{options.room.retry};
   // A socket that saw its token refused tells the category's bot, which
   // renews it once for every room.

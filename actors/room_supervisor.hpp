@@ -1,9 +1,9 @@
 #pragma once
 
+#include "actors/child_index.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/race_room.hpp"
 #include "actors/restart_budget.hpp"
-#include "actors/room_clock.hpp"
 #include "actors/room_link.hpp"
 #include "actors/token_relay.hpp"
 
@@ -55,7 +55,8 @@ struct room_supervisor_state {
   room_link_factory links;
   std::shared_ptr<token_relays> relays;
   std::map<std::int32_t, watched_room> rooms;
-  std::map<caf::actor_addr, std::int32_t> by_address;
+  /// Room ids by watcher; its watchers end with this actor.
+  child_index<std::int32_t> by_address = make_child_index<std::int32_t>();
   bool stopping = false;
   caf::error stop_reason; ///< what it ends with: none, or its clock's failure
   /// `drop` requests waiting for their room's watcher to stop, by room id.

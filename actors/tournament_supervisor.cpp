@@ -25,7 +25,7 @@ room_opener_actor spawn_opener(sup_pointer self, std::int32_t match_id,
                             st.options.openers);
   self->monitor(opener);
   st.openers[match_id] = opener;
-  st.opener_matches[opener.address()] = match_id;
+  (*st.opener_matches)[opener.address()] = match_id;
   return opener;
 }
 
@@ -48,7 +48,7 @@ void ensure_tournament(sup_pointer self, std::int32_t id) {
                        st.options.tournaments);
   self->monitor(t);
   st.tournaments[id] = t;
-  st.tournament_ids[t.address()] = id;
+  (*st.tournament_ids)[t.address()] = id;
   spdlog::info("tournaments: timing the rooms of tournament {}", id);
 }
 
@@ -144,27 +144,27 @@ void recover_claims(sup_pointer self) {
 
 void on_down(sup_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
-  if (auto o = st.opener_matches.find(msg.source);
-      o != st.opener_matches.end()) {
+  if (auto o = st.opener_matches->find(msg.source);
+      o != st.opener_matches->end()) {
     if (msg.reason && msg.reason != caf::exit_reason::user_shutdown)
       spdlog::error("tournaments: the room opener of match {} failed: {}",
                     o->second, describe(msg.reason));
     auto it = st.openers.find(o->second);
     if (it != st.openers.end() && it->second.address() == msg.source)
       st.openers.erase(it);
-    st.opener_matches.erase(o);
+    st.opener_matches->erase(o);
     return;
   }
-  if (auto t = st.tournament_ids.find(msg.source);
-      t != st.tournament_ids.end()) {
+  if (auto t = st.tournament_ids->find(msg.source);
+      t != st.tournament_ids->end()) {
     if (msg.reason && msg.reason != caf::exit_reason::user_shutdown)
       spdlog::error("tournaments: tournament {} failed: {}; loading it "
                     "again at the next pass",
                     t->second, describe(msg.reason));
     st.tournaments.erase(t->second);
-    st.tournament_ids.erase(t);
+    st.tournament_ids->erase(t);
   }
-  if (st.stopping && st.opener_matches.empty() && st.tournament_ids.empty())
+  if (st.stopping && st.opener_matches->empty() && st.tournament_ids->empty())
     self->quit();
 }
 
@@ -181,7 +181,7 @@ void begin_stop(sup_pointer self, const caf::exit_msg& msg) {
     self->send_exit(t, caf::exit_reason::user_shutdown);
   for (auto& [id, o] : st.openers)
     self->send_exit(o, caf::exit_reason::user_shutdown);
-  if (st.opener_matches.empty() && st.tournament_ids.empty())
+  if (st.opener_matches->empty() && st.tournament_ids->empty())
     self->quit();
 }
 
@@ -206,6 +206,8 @@ tournament_supervisor_actor::behavior_type tournament_supervisor(
   self->set_exit_handler([self](caf::exit_msg& msg) {
     begin_stop(self, msg);
   });
+  stop_children_at_exit(self, st.opener_matches);
+  stop_children_at_exit(self, st.tournament_ids);
   self->send(st.bots, atom::subscribe::value,
              caf::actor_cast<bot_state_subscriber_actor>(self));
   self->send(self, atom::load::value);

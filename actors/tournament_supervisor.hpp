@@ -3,6 +3,7 @@
 // The tournament supervisor: the room automation's root (issue 11). See
 // tournament_supervisor_actor in interfaces.hpp.
 
+#include "actors/child_index.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/room_opener.hpp"
 #include "actors/tournament.hpp"
@@ -27,8 +28,10 @@ struct tournament_supervisor_state {
   room_supervisor_actor rooms;
   std::map<std::int32_t, tournament_actor> tournaments;
   std::map<std::int32_t, room_opener_actor> openers; ///< by match id
-  std::map<caf::actor_addr, std::int32_t> opener_matches;
-  std::map<caf::actor_addr, std::int32_t> tournament_ids;
+  /// Match ids by opener, tournament ids by tournament actor; both end with
+  /// this actor.
+  child_index<std::int32_t> opener_matches = make_child_index<std::int32_t>();
+  child_index<std::int32_t> tournament_ids = make_child_index<std::int32_t>();
   std::map<std::int32_t, std::string> bot_status; ///< last seen, by bot id
   protocol::backoff load_backoff;
   bool stopping = false; ///< asked to stop; waits for its children

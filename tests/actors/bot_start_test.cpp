@@ -324,24 +324,26 @@ BOOST_AUTO_TEST_CASE(a_lost_answer_is_unknown_and_the_room_is_listed) {
   BOOST_TEST(contains(found->info, "Spring Cup - Match 1"), found->info);
 }
 
-BOOST_AUTO_TEST_CASE(a_bot_that_stops_before_the_answer_says_it_may_exist) {
-  // The opener waits for startrace without a timer: a bot that ends with
-  // the request sent must answer it, and not as "nothing was sent".
-  connected();
-  auto before = rooms();
-  fault(R"({"path_prefix": "/o/alttpr/startrace", "serve_first": true,
-            "delay_ms": 5000})");
-  caf::scoped_actor self{*sys};
+/// Sends a startrace that racetime.gg creates but answers only after 5 s,
+/// and ends the supervisor (`how`) once the room exists. The opener waits
+/// for startrace without a timer: a bot that ends with the request sent
+/// must answer it, and not as "nothing was sent".
+void check_stop_before_the_answer(fixture& f, caf::exit_reason how) {
+  f.connected();
+  auto before = f.rooms();
+  f.fault(R"({"path_prefix": "/o/alttpr/startrace", "serve_first": true,
+              "delay_ms": 5000})");
+  caf::scoped_actor self{*f.sys};
   auto asked = std::chrono::steady_clock::now();
   auto pending =
-      self->request(sup, 30s, atom::start::value,
+      self->request(f.sup, 30s, atom::start::value,
                     start_race_request{1, settings_with("rc-m-9"), "rc-m-9"});
-  BOOST_REQUIRE(wait_until(
+  BOOST_REQUIRE(f.wait_until(
       [&] {
-        return rooms() == before + 1;
+        return f.rooms() == before + 1;
       },
       2s));
-  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(f.sup, how);
   std::optional<start_race_outcome> out;
   pending.receive(
       [&](start_race_outcome& o) {
@@ -358,6 +360,16 @@ BOOST_AUTO_TEST_CASE(a_bot_that_stops_before_the_answer_says_it_may_exist) {
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - asked);
   BOOST_TEST(took.count() < 2500, took.count() << " ms");
+}
+
+BOOST_AUTO_TEST_CASE(a_bot_that_stops_before_the_answer_says_it_may_exist) {
+  check_stop_before_the_answer(*this, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_supervisor_takes_its_bots_with_it) {
+  // A kill skips the supervisor's orderly stop, as a defect would; its bot
+  // must end all the same, not go on beside its restarted successor's.
+  check_stop_before_the_answer(*this, caf::exit_reason::kill);
 }
 
 BOOST_AUTO_TEST_CASE(a_server_error_is_unknown) {

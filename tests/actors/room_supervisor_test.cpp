@@ -41,6 +41,8 @@ struct script {
   std::map<std::string, int> throws;
   std::map<std::string, int> fetches;
   std::vector<std::string> sent; ///< bot actions, every room's
+  /// The races whose room closed its link, or ended without closing it.
+  std::vector<std::string> closed;
 
   int sent_containing(const std::string& text) {
     std::lock_guard<std::mutex> g{mtx};
@@ -72,16 +74,25 @@ class scripted_link : public room_link {
     if (auto room = caf::actor_cast<race_room_actor>(owner_))
       caf::anon_send(room, atom::fetched::value, std::move(r));
   }
-  void connect(const std::string&) override {}
+  void connect(const std::string& race) override { race_ = race; }
   void send(std::string frame) override {
     std::lock_guard<std::mutex> g{s_->mtx};
     s_->sent.push_back(std::move(frame));
   }
-  void close() override {}
+  void close() override {
+    std::lock_guard<std::mutex> g{s_->mtx};
+    s_->closed.push_back(race_);
+    race_.clear();
+  }
+  ~scripted_link() override {
+    if (!race_.empty())
+      close();
+  }
 
  private:
   std::shared_ptr<script> s_;
   caf::weak_actor_ptr owner_;
+  std::string race_;
 };
 
 protocol::entrant_snapshot entrant(const std::string& id,
@@ -344,6 +355,45 @@ BOOST_AUTO_TEST_CASE(a_player_who_links_is_invited_to_the_open_room) {
   std::this_thread::sleep_for(1s);
   BOOST_TEST(s->sent_containing("\"u3\"") == 1); // once, not every pass
   BOOST_TEST(s->sent_containing("\"u1\"") == 0); // already an entrant
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_supervisor_takes_its_rooms_with_it) {
+  // Only an open race's room keeps watching; the fixture's three rooms
+  // finish or are parked.
+  execute("INSERT INTO matches (id, tournament_id, title, scheduled_at) "
+          "VALUES (4, 1, 'Match 4', UTC_TIMESTAMP(6))");
+  execute("INSERT INTO match_players (match_id, user_id) VALUES (4, 1), "
+          "(4, 2)");
+  execute("INSERT INTO racetime_rooms (id, slug, category, room_name, "
+          "status, match_id, bot_id) VALUES (4, 'alttpr/waiting', 'alttpr', "
+          "'waiting', 'open', 4, 1)");
+  race_snapshot open;
+  open.name = "alttpr/waiting";
+  open.version = 3;
+  open.status = "open";
+  s->races["alttpr/waiting"] = open;
+  start();
+  BOOST_REQUIRE(wait_until([&] {
+    auto rooms = status();
+    return std::any_of(rooms.begin(), rooms.end(), [](const auto& r) {
+      return r.room_id == 4 && r.watcher == "watching";
+    });
+  }));
+  auto closed = [&] {
+    std::lock_guard<std::mutex> g{s->mtx};
+    return std::count(s->closed.begin(), s->closed.end(), "waiting");
+  };
+  BOOST_REQUIRE_EQUAL(closed(), 0);
+  // A kill skips the supervisor's orderly stop, as a defect would: the
+  // room, which its restarted successor would watch again, must not stay
+  // behind watching the same race (it ends as unreferenced, or asked to
+  // stop if something still holds it).
+  caf::anon_send_exit(sup, caf::exit_reason::kill);
+  BOOST_TEST(wait_until(
+      [&] {
+        return closed() == 1;
+      },
+      5s));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
