@@ -796,6 +796,7 @@ std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
   o.extra_ca_file = s.racetime_ca_file;
   o.threads = s.io_threads;
   o.http.fresh_reuse = s.racetime_post_reuse;
+  o.http.max_per_host = s.racetime_max_connections;
   return std::make_unique<protocol::io_runtime>(o);
 }
 

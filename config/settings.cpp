@@ -273,6 +273,14 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.racetime_post_reuse = parse_duration_in(v, 0ms, 10000ms);
      }},
+    {"racetime.max_connections", "16",
+     "Most HTTP connections open at once to one host (racetime.gg, Discord); "
+     "further requests wait their turn, within their timeout, so a burst of "
+     "rooms reuses these instead of opening one (over TLS, a handshake) per "
+     "room; 0: no limit.",
+     [](settings& s, const std::string& v) {
+       s.racetime_max_connections = parse_count(v, 0, 1024);
+     }},
     {"racetime.ping_interval", "30s",
      "Silence on a room's bot socket after which racecontrol pings; after "
      "twice this the socket counts as lost (half-open) and is reopened. "

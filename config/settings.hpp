@@ -78,6 +78,7 @@ struct settings {
   std::size_t io_threads = 1;
   std::chrono::milliseconds racetime_ping_interval{30000};
   std::chrono::milliseconds racetime_post_reuse{2000};
+  std::size_t racetime_max_connections = 16;
 
   // [rooms]
   std::chrono::milliseconds room_refresh_interval{60000};

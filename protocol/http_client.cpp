@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <list>
 #include <map>
 
 namespace racecontrol::protocol {
@@ -79,6 +80,15 @@ http_error make_error(http_error::kind k, std::string message) {
   return e;
 }
 
+class operation;
+
+/// A host's share of max_per_host: the requests holding a connection (open
+/// or opening) and those waiting, oldest first, for one to come free.
+struct host_slots {
+  std::size_t busy = 0;
+  std::list<std::shared_ptr<operation>> waiting;
+};
+
 } // namespace
 
 struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
@@ -133,10 +143,20 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
     list.push_back(std::move(conn));
   }
 
+  /// Takes one of `key`'s connections for `op`: true when it may go on at
+  /// once, false when it was queued (it goes on in `start_queued`).
+  bool take_slot(const std::string& key, const std::shared_ptr<operation>& op);
+  /// Gives a connection slot of `key` back: the oldest waiter takes it.
+  void give_slot(const std::string& key);
+  /// Takes a waiter that stopped waiting (its timeout) out of the queue.
+  void forget_waiter(const std::string& key,
+                     std::list<std::shared_ptr<operation>>::iterator at);
+
   strand_type strand;
   std::shared_ptr<ssl::context> tls;
   http_client_options options;
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
+  std::map<std::string, host_slots> slots; ///< only with max_per_host
   bool closed = false;
 };
 
@@ -151,7 +171,8 @@ class operation : public std::enable_shared_from_this<operation> {
         done_(std::move(done)), key_(req_.target.origin()),
         repeatable_(req_.idempotent || req_.method == http::verb::get ||
                     req_.method == http::verb::head),
-        resolver_(client_->strand), resolve_timer_(client_->strand) {}
+        resolver_(client_->strand), resolve_timer_(client_->strand),
+        wait_timer_(client_->strand) {}
 
   void start() {
     message_.method(req_.method);
@@ -169,6 +190,44 @@ class operation : public std::enable_shared_from_this<operation> {
       message_.prepare_payload();
     }
     message_.keep_alive(true);
+    if (client_->take_slot(key_, shared_from_this()))
+      return connect_or_reuse();
+    // Queued behind max_per_host: the wait counts against the timeout.
+    waiting_ = true;
+    queued_at_ = std::chrono::steady_clock::now();
+    auto self = shared_from_this();
+    wait_timer_.expires_after(exchange_limit());
+    wait_timer_.async_wait([self](beast::error_code ec) {
+      if (ec || !self->waiting_)
+        return;
+      self->waiting_ = false;
+      self->client_->forget_waiter(self->key_, self->wait_position_);
+      self->fail(http_error::kind::timeout,
+                 "no connection to " + self->req_.target.authority() +
+                     " came free within " +
+                     std::to_string(self->exchange_limit().count()) + " ms (" +
+                     std::to_string(self->client_->options.max_per_host) +
+                     " at most): not sent");
+    });
+  }
+
+  /// The host's queue handed this request a connection slot.
+  void start_queued() {
+    wait_timer_.cancel();
+    // The rest of the exchange has what is left of the timeout.
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - queued_at_);
+    auto limit = exchange_limit();
+    req_.timeout = std::max(std::chrono::milliseconds{1}, limit - waited);
+    connect_or_reuse();
+  }
+
+  bool waiting_ = false; ///< queued for a slot; cleared when it ends
+  std::list<std::shared_ptr<operation>>::iterator wait_position_;
+  bool holds_slot_ = false;
+
+ private:
+  void connect_or_reuse() {
     // A kept-alive connection may be closed by the server just as the
     // request goes out, and only a repeatable request can then be sent
     // again: the others take only one idle for less than fresh_reuse.
@@ -183,7 +242,6 @@ class operation : public std::enable_shared_from_this<operation> {
     }
   }
 
- private:
   template <class F>
   void with_stream(F&& f) {
     if (conn_->plain)
@@ -410,6 +468,10 @@ class operation : public std::enable_shared_from_this<operation> {
     if (finished_)
       return;
     finished_ = true;
+    if (holds_slot_) {
+      holds_slot_ = false;
+      client_->give_slot(key_); // before `done`, which may ask again
+    }
     auto done = std::move(done_);
     done(std::move(outcome));
   }
@@ -421,6 +483,8 @@ class operation : public std::enable_shared_from_this<operation> {
   bool repeatable_;
   tcp::resolver resolver_;
   net::steady_timer resolve_timer_;
+  net::steady_timer wait_timer_;
+  std::chrono::steady_clock::time_point queued_at_;
   bool resolve_timed_out_ = false;
   std::unique_ptr<connection> conn_;
   bool reused_ = false;
@@ -430,6 +494,49 @@ class operation : public std::enable_shared_from_this<operation> {
 };
 
 } // namespace
+
+bool http_client::impl::take_slot(const std::string& key,
+                                  const std::shared_ptr<operation>& op) {
+  if (options.max_per_host == 0)
+    return true;
+  auto& host = slots[key];
+  if (host.busy < options.max_per_host) {
+    ++host.busy;
+    op->holds_slot_ = true;
+    return true;
+  }
+  op->wait_position_ = host.waiting.insert(host.waiting.end(), op);
+  return false;
+}
+
+void http_client::impl::give_slot(const std::string& key) {
+  auto it = slots.find(key);
+  if (it == slots.end())
+    return;
+  auto& host = it->second;
+  if (host.waiting.empty()) {
+    if (--host.busy == 0)
+      slots.erase(it);
+    return;
+  }
+  // The slot passes to the oldest waiter as it is (busy stays); it goes on
+  // from the strand's queue, not inside the finishing request's handler.
+  auto next = std::move(host.waiting.front());
+  host.waiting.pop_front();
+  next->waiting_ = false;
+  next->holds_slot_ = true;
+  net::post(strand, [next] {
+    next->start_queued();
+  });
+}
+
+void http_client::impl::forget_waiter(
+    const std::string& key,
+    std::list<std::shared_ptr<operation>>::iterator at) {
+  auto it = slots.find(key);
+  if (it != slots.end())
+    it->second.waiting.erase(at);
+}
 
 const std::string* http_response::header(std::string_view name) const {
   for (const auto& [k, v] : headers)

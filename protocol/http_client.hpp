@@ -6,6 +6,9 @@
 // write, read) has a timeout; response bodies have a size limit. Results
 // arrive through completion callbacks, on the client's strand.
 //
+// A host may be limited to a number of connections at once; requests beyond
+// it queue for the next free one.
+//
 // A request is never sent twice unless repeating it is harmless: GET, HEAD
 // and a request marked `idempotent` are tried once more on a new connection
 // when a kept-alive one turns out to be closed. Any other request (startrace
@@ -109,6 +112,12 @@ struct http_client_options {
   std::chrono::milliseconds request_timeout{30000};
   std::size_t max_response_bytes = 8 * 1024 * 1024;
   std::size_t max_idle_per_host = 4;
+  /// Most connections open (or opening) to one host at once; a request
+  /// beyond it waits, in order, for one to come free, within its timeout
+  /// (then it fails as a timeout, not sent). A burst then reuses a few
+  /// connections instead of opening one per request, which over TLS is a
+  /// handshake each. 0: no limit.
+  std::size_t max_per_host = 0;
   std::chrono::milliseconds idle_lifetime{55000};
   /// A request that must not be sent twice (a POST) goes on a kept-alive
   /// connection only if that was idle for less than this and still looks

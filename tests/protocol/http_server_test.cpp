@@ -768,6 +768,85 @@ BOOST_AUTO_TEST_CASE(a_full_pool_gives_up_its_oldest_connection) {
   BOOST_TEST(peer_port_of(io, client, base, http::verb::get) == first);
 }
 
+// A burst of startraces over max_per_host connections: they wait their
+// turn and share the connections instead of opening one each.
+BOOST_AUTO_TEST_CASE(a_burst_queues_behind_the_connection_limit) {
+  server_fixture f(server_fixture::quick());
+  auto base = "http://127.0.0.1:" + std::to_string(f.port());
+  net::io_context io;
+  http_client_options o;
+  o.fresh_reuse = 5s;
+  o.max_per_host = 2;
+  http_client client(io, nullptr, o);
+  std::vector<http_outcome> outs;
+  for (int i = 0; i < 10; ++i) {
+    http_request req;
+    req.method = http::verb::post;
+    req.target = *parse_url(base + "/echo");
+    req.body = "{}";
+    req.content_type = "application/json";
+    client.request(req, [&](http_outcome out) {
+      outs.push_back(std::move(out));
+    });
+  }
+  io.run();
+  BOOST_TEST_REQUIRE(outs.size() == 10u);
+  std::set<int> ports;
+  for (auto& out : outs) {
+    BOOST_TEST_REQUIRE(static_cast<bool>(out),
+                       (out ? std::string{} : out.error().message));
+    BOOST_TEST(out->status == 200u);
+    ports.insert(parse_json(out->body)["peer_port"].GetInt());
+  }
+  BOOST_TEST(ports.size() <= 2u);
+  BOOST_TEST(f.handled == 10);
+}
+
+// A request that waits for a connection past its timeout fails as a
+// timeout and never reaches the server (for a startrace: not sent).
+BOOST_AUTO_TEST_CASE(a_request_waiting_past_its_timeout_is_not_sent) {
+  server_fixture f(server_fixture::quick());
+  auto base = "http://127.0.0.1:" + std::to_string(f.port());
+  net::io_context io;
+  http_client_options o;
+  o.max_per_host = 1;
+  http_client client(io, nullptr, o);
+  http_request held;
+  held.target = *parse_url(base + "/forgotten");
+  held.timeout = 1500ms;
+  std::optional<http_outcome> first;
+  client.request(held, [&](http_outcome out) {
+    first = std::move(out);
+  });
+  http_request post;
+  post.method = http::verb::post;
+  post.target = *parse_url(base + "/echo");
+  post.body = "{}";
+  post.content_type = "application/json";
+  post.timeout = 200ms;
+  std::optional<http_outcome> second;
+  std::chrono::steady_clock::time_point second_at;
+  client.request(post, [&](http_outcome out) {
+    second = std::move(out);
+    second_at = std::chrono::steady_clock::now();
+  });
+  auto asked = std::chrono::steady_clock::now();
+  io.run();
+  BOOST_TEST_REQUIRE(second.has_value());
+  BOOST_TEST_REQUIRE(!*second);
+  BOOST_TEST(to_string(second->error().what) == std::string{"timeout"});
+  BOOST_TEST(second->error().message.find("not sent") != std::string::npos,
+             second->error().message);
+  auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(second_at - asked);
+  BOOST_TEST(waited.count() < 1000, waited.count() << " ms"); // its own limit
+  BOOST_TEST(f.handled == 0); // the POST never reached the server
+  // The held request timed out on its own; a later one gets the slot.
+  BOOST_TEST_REQUIRE(first.has_value());
+  BOOST_TEST(!*first);
+  BOOST_TEST(peer_port_of(io, client, base, http::verb::get) > 0);
+}
+
 BOOST_AUTO_TEST_CASE(with_a_certificate_it_serves_https_and_only_https) {
   test_certificate tc;
   auto o = server_fixture::quick();
