@@ -210,6 +210,33 @@ struct fixture {
     return p();
   }
 
+  /// A fourth match, of Alice and `other`, whose race is open (with
+  /// `entrants`): its room keeps watching, unlike the fixture's three.
+  void add_open_room(int other,
+                     std::vector<protocol::entrant_snapshot> entrants) {
+    execute("INSERT INTO matches (id, tournament_id, title, scheduled_at) "
+            "VALUES (4, 1, 'Match 4', UTC_TIMESTAMP(6))");
+    execute("INSERT INTO match_players (match_id, user_id) VALUES (4, 1), "
+            "(4, " +
+            std::to_string(other) + ")");
+    execute("INSERT INTO racetime_rooms (id, slug, category, room_name, "
+            "status, match_id, bot_id) VALUES (4, 'alttpr/waiting', "
+            "'alttpr', 'waiting', 'open', 4, 1)");
+    race_snapshot open;
+    open.name = "alttpr/waiting";
+    open.version = 3;
+    open.status = "open";
+    open.entrants = std::move(entrants);
+    s->races["alttpr/waiting"] = open;
+  }
+
+  bool watching(std::int32_t room_id) {
+    auto rooms = status();
+    return std::any_of(rooms.begin(), rooms.end(), [&](const auto& r) {
+      return r.room_id == room_id && r.watcher == "watching";
+    });
+  }
+
   std::vector<room_watch_info> status() {
     caf::scoped_actor self{*sys};
     std::vector<room_watch_info> out;
@@ -323,25 +350,10 @@ BOOST_AUTO_TEST_CASE(a_player_who_links_is_invited_to_the_open_room) {
   // A fourth match whose race is open; Carol has not linked her account.
   execute("INSERT INTO users (id, discord_id, display_name) VALUES "
           "(3, 33, 'Carol')");
-  execute("INSERT INTO matches (id, tournament_id, title, scheduled_at) "
-          "VALUES (4, 1, 'Match 4', UTC_TIMESTAMP(6))");
-  execute("INSERT INTO match_players (match_id, user_id) VALUES (4, 1), "
-          "(4, 3)");
-  execute("INSERT INTO racetime_rooms (id, slug, category, room_name, "
-          "status, match_id, bot_id) VALUES (4, 'alttpr/waiting', 'alttpr', "
-          "'waiting', 'open', 4, 1)");
-  race_snapshot open;
-  open.name = "alttpr/waiting";
-  open.version = 3;
-  open.status = "open";
-  open.entrants = {entrant("u1", "invited", std::nullopt, std::nullopt)};
-  s->races["alttpr/waiting"] = open;
+  add_open_room(3, {entrant("u1", "invited", std::nullopt, std::nullopt)});
   start(200ms);
   BOOST_REQUIRE(wait_until([&] {
-    auto rooms = status();
-    return std::any_of(rooms.begin(), rooms.end(), [](const auto& r) {
-      return r.room_id == 4 && r.watcher == "watching";
-    });
+    return watching(4);
   }));
   std::this_thread::sleep_for(1s); // several passes
   BOOST_TEST(s->sent_containing("\"u3\"") == 0);
@@ -358,26 +370,10 @@ BOOST_AUTO_TEST_CASE(a_player_who_links_is_invited_to_the_open_room) {
 }
 
 BOOST_AUTO_TEST_CASE(a_killed_supervisor_takes_its_rooms_with_it) {
-  // Only an open race's room keeps watching; the fixture's three rooms
-  // finish or are parked.
-  execute("INSERT INTO matches (id, tournament_id, title, scheduled_at) "
-          "VALUES (4, 1, 'Match 4', UTC_TIMESTAMP(6))");
-  execute("INSERT INTO match_players (match_id, user_id) VALUES (4, 1), "
-          "(4, 2)");
-  execute("INSERT INTO racetime_rooms (id, slug, category, room_name, "
-          "status, match_id, bot_id) VALUES (4, 'alttpr/waiting', 'alttpr', "
-          "'waiting', 'open', 4, 1)");
-  race_snapshot open;
-  open.name = "alttpr/waiting";
-  open.version = 3;
-  open.status = "open";
-  s->races["alttpr/waiting"] = open;
+  add_open_room(2, {});
   start();
   BOOST_REQUIRE(wait_until([&] {
-    auto rooms = status();
-    return std::any_of(rooms.begin(), rooms.end(), [](const auto& r) {
-      return r.room_id == 4 && r.watcher == "watching";
-    });
+    return watching(4);
   }));
   auto closed = [&] {
     std::lock_guard<std::mutex> g{s->mtx};

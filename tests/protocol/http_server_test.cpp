@@ -690,10 +690,9 @@ http_outcome fetch_with_client(const std::string& address,
   return done.get_future().get();
 }
 
-/// The client's port of the connection a request through `client` went on,
-/// as the server saw it; the request must succeed.
-int peer_port_of(net::io_context& io, http_client& client,
-                 const std::string& base, http::verb method) {
+/// A GET or POST of the server's `/echo`, which answers with the client's
+/// port as it saw it.
+http_request echo_request(const std::string& base, http::verb method) {
   http_request req;
   req.method = method;
   req.target = *parse_url(base + "/echo");
@@ -701,6 +700,14 @@ int peer_port_of(net::io_context& io, http_client& client,
     req.body = "{}";
     req.content_type = "application/json";
   }
+  return req;
+}
+
+/// The client's port of the connection a request through `client` went on,
+/// as the server saw it; the request must succeed.
+int peer_port_of(net::io_context& io, http_client& client,
+                 const std::string& base, http::verb method) {
+  auto req = echo_request(base, method);
   std::optional<http_outcome> out;
   client.request(req, [&](http_outcome o) {
     out = std::move(o);
@@ -779,16 +786,10 @@ BOOST_AUTO_TEST_CASE(a_burst_queues_behind_the_connection_limit) {
   o.max_per_host = 2;
   http_client client(io, nullptr, o);
   std::vector<http_outcome> outs;
-  for (int i = 0; i < 10; ++i) {
-    http_request req;
-    req.method = http::verb::post;
-    req.target = *parse_url(base + "/echo");
-    req.body = "{}";
-    req.content_type = "application/json";
-    client.request(req, [&](http_outcome out) {
+  for (int i = 0; i < 10; ++i)
+    client.request(echo_request(base, http::verb::post), [&](http_outcome out) {
       outs.push_back(std::move(out));
     });
-  }
   io.run();
   BOOST_TEST_REQUIRE(outs.size() == 10u);
   std::set<int> ports;
@@ -818,11 +819,7 @@ BOOST_AUTO_TEST_CASE(a_request_waiting_past_its_timeout_is_not_sent) {
   client.request(held, [&](http_outcome out) {
     first = std::move(out);
   });
-  http_request post;
-  post.method = http::verb::post;
-  post.target = *parse_url(base + "/echo");
-  post.body = "{}";
-  post.content_type = "application/json";
+  auto post = echo_request(base, http::verb::post);
   post.timeout = 200ms;
   std::optional<http_outcome> second;
   std::chrono::steady_clock::time_point second_at;
