@@ -467,7 +467,11 @@ void on_tick(room_pointer self) {
 void begin_stop(room_pointer self, const caf::exit_msg& msg) {
   auto& st = self->state;
   if (st.stopping) {
-    self->quit(msg.reason);
+    // Asked again to stop as it is stopping (its supervisor ended meanwhile
+    // and asks every child it still had): the stop under way has its own
+    // deadline for the last writes. Anything else ends it now.
+    if (msg.reason != caf::exit_reason::user_shutdown)
+      self->quit(msg.reason);
     return;
   }
   st.stopping = true;

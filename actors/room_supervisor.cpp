@@ -46,6 +46,8 @@ void kill_watcher(sup_pointer self, watched_room& w) {
 bool watch(sup_pointer self, const room_record& room,
            std::optional<room_context> loaded = std::nullopt) {
   auto& st = self->state;
+  if (st.stopping)
+    return false; // the next start watches it (its row says so)
   auto it = st.rooms.find(room.id);
   if (it != st.rooms.end()) {
     auto& w = it->second;
@@ -272,6 +274,9 @@ void fence(sup_pointer self) {
   for (auto& [id, rp] : st.drops)
     rp.deliver(atom::ok::value);
   st.drops.clear();
+  // Their ends are no longer awaited: a stop under way is complete.
+  if (st.stopping)
+    self->quit(st.stop_reason);
 }
 
 void begin_stop(sup_pointer self, const caf::exit_msg& msg) {

@@ -275,7 +275,8 @@ const key_spec keys[] = {
      }},
     {"racetime.max_connections", "16",
      "Most HTTP connections open at once to one host (racetime.gg, Discord); "
-     "further requests wait their turn, within their timeout, so a burst of "
+     "further requests wait their turn (at most half their timeout), so a "
+     "burst of "
      "rooms reuses these instead of opening one (over TLS, a handshake) per "
      "room; 0: no limit.",
      [](settings& s, const std::string& v) {

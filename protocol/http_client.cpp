@@ -196,30 +196,35 @@ class operation : public std::enable_shared_from_this<operation> {
     waiting_ = true;
     queued_at_ = std::chrono::steady_clock::now();
     auto self = shared_from_this();
-    wait_timer_.expires_after(exchange_limit());
+    wait_timer_.expires_after(wait_limit());
     wait_timer_.async_wait([self](beast::error_code ec) {
       if (ec || !self->waiting_)
         return;
       self->waiting_ = false;
       self->client_->forget_waiter(self->key_, self->wait_position_);
-      self->fail(http_error::kind::timeout,
-                 "no connection to " + self->req_.target.authority() +
-                     " came free within " +
-                     std::to_string(self->exchange_limit().count()) + " ms (" +
-                     std::to_string(self->client_->options.max_per_host) +
-                     " at most): not sent");
+      self->fail_waiting();
     });
   }
 
   /// The host's queue handed this request a connection slot.
   void start_queued() {
     wait_timer_.cancel();
-    // The rest of the exchange has what is left of the timeout.
     auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - queued_at_);
-    auto limit = exchange_limit();
-    req_.timeout = std::max(std::chrono::milliseconds{1}, limit - waited);
+    // Its timer may have fired just as the slot came: too late to send.
+    if (waited >= wait_limit())
+      return fail_waiting(); // the slot passes on
+    req_.timeout = exchange_limit() - waited;
     connect_or_reuse();
+  }
+
+  /// The client is going away: a queued request is not sent.
+  void abandon() {
+    waiting_ = false;
+    wait_timer_.cancel();
+    fail(http_error::kind::network,
+         "the HTTP client closed before a connection to " +
+             req_.target.authority() + " came free: not sent");
   }
 
   bool waiting_ = false; ///< queued for a slot; cleared when it ends
@@ -227,6 +232,19 @@ class operation : public std::enable_shared_from_this<operation> {
   bool holds_slot_ = false;
 
  private:
+  /// The longest a request waits for a connection: half its limit, so one
+  /// that waited still has at least half for the exchange (a POST that
+  /// goes out with almost no time left would end "outcome unknown").
+  std::chrono::milliseconds wait_limit() const { return exchange_limit() / 2; }
+
+  void fail_waiting() {
+    fail(http_error::kind::timeout,
+         "no connection to " + req_.target.authority() + " came free within " +
+             std::to_string(wait_limit().count()) + " ms (" +
+             std::to_string(client_->options.max_per_host) +
+             " at most): not sent");
+  }
+
   void connect_or_reuse() {
     // A kept-alive connection may be closed by the server just as the
     // request goes out, and only a repeatable request can then be sent
@@ -667,6 +685,12 @@ http_client::~http_client() {
       for (auto& conn : list)
         conn->close();
     state->idle.clear();
+    // Queued requests hold the client (and it them) until they end.
+    auto slots = std::move(state->slots);
+    state->slots.clear();
+    for (auto& [key, host] : slots)
+      for (auto& op : host.waiting)
+        op->abandon();
   });
 }
 

@@ -112,9 +112,10 @@ struct http_client_options {
   std::chrono::milliseconds request_timeout{30000};
   std::size_t max_response_bytes = 8 * 1024 * 1024;
   std::size_t max_idle_per_host = 4;
-  /// Most connections open (or opening) to one host at once; a request
-  /// beyond it waits, in order, for one to come free, within its timeout
-  /// (then it fails as a timeout, not sent). A burst then reuses a few
+  /// Most requests holding a connection (open or opening) to one host at
+  /// once; a request beyond it waits, in order, for one to come free, at
+  /// most half its timeout (then it fails as a timeout, not sent), so that
+  /// it keeps at least half for the exchange. A burst then reuses a few
   /// connections instead of opening one per request, which over TLS is a
   /// handshake each. 0: no limit.
   std::size_t max_per_host = 0;

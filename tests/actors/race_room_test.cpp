@@ -562,6 +562,24 @@ BOOST_AUTO_TEST_CASE(a_result_is_kept_until_the_database_takes_it) {
   BOOST_TEST(!room_alive());
 }
 
+BOOST_AUTO_TEST_CASE(a_stopping_room_asked_again_still_writes_what_it_holds) {
+  start();
+  fetched(race(1, "open"));
+  auto before = j->progress.size();
+  j->refuse_writes = 2; // the write as it comes, and again at the stop
+  fetched(race(2, "open", {entrant("rt-alice", "ready")}));
+  caf::anon_send_exit(room, caf::exit_reason::user_shutdown);
+  BOOST_TEST(room_alive()); // its write waits for the database
+  // Its supervisor ends meanwhile and asks every child it had to stop.
+  caf::anon_send_exit(room, caf::exit_reason::user_shutdown);
+  BOOST_TEST(room_alive());
+  BOOST_TEST(j->progress.size() == before);
+  sched->advance_time(2s);
+  sched->run();
+  BOOST_TEST(j->progress.size() > before);
+  BOOST_TEST(!room_alive());
+}
+
 BOOST_AUTO_TEST_CASE(a_fenced_room_stops_at_once_without_writing_again) {
   start();
   fetched(race(1, "open"));

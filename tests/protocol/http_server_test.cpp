@@ -844,6 +844,33 @@ BOOST_AUTO_TEST_CASE(a_request_waiting_past_its_timeout_is_not_sent) {
   BOOST_TEST(peer_port_of(io, client, base, http::verb::get) > 0);
 }
 
+// A client that goes away answers its queued requests: not sent.
+BOOST_AUTO_TEST_CASE(a_closing_client_answers_its_queued_requests) {
+  server_fixture f(server_fixture::quick());
+  auto base = "http://127.0.0.1:" + std::to_string(f.port());
+  net::io_context io;
+  http_client_options o;
+  o.max_per_host = 1;
+  std::optional<http_outcome> queued;
+  {
+    http_client client(io, nullptr, o);
+    http_request held;
+    held.target = *parse_url(base + "/forgotten");
+    held.timeout = 1s;
+    client.request(held, [](http_outcome) {});
+    client.request(echo_request(base, http::verb::post), [&](http_outcome out) {
+      queued = std::move(out);
+    });
+    io.poll(); // both started: one holds the connection, one waits
+  }
+  io.run();
+  BOOST_TEST_REQUIRE(queued.has_value());
+  BOOST_TEST_REQUIRE(!*queued);
+  BOOST_TEST(queued->error().message.find("closed before") != std::string::npos,
+             queued->error().message);
+  BOOST_TEST(f.handled == 0);
+}
+
 BOOST_AUTO_TEST_CASE(with_a_certificate_it_serves_https_and_only_https) {
   test_certificate tc;
   auto o = server_fixture::quick();
