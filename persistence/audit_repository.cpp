@@ -57,7 +57,7 @@ std::string checked_details(odb::mysql::connection& conn,
 void audit_repository::append_in(odb::mysql::connection& conn,
                                  const audit_record& entry,
                                  const std::string& details_sql) {
-  sql_execute(conn, insert_audit + audit_values(conn, entry, details_sql));
+  sql_defer(conn, insert_audit + audit_values(conn, entry, details_sql));
 }
 
 void audit_repository::append_in(odb::mysql::connection& conn,
@@ -74,7 +74,7 @@ void audit_repository::append_all_in(
   for (const auto* entry : entries)
     rows += (rows.empty() ? "" : ", ") +
             audit_values(conn, *entry, checked_details(conn, *entry));
-  sql_execute(conn, insert_audit + rows);
+  sql_defer(conn, insert_audit + rows);
 }
 
 void audit_repository::append(const audit_record& entry) {

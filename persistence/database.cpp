@@ -103,12 +103,14 @@ class configured_pool : public odb::mysql::connection_pool_factory {
       mysql_options(handle, MYSQL_OPT_PROTOCOL, &protocol);
     }
     // ODB relies on CLIENT_FOUND_ROWS: an UPDATE that changes nothing must
-    // still report the row as matched.
+    // still report the row as matched. CLIENT_MULTI_STATEMENTS lets
+    // sql_pipeline send a transaction's statements together; values reach
+    // statements only through sql_quote, so a value cannot add one.
     auto* ok = mysql_real_connect(
         handle, url.socket.empty() ? url.host.c_str() : "localhost",
         url.user.c_str(), url.password.reveal().c_str(), url.database.c_str(),
         url.port, url.socket.empty() ? nullptr : url.socket.c_str(),
-        CLIENT_FOUND_ROWS);
+        CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS);
     if (ok == nullptr) {
       auto code = mysql_errno(handle);
       std::string message = "cannot connect to MariaDB at " + url.location() +

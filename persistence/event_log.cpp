@@ -3,7 +3,6 @@
 #include "persistence/audit_repository.hpp"
 #include "persistence/sql.hpp"
 
-#include <mysql.h>
 
 namespace racecontrol::persistence {
 
@@ -17,21 +16,25 @@ void append_event(odb::mysql::connection& conn, const event_entry& e,
   audit_repository::append_in(conn, entry, e.details_sql);
   if (channels.empty())
     return;
-  // The audit row's id as the client library kept it from the INSERT's
-  // answer: no round trip.
-  auto audit_id = std::to_string(mysql_insert_id(conn.handle()));
+  // One outbox row per channel, naming the audit row by LAST_INSERT_ID(),
+  // which inside a statement still holds the previous statement's id: the
+  // audit INSERT's, even when both wait in a pipeline. A random nonce, kept
+  // with the row: every retry of this notification carries the same one,
+  // so Discord (enforce_nonce) posts it once.
+  std::string targets;
   for (const auto& channel : channels)
-    // A random nonce, kept with the row: every retry of this notification
-    // carries the same one, so Discord (enforce_nonce) posts it once.
-    sql_execute(conn,
-                "INSERT IGNORE INTO discord_outbox (organization_id, "
-                "channel_id, event, audit_log_id, details, dedupe_key, "
-                "nonce, created_at, next_attempt_at) SELECT organization_id, " +
-                    sql_quote(conn, channel) + ", action, id, details, " +
-                    sql_quote(conn, e.dedupe_key + ":" + channel) +
-                    ", CONCAT('rc', LOWER(HEX(RANDOM_BYTES(10)))), " +
-                    sql_quote(now_us()) + ", " + sql_quote(now_us()) +
-                    " FROM audit_log WHERE id = " + audit_id);
+    targets += (targets.empty() ? "SELECT " : " UNION ALL SELECT ") +
+               sql_quote(conn, channel) + " AS channel_id";
+  sql_defer(conn,
+            "INSERT IGNORE INTO discord_outbox (organization_id, channel_id, "
+            "event, audit_log_id, details, dedupe_key, nonce, created_at, "
+            "next_attempt_at) SELECT a.organization_id, c.channel_id, "
+            "a.action, a.id, a.details, CONCAT(" +
+                sql_quote(conn, e.dedupe_key + ":") +
+                ", c.channel_id), CONCAT('rc', LOWER(HEX(RANDOM_BYTES(10)))), " +
+                sql_quote(now_us()) + ", " + sql_quote(now_us()) +
+                " FROM audit_log a JOIN (" + targets +
+                ") c WHERE a.id = LAST_INSERT_ID()");
 }
 
 namespace {

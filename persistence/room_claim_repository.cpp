@@ -298,7 +298,7 @@ std::optional<room_context> settled_before(odb::mysql::connection& conn,
 
 std::optional<room_context>
 room_claim_repository::settle(const claim_settled& s) {
-  return in_transaction(
+  return in_pipelined_transaction(
       db_, [&](odb::mysql::connection& conn) -> std::optional<room_context> {
         // The conditional UPDATE is the claim's check and its write in one
         // statement: a locking read first would cost a round trip per room.

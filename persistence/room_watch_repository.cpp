@@ -5,6 +5,7 @@
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
+#include <cstdio>
 #include <set>
 
 namespace racecontrol::persistence {
@@ -164,7 +165,7 @@ void write_entrants(odb::mysql::connection& conn, std::int32_t match_id,
     for (; end < entrants.size() && same_state(entrants[end], e); ++end)
       ids += (ids.empty() ? "" : ", ") +
              sql_quote(conn, entrants[end].racetime_id);
-    sql_execute(
+    sql_defer(
         conn,
         "UPDATE match_players p JOIN users u ON u.id = p.user_id SET "
         "p.entrant_status = " +
@@ -343,14 +344,53 @@ void check_owner(odb::mysql::connection& conn, std::int32_t room_id,
                     "must stop");
 }
 
+constexpr const char* fence_signal = "racecontrol fence: room ";
+
+/// check_owner as a statement that can wait in a pipeline (sql_defer):
+/// MariaDB raises an error when the room was placed again, so nothing after
+/// it runs, and fenced_writes turns that error into room_fenced. The row
+/// stays locked until the transaction ends, as with check_owner.
+void defer_owner_check(odb::mysql::connection& conn, std::int32_t room_id,
+                       std::uint64_t epoch) {
+  auto id = std::to_string(room_id);
+  auto at = std::to_string(epoch);
+  sql_defer(conn, "IF (SELECT owner_epoch FROM racetime_rooms WHERE id = " +
+                      id + " FOR UPDATE) <> " + at +
+                      " THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '" +
+                      fence_signal + id + " epoch " + at + "'; END IF");
+}
+
+/// Runs a room's writes in one pipelined transaction (its owner checks
+/// from defer_owner_check); a refused check ends as room_fenced, with
+/// check_owner's message.
+template <class F>
+void fenced_writes(odb::mysql::database& db, F&& f) {
+  try {
+    in_pipelined_transaction(db, std::forward<F>(f));
+  } catch (const database_error& e) {
+    std::string what = e.what();
+    auto at = what.find(fence_signal);
+    if (at == std::string::npos)
+      throw;
+    unsigned long long room = 0, epoch = 0;
+    std::sscanf(what.c_str() + at, "racecontrol fence: room %llu epoch %llu",
+                &room, &epoch);
+    throw room_fenced("room " + std::to_string(room) +
+                      ": this watcher's placement (epoch " +
+                      std::to_string(epoch) +
+                      ") is no longer the room's; it was placed again, so "
+                      "this write is refused and the watcher must stop");
+  }
+}
+
 void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
   auto id = std::to_string(p.room_id);
   if (p.status) {
     auto before = sql_scalar(conn, "SELECT status FROM racetime_rooms "
                                    "WHERE id = " +
                                        id + " FOR UPDATE");
-    sql_execute(conn, "UPDATE racetime_rooms SET status = " +
-                          sql_quote(conn, *p.status) +
+    sql_defer(conn, "UPDATE racetime_rooms SET status = " +
+                        sql_quote(conn, *p.status) +
                           ", status_message = NULL, parked_at = NULL, "
                           "updated_at = " +
                           sql_quote(now_us()) + " WHERE id = " + id);
@@ -368,7 +408,7 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
   if (p.match_id) {
     write_entrants(conn, *p.match_id, p.entrants);
     if (p.started_at)
-      sql_execute(
+      sql_defer(
           conn, "UPDATE matches SET started_at = " + sql_quote(*p.started_at) +
                     ", updated_at = " + sql_quote(now_us()) + " WHERE id = " +
                     std::to_string(*p.match_id) + " AND started_at IS NULL");
@@ -378,19 +418,19 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
 } // namespace
 
 void room_watch_repository::record_progress(const room_progress& p) {
-  in_transaction(db_, [&](odb::mysql::connection& conn) {
-    check_owner(conn, p.room_id, p.owner_epoch);
+  fenced_writes(db_, [&](odb::mysql::connection& conn) {
+    defer_owner_check(conn, p.room_id, p.owner_epoch);
     record_progress_in(conn, p);
   });
 }
 
 void room_watch_repository::record_updates(
     const std::vector<room_update>& updates) {
-  in_transaction(db_, [&](odb::mysql::connection& conn) {
+  fenced_writes(db_, [&](odb::mysql::connection& conn) {
     std::set<std::int32_t> checked;
     for (const auto& u : updates)
       if (u.room_id != 0 && checked.insert(u.room_id).second)
-        check_owner(conn, u.room_id, u.owner_epoch);
+        defer_owner_check(conn, u.room_id, u.owner_epoch);
     // Audit entries go in together, in one statement, written before any
     // progress that audits a status change itself so the trail keeps the
     // order in which things happened.

@@ -14,8 +14,10 @@ namespace racecontrol::persistence {
 
 namespace {
 
-[[noreturn]] void fail(odb::mysql::connection& conn,
-                       const std::string& statement) {
+/// Throws the connection's last error as a database_error naming the
+/// statement by `shape` (sql_shape's, never values).
+[[noreturn]] void fail_shaped(odb::mysql::connection& conn,
+                              const std::string& shape) {
   MYSQL* handle = conn.handle();
   unsigned int number = mysql_errno(handle);
   auto kind = classify_mysql_error(number);
@@ -24,8 +26,8 @@ namespace {
   if (kind == database_error::kind::connection)
     conn.mark_failed();
   throw database_error(kind,
-                       std::string{mysql_error(handle)} +
-                           " [in: " + sql_shape(statement) + "]",
+                       std::string{mysql_error(handle)} + " [in: " + shape +
+                           "]",
                        number);
 }
 
@@ -64,6 +66,15 @@ std::string sql_shape(std::string_view statement) {
     out += "…";
   return out;
 }
+
+namespace {
+
+[[noreturn]] void fail(odb::mysql::connection& conn,
+                       const std::string& statement) {
+  fail_shaped(conn, sql_shape(statement));
+}
+
+} // namespace
 
 std::string sql_quote(odb::mysql::connection& conn, std::string_view text) {
   std::string out(text.size() * 2 + 3, '\0');
@@ -145,13 +156,154 @@ std::string sql_identifier(std::string_view name) {
   return out;
 }
 
-std::uint64_t sql_execute(odb::mysql::connection& conn,
-                          const std::string& statement) {
+/// The transaction whose statements this thread sends together (at most
+/// one: a transaction runs on one thread, on one connection).
+struct sql_pipeline_state {
+  MYSQL* handle = nullptr;
+  std::vector<std::string> deferred;
+  bool begun = false; ///< START TRANSACTION went out
+};
+
+namespace {
+
+using pipeline_state = sql_pipeline_state;
+
+thread_local pipeline_state* active_pipeline = nullptr;
+
+pipeline_state* pipeline_of(odb::mysql::connection& conn) {
+  auto* p = active_pipeline;
+  return p != nullptr && p->handle == conn.handle() ? p : nullptr;
+}
+
+/// `statements` as one statement: a compound statement (BEGIN NOT ATOMIC
+/// ... END) when there are several. The server answers it once, when the
+/// last has run; separate statements' answers come one by one, and each
+/// wakes the waiting thread again.
+std::string as_one_statement(const std::vector<std::string>& statements) {
+  if (statements.size() == 1)
+    return statements.front();
+  std::string out = "BEGIN NOT ATOMIC ";
+  for (const auto& s : statements)
+    out += s + ";\n";
+  return out + "END";
+}
+
+/// The shapes of a compound's statements, for its error: MariaDB does not
+/// say which of them failed.
+std::string shapes_of(const std::vector<std::string>& statements) {
+  std::string out;
+  for (const auto& s : statements)
+    out += (out.empty() ? "" : " | ") + sql_shape(s);
+  return out;
+}
+
+/// The statements deferred on the pipeline, taken out of it.
+std::vector<std::string> take_deferred(pipeline_state& pipeline) {
+  auto out = std::move(pipeline.deferred);
+  pipeline.deferred.clear();
+  pipeline.begun = true;
+  return out;
+}
+
+/// Runs the deferred statements as one, with nothing after them.
+void run_deferred(odb::mysql::connection& conn,
+                  const std::vector<std::string>& deferred) {
+  conn.clear();
+  auto text = as_one_statement(deferred);
+  if (mysql_real_query(conn.handle(), text.data(),
+                       static_cast<unsigned long>(text.size())) != 0)
+    fail_shaped(conn, shapes_of(deferred));
+  if (MYSQL_RES* res = mysql_store_result(conn.handle()))
+    mysql_free_result(res);
+}
+
+/// Sends `statement`, preceded by the statements deferred on the
+/// connection as one compound statement, in one round trip; on return the
+/// statement's own result is the current one. A deferred statement that
+/// fails throws, naming the deferred ones; the server then runs nothing
+/// after it.
+void send(odb::mysql::connection& conn, const std::string& statement) {
   conn.clear();
   MYSQL* handle = conn.handle();
-  if (mysql_real_query(handle, statement.data(),
-                       static_cast<unsigned long>(statement.size())) != 0)
+  auto* pipeline = pipeline_of(conn);
+  if (pipeline == nullptr || pipeline->deferred.empty()) {
+    if (mysql_real_query(handle, statement.data(),
+                         static_cast<unsigned long>(statement.size())) != 0)
+      fail(conn, statement);
+    return;
+  }
+  auto deferred = take_deferred(*pipeline);
+  auto text = as_one_statement(deferred) + ";\n" + statement;
+  if (mysql_real_query(handle, text.data(),
+                       static_cast<unsigned long>(text.size())) != 0)
+    fail_shaped(conn, shapes_of(deferred));
+  if (MYSQL_RES* res = mysql_store_result(handle))
+    mysql_free_result(res);
+  int more = mysql_next_result(handle);
+  if (more > 0)
     fail(conn, statement);
+  if (more < 0)
+    throw database_error(database_error::kind::statement,
+                         "MariaDB answered fewer statements than it was "
+                         "sent [missing: " +
+                             sql_shape(statement) + "]");
+}
+
+} // namespace
+
+sql_pipeline::sql_pipeline(odb::mysql::connection& conn)
+    : conn_(conn), state_(std::make_unique<sql_pipeline_state>()) {
+  if (active_pipeline != nullptr)
+    throw database_error(database_error::kind::statement,
+                         "a pipelined transaction is already open on this "
+                         "thread");
+  state_->handle = conn.handle();
+  // Without multi-statement round trips every statement goes out at once
+  // (sql_defer finds no pipeline).
+  if ((state_->handle->client_flag & CLIENT_MULTI_STATEMENTS) == 0) {
+    sql_execute(conn, "START TRANSACTION");
+    state_->begun = true;
+    return;
+  }
+  state_->deferred.push_back("START TRANSACTION");
+  active_pipeline = state_.get();
+}
+
+sql_pipeline::~sql_pipeline() {
+  if (active_pipeline == state_.get())
+    active_pipeline = nullptr;
+  if (committed_ || !state_->begun || conn_.failed())
+    return;
+  // The transaction must not stay open on a connection the pool hands out
+  // again; one that cannot roll back is dropped.
+  conn_.clear();
+  if (mysql_real_query(state_->handle, "ROLLBACK", 8) != 0)
+    conn_.mark_failed();
+}
+
+void sql_pipeline::commit() {
+  if (!state_->begun && state_->deferred.size() == 1) {
+    // Nothing was read or written: there is nothing to commit.
+    state_->deferred.clear();
+    committed_ = true;
+    return;
+  }
+  state_->deferred.push_back("COMMIT");
+  run_deferred(conn_, take_deferred(*state_));
+  committed_ = true;
+}
+
+void sql_defer(odb::mysql::connection& conn, std::string statement) {
+  if (auto* pipeline = pipeline_of(conn))
+    pipeline->deferred.push_back(std::move(statement));
+  else
+    sql_execute(conn, statement);
+}
+
+std::uint64_t sql_execute(odb::mysql::connection& conn,
+                          const std::string& statement) {
+  send(conn, statement);
+  MYSQL* handle = conn.handle();
   // A statement may still produce a result (e.g. SELECT in a script).
   if (MYSQL_RES* res = mysql_store_result(handle))
     mysql_free_result(res);
@@ -162,11 +314,8 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
 
 std::vector<sql_row> sql_query(odb::mysql::connection& conn,
                                const std::string& query) {
-  conn.clear();
+  send(conn, query);
   MYSQL* handle = conn.handle();
-  if (mysql_real_query(handle, query.data(),
-                       static_cast<unsigned long>(query.size())) != 0)
-    fail(conn, query);
   MYSQL_RES* res = mysql_store_result(handle);
   if (res == nullptr) {
     if (mysql_field_count(handle) == 0)

@@ -5,6 +5,7 @@
 // a connection lost before the commit) retried a few times.
 
 #include "persistence/database_error.hpp"
+#include "persistence/sql.hpp"
 
 #include <odb/exceptions.hxx>
 #include <odb/mysql/connection.hxx>
@@ -54,6 +55,53 @@ inline std::pair<database_error::kind, std::string> classify_current() {
   }
 }
 
+/// The retry loop of the transactions below: `attempt_once(committing)`
+/// runs one try and sets `committing` before it sends the COMMIT.
+template <class Attempt>
+auto with_retries(Attempt&& attempt_once)
+    -> decltype(attempt_once(std::declval<bool&>())) {
+  constexpr int max_attempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    bool committing = false;
+    database_error::kind failure;
+    std::string message;
+    try {
+      return attempt_once(committing);
+    } catch (...) {
+      std::tie(failure, message) = classify_current();
+    }
+    if (failure == database_error::kind::connection && committing)
+      throw database_error(failure,
+                           "the connection broke while committing, so "
+                           "whether the change was saved is unknown: " +
+                               message);
+    if (!worth_retrying(failure, committing, attempt))
+      throw database_error(failure, message);
+    if (attempt == max_attempts)
+      throw database_error(failure, "gave up after " +
+                                        std::to_string(max_attempts) +
+                                        " attempts: " + message);
+  }
+}
+
+/// `f(conn)`, then `tx.commit()`, with `committing` set in between.
+template <class F, class Tx>
+auto run_and_commit(F& f, odb::mysql::connection& conn, Tx& tx,
+                    bool& committing)
+    -> decltype(f(std::declval<odb::mysql::connection&>())) {
+  using result_type = decltype(f(std::declval<odb::mysql::connection&>()));
+  if constexpr (std::is_void_v<result_type>) {
+    f(conn);
+    committing = true;
+    tx.commit();
+  } else {
+    result_type result = f(conn);
+    committing = true;
+    tx.commit();
+    return result;
+  }
+}
+
 } // namespace detail
 
 /// Runs `f(connection&)` inside a transaction and commits. `f` may run more
@@ -64,41 +112,25 @@ inline std::pair<database_error::kind, std::string> classify_current() {
 template <class F>
 auto in_transaction(odb::mysql::database& db, F&& f)
     -> decltype(f(std::declval<odb::mysql::connection&>())) {
-  using result_type = decltype(f(std::declval<odb::mysql::connection&>()));
-  constexpr int max_attempts = 4;
-  for (int attempt = 1;; ++attempt) {
-    bool committing = false;
-    database_error::kind failure;
-    std::string message;
-    try {
-      odb::transaction tx(db.begin());
-      auto& conn = static_cast<odb::mysql::connection&>(tx.connection());
-      if constexpr (std::is_void_v<result_type>) {
-        f(conn);
-        committing = true;
-        tx.commit();
-        return;
-      } else {
-        result_type result = f(conn);
-        committing = true;
-        tx.commit();
-        return result;
-      }
-    } catch (...) {
-      std::tie(failure, message) = detail::classify_current();
-    }
-    if (failure == database_error::kind::connection && committing)
-      throw database_error(failure,
-                           "the connection broke while committing, so "
-                           "whether the change was saved is unknown: " +
-                               message);
-    if (!detail::worth_retrying(failure, committing, attempt))
-      throw database_error(failure, message);
-    if (attempt == max_attempts)
-      throw database_error(failure, "gave up after " +
-                                        std::to_string(max_attempts) +
-                                        " attempts: " + message);
-  }
+  return detail::with_retries([&](bool& committing) {
+    odb::transaction tx(db.begin());
+    auto& conn = static_cast<odb::mysql::connection&>(tx.connection());
+    return detail::run_and_commit(f, conn, tx, committing);
+  });
+}
+
+/// in_transaction for an `f` that uses only the sql_* functions: its
+/// statements travel together (sql_pipeline), START TRANSACTION with the
+/// first, those it gives to sql_defer with the next that needs an answer or
+/// with the COMMIT. Same retries and the same guarantees.
+template <class F>
+auto in_pipelined_transaction(odb::mysql::database& db, F&& f)
+    -> decltype(f(std::declval<odb::mysql::connection&>())) {
+  return detail::with_retries([&](bool& committing) {
+    odb::mysql::connection_ptr conn = db.connection();
+    sql_pipeline tx(*conn);
+    return detail::run_and_commit(f, *conn, tx, committing);
+  });
 }
 
 /// Runs `f(connection&)` outside an explicit transaction: each statement

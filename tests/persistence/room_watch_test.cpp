@@ -392,6 +392,34 @@ BOOST_AUTO_TEST_CASE(a_placement_fences_the_writes_of_the_one_before) {
   BOOST_TEST(scalar("SELECT finished_at IS NULL FROM matches WHERE id = 10") ==
              "1");
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log") == audits);
+  // Entrants and an audit entry only: the check travels with the writes
+  // and the COMMIT as one statement, and still stops them.
+  room_progress invited;
+  invited.room_id = room_id;
+  invited.match_id = match_id;
+  invited.entrants = {{"rt-alice", "invited", std::nullopt, std::nullopt}};
+  audit_record entry;
+  entry.action = "racetime_room.invited";
+  entry.entity_type = "racetime_room";
+  entry.entity_id = room_id;
+  try {
+    repo.record_updates({{invited, std::nullopt, room_id, 1},
+                         {std::nullopt, entry, room_id, 1}});
+    BOOST_FAIL("the old placement's entrant write should be refused");
+  } catch (const room_fenced& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("room 5: this watcher's placement (epoch 1)") !=
+                   std::string::npos,
+               what);
+  }
+  BOOST_TEST(scalar("SELECT entrant_status FROM match_players WHERE "
+                    "user_id = 1") == "NULL");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log") == audits);
+  // The same writes from the new placement go through.
+  repo.record_updates({{invited, std::nullopt, room_id, 2},
+                       {std::nullopt, entry, room_id, 2}});
+  BOOST_TEST(scalar("SELECT entrant_status FROM match_players WHERE "
+                    "user_id = 1") == "invited");
 
   // The new placement's writes are accepted.
   p.owner_epoch = 2;

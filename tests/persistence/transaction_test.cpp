@@ -19,7 +19,13 @@ using namespace std::chrono_literals;
 
 BOOST_AUTO_TEST_SUITE(transactions)
 
-BOOST_AUTO_TEST_CASE(a_deadlock_in_native_sql_is_retried) {
+namespace {
+
+/// Makes our transaction (run by `run`, which changes row 1 and then row
+/// 3) a deadlock's victim once; checks that it ran twice and took effect
+/// once.
+template <class Run>
+void deadlock_once_then_commit(Run run) {
   test::scratch_database scratch{false};
   auto& db = scratch.db();
   {
@@ -47,7 +53,7 @@ BOOST_AUTO_TEST_CASE(a_deadlock_in_native_sql_is_retried) {
   });
   holding_rows_3_up.get_future().wait();
   int attempts = 0;
-  in_transaction(db, [&](odb::mysql::connection& conn) {
+  run(db, [&](odb::mysql::connection& conn) {
     ++attempts;
     sql_execute(conn, "UPDATE probe SET v = v + 1 WHERE id = 1");
     if (attempts == 1)
@@ -67,6 +73,117 @@ BOOST_AUTO_TEST_CASE(a_deadlock_in_native_sql_is_retried) {
   BOOST_TEST(
       sql_scalar(*conn, "SELECT v FROM probe WHERE id = 4").value_or("") ==
       "1");
+}
+
+/// A scratch database with an empty table `probe (id INT PRIMARY KEY)`.
+struct probe_table {
+  test::scratch_database scratch{false};
+  odb::mysql::database& db = scratch.db();
+
+  probe_table() {
+    auto conn = db.connection();
+    sql_execute(*conn, "CREATE TABLE probe (id INT PRIMARY KEY) "
+                       "ENGINE=InnoDB");
+  }
+
+  std::string count() {
+    auto conn = db.connection();
+    return sql_scalar(*conn, "SELECT COUNT(*) FROM probe").value_or("");
+  }
+
+  /// Whether connection `id` still has a transaction open on the server.
+  bool open_transaction(const std::string& id) {
+    auto conn = db.connection();
+    return sql_scalar(*conn, "SELECT COUNT(*) FROM "
+                             "information_schema.innodb_trx WHERE "
+                             "trx_mysql_thread_id = " +
+                                 id) != sql_value{"0"};
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_deadlock_in_native_sql_is_retried) {
+  deadlock_once_then_commit([](auto& db, auto f) {
+    in_transaction(db, f);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_deadlock_in_a_pipelined_transaction_is_retried) {
+  deadlock_once_then_commit([](auto& db, auto f) {
+    in_pipelined_transaction(db, f);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(deferred_statements_go_with_the_next_that_answers) {
+  probe_table t;
+  std::string seen;
+  in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+    sql_defer(conn, "INSERT INTO probe VALUES (1)");
+    sql_defer(conn, "INSERT INTO probe VALUES (2)");
+    // Sent together with the deferred ones, after them.
+    seen = sql_scalar(conn, "SELECT COUNT(*) FROM probe").value_or("");
+    sql_defer(conn, "INSERT INTO probe VALUES (3)");
+  });
+  BOOST_TEST(seen == "2");
+  // The last one went out with the COMMIT.
+  BOOST_TEST(t.count() == "3");
+  // Outside a pipeline a deferred statement runs at once.
+  auto conn = t.db.connection();
+  sql_defer(*conn, "INSERT INTO probe VALUES (4)");
+  BOOST_TEST(t.count() == "4");
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_deferred_statement_is_named_and_rolls_back) {
+  probe_table t;
+  int attempts = 0;
+  std::string connection_id;
+  bool deferred_without_error = false;
+  try {
+    in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+      ++attempts;
+      connection_id = sql_scalar(conn, "SELECT CONNECTION_ID()").value_or("");
+      sql_defer(conn, "INSERT INTO probe VALUES (1)");
+      sql_defer(conn, "INSERT INTO nowhere VALUES ('secret-value-81')");
+      // Not sent yet, so no error yet: it surfaces with the next statement.
+      deferred_without_error = true;
+      sql_execute(conn, "INSERT INTO probe VALUES (2)");
+    });
+    BOOST_FAIL("the deferred INSERT should fail");
+  } catch (const database_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("nowhere") != std::string::npos, what);
+    BOOST_TEST(what.find("secret-value-81") == std::string::npos, what);
+  }
+  BOOST_TEST(deferred_without_error);
+  BOOST_TEST(attempts == 1);
+  // Rolled back, and not left open on the pooled connection.
+  BOOST_TEST(t.count() == "0");
+  BOOST_TEST(!t.open_transaction(connection_id));
+}
+
+BOOST_AUTO_TEST_CASE(a_pipelined_transaction_that_throws_rolls_back) {
+  probe_table t;
+  std::string connection_id;
+  BOOST_CHECK_THROW(
+      in_pipelined_transaction(t.db,
+                               [&](odb::mysql::connection& conn) {
+                                 sql_defer(conn,
+                                           "INSERT INTO probe VALUES (1)");
+                                 connection_id =
+                                     sql_scalar(conn, "SELECT CONNECTION_ID()")
+                                         .value_or("");
+                                 throw std::runtime_error("changed my mind");
+                               }),
+      std::runtime_error);
+  BOOST_TEST(!connection_id.empty());
+  BOOST_TEST(t.count() == "0");
+  BOOST_TEST(!t.open_transaction(connection_id));
+  // The next one on the pool commits as usual.
+  in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+    sql_defer(conn, "INSERT INTO probe VALUES (1)");
+  });
+  BOOST_TEST(t.count() == "1");
 }
 
 BOOST_AUTO_TEST_CASE(other_failures_are_not_retried) {
