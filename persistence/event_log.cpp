@@ -3,7 +3,6 @@
 #include "persistence/audit_repository.hpp"
 #include "persistence/sql.hpp"
 
-
 namespace racecontrol::persistence {
 
 void append_event(odb::mysql::connection& conn, const event_entry& e,
@@ -25,16 +24,17 @@ void append_event(odb::mysql::connection& conn, const event_entry& e,
   for (const auto& channel : channels)
     targets += (targets.empty() ? "SELECT " : " UNION ALL SELECT ") +
                sql_quote(conn, channel) + " AS channel_id";
-  sql_defer(conn,
-            "INSERT IGNORE INTO discord_outbox (organization_id, channel_id, "
-            "event, audit_log_id, details, dedupe_key, nonce, created_at, "
-            "next_attempt_at) SELECT a.organization_id, c.channel_id, "
-            "a.action, a.id, a.details, CONCAT(" +
-                sql_quote(conn, e.dedupe_key + ":") +
-                ", c.channel_id), CONCAT('rc', LOWER(HEX(RANDOM_BYTES(10)))), " +
-                sql_quote(now_us()) + ", " + sql_quote(now_us()) +
-                " FROM audit_log a JOIN (" + targets +
-                ") c WHERE a.id = LAST_INSERT_ID()");
+  sql_defer(
+      conn,
+      "INSERT IGNORE INTO discord_outbox (organization_id, channel_id, "
+      "event, audit_log_id, details, dedupe_key, nonce, created_at, "
+      "next_attempt_at) SELECT a.organization_id, c.channel_id, "
+      "a.action, a.id, a.details, CONCAT(" +
+          sql_quote(conn, e.dedupe_key + ":") +
+          ", c.channel_id), CONCAT('rc', LOWER(HEX(RANDOM_BYTES(10)))), " +
+          sql_quote(now_us()) + ", " + sql_quote(now_us()) +
+          " FROM audit_log a JOIN (" + targets +
+          ") c WHERE a.id = LAST_INSERT_ID()");
 }
 
 namespace {

@@ -391,9 +391,9 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
                                        id + " FOR UPDATE");
     sql_defer(conn, "UPDATE racetime_rooms SET status = " +
                         sql_quote(conn, *p.status) +
-                          ", status_message = NULL, parked_at = NULL, "
-                          "updated_at = " +
-                          sql_quote(now_us()) + " WHERE id = " + id);
+                        ", status_message = NULL, parked_at = NULL, "
+                        "updated_at = " +
+                        sql_quote(now_us()) + " WHERE id = " + id);
     auto details =
         "JSON_OBJECT('from', " + (before ? sql_quote(conn, *before) : "NULL") +
         ", 'to', " + sql_quote(conn, *p.status) +
@@ -408,8 +408,8 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
   if (p.match_id) {
     write_entrants(conn, *p.match_id, p.entrants);
     if (p.started_at)
-      sql_defer(
-          conn, "UPDATE matches SET started_at = " + sql_quote(*p.started_at) +
+      sql_defer(conn,
+                "UPDATE matches SET started_at = " + sql_quote(*p.started_at) +
                     ", updated_at = " + sql_quote(now_us()) + " WHERE id = " +
                     std::to_string(*p.match_id) + " AND started_at IS NULL");
   }

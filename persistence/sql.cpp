@@ -25,10 +25,8 @@ namespace {
   // (or the retry) to fail on.
   if (kind == database_error::kind::connection)
     conn.mark_failed();
-  throw database_error(kind,
-                       std::string{mysql_error(handle)} + " [in: " + shape +
-                           "]",
-                       number);
+  throw database_error(
+      kind, std::string{mysql_error(handle)} + " [in: " + shape + "]", number);
 }
 
 } // namespace

@@ -416,8 +416,8 @@ BOOST_AUTO_TEST_CASE(a_placement_fences_the_writes_of_the_one_before) {
                     "user_id = 1") == "NULL");
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log") == audits);
   // The same writes from the new placement go through.
-  repo.record_updates({{invited, std::nullopt, room_id, 2},
-                       {std::nullopt, entry, room_id, 2}});
+  repo.record_updates(
+      {{invited, std::nullopt, room_id, 2}, {std::nullopt, entry, room_id, 2}});
   BOOST_TEST(scalar("SELECT entrant_status FROM match_players WHERE "
                     "user_id = 1") == "invited");
 

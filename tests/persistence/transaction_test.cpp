@@ -166,15 +166,14 @@ BOOST_AUTO_TEST_CASE(a_pipelined_transaction_that_throws_rolls_back) {
   probe_table t;
   std::string connection_id;
   BOOST_CHECK_THROW(
-      in_pipelined_transaction(t.db,
-                               [&](odb::mysql::connection& conn) {
-                                 sql_defer(conn,
-                                           "INSERT INTO probe VALUES (1)");
-                                 connection_id =
-                                     sql_scalar(conn, "SELECT CONNECTION_ID()")
-                                         .value_or("");
-                                 throw std::runtime_error("changed my mind");
-                               }),
+      in_pipelined_transaction(
+          t.db,
+          [&](odb::mysql::connection& conn) {
+            sql_defer(conn, "INSERT INTO probe VALUES (1)");
+            connection_id =
+                sql_scalar(conn, "SELECT CONNECTION_ID()").value_or("");
+            throw std::runtime_error("changed my mind");
+          }),
       std::runtime_error);
   BOOST_TEST(!connection_id.empty());
   BOOST_TEST(t.count() == "0");
