@@ -50,7 +50,10 @@ namespace {
 /// ping on every checkout was one extra round trip per transaction (a
 /// fifth of racecontrold's statements when it opens rooms). A connection
 /// that broke within the idle window fails its first statement, which
-/// in_transaction retries on another connection.
+/// in_transaction retries on another connection; a pipelined transaction
+/// whose every statement waited for the COMMIT reports it as a commit of
+/// unknown outcome instead (the room keeps its writes and tries them again,
+/// as after any such commit).
 class configured_pool : public odb::mysql::connection_pool_factory {
  public:
   explicit configured_pool(const database_options& options)

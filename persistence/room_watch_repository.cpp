@@ -5,6 +5,8 @@
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
+#include <mysqld_error.h>
+
 #include <cstdio>
 #include <set>
 
@@ -368,13 +370,15 @@ void fenced_writes(odb::mysql::database& db, F&& f) {
   try {
     in_pipelined_transaction(db, std::forward<F>(f));
   } catch (const database_error& e) {
+    // The SIGNAL's error (ER_SIGNAL_EXCEPTION) with our text at the start;
+    // nothing else raises that error number with it.
     std::string what = e.what();
-    auto at = what.find(fence_signal);
-    if (at == std::string::npos)
-      throw;
     unsigned long long room = 0, epoch = 0;
-    std::sscanf(what.c_str() + at, "racecontrol fence: room %llu epoch %llu",
-                &room, &epoch);
+    if (e.error_number() != ER_SIGNAL_EXCEPTION ||
+        what.rfind(fence_signal, 0) != 0 ||
+        std::sscanf(what.c_str(), "racecontrol fence: room %llu epoch %llu",
+                    &room, &epoch) != 2)
+      throw;
     throw room_fenced("room " + std::to_string(room) +
                       ": this watcher's placement (epoch " +
                       std::to_string(epoch) +

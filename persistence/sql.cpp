@@ -3,6 +3,7 @@
 #include "persistence/database_error.hpp"
 #include "persistence/entities/mysql_value_traits.hxx"
 
+#include <errmsg.h>
 #include <mysql.h>
 #include <rapidjson/document.h>
 
@@ -23,7 +24,10 @@ namespace {
   auto kind = classify_mysql_error(number);
   // A broken connection must not go back to the pool for the next caller
   // (or the retry) to fail on.
-  if (kind == database_error::kind::connection)
+  // Nor one whose client is out of step with the server (2014, "commands
+  // out of sync"): every later statement on it would fail.
+  if (kind == database_error::kind::connection ||
+      number == CR_COMMANDS_OUT_OF_SYNC)
     conn.mark_failed();
   throw database_error(
       kind, std::string{mysql_error(handle)} + " [in: " + shape + "]", number);
@@ -159,7 +163,8 @@ std::string sql_identifier(std::string_view name) {
 struct sql_pipeline_state {
   MYSQL* handle = nullptr;
   std::vector<std::string> deferred;
-  bool begun = false; ///< START TRANSACTION went out
+  bool begun = false;  ///< START TRANSACTION went out
+  bool broken = false; ///< deferred statements failed: no COMMIT
 };
 
 namespace {
@@ -203,23 +208,70 @@ std::vector<std::string> take_deferred(pipeline_state& pipeline) {
   return out;
 }
 
+/// Reads and drops every result still pending, so the connection stays in
+/// step; an error among them ends the sequence and is not reported (the
+/// caller throws its own).
+void drain(MYSQL* handle) {
+  while (mysql_more_results(handle)) {
+    if (mysql_next_result(handle) > 0)
+      return;
+    if (MYSQL_RES* res = mysql_store_result(handle))
+      mysql_free_result(res);
+  }
+}
+
+/// Throws when the text just run held more statements than its caller
+/// knew of (a stray `;` or a trailing comment, now that connections take
+/// several statements at once): the extra answers are read, not trusted.
+void check_answered_once(odb::mysql::connection& conn,
+                         const std::string& shape) {
+  MYSQL* handle = conn.handle();
+  if (!mysql_more_results(handle))
+    return;
+  drain(handle);
+  throw database_error(database_error::kind::statement,
+                       "the statement text held more than one statement (a "
+                       "stray ';' or a comment after the last one?) [in: " +
+                           shape + "]");
+}
+
+/// The answer to the deferred statements sent as one (the current result):
+/// throws when it is not the single status the statements' kind promises.
+/// A statement that returned rows breaks that promise: its rows and the rest
+/// are read, and the connection, whose transaction is then in an unknown
+/// state, is not handed out again.
+void check_deferred_answer(odb::mysql::connection& conn,
+                           const std::vector<std::string>& deferred) {
+  MYSQL* handle = conn.handle();
+  if (mysql_field_count(handle) == 0)
+    return;
+  if (MYSQL_RES* res = mysql_store_result(handle))
+    mysql_free_result(res);
+  drain(handle);
+  conn.mark_failed();
+  throw database_error(database_error::kind::statement,
+                       "a deferred statement returned rows (sql_defer takes "
+                       "statements without a result) [in: " +
+                           shapes_of(deferred) + "]");
+}
+
 /// Runs the deferred statements as one, with nothing after them.
-void run_deferred(odb::mysql::connection& conn,
-                  const std::vector<std::string>& deferred) {
+void run_deferred(odb::mysql::connection& conn, pipeline_state& pipeline) {
+  auto deferred = take_deferred(pipeline);
   conn.clear();
   auto text = as_one_statement(deferred);
   if (mysql_real_query(conn.handle(), text.data(),
                        static_cast<unsigned long>(text.size())) != 0)
     fail_shaped(conn, shapes_of(deferred));
-  if (MYSQL_RES* res = mysql_store_result(conn.handle()))
-    mysql_free_result(res);
+  check_deferred_answer(conn, deferred);
+  check_answered_once(conn, shapes_of(deferred));
 }
 
 /// Sends `statement`, preceded by the statements deferred on the
 /// connection as one compound statement, in one round trip; on return the
 /// statement's own result is the current one. A deferred statement that
 /// fails throws, naming the deferred ones; the server then runs nothing
-/// after it.
+/// after it, and the pipeline refuses to commit what ran before it.
 void send(odb::mysql::connection& conn, const std::string& statement) {
   conn.clear();
   MYSQL* handle = conn.handle();
@@ -232,11 +284,12 @@ void send(odb::mysql::connection& conn, const std::string& statement) {
   }
   auto deferred = take_deferred(*pipeline);
   auto text = as_one_statement(deferred) + ";\n" + statement;
+  pipeline->broken = true; // until the deferred ones answered
   if (mysql_real_query(handle, text.data(),
                        static_cast<unsigned long>(text.size())) != 0)
     fail_shaped(conn, shapes_of(deferred));
-  if (MYSQL_RES* res = mysql_store_result(handle))
-    mysql_free_result(res);
+  check_deferred_answer(conn, deferred);
+  pipeline->broken = false;
   int more = mysql_next_result(handle);
   if (more > 0)
     fail(conn, statement);
@@ -286,8 +339,14 @@ void sql_pipeline::commit() {
     committed_ = true;
     return;
   }
+  // A caller that caught the error of statements that waited (thrown from
+  // its next statement) must not commit what ran before them.
+  if (state_->broken)
+    throw database_error(database_error::kind::statement,
+                         "a statement of this transaction failed, so it is "
+                         "rolled back, not committed");
   state_->deferred.push_back("COMMIT");
-  run_deferred(conn_, take_deferred(*state_));
+  run_deferred(conn_, *state_);
   committed_ = true;
 }
 
@@ -307,7 +366,9 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
     mysql_free_result(res);
   else if (mysql_field_count(handle) != 0)
     fail(conn, statement);
-  return mysql_affected_rows(handle);
+  auto affected = mysql_affected_rows(handle);
+  check_answered_once(conn, sql_shape(statement));
+  return affected;
 }
 
 std::vector<sql_row> sql_query(odb::mysql::connection& conn,
@@ -316,9 +377,10 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
   MYSQL* handle = conn.handle();
   MYSQL_RES* res = mysql_store_result(handle);
   if (res == nullptr) {
-    if (mysql_field_count(handle) == 0)
-      return {};
-    fail(conn, query);
+    if (mysql_field_count(handle) != 0)
+      fail(conn, query);
+    check_answered_once(conn, sql_shape(query));
+    return {};
   }
   std::vector<sql_row> rows;
   auto columns = mysql_num_fields(res);
@@ -336,6 +398,7 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
     rows.push_back(std::move(out));
   }
   mysql_free_result(res);
+  check_answered_once(conn, sql_shape(query));
   return rows;
 }
 

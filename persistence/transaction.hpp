@@ -36,20 +36,27 @@ inline bool worth_retrying(database_error::kind k, bool committing,
          (k == kind::connection && !committing && attempt == 1);
 }
 
-/// The exception being handled, as a database_error kind and message;
-/// anything that is neither ODB's nor database_error is rethrown. Call it
-/// only inside a catch block.
-inline std::pair<database_error::kind, std::string> classify_current() {
+/// What a failed attempt threw: the database_error it ends as.
+struct failure_info {
+  database_error::kind kind = database_error::kind::statement;
+  std::string message;
+  unsigned int number = 0; ///< the server's or the client's error number
+};
+
+/// The exception being handled, as a database_error's kind, message and
+/// number; anything that is neither ODB's nor database_error is rethrown.
+/// Call it only inside a catch block.
+inline failure_info classify_current() {
   try {
     throw;
   } catch (const database_error& e) {
-    return {e.what_kind(), e.what()};
+    return {e.what_kind(), e.what(), e.error_number()};
   } catch (const odb::connection_lost& e) {
     return {database_error::kind::connection, e.what()};
   } catch (const odb::recoverable& e) {
     return {database_error::kind::conflict, e.what()};
   } catch (const odb::mysql::database_exception& e) {
-    return {classify_mysql_error(e.error()), e.message()};
+    return {classify_mysql_error(e.error()), e.message(), e.error()};
   } catch (const odb::exception& e) {
     return {database_error::kind::statement, e.what()};
   }
@@ -63,24 +70,26 @@ auto with_retries(Attempt&& attempt_once)
   constexpr int max_attempts = 4;
   for (int attempt = 1;; ++attempt) {
     bool committing = false;
-    database_error::kind failure;
-    std::string message;
+    failure_info failed;
     try {
       return attempt_once(committing);
     } catch (...) {
-      std::tie(failure, message) = classify_current();
+      failed = classify_current();
     }
+    auto [failure, message, number] = failed;
     if (failure == database_error::kind::connection && committing)
       throw database_error(failure,
                            "the connection broke while committing, so "
                            "whether the change was saved is unknown: " +
-                               message);
+                               message,
+                           number);
     if (!worth_retrying(failure, committing, attempt))
-      throw database_error(failure, message);
+      throw database_error(failure, message, number);
     if (attempt == max_attempts)
-      throw database_error(failure, "gave up after " +
-                                        std::to_string(max_attempts) +
-                                        " attempts: " + message);
+      throw database_error(failure,
+                           "gave up after " + std::to_string(max_attempts) +
+                               " attempts: " + message,
+                           number);
   }
 }
 
@@ -145,21 +154,15 @@ template <class F>
 auto in_autocommit(odb::mysql::database& db, F&& f)
     -> decltype(f(std::declval<odb::mysql::connection&>())) {
   for (int attempt = 1;; ++attempt) {
-    database_error::kind failure;
-    std::string message;
-    unsigned int number = 0;
+    detail::failure_info failed;
     try {
       auto conn = db.connection();
       return f(static_cast<odb::mysql::connection&>(*conn));
-    } catch (const database_error& e) {
-      failure = e.what_kind();
-      message = e.what();
-      number = e.error_number();
     } catch (...) {
-      std::tie(failure, message) = detail::classify_current();
+      failed = detail::classify_current();
     }
-    if (failure != database_error::kind::connection || attempt == 2)
-      throw database_error(failure, message, number);
+    if (failed.kind != database_error::kind::connection || attempt == 2)
+      throw database_error(failed.kind, failed.message, failed.number);
   }
 }
 

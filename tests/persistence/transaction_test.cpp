@@ -185,6 +185,58 @@ BOOST_AUTO_TEST_CASE(a_pipelined_transaction_that_throws_rolls_back) {
   BOOST_TEST(t.count() == "1");
 }
 
+BOOST_AUTO_TEST_CASE(a_swallowed_deferred_failure_is_not_committed) {
+  probe_table t;
+  BOOST_CHECK_THROW(in_pipelined_transaction(
+                        t.db,
+                        [&](odb::mysql::connection& conn) {
+                          sql_defer(conn, "INSERT INTO probe VALUES (1)");
+                          sql_defer(conn, "INSERT INTO nowhere VALUES (1)");
+                          try {
+                            sql_scalar(conn, "SELECT 1");
+                          } catch (const database_error&) {
+                            // a caller that carries on
+                          }
+                        }),
+                    database_error);
+  BOOST_TEST(t.count() == "0");
+}
+
+BOOST_AUTO_TEST_CASE(a_deferred_statement_that_returns_rows_is_refused) {
+  probe_table t;
+  try {
+    in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+      sql_defer(conn, "INSERT INTO probe VALUES (1)");
+      sql_defer(conn, "SELECT 42");
+      sql_scalar(conn, "SELECT COUNT(*) FROM probe");
+    });
+    BOOST_FAIL("a deferred SELECT should be refused");
+  } catch (const database_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("returned rows") != std::string::npos, what);
+  }
+  BOOST_TEST(t.count() == "0");
+  // The pool still answers (the connection that saw it was dropped).
+  in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+    sql_defer(conn, "INSERT INTO probe VALUES (2)");
+  });
+  BOOST_TEST(t.count() == "1");
+}
+
+BOOST_AUTO_TEST_CASE(text_with_a_second_statement_fails_and_stays_usable) {
+  probe_table t;
+  auto conn = t.db.connection();
+  // Connections take several statements at once (for pipelines); a text
+  // that holds more than its caller knew of is an error, not silently run
+  // and left half read.
+  BOOST_CHECK_THROW(sql_execute(*conn, "INSERT INTO probe VALUES (1); "
+                                       "INSERT INTO probe VALUES (2)"),
+                    database_error);
+  BOOST_CHECK_THROW(sql_query(*conn, "SELECT 6; -- a comment"), database_error);
+  BOOST_CHECK_THROW(sql_query(*conn, "SELECT 6; SELECT 7"), database_error);
+  BOOST_TEST(sql_scalar(*conn, "SELECT 3").value_or("") == "3");
+}
+
 BOOST_AUTO_TEST_CASE(other_failures_are_not_retried) {
   test::scratch_database scratch{false};
   int attempts = 0;
