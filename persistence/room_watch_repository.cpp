@@ -325,35 +325,17 @@ room_watch_repository::context(std::int32_t room_id) {
 
 namespace {
 
-/// Refuses a write of `room_id` from placement `epoch` when the room was
-/// placed again since (its row holds another owner_epoch). The row stays
-/// locked until the transaction ends, so a placement cannot slip in between
-/// this check and the write. A room whose row is gone is not fenced: the
-/// write then changes nothing.
-void check_owner(odb::mysql::connection& conn, std::int32_t room_id,
-                 std::uint64_t epoch) {
-  auto id = std::to_string(room_id);
-  auto held = sql_scalar(conn, "SELECT owner_epoch FROM racetime_rooms WHERE "
-                               "id = " +
-                                   id + " FOR UPDATE");
-  if (!held || std::stoull(*held) == epoch)
-    return;
-  throw room_fenced("room " + id + ": this watcher's placement (epoch " +
-                    std::to_string(epoch) +
-                    ") is no longer the room's; it was placed again (epoch " +
-                    *held +
-                    "), so this write is refused and the watcher "
-                    "must stop");
-}
-
 constexpr const char* fence_signal = "racecontrol fence: room ";
 
-/// check_owner as a statement that can wait in a pipeline (sql_defer):
-/// MariaDB raises an error when the room was placed again, so nothing after
-/// it runs, and fenced_writes turns that error into room_fenced. The row
-/// stays locked until the transaction ends, as with check_owner.
-void defer_owner_check(odb::mysql::connection& conn, std::int32_t room_id,
-                       std::uint64_t epoch) {
+/// Refuses a write of `room_id` from placement `epoch` when the room was
+/// placed again since (its row holds another owner_epoch). A statement that
+/// can wait in a pipeline (sql_defer): MariaDB raises an error then, so
+/// nothing after it runs, and fenced_writes turns that error into
+/// room_fenced. The row stays locked until the transaction ends, so a
+/// placement cannot slip in between this check and the write. A room whose
+/// row is gone is not fenced: the write then changes nothing.
+void check_owner(odb::mysql::connection& conn, std::int32_t room_id,
+                 std::uint64_t epoch) {
   auto id = std::to_string(room_id);
   auto at = std::to_string(epoch);
   sql_defer(conn, "IF (SELECT owner_epoch FROM racetime_rooms WHERE id = " +
@@ -363,12 +345,12 @@ void defer_owner_check(odb::mysql::connection& conn, std::int32_t room_id,
 }
 
 /// Runs a room's writes in one pipelined transaction (its owner checks
-/// from defer_owner_check); a refused check ends as room_fenced, with
-/// check_owner's message.
+/// from check_owner); a refused check ends as room_fenced.
 template <class F>
-void fenced_writes(odb::mysql::database& db, F&& f) {
+auto fenced_writes(odb::mysql::database& db, F&& f)
+    -> decltype(f(std::declval<odb::mysql::connection&>())) {
   try {
-    in_pipelined_transaction(db, std::forward<F>(f));
+    return in_pipelined_transaction(db, std::forward<F>(f));
   } catch (const database_error& e) {
     // The SIGNAL's error (ER_SIGNAL_EXCEPTION) with our text at the start;
     // nothing else raises that error number with it.
@@ -423,7 +405,7 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
 
 void room_watch_repository::record_progress(const room_progress& p) {
   fenced_writes(db_, [&](odb::mysql::connection& conn) {
-    defer_owner_check(conn, p.room_id, p.owner_epoch);
+    check_owner(conn, p.room_id, p.owner_epoch);
     record_progress_in(conn, p);
   });
 }
@@ -434,7 +416,7 @@ void room_watch_repository::record_updates(
     std::set<std::int32_t> checked;
     for (const auto& u : updates)
       if (u.room_id != 0 && checked.insert(u.room_id).second)
-        defer_owner_check(conn, u.room_id, u.owner_epoch);
+        check_owner(conn, u.room_id, u.owner_epoch);
     // Audit entries go in together, in one statement, written before any
     // progress that audits a status change itself so the trail keeps the
     // order in which things happened.
@@ -477,7 +459,7 @@ void room_watch_repository::record_updates(
 }
 
 result_outcome room_watch_repository::record_result(const room_result& r) {
-  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+  return fenced_writes(db_, [&](odb::mysql::connection& conn) {
     auto id = std::to_string(r.room_id);
     check_owner(conn, r.room_id, r.owner_epoch);
     // The row locks make two writers of the same result take turns; the
@@ -533,7 +515,7 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
 }
 
 void room_watch_repository::close(const room_closure& c) {
-  in_transaction(db_, [&](odb::mysql::connection& conn) {
+  fenced_writes(db_, [&](odb::mysql::connection& conn) {
     auto id = std::to_string(c.room_id);
     check_owner(conn, c.room_id, c.owner_epoch);
     std::string set = "status_message = " + sql_quote(conn, c.reason);

@@ -309,20 +309,12 @@ sql_pipeline::sql_pipeline(odb::mysql::connection& conn)
                          "a pipelined transaction is already open on this "
                          "thread");
   state_->handle = conn.handle();
-  // Without multi-statement round trips every statement goes out at once
-  // (sql_defer finds no pipeline).
-  if ((state_->handle->client_flag & CLIENT_MULTI_STATEMENTS) == 0) {
-    sql_execute(conn, "START TRANSACTION");
-    state_->begun = true;
-    return;
-  }
   state_->deferred.push_back("START TRANSACTION");
   active_pipeline = state_.get();
 }
 
 sql_pipeline::~sql_pipeline() {
-  if (active_pipeline == state_.get())
-    active_pipeline = nullptr;
+  active_pipeline = nullptr;
   if (committed_ || !state_->begun || conn_.failed())
     return;
   // The transaction must not stay open on a connection the pool hands out

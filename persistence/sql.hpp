@@ -103,16 +103,16 @@ void sql_defer(odb::mysql::connection& conn, std::string statement);
 
 struct sql_pipeline_state;
 
-/// One transaction whose statements travel together (multi-statement round
-/// trips): START TRANSACTION goes with the first statement, statements given
-/// to sql_defer with the next one that needs an answer or with the COMMIT.
-/// Each round trip saved is a system call pair and a sleep of the calling
-/// thread; a room's writes used five where two do. Only sql_* functions may
+/// One transaction whose statements travel together: START TRANSACTION and
+/// the statements given to sql_defer go as one compound statement (which
+/// MariaDB answers once) with the next statement that needs an answer, or
+/// with the COMMIT. Each answer saved is a sleep of the calling thread and
+/// its system calls; a room's entrant write waited for five answers and now
+/// waits for one. Only sql_* functions may
 /// run on the connection meanwhile: ODB's own statements would bypass what
 /// waits. At most one per thread. Unless committed, its destructor rolls
-/// back what went out (or drops the connection when it cannot). On a
-/// connection without CLIENT_MULTI_STATEMENTS every statement goes out at
-/// once, as in an ordinary transaction.
+/// back what went out (or drops the connection when it cannot). Needs a
+/// connection of open_database's, which takes several statements at once.
 class sql_pipeline {
  public:
   explicit sql_pipeline(odb::mysql::connection& conn);
