@@ -17,39 +17,54 @@ namespace {
 
 using pool_pointer = persistence_actor::stateful_pointer<persistence_state>;
 
+void publish_live(persistence_state& st) {
+  st.live->clear();
+  for (const auto& w : st.workers)
+    st.live->push_back(w.handle);
+}
+
 void spawn_worker(pool_pointer self) {
   auto w = self->spawn<caf::detached>(
       persistence_worker, self->state.options.db,
       self->state.options.migrations, self->state.options.secrets);
   self->monitor(w);
-  self->state.workers.push_back(w);
-  *self->state.live = self->state.workers;
-  self->state.idle.push_back(w);
+  self->state.workers.push_back({w, 0});
+  publish_live(self->state);
 }
 
-/// Hands waiting requests to idle workers.
+/// Hands waiting requests to the least busy workers that can take one.
 void pump(pool_pointer self) {
   auto& st = self->state;
-  while (!st.waiting.empty() && !st.idle.empty()) {
-    auto worker = st.idle.back();
-    st.idle.pop_back();
+  auto depth = std::max<std::size_t>(1, st.options.worker_depth);
+  auto by_load = [](const pooled_worker& a, const pooled_worker& b) {
+    return a.in_flight < b.in_flight;
+  };
+  while (!st.waiting.empty() && !st.workers.empty()) {
+    auto w = std::min_element(st.workers.begin(), st.workers.end(), by_load);
+    if (w->in_flight >= depth)
+      return;
+    ++w->in_flight;
     auto job = std::move(st.waiting.front());
     st.waiting.pop_front();
-    job(worker);
+    job(w->handle);
   }
 }
 
 void release(pool_pointer self, const persistence_worker_actor& w) {
   auto& st = self->state;
-  // A worker that died meanwhile was replaced; do not reuse its handle.
-  if (std::find(st.workers.begin(), st.workers.end(), w) == st.workers.end())
+  // A worker that died meanwhile was replaced; its count went with it.
+  auto it = std::find_if(st.workers.begin(), st.workers.end(),
+                         [&](const pooled_worker& x) {
+                           return x.handle == w;
+                         });
+  if (it == st.workers.end())
     return;
-  st.idle.push_back(w);
+  --it->in_flight;
   pump(self);
 }
 
-/// Queues a request for the next idle worker; the reply (or error) goes
-/// back to whoever asked, after `seen` has looked at a reply.
+/// Queues a request for the next worker that can take it; the reply (or error)
+/// goes back to whoever asked, after `seen` has looked at a reply.
 template <class Result, class Seen, class... Ts>
 caf::result<Result> dispatch_seen(pool_pointer self, Seen seen, Ts... xs) {
   auto rp = self->make_response_promise<Result>();
@@ -119,15 +134,13 @@ caf::result<api_token_row> revoke(pool_pointer self,
 
 void on_worker_down(pool_pointer self, const caf::down_msg& msg) {
   auto& st = self->state;
-  auto is_source = [&](const persistence_worker_actor& w) {
-    return w.address() == msg.source;
+  auto is_source = [&](const pooled_worker& w) {
+    return w.handle.address() == msg.source;
   };
   st.workers.erase(
       std::remove_if(st.workers.begin(), st.workers.end(), is_source),
       st.workers.end());
-  st.idle.erase(std::remove_if(st.idle.begin(), st.idle.end(), is_source),
-                st.idle.end());
-  *st.live = st.workers;
+  publish_live(st);
   spdlog::error("persistence: a worker died ({}); starting another",
                 describe(msg.reason));
   spawn_worker(self);

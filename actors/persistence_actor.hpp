@@ -32,6 +32,12 @@ struct persistence_options {
   /// instead of MariaDB (each API request checks its token; a revocation
   /// through this actor drops every cached identity at once). 0: never.
   std::chrono::milliseconds token_cache_ttl{5000};
+  /// Requests a worker may hold at once: the one it runs and those waiting
+  /// in its mailbox. Above 1, a busy worker finds its next request when it
+  /// finishes instead of going to sleep and being woken for it (each a
+  /// thread switch on both sides, most of a burst's hand-offs); a request
+  /// then waits for one worker rather than the first free one.
+  std::size_t worker_depth = 2;
 };
 
 /// An accepted API token's identity, answered without a worker until
@@ -41,17 +47,22 @@ struct cached_identity {
   std::chrono::steady_clock::time_point expires;
 };
 
+/// A worker of the pool and how many of its requests are unanswered.
+struct pooled_worker {
+  persistence_worker_actor handle;
+  std::size_t in_flight = 0;
+};
+
 struct persistence_state {
   static constexpr const char* name = "persistence";
 
   persistence_options options;
-  std::vector<persistence_worker_actor> workers;
+  std::vector<pooled_worker> workers;
   /// The same handles, shared with the functor that stops them when the
   /// pool ends.
   std::shared_ptr<std::vector<persistence_worker_actor>> live =
       std::make_shared<std::vector<persistence_worker_actor>>();
-  std::vector<persistence_worker_actor> idle;
-  /// Requests waiting for a worker, oldest first; each hands its request
+  /// Requests no worker can take yet, oldest first; each hands its request
   /// to the worker it is given.
   std::deque<std::function<void(persistence_worker_actor)>> waiting;
   /// Whether the last health check got an answer (changes are logged once).
@@ -63,7 +74,8 @@ struct persistence_state {
 };
 
 /// The persistence actor's behavior: spawns `options.workers` detached
-/// workers (persistence_worker) and hands each request to an idle one,
+/// workers (persistence_worker) and hands each request to the least busy
+/// one (an idle one first; at most `options.worker_depth` each),
 /// replacing a worker that dies. (Named with a suffix because
 /// `racecontrol::persistence` is the library's namespace.)
 persistence_actor::behavior_type persistence_behavior(

@@ -256,30 +256,33 @@ event_audience audience_of(const std::optional<room_context>& ctx) {
   return out;
 }
 
+constexpr const char* not_creating_signal = "racecontrol claim: room ";
+
 /// Marks the claim created with its room, and clears the match's reason (it
-/// has its room now), in one statement; false when the claim is not this
-/// opener's or not `creating` any more. The match's updated_at stays (a
-/// note, not an edit).
-bool mark_created(odb::mysql::connection& conn, const claim_settled& s) {
+/// has its room now), in one deferred statement; the transaction fails with
+/// not_creating_signal when the claim is not this opener's or not
+/// `creating` any more. The match's updated_at stays (a note, not an edit).
+void mark_created(odb::mysql::connection& conn, const claim_settled& s) {
   auto slash = s.slug.find('/');
   auto room_name =
       slash == std::string::npos ? s.slug : s.slug.substr(slash + 1);
-  return sql_execute(
-             conn,
-             "UPDATE racetime_rooms r LEFT JOIN matches m ON m.id = "
-             "r.match_id SET r.slug = " +
-                 sql_quote(conn, s.slug) +
-                 ", r.room_name = " + sql_quote(conn, room_name) +
-                 ", r.status = " + sql_quote(conn, s.status) +
-                 ", r.claim_state = 'created', r.adopted = " +
-                 (s.adopted ? "1" : "0") +
-                 ", r.updated_at = " + sql_quote(now_us()) +
-                 ", m.room_reason = NULL, m.room_reason_message = NULL, "
-                 "m.room_reason_since = NULL, m.room_refused_settings = NULL, "
-                 "m.updated_at = m.updated_at WHERE r.id = " +
-                 std::to_string(s.room_id) +
-                 " AND r.claim_marker = " + sql_quote(conn, s.marker) +
-                 " AND r.claim_state = 'creating'") > 0;
+  auto id = std::to_string(s.room_id);
+  sql_defer(conn,
+            "UPDATE racetime_rooms r LEFT JOIN matches m ON m.id = "
+            "r.match_id SET r.slug = " +
+                sql_quote(conn, s.slug) +
+                ", r.room_name = " + sql_quote(conn, room_name) +
+                ", r.status = " + sql_quote(conn, s.status) +
+                ", r.claim_state = 'created', r.adopted = " +
+                (s.adopted ? "1" : "0") + ", r.updated_at = " +
+                sql_quote(now_us()) +
+                ", m.room_reason = NULL, m.room_reason_message = NULL, "
+                "m.room_reason_since = NULL, m.room_refused_settings = NULL, "
+                "m.updated_at = m.updated_at WHERE r.id = " +
+                id + " AND r.claim_marker = " + sql_quote(conn, s.marker) +
+                " AND r.claim_state = 'creating'");
+  sql_defer(conn, sql_signal_if("ROW_COUNT() = 0",
+                                not_creating_signal + id + " not creating"));
 }
 
 /// The watcher's context of a claim that was not `creating`: the same room
@@ -298,36 +301,47 @@ std::optional<room_context> settled_before(odb::mysql::connection& conn,
 
 std::optional<room_context>
 room_claim_repository::settle(const claim_settled& s) {
-  return in_pipelined_transaction(
-      db_, [&](odb::mysql::connection& conn) -> std::optional<room_context> {
-        // The conditional UPDATE is the claim's check and its write in one
-        // statement: a locking read first would cost a round trip per room.
-        if (!mark_created(conn, s))
-          return settled_before(conn, s);
-        // The watcher's context, read here so that it need not ask again;
-        // it names the event's organization and channel, and the claim's
-        // facts the event names, which saves queries of their own.
-        sql_row facts;
-        auto ctx = load_room_context(
-            conn, s.room_id,
-            {"COALESCE(r.requested_by, '')", "r.startrace_attempts"}, &facts);
-        if (!ctx)
-          throw database_error(database_error::kind::statement,
-                               "room " + std::to_string(s.room_id) +
-                                   " vanished while its claim was settled");
-        settled_claim claim{ctx->room.match_id.value_or(0),
-                            facts.at(0).value_or(""),
-                            sql_int(facts.at(1)).value_or(0)};
-        auto audience = audience_of(ctx);
-        append_event(conn,
-                     {claim.requested_by.empty() ? "room_created"
-                                                 : "room_opened_manually",
-                      audience.organization_id, "racetime_room", s.room_id,
-                      created_details_sql(conn, claim, s),
-                      "room:" + std::to_string(s.room_id) + ":created"},
-                     audience.channels);
-        return ctx;
-      });
+  try {
+    return in_pipelined_transaction(
+        db_, [&](odb::mysql::connection& conn) -> std::optional<room_context> {
+          // The claim's check rides with its write and the read after it:
+          // START TRANSACTION, the UPDATE, its check and the context's
+          // SELECT are one round trip.
+          mark_created(conn, s);
+          // The watcher's context, read here so that it need not ask again;
+          // it names the event's organization and channel, and the claim's
+          // facts the event names, which saves queries of their own.
+          sql_row facts;
+          auto ctx = load_room_context(
+              conn, s.room_id,
+              {"COALESCE(r.requested_by, '')", "r.startrace_attempts"},
+              &facts);
+          if (!ctx)
+            throw database_error(database_error::kind::statement,
+                                 "room " + std::to_string(s.room_id) +
+                                     " vanished while its claim was settled");
+          settled_claim claim{ctx->room.match_id.value_or(0),
+                              facts.at(0).value_or(""),
+                              sql_int(facts.at(1)).value_or(0)};
+          auto audience = audience_of(ctx);
+          append_event(conn,
+                       {claim.requested_by.empty() ? "room_created"
+                                                   : "room_opened_manually",
+                        audience.organization_id, "racetime_room", s.room_id,
+                        created_details_sql(conn, claim, s),
+                        "room:" + std::to_string(s.room_id) + ":created"},
+                       audience.channels);
+          return ctx;
+        });
+  } catch (const database_error& e) {
+    if (!signalled(e, not_creating_signal))
+      throw;
+  }
+  // Not `creating`: settled before (a retry whose first answer was lost),
+  // or not this opener's claim.
+  return in_transaction(db_, [&](odb::mysql::connection& conn) {
+    return settled_before(conn, s);
+  });
 }
 
 bool room_claim_repository::refuse(const claim_refused& r) {

@@ -338,10 +338,10 @@ void check_owner(odb::mysql::connection& conn, std::int32_t room_id,
                  std::uint64_t epoch) {
   auto id = std::to_string(room_id);
   auto at = std::to_string(epoch);
-  sql_defer(conn, "IF (SELECT owner_epoch FROM racetime_rooms WHERE id = " +
-                      id + " FOR UPDATE) <> " + at +
-                      " THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '" +
-                      fence_signal + id + " epoch " + at + "'; END IF");
+  sql_defer(conn, sql_signal_if("(SELECT owner_epoch FROM racetime_rooms "
+                                 "WHERE id = " +
+                                     id + " FOR UPDATE) <> " + at,
+                                 fence_signal + id + " epoch " + at));
 }
 
 /// Runs a room's writes in one pipelined transaction (its owner checks
@@ -352,14 +352,10 @@ auto fenced_writes(odb::mysql::database& db, F&& f)
   try {
     return in_pipelined_transaction(db, std::forward<F>(f));
   } catch (const database_error& e) {
-    // The SIGNAL's error (ER_SIGNAL_EXCEPTION) with our text at the start;
-    // nothing else raises that error number with it.
-    std::string what = e.what();
     unsigned long long room = 0, epoch = 0;
-    if (e.error_number() != ER_SIGNAL_EXCEPTION ||
-        what.rfind(fence_signal, 0) != 0 ||
-        std::sscanf(what.c_str(), "racecontrol fence: room %llu epoch %llu",
-                    &room, &epoch) != 2)
+    if (!signalled(e, fence_signal) ||
+        std::sscanf(e.what(), "racecontrol fence: room %llu epoch %llu", &room,
+                    &epoch) != 2)
       throw;
     throw room_fenced("room " + std::to_string(room) +
                       ": this watcher's placement (epoch " +

@@ -5,11 +5,13 @@
 
 #include <errmsg.h>
 #include <mysql.h>
+#include <mysqld_error.h>
 #include <rapidjson/document.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <strings.h>
 
 namespace racecontrol::persistence {
 
@@ -267,12 +269,31 @@ void run_deferred(odb::mysql::connection& conn, pipeline_state& pipeline) {
   check_answered_once(conn, shapes_of(deferred));
 }
 
+/// Whether `statement` is a SELECT (which may go inside a compound: its
+/// rows come back with the compound's own answer).
+bool is_select(const std::string& statement) {
+  auto first = statement.find_first_not_of(" \t\n(");
+  return first != std::string::npos &&
+         strncasecmp(statement.c_str() + first, "SELECT", 6) == 0;
+}
+
+/// How `send` sent a statement.
+enum class sent {
+  alone,
+  /// Last in a compound with the deferred statements: its result comes
+  /// first, the compound's own status after it (read by finish_compound).
+  inside_compound,
+};
+
 /// Sends `statement`, preceded by the statements deferred on the
-/// connection as one compound statement, in one round trip; on return the
-/// statement's own result is the current one. A deferred statement that
-/// fails throws, naming the deferred ones; the server then runs nothing
-/// after it, and the pipeline refuses to commit what ran before it.
-void send(odb::mysql::connection& conn, const std::string& statement) {
+/// connection, in one round trip; on return the statement's own result is
+/// the current one. A SELECT goes inside their compound statement, whose
+/// rows and status MariaDB sends at once; any other statement goes after
+/// it (its answer and the compound's are two, each a wake-up of the reader).
+/// A deferred statement that fails throws, naming the deferred ones; the
+/// server then runs nothing after it, and the pipeline refuses to commit
+/// what ran before it.
+sent send(odb::mysql::connection& conn, const std::string& statement) {
   conn.clear();
   MYSQL* handle = conn.handle();
   auto* pipeline = pipeline_of(conn);
@@ -280,11 +301,19 @@ void send(odb::mysql::connection& conn, const std::string& statement) {
     if (mysql_real_query(handle, statement.data(),
                          static_cast<unsigned long>(statement.size())) != 0)
       fail(conn, statement);
-    return;
+    return sent::alone;
   }
   auto deferred = take_deferred(*pipeline);
-  auto text = as_one_statement(deferred) + ";\n" + statement;
   pipeline->broken = true; // until the deferred ones answered
+  if (is_select(statement)) {
+    deferred.push_back(statement);
+    auto text = as_one_statement(deferred);
+    if (mysql_real_query(handle, text.data(),
+                         static_cast<unsigned long>(text.size())) != 0)
+      fail_shaped(conn, shapes_of(deferred));
+    return sent::inside_compound;
+  }
+  auto text = as_one_statement(deferred) + ";\n" + statement;
   if (mysql_real_query(handle, text.data(),
                        static_cast<unsigned long>(text.size())) != 0)
     fail_shaped(conn, shapes_of(deferred));
@@ -298,6 +327,30 @@ void send(odb::mysql::connection& conn, const std::string& statement) {
                          "MariaDB answered fewer statements than it was "
                          "sent [missing: " +
                              sql_shape(statement) + "]");
+  return sent::alone;
+}
+
+/// Reads the status of the compound a SELECT went inside, after the
+/// SELECT's rows. Rows instead mean a deferred statement returned rows and
+/// they were taken for the SELECT's: refused as in check_deferred_answer.
+void finish_compound(odb::mysql::connection& conn, const std::string& query) {
+  MYSQL* handle = conn.handle();
+  int more = mysql_more_results(handle) ? mysql_next_result(handle) : -1;
+  if (more > 0)
+    fail(conn, query);
+  if (more == 0 && mysql_field_count(handle) != 0) {
+    if (MYSQL_RES* res = mysql_store_result(handle))
+      mysql_free_result(res);
+    drain(handle);
+    conn.mark_failed();
+    throw database_error(database_error::kind::statement,
+                         "a deferred statement returned rows (sql_defer takes "
+                         "statements without a result) [before: " +
+                             sql_shape(query) + "]");
+  }
+  check_answered_once(conn, sql_shape(query));
+  if (auto* pipeline = pipeline_of(conn))
+    pipeline->broken = false;
 }
 
 } // namespace
@@ -342,6 +395,23 @@ void sql_pipeline::commit() {
   committed_ = true;
 }
 
+std::string sql_signal_if(std::string_view condition,
+                          std::string_view message) {
+  std::string text;
+  for (char c : message)
+    text += c == '\'' ? std::string{"''"} : std::string(1, c);
+  return "IF " + std::string{condition} +
+         " THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '" + text +
+         "'; END IF";
+}
+
+bool signalled(const database_error& e, std::string_view prefix) {
+  // ER_SIGNAL_EXCEPTION with the caller's text at the start: nothing else
+  // raises that error number with it.
+  return e.error_number() == ER_SIGNAL_EXCEPTION &&
+         std::string_view{e.what()}.substr(0, prefix.size()) == prefix;
+}
+
 void sql_defer(odb::mysql::connection& conn, std::string statement) {
   if (auto* pipeline = pipeline_of(conn))
     pipeline->deferred.push_back(std::move(statement));
@@ -351,7 +421,7 @@ void sql_defer(odb::mysql::connection& conn, std::string statement) {
 
 std::uint64_t sql_execute(odb::mysql::connection& conn,
                           const std::string& statement) {
-  send(conn, statement);
+  auto how = send(conn, statement);
   MYSQL* handle = conn.handle();
   // A statement may still produce a result (e.g. SELECT in a script).
   if (MYSQL_RES* res = mysql_store_result(handle))
@@ -359,19 +429,27 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
   else if (mysql_field_count(handle) != 0)
     fail(conn, statement);
   auto affected = mysql_affected_rows(handle);
-  check_answered_once(conn, sql_shape(statement));
+  if (how == sent::inside_compound)
+    finish_compound(conn, statement);
+  else
+    check_answered_once(conn, sql_shape(statement));
   return affected;
 }
 
 std::vector<sql_row> sql_query(odb::mysql::connection& conn,
                                const std::string& query) {
-  send(conn, query);
+  auto how = send(conn, query);
   MYSQL* handle = conn.handle();
   MYSQL_RES* res = mysql_store_result(handle);
   if (res == nullptr) {
     if (mysql_field_count(handle) != 0)
       fail(conn, query);
-    check_answered_once(conn, sql_shape(query));
+    // Inside a compound, a SELECT without rows to send (SELECT ... INTO)
+    // leaves the compound's status as the only answer.
+    if (how == sent::inside_compound)
+      finish_compound(conn, query);
+    else
+      check_answered_once(conn, sql_shape(query));
     return {};
   }
   std::vector<sql_row> rows;
@@ -390,7 +468,10 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
     rows.push_back(std::move(out));
   }
   mysql_free_result(res);
-  check_answered_once(conn, sql_shape(query));
+  if (how == sent::inside_compound)
+    finish_compound(conn, query);
+  else
+    check_answered_once(conn, sql_shape(query));
   return rows;
 }
 

@@ -4,6 +4,7 @@
 // of a single column, information_schema queries, multi-row inserts.
 // Values go into statements only through the quoting functions here.
 
+#include "persistence/database_error.hpp"
 #include "persistence/entities/timestamp.hxx"
 
 #include <odb/mysql/connection.hxx>
@@ -100,6 +101,17 @@ void tsv_append(std::string& out, std::string_view text);
 /// the same round trip; its error then surfaces there, naming it. Anywhere
 /// else it runs at once.
 void sql_defer(odb::mysql::connection& conn, std::string statement);
+
+/// A statement for sql_defer that fails its transaction (SIGNAL SQLSTATE
+/// '45000') with `message` when `condition`, an SQL expression, holds: a
+/// deferred write can carry its own check instead of the caller reading an
+/// answer. `message` is the caller's own text (quotes are doubled).
+std::string sql_signal_if(std::string_view condition,
+                          std::string_view message);
+
+/// Whether `e` is the error of an sql_signal_if statement whose message
+/// starts with `prefix`.
+bool signalled(const database_error& e, std::string_view prefix);
 
 struct sql_pipeline_state;
 

@@ -42,8 +42,8 @@ BOOST_AUTO_TEST_CASE(node_reports_status_and_stops_in_order) {
   options.shutdown_timeout = 2000ms;
   persistence_options db_options{scratch.shared(), &migrations, 2, 10000ms};
   options.components.push_back(
-      {"persistence", [db_options](caf::actor_system& s,
-                                   const component_handles&) {
+      {"persistence",
+       [db_options](caf::actor_system& s, const component_handles&) {
          return caf::actor_cast<caf::actor>(
              s.spawn(persistence_behavior, db_options));
        }});
@@ -121,6 +121,45 @@ BOOST_AUTO_TEST_CASE(persistence_errors_are_values_and_the_actor_survives) {
   auto again = ask();
   BOOST_REQUIRE(again);
   BOOST_TEST(again->pending_migrations == migrations.all().size() - 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_stalled_request_does_not_hold_up_an_idle_worker) {
+  test::scratch_database scratch;
+  auto db = scratch.shared();
+  persistence_options options{db, &migrations, 2, 10000ms};
+  options.worker_depth = 2;
+  auto store = sys->spawn(persistence_behavior, options);
+  std::shared_ptr<void> stop_store(nullptr, [store](void*) {
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  });
+  // A session of the test's own holds the bots table: reading it stalls
+  // one worker until the test lets go.
+  auto holder = db->connection();
+  holder->execute("LOCK TABLES racetime_bots WRITE");
+  caf::scoped_actor stalled{*sys};
+  auto bots = stalled->request(store, 30s, atom::get::value, atom::bots::value);
+  // The other worker is idle: each of these goes to it, not behind the
+  // stalled one (which could take one more).
+  caf::scoped_actor self{*sys};
+  for (int i = 0; i < 3; ++i)
+    self->request(store, 5s, atom::status::value)
+        .receive(
+            [&](const database_status& st) {
+              BOOST_TEST(st.pending_migrations == 0u);
+            },
+            [&](const caf::error& err) {
+              BOOST_FAIL(describe(err));
+            });
+  holder->execute("UNLOCK TABLES");
+  bool answered = false;
+  bots.receive(
+      [&](const std::vector<bot_record>&) {
+        answered = true;
+      },
+      [&](const caf::error& err) {
+        BOOST_FAIL(describe(err));
+      });
+  BOOST_TEST(answered);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

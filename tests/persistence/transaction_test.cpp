@@ -216,10 +216,58 @@ BOOST_AUTO_TEST_CASE(a_deferred_statement_that_returns_rows_is_refused) {
     BOOST_TEST(what.find("returned rows") != std::string::npos, what);
   }
   BOOST_TEST(t.count() == "0");
-  // The pool still answers (the connection that saw it was dropped).
+  // The same before a statement that is not a SELECT (which goes after the
+  // compound, not inside it).
+  try {
+    in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+      sql_defer(conn, "SELECT 42");
+      sql_execute(conn, "INSERT INTO probe VALUES (1)");
+    });
+    BOOST_FAIL("a deferred SELECT should be refused");
+  } catch (const database_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("returned rows") != std::string::npos, what);
+  }
+  BOOST_TEST(t.count() == "0");
+  // The pool still answers (the connections that saw it were dropped).
   in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
     sql_defer(conn, "INSERT INTO probe VALUES (2)");
   });
+  BOOST_TEST(t.count() == "1");
+}
+
+BOOST_AUTO_TEST_CASE(a_deferred_check_fails_its_transaction_by_name) {
+  probe_table t;
+  auto check = sql_signal_if("(SELECT COUNT(*) FROM probe) > 1",
+                             "probe check: more than one row, don't");
+  // Holds: the writes and the rows read after the check are kept.
+  std::string seen;
+  in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+    sql_defer(conn, "INSERT INTO probe VALUES (1)");
+    sql_defer(conn, check);
+    seen = sql_scalar(conn, "SELECT COUNT(*) FROM probe").value_or("");
+  });
+  BOOST_TEST(seen == "1");
+  BOOST_TEST(t.count() == "1");
+  // Fails: its message, recognised by its prefix; nothing kept, not retried.
+  int attempts = 0;
+  bool reached_after = false;
+  try {
+    in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+      ++attempts;
+      sql_defer(conn, "INSERT INTO probe VALUES (2)");
+      sql_defer(conn, check);
+      sql_scalar(conn, "SELECT COUNT(*) FROM probe");
+      reached_after = true;
+    });
+    BOOST_FAIL("the check should fail the transaction");
+  } catch (const database_error& e) {
+    BOOST_TEST(signalled(e, "probe check:"), e.what());
+    BOOST_TEST(!signalled(e, "racecontrol fence:"));
+    BOOST_TEST(std::string{e.what()}.find("don't") != std::string::npos);
+  }
+  BOOST_TEST(!reached_after);
+  BOOST_TEST(attempts == 1);
   BOOST_TEST(t.count() == "1");
 }
 
