@@ -225,8 +225,10 @@ void drain(MYSQL* handle) {
 /// Throws when the text just run held more statements than its caller
 /// knew of (a stray `;` or a trailing comment, now that connections take
 /// several statements at once): the extra answers are read, not trusted.
-void check_answered_once(odb::mysql::connection& conn,
-                         const std::string& shape) {
+/// `shape` makes the statement's shape for the error only (it reads the whole
+/// text, which every statement would otherwise pay for).
+template <class Shape>
+void check_answered_once(odb::mysql::connection& conn, Shape&& shape) {
   MYSQL* handle = conn.handle();
   if (!mysql_more_results(handle))
     return;
@@ -234,7 +236,7 @@ void check_answered_once(odb::mysql::connection& conn,
   throw database_error(database_error::kind::statement,
                        "the statement text held more than one statement (a "
                        "stray ';' or a comment after the last one?) [in: " +
-                           shape + "]");
+                           shape() + "]");
 }
 
 /// The answer to the deferred statements sent as one (the current result):
@@ -266,7 +268,7 @@ void run_deferred(odb::mysql::connection& conn, pipeline_state& pipeline) {
                        static_cast<unsigned long>(text.size())) != 0)
     fail_shaped(conn, shapes_of(deferred));
   check_deferred_answer(conn, deferred);
-  check_answered_once(conn, shapes_of(deferred));
+  check_answered_once(conn, [&] { return shapes_of(deferred); });
 }
 
 /// Whether `statement` is a SELECT (which may go inside a compound: its
@@ -348,7 +350,7 @@ void finish_compound(odb::mysql::connection& conn, const std::string& query) {
                          "statements without a result) [before: " +
                              sql_shape(query) + "]");
   }
-  check_answered_once(conn, sql_shape(query));
+  check_answered_once(conn, [&] { return sql_shape(query); });
   if (auto* pipeline = pipeline_of(conn))
     pipeline->broken = false;
 }
@@ -432,7 +434,7 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
   if (how == sent::inside_compound)
     finish_compound(conn, statement);
   else
-    check_answered_once(conn, sql_shape(statement));
+    check_answered_once(conn, [&] { return sql_shape(statement); });
   return affected;
 }
 
@@ -449,7 +451,7 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
     if (how == sent::inside_compound)
       finish_compound(conn, query);
     else
-      check_answered_once(conn, sql_shape(query));
+      check_answered_once(conn, [&] { return sql_shape(query); });
     return {};
   }
   std::vector<sql_row> rows;
@@ -471,7 +473,7 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
   if (how == sent::inside_compound)
     finish_compound(conn, query);
   else
-    check_answered_once(conn, sql_shape(query));
+    check_answered_once(conn, [&] { return sql_shape(query); });
   return rows;
 }
 
