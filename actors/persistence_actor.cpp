@@ -28,60 +28,104 @@ void spawn_worker(pool_pointer self) {
       persistence_worker, self->state.options.db,
       self->state.options.migrations, self->state.options.secrets);
   self->monitor(w);
-  self->state.workers.push_back({w, 0});
+  self->state.workers.push_back({w, 0, {}});
   publish_live(self->state);
+}
+
+/// Whether `w` can take another request now: when idle, or below the
+/// depth while its current request is young (one that runs long may be
+/// stalled, e.g. in a lock wait; nothing more should wait behind it).
+bool can_take(const persistence_state& st, const pooled_worker& w,
+              std::chrono::steady_clock::time_point now) {
+  if (w.in_flight == 0)
+    return true;
+  return w.in_flight < st.options.worker_depth &&
+         now - w.busy_since < st.options.stall_after;
 }
 
 /// Hands waiting requests to the least busy workers that can take one.
 void pump(pool_pointer self) {
   auto& st = self->state;
-  auto depth = std::max<std::size_t>(1, st.options.worker_depth);
-  auto by_load = [](const pooled_worker& a, const pooled_worker& b) {
-    return a.in_flight < b.in_flight;
-  };
-  while (!st.waiting.empty() && !st.workers.empty()) {
-    auto w = std::min_element(st.workers.begin(), st.workers.end(), by_load);
-    if (w->in_flight >= depth)
+  auto now = std::chrono::steady_clock::now();
+  while (!st.waiting.empty()) {
+    pooled_worker* best = nullptr;
+    for (auto& w : st.workers)
+      if (can_take(st, w, now) &&
+          (best == nullptr || w.in_flight < best->in_flight))
+        best = &w;
+    if (best == nullptr)
       return;
-    ++w->in_flight;
+    if (best->in_flight++ == 0)
+      best->busy_since = now;
     auto job = std::move(st.waiting.front());
     st.waiting.pop_front();
-    job(w->handle);
+    job(best->handle);
   }
 }
 
-void release(pool_pointer self, const persistence_worker_actor& w) {
-  auto& st = self->state;
-  // A worker that died meanwhile was replaced; its count went with it.
+pooled_worker* find_worker(persistence_state& st,
+                           const persistence_worker_actor& w) {
   auto it = std::find_if(st.workers.begin(), st.workers.end(),
                          [&](const pooled_worker& x) {
                            return x.handle == w;
                          });
-  if (it == st.workers.end())
+  return it == st.workers.end() ? nullptr : &*it;
+}
+
+void release(pool_pointer self, const persistence_worker_actor& w) {
+  // A worker that died meanwhile was replaced; its count went with it.
+  auto* worker = find_worker(self->state, w);
+  if (worker == nullptr)
     return;
-  --it->in_flight;
+  // Its next request, if it holds one, starts now.
+  if (--worker->in_flight > 0)
+    worker->busy_since = std::chrono::steady_clock::now();
   pump(self);
 }
 
-/// Queues a request for the next worker that can take it; the reply (or error)
-/// goes back to whoever asked, after `seen` has looked at a reply.
+/// Queues a request for the next worker that can take it (`first`: ahead
+/// of the others); the reply (or error) goes back to whoever asked, after
+/// `seen` has looked at a reply.
+template <class Result, class Seen, class... Ts>
+void enqueue(pool_pointer self, caf::typed_response_promise<Result> rp,
+             Seen seen, bool first, Ts... xs) {
+  auto job = [self, rp, seen, xs...](persistence_worker_actor w) mutable {
+    self->request(w, caf::infinite, xs...)
+        .then(
+            [self, rp, w, seen](Result& r) mutable {
+              seen(r);
+              rp.deliver(std::move(r));
+              release(self, w);
+            },
+            [self, rp, w, seen, xs...](caf::error& err) mutable {
+              if (err == caf::sec::request_receiver_down) {
+                // Bounced unread by a worker that ended (its down message
+                // replaces it): the request never ran, so another worker
+                // takes it, first.
+                auto& st = self->state;
+                if (auto* dead = find_worker(st, w)) {
+                  st.workers.erase(st.workers.begin() +
+                                   (dead - st.workers.data()));
+                  publish_live(st);
+                }
+                enqueue<Result>(self, rp, seen, true, xs...);
+                pump(self);
+                return;
+              }
+              rp.deliver(std::move(err));
+              release(self, w);
+            });
+  };
+  if (first)
+    self->state.waiting.emplace_front(std::move(job));
+  else
+    self->state.waiting.emplace_back(std::move(job));
+}
+
 template <class Result, class Seen, class... Ts>
 caf::result<Result> dispatch_seen(pool_pointer self, Seen seen, Ts... xs) {
   auto rp = self->make_response_promise<Result>();
-  self->state.waiting.emplace_back(
-      [self, rp, seen, xs...](persistence_worker_actor w) mutable {
-        self->request(w, caf::infinite, xs...)
-            .then(
-                [self, rp, w, seen](Result& r) mutable {
-                  seen(r);
-                  rp.deliver(std::move(r));
-                  release(self, w);
-                },
-                [self, rp, w](caf::error& err) mutable {
-                  rp.deliver(std::move(err));
-                  release(self, w);
-                });
-      });
+  enqueue<Result>(self, rp, seen, false, xs...);
   pump(self);
   return rp;
 }

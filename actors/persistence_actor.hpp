@@ -38,6 +38,10 @@ struct persistence_options {
   /// thread switch on both sides, most of a burst's hand-offs); a request
   /// then waits for one worker rather than the first free one.
   std::size_t worker_depth = 2;
+  /// A worker whose current request has run this long takes no more until
+  /// it finishes: it may be stalled (a lock wait), and a request queued
+  /// behind it would wait as long, whatever its own timeout.
+  std::chrono::milliseconds stall_after{50};
 };
 
 /// An accepted API token's identity, answered without a worker until
@@ -51,6 +55,8 @@ struct cached_identity {
 struct pooled_worker {
   persistence_worker_actor handle;
   std::size_t in_flight = 0;
+  /// When its current request started (meaningful while in_flight > 0).
+  std::chrono::steady_clock::time_point busy_since;
 };
 
 struct persistence_state {
@@ -75,7 +81,8 @@ struct persistence_state {
 
 /// The persistence actor's behavior: spawns `options.workers` detached
 /// workers (persistence_worker) and hands each request to the least busy
-/// one (an idle one first; at most `options.worker_depth` each),
+/// one (an idle one first; at most `options.worker_depth` each, none
+/// behind a request running longer than `options.stall_after`),
 /// replacing a worker that dies. (Named with a suffix because
 /// `racecontrol::persistence` is the library's namespace.)
 persistence_actor::behavior_type persistence_behavior(

@@ -188,8 +188,10 @@ std::string as_one_statement(const std::vector<std::string>& statements) {
   if (statements.size() == 1)
     return statements.front();
   std::string out = "BEGIN NOT ATOMIC ";
+  // The `;` on a line of its own: a statement ending in a line comment
+  // must not swallow it.
   for (const auto& s : statements)
-    out += s + ";\n";
+    out += s + "\n;\n";
   return out + "END";
 }
 
@@ -271,12 +273,17 @@ void run_deferred(odb::mysql::connection& conn, pipeline_state& pipeline) {
   check_answered_once(conn, [&] { return shapes_of(deferred); });
 }
 
-/// Whether `statement` is a SELECT (which may go inside a compound: its
-/// rows come back with the compound's own answer).
-bool is_select(const std::string& statement) {
+/// Whether `statement` may go inside a compound, whose rows come back with
+/// the compound's own answer: a SELECT with no `;` and no line comment.
+/// Inside, a second statement would run unseen (the compound answers once)
+/// and a line comment would swallow the compound's next `;`; such text goes
+/// after the compound, where check_answered_once sees it.
+bool goes_inside(const std::string& statement) {
   auto first = statement.find_first_not_of(" \t\n(");
   return first != std::string::npos &&
-         strncasecmp(statement.c_str() + first, "SELECT", 6) == 0;
+         strncasecmp(statement.c_str() + first, "SELECT", 6) == 0 &&
+         statement.find_first_of(";#") == std::string::npos &&
+         statement.find("--") == std::string::npos;
 }
 
 /// How `send` sent a statement.
@@ -290,7 +297,7 @@ enum class sent {
 /// Sends `statement`, preceded by the statements deferred on the
 /// connection, in one round trip; on return the statement's own result is
 /// the current one. A SELECT goes inside their compound statement, whose
-/// rows and status MariaDB sends at once; any other statement goes after
+/// rows and status MariaDB sends at once (goes_inside); any other goes after
 /// it (its answer and the compound's are two, each a wake-up of the reader).
 /// A deferred statement that fails throws, naming the deferred ones; the
 /// server then runs nothing after it, and the pipeline refuses to commit
@@ -307,7 +314,7 @@ sent send(odb::mysql::connection& conn, const std::string& statement) {
   }
   auto deferred = take_deferred(*pipeline);
   pipeline->broken = true; // until the deferred ones answered
-  if (is_select(statement)) {
+  if (goes_inside(statement)) {
     deferred.push_back(statement);
     auto text = as_one_statement(deferred);
     if (mysql_real_query(handle, text.data(),
@@ -400,8 +407,11 @@ void sql_pipeline::commit() {
 std::string sql_signal_if(std::string_view condition,
                           std::string_view message) {
   std::string text;
-  for (char c : message)
-    text += c == '\'' ? std::string{"''"} : std::string(1, c);
+  for (char c : message) {
+    if (c == '\'' || c == '\\')
+      text += c; // doubled: a quote ends the literal, a backslash escapes
+    text += c;
+  }
   return "IF " + std::string{condition} +
          " THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '" + text +
          "'; END IF";

@@ -105,7 +105,8 @@ void sql_defer(odb::mysql::connection& conn, std::string statement);
 /// A statement for sql_defer that fails its transaction (SIGNAL SQLSTATE
 /// '45000') with `message` when `condition`, an SQL expression, holds: a
 /// deferred write can carry its own check instead of the caller reading an
-/// answer. `message` is the caller's own text (quotes are doubled).
+/// answer. `message` is the caller's own text (quotes and backslashes are
+/// doubled).
 std::string sql_signal_if(std::string_view condition,
                           std::string_view message);
 

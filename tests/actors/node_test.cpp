@@ -14,6 +14,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <thread>
+
 using namespace racecontrol;
 using namespace std::chrono_literals;
 
@@ -128,20 +130,13 @@ BOOST_AUTO_TEST_CASE(a_stalled_request_does_not_hold_up_an_idle_worker) {
   auto db = scratch.shared();
   persistence_options options{db, &migrations, 2, 10000ms};
   options.worker_depth = 2;
+  options.stall_after = 50ms;
   auto store = sys->spawn(persistence_behavior, options);
   std::shared_ptr<void> stop_store(nullptr, [store](void*) {
     caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
   });
-  // A session of the test's own holds the bots table: reading it stalls
-  // one worker until the test lets go.
-  auto holder = db->connection();
-  holder->execute("LOCK TABLES racetime_bots WRITE");
-  caf::scoped_actor stalled{*sys};
-  auto bots = stalled->request(store, 30s, atom::get::value, atom::bots::value);
-  // The other worker is idle: each of these goes to it, not behind the
-  // stalled one (which could take one more).
   caf::scoped_actor self{*sys};
-  for (int i = 0; i < 3; ++i)
+  auto status = [&] {
     self->request(store, 5s, atom::status::value)
         .receive(
             [&](const database_status& st) {
@@ -150,6 +145,19 @@ BOOST_AUTO_TEST_CASE(a_stalled_request_does_not_hold_up_an_idle_worker) {
             [&](const caf::error& err) {
               BOOST_FAIL(describe(err));
             });
+  };
+  status();
+  // A session of the test's own holds the bots table: reading it stalls
+  // one worker until the test lets go.
+  auto holder = db->connection();
+  holder->execute("LOCK TABLES racetime_bots WRITE");
+  caf::scoped_actor stalled{*sys};
+  auto bots = stalled->request(store, 30s, atom::get::value, atom::bots::value);
+  // Once it has run past stall_after, nothing is queued behind it: each of
+  // these goes to the other worker (or waits for it), not behind the lock.
+  std::this_thread::sleep_for(4 * options.stall_after);
+  for (int i = 0; i < 3; ++i)
+    status();
   holder->execute("UNLOCK TABLES");
   bool answered = false;
   bots.receive(

@@ -236,6 +236,34 @@ BOOST_AUTO_TEST_CASE(a_deferred_statement_that_returns_rows_is_refused) {
   BOOST_TEST(t.count() == "1");
 }
 
+BOOST_AUTO_TEST_CASE(a_pipeline_keeps_each_statement_apart) {
+  probe_table t;
+  // A deferred statement ending in a line comment does not swallow the
+  // next one's separator; a SELECT with one still answers.
+  std::string seen;
+  in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+    sql_defer(conn, "INSERT INTO probe VALUES (1) -- the first");
+    sql_defer(conn, "INSERT INTO probe VALUES (2)");
+    seen = sql_scalar(conn, "SELECT COUNT(*) FROM probe -- both").value_or("");
+  });
+  BOOST_TEST(seen == "2");
+  BOOST_TEST(t.count() == "2");
+  // A second statement behind a SELECT is refused, and what it did is not
+  // kept (inside the deferred statements' compound it would run unseen).
+  try {
+    in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+      sql_defer(conn, "INSERT INTO probe VALUES (3)");
+      sql_query(conn, "SELECT COUNT(*) FROM probe; DELETE FROM probe");
+    });
+    BOOST_FAIL("a second statement should be refused");
+  } catch (const database_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("more than one statement") != std::string::npos,
+               what);
+  }
+  BOOST_TEST(t.count() == "2");
+}
+
 BOOST_AUTO_TEST_CASE(a_deferred_check_fails_its_transaction_by_name) {
   probe_table t;
   auto check = sql_signal_if("(SELECT COUNT(*) FROM probe) > 1",
