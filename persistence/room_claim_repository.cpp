@@ -274,8 +274,8 @@ void mark_created(odb::mysql::connection& conn, const claim_settled& s) {
                 ", r.room_name = " + sql_quote(conn, room_name) +
                 ", r.status = " + sql_quote(conn, s.status) +
                 ", r.claim_state = 'created', r.adopted = " +
-                (s.adopted ? "1" : "0") + ", r.updated_at = " +
-                sql_quote(now_us()) +
+                (s.adopted ? "1" : "0") +
+                ", r.updated_at = " + sql_quote(now_us()) +
                 ", m.room_reason = NULL, m.room_reason_message = NULL, "
                 "m.room_reason_since = NULL, m.room_refused_settings = NULL, "
                 "m.updated_at = m.updated_at WHERE r.id = " +
@@ -314,8 +314,7 @@ room_claim_repository::settle(const claim_settled& s) {
           sql_row facts;
           auto ctx = load_room_context(
               conn, s.room_id,
-              {"COALESCE(r.requested_by, '')", "r.startrace_attempts"},
-              &facts);
+              {"COALESCE(r.requested_by, '')", "r.startrace_attempts"}, &facts);
           if (!ctx)
             throw database_error(database_error::kind::statement,
                                  "room " + std::to_string(s.room_id) +

@@ -5,8 +5,6 @@
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
-#include <mysqld_error.h>
-
 #include <cstdio>
 #include <set>
 
@@ -339,9 +337,9 @@ void check_owner(odb::mysql::connection& conn, std::int32_t room_id,
   auto id = std::to_string(room_id);
   auto at = std::to_string(epoch);
   sql_defer(conn, sql_signal_if("(SELECT owner_epoch FROM racetime_rooms "
-                                 "WHERE id = " +
-                                     id + " FOR UPDATE) <> " + at,
-                                 fence_signal + id + " epoch " + at));
+                                "WHERE id = " +
+                                    id + " FOR UPDATE) <> " + at,
+                                fence_signal + id + " epoch " + at));
 }
 
 /// Runs a room's writes in one pipelined transaction (its owner checks

@@ -241,24 +241,30 @@ void check_answered_once(odb::mysql::connection& conn, Shape&& shape) {
                            shape() + "]");
 }
 
-/// The answer to the deferred statements sent as one (the current result):
-/// throws when it is not the single status the statements' kind promises.
-/// A statement that returned rows breaks that promise: its rows and the rest
-/// are read, and the connection, whose transaction is then in an unknown
-/// state, is not handed out again.
-void check_deferred_answer(odb::mysql::connection& conn,
-                           const std::vector<std::string>& deferred) {
+/// Refuses the rows of the current result, which a deferred statement
+/// returned: they and the rest are read, and the connection, whose
+/// transaction is then in an unknown state, is not handed out again.
+/// `where` names the statements.
+[[noreturn]] void refuse_rows(odb::mysql::connection& conn,
+                              const std::string& where) {
   MYSQL* handle = conn.handle();
-  if (mysql_field_count(handle) == 0)
-    return;
   if (MYSQL_RES* res = mysql_store_result(handle))
     mysql_free_result(res);
   drain(handle);
   conn.mark_failed();
   throw database_error(database_error::kind::statement,
                        "a deferred statement returned rows (sql_defer takes "
-                       "statements without a result) [in: " +
-                           shapes_of(deferred) + "]");
+                       "statements without a result) [" +
+                           where + "]");
+}
+
+/// The answer to the deferred statements sent as one (the current result):
+/// throws when it is not the single status the statements' kind promises
+/// (a statement that returned rows breaks that promise).
+void check_deferred_answer(odb::mysql::connection& conn,
+                           const std::vector<std::string>& deferred) {
+  if (mysql_field_count(conn.handle()) != 0)
+    refuse_rows(conn, "in: " + shapes_of(deferred));
 }
 
 /// Runs the deferred statements as one, with nothing after them.
@@ -270,7 +276,9 @@ void run_deferred(odb::mysql::connection& conn, pipeline_state& pipeline) {
                        static_cast<unsigned long>(text.size())) != 0)
     fail_shaped(conn, shapes_of(deferred));
   check_deferred_answer(conn, deferred);
-  check_answered_once(conn, [&] { return shapes_of(deferred); });
+  check_answered_once(conn, [&] {
+    return shapes_of(deferred);
+  });
 }
 
 /// Whether `statement` may go inside a compound, whose rows come back with
@@ -341,23 +349,17 @@ sent send(odb::mysql::connection& conn, const std::string& statement) {
 
 /// Reads the status of the compound a SELECT went inside, after the
 /// SELECT's rows. Rows instead mean a deferred statement returned rows and
-/// they were taken for the SELECT's: refused as in check_deferred_answer.
+/// they were taken for the SELECT's.
 void finish_compound(odb::mysql::connection& conn, const std::string& query) {
   MYSQL* handle = conn.handle();
   int more = mysql_more_results(handle) ? mysql_next_result(handle) : -1;
   if (more > 0)
     fail(conn, query);
-  if (more == 0 && mysql_field_count(handle) != 0) {
-    if (MYSQL_RES* res = mysql_store_result(handle))
-      mysql_free_result(res);
-    drain(handle);
-    conn.mark_failed();
-    throw database_error(database_error::kind::statement,
-                         "a deferred statement returned rows (sql_defer takes "
-                         "statements without a result) [before: " +
-                             sql_shape(query) + "]");
-  }
-  check_answered_once(conn, [&] { return sql_shape(query); });
+  if (more == 0 && mysql_field_count(handle) != 0)
+    refuse_rows(conn, "before: " + sql_shape(query));
+  check_answered_once(conn, [&] {
+    return sql_shape(query);
+  });
   if (auto* pipeline = pipeline_of(conn))
     pipeline->broken = false;
 }
@@ -444,7 +446,9 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
   if (how == sent::inside_compound)
     finish_compound(conn, statement);
   else
-    check_answered_once(conn, [&] { return sql_shape(statement); });
+    check_answered_once(conn, [&] {
+      return sql_shape(statement);
+    });
   return affected;
 }
 
@@ -461,7 +465,9 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
     if (how == sent::inside_compound)
       finish_compound(conn, query);
     else
-      check_answered_once(conn, [&] { return sql_shape(query); });
+      check_answered_once(conn, [&] {
+        return sql_shape(query);
+      });
     return {};
   }
   std::vector<sql_row> rows;
@@ -483,7 +489,9 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
   if (how == sent::inside_compound)
     finish_compound(conn, query);
   else
-    check_answered_once(conn, [&] { return sql_shape(query); });
+    check_answered_once(conn, [&] {
+      return sql_shape(query);
+    });
   return rows;
 }
 

@@ -107,8 +107,7 @@ void sql_defer(odb::mysql::connection& conn, std::string statement);
 /// deferred write can carry its own check instead of the caller reading an
 /// answer. `message` is the caller's own text (quotes and backslashes are
 /// doubled).
-std::string sql_signal_if(std::string_view condition,
-                          std::string_view message);
+std::string sql_signal_if(std::string_view condition, std::string_view message);
 
 /// Whether `e` is the error of an sql_signal_if statement whose message
 /// starts with `prefix`.

@@ -101,6 +101,19 @@ struct probe_table {
   }
 };
 
+/// Runs `body` in a pipelined transaction on `t` that must fail with an
+/// error whose message holds `expected`.
+template <class Body>
+void expect_refusal(probe_table& t, Body body, const std::string& expected) {
+  try {
+    in_pipelined_transaction(t.db, body);
+    BOOST_FAIL("should have failed with: " + expected);
+  } catch (const database_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find(expected) != std::string::npos, what);
+  }
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_deadlock_in_native_sql_is_retried) {
@@ -204,30 +217,24 @@ BOOST_AUTO_TEST_CASE(a_swallowed_deferred_failure_is_not_committed) {
 
 BOOST_AUTO_TEST_CASE(a_deferred_statement_that_returns_rows_is_refused) {
   probe_table t;
-  try {
-    in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
-      sql_defer(conn, "INSERT INTO probe VALUES (1)");
-      sql_defer(conn, "SELECT 42");
-      sql_scalar(conn, "SELECT COUNT(*) FROM probe");
-    });
-    BOOST_FAIL("a deferred SELECT should be refused");
-  } catch (const database_error& e) {
-    std::string what = e.what();
-    BOOST_TEST(what.find("returned rows") != std::string::npos, what);
-  }
+  expect_refusal(
+      t,
+      [&](odb::mysql::connection& conn) {
+        sql_defer(conn, "INSERT INTO probe VALUES (1)");
+        sql_defer(conn, "SELECT 42");
+        sql_scalar(conn, "SELECT COUNT(*) FROM probe");
+      },
+      "returned rows");
   BOOST_TEST(t.count() == "0");
   // The same before a statement that is not a SELECT (which goes after the
   // compound, not inside it).
-  try {
-    in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
-      sql_defer(conn, "SELECT 42");
-      sql_execute(conn, "INSERT INTO probe VALUES (1)");
-    });
-    BOOST_FAIL("a deferred SELECT should be refused");
-  } catch (const database_error& e) {
-    std::string what = e.what();
-    BOOST_TEST(what.find("returned rows") != std::string::npos, what);
-  }
+  expect_refusal(
+      t,
+      [&](odb::mysql::connection& conn) {
+        sql_defer(conn, "SELECT 42");
+        sql_execute(conn, "INSERT INTO probe VALUES (1)");
+      },
+      "returned rows");
   BOOST_TEST(t.count() == "0");
   // The pool still answers (the connections that saw it were dropped).
   in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
@@ -250,17 +257,13 @@ BOOST_AUTO_TEST_CASE(a_pipeline_keeps_each_statement_apart) {
   BOOST_TEST(t.count() == "2");
   // A second statement behind a SELECT is refused, and what it did is not
   // kept (inside the deferred statements' compound it would run unseen).
-  try {
-    in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
-      sql_defer(conn, "INSERT INTO probe VALUES (3)");
-      sql_query(conn, "SELECT COUNT(*) FROM probe; DELETE FROM probe");
-    });
-    BOOST_FAIL("a second statement should be refused");
-  } catch (const database_error& e) {
-    std::string what = e.what();
-    BOOST_TEST(what.find("more than one statement") != std::string::npos,
-               what);
-  }
+  expect_refusal(
+      t,
+      [&](odb::mysql::connection& conn) {
+        sql_defer(conn, "INSERT INTO probe VALUES (3)");
+        sql_query(conn, "SELECT COUNT(*) FROM probe; DELETE FROM probe");
+      },
+      "more than one statement");
   BOOST_TEST(t.count() == "2");
 }
 
