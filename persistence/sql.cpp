@@ -330,7 +330,7 @@ sent send(odb::mysql::connection& conn, const std::string& statement) {
       fail_shaped(conn, shapes_of(deferred));
     return sent::inside_compound;
   }
-  auto text = as_one_statement(deferred) + ";\n" + statement;
+  auto text = as_one_statement(deferred) + "\n;\n" + statement;
   if (mysql_real_query(handle, text.data(),
                        static_cast<unsigned long>(text.size())) != 0)
     fail_shaped(conn, shapes_of(deferred));

@@ -255,6 +255,15 @@ BOOST_AUTO_TEST_CASE(a_pipeline_keeps_each_statement_apart) {
   });
   BOOST_TEST(seen == "2");
   BOOST_TEST(t.count() == "2");
+  // The same for one deferred statement before a statement that is not a
+  // SELECT (sent after it, not inside a compound).
+  in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+    sql_scalar(conn, "SELECT 1");
+    sql_defer(conn, "DELETE FROM probe WHERE id = 2 -- the second");
+    sql_execute(conn, "DELETE FROM probe WHERE id = 1");
+  });
+  BOOST_TEST(t.count() == "0");
+  sql_execute(*t.db.connection(), "INSERT INTO probe VALUES (1), (2)");
   // A second statement behind a SELECT is refused, and what it did is not
   // kept (inside the deferred statements' compound it would run unseen).
   expect_refusal(
