@@ -364,6 +364,18 @@ void finish_compound(odb::mysql::connection& conn, const std::string& query) {
     pipeline->broken = false;
 }
 
+/// Reads what may follow a statement's own result: the status of the
+/// compound it went inside, or nothing (checked).
+void finish_statement(odb::mysql::connection& conn, sent how,
+                      const std::string& statement) {
+  if (how == sent::inside_compound)
+    finish_compound(conn, statement);
+  else
+    check_answered_once(conn, [&] {
+      return sql_shape(statement);
+    });
+}
+
 } // namespace
 
 sql_pipeline::sql_pipeline(odb::mysql::connection& conn)
@@ -443,12 +455,7 @@ std::uint64_t sql_execute(odb::mysql::connection& conn,
   else if (mysql_field_count(handle) != 0)
     fail(conn, statement);
   auto affected = mysql_affected_rows(handle);
-  if (how == sent::inside_compound)
-    finish_compound(conn, statement);
-  else
-    check_answered_once(conn, [&] {
-      return sql_shape(statement);
-    });
+  finish_statement(conn, how, statement);
   return affected;
 }
 
@@ -462,12 +469,7 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
       fail(conn, query);
     // Inside a compound, a SELECT without rows to send (SELECT ... INTO)
     // leaves the compound's status as the only answer.
-    if (how == sent::inside_compound)
-      finish_compound(conn, query);
-    else
-      check_answered_once(conn, [&] {
-        return sql_shape(query);
-      });
+    finish_statement(conn, how, query);
     return {};
   }
   std::vector<sql_row> rows;
@@ -486,12 +488,7 @@ std::vector<sql_row> sql_query(odb::mysql::connection& conn,
     rows.push_back(std::move(out));
   }
   mysql_free_result(res);
-  if (how == sent::inside_compound)
-    finish_compound(conn, query);
-  else
-    check_answered_once(conn, [&] {
-      return sql_shape(query);
-    });
+  finish_statement(conn, how, query);
   return rows;
 }
 
