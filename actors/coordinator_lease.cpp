@@ -40,11 +40,22 @@ void on_claimed(coordinator_lease_pointer self, const lease_state& s,
                                " holds the coordinator lease (epoch " +
                                std::to_string(s.epoch) + ")");
   }
-  if (st.held && s.epoch != st.epoch)
-    return give_up(self, "the lease was taken afresh (epoch " +
-                             std::to_string(st.epoch) + " -> " +
-                             std::to_string(s.epoch) +
-                             "): another coordinator may have acted between");
+  if (st.held && s.epoch != st.epoch) {
+    if (!s.retaken_own || s.epoch != st.epoch + 1)
+      return give_up(self, "the lease was taken afresh (epoch " +
+                               std::to_string(st.epoch) + " -> " +
+                               std::to_string(s.epoch) +
+                               "): another coordinator may have acted between");
+    // Lapsed by MariaDB's clock while this node's own count (a monotonic
+    // clock) still ran: the machine was paused or its wall clock stepped
+    // forward. Still this node's row when it ran out, so nobody acted
+    // between; exiting would stop every worker's rooms for nothing.
+    spdlog::warn("cluster: {}'s lease ran out by MariaDB's clock before its "
+                 "own count (a paused machine or a wall clock step?); nobody "
+                 "took it between, so it goes on as epoch {} (was {})",
+                 st.options.node_name, s.epoch, st.epoch);
+    st.epoch = s.epoch;
+  }
   st.runs_out = sent + st.options.lease;
   st.last_note.clear();
   if (st.held)

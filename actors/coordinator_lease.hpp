@@ -6,11 +6,11 @@
 // this one, and try to take the lease every renew interval.
 //
 //   standby --(claim held)--> active: node `start` (the waiting components)
-//   active  --(renewed)-----> active
-//   active  --(refused, epoch changed, or no renewal while the lease would
-//              run out, by this node's count, before the next try)--> ends
-//              with an error (the node stops, racecontrold exits 1 and
-//              systemd starts it again, as a standby)
+//   active  --(renewed, or retaken from its own lapsed row)--> active
+//   active  --(refused, taken afresh from another, or no renewal while the
+//              lease would run out, by this node's count, before the next
+//              try)--> ends with an error (the node stops, racecontrold
+//              exits 1 and systemd starts it again, as a standby)
 
 #include "actors/interfaces.hpp"
 
@@ -60,7 +60,9 @@ using coordinator_lease_pointer =
 /// Claims the lease at once and then every renew interval; tells `node` to
 /// start its waiting components when it first holds it. Ends with an error
 /// when, holding it, it learns another node has it, it was taken afresh
-/// (epoch changed) or it could not renew before its count ran out.
+/// from another holder (epoch changed, not `retaken_own`) or it could not
+/// renew before its count ran out. A lease that lapsed by MariaDB's clock
+/// alone and was retaken from its own row goes on under the new epoch.
 coordinator_lease_actor::behavior_type
 coordinator_lease(coordinator_lease_pointer self, persistence_actor db,
                   node_actor node, coordinator_lease_options options);

@@ -1030,7 +1030,7 @@ typename Inspector::result_type inspect(Inspector& f, lease_release& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lease_state& x) {
   return f(caf::meta::type_name("lease_state"), x.name, x.holder, x.epoch,
-           x.held, x.expires_in_ms);
+           x.held, x.expires_in_ms, x.retaken_own);
 }
 
 } // namespace racecontrol::persistence

@@ -31,6 +31,11 @@ struct lease_state {
   std::uint64_t epoch = 0;
   bool held = false;
   std::int64_t expires_in_ms = 0;
+  /// Held, taken afresh from the claimant's own lapsed lease: it was still
+  /// the holder's row when it ran out, so nobody held it between (a lapse
+  /// by MariaDB's clock alone, as when the machine was paused or its wall
+  /// clock stepped forward).
+  bool retaken_own = false;
 };
 
 inline bool operator==(const lease_claim& a, const lease_claim& b) {
@@ -43,7 +48,8 @@ inline bool operator==(const lease_release& a, const lease_release& b) {
 
 inline bool operator==(const lease_state& a, const lease_state& b) {
   return a.name == b.name && a.holder == b.holder && a.epoch == b.epoch &&
-         a.held == b.held && a.expires_in_ms == b.expires_in_ms;
+         a.held == b.held && a.expires_in_ms == b.expires_in_ms &&
+         a.retaken_own == b.retaken_own;
 }
 
 } // namespace racecontrol::persistence

@@ -57,6 +57,7 @@ lease_state lease_repository::acquire_or_renew(const lease_claim& c) {
     auto after =
         to_state(c.name, sql_query(conn, lease_select(conn, c.name)).at(0));
     after.held = true;
+    after.retaken_own = fresh && current.holder == c.holder;
     return after;
   });
 }

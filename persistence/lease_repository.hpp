@@ -17,8 +17,9 @@ class lease_repository {
   /// Takes or renews the lease (the row locked for the transaction): the
   /// claimant gets it when nobody holds it, when it has expired, or when
   /// it is the claimant's own (then only its expiry moves). A fresh take
-  /// (not a renewal of a lease still running) bumps the epoch. Otherwise
-  /// nothing is written and the state names the other holder.
+  /// (not a renewal of a lease still running) bumps the epoch, and says
+  /// whether the lapsed lease was the claimant's own (`retaken_own`).
+  /// Otherwise nothing is written and the state names the other holder.
   lease_state acquire_or_renew(const lease_claim& c);
 
   /// Ends the holder's lease now (expires_at = NOW), so a standby takes it

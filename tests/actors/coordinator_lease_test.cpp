@@ -1,7 +1,9 @@
 // The coordinator lease actor under real nodes and a real MariaDB (issue
 // 13): of two coordinators on one database only one starts its waiting
 // components; when it dies the other takes over once the lease ran out; an
-// active one that learns the lease is someone else's stops its node.
+// active one that learns the lease is someone else's, or was someone else's
+// between, stops its node; one whose lease lapsed by MariaDB's clock alone
+// goes on.
 
 #define BOOST_TEST_MODULE actors_coordinator_lease
 #include <boost/test/unit_test.hpp>
@@ -168,6 +170,63 @@ BOOST_AUTO_TEST_CASE(an_active_coordinator_whose_lease_is_taken_stops) {
       caf::after(5s) >> [] {});
   BOOST_TEST(reason.find("component_failed: lease ended") == 0, reason);
   BOOST_TEST(reason.find("coord-x") != std::string::npos, reason);
+}
+
+BOOST_AUTO_TEST_CASE(a_lease_held_by_another_between_stops_the_active_one) {
+  auto starts = std::make_shared<std::atomic<int>>(0);
+  auto a = coordinator("coord-a", starts);
+  BOOST_REQUIRE(eventually(
+      [&] {
+        return *starts == 1;
+      },
+      5s));
+  caf::scoped_actor self{*sys};
+  self->monitor(a);
+  // Another took it and let it lapse in turn: A's next claim takes it afresh,
+  // but another coordinator may have acted in between.
+  execute("UPDATE cluster_leases SET holder = 'coord-x', epoch = epoch + 1, "
+          "expires_at = NOW(3) - INTERVAL 1 SECOND");
+  std::string reason;
+  self->receive(
+      [&](const caf::down_msg& msg) {
+        reason = describe(msg.reason);
+      },
+      caf::after(5s) >> [] {});
+  BOOST_TEST(reason.find("the lease was taken afresh (epoch 1 -> 3)") !=
+                 std::string::npos,
+             reason);
+}
+
+BOOST_AUTO_TEST_CASE(a_lease_lapsed_by_the_database_clock_alone_goes_on) {
+  auto starts = std::make_shared<std::atomic<int>>(0);
+  auto a = coordinator("coord-a", starts);
+  BOOST_REQUIRE(eventually(
+      [&] {
+        return *starts == 1;
+      },
+      5s));
+  caf::scoped_actor self{*sys};
+  self->monitor(a);
+  // As after the machine was paused: MariaDB's clock says the lease ran out
+  // while A's own count had not, and nobody took it between.
+  execute("UPDATE cluster_leases SET expires_at = NOW(3) - INTERVAL 1 SECOND");
+  BOOST_REQUIRE(eventually(
+      [&] {
+        return scalar("SELECT epoch FROM cluster_leases") == "2";
+      },
+      5s));
+  bool down = false;
+  self->receive(
+      [&](const caf::down_msg&) {
+        down = true;
+      },
+      caf::after(1s) >> [] {});
+  BOOST_TEST(!down); // still active, renewing under the new epoch
+  BOOST_TEST(*starts == 1);
+  BOOST_TEST(scalar("SELECT holder FROM cluster_leases") == "coord-a");
+  BOOST_TEST(scalar("SELECT epoch FROM cluster_leases") == "2");
+  BOOST_TEST(scalar("SELECT expires_at > NOW(3) FROM cluster_leases") == "1");
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(status_reports_the_lease_as_last_seen) {

@@ -38,6 +38,7 @@ BOOST_AUTO_TEST_CASE(first_claim_takes_a_lease_never_taken) {
   BOOST_TEST(a.epoch == 1u);
   BOOST_TEST(a.expires_in_ms > 4000);
   BOOST_TEST(a.expires_in_ms <= 5000);
+  BOOST_TEST(!a.retaken_own);
 }
 
 BOOST_AUTO_TEST_CASE(second_holder_is_refused_while_it_runs) {
@@ -56,6 +57,7 @@ BOOST_AUTO_TEST_CASE(renewal_keeps_the_epoch_and_moves_the_expiry) {
   BOOST_TEST(again.held);
   BOOST_TEST(again.epoch == 1u);
   BOOST_TEST(again.expires_in_ms > 4000);
+  BOOST_TEST(!again.retaken_own); // renewed, not taken afresh
 }
 
 BOOST_AUTO_TEST_CASE(an_expired_lease_goes_to_the_next_claimant) {
@@ -66,6 +68,7 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_goes_to_the_next_claimant) {
   BOOST_TEST(b.held);
   BOOST_TEST(b.holder == "node-b");
   BOOST_TEST(b.epoch == 2u);
+  BOOST_TEST(!b.retaken_own); // node-a's lease, not node-b's
   // The old holder comes back too late: refused, it must not act.
   auto a = claim("node-a");
   BOOST_TEST(!a.held);
@@ -78,6 +81,8 @@ BOOST_AUTO_TEST_CASE(own_expired_lease_taken_again_gets_a_new_epoch) {
   auto a = claim("node-a");
   BOOST_TEST(a.held);
   BOOST_TEST(a.epoch == 2u);
+  // Nobody held it between: node-a may go on (a pause, not a takeover).
+  BOOST_TEST(a.retaken_own);
 }
 
 BOOST_AUTO_TEST_CASE(release_frees_it_at_once_for_the_holder_only) {
