@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 using namespace racecontrol;
 using namespace std::chrono_literals;
@@ -38,6 +39,11 @@ caf::behavior counted(caf::event_based_actor*,
   return {[](atom::tick) {}};
 }
 
+/// Long enough that a database slowed by the other tests running beside
+/// this one (ctest -j) does not make the active coordinator give up on its
+/// own: a CI run saw renewals stall for over half a second.
+constexpr std::chrono::milliseconds lease_length{2000};
+
 struct fixture {
   // First, so it is dropped after the actor system ended its actors.
   test::scratch_database scratch;
@@ -46,9 +52,18 @@ struct fixture {
   persistence::migration_set migrations =
       persistence::migration_set::embedded();
 
+  /// Every node started, ended with the fixture: a failed requirement
+  /// leaves nodes running, and the actor system waits for them.
+  std::vector<node_actor> nodes;
+
   fixture() {
     register_message_types(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
+  }
+
+  ~fixture() {
+    for (auto& n : nodes)
+      caf::anon_send_exit(n, caf::exit_reason::kill);
   }
 
   /// A coordinator's node: persistence, the lease (critical), and "work"
@@ -62,7 +77,7 @@ struct fixture {
     coordinator_lease_options lease;
     lease.node_name = name;
     lease.renew_interval = 100ms;
-    lease.lease = 600ms;
+    lease.lease = lease_length;
     o.components = {
         {"persistence",
          [db](caf::actor_system& s, const component_handles&) {
@@ -83,7 +98,8 @@ struct fixture {
     };
     o.components[1].critical = true;
     o.components[2].waits = true;
-    return sys->spawn(node, o);
+    nodes.push_back(sys->spawn(node, o));
+    return nodes.back();
   }
 
   std::string scalar(const std::string& sql) {
@@ -114,39 +130,70 @@ bool eventually(F pred, std::chrono::milliseconds limit) {
 BOOST_FIXTURE_TEST_SUITE(coordinator_lease_tests, fixture)
 
 BOOST_AUTO_TEST_CASE(one_active_then_the_standby_takes_over_after_a_kill) {
-  auto a_starts = std::make_shared<std::atomic<int>>(0);
-  auto b_starts = std::make_shared<std::atomic<int>>(0);
-  auto a = coordinator("coord-a", a_starts);
-  BOOST_REQUIRE(eventually(
-      [&] {
-        return *a_starts == 1;
-      },
-      5s));
-  auto b = coordinator("coord-b", b_starts);
-  // B claims every 100 ms for over a lease's length: still standby.
-  std::this_thread::sleep_for(1500ms);
-  BOOST_TEST(*b_starts == 0);
-  BOOST_TEST(scalar("SELECT holder FROM cluster_leases") == "coord-a");
-  BOOST_TEST(scalar("SELECT epoch FROM cluster_leases") == "1");
-  // A dies without a word (its components are killed with it).
-  auto killed = std::chrono::steady_clock::now();
-  caf::anon_send_exit(a, caf::exit_reason::kill);
-  BOOST_REQUIRE(eventually(
-      [&] {
-        return *b_starts == 1;
-      },
-      5s));
-  auto took = std::chrono::steady_clock::now() - killed;
-  BOOST_TEST_MESSAGE(
-      "standby active "
-      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
-      << " ms after the kill (lease 600 ms)");
-  // Not before the lease ran out, and soon after.
-  BOOST_TEST((took >= 400ms));
-  BOOST_TEST((took < 2s));
-  BOOST_TEST(scalar("SELECT holder FROM cluster_leases") == "coord-b");
-  BOOST_TEST(scalar("SELECT epoch FROM cluster_leases") == "2");
-  caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+  // A database stalled by the machine's other load holds A's renewals (A
+  // may give up on its own before the kill), and then the takeover's time
+  // measures the stall: that try starts afresh, three at most. (A CI run saw a
+  // stall of over half a second; four copies of this test at once one of four
+  // seconds.)
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    execute("DELETE FROM cluster_leases");
+    auto a_starts = std::make_shared<std::atomic<int>>(0);
+    auto b_starts = std::make_shared<std::atomic<int>>(0);
+    auto a = coordinator("coord-a", a_starts);
+    BOOST_REQUIRE(eventually(
+        [&] {
+          return *a_starts == 1;
+        },
+        5s));
+    caf::scoped_actor self{*sys};
+    self->monitor(a);
+    auto b = coordinator("coord-b", b_starts);
+    // B claims every 100 ms for over a lease's length: still standby.
+    std::this_thread::sleep_for(lease_length + 500ms);
+    int b_before = *b_starts;
+    // A renewing as it should right up to the kill (during a stall the
+    // timing below would measure the stall).
+    auto renewing =
+        scalar("SELECT holder = 'coord-a' AND epoch = 1 AND renewed_at > "
+               "NOW(3) - INTERVAL 300 * 1000 MICROSECOND FROM cluster_leases");
+    // A dies without a word (its components are killed with it).
+    auto killed = std::chrono::steady_clock::now();
+    caf::anon_send_exit(a, caf::exit_reason::kill);
+    std::string own_end = "no down message";
+    self->receive(
+        [&](const caf::down_msg& msg) {
+          own_end = msg.reason == caf::make_error(caf::exit_reason::kill)
+                        ? ""
+                        : describe(msg.reason);
+        },
+        caf::after(5s) >> [] {});
+    if (renewing != "1" || !own_end.empty()) {
+      BOOST_TEST_MESSAGE("try " << attempt << ": A was not renewing at the "
+                                << "kill (" << own_end << "); again");
+      caf::anon_send_exit(b, caf::exit_reason::kill);
+      continue;
+    }
+    BOOST_TEST(b_before == 0);
+    BOOST_REQUIRE(eventually(
+        [&] {
+          return *b_starts == 1;
+        },
+        lease_length + 5s));
+    auto took = std::chrono::steady_clock::now() - killed;
+    BOOST_TEST_MESSAGE(
+        "standby active "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+        << " ms after the kill (lease " << lease_length.count() << " ms)");
+    // Not before the lease ran out, and soon after.
+    BOOST_TEST((took >= lease_length - 500ms));
+    BOOST_TEST((took < lease_length + 2s));
+    BOOST_TEST(scalar("SELECT holder FROM cluster_leases") == "coord-b");
+    BOOST_TEST(scalar("SELECT epoch FROM cluster_leases") == "2");
+    caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+    return;
+  }
+  BOOST_FAIL("A was not renewing at the kill in each of 3 tries: the "
+             "database stalled every time");
 }
 
 BOOST_AUTO_TEST_CASE(an_active_coordinator_whose_lease_is_taken_stops) {
@@ -236,7 +283,7 @@ BOOST_AUTO_TEST_CASE(status_reports_the_lease_as_last_seen) {
   coordinator_lease_options o;
   o.node_name = "coord-a";
   o.renew_interval = 100ms;
-  o.lease = 600ms;
+  o.lease = lease_length;
   auto n = coordinator("coord-other", starts); // holds it first
   BOOST_REQUIRE(eventually(
       [&] {
