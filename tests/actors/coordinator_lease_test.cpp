@@ -39,6 +39,18 @@ caf::behavior counted(caf::event_based_actor*,
   return {[](atom::tick) {}};
 }
 
+/// Waits until `pred` holds or `limit` passes; true when it held.
+template <class F>
+bool eventually(F pred, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
 /// Long enough that a database slowed by the other tests running beside
 /// this one (ctest -j) does not make the active coordinator give up on its
 /// own: a CI run saw renewals stall for over half a second.
@@ -102,6 +114,18 @@ struct fixture {
     return nodes.back();
   }
 
+  /// A coordinator that took the lease and started its work.
+  node_actor active(const std::string& name,
+                    std::shared_ptr<std::atomic<int>> starts) {
+    auto n = coordinator(name, starts);
+    BOOST_REQUIRE(eventually(
+        [&] {
+          return *starts == 1;
+        },
+        5s));
+    return n;
+  }
+
   std::string scalar(const std::string& sql) {
     auto conn = scratch.db().connection();
     return persistence::sql_scalar(*conn, sql).value_or("NULL");
@@ -113,16 +137,17 @@ struct fixture {
   }
 };
 
-/// Waits until `pred` holds or `limit` passes; true when it held.
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
+/// Why the actor `self` monitors ended within `limit`; empty when it did
+/// not.
+std::string down_reason(caf::scoped_actor& self,
+                        std::chrono::milliseconds limit) {
+  std::string reason;
+  self->receive(
+      [&](const caf::down_msg& msg) {
+        reason = describe(msg.reason);
+      },
+      caf::after(limit) >> [] {});
+  return reason;
 }
 
 } // namespace
@@ -139,12 +164,7 @@ BOOST_AUTO_TEST_CASE(one_active_then_the_standby_takes_over_after_a_kill) {
     execute("DELETE FROM cluster_leases");
     auto a_starts = std::make_shared<std::atomic<int>>(0);
     auto b_starts = std::make_shared<std::atomic<int>>(0);
-    auto a = coordinator("coord-a", a_starts);
-    BOOST_REQUIRE(eventually(
-        [&] {
-          return *a_starts == 1;
-        },
-        5s));
+    auto a = active("coord-a", a_starts);
     caf::scoped_actor self{*sys};
     self->monitor(a);
     auto b = coordinator("coord-b", b_starts);
@@ -198,47 +218,27 @@ BOOST_AUTO_TEST_CASE(one_active_then_the_standby_takes_over_after_a_kill) {
 
 BOOST_AUTO_TEST_CASE(an_active_coordinator_whose_lease_is_taken_stops) {
   auto starts = std::make_shared<std::atomic<int>>(0);
-  auto a = coordinator("coord-a", starts);
-  BOOST_REQUIRE(eventually(
-      [&] {
-        return *starts == 1;
-      },
-      5s));
+  auto a = active("coord-a", starts);
   caf::scoped_actor self{*sys};
   self->monitor(a);
   // Another holder took it (as after a pause longer than the lease).
   execute("UPDATE cluster_leases SET holder = 'coord-x', epoch = epoch + 1, "
           "expires_at = NOW(3) + INTERVAL 10 SECOND");
-  std::string reason;
-  self->receive(
-      [&](const caf::down_msg& msg) {
-        reason = describe(msg.reason);
-      },
-      caf::after(5s) >> [] {});
+  auto reason = down_reason(self, 5s);
   BOOST_TEST(reason.find("component_failed: lease ended") == 0, reason);
   BOOST_TEST(reason.find("coord-x") != std::string::npos, reason);
 }
 
 BOOST_AUTO_TEST_CASE(a_lease_held_by_another_between_stops_the_active_one) {
   auto starts = std::make_shared<std::atomic<int>>(0);
-  auto a = coordinator("coord-a", starts);
-  BOOST_REQUIRE(eventually(
-      [&] {
-        return *starts == 1;
-      },
-      5s));
+  auto a = active("coord-a", starts);
   caf::scoped_actor self{*sys};
   self->monitor(a);
   // Another took it and let it lapse in turn: A's next claim takes it afresh,
   // but another coordinator may have acted in between.
   execute("UPDATE cluster_leases SET holder = 'coord-x', epoch = epoch + 1, "
           "expires_at = NOW(3) - INTERVAL 1 SECOND");
-  std::string reason;
-  self->receive(
-      [&](const caf::down_msg& msg) {
-        reason = describe(msg.reason);
-      },
-      caf::after(5s) >> [] {});
+  auto reason = down_reason(self, 5s);
   BOOST_TEST(reason.find("the lease was taken afresh (epoch 1 -> 3)") !=
                  std::string::npos,
              reason);
@@ -246,12 +246,7 @@ BOOST_AUTO_TEST_CASE(a_lease_held_by_another_between_stops_the_active_one) {
 
 BOOST_AUTO_TEST_CASE(a_lease_lapsed_by_the_database_clock_alone_goes_on) {
   auto starts = std::make_shared<std::atomic<int>>(0);
-  auto a = coordinator("coord-a", starts);
-  BOOST_REQUIRE(eventually(
-      [&] {
-        return *starts == 1;
-      },
-      5s));
+  auto a = active("coord-a", starts);
   caf::scoped_actor self{*sys};
   self->monitor(a);
   // As after the machine was paused: MariaDB's clock says the lease ran out
@@ -262,13 +257,8 @@ BOOST_AUTO_TEST_CASE(a_lease_lapsed_by_the_database_clock_alone_goes_on) {
         return scalar("SELECT epoch FROM cluster_leases") == "2";
       },
       5s));
-  bool down = false;
-  self->receive(
-      [&](const caf::down_msg&) {
-        down = true;
-      },
-      caf::after(1s) >> [] {});
-  BOOST_TEST(!down); // still active, renewing under the new epoch
+  // Still active, renewing under the new epoch.
+  BOOST_TEST(down_reason(self, 1s).empty());
   BOOST_TEST(*starts == 1);
   BOOST_TEST(scalar("SELECT holder FROM cluster_leases") == "coord-a");
   BOOST_TEST(scalar("SELECT epoch FROM cluster_leases") == "2");
@@ -284,12 +274,7 @@ BOOST_AUTO_TEST_CASE(status_reports_the_lease_as_last_seen) {
   o.node_name = "coord-a";
   o.renew_interval = 100ms;
   o.lease = lease_length;
-  auto n = coordinator("coord-other", starts); // holds it first
-  BOOST_REQUIRE(eventually(
-      [&] {
-        return *starts == 1;
-      },
-      5s));
+  auto n = active("coord-other", starts); // holds it first
   caf::scoped_actor self{*sys};
   auto lease = sys->spawn(coordinator_lease, store, node_actor{}, o);
   std::this_thread::sleep_for(400ms);

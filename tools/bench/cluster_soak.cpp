@@ -4,7 +4,9 @@
 // tools/cluster-certs) against racetime-sim (the built binary, its demo
 // players accepting, readying and finishing), and
 //   1. once every room is placed, prints the rooms each worker got and
-//      checks the busiest has at most 1.5 times the least busy;
+//      checks the busiest has at most 1.5 times the least busy; then makes
+//      the coordinator's lease run out by MariaDB's clock alone (as a
+//      paused VM does) and checks it retakes it and goes on;
 //   2. SIGKILLs the worker hosting the most live rooms, mid-race, and
 //      prints how long after the kill each of its rooms was watched again
 //      on a survivor (the coordinator's "placement: room ... watched on"
@@ -758,6 +760,42 @@ bool drain_and_measure(cluster_world& w) {
   return ok;
 }
 
+/// Makes the coordinator's lease run out by MariaDB's clock alone, as a
+/// paused or forked VM or a wall clock step does (a CI run met it: the
+/// coordinator exited and every room stopped): it must retake the lease
+/// from its own row at its next renewal and go on.
+bool lapse_and_check(cluster_world& w) {
+  log_reader follow{w.coordinator->log_path()};
+  follow.each_new_line([](const std::string&) {
+    return true;
+  });
+  auto lapsed = clock_type::now();
+  w.db->execute("UPDATE cluster_leases SET expires_at = NOW(3) - INTERVAL 1 "
+                "SECOND WHERE name = 'coordinator'");
+  auto retaken = follow.wait_for("lease ran out by MariaDB's clock",
+                                 seconds{10}, *w.coordinator);
+  auto took = since(lapsed);
+  // Two renew intervals more: the coordinator still acts, nothing stopped.
+  std::this_thread::sleep_for(seconds{2});
+  std::size_t stops = 0;
+  follow.each_new_line([&](const std::string& line) {
+    stops += line.find("stops acting as the active coordinator") !=
+             std::string::npos;
+    return true;
+  });
+  bool ok = retaken && w.coordinator->running() && stops == 0;
+  std::printf("lease lapse: the coordinator's lease made to run out by "
+              "MariaDB's clock; %s after %.2f s, %s (%s)\n",
+              retaken ? "retaken from its own row" : "not retaken", took,
+              w.coordinator->running() && stops == 0 ? "still active"
+                                                     : "it stopped",
+              ok ? "ok" : "FAILED");
+  if (!ok)
+    std::printf("%s\n", tail_of(w.coordinator->log_path()).c_str());
+  std::fflush(stdout);
+  return ok;
+}
+
 /// SIGKILLs the coordinator and starts it again on the same port: the
 /// workers join it again and keep the rooms they watch (none placed anew,
 /// so no watcher restarted).
@@ -883,6 +921,8 @@ int main(int argc, char** argv) {
   auto placed = wait_for_placements(w, w.options.capacity ? &usage : nullptr);
   std::printf("[%5.1f s] every room placed\n", since(start));
   bool ok = check_distribution(placed);
+  if (!w.options.capacity)
+    ok = lapse_and_check(w) && ok;
   cut_result cut;
   if (w.options.cut_off) {
     cut = cut_and_measure(w);
