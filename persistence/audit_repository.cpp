@@ -23,9 +23,10 @@ bool valid_json_document(const std::string& text) {
 
 namespace {
 
-constexpr const char* insert_audit = "INSERT INTO audit_log (organization_id, "
-                                     "user_id, action, entity_type, "
-                                     "entity_id, details, created_at) VALUES ";
+constexpr const char* audit_columns = "INSERT INTO audit_log (organization_id, "
+                                      "user_id, action, entity_type, "
+                                      "entity_id, details, created_at) ";
+const std::string insert_audit = std::string{audit_columns} + "VALUES ";
 
 /// One row's values; `details_sql` an SQL expression.
 std::string audit_values(odb::mysql::connection& conn,
@@ -58,6 +59,11 @@ void audit_repository::append_in(odb::mysql::connection& conn,
                                  const audit_record& entry,
                                  const std::string& details_sql) {
   sql_defer(conn, insert_audit + audit_values(conn, entry, details_sql));
+}
+
+void audit_repository::append_selected_in(odb::mysql::connection& conn,
+                                          const std::string& select) {
+  sql_defer(conn, audit_columns + select);
 }
 
 void audit_repository::append_in(odb::mysql::connection& conn,

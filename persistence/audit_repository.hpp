@@ -30,6 +30,14 @@ class audit_repository {
   static void append_in(odb::mysql::connection& conn, const audit_record& entry,
                         const std::string& details_sql);
 
+  /// Appends the entry `select` yields, inside the caller's transaction:
+  /// a SELECT of organization_id, user_id, action, entity_type, entity_id,
+  /// details and created_at, in that order, so that MariaDB makes the
+  /// entry from rows the transaction reads instead of the caller reading
+  /// them first.
+  static void append_selected_in(odb::mysql::connection& conn,
+                                 const std::string& select);
+
   /// Appends inside the caller's transaction with the entry's own
   /// details_json, which must be a JSON document (database_error if not).
   static void append_in(odb::mysql::connection& conn,

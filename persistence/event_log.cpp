@@ -5,6 +5,33 @@
 
 namespace racecontrol::persistence {
 
+namespace {
+
+/// One outbox row per channel `targets` (a SELECT of channel_id) yields,
+/// naming the audit row just written by LAST_INSERT_ID(), which inside a
+/// statement still holds the previous statement's id: the audit INSERT's,
+/// even when both wait in a pipeline. `audit_check` (SQL over `a`) guards
+/// against an id of an earlier statement on this connection. A random
+/// nonce, kept with the row: every retry of this notification carries the
+/// same one, so Discord (enforce_nonce) posts it once.
+void append_outbox(odb::mysql::connection& conn, const std::string& dedupe_key,
+                   const std::string& targets,
+                   const std::string& audit_check = "TRUE") {
+  sql_defer(
+      conn,
+      "INSERT IGNORE INTO discord_outbox (organization_id, channel_id, "
+      "event, audit_log_id, details, dedupe_key, nonce, created_at, "
+      "next_attempt_at) SELECT a.organization_id, c.channel_id, "
+      "a.action, a.id, a.details, CONCAT(" +
+          sql_quote(conn, dedupe_key + ":") +
+          ", c.channel_id), CONCAT('rc', LOWER(HEX(RANDOM_BYTES(10)))), " +
+          sql_quote(now_us()) + ", " + sql_quote(now_us()) +
+          " FROM audit_log a JOIN (" + targets +
+          ") c WHERE a.id = LAST_INSERT_ID() AND " + audit_check);
+}
+
+} // namespace
+
 void append_event(odb::mysql::connection& conn, const event_entry& e,
                   const std::vector<std::string>& channels) {
   audit_record entry;
@@ -15,26 +42,26 @@ void append_event(odb::mysql::connection& conn, const event_entry& e,
   audit_repository::append_in(conn, entry, e.details_sql);
   if (channels.empty())
     return;
-  // One outbox row per channel, naming the audit row by LAST_INSERT_ID(),
-  // which inside a statement still holds the previous statement's id: the
-  // audit INSERT's, even when both wait in a pipeline. A random nonce, kept
-  // with the row: every retry of this notification carries the same one,
-  // so Discord (enforce_nonce) posts it once.
   std::string targets;
   for (const auto& channel : channels)
     targets += (targets.empty() ? "SELECT " : " UNION ALL SELECT ") +
                sql_quote(conn, channel) + " AS channel_id";
-  sql_defer(
-      conn,
-      "INSERT IGNORE INTO discord_outbox (organization_id, channel_id, "
-      "event, audit_log_id, details, dedupe_key, nonce, created_at, "
-      "next_attempt_at) SELECT a.organization_id, c.channel_id, "
-      "a.action, a.id, a.details, CONCAT(" +
-          sql_quote(conn, e.dedupe_key + ":") +
-          ", c.channel_id), CONCAT('rc', LOWER(HEX(RANDOM_BYTES(10)))), " +
-          sql_quote(now_us()) + ", " + sql_quote(now_us()) +
-          " FROM audit_log a JOIN (" + targets +
-          ") c WHERE a.id = LAST_INSERT_ID()");
+  append_outbox(conn, e.dedupe_key, targets);
+}
+
+void append_room_event(odb::mysql::connection& conn, const room_event_sql& e) {
+  auto id = std::to_string(e.room_id);
+  auto from = " FROM racetime_rooms r LEFT JOIN (matches m JOIN tournaments t "
+              "ON t.id = m.tournament_id) ON m.id = r.match_id WHERE r.id = " +
+              id;
+  audit_repository::append_selected_in(
+      conn, "SELECT t.organization_id, NULL, " + e.action_sql +
+                ", 'racetime_room', " + id + ", " + e.details_sql + ", " +
+                sql_quote(now_us()) + from);
+  append_outbox(conn, e.dedupe_key,
+                "SELECT t.discord_notification_channel_id AS channel_id" +
+                    from + " AND t.discord_notification_channel_id IS NOT NULL",
+                "a.entity_type = 'racetime_room' AND a.entity_id = " + id);
 }
 
 namespace {

@@ -33,6 +33,22 @@ struct event_entry {
 void append_event(odb::mysql::connection& conn, const event_entry& e,
                   const std::vector<std::string>& channels);
 
+/// An event about a room that MariaDB writes from the room's row (`r`),
+/// its match (`m`) and the match's tournament (`t`, which names the
+/// organization and the Discord channel): nothing is read before it, so it
+/// travels with the statements around it. A room without a match gets an
+/// entry without organization and no notification.
+struct room_event_sql {
+  std::int32_t room_id = 0;
+  std::string action_sql;  ///< SQL expression: the audit action
+  std::string details_sql; ///< SQL expression: the details JSON
+  std::string dedupe_key;  ///< as event_entry's
+};
+
+/// Appends the audit entry and the tournament channel's outbox row (as
+/// append_event does).
+void append_room_event(odb::mysql::connection& conn, const room_event_sql& e);
+
 /// Whom an event about a match concerns: its tournament's organization
 /// and the tournament's Discord channel, if it has one.
 struct event_audience {

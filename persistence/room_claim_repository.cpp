@@ -86,8 +86,9 @@ std::optional<room_claim_row> claim_by_id(odb::mysql::connection& conn,
 
 /// An SQL expression: the JSON_ARRAY of the match's players for
 /// notifications: name, Discord id (for mentions) and racetime.gg account.
-/// A subquery in the statement that writes the event, not a round trip.
-std::string players_json(std::int32_t match_id) {
+/// A subquery in the statement that writes the event, not a round trip;
+/// `match_id` an SQL expression.
+std::string players_json(const std::string& match_id) {
   // JSON_EXTRACT makes the subquery's text a JSON value again, so it nests
   // as an array instead of a quoted string.
   return "JSON_EXTRACT((SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('name', "
@@ -96,7 +97,7 @@ std::string players_json(std::int32_t match_id) {
          "'racetime_name', u.racetime_name)), JSON_ARRAY()) FROM "
          "match_players p JOIN users u ON u.id = p.user_id WHERE "
          "p.match_id = " +
-         std::to_string(match_id) + "), '$')";
+         match_id + "), '$')";
 }
 
 /// Writes one event about the match (audit entry and notification).
@@ -213,47 +214,27 @@ bool room_claim_repository::record_attempt(const claim_attempt& a) {
 
 namespace {
 
-/// The claim's facts the room_created entry names, read with the
-/// watcher's context after the claim was settled.
-struct settled_claim {
-  std::int32_t match_id = 0;
-  std::string requested_by; ///< "" for an automatic open
-  std::int32_t startrace_attempts = 0;
-};
-
-/// The room_created (or room_opened_manually) entry's details, as SQL: what
-/// the opener sent, with the claim's facts and the match's players.
-std::string created_details_sql(odb::mysql::connection& conn,
-                                const settled_claim& claim,
-                                const claim_settled& s) {
+/// The room_created (or room_opened_manually, when someone asked) event,
+/// written by MariaDB from the claim's row just settled, its match and
+/// tournament: what the opener sent, with the claim's facts and the match's
+/// players. No read goes before it, so it travels with the claim's UPDATE.
+void created_event(odb::mysql::connection& conn, const claim_settled& s) {
   std::string details = s.details_json.empty() ? "{}" : s.details_json;
-  auto match = std::to_string(claim.match_id);
-  return "JSON_MERGE_PATCH(" + sql_quote(conn, details) +
-         ", JSON_OBJECT('match_id', " + match + ", 'slug', " +
-         sql_quote(conn, s.slug) + ", 'adopted', " +
-         (s.adopted ? "true" : "false") + ", 'startrace_attempts', " +
-         std::to_string(claim.startrace_attempts) + ", 'requested_by', " +
-         (claim.requested_by.empty() ? std::string{"NULL"}
-                                     : sql_quote(conn, claim.requested_by)) +
-         ", 'players', " + players_json(claim.match_id) +
-         ", 'scheduled_at', (SELECT DATE_FORMAT(scheduled_at, "
-         "'%Y-%m-%dT%H:%i:%sZ') FROM matches WHERE id = " +
-         match +
-         "), 'tournament', (SELECT t.name FROM matches m JOIN "
-         "tournaments t ON t.id = m.tournament_id WHERE m.id = " +
-         match + ")))";
-}
-
-/// Whom the room's events concern, from the context already read (none
-/// when the room has no match any more).
-event_audience audience_of(const std::optional<room_context>& ctx) {
-  event_audience out;
-  if (ctx && ctx->match) {
-    out.organization_id = ctx->match->organization_id;
-    if (ctx->match->discord_channel)
-      out.channels.push_back(*ctx->match->discord_channel);
-  }
-  return out;
+  append_room_event(
+      conn,
+      {s.room_id,
+       "IF(COALESCE(r.requested_by, '') = '', 'room_created', "
+       "'room_opened_manually')",
+       "JSON_MERGE_PATCH(" + sql_quote(conn, details) +
+           ", JSON_OBJECT('match_id', r.match_id, 'slug', " +
+           sql_quote(conn, s.slug) + ", 'adopted', " +
+           (s.adopted ? "true" : "false") +
+           ", 'startrace_attempts', r.startrace_attempts, 'requested_by', "
+           "NULLIF(r.requested_by, ''), 'players', " +
+           players_json("r.match_id") +
+           ", 'scheduled_at', DATE_FORMAT(m.scheduled_at, "
+           "'%Y-%m-%dT%H:%i:%sZ'), 'tournament', t.name))",
+       "room:" + std::to_string(s.room_id) + ":created"});
 }
 
 constexpr const char* not_creating_signal = "racecontrol claim: room ";
@@ -304,32 +285,17 @@ room_claim_repository::settle(const claim_settled& s) {
   try {
     return in_pipelined_transaction(
         db_, [&](odb::mysql::connection& conn) -> std::optional<room_context> {
-          // The claim's check rides with its write and the read after it:
-          // START TRANSACTION, the UPDATE, its check and the context's
-          // SELECT are one round trip.
+          // One round trip: START TRANSACTION, the claim's UPDATE and its
+          // check, the event, the watcher's context (read here so that it
+          // need not ask again) and the COMMIT.
           mark_created(conn, s);
-          // The watcher's context, read here so that it need not ask again;
-          // it names the event's organization and channel, and the claim's
-          // facts the event names, which saves queries of their own.
-          sql_row facts;
-          auto ctx = load_room_context(
-              conn, s.room_id,
-              {"COALESCE(r.requested_by, '')", "r.startrace_attempts"}, &facts);
+          created_event(conn, s);
+          sql_commit_with_next(conn);
+          auto ctx = load_room_context(conn, s.room_id);
           if (!ctx)
             throw database_error(database_error::kind::statement,
                                  "room " + std::to_string(s.room_id) +
                                      " vanished while its claim was settled");
-          settled_claim claim{ctx->room.match_id.value_or(0),
-                              facts.at(0).value_or(""),
-                              sql_int(facts.at(1)).value_or(0)};
-          auto audience = audience_of(ctx);
-          append_event(conn,
-                       {claim.requested_by.empty() ? "room_created"
-                                                   : "room_opened_manually",
-                        audience.organization_id, "racetime_room", s.room_id,
-                        created_details_sql(conn, claim, s),
-                        "room:" + std::to_string(s.room_id) + ":created"},
-                       audience.channels);
           return ctx;
         });
   } catch (const database_error& e) {

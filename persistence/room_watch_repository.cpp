@@ -277,21 +277,15 @@ std::optional<room_record> room_watch_repository::room(std::int32_t room_id) {
   });
 }
 
-std::optional<room_context>
-load_room_context(odb::mysql::connection& conn, std::int32_t room_id,
-                  const std::vector<std::string>& extra, sql_row* extra_out) {
+std::optional<room_context> load_room_context(odb::mysql::connection& conn,
+                                              std::int32_t room_id) {
   std::optional<room_context> out;
-  std::string extra_columns;
-  for (const auto& column : extra)
-    extra_columns += ", " + column;
   auto rows = sql_query(
       conn, std::string{"SELECT "} + room_columns + ", " + fingerprint_sql +
                 ", " + match_columns() + ", (SELECT " +
                 sql_json_rows_of(player_columns(), "p.id") +
                 " FROM match_players p JOIN users u ON u.id = p.user_id WHERE "
-                "p.match_id = m.id)" +
-                extra_columns +
-                " FROM racetime_rooms r LEFT JOIN (matches m "
+                "p.match_id = m.id) FROM racetime_rooms r LEFT JOIN (matches m "
                 "JOIN tournaments t ON t.id = m.tournament_id) ON m.id = "
                 "r.match_id WHERE r.id = " +
                 std::to_string(room_id));
@@ -306,8 +300,6 @@ load_room_context(odb::mysql::connection& conn, std::int32_t room_id,
     for (const auto& p : sql_json_rows(row.at(20)))
       ctx.players.push_back(read_player(p));
   }
-  if (extra_out)
-    extra_out->assign(row.begin() + 21, row.end());
   out = std::move(ctx);
   return out;
 }

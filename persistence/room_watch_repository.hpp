@@ -24,12 +24,9 @@ std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
 
 /// The room with its match (when it has one) and the match's players, read
 /// on the caller's connection in one statement; nullopt when there is no
-/// such room. `extra`: further expressions of the room's row (`r`), read in
-/// the same statement into `extra_out`, in their order.
-std::optional<room_context>
-load_room_context(odb::mysql::connection& conn, std::int32_t room_id,
-                  const std::vector<std::string>& extra = {},
-                  sql_row* extra_out = nullptr);
+/// such room.
+std::optional<room_context> load_room_context(odb::mysql::connection& conn,
+                                              std::int32_t room_id);
 
 /// A room's write refused because it came from an earlier placement of the
 /// room (racetime_rooms.owner_epoch differs): another node owns the room.

@@ -165,8 +165,11 @@ std::string sql_identifier(std::string_view name) {
 struct sql_pipeline_state {
   MYSQL* handle = nullptr;
   std::vector<std::string> deferred;
-  bool begun = false;  ///< START TRANSACTION went out
-  bool broken = false; ///< deferred statements failed: no COMMIT
+  bool begun = false;            ///< START TRANSACTION went out
+  bool broken = false;           ///< deferred statements failed: no COMMIT
+  bool commit_with_next = false; ///< sql_commit_with_next was asked
+  bool commit_sent = false;      ///< a statement carried the COMMIT
+  bool committed = false;        ///< ... and its compound succeeded
 };
 
 namespace {
@@ -294,6 +297,17 @@ bool goes_inside(const std::string& statement) {
          statement.find("--") == std::string::npos;
 }
 
+/// Throws when the pipeline's COMMIT went out already: `statement` would
+/// run outside the transaction, in a commit of its own.
+void refuse_after_commit(const pipeline_state& pipeline,
+                         const std::string& statement) {
+  if (pipeline.commit_sent)
+    throw database_error(database_error::kind::statement,
+                         "the transaction committed with an earlier "
+                         "statement; nothing may follow it [" +
+                             sql_shape(statement) + "]");
+}
+
 /// How `send` sent a statement.
 enum class sent {
   alone,
@@ -314,7 +328,13 @@ sent send(odb::mysql::connection& conn, const std::string& statement) {
   conn.clear();
   MYSQL* handle = conn.handle();
   auto* pipeline = pipeline_of(conn);
-  if (pipeline == nullptr || pipeline->deferred.empty()) {
+  if (pipeline != nullptr)
+    refuse_after_commit(*pipeline, statement);
+  bool carry_commit = pipeline != nullptr && pipeline->commit_with_next &&
+                      goes_inside(statement);
+  if (pipeline != nullptr)
+    pipeline->commit_with_next = false;
+  if (pipeline == nullptr || (pipeline->deferred.empty() && !carry_commit)) {
     if (mysql_real_query(handle, statement.data(),
                          static_cast<unsigned long>(statement.size())) != 0)
       fail(conn, statement);
@@ -324,6 +344,10 @@ sent send(odb::mysql::connection& conn, const std::string& statement) {
   pipeline->broken = true; // until the deferred ones answered
   if (goes_inside(statement)) {
     deferred.push_back(statement);
+    if (carry_commit) {
+      deferred.push_back("COMMIT");
+      pipeline->commit_sent = true;
+    }
     auto text = as_one_statement(deferred);
     if (mysql_real_query(handle, text.data(),
                          static_cast<unsigned long>(text.size())) != 0)
@@ -360,8 +384,11 @@ void finish_compound(odb::mysql::connection& conn, const std::string& query) {
   check_answered_once(conn, [&] {
     return sql_shape(query);
   });
-  if (auto* pipeline = pipeline_of(conn))
+  if (auto* pipeline = pipeline_of(conn)) {
     pipeline->broken = false;
+    // The compound's status is its last statement's: the COMMIT's.
+    pipeline->committed = pipeline->commit_sent;
+  }
 }
 
 /// Reads what may follow a statement's own result: the status of the
@@ -391,7 +418,7 @@ sql_pipeline::sql_pipeline(odb::mysql::connection& conn)
 
 sql_pipeline::~sql_pipeline() {
   active_pipeline = nullptr;
-  if (committed_ || !state_->begun || conn_.failed())
+  if (committed_ || state_->committed || !state_->begun || conn_.failed())
     return;
   // The transaction must not stay open on a connection the pool hands out
   // again; one that cannot roll back is dropped.
@@ -401,6 +428,10 @@ sql_pipeline::~sql_pipeline() {
 }
 
 void sql_pipeline::commit() {
+  if (state_->committed && state_->deferred.empty()) {
+    committed_ = true;
+    return;
+  }
   if (!state_->begun && state_->deferred.size() == 1) {
     // Nothing was read or written: there is nothing to commit.
     state_->deferred.clear();
@@ -416,6 +447,15 @@ void sql_pipeline::commit() {
   state_->deferred.push_back("COMMIT");
   run_deferred(conn_, *state_);
   committed_ = true;
+}
+
+bool sql_pipeline::commit_sent() const {
+  return state_->commit_sent;
+}
+
+void sql_commit_with_next(odb::mysql::connection& conn) {
+  if (auto* pipeline = pipeline_of(conn))
+    pipeline->commit_with_next = true;
 }
 
 std::string sql_signal_if(std::string_view condition,
@@ -439,9 +479,10 @@ bool signalled(const database_error& e, std::string_view prefix) {
 }
 
 void sql_defer(odb::mysql::connection& conn, std::string statement) {
-  if (auto* pipeline = pipeline_of(conn))
+  if (auto* pipeline = pipeline_of(conn)) {
+    refuse_after_commit(*pipeline, statement);
     pipeline->deferred.push_back(std::move(statement));
-  else
+  } else
     sql_execute(conn, statement);
 }
 

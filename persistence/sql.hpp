@@ -113,6 +113,15 @@ std::string sql_signal_if(std::string_view condition, std::string_view message);
 /// starts with `prefix`.
 bool signalled(const database_error& e, std::string_view prefix);
 
+/// Inside a pipelined transaction: the next statement, when it is a SELECT
+/// that goes inside the compound (see sql_pipeline), carries the COMMIT
+/// after it in that compound, so its rows and the commit are one round trip
+/// and the transaction's own commit then has nothing left to send. Nothing
+/// may run in the transaction after it (database_error). When the next
+/// statement cannot carry it, the commit goes as usual, at the end.
+/// Outside a pipeline it does nothing (each statement commits on its own).
+void sql_commit_with_next(odb::mysql::connection& conn);
+
 struct sql_pipeline_state;
 
 /// One transaction whose statements travel together: START TRANSACTION and
@@ -133,7 +142,13 @@ class sql_pipeline {
   sql_pipeline& operator=(const sql_pipeline&) = delete;
 
   /// Sends what waits and COMMIT; throws database_error when any fails.
+  /// Nothing to send when a statement carried the COMMIT already
+  /// (sql_commit_with_next).
   void commit();
+
+  /// Whether a COMMIT went out with a statement (sql_commit_with_next),
+  /// answered or not: a connection lost since leaves the outcome unknown.
+  bool commit_sent() const;
 
  private:
   odb::mysql::connection& conn_;

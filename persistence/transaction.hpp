@@ -131,14 +131,22 @@ auto in_transaction(odb::mysql::database& db, F&& f)
 /// in_transaction for an `f` that uses only the sql_* functions: its
 /// statements travel together (sql_pipeline), START TRANSACTION with the
 /// first, those it gives to sql_defer with the next that needs an answer or
-/// with the COMMIT. Same retries and the same guarantees.
+/// with the COMMIT (which a last SELECT may carry: sql_commit_with_next).
+/// Same retries and the same guarantees.
 template <class F>
 auto in_pipelined_transaction(odb::mysql::database& db, F&& f)
     -> decltype(f(std::declval<odb::mysql::connection&>())) {
   return detail::with_retries([&](bool& committing) {
     odb::mysql::connection_ptr conn = db.connection();
     sql_pipeline tx(*conn);
-    return detail::run_and_commit(f, *conn, tx, committing);
+    try {
+      return detail::run_and_commit(f, *conn, tx, committing);
+    } catch (...) {
+      // A statement of f's may have carried the COMMIT
+      // (sql_commit_with_next): a connection lost since is not retried.
+      committing = committing || tx.commit_sent();
+      throw;
+    }
   });
 }
 

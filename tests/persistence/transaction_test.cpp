@@ -114,6 +114,19 @@ void expect_refusal(probe_table& t, Body body, const std::string& expected) {
   }
 }
 
+/// Runs `body`, which must be refused because its transaction committed
+/// with an earlier statement.
+template <class Body>
+void expect_after_commit(Body body) {
+  try {
+    body();
+    BOOST_FAIL("a statement after the carried COMMIT should be refused");
+  } catch (const database_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("nothing may follow") != std::string::npos, what);
+  }
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_deadlock_in_native_sql_is_retried) {
@@ -309,6 +322,73 @@ BOOST_AUTO_TEST_CASE(a_deferred_check_fails_its_transaction_by_name) {
   BOOST_TEST(!reached_after);
   BOOST_TEST(attempts == 1);
   BOOST_TEST(t.count() == "1");
+}
+
+BOOST_AUTO_TEST_CASE(a_last_select_carries_the_commit) {
+  probe_table t;
+  auto conn = t.db.connection();
+  // The session's statements as the server counts them (a compound is one;
+  // each SHOW counts itself).
+  auto questions = [&] {
+    return std::stoi(sql_query(*conn, "SHOW SESSION STATUS LIKE 'Questions'")
+                         .at(0)
+                         .at(1)
+                         .value_or("0"));
+  };
+  auto before = questions();
+  std::string seen;
+  {
+    sql_pipeline tx(*conn);
+    sql_defer(*conn, "INSERT INTO probe VALUES (1)");
+    sql_commit_with_next(*conn);
+    seen = sql_scalar(*conn, "SELECT COUNT(*) FROM probe").value_or("");
+    BOOST_TEST(tx.commit_sent());
+    // Committed already: whatever followed would commit on its own.
+    expect_after_commit([&] {
+      sql_defer(*conn, "INSERT INTO probe VALUES (2)");
+    });
+    expect_after_commit([&] {
+      sql_scalar(*conn, "SELECT 1");
+    });
+    tx.commit(); // nothing left to send
+  }
+  // START TRANSACTION, the INSERT, the SELECT and the COMMIT: one round trip.
+  BOOST_TEST(questions() - before == 2);
+  BOOST_TEST(seen == "1");
+  BOOST_TEST(t.count() == "1");
+  auto id = sql_scalar(*conn, "SELECT CONNECTION_ID()").value_or("");
+  BOOST_TEST(!t.open_transaction(id));
+}
+
+BOOST_AUTO_TEST_CASE(a_commit_carried_after_a_failing_check_keeps_nothing) {
+  probe_table t;
+  std::string connection_id;
+  int attempts = 0;
+  try {
+    in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+      ++attempts;
+      connection_id = sql_scalar(conn, "SELECT CONNECTION_ID()").value_or("");
+      sql_defer(conn, "INSERT INTO probe VALUES (1)");
+      sql_defer(conn, sql_signal_if("TRUE", "probe check: refused"));
+      sql_commit_with_next(conn);
+      sql_scalar(conn, "SELECT COUNT(*) FROM probe");
+    });
+    BOOST_FAIL("the check should fail the transaction");
+  } catch (const database_error& e) {
+    BOOST_TEST(signalled(e, "probe check:"), e.what());
+  }
+  BOOST_TEST(attempts == 1);
+  BOOST_TEST(t.count() == "0");
+  BOOST_TEST(!t.open_transaction(connection_id));
+  // A next statement that cannot carry the COMMIT (not a SELECT) leaves it
+  // to the end, as usual.
+  in_pipelined_transaction(t.db, [&](odb::mysql::connection& conn) {
+    sql_defer(conn, "INSERT INTO probe VALUES (1)");
+    sql_commit_with_next(conn);
+    sql_execute(conn, "INSERT INTO probe VALUES (2)");
+    sql_defer(conn, "INSERT INTO probe VALUES (3)");
+  });
+  BOOST_TEST(t.count() == "3");
 }
 
 BOOST_AUTO_TEST_CASE(text_with_a_second_statement_fails_and_stays_usable) {
