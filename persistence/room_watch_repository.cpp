@@ -19,7 +19,10 @@ const char* room_columns =
 /// room_context::fingerprint of the racetime_rooms row `r`, in SQL so one
 /// query gives it for every changed room. QUOTE keeps NULL apart from ''
 /// and each field apart from the next; the first 64 bits of an MD5 make a
-/// missed change as likely as a 1 in 2^64 collision.
+/// missed change as likely as a 1 in 2^64 collision. No `;` in it (the
+/// players' separator is `|`): a SELECT holding one may not go inside a
+/// pipeline's compound statement (sql.cpp's goes_inside), and the claim's
+/// settle sends its context SELECT there, with the COMMIT.
 const char* fingerprint_sql =
     "CAST(CONV(LEFT(MD5(CONCAT_WS(',', QUOTE(r.match_id), QUOTE(r.bot_id), "
     "QUOTE((SELECT CONCAT_WS(',', QUOTE(m.tournament_id), "
@@ -28,7 +31,7 @@ const char* fingerprint_sql =
     "m.tournament_id WHERE m.id = r.match_id)), "
     "QUOTE((SELECT GROUP_CONCAT(CONCAT_WS(',', QUOTE(p.id), QUOTE(p.user_id), "
     "QUOTE(u.display_name), QUOTE(u.discord_username), QUOTE(u.racetime_id), "
-    "QUOTE(u.racetime_name)) ORDER BY p.id SEPARATOR ';') FROM match_players "
+    "QUOTE(u.racetime_name)) ORDER BY p.id SEPARATOR '|') FROM match_players "
     "p JOIN users u ON u.id = p.user_id WHERE p.match_id = r.match_id)))), "
     "16), 16, 10) AS UNSIGNED)";
 
