@@ -17,6 +17,7 @@
 #include "persistence/sql.hpp"
 #include "protocol/io_runtime.hpp"
 #include "protocol/json.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/scratch_database.hpp"
 #include "tests/support/sim_harness.hpp"
 
@@ -131,13 +132,7 @@ struct fixture {
 
   template <class Predicate>
   bool wait_until(Predicate p, std::chrono::milliseconds limit = 20s) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (p())
-        return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return p();
+    return test::eventually(p, limit);
   }
 
   bot_info bot_status(std::int32_t id = 1) {

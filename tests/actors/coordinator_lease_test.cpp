@@ -16,6 +16,7 @@
 
 #include "persistence/migration_set.hpp"
 #include "persistence/sql.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/scratch_database.hpp"
 
 #include <caf/actor_system.hpp>
@@ -39,17 +40,7 @@ caf::behavior counted(caf::event_based_actor*,
   return {[](atom::tick) {}};
 }
 
-/// Waits until `pred` holds or `limit` passes; true when it held.
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+using test::eventually;
 
 /// Long enough that a database slowed by the other tests running beside
 /// this one (ctest -j) does not make the active coordinator give up on its

@@ -15,6 +15,7 @@
 #include "actors/room_supervisor.hpp"
 #include "persistence/migration_set.hpp"
 #include "persistence/sql.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/scratch_database.hpp"
 
 #include <caf/actor_system.hpp>
@@ -201,13 +202,7 @@ struct fixture {
 
   template <class Predicate>
   bool wait_until(Predicate p, std::chrono::milliseconds limit = 20s) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (p())
-        return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return p();
+    return test::eventually(p, limit, 50ms);
   }
 
   /// A fourth match, of Alice and `other`, whose race is open (with
