@@ -49,19 +49,36 @@ void append_event(odb::mysql::connection& conn, const event_entry& e,
   append_outbox(conn, e.dedupe_key, targets);
 }
 
-void append_room_event(odb::mysql::connection& conn, const room_event_sql& e) {
-  auto id = std::to_string(e.room_id);
-  auto from = " FROM racetime_rooms r LEFT JOIN (matches m JOIN tournaments t "
-              "ON t.id = m.tournament_id) ON m.id = r.match_id WHERE r.id = " +
-              id;
+namespace {
+
+/// The room with its match's tournament (absent for a room without a
+/// match), for an event's INSERT … SELECT.
+std::string room_source(std::int32_t room_id) {
+  return " FROM racetime_rooms r LEFT JOIN (matches m JOIN tournaments t ON "
+         "t.id = m.tournament_id) ON m.id = r.match_id WHERE r.id = " +
+         std::to_string(room_id);
+}
+
+} // namespace
+
+void append_room_audit(odb::mysql::connection& conn, std::int32_t room_id,
+                       const std::string& action_sql,
+                       const std::string& details_sql) {
   audit_repository::append_selected_in(
-      conn, "SELECT t.organization_id, NULL, " + e.action_sql +
-                ", 'racetime_room', " + id + ", " + e.details_sql + ", " +
-                sql_quote(now_us()) + from);
+      conn, "SELECT t.organization_id, NULL, " + action_sql +
+                ", 'racetime_room', " + std::to_string(room_id) + ", " +
+                details_sql + ", " + sql_quote(now_us()) +
+                room_source(room_id));
+}
+
+void append_room_event(odb::mysql::connection& conn, const room_event_sql& e) {
+  append_room_audit(conn, e.room_id, e.action_sql, e.details_sql);
   append_outbox(conn, e.dedupe_key,
                 "SELECT t.discord_notification_channel_id AS channel_id" +
-                    from + " AND t.discord_notification_channel_id IS NOT NULL",
-                "a.entity_type = 'racetime_room' AND a.entity_id = " + id);
+                    room_source(e.room_id) +
+                    " AND t.discord_notification_channel_id IS NOT NULL",
+                "a.entity_type = 'racetime_room' AND a.entity_id = " +
+                    std::to_string(e.room_id));
 }
 
 namespace {
@@ -88,14 +105,6 @@ event_audience match_audience(odb::mysql::connection& conn,
   return audience_of(conn, "FROM matches m JOIN tournaments t ON t.id = "
                            "m.tournament_id WHERE m.id = " +
                                std::to_string(match_id));
-}
-
-event_audience room_audience(odb::mysql::connection& conn,
-                             std::int32_t room_id) {
-  return audience_of(conn, "FROM racetime_rooms r JOIN matches m ON m.id = "
-                           "r.match_id JOIN tournaments t ON t.id = "
-                           "m.tournament_id WHERE r.id = " +
-                               std::to_string(room_id));
 }
 
 } // namespace racecontrol::persistence

@@ -49,6 +49,12 @@ struct room_event_sql {
 /// append_event does).
 void append_room_event(odb::mysql::connection& conn, const room_event_sql& e);
 
+/// Appends only the audit entry of a change to the room (no notification),
+/// its organization read by MariaDB from the room's tournament.
+void append_room_audit(odb::mysql::connection& conn, std::int32_t room_id,
+                       const std::string& action_sql,
+                       const std::string& details_sql);
+
 /// Whom an event about a match concerns: its tournament's organization
 /// and the tournament's Discord channel, if it has one.
 struct event_audience {
@@ -59,10 +65,5 @@ struct event_audience {
 /// The audience of an event about the match (one query).
 event_audience match_audience(odb::mysql::connection& conn,
                               std::int32_t match_id);
-
-/// The audience of an event about the room: its match's (none for a room
-/// without a match).
-event_audience room_audience(odb::mysql::connection& conn,
-                             std::int32_t room_id);
 
 } // namespace racecontrol::persistence

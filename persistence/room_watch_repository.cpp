@@ -105,35 +105,19 @@ match_player_info read_player(const sql_row& row) {
   return p;
 }
 
-std::optional<std::int32_t> room_organization(odb::mysql::connection& conn,
-                                              std::int32_t room_id) {
-  return sql_int(sql_scalar(
-      conn, "SELECT t.organization_id FROM racetime_rooms r JOIN matches m "
-            "ON m.id = r.match_id JOIN tournaments t ON t.id = "
-            "m.tournament_id WHERE r.id = " +
-                std::to_string(room_id)));
-}
-
 void audit_room(odb::mysql::connection& conn, std::int32_t room_id,
                 const std::string& action, const std::string& details_sql) {
-  audit_record entry;
-  entry.organization_id = room_organization(conn, room_id);
-  entry.action = action;
-  entry.entity_type = "racetime_room";
-  entry.entity_id = room_id;
-  audit_repository::append_in(conn, entry, details_sql);
+  append_room_audit(conn, room_id, sql_quote(conn, action), details_sql);
 }
 
 /// An event of the room's race (race_started, race_finished,
-/// race_cancelled): its audit entry and its tournament's notification.
+/// race_cancelled): its audit entry and its tournament's notification,
+/// written by MariaDB from the room's rows without a read first.
 void room_event(odb::mysql::connection& conn, std::int32_t room_id,
                 const std::string& event, const std::string& details_sql,
                 const std::string& what) {
-  auto audience = room_audience(conn, room_id);
-  append_event(conn,
-               {event, audience.organization_id, "racetime_room", room_id,
-                details_sql, "room:" + std::to_string(room_id) + ":" + what},
-               audience.channels);
+  append_room_event(conn, {room_id, sql_quote(conn, event), details_sql,
+                           "room:" + std::to_string(room_id) + ":" + what});
 }
 
 /// The match's results for its race_finished event: each player's name,

@@ -428,7 +428,7 @@ sql_pipeline::~sql_pipeline() {
 }
 
 void sql_pipeline::commit() {
-  if (state_->committed && state_->deferred.empty()) {
+  if (state_->committed) {
     committed_ = true;
     return;
   }
