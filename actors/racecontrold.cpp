@@ -418,6 +418,7 @@ std::vector<component_spec> daemon_components(
   tournament_supervisor_options automation;
   automation.tournaments.grace = s.automation_grace_period;
   automation.tournaments.recheck_interval = s.automation_recheck_interval;
+  automation.tournaments.open_step = s.automation_open_step;
   automation.openers.grace = s.automation_grace_period;
   automation.openers.search_after = s.automation_search_after;
   automation.openers.search_interval = s.automation_search_interval;

@@ -32,6 +32,16 @@ timestamp open_time_of(const tournament_plan& plan, const upcoming_match& m) {
   return open_time(*m.scheduled_at, plan.room_open_minutes_before);
 }
 
+/// `at` rounded up to the next multiple of `step` since the epoch.
+timestamp round_up(timestamp at, std::chrono::milliseconds step) {
+  if (step.count() <= 0)
+    return at;
+  auto since = at.time_since_epoch();
+  auto steps = (since + step - timestamp::duration{1}) / step;
+  return timestamp{std::chrono::duration_cast<timestamp::duration>(step) *
+                   steps};
+}
+
 /// Asks the supervisor to open every timed match whose open time has come
 /// and came after `after` (timestamp::min(): all of them), then arms
 /// one timer at the next open time. One timer per tournament, not one per
@@ -60,10 +70,10 @@ void sweep(tournament_pointer self, timestamp after) {
   auto number = ++st.timer; // an older timer still armed is now stale
   if (!next)
     return;
-  auto wait = std::min(
-      std::chrono::duration_cast<std::chrono::milliseconds>(*next - t) +
-          std::chrono::milliseconds{1},
-      st.options.max_timer);
+  auto wait = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           round_up(*next, st.options.open_step) - t) +
+                           std::chrono::milliseconds{1},
+                       st.options.max_timer);
   self->delayed_send(self, wait, atom::due::value, number);
 }
 

@@ -23,6 +23,11 @@ struct tournament_options {
   /// Timers are armed at most this far ahead and then armed again, so a
   /// step of the wall clock moves an opening by at most this much.
   std::chrono::milliseconds max_timer = std::chrono::minutes{10};
+  /// Open times are rounded up to a multiple of this (counted from the
+  /// epoch, so every tournament's rounds coincide): matches due within one
+  /// such step open together, their hand-offs between threads shared,
+  /// instead of one wake-up of every thread per room. 0: each on its own.
+  std::chrono::milliseconds open_step{0};
 };
 
 struct tournament_state {

@@ -336,6 +336,15 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.automation_recheck_interval = parse_duration_in(v, 100ms, 3600s);
      }},
+    {"automation.open_step", "250ms",
+     "Rooms open at the first multiple of this (counted from the epoch) at "
+     "or after their open time, so that matches due within it open "
+     "together and share the daemon's wake-ups: at most this much later "
+     "than their open time, for less CPU per room. 0: each at its own "
+     "time.",
+     [](settings& s, const std::string& v) {
+       s.automation_open_step = parse_duration_in(v, 0s, 2s);
+     }},
     {"automation.search_after", "90s",
      "After a startrace whose outcome is unknown, how long racecontrol "
      "looks for the room (racetime.gg lists it up to 60 s late) before it "

@@ -94,6 +94,7 @@ struct settings {
   std::chrono::milliseconds automation_startrace_timeout{10000};
   std::chrono::milliseconds automation_grace_period{1800000};
   std::chrono::milliseconds automation_recheck_interval{30000};
+  std::chrono::milliseconds automation_open_step{250};
   std::chrono::milliseconds automation_search_after{90000};
   std::chrono::milliseconds automation_search_interval{15000};
 

@@ -161,10 +161,12 @@ struct fixture {
   }
 
   /// Starts the tournament; re-arms at most every `max_timer`.
-  void start(std::chrono::milliseconds max_timer) {
+  void start(std::chrono::milliseconds max_timer,
+             std::chrono::milliseconds open_step = 0ms) {
     tournament_options o;
     o.recheck_interval = 1h; // reloads only when the test asks
     o.max_timer = max_timer;
+    o.open_step = open_step;
     t = sys->spawn(tournament, 7, db, parent, o);
   }
 
@@ -217,6 +219,29 @@ BOOST_FIXTURE_TEST_CASE(each_match_is_asked_for_once_at_its_open_time,
     }
   }
   BOOST_CHECK_EQUAL(s->due.front().match_id, 1);
+  BOOST_CHECK_EQUAL(s->due.back().match_id, 4);
+}
+
+BOOST_FIXTURE_TEST_CASE(matches_due_within_one_open_step_are_asked_at_its_end,
+                        fixture) {
+  // Steps count from the epoch: the first step's end at least 600 ms ahead.
+  auto step = 500ms;
+  auto since = (now() + 600ms).time_since_epoch();
+  auto end = timestamp{(since / step + 1) * step};
+  std::map<std::int32_t, timestamp> open_at{
+      {1, end - 450ms}, {2, end - 100ms}, {3, end}, {4, end + 50ms}};
+  for (const auto& [id, at] : open_at)
+    s->plan.matches.push_back(match(id, at));
+  start(10min, step);
+  std::this_thread::sleep_for(end + step + 400ms - now());
+  std::lock_guard<std::mutex> g(s->lock);
+  BOOST_REQUIRE_EQUAL(s->due.size(), 4u);
+  for (const auto& a : s->due) {
+    BOOST_TEST_CONTEXT("match " << a.match_id) {
+      // Matches 1 to 3 wait for the step's end, match 4 for the next one.
+      BOOST_CHECK(a.at >= (a.match_id == 4 ? end + step : end));
+    }
+  }
   BOOST_CHECK_EQUAL(s->due.back().match_id, 4);
 }
 
