@@ -81,30 +81,20 @@ void append_room_event(odb::mysql::connection& conn, const room_event_sql& e) {
                     std::to_string(e.room_id));
 }
 
-namespace {
-
-/// `from_where` joins tournaments as t and picks one row.
-event_audience audience_of(odb::mysql::connection& conn,
-                           const std::string& from_where) {
+event_audience match_audience(odb::mysql::connection& conn,
+                              std::int32_t match_id) {
   event_audience out;
   auto rows = sql_query(conn, "SELECT t.organization_id, "
-                              "t.discord_notification_channel_id " +
-                                  from_where);
+                              "t.discord_notification_channel_id FROM matches "
+                              "m JOIN tournaments t ON t.id = m.tournament_id "
+                              "WHERE m.id = " +
+                                  std::to_string(match_id));
   if (rows.empty())
     return out;
   out.organization_id = sql_int(rows[0][0]);
   if (rows[0][1])
     out.channels.push_back(*rows[0][1]);
   return out;
-}
-
-} // namespace
-
-event_audience match_audience(odb::mysql::connection& conn,
-                              std::int32_t match_id) {
-  return audience_of(conn, "FROM matches m JOIN tournaments t ON t.id = "
-                           "m.tournament_id WHERE m.id = " +
-                               std::to_string(match_id));
 }
 
 } // namespace racecontrol::persistence
