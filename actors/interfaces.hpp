@@ -64,13 +64,12 @@ using persistence_worker_actor = caf::typed_actor<
     // A task whose schedule cannot be used, with the reason.
     caf::replies_to<atom::put, task_invalid>::with<atom::ok>,
     // --- the room automation's (automation_store_actor lists the same) ---
-    // A match with its tournament, bot, players, room and reason
-    // (not_found when there is no such match).
-    caf::replies_to<atom::get, atom::match,
-                    std::int32_t>::with<match_open_context>,
-    // Claims a match's room before startrace (one claim per match: a
-    // second finds the first's row).
-    caf::replies_to<atom::put, room_claim>::with<room_claim_result>,
+    // A room opener's first step: the match with its tournament, bot,
+    // players, room and reason, the checks run, and its room claimed
+    // before startrace (one claim per match: a second finds the first's
+    // row) or the failed check's reason stored (not_found when there is
+    // no such match).
+    caf::replies_to<atom::put, opening_request>::with<opening_result>,
     // One more startrace under a claim, written before it is sent; false
     // when the claim is no longer this marker's.
     caf::replies_to<atom::put, claim_attempt>::with<bool>,
@@ -342,9 +341,7 @@ using task_store_actor = caf::typed_actor<
 /// persistence actor (a persistence_actor handle converts to it; tests
 /// serve it with the real repository).
 using automation_store_actor = caf::typed_actor<
-    caf::replies_to<atom::get, atom::match,
-                    std::int32_t>::with<match_open_context>,
-    caf::replies_to<atom::put, room_claim>::with<room_claim_result>,
+    caf::replies_to<atom::put, opening_request>::with<opening_result>,
     caf::replies_to<atom::put, claim_attempt>::with<bool>,
     caf::replies_to<atom::put, claim_settled>::with<room_context>,
     caf::replies_to<atom::put, claim_refused>::with<bool>,

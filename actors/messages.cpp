@@ -124,7 +124,6 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<race_listing>("racecontrol::race_listing");
   cfg.add_message_type<category_races>("racecontrol::category_races");
   cfg.add_message_type<match_open_context>("racecontrol::match_open_context");
-  cfg.add_message_type<room_claim>("racecontrol::room_claim");
   cfg.add_message_type<room_claim_result>("racecontrol::room_claim_result");
   cfg.add_message_type<room_claim_row>("racecontrol::room_claim_row");
   cfg.add_message_type<std::vector<room_claim_row>>(
@@ -138,6 +137,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<tournament_plan>>(
       "std::vector<racecontrol::tournament_plan>");
   cfg.add_message_type<manual_open>("racecontrol::manual_open");
+  cfg.add_message_type<opening_request>("racecontrol::opening_request");
+  cfg.add_message_type<opening_result>("racecontrol::opening_result");
   cfg.add_message_type<room_answer>("racecontrol::room_answer");
   cfg.add_message_type<match_outcome>("racecontrol::match_outcome");
   cfg.add_message_type<open_pass>("racecontrol::open_pass");

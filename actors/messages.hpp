@@ -211,13 +211,6 @@ typename Inspector::result_type inspect(Inspector& f, match_open_context& x) {
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, room_claim& x) {
-  return f(caf::meta::type_name("room_claim"), x.match_id, x.marker, x.category,
-           x.bot_id, x.owner, x.requested_by, opt(x.requested_goal),
-           opt(x.requested_invitational));
-}
-
-template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_claim_result& x) {
   return f(caf::meta::type_name("room_claim_result"), x.claimed, x.row);
 }
@@ -807,6 +800,60 @@ typename Inspector::result_type inspect(Inspector& f, manual_open& x) {
            opt(x.invitational), x.requested_by);
 }
 
+/// A room opener's first step as one request: the match loaded, the
+/// checks run (open_decision) with the bots' live states the opener asked
+/// for first and its `now`, so that it decides alike on the answer; then
+/// the room claimed when they pass, or the reason stored when one fails.
+struct opening_request {
+  std::int32_t match_id = 0;
+  bool manual = false;
+  std::string marker; ///< a new claim's
+  std::string owner;  ///< this node, stored with a new claim
+  std::string requested_by;
+  std::optional<std::string> goal;
+  std::optional<bool> invitational;
+  std::vector<bot_info> bots;
+  timestamp now{};
+  std::int64_t grace_us = 0;
+};
+
+inline bool operator==(const opening_request& a, const opening_request& b) {
+  return a.match_id == b.match_id && a.manual == b.manual &&
+         a.marker == b.marker && a.owner == b.owner &&
+         a.requested_by == b.requested_by && a.goal == b.goal &&
+         a.invitational == b.invitational && a.bots == b.bots &&
+         a.now == b.now && a.grace_us == b.grace_us;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, opening_request& x) {
+  return f(caf::meta::type_name("opening_request"), x.match_id, x.manual,
+           x.marker, x.owner, x.requested_by, opt(x.goal), opt(x.invitational),
+           x.bots, x.now, x.grace_us);
+}
+
+/// The match as loaded, and what the request did about it.
+struct opening_result {
+  match_open_context context;
+  /// The checks passed: the claim's outcome (a second claim finds the
+  /// first's row).
+  std::optional<room_claim_result> claim;
+  /// A check failed: its reason stored, true when the match's reason
+  /// changed (then audited).
+  std::optional<bool> reason_changed;
+};
+
+inline bool operator==(const opening_result& a, const opening_result& b) {
+  return a.context == b.context && a.claim == b.claim &&
+         a.reason_changed == b.reason_changed;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, opening_result& x) {
+  return f(caf::meta::type_name("opening_result"), x.context, opt(x.claim),
+           opt(x.reason_changed));
+}
+
 /// A match's room, as seed 001's API answers (plus whether it existed).
 struct room_answer {
   std::string slug;
@@ -1092,10 +1139,10 @@ using message_types = caf::detail::type_list<
     bot_info, std::vector<bot_info>,
     // the room automation's
     race_settings, start_race_request, start_race_outcome, race_listing,
-    category_races, match_open_context, room_claim, room_claim_result,
-    room_claim_row, std::vector<room_claim_row>, claim_attempt, claim_settled,
-    claim_refused, match_reason, plan_query, tournament_plan,
-    std::vector<tournament_plan>, manual_open, room_answer, match_outcome,
+    category_races, match_open_context, room_claim_result, room_claim_row,
+    std::vector<room_claim_row>, claim_attempt, claim_settled, claim_refused,
+    match_reason, plan_query, tournament_plan, std::vector<tournament_plan>,
+    manual_open, opening_request, opening_result, room_answer, match_outcome,
     open_pass, open_pass_summary, automation_change, outbox_item,
     std::vector<outbox_item>, outbox_result,
     // the scheduler's

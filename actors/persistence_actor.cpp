@@ -294,12 +294,8 @@ persistence_behavior(pool_pointer self, persistence_options options) {
         return dispatch<atom::ok>(self, atom::put::value, x);
       },
       // --- the room automation's ---
-      [self](atom::get, atom::match, std::int32_t id) {
-        return dispatch<match_open_context>(self, atom::get::value,
-                                            atom::match::value, id);
-      },
-      [self](atom::put, const room_claim& x) {
-        return dispatch<room_claim_result>(self, atom::put::value, x);
+      [self](atom::put, const opening_request& x) {
+        return dispatch<opening_result>(self, atom::put::value, x);
       },
       [self](atom::put, const claim_attempt& x) {
         return dispatch<bool>(self, atom::put::value, x);

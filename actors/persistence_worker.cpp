@@ -1,6 +1,7 @@
 #include "actors/persistence_worker.hpp"
 
 #include "actors/error.hpp"
+#include "actors/open_decision.hpp"
 
 #include "persistence/api_bot_repository.hpp"
 #include "persistence/api_repository.hpp"
@@ -71,6 +72,30 @@ auto guarded(const char* what, F&& f) -> caf::result<decltype(f())> {
 
 persistence::room_claim_repository claims(worker_pointer self) {
   return persistence::room_claim_repository{*self->state.db};
+}
+
+/// A room opener's first step (see opening_request): each repository call
+/// its own transaction, as when the opener asked for each; nullopt when
+/// there is no such match.
+std::optional<opening_result>
+open_match(persistence::room_claim_repository repo, const opening_request& r) {
+  auto ctx = repo.open_context(r.match_id);
+  if (!ctx)
+    return std::nullopt;
+  opening_result out;
+  auto d =
+      decide_open(*ctx, r.bots, r.now, std::chrono::microseconds{r.grace_us},
+                  r.manual ? open_mode::manual : open_mode::automatic,
+                  {r.goal, r.invitational}, r.requested_by);
+  if (d.what == open_decision::kind::claim)
+    out.claim = repo.claim({r.match_id, r.marker, ctx->bot_category,
+                            ctx->bot_id.value_or(0), r.owner, d.requested_by,
+                            d.overrides.goal, d.overrides.invitational});
+  else if (d.what == open_decision::kind::blocked)
+    out.reason_changed =
+        repo.set_reason({r.match_id, d.reason.code, d.reason.message});
+  out.context = std::move(*ctx);
+  return out;
 }
 
 persistence::api_repository api(worker_pointer self) {
@@ -408,25 +433,20 @@ persistence_worker(worker_pointer self,
         });
       },
       // --- the room automation's ---
-      [self](atom::get, atom::match,
-             std::int32_t match_id) -> caf::result<match_open_context> {
-        std::optional<match_open_context> ctx;
-        auto failed = guarded("loading a match to open its room", [&] {
-          ctx = claims(self).open_context(match_id);
+      [self](atom::put,
+             const opening_request& r) -> caf::result<opening_result> {
+        std::optional<opening_result> out;
+        auto failed = guarded("opening a match's room", [&] {
+          out = open_match(claims(self), r);
           return atom::ok::value;
         });
-        if (!ctx) {
+        if (!out) {
           if (failed.err)
             return std::move(failed.err);
           return make_error(ec::not_found,
-                            "no match has id " + std::to_string(match_id));
+                            "no match has id " + std::to_string(r.match_id));
         }
-        return std::move(*ctx);
-      },
-      [self](atom::put, const room_claim& c) -> caf::result<room_claim_result> {
-        return guarded("claiming a match's room", [&] {
-          return claims(self).claim(c);
-        });
+        return std::move(*out);
       },
       [self](atom::put, const claim_attempt& a) -> caf::result<bool> {
         return guarded("recording a startrace attempt", [&] {

@@ -5,6 +5,7 @@
 
 #include "actors/error.hpp"
 #include "actors/match_room_settings.hpp"
+#include "actors/open_decision.hpp"
 
 #include <caf/send.hpp>
 
@@ -85,6 +86,14 @@ void retry_later(opener_pointer self, const std::string& what,
 // --- blocked: the reason stored, manual requests told
 // -------------------------
 
+/// The reason is stored (`changed`: it differs from the match's last).
+void blocked(opener_pointer self, const not_opened& reason, bool changed) {
+  fail_waiting(self, make_refusal(reason.code, reason.message));
+  if (changed)
+    spdlog::warn("room opener: {}: no room: {}", who(self), reason.message);
+  finish(self, false, reason.code);
+}
+
 void block(opener_pointer self, const not_opened& reason) {
   auto& st = self->state;
   fail_waiting(self, make_refusal(reason.code, reason.message));
@@ -92,10 +101,7 @@ void block(opener_pointer self, const not_opened& reason) {
                 match_reason{st.match_id, reason.code, reason.message})
       .then(
           [self, reason](bool changed) {
-            if (changed)
-              spdlog::warn("room opener: {}: no room: {}", who(self),
-                           reason.message);
-            finish(self, false, reason.code);
+            blocked(self, reason, changed);
           },
           [self, reason](caf::error& err) {
             retry_later(self, "storing why it has no room", err,
@@ -394,44 +400,30 @@ void search(opener_pointer self) {
           });
 }
 
-// --- claim
-// ---------------------------------------------------------------------
+// --- claimed
+// -------------------------------------------------------------------
 
-void claim(opener_pointer self) {
+void on_claim(opener_pointer self, room_claim_result& r) {
   auto& st = self->state;
-  room_claim c{
-      st.match_id,         make_marker(st.match_id), st.context->bot_category,
-      *st.context->bot_id, st.options.node_name,     st.requested_by,
-      st.overrides.goal,   st.overrides.invitational};
-  self->request(st.db, db_request_timeout, atom::put::value, c)
-      .then(
-          [self](room_claim_result& r) {
-            auto& st = self->state;
-            st.claim = r.row;
-            if (r.claimed) {
-              spdlog::info("room opener: {}: claimed (claim {})", who(self),
-                           r.row.room_id);
-              send_startrace(self);
-            } else if (r.row.claim_state == "created") {
-              st.existed = true;
-              watch_and_answer(
-                  self, r.row.slug.value_or(""),
-                  room_record{r.row.room_id, r.row.slug.value_or(""),
-                              r.row.category, "", r.row.status, r.row.match_id,
-                              r.row.bot_id, false, "", 0, false});
-            } else {
-              search(self);
-            }
-          },
-          [self](caf::error& err) {
-            retry_later(self, "claiming its room", err, [self] {
-              claim(self);
-            });
-          });
+  st.claim = r.row;
+  if (r.claimed) {
+    spdlog::info("room opener: {}: claimed (claim {})", who(self),
+                 r.row.room_id);
+    send_startrace(self);
+  } else if (r.row.claim_state == "created") {
+    st.existed = true;
+    watch_and_answer(self, r.row.slug.value_or(""),
+                     room_record{r.row.room_id, r.row.slug.value_or(""),
+                                 r.row.category, "", r.row.status,
+                                 r.row.match_id, r.row.bot_id, false, "", 0,
+                                 false});
+  } else {
+    search(self);
+  }
 }
 
-// --- load and check
-// ------------------------------------------------------------
+// --- load, check and claim
+// ----------------------------------------------------
 
 /// The match already has a row: answer with the room, or recover the claim.
 void on_existing_room(opener_pointer self) {
@@ -452,87 +444,84 @@ void on_existing_room(opener_pointer self) {
   search(self);
 }
 
-void decide(opener_pointer self) {
+open_mode mode_of(opener_pointer self) {
+  return self->state.mode == opener_mode::manual ? open_mode::manual
+                                                 : open_mode::automatic;
+}
+
+/// Acts on the persistence worker's answer, deciding as it did (the same
+/// function on the same match, bots and time): it claimed the room when
+/// the checks passed and stored the reason when one failed.
+void decide(opener_pointer self, opening_result& r) {
   auto& st = self->state;
   st.decided = true;
-  const auto& m = *st.context;
-  if (m.room && m.room->claim_state == "creating" &&
-      !m.room->requested_by.empty() && st.requested_by.empty()) {
-    // An earlier life's manual claim: if its room must be asked for again,
-    // ask with the overrides the organizer gave then.
-    st.requested_by = m.room->requested_by;
-    st.overrides = {m.room->requested_goal, m.room->requested_invitational};
-  }
-  st.settings = match_room_settings(m, st.overrides, "");
-  if (m.room && m.room->claim_state == "creating") {
-    // An earlier life's claim: racetime.gg may have the room already.
-    on_existing_room(self);
-    return;
-  }
-  auto mode =
-      st.mode == opener_mode::manual ? open_mode::manual : open_mode::automatic;
-  auto verdict =
-      check(m, st.bot ? &*st.bot : nullptr, now(), st.options.grace, mode);
-  switch (verdict.what) {
-    case check_verdict::kind::wait:
-      fail_waiting(self, make_refusal(verdict.reason.code.empty()
-                                          ? std::string{"not_due"}
-                                          : verdict.reason.code,
-                                      verdict.reason.message.empty()
-                                          ? std::string{"not due yet"}
-                                          : verdict.reason.message));
-      finish(self, false, "");
-      return;
-    case check_verdict::kind::blocked:
-      block(self, verdict.reason);
-      return;
-    case check_verdict::kind::has_room:
+  st.context = std::move(r.context);
+  auto d = decide_open(*st.context, st.bots_seen, st.asked_at, st.options.grace,
+                       mode_of(self), st.overrides, st.requested_by);
+  st.overrides = std::move(d.overrides);
+  st.requested_by = std::move(d.requested_by);
+  st.settings = std::move(d.settings);
+  using kind = open_decision::kind;
+  switch (d.what) {
+    case kind::existing_room:
       on_existing_room(self);
       return;
-    case check_verdict::kind::open:
-      break;
+    case kind::wait:
+      fail_waiting(self,
+                   make_refusal(d.reason.code.empty() ? std::string{"not_due"}
+                                                      : d.reason.code,
+                                d.reason.message.empty()
+                                    ? std::string{"not due yet"}
+                                    : d.reason.message));
+      finish(self, false, "");
+      return;
+    case kind::blocked:
+      if (r.reason_changed)
+        blocked(self, d.reason, *r.reason_changed);
+      else
+        block(self, d.reason);
+      return;
+    case kind::refused_before:
+      fail_waiting(self, make_refusal("startrace_refused",
+                                      "racetime.gg refused these room "
+                                      "settings before (see the match's "
+                                      "reason): change them first"));
+      finish(self, false, "startrace_refused");
+      return;
+    case kind::claim:
+      if (r.claim) {
+        on_claim(self, *r.claim);
+        return;
+      }
+      // Cannot happen while both sides decide alike; asking again is safe
+      // (a claim made meanwhile is found as the match's room).
+      retry_later(self, "claiming its room",
+                  make_error(ec::database_failure,
+                             "the database did not claim the room"),
+                  [self] {
+                    load(self);
+                  });
+      return;
   }
-  if (m.refused_settings && *m.refused_settings == settings_hash(st.settings)) {
-    // racetime.gg refused exactly these settings: sending them again would
-    // loop. The reason stays until someone changes them.
-    fail_waiting(self,
-                 make_refusal("startrace_refused",
-                              "racetime.gg refused these room settings before "
-                              "(see the match's reason): change them first"));
-    finish(self, false, "startrace_refused");
-    return;
-  }
-  claim(self);
 }
 
-void load_bot(opener_pointer self) {
-  // The supervisor answers from its own state at once (or the request fails
-  // if it is gone), so no timeout needs arming for it.
-  self->request(self->state.bots, caf::infinite, atom::status::value)
-      .then(
-          [self](std::vector<bot_info>& bots) {
-            auto& st = self->state;
-            st.bot.reset();
-            for (auto& b : bots)
-              if (st.context->bot_id && b.bot_id == *st.context->bot_id)
-                st.bot = std::move(b);
-            decide(self);
-          },
-          [self](caf::error& err) {
-            spdlog::warn("room opener: {}: the bots did not answer ({})",
-                         who(self), describe(err));
-            decide(self);
-          });
-}
-
-void load(opener_pointer self) {
+void ask_database(opener_pointer self) {
   auto& st = self->state;
-  self->request(st.db, db_request_timeout, atom::get::value, atom::match::value,
-                st.match_id)
+  st.asked_at = now();
+  opening_request r{st.match_id,
+                    st.mode == opener_mode::manual,
+                    make_marker(st.match_id),
+                    st.options.node_name,
+                    st.requested_by,
+                    st.overrides.goal,
+                    st.overrides.invitational,
+                    st.bots_seen,
+                    st.asked_at,
+                    st.options.grace.count()};
+  self->request(st.db, db_request_timeout, atom::put::value, std::move(r))
       .then(
-          [self](match_open_context& ctx) {
-            self->state.context = std::move(ctx);
-            load_bot(self);
+          [self](opening_result& r) {
+            decide(self, r);
           },
           [self](caf::error& err) {
             if (is(err, ec::not_found)) {
@@ -540,9 +529,29 @@ void load(opener_pointer self) {
               finish(self, false, "no_match");
               return;
             }
-            retry_later(self, "loading the match", err, [self] {
-              load(self);
-            });
+            retry_later(self, "loading the match and claiming its room", err,
+                        [self] {
+                          load(self);
+                        });
+          });
+}
+
+/// The bots' live states first (the checks need the match's bot's), then
+/// one request to the database for the rest.
+void load(opener_pointer self) {
+  // The supervisor answers from its own state at once (or the request fails
+  // if it is gone), so no timeout needs arming for it.
+  self->request(self->state.bots, caf::infinite, atom::status::value)
+      .then(
+          [self](std::vector<bot_info>& bots) {
+            self->state.bots_seen = std::move(bots);
+            ask_database(self);
+          },
+          [self](caf::error& err) {
+            spdlog::warn("room opener: {}: the bots did not answer ({})",
+                         who(self), describe(err));
+            self->state.bots_seen.clear();
+            ask_database(self);
           });
 }
 

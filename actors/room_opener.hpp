@@ -60,7 +60,9 @@ struct room_opener_state {
   std::vector<caf::typed_response_promise<room_answer>> waiting;
 
   std::optional<match_open_context> context;
-  std::optional<bot_info> bot;
+  /// The bots' live states and the time the checks ran with.
+  std::vector<bot_info> bots_seen;
+  timestamp asked_at{};
   race_settings settings;
   std::optional<room_claim_row> claim;
   bool existed = false;

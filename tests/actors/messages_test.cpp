@@ -340,18 +340,6 @@ match_open_context sample<match_open_context>() {
 }
 
 template <>
-room_claim sample<room_claim>() {
-  return {7,
-          "racecontrol match 7 claim 0123456789abcdef",
-          "alttpr",
-          3,
-          "node-1",
-          "console: alice",
-          "Any% \"NMG\"",
-          false};
-}
-
-template <>
 room_claim_result sample<room_claim_result>() {
   return {true, sample<room_claim_row>()};
 }
@@ -411,6 +399,25 @@ std::vector<tournament_plan> sample<std::vector<tournament_plan>>() {
 template <>
 manual_open sample<manual_open>() {
   return {7, std::string{"All dungeons"}, false, "console: alice"};
+}
+
+template <>
+opening_request sample<opening_request>() {
+  return {7,
+          true,
+          "racecontrol match 7 claim 0123456789abcdef",
+          "node-1",
+          "console: alice",
+          std::string{"Any% \"NMG\""},
+          false,
+          {sample<bot_info>()},
+          timestamp{std::chrono::microseconds{1764700000123456}},
+          1800000000};
+}
+
+template <>
+opening_result sample<opening_result>() {
+  return {sample<match_open_context>(), sample<room_claim_result>(), true};
 }
 
 template <>

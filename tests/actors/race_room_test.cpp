@@ -186,14 +186,9 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         return atom::ok::value;
       },
       // A room never opens rooms or posts notifications.
-      [=](atom::get, atom::match,
-          std::int32_t) -> caf::result<match_open_context> {
-        unexpected("get match");
-        return match_open_context{};
-      },
-      [=](atom::put, const room_claim&) -> caf::result<room_claim_result> {
-        unexpected("room claim");
-        return room_claim_result{};
+      [=](atom::put, const opening_request&) -> caf::result<opening_result> {
+        unexpected("opening request");
+        return opening_result{};
       },
       [=](atom::put, const claim_attempt&) -> caf::result<bool> {
         unexpected("claim attempt");

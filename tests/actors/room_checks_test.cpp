@@ -1,10 +1,12 @@
 // Seed 001's checks in its order, the window's edges, the room settings of
-// its table, and the claim marker that must find exactly its own room.
+// its table, the claim marker that must find exactly its own room, and what
+// an opener decides with all of them.
 
 #define BOOST_TEST_MODULE actors_room_checks
 #include <boost/test/unit_test.hpp>
 
 #include "actors/match_room_settings.hpp"
+#include "actors/open_decision.hpp"
 #include "actors/room_checks.hpp"
 
 using namespace racecontrol;
@@ -255,6 +257,90 @@ BOOST_AUTO_TEST_CASE(the_settings_hash_ignores_only_the_marker) {
   b = a;
   b.invitational = !a.invitational;
   BOOST_TEST(settings_hash(a) != settings_hash(b));
+}
+
+// --- decide_open: what the persistence worker and the opener both decide --
+
+namespace {
+
+open_decision decide(const match_open_context& m,
+                     std::vector<bot_info> bots = {connected_bot()},
+                     timestamp at = now, open_overrides overrides = {},
+                     std::string requested_by = "") {
+  return decide_open(m, bots, at, grace, open_mode::automatic,
+                     std::move(overrides), std::move(requested_by));
+}
+
+room_claim_row earlier_claim(std::string state) {
+  room_claim_row row;
+  row.room_id = 4;
+  row.match_id = 7;
+  row.claim_state = std::move(state);
+  row.marker = "racecontrol match 7 claim 0123456789abcdef";
+  return row;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_ready_match_is_claimed_with_its_own_bots_state) {
+  using kind = open_decision::kind;
+  auto d = decide(ready_match());
+  BOOST_TEST((d.what == kind::claim));
+  BOOST_TEST(d.settings.goal == "Beat the game");
+  BOOST_TEST(d.settings.info_bot.empty());
+  // Another bot's connection says nothing about the match's bot.
+  auto other = connected_bot();
+  other.bot_id = 9;
+  d = decide(ready_match(), {other});
+  BOOST_TEST((d.what == kind::blocked));
+  BOOST_TEST(d.reason.code == "bot_not_connected");
+  d = decide(ready_match(), {other, connected_bot()});
+  BOOST_TEST((d.what == kind::claim));
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_check_or_an_early_time_decides_no_claim) {
+  using kind = open_decision::kind;
+  auto m = ready_match();
+  m.players[1].racetime_id.reset();
+  auto d = decide(m);
+  BOOST_TEST((d.what == kind::blocked));
+  BOOST_TEST(d.reason.code == "players_not_linked");
+  BOOST_TEST((decide(ready_match(), {connected_bot()}, scheduled - 2h).what ==
+              kind::wait));
+}
+
+BOOST_AUTO_TEST_CASE(an_earlier_claim_is_recovered_before_any_check) {
+  using kind = open_decision::kind;
+  auto m = ready_match();
+  m.tournament_auto_create = false; // a check that would fail
+  m.room = earlier_claim("creating");
+  m.room->requested_by = "console: alice";
+  m.room->requested_goal = "All dungeons";
+  m.room->requested_invitational = false;
+  auto d = decide(m, {});
+  BOOST_TEST((d.what == kind::existing_room));
+  // An earlier manual claim is asked for again as the organizer asked.
+  BOOST_TEST(d.requested_by == "console: alice");
+  BOOST_TEST(d.settings.goal == "All dungeons");
+  BOOST_TEST(!d.settings.invitational);
+  // A request of its own keeps its own overrides.
+  d = decide(m, {}, now, {std::string{"Any%"}, std::nullopt}, "api: bob");
+  BOOST_TEST(d.requested_by == "api: bob");
+  BOOST_TEST(d.settings.goal == "Any%");
+  // A created room is the match's room (check 6, after the first five).
+  m = ready_match();
+  m.room = earlier_claim("created");
+  BOOST_TEST((decide(m).what == kind::existing_room));
+}
+
+BOOST_AUTO_TEST_CASE(settings_refused_before_are_not_sent_again) {
+  using kind = open_decision::kind;
+  auto m = ready_match();
+  m.refused_settings = settings_hash(match_room_settings(m, {}, ""));
+  BOOST_TEST((decide(m).what == kind::refused_before));
+  // Changed settings (here by a manual override) may be tried.
+  auto d = decide(m, {connected_bot()}, now, {std::string{"Any%"}, {}});
+  BOOST_TEST((d.what == kind::claim));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -69,11 +69,7 @@ caf::error unused() {
 automation_store_actor::behavior_type store(automation_store_actor::pointer,
                                             std::shared_ptr<script> s) {
   return {
-      [](atom::get, atom::match,
-         std::int32_t) -> caf::result<match_open_context> {
-        return unused();
-      },
-      [](atom::put, const room_claim&) -> caf::result<room_claim_result> {
+      [](atom::put, const opening_request&) -> caf::result<opening_result> {
         return unused();
       },
       [](atom::put, const claim_attempt&) -> caf::result<bool> {
