@@ -17,6 +17,7 @@
 #include "actors/messages.hpp"
 #include "actors/node.hpp"
 #include "actors/persistence_actor.hpp"
+#include "actors/prompt_stealing.hpp"
 #include "actors/room_placer.hpp"
 #include "actors/room_supervisor.hpp"
 #include "actors/scheduler.hpp"
@@ -782,6 +783,9 @@ void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads,
   cfg.set("work-stealing.moderate-poll-attempts", 0);
   cfg.set("work-stealing.relaxed-sleep-duration",
           caf::timespan{std::chrono::milliseconds{50}});
+  // A worker found asleep is woken without blocking it on the waker's lock
+  // (prompt_stealing.hpp).
+  use_prompt_stealing(cfg);
 }
 
 /// The network side of the daemon; exits the process with a clear line
