@@ -318,6 +318,23 @@ void answer_chat(room_pointer self, const std::string& frame) {
   send_action(self, m);
 }
 
+} // namespace
+
+bool room_reads(std::string_view frame) {
+  using protocol::frame_kind;
+  auto kind = protocol::classify_frame(frame);
+  if (!kind || *kind == frame_kind::race_data || *kind == frame_kind::error)
+    return true;
+  if (*kind != frame_kind::chat_message)
+    return false;
+  auto msg = protocol::parse_server_message(frame);
+  const auto* chat =
+      msg ? std::get_if<protocol::chat_message_message>(&msg->body) : nullptr;
+  return chat == nullptr || (!chat->message.is_bot && !chat->message.is_system);
+}
+
+namespace {
+
 void on_frame(room_pointer self, const std::string& frame) {
   auto kind = protocol::classify_frame(frame);
   if (!kind) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace racecontrol {
@@ -84,6 +85,14 @@ struct race_room_state {
   protocol::backoff fetch_backoff{options.retry};
   protocol::backoff write_backoff{options.retry};
 };
+
+/// Whether a room acts on this frame: race.data, errors, chat messages a
+/// person wrote (it answers their commands) and frames that are no
+/// racetime.gg message (it reports them). Its link drops the others on the
+/// network thread (a race.renders follows every race.data, a system line
+/// every invitation), since each frame handed over may wake the scheduler
+/// for nothing.
+bool room_reads(std::string_view frame);
 
 /// The race room actor's behavior.
 /// @param room the racetime_rooms row to watch

@@ -1,5 +1,7 @@
 #include "actors/room_link.hpp"
 
+#include "actors/race_room.hpp"
+
 #include "protocol/metrics_registry.hpp"
 #include "protocol/websocket_session.hpp"
 
@@ -72,7 +74,8 @@ class racetime_room_link : public room_link {
       tell(atom::socket::value, socket_event{socket_event::kind::opened, ""});
     };
     h.on_message = [tell](std::string text) {
-      tell(atom::frame::value, std::move(text));
+      if (room_reads(text))
+        tell(atom::frame::value, std::move(text));
     };
     h.on_disconnect = [tell](const std::string& reason,
                              std::chrono::milliseconds retry_in) {

@@ -14,6 +14,8 @@
 #include "actors/room_clock.hpp"
 #include "actors/room_plan.hpp"
 
+#include "tests/support/real_frames.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
@@ -754,6 +756,40 @@ BOOST_AUTO_TEST_CASE(chat_commands_and_their_answers) {
   BOOST_TEST(answer_command("time", ctx, &running,
                             timestamp{std::chrono::seconds{1796150754}}) ==
              "The race has been running for 0:12:34.");
+}
+
+BOOST_AUTO_TEST_CASE(the_link_hands_over_only_frames_the_room_acts_on) {
+  namespace real = test::real;
+  auto chat = [](const std::string& from) {
+    auto frame = real::bot_chat_message;
+    auto at = frame.find(R"("user": null, "bot": "racecontrol")");
+    BOOST_REQUIRE(at != std::string::npos);
+    frame.replace(
+        at, std::string{R"("user": null, "bot": "racecontrol")"}.size(), from);
+    return frame;
+  };
+  auto person = chat(R"("user": )" + real::user_summary + R"(, "bot": null)");
+  person.replace(person.find(R"("is_bot": true)"), 14, R"("is_bot": false)");
+  auto system = chat(R"("user": null, "bot": null)");
+  system.replace(system.find(R"("is_bot": true)"), 14, R"("is_bot": false)");
+  system.replace(system.find(R"("is_system": false)"), 18,
+                 R"("is_system": true)");
+  const std::string data =
+      R"({"type": "race.data", "date": "2026-12-01T13:16:47.850362+00:00", "race": )" +
+      real::race_data + "}";
+  BOOST_TEST(room_reads(data));
+  BOOST_TEST(room_reads(person));
+  BOOST_TEST(room_reads(real::permission_denied));
+  // What the room could not read it reports, so it goes on.
+  BOOST_TEST(room_reads("not json"));
+  BOOST_TEST(room_reads(R"({"date": "2026-12-01T13:16:47Z"})"));
+  // A bot's line, the server's own and the HTML after every race.data stop.
+  BOOST_TEST(!room_reads(real::bot_chat_message));
+  BOOST_TEST(!room_reads(system));
+  BOOST_TEST(!room_reads(
+      R"({"type": "race.renders", "date": "2026-12-01T13:16:47.850362+00:00", "renders": {"status": "<p>Open</p>"}, "version": 1})"));
+  BOOST_TEST(!room_reads(
+      R"({"type": "pong", "date": "2026-12-01T13:16:47.850362+00:00"})"));
 }
 
 BOOST_AUTO_TEST_CASE(answers_are_rate_limited) {
