@@ -444,20 +444,33 @@ void on_existing_room(opener_pointer self) {
   search(self);
 }
 
-open_mode mode_of(opener_pointer self) {
-  return self->state.mode == opener_mode::manual ? open_mode::manual
-                                                 : open_mode::automatic;
+/// Whether a manual request came after the database was asked for an
+/// automatic open (or with other overrides): its answer is not this open's.
+bool asked_otherwise(opener_pointer self) {
+  const auto& st = self->state;
+  const auto& q = st.asked;
+  return q.manual != (st.mode == opener_mode::manual) ||
+         q.requested_by != st.requested_by || q.goal != st.overrides.goal ||
+         q.invitational != st.overrides.invitational;
 }
 
 /// Acts on the persistence worker's answer, deciding as it did (the same
-/// function on the same match, bots and time): it claimed the room when
-/// the checks passed and stored the reason when one failed.
+/// function on the request's match, bots, time and overrides): it claimed
+/// the room when the checks passed and stored the reason when one failed.
 void decide(opener_pointer self, opening_result& r) {
   auto& st = self->state;
+  if (!r.claim && asked_otherwise(self)) {
+    // Nothing claimed yet: ask again as the manual request asks.
+    load(self);
+    return;
+  }
   st.decided = true;
   st.context = std::move(r.context);
-  auto d = decide_open(*st.context, st.bots_seen, st.asked_at, st.options.grace,
-                       mode_of(self), st.overrides, st.requested_by);
+  const auto& q = st.asked;
+  auto d = decide_open(*st.context, q.bots, q.now,
+                       std::chrono::microseconds{q.grace_us},
+                       q.manual ? open_mode::manual : open_mode::automatic,
+                       {q.goal, q.invitational}, q.requested_by);
   st.overrides = std::move(d.overrides);
   st.requested_by = std::move(d.requested_by);
   st.settings = std::move(d.settings);
@@ -505,19 +518,19 @@ void decide(opener_pointer self, opening_result& r) {
   }
 }
 
-void ask_database(opener_pointer self) {
+void ask_database(opener_pointer self, std::vector<bot_info> bots) {
   auto& st = self->state;
-  st.asked_at = now();
-  opening_request r{st.match_id,
-                    st.mode == opener_mode::manual,
-                    make_marker(st.match_id),
-                    st.options.node_name,
-                    st.requested_by,
-                    st.overrides.goal,
-                    st.overrides.invitational,
-                    st.bots_seen,
-                    st.asked_at,
-                    st.options.grace.count()};
+  st.asked = {st.match_id,
+              st.mode == opener_mode::manual,
+              make_marker(st.match_id),
+              st.options.node_name,
+              st.requested_by,
+              st.overrides.goal,
+              st.overrides.invitational,
+              std::move(bots),
+              now(),
+              st.options.grace.count()};
+  auto r = st.asked;
   self->request(st.db, db_request_timeout, atom::put::value, std::move(r))
       .then(
           [self](opening_result& r) {
@@ -544,14 +557,12 @@ void load(opener_pointer self) {
   self->request(self->state.bots, caf::infinite, atom::status::value)
       .then(
           [self](std::vector<bot_info>& bots) {
-            self->state.bots_seen = std::move(bots);
-            ask_database(self);
+            ask_database(self, std::move(bots));
           },
           [self](caf::error& err) {
             spdlog::warn("room opener: {}: the bots did not answer ({})",
                          who(self), describe(err));
-            self->state.bots_seen.clear();
-            ask_database(self);
+            ask_database(self, {});
           });
 }
 

@@ -60,9 +60,9 @@ struct room_opener_state {
   std::vector<caf::typed_response_promise<room_answer>> waiting;
 
   std::optional<match_open_context> context;
-  /// The bots' live states and the time the checks ran with.
-  std::vector<bot_info> bots_seen;
-  timestamp asked_at{};
+  /// What the database was last asked with: the checks' bots, time, mode
+  /// and overrides, for deciding alike on its answer.
+  opening_request asked;
   race_settings settings;
   std::optional<room_claim_row> claim;
   bool existed = false;
