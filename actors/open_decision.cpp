@@ -67,4 +67,12 @@ open_decision decide_open(const match_open_context& m,
   return d;
 }
 
+open_decision decide_open(const match_open_context& m,
+                          const opening_request& asked) {
+  return decide_open(m, asked.bots, asked.now,
+                     std::chrono::microseconds{asked.grace_us},
+                     asked.manual ? open_mode::manual : open_mode::automatic,
+                     {asked.goal, asked.invitational}, asked.requested_by);
+}
+
 } // namespace racecontrol

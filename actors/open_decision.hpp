@@ -41,4 +41,8 @@ open_decision decide_open(const match_open_context& m,
                           std::chrono::microseconds grace, open_mode mode,
                           open_overrides overrides, std::string requested_by);
 
+/// The same with what an opening_request carries.
+open_decision decide_open(const match_open_context& m,
+                          const opening_request& asked);
+
 } // namespace racecontrol

@@ -83,10 +83,7 @@ open_match(persistence::room_claim_repository repo, const opening_request& r) {
   if (!ctx)
     return std::nullopt;
   opening_result out;
-  auto d =
-      decide_open(*ctx, r.bots, r.now, std::chrono::microseconds{r.grace_us},
-                  r.manual ? open_mode::manual : open_mode::automatic,
-                  {r.goal, r.invitational}, r.requested_by);
+  auto d = decide_open(*ctx, r);
   if (d.what == open_decision::kind::claim)
     out.claim = repo.claim({r.match_id, r.marker, ctx->bot_category,
                             ctx->bot_id.value_or(0), r.owner, d.requested_by,

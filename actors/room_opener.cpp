@@ -466,11 +466,7 @@ void decide(opener_pointer self, opening_result& r) {
   }
   st.decided = true;
   st.context = std::move(r.context);
-  const auto& q = st.asked;
-  auto d = decide_open(*st.context, q.bots, q.now,
-                       std::chrono::microseconds{q.grace_us},
-                       q.manual ? open_mode::manual : open_mode::automatic,
-                       {q.goal, q.invitational}, q.requested_by);
+  auto d = decide_open(*st.context, st.asked);
   st.overrides = std::move(d.overrides);
   st.requested_by = std::move(d.requested_by);
   st.settings = std::move(d.settings);
