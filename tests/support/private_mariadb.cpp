@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -45,6 +46,27 @@ bool alive(pid_t pid) {
   auto close = line.rfind(')');
   return close != std::string::npos && close + 2 < line.size() &&
          line[close + 2] != 'Z';
+}
+
+/// Whether every thread of `pid` is stopped (state T). kill(SIGSTOP)
+/// returns before the threads stop: each stops when it next runs, and on a
+/// busy machine a connection thread woken by a query can serve it first.
+bool all_threads_stopped(pid_t pid) {
+  auto tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  bool any = false;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line))
+      continue; // the thread ended meanwhile
+    auto close = line.rfind(')');
+    if (close == std::string::npos || close + 2 >= line.size() ||
+        line[close + 2] != 'T')
+      return false;
+    any = true;
+  }
+  return !ec && any;
 }
 
 std::string random_password() {
@@ -109,6 +131,10 @@ config::database_url private_mariadb::url() const {
 
 void private_mariadb::freeze() {
   kill(pid_, SIGSTOP);
+  for (int i = 0; i < 1000 && !all_threads_stopped(pid_); ++i)
+    usleep(10000);
+  BOOST_REQUIRE_MESSAGE(all_threads_stopped(pid_),
+                        "MariaDB's threads did not stop within 10 s");
 }
 
 void private_mariadb::thaw() {

@@ -26,7 +26,8 @@ class private_mariadb {
   /// The database over TCP on loopback, with user and password.
   config::database_url url() const;
 
-  /// SIGSTOP: the server keeps its sockets but answers nothing.
+  /// SIGSTOP, returning once every thread of the server stopped: it keeps
+  /// its sockets but answers nothing.
   void freeze();
   /// SIGCONT after freeze().
   void thaw();
