@@ -801,7 +801,7 @@ typename Inspector::result_type inspect(Inspector& f, manual_open& x) {
 }
 
 /// A room opener's first step as one request: the match loaded, the
-/// checks run (open_decision) with the bots' live states the opener asked
+/// checks run (decide_open) with the bots' live states the opener asked
 /// for first and its `now`, so that it decides alike on the answer; then
 /// the room claimed when they pass, or the reason stored when one fails.
 struct opening_request {

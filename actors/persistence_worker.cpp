@@ -1,7 +1,7 @@
 #include "actors/persistence_worker.hpp"
 
 #include "actors/error.hpp"
-#include "actors/open_decision.hpp"
+#include "actors/room_checks.hpp"
 
 #include "persistence/api_bot_repository.hpp"
 #include "persistence/api_repository.hpp"

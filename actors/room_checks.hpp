@@ -4,12 +4,19 @@
 // checks of seed 001, in its order, each failure with a stable code and a
 // message a person can act on. Plain functions: the tournament and the room
 // opener call them with what they loaded and the bot's live state.
+//
+// decide_open adds what a room opener does with the match it loaded, so the
+// persistence worker that loads the match and claims its room in the same
+// request and the opener that acts on the answer decide alike (one hand-off
+// between them per room instead of two).
 
+#include "actors/match_room_settings.hpp"
 #include "actors/messages.hpp"
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace racecontrol {
 
@@ -60,6 +67,37 @@ struct check_verdict {
 check_verdict check(const match_open_context& m, const bot_info* live_bot,
                     timestamp now, std::chrono::microseconds grace,
                     open_mode mode);
+
+struct open_decision {
+  enum class kind {
+    claim,          ///< every check passed: claim the room, then startrace
+    existing_room,  ///< the match has its room, or an earlier life's claim
+    wait,           ///< not due yet: nothing to report
+    blocked,        ///< a check failed: `reason` says which and why
+    refused_before, ///< racetime.gg refused exactly these settings before
+  };
+  kind what = kind::claim;
+  not_opened reason;
+  /// The request's, or an earlier life's manual claim's when that claim
+  /// is recovered (its room is asked for with what the organizer gave).
+  open_overrides overrides;
+  std::string requested_by;
+  /// The room's settings, info_bot empty (the claim's marker goes there).
+  race_settings settings;
+};
+
+/// Decides for match `m` at `now`: an earlier life's claim still creating
+/// is recovered before any check; otherwise the checks of room_checks with
+/// the live state of the match's bot among `bots` (none running: not
+/// connected), and settings racetime.gg refused before are not sent again.
+open_decision decide_open(const match_open_context& m,
+                          const std::vector<bot_info>& bots, timestamp now,
+                          std::chrono::microseconds grace, open_mode mode,
+                          open_overrides overrides, std::string requested_by);
+
+/// The same with what an opening_request carries.
+open_decision decide_open(const match_open_context& m,
+                          const opening_request& asked);
 
 /// "2026-12-02 20:00 UTC".
 std::string utc_minutes(timestamp t);

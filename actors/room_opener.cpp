@@ -5,7 +5,7 @@
 
 #include "actors/error.hpp"
 #include "actors/match_room_settings.hpp"
-#include "actors/open_decision.hpp"
+#include "actors/room_checks.hpp"
 
 #include <caf/send.hpp>
 

@@ -6,7 +6,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actors/match_room_settings.hpp"
-#include "actors/open_decision.hpp"
 #include "actors/room_checks.hpp"
 
 using namespace racecontrol;
