@@ -14,6 +14,7 @@
 #include "actors/room_clock.hpp"
 #include "actors/room_plan.hpp"
 
+#include "tests/support/deterministic_actor_system.hpp"
 #include "tests/support/real_frames.hpp"
 
 #include <caf/actor_system.hpp>
@@ -343,10 +344,7 @@ race_snapshot race(std::uint32_t version, const std::string& status,
   return r;
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct fixture : test::deterministic_actor_system {
   std::shared_ptr<journal> j = std::make_shared<journal>();
   persistence_actor db;
   room_clock_actor clock; ///< exact: the test's time moves in whole steps
@@ -355,10 +353,6 @@ struct fixture {
   std::vector<std::string> downs;
 
   fixture() {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    register_message_types(cfg);
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     db = sys->spawn(fake_persistence, j);
     clock = sys->spawn(room_clock, caf::timespan{0});
     j->ctx.room = {5,        "alttpr/cool-doge-1234",

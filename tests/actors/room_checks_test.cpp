@@ -7,6 +7,7 @@
 
 #include "actors/match_room_settings.hpp"
 #include "actors/room_checks.hpp"
+#include "tests/support/ready_match.hpp"
 
 using namespace racecontrol;
 using namespace std::chrono_literals;
@@ -16,32 +17,12 @@ namespace {
 const timestamp scheduled{std::chrono::seconds{1796155200}}; // 12-01 20:00 UTC
 constexpr std::chrono::microseconds grace = 30min;
 
-/// A match every check lets through, due now (10 minutes after its open
-/// time, 60 minutes before).
+/// Due now: 10 minutes after its open time, 50 minutes before the match.
 match_open_context ready_match() {
-  match_open_context m;
-  m.match_id = 7;
-  m.match_title = "Final";
-  m.scheduled_at = scheduled;
-  m.tournament_id = 2;
-  m.organization_id = 1;
-  m.tournament_name = "Demo Cup";
-  m.tournament_auto_create = true;
-  m.room_open_minutes_before = 60;
-  m.require_racetime_link = true;
-  m.bot_id = 3;
-  m.bot_name = "League bot";
-  m.bot_category = "alttpr";
-  m.bot_active = true;
-  m.bot_assigned = true;
-  m.players = {{1, "Alice", "11", "u1", "alice"},
-               {2, "Bob", "22", "u2", "bob"}};
-  return m;
+  return test::ready_match(scheduled);
 }
 
-bot_info connected_bot() {
-  return {3, "alttpr", "League bot", "connected", "", true, {"Beat the game"}};
-}
+using test::connected_bot;
 
 const timestamp now = scheduled - 50min;
 

@@ -6,6 +6,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/messages.hpp"
 #include "actors/room_clock.hpp"
+#include "tests/support/deterministic_actor_system.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -46,17 +47,10 @@ race_room_actor::behavior_type stand_in_room(wake_log log) {
   };
 }
 
-struct clock_fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct clock_fixture : test::deterministic_actor_system {
   room_clock_actor clock;
 
   clock_fixture() {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    register_message_types(cfg);
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     clock = sys->spawn(room_clock, caf::timespan{100ms});
     sched->run();
   }

@@ -12,6 +12,8 @@
 #include "actors/messages.hpp"
 #include "actors/room_checks.hpp"
 #include "actors/room_opener.hpp"
+#include "tests/support/deterministic_actor_system.hpp"
+#include "tests/support/ready_match.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -137,8 +139,7 @@ room_bots_actor::behavior_type bots(world_ptr w) {
         return races;
       },
       [](atom::status) {
-        return std::vector<bot_info>{
-            {3, "alttpr", "League bot", "connected", "", true, {}}};
+        return std::vector<bot_info>{test::connected_bot()};
       },
   };
 }
@@ -164,31 +165,7 @@ opener_parent_actor::behavior_type parent(world_ptr w) {
   };
 }
 
-/// A match every check lets through, due now.
-match_open_context due_match() {
-  match_open_context m;
-  m.match_id = 7;
-  m.match_title = "Final";
-  m.scheduled_at = std::chrono::system_clock::now() + 50min;
-  m.tournament_id = 2;
-  m.organization_id = 1;
-  m.tournament_name = "Demo Cup";
-  m.tournament_auto_create = true;
-  m.room_open_minutes_before = 60;
-  m.bot_id = 3;
-  m.bot_name = "League bot";
-  m.bot_category = "alttpr";
-  m.bot_active = true;
-  m.bot_assigned = true;
-  m.players = {{1, "Alice", "11", "u1", "alice"},
-               {2, "Bob", "22", "u2", "bob"}};
-  return m;
-}
-
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct fixture : test::deterministic_actor_system {
   world_ptr w = std::make_shared<world>();
   caf::actor store_actor;
   automation_store_actor db;
@@ -197,11 +174,7 @@ struct fixture {
   opener_parent_actor tournament;
 
   fixture() {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    register_message_types(cfg);
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-    w->match = due_match();
+    w->match = test::ready_match(std::chrono::system_clock::now() + 50min);
     store_actor = sys->spawn(store, w);
     db = caf::actor_cast<automation_store_actor>(store_actor);
     bot_supervisor = sys->spawn(bots, w);

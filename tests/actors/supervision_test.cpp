@@ -11,6 +11,7 @@
 #include "actors/messages.hpp"
 #include "actors/node.hpp"
 #include "actors/restart_budget.hpp"
+#include "tests/support/deterministic_actor_system.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -88,21 +89,12 @@ caf::behavior watcher(caf::event_based_actor* self,
   }};
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct fixture : test::deterministic_actor_system {
   std::shared_ptr<journal> j = std::make_shared<journal>();
   caf::actor watch;
   node_actor root;
 
-  fixture() {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    register_message_types(cfg);
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-    watch = sys->spawn(watcher, j);
-  }
+  fixture() { watch = sys->spawn(watcher, j); }
 
   ~fixture() {
     caf::anon_send_exit(watch, caf::exit_reason::kill);
