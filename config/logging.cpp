@@ -1,14 +1,15 @@
 #include "config/logging.hpp"
 
 #include "config/batching_log_sink.hpp"
+#include "config/buffered_fd_sink.hpp"
 #include "config/ini_document.hpp"
 #include "config/secret.hpp"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -177,7 +178,7 @@ std::string json_escape(std::string_view text) {
 void setup_logging(const log_options& options, const std::string& program) {
   spdlog::sink_ptr sink;
   if (options.file.empty()) {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    sink = std::make_shared<buffered_fd_sink>(STDERR_FILENO);
   } else {
     try {
       sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file);

@@ -1,10 +1,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include "config/batching_log_sink.hpp"
+#include "config/buffered_fd_sink.hpp"
 #include "config/logging.hpp"
 #include "config/secret.hpp"
 
 #include <cstdio>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -205,6 +207,43 @@ BOOST_AUTO_TEST_CASE(logging_is_asynchronous_and_loses_nothing) {
   std::remove(path.c_str());
   BOOST_TEST(total == threads * per_thread);
   BOOST_TEST(ordered);
+}
+
+BOOST_AUTO_TEST_CASE(stderr_lines_are_written_once_per_batch) {
+  auto path = temp_path();
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND);
+  BOOST_TEST_REQUIRE(fd >= 0);
+  auto file_size = [&] {
+    struct stat st {};
+    ::stat(path.c_str(), &st);
+    return static_cast<std::size_t>(st.st_size);
+  };
+  {
+    buffered_fd_sink sink{fd};
+    sink.set_pattern("%v");
+    auto line = [](const std::string& text) {
+      return spdlog::details::log_msg{"unit", spdlog::level::info, text};
+    };
+    for (int i = 0; i < 3; ++i)
+      sink.log(line("line " + std::to_string(i)));
+    // Held until the batching sink's writer flushes after its batch.
+    BOOST_TEST(file_size() == 0u);
+    sink.flush();
+    BOOST_TEST(lines_of(path) ==
+               (std::vector<std::string>{"line 0", "line 1", "line 2"}));
+    // A batch past 64 KiB does not wait for the flush.
+    std::string long_text(1000, 'x');
+    for (int i = 0; i < 70; ++i)
+      sink.log(line(long_text));
+    BOOST_TEST(file_size() > 64u * 1024u);
+    sink.log(line("last"));
+  }
+  // The destructor writes what is left.
+  auto lines = lines_of(path);
+  BOOST_TEST(lines.size() == 74u);
+  BOOST_TEST(lines.back() == "last");
+  ::close(fd);
+  std::remove(path.c_str());
 }
 
 BOOST_AUTO_TEST_CASE(expired_secrets_are_forgotten) {
