@@ -781,8 +781,12 @@ void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads,
   }
   cfg.set("scheduler.max-threads", threads);
   cfg.set("work-stealing.moderate-poll-attempts", 0);
-  cfg.set("work-stealing.relaxed-sleep-duration",
-          caf::timespan{std::chrono::milliseconds{50}});
+  // An idle worker wakes after this to steal from the others. A lone worker
+  // has nobody to steal from and is woken for its own work, so it sleeps
+  // long (automation_bench: idle CPU 0.06% of a core instead of 0.14%).
+  auto relaxed = threads == 1 ? std::chrono::milliseconds{1000}
+                              : std::chrono::milliseconds{50};
+  cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{relaxed});
   // A worker found asleep is woken without blocking it on the waker's lock
   // (prompt_stealing.hpp).
   use_prompt_stealing(cfg);
