@@ -779,6 +779,14 @@ void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads,
     auto cpus = allowed_cpus().size();
     threads = cpus > io_threads ? cpus - io_threads : 1;
   }
+  // No network thread: the lone worker runs the network (prompt_stealing)
+  // between jobs, so no actor may keep it for long: after 100 messages an
+  // actor yields (CAF's default lets one actor run for as long as its
+  // mailbox has messages).
+  if (io_threads == 0) {
+    threads = 1;
+    cfg.set("scheduler.max-throughput", std::size_t{100});
+  }
   cfg.set("scheduler.max-threads", threads);
   cfg.set("work-stealing.moderate-poll-attempts", 0);
   // An idle worker wakes after this to steal from the others. A lone worker
@@ -860,6 +868,9 @@ int run(const config::settings& s, bool migrate, bool check_only,
   } catch (const std::exception& e) {
     return fail_start(&s, e.what());
   }
+  // Set before the actor system starts its worker; the actor system is
+  // destroyed before the io_runtime.
+  prompt_stealing::io = s.io_threads == 0 ? &io->io() : nullptr;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   // What runs before the node starts (this thread's actor, CAF's own) does

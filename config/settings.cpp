@@ -262,9 +262,12 @@ const key_spec keys[] = {
      }},
     {"racetime.io_threads", "1",
      "Threads for every HTTP and WebSocket connection to racetime.gg (one "
-     "handles thousands of rooms; more help only with TLS at scale).",
+     "handles thousands of rooms; more help only with TLS at scale). 0: none "
+     "of its own; the actors' one scheduler thread runs the network whenever "
+     "it has no actor to run (needs daemon.worker_threads 0 or 1), so frames "
+     "and sends between the two wake no other thread.",
      [](settings& s, const std::string& v) {
-       s.io_threads = parse_count(v, 1, 64);
+       s.io_threads = parse_count(v, 0, 64);
      }},
     {"racetime.post_reuse", "2s",
      "A request never sent twice (a startrace, another POST to racetime.gg "
@@ -773,6 +776,11 @@ settings load_settings(const settings_sources& sources) {
                        ") must not exceed database.pool_size (" +
                        std::to_string(s.database_pool_size) +
                        "): each worker needs a connection");
+  if (s.io_threads == 0 && s.worker_threads > 1)
+    throw config_error("racetime.io_threads = 0 runs the network on the "
+                       "actors' one scheduler thread: set "
+                       "daemon.worker_threads to 0 or 1 (it is " +
+                       std::to_string(s.worker_threads) + ")");
   check_cluster(s);
   // The environment wins for secrets, so they need not be in the file.
   if (const char* pw = env(database_password_variable))

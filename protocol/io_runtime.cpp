@@ -9,7 +9,7 @@ io_runtime::io_runtime(io_runtime_options options)
       tls_(make_client_tls_context(options_.extra_ca_file)),
       http_(std::make_unique<http_client>(io_, tls_, options_.http)),
       api_(std::make_unique<racetime_api>(io_, *http_, options_.racetime)) {
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.threads); ++i)
+  for (std::size_t i = 0; i < options_.threads; ++i)
     threads_.emplace_back([this] {
       // Named so that top -H, perf and automation_bench's per-thread
       // figures tell the network thread from CAF's and the log writer.

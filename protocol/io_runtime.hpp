@@ -1,7 +1,8 @@
 #pragma once
 
-// The daemon's network side: one io_context run by threads of its own,
-// with the HTTP client and racetime.gg API every bot and room shares. Built
+// The daemon's network side: one io_context, run by threads of its own or
+// (with none) by a thread the daemon lends it, with the HTTP client and
+// racetime.gg API every bot and room shares. Built
 // before the actor system and stopped after it, so no callback ever runs
 // into a destroyed client.
 
@@ -24,14 +25,16 @@ namespace racecontrol::protocol {
 struct io_runtime_options {
   url racetime;              ///< racetime.gg's origin
   std::string extra_ca_file; ///< trusted besides the system store
+  /// 0: none of its own; someone else runs io() (racecontrold: the actors'
+  /// lone scheduler thread, see actors/prompt_stealing.hpp).
   std::size_t threads = 1;
   http_client_options http;
 };
 
 class io_runtime {
  public:
-  /// Starts the threads at once. Throws std::runtime_error when the TLS
-  /// context cannot be made (a bad CA file, named).
+  /// Starts the threads (if any) at once. Throws std::runtime_error when the
+  /// TLS context cannot be made (a bad CA file, named).
   explicit io_runtime(io_runtime_options options);
   /// Stops the threads; pending callbacks are dropped.
   ~io_runtime();

@@ -10,6 +10,9 @@
 
 #include "tests/support/race_world.hpp"
 
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 
 using namespace racecontrol;
@@ -106,6 +109,55 @@ BOOST_AUTO_TEST_CASE(a_race_is_watched_from_open_to_result) {
   BOOST_TEST(w.stop_daemon() == 0);
   auto out = w.daemon().output();
   BOOST_TEST(out.find("bot-secret") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_network_on_the_actors_thread) {
+  // racetime.io_threads = 0: no network thread; the actors' scheduler
+  // thread runs the sockets between jobs. The race runs as with one.
+  race_world w;
+  w.start_daemon({"--racetime.io_threads=0"});
+  std::string threads;
+  auto tasks = "/proc/" + std::to_string(w.daemon().pid()) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream comm(t.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    threads += name + " ";
+  }
+  BOOST_TEST(threads.find("rc.io") == std::string::npos, threads);
+  BOOST_REQUIRE_MESSAGE(
+      race_world::wait_until(
+          [&] {
+            auto r = w.race();
+            return has_entrant(r, "u1", protocol::entrant_status::invited) &&
+                   has_entrant(r, "u2", protocol::entrant_status::invited);
+          },
+          30s),
+      w.daemon().output());
+  w.user("u1", "accept_invite");
+  w.user("u2", "accept_invite");
+  w.execute("UPDATE users SET racetime_id = 'u3', racetime_name = 'Racer3' "
+            "WHERE id = 3");
+  w.user("u3", "request_invite");
+  BOOST_REQUIRE(race_world::wait_until(
+      [&] {
+        return has_entrant(w.race(), "u3", protocol::entrant_status::not_ready);
+      },
+      30s));
+  w.say("u1", "!match");
+  BOOST_REQUIRE_MESSAGE(
+      race_world::wait_until(
+          [&] {
+            return bot_said(w, "Spring Cup - Final: Alice vs Bob vs Carol");
+          },
+          30s),
+      w.daemon().output());
+  w.run_race();
+  BOOST_REQUIRE_MESSAGE(
+      w.daemon().wait_for_output("done; no longer watched", 30s),
+      w.daemon().output());
+  w.check_result();
+  BOOST_TEST(w.stop_daemon() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(killed_mid_race_and_restarted) {

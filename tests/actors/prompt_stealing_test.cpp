@@ -13,8 +13,14 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scheduler/coordinator.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 using namespace racecontrol;
@@ -52,4 +58,81 @@ BOOST_AUTO_TEST_CASE(every_message_from_outside_wakes_a_sleeping_worker) {
       break;
   }
   BOOST_TEST(answered == 200);
+}
+
+BOOST_AUTO_TEST_CASE(a_lone_worker_runs_the_network_between_jobs) {
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  prompt_stealing::io = &io;
+  {
+    caf::actor_system_config cfg;
+    cfg.set("scheduler.max-threads", 1);
+    cfg.set("scheduler.max-throughput", std::size_t{100}); // as racecontrold
+    cfg.set("work-stealing.moderate-poll-attempts", 0);
+    cfg.set("work-stealing.relaxed-sleep-duration",
+            caf::timespan{std::chrono::hours{1}});
+    use_prompt_stealing(cfg);
+    caf::actor_system sys{cfg};
+    auto echo = sys.spawn([]() -> caf::behavior {
+      return {[](int x) {
+        return x + 1;
+      }};
+    });
+    // Messages from another thread wake the worker out of the network.
+    caf::scoped_actor self{sys};
+    int answered = 0;
+    for (int i = 0; i < 100; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{2});
+      self->request(echo, std::chrono::seconds{10}, i)
+          .receive(
+              [&](int y) {
+                answered += y == i + 1;
+              },
+              [&](caf::error& err) {
+                BOOST_ERROR("request " << i << " failed: " << to_string(err));
+              });
+    }
+    BOOST_TEST(answered == 100);
+    // A network callback runs on the worker's thread, and the message it
+    // sends is read there too.
+    std::promise<std::thread::id> network_thread, actor_thread;
+    auto where = sys.spawn([&actor_thread]() -> caf::behavior {
+      return {[&actor_thread](int) {
+        actor_thread.set_value(std::this_thread::get_id());
+      }};
+    });
+    boost::asio::post(io, [&] {
+      network_thread.set_value(std::this_thread::get_id());
+      caf::anon_send(where, 1);
+    });
+    auto net_id = network_thread.get_future().get();
+    BOOST_TEST((net_id == actor_thread.get_future().get()));
+    BOOST_TEST((net_id != std::this_thread::get_id()));
+    // An actor that never lets the worker idle does not starve the network:
+    // a timer due in 20 ms fires while it is still busy.
+    std::atomic<bool> busy_done{false}, fired_while_busy{false};
+    std::promise<void> chain_done;
+    auto busy = sys.spawn([&](caf::event_based_actor* b) -> caf::behavior {
+      return {[&, b](int n) {
+        auto until =
+            std::chrono::steady_clock::now() + std::chrono::microseconds{100};
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        if (n > 0) {
+          b->send(b, n - 1);
+        } else {
+          busy_done = true;
+          chain_done.set_value();
+        }
+      }};
+    });
+    boost::asio::steady_timer timer{io, std::chrono::milliseconds{20}};
+    timer.async_wait([&](const boost::system::error_code&) {
+      fired_while_busy = !busy_done;
+    });
+    caf::anon_send(busy, 3000); // about 300 ms of work
+    chain_done.get_future().get();
+    BOOST_TEST(fired_while_busy.load());
+  }
+  prompt_stealing::io = nullptr;
 }

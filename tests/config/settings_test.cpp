@@ -221,6 +221,22 @@ BOOST_AUTO_TEST_CASE(cpus) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(network_on_the_actors_thread) {
+  BOOST_TEST(load_settings(with_env({})).io_threads == 1u);
+  auto sources = with_env({});
+  sources.overrides = {{"racetime.io_threads", "0"}};
+  BOOST_TEST(load_settings(sources).io_threads == 0u);
+  sources.overrides = {{"racetime.io_threads", "0"},
+                       {"daemon.worker_threads", "1"}};
+  BOOST_TEST(load_settings(sources).worker_threads == 1u);
+  // The network can ride on one scheduler thread, not on several.
+  sources.overrides = {{"racetime.io_threads", "0"},
+                       {"daemon.worker_threads", "2"}};
+  BOOST_TEST(error_of(sources) ==
+             "racetime.io_threads = 0 runs the network on the actors' one "
+             "scheduler thread: set daemon.worker_threads to 0 or 1 (it is 2)");
+}
+
 BOOST_AUTO_TEST_CASE(console_settings) {
   auto s = load_settings(with_env({}));
   BOOST_TEST(!s.console_listen); // off by default
