@@ -33,6 +33,17 @@ bool has_entrant(const protocol::race_data& r, const std::string& id,
   return race_world::has_entrant(r, id, status);
 }
 
+/// Waits until the two linked players are invited.
+bool both_invited(race_world& w) {
+  return race_world::wait_until(
+      [&] {
+        auto r = w.race();
+        return has_entrant(r, "u1", protocol::entrant_status::invited) &&
+               has_entrant(r, "u2", protocol::entrant_status::invited);
+      },
+      30s);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(whole_race)
@@ -41,16 +52,8 @@ BOOST_AUTO_TEST_CASE(a_race_is_watched_from_open_to_result) {
   race_world w;
   w.start_daemon();
   // The two linked players are invited, once each.
-  BOOST_REQUIRE_MESSAGE(
-      race_world::wait_until(
-          [&] {
-            auto r = w.race();
-            return has_entrant(r, "u1", protocol::entrant_status::invited) &&
-                   has_entrant(r, "u2", protocol::entrant_status::invited);
-          },
-          30s),
-      w.daemon().output() << "\nsim log:\n"
-                          << w.sim_log());
+  BOOST_REQUIRE_MESSAGE(both_invited(w), w.daemon().output() << "\nsim log:\n"
+                                                             << w.sim_log());
   // The bot is connected and says so in its row.
   BOOST_TEST(w.scalar("SELECT status FROM racetime_bots WHERE id = 1") ==
              "connected");
@@ -125,15 +128,7 @@ BOOST_AUTO_TEST_CASE(the_network_on_the_actors_thread) {
     threads += name + " ";
   }
   BOOST_TEST(threads.find("rc.io") == std::string::npos, threads);
-  BOOST_REQUIRE_MESSAGE(
-      race_world::wait_until(
-          [&] {
-            auto r = w.race();
-            return has_entrant(r, "u1", protocol::entrant_status::invited) &&
-                   has_entrant(r, "u2", protocol::entrant_status::invited);
-          },
-          30s),
-      w.daemon().output());
+  BOOST_REQUIRE_MESSAGE(both_invited(w), w.daemon().output());
   w.user("u1", "accept_invite");
   w.user("u2", "accept_invite");
   w.execute("UPDATE users SET racetime_id = 'u3', racetime_name = 'Racer3' "
