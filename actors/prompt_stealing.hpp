@@ -47,16 +47,19 @@ class prompt_stealing : public caf::policy::work_stealing {
     }
     if (!sleeping)
       return;
-    if (io != nullptr)
-      boost::asio::post(*io, [] {}); // returns the worker from run_one()
-    else
+    // A network callback running on the worker itself needs no wake-up: the
+    // worker reads its queue when run_one() returns.
+    if (io == nullptr)
       data.waitdata.cv.notify_one();
+    else if (!on_io_worker)
+      boost::asio::post(*io, [] {}); // returns the worker from run_one()
   }
 
   template <class Worker>
   caf::resumable* dequeue(Worker* self) {
     if (io == nullptr || io->stopped())
       return work_stealing::dequeue(self);
+    on_io_worker = true;
     auto& data = d(self);
     for (;;) {
       if (auto* job = data.queue.take_head()) {
@@ -92,6 +95,8 @@ class prompt_stealing : public caf::policy::work_stealing {
   }
 
   std::chrono::steady_clock::time_point last_poll_{};
+  /// This thread is the worker that runs `io`.
+  static inline thread_local bool on_io_worker = false;
 };
 
 /// Makes the actor system of `cfg` schedule with prompt_stealing.
