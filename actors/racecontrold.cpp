@@ -770,9 +770,9 @@ start_console(const config::settings& s, protocol::io_runtime& io,
 /// every message between actors on two workers is a cross-thread wake-up,
 /// and on two CPUs a second worker only competed with the I/O thread
 /// (automation_bench, 1,000 rooms: 1.6 instead of 1.8 ms of CPU per room,
-/// 38 instead of 44 sleeps, the same wall time).
-void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads,
-                    std::size_t io_threads) {
+/// 38 instead of 44 sleeps, the same wall time). Returns the workers' count.
+std::size_t tune_scheduler(caf::actor_system_config& cfg, std::size_t threads,
+                           std::size_t io_threads) {
   // 0: the CPUs this process may use (daemon.cpus, taskset, a cgroup's
   // cpuset), not the machine's, less the I/O threads; at least one.
   if (threads == 0) {
@@ -798,11 +798,13 @@ void tune_scheduler(caf::actor_system_config& cfg, std::size_t threads,
   // A worker found asleep is woken without blocking it on the waker's lock
   // (prompt_stealing.hpp).
   use_prompt_stealing(cfg);
+  return threads;
 }
 
 /// The network side of the daemon; exits the process with a clear line
 /// when the racetime.gg settings are unusable.
-std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
+std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s,
+                                              std::size_t io_threads) {
   auto base = protocol::parse_url(s.racetime_url);
   if (!base)
     throw config::config_error("racetime.url: " + base.error().message);
@@ -811,7 +813,7 @@ std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s) {
   protocol::io_runtime_options o;
   o.racetime = *base;
   o.extra_ca_file = s.racetime_ca_file;
-  o.threads = s.io_threads;
+  o.threads = io_threads;
   o.http.fresh_reuse = s.racetime_post_reuse;
   o.http.max_per_host = s.racetime_max_connections;
   return std::make_unique<protocol::io_runtime>(o);
@@ -852,12 +854,21 @@ int run(const config::settings& s, bool migrate, bool check_only,
   auto console_slot_ = std::make_shared<console_slot>();
   caf::actor_system_config cfg;
   register_message_types(cfg);
-  tune_scheduler(cfg, s.worker_threads, s.io_threads);
+  auto io_threads = config::io_threads_for(s, allowed_cpus().size());
+  auto workers = tune_scheduler(cfg, s.worker_threads, io_threads);
+  if (io_threads == 0)
+    spdlog::info("threads: 1 actor scheduler thread, which also runs the "
+                 "network (racetime.io_threads {})",
+                 s.io_threads ? "0" : "auto");
+  else
+    spdlog::info("threads: {} actor scheduler thread(s), {} network "
+                 "thread(s)",
+                 workers, io_threads);
   if (auto problem = set_up_cluster(s, cfg); !problem.empty())
     return fail_start(&s, problem);
   bool worker = s.role == config::cluster_role::worker;
   try {
-    io = make_io(s);
+    io = make_io(s, io_threads);
     if (worker) {
       spdlog::info("http, console: off on a worker node (its coordinator "
                    "serves them)");
@@ -870,7 +881,7 @@ int run(const config::settings& s, bool migrate, bool check_only,
   }
   // Set before the actor system starts its worker; the actor system is
   // destroyed before the io_runtime.
-  prompt_stealing::io = s.io_threads == 0 ? &io->io() : nullptr;
+  prompt_stealing::io = io_threads == 0 ? &io->io() : nullptr;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   // What runs before the node starts (this thread's actor, CAF's own) does

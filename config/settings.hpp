@@ -75,7 +75,9 @@ struct settings {
   // [racetime]
   std::string racetime_url;
   std::string racetime_ca_file;
-  std::size_t io_threads = 1;
+  /// Empty: "auto", resolved where the daemon knows its CPUs (one scheduler
+  /// thread: none of its own; else one).
+  std::optional<std::size_t> io_threads;
   std::chrono::milliseconds racetime_ping_interval{30000};
   std::chrono::milliseconds racetime_post_reuse{2000};
   std::size_t racetime_max_connections = 16;
@@ -177,6 +179,12 @@ std::string describe_settings();
 
 /// The settings on one line for the startup log; secrets shown as ***.
 std::string summarize(const settings& s);
+
+/// racetime.io_threads with "auto" resolved for a process that may use
+/// `cpus` CPUs: none of its own when the actors get one scheduler thread
+/// anyway (daemon.worker_threads 1, or 0 on at most two CPUs), so that
+/// thread runs the network between jobs; else one.
+std::size_t io_threads_for(const settings& s, std::size_t cpus);
 
 /// "0-1,4" for {0, 1, 4}: how daemon.cpus reads.
 std::string cpu_list(const std::vector<int>& cpus);

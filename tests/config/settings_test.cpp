@@ -222,13 +222,32 @@ BOOST_AUTO_TEST_CASE(cpus) {
 }
 
 BOOST_AUTO_TEST_CASE(network_on_the_actors_thread) {
-  BOOST_TEST(load_settings(with_env({})).io_threads == 1u);
+  // Unset: auto, which the daemon resolves from its CPUs.
+  BOOST_TEST(!load_settings(with_env({})).io_threads.has_value());
   auto sources = with_env({});
   sources.overrides = {{"racetime.io_threads", "0"}};
-  BOOST_TEST(load_settings(sources).io_threads == 0u);
+  BOOST_TEST(load_settings(sources).io_threads.value_or(9) == 0u);
+  sources.overrides = {{"racetime.io_threads", "2"}};
+  BOOST_TEST(load_settings(sources).io_threads.value_or(9) == 2u);
+  sources.overrides = {{"racetime.io_threads", "auto"}};
+  BOOST_TEST(!load_settings(sources).io_threads.has_value());
+  sources.overrides = {{"racetime.io_threads", "many"}};
+  BOOST_TEST(error_of(sources) == "--racetime.io_threads: must be auto or a "
+                                  "whole number from 0 to 64, got 'many'");
   sources.overrides = {{"racetime.io_threads", "0"},
                        {"daemon.worker_threads", "1"}};
   BOOST_TEST(load_settings(sources).worker_threads == 1u);
+  // Auto: no network thread when the actors get one scheduler thread.
+  settings s;
+  BOOST_TEST(io_threads_for(s, 1) == 0u);
+  BOOST_TEST(io_threads_for(s, 2) == 0u);
+  BOOST_TEST(io_threads_for(s, 4) == 1u);
+  s.worker_threads = 1;
+  BOOST_TEST(io_threads_for(s, 8) == 0u);
+  s.worker_threads = 2;
+  BOOST_TEST(io_threads_for(s, 2) == 1u);
+  s.io_threads = 3; // a number is kept
+  BOOST_TEST(io_threads_for(s, 2) == 3u);
   // The network can ride on one scheduler thread, not on several.
   sources.overrides = {{"racetime.io_threads", "0"},
                        {"daemon.worker_threads", "2"}};
