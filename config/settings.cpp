@@ -30,14 +30,23 @@ struct key_spec {
   throw config_error(what);
 }
 
-std::size_t parse_count(const std::string& v, std::size_t min,
-                        std::size_t max) {
+/// A whole number from min to max, or nothing.
+std::optional<std::size_t> read_count(const std::string& v, std::size_t min,
+                                      std::size_t max) {
   std::size_t n = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc{} || p != v.data() + v.size() || n < min || n > max)
+    return std::nullopt;
+  return n;
+}
+
+std::size_t parse_count(const std::string& v, std::size_t min,
+                        std::size_t max) {
+  auto n = read_count(v, min, max);
+  if (!n)
     reject("must be a whole number from " + std::to_string(min) + " to " +
            std::to_string(max) + ", got '" + v + "'");
-  return n;
+  return *n;
 }
 
 /// The items of a comma-separated list, spaces around each trimmed; empty
@@ -269,11 +278,9 @@ const key_spec keys[] = {
      "actors get one scheduler thread (daemon.worker_threads 1, or 0 on at "
      "most two CPUs), else 1.",
      [](settings& s, const std::string& v) {
-       std::size_t n = 0;
-       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
        if (v == "auto")
          s.io_threads.reset();
-       else if (ec == std::errc{} && p == v.data() + v.size() && n <= 64)
+       else if (auto n = read_count(v, 0, 64))
          s.io_threads = n;
        else
          reject("must be auto or a whole number from 0 to 64, got '" + v + "'");

@@ -25,16 +25,24 @@
 
 using namespace racecontrol;
 
-BOOST_AUTO_TEST_CASE(every_message_from_outside_wakes_a_sleeping_worker) {
+namespace {
+
+/// Work stealing with prompt wake-ups on `threads` workers that, once idle,
+/// sleep until woken (no timed look for work to steal).
+caf::actor_system_config sleepy_workers(std::size_t threads) {
   caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
+  cfg.set("scheduler.max-threads", threads);
   cfg.set("work-stealing.moderate-poll-attempts", 0);
   cfg.set("work-stealing.relaxed-sleep-duration",
           caf::timespan{std::chrono::hours{1}});
   use_prompt_stealing(cfg);
-  caf::actor_system sys{cfg};
-  BOOST_TEST((dynamic_cast<caf::scheduler::coordinator<prompt_stealing>*>(
-                  &sys.scheduler()) != nullptr));
+  return cfg;
+}
+
+/// Asks an echo actor `n` times from this thread, 2 ms apart (long enough
+/// for the workers to stop polling and sleep); the count answered right,
+/// up to the first that was not.
+int answered_after_sleeps(caf::actor_system& sys, int n) {
   auto echo = sys.spawn([]() -> caf::behavior {
     return {[](int x) {
       return x + 1;
@@ -42,8 +50,7 @@ BOOST_AUTO_TEST_CASE(every_message_from_outside_wakes_a_sleeping_worker) {
   });
   caf::scoped_actor self{sys};
   int answered = 0;
-  for (int i = 0; i < 200; ++i) {
-    // Long enough for both workers to stop polling and sleep.
+  for (int i = 0; i < n; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds{2});
     self->request(echo, std::chrono::seconds{10}, i)
         .receive(
@@ -57,7 +64,17 @@ BOOST_AUTO_TEST_CASE(every_message_from_outside_wakes_a_sleeping_worker) {
     if (answered != i + 1)
       break;
   }
-  BOOST_TEST(answered == 200);
+  return answered;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(every_message_from_outside_wakes_a_sleeping_worker) {
+  auto cfg = sleepy_workers(2);
+  caf::actor_system sys{cfg};
+  BOOST_TEST((dynamic_cast<caf::scheduler::coordinator<prompt_stealing>*>(
+                  &sys.scheduler()) != nullptr));
+  BOOST_TEST(answered_after_sleeps(sys, 200) == 200);
 }
 
 BOOST_AUTO_TEST_CASE(a_lone_worker_runs_the_network_between_jobs) {
@@ -65,34 +82,11 @@ BOOST_AUTO_TEST_CASE(a_lone_worker_runs_the_network_between_jobs) {
   auto work = boost::asio::make_work_guard(io);
   prompt_stealing::io = &io;
   {
-    caf::actor_system_config cfg;
-    cfg.set("scheduler.max-threads", 1);
+    auto cfg = sleepy_workers(1);
     cfg.set("scheduler.max-throughput", std::size_t{100}); // as racecontrold
-    cfg.set("work-stealing.moderate-poll-attempts", 0);
-    cfg.set("work-stealing.relaxed-sleep-duration",
-            caf::timespan{std::chrono::hours{1}});
-    use_prompt_stealing(cfg);
     caf::actor_system sys{cfg};
-    auto echo = sys.spawn([]() -> caf::behavior {
-      return {[](int x) {
-        return x + 1;
-      }};
-    });
     // Messages from another thread wake the worker out of the network.
-    caf::scoped_actor self{sys};
-    int answered = 0;
-    for (int i = 0; i < 100; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds{2});
-      self->request(echo, std::chrono::seconds{10}, i)
-          .receive(
-              [&](int y) {
-                answered += y == i + 1;
-              },
-              [&](caf::error& err) {
-                BOOST_ERROR("request " << i << " failed: " << to_string(err));
-              });
-    }
-    BOOST_TEST(answered == 100);
+    BOOST_TEST(answered_after_sleeps(sys, 100) == 100);
     // A network callback runs on the worker's thread, and the message it
     // sends is read there too.
     std::promise<std::thread::id> network_thread, actor_thread;
