@@ -1,5 +1,7 @@
 #include "protocol/http_client.hpp"
 
+#include "protocol/serial_executor.hpp"
+
 #include "protocol/address_results.hpp"
 #include "protocol/json.hpp"
 #include "protocol/tls_session_cache.hpp"
@@ -7,7 +9,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -32,7 +33,8 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-using strand_type = net::strand<net::io_context::executor_type>;
+/// Runs the client's handlers one at a time (serial_executor).
+using strand_type = net::any_io_executor;
 using plain_stream = beast::tcp_stream;
 using secure_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -94,7 +96,7 @@ struct host_slots {
 struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
   impl(net::io_context& io, std::shared_ptr<ssl::context> tls,
        http_client_options options)
-      : strand(net::make_strand(io)), tls(std::move(tls)),
+      : strand(serial_executor(io)), tls(std::move(tls)),
         options(std::move(options)) {}
 
   /// The most recently used idle connection to `key` that has been idle

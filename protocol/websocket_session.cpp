@@ -1,5 +1,7 @@
 #include "protocol/websocket_session.hpp"
 
+#include "protocol/serial_executor.hpp"
+
 #include "protocol/address_results.hpp"
 #include "protocol/deadline_sweep.hpp"
 #include "protocol/iso8601.hpp"
@@ -9,7 +11,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
@@ -128,7 +129,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   impl(net::io_context& io, std::shared_ptr<ssl::context> tls, url target,
        std::shared_ptr<token_source> tokens, websocket_handlers handlers,
        websocket_options options)
-      : strand(net::make_strand(io)), tls(std::move(tls)),
+      : strand(serial_executor(io)), tls(std::move(tls)),
         target(std::move(target)), tokens(std::move(tokens)),
         handlers(std::move(handlers)), options(std::move(options)),
         resolver(strand), resolve_timer(strand), retry_timer(strand),
@@ -776,7 +777,8 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
         dropped{0};
   };
 
-  net::strand<net::io_context::executor_type> strand;
+  /// Runs this session's handlers one at a time (serial_executor).
+  net::any_io_executor strand;
   std::shared_ptr<ssl::context> tls;
   url target;
   std::shared_ptr<token_source> tokens;
