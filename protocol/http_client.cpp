@@ -34,7 +34,7 @@ using tcp = net::ip::tcp;
 namespace {
 
 /// Runs the client's handlers one at a time (serial_executor).
-using strand_type = net::any_io_executor;
+using serial_type = net::any_io_executor;
 using plain_stream = beast::tcp_stream;
 using secure_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -96,7 +96,7 @@ struct host_slots {
 struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
   impl(net::io_context& io, std::shared_ptr<ssl::context> tls,
        http_client_options options)
-      : strand(serial_executor(io)), tls(std::move(tls)),
+      : serial(serial_executor(io)), tls(std::move(tls)),
         options(std::move(options)) {}
 
   /// The most recently used idle connection to `key` that has been idle
@@ -154,7 +154,7 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
   void forget_waiter(const std::string& key,
                      std::list<std::shared_ptr<operation>>::iterator at);
 
-  strand_type strand;
+  serial_type serial;
   std::shared_ptr<ssl::context> tls;
   http_client_options options;
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
@@ -173,8 +173,8 @@ class operation : public std::enable_shared_from_this<operation> {
         done_(std::move(done)), key_(req_.target.origin()),
         repeatable_(req_.idempotent || req_.method == http::verb::get ||
                     req_.method == http::verb::head),
-        resolver_(client_->strand), resolve_timer_(client_->strand),
-        wait_timer_(client_->strand) {}
+        resolver_(client_->serial), resolve_timer_(client_->serial),
+        wait_timer_(client_->serial) {}
 
   void start() {
     message_.method(req_.method);
@@ -311,7 +311,7 @@ class operation : public std::enable_shared_from_this<operation> {
       if (!client_->tls)
         return fail(http_error::kind::tls, "no TLS context for https");
       conn_->secure =
-          std::make_unique<secure_stream>(client_->strand, *client_->tls);
+          std::make_unique<secure_stream>(client_->serial, *client_->tls);
       // SNI, and the certificate must name the host.
       SSL_set_tlsext_host_name(conn_->secure->native_handle(),
                                req_.target.host.c_str());
@@ -321,7 +321,7 @@ class operation : public std::enable_shared_from_this<operation> {
       offer_tls_session(conn_->secure->native_handle(), req_.target.host,
                         req_.target.port);
     } else {
-      conn_->plain = std::make_unique<plain_stream>(client_->strand);
+      conn_->plain = std::make_unique<plain_stream>(client_->serial);
     }
     conn_->tcp().expires_after(step_limit(client_->options.connect_timeout));
     auto self = shared_from_this();
@@ -540,12 +540,12 @@ void http_client::impl::give_slot(const std::string& key) {
     return;
   }
   // The slot passes to the oldest waiter as it is (busy stays); it goes on
-  // from the strand's queue, not inside the finishing request's handler.
+  // from the executor's queue, not inside the finishing request's handler.
   auto next = std::move(host.waiting.front());
   host.waiting.pop_front();
   next->waiting_ = false;
   next->holds_slot_ = true;
-  net::post(strand, [next] {
+  net::post(serial, [next] {
     next->start_queued();
   });
 }
@@ -681,7 +681,7 @@ http_client::http_client(net::io_context& io, std::shared_ptr<ssl::context> tls,
 
 http_client::~http_client() {
   auto state = impl_;
-  net::post(state->strand, [state] {
+  net::post(state->serial, [state] {
     state->closed = true; // connections of requests in flight close after
     for (auto& [key, list] : state->idle)
       for (auto& conn : list)
@@ -698,14 +698,14 @@ http_client::~http_client() {
 
 void http_client::request(http_request req, callback done) {
   auto op = std::make_shared<operation>(impl_, std::move(req), std::move(done));
-  net::post(impl_->strand, [op] {
+  net::post(impl_->serial, [op] {
     op->start();
   });
 }
 
 void http_client::close_idle() {
   auto state = impl_;
-  net::post(state->strand, [state] {
+  net::post(state->serial, [state] {
     for (auto& [key, list] : state->idle)
       for (auto& conn : list)
         conn->close();

@@ -4,7 +4,8 @@
 // with SNI, certificate and host-name verification. Connections are kept
 // alive and reused per host; every step (resolve, connect, handshake,
 // write, read) has a timeout; response bodies have a size limit. Results
-// arrive through completion callbacks, on the client's strand.
+// arrive through completion callbacks, on the client's executor, one at a time
+// (protocol/serial_executor).
 //
 // A host may be limited to a number of connections at once; requests beyond
 // it queue for the next free one.
@@ -145,7 +146,8 @@ class http_client {
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
-  /// Sends the request; `done` runs exactly once, on the client's strand.
+  /// Sends the request; `done` runs exactly once, on the client's executor, one
+  /// at a time (protocol/serial_executor).
   void request(http_request req, callback done);
 
   /// Closes idle connections; requests in flight finish.

@@ -129,12 +129,12 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   impl(net::io_context& io, std::shared_ptr<ssl::context> tls, url target,
        std::shared_ptr<token_source> tokens, websocket_handlers handlers,
        websocket_options options)
-      : strand(serial_executor(io)), tls(std::move(tls)),
+      : serial(serial_executor(io)), tls(std::move(tls)),
         target(std::move(target)), tokens(std::move(tokens)),
         handlers(std::move(handlers)), options(std::move(options)),
-        resolver(strand), resolve_timer(strand), retry_timer(strand),
-        sweep(net::use_service<deadline_sweep>(io)), rotation_timer(strand),
-        write_timer(strand), settle_timer(strand), refusal_timer(strand),
+        resolver(serial), resolve_timer(serial), retry_timer(serial),
+        sweep(net::use_service<deadline_sweep>(io)), rotation_timer(serial),
+        write_timer(serial), settle_timer(serial), refusal_timer(serial),
         retry(this->options.reconnect), alive(this->options.ping_interval) {}
 
   void begin() {
@@ -143,14 +143,14 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
         check_due,
         [weak] {
           if (auto self = weak.lock())
-            net::post(self->strand, [self] {
+            net::post(self->serial, [self] {
               self->check_liveness();
             });
         },
         std::max(milliseconds{10}, options.ping_interval / 4));
     subscription = tokens->subscribe([weak] {
       if (auto self = weak.lock())
-        net::post(self->strand, [self] {
+        net::post(self->serial, [self] {
           self->token_pushed();
         });
     });
@@ -194,9 +194,9 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
 
   void open_stream(const tcp::resolver::results_type& endpoints) {
     if (target.secure())
-      open_stream(std::make_shared<ws_tls>(strand, *tls), endpoints);
+      open_stream(std::make_shared<ws_tls>(serial, *tls), endpoints);
     else
-      open_stream(std::make_shared<ws_plain>(strand), endpoints);
+      open_stream(std::make_shared<ws_plain>(serial), endpoints);
   }
 
   template <class Stream>
@@ -653,7 +653,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
     check_due->set(alive.next_check());
   }
 
-  /// The sweep found the check due (posted onto the strand).
+  /// The sweep found the check due (posted onto its executor).
   void check_liveness() {
     if (current != phase::open && current != phase::settling)
       return; // not connected: nothing to check until it opens
@@ -778,7 +778,7 @@ struct websocket_session::impl : std::enable_shared_from_this<impl> {
   };
 
   /// Runs this session's handlers one at a time (serial_executor).
-  net::any_io_executor strand;
+  net::any_io_executor serial;
   std::shared_ptr<ssl::context> tls;
   url target;
   std::shared_ptr<token_source> tokens;
@@ -842,7 +842,7 @@ websocket_session::~websocket_session() {
 
 void websocket_session::start() {
   auto state = impl_;
-  net::post(state->strand, [state] {
+  net::post(state->serial, [state] {
     if (state->current == impl::phase::idle && !state->subscription)
       state->begin();
   });
@@ -850,7 +850,7 @@ void websocket_session::start() {
 
 void websocket_session::send(std::string text) {
   auto state = impl_;
-  net::post(state->strand, [state, text = std::move(text)]() mutable {
+  net::post(state->serial, [state, text = std::move(text)]() mutable {
     if (state->current != impl::phase::stopped)
       state->enqueue(std::move(text));
   });
@@ -859,7 +859,7 @@ void websocket_session::send(std::string text) {
 void websocket_session::stop() {
   impl_->disable_callbacks();
   auto state = impl_;
-  net::post(state->strand, [state] {
+  net::post(state->serial, [state] {
     if (state->current != impl::phase::stopped)
       state->stop();
   });

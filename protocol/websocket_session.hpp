@@ -1,7 +1,8 @@
 #pragma once
 
 // A bot's WebSocket to one race room (`websocket_bot_url`), kept open for
-// as long as the owner wants it. Callbacks run on the session's strand.
+// as long as the owner wants it. Callbacks run one at a time on the session's
+// executor (protocol/serial_executor).
 //
 // Connecting: resolve, connect, TLS and WebSocket handshakes each have a
 // timeout; the bearer token is the token_source's newest at every connect.
