@@ -38,9 +38,16 @@ void read_outbox(notifier_pointer self) {
   self->request(st.db, db_request_timeout, atom::get::value,
                 atom::notify::value)
       .then(
-          [self](std::vector<outbox_item>& items) {
+          [self, stored = st.stored](std::vector<outbox_item>& items) {
             auto& st = self->state;
             st.reading = false;
+            if (stored != st.stored) {
+              // An outcome was stored meanwhile: this answer may list its
+              // row as pending and post it again. Ask once more.
+              st.read_again = false;
+              read_outbox(self);
+              return;
+            }
             auto now = std::chrono::steady_clock::now();
             for (const auto& item : items) {
               auto held = st.held_until.find(item.channel_id);
@@ -109,6 +116,7 @@ void on_sent(notifier_pointer self, outbox_result r) {
       .then(
           [self, id = r.id, channel, what = r.what,
            wait = r.retry_after_ms](atom::ok) {
+            ++self->state.stored;
             self->state.in_flight.erase(id);
             self->state.busy_channels.erase(channel);
             if (what == outbox_result::kind::delivered && wait > 0)

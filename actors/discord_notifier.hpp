@@ -42,6 +42,10 @@ struct discord_notifier_state {
   std::map<std::string, std::chrono::steady_clock::time_point> held_until;
   bool reading = false;
   bool read_again = false;
+  /// Outcomes stored so far. A read of the outbox that was asked for
+  /// before the latest one was stored may still show that row pending (the
+  /// store's workers run in parallel); its answer is not used.
+  std::uint64_t stored = 0;
   std::uint64_t delivered = 0;
 };
 

@@ -21,6 +21,7 @@
 #include "tests/support/scratch_database.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
 #include <thread>
@@ -272,6 +273,79 @@ BOOST_AUTO_TEST_CASE(a_refused_message_is_given_up_and_the_channel_moves_on) {
   BOOST_TEST(
       scalar("SELECT MIN(last_error) FROM discord_outbox").find("10003") !=
       std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(stale_reads)
+
+namespace {
+
+/// An outbox of one row that answers a read asked for while the row is in
+/// flight only after the row's outcome is stored, and then still lists it
+/// as pending: a read that a parallel store worker ran before the outcome
+/// committed.
+caf::behavior lagging_outbox(caf::event_based_actor* self, outbox_item row,
+                             std::shared_ptr<std::atomic<int>> reads) {
+  auto stored = std::make_shared<bool>(false);
+  auto held = std::make_shared<
+      std::optional<caf::typed_response_promise<std::vector<outbox_item>>>>();
+  return {
+      [=](atom::get, atom::notify) -> caf::result<std::vector<outbox_item>> {
+        auto n = ++*reads;
+        if (*stored)
+          return std::vector<outbox_item>{};
+        if (n == 1)
+          return std::vector<outbox_item>{row};
+        *held = self->make_response_promise<std::vector<outbox_item>>();
+        return **held;
+      },
+      [=](atom::put, const outbox_result&) {
+        *stored = true;
+        // The stale answer goes after this one's reply.
+        self->send(self, atom::flush::value);
+        return atom::ok::value;
+      },
+      [=](atom::flush) {
+        if (*held)
+          (*held)->deliver(std::vector<outbox_item>{row});
+        held->reset();
+      },
+  };
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_read_from_before_an_outcome_was_stored_posts_nothing) {
+  caf::actor_system_config cfg;
+  register_message_types(cfg);
+  caf::actor_system sys{cfg};
+  outbox_item row{7, channel_a, "room_created", "{}", "rcnonce7", 0};
+  auto reads = std::make_shared<std::atomic<int>>(0);
+  auto store = sys.spawn(lagging_outbox, row, reads);
+  auto posts = std::make_shared<std::atomic<int>>(0);
+  auto notifier_slot = std::make_shared<discord_notifier_actor>();
+  // Posting tells the notifier the outbox changed (as a new room does), so
+  // it reads while the row is in flight; then Discord has the message.
+  discord_sender sender =
+      [posts, notifier_slot](const outbox_item&,
+                             std::function<void(outbox_result)> done) {
+        ++*posts;
+        caf::anon_send(*notifier_slot, atom::notify::value);
+        done({0, outbox_result::kind::delivered, "m1", "", 0});
+      };
+  discord_notifier_options o;
+  o.poll_interval = 1h; // only the start and the notify read
+  *notifier_slot = sys.spawn(
+      discord_notifier, caf::actor_cast<outbox_store_actor>(store), sender, o);
+  for (int i = 0; i < 200 && *reads < 3; ++i)
+    std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(200ms);
+  BOOST_TEST(*posts == 1);
+  // The stale answer was set aside and the outbox read again.
+  BOOST_TEST(*reads >= 3);
+  caf::anon_send_exit(*notifier_slot, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
