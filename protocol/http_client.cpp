@@ -33,8 +33,6 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-/// Runs the client's handlers one at a time (serial_executor).
-using serial_type = net::any_io_executor;
 using plain_stream = beast::tcp_stream;
 using secure_stream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -154,7 +152,8 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
   void forget_waiter(const std::string& key,
                      std::list<std::shared_ptr<operation>>::iterator at);
 
-  serial_type serial;
+  /// Runs the client's handlers one at a time (serial_executor).
+  net::any_io_executor serial;
   std::shared_ptr<ssl::context> tls;
   http_client_options options;
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;

@@ -6,26 +6,15 @@
 
 namespace racecontrol::protocol {
 
-namespace {
-
-/// `io`, declared single threaded when at most one thread runs it (its own
-/// or, with none, the one racecontrold lends it), before anything makes a
-/// connection on it.
-boost::asio::io_context& declared(boost::asio::io_context& io,
-                                  std::size_t threads) {
-  if (threads <= 1)
-    declare_single_threaded(io);
-  return io;
-}
-
-} // namespace
-
 io_runtime::io_runtime(io_runtime_options options)
     : options_(std::move(options)), work_(io_.get_executor()),
-      tls_(make_client_tls_context(options_.extra_ca_file)),
-      http_(std::make_unique<http_client>(declared(io_, options_.threads), tls_,
-                                          options_.http)),
-      api_(std::make_unique<racetime_api>(io_, *http_, options_.racetime)) {
+      tls_(make_client_tls_context(options_.extra_ca_file)) {
+  // Before any connection exists: with at most one thread running io_ (its
+  // own, or the one racecontrold lends it) connections need no strand.
+  if (options_.threads <= 1)
+    declare_single_threaded(io_);
+  http_ = std::make_unique<http_client>(io_, tls_, options_.http);
+  api_ = std::make_unique<racetime_api>(io_, *http_, options_.racetime);
   for (std::size_t i = 0; i < options_.threads; ++i)
     threads_.emplace_back([this] {
       // Named so that top -H, perf and automation_bench's per-thread
