@@ -424,6 +424,9 @@ void on_fetch_failure(room_pointer self, const fetch_failure& f) {
     return;
   }
   st.last_error = f.message;
+  if (st.fetch_retry_armed)
+    return; // a fetch of the pass failed while the retry waits
+  st.fetch_retry_armed = true;
   auto delay = st.fetch_backoff.next_delay();
   spdlog::warn("{}: {}; retrying in {} ms", st.who, f.message, delay.count());
   self->delayed_send(self, delay, atom::fetch::value);
@@ -455,10 +458,15 @@ void on_socket(room_pointer self, const socket_event& e) {
         arm_tick(self, st.options.tick_interval);
       break;
     case socket_event::kind::dropped:
-      // An invitation that never went out is sent again by the next pass.
+      // An invitation that never went out is sent again by the next pass,
+      // within a tick_interval (not at once: what racetime.gg refused
+      // would come back at the rate it is refused).
       st.memory.invited.clear();
       st.memory.accepted.clear();
+      st.replan_people = true;
       spdlog::warn("{}: an action was given up: {}", st.who, e.detail);
+      if (st.next_tick - self->clock().now() > st.options.tick_interval)
+        arm_tick(self, st.options.tick_interval);
       break;
   }
 }
@@ -471,12 +479,16 @@ void on_tick(room_pointer self) {
   caf::timespan next = st.options.tick_interval;
   if (st.step == phase::watching) {
     auto quiet = now - st.last_news;
-    if (!st.socket_open)
-      st.link->fetch(st.room.slug); // the socket may have missed the end
-    else if (quiet >= st.options.quiet_recheck)
-      st.link->fetch(st.room.slug); // an open socket may have missed it too
-    else
+    // Without its socket the room may have missed the end; with it, after
+    // a quiet recheck, too. A failed fetch's retry, if armed, comes anyway.
+    if (st.socket_open && quiet < st.options.quiet_recheck)
       next = std::max<caf::timespan>(next, st.options.quiet_recheck - quiet);
+    else if (!st.fetch_retry_armed)
+      st.link->fetch(st.room.slug);
+    if (st.replan_people && st.ctx && st.last) {
+      st.replan_people = false;
+      invite_and_accept(self, plan_invitations(*st.ctx, *st.last, st.memory));
+    }
   }
   arm_tick(self, next);
 }
@@ -555,6 +567,7 @@ race_room_actor::behavior_type race_room(
         load(self);
       },
       [self](atom::fetch) {
+        self->state.fetch_retry_armed = false;
         if (self->state.step != phase::ending)
           self->state.link->fetch(self->state.room.slug);
       },

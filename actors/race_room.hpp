@@ -71,6 +71,13 @@ struct race_room_state {
   std::list<room_write> writes;
   bool writing = false;
   bool socket_open = false;
+  /// A failed fetch's retry is armed: the periodic pass leaves the fetching
+  /// to it, so an outage keeps one retry going per room, not one more
+  /// each pass.
+  bool fetch_retry_armed = false;
+  /// An action was given up: the next pass invites and accepts again whom
+  /// the race does not show yet.
+  bool replan_people = false;
   /// When the race last told us something (race.data or a fetch).
   caf::actor_clock::time_point last_news{};
   /// When the armed periodic pass is due; a tick that comes earlier was

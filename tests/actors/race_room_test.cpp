@@ -619,6 +619,73 @@ BOOST_AUTO_TEST_CASE(a_failed_fetch_is_retried_with_backoff) {
   BOOST_TEST(j->fetches.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(an_outage_keeps_one_fetch_retry_going_not_one_per_pass) {
+  start();
+  fetched(race(1, "in_progress"));
+  caf::anon_send(room, atom::socket::value,
+                 socket_event{socket_event::kind::lost, "reset"});
+  sched->run();
+  // racetime.gg answers every fetch with a 503 for twenty minutes. Each
+  // pass used to start a retry loop of its own beside the ones before.
+  std::size_t answered = 1; // the fetch at attach
+  for (int second = 0; second < 1200; ++second) {
+    sched->advance_time(1s);
+    sched->run();
+    while (answered < j->fetches.size()) {
+      ++answered;
+      caf::anon_send(room, atom::fetched::value,
+                     fetch_failure{false, "HTTP 503"});
+      sched->run();
+    }
+  }
+  // One loop: the pass at one minute, retries after 1, 2, 4, ... 32 s,
+  // then one a minute (25 fetches); a loop per pass made about 190.
+  BOOST_TEST(j->fetches.size() >= 20u); // it never gives up
+  BOOST_TEST(j->fetches.size() <= 30u);
+  // Once racetime.gg answers, the passes fetch again, a minute apart.
+  fetched(race(2, "in_progress"));
+  auto before = j->fetches.size();
+  for (int i = 0; i < 5; ++i) {
+    sched->advance_time(60s);
+    sched->run();
+    while (answered < j->fetches.size()) {
+      ++answered;
+      fetched(race(3 + i, "in_progress"));
+    }
+  }
+  BOOST_TEST(j->fetches.size() - before >= 4u);
+  BOOST_TEST(j->fetches.size() - before <= 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_given_up_invitation_is_sent_again_by_the_next_pass) {
+  start();
+  fetched(race(1, "open"));
+  caf::anon_send(room, atom::socket::value,
+                 socket_event{socket_event::kind::opened, ""});
+  sched->run();
+  BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+  // Alice's invitation took; Bob's was refused twice and given up.
+  fetched(race(2, "open", {entrant("rt-alice", "invited")}));
+  caf::anon_send(room, atom::socket::value,
+                 socket_event{socket_event::kind::dropped,
+                              "refused: {\"action\":\"invite\",\"data\":"
+                              "{\"user\":\"rt-bob\"}}"});
+  sched->run();
+  BOOST_TEST(j->sent_containing("rt-bob") == 1); // not at once
+  // The race changes no more (nothing new to apply), yet within a minute
+  // Bob is invited again, and Alice, whom the race shows, is not.
+  sched->advance_time(60s);
+  sched->run();
+  BOOST_TEST(j->sent_containing("rt-bob") == 2);
+  BOOST_TEST(j->sent_containing("rt-alice") == 1);
+  // Once only: the passes after it (a quiet recheck among them) leave him be.
+  for (int i = 0; i < 12; ++i) {
+    sched->advance_time(60s);
+    sched->run();
+  }
+  BOOST_TEST(j->sent_containing("rt-bob") == 2);
+}
+
 BOOST_AUTO_TEST_CASE(a_quiet_race_is_fetched_although_its_socket_is_open) {
   start();
   fetched(race(1, "in_progress"));
