@@ -18,14 +18,21 @@ timestamp now() {
 }
 
 /// Whether the match is timed here at all. Told once why it gets no room,
-/// it need not be asked again until that changes (a match turned back to
-/// automatic rooms is asked at once).
-bool timed(const upcoming_match& m) {
+/// it need not be asked again until that changes: a match turned back to
+/// automatic rooms is asked at once, and one moved to a time whose window
+/// has not passed is timed again (its reason still names the old time).
+bool timed(const upcoming_match& m, const tournament_plan& plan,
+           const tournament_options& options, timestamp t) {
   auto told = [&](const char* code) {
     return m.reason_code && *m.reason_code == code;
   };
-  return !m.has_room && m.scheduled_at && !told("window_passed") &&
-         (m.auto_create || !told("match_auto_create_off"));
+  if (m.has_room || !m.scheduled_at)
+    return false;
+  if (!m.auto_create && told("match_auto_create_off"))
+    return false;
+  return !told("window_passed") ||
+         window(*m.scheduled_at, plan.room_open_minutes_before, options.grace,
+                t) != window_state::past_grace;
 }
 
 timestamp open_time_of(const tournament_plan& plan, const upcoming_match& m) {
@@ -57,7 +64,7 @@ void sweep(tournament_pointer self, timestamp after) {
   auto asked_until = after <= t ? after : timestamp::min();
   std::optional<timestamp> next;
   for (const auto& m : plan.matches) {
-    if (!timed(m))
+    if (!timed(m, plan, st.options, t))
       continue;
     auto at = open_time_of(plan, m);
     if (at > t) {

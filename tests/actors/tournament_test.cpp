@@ -247,7 +247,7 @@ BOOST_FIXTURE_TEST_CASE(a_blocked_due_match_is_asked_again_at_each_reload,
   auto blocked = match(1, t0 - 1s); // due already: asked at the first load
   blocked.reason_code = "bot_not_connected";
   s->plan.matches.push_back(blocked);
-  auto passed = match(2, t0 - 2s);
+  auto passed = match(2, t0 - 31min);   // past the 30 minutes' grace
   passed.reason_code = "window_passed"; // told once; never asked again
   s->plan.matches.push_back(passed);
   s->plan.matches.push_back(match(3, t0 + 500ms));
@@ -288,6 +288,22 @@ BOOST_FIXTURE_TEST_CASE(a_match_moved_earlier_is_asked_at_its_new_time,
     s->plan.matches.front().scheduled_at = moved;
   }
   reload_and_wait();
+  std::this_thread::sleep_for(moved + 400ms - now());
+  BOOST_CHECK_EQUAL(s->times_asked(1), 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_match_whose_window_passed_is_timed_again_once_moved,
+                        fixture) {
+  // Its window passed (the reason is stored) and the organizer moved it to
+  // a later time: the reason names the old time, and the match is asked
+  // for at its new one. It used to be left out until an open pass.
+  auto moved = now() + 300ms;
+  auto m = match(1, moved);
+  m.reason_code = "window_passed";
+  s->plan.matches.push_back(m);
+  start(10min);
+  std::this_thread::sleep_for(100ms);
+  BOOST_CHECK_EQUAL(s->times_asked(1), 0);
   std::this_thread::sleep_for(moved + 400ms - now());
   BOOST_CHECK_EQUAL(s->times_asked(1), 1);
 }
