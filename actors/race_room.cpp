@@ -261,6 +261,18 @@ void apply(room_pointer self, race_snapshot& next) {
   auto& st = self->state;
   if (!st.ctx || st.step == phase::ending)
     return;
+  // racetime.gg finds a bot socket's race by its slug alone, the newest
+  // first: a race of another category opened later under the same slug
+  // would answer on this room's socket. Not this match's race; it is not
+  // news either, so the quiet recheck fetches the room's own over HTTP.
+  if (next.name != st.room.slug) {
+    if (!st.foreign_race_seen)
+      spdlog::warn("{}: ignoring the data of race {} (another category's "
+                   "race with this room's name)",
+                   st.who, next.name);
+    st.foreign_race_seen = true;
+    return;
+  }
   // racetime.gg can send version N after N+1 (two processes broadcast).
   st.last_news = self->clock().now();
   if (st.last && next.version <= st.last->version)

@@ -78,6 +78,8 @@ struct race_room_state {
   /// An action was given up: the next pass invites and accepts again whom
   /// the race does not show yet.
   bool replan_people = false;
+  /// Race data of another race came (logged once).
+  bool foreign_race_seen = false;
   /// When the race last told us something (race.data or a fetch).
   caf::actor_clock::time_point last_news{};
   /// When the armed periodic pass is due; a tick that comes earlier was

@@ -534,6 +534,26 @@ BOOST_AUTO_TEST_CASE(a_finished_race_is_recorded_once_and_the_room_stops) {
   BOOST_TEST(!room_alive());
 }
 
+BOOST_AUTO_TEST_CASE(another_races_data_is_not_taken_for_this_rooms) {
+  start();
+  fetched(race(1, "in_progress"));
+  // racetime.gg attaches a bot socket to the newest race of that slug in
+  // any category: a race opened later in another category with the same
+  // slug would send its data here.
+  auto other = race(9, "finished",
+                    {entrant("rt-alice", "done", 1, 3600000000),
+                     entrant("rt-bob", "done", 2, 3700000000)});
+  other.name = "smz3/cool-doge-1234";
+  fetched(other);
+  BOOST_TEST(j->results.empty());
+  BOOST_TEST(room_alive());
+  // The room's own race still counts, from its next version on.
+  fetched(race(2, "finished",
+               {entrant("rt-alice", "done", 2, 3900000000),
+                entrant("rt-bob", "done", 1, 3800000000)}));
+  BOOST_REQUIRE_EQUAL(j->results.size(), 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_result_is_kept_until_the_database_takes_it) {
   start();
   fetched(race(1, "open"));
