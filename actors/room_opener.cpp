@@ -35,6 +35,10 @@ timestamp now() {
   return std::chrono::system_clock::now();
 }
 
+std::string in_parentheses(const std::string& text) {
+  return text.empty() ? "" : " (" + text + ")";
+}
+
 void load(opener_pointer self);
 void send_startrace(opener_pointer self);
 void search(opener_pointer self);
@@ -224,8 +228,8 @@ void refuse(opener_pointer self, const std::string& code,
   self->request(st.db, db_request_timeout, atom::put::value, r)
       .then(
           [self, code, message](bool) {
-            spdlog::error("room opener: {}: racetime.gg refused the room: {}",
-                          who(self), message);
+            spdlog::error("room opener: {}: claim given up ({}): {}", who(self),
+                          code, message);
             fail_waiting(self, make_refusal(code, message));
             finish(self, false, code);
           },
@@ -240,9 +244,39 @@ void refuse(opener_pointer self, const std::string& code,
 // --- startrace
 // -----------------------------------------------------------------
 
+/// Why an automatic open gives up its claim rather than send startrace
+/// again: its window passed while startrace could not go out (racetime.gg
+/// or the bot down) or found no room. A room opened hours late, perhaps
+/// after the match was played, helps nobody; an organizer can still open
+/// it by hand.
+std::optional<std::string> window_gone(opener_pointer self) {
+  auto& st = self->state;
+  if (st.mode != opener_mode::automatic || !st.context ||
+      !st.context->scheduled_at)
+    return std::nullopt;
+  const auto& ctx = *st.context;
+  if (window(*ctx.scheduled_at, ctx.room_open_minutes_before, st.options.grace,
+             now()) != window_state::past_grace)
+    return std::nullopt;
+  auto closed =
+      *ctx.scheduled_at +
+      std::chrono::duration_cast<timestamp::duration>(st.options.grace);
+  auto match = "match " + std::to_string(ctx.match_id) +
+               (ctx.match_title.empty() ? "" : " '" + ctx.match_title + "'");
+  return match + " could not be opened before its window closed at " +
+         utc_minutes(closed) + " (" +
+         std::to_string(st.claim->startrace_attempts) +
+         " startrace attempt(s), the last: " + st.last_trouble +
+         "): open it by hand if it is still wanted";
+}
+
 /// Sends startrace again under the same claim, its attempt written first.
 void attempt_again(opener_pointer self) {
   auto& st = self->state;
+  if (auto gone = window_gone(self)) {
+    refuse(self, "window_passed", *gone, false);
+    return;
+  }
   claim_attempt a{st.claim->room_id, st.claim->marker};
   self->request(st.db, db_request_timeout, atom::put::value, a)
       .then(
@@ -277,6 +311,7 @@ void on_outcome(opener_pointer self, const start_race_outcome& o) {
              st.settings.invitational ? "invitational" : "open", false);
       return;
     case kind::unknown:
+      st.last_trouble = "no known outcome" + in_parentheses(o.message);
       spdlog::warn("room opener: {}: startrace attempt {} has no known "
                    "outcome ({}); looking for the room by its marker",
                    who(self), st.claim->startrace_attempts, o.message);
@@ -298,6 +333,7 @@ void on_outcome(opener_pointer self, const start_race_outcome& o) {
       return;
     case kind::not_sent:
     case kind::rate_limited: {
+      st.last_trouble = "not sent" + in_parentheses(o.message);
       auto delay = std::max(st.start_backoff.next_delay(),
                             std::chrono::milliseconds{o.retry_after_ms});
       spdlog::warn("room opener: {}: startrace not sent ({}); trying again "

@@ -66,6 +66,9 @@ struct room_opener_state {
   race_settings settings;
   std::optional<room_claim_row> claim;
   bool existed = false;
+  /// Why the last startrace made no room, for the reason given if the
+  /// window passes before one is made.
+  std::string last_trouble;
   protocol::backoff start_backoff;
   protocol::backoff db_backoff;
   /// The step a database failure interrupted, run again on atom::flush.

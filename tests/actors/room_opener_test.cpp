@@ -23,6 +23,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -324,6 +325,37 @@ BOOST_AUTO_TEST_CASE(an_unknown_startrace_outcome_adopts_the_marked_room) {
   BOOST_TEST(w->watched == std::vector<std::string>{"alttpr/lost-answer-0042"});
   BOOST_REQUIRE_EQUAL(w->outcomes.size(), 1u);
   BOOST_TEST(w->outcomes[0].has_room);
+}
+
+BOOST_AUTO_TEST_CASE(
+    startrace_that_cannot_go_out_gives_up_once_the_window_passes) {
+  // Due now, with a grace that ends 300 ms from now; racetime.gg (or the
+  // bot) cannot be reached, so startrace is never sent.
+  room_opener_options o;
+  o.node_name = "test-node";
+  o.grace = 2s;
+  w->match.room_open_minutes_before = 0;
+  w->match.scheduled_at = std::chrono::system_clock::now() - 1700ms;
+  w->startrace = start_race_outcome::kind::not_sent;
+  auto a = sys->spawn(room_opener, w->match.match_id, opener_mode::automatic,
+                      db, bot_supervisor, rooms, tournament, o);
+  sched->run();
+  release();
+  BOOST_TEST(w->starts.size() == 1u);
+  BOOST_TEST(w->outcomes.empty()); // it tries again, within the window
+  // The retry comes after the window closed: no startrace hours late (the
+  // match may have been played); the claim is given up with the reason.
+  std::this_thread::sleep_for(400ms);
+  sched->advance_time(10min);
+  sched->run();
+  BOOST_TEST(w->starts.size() == 1u);
+  BOOST_TEST(w->outcomes.size() == 1u);
+  for (const auto& outcome : w->outcomes) {
+    BOOST_TEST(!outcome.has_room);
+    BOOST_TEST(outcome.reason_code == "window_passed");
+  }
+  caf::anon_send_exit(a, caf::exit_reason::kill); // one that kept trying
+  sched->run();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
