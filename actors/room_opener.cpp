@@ -248,11 +248,12 @@ void refuse(opener_pointer self, const std::string& code,
 /// again: its window passed while startrace could not go out (racetime.gg
 /// or the bot down) or found no room. A room opened hours late, perhaps
 /// after the match was played, helps nobody; an organizer can still open
-/// it by hand.
+/// it by hand. A claim a person asked for (in this life or an earlier one)
+/// keeps trying.
 std::optional<std::string> window_gone(opener_pointer self) {
   auto& st = self->state;
-  if (st.mode != opener_mode::automatic || !st.context ||
-      !st.context->scheduled_at)
+  if (st.mode != opener_mode::automatic || !st.requested_by.empty() ||
+      !st.context || !st.context->scheduled_at)
     return std::nullopt;
   const auto& ctx = *st.context;
   if (window(*ctx.scheduled_at, ctx.room_open_minutes_before, st.options.grace,
