@@ -123,6 +123,7 @@ void on_goals(bot_pointer self, category_goals& g) {
     set_state(self, "auth_failed", *st.start_forbidden);
   else
     set_state(self, "connected", "");
+  st.fetch_armed = true;
   self->delayed_send(self, st.options.category_refresh, atom::fetch::value);
 }
 
@@ -133,6 +134,7 @@ void on_fetch_failed(bot_pointer self, const fetch_failure& f) {
   set_state(self, "connection_error",
             f.message + " (retrying in " + std::to_string(delay.count()) +
                 " ms)");
+  st.fetch_armed = true;
   self->delayed_send(self, delay, atom::fetch::value);
 }
 
@@ -402,7 +404,12 @@ void on_keeper(bot_pointer self, const token_news& news) {
       self->send(st.supervisor, atom::token::value,
                  token_grant{st.bot.category, config::secret{token->value},
                              to_system(token->expires_at)});
-      fetch_category(self);
+      // The first token starts the category's fetches; a renewal (one a
+      // refused fetch asked for included) leaves them to the armed one:
+      // fetching at once on a data endpoint that refuses every token
+      // renewed and fetched again at the speed of the round trips.
+      if (!st.fetch_armed)
+        fetch_category(self);
       resume_starts(self);
       break;
     }
@@ -497,6 +504,7 @@ bot_actor::behavior_type bot_connection(bot_pointer self, bot_record bot,
         on_fetch_failed(self, f);
       },
       [self](atom::fetch) {
+        self->state.fetch_armed = false;
         fetch_category(self);
       },
       [self](atom::refused, const config::secret& value) {

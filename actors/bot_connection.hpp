@@ -63,6 +63,10 @@ struct bot_connection_state {
   std::optional<bot_state_change> unwritten;
   bool writing = false;
   bool fetching = false;
+  /// The next category fetch is armed (the 10-minute refresh or a failed
+  /// fetch's retry): a new token leaves the fetching to it, so renewals
+  /// neither start another refresh cycle nor skip a failure's backoff.
+  bool fetch_armed = false;
   /// The category's goals have been read (info.goals may be empty).
   bool goals_loaded = false;
   /// Set when racetime.gg refused startrace with a fresh token: the bot

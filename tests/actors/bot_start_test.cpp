@@ -404,6 +404,25 @@ BOOST_AUTO_TEST_CASE(a_403_renews_the_token_and_tries_once_more) {
   BOOST_TEST(bot_status().status == "connected");
 }
 
+BOOST_AUTO_TEST_CASE(a_category_read_refused_with_every_token_backs_off) {
+  // A proxy answering 403 on the category's data (or a bot row of another
+  // category): each refusal renews the token, and each new token used to
+  // read the data again at once, at the speed of the round trips.
+  fault(R"({"path_prefix": "/o/alttpr/data", "status": 403,
+            "count": 100000})");
+  auto tokens = token_records();
+  start_supervisor();
+  std::this_thread::sleep_for(2s);
+  auto reads = faults_served();
+  auto renewals = token_records() - tokens;
+  // The failed read's retry paces them (10 ms doubling to 100 ms here):
+  // about 20 reads in two seconds, a renewal for each at most.
+  BOOST_TEST(reads >= 5, reads << " reads");
+  BOOST_TEST(reads <= 40, reads << " reads");
+  BOOST_TEST(renewals <= reads + 1, renewals << " renewals");
+  BOOST_TEST(bot_status().status == "connection_error");
+}
+
 BOOST_AUTO_TEST_CASE(a_403_with_a_fresh_token_is_forbidden_and_marks_the_bot) {
   // The category's data is read again every 100 ms: reading it needs no
   // scope, so it must not turn the bot back to connected.
