@@ -111,6 +111,13 @@ void fetch_category(bot_pointer self) {
       });
 }
 
+/// The next read `delay` from now; a timer armed before for another time
+/// is recognised as stale when it fires.
+void arm_fetch(bot_pointer self, std::chrono::milliseconds delay) {
+  self->state.next_fetch = self->clock().now() + delay;
+  self->delayed_send(self, delay, atom::fetch::value);
+}
+
 void on_goals(bot_pointer self, category_goals& g) {
   auto& st = self->state;
   st.fetching = false;
@@ -123,8 +130,8 @@ void on_goals(bot_pointer self, category_goals& g) {
     set_state(self, "auth_failed", *st.start_forbidden);
   else
     set_state(self, "connected", "");
-  st.fetch_armed = true;
-  self->delayed_send(self, st.options.category_refresh, atom::fetch::value);
+  st.retry_armed = false;
+  arm_fetch(self, st.options.category_refresh);
 }
 
 void on_fetch_failed(bot_pointer self, const fetch_failure& f) {
@@ -134,8 +141,8 @@ void on_fetch_failed(bot_pointer self, const fetch_failure& f) {
   set_state(self, "connection_error",
             f.message + " (retrying in " + std::to_string(delay.count()) +
                 " ms)");
-  st.fetch_armed = true;
-  self->delayed_send(self, delay, atom::fetch::value);
+  st.retry_armed = true;
+  arm_fetch(self, delay);
 }
 
 // --- startrace
@@ -404,11 +411,10 @@ void on_keeper(bot_pointer self, const token_news& news) {
       self->send(st.supervisor, atom::token::value,
                  token_grant{st.bot.category, config::secret{token->value},
                              to_system(token->expires_at)});
-      // The first token starts the category's fetches; a renewal (one a
-      // refused fetch asked for included) leaves them to the armed one:
-      // fetching at once on a data endpoint that refuses every token
-      // renewed and fetched again at the speed of the round trips.
-      if (!st.fetch_armed)
+      // A new token reads the category at once (the bot shows connected
+      // again after its token was out of reach), unless a failed read's
+      // retry is armed: then the retry reads, after its backoff.
+      if (!st.retry_armed)
         fetch_category(self);
       resume_starts(self);
       break;
@@ -504,7 +510,10 @@ bot_actor::behavior_type bot_connection(bot_pointer self, bot_record bot,
         on_fetch_failed(self, f);
       },
       [self](atom::fetch) {
-        self->state.fetch_armed = false;
+        auto& st = self->state;
+        if (self->clock().now() < st.next_fetch)
+          return; // superseded by a later arming
+        st.retry_armed = false;
         fetch_category(self);
       },
       [self](atom::refused, const config::secret& value) {

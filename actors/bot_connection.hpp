@@ -63,10 +63,14 @@ struct bot_connection_state {
   std::optional<bot_state_change> unwritten;
   bool writing = false;
   bool fetching = false;
-  /// The next category fetch is armed (the 10-minute refresh or a failed
-  /// fetch's retry): a new token leaves the fetching to it, so renewals
-  /// neither start another refresh cycle nor skip a failure's backoff.
-  bool fetch_armed = false;
+  /// When the next category read is due: a read's timer that fires before
+  /// it was superseded (a success re-arms the refresh), so there is one
+  /// cycle of reads however many tokens came.
+  caf::actor_clock::time_point next_fetch{};
+  /// A failed read's retry is armed: a new token leaves the reading to it
+  /// (reading at once on a data endpoint that refuses every token renewed
+  /// the token and read again at the speed of the round trips).
+  bool retry_armed = false;
   /// The category's goals have been read (info.goals may be empty).
   bool goals_loaded = false;
   /// Set when racetime.gg refused startrace with a fresh token: the bot

@@ -423,6 +423,27 @@ BOOST_AUTO_TEST_CASE(a_category_read_refused_with_every_token_backs_off) {
   BOOST_TEST(bot_status().status == "connection_error");
 }
 
+BOOST_AUTO_TEST_CASE(a_bot_whose_token_comes_back_shows_connected_at_once) {
+  // Connected, its next category read ten minutes away. A startrace is
+  // refused (403) and the renewal meets a failing token endpoint: the bot
+  // shows connection_error. When the token comes, it reads its category at
+  // once and shows connected again (rooms are opened only by a connected
+  // bot), not at the next ten-minute read.
+  connected();
+  fault(R"({"path_prefix": "/o/token", "status": 503, "count": 2})");
+  fault(R"({"path_prefix": "/o/alttpr/startrace", "status": 403})");
+  // Sent again or not_sent, as the renewal's timing falls.
+  started(settings_with("rc-match-9"), "rc-match-9");
+  BOOST_TEST(wait_until([&] {
+    return faults_served() == 3; // the 403 and both 503s
+  }));
+  BOOST_TEST(wait_until(
+      [&] {
+        return bot_status().status == "connected";
+      },
+      5s));
+}
+
 BOOST_AUTO_TEST_CASE(a_403_with_a_fresh_token_is_forbidden_and_marks_the_bot) {
   // The category's data is read again every 100 ms: reading it needs no
   // scope, so it must not turn the bot back to connected.
