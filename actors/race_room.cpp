@@ -456,6 +456,13 @@ void arm_tick(room_pointer self, caf::timespan delay) {
              caf::actor_cast<race_room_actor>(self));
 }
 
+/// Brings the periodic pass forward to at most a tick_interval from now.
+void pass_within_a_tick(room_pointer self) {
+  auto& st = self->state;
+  if (st.next_tick - self->clock().now() > st.options.tick_interval)
+    arm_tick(self, st.options.tick_interval);
+}
+
 void on_socket(room_pointer self, const socket_event& e) {
   auto& st = self->state;
   switch (e.what) {
@@ -466,8 +473,7 @@ void on_socket(room_pointer self, const socket_event& e) {
     case socket_event::kind::lost:
       st.socket_open = false;
       spdlog::warn("{}: bot socket lost: {}", st.who, e.detail);
-      if (st.next_tick - self->clock().now() > st.options.tick_interval)
-        arm_tick(self, st.options.tick_interval);
+      pass_within_a_tick(self);
       break;
     case socket_event::kind::dropped:
       // An invitation that never went out is sent again by the next pass,
@@ -477,8 +483,7 @@ void on_socket(room_pointer self, const socket_event& e) {
       st.memory.accepted.clear();
       st.replan_people = true;
       spdlog::warn("{}: an action was given up: {}", st.who, e.detail);
-      if (st.next_tick - self->clock().now() > st.options.tick_interval)
-        arm_tick(self, st.options.tick_interval);
+      pass_within_a_tick(self);
       break;
   }
 }

@@ -108,6 +108,11 @@ window_state window(timestamp scheduled_at, std::int32_t open_minutes_before,
   return window_state::past_grace;
 }
 
+std::string match_label(const match_open_context& m) {
+  return "match " + std::to_string(m.match_id) +
+         (m.match_title.empty() ? "" : " '" + m.match_title + "'");
+}
+
 std::string utc_minutes(timestamp t) {
   auto secs = std::chrono::system_clock::to_time_t(
       std::chrono::time_point_cast<std::chrono::seconds>(t));
@@ -122,8 +127,7 @@ check_verdict check(const match_open_context& m, const bot_info* live_bot,
                     timestamp now, std::chrono::microseconds grace,
                     open_mode mode) {
   bool automatic = mode == open_mode::automatic;
-  auto match = "match " + std::to_string(m.match_id) +
-               (m.match_title.empty() ? "" : " '" + m.match_title + "'");
+  auto match = match_label(m);
   if (m.finished_at)
     return blocked("match_finished", match + " is finished: no room is "
                                              "opened for it");

@@ -102,4 +102,7 @@ open_decision decide_open(const match_open_context& m,
 /// "2026-12-02 20:00 UTC".
 std::string utc_minutes(timestamp t);
 
+/// "match 7 'Final'" (the title when it has one), for the reasons' messages.
+std::string match_label(const match_open_context& m);
+
 } // namespace racecontrol

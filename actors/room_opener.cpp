@@ -262,9 +262,8 @@ std::optional<std::string> window_gone(opener_pointer self) {
   auto closed =
       *ctx.scheduled_at +
       std::chrono::duration_cast<timestamp::duration>(st.options.grace);
-  auto match = "match " + std::to_string(ctx.match_id) +
-               (ctx.match_title.empty() ? "" : " '" + ctx.match_title + "'");
-  return match + " could not be opened before its window closed at " +
+  return match_label(ctx) +
+         " could not be opened before its window closed at " +
          utc_minutes(closed) + " (" +
          std::to_string(st.claim->startrace_attempts) +
          " startrace attempt(s), the last: " + st.last_trouble +
