@@ -118,6 +118,16 @@ void render_details(discord_message& m, const std::string& event,
     race_finished(m, d, base);
   } else if (event == "race_started") {
     m.content = "Race started: " + room_url(d, base);
+  } else if (event == "race_reopened") {
+    m.content = "Race reopened: " + room_url(d, base);
+    discord_embed e;
+    e.title = "Result withdrawn";
+    e.url = room_url(d, base);
+    e.color = orange;
+    e.description = "A finish was undone on racetime.gg, so the race is "
+                    "running again and the result posted before no longer "
+                    "stands. The new result follows when the race finishes.";
+    m.embeds.push_back(std::move(e));
   } else if (event == "race_cancelled") {
     m.content = "Race cancelled: " + room_url(d, base);
     discord_embed e;

@@ -5,7 +5,9 @@
 //   watch  hold the bot socket; apply each race.data newer than the last;
 //          write what changed; invite and accept match players; answer
 //          chat commands; a periodic pass for players who linked since
-//   record the result (or the cancellation) exactly once, then stop
+//   record the result (or the cancellation) exactly once
+//   settle keep watching while racetime.gg lets a finish be undone: a
+//          race reopened withdraws its result, its next finish is recorded
 //
 // Every step that waits on the database or racetime.gg retries with
 // backoff; a write is kept until MariaDB confirms it.
@@ -47,6 +49,8 @@ const char* phase_name(phase p) {
       return "attaching";
     case phase::watching:
       return "watching";
+    case phase::settling:
+      return "finished (an undo could still reopen it)";
     case phase::ending:
       return "recording";
   }
@@ -62,6 +66,7 @@ std::string slug_of(const std::string& race_name) {
 
 void flush(room_pointer self);
 void finish_if_done(room_pointer self);
+void tick_within(room_pointer self, caf::timespan delay);
 
 /// Drops the `n` writes MariaDB confirmed.
 void write_done(room_pointer self, std::size_t n = 1) {
@@ -255,6 +260,68 @@ void invite_and_accept(room_pointer self, const room_plan& plan) {
   }
 }
 
+// --- after the end -------------------------------------------------------
+
+/// The result is queued: the room keeps watching for what is left of the
+/// undo window, counted from the race's end (at most the whole window,
+/// should racetime.gg's clock be ahead), unless nothing is left.
+void settle(room_pointer self) {
+  auto& st = self->state;
+  auto now = std::chrono::system_clock::now();
+  auto ended =
+      st.last->ended_at
+          ? std::chrono::system_clock::time_point{std::chrono::microseconds{
+                *st.last->ended_at}}
+          : now;
+  caf::timespan window = st.options.undo_window;
+  auto left =
+      std::clamp<caf::timespan>(ended + window - now, caf::timespan{0}, window);
+  if (left <= caf::timespan{0}) {
+    st.step = phase::ending;
+    return;
+  }
+  st.step = phase::settling;
+  st.settle_deadline = self->clock().now() + left;
+  tick_within(self, left);
+}
+
+/// A settling room whose window is over stops (once its writes are in).
+void settle_if_over(room_pointer self) {
+  auto& st = self->state;
+  if (st.step == phase::settling && self->clock().now() >= st.settle_deadline) {
+    st.step = phase::ending;
+    finish_if_done(self);
+  }
+}
+
+/// Newer data of a race whose result is written: whether racetime.gg
+/// reopened it (an entrant undid a finish), so that it is applied as a
+/// running race again and its next finish recorded. An end not seen
+/// before means it was reopened and finished again while the room heard
+/// nothing: the reopening is written first, then the new result. Only
+/// `next`'s version is kept otherwise.
+bool reopened(room_pointer self, race_snapshot& next) {
+  auto& st = self->state;
+  bool new_end =
+      next.status == "finished" && next.ended_at != st.last->ended_at;
+  if (next.status == "cancelled" || (next.status == "finished" && !new_end)) {
+    st.last->version = next.version;
+    return false;
+  }
+  spdlog::warn("{}: racetime.gg reopened the race (an entrant undid a "
+               "finish); the result written before is withdrawn{}",
+               st.who, new_end ? " and the new one recorded" : "");
+  st.step = phase::watching;
+  if (new_end) {
+    persistence::room_progress p;
+    p.room_id = st.room.id;
+    p.match_id = st.room.match_id;
+    p.status = "in_progress";
+    enqueue(self, std::move(p));
+  }
+  return true;
+}
+
 /// Applies a newer race; `next` is left holding the snapshot it replaced
 /// (its memory is reused for the next frame).
 void apply(room_pointer self, race_snapshot& next) {
@@ -276,7 +343,9 @@ void apply(room_pointer self, race_snapshot& next) {
   // racetime.gg can send version N after N+1 (two processes broadcast).
   st.last_news = self->clock().now();
   if (st.last && next.version <= st.last->version)
-    return;
+    return settle_if_over(self);
+  if (st.step == phase::settling && !reopened(self, next))
+    return settle_if_over(self);
   auto plan = plan_room(*st.ctx, st.last ? &*st.last : nullptr, next, st.memory,
                         std::chrono::system_clock::now());
   if (!st.last || st.last->status != next.status)
@@ -296,8 +365,8 @@ void apply(room_pointer self, race_snapshot& next) {
   else
     st.last = std::move(next);
   if (plan.end == race_end::finished) {
-    st.step = phase::ending;
     enqueue(self, std::move(*plan.result));
+    settle(self);
   } else if (plan.end == race_end::cancelled) {
     st.step = phase::ending;
     enqueue(self,
@@ -428,6 +497,12 @@ void load(room_pointer self) {
 
 void on_fetch_failure(room_pointer self, const fetch_failure& f) {
   auto& st = self->state;
+  if (f.gone && st.step == phase::settling) {
+    // Its result is written: nothing to close.
+    spdlog::info("{}: {}; no longer watched", st.who, f.message);
+    st.step = phase::ending;
+    return finish_if_done(self);
+  }
   if (f.gone) {
     spdlog::warn("{}: {}; closing it", st.who, f.message);
     st.step = phase::ending;
@@ -456,11 +531,15 @@ void arm_tick(room_pointer self, caf::timespan delay) {
              caf::actor_cast<race_room_actor>(self));
 }
 
-/// Brings the periodic pass forward to at most a tick_interval from now.
-void pass_within_a_tick(room_pointer self) {
+/// Brings the periodic pass forward to at most `delay` from now.
+void tick_within(room_pointer self, caf::timespan delay) {
   auto& st = self->state;
-  if (st.next_tick - self->clock().now() > st.options.tick_interval)
-    arm_tick(self, st.options.tick_interval);
+  if (st.next_tick - self->clock().now() > delay)
+    arm_tick(self, delay);
+}
+
+void pass_within_a_tick(room_pointer self) {
+  tick_within(self, self->state.options.tick_interval);
 }
 
 void on_socket(room_pointer self, const socket_event& e) {
@@ -494,13 +573,22 @@ void on_tick(room_pointer self) {
   if (now < st.next_tick)
     return; // superseded
   caf::timespan next = st.options.tick_interval;
-  if (st.step == phase::watching) {
+  if (st.step == phase::watching || st.step == phase::settling) {
     auto quiet = now - st.last_news;
-    // Without its socket the room may have missed the end; with it, after
-    // a quiet recheck, too. A failed fetch's retry, if armed, comes anyway.
-    if (st.socket_open && quiet < st.options.quiet_recheck)
+    // Without its socket the room may have missed the end (or a reopening);
+    // with it, after a quiet recheck, too.
+    bool fetch = !st.socket_open || quiet >= st.options.quiet_recheck;
+    if (!fetch)
       next = std::max<caf::timespan>(next, st.options.quiet_recheck - quiet);
-    else if (!st.fetch_retry_armed)
+    if (st.step == phase::settling) {
+      // At the window's end one fetch tells whether the race is still over.
+      auto left = st.settle_deadline - now;
+      fetch = fetch || left <= caf::timespan{0};
+      if (left > caf::timespan{0})
+        next = std::min<caf::timespan>(next, left);
+    }
+    // A failed fetch's retry, if armed, comes anyway.
+    if (fetch && !st.fetch_retry_armed)
       st.link->fetch(st.room.slug);
     if (st.replan_people && st.ctx && st.last) {
       st.replan_people = false;

@@ -38,6 +38,12 @@ struct race_room_options {
   /// reopen whose getrace went unanswered) would otherwise hide the end
   /// until the next change.
   std::chrono::milliseconds quiet_recheck{600000};
+  /// How long after a race's end the room keeps watching it: racetime.gg
+  /// lets an entrant undo a finish for 10 minutes, which reopens the race
+  /// (the recorded result is then withdrawn and the next finish recorded).
+  /// A minute more than racetime.gg's for clocks that differ. 0: the room
+  /// stops once the result is written.
+  std::chrono::milliseconds undo_window{660000};
 };
 
 /// A write waiting for the database, in the order the race produced it.
@@ -57,7 +63,9 @@ struct race_room_state {
   /// progress), however the actor ends.
   std::unique_ptr<room_link> link;
 
-  enum class phase { loading, fetching, watching, ending };
+  /// settling: the result is written and the race could still be
+  /// reopened by an undo (options.undo_window).
+  enum class phase { loading, fetching, watching, settling, ending };
   phase step = phase::loading;
 
   std::optional<persistence::room_context> ctx;
@@ -85,6 +93,9 @@ struct race_room_state {
   /// When the armed periodic pass is due; a tick that comes earlier was
   /// superseded by a nearer one (see arm_tick).
   caf::actor_clock::time_point next_tick{};
+  /// When a settling room stops watching (the race's end plus the undo
+  /// window, on this actor's clock).
+  caf::actor_clock::time_point settle_deadline{};
   bool stopping = false;
   std::chrono::steady_clock::time_point stop_deadline{};
   caf::error stop_reason;

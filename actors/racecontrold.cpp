@@ -408,6 +408,7 @@ std::vector<component_spec> daemon_components(
         bot_record{0, b.category, b.name, b.client_id, b.client_secret, true});
   room_supervisor_options room_options;
   room_options.room.tick_interval = s.room_refresh_interval;
+  room_options.room.undo_window = s.room_undo_window;
   protocol::websocket_options socket_options;
   socket_options.ping_interval = s.racetime_ping_interval;
   scheduler_options scheduler_opts;
@@ -546,6 +547,7 @@ std::vector<component_spec> worker_components(
   db_options.secrets = std::move(secrets);
   room_supervisor_options room_options;
   room_options.room.tick_interval = s.room_refresh_interval;
+  room_options.room.undo_window = s.room_undo_window;
   room_options.load_at_start = false; // the coordinator places them
   protocol::websocket_options socket_options;
   socket_options.ping_interval = s.racetime_ping_interval;

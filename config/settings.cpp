@@ -317,6 +317,15 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.room_refresh_interval = parse_duration_in(v, 100ms, 3600s);
      }},
+    {"rooms.undo_window", "11m",
+     "How long after a race's end its room is still watched. racetime.gg "
+     "lets an entrant undo a finish for 10 minutes, which reopens the race: "
+     "racecontrol then withdraws the result it recorded (the match is "
+     "running again, Discord is told) and records the next finish. 0 stops "
+     "watching once the result is recorded.",
+     [](settings& s, const std::string& v) {
+       s.room_undo_window = parse_duration_in(v, 0ms, 3600s);
+     }},
     {"racetime.ca_file", "",
      "Extra CA certificates (PEM) trusted for racetime.gg besides the system "
      "store.",

@@ -84,6 +84,7 @@ struct settings {
 
   // [rooms]
   std::chrono::milliseconds room_refresh_interval{60000};
+  std::chrono::milliseconds room_undo_window{660000};
 
   // [bot.<category>]
   std::vector<bot_settings> bots;

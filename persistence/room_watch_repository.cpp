@@ -342,6 +342,27 @@ auto fenced_writes(odb::mysql::database& db, F&& f)
   }
 }
 
+/// A finished race running again on racetime.gg (an entrant undid a
+/// finish within its ten minutes): the match's recorded end is withdrawn,
+/// so that the next finish is recorded as its result, and the tournament
+/// hears of it. Keyed by the end withdrawn: a race reopened twice is
+/// announced twice, a write retried once.
+void reopen_in(odb::mysql::connection& conn, const room_progress& p,
+               const std::string& details) {
+  std::string withdrawn = "none";
+  if (p.match_id) {
+    auto mid = std::to_string(*p.match_id);
+    withdrawn =
+        sql_scalar(conn, "SELECT " + sql_epoch_us("finished_at") +
+                             " FROM matches WHERE id = " + mid + " FOR UPDATE")
+            .value_or("none");
+    sql_defer(conn, "UPDATE matches SET finished_at = NULL, updated_at = " +
+                        sql_quote(now_us()) + " WHERE id = " + mid);
+  }
+  room_event(conn, p.room_id, "race_reopened", details,
+             "reopened:" + withdrawn);
+}
+
 void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
   auto id = std::to_string(p.room_id);
   if (p.status) {
@@ -357,9 +378,12 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
         "JSON_OBJECT('from', " + (before ? sql_quote(conn, *before) : "NULL") +
         ", 'to', " + sql_quote(conn, *p.status) +
         ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id + "))";
-    // The start is an event operators and players hear of; the other
-    // changes only go to the audit trail.
-    if (before != sql_value{*p.status} && *p.status == "in_progress")
+    // The start (and a reopening) are events operators and players hear
+    // of; the other changes only go to the audit trail.
+    if (before == sql_value{"finished"} && *p.status != "finished" &&
+        *p.status != "cancelled")
+      reopen_in(conn, p, details);
+    else if (before != sql_value{*p.status} && *p.status == "in_progress")
       room_event(conn, p.room_id, "race_started", details, "started");
     else if (before != sql_value{*p.status})
       audit_room(conn, p.room_id, "racetime_room.status", details);
@@ -482,7 +506,11 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
             (r.match_id ? results_json(*r.match_id)
                         : std::string{"JSON_ARRAY()"}) +
             ")",
-        "finished");
+        // A race reopened and finished again is announced again.
+        "finished:" + std::to_string(
+                          std::chrono::duration_cast<std::chrono::microseconds>(
+                              r.ended_at.time_since_epoch())
+                              .count()));
     return result_outcome::recorded;
   });
 }

@@ -219,4 +219,52 @@ BOOST_AUTO_TEST_CASE(down_while_the_race_finishes) {
                      "'race_finished'") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_finish_undone_reopens_the_race_and_its_next_end_counts) {
+  race_world w{{0.02, false}};
+  w.execute("UPDATE users SET racetime_id = 'u3' WHERE id = 3");
+  for (auto u : {"u1", "u2", "u3"})
+    w.user(u, "join");
+  w.start_daemon({"--rooms.undo_window=11m"});
+  BOOST_REQUIRE(w.daemon().wait_for_output("bot socket open", 30s));
+  w.run_race();
+  auto recorded = [&](int n) {
+    return race_world::wait_until(
+        [&] {
+          return w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                         "'race_finished'") == n;
+        },
+        30s);
+  };
+  BOOST_REQUIRE_MESSAGE(recorded(1), w.daemon().output());
+  // Carol undoes her finish (racetime.gg allows it for ten minutes after
+  // the end): the race runs again and the result no longer stands.
+  w.user("u3", "undone");
+  BOOST_REQUIRE_MESSAGE(
+      race_world::wait_until(
+          [&] {
+            return w.count("SELECT COUNT(*) FROM matches WHERE id = 10 AND "
+                           "finished_at IS NULL") == 1;
+          },
+          30s),
+      w.daemon().output());
+  BOOST_TEST(w.scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "in_progress");
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                     "'race_reopened'") == 1);
+  BOOST_TEST(w.daemon().output().find("no longer watched") ==
+             std::string::npos);
+  // She finishes again: that end is the result.
+  w.user("u3", "done");
+  BOOST_REQUIRE(race_world::wait_until(
+      [&] {
+        return w.race().status == protocol::race_status::finished;
+      },
+      30s));
+  BOOST_REQUIRE_MESSAGE(recorded(2), w.daemon().output());
+  w.check_result(2);
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                     "'race_started'") == 1);
+  BOOST_TEST(w.stop_daemon() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -180,6 +180,24 @@ BOOST_AUTO_TEST_CASE(a_refused_bot_is_announced_with_racetime_gg_s_reason) {
   BOOST_TEST(protocol::validate(m).empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_reopened_race_says_its_result_no_longer_stands) {
+  persistence::outbox_item item{4,
+                                channel_a,
+                                "race_reopened",
+                                R"({"from": "finished", "to": "in_progress",
+          "slug": "alttpr/cool-doge-1234"})",
+                                "rc4",
+                                0};
+  auto m = render_event(item, "https://racetime.gg");
+  BOOST_TEST(m.content ==
+             "Race reopened: https://racetime.gg/alttpr/cool-doge-1234");
+  BOOST_REQUIRE(m.embeds.size() == 1u);
+  BOOST_TEST(m.embeds[0].title == "Result withdrawn");
+  BOOST_TEST(m.embeds[0].description.find("no longer stands") !=
+             std::string::npos);
+  BOOST_TEST(protocol::validate(m).empty());
+}
+
 BOOST_AUTO_TEST_CASE(unreadable_details_still_make_a_message) {
   persistence::outbox_item item{3,           channel_a, "race_started",
                                 "{not json", "rc2",     0};

@@ -534,6 +534,99 @@ BOOST_AUTO_TEST_CASE(a_finished_race_is_recorded_once_and_the_room_stops) {
   BOOST_TEST(!room_alive());
 }
 
+/// `r` as racetime.gg sends it when it ended `ago` before now (the room
+/// counts its undo window from the race's end, on the wall clock).
+race_snapshot ended(race_snapshot r, std::chrono::seconds ago = 0s) {
+  r.ended_at = std::chrono::duration_cast<std::chrono::microseconds>(
+                   (std::chrono::system_clock::now() - ago).time_since_epoch())
+                   .count();
+  return r;
+}
+
+BOOST_AUTO_TEST_CASE(a_race_reopened_by_an_undo_is_recorded_again_at_its_end) {
+  start();
+  fetched(race(1, "in_progress"));
+  caf::anon_send(room, atom::socket::value,
+                 socket_event{socket_event::kind::opened, ""});
+  sched->run();
+  fetched(ended(race(5, "finished",
+                     {entrant("rt-alice", "done", 1, 3723456789),
+                      entrant("rt-bob", "done", 2, 3800000000)})));
+  BOOST_REQUIRE_EQUAL(j->results.size(), 1u);
+  // racetime.gg lets Bob undo his finish for ten minutes: the room watches.
+  BOOST_TEST(room_alive());
+  BOOST_TEST(!j->closed);
+  auto writes = j->progress.size();
+  sched->advance_time(3min);
+  sched->run();
+  fetched(race(6, "in_progress",
+               {entrant("rt-alice", "done", 1, 3723456789),
+                entrant("rt-bob", "in_progress")}));
+  // Running again: written as such (the database withdraws the result).
+  BOOST_REQUIRE_EQUAL(j->progress.size(), writes + 1);
+  BOOST_TEST(j->progress.back().status.value_or("") == "in_progress");
+  BOOST_REQUIRE_EQUAL(j->progress.back().entrants.size(), 1u);
+  BOOST_TEST(j->progress.back().entrants[0].racetime_id == "rt-bob");
+  auto second = ended(race(7, "finished",
+                           {entrant("rt-alice", "done", 2, 3723456789),
+                            entrant("rt-bob", "done", 1, 3700000000)}));
+  fetched(second);
+  BOOST_REQUIRE_EQUAL(j->results.size(), 2u);
+  BOOST_TEST(j->results[1].entrants[1].place.value_or(0) == 1);
+  // A comment after the end (a newer version, the same end) writes
+  // nothing; the window is counted from the new end.
+  auto commented = second;
+  commented.version = 8;
+  fetched(commented);
+  BOOST_TEST(j->results.size() == 2u);
+  BOOST_TEST(j->progress.size() == writes + 1);
+  sched->advance_time(10min);
+  sched->run();
+  BOOST_TEST(room_alive());
+  // At the window's end one fetch finds the race still over: done.
+  auto fetches = j->fetches.size();
+  sched->advance_time(1min);
+  sched->run();
+  BOOST_TEST(j->fetches.size() > fetches);
+  BOOST_TEST(room_alive());
+  fetched(commented);
+  BOOST_TEST(!room_alive());
+  BOOST_TEST(j->closed);
+}
+
+BOOST_AUTO_TEST_CASE(an_undo_and_a_new_end_the_room_missed_are_both_written) {
+  start();
+  fetched(race(1, "in_progress"));
+  auto first = ended(race(5, "finished",
+                          {entrant("rt-alice", "done", 1, 3723456789),
+                           entrant("rt-bob", "done", 2, 3800000000)}),
+                     60s);
+  fetched(first);
+  BOOST_REQUIRE_EQUAL(j->results.size(), 1u);
+  auto writes = j->progress.size();
+  // The socket was away while Bob undid and finished again: the next
+  // fetch shows another end.
+  fetched(ended(race(9, "finished",
+                     {entrant("rt-alice", "done", 2, 3723456789),
+                      entrant("rt-bob", "done", 1, 3700000000)})));
+  BOOST_REQUIRE_EQUAL(j->progress.size(), writes + 1);
+  BOOST_TEST(j->progress.back().status.value_or("") == "in_progress");
+  BOOST_REQUIRE_EQUAL(j->results.size(), 2u);
+  BOOST_TEST(j->results[1].entrants[0].place.value_or(0) == 2);
+  BOOST_TEST(room_alive());
+}
+
+BOOST_AUTO_TEST_CASE(a_race_that_ended_before_the_window_is_not_watched_on) {
+  start();
+  fetched(race(1, "in_progress"));
+  // Seen finished twelve minutes after its end (racecontrold was down):
+  // no undo is possible any more.
+  fetched(
+      ended(race(5, "finished", {entrant("rt-alice", "done", 1, 1)}), 12min));
+  BOOST_REQUIRE_EQUAL(j->results.size(), 1u);
+  BOOST_TEST(!room_alive());
+}
+
 BOOST_AUTO_TEST_CASE(another_races_data_is_not_taken_for_this_rooms) {
   start();
   fetched(race(1, "in_progress"));

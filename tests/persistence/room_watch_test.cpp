@@ -221,6 +221,53 @@ BOOST_AUTO_TEST_CASE(race_events_reach_the_discord_channel_once_each) {
                     "'race_cancelled' AND entity_id = 6") == "1");
 }
 
+BOOST_AUTO_TEST_CASE(a_reopened_race_withdraws_its_result_until_it_ends_again) {
+  exec("UPDATE tournaments SET discord_notification_channel_id = 555 WHERE "
+       "id = 1");
+  BOOST_TEST((repo.record_result(result()) == result_outcome::recorded));
+  BOOST_TEST(repo.rooms_to_watch(true).empty());
+  // Bob undid his finish within racetime.gg's ten minutes: running again.
+  room_progress p;
+  p.room_id = room_id;
+  p.match_id = match_id;
+  p.status = "in_progress";
+  p.entrants = {{"rt-bob", "in_progress", std::nullopt, std::nullopt}};
+  repo.record_progress(p);
+  repo.record_progress(p); // a retried write changes nothing more
+  BOOST_TEST(scalar("SELECT COALESCE(finished_at, 'running') FROM matches "
+                    "WHERE id = 10") == "running");
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "in_progress");
+  BOOST_TEST(scalar("SELECT entrant_status FROM match_players WHERE "
+                    "user_id = 2") == "in_progress");
+  BOOST_TEST(repo.rooms_to_watch(true).size() == 1u);
+  // Heard of once, not as a second start.
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(action ORDER BY id) FROM audit_log "
+                    "WHERE action IN ('race_started', 'race_finished', "
+                    "'race_reopened')") == "race_finished,race_reopened");
+  // It ends again: the new result is recorded and announced.
+  auto second = result();
+  second.entrants = {{"rt-alice", "done", 2, race_duration{3723456789}},
+                     {"rt-bob", "done", 1, race_duration{3700000000}}};
+  second.ended_at = timestamp{std::chrono::seconds{1796154000}};
+  BOOST_TEST((repo.record_result(second) == result_outcome::recorded));
+  BOOST_TEST((repo.record_result(second) == result_outcome::already_recorded));
+  BOOST_TEST(scalar("SELECT finished_at FROM matches WHERE id = 10") ==
+             "2026-12-01 19:40:00.000000");
+  BOOST_TEST(scalar("SELECT CONCAT(entrant_status, ' ', finish_place) FROM "
+                    "match_players WHERE user_id = 2") == "done 1");
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
+                    "discord_outbox WHERE channel_id = 555") ==
+             "race_finished,race_reopened,race_finished");
+  BOOST_TEST(scalar("SELECT JSON_VALUE(details, '$.results[0].name') FROM "
+                    "discord_outbox WHERE event = 'race_finished' ORDER BY id "
+                    "DESC LIMIT 1") == "Bob");
+  // A second undo is announced again.
+  repo.record_progress(p);
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox WHERE event = "
+                    "'race_reopened'") == "2");
+}
+
 BOOST_AUTO_TEST_CASE(two_writers_of_one_result_record_it_once) {
   auto a = std::async(std::launch::async, [&] {
     room_watch_repository r{scratch.db()};

@@ -120,10 +120,12 @@ race_world::~race_world() {
 }
 
 void race_world::start_daemon(std::vector<std::string> extra) {
-  std::vector<std::string> args{
-      "--database.url=" + url_.to_string(),
-      "--racetime.url=" + sim_.base().origin(), "--log.level=debug",
-      "--rooms.refresh_interval=1s", "--database.health_interval=1s"};
+  std::vector<std::string> args{"--database.url=" + url_.to_string(),
+                                "--racetime.url=" + sim_.base().origin(),
+                                "--log.level=debug",
+                                "--rooms.refresh_interval=1s",
+                                "--rooms.undo_window=2s",
+                                "--database.health_interval=1s"};
   std::map<std::string, std::string> env{
       {"RACECONTROL_DATABASE_PASSWORD", password_}};
   if (discord_) {
@@ -222,7 +224,7 @@ void race_world::run_race() {
       30s));
 }
 
-void race_world::check_result() {
+void race_world::check_result(int results) {
   auto r = race();
   for (const auto& e : r.entrants) {
     std::string player = e.user.id == "u1"   ? "1"
@@ -250,7 +252,7 @@ void race_world::check_result() {
                    "started_at IS NOT NULL AND finished_at IS NOT NULL") == 1);
   BOOST_TEST(count("SELECT COUNT(*) FROM audit_log WHERE action = "
                    "'race_finished' AND entity_id = (SELECT id FROM "
-                   "racetime_rooms WHERE match_id = 10)") == 1);
+                   "racetime_rooms WHERE match_id = 10)") == results);
 }
 
 std::string race_world::slug() const {

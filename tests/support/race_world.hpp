@@ -88,7 +88,9 @@ class race_world {
   /// The database holds exactly what racetime-sim reports for the race:
   /// each player's status, place and time, the room finished, the match
   /// started and finished, one result audit entry.
-  void check_result();
+  /// `results`: how many times a result was recorded (a race reopened by
+  /// an undo is recorded again at its next end).
+  void check_result(int results = 1);
 
   // --- racetime.gg ------------------------------------------------------
 
