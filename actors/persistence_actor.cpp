@@ -26,7 +26,8 @@ void publish_live(persistence_state& st) {
 void spawn_worker(pool_pointer self) {
   auto w = self->spawn<caf::detached>(
       persistence_worker, self->state.options.db,
-      self->state.options.migrations, self->state.options.secrets);
+      self->state.options.migrations, self->state.options.secrets,
+      self->state.options.undo_window);
   self->monitor(w);
   self->state.workers.push_back({w, 0, {}});
   publish_live(self->state);

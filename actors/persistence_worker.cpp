@@ -272,9 +272,11 @@ persistence_worker_actor::behavior_type
 persistence_worker(worker_pointer self,
                    std::shared_ptr<odb::mysql::database> db,
                    const persistence::migration_set* migrations,
-                   std::shared_ptr<const persistence::secret_box> secrets) {
+                   std::shared_ptr<const persistence::secret_box> secrets,
+                   std::chrono::milliseconds undo_window) {
   self->state.db = std::move(db);
   self->state.migrations = migrations;
+  self->state.undo_window = undo_window;
   self->state.secrets = secrets
                             ? std::move(secrets)
                             : std::make_shared<const persistence::secret_box>();
@@ -322,7 +324,7 @@ persistence_worker(worker_pointer self,
              bool include_parked) -> caf::result<std::vector<room_record>> {
         return guarded("loading rooms to watch", [&] {
           persistence::room_watch_repository repo{*self->state.db};
-          return repo.rooms_to_watch(include_parked);
+          return repo.rooms_to_watch(include_parked, self->state.undo_window);
         });
       },
       [self](atom::get, atom::room,

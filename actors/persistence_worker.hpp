@@ -7,6 +7,7 @@
 
 #include <odb/mysql/database.hxx>
 
+#include <chrono>
 #include <memory>
 
 namespace racecontrol {
@@ -17,6 +18,7 @@ struct persistence_worker_state {
   std::shared_ptr<odb::mysql::database> db;
   const persistence::migration_set* migrations = nullptr;
   std::shared_ptr<const persistence::secret_box> secrets;
+  std::chrono::milliseconds undo_window{0};
 };
 
 /// One worker of the persistence pool. Spawn it detached: every request
@@ -25,10 +27,13 @@ struct persistence_worker_state {
 /// @param db an open database (persistence::open_database)
 /// @param migrations the migrations this build expects, for status replies
 /// @param secrets seals and opens stored secrets (null: no keys)
+/// @param undo_window how long after its end a finished room is still one
+///        to watch (persistence_options::undo_window)
 persistence_worker_actor::behavior_type persistence_worker(
     persistence_worker_actor::stateful_pointer<persistence_worker_state> self,
     std::shared_ptr<odb::mysql::database> db,
     const persistence::migration_set* migrations,
-    std::shared_ptr<const persistence::secret_box> secrets);
+    std::shared_ptr<const persistence::secret_box> secrets,
+    std::chrono::milliseconds undo_window);
 
 } // namespace racecontrol

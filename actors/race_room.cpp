@@ -68,6 +68,15 @@ void flush(room_pointer self);
 void finish_if_done(room_pointer self);
 void tick_within(room_pointer self, caf::timespan delay);
 
+/// Holds the race's bot socket from now on (asked for once).
+void hold_socket(room_pointer self) {
+  auto& st = self->state;
+  if (st.socket_asked)
+    return;
+  st.socket_asked = true;
+  st.link->connect(slug_of(st.room.slug));
+}
+
 /// Drops the `n` writes MariaDB confirmed.
 void write_done(room_pointer self, std::size_t n = 1) {
   auto& writes = self->state.writes;
@@ -283,6 +292,7 @@ void settle(room_pointer self) {
   st.step = phase::settling;
   st.settle_deadline = self->clock().now() + left;
   tick_within(self, left);
+  hold_socket(self); // a reopening is heard at once
 }
 
 /// A settling room whose window is over stops (once its writes are in).
@@ -312,6 +322,7 @@ bool reopened(room_pointer self, race_snapshot& next) {
                "finish); the result written before is withdrawn{}",
                st.who, new_end ? " and the new one recorded" : "");
   st.step = phase::watching;
+  hold_socket(self);
   if (new_end) {
     persistence::room_progress p;
     p.room_id = st.room.id;
@@ -355,7 +366,7 @@ void apply(room_pointer self, race_snapshot& next) {
   // go (the session keeps them queued until it is open).
   if (plan.end == race_end::none && st.step != phase::watching) {
     st.step = phase::watching;
-    st.link->connect(slug_of(st.room.slug));
+    hold_socket(self);
   }
   invite_and_accept(self, plan);
   if (plan.progress)
@@ -463,7 +474,7 @@ void on_loaded(room_pointer self, room_context&& ctx) {
     // racetime.gg sends race.data as soon as the socket opens: a room
     // created a moment ago needs no fetch before it.
     st.step = phase::watching;
-    st.link->connect(slug_of(st.room.slug));
+    hold_socket(self);
   } else if (first) {
     st.step = phase::fetching;
     st.link->fetch(st.room.slug);

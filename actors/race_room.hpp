@@ -78,6 +78,7 @@ struct race_room_state {
   // keeps thousands of rooms that have nothing to write.
   std::list<room_write> writes;
   bool writing = false;
+  bool socket_asked = false; ///< the link was asked to connect
   bool socket_open = false;
   /// A failed fetch's retry is armed: the periodic pass leaves the fetching
   /// to it, so an outage keeps one retry going per room, not one more

@@ -401,6 +401,7 @@ std::vector<component_spec> daemon_components(
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
   db_options.secrets = std::move(secrets);
+  db_options.undo_window = s.room_undo_window;
   bot_supervisor_options bot_options;
   bot_options.bot.startrace_timeout = s.automation_startrace_timeout;
   for (const auto& b : s.bots)
@@ -545,6 +546,7 @@ std::vector<component_spec> worker_components(
   persistence_options db_options{db, migrations, s.database_workers,
                                  s.database_health_interval};
   db_options.secrets = std::move(secrets);
+  db_options.undo_window = s.room_undo_window;
   room_supervisor_options room_options;
   room_options.room.tick_interval = s.room_refresh_interval;
   room_options.room.undo_window = s.room_undo_window;

@@ -162,7 +162,7 @@ void load_rooms(sup_pointer self) {
             for (const auto& r : rooms)
               started += watch(self, r) ? 1 : 0;
             spdlog::info("room supervisor: watching {} room(s) whose race "
-                         "has not ended",
+                         "has not ended (or may still be reopened)",
                          started);
           },
           [self](caf::error& err) {

@@ -202,14 +202,23 @@ std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
 }
 
 std::vector<room_record>
-room_watch_repository::rooms_to_watch(bool include_parked) {
+room_watch_repository::rooms_to_watch(bool include_parked,
+                                      std::chrono::milliseconds undo_window) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::vector<room_record> out;
+    std::string settling =
+        undo_window.count() > 0
+            ? " OR (r.status = 'finished' AND m.finished_at > "
+              "UTC_TIMESTAMP(6) - INTERVAL " +
+                  std::to_string(undo_window.count()) + "000 MICROSECOND)"
+            : "";
     for (auto& row : sql_query(
              conn, std::string{"SELECT "} + room_columns +
-                       " FROM racetime_rooms r WHERE r.claim_state = "
-                       "'created' AND (r.status IS NULL OR "
-                       "r.status NOT IN ('finished', 'cancelled', 'gone'))" +
+                       " FROM racetime_rooms r LEFT JOIN matches m ON m.id = "
+                       "r.match_id WHERE r.claim_state = 'created' AND "
+                       "(r.status IS NULL OR r.status NOT IN ('finished', "
+                       "'cancelled', 'gone')" +
+                       settling + ")" +
                        (include_parked ? "" : " AND r.parked_at IS NULL") +
                        " ORDER BY r.id"))
       out.push_back(read_room(row));
@@ -347,11 +356,12 @@ auto fenced_writes(odb::mysql::database& db, F&& f)
 /// so that the next finish is recorded as its result, and the tournament
 /// hears of it. Keyed by the end withdrawn: a race reopened twice is
 /// announced twice, a write retried once.
-void reopen_in(odb::mysql::connection& conn, const room_progress& p,
+void reopen_in(odb::mysql::connection& conn, std::int32_t room_id,
+               std::optional<std::int32_t> match_id,
                const std::string& details) {
   std::string withdrawn = "none";
-  if (p.match_id) {
-    auto mid = std::to_string(*p.match_id);
+  if (match_id) {
+    auto mid = std::to_string(*match_id);
     withdrawn =
         sql_scalar(conn, "SELECT " + sql_epoch_us("finished_at") +
                              " FROM matches WHERE id = " + mid + " FOR UPDATE")
@@ -359,8 +369,7 @@ void reopen_in(odb::mysql::connection& conn, const room_progress& p,
     sql_defer(conn, "UPDATE matches SET finished_at = NULL, updated_at = " +
                         sql_quote(now_us()) + " WHERE id = " + mid);
   }
-  room_event(conn, p.room_id, "race_reopened", details,
-             "reopened:" + withdrawn);
+  room_event(conn, room_id, "race_reopened", details, "reopened:" + withdrawn);
 }
 
 void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
@@ -382,7 +391,7 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
     // of; the other changes only go to the audit trail.
     if (before == sql_value{"finished"} && *p.status != "finished" &&
         *p.status != "cancelled")
-      reopen_in(conn, p, details);
+      reopen_in(conn, p.room_id, p.match_id, details);
     else if (before != sql_value{*p.status} && *p.status == "in_progress")
       room_event(conn, p.room_id, "race_started", details, "started");
     else if (before != sql_value{*p.status})
@@ -465,13 +474,25 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
         sql_scalar(conn, "SELECT status FROM racetime_rooms WHERE id = " + id +
                              " FOR UPDATE");
     bool done = room_status == sql_value{"finished"};
+    std::optional<timestamp> recorded_end;
     if (r.match_id) {
-      auto finished = sql_scalar(
-          conn, "SELECT finished_at IS NOT NULL FROM matches WHERE id = " +
-                    std::to_string(*r.match_id) + " FOR UPDATE");
-      done = done || finished == sql_value{"1"};
+      recorded_end = sql_timestamp(sql_scalar(
+          conn, "SELECT " + sql_epoch_us("finished_at") +
+                    " FROM matches WHERE id = " + std::to_string(*r.match_id) +
+                    " FOR UPDATE"));
+      done = done || recorded_end.has_value();
     }
-    if (done) {
+    // A later end than the one this room recorded: the race was reopened
+    // by an undo and ended again while no watcher saw it running (one
+    // started since, after a restart or a move).
+    bool later_end = room_status == sql_value{"finished"} && recorded_end &&
+                     *recorded_end < r.ended_at;
+    if (later_end) {
+      reopen_in(conn, r.room_id, r.match_id,
+                "JSON_OBJECT('from', 'finished', 'to', 'finished', 'slug', "
+                "(SELECT slug FROM racetime_rooms WHERE id = " +
+                    id + "))");
+    } else if (done) {
       // The room may have missed its status write; the match is the truth.
       sql_execute(conn, "UPDATE racetime_rooms SET status = 'finished' "
                         "WHERE id = " +

@@ -10,6 +10,7 @@
 
 #include <odb/mysql/database.hxx>
 
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -43,7 +44,12 @@ class room_watch_repository {
   /// not closed by racecontrol), oldest first. Parked rooms only when
   /// asked (a daemon start tries them again; the periodic poll does not).
   /// Claims still `creating` are not rooms yet: their opener owns them.
-  std::vector<room_record> rooms_to_watch(bool include_parked);
+  /// With an `undo_window`, also the finished rooms of matches that ended
+  /// within it: an entrant may still undo a finish and reopen the race, so
+  /// a restart or a move must not leave them unwatched.
+  std::vector<room_record>
+  rooms_to_watch(bool include_parked,
+                 std::chrono::milliseconds undo_window = {});
 
   /// One room by id, whatever its state.
   std::optional<room_record> room(std::int32_t room_id);

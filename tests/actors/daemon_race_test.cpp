@@ -236,6 +236,12 @@ BOOST_AUTO_TEST_CASE(a_finish_undone_reopens_the_race_and_its_next_end_counts) {
         30s);
   };
   BOOST_REQUIRE_MESSAGE(recorded(1), w.daemon().output());
+  // racecontrold restarts within the ten minutes: the finished room is
+  // watched again.
+  w.kill_daemon();
+  w.start_daemon({"--rooms.undo_window=11m"});
+  BOOST_REQUIRE_MESSAGE(w.daemon().wait_for_output("bot socket open", 30s),
+                        w.daemon().output());
   // Carol undoes her finish (racetime.gg allows it for ten minutes after
   // the end): the race runs again and the result no longer stands.
   w.user("u3", "undone");

@@ -616,6 +616,23 @@ BOOST_AUTO_TEST_CASE(an_undo_and_a_new_end_the_room_missed_are_both_written) {
   BOOST_TEST(room_alive());
 }
 
+BOOST_AUTO_TEST_CASE(a_room_attached_after_the_end_listens_for_an_undo) {
+  // racecontrold restarted two minutes after the race ended: the room's
+  // first fetch shows it finished.
+  start();
+  fetched(
+      ended(race(5, "finished", {entrant("rt-alice", "done", 1, 1)}), 120s));
+  BOOST_REQUIRE_EQUAL(j->results.size(), 1u);
+  BOOST_TEST(room_alive());
+  // Its socket, so that a reopening is heard at once.
+  BOOST_REQUIRE_EQUAL(j->connects.size(), 1u);
+  BOOST_TEST(j->connects[0] == "cool-doge-1234");
+  fetched(race(6, "in_progress", {entrant("rt-alice", "in_progress")}));
+  BOOST_REQUIRE(!j->progress.empty());
+  BOOST_TEST(j->progress.back().status.value_or("") == "in_progress");
+  BOOST_TEST(j->connects.size() == 1u); // not asked twice
+}
+
 BOOST_AUTO_TEST_CASE(a_race_that_ended_before_the_window_is_not_watched_on) {
   start();
   fetched(race(1, "in_progress"));

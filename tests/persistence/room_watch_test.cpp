@@ -268,6 +268,45 @@ BOOST_AUTO_TEST_CASE(a_reopened_race_withdraws_its_result_until_it_ends_again) {
                     "'race_reopened'") == "2");
 }
 
+BOOST_AUTO_TEST_CASE(a_finished_room_is_watched_while_an_undo_may_reopen_it) {
+  BOOST_TEST((repo.record_result(result()) == result_outcome::recorded));
+  exec("UPDATE matches SET finished_at = UTC_TIMESTAMP(6) - INTERVAL 2 "
+       "MINUTE WHERE id = 10");
+  BOOST_TEST(repo.rooms_to_watch(true).empty());
+  BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{11}).size() == 1u);
+  BOOST_TEST(repo.rooms_to_watch(false, std::chrono::minutes{1}).empty());
+  exec("UPDATE matches SET finished_at = UTC_TIMESTAMP(6) - INTERVAL 12 "
+       "MINUTE WHERE id = 10");
+  BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{11}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_later_end_no_watcher_saw_coming_replaces_the_result) {
+  exec("UPDATE tournaments SET discord_notification_channel_id = 555 WHERE "
+       "id = 1");
+  BOOST_TEST((repo.record_result(result()) == result_outcome::recorded));
+  // The same end again, or an earlier one: nothing changes.
+  BOOST_TEST(
+      (repo.record_result(result()) == result_outcome::already_recorded));
+  auto earlier = result();
+  earlier.ended_at -= std::chrono::minutes{1};
+  BOOST_TEST((repo.record_result(earlier) == result_outcome::already_recorded));
+  // Reopened and ended again while racecontrold was down: a watcher
+  // started since sees only the new end.
+  auto later = result();
+  later.entrants = {{"rt-alice", "done", 2, race_duration{3723456789}},
+                    {"rt-bob", "done", 1, race_duration{3700000000}}};
+  later.ended_at += std::chrono::minutes{5};
+  BOOST_TEST((repo.record_result(later) == result_outcome::recorded));
+  BOOST_TEST((repo.record_result(later) == result_outcome::already_recorded));
+  BOOST_TEST(scalar("SELECT finished_at FROM matches WHERE id = 10") ==
+             "2026-12-01 19:40:23.000000");
+  BOOST_TEST(scalar("SELECT CONCAT(entrant_status, ' ', finish_place) FROM "
+                    "match_players WHERE user_id = 2") == "done 1");
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
+                    "discord_outbox WHERE channel_id = 555") ==
+             "race_finished,race_reopened,race_finished");
+}
+
 BOOST_AUTO_TEST_CASE(two_writers_of_one_result_record_it_once) {
   auto a = std::async(std::launch::async, [&] {
     room_watch_repository r{scratch.db()};
