@@ -119,12 +119,18 @@ void render_details(discord_message& m, const std::string& event,
   } else if (event == "race_started") {
     m.content = "Race started: " + room_url(d, base);
   } else if (event == "race_reopened") {
+    // From a cancellation (a forfeit undone) nothing was posted to take back.
+    bool cancelled = d.optional_string("from").value_or("") == "cancelled";
     m.content = "Race reopened: " + room_url(d, base);
     discord_embed e;
-    e.title = "Result withdrawn";
+    e.title = cancelled ? "Cancellation undone" : "Result withdrawn";
     e.url = room_url(d, base);
     e.color = orange;
-    e.description = "A finish was undone on racetime.gg, so the race is "
+    e.description =
+        cancelled ? "A forfeit was undone on racetime.gg after the race was "
+                    "cancelled, so the race is running again. Its result "
+                    "follows when it finishes."
+                  : "A finish was undone on racetime.gg, so the race is "
                     "running again and the result posted before no longer "
                     "stands. The new result follows when the race finishes.";
     m.embeds.push_back(std::move(e));

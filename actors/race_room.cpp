@@ -271,16 +271,19 @@ void invite_and_accept(room_pointer self, const room_plan& plan) {
 
 // --- after the end -------------------------------------------------------
 
-/// The result is queued: the room keeps watching for what is left of the
-/// undo window, counted from the race's end (at most the whole window,
-/// should racetime.gg's clock be ahead), unless nothing is left.
+/// The result (or the cancellation) is queued: the room keeps watching for
+/// what is left of the undo window, counted from the race's end (at most
+/// the whole window, should racetime.gg's clock be ahead), unless nothing
+/// is left. racetime.gg lets an entrant undo a finish, or a forfeit of a
+/// cancelled race, for ten minutes: either reopens the race.
 void settle(room_pointer self) {
   auto& st = self->state;
   auto now = std::chrono::system_clock::now();
+  const auto& end = st.last->status == "cancelled" ? st.last->cancelled_at
+                                                   : st.last->ended_at;
   auto ended =
-      st.last->ended_at
-          ? std::chrono::system_clock::time_point{std::chrono::microseconds{
-                *st.last->ended_at}}
+      end ? std::chrono::system_clock::time_point{std::chrono::microseconds{
+                *end}}
           : now;
   caf::timespan window = st.options.undo_window;
   auto left =
@@ -304,23 +307,25 @@ void settle_if_over(room_pointer self) {
   }
 }
 
-/// Newer data of a race whose result is written: whether racetime.gg
-/// reopened it (an entrant undid a finish), so that it is applied as a
-/// running race again and its next finish recorded. An end not seen
-/// before means it was reopened and finished again while the room heard
-/// nothing: the reopening is written first, then the new result. Only
-/// `next`'s version is kept otherwise.
+/// Newer data of a race whose end is written: whether racetime.gg reopened
+/// it (an entrant undid a finish or a forfeit), so that it is applied as a
+/// running race again and its next end written. An end not seen before
+/// means it was reopened and ended again while the room heard nothing: the
+/// reopening is written first, then the new end. Only `next`'s version is
+/// kept otherwise.
 bool reopened(room_pointer self, race_snapshot& next) {
   auto& st = self->state;
-  bool new_end =
-      next.status == "finished" && next.ended_at != st.last->ended_at;
-  if (next.status == "cancelled" || (next.status == "finished" && !new_end)) {
+  const auto& last = *st.last;
+  if (next.status == last.status && next.ended_at == last.ended_at &&
+      next.cancelled_at == last.cancelled_at) {
     st.last->version = next.version;
     return false;
   }
+  bool new_end = race_over(next.status);
   spdlog::warn("{}: racetime.gg reopened the race (an entrant undid a "
-               "finish); the result written before is withdrawn{}",
-               st.who, new_end ? " and the new one recorded" : "");
+               "finish or a forfeit); its {} written before is withdrawn{}",
+               st.who, last.status == "cancelled" ? "cancellation" : "result",
+               new_end ? " and the new end written" : "");
   st.step = phase::watching;
   hold_socket(self);
   if (new_end) {
@@ -379,11 +384,11 @@ void apply(room_pointer self, race_snapshot& next) {
     enqueue(self, std::move(*plan.result));
     settle(self);
   } else if (plan.end == race_end::cancelled) {
-    st.step = phase::ending;
     enqueue(self,
             persistence::room_closure{st.room.id, "cancelled",
                                       "the race was cancelled on racetime.gg",
                                       false, st.room.owner_epoch});
+    settle(self);
   }
   finish_if_done(self);
 }

@@ -206,11 +206,11 @@ room_watch_repository::rooms_to_watch(bool include_parked,
                                       std::chrono::milliseconds undo_window) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     std::vector<room_record> out;
+    auto since = "UTC_TIMESTAMP(6) - INTERVAL " +
+                 std::to_string(undo_window.count()) + "000 MICROSECOND";
     std::string settling =
         undo_window.count() > 0
-            ? " OR (r.status = 'finished' AND m.finished_at > "
-              "UTC_TIMESTAMP(6) - INTERVAL " +
-                  std::to_string(undo_window.count()) + "000 MICROSECOND)"
+            ? " OR (r.status = 'finished' AND m.finished_at > " + since + ")"
             : "";
     for (auto& row : sql_query(
              conn, std::string{"SELECT "} + room_columns +
@@ -351,25 +351,28 @@ auto fenced_writes(odb::mysql::database& db, F&& f)
   }
 }
 
-/// A finished race running again on racetime.gg (an entrant undid a
-/// finish within its ten minutes): the match's recorded end is withdrawn,
-/// so that the next finish is recorded as its result, and the tournament
-/// hears of it. Keyed by the end withdrawn: a race reopened twice is
-/// announced twice, a write retried once.
+/// The microseconds since the epoch of `t`, for an event's dedupe key.
+std::string epoch_us_text(timestamp t) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                            t.time_since_epoch())
+                            .count());
+}
+
+/// A finished or cancelled race running again on racetime.gg (an entrant
+/// undid a finish or a forfeit within its ten minutes): the match's
+/// recorded end is withdrawn, so that the next end is written as its
+/// outcome, and the tournament hears of it. The caller saw the room's row
+/// ended under its lock, so a retried write announces nothing again and
+/// the key need only differ from the reopenings before.
 void reopen_in(odb::mysql::connection& conn, std::int32_t room_id,
                std::optional<std::int32_t> match_id,
                const std::string& details) {
-  std::string withdrawn = "none";
-  if (match_id) {
-    auto mid = std::to_string(*match_id);
-    withdrawn =
-        sql_scalar(conn, "SELECT " + sql_epoch_us("finished_at") +
-                             " FROM matches WHERE id = " + mid + " FOR UPDATE")
-            .value_or("none");
+  if (match_id)
     sql_defer(conn, "UPDATE matches SET finished_at = NULL, updated_at = " +
-                        sql_quote(now_us()) + " WHERE id = " + mid);
-  }
-  room_event(conn, room_id, "race_reopened", details, "reopened:" + withdrawn);
+                        sql_quote(now_us()) +
+                        " WHERE id = " + std::to_string(*match_id));
+  room_event(conn, room_id, "race_reopened", details,
+             "reopened:" + epoch_us_text(now_us()));
 }
 
 void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
@@ -389,8 +392,9 @@ void record_progress_in(odb::mysql::connection& conn, const room_progress& p) {
         ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id + "))";
     // The start (and a reopening) are events operators and players hear
     // of; the other changes only go to the audit trail.
-    if (before == sql_value{"finished"} && *p.status != "finished" &&
-        *p.status != "cancelled")
+    bool ended =
+        before == sql_value{"finished"} || before == sql_value{"cancelled"};
+    if (ended && *p.status != "finished" && *p.status != "cancelled")
       reopen_in(conn, p.room_id, p.match_id, details);
     else if (before != sql_value{*p.status} && *p.status == "in_progress")
       room_event(conn, p.room_id, "race_started", details, "started");
@@ -482,15 +486,17 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
                     " FOR UPDATE"));
       done = done || recorded_end.has_value();
     }
-    // A later end than the one this room recorded: the race was reopened
-    // by an undo and ended again while no watcher saw it running (one
-    // started since, after a restart or a move).
+    // A later end than the one this room recorded, or an end of a room
+    // written cancelled: the race was reopened by an undo and ended again
+    // while no watcher saw it running (one started since, after a restart
+    // or a move).
     bool later_end = room_status == sql_value{"finished"} && recorded_end &&
                      *recorded_end < r.ended_at;
-    if (later_end) {
+    if (later_end || room_status == sql_value{"cancelled"}) {
       reopen_in(conn, r.room_id, r.match_id,
-                "JSON_OBJECT('from', 'finished', 'to', 'finished', 'slug', "
-                "(SELECT slug FROM racetime_rooms WHERE id = " +
+                "JSON_OBJECT('from', " + sql_quote(conn, *room_status) +
+                    ", 'to', 'finished', 'slug', (SELECT slug FROM "
+                    "racetime_rooms WHERE id = " +
                     id + "))");
     } else if (done) {
       // The room may have missed its status write; the match is the truth.
@@ -528,10 +534,7 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
                         : std::string{"JSON_ARRAY()"}) +
             ")",
         // A race reopened and finished again is announced again.
-        "finished:" + std::to_string(
-                          std::chrono::duration_cast<std::chrono::microseconds>(
-                              r.ended_at.time_since_epoch())
-                              .count()));
+        "finished:" + epoch_us_text(r.ended_at));
     return result_outcome::recorded;
   });
 }
@@ -540,6 +543,25 @@ void room_watch_repository::close(const room_closure& c) {
   fenced_writes(db_, [&](odb::mysql::connection& conn) {
     auto id = std::to_string(c.room_id);
     check_owner(conn, c.room_id, c.owner_epoch);
+    bool cancel = !c.park && c.status == "cancelled";
+    // A cancellation written before (a retried write, or a watcher started
+    // since that saw it again) is not written or announced twice; one after
+    // a reopening is (hence a key per cancellation). A race whose result
+    // was recorded and is now cancelled was reopened (an undo) unseen: its
+    // result is withdrawn first.
+    if (cancel) {
+      auto rows = sql_query(conn, "SELECT status, match_id FROM "
+                                  "racetime_rooms WHERE id = " +
+                                      id + " FOR UPDATE");
+      auto before = rows.empty() ? sql_value{} : rows[0][0];
+      if (before == sql_value{"cancelled"})
+        return;
+      if (before == sql_value{"finished"})
+        reopen_in(conn, c.room_id, sql_int(rows[0][1]),
+                  "JSON_OBJECT('from', 'finished', 'to', 'cancelled', "
+                  "'slug', (SELECT slug FROM racetime_rooms WHERE id = " +
+                      id + "))");
+    }
     std::string set = "status_message = " + sql_quote(conn, c.reason);
     if (!c.status.empty())
       set += ", status = " + sql_quote(conn, c.status);
@@ -553,8 +575,9 @@ void room_watch_repository::close(const room_closure& c) {
         (c.status.empty() ? std::string{"NULL"} : sql_quote(conn, c.status)) +
         ", 'reason', " + sql_quote(conn, c.reason) +
         ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id + "))";
-    if (!c.park && c.status == "cancelled")
-      room_event(conn, c.room_id, "race_cancelled", details, "cancelled");
+    if (cancel)
+      room_event(conn, c.room_id, "race_cancelled", details,
+                 "cancelled:" + epoch_us_text(now_us()));
     else
       audit_room(conn, c.room_id,
                  c.park ? "racetime_room.parked" : "racetime_room.closed",

@@ -45,8 +45,9 @@ class room_watch_repository {
   /// asked (a daemon start tries them again; the periodic poll does not).
   /// Claims still `creating` are not rooms yet: their opener owns them.
   /// With an `undo_window`, also the finished rooms of matches that ended
-  /// within it: an entrant may still undo a finish and reopen the race, so
-  /// a restart or a move must not leave them unwatched.
+  /// within it, and the rooms cancelled within it: an entrant may still
+  /// undo a finish or a forfeit and reopen the race, so a restart or a move
+  /// must not leave them unwatched.
   std::vector<room_record>
   rooms_to_watch(bool include_parked,
                  std::chrono::milliseconds undo_window = {});

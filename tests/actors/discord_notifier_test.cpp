@@ -196,6 +196,14 @@ BOOST_AUTO_TEST_CASE(a_reopened_race_says_its_result_no_longer_stands) {
   BOOST_TEST(m.embeds[0].description.find("no longer stands") !=
              std::string::npos);
   BOOST_TEST(protocol::validate(m).empty());
+  // Reopened from a cancellation: no result was posted to withdraw.
+  item.details_json = R"({"from": "cancelled", "to": "in_progress",
+      "slug": "alttpr/cool-doge-1234"})";
+  m = render_event(item, "https://racetime.gg");
+  BOOST_REQUIRE(m.embeds.size() == 1u);
+  BOOST_TEST(m.embeds[0].title == "Cancellation undone");
+  BOOST_TEST(m.embeds[0].description.find("no longer stands") ==
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_details_still_make_a_message) {

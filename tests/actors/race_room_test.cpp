@@ -340,6 +340,8 @@ race_snapshot race(std::uint32_t version, const std::string& status,
     r.started_at = 1796150000000000;
   if (status == "finished")
     r.ended_at = 1796153723000000;
+  if (status == "cancelled")
+    r.cancelled_at = 1796153723000000;
   r.entrants = std::move(entrants);
   return r;
 }
@@ -725,6 +727,33 @@ BOOST_AUTO_TEST_CASE(a_cancelled_race_is_closed_with_its_reason) {
   BOOST_TEST(j->closures[0].status == "cancelled");
   BOOST_TEST(j->results.empty());
   BOOST_TEST(!room_alive());
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_cancelled_race_an_entrant_unforfeits_runs_on_to_its_end) {
+  start();
+  fetched(race(1, "in_progress", {entrant("rt-alice", "in_progress")}));
+  // Cancelled a moment ago: racetime.gg lets a forfeit (every running
+  // entrant's, after a cancel) be undone for ten minutes.
+  auto cancelled = race(4, "cancelled", {entrant("rt-alice", "dnf")});
+  cancelled.cancelled_at =
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  fetched(cancelled);
+  BOOST_REQUIRE_EQUAL(j->closures.size(), 1u);
+  BOOST_TEST(room_alive());
+  // A newer version of the same cancellation writes nothing more.
+  cancelled.version = 5;
+  fetched(cancelled);
+  BOOST_TEST(j->closures.size() == 1u);
+  auto writes = j->progress.size();
+  fetched(race(6, "in_progress", {entrant("rt-alice", "in_progress")}));
+  BOOST_REQUIRE_EQUAL(j->progress.size(), writes + 1);
+  BOOST_TEST(j->progress.back().status.value_or("") == "in_progress");
+  fetched(ended(race(7, "finished", {entrant("rt-alice", "done", 1, 1)})));
+  BOOST_TEST(j->results.size() == 1u);
+  BOOST_TEST(room_alive());
 }
 
 BOOST_AUTO_TEST_CASE(a_vanished_race_closes_the_room) {

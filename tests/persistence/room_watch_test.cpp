@@ -307,6 +307,48 @@ BOOST_AUTO_TEST_CASE(a_later_end_no_watcher_saw_coming_replaces_the_result) {
              "race_finished,race_reopened,race_finished");
 }
 
+BOOST_AUTO_TEST_CASE(
+    a_cancelled_race_reopened_is_announced_and_cancelled_anew) {
+  exec("UPDATE tournaments SET discord_notification_channel_id = 555 WHERE "
+       "id = 1");
+  room_closure cancel{room_id, "cancelled", "the race was cancelled", false};
+  repo.close(cancel);
+  repo.close(cancel); // written and announced once
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'race_cancelled'") == "1");
+  // Not listed again after a restart: racecontrol keeps no cancel time of
+  // its own to count the window from (only the watcher that saw it waits).
+  BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{11}).empty());
+  // An entrant un-forfeits within ten minutes: running again.
+  room_progress p;
+  p.room_id = room_id;
+  p.match_id = match_id;
+  p.status = "in_progress";
+  repo.record_progress(p);
+  repo.record_progress(p);
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "in_progress");
+  // Cancelled again: announced again.
+  repo.close(cancel);
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
+                    "discord_outbox WHERE channel_id = 555") ==
+             "race_cancelled,race_reopened,race_cancelled");
+  // Reopened and finished while no watcher saw it: the result is recorded
+  // as the reopened race's.
+  BOOST_TEST((repo.record_result(result()) == result_outcome::recorded));
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
+                    "discord_outbox WHERE channel_id = 555") ==
+             "race_cancelled,race_reopened,race_cancelled,race_reopened,"
+             "race_finished");
+  // And a result later seen cancelled (reopened, then cancelled, unseen) is
+  // withdrawn: the match has no result.
+  repo.close(cancel);
+  BOOST_TEST(scalar("SELECT COALESCE(finished_at, 'none') FROM matches "
+                    "WHERE id = 10") == "none");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox WHERE event = "
+                    "'race_reopened'") == "3");
+}
+
 BOOST_AUTO_TEST_CASE(two_writers_of_one_result_record_it_once) {
   auto a = std::async(std::launch::async, [&] {
     room_watch_repository r{scratch.db()};
