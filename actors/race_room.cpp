@@ -6,8 +6,9 @@
 //          write what changed; invite and accept match players; answer
 //          chat commands; a periodic pass for players who linked since
 //   record the result (or the cancellation) exactly once
-//   settle keep watching while racetime.gg lets a finish be undone: a
-//          race reopened withdraws its result, its next finish is recorded
+//   settle keep watching while racetime.gg lets a finish (or a cancelled
+//          race's forfeit) be undone: a race reopened withdraws what was
+//          recorded of its end, and its next end is recorded
 //
 // Every step that waits on the database or racetime.gg retries with
 // backoff; a write is kept until MariaDB confirms it.
@@ -50,7 +51,7 @@ const char* phase_name(phase p) {
     case phase::watching:
       return "watching";
     case phase::settling:
-      return "finished (an undo could still reopen it)";
+      return "ended (an undo could still reopen it)";
     case phase::ending:
       return "recording";
   }

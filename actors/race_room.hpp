@@ -39,8 +39,9 @@ struct race_room_options {
   /// until the next change.
   std::chrono::milliseconds quiet_recheck{600000};
   /// How long after a race's end the room keeps watching it: racetime.gg
-  /// lets an entrant undo a finish for 10 minutes, which reopens the race
-  /// (the recorded result is then withdrawn and the next finish recorded).
+  /// lets an entrant undo a finish (or a cancelled race's forfeit) for 10
+  /// minutes, which reopens the race (what was recorded of its end is then
+  /// withdrawn and the next end recorded).
   /// A minute more than racetime.gg's for clocks that differ. 0: the room
   /// stops once the result is written.
   std::chrono::milliseconds undo_window{660000};
@@ -63,8 +64,8 @@ struct race_room_state {
   /// progress), however the actor ends.
   std::unique_ptr<room_link> link;
 
-  /// settling: the result is written and the race could still be
-  /// reopened by an undo (options.undo_window).
+  /// settling: the result (or the cancellation) is written and the race
+  /// could still be reopened by an undo (options.undo_window).
   enum class phase { loading, fetching, watching, settling, ending };
   phase step = phase::loading;
 

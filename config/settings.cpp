@@ -319,10 +319,10 @@ const key_spec keys[] = {
      }},
     {"rooms.undo_window", "11m",
      "How long after a race's end its room is still watched. racetime.gg "
-     "lets an entrant undo a finish for 10 minutes, which reopens the race: "
-     "racecontrol then withdraws the result it recorded (the match is "
-     "running again, Discord is told) and records the next finish. 0 stops "
-     "watching once the result is recorded.",
+     "lets an entrant undo a finish (or a cancelled race's forfeit) for 10 "
+     "minutes, which reopens the race: racecontrol then withdraws what it "
+     "recorded (the match is running again, Discord is told) and records "
+     "the next end. 0 stops watching once the result is recorded.",
      [](settings& s, const std::string& v) {
        s.room_undo_window = parse_duration_in(v, 0ms, 3600s);
      }},
