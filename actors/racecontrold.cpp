@@ -979,6 +979,8 @@ int main(int argc, char** argv) {
   }
   spdlog::info("racecontrol {} starting: {}", racecontrol::version,
                config::summarize(s));
+  for (const auto& warning : config::settings_warnings(s))
+    spdlog::warn("settings: {}", warning);
   if (cpus_in_effect != s.cpus)
     spdlog::warn("daemon.cpus: running on CPUs {} only; the others asked for "
                  "({}) are not available to this process",

@@ -848,6 +848,32 @@ const char* to_string(cluster_role role) {
   }
 }
 
+namespace {
+
+std::string duration_text(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
+                               : std::to_string(d.count()) + "ms";
+}
+
+} // namespace
+
+std::vector<std::string> settings_warnings(const settings& s) {
+  std::vector<std::string> out;
+  // racetime.gg's /o/{category}/data, where a room whose startrace answer
+  // was lost is looked for, is cached up to 60 s and not invalidated.
+  auto least = s.automation_startrace_timeout + 60s;
+  if (s.automation_search_after < least)
+    out.push_back(
+        "automation.search_after (" + duration_text(s.automation_search_after) +
+        ") is below 60s plus automation.startrace_timeout (" +
+        duration_text(s.automation_startrace_timeout) +
+        "): racetime.gg lists a new room up to 60 s late, so after a "
+        "startrace whose answer was lost racecontrol may open a second room "
+        "for the match before it sees the first; set it to at least " +
+        duration_text(least));
+  return out;
+}
+
 std::string describe_settings() {
   std::ostringstream out;
   for (const auto& spec : keys) {

@@ -178,6 +178,11 @@ settings load_settings(const settings_sources& sources);
 /// Every key with its default and meaning, for `--help`.
 std::string describe_settings();
 
+/// Combinations that load but are likely mistakes against racetime.gg, each
+/// a sentence an operator can act on (racecontrold logs them at start; the
+/// tests' simulator makes some of them deliberate).
+std::vector<std::string> settings_warnings(const settings& s);
+
 /// The settings on one line for the startup log; secrets shown as ***.
 std::string summarize(const settings& s);
 

@@ -370,6 +370,24 @@ BOOST_AUTO_TEST_CASE(http_settings) {
   BOOST_TEST(error_of(sources).find("got '1 MiB'") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_search_shorter_than_racetimes_cache_is_warned_of) {
+  auto sources = with_env({});
+  auto s = load_settings(sources);
+  BOOST_TEST(settings_warnings(s).empty()); // the defaults: 90s, 10s
+  sources.overrides = {{"automation.search_after", "65s"}};
+  auto warnings = settings_warnings(load_settings(sources));
+  BOOST_REQUIRE_EQUAL(warnings.size(), 1u);
+  BOOST_TEST(warnings[0].find("automation.search_after (65s) is below 60s "
+                              "plus automation.startrace_timeout (10s)") == 0u);
+  BOOST_TEST(warnings[0].find("at least 70s") != std::string::npos);
+  sources.overrides = {{"automation.search_after", "75s"},
+                       {"automation.startrace_timeout", "20s"}};
+  BOOST_TEST(settings_warnings(load_settings(sources)).size() == 1u);
+  sources.overrides = {{"automation.search_after", "80s"},
+                       {"automation.startrace_timeout", "20s"}};
+  BOOST_TEST(settings_warnings(load_settings(sources)).empty());
+}
+
 BOOST_AUTO_TEST_CASE(example_file_parses_and_documents_every_key) {
   std::string path = RACECONTROL_SOURCE_DIR "/config/racecontrol.example.ini";
   auto sources = with_env({});
