@@ -65,6 +65,16 @@ struct room_fixture {
     r.ended_at = timestamp{std::chrono::seconds{1796153723}};
     return r;
   }
+
+  /// The result of the same race reopened by Bob's undo and ended `later`
+  /// than the first: Bob first now.
+  room_result result_after_an_undo(std::chrono::seconds later) {
+    auto r = result();
+    r.entrants = {{"rt-alice", "done", 2, race_duration{3723456789}},
+                  {"rt-bob", "done", 1, race_duration{3700000000}}};
+    r.ended_at += later;
+    return r;
+  }
 };
 
 std::vector<std::int32_t> ids(const room_changes& changes) {
@@ -246,10 +256,7 @@ BOOST_AUTO_TEST_CASE(a_reopened_race_withdraws_its_result_until_it_ends_again) {
                     "WHERE action IN ('race_started', 'race_finished', "
                     "'race_reopened')") == "race_finished,race_reopened");
   // It ends again: the new result is recorded and announced.
-  auto second = result();
-  second.entrants = {{"rt-alice", "done", 2, race_duration{3723456789}},
-                     {"rt-bob", "done", 1, race_duration{3700000000}}};
-  second.ended_at = timestamp{std::chrono::seconds{1796154000}};
+  auto second = result_after_an_undo(std::chrono::seconds{277});
   BOOST_TEST((repo.record_result(second) == result_outcome::recorded));
   BOOST_TEST((repo.record_result(second) == result_outcome::already_recorded));
   BOOST_TEST(scalar("SELECT finished_at FROM matches WHERE id = 10") ==
@@ -292,10 +299,7 @@ BOOST_AUTO_TEST_CASE(a_later_end_no_watcher_saw_coming_replaces_the_result) {
   BOOST_TEST((repo.record_result(earlier) == result_outcome::already_recorded));
   // Reopened and ended again while racecontrold was down: a watcher
   // started since sees only the new end.
-  auto later = result();
-  later.entrants = {{"rt-alice", "done", 2, race_duration{3723456789}},
-                    {"rt-bob", "done", 1, race_duration{3700000000}}};
-  later.ended_at += std::chrono::minutes{5};
+  auto later = result_after_an_undo(std::chrono::minutes{5});
   BOOST_TEST((repo.record_result(later) == result_outcome::recorded));
   BOOST_TEST((repo.record_result(later) == result_outcome::already_recorded));
   BOOST_TEST(scalar("SELECT finished_at FROM matches WHERE id = 10") ==
