@@ -473,6 +473,9 @@ using tournament_supervisor_actor = caf::typed_actor<
     caf::reacts_to<atom::state, bot_info>,
     // (Self-sent) loads the tournaments and recovers claims at start.
     caf::reacts_to<atom::load>,
+    // (Self-sent) every recheck interval: starts the actor of a tournament
+    // whose automatic rooms were turned on outside racecontrold.
+    caf::reacts_to<atom::tick>,
     // Stop (true) or resume (false) opening rooms on this node (the
     // console's `drain`): while draining, due matches, open passes and
     // manual opens start no opener; openers already running finish.

@@ -97,10 +97,19 @@ open_pass_summary run_pass(sup_pointer self,
   return s;
 }
 
+/// The tournaments that open rooms themselves, without their matches (an
+/// empty window): all a tournament actor needs to start, in a light read.
+plan_query automatic_tournaments() {
+  plan_query q;
+  q.from = std::chrono::system_clock::now();
+  q.to = q.from - std::chrono::microseconds{1};
+  return q;
+}
+
 void load_tournaments(sup_pointer self) {
   auto& st = self->state;
   self->request(st.db, db_request_timeout, atom::get::value,
-                plan_window(st.options.tournaments, std::nullopt, std::nullopt))
+                automatic_tournaments())
       .then(
           [self](std::vector<tournament_plan>& plans) {
             self->state.load_backoff.reset();
@@ -114,6 +123,36 @@ void load_tournaments(sup_pointer self) {
                          "trying again in {} ms",
                          describe(err), delay.count());
             self->delayed_send(self, delay, atom::reload::value);
+          });
+}
+
+/// Every recheck interval: a tournament whose automatic rooms were turned
+/// on outside racecontrold (the web app writes the row; no message comes)
+/// gets its actor now, not at the next open pass, SIGHUP or restart. A
+/// failed read is not retried: the next tick is the retry.
+void discover_tournaments(sup_pointer self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  self->delayed_send(self, st.options.tournaments.recheck_interval,
+                     atom::tick::value);
+  if (st.discovering)
+    return;
+  st.discovering = true;
+  self->request(st.db, db_request_timeout, atom::get::value,
+                automatic_tournaments())
+      .then(
+          [self](std::vector<tournament_plan>& plans) {
+            self->state.discovering = false;
+            for (const auto& t : plans)
+              if (t.auto_create)
+                ensure_tournament(self, t.tournament_id);
+          },
+          [self](caf::error& err) {
+            self->state.discovering = false;
+            spdlog::debug("tournaments: cannot look for tournaments newly "
+                          "opening rooms themselves ({})",
+                          describe(err));
           });
 }
 
@@ -211,9 +250,14 @@ tournament_supervisor_actor::behavior_type tournament_supervisor(
   self->send(st.bots, atom::subscribe::value,
              caf::actor_cast<bot_state_subscriber_actor>(self));
   self->send(self, atom::load::value);
+  self->delayed_send(self, st.options.tournaments.recheck_interval,
+                     atom::tick::value);
   return {
       [self](atom::load) {
         recover_claims(self);
+      },
+      [self](atom::tick) {
+        discover_tournaments(self);
       },
       [self](atom::reload) {
         load_tournaments(self);

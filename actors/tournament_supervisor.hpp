@@ -34,6 +34,9 @@ struct tournament_supervisor_state {
   child_index<std::int32_t> tournament_ids = make_child_index<std::int32_t>();
   std::map<std::int32_t, std::string> bot_status; ///< last seen, by bot id
   protocol::backoff load_backoff;
+  /// A periodic look for new automatic tournaments is under way (a
+  /// stalled database gets one at a time, not one per tick).
+  bool discovering = false;
   bool stopping = false; ///< asked to stop; waits for its children
   /// The console's `drain`: no new openers on this node (not kept across
   /// a restart of this actor, which starts undrained).

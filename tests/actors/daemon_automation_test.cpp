@@ -614,6 +614,39 @@ BOOST_AUTO_TEST_CASE(a_blocked_match_is_reported_once_and_opens_when_fixed) {
                       "WHERE id = 20") == "none");
 }
 
+BOOST_AUTO_TEST_CASE(a_tournament_made_automatic_by_its_row_opens_its_rooms) {
+  // The web app turns automatic rooms on by writing the tournament's row:
+  // no message, no SIGHUP, no RACETIME_OPEN_ROOM task in this world.
+  race_world w{no_room()};
+  automate(w);
+  w.execute("UPDATE tournaments SET racetime_auto_create_rooms = 0 WHERE id "
+            "= 1");
+  w.execute("DELETE FROM match_players WHERE match_id = 10");
+  w.execute("DELETE FROM matches WHERE id = 10");
+  add_match(w, 20, 0s);
+  w.start_daemon({"--automation.recheck_interval=1s"});
+  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
+                            [&] {
+                              return w.daemon().output().find(
+                                         "(id 1): connected") !=
+                                     std::string::npos;
+                            },
+                            20s),
+                        w.daemon().output());
+  std::this_thread::sleep_for(3s);
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM racetime_rooms") == 0);
+  w.execute("UPDATE tournaments SET racetime_auto_create_rooms = 1 WHERE id "
+            "= 1");
+  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
+                            [&] {
+                              return has_room(w, 20);
+                            },
+                            15s),
+                        w.daemon().output());
+  w.use_race(room_of(w, 20));
+  check_seed_settings(w, 20);
+}
+
 BOOST_AUTO_TEST_CASE(an_unlinked_player_blocks_a_tournament_that_requires_it) {
   race_world w{no_room()};
   automate(w);

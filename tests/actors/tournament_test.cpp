@@ -114,6 +114,7 @@ supervisor(tournament_supervisor_actor::pointer, std::shared_ptr<script> s) {
       [](atom::opened, const match_outcome&) {},
       [](atom::state, const bot_info&) {},
       [](atom::load) {},
+      [](atom::tick) {},
       [](atom::drain, bool) -> caf::result<atom::ok> {
         return atom::ok::value;
       },
