@@ -42,8 +42,9 @@ struct persistence_options {
   /// it finishes: it may be stalled (a lock wait), and a request queued
   /// behind it would wait as long, whatever its own timeout.
   std::chrono::milliseconds stall_after{50};
-  /// Finished rooms whose race ended within this are still rooms to watch
-  /// (an undo may reopen the race); 0: only rooms whose race has not ended.
+  /// Finished or cancelled rooms whose race ended within this are still
+  /// rooms to watch (an undo may reopen the race); 0: only rooms whose race
+  /// has not ended.
   std::chrono::milliseconds undo_window{0};
 };
 

@@ -27,8 +27,8 @@ struct persistence_worker_state {
 /// @param db an open database (persistence::open_database)
 /// @param migrations the migrations this build expects, for status replies
 /// @param secrets seals and opens stored secrets (null: no keys)
-/// @param undo_window how long after its end a finished room is still one
-///        to watch (persistence_options::undo_window)
+/// @param undo_window how long after its end a finished or cancelled room is
+///        still one to watch (persistence_options::undo_window)
 persistence_worker_actor::behavior_type persistence_worker(
     persistence_worker_actor::stateful_pointer<persistence_worker_state> self,
     std::shared_ptr<odb::mysql::database> db,

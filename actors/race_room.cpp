@@ -385,10 +385,13 @@ void apply(room_pointer self, race_snapshot& next) {
     enqueue(self, std::move(*plan.result));
     settle(self);
   } else if (plan.end == race_end::cancelled) {
-    enqueue(self,
-            persistence::room_closure{st.room.id, "cancelled",
+    persistence::room_closure closure{st.room.id, "cancelled",
                                       "the race was cancelled on racetime.gg",
-                                      false, st.room.owner_epoch});
+                                      false, st.room.owner_epoch};
+    if (st.last->cancelled_at)
+      closure.ended_at =
+          timestamp{std::chrono::microseconds{*st.last->cancelled_at}};
+    enqueue(self, std::move(closure));
     settle(self);
   }
   finish_if_done(self);

@@ -208,9 +208,12 @@ room_watch_repository::rooms_to_watch(bool include_parked,
     std::vector<room_record> out;
     auto since = "UTC_TIMESTAMP(6) - INTERVAL " +
                  std::to_string(undo_window.count()) + "000 MICROSECOND";
+    // Rows ended before race_ended_at existed count from the match's end.
     std::string settling =
         undo_window.count() > 0
-            ? " OR (r.status = 'finished' AND m.finished_at > " + since + ")"
+            ? " OR (r.status IN ('finished', 'cancelled') AND "
+              "COALESCE(r.race_ended_at, m.finished_at) > " +
+                  since + ")"
             : "";
     for (auto& row : sql_query(
              conn, std::string{"SELECT "} + room_columns +
@@ -371,6 +374,8 @@ void reopen_in(odb::mysql::connection& conn, std::int32_t room_id,
     sql_defer(conn, "UPDATE matches SET finished_at = NULL, updated_at = " +
                         sql_quote(now_us()) +
                         " WHERE id = " + std::to_string(*match_id));
+  sql_defer(conn, "UPDATE racetime_rooms SET race_ended_at = NULL WHERE id = " +
+                      std::to_string(room_id));
   room_event(conn, room_id, "race_reopened", details,
              "reopened:" + epoch_us_text(now_us()));
 }
@@ -520,8 +525,9 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
                       " WHERE id = " + mid);
     }
     sql_execute(conn, "UPDATE racetime_rooms SET status = 'finished', "
-                      "status_message = NULL, parked_at = NULL, updated_at "
-                      "= " +
+                      "status_message = NULL, parked_at = NULL, "
+                      "race_ended_at = " +
+                          sql_quote(r.ended_at) + ", updated_at = " +
                           sql_quote(now_us()) + " WHERE id = " + id);
     room_event(
         conn, r.room_id, "race_finished",
@@ -554,8 +560,17 @@ void room_watch_repository::close(const room_closure& c) {
                                   "racetime_rooms WHERE id = " +
                                       id + " FOR UPDATE");
       auto before = rows.empty() ? sql_value{} : rows[0][0];
-      if (before == sql_value{"cancelled"})
+      if (before == sql_value{"cancelled"}) {
+        // Reopened and cancelled again unseen: the later cancel time is
+        // the one an un-forfeit counts from.
+        if (c.ended_at)
+          sql_execute(conn, "UPDATE racetime_rooms SET race_ended_at = " +
+                                sql_quote(*c.ended_at) + " WHERE id = " + id +
+                                " AND (race_ended_at IS NULL OR "
+                                "race_ended_at < " +
+                                sql_quote(*c.ended_at) + ")");
         return;
+      }
       if (before == sql_value{"finished"})
         reopen_in(conn, c.room_id, sql_int(rows[0][1]),
                   "JSON_OBJECT('from', 'finished', 'to', 'cancelled', "
@@ -566,6 +581,8 @@ void room_watch_repository::close(const room_closure& c) {
     if (!c.status.empty())
       set += ", status = " + sql_quote(conn, c.status);
     set += c.park ? ", parked_at = " + sql_quote(now_us()) : "";
+    if (cancel)
+      set += ", race_ended_at = " + sql_quote(c.ended_at.value_or(now_us()));
     if (sql_execute(conn, "UPDATE racetime_rooms SET " + set +
                               ", updated_at = " + sql_quote(now_us()) +
                               " WHERE id = " + id) == 0)

@@ -44,10 +44,10 @@ class room_watch_repository {
   /// not closed by racecontrol), oldest first. Parked rooms only when
   /// asked (a daemon start tries them again; the periodic poll does not).
   /// Claims still `creating` are not rooms yet: their opener owns them.
-  /// With an `undo_window`, also the finished rooms of matches that ended
-  /// within it, and the rooms cancelled within it: an entrant may still
-  /// undo a finish or a forfeit and reopen the race, so a restart or a move
-  /// must not leave them unwatched.
+  /// With an `undo_window`, also the rooms whose race ended (finished or
+  /// cancelled: race_ended_at, else the match's end) within it: an entrant may
+  /// still undo a finish or a forfeit and reopen the race, so a restart or a
+  /// move must not leave them unwatched.
   std::vector<room_record>
   rooms_to_watch(bool include_parked,
                  std::chrono::milliseconds undo_window = {});

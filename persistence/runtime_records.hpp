@@ -163,6 +163,9 @@ struct room_closure {
   std::string reason; ///< racetime_rooms.status_message
   bool park = false;  ///< sets parked_at
   std::uint64_t owner_epoch = 0; ///< the writer's placement (fencing)
+  /// A cancellation's time on racetime.gg (racetime_rooms.race_ended_at):
+  /// an un-forfeit may reopen the race for 10 minutes after it.
+  std::optional<timestamp> ended_at{};
 };
 
 /// An audit log entry written by racecontrol itself (user_id NULL).
@@ -437,7 +440,7 @@ inline bool operator==(const room_result& a, const room_result& b) {
 inline bool operator==(const room_closure& a, const room_closure& b) {
   return a.room_id == b.room_id && a.status == b.status &&
          a.reason == b.reason && a.park == b.park &&
-         a.owner_epoch == b.owner_epoch;
+         a.owner_epoch == b.owner_epoch && a.ended_at == b.ended_at;
 }
 
 inline bool operator==(const audit_record& a, const audit_record& b) {

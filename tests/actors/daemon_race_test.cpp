@@ -273,4 +273,67 @@ BOOST_AUTO_TEST_CASE(a_finish_undone_reopens_the_race_and_its_next_end_counts) {
   BOOST_TEST(w.stop_daemon() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_cancelled_race_unforfeited_after_a_restart_is_heard) {
+  race_world w{{0.02, false}};
+  w.execute("UPDATE users SET racetime_id = 'u3' WHERE id = 3");
+  for (auto u : {"u1", "u2", "u3"})
+    w.user(u, "join");
+  w.start_daemon({"--rooms.undo_window=11m"});
+  BOOST_REQUIRE(w.daemon().wait_for_output("bot socket open", 30s));
+  for (auto u : {"u1", "u2", "u3"})
+    w.user(u, "ready");
+  BOOST_REQUIRE(race_world::wait_until(
+      [&] {
+        return w.race().status == protocol::race_status::in_progress;
+      },
+      30s));
+  std::this_thread::sleep_for(200ms); // past the (scaled) first 5 seconds
+  // Everybody forfeits: racetime.gg cancels the race.
+  for (auto u : {"u1", "u2", "u3"})
+    w.user(u, "forfeit");
+  BOOST_REQUIRE_MESSAGE(
+      race_world::wait_until(
+          [&] {
+            return w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                           "'race_cancelled'") == 1;
+          },
+          30s),
+      w.daemon().output());
+  // racecontrold restarts within the ten minutes: the cancelled room is
+  // watched again (its cancel time is on the row).
+  w.kill_daemon();
+  w.start_daemon({"--rooms.undo_window=11m"});
+  BOOST_REQUIRE_MESSAGE(w.daemon().wait_for_output("bot socket open", 30s),
+                        w.daemon().output());
+  // Alice takes her forfeit back: the race runs again.
+  w.user("u1", "unforfeit");
+  BOOST_REQUIRE_MESSAGE(
+      race_world::wait_until(
+          [&] {
+            return w.scalar("SELECT status FROM racetime_rooms WHERE id = "
+                            "5") == "in_progress";
+          },
+          30s),
+      w.daemon().output());
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                     "'race_reopened'") == 1);
+  // She finishes: the race's result is recorded.
+  w.user("u1", "done");
+  BOOST_REQUIRE(race_world::wait_until(
+      [&] {
+        return w.race().status == protocol::race_status::finished;
+      },
+      30s));
+  BOOST_REQUIRE_MESSAGE(
+      race_world::wait_until(
+          [&] {
+            return w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                           "'race_finished'") == 1;
+          },
+          30s),
+      w.daemon().output());
+  w.check_result(1);
+  BOOST_TEST(w.stop_daemon() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

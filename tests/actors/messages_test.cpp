@@ -138,7 +138,13 @@ result_outcome sample<result_outcome>() {
 
 template <>
 room_closure sample<room_closure>() {
-  return {3, "gone", "racetime.gg answered 404", true, 41};
+  return {3,
+          "cancelled",
+          "the race was cancelled on racetime.gg",
+          false,
+          41,
+          std::chrono::system_clock::time_point{
+              std::chrono::microseconds{1795311654396000}}};
 }
 
 template <>

@@ -276,15 +276,21 @@ BOOST_AUTO_TEST_CASE(a_reopened_race_withdraws_its_result_until_it_ends_again) {
 }
 
 BOOST_AUTO_TEST_CASE(a_finished_room_is_watched_while_an_undo_may_reopen_it) {
-  BOOST_TEST((repo.record_result(result()) == result_outcome::recorded));
-  exec("UPDATE matches SET finished_at = UTC_TIMESTAMP(6) - INTERVAL 2 "
-       "MINUTE WHERE id = 10");
+  auto r = result();
+  r.ended_at = std::chrono::system_clock::now() - std::chrono::minutes{2};
+  BOOST_TEST((repo.record_result(r) == result_outcome::recorded));
   BOOST_TEST(repo.rooms_to_watch(true).empty());
   BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{11}).size() == 1u);
   BOOST_TEST(repo.rooms_to_watch(false, std::chrono::minutes{1}).empty());
-  exec("UPDATE matches SET finished_at = UTC_TIMESTAMP(6) - INTERVAL 12 "
-       "MINUTE WHERE id = 10");
+  exec("UPDATE racetime_rooms SET race_ended_at = UTC_TIMESTAMP(6) - "
+       "INTERVAL 12 MINUTE WHERE id = 5");
   BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{11}).empty());
+  // A row that ended before racetime_rooms.race_ended_at existed counts
+  // from its match's end.
+  exec("UPDATE racetime_rooms SET race_ended_at = NULL WHERE id = 5");
+  exec("UPDATE matches SET finished_at = UTC_TIMESTAMP(6) - INTERVAL 2 "
+       "MINUTE WHERE id = 10");
+  BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{11}).size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_later_end_no_watcher_saw_coming_replaces_the_result) {
@@ -316,13 +322,24 @@ BOOST_AUTO_TEST_CASE(
   exec("UPDATE tournaments SET discord_notification_channel_id = 555 WHERE "
        "id = 1");
   room_closure cancel{room_id, "cancelled", "the race was cancelled", false};
+  cancel.ended_at = std::chrono::system_clock::now() - std::chrono::minutes{3};
   repo.close(cancel);
   repo.close(cancel); // written and announced once
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
                     "'race_cancelled'") == "1");
-  // Not listed again after a restart: racecontrol keeps no cancel time of
-  // its own to count the window from (only the watcher that saw it waits).
-  BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{11}).empty());
+  // Listed again after a restart while an un-forfeit may reopen it: the
+  // window counts from racetime.gg's cancel time, kept on the row.
+  BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{11}).size() == 1u);
+  BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{2}).empty());
+  // Reopened and cancelled again while no watcher saw it: not announced
+  // again, but the window counts from the later cancel.
+  auto again = cancel;
+  again.ended_at = std::chrono::system_clock::now() - std::chrono::minutes{1};
+  repo.close(again);
+  repo.close(cancel);
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'race_cancelled'") == "1");
+  BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{2}).size() == 1u);
   // An entrant un-forfeits within ten minutes: running again.
   room_progress p;
   p.room_id = room_id;
@@ -332,6 +349,8 @@ BOOST_AUTO_TEST_CASE(
   repo.record_progress(p);
   BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
              "in_progress");
+  BOOST_TEST(scalar("SELECT COALESCE(race_ended_at, 'none') FROM "
+                    "racetime_rooms WHERE id = 5") == "none");
   // Cancelled again: announced again.
   repo.close(cancel);
   BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
@@ -344,11 +363,16 @@ BOOST_AUTO_TEST_CASE(
                     "discord_outbox WHERE channel_id = 555") ==
              "race_cancelled,race_reopened,race_cancelled,race_reopened,"
              "race_finished");
+  BOOST_TEST(scalar("SELECT race_ended_at FROM racetime_rooms WHERE id = "
+                    "5") == "2026-12-01 19:35:23.000000");
   // And a result later seen cancelled (reopened, then cancelled, unseen) is
   // withdrawn: the match has no result.
   repo.close(cancel);
   BOOST_TEST(scalar("SELECT COALESCE(finished_at, 'none') FROM matches "
                     "WHERE id = 10") == "none");
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "cancelled");
+  BOOST_TEST(repo.rooms_to_watch(true, std::chrono::minutes{11}).size() == 1u);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox WHERE event = "
                     "'race_reopened'") == "3");
 }
