@@ -176,13 +176,29 @@ std::vector<std::int32_t> unique_ids(std::vector<std::int32_t> ids) {
   return ids;
 }
 
+/// Players must belong to the match's organization: members, or players
+/// of its matches already (the organizers' own web app and the import add
+/// those). Any user of the database would let one organization make
+/// another's players its own, and then link or unlink their RaceTime
+/// accounts (the link API trusts the same tie). A user of another
+/// organization is refused as an unknown one: which ids exist stays theirs.
 std::optional<api_refusal> check_users(connection& conn,
-                                       const std::vector<std::int32_t>& ids) {
+                                       const std::vector<std::int32_t>& ids,
+                                       std::int32_t organization_id) {
   if (ids.empty())
     return std::nullopt;
+  auto org = std::to_string(organization_id);
   std::vector<std::int32_t> found;
-  for (const auto& row : sql_query(conn, "SELECT id FROM users WHERE id IN (" +
-                                             csv(ids) + ") LOCK IN SHARE MODE"))
+  for (const auto& row : sql_query(
+           conn, "SELECT u.id FROM users u WHERE u.id IN (" + csv(ids) +
+                     ") AND (EXISTS(SELECT 1 FROM organization_members om "
+                     "WHERE om.user_id = u.id AND om.organization_id = " +
+                     org +
+                     ") OR EXISTS(SELECT 1 FROM match_players p JOIN "
+                     "matches m ON m.id = p.match_id JOIN tournaments t ON "
+                     "t.id = m.tournament_id WHERE p.user_id = u.id AND "
+                     "t.organization_id = " +
+                     org + ")) LOCK IN SHARE MODE"))
     found.push_back(sql_int(row[0]).value_or(0));
   std::vector<std::int32_t> missing;
   for (auto id : ids)
@@ -191,8 +207,10 @@ std::optional<api_refusal> check_users(connection& conn,
   if (missing.empty())
     return std::nullopt;
   return api_refusal{"unknown_users",
-                     "no user has id " + csv(missing) +
-                         "; players are given by user id",
+                     "no member of this organization has user id " +
+                         csv(missing) +
+                         "; players are given by user id and must be "
+                         "members of the match's organization",
                      "players"};
 }
 
@@ -366,7 +384,7 @@ api_repository::write_match(const match_write& w) {
       return *refused;
     auto& t = std::get<write_target>(target);
     if (write.players)
-      if (auto refused = check_users(conn, *write.players))
+      if (auto refused = check_users(conn, *write.players, t.organization_id))
         return *refused;
     if (auto refused = check_links(conn, write, t))
       return *refused;

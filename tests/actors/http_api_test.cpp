@@ -415,6 +415,29 @@ BOOST_AUTO_TEST_CASE(creating_and_changing_matches) {
       call(a.port, "PATCH", target, writer_token, R"({"players": [1, 77]})");
   BOOST_TEST(unknown_user.status == 422u);
   BOOST_TEST(unknown_user.has_field("players"));
+  // Another organization's player is not this one's to add (nor, through
+  // that, to link or unlink): refused as unknown, nothing of her said.
+  a.w.execute("INSERT INTO users (id, display_name) VALUES (9, 'Dana')");
+  a.w.execute("INSERT INTO organization_members (organization_id, user_id) "
+              "VALUES (2, 9)");
+  a.w.execute("INSERT INTO match_players (match_id, user_id) VALUES (20, 9)");
+  auto rival = call(a.port, "POST", "/api/matches", writer_token,
+                    R"({"tournament_id": 1, "title": "x", "players": [1, 9]})");
+  BOOST_TEST(rival.status == 422u);
+  BOOST_TEST(rival.error_code() == "unknown_users");
+  BOOST_TEST(rival.body.find("Dana") == std::string::npos);
+  BOOST_TEST(call(a.port, "PATCH", target, writer_token, R"({"players": [9]})")
+                 .status == 422u);
+  BOOST_TEST(a.w.count("SELECT COUNT(*) FROM match_players WHERE user_id = "
+                       "9") == 1);
+  BOOST_TEST(call(a.port, "DELETE", "/api/users/9/racetime-link", writer_token)
+                 .status == 403u);
+  // A member of this organization too: she may play here.
+  a.w.execute("INSERT INTO organization_members (organization_id, user_id) "
+              "VALUES (1, 9)");
+  auto member = call(a.port, "POST", "/api/matches", writer_token,
+                     R"({"tournament_id": 1, "title": "x", "players": [9]})");
+  BOOST_TEST(member.status == 201u, member.body);
   BOOST_TEST(call(a.port, "POST", "/api/matches", writer_token,
                   R"({"tournament_id": 2, "title": "x"})")
                  .status == 403u);
