@@ -277,6 +277,7 @@ void change_task(api_pointer self, http_server_request req,
                   [self, respond, doc, who](const task_record& stored) {
                     task_write w;
                     w.task = stored;
+                    w.read_as = stored;
                     if (auto errors = read_task_body(*doc, false, w.task);
                         !errors.empty())
                       return answer_invalid(respond, errors);

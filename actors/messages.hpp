@@ -988,7 +988,7 @@ typename Inspector::result_type inspect(Inspector& f, task_invalid& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_write& x) {
   return f(caf::meta::type_name("task_write"), x.task, x.organization_id,
-           x.actor, x.remove);
+           x.actor, x.remove, opt(x.read_as));
 }
 
 } // namespace racecontrol::persistence

@@ -164,6 +164,11 @@ struct task_write {
   std::int32_t organization_id = 0;
   std::string actor; ///< "api-token:<name>#<id>"
   bool remove = false;
+  /// A change: the task as it was read before `task` was made from it.
+  /// Only the settings that differ between the two are written, onto the
+  /// row as it is then, so a run claimed (a one-time task switched off) or
+  /// another change made meanwhile is not undone by a stale copy.
+  std::optional<task_record> read_as{};
 };
 
 /// The bots an organization may use (racetime_bot_organizations), or the
@@ -315,7 +320,7 @@ inline bool operator==(const task_query& a, const task_query& b) {
 
 inline bool operator==(const task_write& a, const task_write& b) {
   return a.task == b.task && a.organization_id == b.organization_id &&
-         a.actor == b.actor && a.remove == b.remove;
+         a.actor == b.actor && a.remove == b.remove && a.read_as == b.read_as;
 }
 
 inline bool operator==(const bot_query& a, const bot_query& b) {

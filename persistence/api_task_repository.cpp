@@ -53,6 +53,28 @@ std::string changed_fields(const task_record& before, const task_record& t) {
   return out;
 }
 
+/// The row as it is `now` with the settings the request changed from what
+/// it read (`read`) to `wanted`; the schedule's fields go together.
+task_record merged(const task_record& now, const task_record& read,
+                   const task_record& wanted) {
+  task_record out = now;
+  if (wanted.name != read.name)
+    out.name = wanted.name;
+  if (wanted.task_type != read.task_type)
+    out.task_type = wanted.task_type;
+  if (!same_schedule(wanted, read)) {
+    out.schedule_type = wanted.schedule_type;
+    out.interval_seconds = wanted.interval_seconds;
+    out.cron_expression = wanted.cron_expression;
+    out.run_at = wanted.run_at;
+  }
+  if (wanted.config_json != read.config_json)
+    out.config_json = wanted.config_json;
+  if (wanted.is_active != read.is_active)
+    out.is_active = wanted.is_active;
+  return out;
+}
+
 /// A RACETIME_OPEN_ROOM task that names a match opens that match's room:
 /// only a match of the task's own organization may be named.
 std::optional<api_refusal> check_config(connection& conn, const task_write& w) {
@@ -121,9 +143,10 @@ std::vector<task_record> api_task_repository::tasks(const task_query& q) {
 }
 
 std::variant<task_record, api_refusal>
-api_task_repository::write(const task_write& w) {
+api_task_repository::write(const task_write& request) {
   using result = std::variant<task_record, api_refusal>;
   return in_transaction(db_, [&](connection& conn) -> result {
+    task_write w = request;
     std::optional<task_record> before;
     if (w.task.id != 0) {
       auto rows = scheduled_task_repository::select_in(
@@ -139,6 +162,8 @@ api_task_repository::write(const task_write& w) {
                                   "is the operator's)",
                            ""};
       before = rows[0];
+      if (w.read_as)
+        w.task = merged(*before, *w.read_as, w.task);
     }
     if (w.remove) {
       sql_execute(conn, "DELETE FROM scheduled_tasks WHERE id = " +

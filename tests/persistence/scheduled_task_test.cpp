@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "persistence/api_task_repository.hpp"
 #include "persistence/scheduled_task_repository.hpp"
 #include "persistence/sql.hpp"
 #include "tests/support/scratch_database.hpp"
@@ -224,6 +225,48 @@ BOOST_AUTO_TEST_CASE(a_one_time_task_is_deactivated_by_its_claim) {
   BOOST_TEST(repo.tasks_to_schedule().empty());
   BOOST_TEST((repo.claim(claim_of(id, "node-b", std::nullopt, std::nullopt)) ==
               claim_outcome::changed));
+}
+
+BOOST_AUTO_TEST_CASE(a_change_read_before_a_claim_keeps_what_the_claim_did) {
+  // An API rename read the one-time task just before the scheduler claimed
+  // it: the rename must not switch the task back on (it would run again).
+  exec("INSERT INTO organizations (id, name) VALUES (1, 'Org')");
+  auto id = add("once", "'RACETIME_OPEN_ROOM', 'ONE_TIME', NULL, NULL, " +
+                            sql_quote(t0) + ", " + sql_quote(t0) + ", 1");
+  exec("UPDATE scheduled_tasks SET organization_id = 1 WHERE id = " +
+       std::to_string(id));
+  auto read_task = [&] {
+    auto conn = scratch.db().connection();
+    return scheduled_task_repository::select_in(
+               *conn, "id = " + std::to_string(id), "")
+        .front();
+  };
+  auto read = read_task();
+  auto c = claim_of(id, "node-a", t0, std::nullopt);
+  c.deactivate = true;
+  BOOST_REQUIRE((repo.claim(c) == claim_outcome::claimed));
+  task_write w;
+  w.task = read;
+  w.read_as = read;
+  w.task.name = "renamed";
+  w.organization_id = 1;
+  w.actor = "api-token:ops#1";
+  auto written = api_task_repository{scratch.db()}.write(w);
+  BOOST_REQUIRE(std::holds_alternative<task_record>(written));
+  BOOST_TEST(column(id, "name") == "renamed");
+  BOOST_TEST(column(id, "is_active") == "0");
+  BOOST_TEST(column(id, "next_run_at") == "NULL");
+  BOOST_TEST(column(id, "run_owner") == "node-a");
+  BOOST_TEST(scalar("SELECT JSON_EXTRACT(details, '$.fields') FROM "
+                    "audit_log WHERE action = 'task_updated'") == "[\"name\"]");
+  // Switching it on again is a change the request makes itself.
+  w.read_as = read_task();
+  w.task = *w.read_as;
+  w.task.is_active = true;
+  written = api_task_repository{scratch.db()}.write(w);
+  BOOST_REQUIRE(std::holds_alternative<task_record>(written));
+  BOOST_TEST(column(id, "is_active") == "1");
+  BOOST_TEST(column(id, "name") == "renamed");
 }
 
 BOOST_AUTO_TEST_CASE(missed_runs_coalesce_into_one_claim) {
