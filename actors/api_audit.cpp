@@ -37,13 +37,7 @@ std::optional<audit_query> audit_filters(const http_server_request& req,
     q.entity_type = *t;
   }
   if (const auto* id = protocol::form_value(fields, "entity_id")) {
-    try {
-      std::size_t used = 0;
-      auto n = std::stol(*id, &used);
-      if (used == id->size() && n > 0 && n <= INT32_MAX)
-        q.entity_id = static_cast<std::int32_t>(n);
-    } catch (const std::exception&) {
-    }
+    q.entity_id = positive_id(*id);
     if (!q.entity_id)
       return bad("entity_id", "must be a positive integer");
   }

@@ -116,11 +116,8 @@ std::optional<match_query> list_query(const http_server_request& req,
   q.page = probe(*page);
   auto fields = query_fields(req);
   if (const auto* t = protocol::form_value(fields, "tournament_id")) {
-    try {
-      q.tournament_id = std::stoi(*t);
-    } catch (const std::exception&) {
-    }
-    if (!q.tournament_id || *q.tournament_id <= 0) {
+    q.tournament_id = positive_id(*t);
+    if (!q.tournament_id) {
       respond(error_response(
           400, "invalid_query", "tournament_id must be a tournament's id",
           {{"tournament_id", "must be a positive integer"}}));

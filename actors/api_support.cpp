@@ -56,15 +56,6 @@ std::string refusal_message(const std::string& refusal) {
   return "this API token is not known; check that it was copied whole";
 }
 
-std::optional<std::int32_t> positive_id(const std::string& text) {
-  std::int32_t value = 0;
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0)
-    return std::nullopt;
-  return value;
-}
-
 /// The status for a refusal's reason code (see error_answer).
 unsigned refusal_status(const std::string& code) {
   if (code == "forbidden" || code == "bot_shared")
@@ -82,6 +73,15 @@ unsigned refusal_status(const std::string& code) {
 }
 
 } // namespace
+
+std::optional<std::int32_t> positive_id(const std::string& text) {
+  std::int32_t value = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0)
+    return std::nullopt;
+  return value;
+}
 
 std::string api_actor_name(const api_identity& who) {
   auto name = "api-token:" + who.name + "#" + std::to_string(who.token_id);

@@ -336,6 +336,8 @@ BOOST_AUTO_TEST_CASE(tournaments_matches_rooms_and_bots) {
   BOOST_TEST(a.get("/api/matches?tournament_id=1", writer_token)
                  .json()["items"]
                  .Size() == 2u);
+  BOOST_TEST(a.get("/api/matches?tournament_id=1abc", writer_token).status ==
+             400u);
   // Tournaments (admin token: tournaments:read).
   auto ts = a.get("/api/tournaments", admin_token).json();
   BOOST_TEST(ts["items"].Size() == 1u);
@@ -621,6 +623,8 @@ BOOST_AUTO_TEST_CASE(audit_log_filters_pages_and_organizations) {
        std::vector<std::pair<std::string, std::string>>{
            {"?entity_id=abc", "entity_id"},
            {"?entity_id=-3", "entity_id"},
+           {"?entity_id=%2B10", "entity_id"},
+           {"?entity_id=%2010", "entity_id"},
            {"?since=yesterday", "since"},
            {"?until=2026-13-45", "until"},
            {"?limit=0", "limit"},
