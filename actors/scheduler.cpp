@@ -66,7 +66,11 @@ std::optional<timestamp> due_at(const task_entry& e) {
 }
 
 /// One timer, for the earliest due task. A timer armed before is not
-/// cancelled; its tick carries an older number and is ignored.
+/// cancelled; its tick carries an older number and is ignored. The timer
+/// runs on CAF's steady clock while tasks are due by the wall clock: it is
+/// armed at most reload_interval ahead and then again, so a step of the
+/// wall clock (NTP after a boot, a VM restored) delays a run by at most
+/// that, not by the step.
 void arm(scheduler_pointer self) {
   auto& st = self->state;
   std::optional<timestamp> earliest;
@@ -76,7 +80,9 @@ void arm(scheduler_pointer self) {
   if (!earliest || earliest == st.armed_for)
     return;
   st.armed_for = earliest;
-  auto delay = std::max(*earliest - now(self), timestamp::duration::zero());
+  auto delay = std::clamp<timestamp::duration>(*earliest - now(self),
+                                               timestamp::duration::zero(),
+                                               st.options.reload_interval);
   self->delayed_send(self, delay, atom::tick::value, ++st.timer);
 }
 

@@ -177,6 +177,8 @@ struct fixture {
   std::shared_ptr<passes_script> passes = std::make_shared<passes_script>();
   open_pass_actor tournaments;
   std::vector<scheduler_actor> schedulers;
+  /// A step of the wall clock the schedulers read (set by a test).
+  std::shared_ptr<caf::timespan> wall_step = std::make_shared<caf::timespan>(0);
 
   fixture() {
     cfg.set("scheduler.policy", caf::atom("testing"));
@@ -202,7 +204,7 @@ struct fixture {
   /// by advance().
   timestamp wall() const {
     return t0 + std::chrono::duration_cast<std::chrono::microseconds>(
-                    sched->clock().now() - start);
+                    sched->clock().now() - start + *wall_step);
   }
 
   scheduler_options options(const std::string& node) {
@@ -214,9 +216,10 @@ struct fixture {
     o.database_timeout = 60s;
     auto* coordinator = sched;
     auto begin = start;
-    o.clock = [coordinator, begin] {
+    auto step = wall_step;
+    o.clock = [coordinator, begin, step] {
       return t0 + std::chrono::duration_cast<std::chrono::microseconds>(
-                      coordinator->clock().now() - begin);
+                      coordinator->clock().now() - begin + *step);
     };
     return o;
   }
@@ -373,6 +376,20 @@ BOOST_AUTO_TEST_CASE(a_cron_task_is_scheduled_then_runs_at_its_times) {
   BOOST_TEST(rooms->polls == 2);
   BOOST_TEST(time_of(id, "last_run_at") == us(t0 + 23min));
   BOOST_TEST(time_of(id, "next_run_at") == us(t0 + 38min));
+}
+
+BOOST_AUTO_TEST_CASE(a_wall_clock_step_forward_delays_a_run_a_minute_at_most) {
+  add_task("poll later", "RACETIME_POLL_OPEN_ROOMS", "ONE_TIME", std::nullopt,
+           std::nullopt, t0 + 2h, std::nullopt);
+  start_scheduler();
+  advance(10s);
+  BOOST_TEST(rooms->polls == 0);
+  // The wall clock steps two hours forward (NTP after a boot, a VM
+  // restored): the task is due now, while its timer was set on the steady
+  // clock two hours ahead.
+  *wall_step = 2h;
+  advance(61s);
+  BOOST_TEST(rooms->polls == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_one_time_task_runs_once_and_deactivates_itself) {
