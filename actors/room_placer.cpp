@@ -74,8 +74,18 @@ void watch_on(placer_pointer self, const std::string& node,
   self->request(rooms, self->state.options.request_timeout, atom::watch::value,
                 rec)
       .then(
-          [self, node, rec](atom::ok) {
+          [self, node, rooms, rec](atom::ok) {
             auto& st = self->state;
+            // The worker's lease ran out while it took the room (it then
+            // stops every room it holds): placed there, nobody would watch
+            // it, and nothing would place it again.
+            auto w = st.workers.find(node);
+            if (w == st.workers.end() || w->second.rooms != rooms ||
+                w->second.room_ids.count(rec.id) == 0)
+              return placement_failed(
+                  self, node, rec,
+                  make_error(ec::refused, "the worker left while it took "
+                                          "the room"));
             st.placing.erase(rec.id);
             st.placed[rec.id] = rec;
             st.placed_at[rec.id] = ++st.placements;
