@@ -1285,6 +1285,37 @@ BOOST_AUTO_TEST_CASE(a_forfeit_rate_of_one_gives_dnf) {
   BOOST_TEST(contains(said, "Racer2 has ##bad##forfeited## from the race."));
 }
 
+BOOST_AUTO_TEST_CASE(demo_players_who_take_their_finish_back_reopen_the_race) {
+  BOOST_REQUIRE_EQUAL(sim.control_post("/demo-players",
+                                       R"({"accept_after_ms": 50,
+      "ready_after_ms": 100, "finish_min_ms": 5500, "finish_max_ms": 6000,
+      "undo_rate": 1.0, "undo_after_ms": 2000})")
+                          .status,
+                      200u);
+  std::unique_ptr<frame_socket> ws;
+  auto name = invite_two(ws);
+  ws->wait_for_chat("The race has begun! Good luck and have fun.");
+  // Both finish (the race ends), take it back 0.2 s later (the first one
+  // reopens the race, as racetime.gg does within 10 minutes of the end),
+  // and finish again 0.2 s after that.
+  ws->wait_for_chat("Race timer restarted.");
+  ws->wait_for([](const auto& d) {
+    return has_status(d, "finished");
+  });
+  auto race = race_doc(name);
+  for (const auto& [id, entrant] : entrants(race))
+    BOOST_TEST(((*entrant)["status"]["value"] == "done"), id);
+  auto said = chat(name);
+  BOOST_TEST(contains(said, "Racer1 is no longer done."));
+  BOOST_TEST(contains(said, "Racer2 is no longer done."));
+  BOOST_TEST(std::count_if(said.begin(), said.end(), [](const auto& m) {
+               return m.find("has ##good##finished## in") != std::string::npos;
+             }) == 4);
+  auto shown = parse(sim.control_get("/demo-players").body);
+  BOOST_TEST(shown["undo_rate"].GetDouble() == 1.0);
+  BOOST_TEST(shown["undo_after_ms"].GetInt() == 2000);
+}
+
 BOOST_AUTO_TEST_CASE(settings_are_checked_and_off_means_off) {
   auto refused = sim.control_post("/demo-players", R"({"finish_min_ms": 5000,
       "finish_max_ms": 6000})");
@@ -1295,6 +1326,9 @@ BOOST_AUTO_TEST_CASE(settings_are_checked_and_off_means_off) {
   BOOST_TEST(refused.status == 400u);
   refused = sim.control_post("/demo-players", R"({"forfeit_rate": 2})");
   BOOST_TEST(refused.status == 400u);
+  refused = sim.control_post("/demo-players", R"({"undo_rate": -0.5})");
+  BOOST_TEST(refused.status == 400u);
+  BOOST_TEST(refused.body.find("undo_rate") != std::string::npos, refused.body);
   auto shown = parse(sim.control_get("/demo-players").body);
   BOOST_TEST(!shown["enabled"].GetBool()); // off until asked for
   BOOST_TEST(shown["accept_after_ms"].GetInt() == 1500);

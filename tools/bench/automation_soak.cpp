@@ -283,12 +283,15 @@ std::string json_number(double v) {
 }
 
 /// racetime-sim fails `fault_rate` of startrace calls in the issue's four
-/// ways; its demo players play every race (a tenth forfeit).
+/// ways; its demo players play every race (a tenth forfeit; a tenth take
+/// their finish or forfeit back and make it again, which reopens the race
+/// when it was the last).
 void arm_sim(soak_world& w) {
   const auto& o = w.options;
   add_sim_users(w.c, w.sim, 0, 2 * o.matches);
   w.c.control(w.sim.control_port, "/demo-players",
-              R"({"enabled": true, "forfeit_rate": 0.1, "seed": )" +
+              R"({"enabled": true, "forfeit_rate": 0.1, "undo_rate": 0.1, )"
+              R"("seed": )" +
                   std::to_string(o.seed) + "}");
   if (o.fault_rate > 0)
     w.c.control(w.sim.control_port, "/faults/random",

@@ -185,12 +185,17 @@ void count_results(scratch& db, const races_by_match& races,
                    std::size_t matches, soak_tally& t) {
   auto players = read_players(db, matches);
   // (room id, action) -> entries: race_finished, or race_cancelled for a
-  // race all its entrants forfeited.
+  // race all its entrants forfeited, and race_reopened for an end undone.
   std::map<std::pair<std::string, std::string>, std::size_t> audits;
   for (auto& r : db.rows("SELECT entity_id, action, COUNT(*) FROM audit_log "
                          "WHERE action IN ('race_finished', "
-                         "'race_cancelled') GROUP BY entity_id, action"))
+                         "'race_cancelled', 'race_reopened') GROUP BY "
+                         "entity_id, action"))
     audits[{text(r[0]), text(r[1])}] = std::stoul(r[2].value_or("0"));
+  auto audited = [&](const std::string& room, const char* action) {
+    auto it = audits.find({room, action});
+    return it == audits.end() ? std::size_t{0} : it->second;
+  };
   for (std::size_t m = 1; m <= matches; ++m) {
     auto it = races.find(m);
     auto row = rooms.find(m);
@@ -201,9 +206,17 @@ void count_results(scratch& db, const races_by_match& races,
     bool cancelled = race.status == "cancelled";
     t.races_finished += finished;
     t.races_cancelled += cancelled;
-    auto audit = audits.find(
-        {row->second.room_id, cancelled ? "race_cancelled" : "race_finished"});
-    t.result_audits_one += audit != audits.end() && audit->second == 1;
+    // One end more than reopenings (an end undone and made again is
+    // written, withdrawn and written anew), the last one the race's.
+    const auto& room = row->second.room_id;
+    auto ends =
+        audited(room, "race_finished") + audited(room, "race_cancelled");
+    auto reopened = audited(room, "race_reopened");
+    t.races_reopened += reopened > 0;
+    t.reopenings += reopened;
+    t.result_audits_one +=
+        ends == reopened + 1 &&
+        audited(room, cancelled ? "race_cancelled" : "race_finished") > 0;
     bool same = players_match(m, race, players[m], t);
     t.results_recorded += same && (finished || cancelled) &&
                           row->second.status == race.status &&
@@ -266,10 +279,11 @@ void count_notifications(scratch& db, const std::string& messages_json,
   // Per match: its room announced once and its result once; the start
   // once at most (a race that started and ended while racecontrold was
   // down is only seen finished).
+  // A reopening is announced too, and the end after it again.
   for (auto& r : db.rows(
            "SELECT r.match_id, SUM(o.event = 'room_created'), SUM(o.event IN "
-           "('race_finished', 'race_cancelled')), SUM(o.event = "
-           "'race_started') FROM "
+           "('race_finished', 'race_cancelled')) - SUM(o.event = "
+           "'race_reopened'), SUM(o.event = 'race_started') FROM "
            "racetime_rooms r LEFT JOIN discord_outbox o ON o.dedupe_key LIKE "
            "CONCAT('room:', r.id, ':%') WHERE r.match_id BETWEEN 1 AND " +
            std::to_string(matches) + " GROUP BY r.match_id")) {
@@ -334,9 +348,12 @@ void soak_tally::print() const {
   std::printf("results: %lu races finished on racetime-sim (%lu more "
               "cancelled: every entrant forfeited), %lu results recorded as "
               "the simulator has them (%lu players differ), %lu rooms with "
-              "exactly one race_finished (or race_cancelled) audit entry\n",
+              "one race_finished (or race_cancelled) audit entry more than "
+              "race_reopened entries, the last as the race ended (%lu races "
+              "reopened by an undo, %lu reopenings)\n",
               z(races_finished), z(races_cancelled), z(results_recorded),
-              z(players_wrong), z(result_audits_one));
+              z(players_wrong), z(result_audits_one), z(races_reopened),
+              z(reopenings));
   for (const auto& e : result_examples)
     std::printf("  %s\n", e.c_str());
   std::printf("notifications: %lu outbox rows (%lu delivered, %lu pending, "
@@ -352,8 +369,9 @@ void soak_tally::print() const {
   std::string events;
   for (const auto& [event, n] : rows_by_event)
     events += (events.empty() ? "" : ", ") + event + " " + std::to_string(n);
-  std::printf("  by event: %s; %lu of %lu matches announced room_created and "
-              "race_finished (or race_cancelled) exactly once each; "
+  std::printf("  by event: %s; %lu of %lu matches announced room_created "
+              "once and race_finished (or race_cancelled) once more than "
+              "race_reopened; "
               "race_started once for %lu, "
               "more than once for %lu\n",
               events.c_str(), z(matches_announced), z(matches), z(started_once),

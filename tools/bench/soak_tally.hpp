@@ -35,8 +35,11 @@ struct soak_tally {
   std::size_t races_cancelled = 0;   ///< every entrant forfeited (sim)
   std::size_t results_recorded = 0;  ///< every player as the sim says, room
                                      ///< finished, match finished_at
-  std::size_t result_audits_one = 0; ///< exactly one race_finished (or
-                                     ///< race_cancelled) entry
+  std::size_t result_audits_one = 0; ///< one race_finished (or
+                                     ///< race_cancelled) entry more than
+                                     ///< race_reopened ones
+  std::size_t races_reopened = 0;    ///< rooms with a race_reopened entry
+  std::size_t reopenings = 0;        ///< race_reopened entries
   std::size_t players_wrong = 0;     ///< players whose row differs
   std::vector<std::string> result_examples; ///< the first few differences
 
@@ -52,9 +55,9 @@ struct soak_tally {
   std::size_t nonces_posted_again = 0; ///< nonces POSTed more than once
   std::size_t posted_again_one_message = 0;
   std::map<std::string, std::size_t> rows_by_event;
-  std::size_t matches_announced = 0; ///< room_created and race_finished
-                                     ///< (or race_cancelled) rows exactly
-                                     ///< once each
+  std::size_t matches_announced = 0; ///< room_created once, race_finished
+                                     ///< (or race_cancelled) once more
+                                     ///< than race_reopened
   std::size_t started_once = 0, started_more = 0;
 
   /// True when every count is as the soak requires.

@@ -140,15 +140,21 @@ control API (JSON, on --control-port):
   DELETE /faults/random                        stop it (counts stay)
   POST /demo-players {"enabled"?,"accept_after_ms"?,"ready_after_ms"?,
                       "finish_min_ms"?,"finish_max_ms"?,"forfeit_rate"?,
+                      "undo_rate"?,"undo_after_ms"?,
                       "seed"?}                 users a bot invites accept,
                                                ready (after accepting), and
                                                finish (or forfeit, with that
                                                probability) at a random time
                                                in [min, max] after the start,
-                                               min over 5000; each POST sets
-                                               all, omitted fields take the
-                                               defaults (true, 1500, 3000,
-                                               8000, 20000, 0, 1)
+                                               min over 5000; with undo_rate's
+                                               probability take it back
+                                               undo_after_ms later and make it
+                                               again as much later (the last
+                                               one reopens the race); each
+                                               POST sets all, omitted fields
+                                               take the defaults (true, 1500,
+                                               3000, 8000, 20000, 0, 0, 2000,
+                                               1)
   GET  /demo-players                           the settings
   GET  /races                                  every race ever opened, oldest
                                                first: [{"name","category",

@@ -263,6 +263,8 @@ response set_demo_players(route_context& ctx, const request& req,
   s.finish_min = ms("finish_min_ms", s.finish_min);
   s.finish_max = ms("finish_max_ms", s.finish_max);
   s.forfeit_rate = o.optional_number("forfeit_rate").value_or(0.0);
+  s.undo_rate = o.optional_number("undo_rate").value_or(0.0);
+  s.undo_after = ms("undo_after_ms", s.undo_after);
   auto seed = o.optional_integer("seed").value_or(1);
   if (seed < 0)
     return bad(req, "seed must not be negative");

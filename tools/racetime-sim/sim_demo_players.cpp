@@ -12,6 +12,11 @@ namespace {
 /// racetime.gg refuses `done` and `forfeit` this soon after the start.
 constexpr std::chrono::milliseconds no_finish_before{5000};
 
+/// A uniform draw in [0, 1).
+double chance(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
+
 } // namespace
 
 std::optional<std::string> validate(const demo_settings& s) {
@@ -28,6 +33,10 @@ std::optional<std::string> validate(const demo_settings& s) {
            std::to_string(s.finish_min.count()) + ")";
   if (!(s.forfeit_rate >= 0.0 && s.forfeit_rate <= 1.0))
     return std::string{"forfeit_rate must be between 0 and 1"};
+  if (!(s.undo_rate >= 0.0 && s.undo_rate <= 1.0))
+    return std::string{"undo_rate must be between 0 and 1"};
+  if (s.undo_after.count() < 0)
+    return std::string{"undo_after_ms must not be negative"};
   return std::nullopt;
 }
 
@@ -50,6 +59,9 @@ std::string demo_players::json() const {
     protocol::write_int(w, "finish_max_ms", s.finish_max.count());
     w.Key("forfeit_rate");
     w.Double(s.forfeit_rate);
+    w.Key("undo_rate");
+    w.Double(s.undo_rate);
+    protocol::write_int(w, "undo_after_ms", s.undo_after.count());
     w.Key("seed");
     w.Uint64(s.seed);
     w.EndObject();
@@ -103,14 +115,32 @@ void demo_players::started(const std::string& slug) {
     auto at = settings_.finish_min +
               std::chrono::milliseconds{
                   static_cast<std::int64_t>(rng_() % (span + 1))};
-    bool forfeit =
-        static_cast<double>(rng_() >> 11) * 0x1.0p-53 < settings_.forfeit_rate;
-    later(at, [this, slug, user = e.user_id, forfeit] {
-      if (settings_.enabled)
-        act(slug, user, forfeit ? "forfeit" : "done");
-      players_.erase({slug, user});
+    bool forfeit = chance(rng_) < settings_.forfeit_rate;
+    // Drawn only when asked for, so a seed plays as before without undos.
+    bool undo = settings_.undo_rate > 0 && chance(rng_) < settings_.undo_rate;
+    later(at, [this, slug, user = e.user_id, forfeit, undo] {
+      end_run(slug, user, forfeit, undo);
     });
   }
+}
+
+void demo_players::end_run(const std::string& slug, const std::string& user_id,
+                           bool forfeit, bool undo) {
+  if (!settings_.enabled || !act(slug, user_id, forfeit ? "forfeit" : "done") ||
+      !undo) {
+    players_.erase({slug, user_id});
+    return;
+  }
+  later(settings_.undo_after, [this, slug, user_id, forfeit] {
+    if (!settings_.enabled ||
+        !act(slug, user_id, forfeit ? "unforfeit" : "undone")) {
+      players_.erase({slug, user_id});
+      return;
+    }
+    later(settings_.undo_after, [this, slug, user_id, forfeit] {
+      end_run(slug, user_id, forfeit, false);
+    });
+  });
 }
 
 } // namespace racecontrol::sim

@@ -31,6 +31,12 @@ struct demo_settings {
   std::chrono::milliseconds finish_min{8000};
   std::chrono::milliseconds finish_max{20000};
   double forfeit_rate = 0.0;
+  /// The share of finishes and forfeits taken back (`undone`, `unforfeit`)
+  /// `undo_after` later and made again as much later: a player's mistake,
+  /// which reopens the race when it was the last one (racetime.gg allows it
+  /// for 10 minutes after the end).
+  double undo_rate = 0.0;
+  std::chrono::milliseconds undo_after{2000};
   std::uint64_t seed = 1;
 };
 
@@ -60,6 +66,9 @@ class demo_players {
   bool act(const std::string& slug, const std::string& user_id,
            const std::string& what);
   void later(std::chrono::milliseconds delay, std::function<void()> f);
+  /// A finish (or forfeit) now, and with `undo` taken back and made again.
+  void end_run(const std::string& slug, const std::string& user_id,
+               bool forfeit, bool undo);
 
   world& world_;
   scheduler schedule_;
