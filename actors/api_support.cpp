@@ -96,6 +96,11 @@ void with_identity(api_pointer self, const http_server_request& req,
     return respond(unauthorized("this endpoint needs an API token: send "
                                 "`Authorization: Bearer rc_...`"));
   auto what = req.method_name + " " + req.path + " from " + req.origin.address;
+  // A flood of made-up tokens costs no database work beside the rooms'.
+  if (!persistence::api_token_well_formed(token)) {
+    spdlog::info("http: {}: malformed token refused", what);
+    return respond(unauthorized(refusal_message("malformed")));
+  }
   self->request(self->state.peers.db, self->state.options.db_timeout,
                 atom::get::value, api_credentials{config::secret{token}})
       .then(

@@ -50,17 +50,6 @@ std::string base64url(const unsigned char* data, std::size_t size) {
   return out;
 }
 
-bool well_formed(std::string_view token) {
-  if (token.size() != token_prefix.size() + token_text_length ||
-      token.substr(0, token_prefix.size()) != token_prefix)
-    return false;
-  auto body = token.substr(token_prefix.size());
-  return std::all_of(body.begin(), body.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
 /// A fresh token, or nullopt with OpenSSL's reason when its random
 /// generator cannot deliver (never a weaker fallback).
 std::optional<std::string> new_token(std::string& why) {
@@ -212,6 +201,17 @@ bool api_token_identity::allows(std::string_view wanted) const {
   return scope_allows(scopes, wanted);
 }
 
+bool api_token_well_formed(std::string_view token) {
+  if (token.size() != token_prefix.size() + token_text_length ||
+      token.substr(0, token_prefix.size()) != token_prefix)
+    return false;
+  auto body = token.substr(token_prefix.size());
+  return std::all_of(body.begin(), body.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
 const char* to_string(api_token_refusal r) {
   switch (r) {
     case api_token_refusal::malformed:
@@ -282,7 +282,7 @@ api_token_repository::create(std::int32_t organization_id,
 }
 
 api_token_check api_token_repository::authenticate(std::string_view token) {
-  if (!well_formed(token))
+  if (!api_token_well_formed(token))
     return api_token_refusal::malformed;
   auto hash = sha256_hex(token);
   auto now = now_us();

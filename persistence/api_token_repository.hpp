@@ -32,6 +32,10 @@ const std::vector<std::string>& api_token_scopes();
 bool scope_allows(const std::vector<std::string>& granted,
                   std::string_view wanted);
 
+/// Whether `token` has a token's form (`rc_` + 43 base64url characters);
+/// one that has not is refused without a look at the database.
+bool api_token_well_formed(std::string_view token);
+
 /// A token as listings show it; never its hash.
 struct api_token_info {
   std::int32_t id = 0;
