@@ -57,6 +57,35 @@ std::string thread_names(race_world& w) {
   return names;
 }
 
+/// Alice, Bob and Carol (linked as u3) joined; racecontrold watches the
+/// room and waits 11 minutes after the race's end for an undo.
+void three_join_and_watch(race_world& w) {
+  w.execute("UPDATE users SET racetime_id = 'u3' WHERE id = 3");
+  for (auto u : {"u1", "u2", "u3"})
+    w.user(u, "join");
+  w.start_daemon({"--rooms.undo_window=11m"});
+  BOOST_REQUIRE(w.daemon().wait_for_output("bot socket open", 30s));
+}
+
+/// racecontrold killed and started again within the ten minutes racetime.gg
+/// allows an undo: the ended room is watched again.
+void restart_within_the_undo_window(race_world& w) {
+  w.kill_daemon();
+  w.start_daemon({"--rooms.undo_window=11m"});
+  BOOST_REQUIRE_MESSAGE(w.daemon().wait_for_output("bot socket open", 30s),
+                        w.daemon().output());
+}
+
+/// Waits until audit_log holds `n` entries of `action`.
+bool audited(race_world& w, const std::string& action, int n) {
+  return race_world::wait_until(
+      [&] {
+        return w.count("SELECT COUNT(*) FROM audit_log WHERE action = '" +
+                       action + "'") == n;
+      },
+      30s);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(whole_race)
@@ -221,27 +250,12 @@ BOOST_AUTO_TEST_CASE(down_while_the_race_finishes) {
 
 BOOST_AUTO_TEST_CASE(a_finish_undone_reopens_the_race_and_its_next_end_counts) {
   race_world w{{0.02, false}};
-  w.execute("UPDATE users SET racetime_id = 'u3' WHERE id = 3");
-  for (auto u : {"u1", "u2", "u3"})
-    w.user(u, "join");
-  w.start_daemon({"--rooms.undo_window=11m"});
-  BOOST_REQUIRE(w.daemon().wait_for_output("bot socket open", 30s));
+  three_join_and_watch(w);
   w.run_race();
-  auto recorded = [&](int n) {
-    return race_world::wait_until(
-        [&] {
-          return w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
-                         "'race_finished'") == n;
-        },
-        30s);
-  };
-  BOOST_REQUIRE_MESSAGE(recorded(1), w.daemon().output());
+  BOOST_REQUIRE_MESSAGE(audited(w, "race_finished", 1), w.daemon().output());
   // racecontrold restarts within the ten minutes: the finished room is
   // watched again.
-  w.kill_daemon();
-  w.start_daemon({"--rooms.undo_window=11m"});
-  BOOST_REQUIRE_MESSAGE(w.daemon().wait_for_output("bot socket open", 30s),
-                        w.daemon().output());
+  restart_within_the_undo_window(w);
   // Carol undoes her finish (racetime.gg allows it for ten minutes after
   // the end): the race runs again and the result no longer stands.
   w.user("u3", "undone");
@@ -266,7 +280,7 @@ BOOST_AUTO_TEST_CASE(a_finish_undone_reopens_the_race_and_its_next_end_counts) {
         return w.race().status == protocol::race_status::finished;
       },
       30s));
-  BOOST_REQUIRE_MESSAGE(recorded(2), w.daemon().output());
+  BOOST_REQUIRE_MESSAGE(audited(w, "race_finished", 2), w.daemon().output());
   w.check_result(2);
   BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
                      "'race_started'") == 1);
@@ -275,11 +289,7 @@ BOOST_AUTO_TEST_CASE(a_finish_undone_reopens_the_race_and_its_next_end_counts) {
 
 BOOST_AUTO_TEST_CASE(a_cancelled_race_unforfeited_after_a_restart_is_heard) {
   race_world w{{0.02, false}};
-  w.execute("UPDATE users SET racetime_id = 'u3' WHERE id = 3");
-  for (auto u : {"u1", "u2", "u3"})
-    w.user(u, "join");
-  w.start_daemon({"--rooms.undo_window=11m"});
-  BOOST_REQUIRE(w.daemon().wait_for_output("bot socket open", 30s));
+  three_join_and_watch(w);
   for (auto u : {"u1", "u2", "u3"})
     w.user(u, "ready");
   BOOST_REQUIRE(race_world::wait_until(
@@ -291,20 +301,10 @@ BOOST_AUTO_TEST_CASE(a_cancelled_race_unforfeited_after_a_restart_is_heard) {
   // Everybody forfeits: racetime.gg cancels the race.
   for (auto u : {"u1", "u2", "u3"})
     w.user(u, "forfeit");
-  BOOST_REQUIRE_MESSAGE(
-      race_world::wait_until(
-          [&] {
-            return w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
-                           "'race_cancelled'") == 1;
-          },
-          30s),
-      w.daemon().output());
+  BOOST_REQUIRE_MESSAGE(audited(w, "race_cancelled", 1), w.daemon().output());
   // racecontrold restarts within the ten minutes: the cancelled room is
   // watched again (its cancel time is on the row).
-  w.kill_daemon();
-  w.start_daemon({"--rooms.undo_window=11m"});
-  BOOST_REQUIRE_MESSAGE(w.daemon().wait_for_output("bot socket open", 30s),
-                        w.daemon().output());
+  restart_within_the_undo_window(w);
   // Alice takes her forfeit back: the race runs again.
   w.user("u1", "unforfeit");
   BOOST_REQUIRE_MESSAGE(
@@ -324,14 +324,7 @@ BOOST_AUTO_TEST_CASE(a_cancelled_race_unforfeited_after_a_restart_is_heard) {
         return w.race().status == protocol::race_status::finished;
       },
       30s));
-  BOOST_REQUIRE_MESSAGE(
-      race_world::wait_until(
-          [&] {
-            return w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
-                           "'race_finished'") == 1;
-          },
-          30s),
-      w.daemon().output());
+  BOOST_REQUIRE_MESSAGE(audited(w, "race_finished", 1), w.daemon().output());
   w.check_result(1);
   BOOST_TEST(w.stop_daemon() == 0);
 }
