@@ -126,7 +126,12 @@ room_plan plan_room(const room_context& ctx, const race_snapshot* last,
   p.room_id = ctx.room.id;
   p.match_id = ctx.room.match_id;
   const auto& before = last != nullptr ? last->status : ctx.room.status;
-  bool status_changed = next.status != before;
+  // A parked room watched again (an operator asked, or a start tries it)
+  // has its status written once more, which clears parked_at: the row no
+  // longer says parked (API, metrics, a cluster's placement) while it is
+  // watched.
+  bool unparked = last == nullptr && ctx.room.parked;
+  bool status_changed = next.status != before || unparked;
   if (next.status == "cancelled")
     plan.end = race_end::cancelled; // the closure records the status
   else if (status_changed)

@@ -1038,6 +1038,15 @@ BOOST_AUTO_TEST_CASE(progress_is_written_only_for_what_changed) {
   BOOST_TEST(!p.progress->status.has_value());
   BOOST_REQUIRE_EQUAL(p.progress->entrants.size(), 1u);
   BOOST_TEST(p.progress->entrants[0].status == "not_ready");
+  // A parked row watched again: its status is written once more (which
+  // clears parked_at), then only changes again.
+  ctx.room.parked = true;
+  p = plan_room(ctx, nullptr, first, memory, {});
+  BOOST_REQUIRE(p.progress.has_value());
+  BOOST_TEST((p.progress->status == std::optional<std::string>{"open"}));
+  BOOST_TEST(p.progress->entrants.empty());
+  p = plan_room(ctx, &first, first, memory, {});
+  BOOST_TEST(!p.progress.has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
