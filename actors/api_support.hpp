@@ -67,11 +67,11 @@ protocol::http_server_response other_organization(const std::string& what);
 protocol::http_server_response error_answer(const caf::error& err,
                                             const std::string& what);
 
-/// The path parameter `name` as a positive id, or nullopt after
-/// answering 400 naming it.
 /// A decimal id above 0 and nothing else ("5abc", " 5", "+5" are not).
 std::optional<std::int32_t> positive_id(const std::string& text);
 
+/// The path parameter `name` as a positive id, or nullopt after
+/// answering 400 naming it.
 std::optional<std::int32_t> path_id(const protocol::http_server_request& req,
                                     const protocol::http_responder& respond,
                                     const char* name = "id");

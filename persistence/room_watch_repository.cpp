@@ -581,8 +581,10 @@ void room_watch_repository::close(const room_closure& c) {
     if (!c.status.empty())
       set += ", status = " + sql_quote(conn, c.status);
     set += c.park ? ", parked_at = " + sql_quote(now_us()) : "";
+    // An ended race leaves nothing parked (as a result does).
     if (cancel)
-      set += ", race_ended_at = " + sql_quote(c.ended_at.value_or(now_us()));
+      set += ", parked_at = NULL, race_ended_at = " +
+             sql_quote(c.ended_at.value_or(now_us()));
     if (sql_execute(conn, "UPDATE racetime_rooms SET " + set +
                               ", updated_at = " + sql_quote(now_us()) +
                               " WHERE id = " + id) == 0)

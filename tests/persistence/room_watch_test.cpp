@@ -323,7 +323,10 @@ BOOST_AUTO_TEST_CASE(
        "id = 1");
   room_closure cancel{room_id, "cancelled", "the race was cancelled", false};
   cancel.ended_at = std::chrono::system_clock::now() - std::chrono::minutes{3};
+  exec("UPDATE racetime_rooms SET parked_at = UTC_TIMESTAMP(6) WHERE id = 5");
   repo.close(cancel);
+  BOOST_TEST(scalar("SELECT parked_at IS NULL FROM racetime_rooms WHERE id = "
+                    "5") == "1");
   repo.close(cancel); // written and announced once
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
                     "'race_cancelled'") == "1");
