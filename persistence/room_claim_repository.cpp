@@ -445,6 +445,10 @@ std::vector<tournament_plan> room_claim_repository::plans(const plan_query& q) {
       p.room_open_minutes_before = sql_int(row[4]).value_or(60);
       out.push_back(std::move(p));
     }
+    // An empty window asks for the tournaments alone (the supervisor's
+    // periodic look for new automatic ones): no query per tournament.
+    if (q.to < q.from)
+      return out;
     for (auto& p : out)
       for (auto& m : sql_query(
                conn, "SELECT m.id, " + sql_epoch_us("m.scheduled_at") +

@@ -60,7 +60,9 @@ class room_claim_repository {
   /// The active tournaments the query selects that open rooms by
   /// themselves or have unfinished matches scheduled in [from, to], each
   /// with those matches (a tournament without automatic rooms is listed so
-  /// its due matches can be told why they get none).
+  /// its due matches can be told why they get none). An empty window (`to`
+  /// before `from`) gives the tournaments with automatic rooms alone, in
+  /// one query.
   std::vector<tournament_plan> plans(const plan_query& q);
 
  private:

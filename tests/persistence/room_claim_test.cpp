@@ -438,6 +438,13 @@ BOOST_AUTO_TEST_CASE(plans_list_the_matches_in_the_window) {
   q.tournament_id.reset();
   q.organization_id = 2;
   BOOST_TEST(repo.plans(q).empty());
+  // An empty window: the automatic tournaments alone, without matches.
+  q.organization_id.reset();
+  q.to = q.from - std::chrono::microseconds{1};
+  plans = repo.plans(q);
+  BOOST_REQUIRE(plans.size() == 1u);
+  BOOST_TEST(plans[0].name == "Spring Cup");
+  BOOST_TEST(plans[0].matches.empty());
 }
 
 BOOST_AUTO_TEST_CASE(creating_claims_are_listed_oldest_first) {

@@ -75,6 +75,22 @@ struct room_fixture {
     r.ended_at += later;
     return r;
   }
+
+  /// `r`, the new end of a race reopened after its first result, is
+  /// recorded once as the match's result (ended at `finished_at`, Bob
+  /// first) and announced after the first result and its withdrawal.
+  void check_recorded_after_the_undo(const room_result& r,
+                                     const std::string& finished_at) {
+    BOOST_TEST((repo.record_result(r) == result_outcome::recorded));
+    BOOST_TEST((repo.record_result(r) == result_outcome::already_recorded));
+    BOOST_TEST(scalar("SELECT finished_at FROM matches WHERE id = 10") ==
+               finished_at);
+    BOOST_TEST(scalar("SELECT CONCAT(entrant_status, ' ', finish_place) FROM "
+                      "match_players WHERE user_id = 2") == "done 1");
+    BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
+                      "discord_outbox WHERE channel_id = 555") ==
+               "race_finished,race_reopened,race_finished");
+  }
 };
 
 std::vector<std::int32_t> ids(const room_changes& changes) {
@@ -256,16 +272,8 @@ BOOST_AUTO_TEST_CASE(a_reopened_race_withdraws_its_result_until_it_ends_again) {
                     "WHERE action IN ('race_started', 'race_finished', "
                     "'race_reopened')") == "race_finished,race_reopened");
   // It ends again: the new result is recorded and announced.
-  auto second = result_after_an_undo(std::chrono::seconds{277});
-  BOOST_TEST((repo.record_result(second) == result_outcome::recorded));
-  BOOST_TEST((repo.record_result(second) == result_outcome::already_recorded));
-  BOOST_TEST(scalar("SELECT finished_at FROM matches WHERE id = 10") ==
-             "2026-12-01 19:40:00.000000");
-  BOOST_TEST(scalar("SELECT CONCAT(entrant_status, ' ', finish_place) FROM "
-                    "match_players WHERE user_id = 2") == "done 1");
-  BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
-                    "discord_outbox WHERE channel_id = 555") ==
-             "race_finished,race_reopened,race_finished");
+  check_recorded_after_the_undo(result_after_an_undo(std::chrono::seconds{277}),
+                                "2026-12-01 19:40:00.000000");
   BOOST_TEST(scalar("SELECT JSON_VALUE(details, '$.results[0].name') FROM "
                     "discord_outbox WHERE event = 'race_finished' ORDER BY id "
                     "DESC LIMIT 1") == "Bob");
@@ -305,16 +313,8 @@ BOOST_AUTO_TEST_CASE(a_later_end_no_watcher_saw_coming_replaces_the_result) {
   BOOST_TEST((repo.record_result(earlier) == result_outcome::already_recorded));
   // Reopened and ended again while racecontrold was down: a watcher
   // started since sees only the new end.
-  auto later = result_after_an_undo(std::chrono::minutes{5});
-  BOOST_TEST((repo.record_result(later) == result_outcome::recorded));
-  BOOST_TEST((repo.record_result(later) == result_outcome::already_recorded));
-  BOOST_TEST(scalar("SELECT finished_at FROM matches WHERE id = 10") ==
-             "2026-12-01 19:40:23.000000");
-  BOOST_TEST(scalar("SELECT CONCAT(entrant_status, ' ', finish_place) FROM "
-                    "match_players WHERE user_id = 2") == "done 1");
-  BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
-                    "discord_outbox WHERE channel_id = 555") ==
-             "race_finished,race_reopened,race_finished");
+  check_recorded_after_the_undo(result_after_an_undo(std::chrono::minutes{5}),
+                                "2026-12-01 19:40:23.000000");
 }
 
 BOOST_AUTO_TEST_CASE(
