@@ -93,6 +93,18 @@ void write_park(sup_pointer self, std::int32_t id) {
               it->second.park_written = true;
           },
           [self, id](caf::error& err) {
+            if (is(err, ec::fenced)) {
+              // Placed on another node meanwhile: the park is not this
+              // node's to record, and a retry would be refused for ever.
+              spdlog::warn("room {}: not parked here after all (another "
+                           "node owns it now)",
+                           id);
+              auto it = self->state.rooms.find(id);
+              if (it != self->state.rooms.end() && it->second.parked &&
+                  !it->second.handle)
+                self->state.rooms.erase(it);
+              return;
+            }
             spdlog::warn("room {}: cannot record that it is parked ({}); "
                          "retrying in 10 s",
                          id, describe(err));

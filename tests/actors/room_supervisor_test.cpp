@@ -24,6 +24,7 @@
 #include <caf/send.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -44,6 +45,8 @@ struct script {
   std::vector<std::string> sent; ///< bot actions, every room's
   /// The races whose room closed its link, or ended without closing it.
   std::vector<std::string> closed;
+  /// Runs at each fetch (outside the lock), before a scripted throw.
+  std::function<void(const std::string&)> on_fetch;
 
   int sent_containing(const std::string& text) {
     std::lock_guard<std::mutex> g{mtx};
@@ -60,6 +63,8 @@ class scripted_link : public room_link {
       : s_(std::move(s)), owner_(caf::actor_cast<caf::weak_actor_ptr>(owner)) {}
 
   void fetch(const std::string& race) override {
+    if (s_->on_fetch)
+      s_->on_fetch(race);
     race_snapshot r;
     {
       std::lock_guard<std::mutex> g{s_->mtx};
@@ -339,6 +344,32 @@ BOOST_AUTO_TEST_CASE(a_parked_room_is_watched_again_when_asked) {
   }));
   BOOST_TEST(scalar("SELECT parked_at IS NULL FROM racetime_rooms WHERE id "
                     "= 2") == "1");
+}
+
+BOOST_AUTO_TEST_CASE(a_room_placed_elsewhere_while_it_fails_is_not_parked) {
+  // Another node gets the failing room (its row's placement moves on) while
+  // its watcher here fails: the park is refused as fenced, and this node
+  // forgets the room instead of retrying the write every 10 s for ever.
+  s->on_fetch = [this](const std::string& race) {
+    if (race == "alttpr/always-fails")
+      execute("UPDATE racetime_rooms SET owner_node = 'node-b', owner_epoch "
+              "= owner_epoch + 1 WHERE id = 2");
+  };
+  start();
+  BOOST_REQUIRE(wait_until([&] {
+    std::lock_guard<std::mutex> g{s->mtx};
+    return s->fetches["alttpr/always-fails"] == 3;
+  }));
+  BOOST_TEST(wait_until([&] {
+    auto rooms = status();
+    return std::none_of(rooms.begin(), rooms.end(), [](const auto& r) {
+      return r.room_id == 2;
+    });
+  }));
+  BOOST_TEST(scalar("SELECT parked_at IS NULL FROM racetime_rooms WHERE id "
+                    "= 2") == "1");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'racetime_room.parked'") == "0");
 }
 
 BOOST_AUTO_TEST_CASE(a_player_who_links_is_invited_to_the_open_room) {
