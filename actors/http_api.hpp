@@ -68,6 +68,8 @@ struct http_api_options {
   std::chrono::milliseconds db_timeout{10000};
   /// How long POST /api/matches/{id}/racetime-room waits for the room:
   /// below the server's handler_timeout (30 s), so the client hears why.
+  /// With a slow token check and match read before it the whole request can
+  /// pass 30 s; the server then answers the same 504 "timeout".
   std::chrono::milliseconds open_timeout{25000};
   /// How long a /metrics scrape or the status page waits for each actor it
   /// asks (the database, the bots): a slow one must not hang the scrape,

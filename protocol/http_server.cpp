@@ -419,7 +419,7 @@ class connection : public connection_base,
           self->respond(
               number,
               error_response(
-                  503, "timeout",
+                  504, "timeout",
                   "the request was not answered within " +
                       std::to_string(self->options().handler_timeout.count()) +
                       " ms"));

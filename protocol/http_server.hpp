@@ -24,8 +24,9 @@
 // that may be called later from any thread (an actor's answer); the
 // response is posted back onto the connection's strand. A responder that
 // is dropped uncalled answers 500, one not called within
-// `handler_timeout` answers 503 (code "timeout"), so a lost message never
-// leaves a client waiting forever.
+// `handler_timeout` answers 504 (code "timeout": what the handler waited on
+// did not answer, as a handler's own deadline answers), so a lost message
+// never leaves a client waiting forever.
 
 #include "protocol/http_client.hpp"
 

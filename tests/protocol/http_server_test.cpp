@@ -447,7 +447,7 @@ BOOST_AUTO_TEST_CASE(a_hundred_concurrent_clients_are_all_answered) {
   server_fixture f(o, 2);
   // No answer goes out before all 100 requests are in the handler at once:
   // a server that served clients one after another would never get there
-  // (and would answer 503 timeout after 20 s).
+  // (and would answer 504 timeout after 20 s).
   f.hold_until = 100;
   std::atomic<int> ok{0};
   std::vector<std::string> problems;
@@ -497,7 +497,7 @@ BOOST_AUTO_TEST_CASE(an_answer_from_another_thread_keeps_the_connection) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_dropped_responder_answers_500_a_forgotten_one_503) {
+BOOST_AUTO_TEST_CASE(a_dropped_responder_answers_500_a_forgotten_one_504) {
   auto o = server_fixture::quick();
   o.handler_timeout = 500ms;
   server_fixture f(o);
@@ -511,7 +511,7 @@ BOOST_AUTO_TEST_CASE(a_dropped_responder_answers_500_a_forgotten_one_503) {
   c.send(get("/forgotten"));
   r = c.read(5s);
   BOOST_REQUIRE(r);
-  BOOST_TEST(r->result_int() == 503u);
+  BOOST_TEST(r->result_int() == 504u);
   BOOST_TEST(read_error(*r).code == "timeout");
   // A late answer after the timeout goes nowhere; the connection serves on.
   {
