@@ -45,6 +45,28 @@ std::string mention(discord_message& m, const player& p) {
   return "<@" + p.discord_id + ">";
 }
 
+/// `parts` joined by `separator`, as many as fit in `limit` characters
+/// with a note of how many more there were: a long player list or result
+/// list is shortened at a whole entry (never inside a mention).
+std::string joined_within(const std::vector<std::string>& parts,
+                          const std::string& separator, std::size_t limit) {
+  using protocol::discord_length;
+  std::string out;
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto gap = out.empty() ? std::string{} : separator;
+    auto grown = chars + discord_length(gap) + discord_length(parts[i]);
+    // Room for this one, and for the note if others follow.
+    auto note =
+        separator + "and " + std::to_string(parts.size() - i - 1) + " more";
+    if (grown + (i + 1 < parts.size() ? discord_length(note) : 0) > limit)
+      return out + gap + "and " + std::to_string(parts.size() - i) + " more";
+    out += gap + parts[i];
+    chars = grown;
+  }
+  return out;
+}
+
 std::string room_url(const json_object& d, const std::string& base) {
   auto slug = d.optional_string("slug");
   return slug ? base + "/" + *slug : std::string{};
@@ -54,11 +76,18 @@ void room_opened(discord_message& m, const json_object& d,
                  const std::string& base, bool manual) {
   auto url = room_url(d, base);
   auto tournament = d.optional_string("tournament").value_or("Tournament");
-  std::string who;
+  std::vector<std::string> mentions;
   for (const auto& p : players_of(d, "players"))
-    who += (who.empty() ? "" : " ") + mention(m, p);
-  m.content = "Race room open" + std::string{manual ? "ed by hand" : ""} +
-              ": " + url + (who.empty() ? "" : " - " + who);
+    mentions.push_back(mention(m, p));
+  m.content =
+      "Race room open" + std::string{manual ? "ed by hand" : ""} + ": " + url;
+  if (!mentions.empty())
+    m.content +=
+        " - " + joined_within(mentions, " ",
+                              protocol::discord_limits::content -
+                                  protocol::discord_length(m.content) - 3);
+  auto who =
+      joined_within(mentions, " ", protocol::discord_limits::field_value);
   discord_embed e;
   e.title = tournament + ": race room open";
   e.url = url;
@@ -83,7 +112,7 @@ void room_opened(discord_message& m, const json_object& d,
 void race_finished(discord_message& m, const json_object& d,
                    const std::string& base) {
   auto url = room_url(d, base);
-  std::string lines;
+  std::vector<std::string> lines;
   if (d.has("results")) {
     const auto& list = d.array("results");
     for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
@@ -93,12 +122,12 @@ void race_finished(discord_message& m, const json_object& d,
       auto place = r.optional_integer("place");
       auto time = r.optional_string("finish_time");
       auto status = r.optional_string("status").value_or("");
-      lines += (place ? std::to_string(*place) + ". " : std::string{"- "}) +
-               mention(m, p) +
-               (time             ? " " + *time
-                : status.empty() ? std::string{}
-                                 : " (" + status + ")") +
-               "\n";
+      lines.push_back(
+          (place ? std::to_string(*place) + ". " : std::string{"- "}) +
+          mention(m, p) +
+          (time             ? " " + *time
+           : status.empty() ? std::string{}
+                            : " (" + status + ")"));
     }
   }
   m.content = "Race finished: " + url;
@@ -106,7 +135,11 @@ void race_finished(discord_message& m, const json_object& d,
   e.title = "Results";
   e.url = url;
   e.color = blue;
-  e.description = lines.empty() ? "No results were recorded." : lines;
+  e.description =
+      lines.empty()
+          ? "No results were recorded."
+          : joined_within(lines, "\n",
+                          protocol::discord_limits::embed_description);
   m.embeds.push_back(std::move(e));
 }
 
@@ -190,12 +223,9 @@ protocol::discord_message render_event(const persistence::outbox_item& item,
                 "read: " +
                 std::string{e.what()} + ")";
   }
-  // Longer than Discord takes (a huge result list): cut, never dropped.
-  if (protocol::discord_length(m.content) > protocol::discord_limits::content)
-    m.content = m.content.substr(0, 1900) + " ...";
-  for (auto& e : m.embeds)
-    if (e.description.size() > 4000)
-      e.description = e.description.substr(0, 3900) + "\n...";
+  // Longer than Discord takes (a tournament's long name, a goal, a reason):
+  // cut, never refused for good.
+  protocol::fit_to_limits(m);
   return m;
 }
 

@@ -115,6 +115,69 @@ std::size_t discord_length(std::string_view utf8) {
       }));
 }
 
+std::string clipped(std::string_view utf8, std::size_t limit,
+                    std::string_view tail) {
+  if (discord_length(utf8) <= limit)
+    return std::string{utf8};
+  auto keep = limit > discord_length(tail) ? limit - discord_length(tail) : 0;
+  // The byte where character number `keep` starts (or the end).
+  std::size_t at = 0;
+  for (std::size_t chars = 0; at < utf8.size(); ++at) {
+    bool starts = (static_cast<unsigned char>(utf8[at]) & 0xC0) != 0x80;
+    if (starts && chars++ == keep)
+      break;
+  }
+  return std::string{utf8.substr(0, at)} +
+         std::string{tail.substr(0, limit - keep)};
+}
+
+void fit_to_limits(discord_message& m) {
+  m.content = clipped(m.content, discord_limits::content);
+  if (m.embeds.size() > discord_limits::embeds)
+    m.embeds.resize(discord_limits::embeds);
+  std::size_t total = 0;
+  for (auto& e : m.embeds) {
+    e.title = clipped(e.title, discord_limits::embed_title);
+    e.description =
+        clipped(e.description, discord_limits::embed_description, "\n...");
+    e.footer = clipped(e.footer, discord_limits::footer_text);
+    if (e.fields.size() > discord_limits::embed_fields)
+      e.fields.resize(discord_limits::embed_fields);
+    for (auto& f : e.fields) {
+      f.name = clipped(f.name, discord_limits::field_name);
+      f.value = clipped(f.value, discord_limits::field_value);
+    }
+    total += embed_characters(e);
+  }
+  // Over the total: the descriptions give way, the last embed's first,
+  // then fields from the end, then footers (ten titles alone fit).
+  auto over = [&] {
+    return total > discord_limits::embeds_total;
+  };
+  auto shrink = [&](std::string& text, const char* tail) {
+    auto had = discord_length(text);
+    auto excess = total - discord_limits::embeds_total;
+    text = clipped(text, had > excess ? had - excess : 0, tail);
+    total = total - had + discord_length(text);
+  };
+  for (auto e = m.embeds.rbegin(); e != m.embeds.rend() && over(); ++e)
+    shrink(e->description, "\n...");
+  for (auto e = m.embeds.rbegin(); e != m.embeds.rend() && over(); ++e)
+    while (!e->fields.empty() && over()) {
+      total -= discord_length(e->fields.back().name) +
+               discord_length(e->fields.back().value);
+      e->fields.pop_back();
+    }
+  for (auto e = m.embeds.rbegin(); e != m.embeds.rend() && over(); ++e)
+    shrink(e->footer, "...");
+  std::vector<std::string> users;
+  for (auto& id : m.mention_users)
+    if (users.size() < discord_limits::mentioned_users &&
+        std::find(users.begin(), users.end(), id) == users.end())
+      users.push_back(std::move(id));
+  m.mention_users = std::move(users);
+}
+
 std::string to_json(const discord_message& m) {
   return json_text([&](json_writer& w) {
     w.StartObject();

@@ -67,6 +67,18 @@ struct discord_message {
 /// Characters as Discord counts them: Unicode code points of UTF-8 text.
 std::size_t discord_length(std::string_view utf8);
 
+/// `utf8` cut to at most `limit` characters, at a character boundary (a
+/// cut inside one would make the body invalid UTF-8, which Discord
+/// refuses), ending in `tail` when it was cut.
+std::string clipped(std::string_view utf8, std::size_t limit,
+                    std::string_view tail = "...");
+
+/// Cuts every part of `message` to Discord's limits (content, titles,
+/// descriptions, fields, footers, the embeds' total; at most 100 distinct
+/// users to mention), so that a message too long is posted shortened rather
+/// than refused for good.
+void fit_to_limits(discord_message& message);
+
 /// Discord's JSON body for POST /channels/{id}/messages.
 std::string to_json(const discord_message& message);
 

@@ -161,8 +161,94 @@ BOOST_AUTO_TEST_CASE(results_are_listed_by_place) {
   auto m = render_event(item, "https://racetime.gg");
   BOOST_REQUIRE(m.embeds.size() == 1u);
   BOOST_TEST(m.embeds[0].description ==
-             "1. <@111111111111111111> 01:02:03.456789\n- Bob (dnf)\n");
+             "1. <@111111111111111111> 01:02:03.456789\n- Bob (dnf)");
   BOOST_TEST(protocol::validate(m).empty());
+}
+
+namespace {
+
+/// Whether `s` is well-formed UTF-8 (what Discord's JSON parser demands).
+bool valid_utf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80         ? 1
+                    : (c >> 5) == 6  ? 2
+                    : (c >> 4) == 14 ? 3
+                    : (c >> 3) == 30 ? 4
+                                     : 0;
+    if (n == 0 || i + n > s.size())
+      return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
+        return false;
+    i += n;
+  }
+  return true;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_long_name_and_many_players_are_shortened_not_refused) {
+  // The tournament column takes 255 characters; 150 players with Discord
+  // ids: Discord would refuse the title, the Players field, the content
+  // and the mentions, and the announcement would be lost for good.
+  std::string players;
+  for (int i = 0; i < 150; ++i)
+    players += std::string{i == 0 ? "" : ","} + R"({"name": "P)" +
+               std::to_string(i) + R"(", "discord_id": ")" +
+               std::to_string(100000000000000000LL + i) + R"("})";
+  persistence::outbox_item item{
+      1,
+      channel_a,
+      "room_created",
+      R"({"slug": "alttpr/cool-doge-1234", "tournament": ")" +
+          std::string(250, 'T') + R"(", "players": [)" + players + "]}",
+      "rc1",
+      0};
+  auto m = render_event(item, "https://racetime.gg");
+  auto problems = protocol::validate(m);
+  BOOST_TEST(problems.empty(), (problems.empty() ? "" : problems.front()));
+  BOOST_REQUIRE(m.embeds.size() == 1u);
+  BOOST_TEST(protocol::discord_length(m.embeds[0].title) == 256u);
+  BOOST_TEST(m.mention_users.size() == 100u);
+  // Lists end at a whole mention, saying how many more there are.
+  const auto& who = m.embeds[0].fields.back();
+  BOOST_TEST(who.name == "Players");
+  BOOST_TEST(who.value.find("more") != std::string::npos);
+  BOOST_TEST(who.value.substr(who.value.rfind('<'), 4) == "<@10");
+  BOOST_TEST(m.content.find("more") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_result_list_is_cut_at_a_whole_line) {
+  // 300 finishers with Japanese names (three bytes a letter): the list
+  // passes the description's 4096 characters; it is cut between lines, so
+  // the body stays valid UTF-8.
+  std::string results;
+  for (int i = 1; i <= 300; ++i)
+    results += std::string{i == 1 ? "" : ","} + R"({"name": "走者の名前です)" +
+               std::to_string(i) + R"(", "discord_id": null, "place": )" +
+               std::to_string(i) +
+               R"(, "finish_time": "01:02:03.456789", "status": "done"})";
+  persistence::outbox_item item{
+      2,
+      channel_a,
+      "race_finished",
+      R"({"slug": "alttpr/cool-doge-1234", "results": [)" + results + "]}",
+      "rc2",
+      0};
+  auto m = render_event(item, "https://racetime.gg");
+  BOOST_TEST(protocol::validate(m).empty());
+  BOOST_REQUIRE(m.embeds.size() == 1u);
+  const auto& text = m.embeds[0].description;
+  BOOST_TEST(valid_utf8(text));
+  BOOST_TEST(text.find("1. 走者の名前です1 01:02:03.456789\n") == 0u);
+  auto last = text.substr(text.rfind('\n') + 1);
+  BOOST_TEST(last.find("and ") == 0u, last);
+  BOOST_TEST(last.find(" more") != std::string::npos, last);
+  // The line before the note is whole.
+  auto before = text.substr(0, text.rfind('\n'));
+  before = before.substr(before.rfind('\n') + 1);
+  BOOST_TEST(before.find("01:02:03.456789") != std::string::npos, before);
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_bot_is_announced_with_racetime_gg_s_reason) {

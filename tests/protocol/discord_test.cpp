@@ -188,6 +188,36 @@ BOOST_AUTO_TEST_CASE(validate_refuses_each_limit) {
   BOOST_TEST(contains(only_problem(ping), "101 users to mention"));
 }
 
+BOOST_AUTO_TEST_CASE(clipping_cuts_between_characters) {
+  BOOST_TEST(clipped("short", 5) == "short");
+  // Three-byte letters: cut after the second, never inside the third.
+  BOOST_TEST(clipped(repeat("語", 10), 5) == repeat("語", 2) + "...");
+  BOOST_TEST(clipped(repeat("é", 10), 4, "") == repeat("é", 4));
+  BOOST_TEST(clipped("abcdef", 2) == "..");
+}
+
+BOOST_AUTO_TEST_CASE(a_message_over_every_limit_fits_after_fit_to_limits) {
+  discord_message m = simple(repeat("語", 2500));
+  discord_embed e;
+  e.title = repeat("t", 300);
+  e.description = repeat("é", 5000);
+  e.footer = repeat("f", 3000);
+  e.fields.assign(30, {repeat("n", 300), repeat("v", 1100), false});
+  m.embeds.assign(2, e);
+  for (int i = 0; i < 120; ++i)
+    m.mention_users.push_back(std::to_string(1000 + i % 110));
+  BOOST_TEST(validate(m).size() > 5u);
+  fit_to_limits(m);
+  auto problems = validate(m);
+  BOOST_TEST(problems.empty(), problems.front());
+  BOOST_TEST(m.mention_users.size() == 100u);
+  BOOST_TEST(discord_length(m.content) == 2000u);
+  // The total gave way in the descriptions, then in the fields.
+  BOOST_TEST(m.embeds[0].description.empty());
+  BOOST_TEST(m.embeds[1].fields.empty());
+  BOOST_TEST(!m.embeds[0].fields.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(discord_api_over_sockets)
