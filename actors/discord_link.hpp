@@ -17,8 +17,10 @@
 namespace racecontrol {
 
 /// A sender posting to Discord's API at `api_base` with the bot token.
-/// Without a token every notification waits (retried every `idle_retry`)
-/// and the log says once why.
+/// Without a token, or with one Discord refuses (401), every notification
+/// waits (tried again every 5 minutes) and the log says why. A global 429
+/// holds every channel's posts as long as Discord asks, and a burst is
+/// kept under Discord's 50 requests a second.
 discord_sender discord_link(protocol::http_client& http, protocol::url api_base,
                             config::secret bot_token,
                             std::string racetime_base);

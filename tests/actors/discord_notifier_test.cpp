@@ -64,15 +64,17 @@ struct notifier_fixture {
     caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
   }
 
-  void start_notifier() {
+  void start_notifier() { start_notifier(discord.token()); }
+
+  void start_notifier(const config::secret& token) {
     discord_notifier_options o;
     o.poll_interval = 200ms;
     o.retry.initial = 100ms;
     o.retry.max = 1s;
     notifier =
         sys->spawn(discord_notifier, caf::actor_cast<outbox_store_actor>(db),
-                   discord_link(discord.http(), discord.api_base(),
-                                discord.token(), "https://racetime.example"),
+                   discord_link(discord.http(), discord.api_base(), token,
+                                "https://racetime.example"),
                    o);
   }
 
@@ -363,6 +365,55 @@ BOOST_AUTO_TEST_CASE(a_429_is_waited_out_and_holds_up_only_its_channel) {
   // Two attempts: the 429, then the post after the wait.
   BOOST_TEST(scalar("SELECT attempts FROM discord_outbox WHERE channel_id = " +
                     channel_a) == "2");
+}
+
+BOOST_AUTO_TEST_CASE(a_global_429_holds_every_channel) {
+  discord.control_post("/faults",
+                       R"({"status": 429, "retry_after": 1.5, "global": true, )"
+                       R"("count": 1, "channel": ")" +
+                           channel_a + R"("})");
+  announce("room_created", "room:5:created", channel_a, room_details);
+  start_notifier();
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (scalar("SELECT attempts FROM discord_outbox") != "1" &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  BOOST_REQUIRE(scalar("SELECT attempts FROM discord_outbox") == "1");
+  // Another channel's message during the hold waits for its end.
+  auto held_from = std::chrono::steady_clock::now();
+  announce("room_created", "room:6:created", channel_b, room_details);
+  auto b_delivered = [&] {
+    return scalar("SELECT state FROM discord_outbox WHERE channel_id = " +
+                  channel_b) == "delivered";
+  };
+  until = std::chrono::steady_clock::now() + 10s;
+  while (!b_delivered() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  BOOST_REQUIRE(b_delivered());
+  BOOST_TEST((std::chrono::steady_clock::now() - held_from >= 1200ms));
+  BOOST_REQUIRE(await_delivered(2));
+  // Nothing went to Discord for it before: one POST carried its nonce.
+  auto doc = recorded(channel_b);
+  BOOST_REQUIRE_EQUAL(doc["nonces"].Size(), 1u);
+  BOOST_TEST(doc["nonces"][0]["posts"].GetInt64() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_bot_token_keeps_every_notification_waiting) {
+  // A rotated or mistyped token: Discord refuses every post alike, so none
+  // is given up for good; they wait until racecontrold has a valid one.
+  announce("room_created", "room:5:created", channel_a, room_details);
+  announce("room_created", "room:6:created", channel_b, room_details);
+  start_notifier(config::secret{"not-the-bot-token"});
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (scalar("SELECT COUNT(*) FROM discord_outbox WHERE attempts > 0") !=
+             "2" &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(500ms);
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox WHERE state = "
+                    "'pending' AND last_error LIKE '%bot token%'") == "2");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'discord_delivery_failed'") == "0");
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_message_is_given_up_and_the_channel_moves_on) {
