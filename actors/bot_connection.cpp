@@ -89,7 +89,7 @@ void renew_if_refused(const Result& r,
 void fetch_category(bot_pointer self) {
   auto& st = self->state;
   auto token = st.keeper ? st.keeper->current() : std::nullopt;
-  if (st.fetching || !token)
+  if (st.fetching || !token || st.credentials_rejected)
     return;
   st.fetching = true;
   auto weak = caf::actor_cast<caf::weak_actor_ptr>(self->address());
@@ -124,8 +124,24 @@ void on_goals(bot_pointer self, category_goals& g) {
   st.fetch_backoff.reset();
   st.info.goals = std::move(g.goals);
   st.goals_loaded = true;
-  // Reading the category needs no scope: it does not undo a refusal to
-  // open rooms.
+  if (st.credentials_rejected) {
+    // A read with the last token, answered after the rejection.
+    set_state(self, "auth_failed", *st.credentials_rejected);
+    return;
+  }
+  if (st.start_forbidden &&
+      std::chrono::steady_clock::now() - st.start_forbidden_at >=
+          st.options.start_forbidden_retry) {
+    spdlog::info("{}: racetime.gg refused startrace {} s ago; the next "
+                 "room tries again",
+                 st.who,
+                 std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::steady_clock::now() - st.start_forbidden_at)
+                     .count());
+    st.start_forbidden.reset();
+  }
+  // Reading the category needs no scope: by itself it does not undo a
+  // refusal to open rooms.
   if (st.start_forbidden)
     set_state(self, "auth_failed", *st.start_forbidden);
   else
@@ -137,6 +153,9 @@ void on_goals(bot_pointer self, category_goals& g) {
 void on_fetch_failed(bot_pointer self, const fetch_failure& f) {
   auto& st = self->state;
   st.fetching = false;
+  if (st.credentials_rejected)
+    return; // nothing to retry: no token will come
+
   auto delay = st.fetch_backoff.next_delay();
   set_state(self, "connection_error",
             f.message + " (retrying in " + std::to_string(delay.count()) +
@@ -270,6 +289,7 @@ void forbid_starts(bot_pointer self, start_race_outcome& out) {
                 "is active in the category and its application has the scope "
                 "create_race";
   st.start_forbidden = out.message;
+  st.start_forbidden_at = std::chrono::steady_clock::now();
   set_state(self, "auth_failed", out.message);
 }
 
@@ -419,11 +439,27 @@ void on_keeper(bot_pointer self, const token_news& news) {
       resume_starts(self);
       break;
     }
-    case token_news::kind::retrying:
+    case token_news::kind::retrying: {
+      // A renewal at the token's half-life that failed leaves the token
+      // working for the other half: rooms still open meanwhile. The
+      // category read due when it expires tells if no new one came.
+      auto token = st.keeper ? st.keeper->usable() : std::nullopt;
+      if (token && st.info.status == "connected") {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            token->expires_at - std::chrono::steady_clock::now());
+        spdlog::warn("{}: cannot renew its token ({}); the current one "
+                     "works {} s more",
+                     st.who, news.message, left.count() / 1000);
+        if (self->clock().now() + left < st.next_fetch)
+          arm_fetch(self, left + std::chrono::seconds{1});
+        break;
+      }
       set_state(self, "connection_error", news.message);
       break;
+    }
     case token_news::kind::rejected:
       st.info.has_token = false;
+      st.credentials_rejected = news.message;
       set_state(self, "auth_failed", news.message);
       abandon_starts(self, news.message);
       break;

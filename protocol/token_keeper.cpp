@@ -37,7 +37,10 @@ struct token_keeper::impl : token_source,
         return;
       if (auto now = self->current(); !now || now->value != value)
         return; // a newer token is current already
-      self->renewing_for = value;
+      {
+        std::lock_guard<std::mutex> guard{self->mtx};
+        self->renewing_for = value;
+      }
       self->timer.cancel();
       self->fetch();
     });
@@ -149,8 +152,10 @@ struct token_keeper::impl : token_source,
   std::function<void(const token_event&)> on_event;
   bool stopped = false;
   bool in_flight = false;
-  std::string renewing_for; ///< the refused token a renewal was asked for
-  mutable std::mutex mtx;   ///< token and listeners
+  /// The refused token a renewal was asked for (written on the strand,
+  /// under mtx for usable()).
+  std::string renewing_for;
+  mutable std::mutex mtx; ///< token, renewing_for and listeners
   std::optional<bearer_token> token;
   std::vector<std::weak_ptr<listener>> listeners;
   std::recursive_mutex callback_mtx;
@@ -189,6 +194,15 @@ void token_keeper::stop() {
 
 std::optional<bearer_token> token_keeper::current() const {
   return impl_->current();
+}
+
+std::optional<bearer_token> token_keeper::usable() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  const auto& t = impl_->token;
+  if (!t || t->expires_at <= std::chrono::steady_clock::now() ||
+      t->value == impl_->renewing_for)
+    return std::nullopt;
+  return t;
 }
 
 std::shared_ptr<token_source> token_keeper::source() const {

@@ -62,6 +62,11 @@ class token_keeper {
   /// The newest token, if any; safe from any thread.
   std::optional<bearer_token> current() const;
 
+  /// The newest token while it still works as far as the keeper knows: not
+  /// expired, and not refused by racetime.gg (a renewal failing at the
+  /// token's half-life leaves it usable for the other half).
+  std::optional<bearer_token> usable() const;
+
   /// The token for this bot's sockets (websocket_session). It stays valid
   /// after the keeper is gone; `refused` then does nothing.
   std::shared_ptr<token_source> source() const;

@@ -122,9 +122,11 @@ struct fixture {
     return persistence::sql_scalar(*conn, sql).value_or("NULL");
   }
 
-  void start_supervisor(std::chrono::milliseconds category_refresh = 10min) {
+  void start_supervisor(std::chrono::milliseconds category_refresh = 10min,
+                        std::chrono::milliseconds forbidden_retry = 10min) {
     bot_supervisor_options o;
     o.bot.category_refresh = category_refresh;
+    o.bot.start_forbidden_retry = forbidden_retry;
     o.bot.retry = {10ms, 100ms};
     o.bot.startrace_timeout = 3s;
     sup = sys->spawn(bot_supervisor, db, io.get(), o);
@@ -482,6 +484,80 @@ BOOST_AUTO_TEST_CASE(a_403_with_a_fresh_token_is_forbidden_and_marks_the_bot) {
   BOOST_TEST(wait_until([&] {
     return bot_status().status == "connected";
   }));
+}
+
+BOOST_AUTO_TEST_CASE(a_bot_refused_startrace_tries_again_after_a_while) {
+  // Refused with a fresh token (a proxy's 403, a scope granted since): the
+  // bot holds every room back, and nothing but a startrace cleared it, which
+  // the held-back rooms never send. After start_forbidden_retry (1 s here)
+  // a category read shows it connected again and the next room tries.
+  start_supervisor(100ms, 1s);
+  BOOST_REQUIRE(wait_until([&] {
+    return bot_status().status == "connected";
+  }));
+  fault(R"({"path_prefix": "/o/alttpr/startrace", "status": 403,
+            "count": 2})");
+  auto out = started(settings_with("rc-match-11"), "rc-match-11");
+  BOOST_REQUIRE((out.what == kind::forbidden));
+  BOOST_TEST(bot_status().status == "auth_failed");
+  BOOST_TEST(wait_until(
+      [&] {
+        return bot_status().status == "connected";
+      },
+      5s));
+  auto again = started(settings_with("rc-match-11"), "rc-match-11");
+  BOOST_TEST((again.what == kind::created), again.message);
+}
+
+BOOST_AUTO_TEST_CASE(a_rejected_bot_stays_auth_failed_whatever_its_reads_say) {
+  // Tokens that live 4 s: the bot renews after 2 s. Its secret is changed
+  // on racetime.gg, so the renewal is rejected (invalid_client) while its
+  // category is still read every 100 ms with the last token. It must stay
+  // auth_failed with racetime.gg's reason (a reload retries only such a
+  // bot), not turn connected or connection_error.
+  BOOST_REQUIRE_EQUAL(
+      sim.control_post("/token-lifetime", R"({"seconds": 4})").status, 200u);
+  connected(100ms);
+  BOOST_REQUIRE_EQUAL(
+      sim.control_post("/bots",
+                       R"({"category": "alttpr", "client_id": "bot-client",
+                           "client_secret": "rotated-secret",
+                           "name": "TestBot"})")
+          .status,
+      200u);
+  BOOST_REQUIRE(wait_until(
+      [&] {
+        return bot_status().status == "auth_failed";
+      },
+      10s));
+  std::this_thread::sleep_for(1500ms); // fifteen category reads later
+  auto b = bot_status();
+  BOOST_TEST(b.status == "auth_failed");
+  BOOST_TEST(contains(b.message, "invalid_client"), b.message);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_renewal_keeps_a_bot_with_a_working_token) {
+  // The renewal at the token's half-life meets a 503: the token works for
+  // the other half, so the bot stays connected (rooms keep opening) while
+  // the keeper tries again.
+  BOOST_REQUIRE_EQUAL(
+      sim.control_post("/token-lifetime", R"({"seconds": 4})").status, 200u);
+  connected();
+  auto heard = std::make_shared<heard_states>();
+  auto sub = sys->spawn(recorder, heard);
+  caf::anon_send(sup, atom::subscribe::value, sub);
+  auto tokens = token_records();
+  fault(R"({"path_prefix": "/o/token", "status": 503, "count": 1})");
+  BOOST_REQUIRE(wait_until(
+      [&] {
+        return faults_served() == 1 && token_records() > tokens;
+      },
+      10s));
+  std::this_thread::sleep_for(300ms);
+  auto s = heard->copy();
+  BOOST_TEST(std::count(s.begin(), s.end(), "connection_error") == 0);
+  BOOST_TEST(bot_status().status == "connected");
+  caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(a_bot_without_a_token_sends_nothing) {
