@@ -425,6 +425,9 @@ std::vector<component_spec> daemon_components(
   automation.openers.grace = s.automation_grace_period;
   automation.openers.search_after = s.automation_search_after;
   automation.openers.search_interval = s.automation_search_interval;
+  automation.openers.listing_lag =
+      std::max(s.automation_search_after - s.automation_startrace_timeout,
+               std::chrono::milliseconds{0});
   automation.openers.racetime_base = s.racetime_url;
   automation.openers.node_name = s.node_name;
   discord_notifier_options notifier_options;

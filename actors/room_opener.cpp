@@ -292,6 +292,7 @@ void attempt_again(opener_pointer self) {
             }
             ++self->state.claim->startrace_attempts;
             self->state.claim->last_attempt_at = now();
+            self->state.searching_since.reset();
             send_startrace(self);
           },
           [self](caf::error& err) {
@@ -397,9 +398,12 @@ void on_races(opener_pointer self, const category_races& races) {
     settle(self, found.front().name, found.front().status, true);
     return;
   }
+  using std::chrono::duration_cast;
   auto horizon =
-      st.claim->last_attempt_at.value_or(now()) +
-      std::chrono::duration_cast<timestamp::duration>(st.options.search_after);
+      std::max(st.claim->last_attempt_at.value_or(now()) +
+                   duration_cast<timestamp::duration>(st.options.search_after),
+               st.searching_since.value_or(now()) +
+                   duration_cast<timestamp::duration>(st.options.listing_lag));
   if (now() < horizon) {
     search_later(self);
     return;
@@ -416,6 +420,8 @@ void on_races(opener_pointer self, const category_races& races) {
 
 void search(opener_pointer self) {
   auto& st = self->state;
+  if (!st.searching_since)
+    st.searching_since = now();
   auto bot = st.claim->bot_id ? st.claim->bot_id : st.context->bot_id;
   if (!bot) {
     block(self, {"no_bot", "its room claim names no bot to look with"});

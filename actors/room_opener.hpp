@@ -29,6 +29,14 @@ struct room_opener_options {
   std::chrono::milliseconds search_after = std::chrono::seconds{90};
   /// How often the list is searched meanwhile.
   std::chrono::milliseconds search_interval = std::chrono::seconds{15};
+  /// The list's lag (its 60 s cache and the round trips), counted from the
+  /// first search after the outcome: search_after counts from when the
+  /// attempt was written, and the request may have left much later (waiting
+  /// for a connection, a slow connect, a 403's retry), so the search also
+  /// goes on this long after the room could last have been made.
+  /// racecontrold sets it to search_after less startrace_timeout (the same
+  /// horizon when the request left at once).
+  std::chrono::milliseconds listing_lag = std::chrono::seconds{80};
   /// Between startrace attempts that failed for sure (and database retries).
   protocol::backoff_options retry{std::chrono::seconds{2},
                                   std::chrono::minutes{5}, 2.0};
@@ -69,6 +77,8 @@ struct room_opener_state {
   /// Why the last startrace made no room, for the reason given if the
   /// window passes before one is made.
   std::string last_trouble;
+  /// When this attempt's search began (none before the first search).
+  std::optional<timestamp> searching_since;
   protocol::backoff start_backoff;
   protocol::backoff db_backoff;
   /// The step a database failure interrupted, run again on atom::flush.

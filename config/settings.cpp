@@ -376,8 +376,10 @@ const key_spec keys[] = {
     {"automation.search_after", "90s",
      "After a startrace whose outcome is unknown, how long racecontrol "
      "looks for the room (racetime.gg lists it up to 60 s late) before it "
-     "sends startrace again under the same claim. Keep it above 60 s plus "
-     "the startrace timeout.",
+     "sends startrace again under the same claim, counted from the attempt "
+     "and at least this less the startrace timeout from the first search "
+     "(a request that waited for a connection left late). Keep it above "
+     "60 s plus the startrace timeout.",
      [](settings& s, const std::string& v) {
        s.automation_search_after = parse_duration_in(v, 1s, 3600s);
      }},
