@@ -347,6 +347,7 @@ void claim(scheduler_pointer self, task_entry& e,
               return;
             e->phase = run_phase::idle;
             e->held = true;
+            e->unanswered_claim = c;
             spdlog::error("scheduler: {}: cannot claim its run: {}; trying "
                           "again after the next reload",
                           label(e->row), describe(err));
@@ -446,6 +447,16 @@ void review(scheduler_pointer self, task_entry& e) {
   if (e.phase != run_phase::idle)
     return;
   const auto& opts = self->state.options;
+  if (auto c = std::exchange(e.unanswered_claim, std::nullopt);
+      c && e.row.run_started_at == c->started_at &&
+      e.row.run_owner == c->owner) {
+    spdlog::warn("scheduler: {}: its claim took after all (its answer was "
+                 "lost); running it now",
+                 label(e.row));
+    std::optional<run_promise> none;
+    claimed(self, e, *c, claim_outcome::claimed, none);
+    return;
+  }
   if (e.row.run_started_at) {
     bool ours = e.row.run_owner == opts.node_name;
     if (ours || *e.row.run_started_at + opts.stale_after < now(self)) {

@@ -74,6 +74,10 @@ struct task_entry {
   bool gone = false;
   /// The start of another node's run last logged, so it is logged once.
   std::optional<timestamp> noted_run;
+  /// A claim whose answer never came (a timeout): the database may have
+  /// taken it. If the next load shows its run marker, the run is ours and
+  /// starts then (rather than being recorded as interrupted, never run).
+  std::optional<task_claim> unanswered_claim;
   /// The number of loads requested when a write of this scheduler last
   /// changed `row`; a load requested before that may be older than `row`.
   std::uint64_t written_at_load = 0;

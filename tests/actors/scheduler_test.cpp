@@ -53,6 +53,9 @@ const timestamp t0{std::chrono::seconds{1796126820}}; // 2026-12-01 12:07 UTC
 /// that cannot be reached.
 struct store_script {
   bool down = false;
+  /// Claims are made, but their answers lost (the request timed out just
+  /// as MariaDB committed).
+  bool lose_claim_answers = false;
 };
 
 task_store_actor::behavior_type task_store(task_store_actor::pointer,
@@ -78,7 +81,10 @@ task_store_actor::behavior_type task_store(task_store_actor::pointer,
       [=](atom::put, const task_claim& x) -> caf::result<claim_outcome> {
         if (s->down)
           return unavailable();
-        return repo().claim(x);
+        auto outcome = repo().claim(x);
+        if (s->lose_claim_answers)
+          return caf::make_error(caf::sec::request_timeout);
+        return outcome;
       },
       [=](atom::put, const task_finish& x) -> caf::result<bool> {
         if (s->down)
@@ -414,6 +420,28 @@ BOOST_AUTO_TEST_CASE(a_one_time_task_runs_once_and_deactivates_itself) {
   BOOST_TEST(time_of(id, "last_run_at") == us(t0 + 10s));
   BOOST_TEST(run_now(s, id) == "not_found: no active scheduled task has id " +
                                    std::to_string(id));
+}
+
+BOOST_AUTO_TEST_CASE(a_claim_whose_answer_was_lost_runs_at_the_next_load) {
+  // MariaDB took the claim of a one-time task (switched off, its run marker
+  // set) but the answer timed out: the next load shows the marker as this
+  // node's own claim, and the run happens then, not recorded as
+  // interrupted (the task would never run).
+  auto id = add_task("poll once", "RACETIME_POLL_OPEN_ROOMS", "ONE_TIME",
+                     std::nullopt, std::nullopt, t0 + 10s, std::nullopt);
+  store_state->lose_claim_answers = true;
+  start_scheduler();
+  advance(10s);
+  BOOST_TEST(rooms->polls == 0);
+  BOOST_TEST(column(id, "is_active") == "0");
+  BOOST_TEST(column(id, "run_owner") == "node-a");
+  store_state->lose_claim_answers = false;
+  advance(60s); // the next reload
+  BOOST_TEST(rooms->polls == 1);
+  BOOST_TEST(column(id, "last_run_status") == "succeeded");
+  BOOST_TEST(column(id, "run_owner") == "NULL");
+  advance(10min);
+  BOOST_TEST(rooms->polls == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_run_advances_next_run_at_and_is_not_retried) {
