@@ -19,6 +19,7 @@
 #include "actors/error.hpp"
 #include "actors/http_api.hpp"
 #include "actors/status_page.hpp"
+#include "persistence/racetime_link_repository.hpp"
 
 #include "protocol/iso8601.hpp"
 
@@ -60,6 +61,12 @@ bool linking_on(api_pointer self) {
   const auto& o = self->state.options;
   return !o.link_client_id.empty() && o.racetime != nullptr;
 }
+
+/// The page for a state= that racecontrol cannot have made (the same words
+/// as the repository's link_unknown).
+const char* const not_a_link_text =
+    "this link is not valid (mistyped, cut short or made up); ask the "
+    "organizer for a new one";
 
 const char* const linking_off_text =
     "RaceTime account linking is not configured: set link.client_id and "
@@ -152,8 +159,12 @@ void open_link(api_pointer self, http_server_request req,
     return respond(page(400, "Not linked",
                         "this address lacks its state=...; open the whole "
                         "link the organizer sent"));
+  // Before anything keeps it: text of anyone's choosing must not reach the
+  // log scrubber (it would blank those words out of every log line).
+  if (!persistence::link_state_well_formed(*state))
+    return respond(page(400, "Not linked", not_a_link_text));
   link_callback check;
-  check.state = config::secret{*state};
+  check.state = config::secret::from_request(*state);
   self->request(self->state.peers.db, self->state.options.db_timeout,
                 atom::put::value, check)
       .then(
@@ -212,8 +223,9 @@ void exchange(const callback_job& job, caf::actor flow) {
               caf::anon_send(flow, atom::ok::value, u->user.id,
                              u->user.full_name.empty() ? u->user.name
                                                        : u->user.full_name,
-                             config::secret{tokens.access_token},
-                             config::secret{tokens.refresh_token.value_or("")},
+                             config::secret::from_request(tokens.access_token),
+                             config::secret::from_request(
+                                 tokens.refresh_token.value_or("")),
                              tokens.expires_in);
             });
       });
@@ -279,13 +291,15 @@ void link_callback_route(api_pointer self, http_server_request req,
     return respond(page(400, "Not linked",
                         "racetime.gg's answer lacks its code or state; open "
                         "the link again"));
+  if (!persistence::link_state_well_formed(*state))
+    return respond(page(400, "Not linked", not_a_link_text));
   const auto& o = self->state.options;
   callback_job job{self->state.peers.db,
                    o.racetime,
                    {o.link_client_id, o.link_client_secret.reveal()},
                    redirect_uri(self),
                    *code,
-                   config::secret{*state},
+                   config::secret::from_request(*state),
                    o.link_timeout,
                    respond};
   // The state is checked before the code is spent on it.

@@ -102,7 +102,8 @@ void with_identity(api_pointer self, const http_server_request& req,
     return respond(unauthorized(refusal_message("malformed")));
   }
   self->request(self->state.peers.db, self->state.options.db_timeout,
-                atom::get::value, api_credentials{config::secret{token}})
+                atom::get::value,
+                api_credentials{config::secret::from_request(token)})
       .then(
           [respond, scope, then, what,
            client = req.origin.address](api_identity who) {

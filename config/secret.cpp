@@ -154,6 +154,11 @@ secret::secret(std::string value) : value_(std::move(value)) {
   register_secret(value_);
 }
 
+secret::secret(std::string value, clock::time_point forget_after)
+    : value_(std::move(value)) {
+  register_secret(value_, forget_after);
+}
+
 std::ostream& operator<<(std::ostream& out, const secret&) {
   return out << "***";
 }

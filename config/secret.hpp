@@ -17,6 +17,18 @@ class secret {
   secret() = default;
   explicit secret(std::string value);
 
+  /// A value that stops mattering at `forget_after` (a token that expires, a
+  /// value a request brought): the scrubber forgets it then, and keeps at
+  /// most a few thousand such values, so input from outside cannot grow
+  /// the registry for ever.
+  secret(std::string value, std::chrono::system_clock::time_point forget_after);
+
+  /// For a value a request brought: kept by the scrubber for an hour.
+  static secret from_request(std::string value) {
+    return secret{std::move(value),
+                  std::chrono::system_clock::now() + std::chrono::hours{1}};
+  }
+
   const std::string& reveal() const noexcept { return value_; }
 
   bool empty() const noexcept { return value_.empty(); }

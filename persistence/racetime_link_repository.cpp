@@ -15,8 +15,18 @@
 namespace racecontrol::persistence {
 
 namespace {
-
 constexpr std::size_t state_length = 43; // 32 bytes in base64url
+} // namespace
+
+bool link_state_well_formed(std::string_view state) {
+  return state.size() == state_length &&
+         std::all_of(state.begin(), state.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || c == '-' || c == '_';
+         });
+}
+
+namespace {
 
 std::string new_state() {
   std::array<unsigned char, 32> bytes{};
@@ -34,11 +44,7 @@ std::string new_state() {
 }
 
 bool well_formed(std::string_view state) {
-  return state.size() == state_length &&
-         std::all_of(state.begin(), state.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                  (c >= '0' && c <= '9') || c == '-' || c == '_';
-         });
+  return link_state_well_formed(state);
 }
 
 api_refusal unknown_link() {
@@ -118,7 +124,8 @@ std::variant<state_row, api_refusal> usable_state(odb::mysql::connection& conn,
   auto expires = sql_timestamp(r[3]).value_or(timestamp{});
   if (expires <= now_us())
     return api_refusal{"link_expired",
-                       "this link expired (links last 15 minutes); ask the "
+                       "this link expired (links last 15 minutes, and a "
+                       "newer link or an unlink ends the older ones); ask the "
                        "organizer for a new one",
                        "state"};
   state_row s;
@@ -129,6 +136,14 @@ std::variant<state_row, api_refusal> usable_state(odb::mysql::connection& conn,
   s.answer.expires_at = expires;
   s.created_by = r[6].value_or("");
   return s;
+}
+
+/// Ends the user's links not used yet (they expire now).
+void end_open_links(odb::mysql::connection& conn, std::int32_t user_id) {
+  auto now = sql_quote(now_us());
+  sql_execute(conn, "UPDATE racetime_link_states SET expires_at = " + now +
+                        " WHERE user_id = " + std::to_string(user_id) +
+                        " AND used_at IS NULL AND expires_at > " + now);
 }
 
 } // namespace
@@ -143,6 +158,9 @@ link_result racetime_link_repository::issue(const link_order& o) {
     if (auto* refused = std::get_if<api_refusal>(&who))
       return *refused;
     auto answer = std::get<link_answer>(std::move(who));
+    // Only the newest link works: one sent to the wrong place is revoked
+    // by issuing another.
+    end_open_links(conn, o.user_id);
     auto state = new_state();
     answer.expires_at = now_us() + lifetime;
     sql_execute(conn,
@@ -168,6 +186,7 @@ link_result racetime_link_repository::unlink(const link_order& o) {
       return *refused;
     auto answer = std::get<link_answer>(std::move(who));
     auto id = std::to_string(o.user_id);
+    end_open_links(conn, o.user_id);
     auto was =
         sql_scalar(conn, "SELECT racetime_id FROM users WHERE id = " + id);
     if (!was)
@@ -218,6 +237,10 @@ link_result racetime_link_repository::complete(const link_callback& c) {
                                    " is already linked to another racecontrol "
                                    "user; ask the organizer to unlink it first",
                                "racetime_id"};
+          auto replaced = sql_scalar(
+              conn, "SELECT racetime_id FROM users WHERE id = " + user +
+                        " AND racetime_id <> " +
+                        sql_quote(conn, c.racetime_id));
           auto now = now_us();
           std::string expires = "NULL";
           if (c.expires_in_s > 0)
@@ -240,6 +263,9 @@ link_result racetime_link_repository::complete(const link_callback& c) {
                 "JSON_OBJECT('racetime_id', " + sql_quote(conn, c.racetime_id) +
                     ", 'racetime_name', " + sql_quote(conn, c.racetime_name) +
                     ", 'link_created_by', " + sql_quote(conn, row.created_by) +
+                    (replaced ? ", 'replaced_racetime_id', " +
+                                    sql_quote(conn, *replaced)
+                              : std::string{}) +
                     ")");
           auto answer = row.answer;
           answer.racetime_name = c.racetime_name;

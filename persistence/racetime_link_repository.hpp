@@ -21,6 +21,10 @@ namespace racecontrol::persistence {
 /// link_unknown, link_used, link_expired, racetime_taken.
 using link_result = std::variant<link_answer, api_refusal>;
 
+/// Whether `state` has the shape of a state issue() makes (43 base64url
+/// characters): anything else is refused before it is looked up or kept.
+bool link_state_well_formed(std::string_view state);
+
 class racetime_link_repository {
  public:
   /// How long a link may be opened and completed.
@@ -29,11 +33,13 @@ class racetime_link_repository {
   racetime_link_repository(odb::mysql::database& db, const secret_box& secrets);
 
   /// A new state for a user of the organization (audited); the answer
-  /// holds the state, the only copy.
+  /// holds the state, the only copy. The user's earlier links not used yet
+  /// end (a link sent to the wrong place is revoked by issuing another).
   link_result issue(const link_order& order);
 
   /// Forgets the user's racetime.gg account and tokens (audited when there
-  /// was one); the answer names the account that was linked, if any.
+  /// was one) and ends the user's links not used yet; the answer names the
+  /// account that was linked, if any.
   link_result unlink(const link_order& order);
 
   /// Whether `state` may still be used, and whose it is.
@@ -41,8 +47,9 @@ class racetime_link_repository {
 
   /// Stores the racetime.gg account under `c.state`: the user's
   /// racetime_id, racetime_name and sealed tokens, the state marked used,
-  /// an audit entry. Nothing is stored when the state is not usable or the
-  /// account is linked to another user. Throws secret_failure without a
+  /// an audit entry (naming the account it replaced, if any). Nothing is
+  /// stored when the state is not usable or the account is linked to
+  /// another user. Throws secret_failure without a
   /// key.
   link_result complete(const link_callback& c);
 

@@ -263,6 +263,48 @@ BOOST_AUTO_TEST_CASE(an_account_linked_to_another_user_is_refused) {
   BOOST_TEST(user_column(3, "racetime_id") == "u3");
 }
 
+BOOST_AUTO_TEST_CASE(only_the_newest_link_works_and_an_unlink_ends_it) {
+  // A link posted in the wrong channel is revoked by issuing another; an
+  // unlink ends a link not used yet. Each ended one says why.
+  log_in_at_racetime("u3");
+  auto leaked = new_link(3);
+  auto fresh = new_link(3);
+  auto old = fetch(port, "GET", "/link/racetime?state=" + leaked);
+  BOOST_TEST(old.status == 400u);
+  BOOST_TEST(old.body.find("newer link") != std::string::npos, old.body);
+  BOOST_TEST(follow(fresh).status == 200u);
+  BOOST_TEST(user_column(3, "racetime_id") == "u3");
+
+  auto pending = new_link(3);
+  BOOST_TEST(
+      fetch(port, "DELETE", "/api/users/3/racetime-link", org_token).status ==
+      200u);
+  BOOST_TEST(fetch(port, "GET", "/link/racetime?state=" + pending).status ==
+             400u);
+  BOOST_TEST(user_column(3, "racetime_id") == "NULL");
+}
+
+BOOST_AUTO_TEST_CASE(a_made_up_state_is_refused_before_anything_keeps_it) {
+  // Text of anyone's choosing in state= went to the log scrubber for good:
+  // "linked" would then be blanked out of every later log line (and each
+  // request grew the registry). It is refused on its shape now.
+  for (const std::string target :
+       {"/link/racetime?state=linked",
+        "/link/racetime/callback?code=abc&state=linked"}) {
+    auto r = fetch(port, "GET", target);
+    BOOST_TEST(r.status == 400u, target);
+    BOOST_TEST(r.body.find("not valid") != std::string::npos, r.body);
+  }
+  log_in_at_racetime("u3");
+  BOOST_REQUIRE(follow(new_link(3)).status == 200u);
+  BOOST_TEST(test::race_world::wait_until(
+      [&] {
+        return w.daemon().output().find("linked racetime.gg account") !=
+               std::string::npos;
+      },
+      10s));
+}
+
 BOOST_AUTO_TEST_CASE(tokens_scopes_and_organizations) {
   // No token, a token without matches:write, another organization, an
   // unknown user.
