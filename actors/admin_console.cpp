@@ -164,10 +164,11 @@ void audit(console_pointer self, std::uint64_t id, const std::string& action,
 // --- login -------------------------------------------------------------------
 
 void accept_login(console_pointer self, std::uint64_t id, std::string who,
-                  const reply_fn& reply) {
+                  const reply_fn& reply, config::secret token = {}) {
   auto& s = self->state.sessions[id];
   s.logged_in = true;
   s.who = std::move(who);
+  s.token = std::move(token);
   spdlog::info("console: session {} from {} logged in ({})", id, s.peer, s.who);
   reply("logged in (" + s.who + "); help lists the commands\n", false);
 }
@@ -203,19 +204,24 @@ void answer_refusal(console_pointer self, std::uint64_t id) {
         false);
 }
 
+bool has_admin_scope(const api_token_row& row) {
+  return std::find(row.scopes.begin(), row.scopes.end(), "admin") !=
+         row.scopes.end();
+}
+
 void check_token(console_pointer self, std::uint64_t id,
                  const std::string& token, reply_fn reply) {
+  auto value = config::secret::from_request(token);
   self->request(self->state.components.db, self->state.options.request_timeout,
-                atom::login::value, config::secret{token})
+                atom::login::value, value)
       .then(
-          [self, id, reply](api_token_row& row) {
-            if (std::find(row.scopes.begin(), row.scopes.end(), "admin") ==
-                row.scopes.end())
+          [self, id, reply, value](api_token_row& row) {
+            if (!has_admin_scope(row))
               return refuse_login(self, id, reply);
             accept_login(self, id,
                          "token " + std::to_string(row.id) + " (" +
                              table_cell(row.name) + ")",
-                         reply);
+                         reply, value);
           },
           [self, id, reply](caf::error& err) {
             if (is(err, ec::refused))
@@ -242,11 +248,12 @@ void on_login_line(console_pointer self, std::uint64_t id,
   if (secret.empty())
     return reply("error: login needs the password or a token: login SECRET\n",
                  false);
-  if (secret.rfind("rc_", 0) == 0)
-    return check_token(self, id, secret, std::move(reply));
+  // The password first: one that starts with rc_ is a password all the same.
   const auto& password = self->state.options.password.reveal();
   if (!password.empty() && same_secret(secret, password))
     return accept_login(self, id, "password", reply);
+  if (secret.rfind("rc_", 0) == 0)
+    return check_token(self, id, secret, std::move(reply));
   refuse_login(self, id, std::move(reply));
 }
 
@@ -696,8 +703,12 @@ void run_token_create(console_pointer self, std::uint64_t id,
                 atom::put::value,
                 api_token_order{*org_id, *name, split_scopes(*scopes)})
       .then(
-          [reply](api_token_issued& made) {
+          [self, id, reply](api_token_issued& made) {
             const auto& t = made.token;
+            audit(self, id, "token_create",
+                  std::to_string(t.id) + " (organization " +
+                      std::to_string(t.organization_id) + ", scopes " +
+                      joined(t.scopes) + ")");
             // The one place the token's text is ever shown: this session.
             reply("created token " + std::to_string(t.id) + " \"" +
                       table_cell(t.name) + "\" of organization " +
@@ -734,8 +745,8 @@ void run_token_list(console_pointer self, reply_fn reply) {
           fail_with(reply, "the tokens could not be read"));
 }
 
-void run_token_revoke(console_pointer self, const console_command& cmd,
-                      reply_fn reply) {
+void run_token_revoke(console_pointer self, std::uint64_t id,
+                      const console_command& cmd, reply_fn reply) {
   auto token = parse_console_id(cmd.args[0]);
   if (!token)
     return reply("error: ID must be a token id (a positive number), got '" +
@@ -744,7 +755,9 @@ void run_token_revoke(console_pointer self, const console_command& cmd,
   self->request(self->state.components.db, self->state.options.request_timeout,
                 atom::put::value, api_token_revocation{*token})
       .then(
-          [reply](api_token_row& t) {
+          [self, id, reply](api_token_row& t) {
+            spdlog::info("console: session {} revoked API token {}", id, t.id);
+            audit(self, id, "token_revoke", std::to_string(t.id));
             reply("token " + std::to_string(t.id) + " \"" + table_cell(t.name) +
                       "\" is revoked (since " + utc(t.revoked_at) + " UTC)\n",
                   false);
@@ -914,7 +927,7 @@ void run_command(console_pointer self, std::uint64_t id,
   if (n == "token list")
     return run_token_list(self, reply);
   if (n == "token revoke")
-    return run_token_revoke(self, cmd, reply);
+    return run_token_revoke(self, id, cmd, reply);
   if (n == "log-level")
     return run_log_level(self, id, cmd, reply);
   if (n == "drain")
@@ -940,7 +953,34 @@ void on_line(console_pointer self, console_exchange& x) {
   auto& cmd = std::get<console_command>(parsed);
   if (cmd.spec == nullptr)
     return x.reply("", false);
-  run_command(self, x.session, cmd, std::move(x.reply));
+  if (s.token.empty())
+    return run_command(self, x.session, cmd, std::move(x.reply));
+  // Logged in with a token: it must still hold (not revoked since, its
+  // admin scope kept) for each command.
+  auto id = x.session;
+  self->request(self->state.components.db, self->state.options.request_timeout,
+                atom::login::value, s.token)
+      .then(
+          [self, id, cmd, reply = x.reply](api_token_row& row) {
+            if (has_admin_scope(row))
+              return run_command(self, id, cmd, reply);
+            reply("error: the token this session logged in with lost its "
+                  "admin scope; closing the session\n",
+                  true);
+          },
+          [self, id, reply = x.reply](caf::error& err) {
+            if (!is(err, ec::refused))
+              return reply(
+                  "error: the session's token cannot be checked now (" +
+                      describe(err) + "); nothing was run, try again\n",
+                  false);
+            spdlog::warn("console: session {}: its token no longer holds; "
+                         "closing it",
+                         id);
+            reply("error: the token this session logged in with was revoked "
+                  "(or expired); closing the session\n",
+                  true);
+          });
 }
 
 } // namespace

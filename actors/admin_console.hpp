@@ -91,6 +91,9 @@ struct console_session {
   std::string peer;
   bool logged_in = false;
   std::string who; ///< "password" or "token 4 (name)", for the log and audit
+  /// The API token the session logged in with (empty: the password),
+  /// checked again before each command: revoking it ends the session.
+  config::secret token;
   int failures = 0;
   /// The answer to a refused login, given after the delay.
   std::function<void(std::string, bool)> refusal;

@@ -259,8 +259,22 @@ BOOST_AUTO_TEST_CASE(a_scripted_session_runs_every_command) {
   line_client third{port};
   third.read_answer(5s);
   CHECK_HAS(ask(third, "login " + token), "error: login refused");
-  CHECK_HAS(ask(second, "quit"), "bye");
+  // The session that logged in with it runs nothing more.
+  CHECK_HAS(ask(second, "tasks"), "was revoked (or expired); closing");
   BOOST_TEST(second.closed_by_peer(5s));
+  // Who made and revoked the token is in the audit log.
+  {
+    auto conn = scratch.db().connection();
+    for (const char* action : {"console.token_create", "console.token_revoke"})
+      BOOST_TEST(persistence::sql_scalar(
+                     *conn, std::string{"SELECT COUNT(*) FROM audit_log WHERE "
+                                        "action = '"} +
+                                action +
+                                "' AND JSON_VALUE(details, '$.by') = "
+                                "'password'")
+                         .value_or("NULL") == "1",
+                 action);
+  }
 
   // Secrets never reach the log.
   BOOST_TEST(!has(d->output(), console_password));
