@@ -202,7 +202,11 @@ copy_plan guilds_plan(context& c) {
   };
   p.map_extra_columns = {"guild_name"};
   p.extra_tables = {"discord_guilds"};
-  p.transform = [&c, discord_guild_base](const source_row& row, bool checking) {
+  // Read here, once: the transform runs on the reader's thread, and a dry
+  // run writes on the main target connection meanwhile.
+  auto org_base = c.e.id_base("guilds", "organizations");
+  p.transform = [&c, discord_guild_base, org_base](const source_row& row,
+                                                   bool checking) {
     bool ok = true;
     as_snowflake(row[1], ok);
     if (!ok || !row[1])
@@ -228,7 +232,7 @@ copy_plan guilds_plan(context& c) {
     if (checking)
       return r;
     auto rank = std::stoll(*row[0]);
-    auto org_id = c.e.id_base("guilds", "organizations") + rank;
+    auto org_id = org_base + rank;
     r.extras.push_back(
         {"discord_guilds",
          {"id", "organization_id", "guild_id", "guild_name", "created_at",

@@ -607,7 +607,10 @@ void run_phases(const import_options& options, import_report& report) {
   // each phase ends with orphan checks over every foreign key; with the
   // server's per-row checks off for this session, batches load at bulk
   // speed (as a mysqldump restore does).
-  sql_execute(*target, "SET SESSION foreign_key_checks = 0");
+  // Backslash escapes on as on the writers' connections: a dry run writes
+  // its rows here, with the literals the reader renders (which use them).
+  sql_execute(*target, "SET SESSION foreign_key_checks = 0, sql_mode = "
+                       "REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
 
   progress_printer printer{options.progress, options.progress_is_terminal};
   engine_options eo;
