@@ -101,9 +101,14 @@ BOOST_AUTO_TEST_CASE(a_race_is_watched_from_open_to_result) {
   // The two linked players are invited, once each.
   BOOST_REQUIRE_MESSAGE(both_invited(w), w.daemon().output() << "\nsim log:\n"
                                                              << w.sim_log());
-  // The bot is connected and says so in its row.
-  BOOST_TEST(w.scalar("SELECT status FROM racetime_bots WHERE id = 1") ==
-             "connected");
+  // The bot is connected and says so in its row (written on its own, so
+  // not necessarily before the invitations under load).
+  BOOST_TEST(race_world::wait_until(
+      [&] {
+        return w.scalar("SELECT status FROM racetime_bots WHERE id = 1") ==
+               "connected";
+      },
+      10s));
   w.user("u1", "accept_invite");
   w.user("u2", "accept_invite");
   // Carol (u3) asks to join before she links her account; a stranger too.
