@@ -129,19 +129,8 @@ void on_goals(bot_pointer self, category_goals& g) {
     set_state(self, "auth_failed", *st.credentials_rejected);
     return;
   }
-  if (st.start_forbidden &&
-      std::chrono::steady_clock::now() - st.start_forbidden_at >=
-          st.options.start_forbidden_retry) {
-    spdlog::info("{}: racetime.gg refused startrace {} s ago; the next "
-                 "room tries again",
-                 st.who,
-                 std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::steady_clock::now() - st.start_forbidden_at)
-                     .count());
-    st.start_forbidden.reset();
-  }
-  // Reading the category needs no scope: by itself it does not undo a
-  // refusal to open rooms.
+  // Reading the category needs no scope: it does not undo a refusal to
+  // open rooms.
   if (st.start_forbidden)
     set_state(self, "auth_failed", *st.start_forbidden);
   else
@@ -289,7 +278,6 @@ void forbid_starts(bot_pointer self, start_race_outcome& out) {
                 "is active in the category and its application has the scope "
                 "create_race";
   st.start_forbidden = out.message;
-  st.start_forbidden_at = std::chrono::steady_clock::now();
   set_state(self, "auth_failed", out.message);
 }
 

@@ -27,12 +27,6 @@ struct bot_connection_options {
   /// The longest wait for startrace's answer (past it, once sent, the
   /// outcome is unknown), and for a renewed token after a 403.
   std::chrono::milliseconds startrace_timeout{10000};
-  /// After startrace was refused with a fresh token (auth_failed, which
-  /// holds every room back), the first category read this long after shows
-  /// the bot connected again, so the next room tries once more: a refusal
-  /// that passed (a proxy, a scope granted since) heals by itself; one that
-  /// stays is back at that room's attempt.
-  std::chrono::milliseconds start_forbidden_retry{std::chrono::minutes{10}};
 };
 
 /// A startrace request being answered.
@@ -83,7 +77,6 @@ struct bot_connection_state {
   /// shows auth_failed with this message until a startrace succeeds or the
   /// supervisor restarts it (a reload after the operator fixed the bot).
   std::optional<std::string> start_forbidden;
-  std::chrono::steady_clock::time_point start_forbidden_at{};
   /// racetime.gg rejected the credentials: the keeper stopped and the bot
   /// shows auth_failed with this message until the supervisor restarts it
   /// (a reload); no category read (with the last token) may say otherwise.

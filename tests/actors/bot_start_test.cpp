@@ -122,11 +122,9 @@ struct fixture {
     return persistence::sql_scalar(*conn, sql).value_or("NULL");
   }
 
-  void start_supervisor(std::chrono::milliseconds category_refresh = 10min,
-                        std::chrono::milliseconds forbidden_retry = 10min) {
+  void start_supervisor(std::chrono::milliseconds category_refresh = 10min) {
     bot_supervisor_options o;
     o.bot.category_refresh = category_refresh;
-    o.bot.start_forbidden_retry = forbidden_retry;
     o.bot.retry = {10ms, 100ms};
     o.bot.startrace_timeout = 3s;
     sup = sys->spawn(bot_supervisor, db, io.get(), o);
@@ -484,29 +482,6 @@ BOOST_AUTO_TEST_CASE(a_403_with_a_fresh_token_is_forbidden_and_marks_the_bot) {
   BOOST_TEST(wait_until([&] {
     return bot_status().status == "connected";
   }));
-}
-
-BOOST_AUTO_TEST_CASE(a_bot_refused_startrace_tries_again_after_a_while) {
-  // Refused with a fresh token (a proxy's 403, a scope granted since): the
-  // bot holds every room back, and nothing but a startrace cleared it, which
-  // the held-back rooms never send. After start_forbidden_retry (1 s here)
-  // a category read shows it connected again and the next room tries.
-  start_supervisor(100ms, 1s);
-  BOOST_REQUIRE(wait_until([&] {
-    return bot_status().status == "connected";
-  }));
-  fault(R"({"path_prefix": "/o/alttpr/startrace", "status": 403,
-            "count": 2})");
-  auto out = started(settings_with("rc-match-11"), "rc-match-11");
-  BOOST_REQUIRE((out.what == kind::forbidden));
-  BOOST_TEST(bot_status().status == "auth_failed");
-  BOOST_TEST(wait_until(
-      [&] {
-        return bot_status().status == "connected";
-      },
-      5s));
-  auto again = started(settings_with("rc-match-11"), "rc-match-11");
-  BOOST_TEST((again.what == kind::created), again.message);
 }
 
 BOOST_AUTO_TEST_CASE(a_rejected_bot_stays_auth_failed_whatever_its_reads_say) {
