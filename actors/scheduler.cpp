@@ -447,15 +447,21 @@ void review(scheduler_pointer self, task_entry& e) {
   if (e.phase != run_phase::idle)
     return;
   const auto& opts = self->state.options;
-  if (auto c = std::exchange(e.unanswered_claim, std::nullopt);
-      c && e.row.run_started_at == c->started_at &&
-      e.row.run_owner == c->owner) {
-    spdlog::warn("scheduler: {}: its claim took after all (its answer was "
-                 "lost); running it now",
-                 label(e.row));
-    std::optional<run_promise> none;
-    claimed(self, e, *c, claim_outcome::claimed, none);
-    return;
+  if (e.unanswered_claim) {
+    auto c = *e.unanswered_claim;
+    if (e.row.run_started_at == c.started_at && e.row.run_owner == c.owner) {
+      e.unanswered_claim.reset();
+      spdlog::warn("scheduler: {}: its claim took after all (its answer was "
+                   "lost); running it now",
+                   label(e.row));
+      std::optional<run_promise> none;
+      claimed(self, e, c, claim_outcome::claimed, none);
+      return;
+    }
+    // Kept while the row shows no run: a load read before the claim
+    // committed (or one asked for before it failed) does not show it yet.
+    if (e.row.run_started_at || c.started_at + opts.stale_after < now(self))
+      e.unanswered_claim.reset();
   }
   if (e.row.run_started_at) {
     bool ours = e.row.run_owner == opts.node_name;

@@ -75,8 +75,9 @@ struct task_entry {
   /// The start of another node's run last logged, so it is logged once.
   std::optional<timestamp> noted_run;
   /// A claim whose answer never came (a timeout): the database may have
-  /// taken it. If the next load shows its run marker, the run is ours and
-  /// starts then (rather than being recorded as interrupted, never run).
+  /// taken it. When a load shows its run marker, the run is ours and starts
+  /// then (rather than being recorded as interrupted, never run); kept until
+  /// a load shows another run's marker, or for stale_after.
   std::optional<task_claim> unanswered_claim;
   /// The number of loads requested when a write of this scheduler last
   /// changed `row`; a load requested before that may be older than `row`.
