@@ -115,20 +115,28 @@ std::size_t discord_length(std::string_view utf8) {
       }));
 }
 
+namespace {
+
+/// The first `n` characters of `utf8` (all of it when shorter).
+std::string_view first_characters(std::string_view utf8, std::size_t n) {
+  std::size_t at = 0;
+  for (std::size_t chars = 0; at < utf8.size(); ++at) {
+    bool starts = (static_cast<unsigned char>(utf8[at]) & 0xC0) != 0x80;
+    if (starts && chars++ == n)
+      break;
+  }
+  return utf8.substr(0, at);
+}
+
+} // namespace
+
 std::string clipped(std::string_view utf8, std::size_t limit,
                     std::string_view tail) {
   if (discord_length(utf8) <= limit)
     return std::string{utf8};
   auto keep = limit > discord_length(tail) ? limit - discord_length(tail) : 0;
-  // The byte where character number `keep` starts (or the end).
-  std::size_t at = 0;
-  for (std::size_t chars = 0; at < utf8.size(); ++at) {
-    bool starts = (static_cast<unsigned char>(utf8[at]) & 0xC0) != 0x80;
-    if (starts && chars++ == keep)
-      break;
-  }
-  return std::string{utf8.substr(0, at)} +
-         std::string{tail.substr(0, limit - keep)};
+  return std::string{first_characters(utf8, keep)} +
+         std::string{first_characters(tail, limit - keep)};
 }
 
 void fit_to_limits(discord_message& m) {
