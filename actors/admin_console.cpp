@@ -138,7 +138,12 @@ std::function<void(caf::error&)> fail_with(reply_fn reply, std::string what) {
 /// command's answer does not wait for it).
 void audit(console_pointer self, std::uint64_t id, const std::string& action,
            const std::string& detail = {}) {
-  const auto& s = self->state.sessions[id];
+  // Found, not made: the session may have closed while the command ran.
+  console_session s;
+  if (auto it = self->state.sessions.find(id); it != self->state.sessions.end())
+    s = it->second;
+  else
+    s.who = "session " + std::to_string(id) + " (closed since)";
   audit_record a;
   a.action = "console." + action;
   a.entity_type = "node";
@@ -953,7 +958,7 @@ void on_line(console_pointer self, console_exchange& x) {
   auto& cmd = std::get<console_command>(parsed);
   if (cmd.spec == nullptr)
     return x.reply("", false);
-  if (s.token.empty())
+  if (s.token.empty() || cmd.name() == "quit")
     return run_command(self, x.session, cmd, std::move(x.reply));
   // Logged in with a token: it must still hold (not revoked since, its
   // admin scope kept) for each command.
@@ -962,6 +967,8 @@ void on_line(console_pointer self, console_exchange& x) {
                 atom::login::value, s.token)
       .then(
           [self, id, cmd, reply = x.reply](api_token_row& row) {
+            if (self->state.sessions.count(id) == 0)
+              return; // closed meanwhile: nothing to run it for
             if (has_admin_scope(row))
               return run_command(self, id, cmd, reply);
             reply("error: the token this session logged in with lost its "
