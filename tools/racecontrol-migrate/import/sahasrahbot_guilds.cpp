@@ -8,6 +8,7 @@
 #include "persistence/sql.hpp"
 
 #include <map>
+#include <stdexcept>
 
 namespace racecontrol::tools::import {
 
@@ -71,6 +72,19 @@ member_ids load_member_ids(context& c) {
 /// user_id, rank_ where 1 = owner ... 4 = member); an existing membership
 /// keeps the higher role.
 void add_members(context& c, const member_ids& ids, const std::string& people) {
+  // A user added after the orgs phase laid the ids out (a later run after
+  // SahasrahBot gained users) would share an id with another membership,
+  // and the upsert would change that one's role: stop rather than do that.
+  auto top =
+      sql_scalar(c.e.target(),
+                 "SELECT COALESCE(MAX(x.user_id), 0) FROM (" + people + ") x");
+  if (std::stoll(top.value_or("0")) >= ids.stride)
+    throw std::runtime_error(
+        "user " + top.value_or("?") +
+        " came after the organizations were imported, so their memberships "
+        "have no ids of their own: import into a fresh racecontrol database "
+        "with SahasrahBot stopped (the import is one pass, resumable after a "
+        "crash, not a sync)");
   sql_execute(
       c.e.target(),
       "INSERT INTO organization_members (id, organization_id, user_id, role, "
