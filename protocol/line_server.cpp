@@ -84,6 +84,10 @@ struct line_server::impl : std::enable_shared_from_this<line_server::impl> {
   bool unix_bound = false;
   std::atomic<std::uint64_t> next_id{0};
   std::atomic<std::size_t> live{0};
+  /// Sessions of the unix socket, of `live`: each listener has its own
+  /// max_sessions, so whoever can reach the TCP port (any local user, on
+  /// loopback) cannot fill the places of the 0600 socket.
+  std::atomic<std::size_t> live_unix{0};
 
   std::mutex mutex; ///< guards what follows
   std::vector<std::weak_ptr<session_base>> sessions;
@@ -123,15 +127,24 @@ class session : public session_base,
         write_timer_(socket_.get_executor()),
         splitter_(server_->options.max_line), refuse_(refuse),
         id_(++server_->next_id) {
-    if (!refuse_)
+    if (!refuse_) {
       server_->live++;
+      if (on_unix)
+        server_->live_unix++;
+    }
     peer_ = describe_peer(socket_);
   }
 
   ~session() override {
-    if (!refuse_)
+    if (!refuse_) {
       server_->live--;
+      if (on_unix)
+        server_->live_unix--;
+    }
   }
+
+  static constexpr bool on_unix =
+      std::is_same_v<typename Socket::protocol_type, unix_socket>;
 
   void start() {
     net::dispatch(socket_.get_executor(), [self = this->shared_from_this()] {
@@ -384,7 +397,11 @@ void line_server::impl::accept(Acceptor& acceptor) {
 
 template <class Socket>
 void line_server::impl::admit(Socket socket) {
-  bool refuse = live.load() >= options.max_sessions;
+  auto unix_live = live_unix.load();
+  auto own = std::is_same_v<typename Socket::protocol_type, unix_socket>
+                 ? unix_live
+                 : live.load() - unix_live;
+  bool refuse = own >= options.max_sessions;
   auto s = std::make_shared<session<Socket>>(shared_from_this(),
                                              std::move(socket), refuse);
   {

@@ -14,7 +14,9 @@
 // Limits: a line above `max_line` bytes is answered with one error line and
 // skipped up to its newline, the session goes on; a session with no input
 // for `idle_timeout` (while no command runs) is told so and closed; beyond
-// `max_sessions` a new client gets one line saying so and is closed; output
+// `max_sessions` of its listener (TCP and the unix socket count apart, so
+// clients of the TCP port cannot take the socket's places) a new client gets
+// one line saying so and is closed; output
 // waits in a queue with one write in flight, and a client that reads
 // nothing while more than `max_output` bytes wait is closed.
 //

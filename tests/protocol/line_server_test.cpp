@@ -237,3 +237,25 @@ BOOST_AUTO_TEST_CASE(listens_on_a_unix_socket_too) {
   }
   BOOST_TEST(::access(path.c_str(), F_OK) != 0); // removed at stop
 }
+
+BOOST_AUTO_TEST_CASE(the_tcp_port_full_leaves_the_unix_socket_its_places) {
+  // Whoever can reach the TCP port on loopback (any local user) fills its
+  // places; the operator's 0600 socket still lets them in.
+  auto path = "/tmp/rc-line-test-full-" + std::to_string(::getpid()) + ".sock";
+  auto o = server_fixture::quick(); // 3 sessions a listener
+  o.unix_path = path;
+  server_fixture f{o};
+  line_client a{f.server.bound_port()}, b{f.server.bound_port()},
+      c{f.server.bound_port()};
+  for (auto* x : {&a, &b, &c})
+    BOOST_TEST(x->read_until("\n", 2s).find("hello") == 0u);
+  line_client d{f.server.bound_port()};
+  BOOST_TEST(d.read_until("\n", 2s).find("most sessions open (3)") !=
+             std::string::npos);
+  line_client u{path};
+  BOOST_REQUIRE(u.connected());
+  BOOST_TEST(u.read_until("\n", 2s).find("hello") == 0u);
+  u.line("operator");
+  BOOST_TEST(u.read_until("\n", 2s) == "echo: operator\n");
+  BOOST_TEST(f.server.sessions() == 4u);
+}
