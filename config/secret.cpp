@@ -117,12 +117,14 @@ struct registry {
     std::lock_guard<std::mutex> guard{mtx};
     auto now = clock::now();
     auto it = values.find(value);
-    if (it == values.end())
-      values.emplace(std::string{value}, forget_after);
-    else if (it->second < forget_after)
-      it->second = forget_after;
-    else
-      return; // nothing changes for the scrubber
+    if (it != values.end()) {
+      // Known already: the snapshot holds it, so a later time is all that
+      // changes (no new snapshot: an API token is registered again on
+      // every request). An expiry due earlier prunes, and keeps it then.
+      it->second = std::max(it->second, forget_after);
+      return;
+    }
+    values.emplace(std::string{value}, forget_after);
     prune(now);
     publish();
   }
