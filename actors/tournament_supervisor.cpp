@@ -106,6 +106,14 @@ plan_query automatic_tournaments() {
   return q;
 }
 
+/// Starts the actor of each tournament that opens rooms itself.
+void start_automatic(sup_pointer self,
+                     const std::vector<tournament_plan>& plans) {
+  for (const auto& t : plans)
+    if (t.auto_create)
+      ensure_tournament(self, t.tournament_id);
+}
+
 void load_tournaments(sup_pointer self) {
   auto& st = self->state;
   self->request(st.db, db_request_timeout, atom::get::value,
@@ -113,9 +121,7 @@ void load_tournaments(sup_pointer self) {
       .then(
           [self](std::vector<tournament_plan>& plans) {
             self->state.load_backoff.reset();
-            for (const auto& t : plans)
-              if (t.auto_create)
-                ensure_tournament(self, t.tournament_id);
+            start_automatic(self, plans);
           },
           [self](caf::error& err) {
             auto delay = self->state.load_backoff.next_delay();
@@ -144,9 +150,7 @@ void discover_tournaments(sup_pointer self) {
       .then(
           [self](std::vector<tournament_plan>& plans) {
             self->state.discovering = false;
-            for (const auto& t : plans)
-              if (t.auto_create)
-                ensure_tournament(self, t.tournament_id);
+            start_automatic(self, plans);
           },
           [self](caf::error& err) {
             self->state.discovering = false;
