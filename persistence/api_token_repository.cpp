@@ -1,11 +1,12 @@
 #include "persistence/api_token_repository.hpp"
 
+#include "persistence/base64url.hpp"
+#include "persistence/migration_set.hpp"
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <rapidjson/document.h>
 
@@ -23,32 +24,6 @@ constexpr std::size_t max_name_length = 255;  // VARCHAR(255), in characters
 
 /// Uses are recorded at most this often per token.
 constexpr auto last_used_resolution = std::chrono::minutes{1};
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * length);
-  for (unsigned i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 15]);
-  }
-  return out;
-}
-
-std::string base64url(const unsigned char* data, std::size_t size) {
-  std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  auto n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                           static_cast<int>(size));
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=')
-    out.pop_back();
-  for (auto& c : out)
-    c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return out;
-}
 
 /// A fresh token, or nullopt with OpenSSL's reason when its random
 /// generator cannot deliver (never a weaker fallback).
@@ -205,11 +180,7 @@ bool api_token_well_formed(std::string_view token) {
   if (token.size() != token_prefix.size() + token_text_length ||
       token.substr(0, token_prefix.size()) != token_prefix)
     return false;
-  auto body = token.substr(token_prefix.size());
-  return std::all_of(body.begin(), body.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
+  return is_base64url(token.substr(token_prefix.size()));
 }
 
 const char* to_string(api_token_refusal r) {

@@ -1,11 +1,11 @@
 #include "persistence/racetime_link_repository.hpp"
 
+#include "persistence/base64url.hpp"
 #include "persistence/database_error.hpp"
 #include "persistence/migration_set.hpp"
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -19,11 +19,7 @@ constexpr std::size_t state_length = 43; // 32 bytes in base64url
 } // namespace
 
 bool link_state_well_formed(std::string_view state) {
-  return state.size() == state_length &&
-         std::all_of(state.begin(), state.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                  (c >= '0' && c <= '9') || c == '-' || c == '_';
-         });
+  return state.size() == state_length && is_base64url(state);
 }
 
 namespace {
@@ -32,15 +28,7 @@ std::string new_state() {
   std::array<unsigned char, 32> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
     throw std::runtime_error("the system's random generator failed");
-  std::string out(48, '\0');
-  auto n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                           bytes.data(), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=')
-    out.pop_back();
-  for (auto& c : out)
-    c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return out;
+  return base64url(bytes.data(), bytes.size());
 }
 
 bool well_formed(std::string_view state) {
