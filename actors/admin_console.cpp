@@ -44,6 +44,21 @@ admin_console_actor console_slot::get() const {
   return current_;
 }
 
+void console_slot::admit(std::uint64_t session) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  admitted_.insert(session);
+}
+
+bool console_slot::admitted(std::uint64_t session) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return admitted_.count(session) != 0;
+}
+
+void console_slot::forget(std::uint64_t session) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  admitted_.erase(session);
+}
+
 protocol::line_handler console_handler(std::shared_ptr<console_slot> slot) {
   using kind = console_exchange::kind;
   auto forward = [slot](kind what, std::uint64_t session, std::string peer,
@@ -72,8 +87,12 @@ protocol::line_handler console_handler(std::shared_ptr<console_slot> slot) {
                      protocol::line_reply reply) {
     forward(kind::line, id, {}, std::move(line), std::move(reply));
   };
-  h.closed = [forward](std::uint64_t id) {
+  h.closed = [forward, slot](std::uint64_t id) {
+    slot->forget(id);
     forward(kind::closed, id, {}, {}, nullptr);
+  };
+  h.admitted = [slot](std::uint64_t id) {
+    return slot->admitted(id);
   };
   return h;
 }
@@ -117,6 +136,16 @@ bool same_secret(const std::string& a, const std::string& b) {
     diff |= static_cast<unsigned char>((i < a.size() ? a[i] : 0) ^
                                        (i < b.size() ? b[i] : 0));
   return diff == 0;
+}
+
+/// The peer without its port ("127.0.0.1:40112" -> "127.0.0.1",
+/// "[::1]:40112" -> "[::1]"); "unix socket" as it is.
+std::string host_of(const std::string& peer) {
+  auto colon = peer.rfind(':');
+  if (colon == std::string::npos || colon + 1 == peer.size() ||
+      peer.find_first_not_of("0123456789", colon + 1) != std::string::npos)
+    return peer;
+  return peer.substr(0, colon);
 }
 
 std::string trimmed(std::string_view s) {
@@ -174,8 +203,29 @@ void accept_login(console_pointer self, std::uint64_t id, std::string who,
   s.logged_in = true;
   s.who = std::move(who);
   s.token = std::move(token);
+  self->state.slot->admit(id);
+  self->state.refusals.erase(host_of(s.peer));
   spdlog::info("console: session {} from {} logged in ({})", id, s.peer, s.who);
   reply("logged in (" + s.who + "); help lists the commands\n", false);
+}
+
+/// How long the answer to one more refusal from `host` waits: the delay,
+/// doubled for every max_failures refusals the host had within
+/// refusal_memory, up to 32 times.
+std::chrono::milliseconds refusal_wait(admin_console_state& st,
+                                       const std::string& host) {
+  auto now = std::chrono::steady_clock::now();
+  // Hosts quiet for refusal_memory are forgotten, so the map holds only
+  // recent ones.
+  for (auto it = st.refusals.begin(); it != st.refusals.end();)
+    it = now - it->second.last > st.options.refusal_memory
+             ? st.refusals.erase(it)
+             : std::next(it);
+  auto& r = st.refusals[host];
+  auto doublings = std::min(r.count / std::max(st.options.max_failures, 1), 5);
+  ++r.count;
+  r.last = now;
+  return st.options.refusal_delay * (1 << doublings);
 }
 
 /// Counts the failure and answers after the delay; the last allowed one
@@ -184,11 +234,13 @@ void refuse_login(console_pointer self, std::uint64_t id, reply_fn reply) {
   auto& st = self->state;
   auto& s = st.sessions[id];
   ++s.failures;
-  spdlog::warn("console: session {} from {}: login refused ({} of {})", id,
-               s.peer, s.failures, st.options.max_failures);
+  auto wait = refusal_wait(st, host_of(s.peer));
+  spdlog::warn("console: session {} from {}: login refused ({} of {}), "
+               "answered in {} ms",
+               id, s.peer, s.failures, st.options.max_failures, wait.count());
   s.close_after_refusal = s.failures >= st.options.max_failures;
   s.refusal = std::move(reply);
-  self->delayed_send(self, st.options.refusal_delay, atom::login::value, id);
+  self->delayed_send(self, wait, atom::login::value, id);
 }
 
 void answer_refusal(console_pointer self, std::uint64_t id) {
@@ -1000,6 +1052,7 @@ admin_console(console_pointer self, admin_console_components components,
   st.components = std::move(components);
   st.options = std::move(options);
   st.started = std::chrono::steady_clock::now();
+  st.slot = slot;
   self->set_exception_handler(exception_error);
   slot->set(caf::actor_cast<admin_console_actor>(self));
   self->attach_functor([slot, address = self->address()] {

@@ -9,7 +9,11 @@
 // A session logs in first (`login SECRET`: the password from
 // RACECONTROL_CONSOLE_PASSWORD, or an API token with the admin scope); a
 // refused login is answered after a delay, and the third closes the
-// session. Secrets are never echoed or logged. Then every command of
+// session; refusals from one host lengthen that host's delay (doubling
+// every max_failures, up to 32 times), so reconnecting does not buy fresh
+// fast tries, and a session not logged in within the line server's
+// login_timeout is closed. Secrets are never echoed or logged. Then every
+// command of
 // console_commands() is a request to the component that knows (see
 // admin_console_actor in interfaces.hpp), answered as aligned tables.
 
@@ -26,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace racecontrol {
@@ -46,10 +51,18 @@ class console_slot {
   /// The current actor; invalid while none runs.
   admin_console_actor get() const;
 
+  /// Logged-in sessions, which the line server asks about at its login
+  /// deadline (kept here, not in the actor, so that a restarted console
+  /// does not get sessions that had logged in closed).
+  void admit(std::uint64_t session);
+  bool admitted(std::uint64_t session) const;
+  void forget(std::uint64_t session);
+
  private:
   mutable std::mutex mutex_;
   admin_console_actor current_;
   std::string unavailable_;
+  std::set<std::uint64_t> admitted_;
 };
 
 /// The line server's handler: sends every session event to the actor in
@@ -75,8 +88,11 @@ struct admin_console_options {
   config::secret password;
   /// How long a refused login waits before its answer.
   std::chrono::milliseconds refusal_delay{1000};
-  /// Refused logins that close the session.
+  /// Refused logins that close the session; also how many refusals from
+  /// one host pass before its delay doubles.
   int max_failures = 3;
+  /// How long a host's refusals are remembered after its last one.
+  std::chrono::milliseconds refusal_memory{std::chrono::minutes{15}};
   /// How long a command waits for a component (open-room waits for
   /// startrace, so longer).
   std::chrono::milliseconds request_timeout{std::chrono::seconds{15}};
@@ -100,12 +116,21 @@ struct console_session {
   bool close_after_refusal = false;
 };
 
+/// Refused logins from one host (the peer without its port), across its
+/// sessions.
+struct host_refusals {
+  int count = 0;
+  std::chrono::steady_clock::time_point last;
+};
+
 struct admin_console_state {
   static constexpr const char* name = "admin-console";
 
   admin_console_options options;
   admin_console_components components;
+  std::shared_ptr<console_slot> slot;
   std::map<std::uint64_t, console_session> sessions;
+  std::map<std::string, host_refusals> refusals;
   std::chrono::steady_clock::time_point started;
   bool draining = false; ///< what the last `drain` set
 };

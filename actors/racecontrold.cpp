@@ -746,6 +746,7 @@ start_console(const config::settings& s, protocol::io_runtime& io,
   o.port = s.console_listen ? s.console_listen->port : 0;
   o.unix_path = s.console_socket;
   o.idle_timeout = s.console_idle_timeout;
+  o.login_timeout = s.console_login_timeout;
   auto server = std::make_unique<protocol::line_server>(
       io.io(), o, console_handler(std::move(slot)));
   try {

@@ -513,6 +513,12 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.console_idle_timeout = parse_duration_in(v, 1s, 86400s);
      }},
+    {"console.login_timeout", "60s",
+     "A console session not logged in this long after it opened is closed "
+     "(sessions that never log in cannot hold the listener's places).",
+     [](settings& s, const std::string& v) {
+       s.console_login_timeout = parse_duration_in(v, 1s, 3600s);
+     }},
     {"cluster.role", "standalone",
      "standalone (one process does everything), coordinator (tournaments, "
      "scheduler, claims, room placement) or worker (hosts the rooms a "

@@ -119,6 +119,7 @@ struct settings {
   /// A unix socket path for the console as well; empty: none.
   std::string console_socket;
   std::chrono::milliseconds console_idle_timeout{std::chrono::minutes{15}};
+  std::chrono::milliseconds console_login_timeout{std::chrono::seconds{60}};
   /// From RACECONTROL_CONSOLE_PASSWORD only; empty: only admin API tokens
   /// log in to the console.
   secret console_password;

@@ -123,6 +123,7 @@ class session : public session_base,
   session(impl_ptr server, Socket socket, bool refuse)
       : server_(std::move(server)), socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
+        login_timer_(socket_.get_executor()),
         reply_timer_(socket_.get_executor()),
         write_timer_(socket_.get_executor()),
         splitter_(server_->options.max_line), refuse_(refuse),
@@ -182,8 +183,25 @@ class session : public session_base,
       return finish();
     }
     opened_ = true;
+    if (server_->handler.admitted && options().login_timeout.count() > 0)
+      arm_login_timer(options().login_timeout);
     ask([&](line_reply reply) {
       server_->handler.opened(id_, peer_, std::move(reply));
+    });
+  }
+
+  void arm_login_timer(std::chrono::milliseconds after) {
+    login_timer_.expires_after(after);
+    login_timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+      if (ec || self->closed_ || self->server_->handler.admitted(self->id_))
+        return;
+      // A login being checked now may be the one that succeeds.
+      if (self->awaiting_)
+        return self->arm_login_timer(std::chrono::seconds{1});
+      self->send("error: not logged in within " +
+                 std::to_string(self->options().login_timeout.count() / 1000) +
+                 " s; closing the session\n");
+      self->finish();
     });
   }
 
@@ -342,6 +360,7 @@ class session : public session_base,
     closed_ = true;
     awaiting_ = false;
     idle_timer_.cancel();
+    login_timer_.cancel();
     reply_timer_.cancel();
     write_timer_.cancel();
     error_code ignored;
@@ -354,6 +373,7 @@ class session : public session_base,
   impl_ptr server_;
   Socket socket_;
   net::steady_timer idle_timer_;
+  net::steady_timer login_timer_;
   net::steady_timer reply_timer_;
   net::steady_timer write_timer_;
   line_splitter splitter_;

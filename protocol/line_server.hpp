@@ -13,7 +13,9 @@
 //
 // Limits: a line above `max_line` bytes is answered with one error line and
 // skipped up to its newline, the session goes on; a session with no input
-// for `idle_timeout` (while no command runs) is told so and closed; beyond
+// for `idle_timeout` (while no command runs) is told so and closed, and so is
+// one its handler has not admitted (logged in) within `login_timeout`;
+// beyond
 // `max_sessions` of its listener (TCP and the unix socket count apart, so
 // clients of the TCP port cannot take the socket's places) a new client gets
 // one line saying so and is closed; output
@@ -74,6 +76,11 @@ struct line_server_options {
   std::string unix_path;
   std::size_t max_line = 4096;
   std::chrono::milliseconds idle_timeout{std::chrono::minutes{15}};
+  /// A session not admitted (line_handler::admitted) this long after it
+  /// opened is closed: clients that never log in would otherwise hold the
+  /// listener's places for as long as they send a line now and then.
+  /// Zero: no such deadline.
+  std::chrono::milliseconds login_timeout{std::chrono::seconds{60}};
   std::chrono::milliseconds reply_timeout{std::chrono::seconds{60}};
   std::chrono::milliseconds write_timeout{std::chrono::seconds{30}};
   std::size_t max_sessions = 16;
@@ -94,6 +101,9 @@ struct line_handler {
   std::function<void(std::uint64_t session, std::string line, line_reply)> line;
   /// The session ended (either side closed it); called once per opened.
   std::function<void(std::uint64_t session)> closed;
+  /// Whether the session is admitted (has logged in), asked once
+  /// login_timeout has passed, from the io thread. Unset: every session is.
+  std::function<bool(std::uint64_t session)> admitted;
 };
 
 class line_server {

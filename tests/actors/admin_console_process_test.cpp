@@ -3,7 +3,8 @@
 
 // The admin console of racecontrold as a process, over a real TCP socket on
 // loopback: a scripted session that runs every command and checks its
-// answer, logins refused (and slowed, and the third closing the session),
+// answer, logins refused (and slowed, the third closing the session, and a
+// host's later sessions slowed more), the login deadline,
 // an unknown command and a too-long line that keep the session, two
 // sessions at once, and `shutdown` stopping the daemon like SIGTERM. The
 // database is a scratch MariaDB database seeded with a bot, a tournament, a
@@ -288,7 +289,7 @@ BOOST_AUTO_TEST_CASE(a_scripted_session_runs_every_command) {
 }
 
 BOOST_AUTO_TEST_CASE(three_wrong_logins_close_the_session) {
-  auto d = start();
+  auto d = start({"--console.login_timeout=2s"});
   auto port = console_port(*d);
   BOOST_REQUIRE_MESSAGE(port != 0, d->output());
   line_client c{port};
@@ -302,6 +303,25 @@ BOOST_AUTO_TEST_CASE(three_wrong_logins_close_the_session) {
   BOOST_TEST(c.closed_by_peer(5s));
   CHECK_HAS(d->output(), "login refused (3 of 3)");
   BOOST_TEST(!has(d->output(), "nope-1"));
+
+  // A new session from the same host does not get fast tries again: its
+  // refusal waits twice as long. Not logged in within the login timeout,
+  // it is closed (the deadline waits for the refusal being answered).
+  line_client again{port};
+  again.read_answer(10s);
+  auto t1 = std::chrono::steady_clock::now();
+  CHECK_HAS(ask(again, "login nope-4"), "2 attempt(s) left");
+  BOOST_TEST((std::chrono::steady_clock::now() - t1 >= 1900ms));
+  CHECK_HAS(again.read_until("closing the session\n", 5s),
+            "error: not logged in within 2 s; closing the session");
+  BOOST_TEST(again.closed_by_peer(5s));
+
+  // A session that logged in outlives the deadline.
+  line_client member{port};
+  member.read_answer(10s);
+  CHECK_HAS(ask(member, "login " + console_password), "logged in (password)");
+  std::this_thread::sleep_for(2500ms);
+  CHECK_HAS(ask(member, "help"), "open-room");
   d->signal(SIGTERM);
   BOOST_REQUIRE(d->exited(10000ms));
   BOOST_TEST(d->exit_code == 0);

@@ -4,7 +4,8 @@
 // line_splitter on its own, and line_server over real sockets on loopback
 // (TCP and a unix socket): greeting, answers in order, a too-long line that
 // leaves the session usable, the idle timeout, the session limit, late and
-// dropped answers, and the end of input flushing what is owed.
+// dropped answers, the end of input flushing what is owed, and the login
+// deadline.
 
 #include "protocol/line_server.hpp"
 #include "tests/support/line_client.hpp"
@@ -14,6 +15,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 using namespace racecontrol;
@@ -66,7 +68,7 @@ struct server_fixture {
     h.opened = [](std::uint64_t id, std::string, line_reply reply) {
       reply("hello " + std::to_string(id) + "\n", false);
     };
-    h.line = [this](std::uint64_t, std::string line, line_reply reply) {
+    h.line = [this](std::uint64_t id, std::string line, line_reply reply) {
       if (line == "slow") {
         std::lock_guard<std::mutex> lock(mutex);
         answerers.emplace_back([reply] {
@@ -84,10 +86,19 @@ struct server_fixture {
         return; // the reply goes out of scope uncalled
       if (line == "bye")
         return reply("bye\n", true);
+      if (line == "admit") {
+        std::lock_guard<std::mutex> lock(mutex);
+        admitted.insert(id);
+        return reply("admitted\n", false);
+      }
       reply("echo: " + line + "\n", false);
     };
     h.closed = [this](std::uint64_t) {
       ++closed;
+    };
+    h.admitted = [this](std::uint64_t id) {
+      std::lock_guard<std::mutex> lock(mutex);
+      return admitted.count(id) != 0;
     };
     return h;
   }
@@ -99,6 +110,7 @@ struct server_fixture {
   std::mutex mutex;
   std::vector<std::thread> answerers;
   std::vector<line_reply> held;
+  std::set<std::uint64_t> admitted; ///< sessions that sent "admit"
   std::atomic<int> closed{0};
 };
 
@@ -211,6 +223,48 @@ BOOST_AUTO_TEST_CASE(the_end_of_input_still_gets_every_answer) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(a_session_not_admitted_in_time_is_told_and_closed) {
+  // Sessions that never log in would otherwise hold the listener's places
+  // for as long as they send a line before the idle timeout.
+  auto o = server_fixture::quick();
+  o.login_timeout = 1s;
+  o.idle_timeout = 10s;
+  server_fixture f{o};
+  line_client lurker{f.server.bound_port()}, member{f.server.bound_port()};
+  BOOST_TEST(lurker.read_until("\n", 2s).find("hello") == 0u);
+  BOOST_TEST(member.read_until("\n", 2s).find("hello") == 0u);
+  member.line("admit");
+  BOOST_TEST(member.read_until("\n", 2s) == "admitted\n");
+  std::this_thread::sleep_for(500ms);
+  lurker.line("still here");
+  BOOST_TEST(lurker.read_until("\n", 2s) == "echo: still here\n");
+  auto got = lurker.read_until("closing the session\n", 3s);
+  BOOST_TEST(got == "error: not logged in within 1 s; closing the session\n");
+  BOOST_TEST(lurker.closed_by_peer(2s));
+  // The admitted session outlives the deadline.
+  std::this_thread::sleep_for(700ms);
+  member.line("later");
+  BOOST_TEST(member.read_until("\n", 2s) == "echo: later\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_login_being_answered_at_the_deadline_is_waited_for) {
+  auto o = server_fixture::quick();
+  o.login_timeout = 1s;
+  o.idle_timeout = 10s;
+  o.reply_timeout = 5s;
+  server_fixture f{o};
+  line_client c{f.server.bound_port()};
+  BOOST_TEST(c.read_until("\n", 2s).find("hello") == 0u);
+  std::this_thread::sleep_for(800ms);
+  c.line("slow"); // answered after 300 ms, past the deadline
+  BOOST_TEST(c.read_until("\n", 2s) == "slow done\n");
+  c.line("admit");
+  BOOST_TEST(c.read_until("\n", 2s) == "admitted\n");
+  std::this_thread::sleep_for(1500ms);
+  c.line("kept");
+  BOOST_TEST(c.read_until("\n", 2s) == "echo: kept\n");
+}
 
 BOOST_AUTO_TEST_CASE(listens_on_a_unix_socket_too) {
   auto path = "/tmp/rc-line-test-" + std::to_string(::getpid()) + ".sock";
