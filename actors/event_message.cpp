@@ -149,6 +149,14 @@ void render_details(discord_message& m, const std::string& event,
     room_opened(m, d, base, event == "room_opened_manually");
   } else if (event == "race_finished") {
     race_finished(m, d, base);
+  } else if (event == "race_result_changed") {
+    race_finished(m, d, base);
+    m.content = "Result changed: " + room_url(d, base);
+    m.embeds.back().title = "Results (changed)";
+    m.embeds.back().color = orange;
+    m.embeds.back().footer = "racetime.gg changed the result after the race "
+                             "ended (a disqualification, say); these results "
+                             "replace the ones posted before.";
   } else if (event == "race_started") {
     m.content = "Race started: " + room_url(d, base);
   } else if (event == "race_reopened") {

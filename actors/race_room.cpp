@@ -312,13 +312,22 @@ void settle_if_over(room_pointer self) {
 /// it (an entrant undid a finish or a forfeit), so that it is applied as a
 /// running race again and its next end written. An end not seen before
 /// means it was reopened and ended again while the room heard nothing: the
-/// reopening is written first, then the new end. Only `next`'s version is
-/// kept otherwise.
+/// reopening is written first, then the new end. The same end with other
+/// outcomes for the match's players (a monitor disqualified one, and the
+/// places behind moved up) is applied too: its result replaces the one
+/// written. Only `next`'s version is kept otherwise.
 bool reopened(room_pointer self, race_snapshot& next) {
   auto& st = self->state;
   const auto& last = *st.last;
   if (next.status == last.status && next.ended_at == last.ended_at &&
       next.cancelled_at == last.cancelled_at) {
+    if (next.status == "finished" && outcomes_changed(*st.ctx, last, next)) {
+      spdlog::warn("{}: racetime.gg changed the race's result after its end "
+                   "(a disqualification, say); the result written before is "
+                   "replaced",
+                   st.who);
+      return true;
+    }
     st.last->version = next.version;
     return false;
   }

@@ -98,6 +98,11 @@ bool race_over(const std::string& s) {
   return s == "finished" || s == "cancelled";
 }
 
+bool outcomes_changed(const room_context& ctx, const race_snapshot& last,
+                      const race_snapshot& next) {
+  return !changed_entrants(ctx, &last, next).empty();
+}
+
 room_plan plan_room(const room_context& ctx, const race_snapshot* last,
                     const race_snapshot& next, const room_memory& memory,
                     std::chrono::system_clock::time_point now) {

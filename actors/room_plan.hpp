@@ -49,6 +49,12 @@ bool accepts_entrants(const std::string& race_status);
 /// Whether a race status is final.
 bool race_over(const std::string& race_status);
 
+/// Whether a match player's outcome (status, place, time) differs between
+/// two versions of a race: after the end, racetime.gg changed its result.
+bool outcomes_changed(const persistence::room_context& ctx,
+                      const protocol::race_snapshot& last,
+                      const protocol::race_snapshot& next);
+
 /// The plan for `next`, compared with `last` (the snapshot applied before,
 /// if any) and with what the database holds (`ctx`, for the first one).
 /// `now` stands in for the end time when racetime.gg gives none.

@@ -184,6 +184,19 @@ std::string entrants_json(odb::mysql::connection& conn,
   return out + ")";
 }
 
+/// The details of a result's event (race_finished, race_result_changed):
+/// the entrants as racetime.gg ended them and the match's results.
+std::string result_details(odb::mysql::connection& conn, const room_result& r) {
+  return "JSON_OBJECT('match_id', " +
+         (r.match_id ? std::to_string(*r.match_id) : "NULL") +
+         ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " +
+         std::to_string(r.room_id) + "), 'ended_at', " + sql_quote(r.ended_at) +
+         ", 'entrants', " + entrants_json(conn, r.entrants) + ", 'results', " +
+         (r.match_id ? results_json(*r.match_id)
+                     : std::string{"JSON_ARRAY()"}) +
+         ")";
+}
+
 } // namespace
 
 std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
@@ -200,6 +213,24 @@ std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
     out.push_back(read_player(row));
   return out;
 }
+
+namespace {
+
+/// Whether any of `entrants` ended otherwise than the match's players
+/// recorded for them.
+bool outcomes_differ(odb::mysql::connection& conn, std::int32_t match_id,
+                     const std::vector<entrant_state>& entrants) {
+  auto players = load_match_players(conn, match_id);
+  for (const auto& e : entrants)
+    for (const auto& p : players)
+      if (p.racetime_id == e.racetime_id &&
+          (p.entrant_status != e.status || p.finish_place != e.place ||
+           p.finish_time != e.finish_time))
+        return true;
+  return false;
+}
+
+} // namespace
 
 std::vector<room_record>
 room_watch_repository::rooms_to_watch(bool include_parked,
@@ -510,6 +541,19 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
                             id +
                             " AND (status IS NULL OR status <> "
                             "'finished')");
+      // The same end with other outcomes: racetime.gg changed the result
+      // after the race ended (a monitor disqualified an entrant; the
+      // places behind moved up). The newer outcomes replace the recorded
+      // ones and the tournament hears of it; an older copy of the same
+      // result, or a retried write, finds nothing changed.
+      if (r.match_id && recorded_end && *recorded_end == r.ended_at &&
+          outcomes_differ(conn, *r.match_id, r.entrants)) {
+        write_entrants(conn, *r.match_id, r.entrants);
+        room_event(conn, r.room_id, "race_result_changed",
+                   result_details(conn, r),
+                   "changed:" + epoch_us_text(now_us()));
+        return result_outcome::recorded;
+      }
       return result_outcome::already_recorded;
     }
     if (r.match_id) {
@@ -529,18 +573,9 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
                       "race_ended_at = " +
                           sql_quote(r.ended_at) + ", updated_at = " +
                           sql_quote(now_us()) + " WHERE id = " + id);
-    room_event(
-        conn, r.room_id, "race_finished",
-        "JSON_OBJECT('match_id', " +
-            (r.match_id ? std::to_string(*r.match_id) : "NULL") +
-            ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id +
-            "), 'ended_at', " + sql_quote(r.ended_at) + ", 'entrants', " +
-            entrants_json(conn, r.entrants) + ", 'results', " +
-            (r.match_id ? results_json(*r.match_id)
-                        : std::string{"JSON_ARRAY()"}) +
-            ")",
-        // A race reopened and finished again is announced again.
-        "finished:" + epoch_us_text(r.ended_at));
+    room_event(conn, r.room_id, "race_finished", result_details(conn, r),
+               // A race reopened and finished again is announced again.
+               "finished:" + epoch_us_text(r.ended_at));
     return result_outcome::recorded;
   });
 }

@@ -82,7 +82,10 @@ class room_watch_repository {
   /// theirs), the match's started_at/finished_at, the room's status
   /// `finished` and one audit entry. Exactly once: when the match (or, for
   /// a room without a match, the room) is already finished, nothing is
-  /// written and `already_recorded` is returned.
+  /// written and `already_recorded` is returned, unless the result has the
+  /// recorded end and other outcomes (racetime.gg changed it after the end:
+  /// a disqualification): those are written with a `race_result_changed`
+  /// event, and `recorded` is returned.
   result_outcome record_result(const room_result& result);
 
   /// Stops watching a room for a reason other than a result (status,

@@ -596,6 +596,36 @@ BOOST_AUTO_TEST_CASE(a_race_reopened_by_an_undo_is_recorded_again_at_its_end) {
   BOOST_TEST(j->closed);
 }
 
+BOOST_AUTO_TEST_CASE(
+    a_disqualification_after_the_end_is_written_as_the_result) {
+  start();
+  fetched(race(1, "in_progress"));
+  caf::anon_send(room, atom::socket::value,
+                 socket_event{socket_event::kind::opened, ""});
+  sched->run();
+  auto first = ended(race(5, "finished",
+                          {entrant("rt-alice", "done", 1, 3723456789),
+                           entrant("rt-bob", "done", 2, 3800000000)}));
+  fetched(first);
+  BOOST_REQUIRE_EQUAL(j->results.size(), 1u);
+  // A monitor disqualifies Alice: the same end, Bob moves up.
+  auto dq = first;
+  dq.version = 6;
+  dq.entrants = {entrant("rt-alice", "dq"),
+                 entrant("rt-bob", "done", 1, 3800000000)};
+  fetched(dq);
+  BOOST_REQUIRE_EQUAL(j->results.size(), 2u);
+  BOOST_TEST(j->results[1].entrants[0].status == "dq");
+  BOOST_TEST(j->results[1].entrants[1].place.value_or(0) == 1);
+  BOOST_TEST((j->results[1].ended_at == j->results[0].ended_at));
+  // A comment after it (a newer version, the same outcomes) writes nothing.
+  auto commented = dq;
+  commented.version = 7;
+  fetched(commented);
+  BOOST_TEST(j->results.size() == 2u);
+  BOOST_TEST(room_alive());
+}
+
 BOOST_AUTO_TEST_CASE(an_undo_and_a_new_end_the_room_missed_are_both_written) {
   start();
   fetched(race(1, "in_progress"));

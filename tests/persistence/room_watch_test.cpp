@@ -317,6 +317,41 @@ BOOST_AUTO_TEST_CASE(a_later_end_no_watcher_saw_coming_replaces_the_result) {
                                 "2026-12-01 19:40:23.000000");
 }
 
+BOOST_AUTO_TEST_CASE(a_result_changed_after_the_end_replaces_the_recorded_one) {
+  // A monitor disqualified Alice after the finish: racetime.gg keeps the
+  // race finished at the same end, Alice dq without a place, Bob first.
+  exec("UPDATE tournaments SET discord_notification_channel_id = 555 WHERE "
+       "id = 1");
+  BOOST_TEST((repo.record_result(result()) == result_outcome::recorded));
+  auto changed = result();
+  changed.entrants = {{"rt-alice", "dq", std::nullopt, std::nullopt},
+                      {"rt-bob", "done", 1, race_duration{3800000000}}};
+  BOOST_TEST((repo.record_result(changed) == result_outcome::recorded));
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(CONCAT(entrant_status, ' ', "
+                    "COALESCE(finish_place, '-')) ORDER BY user_id) FROM "
+                    "match_players WHERE match_id = 10") == "dq -,done 1");
+  BOOST_TEST(scalar("SELECT finished_at FROM matches WHERE id = 10") ==
+             "2026-12-01 19:35:23.000000");
+  // Written once, announced once, with the new results first.
+  BOOST_TEST((repo.record_result(changed) == result_outcome::already_recorded));
+  BOOST_TEST(scalar("SELECT GROUP_CONCAT(event ORDER BY id) FROM "
+                    "discord_outbox WHERE channel_id = 555") ==
+             "race_finished,race_result_changed");
+  BOOST_TEST(scalar("SELECT CONCAT_WS(',', JSON_VALUE(details, "
+                    "'$.results[0].name'), JSON_VALUE(details, "
+                    "'$.results[0].place'), JSON_VALUE(details, "
+                    "'$.results[1].status')) FROM discord_outbox WHERE event "
+                    "= 'race_result_changed'") == "Bob,1,dq");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'race_result_changed'") == "1");
+  // An older copy of a result with another end changes nothing.
+  auto stale = result();
+  stale.ended_at -= std::chrono::minutes{1};
+  BOOST_TEST((repo.record_result(stale) == result_outcome::already_recorded));
+  BOOST_TEST(scalar("SELECT entrant_status FROM match_players WHERE "
+                    "user_id = 1") == "dq");
+}
+
 BOOST_AUTO_TEST_CASE(
     a_cancelled_race_reopened_is_announced_and_cancelled_anew) {
   exec("UPDATE tournaments SET discord_notification_channel_id = 555 WHERE "
