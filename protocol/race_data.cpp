@@ -77,7 +77,12 @@ void write_users(json_writer& w, const char* key,
 
 entrant read_entrant(const json_object& o) {
   entrant e;
-  e.user = read_user_summary(o.object("user"));
+  // An entrant whose account was deleted since has "user": null (racetime
+  // keeps the entry: Entrant.user is SET_NULL); its summary stays empty.
+  if (auto user = o.optional_object("user"))
+    e.user = read_user_summary(*user);
+  else if (!o.has("user"))
+    o.object("user"); // missing altogether: refused, named
   e.team = o.raw("team");
   e.status_info = read_status(o.object("status"));
   e.status = parse_entrant_status(e.status_info.value);
@@ -98,7 +103,10 @@ entrant read_entrant(const json_object& o) {
 void write_entrant(json_writer& w, const entrant& e) {
   w.StartObject();
   w.Key("user");
-  write_user_summary(w, e.user);
+  if (e.user.id.empty())
+    w.Null(); // a deleted account
+  else
+    write_user_summary(w, e.user);
   write_raw(w, "team", e.team);
   write_status(w, "status", e.status_info);
   write_duration(w, "finish_time", e.finish_time);

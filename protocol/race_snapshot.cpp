@@ -1044,6 +1044,13 @@ bool snapshot_reader::entrant_member(const member& m, entrant_snapshot& e) {
   constexpr auto c = context::entrant;
   switch (m.what) {
     case slot::entrant_user:
+      // A deleted account's entrant ("user": null, as the full parser
+      // reads it): no one to match, invite or accept.
+      if (in_.peek() == 'n') {
+        e.user_id.clear();
+        e.user_name.clear();
+        return in_.literal("null", 4);
+      }
       return opens(c, m, '{') && object(context::user, [&](const member& u) {
                return text(context::user, u,
                            u.what == slot::user_id ? e.user_id : e.user_name);

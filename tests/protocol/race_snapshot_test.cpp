@@ -394,6 +394,35 @@ BOOST_AUTO_TEST_CASE(optional_members_null_or_missing) {
   BOOST_TEST(!s.entrants.at(0).finish_time);
 }
 
+BOOST_AUTO_TEST_CASE(an_entrant_whose_account_was_deleted_has_no_user) {
+  // racetime keeps the entrant of a deleted account with "user": null
+  // (Entrant.user is SET_NULL): the race is still read, the others whole.
+  auto gone = real::finished_entrant.substr(
+      0, real::finished_entrant.find(R"("team")"));
+  gone = replace(real::finished_entrant, gone, R"({"user": null, )");
+  auto s = check_document(
+      replace(real::race_data, R"("entrants": [])",
+              R"("entrants": [)" + gone + ", " + racing_entrant() + "]"));
+  BOOST_REQUIRE_EQUAL(s.entrants.size(), 2u);
+  BOOST_TEST(s.entrants[0].user_id == "");
+  BOOST_TEST(s.entrants[0].status == "done");
+  BOOST_TEST(s.entrants[0].place.value_or(0) == 1);
+  BOOST_TEST(s.entrants[1].user_id == "Xq5rJ8kw2mZ0aBcD");
+  // A snapshot reused for the next frame does not keep the user read
+  // before in the deleted account's place.
+  race_snapshot into;
+  BOOST_REQUIRE(!decode_race_frame(
+      frame_of(replace(real::race_data, R"("entrants": [])",
+                       R"("entrants": [)" + racing_entrant() + "]")),
+      into));
+  BOOST_REQUIRE(
+      !decode_race_frame(frame_of(replace(real::race_data, R"("entrants": [])",
+                                          R"("entrants": [)" + gone + "]")),
+                         into));
+  BOOST_TEST(into.entrants.at(0).user_id == "");
+  BOOST_TEST(into.entrants.at(0).user_name == "");
+}
+
 BOOST_AUTO_TEST_CASE(times_with_offsets_and_all_the_fraction_digits) {
   auto race = replace(race_in_progress(), R"("ended_at": null)",
                       R"("ended_at": "2026-11-22T02:44:16.149828+01:00")");
