@@ -402,6 +402,18 @@ void apply(room_pointer self, race_snapshot& next) {
           timestamp{std::chrono::microseconds{*st.last->cancelled_at}};
     enqueue(self, std::move(closure));
     settle(self);
+  } else if (plan.end == race_end::partitioned) {
+    // No undo brings a partitioned race back, so nothing to settle.
+    spdlog::warn("{}: racetime.gg split the race into partition races; the "
+                 "room is closed without a result",
+                 st.who);
+    enqueue(self, persistence::room_closure{
+                      st.room.id, "partitioned",
+                      "racetime.gg split the race into partition races, "
+                      "which racecontrol does not follow: record the match's "
+                      "result by hand",
+                      false, st.room.owner_epoch});
+    st.step = phase::ending;
   }
   finish_if_done(self);
 }

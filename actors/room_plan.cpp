@@ -139,6 +139,8 @@ room_plan plan_room(const room_context& ctx, const race_snapshot* last,
   bool status_changed = next.status != before || unparked;
   if (next.status == "cancelled")
     plan.end = race_end::cancelled; // the closure records the status
+  else if (next.status == "partitioned")
+    plan.end = race_end::partitioned; // so does this one
   else if (status_changed)
     p.status = next.status;
   p.entrants = changed_entrants(ctx, last, next);

@@ -22,6 +22,9 @@ enum class race_end {
   none,      ///< still going
   finished,  ///< record the result
   cancelled, ///< record the cancellation
+  /// racetime.gg split the race into partition races, which racecontrol
+  /// does not follow: close the room without a result.
+  partitioned,
 };
 
 struct room_plan {

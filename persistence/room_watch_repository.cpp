@@ -251,7 +251,7 @@ room_watch_repository::rooms_to_watch(bool include_parked,
                        " FROM racetime_rooms r LEFT JOIN matches m ON m.id = "
                        "r.match_id WHERE r.claim_state = 'created' AND "
                        "(r.status IS NULL OR r.status NOT IN ('finished', "
-                       "'cancelled', 'gone')" +
+                       "'cancelled', 'gone', 'partitioned')" +
                        settling + ")" +
                        (include_parked ? "" : " AND r.parked_at IS NULL") +
                        " ORDER BY r.id"))
@@ -284,7 +284,8 @@ room_watch_repository::changed_rooms(std::optional<timestamp> since) {
                        "LEFT JOIN users u ON u.id = p.user_id "
                        "WHERE r.claim_state = 'created' AND "
                        "(r.status IS NULL OR r.status NOT IN ('finished', "
-                       "'cancelled', 'gone')) AND r.parked_at IS NULL AND "
+                       "'cancelled', 'gone', 'partitioned')) AND r.parked_at "
+                       "IS NULL AND "
                        "(r.updated_at > " +
                        after + " OR m.updated_at > " + after +
                        " OR p.updated_at > " + after + " OR u.updated_at > " +

@@ -759,6 +759,21 @@ BOOST_AUTO_TEST_CASE(a_cancelled_race_is_closed_with_its_reason) {
   BOOST_TEST(!room_alive());
 }
 
+BOOST_AUTO_TEST_CASE(a_partitioned_race_is_closed_without_a_result) {
+  // racetime.gg moved the entrants into partition races of their own,
+  // which the room does not follow: it stops, saying why, and is not
+  // watched again (the status is one rooms_to_watch leaves out).
+  start();
+  fetched(race(1, "open"));
+  fetched(race(2, "partitioned", {entrant("rt-alice", "partitioned")}));
+  BOOST_REQUIRE_EQUAL(j->closures.size(), 1u);
+  BOOST_TEST(j->closures[0].status == "partitioned");
+  BOOST_TEST(j->closures[0].reason.find("by hand") != std::string::npos);
+  BOOST_TEST(!j->closures[0].park);
+  BOOST_TEST(j->results.empty());
+  BOOST_TEST(!room_alive());
+}
+
 BOOST_AUTO_TEST_CASE(
     a_cancelled_race_an_entrant_unforfeits_runs_on_to_its_end) {
   start();

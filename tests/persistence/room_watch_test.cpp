@@ -546,6 +546,15 @@ BOOST_AUTO_TEST_CASE(a_vanished_race_closes_its_room) {
              "gone");
 }
 
+BOOST_AUTO_TEST_CASE(a_partitioned_race_closes_its_room_for_good) {
+  repo.close({room_id, "partitioned", "split into partition races", false});
+  BOOST_TEST(repo.rooms_to_watch(true).empty());
+  BOOST_TEST(scalar("SELECT status FROM racetime_rooms WHERE id = 5") ==
+             "partitioned");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
+                    "'racetime_room.closed'") == "1");
+}
+
 BOOST_AUTO_TEST_CASE(a_placement_fences_the_writes_of_the_one_before) {
   // Standalone: epoch 0 on both sides, every write goes through.
   room_progress p;
