@@ -96,6 +96,20 @@ void heartbeat(cluster_member_pointer self) {
         st.options.lease.count());
     if (st.options.rooms)
       self->send(st.options.rooms, atom::fence::value);
+    // A coordinator that stopped answering without closing its connection
+    // (hung, stopped, its host cut off) is never reported down while the
+    // kernel keeps the connection, so this node would wait on it for ever
+    // while a standby took over: it goes on to the next coordinator of the
+    // list (the same one again if it is the only one).
+    if (st.coordinator) {
+      spdlog::warn("cluster: leaving the coordinator at {}, which answers "
+                   "nothing; trying the coordinators in turn",
+                   st.coordinator_address);
+      self->demonitor(st.coordinator.address());
+      st.coordinator = nullptr;
+      st.retry.failed(now);
+      try_again_later(self);
+    }
   }
   if (!st.coordinator)
     return;

@@ -50,8 +50,9 @@ using cluster_member_pointer =
 
 /// Connects to the coordinators in turn until one takes its join; when the
 /// coordinator is lost, starts over (backoff from 0.5 s up to 10 s). Renews
-/// the node's lease every heartbeat; stops the node's rooms when it runs
-/// out (a node cut off must not act for rooms that move elsewhere).
+/// the node's lease every heartbeat; when it runs out, stops the node's
+/// rooms (a node cut off must not act for rooms that move elsewhere) and
+/// leaves the coordinator that answered nothing for the next.
 cluster_member_actor::behavior_type
 cluster_member(cluster_member_pointer self, cluster_member_options options);
 
