@@ -139,6 +139,24 @@ open_secrets(odb::mysql::database& db,
   return std::nullopt;
 }
 
+/// Has the database remember it is production, so that `racecontrol-migrate
+/// fresh` refuses it even when run without this configuration.
+void mark_production(persistence::migrator& m, const config::settings& s) {
+  try {
+    if (!m.marked_production()) {
+      m.mark_production();
+      spdlog::info("database {} marked production in its comment (migrate "
+                   "fresh refuses it)",
+                   s.database.database);
+    }
+  } catch (const persistence::database_error& e) {
+    spdlog::warn("database {} could not be marked production ({}); grant "
+                 "racecontrold ALTER on it, or mark it once by hand: ALTER "
+                 "DATABASE {} COMMENT = 'racecontrol: production'",
+                 s.database.database, e.what(), s.database.database);
+  }
+}
+
 /// Applies pending migrations when allowed, else refuses to start.
 std::optional<std::string> check_schema(odb::mysql::database& db,
                                         const persistence::migration_set& set,
@@ -146,6 +164,8 @@ std::optional<std::string> check_schema(odb::mysql::database& db,
                                         bool migrate) {
   persistence::migrator m{db, set};
   m.check_applied_match_files();
+  if (s.database_production)
+    mark_production(m, s);
   auto pending = m.pending();
   if (pending.empty())
     return std::nullopt;

@@ -15,6 +15,9 @@ namespace racecontrol::persistence {
 
 namespace {
 
+/// What a production database's comment holds (see mark_production).
+constexpr const char* production_mark = "racecontrol: production";
+
 constexpr const char* tracking_table_ddl = R"(
 CREATE TABLE IF NOT EXISTS `schema_migrations` (
     `version` VARCHAR(32) NOT NULL PRIMARY KEY,
@@ -256,6 +259,12 @@ migrator::down(int steps, const progress_callback& before_each) {
 
 std::vector<const migration*>
 migrator::fresh(const progress_callback& before_each) {
+  if (marked_production())
+    throw database_error(database_error::kind::statement,
+                         "refusing: the database is marked production (its "
+                         "comment says '" +
+                             std::string{production_mark} +
+                             "'); fresh never runs there");
   {
     auto conn = db_.connection();
     auto objects = sql_query(*conn, "SELECT table_name, table_type FROM "
@@ -272,6 +281,21 @@ migrator::fresh(const progress_callback& before_each) {
     sql_execute(*conn, "SET FOREIGN_KEY_CHECKS = 1");
   }
   return up(std::nullopt, false, before_each);
+}
+
+void migrator::mark_production() {
+  auto conn = db_.connection();
+  auto name = sql_scalar(*conn, "SELECT DATABASE()");
+  sql_execute(*conn, "ALTER DATABASE " + sql_identifier(name.value_or("")) +
+                         " COMMENT = " + sql_quote(*conn, production_mark));
+}
+
+bool migrator::marked_production() {
+  auto conn = db_.connection();
+  auto comment = sql_scalar(*conn, "SELECT SCHEMA_COMMENT FROM "
+                                   "information_schema.SCHEMATA WHERE "
+                                   "SCHEMA_NAME = DATABASE()");
+  return comment && comment->find(production_mark) != std::string::npos;
 }
 
 std::vector<std::string> migrator::verify() {

@@ -93,8 +93,17 @@ class migrator {
                                      const progress_callback& before_each = {});
 
   /// Drops every table and view of the database, then applies `up()`.
+  /// Refuses (database_error) a database marked production.
   std::vector<const migration*>
   fresh(const progress_callback& before_each = {});
+
+  /// Marks the database production in its own comment (ALTER DATABASE ...
+  /// COMMENT, which `fresh` keeps, as it drops tables only), so that
+  /// `fresh` refuses it whatever configuration the next caller brings.
+  /// Needs the ALTER privilege on the database (database_error otherwise).
+  void mark_production();
+  /// Whether mark_production() marked the database.
+  bool marked_production();
 
   /// Checks that the live schema is what the applied migrations produce:
   /// builds a shadow database from the same migrations and compares both

@@ -291,6 +291,15 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(production.status == 2);
   BOOST_TEST(contains(production.err, "as production"), production.err);
   BOOST_TEST(scalar("SELECT COUNT(*) FROM organizations") == "1");
+  // The database remembers: fresh without the configuration (an operator
+  // with DATABASE_URL exported on the production host) is refused too.
+  auto remembered =
+      migrate({"fresh", "--yes-destroy-all-data", "--confirm-database",
+               scratch.url().database, "--database", url});
+  BOOST_TEST(remembered.status == 2);
+  BOOST_TEST(contains(remembered.err, "is marked production"), remembered.err);
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM organizations") == "1");
+  execute("ALTER DATABASE " + scratch.url().database + " COMMENT = ''");
 
   auto fresh = migrate({"fresh", "--yes-destroy-all-data", "--confirm-database",
                         scratch.url().database, "--database", url});

@@ -378,6 +378,13 @@ int cmd_fresh(const invocation& inv, migrator& m, const target& t) {
     throw config::config_error(
         "refusing: the configuration marks database " + t.url.database +
         " as production (database.production = true); fresh never runs there");
+  if (m.marked_production())
+    throw config::config_error(
+        "refusing: database " + t.url.database +
+        " is marked production (a production racecontrold or "
+        "racecontrol-migrate ran on it; its comment says so); fresh never "
+        "runs there. If it truly is no longer production: ALTER DATABASE " +
+        t.url.database + " COMMENT = ''");
   auto confirmed = inv.cli.value("confirm-database");
   if (!inv.cli.has("yes-destroy-all-data") || !confirmed)
     throw config::config_error(
@@ -595,6 +602,10 @@ int dispatch(const invocation& inv) {
   if (inv.command == "status")
     return cmd_status(inv, m, t);
   persistence::migration_lock lock{*db, lock_timeout(inv)};
+  // The database remembers it is production, for a later `fresh` run
+  // without this configuration.
+  if (t.production && !m.marked_production())
+    m.mark_production();
   if (inv.command == "up")
     return cmd_up(inv, m);
   if (inv.command == "down")
