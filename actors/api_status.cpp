@@ -170,9 +170,12 @@ void answer_metrics(api_pointer self, http_server_request,
 // --- the status page
 // -----------------------------------------------------------
 
-/// A client on this host talking to us directly, not through a proxy.
+/// A client on this host talking to us directly, not through a proxy: a
+/// peer the configuration names a proxy (http.trust_forwarded,
+/// http.trusted_proxies) relays others' requests, with or without the
+/// headers (nginx's proxy_pass adds none unless told, stunnel never).
 bool local_client(const http_server_request& req) {
-  if (req.header("X-Forwarded-For") != nullptr ||
+  if (req.trust_forwarded || req.header("X-Forwarded-For") != nullptr ||
       req.header("Forwarded") != nullptr)
     return false;
   auto address = req.peer.address();

@@ -447,6 +447,15 @@ BOOST_AUTO_TEST_CASE(status_page_access) {
   // The token never reaches the log.
   BOOST_TEST(w.stop_daemon() == 0);
   BOOST_TEST(!contains(w.daemon().output(), reader_token));
+
+  // Loopback declared a proxy: what comes from it, headers or not, is
+  // someone else's request.
+  w.start_daemon({"--http.trusted_proxies=127.0.0.1"});
+  port = w.daemon().http_port(20s);
+  BOOST_REQUIRE(port != 0);
+  BOOST_TEST(get(port, "/").status == 403u);
+  BOOST_TEST(get(port, "/?token=" + reader_token).status == 200u);
+  BOOST_TEST(w.stop_daemon() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(an_automatic_open_counts_its_outcome_and_latency) {
