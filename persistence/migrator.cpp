@@ -160,6 +160,13 @@ void migrator::check_applied_match_files() {
 
 void migrator::run_script(odb::mysql::connection& conn, const std::string& sql,
                           const std::string& file) {
+  // The same strict mode whatever the server's default: on a server
+  // configured leniently, a value that does not fit (a sealed secret copied
+  // back into a shorter column by a down, an unknown ENUM value) would be
+  // cut or blanked with a warning and the migration recorded as done.
+  sql_execute(conn, "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
+                    "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+                    "NO_ENGINE_SUBSTITUTION'");
   auto statements = split_sql_script(sql);
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto& st = statements[i];

@@ -115,6 +115,22 @@ BOOST_AUTO_TEST_CASE(failed_migration_is_not_recorded_and_can_be_rerun) {
   BOOST_TEST(again.applied().size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_value_that_does_not_fit_fails_the_migration) {
+  // Migrations run strict whatever the server's mode: the second row here
+  // would be cut to 'abc' with a warning under the server's default
+  // (STRICT_TRANS_TABLES does not stop a statement on a MyISAM table once a
+  // row is written), and the migration recorded as done.
+  test::scratch_database scratch{false};
+  auto set = migration_set::from_files(
+      {{"20260101_000001_short.up.sql",
+        "CREATE TABLE short_values (v VARCHAR(3)) ENGINE = MyISAM;\n"
+        "INSERT INTO short_values VALUES ('ok'), ('abcdef');"},
+       {"20260101_000001_short.down.sql", "DROP TABLE short_values;"}});
+  migrator m{scratch.db(), set};
+  BOOST_CHECK_THROW(m.up(), migration_failure);
+  BOOST_TEST(m.applied().empty());
+}
+
 BOOST_AUTO_TEST_CASE(malformed_sets_are_rejected_with_the_file_name) {
   auto error = [](std::vector<std::pair<std::string, std::string>> files) {
     try {
