@@ -27,13 +27,19 @@ namespace {
 
 using placer_pointer = room_placer_pointer;
 
-/// The worker to place a room on: the fewest rooms, not draining; "" when
-/// there is none.
+/// How long a worker that did not take a room gets no new ones.
+constexpr std::chrono::seconds avoid_after_failure{5};
+
+/// The worker to place a room on: the fewest rooms, not draining, and no
+/// watch refused in the last few seconds (a failed watch takes the room off
+/// the worker's count, so a dead worker would stay the least loaded and get
+/// every room); "" when there is none.
 std::string least_loaded(placer_pointer self) {
   const placed_worker* best = nullptr;
   std::string name;
+  auto now = self->clock().now();
   for (const auto& [n, w] : self->state.workers) {
-    if (w.draining)
+    if (w.draining || now < w.avoid_until)
       continue;
     if (!best || w.room_ids.size() < best->room_ids.size()) {
       best = &w;
@@ -92,7 +98,11 @@ void watch_on(placer_pointer self, const std::string& node,
             spdlog::info("placement: room {} (id {}) watched on {} (epoch {})",
                          rec.slug, rec.id, node, rec.owner_epoch);
           },
-          [self, node, rec](const caf::error& err) {
+          [self, node, rooms, rec](const caf::error& err) {
+            auto& st = self->state;
+            if (auto w = st.workers.find(node);
+                w != st.workers.end() && w->second.rooms == rooms)
+              w->second.avoid_until = self->clock().now() + avoid_after_failure;
             placement_failed(self, node, rec, err);
           });
 }
@@ -112,8 +122,9 @@ void place(placer_pointer self, const room_record& room) {
   if (node.empty()) {
     st.waiting[room.id] = room;
     if (!st.warned_no_worker)
-      spdlog::warn("placement: no worker is connected; room {} and any "
-                   "other wait until one joins",
+      spdlog::warn("placement: no worker takes rooms now (none connected, "
+                   "or each is draining or just failed a placement); room {} "
+                   "and any other wait",
                    room.slug);
     st.warned_no_worker = true;
     return;
@@ -275,6 +286,27 @@ void adopt(placer_pointer self, const std::string& node,
   if (kept > 0)
     spdlog::info("placement: worker {} keeps the {} room(s) it watches", node,
                  kept);
+  // A worker back after its lease ran out here (its rooms were placed
+  // elsewhere meanwhile) may still watch some: their watchers stop there,
+  // or they would act on racetime.gg beside the new ones until a write of
+  // theirs is refused.
+  for (const auto& r : watched) {
+    bool elsewhere = false;
+    for (const auto& [n, other] : st.workers)
+      elsewhere = elsewhere || (n != node && other.room_ids.count(r.room_id));
+    if (!elsewhere)
+      continue;
+    spdlog::warn("placement: worker {} still watches room {}, placed on "
+                 "another worker meanwhile; stopping it there",
+                 node, r.slug);
+    self->request(rooms, st.options.request_timeout, atom::drop::value,
+                  r.room_id)
+        .then([](atom::ok) {},
+              [node, slug = r.slug](const caf::error& err) {
+                spdlog::warn("placement: worker {} did not stop room {} ({})",
+                             node, slug, describe(err));
+              });
+  }
 }
 
 void on_join(placer_pointer self, const std::string& node,

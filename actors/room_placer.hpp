@@ -36,6 +36,9 @@ struct placed_worker {
   std::set<std::int32_t> room_ids; ///< placed (or being placed) here
   std::uint32_t placed_total = 0;  ///< every placement since it joined
   bool draining = false;           ///< gets no new rooms
+  /// A `watch` it did not take (its connection gone before its lease runs
+  /// out, say) keeps new rooms off it until then.
+  caf::actor_clock::time_point avoid_until{};
 };
 
 struct room_placer_state {
