@@ -164,15 +164,26 @@ void migrator::run_script(odb::mysql::connection& conn, const std::string& sql,
   // configured leniently, a value that does not fit (a sealed secret copied
   // back into a shorter column by a down, an unknown ENUM value) would be
   // cut or blanked with a warning and the migration recorded as done.
+  // The connection goes back to the pool the daemon writes through (a
+  // racecontrold --migrate): it gets the server's mode back.
+  auto before = sql_scalar(conn, "SELECT @@SESSION.sql_mode").value_or("");
   sql_execute(conn, "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
                     "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
                     "NO_ENGINE_SUBSTITUTION'");
+  auto restore = [&] {
+    sql_execute(conn, "SET SESSION sql_mode = " + sql_quote(conn, before));
+  };
   auto statements = split_sql_script(sql);
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const auto& st = statements[i];
     try {
       sql_execute(conn, st.text);
     } catch (const database_error& e) {
+      try {
+        restore();
+      } catch (const database_error&) {
+        // The connection itself failed: the pool drops it.
+      }
       throw migration_failure(e.what_kind(),
                               "migration " + file + " failed at statement " +
                                   std::to_string(i + 1) + " (line " +
@@ -180,6 +191,7 @@ void migrator::run_script(odb::mysql::connection& conn, const std::string& sql,
                               file, i + 1, st.text);
     }
   }
+  restore();
 }
 
 std::vector<std::string>
@@ -292,9 +304,17 @@ migrator::fresh(const progress_callback& before_each) {
 
 void migrator::mark_production() {
   auto conn = db_.connection();
-  auto name = sql_scalar(*conn, "SELECT DATABASE()");
-  sql_execute(*conn, "ALTER DATABASE " + sql_identifier(name.value_or("")) +
-                         " COMMENT = " + sql_quote(*conn, production_mark));
+  auto rows = sql_query(*conn, "SELECT DATABASE(), SCHEMA_COMMENT FROM "
+                               "information_schema.SCHEMATA WHERE "
+                               "SCHEMA_NAME = DATABASE()");
+  if (rows.empty())
+    return;
+  // An operator's own comment stays, the mark after it.
+  auto comment = rows[0][1].value_or("");
+  comment += (comment.empty() ? "" : "; ") + std::string{production_mark};
+  sql_execute(*conn, "ALTER DATABASE " +
+                         sql_identifier(rows[0][0].value_or("")) +
+                         " COMMENT = " + sql_quote(*conn, comment));
 }
 
 bool migrator::marked_production() {

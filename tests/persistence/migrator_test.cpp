@@ -131,6 +131,30 @@ BOOST_AUTO_TEST_CASE(a_value_that_does_not_fit_fails_the_migration) {
   BOOST_TEST(m.applied().empty());
 }
 
+BOOST_AUTO_TEST_CASE(the_strict_mode_stays_with_the_migrations) {
+  // racecontrold --migrate migrates on the pool it then writes through:
+  // the connections go back with the server's own mode.
+  test::scratch_database scratch{false};
+  auto set = migration_set::from_files(
+      {{"20260101_000001_t.up.sql", "CREATE TABLE t (v INT);"},
+       {"20260101_000001_t.down.sql", "DROP TABLE t;"}});
+  std::string server_mode;
+  {
+    auto conn = scratch.db().connection();
+    server_mode = sql_scalar(*conn, "SELECT @@SESSION.sql_mode").value_or("");
+  }
+  BOOST_REQUIRE(server_mode.find("STRICT_ALL_TABLES") == std::string::npos);
+  migrator m{scratch.db(), set};
+  BOOST_TEST(m.up().size() == 1u);
+  // Every connection the pool holds now (taken all at once).
+  std::vector<odb::mysql::connection_ptr> held;
+  for (int i = 0; i < 4; ++i)
+    held.push_back(scratch.db().connection());
+  for (auto& c : held)
+    BOOST_TEST(sql_scalar(*c, "SELECT @@SESSION.sql_mode").value_or("") ==
+               server_mode);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_sets_are_rejected_with_the_file_name) {
   auto error = [](std::vector<std::pair<std::string, std::string>> files) {
     try {

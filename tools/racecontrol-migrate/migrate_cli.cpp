@@ -373,6 +373,20 @@ int cmd_verify(const invocation& inv, migrator& m, const target& t) {
   return migrate_failed;
 }
 
+/// Marks the database production; a user without ALTER on it gets a
+/// warning, and the command goes on.
+void mark_production(const invocation& inv, migrator& m, const target& t) {
+  try {
+    if (!m.marked_production())
+      m.mark_production();
+  } catch (const persistence::database_error& e) {
+    inv.err << "racecontrol-migrate: warning: database " << t.url.database
+            << " could not be marked production (" << e.what()
+            << "); grant ALTER on it, or mark it once by hand: ALTER DATABASE "
+            << t.url.database << " COMMENT = 'racecontrol: production'\n";
+  }
+}
+
 int cmd_fresh(const invocation& inv, migrator& m, const target& t) {
   if (t.production)
     throw config::config_error(
@@ -603,9 +617,9 @@ int dispatch(const invocation& inv) {
     return cmd_status(inv, m, t);
   persistence::migration_lock lock{*db, lock_timeout(inv)};
   // The database remembers it is production, for a later `fresh` run
-  // without this configuration.
-  if (t.production && !m.marked_production())
-    m.mark_production();
+  // without this configuration (by the commands that change it anyway).
+  if (t.production && inv.command != "verify")
+    mark_production(inv, m, t);
   if (inv.command == "up")
     return cmd_up(inv, m);
   if (inv.command == "down")
