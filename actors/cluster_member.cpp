@@ -113,11 +113,16 @@ void heartbeat(cluster_member_pointer self) {
   }
   if (!st.coordinator)
     return;
+  // Answers are taken only from the coordinator asked: one this node left
+  // (it answered nothing for a lease) may answer late, refusing.
+  auto asked = st.coordinator;
   self->request(st.coordinator, st.options.lease, atom::heartbeat::value,
                 st.options.node_name)
       .then(
-          [self, now](atom::ok) {
+          [self, now, asked](atom::ok) {
             auto& st = self->state;
+            if (st.coordinator != asked)
+              return;
             if (!st.leased && st.coordinator) {
               // This node stopped its rooms while the coordinator still
               // counts them here (it was the one that stalled): joining
@@ -133,9 +138,10 @@ void heartbeat(cluster_member_pointer self) {
             if (st.leased && now > st.renewed)
               st.renewed = now;
           },
-          [self](const caf::error& err) {
+          [self, asked](const caf::error& err) {
             auto& st = self->state;
-            if (!is(err, ec::refused) || !st.coordinator)
+            if (!is(err, ec::refused) || !st.coordinator ||
+                st.coordinator != asked)
               return; // a late answer: the lease check above counts
             spdlog::warn("cluster: the coordinator refused the heartbeat "
                          "({}); joining again",
