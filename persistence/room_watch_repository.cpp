@@ -545,8 +545,9 @@ result_outcome room_watch_repository::record_result(const room_result& r) {
       // The same end with other outcomes: racetime.gg changed the result
       // after the race ended (a monitor disqualified an entrant; the
       // places behind moved up). The newer outcomes replace the recorded
-      // ones and the tournament hears of it; an older copy of the same
-      // result, or a retried write, finds nothing changed.
+      // ones and the tournament hears of it; a retried write finds nothing
+      // changed. (Without the race's version here, an older copy of the
+      // same end read after the change would be taken as a change back.)
       if (r.match_id && recorded_end && *recorded_end == r.ended_at &&
           outcomes_differ(conn, *r.match_id, r.entrants)) {
         write_entrants(conn, *r.match_id, r.entrants);

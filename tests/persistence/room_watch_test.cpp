@@ -344,7 +344,7 @@ BOOST_AUTO_TEST_CASE(a_result_changed_after_the_end_replaces_the_recorded_one) {
                     "= 'race_result_changed'") == "Bob,1,dq");
   BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log WHERE action = "
                     "'race_result_changed'") == "1");
-  // An older copy of a result with another end changes nothing.
+  // A result with an earlier end (from before an undo) changes nothing.
   auto stale = result();
   stale.ended_at -= std::chrono::minutes{1};
   BOOST_TEST((repo.record_result(stale) == result_outcome::already_recorded));
