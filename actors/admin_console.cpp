@@ -163,26 +163,35 @@ std::function<void(caf::error&)> fail_with(reply_fn reply, std::string what) {
   };
 }
 
-/// An audit entry for what a console session did (fire and forget: the
-/// command's answer does not wait for it).
-void audit(console_pointer self, std::uint64_t id, const std::string& action,
-           const std::string& detail = {}) {
-  // Found, not made: the session may have closed while the command ran.
-  console_session s;
+/// Who a session is, for its audit entries: found, not made (the session
+/// may have closed while its command ran).
+std::pair<std::string, std::string> session_names(console_pointer self,
+                                                  std::uint64_t id) {
   if (auto it = self->state.sessions.find(id); it != self->state.sessions.end())
-    s = it->second;
-  else
-    s.who = "session " + std::to_string(id) + " (closed since)";
+    return {it->second.who, it->second.peer};
+  return {"session " + std::to_string(id) + " (closed since)", ""};
+}
+
+/// An audit entry for what a console session did (fire and forget: the
+/// command's answer does not wait for it); `outcome` "done" or "failed:
+/// why" once the component answered, empty when there is nothing to wait
+/// for.
+void write_audit(console_pointer self,
+                 const std::pair<std::string, std::string>& by,
+                 const std::string& action, const std::string& detail,
+                 const std::string& outcome) {
   audit_record a;
   a.action = "console." + action;
   a.entity_type = "node";
   a.details_json = protocol::json_text([&](protocol::json_writer& w) {
     w.StartObject();
     protocol::write_string(w, "node", self->state.options.node_name);
-    protocol::write_string(w, "by", s.who);
-    protocol::write_string(w, "peer", s.peer);
+    protocol::write_string(w, "by", by.first);
+    protocol::write_string(w, "peer", by.second);
     if (!detail.empty())
       protocol::write_string(w, "detail", detail);
+    if (!outcome.empty())
+      protocol::write_string(w, "outcome", outcome);
     w.EndObject();
   });
   self->request(self->state.components.db, self->state.options.request_timeout,
@@ -193,6 +202,33 @@ void audit(console_pointer self, std::uint64_t id, const std::string& action,
                            "{}",
                            action, describe(err));
             });
+}
+
+void audit(console_pointer self, std::uint64_t id, const std::string& action,
+           const std::string& detail = {}) {
+  write_audit(self, session_names(self, id), action, detail, {});
+}
+
+/// The audit entry of a request to a component, written with its outcome
+/// once it is known (a failed `task run 999` is not recorded as done),
+/// naming the session as it is now. Call the result once.
+std::function<void(const std::string& outcome)>
+audit_outcome(console_pointer self, std::uint64_t id, std::string action,
+              std::string detail = {}) {
+  return [self, by = session_names(self, id), action = std::move(action),
+          detail = std::move(detail)](const std::string& outcome) {
+    write_audit(self, by, action, detail, outcome);
+  };
+}
+
+/// The answer to a failed audited request: audited as failed, then told.
+std::function<void(caf::error&)>
+fail_audited(std::function<void(const std::string&)> audited, reply_fn reply,
+             std::string what) {
+  return [audited, reply, what](caf::error& err) {
+    audited("failed: " + describe(err));
+    reply("error: " + what + ": " + describe(err) + "\n", false);
+  };
 }
 
 // --- login -------------------------------------------------------------------
@@ -424,14 +460,15 @@ void run_bots(console_pointer self, reply_fn reply) {
 }
 
 void run_bot_reload(console_pointer self, std::uint64_t id, reply_fn reply) {
-  audit(self, id, "bot_reload");
+  auto audited = audit_outcome(self, id, "bot_reload");
   self->request(self->state.components.bots,
                 self->state.options.request_timeout, atom::reload::value)
       .then(
-          [reply](atom::ok) {
+          [audited, reply](atom::ok) {
+            audited("done");
             reply("bots reloaded from the database; bots shows them\n", false);
           },
-          fail_with(reply, "the bots were not reloaded"));
+          fail_audited(audited, reply, "the bots were not reloaded"));
 }
 
 std::string render_rooms(const std::vector<room_record>& rows,
@@ -664,16 +701,18 @@ void run_task_run(console_pointer self, std::uint64_t id,
     return reply("error: ID must be a task id (a positive number), got '" +
                      table_cell(cmd.args[0]) + "'; tasks lists them\n",
                  false);
-  audit(self, id, "task_run", std::to_string(*task));
+  auto audited = audit_outcome(self, id, "task_run", std::to_string(*task));
   self->request(self->state.components.scheduler,
                 self->state.options.request_timeout, atom::run::value, *task)
       .then(
-          [reply, task](atom::ok) {
+          [audited, reply, task](atom::ok) {
+            audited("done");
             reply("task " + std::to_string(*task) +
                       " started; tasks shows its result once it ends\n",
                   false);
           },
-          fail_with(reply, "task " + std::to_string(*task) + " did not start"));
+          fail_audited(audited, reply,
+                       "task " + std::to_string(*task) + " did not start"));
 }
 
 // --- audit, tokens ----------------------------------------------------------
@@ -844,7 +883,7 @@ void run_log_level(console_pointer self, std::uint64_t id,
 /// the other workers (each stops there, then is watched elsewhere).
 void run_drain_node(console_pointer self, std::uint64_t id,
                     const std::string& node, reply_fn reply) {
-  audit(self, id, "drain_node", node);
+  auto audited = audit_outcome(self, id, "drain_node", node);
   // Only a coordinator's "rooms" is a placer; a room supervisor answers
   // the request with an error.
   auto placer =
@@ -852,14 +891,16 @@ void run_drain_node(console_pointer self, std::uint64_t id,
   self->request(placer, self->state.options.request_timeout, atom::drain::value,
                 node)
       .then(
-          [node, reply](std::uint32_t moved) {
+          [audited, node, reply](std::uint32_t moved) {
+            audited("done: " + std::to_string(moved) + " room(s) moved");
             reply("draining worker " + table_cell(node) + ": moving " +
                       std::to_string(moved) +
                       " room(s) to the other workers; it gets no new "
                       "rooms until it joins again\n",
                   false);
           },
-          [node, reply](const caf::error& err) {
+          [audited, node, reply](const caf::error& err) {
+            audited("failed: " + describe(err));
             if (err == caf::sec::unexpected_message)
               return reply("error: drain takes nothing or off here; drain "
                            "NODE works on a coordinator (this node hosts "
@@ -880,11 +921,12 @@ void run_drain(console_pointer self, std::uint64_t id,
       return run_drain_node(self, id, cmd.args[0], std::move(reply));
     on = false;
   }
-  audit(self, id, on ? "drain" : "drain_off");
+  auto audited = audit_outcome(self, id, on ? "drain" : "drain_off");
   self->request(self->state.components.tournaments,
                 self->state.options.request_timeout, atom::drain::value, on)
       .then(
-          [self, on, reply](atom::ok) {
+          [self, audited, on, reply](atom::ok) {
+            audited("done");
             self->state.draining = on;
             reply(on ? "draining: this node opens no new rooms (automatic, "
                        "scheduled or open-room); rooms already open stay "
@@ -892,7 +934,8 @@ void run_drain(console_pointer self, std::uint64_t id,
                      : "drain ended: rooms are opened again\n",
                   false);
           },
-          fail_with(reply, "the tournament supervisor did not answer"));
+          fail_audited(audited, reply,
+                       "the tournament supervisor did not answer"));
 }
 
 void run_shutdown(console_pointer self, std::uint64_t id,

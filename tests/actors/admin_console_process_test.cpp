@@ -263,9 +263,22 @@ BOOST_AUTO_TEST_CASE(a_scripted_session_runs_every_command) {
   // The session that logged in with it runs nothing more.
   CHECK_HAS(ask(second, "tasks"), "was revoked (or expired); closing");
   BOOST_TEST(second.closed_by_peer(5s));
-  // Who made and revoked the token is in the audit log.
+  // Who made and revoked the token is in the audit log, and what came of
+  // each request to a component: the task that did not start is not
+  // recorded as done.
   {
     auto conn = scratch.db().connection();
+    auto outcome = [&](const std::string& action) {
+      return persistence::sql_scalar(
+                 *conn, "SELECT JSON_VALUE(details, '$.outcome') FROM "
+                        "audit_log WHERE action = '" +
+                            action + "' ORDER BY id LIMIT 1")
+          .value_or("NULL");
+    };
+    BOOST_TEST(outcome("console.bot_reload") == "done");
+    BOOST_TEST(outcome("console.task_run").rfind("failed: ", 0) == 0u,
+               outcome("console.task_run"));
+    BOOST_TEST(outcome("console.drain") == "done");
     for (const char* action : {"console.token_create", "console.token_revoke"})
       BOOST_TEST(persistence::sql_scalar(
                      *conn, std::string{"SELECT COUNT(*) FROM audit_log WHERE "
