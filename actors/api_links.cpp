@@ -302,15 +302,28 @@ void link_callback_route(api_pointer self, http_server_request req,
                    config::secret::from_request(*state),
                    o.link_timeout,
                    respond};
+  auto flights = self->state.linking;
+  auto key = *state;
+  if (!flights->begin(key))
+    return respond(page(409, "Being linked",
+                        "This link is being completed by another request "
+                        "right now (the page was reloaded?). Wait a few "
+                        "seconds: the first request's page says how it "
+                        "ended; whether the account is linked shows on "
+                        "racecontrol's side too."));
   // The state is checked before the code is spent on it.
   link_callback check;
   check.state = job.state;
   self->request(self->state.peers.db, o.db_timeout, atom::put::value, check)
       .then(
-          [self, job](const link_answer&) {
-            self->spawn(callback_flow, job);
+          [self, job, flights, key](const link_answer&) {
+            auto flow = self->spawn(callback_flow, job);
+            flow->attach_functor([flights, key] {
+              flights->end(key);
+            });
           },
-          [respond](const caf::error& err) {
+          [respond, flights, key](const caf::error& err) {
+            flights->end(key);
             respond(refusal_page(err));
           });
 }

@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace racecontrol {
@@ -105,6 +106,28 @@ struct http_api_peers {
   cluster_registry_actor cluster{};
 };
 
+/// The link states whose callback is being completed now: a second
+/// callback with the same state (the browser reloaded the page) would spend
+/// racetime.gg's one-time code again and be told nothing was stored while
+/// the first stores the link. Shared with the callbacks' own actors, which
+/// end their entry when they end.
+class link_flights {
+ public:
+  /// False when `state` is being completed already.
+  bool begin(const std::string& state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return states_.insert(state).second;
+  }
+  void end(const std::string& state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    states_.erase(state);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> states_;
+};
+
 struct http_api_state {
   static constexpr const char* name = "http-api";
 
@@ -113,6 +136,7 @@ struct http_api_state {
   http_api_options options;
   /// What the last /readyz said (a change is logged once, not every probe).
   std::optional<bool> ready;
+  std::shared_ptr<link_flights> linking = std::make_shared<link_flights>();
 };
 
 using api_pointer = http_api_actor::stateful_pointer<http_api_state>;

@@ -18,6 +18,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <thread>
+
 using namespace racecontrol;
 using namespace std::chrono_literals;
 using test::race_world;
@@ -122,6 +124,16 @@ struct link_world {
         "http://127.0.0.1:" + std::to_string(port) + "/link/racetime?state=";
     BOOST_REQUIRE_MESSAGE(url.rfind(prefix, 0) == 0, url);
     return url.substr(prefix.size());
+  }
+
+  /// The browser up to racetime.gg's redirect back: the callback's target.
+  std::string authorize(const std::string& state) {
+    auto opened = fetch(port, "GET", "/link/racetime?state=" + state);
+    BOOST_REQUIRE_MESSAGE(opened.status == 302u, opened.body);
+    auto [sim_port, authorize] = split(opened.location);
+    auto granted = fetch(sim_port, "GET", authorize);
+    BOOST_REQUIRE_MESSAGE(granted.status == 302u, granted.body);
+    return split(granted.location).second;
   }
 
   /// The browser: the link, racetime.gg's authorize page, the callback.
@@ -261,6 +273,34 @@ BOOST_AUTO_TEST_CASE(an_account_linked_to_another_user_is_refused) {
   log_in_at_racetime("u3");
   BOOST_TEST(follow(state).status == 200u);
   BOOST_TEST(user_column(3, "racetime_id") == "u3");
+}
+
+BOOST_AUTO_TEST_CASE(a_reloaded_callback_waits_for_the_first_one) {
+  // racetime.gg is slow to exchange the code; the player reloads the
+  // callback page meanwhile. The reload must not spend the one-time code
+  // again and say nothing was stored while the first request links.
+  log_in_at_racetime("u3");
+  auto state = new_link(3);
+  auto callback = authorize(state);
+  auto r = w.sim().control_post(
+      "/faults",
+      R"({"path_prefix": "/o/token", "delay_ms": 1500, "count": 2})");
+  BOOST_REQUIRE(r.status == 200u);
+  answer first;
+  std::thread browser{[&] {
+    first = fetch(port, "GET", callback);
+  }};
+  std::this_thread::sleep_for(300ms);
+  auto reload = fetch(port, "GET", callback);
+  browser.join();
+  BOOST_TEST(first.status == 200u, first.body);
+  BOOST_TEST(reload.status == 409u, reload.body);
+  BOOST_TEST(reload.body.find("being completed") != std::string::npos,
+             reload.body);
+  BOOST_TEST(user_column(3, "racetime_id") == "u3");
+  // Once it ended, the link is used: a later reload says so.
+  auto later = fetch(port, "GET", callback);
+  BOOST_TEST(later.status == 400u, later.body);
 }
 
 BOOST_AUTO_TEST_CASE(only_the_newest_link_works_and_an_unlink_ends_it) {
