@@ -60,6 +60,13 @@ bool fraction(std::string_view& s, std::int64_t& us) {
 
 constexpr std::int64_t max_duration_us = 100LL * 366 * 86400 * 1'000'000;
 
+int days_in_month(int year, int month) {
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : days[month - 1];
+}
+
 } // namespace
 
 std::optional<time_point> parse_iso8601_time(std::string_view s) {
@@ -73,15 +80,17 @@ std::optional<time_point> parse_iso8601_time(std::string_view s) {
     return std::nullopt;
   // system_clock counts nanoseconds in 64 bits: it ends in 2262.
   if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1 ||
-      day > 31 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
+      day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 60)
+    return std::nullopt; // 2026-02-31 is not March 3rd
   std::int64_t offset_minutes = 0;
   if (expect(s, 'Z')) {
   } else if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
     int sign = s.front() == '-' ? -1 : 1;
     s.remove_prefix(1);
     int oh, om;
-    if (!digits(s, 2, oh) || !expect(s, ':') || !digits(s, 2, om))
+    if (!digits(s, 2, oh) || !expect(s, ':') || !digits(s, 2, om) || oh > 23 ||
+        om > 59)
       return std::nullopt;
     offset_minutes = sign * (oh * 60 + om);
   } else {

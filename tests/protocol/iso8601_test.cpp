@@ -38,8 +38,18 @@ BOOST_AUTO_TEST_CASE(malformed_datetimes) {
         "2026-11-22T24:00:00Z", "2026-11-22T01:40:54.Z",
         "2026-11-22T01:40:54ZZ", "2026-11-22T01:40:54.1234567890Z",
         "x026-11-22T01:40:54Z", "2026-11-22T01:40:54+0200",
-        "9999-12-31T23:59:59Z", "1066-10-14T09:00:00Z"})
+        "9999-12-31T23:59:59Z", "1066-10-14T09:00:00Z",
+        // Days a month does not have (they would land in the next month:
+        // a match scheduled on a day nobody chose), offsets past a day.
+        "2026-02-31T19:00:00Z", "2026-04-31T19:00:00Z", "2026-02-29T00:00:00Z",
+        "2100-02-29T00:00:00Z", "2026-12-24T19:00:00+99:00",
+        "2026-12-24T19:00:00+05:60"})
     BOOST_TEST(!parse_iso8601_time(bad), bad);
+  // Leap days and the widest offsets that exist are read.
+  BOOST_TEST(parse_iso8601_time("2028-02-29T12:00:00Z").has_value());
+  BOOST_TEST(parse_iso8601_time("2000-02-29T12:00:00Z").has_value());
+  BOOST_TEST(parse_iso8601_time("2026-12-31T23:59:59+14:00").has_value());
+  BOOST_TEST(parse_iso8601_time("2026-01-31T00:00:00-12:00").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(django_durations) {
