@@ -127,6 +127,11 @@ check_verdict check(const match_open_context& m, const bot_info* live_bot,
                     timestamp now, std::chrono::microseconds grace,
                     open_mode mode) {
   bool automatic = mode == open_mode::automatic;
+  // Asked for by hand, a match's room is the answer whatever holds now
+  // (its bot dropped, the match finished): a refusal would hide the room and
+  // store, audit and announce a reason for a match that has one.
+  if (!automatic && m.room)
+    return {check_verdict::kind::has_room, {}};
   auto match = match_label(m);
   if (m.finished_at)
     return blocked("match_finished", match + " is finished: no room is "
@@ -206,7 +211,11 @@ open_decision decide_open(const match_open_context& m,
       d.what = kind::blocked;
       return d;
     case check_verdict::kind::has_room:
+      // The room's own settings, not this request's overrides: the answer
+      // names the goal the room was opened with.
       d.what = kind::existing_room;
+      d.settings = match_room_settings(
+          m, {m.room->requested_goal, m.room->requested_invitational}, "");
       return d;
     case check_verdict::kind::open:
       break;

@@ -313,6 +313,28 @@ BOOST_AUTO_TEST_CASE(an_earlier_claim_is_recovered_before_any_check) {
   BOOST_TEST((decide(m).what == kind::existing_room));
 }
 
+BOOST_AUTO_TEST_CASE(a_manual_open_of_a_match_with_its_room_gets_that_room) {
+  // The room opened at the open time; its bot dropped since (or the match
+  // finished): an organizer asking for the room gets it, with the goal it
+  // was opened with, not a refusal (stored, audited and announced).
+  using kind = open_decision::kind;
+  auto m = ready_match();
+  m.room = earlier_claim("created");
+  auto d = decide_open(m, {}, now, grace, open_mode::manual,
+                       {std::string{"Finals"}, std::nullopt}, "api: bob");
+  BOOST_TEST((d.what == kind::existing_room));
+  BOOST_TEST(d.reason.code.empty());
+  BOOST_TEST(d.settings.goal == "Beat the game");
+  m.finished_at = now - 5min;
+  BOOST_TEST((decide_open(m, {connected_bot()}, now, grace, open_mode::manual,
+                          {}, "api: bob")
+                  .what == kind::existing_room));
+  // A room opened by hand with a goal of its own answers with that goal.
+  m.room->requested_goal = "All dungeons";
+  d = decide_open(m, {}, now, grace, open_mode::manual, {}, "api: bob");
+  BOOST_TEST(d.settings.goal == "All dungeons");
+}
+
 BOOST_AUTO_TEST_CASE(settings_refused_before_are_not_sent_again) {
   using kind = open_decision::kind;
   auto m = ready_match();
