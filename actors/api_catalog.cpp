@@ -133,11 +133,18 @@ void get_room(api_pointer self, http_server_request req,
                   if (rows.empty())
                     return respond(protocol::error_response(
                         404, "not_found", "there is no " + what));
-                  // A room without a match belongs to no organization:
-                  // only an admin token sees it.
+                  // A room without a match (deleted since, with its
+                  // tournament perhaps) belongs to no organization: no
+                  // token reads it, as no list shows it (its requester and
+                  // status message are some organization's own).
                   const auto& org = rows[0].organization_id;
-                  if (org ? *org != who.organization_id
-                          : !persistence::scope_allows(who.scopes, "admin"))
+                  if (!org)
+                    return respond(protocol::error_response(
+                        403, "forbidden",
+                        what + " has no match (it was deleted), so it "
+                               "belongs to no organization; the admin "
+                               "console's room SLUG shows it"));
+                  if (*org != who.organization_id)
                     return respond(other_organization(what));
                   respond(json_response(200, protocol::json_text([&](auto& w) {
                                           write_room(w, rows[0], base);

@@ -263,6 +263,15 @@ BOOST_AUTO_TEST_CASE(tokens_scopes_and_organizations) {
                  .status == 403u);
   BOOST_TEST(a.w.scalar("SELECT title FROM matches WHERE id = 20") ==
              "Secret final");
+  // A room whose match was deleted is no organization's: not even an
+  // admin token of another one reads it (who asked for it, from where).
+  a.w.execute("INSERT INTO racetime_rooms (id, slug, category, room_name, "
+              "status, requested_by) VALUES (77, 'alttpr/orphan-room', "
+              "'alttpr', 'orphan-room', 'finished', 'api-token:rival#9 from "
+              "203.0.113.9')");
+  auto orphan = a.get("/api/rooms/77", admin_token);
+  BOOST_TEST(orphan.status == 403u);
+  BOOST_TEST(orphan.body.find("203.0.113.9") == std::string::npos);
   // Lists show the token's organization only.
   auto rival = a.get("/api/matches", other_token).json();
   BOOST_TEST(rival["items"].Size() == 1u);
