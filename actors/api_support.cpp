@@ -214,6 +214,12 @@ std::optional<rapidjson::Document> json_body(const http_server_request& req,
     empty.SetObject();
     return empty;
   }
+  if (!protocol::valid_utf8(req.body)) {
+    respond(error_response(400, "malformed_json",
+                           "the body is not valid UTF-8 (JSON is sent as "
+                           "UTF-8)"));
+    return std::nullopt;
+  }
   try {
     auto doc = protocol::parse_json(req.body);
     if (!doc.IsObject()) {

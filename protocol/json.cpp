@@ -21,6 +21,41 @@ rapidjson::Document parse_json(std::string_view text, std::size_t limit) {
   return doc;
 }
 
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    std::uint32_t point = 0;
+    if ((c >> 5) == 0x6)
+      length = 2, point = c & 0x1F;
+    else if ((c >> 4) == 0xE)
+      length = 3, point = c & 0x0F;
+    else if ((c >> 3) == 0x1E)
+      length = 4, point = c & 0x07;
+    else
+      return false; // a continuation byte first, or 0xF8 and above
+    if (i + length > text.size())
+      return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      auto d = static_cast<unsigned char>(text[i + k]);
+      if ((d >> 6) != 0x2)
+        return false;
+      point = (point << 6) | (d & 0x3F);
+    }
+    static constexpr std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (point < smallest[length] || point > 0x10FFFF ||
+        (point >= 0xD800 && point <= 0xDFFF))
+      return false;
+    i += length;
+  }
+  return true;
+}
+
 const char* json_type_name(const rapidjson::Value& v) {
   switch (v.GetType()) {
     case rapidjson::kNullType:

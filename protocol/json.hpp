@@ -27,6 +27,11 @@ namespace racecontrol::protocol {
 rapidjson::Document parse_json(std::string_view text,
                                std::size_t limit = default_json_limit);
 
+/// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or
+/// code points past U+10FFFF). parse_json does not check: a request body
+/// is checked before its strings reach MariaDB's utf8mb4 columns.
+bool valid_utf8(std::string_view text);
+
 /// Reads the members of one JSON object, naming `path.key` in errors. A
 /// missing optional member and an explicit null both read as nullopt; a
 /// member of the wrong type is always an error.

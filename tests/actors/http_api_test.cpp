@@ -409,6 +409,13 @@ BOOST_AUTO_TEST_CASE(creating_and_changing_matches) {
   auto malformed = call(a.port, "PATCH", target, writer_token, "{\"title\": ");
   BOOST_TEST(malformed.status == 400u);
   BOOST_TEST(malformed.error_code() == "malformed_json");
+  // Not UTF-8: refused before MariaDB sees it (it answered 500, or cut the
+  // title at the bad byte on a lenient server).
+  auto latin1 =
+      call(a.port, "PATCH", target, writer_token, "{\"title\": \"Fin\xe4le\"}");
+  BOOST_TEST(latin1.status == 400u, latin1.body);
+  BOOST_TEST(latin1.error_code() == "malformed_json");
+  BOOST_TEST(latin1.error_message().find("UTF-8") != std::string::npos);
   auto types = call(a.port, "PATCH", target, writer_token,
                     R"({"title": 5, "invitational": "yes", "players": ["a"],)"
                     R"( "scheduled_at": "tomorrow", "colour": "red"})");

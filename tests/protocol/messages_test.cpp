@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "protocol/bot_actions.hpp"
+#include "protocol/json.hpp"
 #include "protocol/oauth_messages.hpp"
 #include "protocol/race_data.hpp"
 #include "protocol/race_settings.hpp"
@@ -54,6 +55,21 @@ std::string replace(std::string text, const std::string& from,
 }
 
 } // namespace
+
+BOOST_AUTO_TEST_CASE(valid_utf8_takes_every_form_and_refuses_the_malformed) {
+  for (const char* good : {"", "plain", "Fin\xc3\xa4le", "\xe2\x82\xac",
+                           "\xf0\x9f\x8f\x81 flag", "\xf4\x8f\xbf\xbf"})
+    BOOST_TEST(valid_utf8(good), good);
+  for (const char* bad : {"Fin\xe4le",             // Latin-1
+                          "\x80",                  // a continuation byte first
+                          "\xc3",                  // cut short
+                          "\xc0\xaf",              // overlong '/'
+                          "\xe0\x80\xaf",          // overlong, three bytes
+                          "\xed\xa0\x80",          // a surrogate
+                          "\xf4\x90\x80\x80",      // past U+10FFFF
+                          "\xf8\x88\x80\x80\x80"}) // five bytes
+    BOOST_TEST(!valid_utf8(bad), bad);
+}
 
 BOOST_AUTO_TEST_SUITE(race_documents)
 
