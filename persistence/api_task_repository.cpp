@@ -75,6 +75,14 @@ task_record merged(const task_record& now, const task_record& read,
   return out;
 }
 
+/// Characters of UTF-8 text (bytes that are not continuation bytes).
+std::size_t characters(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      }));
+}
+
 /// A RACETIME_OPEN_ROOM task that names a match opens that match's room:
 /// only a match of the task's own organization may be named.
 std::optional<api_refusal> check_config(connection& conn, const task_write& w) {
@@ -82,12 +90,26 @@ std::optional<api_refusal> check_config(connection& conn, const task_write& w) {
     return std::nullopt;
   rapidjson::Document doc;
   doc.Parse(w.task.config_json.data(), w.task.config_json.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("match_id"))
+  if (doc.HasParseError() || !doc.IsObject())
     return std::nullopt;
-  const auto& id = doc["match_id"];
   auto refusal = [](const std::string& why) {
     return api_refusal{"invalid_config", why, "config"};
   };
+  // What the scheduler reads at each run: refused now, not at every run.
+  auto given = [&](const char* key) {
+    return doc.HasMember(key) && !doc[key].IsNull();
+  };
+  if (given("goal") &&
+      (!doc["goal"].IsString() || doc["goal"].GetStringLength() == 0 ||
+       characters(doc["goal"].GetString()) > 255))
+    return refusal("config.goal must be a goal's name (1 to 255 "
+                   "characters), or null for the match's own");
+  if (given("invitational") && !doc["invitational"].IsBool())
+    return refusal("config.invitational must be true or false, or null for "
+                   "the match's own");
+  if (!given("match_id"))
+    return std::nullopt;
+  const auto& id = doc["match_id"];
   if (!id.IsInt() || id.GetInt() <= 0)
     return refusal("config.match_id must be a match's id");
   auto org = sql_int(sql_scalar(

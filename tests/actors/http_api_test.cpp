@@ -773,6 +773,19 @@ BOOST_AUTO_TEST_CASE(scheduled_tasks_crud_run_now_and_the_scheduler) {
                       R"("2030-01-01T00:00:00Z", "config": {"match_id": 20}})");
   BOOST_TEST(foreign.status == 422u, foreign.body);
   BOOST_TEST(foreign.has_field("config"));
+  // A config the scheduler could not read at its run is refused now.
+  for (const char* config :
+       {R"({"match_id": 10, "goal": 5})", R"({"match_id": 10, "goal": ""})",
+        R"({"match_id": 10, "invitational": "yes"})"}) {
+    auto unreadable = call(
+        a.port, "POST", "/api/tasks", ops,
+        std::string{R"({"name": "odd", "task_type": "RACETIME_OPEN_ROOM", )"
+                    R"("schedule_type": "ONE_TIME", "run_at": )"
+                    R"("2030-01-01T00:00:00Z", "config": )"} +
+            config + "}");
+    BOOST_TEST(unreadable.status == 422u, config << ": " << unreadable.body);
+    BOOST_TEST(unreadable.has_field("config"), config);
+  }
   BOOST_TEST(a.w.count("SELECT COUNT(*) FROM scheduled_tasks") == 1);
   // Other organizations and scopes.
   BOOST_TEST(a.get(target, other_token).status == 403u);
