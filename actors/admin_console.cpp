@@ -221,12 +221,20 @@ audit_outcome(console_pointer self, std::uint64_t id, std::string action,
   };
 }
 
+/// An audited request's outcome when it did not succeed: unanswered is not
+/// refused (the component may still do it).
+std::string failure_outcome(const caf::error& err) {
+  return (err == caf::sec::request_timeout ? "unknown (no answer in time): "
+                                           : "failed: ") +
+         describe(err);
+}
+
 /// The answer to a failed audited request: audited as failed, then told.
 std::function<void(caf::error&)>
 fail_audited(std::function<void(const std::string&)> audited, reply_fn reply,
              std::string what) {
   return [audited, reply, what](caf::error& err) {
-    audited("failed: " + describe(err));
+    audited(failure_outcome(err));
     reply("error: " + what + ": " + describe(err) + "\n", false);
   };
 }
@@ -900,7 +908,7 @@ void run_drain_node(console_pointer self, std::uint64_t id,
                   false);
           },
           [audited, node, reply](const caf::error& err) {
-            audited("failed: " + describe(err));
+            audited(failure_outcome(err));
             if (err == caf::sec::unexpected_message)
               return reply("error: drain takes nothing or off here; drain "
                            "NODE works on a coordinator (this node hosts "

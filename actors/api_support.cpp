@@ -205,6 +205,28 @@ std::optional<api_page> page_of(const http_server_request& req,
   return page;
 }
 
+namespace {
+
+/// Whether every string and member name in `v` is well-formed UTF-8 once
+/// read: RapidJSON lets an escaped lone low surrogate ("\udc00") through,
+/// which it writes as bytes no UTF-8 reader (MariaDB's utf8mb4) accepts.
+bool strings_are_utf8(const rapidjson::Value& v) {
+  if (v.IsString())
+    return protocol::valid_utf8({v.GetString(), v.GetStringLength()});
+  if (v.IsArray()) {
+    for (const auto& item : v.GetArray())
+      if (!strings_are_utf8(item))
+        return false;
+  } else if (v.IsObject()) {
+    for (const auto& m : v.GetObject())
+      if (!strings_are_utf8(m.name) || !strings_are_utf8(m.value))
+        return false;
+  }
+  return true;
+}
+
+} // namespace
+
 std::optional<rapidjson::Document> json_body(const http_server_request& req,
                                              const http_responder& respond,
                                              bool optional) {
@@ -214,14 +236,21 @@ std::optional<rapidjson::Document> json_body(const http_server_request& req,
     empty.SetObject();
     return empty;
   }
-  if (!protocol::valid_utf8(req.body)) {
+  auto not_utf8 = [&] {
     respond(error_response(400, "malformed_json",
                            "the body is not valid UTF-8 (JSON is sent as "
                            "UTF-8)"));
+  };
+  if (!protocol::valid_utf8(req.body)) {
+    not_utf8();
     return std::nullopt;
   }
   try {
     auto doc = protocol::parse_json(req.body);
+    if (!strings_are_utf8(doc)) { // an escaped lone surrogate
+      not_utf8();
+      return std::nullopt;
+    }
     if (!doc.IsObject()) {
       respond(error_response(400, "invalid_body",
                              "the body must be a JSON object"));

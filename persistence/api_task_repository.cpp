@@ -95,20 +95,22 @@ std::optional<api_refusal> check_config(connection& conn, const task_write& w) {
   auto refusal = [](const std::string& why) {
     return api_refusal{"invalid_config", why, "config"};
   };
-  // What the scheduler reads at each run: refused now, not at every run.
   auto given = [&](const char* key) {
     return doc.HasMember(key) && !doc[key].IsNull();
   };
-  if (given("goal") &&
-      (!doc["goal"].IsString() || doc["goal"].GetStringLength() == 0 ||
-       characters(doc["goal"].GetString()) > 255))
-    return refusal("config.goal must be a goal's name (1 to 255 "
-                   "characters), or null for the match's own");
-  if (given("invitational") && !doc["invitational"].IsBool())
+  if (!given("match_id"))
+    return std::nullopt; // the scheduler reads nothing else then
+  // What the scheduler reads at each run, refused when written rather than
+  // at every run; a config stored before (a PATCH of another field) stays.
+  bool written = !w.read_as || w.read_as->config_json != w.task.config_json ||
+                 w.read_as->task_type != w.task.task_type;
+  if (written && given("goal") &&
+      (!doc["goal"].IsString() || characters(doc["goal"].GetString()) > 255))
+    return refusal("config.goal must be a goal's name (at most 255 "
+                   "characters; empty or null for the match's own)");
+  if (written && given("invitational") && !doc["invitational"].IsBool())
     return refusal("config.invitational must be true or false, or null for "
                    "the match's own");
-  if (!given("match_id"))
-    return std::nullopt;
   const auto& id = doc["match_id"];
   if (!id.IsInt() || id.GetInt() <= 0)
     return refusal("config.match_id must be a match's id");
