@@ -53,6 +53,24 @@ void read_text(const std::string& key, const rapidjson::Value& v, bool nullable,
     errors.emplace_back(key, "must be at most 255 characters");
 }
 
+/// What the scheduler reads of a config that names a match (a manual open
+/// at each run): refused when written rather than failing every run.
+void check_open_config(const rapidjson::Value& config, field_errors& errors) {
+  auto given = [&](const char* key) {
+    return config.HasMember(key) && !config[key].IsNull();
+  };
+  if (!given("match_id"))
+    return; // the scheduler reads nothing else then
+  if (given("goal") && (!config["goal"].IsString() ||
+                        utf8_length(config["goal"].GetString()) > max_text))
+    errors.emplace_back("config", "config.goal must be a goal's name (at most "
+                                  "255 characters; empty or null for the "
+                                  "match's own)");
+  if (given("invitational") && !config["invitational"].IsBool())
+    errors.emplace_back("config", "config.invitational must be true or false, "
+                                  "or null for the match's own");
+}
+
 void read_member(const std::string& key, const rapidjson::Value& v,
                  task_record& t, field_errors& errors) {
   std::optional<std::string> text;
@@ -85,6 +103,7 @@ void read_member(const std::string& key, const rapidjson::Value& v,
   } else if (key == "config") {
     if (!v.IsObject())
       return void(errors.emplace_back(key, "must be a JSON object"));
+    check_open_config(v, errors);
     t.config_json = protocol::to_json(v);
   } else if (key == "is_active") {
     if (!v.IsBool())
