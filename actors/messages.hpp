@@ -160,7 +160,7 @@ typename Inspector::result_type inspect(Inspector& f, room_changes& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, room_closure& x) {
   return f(caf::meta::type_name("room_closure"), x.room_id, x.status, x.reason,
-           x.park, x.owner_epoch, opt(x.ended_at));
+           x.park, x.owner_epoch, opt(x.ended_at), x.release_match);
 }
 
 template <class Inspector>

@@ -272,6 +272,21 @@ void invite_and_accept(room_pointer self, const room_plan& plan) {
 
 // --- after the end -------------------------------------------------------
 
+/// A race cancelled before it started that fewer than two players had
+/// joined (invited, requested or declined entrants have not): racetime.gg's
+/// racebot cancels such a room 30 minutes after it opened, and no match
+/// could have been raced in it.
+bool cancelled_before_two_joined(const protocol::race_snapshot& race) {
+  if (race.started_at)
+    return false;
+  auto joined = std::count_if(
+      race.entrants.begin(), race.entrants.end(), [](const auto& e) {
+        return e.status != "requested" && e.status != "invited" &&
+               e.status != "declined";
+      });
+  return joined < 2;
+}
+
 /// The result (or the cancellation) is queued: the room keeps watching for
 /// what is left of the undo window, counted from the race's end (at most
 /// the whole window, should racetime.gg's clock be ahead), unless nothing
@@ -400,6 +415,14 @@ void apply(room_pointer self, race_snapshot& next) {
     if (st.last->cancelled_at)
       closure.ended_at =
           timestamp{std::chrono::microseconds{*st.last->cancelled_at}};
+    if (st.room.match_id && cancelled_before_two_joined(*st.last)) {
+      closure.release_match = true;
+      closure.reason =
+          "racetime.gg cancelled the room before two players joined it (it "
+          "does so 30 minutes after a room opens): the match gets a new "
+          "room while it is due";
+      spdlog::warn("{}: {}", st.who, closure.reason);
+    }
     enqueue(self, std::move(closure));
     settle(self);
   } else if (plan.end == race_end::partitioned) {

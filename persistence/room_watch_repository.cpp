@@ -592,11 +592,14 @@ void room_watch_repository::close(const room_closure& c) {
     // a reopening is (hence a key per cancellation). A race whose result
     // was recorded and is now cancelled was reopened (an undo) unseen: its
     // result is withdrawn first.
+    std::optional<std::int32_t> match_id;
     if (cancel) {
       auto rows = sql_query(conn, "SELECT status, match_id FROM "
                                   "racetime_rooms WHERE id = " +
                                       id + " FOR UPDATE");
       auto before = rows.empty() ? sql_value{} : rows[0][0];
+      if (!rows.empty())
+        match_id = sql_int(rows[0][1]);
       if (before == sql_value{"cancelled"}) {
         // Reopened and cancelled again unseen: the later cancel time is
         // the one an un-forfeit counts from.
@@ -631,6 +634,10 @@ void room_watch_repository::close(const room_closure& c) {
         (c.status.empty() ? std::string{"NULL"} : sql_quote(conn, c.status)) +
         ", 'reason', " + sql_quote(conn, c.reason) +
         ", 'slug', (SELECT slug FROM racetime_rooms WHERE id = " + id + "))";
+    bool release = cancel && c.release_match && match_id;
+    if (release)
+      details = "JSON_MERGE_PATCH(" + details + ", JSON_OBJECT('new_room', " +
+                "true, 'match_id', " + std::to_string(*match_id) + "))";
     if (cancel)
       room_event(conn, c.room_id, "race_cancelled", details,
                  "cancelled:" + epoch_us_text(now_us()));
@@ -638,6 +645,13 @@ void room_watch_repository::close(const room_closure& c) {
       audit_room(conn, c.room_id,
                  c.park ? "racetime_room.parked" : "racetime_room.closed",
                  details);
+    // After the event, which finds its tournament through the match: the
+    // match has no room now, and its tournament opens a new one while the
+    // match is due (the unique match_id keeps one live room per match).
+    if (release)
+      sql_defer(conn, "UPDATE racetime_rooms SET released_match_id = "
+                      "match_id, match_id = NULL WHERE id = " +
+                          id);
   });
 }
 

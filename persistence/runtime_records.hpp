@@ -166,6 +166,11 @@ struct room_closure {
   /// A cancellation's time on racetime.gg (racetime_rooms.race_ended_at):
   /// an un-forfeit may reopen the race for 10 minutes after it.
   std::optional<timestamp> ended_at{};
+  /// A cancellation of a race that never started and that fewer than two
+  /// players joined (racetime.gg cancels such a room 30 minutes after it
+  /// opened): the room gives its match up (released_match_id), so that the
+  /// match gets a new room while it is due.
+  bool release_match = false;
 };
 
 /// An audit log entry written by racecontrol itself (user_id NULL).

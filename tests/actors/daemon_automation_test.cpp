@@ -870,6 +870,47 @@ BOOST_AUTO_TEST_CASE(late_within_grace_opens_past_grace_is_reported) {
                  .find("open it by hand") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_room_cancelled_before_two_players_joined_is_replaced) {
+  // racetime.gg cancels a room that fewer than two players joined 30
+  // minutes after it opened (here 3 s): the match, still due, gets a new
+  // room; the cancelled one keeps the match it was opened for.
+  auto o = no_room();
+  o.low_entrants_limit = 3s;
+  race_world w{o};
+  automate(w);
+  w.execute("DELETE FROM match_players WHERE match_id = 10");
+  w.execute("DELETE FROM matches WHERE id = 10");
+  add_match(w, 20, 0s);
+  w.start_daemon({"--automation.recheck_interval=1s"});
+  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
+                            [&] {
+                              return has_room(w, 20);
+                            },
+                            20s),
+                        w.daemon().output());
+  auto first = room_of(w, 20);
+  BOOST_REQUIRE_MESSAGE(race_world::wait_until(
+                            [&] {
+                              auto now = room_of(w, 20);
+                              return !now.empty() && now != first;
+                            },
+                            30s),
+                        w.daemon().output());
+  BOOST_TEST(w.scalar("SELECT CONCAT(status, ' ', COALESCE(match_id, "
+                      "'none'), ' ', released_match_id) FROM racetime_rooms "
+                      "WHERE slug = '" +
+                      first + "'") == "cancelled none 20");
+  BOOST_TEST(w.count("SELECT COUNT(*) FROM audit_log WHERE action = "
+                     "'race_cancelled' AND JSON_EXTRACT(details, "
+                     "'$.new_room') = 'true'") >= 1);
+  // The simulator cancelled the first race itself, as racetime.gg's
+  // racebot does.
+  auto state =
+      w.sim().control_get("/races/" + first.substr(first.find('/') + 1)).body;
+  BOOST_TEST(state.find("less than 2 entrants joined") != std::string::npos,
+             state);
+}
+
 BOOST_AUTO_TEST_CASE(a_room_opened_then_raced_to_its_result) {
   race_world w{no_room()};
   automate(w);

@@ -759,6 +759,34 @@ BOOST_AUTO_TEST_CASE(a_cancelled_race_is_closed_with_its_reason) {
   BOOST_TEST(!room_alive());
 }
 
+BOOST_AUTO_TEST_CASE(
+    a_room_cancelled_before_two_players_joined_gives_its_match_up) {
+  // racetime.gg's racebot cancels a room 30 minutes after it opened while
+  // fewer than two entrants joined: invited players have not.
+  start();
+  std::vector<protocol::entrant_snapshot> one_joined = {
+      entrant("rt-alice", "not_ready"), entrant("rt-bob", "invited")};
+  fetched(race(1, "open", one_joined));
+  fetched(race(2, "cancelled", one_joined));
+  BOOST_REQUIRE_EQUAL(j->closures.size(), 1u);
+  BOOST_TEST(j->closures[0].status == "cancelled");
+  BOOST_TEST(j->closures[0].release_match);
+  BOOST_TEST(j->closures[0].reason.find("new room") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_room_cancelled_with_two_players_joined_keeps_its_match) {
+  // Cancelled by someone on racetime.gg with the players in it: the match
+  // keeps that room (its organizers decide).
+  start();
+  std::vector<protocol::entrant_snapshot> joined = {
+      entrant("rt-alice", "ready"), entrant("rt-bob", "not_ready")};
+  fetched(race(1, "open", joined));
+  fetched(race(2, "cancelled", joined));
+  BOOST_REQUIRE_EQUAL(j->closures.size(), 1u);
+  BOOST_TEST(!j->closures[0].release_match);
+  BOOST_TEST(j->closures[0].reason == "the race was cancelled on racetime.gg");
+}
+
 BOOST_AUTO_TEST_CASE(a_partitioned_race_is_closed_without_a_result) {
   // racetime.gg moved the entrants into partition races of their own,
   // which the room does not follow: it stops, saying why, and is not

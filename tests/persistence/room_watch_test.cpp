@@ -555,6 +555,40 @@ BOOST_AUTO_TEST_CASE(a_partitioned_race_closes_its_room_for_good) {
                     "'racetime_room.closed'") == "1");
 }
 
+BOOST_AUTO_TEST_CASE(a_room_cancelled_before_two_joined_gives_its_match_up) {
+  exec("UPDATE tournaments SET discord_notification_channel_id = '42' WHERE "
+       "id = 1");
+  room_closure c{room_id, "cancelled", "cancelled before two players joined",
+                 false};
+  c.release_match = true;
+  repo.close(c);
+  repo.close(c); // a retried write changes nothing more
+  BOOST_TEST(scalar("SELECT CONCAT(status, ' ', COALESCE(match_id, 'none'), "
+                    "' ', released_match_id) FROM racetime_rooms WHERE id = "
+                    "5") == "cancelled none 10");
+  // The event still names the match's organization and reaches its
+  // channel: it was written before the room let the match go.
+  BOOST_TEST(scalar("SELECT CONCAT(organization_id, ' ', "
+                    "JSON_EXTRACT(details, '$.new_room'), ' ', "
+                    "JSON_VALUE(details, '$.match_id')) FROM audit_log WHERE "
+                    "action = 'race_cancelled'") == "1 true 10");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM discord_outbox WHERE event = "
+                    "'race_cancelled' AND channel_id = '42'") == "1");
+  // The match may be claimed again: its new room.
+  exec("INSERT INTO racetime_rooms (slug, category, room_name, status, "
+       "match_id, bot_id) VALUES ('alttpr/new-room-1', 'alttpr', "
+       "'new-room-1', 'open', 10, 1)");
+  BOOST_TEST(scalar("SELECT slug FROM racetime_rooms WHERE match_id = 10") ==
+             "alttpr/new-room-1");
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_room_keeps_its_match_unless_released) {
+  repo.close({room_id, "cancelled", "the race was cancelled", false});
+  BOOST_TEST(scalar("SELECT CONCAT(COALESCE(match_id, 'none'), ' ', "
+                    "COALESCE(released_match_id, 'none')) FROM "
+                    "racetime_rooms WHERE id = 5") == "10 none");
+}
+
 BOOST_AUTO_TEST_CASE(a_placement_fences_the_writes_of_the_one_before) {
   // Standalone: epoch 0 on both sides, every write goes through.
   room_progress p;

@@ -34,6 +34,7 @@ sim_harness_options sim_options(const race_world_options& w) {
   sim_harness_options o;
   o.time_scale = w.time_scale;
   o.bot_category_ttl = w.bot_category_ttl;
+  o.low_entrants_limit = w.low_entrants_limit;
   return o;
 }
 } // namespace

@@ -48,6 +48,9 @@ struct race_world_options {
   /// ("link-client", "link-secret") with this redirect URI (racecontrold's
   /// /link/racetime/callback), before the simulator starts.
   std::string link_redirect_uri{};
+  /// racetime-sim cancels a race this long after it opened while fewer
+  /// than two entrants joined it (racetime.gg's racebot: 30 minutes).
+  std::chrono::milliseconds low_entrants_limit{std::chrono::minutes{30}};
 };
 
 class race_world {

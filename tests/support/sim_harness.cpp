@@ -14,6 +14,7 @@ sim_harness::sim_harness(sim_harness_options options)
   so.unknown_race_hang = options.unknown_race_hang;
   so.bot_category_ttl = options.bot_category_ttl;
   so.ws_ping = options.ws_ping;
+  so.low_entrants_limit = options.low_entrants_limit;
   secure_ = !options.tls_cert.empty();
   server_ = std::make_unique<sim::server>(sim_io_, options.time_scale, so);
   server_->start();

@@ -28,6 +28,8 @@ struct sim_harness_options {
   std::chrono::milliseconds bot_category_ttl{0};
   std::chrono::milliseconds ws_ping{20000}; ///< daphne's ping interval
   std::string extra_ca_file;                ///< for the client's TLS context
+  /// racebot.py's cancel of a race fewer than two entrants joined.
+  std::chrono::milliseconds low_entrants_limit{std::chrono::minutes{30}};
 };
 
 class sim_harness {

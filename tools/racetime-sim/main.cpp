@@ -51,6 +51,10 @@ options:
   --ws-ping MS           a WebSocket ping this often; a socket that sends
                          nothing in the interval after one is closed
                          (daphne's ping_interval; default 20000; 0 = never)
+  --low-entrants-limit MS  cancel a race still open this long after it
+                         opened with fewer than two entrants joined, as
+                         racetime.gg's racebot does (default 1800000: 30
+                         min; 0 = never)
   --category SLUG[:NAME] create a category (repeatable)
   --goal SLUG:GOAL       add a goal to a category (repeatable)
   --bot CAT:ID:SECRET[:NAME]  a category bot (repeatable)
@@ -274,8 +278,8 @@ int main(int argc, char** argv) {
         {"help", "version", "demo-players"},
         {"address", "port", "control-port", "tls-cert", "tls-key", "time-scale",
          "token-lifetime", "unknown-race-hang", "bot-data-cache", "ws-ping",
-         "seed", "category", "goal", "bot", "app", "user", "authorize-user",
-         "log-level"});
+         "low-entrants-limit", "seed", "category", "goal", "bot", "app", "user",
+         "authorize-user", "log-level"});
     if (cli.has("help")) {
       std::cout << usage;
       return 0;
@@ -297,6 +301,8 @@ int main(int argc, char** argv) {
         std::stoll(cli.value("bot-data-cache").value_or("60000"))};
     options.ws_ping = std::chrono::milliseconds{
         std::stoll(cli.value("ws-ping").value_or("20000"))};
+    options.low_entrants_limit = std::chrono::milliseconds{
+        std::stoll(cli.value("low-entrants-limit").value_or("1800000"))};
     time_scale = std::stod(cli.value("time-scale").value_or("1"));
     options.seed = cli.value("seed")
                        ? std::stoull(*cli.value("seed"))

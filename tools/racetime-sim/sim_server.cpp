@@ -20,7 +20,9 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <memory>
 #include <set>
+#include <vector>
 
 namespace racecontrol::sim {
 
@@ -81,9 +83,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
             },
             [weak](std::chrono::milliseconds delay, std::function<void()> f) {
               auto s = weak.lock();
-              if (!s)
+              if (!s || s->stopping)
                 return;
               auto timer = std::make_shared<net::steady_timer>(s->io, delay);
+              s->keep_timer(timer);
               timer->async_wait(
                   [timer, f = std::move(f)](beast::error_code ec) {
                     if (!ec)
@@ -99,6 +102,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                 s->demo.started(slug);
             }},
         time_scale, options.seed);
+    w.set_low_entrants_limit(options.low_entrants_limit);
     ctx.demo = &demo;
     ctx.drop_sockets = [weak](const std::string& slug) {
       if (auto s = weak.lock())
@@ -201,6 +205,22 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::vector<std::weak_ptr<closable>> connections;
   std::set<std::string> muted;
   bool stopping = false;
+  /// The world's timers (countdowns, the racebot's 30-minute check): a
+  /// stop cancels them, or they would keep the io_context running.
+  std::vector<std::weak_ptr<net::steady_timer>> timers;
+  std::size_t prune_timers_at = 64;
+
+  void keep_timer(const std::shared_ptr<net::steady_timer>& t) {
+    if (timers.size() >= prune_timers_at) {
+      timers.erase(std::remove_if(timers.begin(), timers.end(),
+                                  [](const auto& w) {
+                                    return w.expired();
+                                  }),
+                   timers.end());
+      prune_timers_at = std::max<std::size_t>(64, 2 * timers.size());
+    }
+    timers.push_back(t);
+  }
 };
 
 namespace {
@@ -719,6 +739,10 @@ void server::stop() {
       if (auto conn = c.lock())
         conn->close();
     state->connections.clear();
+    for (auto& t : state->timers)
+      if (auto timer = t.lock())
+        timer->cancel();
+    state->timers.clear();
   });
 }
 

@@ -42,6 +42,9 @@ struct server_options {
   /// every `ws_ping` and the socket is closed when nothing came in the
   /// interval after one; 0 never pings.
   std::chrono::milliseconds ws_ping{20000};
+  /// racebot.py's cancel of a race fewer than two entrants joined, this
+  /// long after it opened (0: never).
+  std::chrono::milliseconds low_entrants_limit{std::chrono::minutes{30}};
 };
 
 class server {

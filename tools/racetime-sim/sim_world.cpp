@@ -142,6 +142,17 @@ std::string world::open_race(const std::string& cat, const application& bot,
   auto slug = r.slug;
   race& stored = races_[slug] = std::move(r);
   add_message(stored, "Race opened automatically by " + bot.name);
+  if (hooks_.schedule && low_entrants_limit_.count() > 0) {
+    auto warn_at = low_entrants_limit_ - std::chrono::minutes{5};
+    if (warn_at.count() > 0)
+      hooks_.schedule(warn_at, [this, slug] {
+        check_low_entrants(slug, false);
+      });
+    else
+      hooks_.schedule(low_entrants_limit_, [this, slug] {
+        check_low_entrants(slug, true);
+      });
+  }
   return stored.name();
 }
 
@@ -300,6 +311,44 @@ void world::check_readiness(race& r) {
               "Everyone is ready. The race will begin in " +
                   std::to_string(r.settings.start_delay) + " seconds!",
               true);
+}
+
+void world::check_low_entrants(const std::string& slug, bool warned) {
+  race* r = find_race(slug);
+  if (r == nullptr || !is_preparing(r->state))
+    return;
+  auto joined = std::count_if(r->entrants.begin(), r->entrants.end(),
+                              [](const entrant& e) {
+                                return e.state == entrant_state::joined;
+                              });
+  auto open_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+      now() - r->opened_at);
+  if (joined < 2 && open_for >= low_entrants_limit_) {
+    // Race.cancel() by the racebot: no "by" in its message.
+    r->state = race_state::cancelled;
+    r->settings.unlisted = false;
+    r->settings.recordable = false;
+    r->cancelled_at = now();
+    ++r->countdown;
+    touch(*r);
+    add_message(*r, "This race has been cancelled. Reason: less than 2 "
+                    "entrants joined.");
+    return;
+  }
+  if (joined < 2 && !warned) {
+    add_message(*r,
+                "Warning: this race will be automatically cancelled in 5 "
+                "minutes unless at least two entrants join.",
+                true);
+    warned = true;
+  }
+  // racebot.py looks again every 100 ms for as long as the race is open;
+  // once a second is close enough here.
+  auto left = low_entrants_limit_ - open_for;
+  auto again = left.count() > 0 ? left : std::chrono::milliseconds{1000};
+  hooks_.schedule(again, [this, slug, warned] {
+    check_low_entrants(slug, warned);
+  });
 }
 
 void world::start_countdown(race& r, const std::optional<std::string>& by) {

@@ -92,6 +92,12 @@ class world {
   /// active_race), or nullopt.
   std::optional<std::string> active_race(const std::string& user_id) const;
   void set_guid_window(std::chrono::seconds s) { guid_window_ = s; }
+  /// racebot.py cancels a race still open this long after it opened while
+  /// fewer than two entrants joined it (Race.OPEN_TIME_LIMIT_LOWENTRANTS,
+  /// 30 minutes), warning 5 minutes before; real time, not scaled. 0: never.
+  void set_low_entrants_limit(std::chrono::milliseconds d) {
+    low_entrants_limit_ = d;
+  }
 
   // --- races (views) --------------------------------------------------------
   const category* find_category(const std::string& slug) const;
@@ -184,6 +190,9 @@ class world {
   void broadcast_data(race& r);
   void touch(race& r); ///< version++ and race.data
   void check_readiness(race& r);
+  /// racebot.py's check of an open race with fewer than two entrants
+  /// joined, `warned` once the warning went out.
+  void check_low_entrants(const std::string& slug, bool warned);
   void start_countdown(race& r, const std::optional<std::string>& by);
   void start(race& r);
   void finish_if_none_remaining(race& r);
@@ -219,6 +228,7 @@ class world {
   std::map<std::string, std::chrono::steady_clock::time_point> guids_;
   std::deque<bot_record> records_;
   std::chrono::seconds guid_window_{300};
+  std::chrono::milliseconds low_entrants_limit_{std::chrono::minutes{30}};
 };
 
 /// Django's CheckboxInput: only "false" (any case) and "" are false; a
