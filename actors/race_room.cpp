@@ -251,16 +251,21 @@ void send_action(room_pointer self, const protocol::bot_action& action) {
 void invite_and_accept(room_pointer self, const room_plan& plan) {
   auto& st = self->state;
   std::string invited; // one log line for all of them
+  std::size_t count = 0;
   for (const auto& user : plan.invite) {
     st.memory.invited.insert(user);
     send_action(
         self, protocol::user_action{protocol::user_action::kind::invite, user});
+    // Sent again after a refusal: logged and audited the first time only.
+    if (!st.memory.announced.insert(user).second)
+      continue;
     invited += (invited.empty() ? "" : ", ") + user;
+    ++count;
     audit(self, "racetime_room.invited", racetime_id_details(user));
   }
   if (!invited.empty())
     spdlog::info("{}: invited racetime.gg user{} {}", st.who,
-                 plan.invite.size() == 1 ? "" : "s", invited);
+                 count == 1 ? "" : "s", invited);
   for (const auto& user : plan.accept) {
     st.memory.accepted.insert(user);
     send_action(self, protocol::user_action{
@@ -508,6 +513,15 @@ void on_frame(room_pointer self, const std::string& frame) {
     case protocol::frame_kind::error:
       spdlog::warn("{}: racetime.gg reported an error: {}", self->state.who,
                    frame.substr(0, 500));
+      // A refused invitation ("X is not allowed to join this race": racing
+      // in another race, or not streaming while streaming is required)
+      // names no action: the players still missing from the race are
+      // invited again by the next pass, within a tick_interval, and get in
+      // once the cause is gone. Players in the race are not invited again.
+      self->state.memory.invited.clear();
+      self->state.memory.accepted.clear();
+      self->state.replan_people = true;
+      tick_within(self, self->state.options.tick_interval);
       break;
     default:
       break;

@@ -44,6 +44,8 @@ struct room_plan {
 struct room_memory {
   std::set<std::string> invited;
   std::set<std::string> accepted;
+  /// Invited at least once (logged and audited then, not on every resend).
+  std::set<std::string> announced;
 };
 
 /// Whether racetime.gg still lets entrants join (invites make sense).

@@ -22,6 +22,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
@@ -916,6 +917,33 @@ BOOST_AUTO_TEST_CASE(a_given_up_invitation_is_sent_again_by_the_next_pass) {
     sched->run();
   }
   BOOST_TEST(j->sent_containing("rt-bob") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_refused_invitation_is_sent_again_while_the_player_is_missing) {
+  start();
+  fetched(race(1, "open"));
+  caf::anon_send(room, atom::socket::value,
+                 socket_event{socket_event::kind::opened, ""});
+  sched->run();
+  BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+  // Alice's invitation took; Bob's was refused (he still races in another
+  // race), and racetime.gg's error names no action.
+  fetched(race(2, "open", {entrant("rt-alice", "invited")}));
+  caf::anon_send(room, atom::frame::value,
+                 std::string{R"({"type":"error","errors":["BobRT is not )"
+                             R"(allowed to join this race."]})"});
+  sched->run();
+  sched->advance_time(60s);
+  sched->run();
+  BOOST_TEST(j->sent_containing("rt-bob") == 2);
+  BOOST_TEST(j->sent_containing("rt-alice") == 1);
+  // Audited once per player, not once per resend.
+  auto invited = std::count_if(j->audits.begin(), j->audits.end(),
+                               [](const audit_record& a) {
+                                 return a.action == "racetime_room.invited";
+                               });
+  BOOST_TEST(invited == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_quiet_race_is_fetched_although_its_socket_is_open) {
