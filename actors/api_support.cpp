@@ -154,6 +154,12 @@ http_server_response error_answer(const caf::error& err,
     return error_response(504, "timeout",
                           what + " took too long; it may still complete: "
                                  "look again shortly");
+  if (is(err, ec::database_outcome_unknown))
+    return error_response(503, "database_outcome_unknown",
+                          what + ": MariaDB's connection broke while the "
+                                 "change was being saved, so whether it was "
+                                 "saved is unknown: look (GET) before "
+                                 "sending it again");
   if (is(err, ec::database_unavailable))
     return error_response(503, "database_unavailable",
                           what + " failed: MariaDB does not answer; try "

@@ -35,6 +35,9 @@ enum class ec : std::uint8_t {
   /// A room's write came from a placement that is no longer the room's
   /// (another node owns it now): the writer must stop acting for it.
   fenced,
+  /// The connection to MariaDB broke while a change was being committed:
+  /// it may or may not be saved (a blind retry could apply it twice).
+  database_outcome_unknown,
 };
 
 const char* to_string(ec code);

@@ -27,6 +27,8 @@ const char* to_string(ec code) {
       return "refused";
     case ec::fenced:
       return "fenced";
+    case ec::database_outcome_unknown:
+      return "database_outcome_unknown";
   }
   return "unknown";
 }

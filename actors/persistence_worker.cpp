@@ -32,7 +32,9 @@ using worker_pointer =
 
 caf::error to_error(const persistence::database_error& e) {
   using kind = persistence::database_error::kind;
-  const char* label = e.what_kind() == kind::connection   ? "connection"
+  const char* label = e.what_kind() == kind::connection ||
+                              e.what_kind() == kind::outcome_unknown
+                          ? "connection"
                       : e.what_kind() == kind::constraint ? "constraint"
                                                           : "failure";
   protocol::metrics().add(protocol::metric::database_errors, {{"kind", label}});
@@ -41,6 +43,8 @@ caf::error to_error(const persistence::database_error& e) {
       return make_error(ec::database_unavailable, e.what());
     case kind::constraint:
       return make_error(ec::database_constraint, e.what());
+    case kind::outcome_unknown:
+      return make_error(ec::database_outcome_unknown, e.what());
     default:
       return make_error(ec::database_failure, e.what());
   }

@@ -9,9 +9,11 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <string>
 
 namespace racecontrol::persistence {
 
@@ -43,6 +45,21 @@ database_error::kind classify_mysql_error(unsigned int error_number) {
 }
 
 namespace {
+
+/// Every session in UTC, and a lock wait that ends (1205, retried as a
+/// conflict) before the read timeout gives the connection up (2013):
+/// InnoDB's 50 s would outlast the default 30 s read timeout, the server
+/// would go on waiting in the abandoned session with its locks held, and
+/// the retry on a new connection would queue behind them.
+std::string session_settings(unsigned int read_timeout) {
+  std::string out = "SET time_zone = '+00:00'";
+  if (read_timeout > 0) {
+    unsigned int wait = read_timeout > 10 ? std::min(read_timeout - 5, 50u)
+                                          : std::max(read_timeout / 2, 1u);
+    out += ", innodb_lock_wait_timeout = " + std::to_string(wait);
+  }
+  return out;
+}
 
 /// ODB's pool, but each connection is opened by us so it gets timeouts,
 /// utf8mb4 and a UTC session time zone (DATETIME columns hold UTC); and a
@@ -100,7 +117,8 @@ class configured_pool : public odb::mysql::connection_pool_factory {
     mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     unsigned int local_infile = options_.local_infile ? 1 : 0;
     mysql_options(handle, MYSQL_OPT_LOCAL_INFILE, &local_infile);
-    mysql_options(handle, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    mysql_options(handle, MYSQL_INIT_COMMAND,
+                  session_settings(read_timeout).c_str());
     if (!url.socket.empty()) {
       unsigned int protocol = MYSQL_PROTOCOL_SOCKET;
       mysql_options(handle, MYSQL_OPT_PROTOCOL, &protocol);

@@ -15,6 +15,9 @@ class database_error : public std::runtime_error {
     constraint, ///< a unique or foreign key rejected the change
     conflict,   ///< deadlock or lock wait timeout: retrying may succeed
     statement,  ///< any other failed statement
+    /// The connection broke while the COMMIT was on its way: the change may
+    /// or may not be saved, so it is not run again by itself.
+    outcome_unknown,
   };
 
   database_error(kind k, const std::string& message,

@@ -78,7 +78,7 @@ auto with_retries(Attempt&& attempt_once)
     }
     auto [failure, message, number] = failed;
     if (failure == database_error::kind::connection && committing)
-      throw database_error(failure,
+      throw database_error(database_error::kind::outcome_unknown,
                            "the connection broke while committing, so "
                            "whether the change was saved is unknown: " +
                                message,

@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "persistence/database.hpp"
 #include "persistence/database_error.hpp"
 #include "persistence/sql.hpp"
 #include "persistence/transaction.hpp"
@@ -11,7 +12,9 @@
 #include "tests/support/scratch_database.hpp"
 
 #include <future>
+#include <initializer_list>
 #include <thread>
+#include <utility>
 
 using namespace racecontrol;
 using namespace racecontrol::persistence;
@@ -403,6 +406,51 @@ BOOST_AUTO_TEST_CASE(text_with_a_second_statement_fails_and_stays_usable) {
   BOOST_CHECK_THROW(sql_query(*conn, "SELECT 6; -- a comment"), database_error);
   BOOST_CHECK_THROW(sql_query(*conn, "SELECT 6; SELECT 7"), database_error);
   BOOST_TEST(sql_scalar(*conn, "SELECT 3").value_or("") == "3");
+}
+
+BOOST_AUTO_TEST_CASE(a_lock_wait_ends_before_the_read_timeout) {
+  // A lock wait longer than the read timeout would cost the connection
+  // (2013) while the server kept waiting with its locks held.
+  for (auto [read, wait] : std::initializer_list<std::pair<int, int>>{
+           {30, 25}, {8, 4}, {120, 50}}) {
+    persistence::database_options o;
+    o.url = test::test_server_url();
+    o.max_connections = 1;
+    o.read_timeout = std::chrono::seconds{read};
+    auto db = persistence::open_database(o);
+    auto conn = db->connection();
+    BOOST_TEST(sql_scalar(*conn, "SELECT CONCAT(@@SESSION.time_zone, ' ', "
+                                 "@@SESSION.innodb_lock_wait_timeout)")
+                   .value_or("") == "+00:00 " + std::to_string(wait));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_lost_while_committing_is_not_run_again) {
+  // The change may or may not be saved: said so, and never applied twice.
+  test::scratch_database scratch{false};
+  auto& db = scratch.db();
+  {
+    auto conn = db.connection();
+    sql_execute(*conn, "CREATE TABLE probe (id INT PRIMARY KEY) ENGINE=InnoDB");
+  }
+  int attempts = 0;
+  try {
+    in_transaction(db, [&](odb::mysql::connection& conn) {
+      ++attempts;
+      sql_execute(conn, "INSERT INTO probe VALUES (1)");
+      auto id = sql_scalar(conn, "SELECT CONNECTION_ID()").value_or("0");
+      auto other = db.connection();
+      sql_execute(*other, "KILL CONNECTION " + id);
+      std::this_thread::sleep_for(200ms); // its socket closed by now
+      return 0;
+    });
+    BOOST_FAIL("a commit on a killed connection went through");
+  } catch (const database_error& e) {
+    BOOST_TEST((e.what_kind() == database_error::kind::outcome_unknown),
+               e.what());
+    BOOST_TEST(std::string{e.what()}.find("is unknown") != std::string::npos);
+  }
+  BOOST_TEST(attempts == 1);
 }
 
 BOOST_AUTO_TEST_CASE(other_failures_are_not_retried) {
