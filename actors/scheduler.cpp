@@ -410,14 +410,16 @@ void record_invalid(scheduler_pointer self, task_entry& e,
           });
 }
 
-/// Gives a task that was never scheduled its first next_run_at.
-void schedule_first(scheduler_pointer self, task_entry& e) {
-  task_schedule s{e.row.id, std::nullopt, e.timing->first_due(now(self))};
+/// Gives the task the next_run_at `next` in place of its current one (none
+/// for a task never scheduled): `why` says what for, in the log.
+void schedule(scheduler_pointer self, task_entry& e, timestamp next,
+              const char* why) {
+  task_schedule s{e.row.id, e.row.next_run_at, next};
   e.phase = run_phase::claiming;
   self->request(self->state.store, self->state.options.database_timeout,
                 atom::put::value, s)
       .then(
-          [self, s](bool applied) {
+          [self, s, why](bool applied) {
             auto* e = find(self, s.task_id);
             if (e == nullptr)
               return;
@@ -428,8 +430,8 @@ void schedule_first(scheduler_pointer self, task_entry& e) {
             }
             e->row.next_run_at = s.next_run_at;
             e->written_at_load = self->state.loads;
-            spdlog::info("scheduler: {} scheduled: first run {}", label(e->row),
-                         when(s.next_run_at));
+            spdlog::info("scheduler: {} scheduled{}: next run {}",
+                         label(e->row), why, when(s.next_run_at));
             arm(self);
           },
           [self, s](caf::error& err) {
@@ -441,6 +443,14 @@ void schedule_first(scheduler_pointer self, task_entry& e) {
                           "again at the next reload",
                           label(e->row), describe(err));
           });
+}
+
+/// Whether the wall clock is now more than a minute before the task's last
+/// run started, and its next run lies ahead: the clock was stepped back.
+bool stepped_back(scheduler_pointer self, const task_record& row) {
+  auto t = now(self);
+  return row.last_run_at && row.next_run_at && *row.next_run_at > t &&
+         *row.last_run_at > t + std::chrono::minutes{1};
 }
 
 void review(scheduler_pointer self, task_entry& e) {
@@ -486,7 +496,15 @@ void review(scheduler_pointer self, task_entry& e) {
   if (!e.timing)
     record_invalid(self, e, "invalid schedule: " + why);
   else if (!e.row.next_run_at)
-    schedule_first(self, e);
+    schedule(self, e, e.timing->first_due(now(self)), "");
+  else if (stepped_back(self, e.row))
+    // Its next run was planned from a wall clock that has since gone
+    // back (a clock fast at boot, then corrected): waiting for that time
+    // would skip runs for as long as the step.
+    if (auto next = e.timing->next_after_run(now(self), now(self));
+        next && *next < *e.row.next_run_at)
+      schedule(self, e, *next,
+               " again (the wall clock went back past its last run)");
 }
 
 // --- load: the rows, merged with what this scheduler knows -------------------

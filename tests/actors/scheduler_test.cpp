@@ -409,6 +409,21 @@ BOOST_AUTO_TEST_CASE(a_wall_clock_step_forward_delays_a_run_a_minute_at_most) {
   BOOST_TEST(rooms->polls == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_wall_clock_step_back_delays_a_run_a_period_at_most) {
+  // The clock ran two hours fast when the task last ran (its next run was
+  // planned from that), then NTP corrected it: the task runs within a
+  // period and a reload, not two hours later.
+  auto poll = poll_every(60, t0 + 1s);
+  start_scheduler();
+  advance(1s);
+  BOOST_TEST(rooms->polls == 1);
+  *wall_step = -2h;
+  advance(3min);
+  BOOST_TEST(rooms->polls >= 2);
+  // Planned from the corrected clock: before t0 (same number of digits).
+  BOOST_TEST(time_of(poll, "next_run_at") < us(t0));
+}
+
 BOOST_AUTO_TEST_CASE(a_one_time_task_runs_once_and_deactivates_itself) {
   auto id = add_task("open the final", "RACETIME_OPEN_ROOM", "ONE_TIME",
                      std::nullopt, std::nullopt, t0 + 10s, std::nullopt);
