@@ -193,22 +193,27 @@ void on_worker_down(pool_pointer self, const caf::down_msg& msg) {
 }
 
 void check_health(pool_pointer self) {
+  self->delayed_send(self, self->state.options.health_interval,
+                     atom::tick::value);
+  if (self->state.checking)
+    return;
+  self->state.checking = true;
   self->request(caf::actor_cast<persistence_actor>(self), caf::infinite,
                 atom::status::value)
       .then(
           [self](database_status&) {
+            self->state.checking = false;
             if (!self->state.answering)
               spdlog::info("persistence: MariaDB answers again");
             self->state.answering = true;
           },
           [self](caf::error& err) {
+            self->state.checking = false;
             if (self->state.answering)
               spdlog::warn("persistence: MariaDB does not answer: {}",
                            describe(err));
             self->state.answering = false;
           });
-  self->delayed_send(self, self->state.options.health_interval,
-                     atom::tick::value);
 }
 
 } // namespace

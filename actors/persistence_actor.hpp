@@ -77,6 +77,9 @@ struct persistence_state {
   std::deque<std::function<void(persistence_worker_actor)>> waiting;
   /// Whether the last health check got an answer (changes are logged once).
   bool answering = true;
+  /// A health check is queued or running: while MariaDB stalls, one more
+  /// every health_interval would pile up ahead of the rooms' writes.
+  bool checking = false;
   /// Accepted tokens' identities by the token's SHA-256 (never the token).
   std::unordered_map<std::string, cached_identity> identities;
   /// Bumped by every revocation: an identity read before it is not cached.
