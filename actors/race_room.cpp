@@ -277,12 +277,17 @@ void invite_and_accept(room_pointer self, const room_plan& plan) {
 
 // --- after the end -------------------------------------------------------
 
-/// A race cancelled before it started that fewer than two players had
-/// joined (invited, requested or declined entrants have not): racetime.gg's
-/// racebot cancels such a room 30 minutes after it opened, and no match
-/// could have been raced in it.
-bool cancelled_before_two_joined(const protocol::race_snapshot& race) {
-  if (race.started_at)
+/// A race racetime.gg's racebot cancelled: never started, fewer than two
+/// players joined (invited, requested or declined entrants have not), and
+/// cancelled `limit` (less a tenth, for clocks and the racebot's pace) or
+/// more after it opened. A person's cancel sooner keeps the match.
+bool cancelled_by_racebot(const protocol::race_snapshot& race,
+                          std::chrono::milliseconds limit) {
+  if (race.started_at || !race.cancelled_at || !race.opened_at)
+    return false;
+  auto open_for =
+      std::chrono::microseconds{*race.cancelled_at - *race.opened_at};
+  if (open_for < limit - limit / 10)
     return false;
   auto joined = std::count_if(
       race.entrants.begin(), race.entrants.end(), [](const auto& e) {
@@ -420,12 +425,14 @@ void apply(room_pointer self, race_snapshot& next) {
     if (st.last->cancelled_at)
       closure.ended_at =
           timestamp{std::chrono::microseconds{*st.last->cancelled_at}};
-    if (st.room.match_id && cancelled_before_two_joined(*st.last)) {
+    if (st.room.match_id &&
+        cancelled_by_racebot(*st.last, st.options.racebot_cancel_after)) {
       closure.release_match = true;
       closure.reason =
-          "racetime.gg cancelled the room before two players joined it (it "
-          "does so 30 minutes after a room opens): the match gets a new "
-          "room while it is due";
+          "racetime.gg cancelled the room because fewer than two players "
+          "joined it in time: the match has no room now; it gets a new one "
+          "while it is due if its tournament opens rooms by itself, else "
+          "open one by hand";
       spdlog::warn("{}: {}", st.who, closure.reason);
     }
     enqueue(self, std::move(closure));
@@ -518,8 +525,9 @@ void on_frame(room_pointer self, const std::string& frame) {
       // names no action: the players still missing from the race are
       // invited again by the next pass, within a tick_interval, and get in
       // once the cause is gone. Players in the race are not invited again.
+      if (frame.find("not allowed to join") == std::string::npos)
+        break;
       self->state.memory.invited.clear();
-      self->state.memory.accepted.clear();
       self->state.replan_people = true;
       tick_within(self, self->state.options.tick_interval);
       break;

@@ -45,6 +45,9 @@ struct race_room_options {
   /// A minute more than racetime.gg's for clocks that differ. 0: the room
   /// stops once the result is written.
   std::chrono::milliseconds undo_window{660000};
+  /// racetime.gg's racebot cancels a room that fewer than two players
+  /// joined this long after it opened; such a room gives its match up.
+  std::chrono::milliseconds racebot_cancel_after{1800000};
 };
 
 /// A write waiting for the database, in the order the race produced it.

@@ -430,6 +430,7 @@ std::vector<component_spec> daemon_components(
   room_supervisor_options room_options;
   room_options.room.tick_interval = s.room_refresh_interval;
   room_options.room.undo_window = s.room_undo_window;
+  room_options.room.racebot_cancel_after = s.room_racebot_cancel_after;
   protocol::websocket_options socket_options;
   socket_options.ping_interval = s.racetime_ping_interval;
   scheduler_options scheduler_opts;
@@ -573,6 +574,7 @@ std::vector<component_spec> worker_components(
   room_supervisor_options room_options;
   room_options.room.tick_interval = s.room_refresh_interval;
   room_options.room.undo_window = s.room_undo_window;
+  room_options.room.racebot_cancel_after = s.room_racebot_cancel_after;
   room_options.load_at_start = false; // the coordinator places them
   protocol::websocket_options socket_options;
   socket_options.ping_interval = s.racetime_ping_interval;

@@ -445,12 +445,21 @@ void schedule(scheduler_pointer self, task_entry& e, timestamp next,
           });
 }
 
-/// Whether the wall clock is now more than a minute before the task's last
-/// run started, and its next run lies ahead: the clock was stepped back.
+/// Whether an INTERVAL task's last run started more than 10 minutes after
+/// the wall clock's now and its next run lies more than a period and 10
+/// minutes ahead: the clock was stepped back. (A CRON task's next
+/// occurrence stays: planned from now it would repeat the one that ran.
+/// The 10 minutes spare the nodes of a cluster whose clocks differ a
+/// little from pulling each other's runs forward.)
 bool stepped_back(scheduler_pointer self, const task_record& row) {
   auto t = now(self);
-  return row.last_run_at && row.next_run_at && *row.next_run_at > t &&
-         *row.last_run_at > t + std::chrono::minutes{1};
+  auto margin = std::chrono::minutes{10};
+  if (row.schedule_type != "INTERVAL" || !row.interval_seconds ||
+      !row.last_run_at || !row.next_run_at)
+    return false;
+  auto period = std::chrono::seconds{*row.interval_seconds};
+  return *row.last_run_at > t + margin &&
+         *row.next_run_at > t + period + margin;
 }
 
 void review(scheduler_pointer self, task_entry& e) {
@@ -500,7 +509,7 @@ void review(scheduler_pointer self, task_entry& e) {
   else if (stepped_back(self, e.row))
     // Its next run was planned from a wall clock that has since gone
     // back (a clock fast at boot, then corrected): waiting for that time
-    // would skip runs for as long as the step.
+    // would skip runs for as long as the step. One period from now.
     if (auto next = e.timing->next_after_run(now(self), now(self));
         next && *next < *e.row.next_run_at)
       schedule(self, e, *next,

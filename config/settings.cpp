@@ -326,6 +326,16 @@ const key_spec keys[] = {
      [](settings& s, const std::string& v) {
        s.room_undo_window = parse_duration_in(v, 0ms, 3600s);
      }},
+    {"rooms.racebot_cancel_after", "30m",
+     "racetime.gg's racebot cancels a room that fewer than two players "
+     "joined this long after it opened (Race.OPEN_TIME_LIMIT_LOWENTRANTS). "
+     "A room cancelled so (not started, fewer than two joined, cancelled at "
+     "least this long, less a tenth, after it opened) gives its match up: "
+     "the match gets a new room, automatically while it is due, or by hand. "
+     "A cancel sooner is a person's and keeps the match.",
+     [](settings& s, const std::string& v) {
+       s.room_racebot_cancel_after = parse_duration_in(v, 1000ms, 86400s);
+     }},
     {"racetime.ca_file", "",
      "Extra CA certificates (PEM) trusted for racetime.gg besides the system "
      "store.",

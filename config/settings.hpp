@@ -85,6 +85,7 @@ struct settings {
   // [rooms]
   std::chrono::milliseconds room_refresh_interval{60000};
   std::chrono::milliseconds room_undo_window{660000};
+  std::chrono::milliseconds room_racebot_cancel_after{1800000};
 
   // [bot.<category>]
   std::vector<bot_settings> bots;

@@ -47,7 +47,10 @@ std::string room_select() {
          "COALESCE(r.status_message, ''), r.match_id, r.bot_id, " +
          sql_epoch_us("r.created_at") +
          ", r.parked_at IS NOT NULL, COALESCE(r.requested_by, '') "
-         "FROM racetime_rooms r LEFT JOIN matches m ON m.id = r.match_id "
+         // A room that gave its match up (racetime.gg cancelled it, the
+         // match has a new room) stays the organization's.
+         "FROM racetime_rooms r LEFT JOIN matches m ON m.id = "
+         "COALESCE(r.match_id, r.released_match_id) "
          "LEFT JOIN tournaments t ON t.id = m.tournament_id WHERE ";
 }
 

@@ -609,6 +609,12 @@ void room_watch_repository::close(const room_closure& c) {
                                 " AND (race_ended_at IS NULL OR "
                                 "race_ended_at < " +
                                 sql_quote(*c.ended_at) + ")");
+        // Written before this build let such rooms go: their match is
+        // given up now (once; a retried write finds no match left).
+        if (c.release_match && match_id)
+          sql_execute(conn, "UPDATE racetime_rooms SET released_match_id = "
+                            "match_id, match_id = NULL WHERE id = " +
+                                id);
         return;
       }
       if (before == sql_value{"finished"})

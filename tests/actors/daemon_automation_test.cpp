@@ -881,7 +881,8 @@ BOOST_AUTO_TEST_CASE(a_room_cancelled_before_two_players_joined_is_replaced) {
   w.execute("DELETE FROM match_players WHERE match_id = 10");
   w.execute("DELETE FROM matches WHERE id = 10");
   add_match(w, 20, 0s);
-  w.start_daemon({"--automation.recheck_interval=1s"});
+  w.start_daemon(
+      {"--automation.recheck_interval=1s", "--rooms.racebot_cancel_after=3s"});
   BOOST_REQUIRE_MESSAGE(race_world::wait_until(
                             [&] {
                               return has_room(w, 20);

@@ -272,6 +272,13 @@ BOOST_AUTO_TEST_CASE(tokens_scopes_and_organizations) {
   auto orphan = a.get("/api/rooms/77", admin_token);
   BOOST_TEST(orphan.status == 403u);
   BOOST_TEST(orphan.body.find("203.0.113.9") == std::string::npos);
+  // A room racetime.gg cancelled that gave its match up (the match has a
+  // new room) stays its organization's.
+  a.w.execute("INSERT INTO racetime_rooms (id, slug, category, room_name, "
+              "status, released_match_id) VALUES (78, 'alttpr/released-room', "
+              "'alttpr', 'released-room', 'cancelled', 20)");
+  BOOST_TEST(a.get("/api/rooms/78", other_token).status == 200u);
+  BOOST_TEST(a.get("/api/rooms/78", admin_token).status == 403u);
   // Lists show the token's organization only.
   auto rival = a.get("/api/matches", other_token).json();
   BOOST_TEST(rival["items"].Size() == 1u);

@@ -772,7 +772,22 @@ BOOST_AUTO_TEST_CASE(
   BOOST_REQUIRE_EQUAL(j->closures.size(), 1u);
   BOOST_TEST(j->closures[0].status == "cancelled");
   BOOST_TEST(j->closures[0].release_match);
-  BOOST_TEST(j->closures[0].reason.find("new room") != std::string::npos);
+  BOOST_TEST(j->closures[0].reason.find("no room now") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_room_a_person_cancelled_soon_after_it_opened_keeps_its_match) {
+  // Five minutes after it opened, with one player in: not the racebot's
+  // 30-minute cancel but someone's decision on racetime.gg.
+  start();
+  std::vector<protocol::entrant_snapshot> one_joined = {
+      entrant("rt-alice", "not_ready")};
+  fetched(race(1, "open", one_joined));
+  auto cancelled = race(2, "cancelled", one_joined);
+  cancelled.cancelled_at = *cancelled.opened_at + 300'000'000;
+  fetched(cancelled);
+  BOOST_REQUIRE_EQUAL(j->closures.size(), 1u);
+  BOOST_TEST(!j->closures[0].release_match);
 }
 
 BOOST_AUTO_TEST_CASE(a_room_cancelled_with_two_players_joined_keeps_its_match) {
@@ -930,6 +945,14 @@ BOOST_AUTO_TEST_CASE(
   // Alice's invitation took; Bob's was refused (he still races in another
   // race), and racetime.gg's error names no action.
   fetched(race(2, "open", {entrant("rt-alice", "invited")}));
+  // Another action's error is no reason to invite anyone again.
+  caf::anon_send(room, atom::frame::value,
+                 std::string{R"({"type":"error","errors":["Specified user )"
+                             R"(is not a race entrant."]})"});
+  sched->run();
+  sched->advance_time(60s);
+  sched->run();
+  BOOST_TEST(j->sent_containing("rt-bob") == 1);
   caf::anon_send(room, atom::frame::value,
                  std::string{R"({"type":"error","errors":["BobRT is not )"
                              R"(allowed to join this race."]})"});

@@ -424,6 +424,22 @@ BOOST_AUTO_TEST_CASE(a_wall_clock_step_back_delays_a_run_a_period_at_most) {
   BOOST_TEST(time_of(poll, "next_run_at") < us(t0));
 }
 
+BOOST_AUTO_TEST_CASE(a_cron_task_keeps_its_next_occurrence_after_a_step_back) {
+  // The 12:15 occurrence ran; the clock then goes back an hour: 12:15
+  // comes again on the wall clock, but the task waits for 12:30 (planned
+  // from now it would run the 12:15 occurrence twice).
+  auto id =
+      add_task("quarterly", "RACETIME_POLL_OPEN_ROOMS", "CRON", std::nullopt,
+               std::string{"*/15 * * * *"}, std::nullopt, std::nullopt);
+  start_scheduler();
+  advance(8min);
+  BOOST_TEST(rooms->polls == 1);
+  *wall_step = -1h;
+  advance(3min);
+  BOOST_TEST(time_of(id, "next_run_at") == us(t0 + 23min));
+  BOOST_TEST(rooms->polls == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_one_time_task_runs_once_and_deactivates_itself) {
   auto id = add_task("open the final", "RACETIME_OPEN_ROOM", "ONE_TIME",
                      std::nullopt, std::nullopt, t0 + 10s, std::nullopt);

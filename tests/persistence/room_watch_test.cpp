@@ -582,6 +582,21 @@ BOOST_AUTO_TEST_CASE(a_room_cancelled_before_two_joined_gives_its_match_up) {
              "alttpr/new-room-1");
 }
 
+BOOST_AUTO_TEST_CASE(
+    a_room_cancelled_before_the_release_existed_lets_go_when_seen) {
+  // Recorded as cancelled by an earlier build (which kept the match): a
+  // watcher that sees it again lets the match go, announcing nothing new.
+  exec("UPDATE racetime_rooms SET status = 'cancelled' WHERE id = 5");
+  room_closure c{room_id, "cancelled", "cancelled before two players joined",
+                 false};
+  c.release_match = true;
+  repo.close(c);
+  BOOST_TEST(scalar("SELECT CONCAT(COALESCE(match_id, 'none'), ' ', "
+                    "released_match_id) FROM racetime_rooms WHERE id = 5") ==
+             "none 10");
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM audit_log") == "0");
+}
+
 BOOST_AUTO_TEST_CASE(a_cancelled_room_keeps_its_match_unless_released) {
   repo.close({room_id, "cancelled", "the race was cancelled", false});
   BOOST_TEST(scalar("SELECT CONCAT(COALESCE(match_id, 'none'), ' ', "
