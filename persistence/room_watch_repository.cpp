@@ -264,13 +264,18 @@ room_changes
 room_watch_repository::changed_rooms(std::optional<timestamp> since) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     room_changes out;
-    // A transaction that stamped a row a little before this one and
-    // commits after it would fall between two markers: overlap them.
-    // A room reloaded twice costs one query.
+    // Markers overlap by 15 hours: a transaction that stamped a row a
+    // little before this one and commits after it, a writer whose clock is
+    // behind MariaDB's (users.updated_at from racecontrold's own), and one
+    // whose session is not in UTC (the organizers' web app; ON UPDATE
+    // CURRENT_TIMESTAMP follows the session's time zone, down to UTC-12)
+    // would otherwise fall between two markers and the player go
+    // uninvited. A room listed again reloads only when its fingerprint
+    // changed.
     out.marker =
         sql_timestamp(
             sql_scalar(conn, "SELECT " + sql_epoch_us("UTC_TIMESTAMP(6) - "
-                                                      "INTERVAL 10 SECOND")))
+                                                      "INTERVAL 15 HOUR")))
             .value_or(timestamp{});
     if (!since)
       return out;

@@ -65,7 +65,9 @@ class room_watch_repository {
   /// fingerprint: a room whose own writes stamped those rows finds its
   /// fingerprint unchanged. Without `since`, only the marker. A player
   /// removed from a match leaves no trace here: whoever removes one tells
-  /// the room (issue 12's API).
+  /// the room (issue 12's API). Markers overlap by 15 hours (writers in
+  /// other time zones, clocks behind), so a room may be listed on several
+  /// calls for one change: its fingerprint tells.
   room_changes changed_rooms(std::optional<timestamp> since);
 
   /// Writes what changed: the room's status (clearing a parked state and

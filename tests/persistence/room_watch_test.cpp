@@ -483,6 +483,15 @@ BOOST_AUTO_TEST_CASE(rooms_whose_match_players_or_users_changed_are_listed) {
   BOOST_TEST(ids(repo.changed_rooms(first.marker)) ==
                  std::vector<std::int32_t>{6},
              boost::test_tools::per_element());
+  // A writer in another time zone (the web app's session at UTC-5):
+  // its ON UPDATE stamp lies five hours behind UTC, and still counts.
+  exec("UPDATE matches SET updated_at = '2026-01-01 00:00:00'");
+  auto marker = repo.changed_rooms(first.marker).marker;
+  exec("UPDATE users SET updated_at = UTC_TIMESTAMP(6) - INTERVAL 5 HOUR, "
+       "racetime_name = 'CarolRT' WHERE id = 3");
+  BOOST_TEST(ids(repo.changed_rooms(marker)) == std::vector<std::int32_t>{5},
+             boost::test_tools::per_element());
+  exec("UPDATE users SET updated_at = '2026-01-01 00:00:00'");
   // A room whose race ended is not watched, changed or not.
   exec("UPDATE racetime_rooms SET status = 'finished' WHERE id = 6");
   BOOST_TEST(repo.changed_rooms(first.marker).rooms.empty());
