@@ -412,6 +412,16 @@ struct fixture : test::deterministic_actor_system {
     sched->run();
   }
 
+  /// An open race, its socket open: Alice and Bob invited.
+  void open_with_both_invited() {
+    start();
+    fetched(race(1, "open"));
+    caf::anon_send(room, atom::socket::value,
+                   socket_event{socket_event::kind::opened, ""});
+    sched->run();
+    BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+  }
+
   bool room_alive() {
     sched->run();
     return !room->getf(caf::abstract_actor::is_terminated_flag);
@@ -906,12 +916,7 @@ BOOST_AUTO_TEST_CASE(an_outage_keeps_one_fetch_retry_going_not_one_per_pass) {
 }
 
 BOOST_AUTO_TEST_CASE(a_given_up_invitation_is_sent_again_by_the_next_pass) {
-  start();
-  fetched(race(1, "open"));
-  caf::anon_send(room, atom::socket::value,
-                 socket_event{socket_event::kind::opened, ""});
-  sched->run();
-  BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+  open_with_both_invited();
   // Alice's invitation took; Bob's was refused twice and given up.
   fetched(race(2, "open", {entrant("rt-alice", "invited")}));
   caf::anon_send(room, atom::socket::value,
@@ -936,12 +941,7 @@ BOOST_AUTO_TEST_CASE(a_given_up_invitation_is_sent_again_by_the_next_pass) {
 
 BOOST_AUTO_TEST_CASE(
     a_refused_invitation_is_sent_again_while_the_player_is_missing) {
-  start();
-  fetched(race(1, "open"));
-  caf::anon_send(room, atom::socket::value,
-                 socket_event{socket_event::kind::opened, ""});
-  sched->run();
-  BOOST_TEST(j->sent_containing(R"("action":"invite")") == 2);
+  open_with_both_invited();
   // Alice's invitation took; Bob's was refused (he still races in another
   // race), and racetime.gg's error names no action.
   fetched(race(2, "open", {entrant("rt-alice", "invited")}));

@@ -325,11 +325,7 @@ void world::check_low_entrants(const std::string& slug, bool warned) {
       now() - r->opened_at);
   if (joined < 2 && open_for >= low_entrants_limit_) {
     // Race.cancel() by the racebot: no "by" in its message.
-    r->state = race_state::cancelled;
-    r->settings.unlisted = false;
-    r->settings.recordable = false;
-    r->cancelled_at = now();
-    ++r->countdown;
+    mark_cancelled(*r);
     touch(*r);
     add_message(*r, "This race has been cancelled. Reason: less than 2 "
                     "entrants joined.");

@@ -190,6 +190,8 @@ class world {
   void broadcast_data(race& r);
   void touch(race& r); ///< version++ and race.data
   void check_readiness(race& r);
+  /// Race.cancel(): the state change, whoever cancels.
+  void mark_cancelled(race& r);
   /// racebot.py's check of an open race with fewer than two entrants
   /// joined, `warned` once the warning went out.
   void check_low_entrants(const std::string& slug, bool warned);

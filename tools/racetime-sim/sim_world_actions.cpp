@@ -242,6 +242,13 @@ std::optional<action_error> world::cancel(race& r, const std::string& by) {
   if (is_done(r.state))
     return action_error{std::string{"Cannot cancel a race that is in "} +
                         to_string(r.state) + " state."};
+  mark_cancelled(r);
+  ++r.version;
+  add_message(r, "This race has been cancelled by " + by + ".");
+  return std::nullopt;
+}
+
+void world::mark_cancelled(race& r) {
   r.state = race_state::cancelled;
   r.settings.unlisted = false;
   r.settings.recordable = false;
@@ -253,9 +260,6 @@ std::optional<action_error> world::cancel(race& r, const std::string& by) {
       if (is_running(e))
         e.dnf = true;
   }
-  ++r.version;
-  add_message(r, "This race has been cancelled by " + by + ".");
-  return std::nullopt;
 }
 
 std::optional<action_error> world::entrant_action(race& r,
