@@ -846,6 +846,10 @@ std::unique_ptr<protocol::io_runtime> make_io(const config::settings& s,
   o.threads = io_threads;
   o.http.fresh_reuse = s.racetime_post_reuse;
   o.http.max_per_host = s.racetime_max_connections;
+  // Every connection a burst opened stays for the next request: with a
+  // smaller idle pool each burst closed and reopened the difference.
+  o.http.max_idle_per_host =
+      std::max(o.http.max_idle_per_host, s.racetime_max_connections);
   return std::make_unique<protocol::io_runtime>(o);
 }
 
