@@ -39,8 +39,11 @@ using persistence_worker_actor = caf::typed_actor<
     caf::replies_to<atom::get, room_changes>::with<room_changes>,
     // What changed in a room: status, entrants, the match's start.
     caf::replies_to<atom::put, room_progress>::with<atom::ok>,
-    // A room's queued progress and audit entries, in one transaction.
-    caf::replies_to<atom::put, std::vector<room_update>>::with<atom::ok>,
+    // Rooms' queued progress and audit entries, each room's list in order;
+    // one transaction for them all unless a room's write is fenced (then
+    // one each), one reply per list.
+    caf::replies_to<atom::put, std::vector<std::vector<room_update>>>::with<
+        std::vector<update_reply>>,
     // A finished race's result, exactly once.
     caf::replies_to<atom::put, room_result>::with<result_outcome>,
     // A room no longer watched: cancelled, gone or parked, with the reason.
@@ -63,20 +66,25 @@ using persistence_worker_actor = caf::typed_actor<
     caf::replies_to<atom::put, task_finish>::with<bool>,
     // A task whose schedule cannot be used, with the reason.
     caf::replies_to<atom::put, task_invalid>::with<atom::ok>,
-    // --- the room automation's (automation_store_actor lists the same) ---
-    // A room opener's first step: the match with its tournament, bot,
-    // players, room and reason, the checks run, and its room claimed
-    // before startrace (one claim per match: a second finds the first's
-    // row) or the failed check's reason stored (not_found when there is
-    // no such match).
-    caf::replies_to<atom::put, opening_request>::with<opening_result>,
+    // --- the room automation's (automation_store_actor lists the same, but
+    // one opening_request at a time) ---
+    // Room openers' first step, several at once (the pool gathers the
+    // opening_requests waiting for a worker): each match with its
+    // tournament, bot, players, room and reason, the checks run, and its
+    // room claimed before startrace (one claim per match: a second finds
+    // the first's row) or the failed check's reason stored; one reply per
+    // request, in order (not_found when there is no such match).
+    caf::replies_to<atom::put, std::vector<opening_request>>::with<
+        std::vector<opening_reply>>,
     // One more startrace under a claim, written before it is sent; false
     // when the claim is no longer this marker's.
     caf::replies_to<atom::put, claim_attempt>::with<bool>,
-    // The claimed room exists: stored, reason cleared, event audited; the
-    // answer is the room with its match and players, as its watcher loads
-    // them (not_found when the row is no longer this marker's claim).
-    caf::replies_to<atom::put, claim_settled>::with<room_context>,
+    // Claimed rooms that exist, several at once: each stored, its reason
+    // cleared, its event audited; each answer is the room with its match
+    // and players, as its watcher loads them (not_found when the row is no
+    // longer this marker's claim).
+    caf::replies_to<atom::put, std::vector<claim_settled>>::with<
+        std::vector<settle_reply>>,
     // racetime.gg refused the room for sure: the claim is given up.
     caf::replies_to<atom::put, claim_refused>::with<bool>,
     // Why a match's room is not opened; true when the code changed.
@@ -160,7 +168,16 @@ using persistence_worker_actor = caf::typed_actor<
 /// while every worker is busy.
 using persistence_actor = persistence_worker_actor::extend<
     // (Self-sent) checks that the database still answers and logs changes.
-    caf::reacts_to<atom::tick>>;
+    caf::reacts_to<atom::tick>,
+    // A room opener's first step, as one of the workers' batches (see
+    // above): the requests waiting for a worker go to one together.
+    caf::replies_to<atom::put, opening_request>::with<opening_result>,
+    // A settle (see claim_settled above), gathered the same way: while one
+    // batch of settles is at a worker the next ones wait together.
+    caf::replies_to<atom::put, claim_settled>::with<room_context>,
+    // A room's queued progress and audit entries, in one transaction,
+    // gathered like the settles.
+    caf::replies_to<atom::put, std::vector<room_update>>::with<atom::ok>>;
 
 /// How long a request to the local PERSISTENCE actor may take: without
 /// limit, because an answer always comes. Each worker's MariaDB calls end

@@ -141,6 +141,21 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<manual_open>("racecontrol::manual_open");
   cfg.add_message_type<opening_request>("racecontrol::opening_request");
   cfg.add_message_type<opening_result>("racecontrol::opening_result");
+  cfg.add_message_type<std::vector<opening_request>>(
+      "std::vector<racecontrol::opening_request>");
+  cfg.add_message_type<opening_reply>("racecontrol::opening_reply");
+  cfg.add_message_type<std::vector<opening_reply>>(
+      "std::vector<racecontrol::opening_reply>");
+  cfg.add_message_type<std::vector<claim_settled>>(
+      "std::vector<racecontrol::claim_settled>");
+  cfg.add_message_type<settle_reply>("racecontrol::settle_reply");
+  cfg.add_message_type<std::vector<settle_reply>>(
+      "std::vector<racecontrol::settle_reply>");
+  cfg.add_message_type<std::vector<std::vector<room_update>>>(
+      "std::vector<std::vector<racecontrol::room_update>>");
+  cfg.add_message_type<update_reply>("racecontrol::update_reply");
+  cfg.add_message_type<std::vector<update_reply>>(
+      "std::vector<racecontrol::update_reply>");
   cfg.add_message_type<room_answer>("racecontrol::room_answer");
   cfg.add_message_type<match_outcome>("racecontrol::match_outcome");
   cfg.add_message_type<open_pass>("racecontrol::open_pass");

@@ -854,6 +854,30 @@ typename Inspector::result_type inspect(Inspector& f, opening_result& x) {
            opt(x.reason_changed));
 }
 
+/// One request's answer among several sent to a persistence worker
+/// together (opening_request, claim_settled): its result, or the error it
+/// met (the others' go on).
+template <class T>
+struct batch_reply {
+  std::optional<T> result;
+  caf::error error;
+};
+
+template <class T>
+bool operator==(const batch_reply<T>& a, const batch_reply<T>& b) {
+  return a.result == b.result && a.error == b.error;
+}
+
+template <class Inspector, class T>
+typename Inspector::result_type inspect(Inspector& f, batch_reply<T>& x) {
+  return f(caf::meta::type_name("batch_reply"), opt(x.result), x.error);
+}
+
+using opening_reply = batch_reply<opening_result>;
+using settle_reply = batch_reply<room_context>;
+/// true: written (an atom carries no value on the wire).
+using update_reply = batch_reply<bool>;
+
 /// A match's room, as seed 001's API answers (plus whether it existed).
 struct room_answer {
   std::string slug;
@@ -1142,9 +1166,13 @@ using message_types = caf::detail::type_list<
     category_races, match_open_context, room_claim_result, room_claim_row,
     std::vector<room_claim_row>, claim_attempt, claim_settled, claim_refused,
     match_reason, plan_query, tournament_plan, std::vector<tournament_plan>,
-    manual_open, opening_request, opening_result, room_answer, match_outcome,
-    open_pass, open_pass_summary, automation_change, outbox_item,
-    std::vector<outbox_item>, outbox_result,
+    manual_open, opening_request, opening_result, std::vector<opening_request>,
+    opening_reply, std::vector<opening_reply>, std::vector<claim_settled>,
+    settle_reply, std::vector<settle_reply>,
+    std::vector<std::vector<room_update>>, update_reply,
+    std::vector<update_reply>, room_answer, match_outcome, open_pass,
+    open_pass_summary, automation_change, outbox_item, std::vector<outbox_item>,
+    outbox_result,
     // the scheduler's
     task_record, std::vector<task_record>, task_schedule, task_claim,
     claim_outcome, task_finish, task_invalid,

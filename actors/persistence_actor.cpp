@@ -84,6 +84,15 @@ void release(pool_pointer self, const persistence_worker_actor& w) {
   pump(self);
 }
 
+/// Forgets a worker whose request bounced unread (it ended; its down
+/// message brings a replacement).
+void forget_worker(persistence_state& st, const persistence_worker_actor& w) {
+  if (auto* dead = find_worker(st, w)) {
+    st.workers.erase(st.workers.begin() + (dead - st.workers.data()));
+    publish_live(st);
+  }
+}
+
 /// Queues a request for the next worker that can take it (`first`: ahead
 /// of the others); the reply (or error) goes back to whoever asked, after
 /// `seen` has looked at a reply.
@@ -103,12 +112,7 @@ void enqueue(pool_pointer self, caf::typed_response_promise<Result> rp,
                 // Bounced unread by a worker that ended (its down message
                 // replaces it): the request never ran, so another worker
                 // takes it, first.
-                auto& st = self->state;
-                if (auto* dead = find_worker(st, w)) {
-                  st.workers.erase(st.workers.begin() +
-                                   (dead - st.workers.data()));
-                  publish_live(st);
-                }
+                forget_worker(self->state, w);
                 enqueue<Result>(self, rp, seen, true, xs...);
                 pump(self);
                 return;
@@ -135,6 +139,137 @@ template <class Result, class... Ts>
 caf::result<Result> dispatch(pool_pointer self, Ts... xs) {
   return dispatch_seen<Result>(
       self, [](const Result&) {}, xs...);
+}
+
+// --- requests gathered for one worker ----------------------------------------
+
+template <class Request, class Result>
+using lane_of = gathered<Request, Result> persistence_state::*;
+
+template <class Request, class Result>
+void send_gathered(pool_pointer self, lane_of<Request, Result> lane,
+                   persistence_worker_actor w);
+
+/// Puts a job for the lane's gathered requests in the queue, unless one
+/// waits there already or the lane has its most batches at workers and the
+/// last went less than stall_after ago (one that runs longer may be
+/// stalled: a request that comes after that goes on, with those waiting,
+/// instead of waiting for it). `first`: ahead of the others.
+template <class Request, class Result>
+void queue_gathered(pool_pointer self, lane_of<Request, Result> lane,
+                    bool first) {
+  auto& g = self->state.*lane;
+  if (g.queued || g.items.empty())
+    return;
+  if (g.in_flight >= g.max_in_flight &&
+      std::chrono::steady_clock::now() - g.last_sent <
+          self->state.options.stall_after)
+    return;
+  g.queued = true;
+  auto job = [self, lane](persistence_worker_actor w) {
+    send_gathered(self, lane, std::move(w));
+  };
+  if (first)
+    self->state.waiting.emplace_front(std::move(job));
+  else
+    self->state.waiting.emplace_back(std::move(job));
+}
+
+/// What a worker's batch reply carries for a request answered with
+/// `Result`: the result itself, or true for atom::ok (an atom has no value
+/// on the wire).
+template <class Result>
+struct wire_of {
+  using type = Result;
+  static Result result(Result&& x) { return std::move(x); }
+};
+
+template <>
+struct wire_of<atom::ok> {
+  using type = bool;
+  static atom::ok result(bool) { return atom::ok::value; }
+};
+
+template <class Result>
+using reply_of = batch_reply<typename wire_of<Result>::type>;
+
+/// Delivers each request of a batch its own reply (or error).
+template <class Result, class Item>
+void deliver_each(std::vector<Item>& batch,
+                  std::vector<reply_of<Result>>& replies) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i < replies.size() && replies[i].result)
+      batch[i].promise.deliver(
+          wire_of<Result>::result(std::move(*replies[i].result)));
+    else if (i < replies.size() && replies[i].error)
+      batch[i].promise.deliver(std::move(replies[i].error));
+    else
+      batch[i].promise.deliver(
+          make_error(ec::database_failure,
+                     "a persistence worker answered a batch of " +
+                         std::to_string(batch.size()) + " requests with " +
+                         std::to_string(replies.size()) + " replies"));
+  }
+}
+
+/// Hands the lane's gathered requests (at most max_batch) to `w` as one
+/// request; each asker gets its own reply or error.
+template <class Request, class Result>
+void send_gathered(pool_pointer self, lane_of<Request, Result> lane,
+                   persistence_worker_actor w) {
+  using item = typename gathered<Request, Result>::item;
+  auto& g = self->state.*lane;
+  g.queued = false;
+  auto n = std::min(g.items.size(),
+                    std::max<std::size_t>(1, self->state.options.max_batch));
+  std::vector<item> batch(std::make_move_iterator(g.items.begin()),
+                          std::make_move_iterator(g.items.begin() + n));
+  g.items.erase(g.items.begin(), g.items.begin() + n);
+  ++g.in_flight;
+  g.last_sent = std::chrono::steady_clock::now();
+  queue_gathered(self, lane, false); // the rest wait behind the others
+  std::vector<Request> asked;
+  for (const auto& x : batch)
+    asked.push_back(x.request);
+  self->request(w, caf::infinite, atom::put::value, std::move(asked))
+      .then(
+          [self, lane, batch,
+           w](std::vector<reply_of<Result>>& replies) mutable {
+            deliver_each<Result>(batch, replies);
+            --(self->state.*lane).in_flight;
+            queue_gathered(self, lane, false);
+            release(self, w);
+          },
+          [self, lane, batch, w](caf::error& err) mutable {
+            auto& g = self->state.*lane;
+            --g.in_flight;
+            if (err == caf::sec::request_receiver_down) {
+              // Never ran (see enqueue): another worker takes them, first.
+              forget_worker(self->state, w);
+              g.items.insert(g.items.begin(),
+                             std::make_move_iterator(batch.begin()),
+                             std::make_move_iterator(batch.end()));
+              queue_gathered(self, lane, true);
+              pump(self);
+              return;
+            }
+            for (auto& x : batch)
+              x.promise.deliver(err);
+            queue_gathered(self, lane, false);
+            release(self, w);
+          });
+}
+
+/// A request that waits with others of its kind for a worker, which answers
+/// them together.
+template <class Request, class Result>
+caf::result<Result> gather(pool_pointer self, lane_of<Request, Result> lane,
+                           const Request& x) {
+  auto rp = self->make_response_promise<Result>();
+  (self->state.*lane).items.push_back({x, rp});
+  queue_gathered(self, lane, false);
+  pump(self);
+  return rp;
 }
 
 /// An API token's identity: from memory while a recent check accepted it,
@@ -268,7 +403,10 @@ persistence_behavior(pool_pointer self, persistence_options options) {
         return dispatch<atom::ok>(self, atom::put::value, x);
       },
       [self](atom::put, const std::vector<room_update>& x) {
-        return dispatch<atom::ok>(self, atom::put::value, x);
+        return gather(self, &persistence_state::updates, x);
+      },
+      [self](atom::put, const std::vector<std::vector<room_update>>& x) {
+        return dispatch<std::vector<update_reply>>(self, atom::put::value, x);
       },
       [self](atom::put, const room_result& x) {
         return dispatch<result_outcome>(self, atom::put::value, x);
@@ -301,13 +439,19 @@ persistence_behavior(pool_pointer self, persistence_options options) {
       },
       // --- the room automation's ---
       [self](atom::put, const opening_request& x) {
-        return dispatch<opening_result>(self, atom::put::value, x);
+        return gather(self, &persistence_state::openings, x);
+      },
+      [self](atom::put, const std::vector<opening_request>& x) {
+        return dispatch<std::vector<opening_reply>>(self, atom::put::value, x);
       },
       [self](atom::put, const claim_attempt& x) {
         return dispatch<bool>(self, atom::put::value, x);
       },
       [self](atom::put, const claim_settled& x) {
-        return dispatch<room_context>(self, atom::put::value, x);
+        return gather(self, &persistence_state::settles, x);
+      },
+      [self](atom::put, const std::vector<claim_settled>& x) {
+        return dispatch<std::vector<settle_reply>>(self, atom::put::value, x);
       },
       [self](atom::put, const claim_refused& x) {
         return dispatch<bool>(self, atom::put::value, x);

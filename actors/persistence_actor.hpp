@@ -5,11 +5,14 @@
 #include "persistence/migration_set.hpp"
 #include "persistence/secret_box.hpp"
 
+#include <caf/typed_response_promise.hpp>
+
 #include <odb/mysql/database.hxx>
 
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -46,6 +49,30 @@ struct persistence_options {
   /// rooms to watch (an undo may reopen the race); 0: only rooms whose race
   /// has not ended.
   std::chrono::milliseconds undo_window{0};
+  /// Most requests of one kind (room openers' first steps, settles) one
+  /// worker takes at once.
+  std::size_t max_batch = 64;
+};
+
+/// Requests of one kind that wait together for a worker, which answers
+/// them in one request (a batch): a burst of rooms costs a round trip per
+/// batch instead of one per room.
+template <class Request, class Result>
+struct gathered {
+  struct item {
+    Request request;
+    caf::typed_response_promise<Result> promise;
+  };
+  /// Oldest first; a job for them waits in `waiting` while `queued`.
+  std::vector<item> items;
+  bool queued = false;
+  /// Batches at workers, and how many may be: above that the requests wait
+  /// for one to return, however many workers are idle (so that they gather
+  /// even when they come one by one).
+  std::size_t in_flight = 0;
+  std::size_t max_in_flight = std::numeric_limits<std::size_t>::max();
+  /// When the last batch went to a worker.
+  std::chrono::steady_clock::time_point last_sent{};
 };
 
 /// An accepted API token's identity, answered without a worker until
@@ -75,6 +102,16 @@ struct persistence_state {
   /// Requests no worker can take yet, oldest first; each hands its request
   /// to the worker it is given.
   std::deque<std::function<void(persistence_worker_actor)>> waiting;
+  /// Room openers' first steps: they come together when matches fall due
+  /// together, and wait together while the workers are busy.
+  gathered<opening_request, opening_result> openings;
+  /// Settles of created rooms come one by one as racetime.gg answers: one
+  /// batch at a worker at a time, the next ones gathering meanwhile (a
+  /// round trip later at most).
+  gathered<claim_settled, room_context> settles{{}, false, 0, 1, {}};
+  /// Rooms' progress and audit entries, gathered like the settles (a room
+  /// has one write at a time, so its writes keep their order).
+  gathered<std::vector<room_update>, atom::ok> updates{{}, false, 0, 1, {}};
   /// Whether the last health check got an answer (changes are logged once).
   bool answering = true;
   /// A health check is queued or running: while MariaDB stalls, one more

@@ -23,6 +23,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace racecontrol {
 
 namespace {
@@ -78,24 +80,171 @@ persistence::room_claim_repository claims(worker_pointer self) {
   return persistence::room_claim_repository{*self->state.db};
 }
 
-/// A room opener's first step (see opening_request): each repository call
-/// its own transaction, as when the opener asked for each; nullopt when
-/// there is no such match.
-std::optional<opening_result>
-open_match(persistence::room_claim_repository repo, const opening_request& r) {
-  auto ctx = repo.open_context(r.match_id);
-  if (!ctx)
-    return std::nullopt;
-  opening_result out;
-  auto d = decide_open(*ctx, r);
-  if (d.what == open_decision::kind::claim)
-    out.claim = repo.claim({r.match_id, r.marker, ctx->bot_category,
-                            ctx->bot_id.value_or(0), r.owner, d.requested_by,
-                            d.overrides.goal, d.overrides.invitational});
-  else if (d.what == open_decision::kind::blocked)
-    out.reason_changed =
-        repo.set_reason({r.match_id, d.reason.code, d.reason.message});
-  out.context = std::move(*ctx);
+/// The claims, in one INSERT when they can be (claim_all), else each on
+/// its own; each with its own result or error.
+std::vector<batch_reply<room_claim_result>>
+claim_rooms(persistence::room_claim_repository& repo,
+            const std::vector<room_claim>& claims) {
+  std::vector<batch_reply<room_claim_result>> out(claims.size());
+  std::optional<std::vector<room_claim_result>> together;
+  auto failed = guarded("claiming matches' rooms", [&] {
+    together = repo.claim_all(claims);
+    return atom::ok::value;
+  });
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    if (failed.err) {
+      out[i].error = failed.err;
+    } else if (together) {
+      out[i].result = std::move((*together)[i]);
+    } else {
+      auto one = guarded("claiming a match's room", [&] {
+        out[i].result = repo.claim(claims[i]);
+        return atom::ok::value;
+      });
+      out[i].error = std::move(one.err);
+    }
+  }
+  return out;
+}
+
+/// Room openers' first step (see opening_request) for several at once, in
+/// two round trips however many they are: the matches read together, the
+/// claims of those whose checks pass written together (a blocked match's
+/// reason is stored on its own). Each answer is its request's alone.
+std::vector<opening_reply>
+open_matches(persistence::room_claim_repository repo,
+             const std::vector<opening_request>& asked) {
+  std::vector<opening_reply> out(asked.size());
+  std::vector<std::int32_t> ids;
+  for (const auto& r : asked)
+    ids.push_back(r.match_id);
+  std::vector<match_open_context> found;
+  auto read = guarded("opening matches' rooms", [&] {
+    found = repo.open_contexts(ids);
+    return atom::ok::value;
+  });
+  if (read.err) {
+    for (auto& o : out)
+      o.error = read.err;
+    return out;
+  }
+  std::vector<room_claim> claims;
+  std::vector<std::size_t> claimed_by;
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    const auto& r = asked[i];
+    auto ctx = std::find_if(found.begin(), found.end(),
+                            [&](const match_open_context& c) {
+                              return c.match_id == r.match_id;
+                            });
+    if (ctx == found.end()) {
+      out[i].error = make_error(ec::not_found, "no match has id " +
+                                                   std::to_string(r.match_id));
+      continue;
+    }
+    opening_result result;
+    auto d = decide_open(*ctx, r);
+    if (d.what == open_decision::kind::claim) {
+      claims.push_back({r.match_id, r.marker, ctx->bot_category,
+                        ctx->bot_id.value_or(0), r.owner, d.requested_by,
+                        d.overrides.goal, d.overrides.invitational});
+      claimed_by.push_back(i);
+    } else if (d.what == open_decision::kind::blocked) {
+      auto stored = guarded("storing a match's reason", [&] {
+        result.reason_changed =
+            repo.set_reason({r.match_id, d.reason.code, d.reason.message});
+        return atom::ok::value;
+      });
+      if (stored.err) {
+        out[i].error = stored.err;
+        continue;
+      }
+    }
+    result.context = *ctx;
+    out[i].result = std::move(result);
+  }
+  auto rows = claim_rooms(repo, claims);
+  for (std::size_t k = 0; k < claimed_by.size(); ++k) {
+    auto& o = out[claimed_by[k]];
+    if (rows[k].result) {
+      o.result->claim = std::move(*rows[k].result);
+    } else {
+      o.result.reset();
+      o.error = std::move(rows[k].error);
+    }
+  }
+  return out;
+}
+
+/// Claimed rooms that exist: in one transaction when there are several
+/// and all are still `creating` (settle_all), else each on its own; each
+/// answer its own.
+std::vector<settle_reply>
+settle_rooms(persistence::room_claim_repository repo,
+             const std::vector<claim_settled>& settled) {
+  std::vector<settle_reply> out(settled.size());
+  std::optional<std::vector<room_context>> together;
+  caf::error failed;
+  if (settled.size() > 1)
+    failed = guarded("storing created rooms", [&] {
+               together = repo.settle_all(settled);
+               return atom::ok::value;
+             }).err;
+  for (std::size_t i = 0; i < settled.size(); ++i) {
+    const auto& s = settled[i];
+    if (failed) {
+      out[i].error = failed;
+      continue;
+    }
+    if (together) {
+      out[i].result = std::move((*together)[i]);
+      continue;
+    }
+    std::optional<room_context> room;
+    auto one = guarded("storing a created room", [&] {
+      room = repo.settle(s);
+      return atom::ok::value;
+    });
+    if (one.err)
+      out[i].error = std::move(one.err);
+    else if (room)
+      out[i].result = std::move(*room);
+    else
+      out[i].error = make_error(
+          ec::not_found, "room " + std::to_string(s.room_id) +
+                             " is no longer the claim '" + s.marker + "'");
+  }
+  return out;
+}
+
+/// Several rooms' updates in one transaction; when it is refused (a room's
+/// write fenced because another node placed it since, a bad row), each list
+/// on its own, so that only that room's fails. A lost connection is every
+/// list's: the transaction may have committed (an outcome unknown), and
+/// writing the lists again would audit twice.
+std::vector<update_reply>
+record_updates(persistence::room_watch_repository repo,
+               const std::vector<std::vector<room_update>>& lists) {
+  std::vector<update_reply> out(lists.size());
+  auto record = [&](const std::vector<room_update>& updates) {
+    return guarded("recording room updates", [&] {
+      repo.record_updates(updates);
+      return atom::ok::value;
+    });
+  };
+  std::vector<room_update> all;
+  for (const auto& l : lists)
+    all.insert(all.end(), l.begin(), l.end());
+  auto together = record(all);
+  bool one_by_one = together.err && lists.size() > 1 &&
+                    !is(together.err, ec::database_unavailable) &&
+                    !is(together.err, ec::database_outcome_unknown);
+  for (std::size_t i = 0; i < lists.size(); ++i) {
+    auto done = one_by_one ? record(lists[i]) : together;
+    if (done.err)
+      out[i].error = std::move(done.err);
+    else
+      out[i].result = true;
+  }
   return out;
 }
 
@@ -363,12 +512,10 @@ persistence_worker(worker_pointer self,
           return atom::ok::value;
         });
       },
-      [self](atom::put,
-             const std::vector<room_update>& u) -> caf::result<atom::ok> {
-        return guarded("recording room updates", [&] {
-          persistence::room_watch_repository{*self->state.db}.record_updates(u);
-          return atom::ok::value;
-        });
+      [self](atom::put, const std::vector<std::vector<room_update>>& lists)
+          -> std::vector<update_reply> {
+        return record_updates(
+            persistence::room_watch_repository{*self->state.db}, lists);
       },
       [self](atom::put, const room_result& r) -> caf::result<result_outcome> {
         return guarded("recording a race result", [&] {
@@ -436,40 +583,18 @@ persistence_worker(worker_pointer self,
         });
       },
       // --- the room automation's ---
-      [self](atom::put,
-             const opening_request& r) -> caf::result<opening_result> {
-        std::optional<opening_result> out;
-        auto failed = guarded("opening a match's room", [&] {
-          out = open_match(claims(self), r);
-          return atom::ok::value;
-        });
-        if (!out) {
-          if (failed.err)
-            return std::move(failed.err);
-          return make_error(ec::not_found,
-                            "no match has id " + std::to_string(r.match_id));
-        }
-        return std::move(*out);
+      [self](atom::put, const std::vector<opening_request>& asked)
+          -> std::vector<opening_reply> {
+        return open_matches(claims(self), asked);
       },
       [self](atom::put, const claim_attempt& a) -> caf::result<bool> {
         return guarded("recording a startrace attempt", [&] {
           return claims(self).record_attempt(a);
         });
       },
-      [self](atom::put, const claim_settled& s) -> caf::result<room_context> {
-        std::optional<room_context> room;
-        auto failed = guarded("storing a created room", [&] {
-          room = claims(self).settle(s);
-          return atom::ok::value;
-        });
-        if (!room) {
-          if (failed.err)
-            return std::move(failed.err);
-          return make_error(ec::not_found, "room " + std::to_string(s.room_id) +
-                                               " is no longer the claim '" +
-                                               s.marker + "'");
-        }
-        return std::move(*room);
+      [self](atom::put, const std::vector<claim_settled>& settled)
+          -> std::vector<settle_reply> {
+        return settle_rooms(claims(self), settled);
       },
       [self](atom::put, const claim_refused& r) -> caf::result<bool> {
         return guarded("giving up a refused room claim", [&] {

@@ -8,6 +8,8 @@
 
 #include <mysqld_error.h>
 
+#include <algorithm>
+
 namespace racecontrol::persistence {
 
 namespace {
@@ -57,6 +59,41 @@ room_claim_row read_claim(const sql_row& row) {
   if (row[16])
     r.requested_invitational = read_bool(row[16]);
   return r;
+}
+
+/// A row of open_contexts' SELECT.
+match_open_context read_open_context(const sql_row& row) {
+  match_open_context c;
+  c.match_id = sql_int(row[0]).value_or(0);
+  c.match_title = row[1].value_or("");
+  c.scheduled_at = sql_timestamp(row[2]);
+  c.finished_at = sql_timestamp(row[3]);
+  c.match_goal = row[4];
+  c.match_invitational = read_bool(row[5]);
+  c.match_auto_create = read_bool(row[6]);
+  c.tournament_id = sql_int(row[7]).value_or(0);
+  c.organization_id = sql_int(row[8]).value_or(0);
+  c.tournament_name = row[9].value_or("");
+  c.tournament_active = read_bool(row[10]);
+  c.tournament_auto_create = read_bool(row[11]);
+  c.room_open_minutes_before = sql_int(row[12]).value_or(60);
+  c.require_racetime_link = read_bool(row[13]);
+  c.tournament_goal = row[14];
+  c.discord_channel_id = row[15];
+  c.bot_id = sql_int(row[16]);
+  c.bot_name = row[17].value_or("");
+  c.bot_category = row[18].value_or("");
+  c.bot_active = read_bool(row[19]);
+  c.bot_assigned = read_bool(row[20]);
+  c.reason_code = row[21];
+  c.refused_settings = row[22];
+  for (auto& p : sql_json_rows(row[23]))
+    c.players.push_back(
+        {sql_int(p[0]).value_or(0), p[1].value_or(""), p[2], p[3], p[4]});
+  // The claim's columns follow, all NULL when the match has none.
+  if (row[24])
+    c.room = read_claim(sql_row(row.begin() + 24, row.end()));
+  return c;
 }
 
 /// The match's claim. `latest`: a locking read, which sees the newest
@@ -155,6 +192,41 @@ bool write_reason(odb::mysql::connection& conn, const match_reason& r) {
 
 } // namespace
 
+namespace {
+
+/// Whether a batch that failed with `e` is worth trying again one request
+/// at a time: a refused statement (a duplicate, a claim no longer
+/// `creating`, a bad row) fails only its own request then. A lost
+/// connection or a lock conflict would fail each again, and a COMMIT whose
+/// outcome is unknown must not be repeated.
+bool one_by_one(const database_error& e) {
+  using kind = database_error::kind;
+  return e.what_kind() == kind::constraint || e.what_kind() == kind::statement;
+}
+
+const char* const claim_insert =
+    "INSERT INTO racetime_rooms (slug, category, room_name, status, "
+    "match_id, bot_id, claim_state, claim_marker, claimed_at, "
+    "claim_owner, startrace_attempts, last_attempt_at, requested_by, "
+    "requested_goal, requested_invitational, created_at, updated_at) "
+    "VALUES ";
+
+/// A claim's row for claim_insert, claimed at `now` (an SQL literal).
+std::string claim_values(odb::mysql::connection& conn, const room_claim& c,
+                         const std::string& now) {
+  return "(NULL, " + sql_quote(conn, c.category) + ", NULL, NULL, " +
+         std::to_string(c.match_id) + ", " + std::to_string(c.bot_id) +
+         ", 'creating', " + sql_quote(conn, c.marker) + ", " + now + ", " +
+         sql_quote(conn, c.owner) + ", 1, " + now + ", " +
+         sql_render(conn, c.requested_by.empty() ? sql_param{nullptr}
+                                                 : sql_param{c.requested_by}) +
+         ", " + sql_render(conn, sql_nullable(c.requested_goal)) + ", " +
+         sql_render(conn, sql_nullable(c.requested_invitational)) + ", " + now +
+         ", " + now + ")";
+}
+
+} // namespace
+
 room_claim_result room_claim_repository::claim(const room_claim& c) {
   // One INSERT in autocommit that returns its row: the unique match_id
   // makes a second claimant's INSERT wait for the first's and then fail as
@@ -163,25 +235,10 @@ room_claim_result room_claim_repository::claim(const room_claim& c) {
   // claim would take a gap lock that claimants of other matches share, and
   // their INSERTs would deadlock.
   return in_autocommit(db_, [&](odb::mysql::connection& conn) {
-    auto now = sql_quote(now_us());
     try {
       auto rows = sql_query(
-          conn,
-          "INSERT INTO racetime_rooms (slug, category, room_name, status, "
-          "match_id, bot_id, claim_state, claim_marker, claimed_at, "
-          "claim_owner, startrace_attempts, last_attempt_at, requested_by, "
-          "requested_goal, requested_invitational, created_at, updated_at) "
-          "VALUES (NULL, " +
-              sql_quote(conn, c.category) + ", NULL, NULL, " +
-              std::to_string(c.match_id) + ", " + std::to_string(c.bot_id) +
-              ", 'creating', " + sql_quote(conn, c.marker) + ", " + now + ", " +
-              sql_quote(conn, c.owner) + ", 1, " + now + ", " +
-              sql_render(conn, c.requested_by.empty()
-                                   ? sql_param{nullptr}
-                                   : sql_param{c.requested_by}) +
-              ", " + sql_render(conn, sql_nullable(c.requested_goal)) + ", " +
-              sql_render(conn, sql_nullable(c.requested_invitational)) + ", " +
-              now + ", " + now + ") RETURNING " + claim_columns(""));
+          conn, claim_insert + claim_values(conn, c, sql_quote(now_us())) +
+                    " RETURNING " + claim_columns(""));
       return room_claim_result{true, read_claim(rows.at(0))};
     } catch (const database_error& e) {
       if (e.error_number() != ER_DUP_ENTRY)
@@ -198,6 +255,45 @@ room_claim_result room_claim_repository::claim(const room_claim& c) {
     // A retry after a lost connection finds its own claim by its marker.
     return room_claim_result{existing->marker == c.marker, *existing};
   });
+}
+
+std::optional<std::vector<room_claim_result>>
+room_claim_repository::claim_all(const std::vector<room_claim>& claims) {
+  if (claims.empty())
+    return std::vector<room_claim_result>{};
+  // One INSERT of every row in autocommit: the common case costs one round
+  // trip. A match that has a row already (or any refused row) fails it
+  // whole, nothing is written, and the caller claims each on its own.
+  return in_autocommit(
+      db_,
+      [&](odb::mysql::connection& conn)
+          -> std::optional<std::vector<room_claim_result>> {
+        auto now = sql_quote(now_us());
+        std::string values;
+        for (const auto& c : claims)
+          values += (values.empty() ? "" : ", ") + claim_values(conn, c, now);
+        std::vector<sql_row> rows;
+        try {
+          rows = sql_query(conn, claim_insert + values + " RETURNING " +
+                                     claim_columns(""));
+        } catch (const database_error& e) {
+          if (!one_by_one(e))
+            throw;
+          return std::nullopt;
+        }
+        std::vector<room_claim_result> out;
+        for (const auto& c : claims) {
+          auto it =
+              std::find_if(rows.begin(), rows.end(), [&](const sql_row& r) {
+                return sql_int(r[1]).value_or(0) == c.match_id;
+              });
+          if (it == rows.end())
+            throw database_error(database_error::kind::statement,
+                                 "a claim's row was not returned");
+          out.push_back({true, read_claim(*it)});
+        }
+        return out;
+      });
 }
 
 bool room_claim_repository::record_attempt(const claim_attempt& a) {
@@ -243,7 +339,8 @@ constexpr const char* not_creating_signal = "racecontrol claim: room ";
 /// has its room now), in one deferred statement; the transaction fails with
 /// not_creating_signal when the claim is not this opener's or not
 /// `creating` any more. The match's updated_at stays (a note, not an edit).
-void mark_created(odb::mysql::connection& conn, const claim_settled& s) {
+void mark_created(odb::mysql::connection& conn, const claim_settled& s,
+                  const std::string& now) {
   auto slash = s.slug.find('/');
   auto room_name =
       slash == std::string::npos ? s.slug : s.slug.substr(slash + 1);
@@ -255,8 +352,7 @@ void mark_created(odb::mysql::connection& conn, const claim_settled& s) {
                 ", r.room_name = " + sql_quote(conn, room_name) +
                 ", r.status = " + sql_quote(conn, s.status) +
                 ", r.claim_state = 'created', r.adopted = " +
-                (s.adopted ? "1" : "0") +
-                ", r.updated_at = " + sql_quote(now_us()) +
+                (s.adopted ? "1" : "0") + ", r.updated_at = " + now +
                 ", m.room_reason = NULL, m.room_reason_message = NULL, "
                 "m.room_reason_since = NULL, m.room_refused_settings = NULL, "
                 "m.updated_at = m.updated_at WHERE r.id = " +
@@ -288,7 +384,7 @@ room_claim_repository::settle(const claim_settled& s) {
           // One round trip: START TRANSACTION, the claim's UPDATE and its
           // check, the event, the watcher's context (read here so that it
           // need not ask again) and the COMMIT.
-          mark_created(conn, s);
+          mark_created(conn, s, sql_quote(now_us()));
           created_event(conn, s);
           sql_commit_with_next(conn);
           auto ctx = load_room_context(conn, s.room_id);
@@ -307,6 +403,49 @@ room_claim_repository::settle(const claim_settled& s) {
   return in_transaction(db_, [&](odb::mysql::connection& conn) {
     return settled_before(conn, s);
   });
+}
+
+std::optional<std::vector<room_context>>
+room_claim_repository::settle_all(const std::vector<claim_settled>& settled) {
+  if (settled.empty())
+    return std::vector<room_context>{};
+  try {
+    // One round trip for them all, as settle() makes for one. A claim no
+    // longer `creating` (or any refused statement) fails the transaction,
+    // nothing of it is written, and the caller settles each on its own.
+    return in_pipelined_transaction(
+        db_,
+        [&](odb::mysql::connection& conn)
+            -> std::optional<std::vector<room_context>> {
+          std::vector<std::int32_t> ids;
+          auto now = sql_quote(now_us());
+          for (const auto& s : settled) {
+            mark_created(conn, s, now);
+            created_event(conn, s);
+            ids.push_back(s.room_id);
+          }
+          sql_commit_with_next(conn);
+          auto rooms = load_room_contexts(conn, ids);
+          std::vector<room_context> found;
+          for (const auto& s : settled) {
+            auto it = std::find_if(rooms.begin(), rooms.end(),
+                                   [&](const room_context& c) {
+                                     return c.room.id == s.room_id;
+                                   });
+            if (it == rooms.end())
+              throw database_error(database_error::kind::statement,
+                                   "room " + std::to_string(s.room_id) +
+                                       " vanished while its claim was "
+                                       "settled");
+            found.push_back(*it);
+          }
+          return found;
+        });
+  } catch (const database_error& e) {
+    if (!one_by_one(e))
+      throw;
+  }
+  return std::nullopt;
 }
 
 bool room_claim_repository::refuse(const claim_refused& r) {
@@ -347,75 +486,55 @@ std::vector<room_claim_row> room_claim_repository::creating() {
 
 std::optional<match_open_context>
 room_claim_repository::open_context(std::int32_t match_id) {
-  // One round trip: the players and the claim come in the match's row. The
-  // claim's INSERT checks again.
-  return in_autocommit(
-      db_,
-      [&](odb::mysql::connection& conn) -> std::optional<match_open_context> {
-        auto id = std::to_string(match_id);
-        auto rows = sql_query(
-            conn,
-            "SELECT m.id, m.title, " + sql_epoch_us("m.scheduled_at") + ", " +
-                sql_epoch_us("m.finished_at") +
-                ", m.racetime_goal, m.racetime_invitational, "
-                "m.racetime_auto_create, t.id, t.organization_id, t.name, "
-                "t.is_active, t.racetime_auto_create_rooms, "
-                "t.room_open_minutes_before, t.require_racetime_link, "
-                "t.racetime_default_goal, t.discord_notification_channel_id, "
-                "t.racetime_bot_id, b.name, b.category, b.is_active, "
-                "EXISTS(SELECT 1 FROM racetime_bot_organizations o WHERE "
-                "o.bot_id = b.id AND o.organization_id = t.organization_id "
-                "AND o.is_active = 1), m.room_reason, "
-                "m.room_refused_settings, (SELECT " +
-                sql_json_rows_of(
-                    {"u.id",
-                     "COALESCE(u.display_name, u.discord_username, "
-                     "CONCAT('user ', u.id))",
-                     "CAST(u.discord_id AS CHAR)", "u.racetime_id",
-                     "u.racetime_name"},
-                    "p.id") +
-                " FROM match_players p JOIN users u ON u.id = p.user_id "
-                "WHERE p.match_id = m.id), " +
-                claim_columns() +
-                " FROM matches m JOIN tournaments t ON t.id = m.tournament_id "
-                "LEFT JOIN racetime_bots b ON b.id = t.racetime_bot_id LEFT "
-                "JOIN racetime_rooms r ON r.match_id = m.id WHERE m.id = " +
-                id);
-        if (rows.empty())
-          return std::nullopt;
-        const auto& row = rows.front();
-        match_open_context c;
-        c.match_id = match_id;
-        c.match_title = row[1].value_or("");
-        c.scheduled_at = sql_timestamp(row[2]);
-        c.finished_at = sql_timestamp(row[3]);
-        c.match_goal = row[4];
-        c.match_invitational = read_bool(row[5]);
-        c.match_auto_create = read_bool(row[6]);
-        c.tournament_id = sql_int(row[7]).value_or(0);
-        c.organization_id = sql_int(row[8]).value_or(0);
-        c.tournament_name = row[9].value_or("");
-        c.tournament_active = read_bool(row[10]);
-        c.tournament_auto_create = read_bool(row[11]);
-        c.room_open_minutes_before = sql_int(row[12]).value_or(60);
-        c.require_racetime_link = read_bool(row[13]);
-        c.tournament_goal = row[14];
-        c.discord_channel_id = row[15];
-        c.bot_id = sql_int(row[16]);
-        c.bot_name = row[17].value_or("");
-        c.bot_category = row[18].value_or("");
-        c.bot_active = read_bool(row[19]);
-        c.bot_assigned = read_bool(row[20]);
-        c.reason_code = row[21];
-        c.refused_settings = row[22];
-        for (auto& p : sql_json_rows(row[23]))
-          c.players.push_back(
-              {sql_int(p[0]).value_or(0), p[1].value_or(""), p[2], p[3], p[4]});
-        // The claim's columns follow, all NULL when the match has none.
-        if (row[24])
-          c.room = read_claim(sql_row(row.begin() + 24, row.end()));
-        return c;
-      });
+  auto found = open_contexts({match_id});
+  if (found.empty())
+    return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<match_open_context>
+room_claim_repository::open_contexts(const std::vector<std::int32_t>& ids) {
+  // One round trip for them all: the players and the claim come in each
+  // match's row. The claim's INSERT checks again.
+  if (ids.empty())
+    return {};
+  std::string list;
+  for (auto id : ids)
+    list += (list.empty() ? "" : ", ") + std::to_string(id);
+  return in_autocommit(db_, [&](odb::mysql::connection& conn) {
+    auto rows = sql_query(
+        conn,
+        "SELECT m.id, m.title, " + sql_epoch_us("m.scheduled_at") + ", " +
+            sql_epoch_us("m.finished_at") +
+            ", m.racetime_goal, m.racetime_invitational, "
+            "m.racetime_auto_create, t.id, t.organization_id, t.name, "
+            "t.is_active, t.racetime_auto_create_rooms, "
+            "t.room_open_minutes_before, t.require_racetime_link, "
+            "t.racetime_default_goal, t.discord_notification_channel_id, "
+            "t.racetime_bot_id, b.name, b.category, b.is_active, "
+            "EXISTS(SELECT 1 FROM racetime_bot_organizations o WHERE "
+            "o.bot_id = b.id AND o.organization_id = t.organization_id "
+            "AND o.is_active = 1), m.room_reason, "
+            "m.room_refused_settings, (SELECT " +
+            sql_json_rows_of({"u.id",
+                              "COALESCE(u.display_name, u.discord_username, "
+                              "CONCAT('user ', u.id))",
+                              "CAST(u.discord_id AS CHAR)", "u.racetime_id",
+                              "u.racetime_name"},
+                             "p.id") +
+            " FROM match_players p JOIN users u ON u.id = p.user_id "
+            "WHERE p.match_id = m.id), " +
+            claim_columns() +
+            " FROM matches m JOIN tournaments t ON t.id = m.tournament_id "
+            "LEFT JOIN racetime_bots b ON b.id = t.racetime_bot_id LEFT "
+            "JOIN racetime_rooms r ON r.match_id = m.id WHERE m.id IN (" +
+            list + ") ORDER BY m.id");
+    std::vector<match_open_context> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows)
+      out.push_back(read_open_context(row));
+    return out;
+  });
 }
 
 std::vector<tournament_plan> room_claim_repository::plans(const plan_query& q) {

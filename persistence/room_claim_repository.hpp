@@ -22,12 +22,24 @@ class room_claim_repository {
   /// nullopt when there is no such match.
   std::optional<match_open_context> open_context(std::int32_t match_id);
 
+  /// The same for several matches in one round trip, by match id; the ones
+  /// that do not exist are left out.
+  std::vector<match_open_context>
+  open_contexts(const std::vector<std::int32_t>& match_ids);
+
   /// Claims the match's room: a `creating` racetime_rooms row with the
   /// marker, startrace attempt 1 written ahead (so a crash right after
   /// leaves a claim that is searched for, never a blind second startrace).
   /// When the match has a row already (the unique match_id), nothing is
   /// written and that row is returned with `claimed` false.
   room_claim_result claim(const room_claim& c);
+
+  /// The claims, in order, as one INSERT: one round trip however many
+  /// (a burst of due matches). nullopt when a match has a row already or a
+  /// row is refused: nothing was written, and each is for claim() on its
+  /// own.
+  std::optional<std::vector<room_claim_result>>
+  claim_all(const std::vector<room_claim>& claims);
 
   /// One more startrace under a claim, written before it is sent. False
   /// when the row is no longer this marker's `creating` claim.
@@ -41,6 +53,13 @@ class room_claim_repository {
   /// Idempotent: a claim already settled with that slug gives its room
   /// again. nullopt when the row is no longer this marker's claim.
   std::optional<room_context> settle(const claim_settled& s);
+
+  /// The settles, in order, in one transaction and one round trip, each
+  /// room's context read in it. nullopt when a claim is no longer
+  /// `creating` or a statement is refused: nothing was written, and each is
+  /// for settle() on its own.
+  std::optional<std::vector<room_context>>
+  settle_all(const std::vector<claim_settled>& settled);
 
   /// racetime.gg refused the room for sure (422, 403): the `creating` row is
   /// deleted (nothing exists on racetime.gg) and the match keeps the reason

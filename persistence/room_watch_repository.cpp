@@ -315,7 +315,21 @@ std::optional<room_record> room_watch_repository::room(std::int32_t room_id) {
 
 std::optional<room_context> load_room_context(odb::mysql::connection& conn,
                                               std::int32_t room_id) {
-  std::optional<room_context> out;
+  auto found = load_room_contexts(conn, {room_id});
+  if (found.empty())
+    return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<room_context>
+load_room_contexts(odb::mysql::connection& conn,
+                   const std::vector<std::int32_t>& room_ids) {
+  std::vector<room_context> out;
+  if (room_ids.empty())
+    return out;
+  std::string list;
+  for (auto id : room_ids)
+    list += (list.empty() ? "" : ", ") + std::to_string(id);
   auto rows = sql_query(
       conn, std::string{"SELECT "} + room_columns + ", " + fingerprint_sql +
                 ", " + match_columns() + ", (SELECT " +
@@ -323,20 +337,19 @@ std::optional<room_context> load_room_context(odb::mysql::connection& conn,
                 " FROM match_players p JOIN users u ON u.id = p.user_id WHERE "
                 "p.match_id = m.id) FROM racetime_rooms r LEFT JOIN (matches m "
                 "JOIN tournaments t ON t.id = m.tournament_id) ON m.id = "
-                "r.match_id WHERE r.id = " +
-                std::to_string(room_id));
-  if (rows.empty())
-    return out;
-  const auto& row = rows.front();
-  room_context ctx;
-  ctx.room = read_room(row);
-  ctx.fingerprint = read_fingerprint(row.at(10));
-  if (ctx.room.match_id && row.at(11)) {
-    ctx.match = read_match(row, 11);
-    for (const auto& p : sql_json_rows(row.at(20)))
-      ctx.players.push_back(read_player(p));
+                "r.match_id WHERE r.id IN (" +
+                list + ") ORDER BY r.id");
+  for (const auto& row : rows) {
+    room_context ctx;
+    ctx.room = read_room(row);
+    ctx.fingerprint = read_fingerprint(row.at(10));
+    if (ctx.room.match_id && row.at(11)) {
+      ctx.match = read_match(row, 11);
+      for (const auto& p : sql_json_rows(row.at(20)))
+        ctx.players.push_back(read_player(p));
+    }
+    out.push_back(std::move(ctx));
   }
-  out = std::move(ctx);
   return out;
 }
 

@@ -29,6 +29,12 @@ std::vector<match_player_info> load_match_players(odb::mysql::connection& conn,
 std::optional<room_context> load_room_context(odb::mysql::connection& conn,
                                               std::int32_t room_id);
 
+/// The same for several rooms in one statement, by room id; rooms that do
+/// not exist are left out.
+std::vector<room_context>
+load_room_contexts(odb::mysql::connection& conn,
+                   const std::vector<std::int32_t>& room_ids);
+
 /// A room's write refused because it came from an earlier placement of the
 /// room (racetime_rooms.owner_epoch differs): another node owns the room.
 class room_fenced : public std::runtime_error {

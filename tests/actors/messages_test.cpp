@@ -427,6 +427,61 @@ opening_result sample<opening_result>() {
 }
 
 template <>
+std::vector<opening_request> sample<std::vector<opening_request>>() {
+  auto second = sample<opening_request>();
+  second.match_id = 8;
+  second.goal.reset();
+  return {sample<opening_request>(), second};
+}
+
+template <>
+opening_reply sample<opening_reply>() {
+  return {sample<opening_result>(), caf::error{}};
+}
+
+template <>
+std::vector<opening_reply> sample<std::vector<opening_reply>>() {
+  return {sample<opening_reply>(),
+          {std::nullopt, make_error(ec::not_found, "no match has id 8")}};
+}
+
+template <>
+std::vector<claim_settled> sample<std::vector<claim_settled>>() {
+  auto second = sample<claim_settled>();
+  second.room_id += 1;
+  second.adopted = !second.adopted;
+  return {sample<claim_settled>(), second};
+}
+
+template <>
+settle_reply sample<settle_reply>() {
+  return {sample<room_context>(), caf::error{}};
+}
+
+template <>
+std::vector<settle_reply> sample<std::vector<settle_reply>>() {
+  return {sample<settle_reply>(),
+          {std::nullopt, make_error(ec::database_unavailable, "lost")}};
+}
+
+template <>
+std::vector<std::vector<room_update>>
+sample<std::vector<std::vector<room_update>>>() {
+  return {sample<std::vector<room_update>>(), {sample<room_update>()}};
+}
+
+template <>
+update_reply sample<update_reply>() {
+  return {true, caf::error{}};
+}
+
+template <>
+std::vector<update_reply> sample<std::vector<update_reply>>() {
+  return {sample<update_reply>(),
+          {std::nullopt, make_error(ec::fenced, "room 4 placed again")}};
+}
+
+template <>
 room_answer sample<room_answer>() {
   return {"alttpr/cool-doge-1234", "https://racetime.gg/alttpr/cool-doge-1234",
           2, "All dungeons", true};

@@ -8,6 +8,8 @@
 #include "actors/persistence_actor.hpp"
 
 #include "persistence/migration_set.hpp"
+#include "persistence/room_claim_repository.hpp"
+#include "persistence/sql.hpp"
 #include "tests/support/scratch_database.hpp"
 
 #include <caf/actor_system.hpp>
@@ -15,6 +17,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include <thread>
+#include <variant>
 
 using namespace racecontrol;
 using namespace std::chrono_literals;
@@ -168,6 +171,227 @@ BOOST_AUTO_TEST_CASE(a_stalled_request_does_not_hold_up_an_idle_worker) {
         BOOST_FAIL(describe(err));
       });
   BOOST_TEST(answered);
+}
+
+// Room openers' requests that wait for a worker go to it together: a burst
+// of due matches costs one SELECT and one INSERT per batch, not two
+// statements per room, and each opener still gets its own answer.
+BOOST_AUTO_TEST_CASE(room_openings_waiting_together_go_to_a_worker_as_one) {
+  test::scratch_database scratch;
+  auto db = scratch.shared();
+  {
+    auto conn = db->connection();
+    conn->execute("INSERT INTO organizations (id, name) VALUES (1, 'League')");
+    conn->execute("INSERT INTO racetime_bots (id, category, name, client_id, "
+                  "client_secret) VALUES (1, 'alttpr', 'Bot', 'cid', 's')");
+    conn->execute("INSERT INTO racetime_bot_organizations (bot_id, "
+                  "organization_id) VALUES (1, 1)");
+    conn->execute("INSERT INTO tournaments (id, organization_id, name, "
+                  "racetime_bot_id, racetime_auto_create_rooms, "
+                  "room_open_minutes_before) VALUES (1, 1, 'Cup', 1, 1, 60)");
+    for (int m = 1; m <= 10; ++m)
+      conn->execute("INSERT INTO matches (id, tournament_id, title, "
+                    "scheduled_at) VALUES (" +
+                    std::to_string(m) +
+                    ", 1, 'Round', UTC_TIMESTAMP() + INTERVAL 10 MINUTE)");
+  }
+  persistence_options options{db, &migrations, 1, 10000ms};
+  options.worker_depth = 1;
+  auto store = sys->spawn(persistence_behavior, options);
+  std::shared_ptr<void> stop_store(nullptr, [store](void*) {
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  });
+  bot_info bot{1, "alttpr", "Bot", "connected", "", true, {}};
+  // The lone worker is held by a read of the locked bots table while the
+  // openers ask, so that all their requests wait for it together; their
+  // answers in order.
+  auto marker = [](int id, const std::string& suffix = "t") {
+    return "racecontrol match " + std::to_string(id) + " claim " + suffix;
+  };
+  auto open_all = [&](const std::vector<std::pair<int, std::string>>& asks) {
+    auto holder = db->connection();
+    holder->execute("LOCK TABLES racetime_bots WRITE");
+    caf::scoped_actor stalled{*sys};
+    auto bots =
+        stalled->request(store, 30s, atom::get::value, atom::bots::value);
+    std::this_thread::sleep_for(100ms);
+    auto now = std::chrono::time_point_cast<timestamp::duration>(
+        std::chrono::system_clock::now());
+    std::vector<std::unique_ptr<caf::scoped_actor>> openers;
+    using handle = decltype(stalled->request(store, 30s, atom::put::value,
+                                             opening_request{}));
+    std::vector<handle> asked;
+    for (const auto& [id, its_marker] : asks) {
+      openers.push_back(std::make_unique<caf::scoped_actor>(*sys));
+      opening_request r{id,           false,
+                        its_marker,   "node-1",
+                        "",           std::nullopt,
+                        std::nullopt, {bot},
+                        now,          std::int64_t{30} * 60 * 1000000};
+      asked.push_back(
+          (*openers.back())->request(store, 30s, atom::put::value, r));
+    }
+    std::this_thread::sleep_for(100ms);
+    holder->execute("UNLOCK TABLES");
+    bots.receive([](const std::vector<bot_record>&) {},
+                 [](const caf::error& err) {
+                   BOOST_FAIL(describe(err));
+                 });
+    std::vector<std::variant<opening_result, caf::error>> out;
+    for (auto& h : asked)
+      h.receive(
+          [&](const opening_result& r) {
+            out.emplace_back(r);
+          },
+          [&](const caf::error& err) {
+            out.emplace_back(err);
+          });
+    return out;
+  };
+  std::vector<int> ids{3, 999, 1, 2, 4, 5, 6, 7, 8, 9, 10};
+  std::vector<std::pair<int, std::string>> asks;
+  for (auto id : ids)
+    asks.emplace_back(id, marker(id));
+  auto answers = open_all(asks);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (auto* err = std::get_if<caf::error>(&answers[i])) {
+      BOOST_TEST(ids[i] == 999, describe(*err));
+      BOOST_TEST(is(*err, ec::not_found), describe(*err));
+      continue;
+    }
+    const auto& r = std::get<opening_result>(answers[i]);
+    BOOST_TEST(r.context.match_id == ids[i]);
+    BOOST_REQUIRE(r.claim.has_value());
+    BOOST_TEST(r.claim->claimed);
+    BOOST_TEST(r.claim->row.match_id == ids[i]);
+    BOOST_TEST(r.claim->row.marker ==
+               "racecontrol match " + std::to_string(ids[i]) + " claim t");
+  }
+  auto conn = db->connection();
+  auto count = [&](const std::string& sql) {
+    odb::mysql::connection& c = *conn;
+    return persistence::sql_scalar(c, sql).value_or("NULL");
+  };
+  BOOST_TEST(count("SELECT COUNT(*) FROM racetime_rooms") == "10");
+  // One INSERT wrote them all: they share its claim time to the microsecond.
+  BOOST_TEST(count("SELECT COUNT(DISTINCT claimed_at) FROM racetime_rooms") ==
+             "1");
+  // Two openers of one match in a batch (another node's and this one's,
+  // say): the batch's INSERT fails as a duplicate and writes nothing, and
+  // each is claimed on its own: the first claims, the second is answered
+  // with the first's claim, and the other match of the batch is claimed.
+  conn->execute("INSERT INTO matches (id, tournament_id, title, scheduled_at) "
+                "VALUES (11, 1, 'Round', UTC_TIMESTAMP() + INTERVAL 10 "
+                "MINUTE), (12, 1, 'Round', UTC_TIMESTAMP() + INTERVAL 10 "
+                "MINUTE)");
+  auto mixed = open_all(
+      {{11, marker(11, "a")}, {11, marker(11, "b")}, {12, marker(12)}});
+  std::vector<const opening_result*> got;
+  for (const auto& m : mixed) {
+    if (auto* err = std::get_if<caf::error>(&m))
+      BOOST_FAIL(describe(*err));
+    got.push_back(&std::get<opening_result>(m));
+    BOOST_REQUIRE(got.back()->claim.has_value());
+  }
+  BOOST_TEST(got[0]->claim->claimed);
+  BOOST_TEST(!got[1]->claim->claimed);
+  BOOST_TEST(got[1]->claim->row.marker == marker(11, "a"));
+  BOOST_TEST(got[2]->claim->claimed);
+  BOOST_TEST(got[2]->claim->row.match_id == 12);
+  BOOST_TEST(count("SELECT COUNT(*) FROM racetime_rooms") == "12");
+}
+
+// Settles come one by one as racetime.gg answers: while one is at a worker
+// the next ones gather and go to it together, each answered on its own.
+BOOST_AUTO_TEST_CASE(settles_gather_while_one_is_at_a_worker) {
+  test::scratch_database scratch;
+  auto db = scratch.shared();
+  std::vector<claim_settled> settled;
+  {
+    auto conn = db->connection();
+    conn->execute("INSERT INTO organizations (id, name) VALUES (1, 'League')");
+    conn->execute("INSERT INTO racetime_bots (id, category, name, client_id, "
+                  "client_secret) VALUES (1, 'alttpr', 'Bot', 'cid', 's')");
+    conn->execute("INSERT INTO tournaments (id, organization_id, name) "
+                  "VALUES (1, 1, 'Cup')");
+    persistence::room_claim_repository repo{*db};
+    for (int m = 1; m <= 5; ++m) {
+      conn->execute("INSERT INTO matches (id, tournament_id, title, "
+                    "scheduled_at) VALUES (" +
+                    std::to_string(m) + ", 1, 'Round', UTC_TIMESTAMP())");
+      auto marker = "racecontrol match " + std::to_string(m) + " claim t";
+      auto row = repo.claim({m, marker, "alttpr", 1, "node-1", "", std::nullopt,
+                             std::nullopt})
+                     .row;
+      settled.push_back({row.room_id, marker,
+                         "alttpr/room-" + std::to_string(m), "open", false,
+                         "{}"});
+    }
+  }
+  persistence_options options{db, &migrations, 2, 10000ms};
+  options.stall_after = 10s; // the first settle waits on a lock, not stalled
+  auto store = sys->spawn(persistence_behavior, options);
+  std::shared_ptr<void> stop_store(nullptr, [store](void*) {
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  });
+  // Sends the settles, the first alone while a session of the test locks
+  // the audit log, so that the others gather behind it; their answers in
+  // order (a room's context, or the error).
+  auto settle = [&](const std::vector<claim_settled>& batch) {
+    auto holder = db->connection();
+    holder->execute("LOCK TABLES audit_log WRITE");
+    std::vector<std::unique_ptr<caf::scoped_actor>> openers;
+    using handle = decltype(std::declval<caf::scoped_actor&>()->request(
+        store, 30s, atom::put::value, claim_settled{}));
+    std::vector<handle> asked;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      openers.push_back(std::make_unique<caf::scoped_actor>(*sys));
+      asked.push_back(
+          (*openers.back())->request(store, 30s, atom::put::value, batch[i]));
+      if (i == 0)
+        std::this_thread::sleep_for(200ms);
+    }
+    std::this_thread::sleep_for(100ms);
+    holder->execute("UNLOCK TABLES");
+    std::vector<std::variant<room_context, caf::error>> out;
+    for (auto& h : asked)
+      h.receive(
+          [&](const room_context& ctx) {
+            out.emplace_back(ctx);
+          },
+          [&](const caf::error& err) {
+            out.emplace_back(err);
+          });
+    return out;
+  };
+  auto answers = settle({settled[0], settled[1], settled[2], settled[3]});
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    auto* ctx = std::get_if<room_context>(&answers[i]);
+    if (auto* err = std::get_if<caf::error>(&answers[i]))
+      BOOST_FAIL(describe(*err));
+    BOOST_TEST(ctx->room.id == settled[i].room_id);
+    BOOST_TEST(ctx->room.slug == settled[i].slug);
+  }
+  // A batch whose settle is another claim's (its marker) is done one by
+  // one: that one refused, the others stored.
+  auto foreign = settled[1];
+  foreign.marker = "racecontrol match 2 claim x";
+  auto mixed = settle({settled[0], foreign, settled[4]});
+  BOOST_TEST(std::holds_alternative<room_context>(mixed[0]));
+  BOOST_REQUIRE(std::holds_alternative<caf::error>(mixed[1]));
+  BOOST_TEST(is(std::get<caf::error>(mixed[1]), ec::not_found));
+  BOOST_REQUIRE(std::holds_alternative<room_context>(mixed[2]));
+  BOOST_TEST(std::get<room_context>(mixed[2]).room.slug == settled[4].slug);
+  auto conn = db->connection();
+  odb::mysql::connection& c = *conn;
+  BOOST_TEST(persistence::sql_scalar(c, "SELECT COUNT(*) FROM racetime_rooms "
+                                        "WHERE claim_state = 'created'")
+                 .value_or("") == "5");
+  // The first batch in two transactions: the first settle alone, the three
+  // that waited together; the last room on its own.
+  BOOST_TEST(persistence::sql_scalar(
+                 c, "SELECT COUNT(DISTINCT updated_at) FROM racetime_rooms")
+                 .value_or("") == "3");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -134,6 +134,11 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         j->progress.push_back(p);
         return atom::ok::value;
       },
+      [=](atom::put, const std::vector<std::vector<room_update>>&)
+          -> caf::result<std::vector<update_reply>> {
+        unexpected("room updates of several rooms");
+        return std::vector<update_reply>{};
+      },
       [=](atom::put,
           const std::vector<room_update>& u) -> caf::result<atom::ok> {
         if (!write())
@@ -194,6 +199,11 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
         unexpected("opening request");
         return opening_result{};
       },
+      [=](atom::put, const std::vector<opening_request>&)
+          -> caf::result<std::vector<opening_reply>> {
+        unexpected("opening requests");
+        return std::vector<opening_reply>{};
+      },
       [=](atom::put, const claim_attempt&) -> caf::result<bool> {
         unexpected("claim attempt");
         return false;
@@ -201,6 +211,11 @@ persistence_actor::behavior_type fake_persistence(std::shared_ptr<journal> j) {
       [=](atom::put, const claim_settled&) -> caf::result<room_context> {
         unexpected("claim settled");
         return room_context{};
+      },
+      [=](atom::put, const std::vector<claim_settled>&)
+          -> caf::result<std::vector<settle_reply>> {
+        unexpected("claims settled");
+        return std::vector<settle_reply>{};
       },
       [=](atom::put, const claim_refused&) -> caf::result<bool> {
         unexpected("claim refused");

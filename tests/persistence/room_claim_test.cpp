@@ -14,6 +14,7 @@
 #include <cctype>
 #include <fstream>
 #include <future>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -190,6 +191,104 @@ BOOST_AUTO_TEST_CASE(claims_of_different_matches_at_once_never_deadlock) {
   // The server-wide counter: another test's deadlock at this very moment
   // would show here too, which the suite's tests do not provoke.
   BOOST_TEST(deadlocks() - before == 0);
+}
+
+// A burst of due matches is read and claimed a batch at a time: one SELECT
+// and one INSERT for them all, each answer its own match's.
+BOOST_AUTO_TEST_CASE(matches_are_read_and_claimed_together) {
+  exec("INSERT INTO matches (id, tournament_id, title, scheduled_at) VALUES "
+       "(11, 1, 'Semi', '2026-12-01 19:00:00'), (12, 1, 'Bronze', "
+       "'2026-12-01 18:00:00')");
+  exec("INSERT INTO match_players (match_id, user_id) VALUES (12, 2)");
+  auto found = repo.open_contexts({12, 99, 10, 11});
+  BOOST_REQUIRE(found.size() == 3u); // 99 does not exist
+  std::map<std::int32_t, match_open_context> by_id;
+  for (auto& c : found)
+    by_id[c.match_id] = c;
+  BOOST_TEST(by_id.at(10).match_title == "Final");
+  BOOST_TEST(by_id.at(10).players.size() == 3u);
+  BOOST_TEST(by_id.at(12).match_title == "Bronze");
+  BOOST_REQUIRE(by_id.at(12).players.size() == 1u);
+  BOOST_TEST(by_id.at(12).players.front().display_name == "Bob");
+  BOOST_TEST(by_id.at(11).players.empty());
+  BOOST_TEST((by_id.at(11) == *repo.open_context(11)));
+
+  auto claimed =
+      repo.claim_all({claim_for(12, "racecontrol match 12 claim a"),
+                      claim_for(10, "racecontrol match 10 claim a"),
+                      claim_for(11, "racecontrol match 11 claim a")});
+  BOOST_REQUIRE(claimed.has_value());
+  BOOST_REQUIRE(claimed->size() == 3u);
+  std::vector<std::int32_t> order;
+  for (const auto& c : *claimed) {
+    BOOST_TEST(c.claimed);
+    BOOST_TEST(c.row.claim_state == "creating");
+    BOOST_TEST(c.row.marker == "racecontrol match " +
+                                   std::to_string(c.row.match_id) + " claim a");
+    order.push_back(c.row.match_id);
+  }
+  BOOST_TEST((order == std::vector<std::int32_t>{12, 10, 11}));
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM racetime_rooms") == "3");
+  BOOST_TEST((repo.open_context(10)->room == (*claimed)[1].row));
+}
+
+// One match of the batch has its room already: nothing of the batch's
+// INSERT is written, and each is for claim() on its own.
+BOOST_AUTO_TEST_CASE(a_batch_with_a_claimed_match_writes_nothing) {
+  exec("INSERT INTO matches (id, tournament_id, title, scheduled_at) VALUES "
+       "(11, 1, 'Semi', '2026-12-01 19:00:00')");
+  auto first = repo.claim(claim_for(10, "racecontrol match 10 claim a"));
+  auto claimed =
+      repo.claim_all({claim_for(11, "racecontrol match 11 claim b"),
+                      claim_for(10, "racecontrol match 10 claim b")});
+  BOOST_TEST(!claimed.has_value());
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM racetime_rooms") == "1");
+  // A row too long for its column is refused the same way, not as the
+  // whole batch's failure.
+  auto too_long = claim_for(11, std::string(300, 'x'));
+  BOOST_TEST(!repo.claim_all({too_long, claim_for(12, "m12")}).has_value());
+  BOOST_TEST(scalar("SELECT COUNT(*) FROM racetime_rooms") == "1");
+}
+
+// Rooms created together are stored in one transaction, each answered
+// with its own context; a claim not `creating` any more makes the batch
+// write nothing.
+BOOST_AUTO_TEST_CASE(created_rooms_are_settled_together) {
+  exec("INSERT INTO matches (id, tournament_id, title, scheduled_at) VALUES "
+       "(11, 1, 'Semi', '2026-12-01 19:00:00'), (12, 1, 'Bronze', "
+       "'2026-12-01 18:00:00')");
+  auto claimed =
+      *repo.claim_all({claim_for(10, "racecontrol match 10 claim a"),
+                       claim_for(11, "racecontrol match 11 claim a"),
+                       claim_for(12, "racecontrol match 12 claim a")});
+  auto settled_as = [&](std::size_t i, const std::string& slug) {
+    return claim_settled{claimed[i].row.room_id,
+                         claimed[i].row.marker,
+                         slug,
+                         "open",
+                         false,
+                         "{}"};
+  };
+  auto rooms = repo.settle_all(
+      {settled_as(1, "alttpr/room-11"), settled_as(0, "alttpr/room-10")});
+  BOOST_REQUIRE(rooms.has_value());
+  BOOST_REQUIRE(rooms->size() == 2u);
+  BOOST_TEST((*rooms)[0].room.slug == "alttpr/room-11");
+  BOOST_TEST(((*rooms)[0].room.match_id == std::optional<std::int32_t>{11}));
+  BOOST_TEST((*rooms)[1].room.slug == "alttpr/room-10");
+  BOOST_TEST((*rooms)[1].players.size() == 3u);
+  BOOST_TEST(audit_count("room_created") == "2");
+  // One transaction: both rows carry its time.
+  BOOST_TEST(scalar("SELECT COUNT(DISTINCT updated_at) FROM racetime_rooms "
+                    "WHERE claim_state = 'created'") == "1");
+  // Room 10 again (an answer lost) with room 12: nothing is written, each
+  // is for settle() on its own.
+  BOOST_TEST(!repo.settle_all({settled_as(0, "alttpr/room-10"),
+                               settled_as(2, "alttpr/room-12")})
+                  .has_value());
+  BOOST_TEST(audit_count("room_created") == "2");
+  BOOST_TEST(scalar("SELECT claim_state FROM racetime_rooms WHERE match_id "
+                    "= 12") == "creating");
 }
 
 BOOST_AUTO_TEST_CASE(attempts_are_guarded_by_the_marker) {
