@@ -44,8 +44,11 @@ bool can_take(const persistence_state& st, const pooled_worker& w,
          now - w.busy_since < st.options.stall_after;
 }
 
+void queue_held_lanes(pool_pointer self);
+
 /// Hands waiting requests to the least busy workers that can take one.
 void pump(pool_pointer self) {
+  queue_held_lanes(self);
   auto& st = self->state;
   auto now = std::chrono::steady_clock::now();
   while (!st.waiting.empty()) {
@@ -258,6 +261,15 @@ void send_gathered(pool_pointer self, lane_of<Request, Result> lane,
             queue_gathered(self, lane, false);
             release(self, w);
           });
+}
+
+/// Requests a lane held back while its batch ran go on once that batch has
+/// run past stall_after: looked at whenever the pool moves (any request or
+/// reply, and the health check every health_interval).
+void queue_held_lanes(pool_pointer self) {
+  queue_gathered(self, &persistence_state::openings, false);
+  queue_gathered(self, &persistence_state::settles, false);
+  queue_gathered(self, &persistence_state::updates, false);
 }
 
 /// A request that waits with others of its kind for a worker, which answers

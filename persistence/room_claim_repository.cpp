@@ -194,14 +194,16 @@ bool write_reason(odb::mysql::connection& conn, const match_reason& r) {
 
 namespace {
 
-/// Whether a batch that failed with `e` is worth trying again one request
-/// at a time: a refused statement (a duplicate, a claim no longer
-/// `creating`, a bad row) fails only its own request then. A lost
-/// connection or a lock conflict would fail each again, and a COMMIT whose
-/// outcome is unknown must not be repeated.
+/// Whether a batch that failed with `e` (and wrote nothing) is worth trying
+/// again one request at a time: a refused statement (a duplicate, a claim
+/// no longer `creating`, a bad row) or a lock conflict on one request's row
+/// (another session holds a match) then fails only that request. A lost
+/// connection would fail each again, and a COMMIT whose outcome is unknown
+/// must not be repeated.
 bool one_by_one(const database_error& e) {
   using kind = database_error::kind;
-  return e.what_kind() == kind::constraint || e.what_kind() == kind::statement;
+  return e.what_kind() == kind::constraint ||
+         e.what_kind() == kind::statement || e.what_kind() == kind::conflict;
 }
 
 const char* const claim_insert =
@@ -269,9 +271,18 @@ room_claim_repository::claim_all(const std::vector<room_claim>& claims) {
       [&](odb::mysql::connection& conn)
           -> std::optional<std::vector<room_claim_result>> {
         auto now = sql_quote(now_us());
-        std::string values;
+        // In match order, so that two batches that overlap (two nodes) lock
+        // their matches' rows in the same order and cannot deadlock.
+        std::vector<const room_claim*> ordered;
         for (const auto& c : claims)
-          values += (values.empty() ? "" : ", ") + claim_values(conn, c, now);
+          ordered.push_back(&c);
+        std::sort(ordered.begin(), ordered.end(),
+                  [](const room_claim* a, const room_claim* b) {
+                    return a->match_id < b->match_id;
+                  });
+        std::string values;
+        for (const auto* c : ordered)
+          values += (values.empty() ? "" : ", ") + claim_values(conn, *c, now);
         std::vector<sql_row> rows;
         try {
           rows = sql_query(conn, claim_insert + values + " RETURNING " +

@@ -36,6 +36,31 @@ struct system_fixture {
   }
 };
 
+/// `n` matches of one tournament, each with its room claimed; what their
+/// openers settle once racetime.gg created them.
+std::vector<claim_settled> claimed_rooms(odb::mysql::database& db, int n) {
+  std::vector<claim_settled> settled;
+  auto conn = db.connection();
+  conn->execute("INSERT INTO organizations (id, name) VALUES (1, 'League')");
+  conn->execute("INSERT INTO racetime_bots (id, category, name, client_id, "
+                "client_secret) VALUES (1, 'alttpr', 'Bot', 'cid', 's')");
+  conn->execute("INSERT INTO tournaments (id, organization_id, name) "
+                "VALUES (1, 1, 'Cup')");
+  persistence::room_claim_repository repo{db};
+  for (int m = 1; m <= n; ++m) {
+    conn->execute("INSERT INTO matches (id, tournament_id, title, "
+                  "scheduled_at) VALUES (" +
+                  std::to_string(m) + ", 1, 'Round', UTC_TIMESTAMP())");
+    auto marker = "racecontrol match " + std::to_string(m) + " claim t";
+    auto row = repo.claim({m, marker, "alttpr", 1, "node-1", "", std::nullopt,
+                           std::nullopt})
+                   .row;
+    settled.push_back({row.room_id, marker, "alttpr/room-" + std::to_string(m),
+                       "open", false, "{}"});
+  }
+  return settled;
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(node_actor_tests, system_fixture)
@@ -306,28 +331,7 @@ BOOST_AUTO_TEST_CASE(room_openings_waiting_together_go_to_a_worker_as_one) {
 BOOST_AUTO_TEST_CASE(settles_gather_while_one_is_at_a_worker) {
   test::scratch_database scratch;
   auto db = scratch.shared();
-  std::vector<claim_settled> settled;
-  {
-    auto conn = db->connection();
-    conn->execute("INSERT INTO organizations (id, name) VALUES (1, 'League')");
-    conn->execute("INSERT INTO racetime_bots (id, category, name, client_id, "
-                  "client_secret) VALUES (1, 'alttpr', 'Bot', 'cid', 's')");
-    conn->execute("INSERT INTO tournaments (id, organization_id, name) "
-                  "VALUES (1, 1, 'Cup')");
-    persistence::room_claim_repository repo{*db};
-    for (int m = 1; m <= 5; ++m) {
-      conn->execute("INSERT INTO matches (id, tournament_id, title, "
-                    "scheduled_at) VALUES (" +
-                    std::to_string(m) + ", 1, 'Round', UTC_TIMESTAMP())");
-      auto marker = "racecontrol match " + std::to_string(m) + " claim t";
-      auto row = repo.claim({m, marker, "alttpr", 1, "node-1", "", std::nullopt,
-                             std::nullopt})
-                     .row;
-      settled.push_back({row.room_id, marker,
-                         "alttpr/room-" + std::to_string(m), "open", false,
-                         "{}"});
-    }
-  }
+  auto settled = claimed_rooms(*db, 5);
   persistence_options options{db, &migrations, 2, 10000ms};
   options.stall_after = 10s; // the first settle waits on a lock, not stalled
   auto store = sys->spawn(persistence_behavior, options);
@@ -392,6 +396,55 @@ BOOST_AUTO_TEST_CASE(settles_gather_while_one_is_at_a_worker) {
   BOOST_TEST(persistence::sql_scalar(
                  c, "SELECT COUNT(DISTINCT updated_at) FROM racetime_rooms")
                  .value_or("") == "3");
+}
+
+// A settle that comes while the one at a worker waits on a lock goes on
+// once that one has run past stall_after, without waiting for it.
+BOOST_AUTO_TEST_CASE(a_settle_behind_a_stalled_one_goes_on) {
+  test::scratch_database scratch;
+  auto db = scratch.shared();
+  auto settled = claimed_rooms(*db, 2);
+  persistence_options options{db, &migrations, 2, 300ms};
+  options.stall_after = 100ms;
+  auto store = sys->spawn(persistence_behavior, options);
+  std::shared_ptr<void> stop_store(nullptr, [store](void*) {
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+  });
+  // A session of the test holds the first room's row.
+  auto holder = db->connection();
+  odb::mysql::connection& h = *holder;
+  persistence::sql_execute(h, "START TRANSACTION");
+  persistence::sql_query(h, "SELECT id FROM racetime_rooms WHERE id = " +
+                                std::to_string(settled[0].room_id) +
+                                " FOR UPDATE");
+  caf::scoped_actor first{*sys};
+  caf::scoped_actor second{*sys};
+  auto stuck = first->request(store, 30s, atom::put::value, settled[0]);
+  std::this_thread::sleep_for(20ms);
+  auto started = std::chrono::steady_clock::now();
+  second->request(store, 10s, atom::put::value, settled[1])
+      .receive(
+          [&](const room_context& ctx) {
+            BOOST_TEST(ctx.room.slug == settled[1].slug);
+          },
+          [&](const caf::error& err) {
+            BOOST_FAIL(describe(err));
+          });
+  auto waited = std::chrono::steady_clock::now() - started;
+  // Let go of the row: the first settle ends too.
+  persistence::sql_execute(h, "ROLLBACK");
+  stuck.receive(
+      [&](const room_context& ctx) {
+        BOOST_TEST(ctx.room.slug == settled[0].slug);
+      },
+      [&](const caf::error& err) {
+        BOOST_FAIL(describe(err));
+      });
+  // Held for stall_after, then on at the next look (the health check every
+  // 300 ms here): well before the row was let go.
+  auto waited_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(waited).count();
+  BOOST_TEST(waited_ms < 3000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
